@@ -1,0 +1,26 @@
+"""One exception family for every problem a user can cause.
+
+A :class:`GesticulateError` carries a message that names what was wrong and what to do about
+it. The CLI prints it without a traceback and exits non-zero; ``assert`` stays for programmer
+errors only (STYLE.md rule 7).
+"""
+
+from __future__ import annotations
+
+
+class GesticulateError(Exception):
+    """A problem with the user's input or options; the message says what to do."""
+
+    exit_code = 2
+
+
+class InputError(GesticulateError):
+    """An input file is missing, unreadable, corrupt or unsuitable (audio, photo, video, npz)."""
+
+
+class OptionError(GesticulateError):
+    """A command-line or API option is out of range or inconsistent."""
+
+
+class OutputError(GesticulateError):
+    """The output cannot be written (missing folder, no permission, disk full)."""

@@ -1,0 +1,90 @@
+"""A skeleton sequence and its ``.npz`` file (DESIGN.md: keypoints, fps, image_size, layout)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gesticulate.errors import InputError, OutputError
+from gesticulate.skeleton.layout import LAYOUT_NAME, NUM_KEYPOINTS
+
+
+@dataclass
+class SkeletonSequence:
+    """Whole-body keypoints over time.
+
+    Attributes
+    ----------
+    keypoints : np.ndarray, shape (T, 133, 3), float32
+        x, y in pixels of a ``image_size`` frame, and confidence in 0..1 (0 = not seen).
+    fps : float
+        Frames per second.
+    image_size : tuple of int
+        (width, height) in pixels of the frame the coordinates refer to.
+    """
+
+    keypoints: np.ndarray
+    fps: float
+    image_size: tuple[int, int]
+
+    def __post_init__(self) -> None:
+        kp = np.asarray(self.keypoints, dtype=np.float32)
+        if kp.ndim == 2:
+            kp = kp[None]
+        assert kp.ndim == 3 and kp.shape[1:] == (NUM_KEYPOINTS, 3), kp.shape
+        self.keypoints = kp
+        self.fps = float(self.fps)
+        self.image_size = (int(self.image_size[0]), int(self.image_size[1]))
+
+    def __len__(self) -> int:
+        return self.keypoints.shape[0]
+
+    @property
+    def duration_s(self) -> float:
+        return len(self) / self.fps
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write ``path`` atomically (a temporary file renamed at the end)."""
+        path = Path(path)
+        if not path.parent.exists():
+            raise OutputError(f"output folder {path.parent} does not exist; create it first")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
+        except PermissionError:
+            raise OutputError(f"cannot write to {path.parent}: permission denied; "
+                              "choose a folder you can write to") from None
+        os.close(fd)
+        try:
+            np.savez_compressed(tmp, keypoints=self.keypoints, fps=np.float32(self.fps),
+                                image_size=np.array(self.image_size, dtype=np.int32),
+                                layout=np.array(LAYOUT_NAME))
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "SkeletonSequence":
+        """Read a ``.npz`` written by :meth:`save` (never unpickles anything)."""
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"skeleton file {path} not found; check the path")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                layout = str(z["layout"]) if "layout" in z else LAYOUT_NAME
+                kp, fps, size = z["keypoints"], float(z["fps"]), tuple(z["image_size"].tolist())
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
+            raise InputError(f"{path} is not a gesticulate skeleton .npz ({e}); "
+                             "make one with `gesticulate extract` or `gesticulate sample`") from None
+        if layout != LAYOUT_NAME:
+            raise InputError(f"{path} has layout {layout!r}; only {LAYOUT_NAME!r} is supported — "
+                             "convert it with `gesticulate export`/the importers first")
+        if kp.ndim != 3 or kp.shape[1:] != (NUM_KEYPOINTS, 3):
+            raise InputError(f"{path}: keypoints have shape {kp.shape}, expected (T, 133, 3)")
+        return cls(kp, fps, size)
