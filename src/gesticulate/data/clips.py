@@ -1,0 +1,143 @@
+"""The on-disk dataset format every stage reads and writes.
+
+::
+
+    DIR/
+      manifest.jsonl        one JSON object per clip, kept or rejected (see ClipRecord)
+      stats.npz             NormStats (mean, std of local coordinates) over the train split
+      clips/<clip_id>/
+        skeleton.npz        SkeletonSequence (T, 133, 3) in the clip's (cropped) pixel frame
+        features.npz        AudioFeatures fields at the clip's fps
+        audio.wav           16 kHz mono
+        video.mp4           optional: the cropped video
+
+A clip folder is complete only when it exists under its final name: writers build it in a
+temporary sibling folder and rename it (atomic on one filesystem).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from gesticulate.audio.features import AudioFeatures
+from gesticulate.errors import InputError
+from gesticulate.skeleton.sequence import SkeletonSequence
+
+MANIFEST = "manifest.jsonl"
+STATS = "stats.npz"
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class ClipRecord:
+    """One manifest row."""
+
+    clip_id: str
+    source: str                      # path or name of the source video
+    start_s: float
+    end_s: float
+    fps: float
+    num_frames: int
+    speaker_id: str                  # speaker or source id; splits never share one
+    status: str = "kept"             # "kept" or "rejected"
+    reason: str = ""                 # why it was rejected ("" when kept)
+    split: str | None = None         # "train" / "val" / "test" for kept clips
+    qc: dict = field(default_factory=dict)  # QC scores: name -> float
+
+
+def clip_dir(root: str | os.PathLike, clip_id: str) -> Path:
+    return Path(root) / "clips" / clip_id
+
+
+def features_to_npz(features: AudioFeatures) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v) for k, v in asdict(features).items()}
+
+
+def features_from_npz(z) -> AudioFeatures:
+    f = {k: z[k] for k in z.files}
+    return AudioFeatures(fps=float(f.pop("fps")), sr=int(f.pop("sr")),
+                         duration_s=float(f.pop("duration_s")), **f)
+
+
+def write_clip(root: str | os.PathLike, clip_id: str, *, skeleton: SkeletonSequence,
+               features: AudioFeatures, audio: np.ndarray, sr: int,
+               video_path: str | os.PathLike | None = None) -> Path:
+    """Write one clip folder atomically; an existing complete clip is replaced."""
+    import soundfile as sf
+
+    final = clip_dir(root, clip_id)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{clip_id}."))
+    try:
+        skeleton.save(tmp / "skeleton.npz")
+        np.savez(tmp / "features.npz", **features_to_npz(features))
+        sf.write(tmp / "audio.wav", np.asarray(audio, dtype=np.float32), sr, subtype="PCM_16")
+        if video_path is not None:
+            shutil.move(str(video_path), tmp / "video.mp4")
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+@dataclass
+class Clip:
+    """A clip read back: its record, skeleton, features and the path of its audio."""
+
+    record: ClipRecord
+    skeleton: SkeletonSequence
+    features: AudioFeatures
+    audio_path: Path
+    video_path: Path | None
+
+
+def read_manifest(root: str | os.PathLike) -> list[ClipRecord]:
+    path = Path(root) / MANIFEST
+    if not path.is_file():
+        raise InputError(f"{root} has no {MANIFEST}; build a dataset with `gesticulate build-dataset`")
+    rows = []
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                rows.append(ClipRecord(**json.loads(line)))
+    return rows
+
+
+def write_manifest(root: str | os.PathLike, records: list[ClipRecord]) -> Path:
+    """Write the whole manifest atomically, rows sorted by clip id (order-independent builds)."""
+    path = Path(root) / MANIFEST
+    fd, tmp = tempfile.mkstemp(dir=root, prefix=".manifest.")
+    with os.fdopen(fd, "w") as f:
+        for r in sorted(records, key=lambda r: r.clip_id):
+            f.write(json.dumps(asdict(r), sort_keys=True) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def read_clip(root: str | os.PathLike, record: ClipRecord) -> Clip:
+    d = clip_dir(root, record.clip_id)
+    with np.load(d / "features.npz", allow_pickle=False) as z:
+        features = features_from_npz(z)
+    video = d / "video.mp4"
+    return Clip(record, SkeletonSequence.load(d / "skeleton.npz"), features, d / "audio.wav",
+                video if video.exists() else None)
+
+
+def iter_clips(root: str | os.PathLike, *, split: str | None = None) -> Iterator[Clip]:
+    """Kept clips of ``split`` (all kept clips when None), in manifest order."""
+    if split is not None and split not in SPLITS:
+        raise InputError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    for r in read_manifest(root):
+        if r.status == "kept" and (split is None or r.split == split):
+            yield read_clip(root, r)

@@ -1,0 +1,102 @@
+"""The local representation used for learning (CSG-405, DESIGN.md "For learning").
+
+Pixel keypoints ``(T, 133, 3)`` become upper-body local coordinates: root at the neck
+(mid-shoulder point), scaled by shoulder width, legs and feet dropped
+(:data:`~gesticulate.skeleton.layout.UPPER_BODY_INDICES`, 121 points), then z-scored with a
+dataset's statistics. The inverse maps model output back to a photo's pixel frame given a
+root and a scale (usually the reference photo's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gesticulate.skeleton.layout import NUM_KEYPOINTS, UPPER_BODY_INDICES, neck, shoulder_width
+
+# CSG-405 masks points with confidence <= 0.7 out of the loss.
+CONFIDENCE_THRESHOLD = 0.7
+NUM_LOCAL_POINTS = len(UPPER_BODY_INDICES)
+
+
+def root_and_scale(keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame neck root ``(..., 2)`` and shoulder width ``(...)`` in pixels.
+
+    Shoulder width is clamped below at 1 pixel so a degenerate frame never divides by zero.
+    """
+    return neck(keypoints), np.maximum(shoulder_width(keypoints), 1.0)
+
+
+def to_local(keypoints: np.ndarray, *, root: np.ndarray | None = None,
+             scale: np.ndarray | float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel keypoints ``(T, 133, 3)`` → local coordinates ``(T, 121, 2)`` and confidence ``(T, 121)``.
+
+    ``root`` ``(2,)`` or ``(T, 2)`` and ``scale`` (pixels) default to a per-clip constant: the
+    median neck position and median shoulder width over the clip's confident frames, so that
+    head and torso motion inside the clip survive normalisation.
+    """
+    kp = np.asarray(keypoints, dtype=np.float32)
+    if root is None or scale is None:
+        r, s = root_and_scale(kp)
+        ok = (kp[:, 5, 2] > 0.3) & (kp[:, 6, 2] > 0.3)
+        if not ok.any():
+            ok = np.ones(len(kp), dtype=bool)
+        root = np.median(r[ok], axis=0) if root is None else root
+        scale = float(np.median(s[ok])) if scale is None else scale
+    root = np.asarray(root, dtype=np.float32)
+    scale = np.asarray(scale, dtype=np.float32)
+    if root.ndim == 2:
+        root = root[:, None, :]
+    if scale.ndim == 1:
+        scale = scale[:, None, None]
+    sel = kp[:, UPPER_BODY_INDICES]
+    return ((sel[..., :2] - root) / scale).astype(np.float32), sel[..., 2].astype(np.float32)
+
+
+def from_local(local: np.ndarray, confidence: np.ndarray, *, root: np.ndarray,
+               scale: float) -> np.ndarray:
+    """Inverse of :func:`to_local`: ``(T, 121, 2)`` → pixel keypoints ``(T, 133, 3)``.
+
+    Legs and feet, which the local representation drops, come back with confidence 0.
+    """
+    t = local.shape[0]
+    out = np.zeros((t, NUM_KEYPOINTS, 3), dtype=np.float32)
+    out[:, UPPER_BODY_INDICES, :2] = local * scale + np.asarray(root, dtype=np.float32)
+    out[:, UPPER_BODY_INDICES, 2] = confidence
+    return out
+
+
+@dataclass
+class NormStats:
+    """Dataset statistics of local coordinates, ``mean`` and ``std`` of shape ``(121, 2)``."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    def normalize(self, local: np.ndarray) -> np.ndarray:
+        return (local - self.mean) / self.std
+
+    def denormalize(self, z: np.ndarray) -> np.ndarray:
+        return z * self.std + self.mean
+
+    def save(self, path) -> None:
+        np.savez(path, mean=self.mean, std=self.std)
+
+    @classmethod
+    def load(cls, path) -> "NormStats":
+        with np.load(path, allow_pickle=False) as z:
+            return cls(z["mean"].astype(np.float32), z["std"].astype(np.float32))
+
+    @classmethod
+    def fit(cls, locals_: list[np.ndarray], confidences: list[np.ndarray], *,
+            threshold: float = CONFIDENCE_THRESHOLD, min_std: float = 1e-3) -> "NormStats":
+        """Mean and std over all frames of all clips, counting only points above ``threshold``."""
+        x = np.concatenate([l.reshape(-1, NUM_LOCAL_POINTS, 2) for l in locals_])
+        c = np.concatenate([k.reshape(-1, NUM_LOCAL_POINTS) for k in confidences]) > threshold
+        w = c[..., None].astype(np.float64)
+        n = np.maximum(w.sum(0), 1.0)
+        mean = (x * w).sum(0) / n
+        var = (((x - mean) ** 2) * w).sum(0) / n
+        std = np.maximum(np.sqrt(var), min_std)
+        return cls(mean.astype(np.float32), std.astype(np.float32))
