@@ -1,0 +1,215 @@
+"""Video in and out through PyAV (its own libx264 and AAC; no system ffmpeg needed).
+
+* :func:`probe_video` and :func:`iter_frames` read any container FFmpeg reads, streaming
+  frames one at a time (memory bounded by one frame), optionally resampled to a frame rate.
+* :class:`VideoWriter` writes H.264 + AAC mp4 atomically: frames and audio go to a hidden
+  temporary file in the output folder, renamed to the final name only when the video is
+  complete, and removed on any failure — no partial output is ever left under the final name.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+
+from gesticulate.errors import InputError, OptionError, OutputError
+
+
+@dataclass
+class VideoInfo:
+    """What a video file holds: frame rate (fps), frame count, size (pixels), duration (s), audio."""
+
+    fps: float
+    num_frames: int
+    width: int
+    height: int
+    duration_s: float
+    has_audio: bool
+
+
+def _open(path: str | os.PathLike):
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"video {path} not found; check the path")
+    if path.stat().st_size == 0:
+        raise InputError(f"video {path} is an empty file (0 bytes); give a complete video file")
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as e:
+        raise InputError(f"{path} is not a readable video ({e}); give an mp4, mov, avi, mkv "
+                         "or webm file") from None
+    if not container.streams.video:
+        container.close()
+        raise InputError(f"{path} has no video stream; give a video file")
+    return container
+
+
+def probe_video(path: str | os.PathLike) -> VideoInfo:
+    """Read a video's header: fps, frame count (estimated from the duration if absent), size."""
+    with _open(path) as c:
+        s = c.streams.video[0]
+        fps = float(s.average_rate or s.guessed_rate or 25)
+        if s.duration is not None and s.time_base is not None:
+            duration = float(s.duration * s.time_base)
+        elif c.duration is not None:
+            duration = c.duration / av.time_base
+        else:
+            duration = 0.0
+        n = s.frames or int(round(duration * fps))
+        return VideoInfo(fps=fps, num_frames=n, width=s.codec_context.width,
+                         height=s.codec_context.height, duration_s=duration or n / fps,
+                         has_audio=bool(c.streams.audio))
+
+
+def iter_frames(path: str | os.PathLike, *, fps: float | None = None) -> Iterator[np.ndarray]:
+    """Yield RGB uint8 frames ``(H, W, 3)`` one at a time.
+
+    With ``fps`` the frames are resampled by time: output frame ``k`` is the input frame shown
+    at time ``k / fps`` (frames are dropped or repeated as needed). A file that
+    breaks off mid-stream raises :class:`InputError` after the frames that could be decoded.
+    """
+    with _open(path) as c:
+        stream = c.streams.video[0]
+        stream.thread_type = "AUTO"
+        k = 0
+        first_t = None
+        in_fps = float(stream.average_rate or stream.guessed_rate or fps or 25)
+        try:
+            for frame in c.decode(stream):
+                img = frame.to_ndarray(format="rgb24")
+                if fps is None:
+                    yield img
+                    continue
+                t = float(frame.time) if frame.time is not None else k / fps
+                first_t = t if first_t is None else first_t
+                t -= first_t
+                # Emit every output frame whose time falls in [t, t + 1/in_fps), the span this
+                # input frame is shown for; so n input frames give round(n / in_fps * fps).
+                while k / fps < t + 1.0 / in_fps - 1e-6:
+                    yield img
+                    k += 1
+        except av.error.FFmpegError as e:
+            raise InputError(f"{path} is corrupt or truncated ({e}); re-encode or re-download it") from None
+
+
+class VideoWriter:
+    """Write an H.264 (yuv420p) + AAC mp4 atomically.
+
+    Parameters
+    ----------
+    path : path of the final ``.mp4``; its folder must exist and be writable.
+    fps : frames per second.
+    size : (width, height) in pixels; made even (H.264 with yuv420p needs even sizes) by
+        cropping the last row/column if needed.
+    audio : optional mono float32 samples in -1..1 muxed in as AAC; its length sets the
+        audio stream's duration.
+    sr : the audio's sample rate (Hz).
+
+    Use as a context manager: the file appears under ``path`` only if the block finishes.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, fps: float, size: tuple[int, int],
+                 audio: np.ndarray | None = None, sr: int | None = None,
+                 crf: int = 20, preset: str = "veryfast") -> None:
+        self.path = Path(path)
+        if fps <= 0 or fps > 240:
+            raise OptionError(f"fps {fps} is out of range; use a value between 1 and 240 (25 is usual)")
+        check_output_path(self.path)
+        self.fps = fps
+        self.size = (int(size[0]) // 2 * 2, int(size[1]) // 2 * 2)
+        if min(self.size) < 2:
+            raise OptionError(f"video size {size} is too small")
+        self.audio = None if audio is None else np.asarray(audio, dtype=np.float32).reshape(-1)
+        self.sr = sr
+        self._crf, self._preset = crf, preset
+        self._tmp: str | None = None
+        self._container = None
+        self.frames_written = 0
+        self._audio_pos = 0
+
+    def __enter__(self) -> "VideoWriter":
+        fd, self._tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.stem}.",
+                                         suffix=".mp4")
+        os.close(fd)
+        c = av.open(self._tmp, mode="w", format="mp4")
+        self._container = c
+        rate = Fraction(self.fps).limit_denominator(1001)
+        v = c.add_stream("libx264", rate=rate)
+        v.width, v.height = self.size
+        v.pix_fmt = "yuv420p"
+        v.options = {"crf": str(self._crf), "preset": self._preset}
+        v.codec_context.time_base = 1 / rate
+        self._video = v
+        if self.audio is not None:
+            a = c.add_stream("aac", rate=int(self.sr))
+            a.layout = "mono"
+            self._audio_stream = a
+        return self
+
+    def write(self, frame: np.ndarray) -> None:
+        """Append one RGB uint8 frame ``(H, W, 3)`` (cropped to the even size if needed)."""
+        w, h = self.size
+        frame = np.ascontiguousarray(frame[:h, :w, :3])
+        if frame.shape[:2] != (h, w):
+            raise ValueError(f"frame {frame.shape} does not match the video size {self.size}")
+        vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
+        vf.pts = self.frames_written
+        vf.time_base = self._video.codec_context.time_base
+        self._mux(self._video.encode(vf))
+        self.frames_written += 1
+        if self.audio is not None:  # keep audio interleaved with the video for long files
+            self._write_audio_until(int(self.frames_written / self.fps * self.sr))
+
+    def _write_audio_until(self, end: int) -> None:
+        end = min(end, len(self.audio))
+        step = 1024 * 16
+        while self._audio_pos < end:
+            chunk = self.audio[self._audio_pos:min(end, self._audio_pos + step)]
+            af = av.AudioFrame.from_ndarray(chunk[None, :], format="flt", layout="mono")
+            af.sample_rate = int(self.sr)
+            af.pts = self._audio_pos
+            af.time_base = Fraction(1, int(self.sr))
+            self._mux(self._audio_stream.encode(af))
+            self._audio_pos += len(chunk)
+
+    def _mux(self, packets) -> None:
+        try:
+            self._container.mux(packets)
+        except OSError as e:
+            raise OutputError(f"could not write {self.path}: {e.strerror or e}; "
+                              "free some disk space or choose another folder") from None
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                if self.audio is not None:
+                    self._write_audio_until(len(self.audio))
+                    self._mux(self._audio_stream.encode(None))
+                self._mux(self._video.encode(None))
+            self._container.close()
+            if exc_type is None:
+                os.replace(self._tmp, self.path)
+        finally:
+            if self._tmp and os.path.exists(self._tmp):
+                os.unlink(self._tmp)
+
+
+def check_output_path(path: str | os.PathLike) -> Path:
+    """Fail early, before any work, when ``path`` cannot be written."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"output {path} is a folder; give a file name such as {path / 'out.mp4'}")
+    if not path.parent.is_dir():
+        raise OutputError(f"output folder {path.parent} does not exist; create it first "
+                          f"(mkdir -p {path.parent})")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write to {path.parent}: permission denied; choose a folder "
+                          "you can write to")
+    return path
