@@ -1,0 +1,5 @@
+import sys
+
+from gesticulate.cli import main
+
+sys.exit(main())

@@ -1,0 +1,208 @@
+"""The generate pipeline: speech audio + one photo → mp4 of that person speaking and gesturing.
+
+This is the object the CLI, the demo and the web app call. It reads top to bottom as the flow
+of DESIGN.md: audio features → reference skeleton → stage 1 (motion) → stage 2 (render) →
+H.264 + AAC mp4 whose length is the audio's. Frames are rendered and encoded one at a time, so
+memory is bounded by one frame whatever the audio's length.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from gesticulate.audio.features import AudioFeatures
+from gesticulate.errors import OptionError
+from gesticulate.skeleton.sequence import SkeletonSequence
+
+log = logging.getLogger("gesticulate")
+
+AUDIO_SR = 16000
+MOTIONS = ("procedural", "retrieval", "diffusion")
+RENDERERS = ("warp", "pose")
+
+# on_progress(stage, fraction): stage is one of "audio", "photo", "motion", "render", "done".
+ProgressFn = Callable[[str, float], None]
+
+
+@dataclass
+class GenerateOptions:
+    """Settings of one generation; every field has a CLI flag of the same name."""
+
+    fps: float = 25.0                 # output frame rate (frames per second)
+    size: int = 512                   # longer side of the output video in pixels; aspect kept
+    seed: int = 0                     # same seed, same inputs -> same video
+    motion: str = "procedural"        # stage 1: procedural | retrieval | diffusion
+    checkpoint: str | None = None     # MotionDiT run folder (diffusion) or dataset (retrieval)
+    renderer: str = "warp"            # stage 2: warp (photo animation) | pose (DWPose maps)
+    speed: float = 1.0                # gesture speed multiplier (0.25..4)
+    style: str | None = None          # gesture style name/id where the generator has styles
+    phones: bool = True               # use pocketsphinx phone timings for lip shapes
+
+    def check(self) -> None:
+        if not 1 <= self.fps <= 60:
+            raise OptionError(f"--fps {self.fps} is out of range; use 1..60 (25 is the default)")
+        if not 64 <= self.size <= 4096:
+            raise OptionError(f"--size {self.size} is out of range; use 64..4096 pixels")
+        if not 0.25 <= self.speed <= 4:
+            raise OptionError(f"--speed {self.speed} is out of range; use 0.25..4 (1 is normal)")
+        if self.motion not in MOTIONS:
+            raise OptionError(f"unknown motion generator {self.motion!r}; choose one of {', '.join(MOTIONS)}")
+        if self.renderer not in RENDERERS:
+            raise OptionError(f"unknown renderer {self.renderer!r}; choose one of {', '.join(RENDERERS)}")
+        if self.motion in ("diffusion", "retrieval") and not self.checkpoint:
+            what = "a trained run folder (gesticulate train)" if self.motion == "diffusion" \
+                else "a dataset folder (gesticulate build-dataset)"
+            raise OptionError(f"--motion {self.motion} needs --checkpoint: {what}")
+        if not 0 <= self.seed < 2**32:
+            raise OptionError(f"--seed {self.seed} is out of range; use 0..4294967295")
+
+
+@dataclass
+class GenerateResult:
+    """What a generation produced, with timings in seconds per stage."""
+
+    output: Path
+    motion: SkeletonSequence
+    reference: np.ndarray
+    duration_s: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _tqdm_progress(enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+    return lambda total, desc: tqdm(total=total, desc=desc, unit="frame", file=sys.stderr,
+                                    leave=False, dynamic_ncols=True)
+
+
+class GeneratePipeline:
+    """Speech + photo → video. ``GeneratePipeline(motion="procedural")(audio=..., image=..., output=...)``.
+
+    Construct once and call many times (the web app does); options are fixed per pipeline.
+    """
+
+    def __init__(self, options: GenerateOptions | None = None, **overrides) -> None:
+        self.options = options or GenerateOptions()
+        for k, v in overrides.items():
+            if not hasattr(self.options, k):
+                raise OptionError(f"unknown option {k!r}")
+            setattr(self.options, k, v)
+        self.options.check()
+        self._generator = None
+
+    # -- stages, each usable on its own ------------------------------------------------------
+
+    def load_audio(self, audio) -> tuple[np.ndarray, int]:
+        """``audio`` is a path or a ``(samples, sr)`` pair; returns mono float32 at 16 kHz."""
+        from gesticulate.audio.io import load_audio, check_samples
+        if isinstance(audio, (str, os.PathLike)):
+            return load_audio(audio, sr=AUDIO_SR), AUDIO_SR
+        y, sr = audio
+        y = check_samples(np.asarray(y, dtype=np.float32), sr=sr, name="audio")
+        if sr != AUDIO_SR:
+            import librosa
+            y = librosa.resample(y, orig_sr=sr, target_sr=AUDIO_SR)
+        return y.astype(np.float32), AUDIO_SR
+
+    def features(self, y: np.ndarray, sr: int) -> AudioFeatures:
+        from gesticulate.audio.features import compute_features
+        return compute_features(y, sr=sr, fps=self.options.fps)
+
+    def phones(self, y: np.ndarray, sr: int):
+        if not self.options.phones:
+            return None
+        try:
+            from gesticulate.audio.phones import recognize_phones
+        except ImportError:
+            return None
+        return recognize_phones(y, sr=sr) or None
+
+    def prepare_photo(self, image) -> tuple[np.ndarray, np.ndarray]:
+        """Photo (path or RGB array) → (photo at output size, its (133, 3) skeleton)."""
+        from gesticulate.image import load_image, output_size, resize_to
+        from gesticulate.skeleton.extract import extract_image
+        rgb = load_image(image) if isinstance(image, (str, os.PathLike)) else np.asarray(image)
+        size = output_size(rgb.shape[1], rgb.shape[0], size=self.options.size)
+        rgb = resize_to(rgb, size)
+        return rgb, extract_image(rgb)
+
+    def generator(self):
+        if self._generator is None:
+            from gesticulate.motion.base import get_generator
+            o = self.options
+            kwargs = {} if o.checkpoint is None else {"checkpoint": o.checkpoint}
+            self._generator = get_generator(o.motion, **kwargs)
+        return self._generator
+
+    def motion(self, features: AudioFeatures, reference: np.ndarray, *, image_size,
+               phones=None) -> SkeletonSequence:
+        o = self.options
+        return self.generator().generate(features, reference, image_size=image_size, seed=o.seed,
+                                         speed=o.speed, style=o.style, phones=phones)
+
+    def renderer(self, image: np.ndarray, reference: np.ndarray):
+        if self.options.renderer == "pose":
+            from gesticulate.render.pose import PoseRenderer
+            return PoseRenderer(image, reference)
+        from gesticulate.render.warp import WarpRenderer
+        return WarpRenderer(image, reference, seed=self.options.seed)
+
+    # -- the whole job -------------------------------------------------------------------------
+
+    def __call__(self, *, audio, image, output, motion_output=None, progress: bool = True,
+                 on_progress: ProgressFn | None = None) -> GenerateResult:
+        """Run the whole job and write ``output`` (mp4) and, if given, ``motion_output`` (npz).
+
+        Inputs are checked before any long work; the mp4 appears only when it is complete.
+        """
+        from gesticulate.video import VideoWriter, check_output_path
+        report = on_progress or (lambda stage, frac: None)
+        output = check_output_path(output)
+        if motion_output is not None:
+            check_output_path(motion_output)
+        t = {}
+        t0 = time.perf_counter()
+        report("audio", 0.0)
+        y, sr = self.load_audio(audio)
+        features = self.features(y, sr)
+        phones = self.phones(y, sr)
+        t["audio"] = time.perf_counter() - t0
+        report("photo", 0.0)
+        t0 = time.perf_counter()
+        photo, reference = self.prepare_photo(image)
+        h, w = photo.shape[:2]
+        t["photo"] = time.perf_counter() - t0
+        report("motion", 0.0)
+        t0 = time.perf_counter()
+        motion = self.motion(features, reference, image_size=(w, h), phones=phones)
+        t["motion"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        renderer = self.renderer(photo, reference)
+        t["render_setup"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        bar = _tqdm_progress(progress)
+        bar = bar(len(motion), "rendering") if bar else None
+        with VideoWriter(output, fps=self.options.fps, size=(w, h), audio=y, sr=sr) as writer:
+            for i, kp in enumerate(motion.keypoints):
+                writer.write(renderer.render(kp))
+                if bar:
+                    bar.update(1)
+                if i % 25 == 0:
+                    report("render", i / len(motion))
+        if bar:
+            bar.close()
+        t["render_encode"] = time.perf_counter() - t0
+        if motion_output is not None:
+            motion.save(motion_output)
+        report("done", 1.0)
+        return GenerateResult(output=output, motion=motion, reference=reference,
+                              duration_s=len(y) / sr, timings=t)
