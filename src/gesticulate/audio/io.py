@@ -1,0 +1,214 @@
+"""Read speech from any audio file or the audio track of a video: mono float32 at ``sr``.
+
+Decoders are tried in turn, never chosen by the file name: soundfile (libsndfile: wav, flac,
+ogg, mp3 and more) first, then PyAV (FFmpeg: mp3, aac/m4a, and the audio track of mp4, avi,
+mkv, webm ...). Both are read block by block and resampled on the fly with a streaming soxr
+resampler, so memory stays proportional to the *output* (16 kHz mono float32: 3.84 MB per
+minute), whatever the input rate or channel count.
+
+Limits (each refusal is an :class:`~gesticulate.errors.InputError` that says what to do):
+
+- ``MIN_DURATION_S`` = 0.5 s: shorter audio cannot carry a gesture or a sentence.
+- ``MAX_DURATION_S`` = 3600 s (one hour): longer input is refused before it is decoded, so a
+  mislabelled multi-hour recording cannot fill the memory; split it and render the parts.
+- ``SILENCE_RMS`` = 0.001 (-60 dBFS): if no 50 ms window is louder than this, the file is
+  digital silence or a microphone noise floor, not speech.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from gesticulate.errors import InputError
+
+log = logging.getLogger(__name__)
+
+MIN_DURATION_S = 0.5
+MAX_DURATION_S = 3600.0
+SILENCE_RMS = 1e-3
+_SILENCE_WINDOW_S = 0.05
+_BLOCK = 65536  # samples per decoded block (soundfile)
+_FORMATS_HINT = ("give a wav, flac, ogg or mp3 file, or a video (mp4, avi, mkv, webm) "
+                 "with an audio track")
+
+
+def load_audio(path: str | os.PathLike, *, sr: int = 16000) -> np.ndarray:
+    """Read an audio file or a video's audio track as mono float32 in -1..1 at ``sr`` Hz.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Audio file (wav, flac, ogg, mp3, m4a ...) or video file with an audio track.
+    sr : int
+        Output sample rate in Hz.
+
+    Returns
+    -------
+    np.ndarray, shape (N,), float32
+        Channels averaged to mono, resampled to ``sr``; scaled down if a float file peaks
+        above 1. ``N / sr`` is the duration in seconds.
+
+    Raises
+    ------
+    InputError
+        Missing file, not audio, a video with no audio track, empty audio, audio shorter
+        than ``MIN_DURATION_S`` or longer than ``MAX_DURATION_S``, or silent audio.
+    """
+    path = _check_path(path)
+    if sr <= 0:
+        raise ValueError(f"sr must be positive, got {sr}")
+    blocks, src_sr = _open_blocks(path)
+    y = _resample_blocks(blocks, src_sr=src_sr, sr=sr, path=path)
+    _check_content(y, sr=sr, path=path)
+    return y
+
+
+def audio_duration(path: str | os.PathLike) -> float:
+    """Duration of an audio file or of a video's audio track in seconds.
+
+    Read from the file's header when it records it, otherwise by decoding (streamed, in
+    bounded memory). Raises :class:`InputError` for a missing file, a file that is not
+    audio, or a video with no audio track.
+    """
+    path = _check_path(path)
+    try:
+        import soundfile as sf
+        info = sf.info(str(path))
+        if info.frames > 0 and info.samplerate > 0:
+            return info.frames / info.samplerate
+    except Exception:  # noqa: BLE001 - not readable by libsndfile: try FFmpeg below
+        pass
+    container, stream = _open_av(path)
+    try:
+        if stream.duration is not None and stream.time_base is not None:
+            return float(stream.duration * stream.time_base)
+        if container.duration is not None:
+            return container.duration / 1_000_000  # av.time_base: microseconds
+    finally:
+        container.close()
+    blocks, src_sr = _open_blocks(path)
+    return sum(len(b) for b in blocks) / src_sr
+
+
+def _check_path(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"audio file not found: {path}; check the path and the spelling")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not an audio file; give the path of a file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path} is empty (0 bytes); give a recording with speech in it")
+    return path
+
+
+def _check_duration(seconds: float, path: Path) -> None:
+    if seconds > MAX_DURATION_S:
+        raise InputError(
+            f"{path}: audio is {seconds / 60:.1f} min long; the limit is "
+            f"{MAX_DURATION_S / 60:.0f} min. Split it into shorter parts and render each")
+
+
+def _open_blocks(path: Path) -> tuple[Iterator[np.ndarray], int]:
+    """Pick a decoder that can read ``path``: (iterator of mono float32 blocks, sample rate)."""
+    try:
+        import soundfile as sf
+        f = sf.SoundFile(str(path))
+    except Exception as err:  # noqa: BLE001 - libsndfile cannot read it; FFmpeg may
+        log.debug("soundfile cannot read %s (%s); trying PyAV", path, err)
+    else:
+        if f.frames > 0 and f.samplerate > 0:
+            _check_duration(f.frames / f.samplerate, path)
+        return _sf_blocks(f), int(f.samplerate)
+    container, stream = _open_av(path)
+    if stream.duration is not None and stream.time_base is not None:
+        _check_duration(float(stream.duration * stream.time_base), path)
+    return _av_blocks(container, stream), int(stream.rate)
+
+
+def _sf_blocks(f) -> Iterator[np.ndarray]:
+    with f:
+        for block in f.blocks(blocksize=_BLOCK, dtype="float32", always_2d=True):
+            yield block.mean(axis=1, dtype=np.float32)
+
+
+def _open_av(path: Path):
+    import av
+    try:
+        container = av.open(str(path))
+    except Exception as err:  # noqa: BLE001 - FFmpeg raises many kinds; all mean "not media"
+        raise InputError(f"cannot read {path} as audio: it is not a recognised audio or "
+                         f"video file ({err}); {_FORMATS_HINT}") from err
+    if not container.streams.audio:
+        kind = "video" if container.streams.video else "file"
+        container.close()
+        raise InputError(f"{path}: this {kind} has no audio track; give the speech as a "
+                         "separate audio file, or a video that has sound")
+    return container, container.streams.audio[0]
+
+
+def _av_blocks(container, stream) -> Iterator[np.ndarray]:
+    import av
+    # Convert any sample format to planar float at the source rate; we average the channels
+    # ourselves (FFmpeg's downmix matrix weights centre/LFE and differs per layout).
+    resampler = av.AudioResampler(format="fltp")
+    try:
+        for frame in container.decode(stream):
+            for out in resampler.resample(frame):
+                yield out.to_ndarray().mean(axis=0, dtype=np.float32)
+        for out in resampler.resample(None):
+            yield out.to_ndarray().mean(axis=0, dtype=np.float32)
+    except av.error.FFmpegError as err:
+        raise InputError(f"{container.name}: the audio is corrupt and could not be decoded "
+                         f"({err}); re-export it or convert it to wav") from err
+    finally:
+        container.close()
+
+
+def _resample_blocks(blocks: Iterator[np.ndarray], *, src_sr: int, sr: int,
+                     path: Path) -> np.ndarray:
+    """Stream blocks through soxr into one array, refusing input past ``MAX_DURATION_S``."""
+    import soxr
+    stream = None if src_sr == sr else soxr.ResampleStream(src_sr, sr, 1, dtype="float32")
+    out, n_in = [], 0
+    limit = int((MAX_DURATION_S + 1.0) * src_sr)  # headers can lie; count what is decoded
+    for block in blocks:
+        n_in += len(block)
+        if n_in > limit:
+            _check_duration(n_in / src_sr, path)
+        block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
+        out.append(block if stream is None else stream.resample_chunk(block))
+    if stream is not None:
+        out.append(stream.resample_chunk(np.zeros(0, np.float32), last=True))
+    y = np.concatenate(out) if out else np.zeros(0, np.float32)
+    y = y.astype(np.float32, copy=False)
+    peak = float(np.abs(y).max()) if len(y) else 0.0
+    if peak > 1.0:  # float files and resampler overshoot: scale, do not clip
+        y /= peak
+    return y
+
+
+def _check_content(y: np.ndarray, *, sr: int, path: Path) -> None:
+    seconds = len(y) / sr
+    if len(y) == 0:
+        raise InputError(f"{path}: the audio is empty (no samples); give a recording with "
+                         "speech in it")
+    if seconds < MIN_DURATION_S:
+        raise InputError(f"{path}: audio is {seconds:.2f} s long; give at least "
+                         f"{MIN_DURATION_S:.1f} s of speech")
+    if _max_window_rms(y, sr=sr) < SILENCE_RMS:
+        raise InputError(f"{path}: audio is silent (no 50 ms window above -60 dBFS); check "
+                         "the recording/microphone, or give a file with audible speech")
+
+
+def _max_window_rms(y: np.ndarray, *, sr: int) -> float:
+    win = max(1, int(sr * _SILENCE_WINDOW_S))
+    n = len(y) // win * win
+    if n == 0:
+        return float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
+    power = np.square(y[:n].reshape(-1, win), dtype=np.float64).mean(axis=1)
+    return float(np.sqrt(power.max()))
