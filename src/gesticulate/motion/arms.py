@@ -1,0 +1,141 @@
+"""Arm and hand motion for the procedural generator: gesture tracks → wrist targets → joints.
+
+The wanted wrist position is the photo's rest wrist, plus a per-phrase "home" in gesture space
+(raised, towards the body midline: speakers lift their hands while talking and drop them in
+pauses), plus the gesture keyframes. Targets are clamped to a body-plausible region (above the
+waist, below the top of the head, not far past the midline, inside the photo), solved by 2-link
+IK with the photo's bone lengths and elbow bend, joint-limited, smoothed zero-phase in angle
+space and eased in from the photo's pose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from gesticulate.motion import gestures as G
+from gesticulate.motion.kinematics import (ArmChain, arm_angles, bend_sign, clamp_elbow,
+                                           forward_two_link, pose_hand, rotate, solve_arm,
+                                           wrap_angle)
+from gesticulate.skeleton import layout as L
+
+SHOULDER_RANGE = np.deg2rad(35.0)   # upper arm stays within this of its photo direction
+ELBOW_ONLY_GAIN = 0.35              # elbow seen, wrist not: a gentler upper-arm motion
+
+
+@dataclass
+class ArmContext:
+    """What every arm needs from the generator (arrays over T frames)."""
+
+    ref: np.ndarray                 # (133, 3) the photo's skeleton
+    seen: np.ndarray                # (133,) bool, points the photo really shows
+    image_size: tuple[int, int]
+    fps: float
+    speed: float
+    lean: np.ndarray                # (T,) torso lean, radians
+    pivot: np.ndarray               # (2,) torso pivot
+    ramp: np.ndarray                # (T,) ease-in 0..1
+
+
+def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
+             rng: np.random.Generator) -> None:
+    """Write elbow, wrist and hand of ``arm`` into ``out (T, 133, 2)`` in place.
+
+    Shoulders in ``out`` must already carry the torso motion. An arm whose elbow the photo
+    does not show only follows the torso rigidly.
+    """
+    ref, T = ctx.ref, ctx.ramp.shape[0]
+    points = np.r_[arm.elbow, arm.wrist, np.arange(arm.hand.start, arm.hand.stop)]
+    rigid = rotate(np.broadcast_to(ref[points, :2], (T, len(points), 2)), ctx.lean,
+                   np.broadcast_to(ctx.pivot, (T, 2)))
+    out[:, points] = rigid
+    s_ref, e_ref, w_ref = ref[arm.shoulder, :2], ref[arm.elbow, :2], ref[arm.wrist, :2]
+    alpha0, beta0, upper, fore = arm_angles(s_ref, e_ref, w_ref)
+    sw, neck = float(L.shoulder_width(ref)), L.neck(ref)
+    if not ctx.seen[arm.elbow] or upper < 0.15 * sw:
+        return
+    wrist_seen = bool(ctx.seen[arm.wrist]) and fore > 0.15 * sw
+    if fore < 0.15 * sw:   # no usable forearm in the photo: a plausible one hanging on
+        fore = 0.8 * upper
+    side = 1.0 if s_ref[0] >= neck[0] else -1.0
+    bend = bend_sign(beta0, s_ref[0], neck[0])
+    effector = arm.wrist if wrist_seen else arm.elbow
+    rest = rigid[:, 1] if wrist_seen else rigid[:, 0]
+    gain = 1.0 if wrist_seen else ELBOW_ONLY_GAIN
+    track = G.keyframe_track(strokes, arm.side, num_frames=T, fps=ctx.fps, speed=ctx.speed)
+    home = _home(arm, ctx, strokes, spans, rng=rng, rest=ref[effector, :2], sw=sw, side=side,
+                 wrist_seen=wrist_seen)
+    offset = np.stack([side * track[:, 0], -track[:, 1]], axis=1) * sw * gain + home
+    target = _clamp_target(rest + ctx.ramp[:, None] * offset, rest, ctx, sw=sw, side=side,
+                           shoulder=s_ref)
+    shoulder = out[:, arm.shoulder]
+    alpha_rest = alpha0 + ctx.lean
+    if wrist_seen:
+        alpha, beta = solve_arm(shoulder, target, upper=upper, fore=fore,
+                                alpha_rest=alpha_rest, beta_rest=beta0)
+        beta = clamp_elbow(beta, bend=bend, beta0=beta0)
+    else:
+        v = target - shoulder
+        alpha, beta = np.arctan2(v[:, 1], v[:, 0]), np.full(T, beta0)
+    dalpha = np.clip(wrap_angle(alpha - alpha_rest), -SHOULDER_RANGE, SHOULDER_RANGE)
+    # Zero-phase smoothing in angle space (no jitter from clamping), then the ease-in.
+    dalpha = gaussian_filter1d(dalpha, 1.0, mode="nearest") * ctx.ramp
+    dbeta = gaussian_filter1d(beta - beta0, 1.0, mode="nearest") * ctx.ramp
+    elbow, wrist = forward_two_link(shoulder, alpha_rest + dalpha, beta0 + dbeta,
+                                    upper=upper, fore=fore)
+    e0, w0 = forward_two_link(s_ref[None], np.array([alpha0]), np.array([beta0]),
+                              upper=upper, fore=fore)
+    out[:, arm.elbow] = e_ref + (elbow - e0)
+    out[:, arm.wrist] = w_ref + (wrist - w0)
+    turn = ctx.lean + dalpha + dbeta + ctx.ramp * 0.25 * track[:, 2] * side
+    out[:, arm.hand] = pose_hand(ref[arm.hand, :2], w_ref, out[:, arm.wrist], turn,
+                                 spread=ctx.ramp * 0.08 * track[:, 3],
+                                 curl=ctx.ramp * 0.25 * track[:, 4])
+
+
+def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
+          rng: np.random.Generator, rest: np.ndarray, sw: float, side: float,
+          wrist_seen: bool) -> np.ndarray:
+    """Offset ``(T, 2)`` (pixels) of the effector's resting place while a phrase is gestured."""
+    T, fps, speed = ctx.ramp.shape[0], ctx.fps, ctx.speed
+    ref, neck = ctx.ref, L.neck(ctx.ref)
+    centre = np.array([0.65 * ref[arm.shoulder, 0] + 0.35 * neck[0], neck[1] + 1.05 * sw])
+    home = np.zeros((T, 2))
+    frames = np.array([s.frame for s in strokes if s.hands in (arm.side, "both")], dtype=int)
+    for a, b in spans:
+        k, lift = rng.uniform(0.25, 0.5), rng.uniform(0.05, 0.15)
+        if not np.any((frames >= a) & (frames < b)):
+            continue
+        if wrist_seen:
+            h = k * (centre - rest) + np.array([0.0, -lift * sw])
+        else:
+            h = np.array([side * 0.06, -0.04]) * sw * k / 0.375
+        lo, hi = max(0, a - int(0.3 * fps / speed)), min(T, b + int(0.35 * fps / speed))
+        home[lo:hi] = h
+    return gaussian_filter1d(home, 0.2 * fps / speed, axis=0, mode="nearest")
+
+
+def _clamp_target(target: np.ndarray, rest: np.ndarray, ctx: ArmContext, *, sw: float,
+                  side: float, shoulder: np.ndarray) -> np.ndarray:
+    """Keep wanted positions where a body can put them and the photo shows them.
+
+    Above the waist, below the top of the head, at most 0.45 shoulder widths past the body
+    midline, at most 1.1 outside the shoulder, inside the photo (2 % margin); the rest pose
+    itself is always allowed.
+    """
+    ref, seen = ctx.ref, ctx.seen
+    w, h = ctx.image_size
+    neck = L.neck(ref)
+    if seen[L.LEFT_HIP] and seen[L.RIGHT_HIP]:
+        waist = 0.5 * (ref[L.LEFT_HIP, 1] + ref[L.RIGHT_HIP, 1]) - 0.1 * sw
+    else:
+        waist = neck[1] + 1.9 * sw
+    top = ref[L.NOSE, 1] - 0.3 * sw if seen[L.NOSE] else neck[1] - 1.2 * sw
+    y_lo, y_hi = max(top, 0.02 * h), min(waist, 0.98 * h)
+    inner, outer = neck[0] - side * 0.45 * sw, shoulder[0] + side * 1.1 * sw
+    x_lo, x_hi = max(min(inner, outer), 0.02 * w), min(max(inner, outer), 0.98 * w)
+    x = np.clip(target[:, 0], np.minimum(x_lo, rest[:, 0]), np.maximum(x_hi, rest[:, 0]))
+    y = np.clip(target[:, 1], np.minimum(y_lo, rest[:, 1]), np.maximum(y_hi, rest[:, 1]))
+    return np.stack([x, y], axis=1)

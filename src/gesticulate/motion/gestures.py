@@ -1,0 +1,147 @@
+"""When to gesture and what shape: speech phrases, stroke times and gesture keyframes.
+
+Gestures follow McNeill/Kendon's phases: preparation, a stroke landing on the stressed
+syllable, a hold, and a retraction; strokes inside one phrase chain without going back to rest
+(one gesture unit), and the hands rest in pauses. Stressed syllables are approximated by strong
+audio onsets in voiced speech, weighted by loudness, with a refractory period between strokes.
+
+Each arm gets a keyframe track of five channels (``CHANNELS``), interpolated with a monotone
+cubic (PCHIP: smooth, no overshoot), so the motion is smooth by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.interpolate import PchipInterpolator
+
+CHANNELS = ("out", "up", "flex", "spread", "curl")
+SHAPES = ("beat", "circle", "open", "two_handed")
+
+# Keyframes per shape: (time in s relative to the stroke, out, up, flex, spread, curl).
+# out/up are wrist offsets in units of the amplitude (out = away from the body midline,
+# up = towards the head); flex is wrist rotation (+1 ≈ 0.25 rad towards the palm).
+_SHAPE_KEYS = {
+    "beat": [(-0.42, 0, 0, 0, 0, 0), (-0.13, 0.15, 1.0, -0.5, 0.3, 0.0),
+             (0.0, 0.05, -0.3, 0.9, 0.0, 0.6), (0.12, 0.05, -0.25, 0.7, 0.0, 0.5),
+             (0.55, 0, 0, 0, 0, 0)],
+    "circle": [(-0.6, 0, 0, 0, 0, 0), (-0.42, -0.45, 0.45, -0.2, 0.2, 0.2),
+               (-0.26, 0.0, 0.9, -0.3, 0.4, 0.1), (-0.1, 0.45, 0.45, 0.0, 0.3, 0.2),
+               (0.0, 0.15, -0.1, 0.5, 0.1, 0.45), (0.12, 0.1, -0.1, 0.4, 0.1, 0.4),
+               (0.6, 0, 0, 0, 0, 0)],
+    "open": [(-0.45, 0, 0, 0, 0, 0), (-0.15, -0.2, 0.25, 0.3, 0.0, 0.4),
+             (0.0, 0.9, 0.5, -0.8, 1.0, 0.0), (0.3, 0.8, 0.45, -0.7, 0.9, 0.0),
+             (0.8, 0, 0, 0, 0, 0)],
+}
+_SHAPE_KEYS["two_handed"] = _SHAPE_KEYS["open"]
+_SHAPE_GAIN = {"beat": 1.0, "circle": 0.8, "open": 0.9, "two_handed": 0.8}
+
+
+@dataclass
+class Stroke:
+    """One planned gesture: ``frame`` of the stroke, ``strength`` 0..1, its shape and hands."""
+
+    frame: int
+    strength: float
+    shape: str
+    hands: str          # "left", "right" or "both"
+    amplitude: float    # in shoulder widths
+
+
+def phrases(vad: np.ndarray, *, fps: float, min_pause_s: float = 0.6,
+            min_phrase_s: float = 0.2) -> list[tuple[int, int]]:
+    """Voiced stretches ``[start, end)`` in frames; pauses shorter than ``min_pause_s`` merge."""
+    on = np.concatenate([[0], (vad > 0.5).astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(on))
+    segs = [[int(a), int(b)] for a, b in zip(edges[::2], edges[1::2])]
+    merged: list[list[int]] = []
+    for s in segs:
+        if merged and s[0] - merged[-1][1] < min_pause_s * fps:
+            merged[-1][1] = s[1]
+        else:
+            merged.append(s)
+    return [(a, b) for a, b in merged if b - a >= min_phrase_s * fps]
+
+
+def stress(onset: np.ndarray, rms: np.ndarray, vad: np.ndarray) -> np.ndarray:
+    """Per-frame stress score 0..1: onset strength weighted by loudness, zero when unvoiced."""
+    voiced = vad > 0.5
+    top = np.percentile(rms[voiced], 90) if voiced.sum() > 3 else max(float(rms.max()), 1e-6)
+    loud = np.clip(rms / max(top, 1e-6), 0.0, 1.2)
+    return np.clip(onset * (0.4 + 0.6 * loud), 0.0, 1.0) * voiced
+
+
+def pick_strokes(score: np.ndarray, candidates: np.ndarray, *, fps: float, refractory_s: float,
+                 threshold: float) -> np.ndarray:
+    """Strongest candidate frames first, each at least ``refractory_s`` from those kept.
+
+    Returns the kept frames, sorted, ``(K,)`` int64.
+    """
+    cand = np.unique(np.asarray(candidates, dtype=np.int64))
+    cand = cand[(cand >= 0) & (cand < score.shape[0])]
+    cand = cand[score[cand] >= threshold]
+    gap = max(1, int(round(refractory_s * fps)))
+    taken = np.zeros(score.shape[0] + 2 * gap, dtype=bool)
+    kept = []
+    for f in cand[np.argsort(-score[cand], kind="stable")]:
+        if not taken[f + gap]:
+            kept.append(f)
+            taken[f: f + 2 * gap + 1] = True
+    return np.sort(np.array(kept, dtype=np.int64))
+
+
+def plan_strokes(frames: np.ndarray, score: np.ndarray, rms: np.ndarray,
+                 spans: list[tuple[int, int]], *, rng: np.random.Generator,
+                 amplitude: float, dominant: str) -> list[Stroke]:
+    """Give each stroke frame a shape, hands and amplitude; some phrases rest their hands."""
+    weights = rng.dirichlet(np.array([6.0, 2.0, 3.0, 2.0]) * 3)   # this seed's habits
+    strokes = []
+    other = "left" if dominant == "right" else "right"
+    for a, b in spans:
+        if rng.random() < 0.12:      # now and then a phrase without hand gestures
+            continue
+        mode = rng.choice(["dom", "other", "both"], p=[0.6, 0.15, 0.25])
+        for f in frames[(frames >= a) & (frames < b)]:
+            shape = str(rng.choice(SHAPES, p=weights))
+            hands = {"dom": dominant, "other": other, "both": rng.choice([dominant, "both"])}[mode]
+            if shape == "two_handed":
+                hands = "both"
+            gain = _SHAPE_GAIN[shape] * (0.55 + 0.45 * min(1.0, rms[f] / max(rms[a:b].max(), 1e-6)))
+            strokes.append(Stroke(int(f), float(score[f]), shape, str(hands),
+                                  amplitude * gain * rng.uniform(0.8, 1.2)))
+    return strokes
+
+
+def keyframe_track(strokes: list[Stroke], side: str, *, num_frames: int, fps: float,
+                   speed: float) -> np.ndarray:
+    """Interpolated gesture channels ``(T, 5)`` for one arm (zeros where it does nothing).
+
+    Consecutive gestures co-articulate: when the next preparation starts before this
+    retraction ends, the retraction is dropped and the hand goes straight on.
+    """
+    keys: list[tuple[float, np.ndarray]] = [(0.0, np.zeros(5))]
+    mine = [s for s in strokes if s.hands in (side, "both")]
+    chained = False
+    for i, s in enumerate(mine):
+        table = np.array(_SHAPE_KEYS[s.shape], dtype=np.float64)
+        times = s.frame + table[:, 0] * fps / speed
+        vals = table[:, 1:].copy()
+        vals[:, :2] *= s.amplitude
+        vals[:, 2:] *= 0.6 + 0.4 * s.strength
+        keep = np.ones(len(table), dtype=bool)
+        keep[0] = not chained
+        nxt = (mine[i + 1].frame + _SHAPE_KEYS[mine[i + 1].shape][0][0] * fps / speed
+               if i + 1 < len(mine) else np.inf)
+        chained = nxt < times[-1]
+        keep[-1] = not chained
+        for t, v in zip(times[keep], vals[keep]):
+            if t > keys[-1][0] + 0.5:      # keys stay in time order, at least half a frame apart
+                keys.append((float(t), v))
+    if keys[-1][0] < num_frames - 1:
+        keys.append((float(num_frames - 1) + 1.0, np.zeros(5)))
+    t = np.array([k[0] for k in keys])
+    v = np.stack([k[1] for k in keys])
+    if len(t) < 2:
+        return np.zeros((num_frames, 5))
+    return PchipInterpolator(t, v, axis=0, extrapolate=True)(np.arange(num_frames))

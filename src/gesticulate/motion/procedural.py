@@ -1,0 +1,259 @@
+"""The rule-based stage-1 generator: prosody-driven gestures, head motion, blinks and lips.
+
+No weights. From the audio features it finds speech phrases and stressed syllables (strong
+onsets in voiced speech), plans beat / circular / open-palm / two-handed gestures whose strokes
+land on them, nods on stresses, turns the head slowly, blinks at a conversational rate and opens
+the mouth with the loudness envelope (and visemes when phone timings are given). Everything is
+layered on the photo's skeleton: face edits in the head frame, a rigid 3D head turn, a slight
+torso sway, arms by 2-link kinematics with the photo's bone lengths, hands rigid on the wrist.
+Frame 0 is the photo's pose exactly; motion eases in over ``ease_in_s``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from gesticulate.audio.features import AudioFeatures
+from gesticulate.errors import OptionError
+from gesticulate.motion import face as F
+from gesticulate.motion import gestures as G
+from gesticulate.motion.arms import ArmContext, move_arm
+from gesticulate.motion.base import Phones, check_inputs, register
+from gesticulate.motion.kinematics import ARMS, rotate
+from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.sequence import SkeletonSequence
+
+
+@dataclass(frozen=True)
+class Style:
+    """Knobs of one gesture style."""
+
+    amplitude: float      # gesture size in shoulder widths
+    refractory_s: float   # least time between two strokes
+    threshold: float      # least stress score for a stroke
+    head: float           # head motion gain
+
+
+STYLES = {
+    "neutral": Style(amplitude=0.30, refractory_s=0.55, threshold=0.12, head=1.0),
+    "calm": Style(amplitude=0.18, refractory_s=0.85, threshold=0.25, head=0.6),
+    "lively": Style(amplitude=0.42, refractory_s=0.42, threshold=0.08, head=1.4),
+}
+
+
+@dataclass
+class Timing:
+    """What the speech says about timing: activity, phrases, stresses and strokes."""
+
+    speech: np.ndarray           # (T,) smoothed voice activity 0..1
+    spans: list                  # voiced phrases [(start, end)) in frames
+    score: np.ndarray            # (T,) stress 0..1
+    strokes: list                # planned gestures (gestures.Stroke)
+    nods: np.ndarray             # (K,) frames of head nods
+
+
+def smooth_noise(rng: np.random.Generator, num_frames: int, sigma: float) -> np.ndarray:
+    """Zero-phase low-passed white noise ``(T,)`` with unit standard deviation."""
+    x = gaussian_filter1d(rng.standard_normal(num_frames + 4 * int(sigma)), sigma, mode="wrap")
+    return x[:num_frames] * np.sqrt(2.0 * np.sqrt(np.pi) * sigma)
+
+
+def ease_in(num_frames: int, *, fps: float, seconds: float) -> np.ndarray:
+    """0 at frame 0 rising smoothly (smoothstep) to 1 after ``seconds``, ``(T,)``."""
+    x = np.clip(np.arange(num_frames) / max(seconds * fps, 1.0), 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+@register("procedural")
+class ProceduralGenerator:
+    """Rule-based co-speech motion; see the module docstring.
+
+    Parameters
+    ----------
+    min_confidence : float
+        Reference points below this confidence (or outside the photo) count as not seen: they
+        keep confidence 0, and an arm moves only when its elbow is seen.
+    ease_in_s : float
+        Seconds over which motion grows from the photo's pose.
+    """
+
+    def __init__(self, *, min_confidence: float = 0.3, ease_in_s: float = 0.5):
+        self.min_confidence = min_confidence
+        self.ease_in_s = ease_in_s
+
+    def generate(self, features: AudioFeatures, reference: np.ndarray, *,
+                 image_size: tuple[int, int], seed: int = 0, speed: float = 1.0,
+                 style: str | None = None, phones: Phones | None = None) -> SkeletonSequence:
+        """Motion for ``features`` on ``reference``; see :class:`~gesticulate.motion.base.MotionGenerator`."""
+        ref = check_inputs(features, reference, image_size, speed)
+        st = _style(style)
+        fps, T = float(features.fps), features.num_frames
+        rngs = _rngs(seed)
+        seen = self._seen(ref, image_size)
+        timing = self._timing(features, st, speed=speed, rng=rngs[0])
+        ramp = ease_in(T, fps=fps, seconds=self.ease_in_s)
+        out = np.repeat(ref[None, :, :2], T, axis=0)
+
+        lean, pivot = self._torso(ref, seen, timing, fps=fps, rng=rngs[1], ramp=ramp, speed=speed)
+        self._face_and_head(out, ref, seen, features, timing, st, phones=phones, fps=fps,
+                            rng=rngs[2], ramp=ramp, speed=speed)
+        upper = np.concatenate([F.HEAD_POINTS, [L.LEFT_SHOULDER, L.RIGHT_SHOULDER]])
+        if pivot is not None:
+            out[:, upper] = rotate(out[:, upper], lean, np.broadcast_to(pivot, (T, 2)))
+            ctx = ArmContext(ref=ref, seen=seen, image_size=image_size, fps=fps, speed=speed,
+                             lean=lean, pivot=pivot, ramp=ramp)
+            for arm in ARMS:
+                move_arm(out, arm, ctx, timing.strokes, timing.spans, rng=rngs[3])
+        conf = np.where(seen, ref[:, 2], 0.0)
+        kp = np.concatenate([out, np.broadcast_to(conf[None, :, None], (T, 133, 1))], axis=2)
+        kp[:, ref[:, 2] <= 0] = ref[ref[:, 2] <= 0]   # never-seen points stay where they were
+        kp[0] = ref                                   # frame 0 is the photo, bit for bit
+        kp[0, :, 2] = conf
+        return SkeletonSequence(kp.astype(np.float32), fps, image_size)
+
+    def plan(self, features: AudioFeatures, *, seed: int = 0, speed: float = 1.0,
+             style: str | None = None) -> Timing:
+        """The timing :meth:`generate` uses for these arguments: phrases, strokes, nods."""
+        return self._timing(features, _style(style), speed=speed, rng=_rngs(seed)[0])
+
+    # ------------------------------------------------------------------ pieces
+    def _seen(self, ref: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+        """Points the photo really shows: confident and inside the image (2 % margin)."""
+        w, h = image_size
+        mx, my = 0.02 * w, 0.02 * h
+        inside = ((ref[:, 0] >= mx) & (ref[:, 0] <= w - mx) & (ref[:, 1] >= my)
+                  & (ref[:, 1] <= h - my))
+        return (ref[:, 2] >= self.min_confidence) & inside
+
+    def _timing(self, feats: AudioFeatures, st: Style, *, speed: float,
+                rng: np.random.Generator) -> Timing:
+        fps = float(feats.fps)
+        vad = np.asarray(feats.vad, dtype=np.float64)
+        rms = np.asarray(feats.rms, dtype=np.float64)
+        onset = np.asarray(feats.onset, dtype=np.float64)
+        score = G.stress(onset, rms, vad)
+        cand = np.asarray(feats.onset_frames, dtype=np.int64)
+        if cand.size == 0:   # fall back to local maxima of onset strength
+            cand = np.flatnonzero((onset[1:-1] > onset[:-2]) & (onset[1:-1] >= onset[2:])) + 1
+        frames = G.pick_strokes(score, cand, fps=fps, refractory_s=st.refractory_s / speed,
+                                threshold=st.threshold)
+        spans = G.phrases(vad, fps=fps)
+        dominant = "right" if rng.random() < 0.7 else "left"
+        strokes = G.plan_strokes(frames, score, rms, spans, rng=rng, amplitude=st.amplitude,
+                                 dominant=dominant)
+        nods = G.pick_strokes(score, cand, fps=fps, refractory_s=0.9 / speed,
+                              threshold=st.threshold * 1.5)
+        speech = np.clip(gaussian_filter1d((vad > 0.5).astype(np.float64), 0.3 * fps), 0, 1)
+        return Timing(speech, spans, score, strokes, nods)
+
+    def _torso(self, ref, seen, timing: Timing, *, fps, rng, ramp, speed):
+        """Torso lean ``(T,)`` radians about a pivot ``(2,)`` near the hips, or (0, None)."""
+        T = ramp.shape[0]
+        if not (seen[L.LEFT_SHOULDER] and seen[L.RIGHT_SHOULDER]):
+            return np.zeros(T), None   # no shoulders: head-only motion
+        neck, sw = L.neck(ref), float(L.shoulder_width(ref))
+        if seen[L.LEFT_HIP] and seen[L.RIGHT_HIP]:
+            pivot = 0.5 * (ref[L.LEFT_HIP, :2] + ref[L.RIGHT_HIP, :2])
+        else:
+            pivot = neck + np.array([0.0, 2.2 * sw])
+        sway = smooth_noise(rng, T, 1.5 * fps / speed) * np.deg2rad(0.6)
+        # Lean a little towards the gesturing side at strokes.
+        push = np.zeros(T)
+        for s in timing.strokes:
+            if s.hands != "both":
+                push[s.frame] += (1.0 if s.hands == "left" else -1.0) * s.amplitude
+        push = gaussian_filter1d(push, 0.25 * fps / speed) * np.deg2rad(4.0)
+        return ramp * (sway * (0.5 + 0.5 * timing.speech) + push), pivot
+
+    def _face_and_head(self, out, ref, seen, feats, timing: Timing, st: Style, *, phones, fps,
+                       rng, ramp, speed) -> None:
+        """Mouth, lids and head turn, written into ``out (T, 133, 2)`` in place."""
+        T = ramp.shape[0]
+        frame = F.head_frame(np.where(seen[:, None], ref, 0.0))
+        if frame is None:
+            return
+        pivot, roll0, width = frame
+        down = np.array([-np.sin(roll0), np.cos(roll0)])
+        if seen[L.FACE].mean() > 0.8:
+            self._mouth_and_lids(out, ref, feats, timing, phones=phones, fps=fps, rng=rng,
+                                 down=down)
+        yaw, pitch, roll = self._head_angles(feats, timing, st, fps=fps, rng=rng, speed=speed)
+        pts = F.HEAD_POINTS
+        out[:, pts] = F.rotate_head(out[:, pts], F.HEAD_DEPTH, pivot=pivot, roll0=roll0,
+                                    width=width, yaw=ramp * yaw, pitch=ramp * pitch,
+                                    roll=ramp * roll)
+
+    def _mouth_and_lids(self, out, ref, feats, timing, *, phones, fps, rng, down) -> None:
+        T = out.shape[0]
+        mw = float(np.linalg.norm(ref[L.MOUTH_RIGHT_CORNER, :2] - ref[L.MOUTH_LEFT_CORNER, :2]))
+        gap0 = float(np.dot(ref[L.INNER_LIP_BOTTOM, :2] - ref[L.INNER_LIP_TOP, :2], down))
+        m = F.mouth_curve(np.asarray(feats.rms, float), np.asarray(feats.vad, float))
+        closed = np.zeros(T)
+        if phones:
+            vis = _viseme_openness(phones, fps=fps, num_frames=T)
+            if vis is not None:
+                m = np.clip(0.65 * vis + 0.35 * m, 0.0, 1.0)
+            closed = F.bilabial_curve(phones, fps=fps, num_frames=T)
+            m = m * (1.0 - closed)
+        m[: min(T, 3)] *= np.linspace(0.0, 1.0, 3)[: min(T, 3)]   # frame 0 is the photo
+        open_px = F.MAX_OPEN * mw * m - max(gap0, 0.0) * closed
+        out[:, F.MOUTH_INDEX] += (open_px[:, None, None] * F.MOUTH_WEIGHT[None, :, None]
+                                  * down[None, None, :])
+        if phones:
+            r = F.rounded_curve(phones, fps=fps, num_frames=T) * 0.12 * mw
+            centre = out[:, [L.MOUTH_LEFT_CORNER, L.MOUTH_RIGHT_CORNER]].mean(axis=1)
+            for idx in (L.MOUTH_LEFT_CORNER, L.MOUTH_RIGHT_CORNER, L.face(60), L.face(64)):
+                d = centre - out[:, idx]
+                out[:, idx] += r[:, None] * d / np.maximum(np.linalg.norm(d, axis=1), 1e-6)[:, None]
+        blink = F.blink_curve(T, fps=fps, rng=rng, speech=timing.speech)
+        up, lo = out[:, F.UPPER_LID], out[:, F.LOWER_LID]
+        out[:, F.UPPER_LID] = up + blink[:, None, None] * (lo - up)
+
+    def _head_angles(self, feats, timing: Timing, st: Style, *, fps, rng, speed):
+        """Yaw, pitch, roll ``(T,)`` in radians."""
+        T = timing.speech.shape[0]
+        g = st.head * (0.4 + 0.6 * timing.speech)
+        yaw = np.deg2rad(4.0) * g * smooth_noise(rng, T, 0.9 * fps / speed)
+        roll = np.deg2rad(1.5) * g * smooth_noise(rng, T, 1.1 * fps / speed)
+        # Nods land on stressed syllables: a small lift before, the dip on the stress.
+        imp = np.zeros(T)
+        imp[timing.nods] = timing.score[timing.nods]
+        half = int(0.6 * fps / speed)
+        tk = np.arange(-half, half + 1) / (fps / speed)
+        kernel = np.exp(-((tk - 0.04) / 0.13) ** 2) - 0.35 * np.exp(-((tk + 0.2) / 0.12) ** 2)
+        nod = np.convolve(imp, kernel, mode="same")[:T] * np.deg2rad(4.0) * st.head
+        # Higher pitch lifts the chin a little (prosody–head correlation).
+        f0 = np.asarray(feats.pitch_hz, dtype=np.float64)
+        voiced = f0 > 0
+        lift = np.zeros(T)
+        if voiced.sum() > 3:
+            z = np.where(voiced, (f0 - np.median(f0[voiced])) / (f0[voiced].std() + 1e-6), 0.0)
+            lift = gaussian_filter1d(np.clip(z, -2, 2), 0.15 * fps) * np.deg2rad(1.2)
+        pitch = nod - lift * st.head + np.deg2rad(1.0) * g * smooth_noise(rng, T, fps / speed)
+        return yaw, pitch, roll
+
+
+def _style(style: str | None) -> Style:
+    if (style or "neutral") not in STYLES:
+        raise OptionError(f"unknown style {style!r} for the procedural generator; choose one "
+                          f"of {', '.join(STYLES)}")
+    return STYLES[style or "neutral"]
+
+
+def _rngs(seed: int) -> list[np.random.Generator]:
+    """Independent streams per part (timing, torso, face, arms), so one part's draws never
+    shift another's."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
+
+
+def _viseme_openness(phones, *, fps: float, num_frames: int) -> np.ndarray | None:
+    """Viseme openness 0..1 from ``gesticulate.audio.phones`` when that module is installed."""
+    try:
+        from gesticulate.audio.phones import viseme_openness
+    except ImportError:
+        return None
+    vis = np.asarray(viseme_openness(phones, fps=fps, num_frames=num_frames), dtype=np.float64)
+    return vis[:num_frames] if vis.shape[0] >= num_frames else None

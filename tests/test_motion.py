@@ -1,0 +1,256 @@
+"""The procedural motion generator on synthetic speech and a synthetic frontal skeleton."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gesticulate.audio.features import AudioFeatures
+from gesticulate.errors import InputError, OptionError
+from gesticulate.motion import available_generators, get_generator
+from gesticulate.skeleton import layout as L
+
+FPS = 25.0
+SIZE = (512, 512)
+
+
+def speech_features(segments, *, duration_s: float, fps: float = FPS, seed: int = 0) -> AudioFeatures:
+    """Speech bursts at ``segments`` [(start_s, end_s)], silence elsewhere, 4 syllables/s."""
+    rng = np.random.default_rng(seed)
+    T = max(1, int(round(duration_s * fps)))
+    t = np.arange(T) / fps
+    vad = np.zeros(T, np.float32)
+    for a, b in segments:
+        vad[(t >= a) & (t < b)] = 1.0
+    syll = 0.5 - 0.5 * np.cos(2 * np.pi * 4.0 * t + rng.uniform(0, 6))
+    rms = (vad * (0.25 + 0.75 * syll) * rng.uniform(0.6, 1.0, T) + 0.01).astype(np.float32)
+    rms /= rms.max()
+    onset = np.clip(np.diff(rms, prepend=rms[:1]), 0, None)
+    onset = (onset / max(onset.max(), 1e-6)).astype(np.float32)
+    peaks = np.flatnonzero((onset[1:-1] > onset[:-2]) & (onset[1:-1] >= onset[2:]) &
+                           (onset[1:-1] > 0.2)) + 1
+    pitch = np.where(vad > 0, 140 + 30 * np.sin(2 * np.pi * 0.5 * t), 0).astype(np.float32)
+    return AudioFeatures(fps=fps, sr=16000, duration_s=duration_s,
+                         log_mel=np.zeros((T, 8), np.float32), onset=onset, rms=rms,
+                         pitch_hz=pitch, vad=vad, onset_frames=peaks.astype(np.int64))
+
+
+def frontal_reference() -> np.ndarray:
+    """A seated upper body facing the camera, hands in front of the belly, all points seen."""
+    kp = np.zeros((133, 3))
+    kp[:, 2] = 1.0
+    body = {L.NOSE: (256, 150), L.LEFT_EYE: (276, 136), L.RIGHT_EYE: (236, 136),
+            L.LEFT_EAR: (301, 145), L.RIGHT_EAR: (211, 145),
+            L.LEFT_SHOULDER: (336, 240), L.RIGHT_SHOULDER: (176, 240),
+            L.LEFT_ELBOW: (356, 340), L.RIGHT_ELBOW: (156, 340),
+            L.LEFT_WRIST: (300, 400), L.RIGHT_WRIST: (212, 400),
+            L.LEFT_HIP: (316, 470), L.RIGHT_HIP: (196, 470)}
+    for i, p in body.items():
+        kp[i, :2] = p
+    kp[13:23] = (256, 600, 0.1)          # legs and feet out of the picture
+    th = np.pi * np.arange(17) / 16
+    face = [(256 - 48 * np.cos(a), 135 + 55 * np.sin(a)) for a in th]
+    face += [(220 + 7 * i, 120) for i in range(5)] + [(264 + 7 * i, 120) for i in range(5)]
+    face += [(256, 132 + 8 * i) for i in range(4)] + [(244 + 6 * i, 160) for i in range(5)]
+    face += [(226, 136), (232, 132), (240, 132), (246, 136), (240, 139), (232, 139),
+             (266, 136), (272, 132), (280, 132), (286, 136), (280, 139), (272, 139)]
+    face += [(238, 178), (244, 174), (250, 172), (256, 173), (262, 172), (268, 174), (274, 178),
+             (268, 183), (262, 185), (256, 186), (250, 185), (244, 183)]
+    face += [(242, 178), (250, 177), (256, 177), (262, 177), (270, 178), (262, 179), (256, 179),
+             (250, 179)]
+    kp[L.FACE, :2] = face
+    for start, wrist, elbow in ((L.LEFT_HAND_START, L.LEFT_WRIST, L.LEFT_ELBOW),
+                                (L.RIGHT_HAND_START, L.RIGHT_WRIST, L.RIGHT_ELBOW)):
+        d = kp[wrist, :2] - kp[elbow, :2]
+        a0 = np.arctan2(d[1], d[0])
+        kp[start, :2] = kp[wrist, :2]
+        for k, finger in enumerate(L.HAND_FINGERS):
+            a = a0 + (k - 2) * 0.25
+            for j, r in zip(finger, (12, 22, 30, 36)):
+                kp[start + j, :2] = kp[wrist, :2] + r * np.array([np.cos(a), np.sin(a)])
+    return kp
+
+
+@pytest.fixture(scope="module")
+def gen():
+    return get_generator("procedural")
+
+
+@pytest.fixture(scope="module")
+def talk():
+    """Speech 0.3–4 s, a long pause, speech 9–12 s."""
+    return speech_features([(0.3, 4.0), (9.0, 12.0)], duration_s=12.0)
+
+
+@pytest.fixture(scope="module")
+def talk_motion(gen, talk):
+    return gen.generate(talk, frontal_reference(), image_size=SIZE, seed=3).keypoints
+
+
+def wrist_speed(kp: np.ndarray) -> np.ndarray:
+    """Per-frame speed of both wrists, ``(T-1, 2)`` px/frame."""
+    return np.linalg.norm(np.diff(kp[:, [L.LEFT_WRIST, L.RIGHT_WRIST], :2], axis=0), axis=-1)
+
+
+@pytest.mark.parametrize("fps", [25.0, 30.0])
+@pytest.mark.parametrize("duration_s", [0.04, 0.1, 1.5, 7.3])
+def test_rows_and_fps(gen, fps, duration_s):
+    feats = speech_features([(0.0, duration_s)], duration_s=duration_s, fps=fps)
+    seq = gen.generate(feats, frontal_reference(), image_size=SIZE, seed=0)
+    assert seq.keypoints.shape == (feats.num_frames, 133, 3)
+    assert seq.fps == fps and seq.image_size == SIZE
+    assert np.all(np.isfinite(seq.keypoints))
+
+
+def test_same_seed_same_motion_other_seed_other_motion(gen, talk, talk_motion):
+    again = gen.generate(talk, frontal_reference(), image_size=SIZE, seed=3).keypoints
+    other = gen.generate(talk, frontal_reference(), image_size=SIZE, seed=4).keypoints
+    assert np.array_equal(again, talk_motion)
+    assert np.abs(other[:, 9:11, :2] - talk_motion[:, 9:11, :2]).max() > 5.0
+
+
+def test_frame0_is_the_reference(talk_motion):
+    ref = frontal_reference().astype(np.float32)
+    assert np.array_equal(talk_motion[0, :, :2], ref[:, :2])
+    assert np.array_equal(talk_motion[0, :13, 2], ref[:13, 2])
+    assert np.all(talk_motion[:, 13:23, 2] == 0)     # legs out of the picture: not seen
+
+
+@pytest.mark.parametrize("a,b", [(L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST),
+                                 (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST)])
+def test_arm_bone_lengths_kept(talk_motion, a, b):
+    ref = frontal_reference()
+    length = np.linalg.norm(talk_motion[:, a, :2] - talk_motion[:, b, :2], axis=-1)
+    ref_length = np.linalg.norm(ref[a, :2] - ref[b, :2])
+    assert np.abs(length / ref_length - 1).max() < 0.01
+
+
+def test_arms_move_in_speech_and_rest_in_pauses(talk_motion):
+    speed = wrist_speed(talk_motion).max(axis=1)
+    t = np.arange(1, len(talk_motion)) / FPS
+    in_speech = speed[(t > 0.8) & (t < 4.0)].mean()
+    in_pause = speed[(t > 5.5) & (t < 8.5)]
+    assert in_speech > 1.0, in_speech
+    assert in_pause.max() < 0.1 * in_speech and in_pause.mean() < 0.15, (in_pause.max(), in_speech)
+
+
+def test_elbow_never_hyperextends(talk_motion):
+    ref = frontal_reference()
+    for s, e, w in ((5, 7, 9), (6, 8, 10)):
+        def bend(kp):
+            u, f = kp[..., e, :2] - kp[..., s, :2], kp[..., w, :2] - kp[..., e, :2]
+            return np.cross(u, f)
+        assert np.all(np.sign(bend(talk_motion)) == np.sign(bend(ref)))
+
+
+def test_wrists_stay_above_the_waist_and_below_the_head(talk_motion):
+    ref = frontal_reference()
+    y = talk_motion[:, [L.LEFT_WRIST, L.RIGHT_WRIST], 1]
+    assert y.max() <= max(ref[L.LEFT_HIP, 1], ref[L.LEFT_WRIST, 1]) + 1
+    assert y.min() >= ref[L.NOSE, 1] - 0.3 * 160
+
+
+def test_mouth_follows_loudness(talk, talk_motion):
+    gap = np.linalg.norm(talk_motion[:, L.INNER_LIP_BOTTOM, :2]
+                         - talk_motion[:, L.INNER_LIP_TOP, :2], axis=-1)
+    r = np.corrcoef(gap[3:], talk.rms[3:])[0, 1]
+    assert r > 0.7, r
+    t = np.arange(len(gap)) / FPS
+    assert gap[(t > 5) & (t < 8.5)].max() < gap[(t > 0.5) & (t < 4)].mean()
+
+
+def test_blinks_at_a_conversational_rate(gen):
+    feats = speech_features([(0.5, 25.0), (28.0, 58.0)], duration_s=60.0)
+    kp = gen.generate(feats, frontal_reference(), image_size=SIZE, seed=1).keypoints
+    lid = np.linalg.norm(kp[:, L.face(37), :2] - kp[:, L.face(41), :2], axis=-1)
+    closed = lid < 0.3 * lid[0]
+    starts = np.flatnonzero(np.diff(closed.astype(int)) == 1)
+    ends = np.flatnonzero(np.diff(closed.astype(int)) == -1)
+    assert 10 <= len(starts) <= 30, len(starts)
+    assert np.all((ends - starts[: len(ends)]) <= 0.4 * FPS)
+    assert lid.min() < 0.05 * lid[0]
+
+
+def test_strokes_land_on_onsets(gen, talk, talk_motion):
+    plan = gen.plan(talk, seed=3)
+    assert len(plan.strokes) >= 4
+    onsets = set(talk.onset_frames.tolist())
+    assert all(s.frame in onsets for s in plan.strokes)
+    assert all(talk.vad[s.frame] > 0.5 for s in plan.strokes)
+    frames = np.array([s.frame for s in plan.strokes])
+    assert np.diff(frames).min() >= 0.5 * FPS
+    # The fastest hand movement around a stroke happens just before it lands.
+    speed = wrist_speed(talk_motion).max(axis=1)
+    hits = 0
+    for f in frames:
+        lo, hi = max(0, f - 10), min(len(speed), f + 10)
+        peak = lo + int(np.argmax(speed[lo:hi])) + 1     # speed[i] is the move into frame i+1
+        hits += f - 0.3 * FPS <= peak <= f + 1
+    assert hits >= 0.7 * len(frames), (hits, len(frames))
+
+
+def test_head_moves_and_nods(talk_motion):
+    nose = talk_motion[:, L.NOSE, :2]
+    t = np.arange(len(nose)) / FPS
+    assert np.ptp(nose[(t > 0.5) & (t < 4), 1]) > 1.0
+
+
+def head_only_reference() -> np.ndarray:
+    """A close portrait: face seen, shoulders at the bottom edge, arms out of the picture."""
+    kp = frontal_reference()
+    kp[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER], 1] = 520
+    kp[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER], 2] = 0.2
+    kp[7:13, 1] += 300
+    kp[7:13, 2] = 0.05
+    kp[L.HANDS] = 0.0
+    return kp
+
+
+def test_head_only_portrait_keeps_arms_unseen(gen, talk):
+    ref = head_only_reference()
+    kp = gen.generate(talk, ref, image_size=SIZE, seed=0).keypoints
+    assert np.all(kp[:, 5:13, 2] == 0) and np.all(kp[:, L.HANDS, 2] == 0)
+    assert np.allclose(kp[:, 5:13, :2], ref[5:13, :2])          # no shoulders: arms stay put
+    assert np.abs(kp[:, L.NOSE, :2] - ref[L.NOSE, :2]).max() > 0.5   # the head still moves
+    assert np.all(np.isfinite(kp))
+
+
+def test_elbow_seen_wrist_not(gen, talk):
+    ref = frontal_reference()
+    ref[L.LEFT_WRIST, 2] = 0.1
+    kp = gen.generate(talk, ref, image_size=SIZE, seed=0).keypoints
+    assert np.all(kp[:, L.LEFT_WRIST, 2] == 0) and np.all(kp[:, L.LEFT_ELBOW, 2] == 1)
+    elbow = kp[:, L.LEFT_ELBOW, :2]
+    assert np.all((elbow >= 0) & (elbow <= 512))
+
+
+def test_silence_is_still(gen):
+    feats = speech_features([], duration_s=6.0)
+    kp = gen.generate(feats, frontal_reference(), image_size=SIZE, seed=0).keypoints
+    assert wrist_speed(kp).max() < 0.3
+
+
+def test_options_are_checked(gen, talk):
+    assert "procedural" in available_generators()
+    with pytest.raises(OptionError, match="procedural"):
+        get_generator("no-such-generator")
+    with pytest.raises(OptionError, match="neutral"):
+        gen.generate(talk, frontal_reference(), image_size=SIZE, style="wild")
+    with pytest.raises(OptionError, match="speed"):
+        gen.generate(talk, frontal_reference(), image_size=SIZE, speed=0.0)
+    with pytest.raises(InputError, match="133"):
+        gen.generate(talk, np.zeros((17, 3)), image_size=SIZE)
+
+
+@pytest.mark.parametrize("style", ["calm", "neutral", "lively"])
+def test_styles_and_speed(gen, talk, style):
+    kp = gen.generate(talk, frontal_reference(), image_size=SIZE, style=style, speed=1.5).keypoints
+    assert kp.shape == (talk.num_frames, 133, 3) and np.all(np.isfinite(kp))
+
+
+def test_phones_close_the_lips_on_bilabials(gen, talk):
+    phones = [("HH", 0.5, 0.6), ("AA1", 0.6, 1.0), ("M", 1.0, 1.2), ("AA1", 1.2, 1.6)]
+    kp = gen.generate(talk, frontal_reference(), image_size=SIZE, phones=phones).keypoints
+    gap = kp[:, L.INNER_LIP_BOTTOM, 1] - kp[:, L.INNER_LIP_TOP, 1]
+    m = slice(int(1.0 * FPS) + 1, int(1.2 * FPS))
+    assert gap[m].max() < 0.5 * gap[int(0.7 * FPS):int(1.0 * FPS)].max()

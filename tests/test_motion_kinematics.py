@@ -1,0 +1,106 @@
+"""2D arm kinematics and hand posing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gesticulate.motion.gestures import keyframe_track, phrases, pick_strokes, Stroke
+from gesticulate.motion.kinematics import (arm_angles, bend_sign, clamp_elbow, forward_two_link,
+                                           pose_hand, solve_arm, wrap_angle)
+
+
+def test_forward_keeps_lengths_and_round_trips_angles():
+    rng = np.random.default_rng(0)
+    alpha, beta = rng.uniform(-np.pi, np.pi, 50), rng.uniform(-2.5, 2.5, 50)
+    shoulder = rng.uniform(0, 500, (50, 2))
+    elbow, wrist = forward_two_link(shoulder, alpha, beta, upper=90.0, fore=70.0)
+    assert np.allclose(np.linalg.norm(elbow - shoulder, axis=1), 90.0)
+    assert np.allclose(np.linalg.norm(wrist - elbow, axis=1), 70.0)
+    a, b, u, f = arm_angles(shoulder[0], elbow[0], wrist[0])
+    assert np.isclose(wrap_angle(a - alpha[0]), 0) and np.isclose(wrap_angle(b - beta[0]), 0)
+    assert np.isclose(u, 90.0) and np.isclose(f, 70.0)
+
+
+@pytest.mark.parametrize("bend", [1.0, -1.0])
+def test_soft_ik_reaches_a_reachable_target_when_not_stiff(bend):
+    shoulder = np.zeros((1, 2))
+    alpha0, beta0 = np.array([1.4]), 1.2 * bend
+    _, target = forward_two_link(shoulder, np.array([1.2]), np.array([1.5 * bend]),
+                                 upper=100.0, fore=80.0)
+    alpha, beta = solve_arm(shoulder, target, upper=100.0, fore=80.0, alpha_rest=alpha0,
+                            beta_rest=beta0, stiffness=(0.0, 0.0), num_iters=20)
+    _, wrist = forward_two_link(shoulder, alpha, beta, upper=100.0, fore=80.0)
+    assert np.linalg.norm(wrist - target) < 0.5
+    assert np.sign(beta[0]) == bend
+
+
+def test_stiff_shoulder_moves_the_elbow_less():
+    shoulder = np.zeros((1, 2))
+    alpha0, beta0 = np.array([np.pi / 2]), 1.5
+    _, rest = forward_two_link(shoulder, alpha0, np.array([beta0]), upper=100.0, fore=80.0)
+    target = rest + np.array([[0.0, -40.0]])
+    moved = {}
+    for k in (0.0, 1.2):
+        a, b = solve_arm(shoulder, target, upper=100.0, fore=80.0, alpha_rest=alpha0,
+                         beta_rest=beta0, stiffness=(k, 0.1))
+        moved[k] = abs(a[0] - alpha0[0])
+    assert moved[1.2] < 0.5 * moved[0.0]
+
+
+def test_clamp_elbow_prevents_hyperextension():
+    beta = np.array([-0.5, 0.0, 0.05, 1.0, 3.0])
+    out = clamp_elbow(beta, bend=1.0, beta0=1.0)
+    assert np.all(out > 0) and out.max() <= np.deg2rad(150.0) + 1e-9
+    assert bend_sign(-0.8, 100.0, 200.0) == -1.0
+    assert bend_sign(0.0, 300.0, 200.0) == 1.0 and bend_sign(0.0, 100.0, 200.0) == -1.0
+
+
+def test_pose_hand_is_rigid_without_finger_changes():
+    rng = np.random.default_rng(1)
+    hand = rng.uniform(0, 50, (21, 2))
+    wrist = np.array([[10.0, 20.0], [30.0, 5.0]])
+    out = pose_hand(hand, hand[0], wrist, np.array([0.0, 0.7]), spread=np.zeros(2),
+                    curl=np.zeros(2))
+    d_ref = np.linalg.norm(hand[:, None] - hand[None], axis=-1)
+    for t in range(2):
+        assert np.allclose(np.linalg.norm(out[t, :, None] - out[t, None], axis=-1), d_ref)
+        assert np.allclose(out[t, 0], wrist[t])
+
+
+def test_curl_shortens_fingers_a_little():
+    hand = np.zeros((21, 2))
+    for k in range(5):
+        for j in range(4):
+            hand[1 + 4 * k + j] = ((k - 2) * 8.0, -(15 + 10 * j))
+    out = pose_hand(hand, hand[0], np.zeros((1, 2)), np.zeros(1), spread=np.zeros(1),
+                    curl=np.array([0.3]))
+    tip_ref, tip = np.linalg.norm(hand[8]), np.linalg.norm(out[0, 8])
+    assert 0.7 * tip_ref < tip < tip_ref
+
+
+def test_phrases_merge_short_pauses():
+    vad = np.zeros(100)
+    vad[10:30] = 1
+    vad[33:50] = 1      # 3-frame pause: same phrase at 25 fps
+    vad[80:95] = 1
+    assert phrases(vad, fps=25.0) == [(10, 50), (80, 95)]
+
+
+def test_pick_strokes_keeps_the_strongest_apart():
+    score = np.zeros(100)
+    score[[10, 12, 30, 31, 60]] = [0.5, 0.9, 0.4, 0.8, 0.05]
+    kept = pick_strokes(score, np.array([10, 12, 30, 31, 60]), fps=25.0, refractory_s=0.4,
+                        threshold=0.1)
+    assert kept.tolist() == [12, 31]
+
+
+def test_gesture_units_chain_without_retracting():
+    strokes = [Stroke(40, 1.0, "beat", "right", 0.3), Stroke(55, 1.0, "beat", "right", 0.3)]
+    track = keyframe_track(strokes, "right", num_frames=120, fps=25.0, speed=1.0)
+    assert track.shape == (120, 5)
+    assert np.abs(track[:, 1]).max() > 0.2
+    # Between the two strokes the hand does not fall back to rest.
+    assert np.abs(track[42:52, :2]).sum(axis=1).min() > 0.02
+    assert np.allclose(track[:20], 0) and np.allclose(track[-5:], 0, atol=1e-3)
+    assert np.allclose(keyframe_track(strokes, "left", num_frames=120, fps=25.0, speed=1.0), 0)
