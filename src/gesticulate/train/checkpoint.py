@@ -1,0 +1,99 @@
+"""Training-run checkpoints: self-describing, atomic, pickle-free.
+
+::
+
+    RUN/checkpoints/step_00001000/
+      config.json           MotionDiT config (rebuilds the model)
+      model.safetensors     EMA weights (what sampling uses)
+      stats.npz             normalisation statistics (mean, std of local coordinates)
+      meta.json             fps, style table, median wrist speed, audio feature size
+      train_state/          for resume only
+        model.safetensors       raw (non-EMA) weights
+        optimizer.safetensors   AdamW moments, keys "<param index>.<name>"
+        optimizer.json          AdamW param groups
+        state.json              step, train config
+
+A checkpoint is built in a hidden sibling folder and renamed into place, so a crash leaves
+either the old or the new one complete, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from gesticulate.models.motion_dit import CONFIG_NAME, WEIGHTS_NAME, MotionDiT
+from gesticulate.skeleton.normalize import NormStats
+
+META_NAME = "meta.json"
+STATS_NAME = "stats.npz"
+
+
+def list_checkpoints(run: str | os.PathLike) -> list[Path]:
+    """Complete checkpoints of a run, oldest first."""
+    d = Path(run) / "checkpoints"
+    return sorted(p for p in d.glob("step_*")
+                  if (p / CONFIG_NAME).is_file() and (p / "train_state" / "state.json").is_file())
+
+
+def save_checkpoint(run: str | os.PathLike, step: int, *, ema: MotionDiT, raw: MotionDiT,
+                    optimizer: torch.optim.Optimizer, stats: NormStats, meta: dict,
+                    state: dict, keep: int = 2) -> Path:
+    """Write ``RUN/checkpoints/step_<step>`` atomically and drop all but the newest ``keep``."""
+    parent = Path(run) / "checkpoints"
+    parent.mkdir(parents=True, exist_ok=True)
+    final = parent / f"step_{step:08d}"
+    tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".step_{step:08d}."))
+    try:
+        ema.save_pretrained(tmp)
+        stats.save(tmp / STATS_NAME)
+        (tmp / META_NAME).write_text(json.dumps(meta, indent=2))
+        ts = tmp / "train_state"
+        ts.mkdir()
+        save_file({k: v.detach().cpu().contiguous() for k, v in raw.state_dict().items()},
+                  ts / WEIGHTS_NAME)
+        tensors, groups = optimizer_to_flat(optimizer)
+        save_file(tensors, ts / "optimizer.safetensors")
+        (ts / "optimizer.json").write_text(json.dumps(groups))
+        (ts / "state.json").write_text(json.dumps({"step": step, **state}, indent=2))
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for old in list_checkpoints(run)[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def optimizer_to_flat(optimizer: torch.optim.Optimizer) -> tuple[dict, list]:
+    """Optimizer state as safetensors-ready tensors and JSON-ready param groups."""
+    sd = optimizer.state_dict()
+    tensors = {f"{i}.{name}": (v if torch.is_tensor(v) else torch.tensor(v)).detach().cpu().contiguous()
+               for i, st in sd["state"].items() for name, v in st.items()}
+    return tensors, sd["param_groups"]
+
+
+def load_training_state(ckpt: Path, *, raw: MotionDiT, ema: MotionDiT,
+                        optimizer: torch.optim.Optimizer) -> dict:
+    """Restore raw and EMA weights and the optimizer from ``ckpt``; return its state.json."""
+    dev = next(raw.parameters()).device
+    raw.load_state_dict(load_file(ckpt / "train_state" / WEIGHTS_NAME, device=str(dev)))
+    ema.load_state_dict(load_file(ckpt / WEIGHTS_NAME, device=str(dev)))
+    flat = load_file(ckpt / "train_state" / "optimizer.safetensors", device=str(dev))
+    groups = json.loads((ckpt / "train_state" / "optimizer.json").read_text())
+    state: dict[int, dict] = {}
+    for key, v in flat.items():
+        i, name = key.split(".", 1)
+        state.setdefault(int(i), {})[name] = v.cpu() if name == "step" else v
+    for g in groups:
+        g["betas"] = tuple(g["betas"])
+    optimizer.load_state_dict({"state": state, "param_groups": groups})
+    return json.loads((ckpt / "train_state" / "state.json").read_text())

@@ -1,0 +1,182 @@
+"""MotionDiT: shapes, config checks, conditioning effects, sampling determinism, CFG, save/load."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from gesticulate.errors import InputError, OptionError
+from gesticulate.models.motion_dit import (MotionDiT, MotionDiT_tiny, MotionDiTConfig,
+                                           local_regions, resolve_checkpoint, style_vector)
+from gesticulate.motion.diffusion import Conditions, make_scheduler, sample_motion
+
+J, A = 121, 84
+SMALL = dict(window=24, prev_frames=4, patch_frames=4, width=64, depth=2, num_heads=4)
+
+
+def randomized(model: MotionDiT, seed: int = 0) -> MotionDiT:
+    """Give the zero-initialised (adaLN-Zero) layers random weights so outputs depend on inputs."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=g))
+    return model.eval()
+
+
+def inputs(b=2, w=24, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(b, w, J, 2, generator=g), torch.randint(0, 1000, (b,), generator=g),
+            torch.randn(b, w, A, generator=g))
+
+
+def cond(seed=0, **kw):
+    g = torch.Generator().manual_seed(seed)
+    return Conditions(torch.randn(J, 2, generator=g), torch.ones(J), **kw)
+
+
+@pytest.mark.parametrize("switch", [{}, {"audio_cross_attention": False}, {"audio_fusion": False},
+                                    {"reference_tokens": False}, {"style_vector": False},
+                                    {"speed_embedding": False}, {"mask_input": False},
+                                    {"known_input": False}, {"patch_frames": 2},
+                                    {"prediction_type": "epsilon"}])
+def test_forward_shape_for_every_switch(switch):
+    model = MotionDiT_tiny(**{**SMALL, **switch})
+    x, t, audio = inputs()
+    out = model(x, t, audio=audio, reference=torch.randn(2, J, 2), style_id=torch.tensor([1, 0]),
+                style_vec=torch.randn(2, 20), speed=torch.tensor([0.5, float("nan")]),
+                drop_audio=torch.tensor([False, True]))
+    assert out.shape == (2, 24, J, 2)
+    assert torch.isfinite(out).all()
+
+
+def test_zero_init_predicts_zero_and_nan_conditions_are_nulls():
+    model = MotionDiT_tiny(**SMALL)
+    x, t, audio = inputs()
+    assert torch.all(model(x, t, audio=audio) == 0)  # adaLN-Zero: output layer starts at 0
+    model = randomized(model)
+    a = model(x, t, audio=audio, speed=torch.full((2,), float("nan")))
+    b = model(x, t, audio=audio)  # speed None == all NaN == learned null speed
+    assert torch.allclose(a, b)
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("audio", dict(audio=True)), ("reference", dict(reference=True)), ("style", dict(style=True)),
+    ("speed", dict(speed=True)), ("known", dict(known=True)), ("drop", dict(drop=True))])
+def test_each_condition_changes_the_prediction(name, kwargs):
+    model = randomized(MotionDiT_tiny(**SMALL))
+    x, t, audio = inputs()
+    base = dict(audio=audio, reference=torch.zeros(2, J, 2), style_id=torch.tensor([1, 1]),
+                speed=torch.tensor([0.5, 0.5]), known=torch.zeros_like(x),
+                known_mask=torch.zeros(2, 24, J), drop_audio=torch.tensor([False, False]))
+    changed = dict(base)
+    if "audio" in kwargs:
+        changed["audio"] = audio + 1.0
+    if "reference" in kwargs:
+        changed["reference"] = torch.ones(2, J, 2)
+    if "style" in kwargs:
+        changed["style_id"] = torch.tensor([2, 2])
+    if "speed" in kwargs:
+        changed["speed"] = torch.tensor([2.0, 2.0])
+    if "known" in kwargs:
+        changed["known"], changed["known_mask"] = torch.ones_like(x), torch.ones(2, 24, J)
+    if "drop" in kwargs:
+        changed["drop_audio"] = torch.tensor([True, True])
+    with torch.no_grad():
+        assert not torch.allclose(model(x, t, **base), model(x, t, **changed)), name
+
+
+def test_config_rejects_unknown_keys_and_bad_values():
+    with pytest.raises(OptionError, match="unknown MotionDiT config keys"):
+        MotionDiTConfig.from_dict({"width": 64, "widht": 32})
+    with pytest.raises(OptionError, match="multiple of patch_frames"):
+        MotionDiTConfig(window=30, patch_frames=4)
+    with pytest.raises(OptionError, match="prev_frames"):
+        MotionDiTConfig(window=24, prev_frames=24)
+    with pytest.raises(InputError, match="no MotionDiT checkpoint"):
+        resolve_checkpoint("/nonexistent/run")
+
+
+def test_regions_map_into_local_index_space():
+    r = local_regions()
+    assert len(r["hands"]) == 42 and len(r["face"]) == 68 and len(r["lips"]) == 20
+    assert len(r["body"]) == 11  # legs and feet are not in the local representation
+    assert max(max(v) for v in r.values()) == J - 1
+
+
+def test_style_vector_ignores_unseen_frames():
+    z = np.zeros((10, J, 2), np.float32)
+    vis = np.ones((10, J), bool)
+    z[3] = 50.0
+    vis[3] = False
+    assert np.allclose(style_vector(z, vis), 0)
+    assert style_vector(z).shape == (20,)
+
+
+@pytest.mark.parametrize("sampler", ["dpm", "ddim"])
+def test_sampling_is_deterministic_by_seed_and_long_audio_works(sampler):
+    model = randomized(MotionDiT_tiny(**SMALL))
+    audio = np.random.default_rng(0).normal(size=(70, A)).astype(np.float32)  # 4 windows
+    kw = dict(num_steps=4, guidance_scale=2.0, sampler=sampler)
+    a = sample_motion(model, audio, cond(), seed=3, **kw)
+    b = sample_motion(model, audio, cond(), seed=3, **kw)
+    c = sample_motion(model, audio, cond(), seed=4, **kw)
+    assert a.shape == (70, J, 2)
+    assert np.array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_short_audio_gives_its_own_length():
+    model = randomized(MotionDiT_tiny(**SMALL))
+    audio = np.zeros((5, A), np.float32)
+    assert sample_motion(model, audio, cond(), num_steps=2).shape == (5, J, 2)
+
+
+def test_cfg_changes_the_output():
+    model = randomized(MotionDiT_tiny(**SMALL))
+    audio = np.random.default_rng(1).normal(size=(24, A)).astype(np.float32)
+    off = sample_motion(model, audio, cond(), num_steps=4, guidance_scale=1.0)
+    on = sample_motion(model, audio, cond(), num_steps=4, guidance_scale=3.0)
+    assert np.abs(off - on).mean() > 1e-3
+
+
+def test_known_frames_are_kept_exactly_in_later_windows():
+    model = randomized(MotionDiT_tiny(**SMALL))
+    audio = np.random.default_rng(2).normal(size=(44, A)).astype(np.float32)
+    one = sample_motion(model, audio[:24], cond(), num_steps=3, seed=0)
+    two = sample_motion(model, audio, cond(), num_steps=3, seed=0)
+    assert np.array_equal(one, two[:24])  # window 0 is unaffected by what comes after
+
+
+def test_hands_first_changes_only_through_the_second_pass():
+    model = randomized(MotionDiT_tiny(**SMALL))
+    audio = np.random.default_rng(3).normal(size=(24, A)).astype(np.float32)
+    plain = sample_motion(model, audio, cond(), num_steps=3)
+    two = sample_motion(model, audio, cond(), num_steps=3, hands_first=True)
+    hands = local_regions()["hands"]
+    assert np.array_equal(plain[:, hands], two[:, hands])  # pass 1 plans the hands
+    body = np.setdiff1d(np.arange(J), hands)
+    assert not np.allclose(plain[:, body], two[:, body])   # pass 2 redoes the rest
+
+
+def test_schedulers_come_from_diffusers_with_few_steps():
+    cfg = MotionDiTConfig()
+    s = make_scheduler("dpm", cfg, num_steps=10)
+    assert type(s).__module__.startswith("diffusers.") and len(s.timesteps) == 10
+    assert int(s.timesteps[0]) == 999  # trailing spacing starts from pure noise
+    with pytest.raises(OptionError):
+        make_scheduler("euler", cfg, num_steps=10)
+
+
+def test_save_load_round_trip_gives_identical_samples(tmp_path):
+    model = randomized(MotionDiT_tiny(**SMALL))
+    model.save_pretrained(tmp_path)
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    assert cfg["width"] == 64 and (tmp_path / "model.safetensors").is_file()
+    loaded = MotionDiT.from_pretrained(tmp_path)
+    audio = np.random.default_rng(4).normal(size=(30, A)).astype(np.float32)
+    a = sample_motion(model, audio, cond(), num_steps=3, seed=7)
+    b = sample_motion(loaded, audio, cond(), num_steps=3, seed=7)
+    assert np.array_equal(a, b)
