@@ -121,7 +121,8 @@ def _clamp_target(target: np.ndarray, rest: np.ndarray, ctx: ArmContext, *, sw: 
                   side: float, shoulder: np.ndarray) -> np.ndarray:
     """Keep wanted positions where a body can put them and the photo shows them.
 
-    Above the waist, below the top of the head, at most 0.45 shoulder widths past the body
+    Above the waist and at most 0.05 shoulder widths below the rest pose (hands resting on a
+    desk must not sink into it), below the top of the head, at most 0.45 shoulder widths past the body
     midline, at most 1.1 outside the shoulder, inside the photo (2 % margin); the rest pose
     itself is always allowed.
     """
@@ -137,5 +138,6 @@ def _clamp_target(target: np.ndarray, rest: np.ndarray, ctx: ArmContext, *, sw: 
     inner, outer = neck[0] - side * 0.45 * sw, shoulder[0] + side * 1.1 * sw
     x_lo, x_hi = max(min(inner, outer), 0.02 * w), min(max(inner, outer), 0.98 * w)
     x = np.clip(target[:, 0], np.minimum(x_lo, rest[:, 0]), np.maximum(x_hi, rest[:, 0]))
+    y_hi = np.minimum(y_hi, rest[:, 1] + 0.05 * sw)
     y = np.clip(target[:, 1], np.minimum(y_lo, rest[:, 1]), np.maximum(y_hi, rest[:, 1]))
     return np.stack([x, y], axis=1)

@@ -7,6 +7,8 @@ rows at ``features.fps``.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
@@ -49,6 +51,13 @@ class MotionGenerator(Protocol):
 
 
 _REGISTRY: dict[str, Callable[..., MotionGenerator]] = {}
+# Built-in generators and the module that registers each; a module is imported only when its
+# generator is asked for (the learned ones import torch, the procedural one must not need it).
+_BUILTINS = {
+    "procedural": "gesticulate.motion.procedural",
+    "retrieval": "gesticulate.motion.retrieval",
+    "diffusion": "gesticulate.motion.diffusion",
+}
 
 
 def register(name: str) -> Callable:
@@ -60,9 +69,10 @@ def register(name: str) -> Callable:
 
 
 def available_generators() -> list[str]:
-    """Names accepted by :func:`get_generator`, sorted."""
-    _load_builtins()
-    return sorted(_REGISTRY)
+    """Names accepted by :func:`get_generator`, sorted (built-ins whose module is installed)."""
+    names = set(_REGISTRY)
+    names.update(n for n, mod in _BUILTINS.items() if importlib.util.find_spec(mod) is not None)
+    return sorted(names)
 
 
 def get_generator(name: str, **kwargs) -> MotionGenerator:
@@ -73,16 +83,13 @@ def get_generator(name: str, **kwargs) -> MotionGenerator:
     OptionError
         When ``name`` is not a known generator; the message lists the choices.
     """
-    _load_builtins()
+    if name not in _REGISTRY and name in _BUILTINS:
+        if importlib.util.find_spec(_BUILTINS[name]) is not None:
+            importlib.import_module(_BUILTINS[name])
     if name not in _REGISTRY:
         raise OptionError(f"unknown motion generator {name!r}; choose one of "
-                          f"{', '.join(sorted(_REGISTRY))}")
+                          f"{', '.join(available_generators())}")
     return _REGISTRY[name](**kwargs)
-
-
-def _load_builtins() -> None:
-    # Imported here, not at module top, so base.py has no cycle with the generators.
-    import gesticulate.motion.procedural  # noqa: F401
 
 
 def check_inputs(features: AudioFeatures, reference: np.ndarray,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.interpolate import PchipInterpolator
+from scipy.ndimage import maximum_filter1d
 
 CHANNELS = ("out", "up", "flex", "spread", "curl")
 SHAPES = ("beat", "circle", "open", "two_handed")
@@ -47,6 +48,17 @@ class Stroke:
     shape: str
     hands: str          # "left", "right" or "both"
     amplitude: float    # in shoulder widths
+
+
+def speech_activity(vad: np.ndarray, rms: np.ndarray, *, fps: float) -> np.ndarray:
+    """Voice activity 0..1 per frame, cut where the voice is quiet for a while.
+
+    A VAD keeps a hangover through short pauses; the loudness envelope (its maximum over
+    0.25 s, so the dips between syllables do not count) marks them.
+    """
+    top = np.percentile(rms, 90) if rms.size else 1.0
+    env = maximum_filter1d(rms, max(1, int(round(0.25 * fps))))
+    return np.asarray(vad, dtype=np.float64) * (env > 0.12 * max(top, 1e-6))
 
 
 def phrases(vad: np.ndarray, *, fps: float, min_pause_s: float = 0.6,

@@ -131,8 +131,8 @@ class ProceduralGenerator:
     def _timing(self, feats: AudioFeatures, st: Style, *, speed: float,
                 rng: np.random.Generator) -> Timing:
         fps = float(feats.fps)
-        vad = np.asarray(feats.vad, dtype=np.float64)
         rms = np.asarray(feats.rms, dtype=np.float64)
+        vad = G.speech_activity(np.asarray(feats.vad, dtype=np.float64), rms, fps=fps)
         onset = np.asarray(feats.onset, dtype=np.float64)
         score = G.stress(onset, rms, vad)
         cand = np.asarray(feats.onset_frames, dtype=np.int64)
