@@ -127,8 +127,11 @@ def compute_features(y: np.ndarray, *, sr: int, fps: float = 25.0, n_mels: int =
     log_mel = _power_to_db(_pool_mean(mel_power, fine_t, fps=fps, T=T))
     flux = _spectral_flux(_power_to_db(mel_power))                    # (F,)
     del mel_power
-    onset = _normalise(_pool_max(flux, fine_t, fps=fps, T=T), q=99.0)
-    onset_frames = _onset_frames(flux, sr=sr, hop=hop, fps=fps, T=T)
+    # A rise shows in the flux as soon as it enters a centred window, half a window early;
+    # shift by n_fft // 2 as librosa.onset.onset_strength(center=True) does.
+    lag = (_n_fft(sr, 0.032) // (2 * hop)) * hop / sr
+    onset = _normalise(_pool_max(flux, fine_t + lag, fps=fps, T=T), q=99.0)
+    onset_frames = _onset_frames(flux, sr=sr, hop=hop, fps=fps, T=T, lag_s=lag)
     bar.update()
     vad = frame_speech_probability(y, sr=sr, fps=fps, num_frames=T)
     bar.update()
@@ -202,11 +205,12 @@ def _spectral_flux(db: np.ndarray) -> np.ndarray:
     return flux
 
 
-def _onset_frames(flux: np.ndarray, *, sr: int, hop: int, fps: float, T: int) -> np.ndarray:
+def _onset_frames(flux: np.ndarray, *, sr: int, hop: int, fps: float, T: int,
+                  lag_s: float) -> np.ndarray:
     import librosa
     peaks = librosa.onset.onset_detect(onset_envelope=flux, sr=sr, hop_length=hop,
                                        units="frames")
-    frames = np.floor(peaks * hop / sr * fps).astype(np.int64)
+    frames = np.floor((peaks * hop / sr + lag_s) * fps).astype(np.int64)
     return np.unique(np.clip(frames, 0, T - 1))
 
 

@@ -71,9 +71,11 @@ def load_audio(path: str | os.PathLike, *, sr: int = 16000) -> np.ndarray:
 def audio_duration(path: str | os.PathLike) -> float:
     """Duration of an audio file or of a video's audio track in seconds.
 
-    Read from the file's header when it records it, otherwise by decoding (streamed, in
-    bounded memory). Raises :class:`InputError` for a missing file, a file that is not
-    audio, or a video with no audio track.
+    Read from the header for files libsndfile reads (wav, flac, ogg: exact frame counts);
+    other files are decoded and their samples counted (streamed, bounded memory), because
+    container headers can be wrong (e.g. VBR mp3 in avi by 15 %). Raises
+    :class:`InputError` for a missing file, a file that is not audio, or a video with no
+    audio track.
     """
     path = _check_path(path)
     try:
@@ -81,18 +83,10 @@ def audio_duration(path: str | os.PathLike) -> float:
         info = sf.info(str(path))
         if info.frames > 0 and info.samplerate > 0:
             return info.frames / info.samplerate
-    except Exception:  # noqa: BLE001 - not readable by libsndfile: try FFmpeg below
+    except Exception:  # noqa: BLE001 - not readable by libsndfile: count with FFmpeg below
         pass
     container, stream = _open_av(path)
-    try:
-        if stream.duration is not None and stream.time_base is not None:
-            return float(stream.duration * stream.time_base)
-        if container.duration is not None:
-            return container.duration / 1_000_000  # av.time_base: microseconds
-    finally:
-        container.close()
-    blocks, src_sr = _open_blocks(path)
-    return sum(len(b) for b in blocks) / src_sr
+    return sum(len(b) for b in _av_blocks(container, stream)) / int(stream.rate)
 
 
 def _check_path(path: str | os.PathLike) -> Path:

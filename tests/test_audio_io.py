@@ -1,0 +1,208 @@
+"""load_audio / audio_duration: every format, any rate and channel count, every bad input."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import soundfile as sf
+
+from gesticulate.audio import io as audio_io
+from gesticulate.audio.io import audio_duration, load_audio
+from gesticulate.errors import InputError
+
+
+def tone(seconds: float, sr: int, hz: float = 440.0, amp: float = 0.5) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    return (amp * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
+def write_av(path: Path, y: np.ndarray, sr: int, codec: str, *, video: bool = False,
+             audio: bool = True) -> Path:
+    """Encode mono ``y`` with PyAV (and a few tiny black frames if ``video``)."""
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=10) if video else None
+        if vs is not None:
+            vs.width = vs.height = 64
+            vs.pix_fmt = "yuv420p"
+        if audio:
+            stream = out.add_stream(codec, rate=sr)
+            stream.layout = "mono"
+            for start in range(0, len(y), 4096):  # PyAV converts to the codec's format
+                chunk = np.ascontiguousarray(y[None, start:start + 4096])
+                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
+                frame.sample_rate, frame.pts = sr, start
+                frame.time_base = Fraction(1, sr)
+                out.mux(stream.encode(frame))
+            out.mux(stream.encode(None))
+        if vs is not None:
+            for i in range(10):
+                img = av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")
+                img.pts = i
+                out.mux(vs.encode(img))
+            out.mux(vs.encode(None))
+    return path
+
+
+def peak_hz(y: np.ndarray, sr: int) -> float:
+    spec = np.abs(np.fft.rfft(y * np.hanning(len(y))))
+    return float(np.fft.rfftfreq(len(y), 1 / sr)[np.argmax(spec)])
+
+
+@pytest.mark.parametrize("fmt,src_sr", [("WAV", 44100), ("FLAC", 22050), ("OGG", 48000)])
+def test_soundfile_formats_round_trip(tmp_path, fmt, src_sr):
+    path = tmp_path / f"speech.{fmt.lower()}"
+    sf.write(path, tone(1.5, src_sr), src_sr, format=fmt)
+    y = load_audio(path, sr=16000)
+    assert y.dtype == np.float32 and y.ndim == 1
+    assert abs(len(y) / 16000 - 1.5) < 0.02
+    assert abs(peak_hz(y, 16000) - 440) < 3
+    assert 0.3 < np.sqrt(np.mean(y ** 2)) < 0.4  # 0.5 / sqrt(2), resampled
+    assert abs(audio_duration(path) - 1.5) < 0.02
+
+
+@pytest.mark.parametrize("suffix,codec,video,src_sr", [
+    (".mp3", "libmp3lame", False, 44100),
+    (".mp4", "aac", True, 48000),
+    (".mkv", "libopus", True, 48000),
+    (".avi", "libmp3lame", True, 44100),
+])
+def test_pyav_formats_and_video_audio_track(tmp_path, suffix, codec, video, src_sr):
+    path = write_av(tmp_path / f"clip{suffix}", tone(1.5, src_sr), src_sr, codec, video=video)
+    y = load_audio(path, sr=16000)
+    assert y.dtype == np.float32 and y.ndim == 1
+    assert abs(len(y) / 16000 - 1.5) < 0.1  # encoder priming/padding adds a few ms
+    assert abs(peak_hz(y, 16000) - 440) < 3
+    assert np.abs(y).max() <= 1.0
+    assert abs(audio_duration(path) - 1.5) < 0.1
+
+
+def test_decoder_is_chosen_by_content_not_name(tmp_path):
+    path = tmp_path / "actually_flac.mp3"
+    sf.write(path, tone(1.0, 16000), 16000, format="FLAC")
+    assert abs(len(load_audio(path)) - 16000) < 10
+
+
+def test_eight_channel_48k_becomes_mono_16k(tmp_path):
+    sr = 48000
+    amps = np.linspace(0.1, 0.8, 8)
+    y8 = np.stack([a * tone(1.0, sr, hz=300, amp=1.0) for a in amps], axis=1)
+    path = tmp_path / "eight.wav"
+    sf.write(path, y8, sr)
+    y = load_audio(path, sr=16000)
+    assert y.shape == (16000,)
+    # In-phase channels average to the mean amplitude.
+    assert np.abs(y[1000:-1000]).max() == pytest.approx(amps.mean(), rel=0.02)
+
+
+def test_ten_minute_audio_loads(tmp_path):
+    sr = 8000
+    rng = np.random.default_rng(0)
+    y = (0.1 * rng.standard_normal(600 * sr)).astype(np.float32)
+    path = tmp_path / "long.wav"
+    sf.write(path, y, sr, subtype="PCM_16")
+    out = load_audio(path, sr=16000)
+    assert abs(len(out) / 16000 - 600) < 0.01
+    assert out.dtype == np.float32
+
+
+def test_float_file_above_full_scale_is_scaled_not_clipped(tmp_path):
+    path = tmp_path / "hot.wav"
+    sf.write(path, tone(1.0, 16000, amp=2.0), 16000, subtype="FLOAT")
+    y = load_audio(path)
+    assert np.abs(y).max() == pytest.approx(1.0, abs=1e-3)
+    assert abs(peak_hz(y, 16000) - 440) < 3
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def refused(path, *words):
+    with pytest.raises(InputError) as err:
+        load_audio(path)
+    for w in words:
+        assert w in str(err.value), str(err.value)
+    return str(err.value)
+
+
+def test_missing_file(tmp_path):
+    refused(tmp_path / "nope.wav", "not found")
+    with pytest.raises(InputError, match="not found"):
+        audio_duration(tmp_path / "nope.wav")
+
+
+def test_text_file_named_wav(tmp_path):
+    path = tmp_path / "notes.wav"
+    path.write_text("this is not audio\n" * 20)
+    refused(path, "not a recognised audio", "give a wav")
+    with pytest.raises(InputError, match="not a recognised audio"):
+        audio_duration(path)
+
+
+def test_video_without_audio_track(tmp_path):
+    path = write_av(tmp_path / "silent_film.mp4", np.zeros(0, np.float32), 16000, "aac",
+                    video=True, audio=False)
+    refused(path, "no audio track")
+
+
+def test_zero_byte_file(tmp_path):
+    path = tmp_path / "empty.wav"
+    path.write_bytes(b"")
+    refused(path, "empty")
+
+
+def test_wav_with_no_samples(tmp_path):
+    path = tmp_path / "no_samples.wav"
+    sf.write(path, np.zeros(0, np.float32), 16000)
+    refused(path, "empty")
+
+
+def test_too_short(tmp_path):
+    path = tmp_path / "blip.wav"
+    sf.write(path, tone(0.1, 16000), 16000)
+    refused(path, "audio is 0.10 s long", "give at least 0.5 s of speech")
+
+
+@pytest.mark.parametrize("amp", [0.0, 1e-4])
+def test_silent_and_near_silent(tmp_path, amp):
+    rng = np.random.default_rng(1)
+    path = tmp_path / "quiet.wav"
+    sf.write(path, (amp * rng.standard_normal(32000)).astype(np.float32), 16000,
+             subtype="FLOAT")
+    refused(path, "audio is silent", "check the recording/microphone")
+
+
+def test_quiet_speech_level_is_accepted(tmp_path):
+    path = tmp_path / "quiet_tone.wav"
+    sf.write(path, tone(1.0, 16000, amp=0.005), 16000)  # -49 dBFS: quiet, not silent
+    assert len(load_audio(path)) == 16000
+
+
+def test_longer_than_an_hour_refused_before_decoding(tmp_path):
+    sr = 100  # a cheap header that says 3601 s
+    path = tmp_path / "marathon.wav"
+    sf.write(path, tone(3601, sr, hz=10), sr, subtype="PCM_16")
+    refused(path, "60.0 min long", "limit is 60 min", "Split it")
+
+
+def test_length_limit_also_counts_decoded_samples(tmp_path, monkeypatch):
+    """Streams whose header hides the length are stopped while decoding."""
+    path = write_av(tmp_path / "long.mp3", tone(3.0, 16000), 16000, "libmp3lame")
+    monkeypatch.setattr(audio_io, "MAX_DURATION_S", 1.0)
+    monkeypatch.setattr(audio_io, "_check_duration", _check_only_counted(audio_io))
+    refused(path, "limit is")
+
+
+def _check_only_counted(module):
+    original = module._check_duration
+    calls = []
+
+    def check(seconds, path):
+        calls.append(seconds)
+        if len(calls) == 1:  # the header check: pretend the header had no duration
+            return None
+        return original(seconds, path)
+    return check
