@@ -88,7 +88,7 @@ def from_openpose_body(body: np.ndarray, out: np.ndarray) -> np.ndarray:
 
     Neck and mid-hip have no place in the 133 layout and are dropped. Returns ``out``.
     """
-    body = np.asarray(body, dtype=np.float32)
+    body = np.asarray(body)  # no cast: out keeps its own precision
     idx = {18: OPENPOSE18_FROM_COCO, 25: BODY25_FROM_COCO}.get(body.shape[-2])
     if idx is None:
         raise InputError(f"an OpenPose body has 18 (COCO-18) or 25 (BODY_25) points, not "

@@ -137,7 +137,7 @@ def draw_skeleton(canvas: np.ndarray, keypoints: np.ndarray, *, threshold: float
 
     Parameters
     ----------
-    canvas : np.ndarray, shape (H, W, 3), uint8
+    canvas : np.ndarray, shape (H, W, 3), uint8, C-contiguous
         RGB image (black for a pose map, or a photo for an overlay).
     keypoints : np.ndarray, shape (133, 3)
         x, y in pixels of ``canvas`` and confidence; points with confidence ``<= threshold``
@@ -150,6 +150,7 @@ def draw_skeleton(canvas: np.ndarray, keypoints: np.ndarray, *, threshold: float
     if style not in _STYLE:
         raise ValueError(f"unknown pose-map style {style!r}; use one of {STYLES}")
     assert canvas.dtype == np.uint8 and canvas.ndim == 3 and canvas.shape[2] == 3, canvas.shape
+    assert canvas.flags.c_contiguous, "OpenCV draws only on a C-contiguous canvas; np.ascontiguousarray it"
     kp = np.asarray(keypoints, dtype=np.float32)
     assert kp.shape == (L.NUM_KEYPOINTS, 3), kp.shape
     st = _STYLE[style]
