@@ -1,0 +1,156 @@
+"""MediaPipe Holistic landmarks → the COCO-WholeBody 133 layout (DWPose order).
+
+Holistic returns four landmark sets, all normalised to the image (x / width, y / height):
+
+* pose, 33 points (BlazePose topology) with a ``visibility`` per point,
+* face mesh, 468 points (478 with ``refine_face_landmarks=True``: + 10 iris points),
+* left hand and right hand, 21 points each, already in DWPose order (wrist, then thumb, index,
+  middle, ring and little finger, base to tip).
+
+Holistic's ``left_hand_landmarks`` is the *person's* left hand (checked on
+``desk_host_body.png``: it lies on the image's right, next to pose point 15, the person's left
+wrist), which is also the COCO convention of :mod:`gesticulate.skeleton.layout`, so no swap is
+needed.
+
+Confidences: body points take the pose ``visibility``; face and hand points take
+:data:`DETECTED_CONFIDENCE` when their part was detected and 0 when it was not (the solutions API
+exposes no per-point score for them). A point that falls outside the image keeps its
+coordinates, and its confidence is capped at :data:`OUTSIDE_CONFIDENCE`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gesticulate.skeleton.layout import (
+    FACE_START, LEFT_HAND_START, NUM_KEYPOINTS, RIGHT_HAND_START,
+)
+
+# Confidence given to face and hand points of a detected face / hand.
+DETECTED_CONFIDENCE = 1.0
+# Highest confidence of a point outside the image (below the 0.3 drawing threshold of DWPose).
+OUTSIDE_CONFIDENCE = 0.1
+
+# BlazePose index of each COCO body point 0–16 (nose, eyes, ears, shoulders, elbows, wrists,
+# hips, knees, ankles). BlazePose's eye points are the pupil centres (2 and 5).
+POSE_TO_BODY = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
+
+# BlazePose index of each foot point 17–22 (left big toe, small toe, heel, then right). BlazePose
+# has one toe point ("foot index", the tip of the foot), used for the big toe; it has no small
+# toe, so the small toe copies the foot-index coordinates with confidence 0 ("not seen").
+POSE_TO_FEET = (31, 31, 29, 32, 32, 30)
+FEET_MISSING = (1, 4)  # positions within POSE_TO_FEET whose confidence is forced to 0
+
+# Face-mesh indices of the 68 iBUG points, in iBUG order (jaw from the image-left side, brows,
+# nose bridge and bottom, eyes, outer lips clockwise from the image-left corner, inner lips).
+# A point with two mesh indices is their mean. Correspondence from Peizhi Yan's
+# "Mediapipe_2_Dlib_Landmarks" (2024), checked visually on real photos.
+FACE_MESH_TO_IBUG68: tuple[tuple[int, ...], ...] = (
+    # jaw 0–16
+    (127,), (234,), (93,), (132, 58), (58, 172), (136,), (150,), (176,), (152,),
+    (400,), (379,), (365,), (397, 288), (361,), (323,), (454,), (356,),
+    # right brow 17–21 (person's right), left brow 22–26
+    (70,), (63,), (105,), (66,), (107,),
+    (336,), (296,), (334,), (293,), (300,),
+    # nose bridge 27–30, nose bottom 31–35
+    (168, 6), (197, 195), (5,), (4,),
+    (75,), (97,), (2,), (326,), (305,),
+    # right eye 36–41, left eye 42–47
+    (33,), (160,), (158,), (133,), (153,), (144,),
+    (362,), (385,), (387,), (263,), (373,), (380,),
+    # outer lips 48–59
+    (61,), (39,), (37,), (0,), (267,), (269,), (291,), (321,), (314,), (17,), (84,), (91,),
+    # inner lips 60–67
+    (78,), (82,), (13,), (312,), (308,), (317,), (14,), (87,),
+)
+
+
+def _face_mesh_matrix() -> np.ndarray:
+    """(68, 468) averaging matrix: row i is the mean over the mesh points of iBUG point i."""
+    m = np.zeros((68, 468), dtype=np.float32)
+    for i, idx in enumerate(FACE_MESH_TO_IBUG68):
+        m[i, list(idx)] = 1.0 / len(idx)
+    return m
+
+
+_FACE_MATRIX = _face_mesh_matrix()
+
+
+def landmarks_to_coco133(*, pose: np.ndarray | None, face: np.ndarray | None,
+                         left_hand: np.ndarray | None, right_hand: np.ndarray | None,
+                         image_size: tuple[int, int]) -> np.ndarray:
+    """Map Holistic landmark arrays (normalised coordinates) to one 133-point frame.
+
+    Parameters
+    ----------
+    pose : np.ndarray, shape (33, 3), or None
+        BlazePose x, y (normalised to 0..1 of width and height) and visibility.
+    face : np.ndarray, shape (468, 2) or (478, 2), or None
+        Face-mesh x, y, normalised.
+    left_hand, right_hand : np.ndarray, shape (21, 2), or None
+        The person's left / right hand, normalised.
+    image_size : tuple of int
+        (width, height) in pixels of the frame the output refers to.
+
+    Returns
+    -------
+    np.ndarray, shape (133, 3), float32
+        x, y in pixels and confidence in 0..1; parts not detected are all zeros.
+    """
+    w, h = image_size
+    out = np.zeros((NUM_KEYPOINTS, 3), dtype=np.float32)
+    if pose is not None:
+        pose = np.asarray(pose, dtype=np.float32)
+        out[0:17] = pose[list(POSE_TO_BODY)]
+        out[17:23] = pose[list(POSE_TO_FEET)]
+        out[[17 + i for i in FEET_MISSING], 2] = 0.0
+        np.clip(out[0:23, 2], 0.0, 1.0, out=out[0:23, 2])
+    if face is not None:
+        xy = _FACE_MATRIX @ np.asarray(face, dtype=np.float32)[:468, :2]
+        out[FACE_START:FACE_START + 68, :2] = xy
+        out[FACE_START:FACE_START + 68, 2] = DETECTED_CONFIDENCE
+    for start, hand in ((LEFT_HAND_START, left_hand), (RIGHT_HAND_START, right_hand)):
+        if hand is not None:
+            out[start:start + 21, :2] = np.asarray(hand, dtype=np.float32)[:, :2]
+            out[start:start + 21, 2] = DETECTED_CONFIDENCE
+    # Points outside the image keep their coordinates but are not trusted.
+    outside = (out[:, 0] < 0) | (out[:, 0] > 1) | (out[:, 1] < 0) | (out[:, 1] > 1)
+    out[outside, 2] = np.minimum(out[outside, 2], OUTSIDE_CONFIDENCE)
+    out[:, 0] *= w
+    out[:, 1] *= h
+    return out
+
+
+def _landmark_array(landmarks, *, with_visibility: bool = False) -> np.ndarray | None:
+    """A MediaPipe ``NormalizedLandmarkList`` as (N, 2) or (N, 3) floats, or None."""
+    if landmarks is None:
+        return None
+    if with_visibility:
+        return np.array([(p.x, p.y, p.visibility) for p in landmarks.landmark], dtype=np.float32)
+    return np.array([(p.x, p.y) for p in landmarks.landmark], dtype=np.float32)
+
+
+def results_to_coco133(results, *, image_size: tuple[int, int]) -> np.ndarray:
+    """Map the result of ``mediapipe.solutions.holistic.Holistic.process`` to (133, 3).
+
+    Parameters
+    ----------
+    results : NamedTuple
+        With ``pose_landmarks``, ``face_landmarks``, ``left_hand_landmarks`` and
+        ``right_hand_landmarks`` (each None when not detected).
+    image_size : tuple of int
+        (width, height) in pixels of the frame the output refers to; may differ from the
+        size of the image Holistic saw, as its coordinates are normalised.
+
+    Returns
+    -------
+    np.ndarray, shape (133, 3), float32
+        See :func:`landmarks_to_coco133`.
+    """
+    return landmarks_to_coco133(
+        pose=_landmark_array(results.pose_landmarks, with_visibility=True),
+        face=_landmark_array(results.face_landmarks),
+        left_hand=_landmark_array(results.left_hand_landmarks),
+        right_hand=_landmark_array(results.right_hand_landmarks),
+        image_size=image_size,
+    )

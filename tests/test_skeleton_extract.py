@@ -1,0 +1,233 @@
+"""Holistic → COCO-WholeBody 133 extraction: the mapping, people counting, video, files."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gesticulate.errors import InputError, OptionError
+from gesticulate.image import load_image
+from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.extract import (
+    count_people, extract, extract_image, iter_video_keypoints,
+)
+from gesticulate.skeleton.mediapipe_map import (
+    FACE_MESH_TO_IBUG68, OUTSIDE_CONFIDENCE, POSE_TO_BODY, landmarks_to_coco133,
+)
+from gesticulate.skeleton.sequence import SkeletonSequence
+from gesticulate.video import VideoWriter, iter_frames, probe_video
+
+PHOTOS = ("desk_host_body.png", "pats_oliver_slice18.png", "portrait_6.jpg", "portrait_s2.jpg")
+HBR = ("hbr_speaker7.mp4", "hbr_speaker8.mp4", "hbr_speaker9.mp4", "hbr_speaker12.mp4")
+
+
+# --- the mapping, on synthetic landmarks (no MediaPipe) --------------------------------------
+
+def test_mapping_places_parts_and_confidences():
+    rng = np.random.default_rng(0)
+    pose = np.c_[rng.uniform(0.1, 0.9, (33, 2)), rng.uniform(0.2, 1.0, 33)]
+    pose[16, :2] = (1.2, 0.5)  # right wrist outside the image
+    face = rng.uniform(0.3, 0.6, (478, 2))
+    left = rng.uniform(0.1, 0.9, (21, 2))
+    kp = landmarks_to_coco133(pose=pose, face=face, left_hand=left, right_hand=None,
+                              image_size=(200, 100))
+    assert kp.shape == (133, 3) and kp.dtype == np.float32
+    np.testing.assert_allclose(kp[L.NOSE], [pose[0, 0] * 200, pose[0, 1] * 100, pose[0, 2]], rtol=1e-5)
+    np.testing.assert_allclose(kp[L.LEFT_SHOULDER, :2], pose[11, :2] * (200, 100), rtol=1e-5)
+    assert POSE_TO_BODY[L.LEFT_WRIST] == 15 and POSE_TO_BODY[L.RIGHT_WRIST] == 16
+    # outside the image: coordinates kept, confidence capped
+    np.testing.assert_allclose(kp[L.RIGHT_WRIST, :2], (240, 50), rtol=1e-5)
+    assert kp[L.RIGHT_WRIST, 2] <= OUTSIDE_CONFIDENCE + 1e-6
+    # feet: heel and big toe from BlazePose, small toe unavailable
+    np.testing.assert_allclose(kp[19, :2], pose[29, :2] * (200, 100), rtol=1e-5)
+    assert kp[18, 2] == 0 and kp[21, 2] == 0 and kp[17, 2] > 0
+    # face: iBUG 27 (nose bridge top) is the mean of mesh 168 and 6
+    np.testing.assert_allclose(kp[L.face(27), :2], (face[168] + face[6]) / 2 * (200, 100), rtol=1e-5)
+    assert (kp[L.FACE, 2] == 1).all()
+    # hands: the person's left hand goes to 91–111 in MediaPipe's (= DWPose's) order
+    np.testing.assert_allclose(kp[L.LEFT_HAND, :2], left * (200, 100), rtol=1e-5)
+    assert (kp[L.LEFT_HAND, 2] == 1).all() and (kp[L.RIGHT_HAND] == 0).all()
+
+
+def test_face_table_is_68_distinct_mesh_points():
+    assert len(FACE_MESH_TO_IBUG68) == 68
+    flat = [i for idx in FACE_MESH_TO_IBUG68 for i in idx]
+    assert all(0 <= i < 468 for i in flat)
+    assert len({idx for idx in FACE_MESH_TO_IBUG68}) == 68
+
+
+def test_nothing_detected_gives_zeros():
+    kp = landmarks_to_coco133(pose=None, face=None, left_hand=None, right_hand=None,
+                              image_size=(64, 64))
+    assert (kp == 0).all()
+
+
+# --- a real photo ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def desk(shared_data):
+    rgb = load_image(shared_data / "photo" / "desk_host_body.png")
+    return rgb, extract_image(rgb)
+
+
+def _dist(kp, a, b):
+    return float(np.linalg.norm(kp[a, :2] - kp[b, :2]))
+
+
+def test_body_points_on_real_photo(desk):
+    _, kp = desk
+    sw = float(L.shoulder_width(kp))
+    assert sw > 100  # a 512-px upper-body photo
+    assert (kp[[L.NOSE, L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_SHOULDER, L.RIGHT_SHOULDER], 2] > 0.9).all()
+    # frontal photo: the person's right side is on the image's left
+    assert kp[L.RIGHT_EYE, 0] < kp[L.NOSE, 0] < kp[L.LEFT_EYE, 0]
+    assert kp[L.NOSE, 1] > max(kp[L.LEFT_EYE, 1], kp[L.RIGHT_EYE, 1])
+    assert kp[L.RIGHT_SHOULDER, 0] < kp[L.LEFT_SHOULDER, 0]
+    assert kp[L.NOSE, 1] < kp[L.LEFT_SHOULDER, 1]
+
+
+def test_hands_belong_to_the_right_wrists(desk):
+    _, kp = desk
+    sw = float(L.shoulder_width(kp))
+    assert kp[L.LEFT_HAND_START, 2] > 0 and kp[L.RIGHT_HAND_START, 2] > 0
+    assert _dist(kp, L.LEFT_WRIST, L.LEFT_HAND_START) < 0.2 * sw
+    assert _dist(kp, L.RIGHT_WRIST, L.RIGHT_HAND_START) < 0.2 * sw
+    assert _dist(kp, L.LEFT_WRIST, L.RIGHT_HAND_START) > 0.3 * sw
+
+
+def test_face_points_in_ibug_order(desk):
+    _, kp = desk
+    f = lambda i: kp[L.face(i)]  # noqa: E731
+    jaw = kp[list(L.JAW)]
+    assert np.argmax(jaw[:, 1]) in (7, 8, 9)  # chin is the lowest jaw point
+    assert jaw[0, 0] < f(8)[0] < jaw[16, 0]  # jaw runs from the image's left to its right
+    brows, eyes = kp[list(L.RIGHT_BROW + L.LEFT_BROW)], kp[list(L.RIGHT_EYE_CONTOUR + L.LEFT_EYE_CONTOUR)]
+    assert brows[:, 1].mean() < eyes[:, 1].mean()
+    assert kp[list(L.RIGHT_BROW), 0].mean() < kp[list(L.LEFT_BROW), 0].mean()
+    # eye contours around the body model's eye points, nose tip at the body nose
+    sw = float(L.shoulder_width(kp))
+    right_eye = kp[list(L.RIGHT_EYE_CONTOUR), :2].mean(0)
+    left_eye = kp[list(L.LEFT_EYE_CONTOUR), :2].mean(0)
+    assert np.linalg.norm(right_eye - kp[L.RIGHT_EYE, :2]) < 0.08 * sw
+    assert np.linalg.norm(left_eye - kp[L.LEFT_EYE, :2]) < 0.08 * sw
+    assert np.linalg.norm(f(30)[:2] - kp[L.NOSE, :2]) < 0.08 * sw
+    # nose between eyes and mouth; mouth corners outside the inner-lip centres
+    assert eyes[:, 1].mean() < f(33)[1] < f(51)[1]
+    left_corner, right_corner = kp[L.MOUTH_LEFT_CORNER], kp[L.MOUTH_RIGHT_CORNER]
+    for i in (L.INNER_LIP_TOP, L.INNER_LIP_BOTTOM):
+        assert left_corner[0] < kp[i, 0] < right_corner[0]
+    assert f(51)[1] < kp[L.INNER_LIP_TOP, 1] <= kp[L.INNER_LIP_BOTTOM, 1] < f(57)[1]
+    assert f(57)[1] < f(8)[1]  # lower lip above the chin
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_real_photos_are_one_person(shared_data, name):
+    rgb = load_image(shared_data / "photo" / name)
+    assert count_people(rgb) == 1
+    kp = extract_image(rgb)
+    assert (kp[L.FACE, 2] > 0).all() and kp[L.NOSE, 2] > 0.9
+
+
+# --- people counting -------------------------------------------------------------------------
+
+def _side_by_side(a: np.ndarray, b: np.ndarray, height: int = 512) -> np.ndarray:
+    ims = [Image.fromarray(x).resize((round(x.shape[1] * height / x.shape[0]), height)) for x in (a, b)]
+    return np.concatenate([np.asarray(i) for i in ims], axis=1)
+
+
+@pytest.mark.parametrize("pair", [("desk_host_body.png", "portrait_s2.jpg"),
+                                  ("portrait_6.jpg", "pats_oliver_slice18.png")])
+def test_two_people_are_refused(shared_data, pair):
+    both = _side_by_side(*(load_image(shared_data / "photo" / p) for p in pair))
+    assert count_people(both) == 2
+    with pytest.raises(InputError, match="2 people"):
+        extract_image(both)
+
+
+@pytest.mark.parametrize("image", ["coffee", "gradient"])
+def test_no_person_is_refused(image):
+    if image == "coffee":
+        from skimage.data import coffee
+        rgb = coffee()
+    else:
+        ramp = np.linspace(0, 255, 256, dtype=np.uint8)
+        rgb = np.stack(np.broadcast_arrays(ramp[None, :], ramp[:, None], 128 * np.ones((1, 1), np.uint8)), -1)
+    assert count_people(rgb) == 0
+    with pytest.raises(InputError, match="no person found"):
+        extract_image(rgb)
+
+
+# --- video -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", HBR)
+def test_video_finds_hands_in_most_frames(shared_data, name):
+    frames = list(itertools.islice(iter_video_keypoints(shared_data / "video" / name), 40))
+    kp = np.stack([k for _, k in frames])
+    assert kp.shape == (40, 133, 3) and frames[0][0].shape == (768, 768, 3)
+    any_hand = (kp[:, L.LEFT_HAND_START, 2] > 0) | (kp[:, L.RIGHT_HAND_START, 2] > 0)
+    assert any_hand.mean() >= 0.8
+    assert (kp[:, L.FACE, 2] > 0).all(axis=1).mean() >= 0.9
+    # a tracked hand stays near its own wrist
+    for wrist, hand in ((L.LEFT_WRIST, L.LEFT_HAND_START), (L.RIGHT_WRIST, L.RIGHT_HAND_START)):
+        seen = (kp[:, hand, 2] > 0) & (kp[:, wrist, 2] > 0.5)
+        d = np.linalg.norm(kp[seen, hand, :2] - kp[seen, wrist, :2], axis=-1)
+        assert np.median(d) < 0.25 * np.median(L.shoulder_width(kp))
+
+
+def _short_clip(src, dst, n=12):
+    info = probe_video(src)
+    with VideoWriter(dst, fps=info.fps, size=(info.width, info.height)) as w:
+        for frame in itertools.islice(iter_frames(src), n):
+            w.write(frame)
+
+
+def test_extract_video_job_writes_npz_and_overlay(shared_data, tmp_path):
+    clip = tmp_path / "clip.mp4"
+    _short_clip(shared_data / "video" / "hbr_speaker8.mp4", clip)
+    seq = extract(clip, output=tmp_path / "poses.npz", overlay=tmp_path / "overlay.mp4",
+                  fps=15, progress=False)
+    back = SkeletonSequence.load(tmp_path / "poses.npz")
+    assert len(back) == len(seq) == 6 and back.fps == 15 and back.image_size == (768, 768)
+    np.testing.assert_array_equal(back.keypoints, seq.keypoints)
+    overlay = list(iter_frames(tmp_path / "overlay.mp4"))
+    assert len(overlay) == 6 and overlay[0].shape == (768, 768, 3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "overlay.mp4", "poses.npz"]
+
+
+def test_extract_image_job_round_trip(shared_data, tmp_path):
+    seq = extract(shared_data / "photo" / "portrait_6.jpg", output=tmp_path / "p.npz",
+                  overlay=tmp_path / "p.png", progress=False)
+    back = SkeletonSequence.load(tmp_path / "p.npz")
+    assert back.keypoints.shape == (1, 133, 3) and back.image_size == (624, 624)
+    np.testing.assert_array_equal(back.keypoints, seq.keypoints)
+    photo = np.asarray(Image.open(shared_data / "photo" / "portrait_6.jpg").convert("RGB"))
+    drawn = np.asarray(Image.open(tmp_path / "p.png"))
+    assert drawn.shape == photo.shape and (drawn != photo).any()
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+def test_bad_inputs(tmp_path):
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    junk = tmp_path / "blob.xyz"
+    junk.write_bytes(b"\x00\x01garbage" * 10)
+    with pytest.raises(InputError, match="not found"):
+        extract(tmp_path / "missing.mp4", output=tmp_path / "a.npz")
+    with pytest.raises(InputError, match="not an image"):
+        extract(text, output=tmp_path / "a.npz")
+    with pytest.raises(InputError, match="neither an image nor a video"):
+        extract(junk, output=tmp_path / "a.npz")
+    Image.fromarray(np.zeros((128, 128, 3), np.uint8)).save(tmp_path / "black.png")
+    with pytest.raises(OptionError, match=".npz"):
+        extract(tmp_path / "black.png", output=tmp_path / "a.json")
+    with pytest.raises(OptionError, match="overlay"):
+        extract(tmp_path / "black.png", output=tmp_path / "a.npz", overlay=tmp_path / "o.mp4")
+    with pytest.raises(OptionError, match="fps"):
+        extract(tmp_path / "black.png", output=tmp_path / "a.npz", fps=0)
+    with pytest.raises(InputError, match="no person"):
+        extract(tmp_path / "black.png", output=tmp_path / "a.npz", overlay=tmp_path / "o.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["black.png", "blob.xyz", "notes.png"]
