@@ -68,6 +68,14 @@ def cmd_extract(args) -> None:
     print(f"wrote {args.output}" + (f" and {args.overlay}" if args.overlay else ""))
 
 
+def cmd_export(args) -> None:
+    from gesticulate.formats.export import export
+    out = export(args.motion, format=args.format, output=args.output, reference_image=args.reference,
+                 size=args.size, style=args.style, threshold=args.threshold,
+                 align_mode=args.align, progress=not args.quiet)
+    print(f"wrote {out}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gesticulate",
@@ -96,6 +104,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overlay", help="also draw the skeletons over the input (.mp4 or .png)")
     p.add_argument("--fps", type=float, help="resample a video to this frame rate")
     p.set_defaults(func=cmd_extract)
+
+    from gesticulate.formats.export import FORMATS
+    from gesticulate.skeleton.draw import STYLES
+    p = sub.add_parser("export", help="a motion .npz as pose maps, EchoMimicV2 or OpenPose files")
+    p.add_argument("--motion", required=True, help="skeleton .npz (from generate/sample/extract)")
+    p.add_argument("--format", required=True, choices=FORMATS)
+    p.add_argument("--output", "-o", required=True, help=".mp4 for posemap-video, else a folder")
+    p.add_argument("--reference", help="photo to align the skeletons to (CSG's linear map)")
+    p.add_argument("--size", type=int, help="longer side in pixels (echomimic: canvas side)")
+    p.add_argument("--style", choices=STYLES, default="dwpose",
+                   help="dwpose (ControlNet, AnimateAnyone), mimicmotion (MimicMotion, "
+                        "StableAnimator) or echomimic (hands only)")
+    p.add_argument("--threshold", type=float, default=0.3, help="hide points at or below this confidence")
+    p.add_argument("--align", choices=("uniform", "per_axis", "csg"), default="uniform")
+    p.set_defaults(func=cmd_export)
     return parser
 
 

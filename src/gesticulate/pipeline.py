@@ -103,15 +103,16 @@ class GeneratePipeline:
 
     def load_audio(self, audio) -> tuple[np.ndarray, int]:
         """``audio`` is a path or a ``(samples, sr)`` pair; returns mono float32 at 16 kHz."""
-        from gesticulate.audio.io import load_audio, check_samples
+        from gesticulate.audio import io
         if isinstance(audio, (str, os.PathLike)):
-            return load_audio(audio, sr=AUDIO_SR), AUDIO_SR
+            return io.load_audio(audio, sr=AUDIO_SR), AUDIO_SR
         y, sr = audio
-        y = check_samples(np.asarray(y, dtype=np.float32), sr=sr, name="audio")
+        y = np.asarray(y, dtype=np.float32).reshape(-1)
         if sr != AUDIO_SR:
             import librosa
-            y = librosa.resample(y, orig_sr=sr, target_sr=AUDIO_SR)
-        return y.astype(np.float32), AUDIO_SR
+            y = librosa.resample(y, orig_sr=sr, target_sr=AUDIO_SR).astype(np.float32)
+        io._check_content(y, sr=AUDIO_SR, path=Path("audio"))
+        return y, AUDIO_SR
 
     def features(self, y: np.ndarray, sr: int) -> AudioFeatures:
         from gesticulate.audio.features import compute_features
