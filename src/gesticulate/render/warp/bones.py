@@ -1,0 +1,73 @@
+"""Bones of the 2.5D puppet and the keypoints that define them.
+
+Every mesh vertex is skinned to a few of these bones; each frame every bone gets one 2x3 affine
+transform (photo pixels → output pixels), computed in :mod:`pose`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gesticulate.skeleton import layout as L
+
+FIXED, TORSO, HEAD = 0, 1, 2
+L_UPPER, L_FORE, L_HAND = 3, 4, 5
+R_UPPER, R_FORE, R_HAND = 6, 7, 8
+NUM_BONES = 9
+
+# Per arm: bone ids and keypoints (shoulder, elbow, wrist, hand start). "left" is the person's.
+ARMS = {
+    "left": dict(upper=L_UPPER, fore=L_FORE, hand=L_HAND, shoulder=L.LEFT_SHOULDER,
+                 elbow=L.LEFT_ELBOW, wrist=L.LEFT_WRIST, hand_start=L.LEFT_HAND_START),
+    "right": dict(upper=R_UPPER, fore=R_FORE, hand=R_HAND, shoulder=L.RIGHT_SHOULDER,
+                  elbow=L.RIGHT_ELBOW, wrist=L.RIGHT_WRIST, hand_start=L.RIGHT_HAND_START),
+}
+
+# Face points that move rigidly with the skull (nose, eye corners, the jaw line by the ears):
+# they drive the head transform. Lids, brows, lips and chin are left out, so that a blink, a
+# raised brow or an open mouth does not move the head.
+HEAD_RIGID = np.array(L.NOSE_BRIDGE + L.NOSE_BOTTOM
+                      + tuple(L.face(i) for i in (36, 39, 42, 45, 0, 1, 15, 16)))
+HEAD_BODY = np.array([L.NOSE, L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EAR, L.RIGHT_EAR])
+
+MIN_CONFIDENCE = 0.3
+# Rigging a limb needs more than "seen": detectors guess hidden elbows and wrists at 0.3–0.4
+# (e.g. behind a helmet), and a rigged guess drags the torso texture around with it.
+RIG_CONFIDENCE = 0.5
+
+
+def valid_points(keypoints: np.ndarray, size: tuple[int, int], *,
+                 margin: float = 0.0) -> np.ndarray:
+    """Which keypoints are usable: confidence >= 0.3 and inside the image.
+
+    Parameters
+    ----------
+    keypoints : np.ndarray
+        ``(133, 3)`` x, y in pixels and confidence.
+    size : tuple
+        ``(w, h)`` image size in pixels.
+    margin : float
+        Pixels a point must stay inside the border.
+
+    Returns
+    -------
+    np.ndarray
+        ``(133,)`` bool.
+    """
+    w, h = size
+    x, y, c = keypoints[:, 0], keypoints[:, 1], keypoints[:, 2]
+    finite = np.isfinite(x) & np.isfinite(y) & np.isfinite(c)
+    inside = (x >= margin) & (x <= w - 1 - margin) & (y >= margin) & (y <= h - 1 - margin)
+    return finite & inside & (np.nan_to_num(c) >= MIN_CONFIDENCE)
+
+
+def hand_center(keypoints: np.ndarray, start: int) -> np.ndarray:
+    """Middle of the index, middle and little knuckles of the hand at ``start`` ``(2,)``."""
+    idx = [start + L.HAND_INDEX[0], start + L.HAND_MIDDLE[0], start + L.HAND_LITTLE[0]]
+    return keypoints[idx, :2].mean(axis=0)
+
+
+def hand_valid(valid: np.ndarray, start: int) -> bool:
+    """Whether a hand's wrist and knuckles are all usable."""
+    idx = [start, start + L.HAND_INDEX[0], start + L.HAND_MIDDLE[0], start + L.HAND_LITTLE[0]]
+    return bool(valid[idx].all())

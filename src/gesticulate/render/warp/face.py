@@ -1,0 +1,244 @@
+"""Mouth opening and blinks as local backward warps in the photo's face (RENDERING.md, "Face").
+
+Both act on the head layer's backward map *in photo coordinates*, so they turn and move with
+the head. Each works in a local frame (u along the mouth or eye, v down the face):
+
+* mouth — the lower lip, chin and jaw slide down with a smooth falloff, the upper lip up by a
+  quarter as much; between them either the photo's own mouth interior (stretched) when the
+  photo's mouth is open, or a synthesised cavity in the lip hue with an upper-teeth band.
+* blink — the skin above the upper lid slides down over the (fixed) eyeball to a new lid line,
+  with a thin lash line; the eye box is not squashed.
+
+Opening is measured on the target as inner-lip distance ÷ mouth width (iBUG 63–67 over 49–55);
+eye closure as the eye-aspect ratio relative to the photo's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gesticulate.skeleton import layout as L
+
+OPEN_PHOTO = 0.03          # photo's inner-lip ratio at or above which its mouth counts as open
+TEETH = np.array([208.0, 202.0, 190.0], np.float32)
+
+
+def _smoothstep(x):
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
+def _frame(a: np.ndarray, b: np.ndarray, down: np.ndarray):
+    """Origin, u axis (a→b) and v axis (perpendicular, pointing towards ``down``)."""
+    o = 0.5 * (a + b)
+    u = (b - a) / max(np.linalg.norm(b - a), 1e-9)
+    v = np.array([-u[1], u[0]])
+    if (down - o) @ v < 0:
+        v = -v
+    return o, u, v
+
+
+def _curve(points: np.ndarray, o, u, v) -> tuple[np.ndarray, np.ndarray]:
+    """A lid or lip line as (u, v) samples sorted by u, for ``np.interp``."""
+    q = points - o
+    us, vs = q @ u, q @ v
+    order = np.argsort(us)
+    return us[order], vs[order]
+
+
+def mouth_ratio(kp: np.ndarray) -> float:
+    """Inner-lip opening ÷ mouth width of one frame ``(133, 3)``."""
+    width = np.linalg.norm(kp[L.MOUTH_RIGHT_CORNER, :2] - kp[L.MOUTH_LEFT_CORNER, :2])
+    gap = np.linalg.norm(kp[L.INNER_LIP_BOTTOM, :2] - kp[L.INNER_LIP_TOP, :2])
+    return float(gap / max(width, 1e-6))
+
+
+def eye_ratio(kp: np.ndarray, contour: tuple[int, ...]) -> float:
+    """Eye-aspect ratio (lid distance ÷ eye width) of one eye's 6 contour points."""
+    p = kp[list(contour), :2]
+    width = np.linalg.norm(p[3] - p[0])
+    return float((np.linalg.norm(p[1] - p[5]) + np.linalg.norm(p[2] - p[4])) / (2 * max(width, 1e-6)))
+
+
+@dataclass
+class Mouth:
+    o: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    half: float                 # half inner width (px)
+    width: float                # outer corner distance (px)
+    upper: tuple                # inner upper lip line (us, vs)
+    lower: tuple                # inner lower lip line
+    chin: float                 # v of the chin
+    nose: float                 # v of the nose bottom (negative)
+    ratio: float                # photo's inner-lip ratio
+    open_photo: bool
+    colour: np.ndarray          # cavity base colour (RGB float)
+
+    def box(self, opening: float) -> np.ndarray:
+        """Corners ``(4, 2)`` of the photo region the warp may touch."""
+        reach = self.chin * 1.6 + abs(opening)
+        corners = [(-2.2 * self.half, self.nose), (2.2 * self.half, self.nose),
+                   (2.2 * self.half, reach), (-2.2 * self.half, reach)]
+        return np.array([self.o + a * self.u + b * self.v for a, b in corners])
+
+
+@dataclass
+class Eye:
+    o: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    half: float
+    upper: tuple
+    lower: tuple
+    ratio: float
+
+    def box(self) -> np.ndarray:
+        h = 1.2 * self.half
+        corners = [(-1.1 * self.half, -h), (1.1 * self.half, -h),
+                   (1.1 * self.half, h), (-1.1 * self.half, h)]
+        return np.array([self.o + a * self.u + b * self.v for a, b in corners])
+
+
+def build_face(image: np.ndarray, ref: np.ndarray, valid: np.ndarray):
+    """Mouth and eye models of the photo (None for a part whose points are not all seen)."""
+    mouth = None
+    lips = list(L.LIPS) + [L.CHIN, L.face(33)]
+    if valid[lips].all():
+        p = ref[:, :2].astype(np.float64)
+        o, u, v = _frame(p[L.face(60)], p[L.face(64)], p[L.CHIN])
+        upper = _curve(p[[L.face(i) for i in (60, 61, 62, 63, 64)]], o, u, v)
+        lower = _curve(p[[L.face(i) for i in (60, 67, 66, 65, 64)]], o, u, v)
+        width = float(np.linalg.norm(p[L.MOUTH_RIGHT_CORNER] - p[L.MOUTH_LEFT_CORNER]))
+        ratio = mouth_ratio(ref)
+        lip_pts = p[list(L.OUTER_LIPS)].astype(np.int32)
+        h, w = image.shape[:2]
+        xs = np.clip(lip_pts[:, 0], 0, w - 1)
+        ys = np.clip(lip_pts[:, 1], 0, h - 1)
+        colour = np.median(image[ys, xs].astype(np.float32), axis=0)
+        mouth = Mouth(o, u, v, 0.5 * float(np.linalg.norm(p[L.face(64)] - p[L.face(60)])),
+                      width, upper, lower, float((p[L.CHIN] - o) @ v),
+                      min(float((p[L.face(33)] - o) @ v), -2.0), ratio,
+                      ratio >= OPEN_PHOTO, colour)
+    eyes = []
+    for contour in (L.RIGHT_EYE_CONTOUR, L.LEFT_EYE_CONTOUR):
+        if not valid[list(contour)].all():
+            continue
+        p = ref[list(contour), :2].astype(np.float64)
+        o, u, v = _frame(p[0], p[3], ref[L.CHIN, :2])
+        eyes.append((contour, Eye(o, u, v, 0.5 * float(np.linalg.norm(p[3] - p[0])),
+                                  _curve(p[[0, 1, 2, 3]], o, u, v),
+                                  _curve(p[[0, 5, 4, 3]], o, u, v), eye_ratio(ref, contour))))
+    return mouth, eyes
+
+
+def warp_mouth(m: Mouth, opening: float, mx: np.ndarray, my: np.ndarray):
+    """Apply a mouth opening of ``opening`` pixels (target gap − photo gap, at the centre) to a
+    backward map in place.
+
+    Returns
+    -------
+    colour, cover : np.ndarray or None
+        Synthesised cavity colour ``(h, w, 3)`` float32 and its coverage ``(h, w)`` in 0..1, to
+        paint over the remapped texture; None when nothing is synthesised.
+    """
+    qx, qy = mx - m.o[0], my - m.o[1]
+    u = qx * m.u[0] + qy * m.u[1]
+    v = qx * m.v[0] + qy * m.v[1]
+    up = np.interp(u, *m.upper)
+    lo = np.interp(u, *m.lower)
+    lens = np.clip(1 - (u / m.half) ** 2, 0, 1) ** 0.6
+    d_lo, d_up = 0.8 * opening, 0.2 * opening
+    up2 = up - d_up * lens
+    lo2 = np.maximum(lo + d_lo * lens, up2)
+    # Lower face: jaw displacement widening towards the chin, fading out below it.
+    chin = max(m.chin, 1.0)
+
+    def jaw(vs):
+        s = np.clip((vs - lo) / max(chin - 0.0, 1.0), 0, 1)
+        widen = np.clip(1 - (u / (m.half * (1 + 1.2 * s))) ** 2, 0, 1) ** 0.6
+        fall = 1 - _smoothstep((vs - chin) / (0.6 * chin))
+        return d_lo * widen * fall
+
+    vs = v - d_lo * lens
+    for _ in range(4):
+        vs = v - jaw(vs)
+    below = v >= lo2
+    # Upper lip: rises a little, fading out at the nose.
+    span = np.maximum(up - m.nose, 1.0)
+    va = v + d_up * lens
+    for _ in range(3):
+        va = v + d_up * lens * (1 - _smoothstep((up - va) / span))
+    above = v <= up2
+    new_v = np.where(below, vs, np.where(above, va, v))
+    gap = ~(below | above)
+    colour = cover = None
+    if m.open_photo and opening <= 0:
+        # Closing a mouth that is open in the photo: squeeze its interior between the lips.
+        t = (v - up2) / np.maximum(lo2 - up2, 1e-3)
+        new_v = np.where(gap, up + t * (lo - up), new_v)
+    elif m.open_photo:
+        # Opening further: the upper half of the photo's interior (upper teeth) rides with the
+        # upper lip, the lower half with the jaw, and the new gap between them is dark.
+        mid = 0.5 * (up + lo)
+        top = v - up2 < mid - up
+        bottom = lo2 - v < lo - mid
+        new_v = np.where(gap & top, up + (v - up2), new_v)
+        new_v = np.where(gap & bottom & ~top, lo - (lo2 - v), new_v)
+        inner = gap & ~top & ~bottom
+        if inner.any():
+            colour, cover = _cavity(m, u, v, up2 + (mid - up), lo2 - (lo - mid), lens, teeth=False)
+            new_v = np.where(inner, mid, new_v)
+    elif gap.any() and opening > 0.5:
+        new_v = np.where(gap, np.where(v - up2 < lo2 - v, up, lo), new_v)
+        colour, cover = _cavity(m, u, v, up2, lo2, lens)
+    shift = new_v - v
+    mx += (shift * m.v[0]).astype(np.float32)
+    my += (shift * m.v[1]).astype(np.float32)
+    return colour, cover
+
+
+def _cavity(m: Mouth, u, v, up2, lo2, lens, *, teeth: bool = True):
+    """Dark mouth interior in the lip hue, darker at the centre, with an upper-teeth band."""
+    cover = np.clip(np.minimum(v - up2, lo2 - v) + 0.5, 0, 1) * np.clip(lens * 4, 0, 1)
+    cover = cover.astype(np.float32)
+    gap = np.maximum(lo2 - up2, 1e-3)
+    depth = np.clip((v - up2) / gap, 0, 1)
+    centre = 1 - np.abs(2 * depth - 1)
+    shade = (0.34 - 0.16 * centre * lens)[..., None]
+    base = m.colour / max(float(m.colour.max()), 1.0) * 255.0
+    colour = (base * shade).astype(np.float32)
+    if not teeth:
+        return colour, cover
+    teeth_h = np.minimum(gap, 0.12 * m.width)
+    teeth = (v - up2 < teeth_h) & (np.abs(u) < 0.8 * m.half)
+    t_shade = (0.55 + 0.45 * np.clip(1 - (u / (0.8 * m.half)) ** 2, 0, 1))[..., None]
+    t_soft = np.clip(teeth_h - (v - up2), 0, 1.5)[..., None] / 1.5
+    colour = np.where(teeth[..., None], colour * (1 - t_soft) + TEETH * t_shade * t_soft, colour)
+    return colour, cover
+
+
+def warp_eye(e: Eye, closure: float, mx: np.ndarray, my: np.ndarray) -> np.ndarray | None:
+    """Close one eye by ``closure`` in 0..1 in place; returns a darkening factor ``(h, w)`` for
+    the lash line (None when the eye is open)."""
+    if closure <= 0.02:
+        return None
+    qx, qy = mx - e.o[0], my - e.o[1]
+    u = qx * e.u[0] + qy * e.u[1]
+    v = qx * e.v[0] + qy * e.v[1]
+    up = np.interp(u, *e.upper)
+    lo = np.interp(u, *e.lower)
+    inside = np.abs(u) < e.half
+    lid = up + closure * 0.92 * (lo - up)
+    top = up - 0.9 * e.half                          # skin above this line does not move
+    sel = inside & (v > top) & (v < lid)
+    vs = top + (v - top) * (up - top) / np.maximum(lid - top, 1e-3)
+    new_v = np.where(sel, vs, v)
+    shift = new_v - v
+    mx += (shift * e.v[0]).astype(np.float32)
+    my += (shift * e.v[1]).astype(np.float32)
+    lash = np.clip(1.6 - np.abs(v - lid), 0, 1) * inside
+    edge = np.clip(1 - (u / e.half) ** 2, 0, 1) ** 0.5
+    return (1 - 0.55 * closure * lash * edge).astype(np.float32)

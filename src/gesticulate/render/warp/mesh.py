@@ -1,0 +1,228 @@
+"""Triangle meshes over layer masks, and the per-frame backward map (RENDERING.md, "Meshes" and
+"Rendering each frame").
+
+A layer mesh is a constrained Delaunay triangulation (Shewchuk's Triangle, via the ``triangle``
+package) of the layer's outline plus an interior grid, so no triangle bridges a gap in the
+layer. Each frame the deformed mesh is rasterised into a backward map (output pixel → photo
+pixel) at a coarse scale, each pixel taking the affine map of the triangle it falls in, then
+upsampled bilinearly — exact inside triangles, continuous across edges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class Mesh:
+    """A 2D triangle mesh in photo pixels.
+
+    Attributes
+    ----------
+    vertices : np.ndarray
+        ``(V, 2)`` float64 x, y in photo pixels.
+    triangles : np.ndarray
+        ``(F, 3)`` int32 vertex indices, counter-clockwise in image coordinates (y down).
+    """
+
+    vertices: np.ndarray
+    triangles: np.ndarray
+
+
+def _outline_points(mask: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points every ``spacing`` px along each outer and inner contour, and the segments joining
+    them: ``(P, 2)`` float, ``(S, 2)`` int."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    points, segments = [], []
+    for contour in contours:
+        c = contour[:, 0, :].astype(np.float64)
+        if len(c) < 8:
+            continue
+        step = np.linalg.norm(np.diff(np.vstack([c, c[:1]]), axis=0), axis=1)
+        arc = np.concatenate([[0.0], np.cumsum(step)])
+        n = max(3, int(round(arc[-1] / spacing)))
+        t = np.linspace(0.0, arc[-1], n, endpoint=False)
+        closed = np.vstack([c, c[:1]])
+        pts = np.stack([np.interp(t, arc, closed[:, 0]), np.interp(t, arc, closed[:, 1])], 1)
+        base = sum(len(p) for p in points)
+        idx = np.arange(n)
+        segments.append(np.stack([base + idx, base + (idx + 1) % n], 1))
+        points.append(pts)
+    if not points:
+        return np.zeros((0, 2)), np.zeros((0, 2), np.int32)
+    return np.vstack(points), np.vstack(segments).astype(np.int32)
+
+
+def build_mesh(mask: np.ndarray, *, spacing: float, extra: np.ndarray | None = None) -> Mesh:
+    """Triangulate a layer mask.
+
+    Parameters
+    ----------
+    mask : np.ndarray
+        ``(H, W)`` bool, the region to cover (already dilated a few pixels past the layer's
+        alpha so anti-aliased edges are inside the mesh).
+    spacing : float
+        Target vertex spacing in pixels (outline and interior grid).
+    extra : np.ndarray, optional
+        ``(K, 2)`` additional interior points in pixels (e.g. joints), kept if inside the mask.
+
+    Returns
+    -------
+    Mesh
+        Empty (0 vertices) when the mask is empty.
+    """
+    import triangle  # Shewchuk's Triangle; constrained Delaunay
+
+    outline, segments = _outline_points(mask, spacing)
+    if len(outline) < 3:
+        return Mesh(np.zeros((0, 2)), np.zeros((0, 3), np.int32))
+    inner = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8),
+                      iterations=max(1, int(spacing * 0.4))) > 0
+    h, w = mask.shape
+    gy, gx = np.mgrid[spacing / 2:h:spacing, spacing / 2:w:spacing]
+    grid = np.stack([gx.ravel(), gy.ravel()], 1)
+    if extra is not None and len(extra):
+        grid = np.vstack([grid, np.asarray(extra, np.float64)])
+    xi = np.clip(grid[:, 0].round().astype(int), 0, w - 1)
+    yi = np.clip(grid[:, 1].round().astype(int), 0, h - 1)
+    grid = grid[inner[yi, xi]]
+    result = triangle.triangulate({"vertices": np.vstack([outline, grid]),
+                                   "segments": segments}, "pQ")
+    verts = result["vertices"].astype(np.float64)
+    tris = result["triangles"].astype(np.int32)
+    # Constrained Delaunay triangulates the convex hull: drop triangles outside the mask.
+    cen = verts[tris].mean(axis=1)
+    cx = np.clip(cen[:, 0].round().astype(int), 0, w - 1)
+    cy = np.clip(cen[:, 1].round().astype(int), 0, h - 1)
+    tris = tris[mask[cy, cx]]
+    tris = tris[np.abs(signed_areas(verts, tris)) > 1e-6]
+    used = np.unique(tris)
+    remap = np.full(len(verts), -1, np.int64)
+    remap[used] = np.arange(len(used))
+    verts, tris = verts[used], remap[tris].astype(np.int32)
+    return Mesh(verts, _counter_clockwise(verts, tris))
+
+
+def signed_areas(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Twice the signed area of each triangle ``(F,)``; positive = counter-clockwise (y down:
+    positive means the same winding as the mesh was built with)."""
+    a, b, c = vertices[triangles[:, 0]], vertices[triangles[:, 1]], vertices[triangles[:, 2]]
+    return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+
+
+def _counter_clockwise(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    flip = signed_areas(vertices, triangles) < 0
+    out = triangles.copy()
+    out[flip] = out[flip][:, [0, 2, 1]]
+    return out
+
+
+def rasterise_backward(src: np.ndarray, dst: np.ndarray, triangles: np.ndarray,
+                       box: tuple[int, int, int, int], *, factor: int
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Backward map of a deformed mesh on a coarse grid.
+
+    Coarse pixel ``(j, i)`` is the full-resolution point ``(x0 + f*i + (f-1)/2, y0 + f*j +
+    (f-1)/2)``, the convention of ``cv2.resize`` so that upsampling lines up.
+
+    Parameters
+    ----------
+    src, dst : np.ndarray
+        ``(V, 2)`` vertex positions in the photo (texture) and in the output frame, pixels.
+    triangles : np.ndarray
+        ``(F, 3)`` int vertex indices.
+    box : tuple
+        ``(x0, y0, w, h)`` output region in full-resolution pixels.
+    factor : int
+        Coarse step ``f`` in pixels.
+
+    Returns
+    -------
+    map_x, map_y : np.ndarray
+        ``(ceil(h/f), ceil(w/f))`` float32 photo coordinates (undefined where not covered).
+    covered : np.ndarray
+        Same shape, bool.
+    """
+    x0, y0, w, h = box
+    cw, ch = -(-w // factor), -(-h // factor)
+    off = (factor - 1) / 2.0
+    p = (dst - np.array([x0 + off, y0 + off])) / factor              # coarse coords (V, 2)
+    a, b, c = p[triangles[:, 0]], p[triangles[:, 1]], p[triangles[:, 2]]
+    e1, e2 = b - a, c - a
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    lo = np.maximum(np.floor(np.minimum(np.minimum(a, b), c)).astype(np.int64) + 1, 0)
+    hi = np.minimum(np.floor(np.maximum(np.maximum(a, b), c)).astype(np.int64),
+                    [cw - 1, ch - 1])
+    nx, ny = hi[:, 0] - lo[:, 0] + 1, hi[:, 1] - lo[:, 1] + 1
+    ok = (np.abs(det) > 1e-9) & (nx > 0) & (ny > 0)
+    map_x = np.zeros((ch, cw), np.float32)
+    map_y = np.zeros((ch, cw), np.float32)
+    covered = np.zeros((ch, cw), bool)
+    if not ok.any():
+        return map_x, map_y, covered
+    # Per triangle, the barycentric coordinates and the photo position are affine in the
+    # coarse pixel position: l = A @ (x, y, 1). Build the 4 affine rows once per triangle,
+    # repeat them per candidate pixel of its bounding box (contiguous copies, no gathers).
+    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
+    l1 = np.stack([e2[:, 1] * inv, -e2[:, 0] * inv], 1)
+    l2 = np.stack([-e1[:, 1] * inv, e1[:, 0] * inv], 1)
+    l1c = -(l1 * a).sum(1)
+    l2c = -(l2 * a).sum(1)
+    s_a, s_b, s_c = src[triangles[:, 0]], src[triangles[:, 1]], src[triangles[:, 2]]
+    rows = [l1[:, 0], l1[:, 1], l1c, l2[:, 0], l2[:, 1], l2c]
+    for k in (0, 1):
+        db, dc = s_b[:, k] - s_a[:, k], s_c[:, k] - s_a[:, k]
+        # photo = s_a + l1 (s_b - s_a) + l2 (s_c - s_a), affine in (x, y)
+        rows += [l1[:, 0] * db + l2[:, 0] * dc, l1[:, 1] * db + l2[:, 1] * dc,
+                 s_a[:, k] + l1c * db + l2c * dc]
+    count = np.where(ok, nx * ny, 0)
+    keep = count > 0
+    params = np.stack(rows, 1)[keep].astype(np.float32)            # (T', 12)
+    count, nxk, lox, loy = count[keep], nx[keep], lo[keep, 0], lo[keep, 1]
+    total = int(count.sum())
+    rep = np.repeat(params, count, axis=0)                           # (N, 12)
+    start = np.repeat(np.cumsum(count) - count, count)
+    local = np.arange(total) - start
+    nxr = np.repeat(nxk, count)
+    px = np.repeat(lox, count) + local % nxr
+    py = np.repeat(loy, count) + local // nxr
+    fx, fy = px.astype(np.float32), py.astype(np.float32)
+    b1 = rep[:, 0] * fx + rep[:, 1] * fy + rep[:, 2]
+    b2 = rep[:, 3] * fx + rep[:, 4] * fy + rep[:, 5]
+    eps = 1e-4
+    inside = (b1 >= -eps) & (b2 >= -eps) & (b1 + b2 <= 1 + eps)
+    rep, fx, fy, px, py = rep[inside], fx[inside], fy[inside], px[inside], py[inside]
+    map_x[py, px] = rep[:, 6] * fx + rep[:, 7] * fy + rep[:, 8]
+    map_y[py, px] = rep[:, 9] * fx + rep[:, 10] * fy + rep[:, 11]
+    covered[py, px] = True
+    return map_x, map_y, covered
+
+
+def upsample_map(map_x: np.ndarray, map_y: np.ndarray, covered: np.ndarray,
+                 size: tuple[int, int], *, factor: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Extend a coarse backward map one ring past its coverage and upsample it bilinearly.
+
+    Returns full-resolution ``map_x, map_y`` (float32) and a coverage weight in 0..1, all of
+    ``size = (w, h)``.
+    """
+    cov = covered.astype(np.float32)
+    kernel = np.ones((3, 3), np.float32)
+    # One ring of extrapolation (mean of covered neighbours) so that bilinear upsampling at the
+    # mesh border blends between plausible coordinates, not towards zero.
+    wsum = cv2.filter2D(cov, -1, kernel, borderType=cv2.BORDER_CONSTANT)
+    ring = (~covered) & (wsum > 0)
+    if ring.any():
+        sx = cv2.filter2D(map_x * cov, -1, kernel, borderType=cv2.BORDER_CONSTANT)
+        sy = cv2.filter2D(map_y * cov, -1, kernel, borderType=cv2.BORDER_CONSTANT)
+        map_x = np.where(ring, sx / np.maximum(wsum, 1e-6), map_x)
+        map_y = np.where(ring, sy / np.maximum(wsum, 1e-6), map_y)
+    w, h = size
+    full = (map_x.shape[1] * factor, map_x.shape[0] * factor)
+    fx = cv2.resize(map_x, full, interpolation=cv2.INTER_LINEAR)[:h, :w]
+    fy = cv2.resize(map_y, full, interpolation=cv2.INTER_LINEAR)[:h, :w]
+    fc = cv2.resize(cov, full, interpolation=cv2.INTER_LINEAR)[:h, :w]
+    return fx, fy, fc

@@ -1,0 +1,190 @@
+"""Per-frame bone transforms from a target skeleton (RENDERING.md, "Retargeting").
+
+Bones copy the target's *directions* and keep the photo's *lengths* (a length may shorten to
+70 % for foreshortening, never grow). A bone whose target points are missing (confidence < 0.3)
+holds its last rotation and eases back to the photo's pose, so a dropped hand never jumps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gesticulate.render.warp import bones as B
+from gesticulate.render.warp.parts import Parts
+from gesticulate.skeleton import layout as L
+
+EASE = 0.85           # per frame: held rotations decay towards the photo's pose
+
+
+def _rot(theta: float) -> np.ndarray:
+    c, s = np.cos(theta), np.sin(theta)
+    return np.array([[c, -s], [s, c]])
+
+
+def _angle(v: np.ndarray) -> float:
+    return float(np.arctan2(v[1], v[0]))
+
+
+def _wrap(a: float) -> float:
+    return float((a + np.pi) % (2 * np.pi) - np.pi)
+
+
+def _bone_affine(origin: np.ndarray, target: np.ndarray, axis: np.ndarray, theta: float,
+                 stretch: float) -> np.ndarray:
+    """2x3 affine: scale by ``stretch`` along ``axis`` about ``origin``, rotate by ``theta``,
+    move ``origin`` to ``target``."""
+    u = axis / max(np.linalg.norm(axis), 1e-9)
+    scale = np.eye(2) + (stretch - 1.0) * np.outer(u, u)
+    m = _rot(theta) @ scale
+    return np.hstack([m, (target - m @ origin)[:, None]])
+
+
+def similarity(src: np.ndarray, dst: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """Least-squares similarity ``dst ≈ s R(θ) src + t`` (Umeyama, 2D): returns θ, s, t."""
+    ms, md = src.mean(0), dst.mean(0)
+    a, b = src - ms, dst - md
+    sxx = (a * a).sum()
+    if sxx < 1e-9:
+        return 0.0, 1.0, md - ms
+    dot = (a * b).sum()
+    cross = (a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).sum()
+    theta = np.arctan2(cross, dot)
+    s = np.hypot(dot, cross) / sxx
+    t = md - s * _rot(theta) @ ms
+    return float(theta), float(s), t
+
+
+class Poser:
+    """Turns target keypoints into bone transforms for one photo's rig.
+
+    Parameters
+    ----------
+    reference : np.ndarray
+        ``(133, 3)`` keypoints of the photo.
+    valid : np.ndarray
+        ``(133,)`` bool, usable reference points.
+    parts : Parts
+        The rig's layers (which arms are rigged and their joints).
+    size : tuple
+        ``(w, h)`` in pixels.
+    """
+
+    def __init__(self, reference: np.ndarray, valid: np.ndarray, parts: Parts,
+                 size: tuple[int, int]):
+        self.ref = reference.astype(np.float64)
+        self.valid = valid
+        self.parts = parts
+        self.size = size
+        self.held: dict[str, np.ndarray] = {}      # last good parameters per bone
+
+    def _hold(self, key: str, value: np.ndarray | None, rest: np.ndarray) -> np.ndarray:
+        """Use ``value`` when present, else ease the last value back towards ``rest``."""
+        if value is not None and np.all(np.isfinite(value)):
+            self.held[key] = np.asarray(value, np.float64)
+        else:
+            last = self.held.get(key, rest)
+            self.held[key] = rest + EASE * (last - rest)
+        return self.held[key]
+
+    def _ok(self, target_valid: np.ndarray, idx) -> bool:
+        return bool(np.all(target_valid[np.atleast_1d(idx)]))
+
+    def torso(self, tgt: np.ndarray, tv: np.ndarray) -> np.ndarray:
+        """Similarity of the shoulder line (angle, scale clamped to ±10 %, translation)."""
+        ls, rs = L.LEFT_SHOULDER, L.RIGHT_SHOULDER
+        value = None
+        if self.parts.shoulder_line is not None and self._ok(tv, [ls, rs]):
+            src, dst = self.ref[[ls, rs], :2], tgt[[ls, rs], :2]
+            theta, s, _ = similarity(src, dst)
+            s = float(np.clip(s, 0.9, 1.1))
+            theta = float(np.clip(_wrap(theta), -0.35, 0.35))
+            shift = dst.mean(0) - src.mean(0)
+            sw = self.parts.shoulder_width
+            shift = np.clip(shift, -0.4 * sw, 0.4 * sw)
+            value = np.array([theta, s, shift[0], shift[1]])
+        theta, s, tx, ty = self._hold("torso", value, np.array([0.0, 1.0, 0.0, 0.0]))
+        mid = self.parts.shoulder_line[0] if self.parts.shoulder_line is not None else np.zeros(2)
+        m = s * _rot(theta)
+        return np.hstack([m, (mid + [tx, ty] - m @ mid)[:, None]])
+
+    def head(self, tgt: np.ndarray, tv: np.ndarray) -> np.ndarray:
+        """Similarity of the skull points (brows, nose, eyes), roll clamped to ±25°."""
+        idx = B.HEAD_RIGID[self.valid[B.HEAD_RIGID] & tv[B.HEAD_RIGID]]
+        if len(idx) < 6:
+            idx = B.HEAD_BODY[self.valid[B.HEAD_BODY] & tv[B.HEAD_BODY]]
+        value = None
+        src = self.ref[idx, :2]
+        if len(idx) >= 3:
+            theta, s, _ = similarity(src, tgt[idx, :2])
+            c = src.mean(0)
+            size = max(float(np.ptp(src, axis=0).max()), 1.0)
+            shift = np.clip(tgt[idx, :2].mean(0) - c, -0.5 * size, 0.5 * size)
+            value = np.array([np.clip(_wrap(theta), -0.45, 0.45), np.clip(s, 0.85, 1.15),
+                              shift[0], shift[1]])
+        theta, s, tx, ty = self._hold("head", value, np.array([0.0, 1.0, 0.0, 0.0]))
+        c = src.mean(0) if len(idx) else self.ref[L.NOSE, :2]
+        m = s * _rot(theta)
+        return np.hstack([m, (c + [tx, ty] - m @ c)[:, None]])
+
+    def _bone_angle(self, key: str, tgt: np.ndarray, tv: np.ndarray, a: int | np.ndarray,
+                    b: int | np.ndarray, ref_dir: np.ndarray) -> tuple[float, float]:
+        """Rotation (relative to the photo) and length ratio of a bone a→b in the target; a and
+        b are keypoint indices or fixed target points."""
+        pa = tgt[a, :2] if np.isscalar(a) else a
+        pb = tgt[b, :2] if np.isscalar(b) else b
+        ok = (not np.isscalar(a) or tv[a]) and (not np.isscalar(b) or tv[b])
+        value = None
+        if ok:
+            d = np.asarray(pb, np.float64) - pa
+            n = np.linalg.norm(d)
+            if n > 1e-6:
+                ratio = n / max(np.linalg.norm(ref_dir), 1e-9)
+                value = np.array([_wrap(_angle(d) - _angle(ref_dir)), np.clip(ratio, 0.7, 1.0)])
+        theta, ratio = self._hold(key, value, np.array([0.0, 1.0]))
+        return float(theta), float(ratio)
+
+    def arm(self, side: str, tgt: np.ndarray, tv: np.ndarray, torso: np.ndarray
+            ) -> dict[int, np.ndarray]:
+        """Upper-arm, forearm and hand transforms of one rigged arm."""
+        info, arm = self.parts.arm_info[side], B.ARMS[side]
+        S, E, W, H = info.joints
+        s_t = tgt[arm["shoulder"], :2] if tv[arm["shoulder"]] else torso[:, :2] @ S + torso[:, 2]
+        th_u, r_u = self._bone_angle(side + "u", tgt, tv, arm["shoulder"], arm["elbow"], E - S)
+        if info.mode != "full":
+            # Wrist out of frame: only a small swing, the rest is pinned at the border.
+            th_u = float(np.clip(th_u, -0.15, 0.15))
+            a_up = _bone_affine(S, s_t, E - S, th_u, 1.0)
+            return {arm["upper"]: a_up, arm["fore"]: a_up, arm["hand"]: a_up}
+        a_up = _bone_affine(S, s_t, E - S, th_u, r_u)
+        e_t = a_up[:, :2] @ E + a_up[:, 2]
+        th_f, r_f = self._bone_angle(side + "f", tgt, tv, arm["elbow"], arm["wrist"], W - E)
+        a_fore = _bone_affine(E, e_t, W - E, th_f, r_f)
+        w_t = a_fore[:, :2] @ W + a_fore[:, 2]
+        hs = arm["hand_start"]
+        hand_ok = info.has_hand and B.hand_valid(tv, hs)
+        h_t = B.hand_center(tgt, hs) if hand_ok else None
+        value = None
+        if h_t is not None:
+            d = h_t - tgt[hs, :2]
+            d_ref = B.hand_center(self.ref, hs) - self.ref[hs, :2]
+            if np.linalg.norm(d) > 1e-6:
+                # The hand turns with the target's knuckles, relative to the forearm's turn.
+                value = np.array([_wrap(_angle(d) - _angle(d_ref))])
+        rest = np.array([th_f])                           # no hand seen: follow the forearm
+        (th_h,) = self._hold(side + "h", value, rest) if info.has_hand else rest
+        a_hand = _bone_affine(W, w_t, H - W, th_h, 1.0)
+        return {arm["upper"]: a_up, arm["fore"]: a_fore, arm["hand"]: a_hand}
+
+    def transforms(self, target: np.ndarray) -> np.ndarray:
+        """Bone transforms ``(NUM_BONES, 2, 3)`` (photo → output pixels) for one target frame
+        ``(133, 3)``."""
+        tgt = np.nan_to_num(np.asarray(target, np.float64)[:, :3])
+        w, h = self.size
+        tv = (tgt[:, 2] >= B.MIN_CONFIDENCE) & (np.abs(tgt[:, :2]) < 4 * max(w, h)).all(1)
+        out = np.tile(np.hstack([np.eye(2), np.zeros((2, 1))]), (B.NUM_BONES, 1, 1))
+        out[B.TORSO] = self.torso(tgt, tv)
+        out[B.HEAD] = self.head(tgt, tv)
+        for side in self.parts.arm_info:
+            for bone, a in self.arm(side, tgt, tv, out[B.TORSO]).items():
+                out[bone] = a
+        return out

@@ -1,0 +1,257 @@
+"""The training-free warp renderer: one photo animated by a skeleton, frame by frame.
+
+Per photo (``WarpRenderer.__init__``): segment the person, cut layers (torso, head + neck, one
+per rigged arm), fill hidden torso texture and the background, mesh each layer and skin it to
+the bones. Per frame (``render``): bone transforms from the target skeleton, deformed vertices
+per layer, a backward map rasterised from the mesh, ``cv2.remap`` of the layer's RGBA texture,
+face warps on the head, composited back to front (RENDERING.md).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from gesticulate.errors import InputError
+from gesticulate.render.warp import bones as B
+from gesticulate.render.warp import face as F
+from gesticulate.render.warp.mesh import rasterise_backward, signed_areas, upsample_map
+from gesticulate.render.warp.parts import hand_regions, split_parts
+from gesticulate.render.warp.pose import Poser
+from gesticulate.render.warp.rig import Layer, build_layer, fill_from_above, inpaint
+from gesticulate.render.warp.segment import add_region, person_alpha
+from gesticulate.skeleton import layout as L
+
+
+def _check_inputs(image: np.ndarray, reference: np.ndarray) -> None:
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 \
+            or image.dtype != np.uint8:
+        raise InputError("the warp renderer needs an RGB uint8 image of shape (H, W, 3); "
+                         f"got {getattr(image, 'shape', None)} {getattr(image, 'dtype', None)}. "
+                         "Convert the photo to 8-bit RGB first.")
+    if min(image.shape[:2]) < 16:
+        raise InputError(f"the photo is too small to animate ({image.shape[1]}x{image.shape[0]}"
+                         " pixels); use a photo at least 64 pixels on each side.")
+    ref = np.asarray(reference)
+    if ref.shape != (L.NUM_KEYPOINTS, 3):
+        raise InputError(f"reference keypoints must have shape (133, 3); got {ref.shape}. "
+                         "Extract them with gesticulate.skeleton from the same photo.")
+
+
+class WarpRenderer:
+    """Animate one photo of a person with target skeletons (stage 2, ``warp``).
+
+    Parameters
+    ----------
+    image : np.ndarray
+        RGB uint8 ``(H, W, 3)``, already at the output size.
+    reference : np.ndarray
+        ``(133, 3)`` COCO-WholeBody keypoints of ``image`` in its pixels, with confidence.
+    seed : int
+        Kept for a uniform pipeline interface; rendering is deterministic.
+    factor : int
+        Coarse step of the rasterised backward map in pixels; the map is affine inside each
+        triangle, so bilinear upsampling from a coarse grid loses little.
+    """
+
+    def __init__(self, image: np.ndarray, reference: np.ndarray, *, seed: int = 0,
+                 factor: int = 4):
+        _check_inputs(image, reference)
+        self.image = np.ascontiguousarray(image)
+        self.reference = np.asarray(reference, np.float64).copy()
+        self.seed = seed
+        self.factor = factor
+        h, w = image.shape[:2]
+        self.size = (w, h)
+        scale = min(w, h) / 512.0
+        valid = B.valid_points(self.reference, self.size)
+        alpha, person = person_alpha(self.image)
+        if person.any():
+            add_region(alpha, person, hand_regions(self.reference, valid, (h, w)))
+        if not person.any():
+            raise InputError("no person was found in the photo; use a photo in which one "
+                             "person's head and shoulders are clearly visible.")
+        self.parts = split_parts(person, self.reference, valid)
+        hole = self._grown(person, 12 * scale)
+        self.background = inpaint(self.image, hole)
+        # The ring between the person and the inpainted hole edge is real background in the
+        # photo; it is shown again wherever the person still is nearby in a frame (so the
+        # photo's own pose renders the photo), and inpainted where the person moved away.
+        ring = hole & (alpha < 0.99)
+        self._ring = np.flatnonzero(ring)
+        flat_img = self.image.reshape(-1, 3).astype(np.float32)
+        flat_bg = self.background.reshape(-1, 3).astype(np.float32)
+        self._ring_bg = flat_bg[self._ring]
+        self._ring_diff = flat_img[self._ring] - self._ring_bg
+        self._near = max(1, int(round(12 * scale / 4))) + 1
+        torso_rgb = self.image
+        if self.parts.hidden is not None and self.parts.hidden.any():
+            # Hidden texture: the torso under the arms, so no ghost arm stays on the body.
+            arms = np.zeros_like(person)
+            for region in self.parts.arms.values():
+                arms |= region
+            visible = self.parts.torso & ~self._grown(arms, 2 * scale)
+            torso_rgb = fill_from_above(self.image, arms, visible)
+        spacing = max(6.0, 14.0 * scale)
+        grow = max(int(round(3 * scale)), factor + 1)
+        specs = [("torso", self.parts.torso, torso_rgb), ("head", self.parts.head, self.image)]
+        specs += [("arm_" + s, r, self.image) for s, r in self.parts.arms.items()]
+        self.layers: list[Layer] = []
+        for name, region, rgb in specs:
+            if region is None:
+                continue
+            layer = build_layer(name, region, rgb, alpha, self.reference, valid, self.parts,
+                                spacing=spacing if name != "head" else 0.7 * spacing, grow=grow)
+            if layer is not None:
+                self.layers.append(layer)
+        self.poser = Poser(self.reference, valid, self.parts, self.size)
+        self.mouth, self.eyes = F.build_face(self.image, self.reference, valid)
+        self._cache: dict[str, tuple] = {}
+        self.flipped = 0          # flipped triangles in the last rendered frame (a check)
+
+    @staticmethod
+    def _grown(mask: np.ndarray, radius: float) -> np.ndarray:
+        r = max(1, int(round(radius)))
+        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        return cv2.dilate(mask.astype(np.uint8), k) > 0
+
+    def render(self, keypoints: np.ndarray) -> np.ndarray:
+        """Render one frame.
+
+        Parameters
+        ----------
+        keypoints : np.ndarray
+            ``(133, 3)`` target pose in the photo's pixel frame.
+
+        Returns
+        -------
+        np.ndarray
+            RGB uint8 ``(H, W, 3)``.
+        """
+        target = np.asarray(keypoints, np.float64)
+        if target.shape != (L.NUM_KEYPOINTS, 3):
+            raise InputError(f"target keypoints must have shape (133, 3); got {target.shape}.")
+        bones = self.poser.transforms(target)
+        face = self._face_params(target)
+        self.flipped = 0
+        drawn = [self._layer(layer, bones, face if layer.name == "head" else None)
+                 for layer in self.layers]
+        out = self._background([d for d in drawn if d[0] is not None])
+        for box, rgb, a in drawn:
+            if box is None:
+                continue
+            x0, y0, w, h = box
+            region = out[y0:y0 + h, x0:x0 + w]
+            out[y0:y0 + h, x0:x0 + w] = cv2.blendLinear(rgb, region, a, 1.0 - a)
+        return out
+
+    def _background(self, drawn: list) -> np.ndarray:
+        """The inpainted background, with the photo's own ring of background restored near
+        where the person is in this frame (coverage at 1/4 scale, grown by the ring width)."""
+        W, H = self.size
+        out = self.background.copy()
+        if not len(self._ring):
+            return out
+        cw, ch = -(-W // 4), -(-H // 4)
+        cover = np.zeros((ch, cw), np.float32)
+        for (x0, y0, w, h), _, a in drawn:
+            small = cv2.resize(a, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+            sy, sx = y0 // 4, x0 // 4
+            tgt = cover[sy:sy + small.shape[0], sx:sx + small.shape[1]]
+            np.maximum(tgt, small[:tgt.shape[0], :tgt.shape[1]], out=tgt)
+        k = 2 * self._near + 1
+        cover = cv2.dilate((cover > 0.5).astype(np.float32), np.ones((k, k), np.uint8))
+        cover = cv2.blur(cover, (3, 3))
+        near = cv2.resize(cover, (cw * 4, ch * 4), interpolation=cv2.INTER_LINEAR)[:H, :W]
+        m = near.ravel()[self._ring][:, None]
+        flat = out.reshape(-1, 3)
+        flat[self._ring] = (self._ring_bg + self._ring_diff * m + 0.5).astype(np.uint8)
+        return out
+
+    def _face_params(self, target: np.ndarray) -> dict:
+        tv = target[:, 2] >= B.MIN_CONFIDENCE
+        params = {"opening": 0.0, "closure": [0.0] * len(self.eyes)}
+        if self.mouth is not None and tv[[L.MOUTH_LEFT_CORNER, L.MOUTH_RIGHT_CORNER,
+                                          L.INNER_LIP_TOP, L.INNER_LIP_BOTTOM]].all():
+            ratio = float(np.clip(F.mouth_ratio(target), 0.0, 0.7))
+            params["opening"] = (ratio - self.mouth.ratio) * self.mouth.width
+        for i, (contour, eye) in enumerate(self.eyes):
+            if tv[list(contour)].all() and eye.ratio > 0.12:
+                closure = 1 - F.eye_ratio(target, contour) / eye.ratio
+                params["closure"][i] = float(np.clip(closure * 1.15, 0.0, 1.0))
+        return params
+
+    def _layer(self, layer: Layer, bones: np.ndarray, face: dict | None):
+        """Warped ``(box, rgb uint8, alpha float32)`` of one layer, reused from the last frame
+        when its vertices and face parameters did not change."""
+        v = layer.mesh.vertices
+        used = np.nonzero(layer.weights.any(0))[0]
+        moved = np.einsum("bij,vj->bvi", bones[used, :, :2], v) + bones[used, None, :, 2]
+        dst = (layer.weights[:, used].T[..., None] * moved).sum(0)          # (V, 2)
+        key = np.round(dst * 8).astype(np.int32).tobytes()
+        face_key = None if face is None else repr((round(face["opening"], 2),
+                                                   [round(c, 2) for c in face["closure"]]))
+        cached = self._cache.get(layer.name)
+        if cached is not None and cached[0] == key and cached[1] == face_key:
+            return cached[2]
+        self.flipped += int((signed_areas(dst, layer.mesh.triangles) < 0).sum())
+        result = self._warp_layer(layer, dst, face, bones[B.HEAD])
+        self._cache[layer.name] = (key, face_key, result)
+        return result
+
+    def _warp_layer(self, layer: Layer, dst: np.ndarray, face: dict | None,
+                    head: np.ndarray):
+        W, H = self.size
+        f = self.factor
+        lo = np.floor(dst.min(0)).astype(int) - 1
+        hi = np.ceil(dst.max(0)).astype(int) + 2
+        x0, y0 = max(lo[0], 0), max(lo[1], 0)
+        x1, y1 = min(hi[0], W), min(hi[1], H)
+        if x1 <= x0 or y1 <= y0:
+            return None, None, None
+        box = (x0, y0, x1 - x0, y1 - y0)
+        cmx, cmy, cov = rasterise_backward(layer.mesh.vertices, dst, layer.mesh.triangles,
+                                           box, factor=f)
+        mx, my, fc = upsample_map(cmx, cmy, cov, box[2:], factor=f)
+        overlays = self._face_warp(mx, my, box, face, head) if face is not None else []
+        warped = cv2.remap(layer.texture, mx, my, cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE)
+        rgb = np.ascontiguousarray(warped[..., :3])
+        a = warped[..., 3].astype(np.float32) * (1 / 255.0) * np.clip(fc * 2 - 1, 0, 1)
+        for kind, sl, val, cover in overlays:
+            part = rgb[sl].astype(np.float32)
+            if kind == "cavity":
+                c = cover[..., None]
+                part = part * (1 - c) + val * c
+            else:
+                part *= val[..., None]
+            rgb[sl] = np.clip(part + 0.5, 0, 255).astype(np.uint8)
+        return box, rgb, a
+
+    def _face_warp(self, mx, my, box, face, head):
+        """Mouth and eye warps on the head layer's map, each inside its own small window."""
+        x0, y0, w, h = box
+        overlays = []
+        jobs = []
+        if self.mouth is not None and abs(face["opening"]) > 0.3:
+            jobs.append(("mouth", self.mouth.box(face["opening"]), None))
+        for i, (_, eye) in enumerate(self.eyes):
+            if face["closure"][i] > 0.02:
+                jobs.append(("eye", eye.box(), i))
+        for kind, corners, i in jobs:
+            dst = corners @ head[:, :2].T + head[:, 2]
+            lo = np.floor(dst.min(0)).astype(int) - 2 - [x0, y0]
+            hi = np.ceil(dst.max(0)).astype(int) + 3 - [x0, y0]
+            sl = (slice(max(lo[1], 0), min(hi[1], h)), slice(max(lo[0], 0), min(hi[0], w)))
+            if sl[0].start >= sl[0].stop or sl[1].start >= sl[1].stop:
+                continue
+            sx, sy = mx[sl], my[sl]                      # views: warped in place
+            if kind == "mouth":
+                colour, cover = F.warp_mouth(self.mouth, face["opening"], sx, sy)
+                if colour is not None:
+                    overlays.append(("cavity", sl, colour, cover))
+            else:
+                dark = F.warp_eye(self.eyes[i][1], face["closure"][i], sx, sy)
+                if dark is not None:
+                    overlays.append(("lash", sl, dark, None))
+        return overlays

@@ -1,0 +1,87 @@
+"""Person segmentation for the warp renderer (RENDERING.md, "Once per photo").
+
+MediaPipe selfie segmentation (the model ships inside ``mediapipe==0.10.21``) gives a soft
+person probability; we keep the largest connected person region, fill small holes, and return
+both the soft alpha (for compositing) and the 0.5-threshold mask (for geometry).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def _selfie_probability(image: np.ndarray) -> np.ndarray:
+    """Person probability ``(H, W)`` float32 in 0..1 from MediaPipe selfie segmentation."""
+    import mediapipe as mp  # imported here: heavy, and only needed once per photo
+
+    # model_selection=0 is the square "general" model (256x256), right for portraits and
+    # upper-body crops; the output is already resized to the input size.
+    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
+        result = seg.process(np.ascontiguousarray(image))
+    prob = result.segmentation_mask
+    if prob is None:
+        return np.zeros(image.shape[:2], np.float32)
+    return np.clip(prob.astype(np.float32), 0.0, 1.0)
+
+
+def _largest_component(mask: np.ndarray) -> np.ndarray:
+    """Keep the largest 8-connected component of a boolean mask ``(H, W)``."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), 8)
+    if count <= 1:
+        return mask
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return labels == biggest
+
+
+def _fill_small_holes(mask: np.ndarray, *, max_fraction: float = 0.004) -> np.ndarray:
+    """Fill holes (background regions not touching the border) smaller than a fraction of the
+    image; larger ones (a gap between an arm and the body) are real background and stay."""
+    inverse = (~mask).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(inverse, 4)
+    h, w = mask.shape
+    out = mask.copy()
+    for i in range(1, count):
+        x, y, bw, bh, area = stats[i]
+        touches = x == 0 or y == 0 or x + bw == w or y + bh == h
+        if not touches and area <= max_fraction * h * w:
+            out[labels == i] = True
+    return out
+
+
+def add_region(alpha: np.ndarray, mask: np.ndarray, region: np.ndarray) -> None:
+    """Add a region known to be the person (e.g. a detected hand the segmenter missed) to
+    ``alpha`` and ``mask`` in place, with a 1-pixel feathered edge."""
+    soft = cv2.GaussianBlur(region.astype(np.float32), (0, 0), 1.0)
+    np.maximum(alpha, np.where(region, 1.0, soft), out=alpha)
+    mask |= region
+
+
+def person_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Segment the person in a photo.
+
+    Parameters
+    ----------
+    image : np.ndarray
+        RGB uint8 ``(H, W, 3)``.
+
+    Returns
+    -------
+    alpha : np.ndarray
+        ``(H, W)`` float32 in 0..1, the soft person alpha restricted to the kept region.
+    mask : np.ndarray
+        ``(H, W)`` bool, the person region (probability > 0.5, largest component, small holes
+        filled). All False when no person was found.
+    """
+    prob = _selfie_probability(image)
+    mask = prob > 0.5
+    if not mask.any():
+        return np.zeros_like(prob), mask
+    mask = _fill_small_holes(_largest_component(mask))
+    # MediaPipe's edge is soft over ~10 px (a 256x256 output upsampled); a narrow ramp around
+    # the 0.5 level keeps the hair and shoulder edges anti-aliased without a wide mixed band
+    # that would blend the person with the inpainted background.
+    near = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    ramp = np.clip((prob - 0.4) / 0.2, 0.0, 1.0)
+    alpha = np.where(mask, np.maximum(ramp, 0.5), np.where(near, ramp, 0.0)).astype(np.float32)
+    return alpha, mask

@@ -1,0 +1,155 @@
+"""Tests of the warp renderer (stage 2 default) on the bundled astronaut photo and, when
+../shared/data is present, on a real upper-body photo with hands."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from gesticulate.errors import InputError
+from gesticulate.render.warp import WarpRenderer
+from gesticulate.render.warp.testing import pose, reference_keypoints
+from gesticulate.skeleton import layout as L
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(((a.astype(np.float64) - b) ** 2).mean())
+    return 10 * np.log10(255.0 ** 2 / max(mse, 1e-12))
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    import skimage.data
+
+    image = cv2.resize(skimage.data.astronaut(), (256, 256), interpolation=cv2.INTER_AREA)
+    ref = reference_keypoints(image)
+    return image, ref, WarpRenderer(image, ref)
+
+
+@pytest.fixture(scope="module")
+def desk(shared_data):
+    image = cv2.cvtColor(cv2.imread(str(shared_data / "photo" / "desk_host_body.png")),
+                         cv2.COLOR_BGR2RGB)
+    image = cv2.resize(image, (256, 256), interpolation=cv2.INTER_AREA)
+    ref = reference_keypoints(image)
+    return image, ref, WarpRenderer(image, ref)
+
+
+def test_identity_reproduces_photo(astronaut):
+    image, ref, renderer = astronaut
+    out = renderer.render(ref)
+    assert out.shape == image.shape and out.dtype == np.uint8
+    assert psnr(out, image) > 40
+    assert renderer.flipped == 0
+
+
+def test_portrait_without_arms_animates_head_only(astronaut):
+    image, ref, renderer = astronaut
+    names = [layer.name for layer in renderer.layers]
+    assert "head" in names
+    # no hands in the photo: no arm is rigged with a hand or a forearm of its own
+    assert all(info.mode == "upper" and not info.has_hand
+               for info in renderer.parts.arm_info.values())
+    out = renderer.render(pose(ref, head=0.15, head_shift=(4, 2)))
+    diff = np.abs(out.astype(int) - image).sum(2) > 30
+    ys, xs = np.nonzero(diff)
+    assert len(ys) > 200                                  # the head moved
+    assert ys.mean() < ref[L.LEFT_SHOULDER, 1]            # ...above the shoulders
+    assert renderer.flipped == 0
+
+
+def test_deterministic(astronaut):
+    image, ref, _ = astronaut
+    target = pose(ref, mouth=0.2, blink=0.5, head=0.1)
+    a = WarpRenderer(image, ref).render(target)
+    b = WarpRenderer(image, ref).render(target)
+    np.testing.assert_array_equal(a, b)
+
+
+def _box(points: np.ndarray, pad: float) -> tuple[slice, slice]:
+    lo = np.floor(points.min(0) - pad).astype(int)
+    hi = np.ceil(points.max(0) + pad).astype(int)
+    return slice(max(lo[1], 0), hi[1]), slice(max(lo[0], 0), hi[0])
+
+
+def test_mouth_opens_only_in_mouth_region(astronaut):
+    image, ref, renderer = astronaut
+    out = renderer.render(pose(ref, mouth=0.3))
+    diff = np.abs(out.astype(int) - renderer.render(ref)).sum(2)
+    width = np.linalg.norm(ref[L.MOUTH_RIGHT_CORNER, :2] - ref[L.MOUTH_LEFT_CORNER, :2])
+    mouth = _box(ref[list(L.LIPS), :2], 0.15 * width)
+    inner = diff[mouth]
+    assert (inner > 60).sum() > 10                        # visibly open
+    region = _box(np.vstack([ref[list(L.LIPS), :2], ref[[L.CHIN], :2]]), 1.5 * width)
+    outside = diff.copy()
+    outside[region] = 0
+    assert outside.max() == 0                             # nothing else changed
+    # a dark interior appears between the lips
+    gap = out[mouth].astype(int).sum(2)
+    assert (gap < 200).sum() > (image[mouth].astype(int).sum(2) < 200).sum() + 10
+
+
+def test_blink_darkens_eye_region_only(astronaut):
+    image, ref, renderer = astronaut
+    base = renderer.render(ref)
+    out = renderer.render(pose(ref, blink=1.0))
+    diff = np.abs(out.astype(int) - base).sum(2)
+    eyes = np.vstack([ref[list(L.RIGHT_EYE_CONTOUR), :2], ref[list(L.LEFT_EYE_CONTOUR), :2]])
+    eye_w = np.linalg.norm(ref[L.RIGHT_EYE_CONTOUR[3], :2] - ref[L.RIGHT_EYE_CONTOUR[0], :2])
+    region = _box(eyes, 1.5 * eye_w)
+    assert (diff[region] > 40).sum() > 5
+    outside = diff.copy()
+    outside[region] = 0
+    assert outside.max() == 0
+
+
+def test_stream_of_frames_is_stateless_for_valid_targets(astronaut):
+    _, ref, renderer = astronaut
+    a = renderer.render(pose(ref, head=0.1))
+    renderer.render(pose(ref, mouth=0.3, blink=1.0))
+    b = renderer.render(pose(ref, head=0.1))
+    np.testing.assert_array_equal(a, b)
+
+
+def test_missing_points_ease_back_to_photo(astronaut):
+    image, ref, renderer = astronaut
+    renderer.render(pose(ref, head=0.2))
+    lost = ref.copy()
+    lost[:, 2] = 0.0
+    for _ in range(60):
+        out = renderer.render(lost)
+    assert psnr(out, image) > 35
+
+
+@pytest.mark.parametrize("image, ref", [
+    (np.zeros((64, 64), np.uint8), np.zeros((133, 3))),
+    (np.zeros((64, 64, 3), np.float32), np.zeros((133, 3))),
+    (np.zeros((64, 64, 3), np.uint8), np.zeros((17, 3))),
+])
+def test_bad_inputs(image, ref):
+    with pytest.raises(InputError):
+        WarpRenderer(image, ref)
+
+
+def test_no_person_is_an_input_error():
+    flat = np.full((128, 128, 3), 120, np.uint8)
+    with pytest.raises(InputError, match="no person"):
+        WarpRenderer(flat, np.zeros((133, 3), np.float32))
+
+
+def test_moved_wrist_changes_pixels_near_new_wrist(desk):
+    image, ref, renderer = desk
+    assert any(layer.name.startswith("arm") for layer in renderer.layers)
+    assert psnr(renderer.render(ref), image) > 40
+    # person's right forearm swings up about the elbow
+    target = pose(ref, fore={"right": 0.9})
+    out = renderer.render(target)
+    assert renderer.flipped == 0
+    diff = np.abs(out.astype(int) - image).sum(2)
+    wx, wy = target[L.RIGHT_WRIST, :2].round().astype(int)
+    near = diff[max(wy - 8, 0):wy + 8, max(wx - 8, 0):wx + 8]
+    assert (near > 40).mean() > 0.3
+    # the face did not change
+    face = _box(ref[L.FACE_START:L.FACE_START + 68, :2], 0)
+    assert diff[face].max() < 10
