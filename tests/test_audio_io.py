@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from gesticulate.audio import io as audio_io
-from gesticulate.audio.io import audio_duration, load_audio
+from gesticulate.audio.io import audio_duration, check_audio, load_audio
 from gesticulate.errors import InputError
 
 
@@ -206,3 +206,13 @@ def _check_only_counted(module):
             return None
         return original(seconds, path)
     return check
+
+
+def test_check_audio_on_samples():
+    check_audio(tone(1.0, 22050), sr=22050)
+    with pytest.raises(InputError, match="tts: audio is 0.20 s long"):
+        check_audio(tone(0.2, 22050), sr=22050, name="tts")
+    with pytest.raises(InputError, match="silent"):
+        check_audio(np.zeros(16000, np.float32), sr=16000)
+    with pytest.raises(InputError, match="empty"):
+        check_audio(np.zeros(0, np.float32), sr=16000)

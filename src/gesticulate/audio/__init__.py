@@ -5,14 +5,15 @@ that needs them is called, so ``import gesticulate.audio`` is cheap.
 """
 
 from gesticulate.audio.features import AudioFeatures, compute_features, load_features, num_frames
-from gesticulate.audio.io import MAX_DURATION_S, MIN_DURATION_S, audio_duration, load_audio
+from gesticulate.audio.io import (MAX_DURATION_S, MIN_DURATION_S, audio_duration, check_audio,
+                                  load_audio)
 from gesticulate.audio.phones import recognize_phones, viseme_openness
 from gesticulate.audio.tts import synthesize
 from gesticulate.audio.vad import frame_speech_probability, speech_probability, speech_segments
 
 __all__ = [
     "AudioFeatures", "compute_features", "load_features", "num_frames",
-    "MAX_DURATION_S", "MIN_DURATION_S", "audio_duration", "load_audio",
+    "MAX_DURATION_S", "MIN_DURATION_S", "audio_duration", "check_audio", "load_audio",
     "recognize_phones", "viseme_openness", "synthesize",
     "frame_speech_probability", "speech_probability", "speech_segments",
 ]

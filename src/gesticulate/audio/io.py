@@ -89,6 +89,17 @@ def audio_duration(path: str | os.PathLike) -> float:
     return sum(len(b) for b in _av_blocks(container, stream)) / int(stream.rate)
 
 
+def check_audio(y: np.ndarray, *, sr: int, name: str = "audio") -> None:
+    """Apply :func:`load_audio`'s content checks to samples from elsewhere (TTS, an API call).
+
+    Raises :class:`InputError` when ``y`` (mono, at ``sr`` Hz) is empty, shorter than
+    ``MIN_DURATION_S``, silent, or longer than ``MAX_DURATION_S``; ``name`` starts the message.
+    """
+    y = np.asarray(y)
+    _check_duration(len(y) / sr, Path(name))
+    _check_content(y, sr=sr, path=Path(name))
+
+
 def _check_path(path: str | os.PathLike) -> Path:
     path = Path(path)
     if not path.exists():

@@ -1,0 +1,140 @@
+"""Voice activity (silero-vad), phones (pocketsphinx) and offline TTS (eSpeak NG)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+
+from gesticulate.audio import phones as phones_mod
+from gesticulate.audio.io import load_audio
+from gesticulate.audio.phones import OPENNESS, recognize_phones, viseme_openness
+from gesticulate.audio.tts import synthesize
+from gesticulate.audio.vad import (frame_speech_probability, segments_from_probability,
+                                   speech_segments)
+from gesticulate.errors import InputError, OptionError
+
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def speech(request) -> np.ndarray:
+    """radio31.wav (8 s of continuous speech) at 16 kHz; skipped without ../shared/data."""
+    data = request.getfixturevalue("shared_data")
+    return load_audio(data / "audio" / "radio31.wav", sr=SR)
+
+
+def quiet_noise(seconds: float, amp: float = 0.002, seed: int = 0) -> np.ndarray:
+    return (amp * np.random.default_rng(seed).standard_normal(int(seconds * SR))
+            ).astype(np.float32)
+
+
+# ------------------------------------------------------------------ VAD
+
+
+@pytest.mark.realdata
+def test_vad_high_in_speech_low_in_silence_and_noise(speech):
+    y = np.concatenate([quiet_noise(1.5), speech[:4 * SR], quiet_noise(1.5, seed=1)])
+    threads = torch.get_num_threads()
+    prob = frame_speech_probability(y, sr=SR, fps=25.0, num_frames=175)
+    assert torch.get_num_threads() == threads  # the caller's thread setting is restored
+    assert prob.shape == (175,) and prob.dtype == np.float32
+    assert prob[45:130].mean() > 0.8  # speech 1.5..5.5 s, a frame of margin each side
+    assert prob[:35].mean() < 0.2 and prob[-35:].mean() < 0.2
+    segs = speech_segments(y, sr=SR)
+    assert segs and 1.2 < segs[0][0] < 1.8 and 5.2 < segs[-1][1] < 5.9
+    loud_noise = (0.3 * np.random.default_rng(2).standard_normal(3 * SR)).astype(np.float32)
+    assert frame_speech_probability(loud_noise, sr=SR, fps=25.0, num_frames=75).mean() < 0.3
+
+
+def test_vad_on_other_rates_and_its_segment_rule():
+    y = quiet_noise(1.0)
+    assert frame_speech_probability(np.repeat(y, 3), sr=48000, fps=30.0,
+                                    num_frames=30).max() < 0.5
+    probs = np.array([0, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.4, 0.9, 0, 0, 0, 0, 0,
+                      0.9, 0])  # one blip in a pause is too short to be speech
+    segs = segments_from_probability(probs, hop_s=0.032, duration_s=0.6, pad_s=0.0)
+    assert segs == [(pytest.approx(0.032), pytest.approx(0.352))]
+
+
+# ------------------------------------------------------------------ phones
+
+
+@pytest.mark.realdata
+def test_phones_from_real_speech_open_mouth_in_speech_only(speech, capfd):
+    y = np.concatenate([quiet_noise(1.0), speech[:5 * SR], quiet_noise(1.0, seed=1)])
+    phones = recognize_phones(y, sr=SR)
+    out = capfd.readouterr().out
+    assert out == ""  # pocketsphinx logs nothing on stdout
+    assert phones and all(p in OPENNESS or p == "SIL" for p, _, _ in phones)
+    starts = [s for _, s, _ in phones]
+    assert starts == sorted(starts) and phones[-1][2] <= 7.05
+    assert sum(p in ("AA", "AE", "AH", "AO", "EH", "IH", "IY", "EY", "AY") for p, _, _ in
+               phones) >= 10
+    open_ = viseme_openness(phones, fps=25.0, num_frames=175)
+    assert open_.shape == (175,) and open_.dtype == np.float32
+    assert open_[30:145].mean() > 0.25 > open_[:20].mean()
+    assert open_[-20:].mean() < 0.1
+
+
+@pytest.mark.realdata
+def test_forced_alignment_with_transcript(shared_data):
+    y = load_audio(shared_data / "video" / "avspeech_sample1.wav", sr=SR)
+    phones = recognize_phones(y, sr=SR, transcript="amount of numbers inside the hat, mixing the")
+    names = [p for p, _, _ in phones if p != "SIL"]
+    assert names[:5] == ["AH", "M", "AW", "N", "T"]
+    # "hat" ends near 1.29 s in the dataset's word timings.
+    hat_t = [e for p, _, e in phones if p == "T"][1]
+    assert abs(hat_t - 1.3) < 0.15
+
+
+def test_phones_fail_soft(monkeypatch, caplog):
+    def broken(kind):
+        raise RuntimeError("decoder exploded")
+    monkeypatch.setattr(phones_mod, "_decoder", broken)
+    with caplog.at_level(logging.WARNING):
+        assert recognize_phones(quiet_noise(1.0), sr=SR) is None
+    assert "phone recognition failed" in caplog.text
+
+
+def test_unknown_words_fall_back_to_recognition(caplog):
+    y, sr = synthesize("hello there")
+    with caplog.at_level(logging.WARNING):
+        phones = recognize_phones(y, sr=sr, transcript="zqxv blorfk")
+    assert phones and "not in the pronouncing dictionary" in caplog.text
+
+
+def test_viseme_openness_mapping():
+    phones = [("SIL", 0.0, 0.2), ("M", 0.2, 0.4), ("AA", 0.4, 0.8), ("IY", 0.8, 1.0)]
+    o = viseme_openness(phones, fps=10.0, num_frames=12)
+    assert o.shape == (12,) and 0 <= o.min() and o.max() <= 1
+    assert o[0] == 0 and o[2] < 0.3 and o[5:7].min() > 0.9 and 0.3 < o[9] < 0.5
+    assert o[11] == 0  # after the last phone
+    assert not viseme_openness(None, fps=25.0, num_frames=5).any()
+
+
+# ------------------------------------------------------------------ TTS
+
+
+def test_tts_speaks_a_sentence():
+    text = "The quick brown fox jumps over the lazy dog near the river bank."  # 13 words
+    y, sr = synthesize(text, rate_wpm=150)
+    assert sr == 22050 and y.dtype == np.float32 and y.ndim == 1
+    seconds = len(y) / sr
+    assert 3.0 < seconds < 9.0  # 13 words at 150 wpm ≈ 5 s plus pauses
+    assert np.sqrt(np.mean(y ** 2)) > 0.02 and np.abs(y).max() <= 1.0
+    fast, _ = synthesize(text, rate_wpm=300)
+    assert len(fast) < 0.7 * len(y)
+    phones = recognize_phones(y, sr=sr)
+    assert phones and any(p == "AA" or p == "AH" for p, _, _ in phones)
+
+
+def test_tts_bad_input():
+    with pytest.raises(InputError, match="empty"):
+        synthesize("   ")
+    with pytest.raises(OptionError, match="voice"):
+        synthesize("hello", voice="xx-nonexistent")
+    with pytest.raises(OptionError, match="rate_wpm"):
+        synthesize("hello", rate_wpm=5)
