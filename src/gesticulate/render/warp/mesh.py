@@ -222,7 +222,6 @@ def upsample_map(map_x: np.ndarray, map_y: np.ndarray, covered: np.ndarray,
         map_y = np.where(ring, sy / np.maximum(wsum, 1e-6), map_y)
     w, h = size
     full = (map_x.shape[1] * factor, map_x.shape[0] * factor)
-    fx = cv2.resize(map_x, full, interpolation=cv2.INTER_LINEAR)[:h, :w]
-    fy = cv2.resize(map_y, full, interpolation=cv2.INTER_LINEAR)[:h, :w]
-    fc = cv2.resize(cov, full, interpolation=cv2.INTER_LINEAR)[:h, :w]
-    return fx, fy, fc
+    up = cv2.resize(cv2.merge([map_x, map_y, cov]), full, interpolation=cv2.INTER_LINEAR)
+    up = up[:h, :w]
+    return up[..., 0], up[..., 1], up[..., 2]

@@ -83,7 +83,14 @@ class WarpRenderer:
         flat_bg = self.background.reshape(-1, 3).astype(np.float32)
         self._ring_bg = flat_bg[self._ring]
         self._ring_diff = flat_img[self._ring] - self._ring_bg
-        self._near = max(1, int(round(12 * scale / 4))) + 1
+        self._near = int(np.ceil(12 * scale / factor)) + 1
+        # Bilinear taps of each ring pixel on the coarse (1/factor) coverage canvas.
+        ry, rx = np.divmod(self._ring, w)
+        cy = np.clip((ry - (factor - 1) / 2) / factor, 0, -(-h // factor) - 1)
+        cx = np.clip((rx - (factor - 1) / 2) / factor, 0, -(-w // factor) - 1)
+        self._taps = (np.floor(cy).astype(np.int64), np.floor(cx).astype(np.int64),
+                      (cy - np.floor(cy)).astype(np.float32), (cx - np.floor(cx)).astype(np.float32))
+        self._background_rgba = cv2.cvtColor(self.background, cv2.COLOR_RGB2RGBA)
         torso_rgb = self.image
         if self.parts.hidden is not None and self.parts.hidden.any():
             # Hidden texture: the torso under the arms, so no ghost arm stays on the body.
@@ -107,6 +114,7 @@ class WarpRenderer:
         self.poser = Poser(self.reference, valid, self.parts, self.size)
         self.mouth, self.eyes = F.build_face(self.image, self.reference, valid)
         self._cache: dict[str, tuple] = {}
+        self._last: tuple | None = None
         self.flipped = 0          # flipped triangles in the last rendered frame (a check)
 
     @staticmethod
@@ -136,36 +144,43 @@ class WarpRenderer:
         self.flipped = 0
         drawn = [self._layer(layer, bones, face if layer.name == "head" else None)
                  for layer in self.layers]
+        key = tuple(id(d) for d in drawn)
+        if self._last is not None and self._last[0] == key:
+            return self._last[1].copy()                 # nothing moved since the last frame
         out = self._background([d for d in drawn if d[0] is not None])
-        for box, rgb, a in drawn:
+        for box, rgba, a, _ in drawn:
             if box is None:
                 continue
             x0, y0, w, h = box
             region = out[y0:y0 + h, x0:x0 + w]
-            out[y0:y0 + h, x0:x0 + w] = cv2.blendLinear(rgb, region, a, 1.0 - a)
-        return out
+            out[y0:y0 + h, x0:x0 + w] = cv2.blendLinear(rgba, region, a, 1.0 - a)
+        frame = cv2.cvtColor(out, cv2.COLOR_RGBA2RGB)
+        self._last = (key, frame)
+        return frame.copy()
 
     def _background(self, drawn: list) -> np.ndarray:
-        """The inpainted background, with the photo's own ring of background restored near
-        where the person is in this frame (coverage at 1/4 scale, grown by the ring width)."""
+        """The inpainted background (RGBA canvas), with the photo's own ring of background
+        restored near where the person is in this frame: mesh coverage at 1/factor scale,
+        grown by the ring width, sampled bilinearly at the ring pixels."""
         W, H = self.size
-        out = self.background.copy()
+        f = self.factor
+        out = self._background_rgba.copy()
         if not len(self._ring):
             return out
-        cw, ch = -(-W // 4), -(-H // 4)
-        cover = np.zeros((ch, cw), np.float32)
-        for (x0, y0, w, h), _, a in drawn:
-            small = cv2.resize(a, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
-            sy, sx = y0 // 4, x0 // 4
-            tgt = cover[sy:sy + small.shape[0], sx:sx + small.shape[1]]
-            np.maximum(tgt, small[:tgt.shape[0], :tgt.shape[1]], out=tgt)
+        cover = np.zeros((-(-H // f), -(-W // f)), np.uint8)
+        for (x0, y0, _, _), _, _, covered in drawn:
+            sy, sx = y0 // f, x0 // f
+            tgt = cover[sy:sy + covered.shape[0], sx:sx + covered.shape[1]]
+            np.maximum(tgt, covered[:tgt.shape[0], :tgt.shape[1]], out=tgt)
         k = 2 * self._near + 1
-        cover = cv2.dilate((cover > 0.5).astype(np.float32), np.ones((k, k), np.uint8))
-        cover = cv2.blur(cover, (3, 3))
-        near = cv2.resize(cover, (cw * 4, ch * 4), interpolation=cv2.INTER_LINEAR)[:H, :W]
-        m = near.ravel()[self._ring][:, None]
-        flat = out.reshape(-1, 3)
-        flat[self._ring] = (self._ring_bg + self._ring_diff * m + 0.5).astype(np.uint8)
+        near = cv2.blur(cv2.dilate(cover, np.ones((k, k), np.uint8)).astype(np.float32), (3, 3))
+        y, x, fy, fx = self._taps
+        y1 = np.minimum(y + 1, near.shape[0] - 1)
+        x1 = np.minimum(x + 1, near.shape[1] - 1)
+        m = (near[y, x] * (1 - fx) + near[y, x1] * fx) * (1 - fy) \
+            + (near[y1, x] * (1 - fx) + near[y1, x1] * fx) * fy
+        flat = out.reshape(-1, 4)
+        flat[self._ring, :3] = (self._ring_bg + self._ring_diff * m[:, None] + 0.5).astype(np.uint8)
         return out
 
     def _face_params(self, target: np.ndarray) -> dict:
@@ -205,28 +220,28 @@ class WarpRenderer:
         f = self.factor
         lo = np.floor(dst.min(0)).astype(int) - 1
         hi = np.ceil(dst.max(0)).astype(int) + 2
-        x0, y0 = max(lo[0], 0), max(lo[1], 0)
+        x0, y0 = max(lo[0], 0) // f * f, max(lo[1], 0) // f * f    # aligned to the coarse grid
         x1, y1 = min(hi[0], W), min(hi[1], H)
         if x1 <= x0 or y1 <= y0:
-            return None, None, None
+            return None, None, None, None
         box = (x0, y0, x1 - x0, y1 - y0)
         cmx, cmy, cov = rasterise_backward(layer.mesh.vertices, dst, layer.mesh.triangles,
                                            box, factor=f)
         mx, my, fc = upsample_map(cmx, cmy, cov, box[2:], factor=f)
         overlays = self._face_warp(mx, my, box, face, head) if face is not None else []
-        warped = cv2.remap(layer.texture, mx, my, cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE)
-        rgb = np.ascontiguousarray(warped[..., :3])
-        a = warped[..., 3].astype(np.float32) * (1 / 255.0) * np.clip(fc * 2 - 1, 0, 1)
+        rgba = cv2.remap(layer.texture, mx, my, cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
+        a = rgba[..., 3].astype(np.float32)
+        a *= np.clip(fc * (2 / 255.0) - 1 / 255.0, 0, 1 / 255.0)
         for kind, sl, val, cover in overlays:
-            part = rgb[sl].astype(np.float32)
+            part = rgba[sl][..., :3].astype(np.float32)
             if kind == "cavity":
                 c = cover[..., None]
                 part = part * (1 - c) + val * c
             else:
                 part *= val[..., None]
-            rgb[sl] = np.clip(part + 0.5, 0, 255).astype(np.uint8)
-        return box, rgb, a
+            rgba[sl + (slice(0, 3),)] = np.clip(part + 0.5, 0, 255).astype(np.uint8)
+        return box, rgba, a, cov.astype(np.uint8)
 
     def _face_warp(self, mx, my, box, face, head):
         """Mouth and eye warps on the head layer's map, each inside its own small window."""
