@@ -51,6 +51,7 @@ class ClipRecord:
     reason: str = ""                 # why it was rejected ("" when kept)
     split: str | None = None         # "train" / "val" / "test" for kept clips
     qc: dict = field(default_factory=dict)  # QC scores: name -> float
+    crop: list | None = None         # speaker crop [x0, y0, side] in source pixels (kept clips)
 
 
 def clip_dir(root: str | os.PathLike, clip_id: str) -> Path:

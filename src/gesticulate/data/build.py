@@ -1,0 +1,230 @@
+"""``gesticulate build-dataset``: videos → a training set (DESIGN.md "Data", issue 3).
+
+Resume design: every source ends with a done marker (``DIR/sources/<source_id>.json``, its
+manifest rows) written atomically *after* its clips. A run skips sources with a marker, redoes
+the others from the start (clip folders are replaced atomically, so a half-done source leaves
+nothing doubled), and rebuilds the manifest, the splits and ``stats.npz`` from all markers at
+the end. A run killed at any moment (``kill -9``) therefore ends, once restarted, with the same
+manifest as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from gesticulate.data import engines
+from gesticulate.data.clips import STATS, ClipRecord, write_manifest
+from gesticulate.data.process import BuildConfig, marker_path, process_source
+from gesticulate.data.qc import QCThresholds
+from gesticulate.data.sources import Source, collect_sources
+from gesticulate.data.split import assign_splits
+from gesticulate.errors import OptionError, OutputError
+
+CONFIG = "build.json"
+LOCK = ".lock"
+
+
+@dataclass
+class BuildSummary:
+    """What a build produced."""
+
+    output: Path
+    num_sources: int
+    num_processed: int             # sources processed in this run (the rest were done before)
+    kept: int
+    rejected: int
+    kept_hours: float
+    reasons: dict                  # reject code -> count
+
+
+def _check_options(fps: float, clip_seconds: float, min_clip_seconds: float, workers: int) -> None:
+    if not 1 <= fps <= 120:
+        raise OptionError(f"fps={fps}; use a frame rate between 1 and 120 (25 is usual)")
+    if not 0 < min_clip_seconds <= clip_seconds:
+        raise OptionError(f"clip_seconds={clip_seconds}, min_clip_seconds={min_clip_seconds}: "
+                          "need 0 < min_clip_seconds <= clip_seconds")
+    if workers < 1:
+        raise OptionError(f"workers={workers}; use 1 or more")
+
+
+def _lock(output: Path):
+    """An exclusive lock on the output folder (released by the OS even after ``kill -9``)."""
+    import fcntl
+
+    f = open(output / LOCK, "w")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise OutputError(f"another build is writing to {output}; wait for it to finish or "
+                          "choose another --output") from None
+    return f
+
+
+def _check_config(output: Path, cfg: BuildConfig) -> None:
+    """The first run records its settings; a resumed run must use the same ones."""
+    path = output / CONFIG
+    want = cfg.to_json()
+    if path.is_file():
+        have = json.loads(path.read_text())
+        if have != want:
+            diff = sorted(k for k in set(have) | set(want) if have.get(k) != want.get(k))
+            raise OptionError(f"{output} was built with other settings ({', '.join(diff)} "
+                              "differ); resume with the same settings or use a new --output")
+        return
+    fd, tmp = tempfile.mkstemp(dir=output, prefix=".build.")
+    with os.fdopen(fd, "w") as f:
+        json.dump(want, f, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def _clean_temporaries(output: Path) -> None:
+    """Remove what a killed run left half-written (hidden temp files and folders)."""
+    for folder in (output, output / "clips", output / "sources"):
+        if folder.is_dir():
+            for p in folder.glob(".*"):
+                if p.name == LOCK:
+                    continue
+                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+
+
+def _read_marker(output: Path, src: Source) -> list[ClipRecord] | None:
+    path = marker_path(output, src.source_id)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+        return [ClipRecord(**r) for r in data["records"]]
+    except (ValueError, KeyError, TypeError):
+        return None  # unreadable marker: redo the source
+
+
+def _fit_stats(output: Path, records: list[ClipRecord]) -> None:
+    """``stats.npz``: mean/std of the local representation over the train split."""
+    from gesticulate.data.clips import clip_dir
+    from gesticulate.skeleton.normalize import NormStats, to_local
+    from gesticulate.skeleton.sequence import SkeletonSequence
+
+    locals_, confs = [], []
+    for r in sorted(records, key=lambda r: r.clip_id):
+        if r.status == "kept" and r.split == "train":
+            kp = SkeletonSequence.load(clip_dir(output, r.clip_id) / "skeleton.npz").keypoints
+            loc, conf = to_local(kp)
+            locals_.append(loc)
+            confs.append(conf)
+    path = output / STATS
+    if not locals_:
+        path.unlink(missing_ok=True)
+        return
+    fd, tmp = tempfile.mkstemp(dir=output, prefix=".stats.", suffix=".npz")
+    os.close(fd)
+    NormStats.fit(locals_, confs).save(tmp)
+    os.replace(tmp, path)
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="video", desc="build-dataset", disable=not enabled)
+
+
+def build_dataset(inputs, *, output: str | os.PathLike, fps: float = 25.0,
+                  clip_seconds: float = 10.0, min_clip_seconds: float = 2.0, workers: int = 1,
+                  engine: str = "local", ray_address: str | None = None,
+                  write_video: bool = False, speaker_from: str = "source",
+                  val_fraction: float = 0.1, test_fraction: float = 0.1,
+                  thresholds: QCThresholds | None = None, report: bool = True,
+                  progress: bool = True) -> BuildSummary:
+    """Turn videos into a training set in ``output`` (see :mod:`gesticulate.data.clips`).
+
+    Parameters
+    ----------
+    inputs : path or list of paths
+        Video files, folders (searched recursively) and text files listing paths.
+    output : path
+        Dataset folder; created if missing. Running again on the same folder resumes.
+    fps : float
+        Frame rate of the clips (videos are resampled).
+    clip_seconds, min_clip_seconds : float
+        Shots are cut into near-equal clips of at most ``clip_seconds``; shots shorter than
+        ``min_clip_seconds`` are rejected (``too_short``).
+    workers : int
+        Parallel workers (one source each at a time).
+    engine : {"local", "ray"}
+        A process pool on this machine, or Ray (``ray_address`` of a cluster, or None for a
+        local Ray instance with ``workers`` CPUs).
+    write_video : bool
+        Also write each clip's cropped video (``video.mp4``, H.264 + AAC).
+    speaker_from : {"source", "folder"}
+        Speaker id per video, or the video's folder name (for per-speaker folders).
+    val_fraction, test_fraction : float
+        Fractions of speakers held out; splits are by speaker, never by clip.
+    thresholds : QCThresholds or None
+        Quality-control limits; None uses the defaults.
+    report : bool
+        Write ``report.html`` (counts, hours, reasons, QC histograms, overlays).
+    progress : bool
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    BuildSummary
+    """
+    _check_options(fps, clip_seconds, min_clip_seconds, workers)
+    cfg = BuildConfig(fps=float(fps), clip_seconds=float(clip_seconds),
+                      min_clip_seconds=float(min_clip_seconds), write_video=bool(write_video),
+                      thresholds=thresholds or QCThresholds())
+    sources = collect_sources(inputs, speaker_from=speaker_from)
+    out = Path(output)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output {out} is a file; give a folder for the dataset")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot create {out}: {e.strerror}; choose another --output") from None
+    lock = _lock(out)
+    try:
+        _check_config(out, cfg)
+        _clean_temporaries(out)
+        todo = [s for s in sources if _read_marker(out, s) is None]
+        # Longest first (file size as a cheap proxy) so workers finish together.
+        todo.sort(key=lambda s: -os.path.getsize(s.path) if os.path.exists(s.path) else 0)
+        tasks = [(s, str(out), cfg) for s in todo]
+        with _progress(len(todo), progress) as bar:
+            for _ in engines.run_tasks(process_source, tasks, workers=workers, engine=engine,
+                                       ray_address=ray_address):
+                bar.update(1)
+        summary = _finalize(out, sources, len(todo), val_fraction, test_fraction)
+        if report:
+            from gesticulate.data.report import write_report
+            write_report(out)
+        return summary
+    finally:
+        lock.close()
+
+
+def _finalize(out: Path, sources: list[Source], processed: int, val: float,
+              test: float) -> BuildSummary:
+    """Manifest, splits and statistics from the done markers of ``sources``."""
+    records: list[ClipRecord] = []
+    for s in sources:
+        rows = _read_marker(out, s)
+        assert rows is not None, f"source {s.source_id} finished without a marker"
+        # The speaker may come from a different --speaker-from than the marker's run.
+        records.extend(replace(r, speaker_id=s.speaker_id) for r in rows)
+    assign_splits(records, val=val, test=test)
+    _fit_stats(out, records)
+    write_manifest(out, records)
+    kept = [r for r in records if r.status == "kept"]
+    reasons: dict[str, int] = {}
+    for r in records:
+        if r.status != "kept":
+            code = r.reason.split(":", 1)[0]
+            reasons[code] = reasons.get(code, 0) + 1
+    return BuildSummary(out, len(sources), processed, len(kept), len(records) - len(kept),
+                        sum(r.end_s - r.start_s for r in kept) / 3600.0, reasons)

@@ -1,0 +1,59 @@
+"""Per-frame skeletons and face counts while frames stream past.
+
+MediaPipe Holistic in tracking mode (``static_image_mode=False``, ``model_complexity=1``, the
+only one that works offline) gives one person's 133 keypoints per frame; it follows only one
+person, so people are counted separately with MediaPipe face detection (full-range model,
+``model_selection=1``) on every ``face_every``-th frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gesticulate.skeleton.extract import MIN_FACE_RATIO, MIN_FACE_SCORE
+from gesticulate.skeleton.mediapipe_map import results_to_coco133
+
+
+class FrameTracker:
+    """Feed frames in order; get ``(133, 3)`` pixel keypoints per frame and face counts.
+
+    Use as a context manager (MediaPipe graphs hold native resources).
+    """
+
+    def __init__(self, *, face_every: int = 5, min_face_confidence: float = MIN_FACE_SCORE) -> None:
+        import mediapipe as mp
+
+        self._holistic = mp.solutions.holistic.Holistic(
+            static_image_mode=False, model_complexity=1, smooth_landmarks=True)
+        self._faces = mp.solutions.face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=min_face_confidence)
+        self.face_every = max(1, int(face_every))
+        self._n = 0
+
+    def __enter__(self) -> "FrameTracker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._holistic.close()
+        self._faces.close()
+
+    def process(self, frame: np.ndarray) -> tuple[np.ndarray, int | None]:
+        """Keypoints ``(133, 3)`` of an RGB uint8 frame ``(H, W, 3)``, and its face count.
+
+        The face count is None on frames that are not sampled.
+        """
+        h, w = frame.shape[:2]
+        frame = np.ascontiguousarray(frame)
+        kp = results_to_coco133(self._holistic.process(frame), image_size=(w, h))
+        faces = None
+        if self._n % self.face_every == 0:
+            det = self._faces.process(frame).detections or []
+            widths = [d.location_data.relative_bounding_box.width for d in det]
+            # As extract.count_people: faces much smaller than the largest (a poster, a crowd
+            # far behind) are not a second speaker.
+            faces = sum(w >= MIN_FACE_RATIO * max(widths) for w in widths) if widths else 0
+        self._n += 1
+        return kp, faces
