@@ -73,7 +73,8 @@ def test_onsets_land_on_clicks():
     expected = [int(c * 25) for c in clicks]
     for e in expected:
         assert np.abs(feats.onset_frames - e).min() <= 1, (e, feats.onset_frames)
-    assert len(feats.onset_frames) <= len(clicks) + 2
+    assert len(feats.onset_frames) <= len(clicks)
+    assert 0 not in feats.onset_frames  # the track starting is not an onset
     assert all(feats.onset[e] > 0.5 for e in expected)
     quiet = np.setdiff1d(np.arange(feats.num_frames),
                          np.concatenate([np.arange(e - 2, e + 3) for e in expected]))
@@ -96,6 +97,15 @@ def test_pitch_of_a_harmonic_tone():
     assert np.median(pitch[pitch > 0]) == pytest.approx(220.0, rel=0.02)
     # Silero says "no speech": no pitch is reported.
     assert not F._frame_pitch(y, sr=SR, fps=25.0, T=T, vad=np.zeros(T, np.float32)).any()
+
+
+def test_voicing_keeps_smooth_runs_and_drops_jumps():
+    f0 = np.array([120, 121, 122, 123, 300, 90, 410, 200, 201, 150, 150, 150], float)
+    n = len(f0)
+    voiced = F._voicing(f0, zcr=np.full(n, 0.1), level_db=np.zeros(n), vad=np.ones(n))
+    assert voiced.tolist() == [True] * 4 + [False] * 5 + [True] * 3
+    quiet = F._voicing(f0, zcr=np.full(n, 0.1), level_db=np.full(n, -50.0), vad=np.ones(n))
+    assert not quiet.any()
 
 
 @pytest.mark.realdata
