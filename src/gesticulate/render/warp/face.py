@@ -76,6 +76,7 @@ class Mouth:
     ratio: float                # photo's inner-lip ratio
     open_photo: bool
     colour: np.ndarray          # cavity base colour (RGB float)
+    exposure: float = 1.0       # face brightness relative to a well-lit face (teeth shading)
 
     def box(self, opening: float) -> np.ndarray:
         """Corners ``(4, 2)`` of the photo region the warp may touch."""
@@ -118,10 +119,13 @@ def build_face(image: np.ndarray, ref: np.ndarray, valid: np.ndarray):
         xs = np.clip(lip_pts[:, 0], 0, w - 1)
         ys = np.clip(lip_pts[:, 1], 0, h - 1)
         colour = np.median(image[ys, xs].astype(np.float32), axis=0)
+        nose = p[[L.face(i) for i in (29, 30, 31, 35)]].round().astype(int)
+        skin = image[np.clip(nose[:, 1], 0, h - 1), np.clip(nose[:, 0], 0, w - 1)]
+        exposure = float(np.clip(np.median(skin.astype(np.float32).max(1)) / 220.0, 0.5, 1.1))
         mouth = Mouth(o, u, v, 0.5 * float(np.linalg.norm(p[L.face(64)] - p[L.face(60)])),
                       width, upper, lower, float((p[L.CHIN] - o) @ v),
                       min(float((p[L.face(33)] - o) @ v), -2.0), ratio,
-                      ratio >= OPEN_PHOTO, colour)
+                      ratio >= OPEN_PHOTO, colour, exposure)
     eyes = []
     for contour in (L.RIGHT_EYE_CONTOUR, L.LEFT_EYE_CONTOUR):
         if not valid[list(contour)].all():
@@ -212,10 +216,14 @@ def _cavity(m: Mouth, u, v, up2, lo2, lens, *, teeth: bool = True):
     colour = (base * shade).astype(np.float32)
     if not teeth:
         return colour, cover
-    teeth_h = np.minimum(gap, 0.12 * m.width)
+    # Upper teeth: a band under the upper lip, never filling the whole gap, shaded darker
+    # towards the corners and towards their lower edge, scaled to the face's exposure.
+    teeth_h = np.minimum(0.55 * gap, 0.1 * m.width)
     teeth = (v - up2 < teeth_h) & (np.abs(u) < 0.8 * m.half)
-    t_shade = (0.55 + 0.45 * np.clip(1 - (u / (0.8 * m.half)) ** 2, 0, 1))[..., None]
-    t_soft = np.clip(teeth_h - (v - up2), 0, 1.5)[..., None] / 1.5
+    across = np.clip(1 - (u / (0.8 * m.half)) ** 2, 0, 1)
+    down = np.clip((v - up2) / np.maximum(teeth_h, 1e-3), 0, 1)
+    t_shade = ((0.45 + 0.4 * across) * (1 - 0.3 * down) * m.exposure)[..., None]
+    t_soft = (np.clip(teeth_h - (v - up2), 0, 1.5) / 1.5 * np.clip(across * 3, 0, 1))[..., None]
     colour = np.where(teeth[..., None], colour * (1 - t_soft) + TEETH * t_shade * t_soft, colour)
     return colour, cover
 

@@ -131,6 +131,30 @@ def _arm_region(person: np.ndarray, ref: np.ndarray, info: ArmInfo, side: str,
     return keep[labels]
 
 
+def _trunk(ref: np.ndarray, mid: np.ndarray, normal: np.ndarray, sw: float,
+           shape: tuple[int, int]) -> np.ndarray:
+    """The trunk's likely silhouette ``(H, W)`` bool: a quadrilateral from just outside the
+    shoulders down to just outside the hips (or straight down to the bottom of the photo when
+    the hips are not seen). Arm pixels inside it hide torso; outside it, background."""
+    h, w = shape
+    ls, rs = ref[L.LEFT_SHOULDER, :2].astype(np.float64), ref[L.RIGHT_SHOULDER, :2].astype(np.float64)
+    out_l = (ls - rs) / max(np.linalg.norm(ls - rs), 1e-9)       # towards the left shoulder
+    hips = ref[[L.LEFT_HIP, L.RIGHT_HIP]]
+    if (hips[:, 2] >= B.MIN_CONFIDENCE).all():
+        lh, rh = hips[0, :2].astype(np.float64), hips[1, :2].astype(np.float64)
+    else:
+        depth = 2.0 * sw
+        lh, rh = ls + depth * normal, rs + depth * normal
+    quad = np.array([ls + 0.12 * sw * out_l, rs - 0.12 * sw * out_l,
+                     rh - 0.25 * sw * out_l, lh + 0.25 * sw * out_l])
+    # Run on past the hips to the bottom of the photo (a desk or the frame hides the rest).
+    far = quad[2:] + 4.0 * sw * normal
+    poly = np.vstack([quad[:2], far]).astype(np.float32)
+    mask = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(mask, np.round(poly).astype(np.int32), 1)
+    return mask > 0
+
+
 def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> Parts:
     """Cut the person mask ``(H, W)`` bool into layers using the reference keypoints."""
     h, w = person.shape
@@ -159,11 +183,7 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> Parts
         parts.head = person & (below < 0) & ~taken
     # Torso: the rest, plus the part of the arms that lies over the trunk (hidden texture).
     torso = person & ~taken & (below >= -3 if face_ok else True)
-    hull = np.zeros((h, w), np.uint8)
-    ys, xs = np.nonzero(torso)
-    if len(xs) > 10:
-        cv2.fillConvexPoly(hull, cv2.convexHull(np.stack([xs, ys], 1).astype(np.int32)), 1)
-    parts.hidden = taken & (hull > 0) & (below >= 0)
+    parts.hidden = taken & _trunk(ref, mid, normal, sw, (h, w)) & (below >= 0)
     parts.torso = torso | parts.hidden
     return parts
 

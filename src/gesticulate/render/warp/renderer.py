@@ -167,13 +167,13 @@ class WarpRenderer:
         out = self._background_rgba.copy()
         if not len(self._ring):
             return out
-        cover = np.zeros((-(-H // f), -(-W // f)), np.uint8)
+        cover = np.zeros((-(-H // f), -(-W // f)), np.float32)
         for (x0, y0, _, _), _, _, covered in drawn:
             sy, sx = y0 // f, x0 // f
             tgt = cover[sy:sy + covered.shape[0], sx:sx + covered.shape[1]]
             np.maximum(tgt, covered[:tgt.shape[0], :tgt.shape[1]], out=tgt)
         k = 2 * self._near + 1
-        near = cv2.blur(cv2.dilate(cover, np.ones((k, k), np.uint8)).astype(np.float32), (3, 3))
+        near = cv2.blur(cv2.dilate(cover, np.ones((k, k), np.uint8)), (3, 3))
         y, x, fy, fx = self._taps
         y1 = np.minimum(y + 1, near.shape[0] - 1)
         x1 = np.minimum(x + 1, near.shape[1] - 1)
@@ -241,7 +241,13 @@ class WarpRenderer:
             else:
                 part *= val[..., None]
             rgba[sl + (slice(0, 3),)] = np.clip(part + 0.5, 0, 255).astype(np.uint8)
-        return box, rgba, a, cov.astype(np.uint8)
+        # Where this layer sits still (its map moves a pixel by < 3 px) the photo's own ring of
+        # background may show around it; where it moved, the ring is inpainted (no ghost edge).
+        ch, cw = cov.shape
+        gx = x0 + f * np.arange(cw, dtype=np.float32) + (f - 1) / 2
+        gy = y0 + f * np.arange(ch, dtype=np.float32)[:, None] + (f - 1) / 2
+        still = np.clip(1 - np.hypot(cmx - gx, cmy - gy) / 3.0, 0, 1) * cov
+        return box, rgba, a, still.astype(np.float32)
 
     def _face_warp(self, mx, my, box, face, head):
         """Mouth and eye warps on the head layer's map, each inside its own small window."""

@@ -106,27 +106,26 @@ def _torso_share(v: np.ndarray, parts: Parts, size: tuple[int, int],
 
 def _head_share(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, parts: Parts,
                 size: tuple[int, int]) -> np.ndarray:
-    """How much each vertex follows the head bone: 1 on the skull (face points, ears, and the
-    hair above the brows), falling to 0 down the neck."""
-    face_idx = [i for i in range(L.FACE_START, L.FACE_START + 68) if valid[i]]
-    pts = ref[face_idx, :2].astype(np.float64)
-    for i in (L.LEFT_EAR, L.RIGHT_EAR):
-        if valid[i]:
-            pts = np.vstack([pts, ref[i, :2]])
+    """How much each vertex follows the head bone: 1 above the chin (the whole skull with its
+    hair, so hair never shears off the head), falling to 0 down the neck to the shoulders."""
+    face = ref[L.FACE_START:L.FACE_START + 68]
+    seen = valid[L.FACE_START:L.FACE_START + 68]
+    pts = face[seen, :2].astype(np.float64)
     chin = ref[L.CHIN, :2] if valid[L.CHIN] else pts[pts[:, 1].argmax()]
-    brows = ref[list(L.RIGHT_BROW + L.LEFT_BROW), :2]
-    up = brows.mean(0) - chin
-    pts = np.vstack([pts, brows + 0.9 * up])               # the top of the head (hair)
-    hull = cv2.convexHull(pts.astype(np.float32))
-    face_size = float(np.linalg.norm(up))
-    d = np.array([-cv2.pointPolygonTest(hull, (float(x), float(y)), True) for x, y in v])
-    d = np.maximum(d - 0.1 * face_size, 0.0)
+    eyes = [i for i in (L.face(36), L.face(39), L.face(42), L.face(45)) if valid[i]]
+    top = ref[eyes, :2].mean(0) if eyes else pts.mean(0)
+    down = chin - top
+    face_size = max(float(np.linalg.norm(down)), 4.0)
+    down /= face_size
     if parts.shoulder_line is not None:
         mid, normal = parts.shoulder_line
-        neck = max(float((mid - chin) @ normal), 0.2 * face_size)
+        neck = float((mid - chin) @ normal) / max(float(down @ normal), 0.3)
     else:
-        neck = 0.6 * face_size
-    return 1.0 - _smoothstep(d / (0.8 * neck))
+        neck = 0.8 * face_size
+    neck = max(neck, 0.3 * face_size)
+    t = (v - chin) @ down
+    # Start the fall-off a little below the chin line so the jaw corners stay rigid.
+    return 1.0 - _smoothstep((t - 0.1 * neck) / (0.8 * neck))
 
 
 def _arm_weights(v: np.ndarray, info, side: str, parts: Parts, tau: float) -> np.ndarray:
@@ -169,10 +168,14 @@ def _layer_weights(name: str, v: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         wts[:, arm["upper"]] = a[:, 1]
         wts[:, arm["fore"]] = a[:, 2]
         wts[:, arm["hand"]] = a[:, 3]
-    pin = _border_pin(v, size, reach=0.12 * sw)
-    wts *= (1 - pin)[:, None]
-    wts[:, B.FIXED] += pin
-    return wts
+    # Pin what the photo's border cuts (a body or arm running out of frame) — but not the
+    # skull: a head cut by the top edge moves whole, its hair continuing past the border.
+    pin = _border_pin(v, size, reach=0.12 * sw)[:, None] * (1.0 - wts[:, [B.HEAD]])
+    moving = wts.copy()
+    moving[:, B.HEAD] = 0
+    wts -= pin * moving / np.maximum(moving.sum(1, keepdims=True), 1e-9)
+    wts[:, B.FIXED] += pin[:, 0]
+    return np.clip(wts, 0, None)
 
 
 def build_layer(name: str, region: np.ndarray, rgb: np.ndarray, alpha: np.ndarray,
@@ -186,7 +189,7 @@ def build_layer(name: str, region: np.ndarray, rgb: np.ndarray, alpha: np.ndarra
     cover = cv2.dilate(region.astype(np.uint8), kernel) > 0
     # Mesh a padded mask so that layers cut by the photo's border reach past it (the border
     # pixels then have a map to sample; the texture is sampled with replicated edges).
-    pad = 2 * grow
+    pad = max(2 * grow, int(0.06 * max(h, w)))
     mesh = build_mesh(np.pad(cover, pad, mode="edge"), spacing=spacing)
     if len(mesh.triangles) == 0:
         return None
@@ -221,7 +224,8 @@ def fill_from_above(image: np.ndarray, hole: np.ndarray, source: np.ndarray) -> 
     rows = np.where(source & ~hole, np.arange(h)[:, None], -1)
     last = np.maximum.accumulate(rows, axis=0)                 # nearest source row above
     cols = np.broadcast_to(np.arange(w), (h, w))
-    ok = hole & (last >= 0)
+    # Only continue clothes over a moderate distance; further down, inpaint.
+    ok = hole & (last >= 0) & (np.arange(h)[:, None] - last < 0.35 * h)
     out = inpaint(image, hole & ~ok)
     src = image[np.clip(last, 0, h - 1), cols]
     # Fade the copied colour a little towards a blurred version with distance from its row.
