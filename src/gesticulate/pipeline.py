@@ -111,7 +111,7 @@ class GeneratePipeline:
         if sr != AUDIO_SR:
             import librosa
             y = librosa.resample(y, orig_sr=sr, target_sr=AUDIO_SR).astype(np.float32)
-        io._check_content(y, sr=AUDIO_SR, path=Path("audio"))
+        io.check_audio(y, sr=AUDIO_SR, name="audio")
         return y, AUDIO_SR
 
     def features(self, y: np.ndarray, sr: int) -> AudioFeatures:
