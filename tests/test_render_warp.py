@@ -138,6 +138,7 @@ def test_no_person_is_an_input_error():
         WarpRenderer(flat, np.zeros((133, 3), np.float32))
 
 
+@pytest.mark.realdata
 def test_moved_wrist_changes_pixels_near_new_wrist(desk):
     image, ref, renderer = desk
     assert any(layer.name.startswith("arm") for layer in renderer.layers)
@@ -154,3 +155,12 @@ def test_moved_wrist_changes_pixels_near_new_wrist(desk):
     # the face did not change
     face = _box(ref[L.FACE_START:L.FACE_START + 68, :2], 0)
     assert np.abs(out.astype(int) - still)[face].max() == 0
+
+
+def test_nan_and_out_of_range_targets_render(astronaut):
+    image, ref, renderer = astronaut
+    target = ref.copy()
+    target[L.FACE_START:L.FACE_START + 10, :2] = np.nan
+    target[L.LEFT_WRIST, :2] = (-5000.0, 9000.0)
+    out = renderer.render(target)
+    assert out.shape == image.shape and psnr(out, image) > 30

@@ -136,9 +136,12 @@ class WarpRenderer:
         np.ndarray
             RGB uint8 ``(H, W, 3)``.
         """
-        target = np.asarray(keypoints, np.float64)
+        target = np.array(keypoints, np.float64)
         if target.shape != (L.NUM_KEYPOINTS, 3):
             raise InputError(f"target keypoints must have shape (133, 3); got {target.shape}.")
+        bad = ~np.isfinite(target).all(1)
+        target[bad] = 0.0                              # a NaN point counts as not seen
+        target[:, 2] = np.clip(target[:, 2], 0.0, 1.0)
         bones = self.poser.transforms(target)
         face = self._face_params(target)
         self.flipped = 0
