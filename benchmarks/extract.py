@@ -19,6 +19,7 @@ whether shrinking frames before Holistic buys speed at little cost.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -48,16 +49,19 @@ def frames_at(path: Path, side: int, n: int) -> list[np.ndarray]:
 
 
 def track(frames: list[np.ndarray], *, refine_face: bool,
-          out_size: tuple[int, int] | None = None) -> tuple[float, np.ndarray]:
-    """(frames/s, keypoints (T, 133, 3)) of Holistic tracking over ``frames``."""
+          out_size: tuple[int, int] | None = None) -> tuple[float, float, np.ndarray]:
+    """(frames/s, CPU ms per frame, keypoints (T, 133, 3)) of Holistic tracking over ``frames``.
+
+    CPU time (all threads of this process) is less sensitive than wall time to other work on
+    the machine."""
     with _Holistic(static_image_mode=False, refine_face=refine_face) as hol:
         hol.process(frames[0])  # load the models outside the timing
-        kps, t0 = [], time.perf_counter()
+        kps, t0, c0 = [], time.perf_counter(), time.process_time()
         for f in frames:
             h, w = f.shape[:2]
             kps.append(results_to_coco133(hol.process(f), image_size=out_size or (w, h)))
-        dt = time.perf_counter() - t0
-    return len(frames) / dt, np.stack(kps)
+        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return len(frames) / dt, 1000 * cpu / len(frames), np.stack(kps)
 
 
 def scale_error(ref: np.ndarray, test: np.ndarray) -> dict[str, float]:
@@ -81,24 +85,28 @@ def main() -> None:
     if not clips:
         print(f"no sample videos at {DATA}; nothing to measure")
         return
-    print(f"{'clip':32s} {'frames':>6s} {'track':>8s} {'+iris':>8s} {'extract_video':>14s}  (frames/s)")
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'clip':28s} {'frames':>6s} {'track':>14s} {'track+iris':>14s} {'extract_video':>14s}")
+    print(f"{'':28s} {'':6s} {'frames/s (cpu ms/frame)':>30s}")
     for clip in clips:
         frames = frames_at(clip, 512, args.frames)
-        fps_track, ref = track(frames, refine_face=False)
-        fps_iris, _ = track(frames, refine_face=True)
-        t0 = time.perf_counter()
+        fps_track, cpu_track, ref = track(frames, refine_face=False)
+        fps_iris, cpu_iris, _ = track(frames, refine_face=True)
+        t0, c0 = time.perf_counter(), time.process_time()
         seq = extract_video(clip, progress=False)
         fps_full = len(seq) / (time.perf_counter() - t0)
-        print(f"{clip.name:32s} {len(frames):6d} {fps_track:8.1f} {fps_iris:8.1f} {fps_full:14.1f}"
-              f"  (extract_video: {len(seq)} frames at {seq.image_size[0]}x{seq.image_size[1]})")
+        cpu_full = 1000 * (time.process_time() - c0) / len(seq)
+        print(f"{clip.name:28s} {len(frames):6d} {fps_track:6.1f} ({cpu_track:4.0f} ms) "
+              f"{fps_iris:6.1f} ({cpu_iris:4.0f} ms) {fps_full:6.1f} ({cpu_full:4.0f} ms)"
+              f"  [extract_video: {len(seq)} frames at {seq.image_size[0]}x{seq.image_size[1]}]")
         if args.scales:
             size = frames[0].shape[1], frames[0].shape[0]
             for side in (384, 256):
                 small = [cv2.resize(f, None, fx=side / 512, fy=side / 512,
                                     interpolation=cv2.INTER_AREA) for f in frames]
-                fps_s, kp = track(small, refine_face=False, out_size=size)
+                fps_s, cpu_s, kp = track(small, refine_face=False, out_size=size)
                 err = "  ".join(f"{k} {v:.1f}%" for k, v in scale_error(ref, kp).items())
-                print(f"    at {side} px: {fps_s:6.1f} frames/s; median shift vs 512 px: {err}")
+                print(f"    at {side} px: {fps_s:6.1f} frames/s ({cpu_s:4.0f} ms); median shift vs 512 px: {err}")
 
 
 if __name__ == "__main__":

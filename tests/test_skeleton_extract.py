@@ -147,6 +147,12 @@ def test_two_people_are_refused(shared_data, pair):
         extract_image(both)
 
 
+def test_hands_are_not_counted_as_people(shared_data):
+    # Regression: the short-range face model saw a second face in these frames (hands).
+    frames = itertools.islice(iter_frames(shared_data / "video" / "hbr_speaker7.mp4"), 30, 91, 15)
+    assert [count_people(f) for f in frames] == [1, 1, 1, 1, 1]
+
+
 @pytest.mark.parametrize("image", ["coffee", "gradient"])
 def test_no_person_is_refused(image):
     if image == "coffee":
@@ -231,3 +237,21 @@ def test_bad_inputs(tmp_path):
     with pytest.raises(InputError, match="no person"):
         extract(tmp_path / "black.png", output=tmp_path / "a.npz", overlay=tmp_path / "o.png")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["black.png", "blob.xyz", "notes.png"]
+
+
+def test_bad_videos_leave_no_output(tmp_path):
+    clip = tmp_path / "noise.mp4"
+    rng = np.random.default_rng(0)
+    with VideoWriter(clip, fps=25, size=(128, 96)) as w:
+        for _ in range(20):
+            w.write(rng.integers(0, 255, (96, 128, 3), dtype=np.uint8))
+    with pytest.raises(InputError, match="no person found in any frame"):
+        extract(clip, output=tmp_path / "a.npz", overlay=tmp_path / "o.mp4", progress=False)
+    data = bytearray(clip.read_bytes())
+    start = data.find(b"mdat") + 200
+    data[start:start + len(data) // 2] = bytes(len(data) // 2)  # zero the middle of the frames
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="corrupt|not a readable video"):
+        extract(broken, output=tmp_path / "a.npz", overlay=tmp_path / "o.mp4", progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.mp4", "noise.mp4"]
