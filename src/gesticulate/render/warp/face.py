@@ -148,33 +148,30 @@ def warp_mouth(m: Mouth, opening: float, mx: np.ndarray, my: np.ndarray):
         Synthesised cavity colour ``(h, w, 3)`` float32 and its coverage ``(h, w)`` in 0..1, to
         paint over the remapped texture; None when nothing is synthesised.
     """
-    qx, qy = mx - m.o[0], my - m.o[1]
-    u = qx * m.u[0] + qy * m.u[1]
-    v = qx * m.v[0] + qy * m.v[1]
-    up = np.interp(u, *m.upper)
-    lo = np.interp(u, *m.lower)
-    lens = np.clip(1 - (u / m.half) ** 2, 0, 1) ** 0.6
-    d_lo, d_up = 0.8 * opening, 0.2 * opening
+    o, mu, mv = m.o.astype(np.float32), m.u.astype(np.float32), m.v.astype(np.float32)
+    qx, qy = mx - o[0], my - o[1]
+    u = qx * mu[0] + qy * mu[1]
+    v = qx * mv[0] + qy * mv[1]
+    up = np.interp(u, *m.upper).astype(np.float32)
+    lo = np.interp(u, *m.lower).astype(np.float32)
+    lens = np.sqrt(np.clip(1 - (u / m.half) ** 2, 0, 1))
+    d_lo, d_up = np.float32(0.8 * opening), np.float32(0.2 * opening)
     up2 = up - d_up * lens
     lo2 = np.maximum(lo + d_lo * lens, up2)
-    # Lower face: jaw displacement widening towards the chin, fading out below it.
+    # Lower face: the jaw drops; the displacement widens from the lip line towards the chin
+    # (the whole jaw moves, not only the lip) and fades out below the chin.
     chin = max(m.chin, 1.0)
-
-    def jaw(vs):
-        s = np.clip((vs - lo) / max(chin - 0.0, 1.0), 0, 1)
-        widen = np.clip(1 - (u / (m.half * (1 + 1.2 * s))) ** 2, 0, 1) ** 0.6
-        fall = 1 - _smoothstep((vs - chin) / (0.6 * chin))
-        return d_lo * widen * fall
-
+    s = np.clip((v - lo) / chin, 0, 1)
+    widen = np.sqrt(np.clip(1 - (u / (m.half * (1 + 1.2 * s))) ** 2, 0, 1))
     vs = v - d_lo * lens
-    for _ in range(4):
-        vs = v - jaw(vs)
+    for _ in range(2):
+        fall = 1 - _smoothstep((vs - chin) / (0.6 * chin))
+        vs = v - d_lo * widen * fall
     below = v >= lo2
     # Upper lip: rises a little, fading out at the nose.
     span = np.maximum(up - m.nose, 1.0)
     va = v + d_up * lens
-    for _ in range(3):
-        va = v + d_up * lens * (1 - _smoothstep((up - va) / span))
+    va = v + d_up * lens * (1 - _smoothstep((up - va) / span))
     above = v <= up2
     new_v = np.where(below, vs, np.where(above, va, v))
     gap = ~(below | above)

@@ -107,14 +107,18 @@ class WarpRenderer:
         for name, region, rgb in specs:
             if region is None:
                 continue
+            # Big layers (a close-up head) get a coarser mesh: per-frame cost grows with the
+            # triangle count, and a mostly rigid part needs few (~700 vertices at most).
+            step = max(spacing, float(np.sqrt(region.sum() / 700.0)))
             layer = build_layer(name, region, rgb, alpha, self.reference, valid, self.parts,
-                                spacing=spacing if name != "head" else 0.7 * spacing, grow=grow)
+                                spacing=step, grow=grow)
             if layer is not None:
                 self.layers.append(layer)
         self.poser = Poser(self.reference, valid, self.parts, self.size)
         self.mouth, self.eyes = F.build_face(self.image, self.reference, valid)
         self._cache: dict[str, tuple] = {}
         self._last: tuple | None = None
+        self._bg_last: tuple | None = None
         self.flipped = 0          # flipped triangles in the last rendered frame (a check)
 
     @staticmethod
@@ -175,6 +179,9 @@ class WarpRenderer:
             sy, sx = y0 // f, x0 // f
             tgt = cover[sy:sy + covered.shape[0], sx:sx + covered.shape[1]]
             np.maximum(tgt, covered[:tgt.shape[0], :tgt.shape[1]], out=tgt)
+        key = (cover * 32).astype(np.uint8).tobytes()
+        if self._bg_last is not None and self._bg_last[0] == key:
+            return self._bg_last[1].copy()               # same ring as the last frame
         k = 2 * self._near + 1
         near = cv2.blur(cv2.dilate(cover, np.ones((k, k), np.uint8)), (3, 3))
         y, x, fy, fx = self._taps
@@ -184,6 +191,7 @@ class WarpRenderer:
             + (near[y1, x] * (1 - fx) + near[y1, x1] * fx) * fy
         flat = out.reshape(-1, 4)
         flat[self._ring, :3] = (self._ring_bg + self._ring_diff * m[:, None] + 0.5).astype(np.uint8)
+        self._bg_last = (key, out.copy())
         return out
 
     def _face_params(self, target: np.ndarray) -> dict:
@@ -211,14 +219,19 @@ class WarpRenderer:
                                                    [round(c, 2) for c in face["closure"]]))
         cached = self._cache.get(layer.name)
         if cached is not None and cached[0] == key and cached[1] == face_key:
-            return cached[2]
-        self.flipped += int((signed_areas(dst, layer.mesh.triangles) < 0).sum())
-        result = self._warp_layer(layer, dst, face, bones[B.HEAD])
-        self._cache[layer.name] = (key, face_key, result)
+            return cached[3]
+        if cached is not None and cached[0] == key:
+            maps = cached[2]                      # same mesh pose: only the face changed
+        else:
+            self.flipped += int((signed_areas(dst, layer.mesh.triangles) < 0).sum())
+            maps = self._maps(layer, dst)
+        result = self._composite_layer(layer, maps, face, bones[B.HEAD])
+        self._cache[layer.name] = (key, face_key, maps, result)
         return result
 
-    def _warp_layer(self, layer: Layer, dst: np.ndarray, face: dict | None,
-                    head: np.ndarray):
+    def _maps(self, layer: Layer, dst: np.ndarray):
+        """Backward map of a deformed layer: ``(box, map_x, map_y, coverage, still)``, the
+        last a coarse 0..1 map of where the layer has not moved (for the background ring)."""
         W, H = self.size
         f = self.factor
         lo = np.floor(dst.min(0)).astype(int) - 1
@@ -226,31 +239,43 @@ class WarpRenderer:
         x0, y0 = max(lo[0], 0) // f * f, max(lo[1], 0) // f * f    # aligned to the coarse grid
         x1, y1 = min(hi[0], W), min(hi[1], H)
         if x1 <= x0 or y1 <= y0:
-            return None, None, None, None
+            return None
         box = (x0, y0, x1 - x0, y1 - y0)
         cmx, cmy, cov = rasterise_backward(layer.mesh.vertices, dst, layer.mesh.triangles,
                                            box, factor=f)
         mx, my, fc = upsample_map(cmx, cmy, cov, box[2:], factor=f)
-        overlays = self._face_warp(mx, my, box, face, head) if face is not None else []
-        rgba = cv2.remap(layer.texture, mx, my, cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REPLICATE)
-        a = rgba[..., 3].astype(np.float32)
-        a *= np.clip(fc * (2 / 255.0) - 1 / 255.0, 0, 1 / 255.0)
-        for kind, sl, val, cover in overlays:
-            part = rgba[sl][..., :3].astype(np.float32)
-            if kind == "cavity":
-                c = cover[..., None]
-                part = part * (1 - c) + val * c
-            else:
-                part *= val[..., None]
-            rgba[sl + (slice(0, 3),)] = np.clip(part + 0.5, 0, 255).astype(np.uint8)
         # Where this layer sits still (its map moves a pixel by < 3 px) the photo's own ring of
         # background may show around it; where it moved, the ring is inpainted (no ghost edge).
         ch, cw = cov.shape
         gx = x0 + f * np.arange(cw, dtype=np.float32) + (f - 1) / 2
         gy = y0 + f * np.arange(ch, dtype=np.float32)[:, None] + (f - 1) / 2
         still = np.clip(1 - np.hypot(cmx - gx, cmy - gy) / 3.0, 0, 1) * cov
-        return box, rgba, a, still.astype(np.float32)
+        return box, mx, my, np.clip(fc * (2 / 255.0) - 1 / 255.0, 0, 1 / 255.0), \
+            still.astype(np.float32)
+
+    def _composite_layer(self, layer: Layer, maps, face: dict | None, head: np.ndarray):
+        """Remap the layer's texture (after the face warps, for the head) into its box:
+        ``(box, rgba uint8, alpha float32, still)``."""
+        if maps is None:
+            return None, None, None, None
+        box, mx, my, cover, still = maps
+        overlays = []
+        if face is not None:
+            mx, my = mx.copy(), my.copy()         # the cached map stays unwarped
+            overlays = self._face_warp(mx, my, box, face, head)
+        rgba = cv2.remap(layer.texture, mx, my, cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
+        a = rgba[..., 3].astype(np.float32)
+        a *= cover
+        for kind, sl, val, cov in overlays:
+            part = rgba[sl][..., :3].astype(np.float32)
+            if kind == "cavity":
+                c = cov[..., None]
+                part = part * (1 - c) + val * c
+            else:
+                part *= val[..., None]
+            rgba[sl + (slice(0, 3),)] = np.clip(part + 0.5, 0, 255).astype(np.uint8)
+        return box, rgba, a, still
 
     def _face_warp(self, mx, my, box, face, head):
         """Mouth and eye warps on the head layer's map, each inside its own small window."""

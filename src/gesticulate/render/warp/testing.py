@@ -70,15 +70,20 @@ def pose(ref: np.ndarray, *, upper: dict | None = None, fore: dict | None = None
 
 def animate(ref: np.ndarray, frame: int, *, fps: float) -> np.ndarray:
     """Frame ``frame`` of a test clip: forearms swinging, head nodding and turning, mouth
-    opening at ~4 Hz (syllables), a blink every 3 s."""
+    opening at ~4 Hz (syllables), a blink every 3 s, the upper body swaying by a few pixels."""
     t = frame / fps
     swing = 0.5 * np.sin(2 * np.pi * 0.7 * t)
     blink = max(0.0, 1 - abs((t % 3.0) - 0.15) / 0.1)
-    return pose(ref, upper={"left": -0.2 * swing, "right": 0.2 * swing},
-                fore={"left": -swing, "right": swing},
-                mouth=0.12 * max(0.0, np.sin(2 * np.pi * 4 * t)), blink=blink,
-                head=0.06 * np.sin(2 * np.pi * 0.4 * t),
-                head_shift=(4 * np.sin(2 * np.pi * 0.3 * t), 2 * np.sin(2 * np.pi * 0.5 * t)))
+    kp = pose(ref, upper={"left": -0.2 * swing, "right": 0.2 * swing},
+              fore={"left": -swing, "right": swing},
+              mouth=0.12 * max(0.0, np.sin(2 * np.pi * 4 * t)), blink=blink,
+              head=0.06 * np.sin(2 * np.pi * 0.4 * t),
+              head_shift=(4 * np.sin(2 * np.pi * 0.3 * t), 2 * np.sin(2 * np.pi * 0.5 * t)))
+    # The body sways a little (shoulders, arms and face together).
+    sway = 3.0 * np.sin(2 * np.pi * 0.25 * t)
+    upper_body = list(range(0, 11)) + list(range(L.FACE_START, L.NUM_KEYPOINTS))
+    kp[upper_body, 0] += sway
+    return kp
 
 
 def reference_keypoints(image: np.ndarray) -> np.ndarray:
