@@ -45,7 +45,7 @@ MOUTH_WEIGHT = np.array(list(_OPEN_WEIGHTS.values()))
 # Blinks: upper-lid points and the lower-lid points they close onto.
 UPPER_LID = np.array([L.face(i) for i in (37, 38, 43, 44)])
 LOWER_LID = np.array([L.face(i) for i in (41, 40, 47, 46)])
-MAX_OPEN = 0.28   # inner-lip gap at full opening, in mouth widths
+MAX_OPEN = 0.22   # inner-lip gap at full opening, in mouth widths (0.28 read as a dark "O" in renders)
 
 
 def mouth_curve(rms: np.ndarray, vad: np.ndarray) -> np.ndarray:
@@ -57,7 +57,7 @@ def mouth_curve(rms: np.ndarray, vad: np.ndarray) -> np.ndarray:
     voiced = vad > 0.5
     top = np.percentile(rms[voiced], 95) if voiced.sum() > 3 else max(float(rms.max()), 1e-6)
     floor = np.percentile(rms, 10)
-    env = np.clip((rms - floor) / max(top - floor, 1e-6), 0.0, 1.0) ** 0.7
+    env = np.clip((rms - floor) / max(top - floor, 1e-6), 0.0, 1.0) ** 0.85
     gate = np.clip(gaussian_filter1d(vad.astype(np.float64), 0.7), 0.0, 1.0)
     return np.clip(gaussian_filter1d(env * gate, 0.6), 0.0, 1.0)
 
