@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -24,6 +23,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from gesticulate._native import quiet_native_stderr
 from gesticulate.errors import InputError, OptionError
 from gesticulate.skeleton.mediapipe_map import results_to_coco133
 from gesticulate.skeleton.sequence import SkeletonSequence
@@ -44,24 +44,6 @@ NO_PERSON = ("no person found in the photo; use a photo showing one person's hea
              "shoulders or upper body")
 
 
-@contextmanager
-def _quiet_native_stderr() -> Iterator[None]:
-    """Silence file descriptor 2 for a moment: MediaPipe's C++ side logs TensorFlow Lite and
-    absl lines straight to it while it loads its models, which is noise to a user."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # no stderr at all
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 class _Holistic:
     """MediaPipe Holistic, ``model_complexity=1``, with its native log lines silenced.
 
@@ -73,7 +55,7 @@ class _Holistic:
     def __init__(self, *, static_image_mode: bool, refine_face: bool,
                  min_confidence: float = 0.5) -> None:
         import mediapipe as mp  # imported late: it takes a second and only extraction needs it
-        with _quiet_native_stderr():
+        with quiet_native_stderr():
             self._graph = mp.solutions.holistic.Holistic(
                 static_image_mode=static_image_mode, model_complexity=1,
                 refine_face_landmarks=refine_face, min_detection_confidence=min_confidence,
@@ -84,7 +66,7 @@ class _Holistic:
 
     def process(self, image: np.ndarray):
         """Holistic results for an RGB uint8 frame (normalised landmark lists or None)."""
-        with _quiet_native_stderr():
+        with quiet_native_stderr():
             return self._graph.process(image)
 
     def __enter__(self) -> "_Holistic":
@@ -136,7 +118,7 @@ def count_people(image: np.ndarray) -> int:
     """
     import mediapipe as mp
     small = _shrink(_as_rgb(image), MAX_DETECTION_SIDE)
-    with _quiet_native_stderr(), mp.solutions.face_detection.FaceDetection(
+    with quiet_native_stderr(), mp.solutions.face_detection.FaceDetection(
             model_selection=1, min_detection_confidence=MIN_FACE_SCORE) as detector:
         detections = detector.process(small).detections or []
     widths = [d.location_data.relative_bounding_box.width for d in detections]

@@ -17,7 +17,9 @@ def _selfie_probability(image: np.ndarray) -> np.ndarray:
 
     # model_selection=0 is the square "general" model (256x256), right for portraits and
     # upper-body crops; the output is already resized to the input size.
-    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
+    from gesticulate._native import quiet_native_stderr
+    with quiet_native_stderr(), \
+            mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
         result = seg.process(np.ascontiguousarray(image))
     prob = result.segmentation_mask
     if prob is None:
