@@ -40,6 +40,7 @@ from gesticulate.web.worker import OUTPUTS
 log = logging.getLogger("gesticulate.web")
 
 _STATIC = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
+           "icon.svg": "image/svg+xml",
            "style.css": "text/css; charset=utf-8"}
 _MEDIA = {".mp4": "video/mp4", ".npz": "application/octet-stream", ".png": "image/png",
           ".zip": "application/zip"}

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MB = 1024 * 1024
+MB = 1_000_000  # decimal megabytes, as the page shows them
 
 
 @dataclass

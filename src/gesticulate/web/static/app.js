@@ -9,7 +9,7 @@ const state = { mode: "file", config: null, recording: null, recorder: null, job
 const MB = 1e6;
 
 function show(el, on) { el.hidden = !on; }
-function fmtBytes(n) { return `${(n / MB).toFixed(n < 10 * MB ? 1 : 0)} MB`; }
+function fmtBytes(n) { return n < MB ? `${Math.max(1, Math.round(n / 1e3))} kB` : `${(n / MB).toFixed(n < 10 * MB ? 1 : 0)} MB`; }
 
 function showError(box, message) {
   box.textContent = message || "";
@@ -208,6 +208,7 @@ function finish(s) {
   clearTimeout(state.timer);
   show($("cancel"), false);
   $("generate").disabled = false;
+  serverState();
   if (s.state !== "done") {
     showError($("job-error"), s.error || "The job did not finish.");
     return;
@@ -243,7 +244,7 @@ function init() {
   for (const tab of document.querySelectorAll(".tab")) tab.addEventListener("click", () => setMode(tab.dataset.mode));
   $("audio-file").addEventListener("change", () => {
     const f = $("audio-file").files[0];
-    $("audio-name").textContent = f ? `${f.name} · ${fmtBytes(f.size)}` : "Choose an audio file";
+    $("audio-name").textContent = f ? `${f.name} · ${fmtBytes(f.size)}` : "Choose an audio file with speech";
     refreshAudioPreview();
   });
   $("image-file").addEventListener("change", () => {
