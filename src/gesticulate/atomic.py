@@ -1,7 +1,9 @@
-"""Atomic output folders: written under a hidden temporary name, renamed into place at the end.
+"""Atomic outputs: written under a hidden temporary name beside the target, renamed into place
+at the end.
 
-A reader never sees a half-written folder under the final name; a failure (or Ctrl-C) removes
-the temporary folder and leaves any previous output untouched.
+A reader never sees a half-written file or folder under the final name; a failure (or Ctrl-C)
+removes the temporary and leaves any previous output untouched. Everything that writes a user-
+visible output goes through :func:`atomic_file` or :func:`atomic_dir`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,12 @@ from pathlib import Path
 from typing import Iterator
 
 from gesticulate.errors import OutputError
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def check_output(path: str | os.PathLike, *, overwrite: bool = True) -> Path:
@@ -29,6 +37,35 @@ def check_output(path: str | os.PathLike, *, overwrite: bool = True) -> Path:
     return path
 
 
+def _disk_error(path: Path, e: OSError) -> OutputError:
+    return OutputError(f"could not write {path}: {e.strerror or e}; free some disk space or "
+                       "choose another folder")
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike, *, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary file path next to ``path``; on success it replaces ``path``.
+
+    The file gets the permissions a plain ``open(path, "w")`` would give (0666 less the umask),
+    not ``mkstemp``'s 0600. ``suffix`` keeps an extension that a writer insists on
+    (``np.savez`` appends ``.npz`` otherwise).
+    """
+    path = check_output(path)
+    if path.is_dir():
+        raise OutputError(f"output {path} is a folder; give a file name inside it")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except OSError as e:
+        raise _disk_error(path, e) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_dir(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[Path]:
     """Yield a temporary folder next to ``path``; on success it replaces ``path``.
@@ -40,6 +77,7 @@ def atomic_dir(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[P
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
         old = None
         if path.exists() or path.is_symlink():
             old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
@@ -48,8 +86,7 @@ def atomic_dir(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[P
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except OSError as e:
-        raise OutputError(f"could not write {path}: {e.strerror or e}; free some disk space or "
-                          "choose another folder") from None
+        raise _disk_error(path, e) from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Iterator
 import av
 import numpy as np
 
+from gesticulate.atomic import atomic_file, check_output
 from gesticulate.errors import InputError, OptionError, OutputError
 
 
@@ -135,9 +135,8 @@ class VideoWriter:
         self._audio_pos = 0
 
     def __enter__(self) -> "VideoWriter":
-        fd, self._tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.stem}.",
-                                         suffix=".mp4")
-        os.close(fd)
+        self._atomic = atomic_file(self.path, suffix=".mp4")
+        self._tmp = str(self._atomic.__enter__())
         c = av.open(self._tmp, mode="w", format="mp4")
         self._container = c
         rate = Fraction(self.fps).limit_denominator(1001)
@@ -194,22 +193,16 @@ class VideoWriter:
                     self._mux(self._audio_stream.encode(None))
                 self._mux(self._video.encode(None))
             self._container.close()
-            if exc_type is None:
-                os.replace(self._tmp, self.path)
-        finally:
-            if self._tmp and os.path.exists(self._tmp):
-                os.unlink(self._tmp)
+        except BaseException as e:
+            self._atomic.__exit__(type(e), e, e.__traceback__)
+            raise
+        # Renames the finished file into place, or removes it when the block failed.
+        self._atomic.__exit__(exc_type, exc, tb)
 
 
 def check_output_path(path: str | os.PathLike) -> Path:
-    """Fail early, before any work, when ``path`` cannot be written."""
+    """Fail early, before any work, when the file ``path`` cannot be written."""
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"output {path} is a folder; give a file name such as {path / 'out.mp4'}")
-    if not path.parent.is_dir():
-        raise OutputError(f"output folder {path.parent} does not exist; create it first "
-                          f"(mkdir -p {path.parent})")
-    if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write to {path.parent}: permission denied; choose a folder "
-                          "you can write to")
-    return path
+    return check_output(path)

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from gesticulate.errors import InputError, OptionError
-from gesticulate.formats.atomic import atomic_dir
+from gesticulate.atomic import atomic_dir
 from gesticulate.formats.openpose import from_openpose_body, to_openpose18
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.sequence import SkeletonSequence

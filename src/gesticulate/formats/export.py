@@ -25,7 +25,7 @@ import numpy as np
 
 from gesticulate.errors import InputError, OptionError
 from gesticulate.formats.align import align_to_reference
-from gesticulate.formats.atomic import check_output
+from gesticulate.atomic import check_output
 from gesticulate.formats.echomimic import ECHOMIMIC_SIZE, save_echomimic_dir
 from gesticulate.formats.openpose import save_openpose_json_dir
 from gesticulate.formats.posemap import (fit_to_size, resolve_size, write_posemap_pngs,

@@ -16,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gesticulate.errors import OptionError, OutputError
-from gesticulate.formats.atomic import atomic_dir
+from gesticulate.atomic import atomic_dir
 from gesticulate.skeleton.draw import STYLES, draw_pose_map
 from gesticulate.skeleton.sequence import SkeletonSequence
 

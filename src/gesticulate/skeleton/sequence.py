@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from gesticulate.errors import InputError, OutputError
+from gesticulate.atomic import atomic_file
+from gesticulate.errors import InputError
 from gesticulate.skeleton.layout import LAYOUT_NAME, NUM_KEYPOINTS
 
 
@@ -50,24 +50,11 @@ class SkeletonSequence:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write ``path`` atomically (a temporary file renamed at the end)."""
-        path = Path(path)
-        if not path.parent.exists():
-            raise OutputError(f"output folder {path.parent} does not exist; create it first")
-        try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-        except PermissionError:
-            raise OutputError(f"cannot write to {path.parent}: permission denied; "
-                              "choose a folder you can write to") from None
-        os.close(fd)
-        try:
+        with atomic_file(path, suffix=".npz") as tmp:
             np.savez_compressed(tmp, keypoints=self.keypoints, fps=np.float32(self.fps),
                                 image_size=np.array(self.image_size, dtype=np.int32),
                                 layout=np.array(LAYOUT_NAME))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return Path(path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "SkeletonSequence":
