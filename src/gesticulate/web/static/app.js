@@ -161,6 +161,7 @@ async function submit(ev) {
   state.ended = false;
   show($("cancel"), true);
   render(body);
+  serverState();
   poll();
 }
 
@@ -197,6 +198,7 @@ function render(s) {
     line.textContent = s.state === "cancelled" ? "Cancelled." : "The job failed.";
   }
   line.dataset.state = s.state;
+  $("status").dataset.state = s.state;
   $("progress").value = s.progress;
   $("progress-pct").textContent = `${Math.round(s.progress * 100)} %`;
   $("elapsed").textContent = `${s.elapsed_s.toFixed(0)} s`;
