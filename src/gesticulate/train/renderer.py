@@ -1,0 +1,345 @@
+"""``gesticulate train-renderer``: train the diffusion renderer on the clips of a built dataset.
+
+Each training sample is a chunk of ``num_frames`` consecutive frames of one clip, the
+``motion_frames`` frames before it (EMO2 motion frames; dropped for the whole batch half the
+time, so the first chunk of a video is learned too) and a reference frame drawn at random from
+the same clip (AnimateAnyone / EMO2: another frame of the same video is the "photo").
+Frames come from the clip's ``video.mp4`` (``build-dataset --write-video``), conditions from
+its skeleton and audio features (:mod:`gesticulate.render.conditions`).
+
+The loss is the diffusion MSE with MMGT's region weights (extra weight inside the face, lips
+and hands masks); reference and audio are dropped at random for classifier-free guidance.
+One CPU, one GPU (bf16 autocast) or many with torchrun (:mod:`gesticulate.train.ddp`); AdamW
+with warm-up and cosine decay, EMA weights, atomic self-describing checkpoints
+(``config.json`` + ``model.safetensors`` + ``vae/`` for latent models) and exact resume, as
+in :mod:`gesticulate.train.loop`, whose pieces are reused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from gesticulate.data.clips import iter_clips
+from gesticulate.errors import InputError, OptionError
+from gesticulate.models.renderer_unet import PRESETS, WEIGHTS_NAME, RendererUNet
+from gesticulate.models.vae import VAE_DIR, LatentCodec, load_vae, train_vae
+from gesticulate.render.conditions import Letterbox, audio_windows, frame_conditions
+from gesticulate.train import ddp
+from gesticulate.train.checkpoint import list_checkpoints, load_training_state, optimizer_to_flat
+from gesticulate.train.loop import CsvLog, lr_at
+
+
+@dataclass
+class RendererTrainConfig:
+    """One renderer training run (saved as RUN/train_config.json; unknown keys rejected)."""
+
+    dataset: str = ""                # dataset folder (manifest.jsonl, clips/ with video.mp4)
+    preset: str = "tiny"             # renderer size: tiny, S, B
+    steps: int = 2000                # optimiser steps
+    batch_size: int = 4              # chunks per step (split over DDP ranks)
+    lr: float = 1e-4                 # peak AdamW learning rate
+    weight_decay: float = 0.01       # AdamW weight decay
+    warmup_steps: int = 100          # linear warm-up, then cosine decay to 10%
+    grad_clip: float = 1.0           # max global gradient norm
+    ema_decay: float = 0.999         # EMA of weights (with a 1+s/10+s warm-up)
+    seed: int = 0                    # everything random derives from it
+    init: str | None = None          # diffusers folder on disk to initialise from (name + shape)
+    vae: str | None = None           # VAE folder for latent models (else init's vae/, else trained)
+    vae_steps: int = 2000            # steps of the project's own VAE when none is given
+    checkpoint_every: int = 500      # steps between checkpoints (a final one is always written)
+    keep_checkpoints: int = 2        # newest checkpoints kept
+    val_every: int = 250             # steps between validation losses (0 = never)
+    drop_reference: float = 0.05     # CFG: probability a sample loses its reference
+    drop_audio: float = 0.1          # CFG: probability a sample loses its audio
+    drop_motion: float = 0.5         # probability a batch has no motion frames (first chunks)
+    region_weights: dict = field(default_factory=lambda: {"face": 1.0, "lips": 2.0, "hands": 1.0})
+    max_clips: int = 0               # clips loaded per split (0 = all)
+    model: dict = field(default_factory=dict)  # RendererConfig overrides
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RendererTrainConfig":
+        unknown = sorted(set(d) - {f.name for f in fields(cls)})
+        if unknown:
+            raise OptionError(f"unknown renderer training options {unknown}; known: "
+                              f"{sorted(f.name for f in fields(cls))}")
+        return cls(**d)
+
+
+class ClipFrames:
+    """Frames and per-frame conditions of the clips of one split, in memory (uint8).
+
+    ``frames`` (T, S, S, 3), ``pose`` (T, 3, S, S), ``masks`` (T, R, S, S), ``hand`` (T, 2) and
+    ``audio`` (T, 2r+1, A) per clip, letterboxed into the model's square.
+    """
+
+    def __init__(self, root, *, split: str, config, max_clips: int = 0):
+        from gesticulate.video import iter_frames
+
+        self.clips = []
+        c = config
+        for clip in iter_clips(root, split=split):
+            if clip.video_path is None:
+                continue
+            w, h = clip.skeleton.image_size
+            box = Letterbox(int(w), int(h), c.image_size)
+            frames = np.stack([box.image(f) for f in iter_frames(clip.video_path)])
+            n = min(len(frames), len(clip.skeleton.keypoints))
+            cond = frame_conditions(box.keypoints(clip.skeleton.keypoints[:n]), size=c.image_size,
+                                    regions=c.regions, margin=c.mask_margin)
+            audio = audio_windows(clip.features.stack(), radius=c.audio_context, num_frames=n)
+            if audio.shape[-1] != c.audio_dim:
+                raise OptionError(f"dataset audio features have {audio.shape[-1]} columns, the model "
+                                  f"expects {c.audio_dim}; pass model={{'audio_dim': {audio.shape[-1]}}}")
+            if n >= c.num_frames + c.motion_frames:
+                self.clips.append(dict(frames=frames[:n], audio=audio, **cond))
+            if max_clips and len(self.clips) >= max_clips:
+                break
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def sample(self, rng: np.random.Generator, batch: int, *, frames: int, motion: int) -> dict:
+        """A batch of chunks as numpy arrays (see :func:`to_batch` for the tensors)."""
+        out: dict = {k: [] for k in ("frames", "pose", "masks", "hand", "audio", "ref", "ref_hand", "motion")}
+        for _ in range(batch):
+            c = self.clips[int(rng.integers(len(self.clips)))]
+            s = int(rng.integers(0, len(c["frames"]) - frames - motion + 1)) + motion
+            r = int(rng.integers(len(c["frames"])))
+            for k in ("frames", "pose", "masks", "hand", "audio"):
+                out[k].append(c[k][s:s + frames])
+            out["motion"].append(c["frames"][s - motion:s])
+            out["ref"].append(c["frames"][r])
+            out["ref_hand"].append(c["hand"][r])
+        return {k: np.stack(v) for k, v in out.items()}
+
+
+def to_batch(b: dict, device, codec: LatentCodec | None, generator=None) -> dict:
+    """Numpy batch → model-space tensors on ``device``."""
+    def pix(x):                                   # (..., S, S, 3) uint8 -> (N, 3, S, S) in -1..1
+        t = torch.from_numpy(x).to(device).reshape(-1, *x.shape[-3:]).permute(0, 3, 1, 2).float()
+        t = t / 127.5 - 1
+        return t if codec is None else codec.encode(t, generator=generator)
+
+    bsz, nt = b["frames"].shape[:2]
+    x0 = pix(b["frames"]).reshape(bsz, nt, *pix(b["frames"][:1, :1]).shape[1:])
+    o = b["motion"].shape[1]
+    motion = pix(b["motion"]).reshape(bsz, o, *x0.shape[2:]) if o else None
+    f = lambda k: torch.from_numpy(b[k]).to(device).float()  # noqa: E731
+    return dict(x0=x0, motion=motion, reference=pix(b["ref"]), pose=f("pose") / 255,
+                masks=f("masks"), hand_conf=f("hand"), audio=f("audio"), reference_hand_conf=f("ref_hand"))
+
+
+def make_noise_scheduler(config):
+    """The DDPM training schedule of a renderer config (diffusers)."""
+    from diffusers import DDPMScheduler
+
+    return DDPMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule,
+                         prediction_type=config.prediction_type, clip_sample=False)
+
+
+def renderer_loss(net, model: RendererUNet, batch: dict, sched, cfg: RendererTrainConfig,
+                  rng: np.random.Generator, gen: torch.Generator) -> torch.Tensor:
+    """Region-weighted diffusion MSE of one batch (MMGT: extra weight on face, lips, hands)."""
+    c = model.config
+    x0 = batch["x0"]
+    b = x0.shape[0]
+    dev = x0.device
+    noise = torch.randn(x0.shape, generator=gen).to(dev)
+    t = torch.randint(0, c.num_train_timesteps, (b,), generator=gen).to(dev)
+    xt = sched.add_noise(x0, noise, t)
+    target = {"epsilon": noise, "sample": x0}.get(c.prediction_type)
+    if target is None:
+        target = sched.get_velocity(x0, noise, t)
+    drop_ref = torch.from_numpy(rng.random(b) < cfg.drop_reference).to(dev)
+    drop_audio = torch.from_numpy(rng.random(b) < cfg.drop_audio).to(dev)
+    motion = None if rng.random() < cfg.drop_motion else batch["motion"]
+    pred = net(xt, t, pose=batch["pose"], masks=batch["masks"], audio=batch["audio"],
+               hand_conf=batch["hand_conf"], reference=batch["reference"], motion=motion,
+               reference_hand_conf=batch["reference_hand_conf"], drop_reference=drop_ref,
+               drop_audio=drop_audio)
+    m = batch["masks"].flatten(0, 1)                                          # (B*T, R, H, W)
+    m = torch.nn.functional.adaptive_avg_pool2d(m, x0.shape[-1]).reshape(*x0.shape[:2], len(c.regions), *x0.shape[-2:])
+    gains = torch.tensor([cfg.region_weights.get(r, 0.0) for r in c.regions], device=dev)
+    w = 1 + (m * gains[None, None, :, None, None]).sum(2, keepdim=True)      # (B, T, 1, h, w)
+    return (w * (pred.float() - target.float()) ** 2).mean()
+
+
+def _setup_vae(cfg: RendererTrainConfig, model: RendererUNet, train: ClipFrames, ckpt, info, progress):
+    """The frozen VAE of a latent model: the checkpoint's, --vae, --init's vae/, or trained here."""
+    if model.config.space != "latent":
+        return None
+    for folder in (ckpt, cfg.vae, cfg.init):
+        if folder is not None and ((Path(folder) / VAE_DIR).is_dir() or folder == cfg.vae):
+            return LatentCodec(load_vae(folder).to(info.device))
+    frames = np.concatenate([c["frames"] for c in train.clips])
+    vae = train_vae(frames, steps=cfg.vae_steps, seed=cfg.seed, device=str(info.device),
+                    latent_channels=model.config.latent_channels, factor=model.config.latent_factor,
+                    progress=progress and info.is_main)
+    return LatentCodec(vae)
+
+
+def save_renderer_checkpoint(run: Path, step: int, *, ema, raw, optimizer, codec, state: dict,
+                             keep: int) -> Path:
+    """Write ``RUN/checkpoints/step_<step>`` atomically (the layout of train.checkpoint)."""
+    from safetensors.torch import save_file
+
+    parent = run / "checkpoints"
+    parent.mkdir(parents=True, exist_ok=True)
+    final = parent / f"step_{step:08d}"
+    tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".step_{step:08d}."))
+    try:
+        ema.save_pretrained(tmp)
+        if codec is not None:
+            codec.vae.save_pretrained(tmp / VAE_DIR, safe_serialization=True)
+        ts = tmp / "train_state"
+        ts.mkdir()
+        save_file({k: v.detach().cpu().contiguous() for k, v in raw.state_dict().items()}, ts / WEIGHTS_NAME)
+        tensors, groups = optimizer_to_flat(optimizer)
+        save_file(tensors, ts / "optimizer.safetensors")
+        (ts / "optimizer.json").write_text(json.dumps(groups))
+        (ts / "state.json").write_text(json.dumps({"step": step, **state}, indent=2))
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for old in list_checkpoints(run)[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def train_renderer(dataset_dir: str | os.PathLike, *, output: str | os.PathLike, preset: str = "tiny",
+                   steps: int = 2000, batch_size: int = 4, lr: float = 1e-4, seed: int = 0,
+                   init: str | os.PathLike | None = None, resume: bool = False,
+                   device: str | None = None, progress: bool = True, **options) -> Path:
+    """Train a diffusion renderer on ``dataset_dir``; checkpoints and ``log.csv`` go to ``output``.
+
+    ``options`` are further :class:`RendererTrainConfig` fields (``model={...}`` overrides
+    renderer config fields). ``init`` is a diffusers folder on disk (e.g. Stable Diffusion 1.5)
+    whose weights are copied where name and shape match. Returns the newest checkpoint folder
+    (loadable by ``RendererUNet.from_pretrained`` and ``DiffusionRenderer``).
+    """
+    if preset not in PRESETS:
+        raise OptionError(f"unknown preset {preset!r}; use one of {', '.join(PRESETS)}")
+    cfg = RendererTrainConfig.from_dict(dict(dataset=str(dataset_dir), preset=preset, steps=steps,
+                                             batch_size=batch_size, lr=lr, seed=seed,
+                                             init=None if init is None else str(init), **options))
+    run = Path(output)
+    ckpts = list_checkpoints(run)
+    if ckpts and not resume:
+        raise OptionError(f"{run} already holds a training run; pass --resume to continue it "
+                          "or choose another --output folder")
+    if resume and ckpts:
+        cfg = RendererTrainConfig.from_dict(json.loads((run / "train_config.json").read_text()))
+    info = ddp.setup(device)
+    try:
+        return _train(cfg, run, ckpts[-1] if (resume and ckpts) else None, info, progress)
+    finally:
+        ddp.teardown(info)
+
+
+def _train(cfg: RendererTrainConfig, run: Path, ckpt: Path | None, info: ddp.DistInfo, progress: bool) -> Path:
+    from gesticulate.models.init_weights import load_compatible
+
+    if cfg.batch_size % info.world_size:
+        raise OptionError(f"batch size {cfg.batch_size} is not divisible by the {info.world_size} "
+                          "processes; pick a multiple")
+    torch.manual_seed(cfg.seed)
+    model = PRESETS[cfg.preset](**cfg.model).to(info.device)
+    c = model.config
+    if cfg.init is not None and ckpt is None:
+        rep = load_compatible(model, cfg.init)
+        if info.is_main:
+            tqdm.write(f"init from {cfg.init}: {len(rep.loaded)} tensors loaded, {len(rep.widened)} "
+                       f"widened, {len(rep.mismatched)} of another shape, {len(rep.unused)} unused")
+    ema = PRESETS[cfg.preset](**cfg.model).to(info.device).requires_grad_(False)
+    ema.load_state_dict(model.state_dict())
+    train = ClipFrames(cfg.dataset, split="train", config=c, max_clips=cfg.max_clips)
+    if not len(train):
+        raise InputError(f"no train clip in {cfg.dataset} has a video.mp4 at least "
+                         f"{c.num_frames + c.motion_frames} frames long; build the dataset with "
+                         "--write-video")
+    val = ClipFrames(cfg.dataset, split="val", config=c, max_clips=cfg.max_clips)
+    codec = _setup_vae(cfg, model, train, ckpt, info, progress)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+    start = 0
+    if ckpt is not None:
+        start = load_training_state(ckpt, raw=model, ema=ema, optimizer=opt)["step"]
+    elif info.is_main:
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "train_config.json").write_text(json.dumps(asdict(cfg), indent=2))
+    ddp.barrier(info)
+    net = ddp.wrap(model, info)
+    sched = make_noise_scheduler(c)
+    sched.alphas_cumprod = sched.alphas_cumprod.to(info.device)
+    log = CsvLog(run / "log.csv", resume_step=start) if info.is_main else None
+    bar = tqdm(total=cfg.steps, initial=start, desc="train-renderer", disable=not (progress and info.is_main))
+    t0, losses = time.perf_counter(), []
+    for step in range(start, cfg.steps):
+        losses.append(_train_step(net, model, ema, opt, train, codec, sched, cfg, info, step))
+        bar.update(1)
+        bar.set_postfix(loss=f"{losses[-1]:.4f}")
+        done = step + 1
+        row = None
+        if cfg.val_every and (done % cfg.val_every == 0 or done == cfg.steps):
+            row = {"step": done, "loss": float(np.mean(losses)), "lr": lr_at(step, cfg),
+                   "steps_per_s": len(losses) / (time.perf_counter() - t0)}
+            if info.is_main and len(val):
+                row["val_loss"] = validation_loss(ema, val, codec, sched, cfg, info.device)
+            t0, losses = time.perf_counter(), []
+        if done % cfg.checkpoint_every == 0 or done == cfg.steps:
+            if info.is_main:
+                save_renderer_checkpoint(run, done, ema=ema, raw=model, optimizer=opt, codec=codec,
+                                         state={"config": asdict(cfg)}, keep=cfg.keep_checkpoints)
+            ddp.barrier(info)
+        if row is not None and log is not None:
+            log.write(row)
+    bar.close()
+    return list_checkpoints(run)[-1]
+
+
+def _train_step(net, model, ema, opt, data: ClipFrames, codec, sched, cfg, info, step) -> float:
+    """One optimiser step on this rank's share of the batch; returns the mean loss over ranks."""
+    c = model.config
+    rng = np.random.default_rng([cfg.seed, step, info.rank])
+    gen = torch.Generator().manual_seed(int(rng.integers(2 ** 62)))
+    raw = data.sample(rng, cfg.batch_size // info.world_size, frames=c.num_frames, motion=c.motion_frames)
+    batch = to_batch(raw, info.device, codec, generator=gen if codec is not None else None)
+    for g in opt.param_groups:
+        g["lr"] = lr_at(step, cfg)
+    model.train()
+    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=info.device.type == "cuda"):
+        loss = renderer_loss(net, model, batch, sched, cfg, rng, gen)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    opt.step()
+    decay = min(cfg.ema_decay, (1 + step) / (10 + step))
+    with torch.no_grad():
+        torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - decay)
+    return ddp.all_reduce_mean(float(loss.detach()), info)
+
+
+@torch.no_grad()
+def validation_loss(ema: RendererUNet, val: ClipFrames, codec, sched, cfg, device, *, batches: int = 2) -> float:
+    """Loss of the EMA model on fixed validation chunks (same seed every time)."""
+    ema.eval()
+    out = []
+    for i in range(batches):
+        rng = np.random.default_rng([cfg.seed, 10 ** 9, i])
+        gen = torch.Generator().manual_seed(i)
+        c = ema.config
+        raw = val.sample(rng, max(1, cfg.batch_size), frames=c.num_frames, motion=c.motion_frames)
+        out.append(float(renderer_loss(ema, ema, to_batch(raw, device, codec), sched, cfg, rng, gen)))
+    return float(np.mean(out))
