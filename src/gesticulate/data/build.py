@@ -180,6 +180,20 @@ def build_dataset(inputs, *, output: str | os.PathLike, fps: float = 25.0,
                       min_clip_seconds=float(min_clip_seconds), write_video=bool(write_video),
                       thresholds=thresholds or QCThresholds())
     sources = collect_sources(inputs, speaker_from=speaker_from)
+    return run_build(sources, process_source, (), output=output, cfg=cfg, workers=workers,
+                     engine=engine, ray_address=ray_address, val_fraction=val_fraction,
+                     test_fraction=test_fraction, report=report, progress=progress)
+
+
+def run_build(sources: list[Source], fn, extra: tuple, *, output: str | os.PathLike,
+              cfg: BuildConfig, workers: int, engine: str, ray_address: str | None,
+              val_fraction: float, test_fraction: float, report: bool,
+              progress: bool) -> BuildSummary:
+    """The resumable driver shared by video builds and pose imports.
+
+    ``fn(source, output, cfg, *extra)`` processes one source, writes its clips and then its
+    done marker (:func:`gesticulate.data.process._finish`); sources with a marker are skipped.
+    """
     out = Path(output)
     if out.exists() and not out.is_dir():
         raise OutputError(f"output {out} is a file; give a folder for the dataset")
@@ -192,11 +206,11 @@ def build_dataset(inputs, *, output: str | os.PathLike, fps: float = 25.0,
         _check_config(out, cfg)
         _clean_temporaries(out)
         todo = [s for s in sources if _read_marker(out, s) is None]
-        # Longest first (file size as a cheap proxy) so workers finish together.
-        todo.sort(key=lambda s: -os.path.getsize(s.path) if os.path.exists(s.path) else 0)
-        tasks = [(s, str(out), cfg) for s in todo]
+        # Biggest first (file size as a cheap proxy for length) so workers finish together.
+        todo.sort(key=lambda s: -os.path.getsize(s.path) if os.path.isfile(s.path) else 0)
+        tasks = [(s, str(out), cfg, *extra) for s in todo]
         with _progress(len(todo), progress) as bar:
-            for _ in engines.run_tasks(process_source, tasks, workers=workers, engine=engine,
+            for _ in engines.run_tasks(fn, tasks, workers=workers, engine=engine,
                                        ray_address=ray_address):
                 bar.update(1)
         summary = _finalize(out, sources, len(todo), val_fraction, test_fraction)

@@ -123,11 +123,17 @@ def _overlays(root: Path, records: list[ClipRecord], *, num: int, seed: int) -> 
     for r in pick:
         try:
             skel = SkeletonSequence.load(clip_dir(root, r.clip_id) / "skeleton.npz")
-            idx = [0, len(skel) // 2, len(skel) - 1]
-            frames = _clip_frames(root, r, idx, skel.image_size[0])
-        except Exception as e:  # a missing source video must not break the whole report
-            parts.append(f"<p>{html.escape(r.clip_id)}: no frames ({html.escape(str(e))})</p>")
+        except Exception as e:  # one broken clip must not break the whole report
+            parts.append(f"<p>{html.escape(r.clip_id)}: {html.escape(str(e))}</p>")
             continue
+        idx = [0, len(skel) // 2, len(skel) - 1]
+        try:
+            frames = _clip_frames(root, r, idx, skel.image_size[0])
+        except Exception:  # source moved, or imported poses with no video: draw on black
+            frames = []
+        if len(frames) != len(idx):
+            w, h = skel.image_size
+            frames = [np.zeros((h, w, 3), np.uint8) for _ in idx]
         tiles = []
         for i, frame in zip(idx, frames):
             tile = np.ascontiguousarray(frame)

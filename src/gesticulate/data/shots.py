@@ -88,14 +88,14 @@ def shots(cuts: list[int], num_frames: int) -> list[tuple[int, int]]:
 
 
 def skeleton_cuts(keypoints: np.ndarray, *, max_scale_jump: float = 0.15,
-                  max_move: float = 0.5, threshold: float = 0.5) -> list[int]:
+                  max_move: float = 0.5, threshold: float = 0.5, isolation: int = 5) -> list[int]:
     """Frames where the person jumps: a cut between two framings of the same scene.
 
     A zoom cut keeps the colours (the histogram barely changes) but the person's size or place
     jumps in one frame, which real motion never does at video rates. Frame ``t`` is such a cut
     when both shoulders are seen in frames ``t - 1`` and ``t`` and the shoulder width changes by
     more than ``max_scale_jump`` (log ratio) or the neck moves more than ``max_move`` shoulder
-    widths.
+    widths, with no other jump within ``isolation`` frames and the shoulders seen throughout.
 
     Parameters
     ----------
@@ -112,4 +112,13 @@ def skeleton_cuts(keypoints: np.ndarray, *, max_scale_jump: float = 0.15,
     scale = np.abs(np.log(width[1:] / width[:-1]))
     move = np.linalg.norm(root[1:] - root[:-1], axis=1) / width[:-1]
     jump = seen[1:] & seen[:-1] & ((scale > max_scale_jump) | (move > max_move))
-    return [int(t) + 1 for t in np.flatnonzero(jump)]
+    ts = np.flatnonzero(jump) + 1
+    # A cut is one jump between two steady stretches; bursts of jumps are the tracker losing
+    # the person (or a person that is not there), which QC judges, not the shot splitter.
+    out = []
+    for t in ts.tolist():
+        lone = not np.any((np.abs(ts - t) <= isolation) & (ts != t))
+        steady = t >= isolation and t + isolation <= len(kp) and seen[t - isolation:t + isolation].all()
+        if lone and steady:
+            out.append(t)
+    return out

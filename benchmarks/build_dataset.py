@@ -1,0 +1,81 @@
+"""build-dataset throughput: frames per second per worker, and the speed-up from 1 to 2 workers.
+
+Each setting runs in a fresh process on a fresh output folder (imports, MediaPipe graphs and
+librosa's first compile are paid inside the measured time, as a user pays them)::
+
+    .venv/bin/python benchmarks/build_dataset.py [VIDEOS...] [--workers 1 2] [--engine local]
+
+Defaults to ../shared/data/video. Frames counted are the frames that went through skeleton
+tracking (all clips, kept or rejected, at 25 fps); videos rejected before decoding (no audio,
+unreadable) cost almost nothing and count no frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "video"
+
+
+def _child(args) -> None:
+    from gesticulate.data.build import build_dataset
+    from gesticulate.data.clips import read_manifest
+
+    t0 = time.perf_counter()
+    s = build_dataset(args.videos, output=args.output, workers=args.workers, engine=args.engine,
+                      fps=args.fps, progress=False, report=False)
+    wall = time.perf_counter() - t0
+    rows = read_manifest(args.output)
+    frames = sum(r.num_frames for r in rows)
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    rc = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"wall_s": wall, "frames": frames, "kept": s.kept, "rejected": s.rejected,
+                      "kept_hours": s.kept_hours, "reasons": s.reasons,
+                      "cpu_s": ru.ru_utime + ru.ru_stime + rc.ru_utime + rc.ru_stime,
+                      "max_rss_mb_self": ru.ru_maxrss / 1024,
+                      "max_rss_mb_worker": rc.ru_maxrss / 1024}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("videos", nargs="*", default=[str(DEFAULT)])
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--engine", default="local")
+    ap.add_argument("--fps", type=float, default=25.0)
+    ap.add_argument("--output")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        args.workers = args.workers[0]
+        return _child(args)
+    results = {}
+    print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
+    for w in args.workers:
+        with tempfile.TemporaryDirectory(prefix="bench_build_") as tmp:
+            cmd = [sys.executable, __file__, *args.videos, "--workers", str(w), "--engine",
+                   args.engine, "--fps", str(args.fps), "--output", str(Path(tmp) / "ds"),
+                   "--child"]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            r = json.loads(out.strip().splitlines()[-1])
+        results[w] = r
+        print(f"workers={w}: {r['frames']} frames in {r['wall_s']:.1f} s = "
+              f"{r['frames'] / r['wall_s']:.2f} frames/s ({r['frames'] / r['wall_s'] / w:.2f} "
+              f"per worker); CPU {r['cpu_s']:.1f} s; peak RSS main {r['max_rss_mb_self']:.0f} MB,"
+              f" largest worker {r['max_rss_mb_worker']:.0f} MB; kept {r['kept']} "
+              f"({r['kept_hours'] * 60:.2f} min), rejected {r['rejected']} {r['reasons']}",
+              flush=True)
+    if 1 in results and 2 in results:
+        print(f"speed-up 1 -> 2 workers: {results[1]['wall_s'] / results[2]['wall_s']:.2f}x "
+              f"(load average after: {os.getloadavg()[0]:.2f})")
+
+
+if __name__ == "__main__":
+    main()
