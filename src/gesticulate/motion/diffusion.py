@@ -72,6 +72,7 @@ def denoise_window(model: MotionDiT, audio: torch.Tensor, cond: Conditions, *,
     n = 2 if use_cfg else 1  # batch row 0: with audio, row 1: learned null audio (CFG)
     audio_emb = model.encode_audio(audio[None].expand(n, -1, -1),
                                    torch.arange(n, device=dev) == 1)               # (n, W, D)
+    audio_kv = model.audio_keys_values(audio_emb)  # once per window, not once per step
     rep = lambda v: None if v is None else v[None].expand(n, *v.shape)  # noqa: E731
     extra = dict(known=rep(known), known_mask=rep(known_mask), reference=rep(cond.reference),
                  reference_mask=rep(cond.reference_mask),
@@ -82,7 +83,8 @@ def denoise_window(model: MotionDiT, audio: torch.Tensor, cond: Conditions, *,
     km = known_mask[None, ..., None] > 0
     for t in sched.timesteps:
         x_in = sched.scale_model_input(x, t).expand(n, -1, -1, -1)                 # (n, W, J, 2)
-        pred = model(x_in, t.to(dev).expand(n), audio_emb=audio_emb, **extra).float()
+        pred = model(x_in, t.to(dev).expand(n), audio_emb=audio_emb, audio_kv=audio_kv,
+                     **extra).float()
         if use_cfg:
             pred = pred[1:] + guidance_scale * (pred[:1] - pred[1:])              # (1, W, J, 2)
         if cfg.prediction_type == "sample":  # keep known values exact in the x0 estimate
@@ -96,8 +98,9 @@ def sample_motion(model: MotionDiT, audio: np.ndarray, cond: Conditions, *, seed
                   hands_first: bool = False, progress: bool = False) -> np.ndarray:
     """Normalised motion ``(T, J, 2)`` for audio features ``(T, A)`` of any length.
 
-    Windows start every ``window - prev_frames`` frames; window ``k > 0`` is given the last
-    ``prev_frames`` frames already generated as known. Window ``k`` draws its noise from
+    Windows start every ``window - prev_frames`` frames; window ``k > 0`` is given the first
+    half of its overlap with what is already generated as known, and the second half is
+    generated again and cross-faded in. Window ``k`` draws its noise from
     ``seed`` and ``k``, so the output depends only on the inputs and the seed.
     """
     cfg = model.config
@@ -117,8 +120,10 @@ def sample_motion(model: MotionDiT, audio: np.ndarray, cond: Conditions, *, seed
     for k, s in enumerate(tqdm(starts, desc="motion windows", disable=not progress, leave=False)):
         gen = torch.Generator().manual_seed(int(seed) * 100003 + k)
         known = out[s:s + w].clone()                                               # (W, J, 2)
+        overlap = max(0, min(done - s, w))
+        blend = overlap // 2 if k > 0 else 0
         known_mask = torch.zeros(w, j, device=dev)
-        known_mask[:max(0, min(done - s, w))] = 1.0  # the overlap with what exists
+        known_mask[:overlap - blend] = 1.0  # the first part of the overlap is given as known
         a = torch.from_numpy(a_pad[s:s + w]).to(dev)
         kw = dict(generator=gen, num_steps=num_steps, guidance_scale=guidance_scale, sampler=sampler)
         y = denoise_window(model, a, cond, known=known, known_mask=known_mask, **kw)
@@ -126,6 +131,11 @@ def sample_motion(model: MotionDiT, audio: np.ndarray, cond: Conditions, *, seed
             known2 = torch.where(hands[None, :, None] > 0, y, known)
             y = denoise_window(model, a, cond, known=known2,
                                known_mask=torch.maximum(known_mask, hands[None].expand(w, -1)), **kw)
+        # The rest of the overlap is generated again and cross-faded into what exists, which
+        # spreads any mismatch over `blend` frames instead of one step.
+        alpha = torch.arange(1, blend + 1, device=dev, dtype=y.dtype) / (blend + 1)
+        o = slice(overlap - blend, overlap)
+        y[o] = (1 - alpha[:, None, None]) * known[o] + alpha[:, None, None] * y[o]
         out[s:s + w] = y
         done = s + w
     return out[:t_total].cpu().numpy()

@@ -10,6 +10,7 @@ mean wrist speed (EMO2's speed condition, shoulder widths per second).
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,8 +49,11 @@ def wrist_speed(local: np.ndarray, visible: np.ndarray | None = None, *, fps: fl
     if visible is not None:
         ok = (visible[1:, WRISTS] > 0) & (visible[:-1, WRISTS] > 0)
         v = np.where(ok, v, np.nan)
-    with np.errstate(all="ignore"):
-        return np.nanmean(v, axis=1) if visible is not None else v.mean(1)
+    if visible is None:
+        return v.mean(1)
+    with warnings.catch_warnings():  # frames with no seen wrist give NaN, not a warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(v, axis=1)
 
 
 def load_stats(root: str | os.PathLike, *, threshold: float = CONFIDENCE_THRESHOLD) -> NormStats:
@@ -131,7 +135,8 @@ class WindowDataset(torch.utils.data.Dataset):
         pad = lambda a: np.concatenate([a[start:start + n], np.zeros((w - n,) + a.shape[1:], a.dtype)])  # noqa: E731
         motion, visible, audio = pad(clip.motion), pad(clip.visible), pad(clip.audio)
         local = self.stats.denormalize(motion)
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             speed = np.nanmean(wrist_speed(local, visible, fps=self.fps))
         return {"motion": torch.from_numpy(motion), "visible": torch.from_numpy(visible),
                 "audio": torch.from_numpy(audio),

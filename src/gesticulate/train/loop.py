@@ -168,6 +168,9 @@ def _train(cfg: TrainConfig, run: Path, ckpt: Path | None, info: ddp.DistInfo, p
     log = CsvLog(run / "log.csv", resume_step=start) if info.is_main else None
     bar = tqdm(total=cfg.steps, initial=start, desc="train", disable=not (progress and info.is_main))
     last = ckpt
+    if start == 0 and log is not None and val_batch is not None and cfg.val_every:
+        log.write({"step": 0, "val_loss": validation_loss(ema, val_batch, sched, objective, weights,
+                                                          info.device)})  # where learning starts
     t0, loss_acc = time.perf_counter(), []
     for step in range(start, cfg.steps):
         loss = _train_step(net, model, ema, opt, data, sched, objective, weights, cfg, info, step)

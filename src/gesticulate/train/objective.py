@@ -58,7 +58,11 @@ def prepare_batch(batch: dict[str, torch.Tensor], rng: np.random.Generator,
     coin = lambda p: torch.from_numpy(rng.random(b) < p)  # noqa: E731
     out = dict(batch)
     known = torch.zeros(b, w, j)
-    known[coin(cfg.prev_known_prob), :prev_frames] = 1.0
+    # Between prev_frames / 2 and prev_frames leading frames are known: the sampler gives
+    # fewer than prev_frames when it cross-fades the rest of the overlap.
+    n_prev = torch.from_numpy(rng.integers((prev_frames + 1) // 2, prev_frames + 1, b))
+    rows = coin(cfg.prev_known_prob)
+    known[rows[:, None] & (torch.arange(w)[None] < n_prev[:, None])] = 1.0
     hands = torch.zeros(j)
     hands[torch.as_tensor(local_regions()["hands"])] = 1.0
     known = torch.maximum(known, coin(cfg.hand_known_prob).float()[:, None, None] * hands)
@@ -108,8 +112,13 @@ def diffusion_loss(model, batch: dict[str, torch.Tensor], scheduler, cfg: Object
     err = ((pred.float() - target) ** 2).sum(-1)                            # (B, W, J)
     loss = (err * w).sum((1, 2)) / w.sum((1, 2)).clamp(min=1.0)             # (B,)
     if cfg.velocity_weight > 0:
+        # Known values are what the sampler keeps, so the step from the last known frame to
+        # the first new one is in this term: it is what makes windows join without a seam.
         x0_hat = predicted_x0(core, pred.float(), x_t, timesteps, scheduler)
+        x0_hat = torch.where(known[..., None] > 0, x0, x0_hat)
         dv = ((x0_hat.diff(dim=1) - x0.diff(dim=1)) ** 2).sum(-1)          # (B, W-1, J)
-        wv = w[:, 1:] * w[:, :-1] if cfg.use_confidence_mask else w[:, 1:]
+        wv = weights.to(x0.device)[None, None] * (1.0 - known[:, 1:] * known[:, :-1])
+        if cfg.use_confidence_mask:
+            wv = wv * batch["visible"][:, 1:] * batch["visible"][:, :-1]
         loss = loss + cfg.velocity_weight * (dv * wv).sum((1, 2)) / wv.sum((1, 2)).clamp(min=1.0)
     return loss.mean()

@@ -64,6 +64,7 @@ class RendererTrainConfig:
     drop_motion: float = 0.5         # probability a batch has no motion frames (first chunks)
     region_weights: dict = field(default_factory=lambda: {"face": 1.0, "lips": 2.0, "hands": 1.0})
     max_clips: int = 0               # clips loaded per split (0 = all)
+    max_minutes: float = 0.0         # stop (with a checkpoint) after this wall-clock time (0 = off)
     model: dict = field(default_factory=dict)  # RendererConfig overrides
 
     @classmethod
@@ -286,25 +287,30 @@ def _train(cfg: RendererTrainConfig, run: Path, ckpt: Path | None, info: ddp.Dis
     log = CsvLog(run / "log.csv", resume_step=start) if info.is_main else None
     bar = tqdm(total=cfg.steps, initial=start, desc="train-renderer", disable=not (progress and info.is_main))
     t0, losses = time.perf_counter(), []
+    deadline = time.monotonic() + 60 * cfg.max_minutes if cfg.max_minutes else float("inf")
     for step in range(start, cfg.steps):
         losses.append(_train_step(net, model, ema, opt, train, codec, sched, cfg, info, step))
         bar.update(1)
         bar.set_postfix(loss=f"{losses[-1]:.4f}")
         done = step + 1
+        last = done == cfg.steps or time.monotonic() > deadline
+        last = ddp.all_reduce_mean(float(last), info) > 0   # every rank stops at the same step
         row = None
-        if cfg.val_every and (done % cfg.val_every == 0 or done == cfg.steps):
+        if cfg.val_every and (done % cfg.val_every == 0 or last):
             row = {"step": done, "loss": float(np.mean(losses)), "lr": lr_at(step, cfg),
                    "steps_per_s": len(losses) / (time.perf_counter() - t0)}
             if info.is_main and len(val):
                 row["val_loss"] = validation_loss(ema, val, codec, sched, cfg, info.device)
             t0, losses = time.perf_counter(), []
-        if done % cfg.checkpoint_every == 0 or done == cfg.steps:
+        if done % cfg.checkpoint_every == 0 or last:
             if info.is_main:
                 save_renderer_checkpoint(run, done, ema=ema, raw=model, optimizer=opt, codec=codec,
                                          state={"config": asdict(cfg)}, keep=cfg.keep_checkpoints)
             ddp.barrier(info)
         if row is not None and log is not None:
             log.write(row)
+        if last:
+            break
     bar.close()
     return list_checkpoints(run)[-1]
 

@@ -1,0 +1,170 @@
+"""Training: synthetic data, windows, loss masks, checkpoints, crash and resume, the generator."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from gesticulate.data.clips import iter_clips, read_manifest
+from gesticulate.data.synthetic import make_synthetic_dataset
+from gesticulate.errors import InputError, OptionError
+from gesticulate.models.motion_dit import MotionDiT, MotionDiT_tiny
+from gesticulate.motion.base import MotionGenerator
+from gesticulate.motion.diffusion import DiffusionGenerator
+from gesticulate.skeleton.normalize import to_local
+from gesticulate.train import loop
+from gesticulate.train.checkpoint import list_checkpoints
+from gesticulate.train.data import WindowDataset, load_clips, load_stats, style_table, wrist_speed
+from gesticulate.train.evaluate import onset_correlation
+from gesticulate.train.loop import make_noise_scheduler, train
+from gesticulate.train.objective import ObjectiveConfig, diffusion_loss, joint_weights, prepare_batch
+
+SMALL = dict(window=24, prev_frames=4, patch_frames=4, width=64, depth=2, num_heads=4)
+FAST = dict(preset="tiny", batch_size=4, progress=False, metric_clips=0, model=SMALL)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return make_synthetic_dataset(tmp_path_factory.mktemp("syn"), num_speakers=4,
+                                  clips_per_speaker=2, seconds=3.0, seed=1)
+
+
+def test_synthetic_dataset_has_the_format_and_the_known_relation(data):
+    rows = read_manifest(data)
+    assert {r.split for r in rows} == {"train", "val", "test"}
+    by_split = {s: {r.speaker_id for r in rows if r.split == s} for s in ("train", "val", "test")}
+    assert not (by_split["train"] & by_split["val"]) and not (by_split["train"] & by_split["test"])
+    assert (data / "stats.npz").is_file()
+    clip = next(iter_clips(data, split="train"))
+    assert clip.skeleton.keypoints.shape == (75, 133, 3) and clip.audio_path.is_file()
+    assert clip.features.stack().shape == (75, 84)
+    loc, conf = to_local(clip.skeleton.keypoints)
+    speed = wrist_speed(loc, (conf > 0.7).astype(np.float32), fps=25.0)
+    assert onset_correlation(speed, clip.features.onset) > 0.3  # wrists beat on onsets
+    assert (conf < 0.7).any()  # hand dropouts exist, for the confidence masks
+
+
+def test_windows_pad_short_clips_and_carry_conditions(data):
+    stats = load_stats(data)
+    clips = load_clips(data, split="train", stats=stats, fps=25.0,
+                       styles=style_table(data, num_styles=16))
+    ds = WindowDataset(clips, window=100, stats=stats, fps=25.0)  # clips are 75 frames
+    item = ds[0]
+    assert item["motion"].shape == (100, 121, 2) and item["audio"].shape == (100, 84)
+    assert item["visible"][75:].sum() == 0  # padding is unseen, so it is out of the loss
+    assert item["style_id"] > 0 and np.isfinite(float(item["speed"]))
+    batch = ds.sample(np.random.default_rng(0), 3)
+    assert batch["reference"].shape == (3, 121, 2)
+    with pytest.raises(InputError, match="fps"):
+        load_clips(data, split="train", stats=stats, fps=30.0, styles={})
+
+
+def _loss(batch, obj, model, seed=0):
+    sched = make_noise_scheduler(model)
+    g = torch.Generator().manual_seed(seed)
+    noise = torch.randn(batch["motion"].shape, generator=g)
+    t = torch.randint(0, 1000, (len(noise),), generator=g)
+    w = joint_weights(obj.region_weights, 121)
+    return float(diffusion_loss(model, batch, sched, obj, noise=noise, timesteps=t, weights=w))
+
+
+def test_masks_and_region_weights_change_the_loss(data):
+    stats = load_stats(data)
+    clips = load_clips(data, split="train", stats=stats, fps=25.0, styles={})
+    ds = WindowDataset(clips, window=24, stats=stats, fps=25.0)
+    obj = ObjectiveConfig(cond_dropout=0, hand_known_prob=0, prev_known_prob=0)
+    batch = prepare_batch(ds.sample(np.random.default_rng(0), 4), np.random.default_rng(0), obj,
+                          prev_frames=4)
+    batch["visible"][:, 8:16] = 0.0  # a stretch of unseen frames
+    model = MotionDiT_tiny(**SMALL)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+        base = _loss(batch, obj, model)
+        unmasked = _loss(batch, ObjectiveConfig(**{**obj.__dict__, "use_confidence_mask": False}), model)
+        flat = _loss(batch, ObjectiveConfig(**{**obj.__dict__, "region_weights": {"body": 1.0}}), model)
+        hands = _loss(batch, ObjectiveConfig(**{**obj.__dict__, "region_weights": {"hands": 5.0}}), model)
+    assert len({round(v, 6) for v in (base, unmasked, flat, hands)}) == 4
+    with pytest.raises(OptionError, match="unknown region"):
+        joint_weights({"feet": 2.0}, 121)
+
+
+def test_known_points_are_out_of_the_loss(data):
+    stats = load_stats(data)
+    ds = WindowDataset(load_clips(data, split="train", stats=stats, fps=25.0, styles={}),
+                       window=24, stats=stats, fps=25.0)
+    all_known = ObjectiveConfig(prev_known_prob=1.0, hand_known_prob=1.0)
+    batch = prepare_batch(ds.sample(np.random.default_rng(1), 2), np.random.default_rng(1),
+                          all_known, prev_frames=4)
+    km, vis = batch["known_mask"], batch["visible"]
+    assert torch.equal(km[:, :4], vis[:, :4]) and torch.equal(km[:, 10, 100], vis[:, 10, 100])
+    model = MotionDiT_tiny(**SMALL)  # adaLN-Zero: predicts 0, so the loss is the target's size
+    a = _loss(batch, all_known, model)
+    batch["motion"][:, :4] += 10.0  # change only known values: the loss must not see them
+    batch["motion"][:, :, 100:] += 10.0
+    assert _loss(batch, all_known, model) == pytest.approx(a, rel=1e-6)
+    batch["motion"][:, 10, 5] += 10.0  # an unknown point: it must
+    assert _loss(batch, all_known, model) > a + 0.01
+
+
+def _weights(ckpt):
+    return load_file(ckpt / "model.safetensors"), load_file(ckpt / "train_state" / "model.safetensors")
+
+
+def test_train_writes_checkpoints_logs_and_resumes_after_a_crash(data, tmp_path, monkeypatch):
+    kw = dict(FAST, steps=6, checkpoint_every=3, val_every=3)
+    ref = train(data, output=tmp_path / "a", **kw)
+    assert ref.name == "step_00000006"
+    assert {p.name for p in ref.iterdir()} >= {"config.json", "model.safetensors", "stats.npz",
+                                                "meta.json", "train_state"}
+
+    def crash(step):
+        if step == 5:
+            raise KeyboardInterrupt("simulated crash")
+    monkeypatch.setattr(loop, "_after_step", crash)
+    with pytest.raises(KeyboardInterrupt):
+        train(data, output=tmp_path / "b", **kw)
+    monkeypatch.undo()
+    assert list_checkpoints(tmp_path / "b")[-1].name == "step_00000003"
+    with pytest.raises(OptionError, match="--resume"):
+        train(data, output=tmp_path / "b", **kw)
+    resumed = train(data, output=tmp_path / "b", resume=True, **kw)
+    for a, b in zip(_weights(ref), _weights(resumed)):
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    steps = [int(r["step"]) for r in csv.DictReader(open(tmp_path / "b" / "log.csv"))]
+    assert steps == [0, 3, 6]  # nothing lost, nothing doubled
+    rows = list(csv.DictReader(open(tmp_path / "a" / "log.csv")))[1:]
+    assert all(float(r["val_loss"]) > 0 and float(r["steps_per_s"]) > 0 for r in rows)
+
+
+def test_train_rejects_bad_options(data, tmp_path):
+    with pytest.raises(OptionError, match="preset"):
+        train(data, output=tmp_path / "x", preset="XL", steps=1)
+    with pytest.raises(OptionError, match="unknown training options"):
+        train(data, output=tmp_path / "x", steps=1, learning_rate=1.0)
+    with pytest.raises(OptionError, match="unknown MotionDiT config keys"):
+        train(data, output=tmp_path / "x", steps=1, progress=False, model={"widht": 3})
+
+
+def test_generator_from_a_trained_run(data, tmp_path):
+    train(data, output=tmp_path / "run", steps=2, checkpoint_every=2, val_every=0, **FAST)
+    gen = DiffusionGenerator(tmp_path / "run", num_steps=3, device="cpu")
+    assert isinstance(gen, MotionGenerator)
+    clip = next(iter_clips(data, split="test"))
+    ref = clip.skeleton.keypoints[0]
+    seq = gen.generate(clip.features, ref, image_size=(512, 512), seed=1, speed=1.2, style="spk0")
+    assert seq.keypoints.shape == (75, 133, 3) and seq.fps == 25.0
+    again = DiffusionGenerator(tmp_path / "run", num_steps=3, device="cpu")
+    assert np.array_equal(seq.keypoints, again.generate(clip.features, ref, image_size=(512, 512),
+                                                        seed=1, speed=1.2, style="spk0").keypoints)
+    # A model that predicts the mean pose lands around the reference's neck, in pixels.
+    neck = 0.5 * (seq.keypoints[:, 5, :2] + seq.keypoints[:, 6, :2])
+    assert np.abs(neck - 0.5 * (ref[5, :2] + ref[6, :2])).max() < 100
+    with pytest.raises(OptionError, match="unknown style"):
+        gen.generate(clip.features, ref, image_size=(512, 512), style="nobody")
+    with pytest.raises(OptionError, match="sampler"):
+        DiffusionGenerator(tmp_path / "run", sampler="euler")
