@@ -1,0 +1,386 @@
+"""The ``retrieval`` stage-1 generator: motion matching over a library of real clips.
+
+The target audio is cut into overlapping segments; for each, the library window (from the
+dataset's train clips, :mod:`gesticulate.motion.retrieval_index`) whose audio descriptor is
+nearest is chosen, with a continuity cost (pose and velocity at the join, as in game motion
+matching) and a penalty for reusing frames; one of the ``top_k`` best, distinct candidates
+is drawn with the seed. Consecutive segments are crossfaded over ``blend_s`` in rig-parameter
+space (bone angles, length ratios, head similarity, neck offset), and the result drives the
+photo's own skeleton by forward kinematics, so the photo keeps its body shape and bone
+lengths (stretched at most ``max_stretch``). Mouth and blinks are not copied from the
+library: the mouth opens with this audio's loudness (and closes on bilabials when phones are
+given) and blinks are drawn at a conversational rate, both in the head's frame before the
+library's head motion turns it. Frame 0 is the photo's pose; motion eases in over
+``ease_in_s``. ``speed`` plays the library faster or slower while keeping its strokes on
+this audio's beats (the audio is matched on a stretched time axis).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from gesticulate.audio.features import AudioFeatures
+from gesticulate.errors import OptionError
+from gesticulate.motion import face as F
+from gesticulate.motion import retrieval_index as R
+from gesticulate.motion.base import Phones, check_inputs, register
+from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.normalize import root_and_scale
+from gesticulate.skeleton.sequence import SkeletonSequence
+
+# Descriptor weights (order of retrieval_index.DESCRIPTOR_NAMES): the beat (onset, rise of
+# loudness) matters most for gestures, the mel bands least.
+_AUDIO_WEIGHTS = np.array([1.5, 1.0, 1.2, 0.7, 0.3, 0.3, 0.3, 0.3], np.float32)
+# Continuity channels: neck offset, upper-arm and forearm angles, head rotation and offset.
+_ARM_BONES = [R.BONES.index(b) for b in ((L.LEFT_SHOULDER, L.LEFT_ELBOW),
+                                         (L.LEFT_ELBOW, L.LEFT_WRIST),
+                                         (L.RIGHT_SHOULDER, L.RIGHT_ELBOW),
+                                         (L.RIGHT_ELBOW, L.RIGHT_WRIST))]
+_CONT = np.r_[R.P_TORSO.start, R.P_TORSO.start + 1, [R.P_ANGLE.start + b for b in _ARM_BONES],
+              R.P_HEAD.start, R.P_HEAD.start + 2, R.P_HEAD.start + 3]
+_CONT_SCALE = np.array([1, 1, .5, .5, .5, .5, .3, 1, 1], np.float32)   # ≈ shoulder widths
+_MAX_CANDIDATES = 60_000
+# Each finger bone turns with its hand's wrist→middle-finger bone plus this share of its own
+# change: 2D finger detections are noisy and the photo's hand is posed differently from the
+# library's, so full per-bone articulation splays fingers.
+FINGER_GAIN = 0.5
+_HAND_ROOT = {start: R.BONES.index((start, start + L.HAND_MIDDLE[0]))
+              for start in (L.LEFT_HAND_START, L.RIGHT_HAND_START)}
+_FINGER_ROOT = np.array([next((_HAND_ROOT[st] for st in _HAND_ROOT if st <= c < st + 21), -1)
+                         for _, c in R.BONES])
+SUB_FPS = 12.5             # audio windows are compared at this many frames per second
+
+
+@dataclass
+class Plan:
+    """Which library rows drive which output frames (working rate = library fps).
+
+    Attributes
+    ----------
+    starts : np.ndarray, shape (K,)
+        Working-rate frame where segment ``k`` begins; segment ``k`` owns
+        ``[starts[k], starts[k] + hop)`` and crossfades into ``k + 1`` over ``blend`` frames.
+    rows : np.ndarray, shape (K,)
+        Library row where each segment's motion starts.
+    hop, blend, num_frames : int
+        Segment hop, crossfade length and total length, in working frames.
+    fps : float
+        Working frame rate (the library's).
+    """
+
+    starts: np.ndarray
+    rows: np.ndarray
+    hop: int
+    blend: int
+    num_frames: int
+    fps: float
+
+
+@register("retrieval")
+class RetrievalGenerator:
+    """Motion matching over a dataset's train clips; see the module docstring.
+
+    Parameters
+    ----------
+    checkpoint : path
+        A dataset folder written by ``gesticulate build-dataset`` (or
+        :func:`gesticulate.data.synthetic.make_synthetic_dataset`).
+    window_s : float
+        Audio context matched per segment, seconds (at least ``hop_s + blend_s``).
+    hop_s : float
+        Seconds between segment starts.
+    blend_s : float
+        Crossfade between consecutive segments, seconds (0 = hard cuts).
+    top_k : int
+        The seed draws among this many of the best distinct candidates (1 = always the best).
+    continuity_weight : float
+        Weight of the pose/velocity mismatch at the joins against the audio distance.
+    max_stretch : float
+        Largest bone length ratio against the photo (2D foreshortening may shorten more).
+    min_confidence : float
+        Photo points below this confidence, or outside the photo, count as not seen.
+    ease_in_s : float
+        Seconds over which motion grows from the photo's pose.
+    progress : bool
+        Show a progress bar while the index is built.
+    """
+
+    def __init__(self, checkpoint: str | os.PathLike, *, window_s: float = 1.2,
+                 hop_s: float = 0.6, blend_s: float = 0.3, top_k: int = 4,
+                 continuity_weight: float = 1.0, max_stretch: float = 1.1,
+                 min_confidence: float = 0.3, ease_in_s: float = 0.5, progress: bool = False):
+        if not (hop_s > 0 and blend_s >= 0 and window_s >= hop_s + blend_s - 1e-9):
+            raise OptionError(f"retrieval windows need hop_s > 0, blend_s >= 0 and window_s >= "
+                              f"hop_s + blend_s; got window_s={window_s}, hop_s={hop_s}, "
+                              f"blend_s={blend_s}")
+        if int(top_k) < 1 or continuity_weight < 0 or not 1.0 <= max_stretch <= 2.0:
+            raise OptionError("top_k must be >= 1, continuity_weight >= 0 and max_stretch in "
+                              f"1..2; got {top_k}, {continuity_weight}, {max_stretch}")
+        self.library = R.load_library(checkpoint, progress=progress)
+        self.window_s, self.hop_s, self.blend_s = float(window_s), float(hop_s), float(blend_s)
+        self.top_k, self.continuity_weight = int(top_k), float(continuity_weight)
+        self.max_stretch, self.min_confidence = float(max_stretch), float(min_confidence)
+        self.ease_in_s = float(ease_in_s)
+        self._bank: dict = {}
+
+    # ---------------------------------------------------------------- public
+    def generate(self, features: AudioFeatures, reference: np.ndarray, *,
+                 image_size: tuple[int, int], seed: int = 0, speed: float = 1.0,
+                 style: str | None = None, phones: Phones | None = None) -> SkeletonSequence:
+        """Motion for ``features`` on ``reference``; see :class:`~gesticulate.motion.base.MotionGenerator`.
+
+        ``style`` is a speaker id of the dataset: only that speaker's clips are used.
+        """
+        ref = check_inputs(features, reference, image_size, speed)
+        T, fps = features.num_frames, float(features.fps)
+        rng_plan, rng_face = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)]
+        plan = self.plan(features, seed=seed, speed=speed, style=style, _rng=rng_plan)
+        params = R.resample_rows(self.assemble(plan), T).astype(np.float64)
+        params *= _ease_in(T, fps=fps, seconds=self.ease_in_s)[:, None]
+        seen = _seen(ref, image_size, self.min_confidence)
+        root, sw = root_and_scale(ref)
+        sw = float(sw)
+        local = (ref[:, :2] - root) / sw                                   # (133, 2)
+        head = np.repeat(local[None, R.HEAD], T, axis=0)
+        if seen[L.FACE].mean() > 0.8:
+            _mouth_and_lids(head, local, ref, seen, features, phones=phones, rng=rng_face)
+        out = retarget(local, seen, params, head, max_stretch=self.max_stretch)
+        kp = np.concatenate([out * sw + root, np.broadcast_to(
+            np.where(seen, ref[:, 2], 0.0)[None, :, None], (T, L.NUM_KEYPOINTS, 1))], axis=2)
+        kp[:, ref[:, 2] <= 0] = ref[ref[:, 2] <= 0]   # never-seen points stay where they were
+        kp[0, :, :2] = ref[:, :2]                     # frame 0 is the photo
+        return SkeletonSequence(kp.astype(np.float32), fps, image_size)
+
+    def plan(self, features: AudioFeatures, *, seed: int = 0, speed: float = 1.0,
+             style: str | None = None, _rng: np.random.Generator | None = None) -> Plan:
+        """Choose the library segments for ``features`` (what :meth:`generate` uses)."""
+        lib = self.library
+        rng = _rng if _rng is not None else np.random.default_rng(
+            np.random.SeedSequence(seed).spawn(2)[0])
+        fps = lib.fps
+        Tw = max(1, int(round(features.num_frames / features.fps * fps * speed)))
+        H = max(1, int(round(self.hop_s * fps)))
+        B = int(round(self.blend_s * fps))
+        S = H + B
+        W = max(S, int(round(self.window_s * fps)))
+        pre, sub = (W - S) // 2, max(1, int(round(fps / SUB_FPS)))
+        bank = self._candidates(W, S, pre, sub, style)
+        desc = R.resample_rows(lib.describe(features), Tw)
+        quiet = 1.0 - R.resample_rows(np.asarray(features.vad, np.float32)[:, None], Tw)[:, 0]
+        K = max(1, int(np.ceil(max(Tw - S, 0) / H)) + 1)
+        starts = np.arange(K) * H
+        idx = np.clip(starts[:, None] - pre + np.arange(0, W, sub)[None], 0, Tw - 1)
+        q = (desc[idx] * _AUDIO_WEIGHTS).reshape(K, -1)
+        cost = _sqdist(q, bank["vec"]) / q.shape[1]                          # (K, Nc)
+        cost += bank["penalty"][None]
+        qk = np.array([quiet[s:s + S].mean() for s in starts])
+        cost += 0.5 * qk[:, None] * bank["energy"][None]                    # silence: stay calm
+        rows = self._choose(cost, bank, H, B, rng)
+        return Plan(starts, rows, H, B, Tw, fps)
+
+    def assemble(self, plan: Plan) -> np.ndarray:
+        """Rig parameters ``(plan.num_frames, NUM_PARAMS)``: segments crossfaded, lightly smoothed."""
+        P, H, B = self.library.params, plan.hop, plan.blend
+        out = np.zeros((plan.num_frames + H + B, R.NUM_PARAMS), np.float64)
+        ramp = _smoothstep((np.arange(B) + 1.0) / (B + 1.0))[:, None]
+        for k, (t, r) in enumerate(zip(plan.starts, plan.rows)):
+            seg = P[r:r + H + B].astype(np.float64)
+            if k == 0 or B == 0:
+                out[t:t + H + B] = seg
+            else:
+                out[t:t + B] = (1.0 - ramp) * out[t:t + B] + ramp * seg[:B]
+                out[t + B:t + H + B] = seg[B:]
+        # Light zero-phase smoothing: detector jitter in real clips (CSG smooths too).
+        return gaussian_filter1d(out[:plan.num_frames], 1.0, axis=0, mode="nearest")
+
+    # ---------------------------------------------------------------- matching
+    def _candidates(self, W: int, S: int, pre: int, sub: int, style: str | None) -> dict:
+        """Library windows usable as segments, with their audio vectors and costs (cached)."""
+        key = (W, S, pre, sub, style)
+        if key in self._bank:
+            return self._bank[key]
+        lib = self.library
+        clips = np.arange(len(lib.speakers))
+        if style is not None:
+            if style not in set(lib.speakers.tolist()):
+                raise OptionError(f"unknown style {style!r} for the retrieval generator; use a "
+                                  f"speaker of the dataset: {', '.join(sorted(set(lib.speakers)))}")
+            clips = clips[lib.speakers == style]
+        starts = []
+        for c in clips:
+            a, b = lib.clip_start[c], lib.clip_start[c + 1]
+            lo, hi = a + pre, min(b - S - 2, b - (W - pre))   # spare rows for velocity
+            if hi >= lo:
+                starts.append(np.arange(lo, hi + 1))
+        if not starts:
+            raise OptionError(f"the dataset's clips are shorter than one retrieval window "
+                              f"({W / lib.fps:.2f} s); use a smaller window_s/hop_s")
+        s = np.concatenate(starts)
+        if len(s) > _MAX_CANDIDATES:
+            s = s[:: int(np.ceil(len(s) / _MAX_CANDIDATES))]
+        rows = s[:, None] - pre + np.arange(0, W, sub)[None]
+        vec = (lib.audio[rows] * _AUDIO_WEIGHTS).reshape(len(s), -1)
+        arms = _window_mean(lib.arms_seen, s, S)
+        penalty = np.where(arms < 0.5, 10.0, 0.0) if (arms >= 0.5).any() else np.zeros(len(s))
+        energy = _window_mean(lib.energy, s, S)
+        energy = energy / max(float(np.median(energy)), 1e-6)
+        bank = dict(start=s, vec=vec, penalty=penalty.astype(np.float32), energy=energy)
+        self._bank[key] = bank
+        return bank
+
+    def _choose(self, cost: np.ndarray, bank: dict, H: int, B: int,
+                rng: np.random.Generator) -> np.ndarray:
+        """Greedy left-to-right choice with continuity and reuse costs; seeded top-k draw."""
+        P, s = self.library.params, bank["start"]
+        head = _cont_features(P, s, B)                                   # (Nc, C)
+        used = np.zeros(self.library.num_frames + 1, np.float64)
+        rows, prev = [], None
+        for k in range(cost.shape[0]):
+            c = cost[k].copy()
+            if prev is not None:
+                tail = _cont_features(P, np.array([prev + H]), B)[0]
+                c += self.continuity_weight * ((head - tail) ** 2).mean(axis=1)
+                cum = np.concatenate([[0.0], np.cumsum(used)])
+                reuse = (cum[s + H + B] - cum[s]) / (H + B)
+                c += np.where(s == prev + H, 0.0, 2.0 * reuse)        # continuing is not reuse
+            pick = _draw_distinct(c, s, self.top_k, min_gap=H, rng=rng)
+            prev = int(s[pick])
+            used[prev:prev + H + B] = 1.0
+            rows.append(prev)
+        return np.asarray(rows, np.int64)
+
+
+# -------------------------------------------------------------------- helpers
+def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.ndarray, *,
+             max_stretch: float = 1.1) -> np.ndarray:
+    """Forward kinematics of the photo's skeleton under rig parameters.
+
+    Parameters
+    ----------
+    local : np.ndarray, shape (133, 2)
+        The photo's keypoints with the neck at 0 and shoulder width 1.
+    seen : np.ndarray, shape (133,), bool
+        Photo points really seen. Without both shoulders nothing below the head moves; an
+        arm bends only when its elbow is seen (otherwise it follows its shoulder rigidly).
+    params : np.ndarray, shape (T, NUM_PARAMS)
+        Rig parameters (:func:`gesticulate.motion.retrieval_index.motion_params`).
+    head : np.ndarray, shape (T, len(HEAD), 2)
+        The photo's head points per frame (with mouth and lid motion) before the head turns.
+
+    Returns
+    -------
+    np.ndarray, shape (T, 133, 2)
+        Local keypoints; bones keep the photo's length times a ratio in
+        ``[0.6, max_stretch]``.
+    """
+    T = params.shape[0]
+    out = np.repeat(local[None], T, axis=0)
+    body = bool(seen[L.LEFT_SHOULDER] and seen[L.RIGHT_SHOULDER])
+    neck = np.zeros((T, 2))
+    if body:
+        off = params[:, R.P_TORSO]
+        neck = off * np.minimum(1.0, 0.3 / np.maximum(np.linalg.norm(off, axis=1), 1e-9))[:, None]
+        still = {c for arm in ((L.LEFT_ELBOW, L.LEFT_WRIST, L.LEFT_HAND),
+                               (L.RIGHT_ELBOW, L.RIGHT_WRIST, L.RIGHT_HAND))
+                 if not seen[arm[0]] for c in np.r_[arm[0], arm[1], np.arange(133)[arm[2]]]}
+        for b, (p, c) in enumerate(R.BONES):
+            base = neck if p == R.NECK else out[:, p]
+            vec = local[c] - (0.0 if p == R.NECK else local[p])
+            if c in still:          # an arm without a seen elbow only follows its shoulder
+                out[:, c] = base + vec
+                continue
+            ang = params[:, R.P_ANGLE.start + b]
+            if _FINGER_ROOT[b] >= 0 and _FINGER_ROOT[b] != b:
+                root = params[:, R.P_ANGLE.start + _FINGER_ROOT[b]]
+                ang = root + FINGER_GAIN * (ang - root)
+            ratio = np.exp(np.clip(params[:, R.P_LOGLEN.start + b], np.log(0.6), np.log(max_stretch)))
+            cs, sn = np.cos(ang) * ratio, np.sin(ang) * ratio
+            out[:, c] = base + np.stack([cs * vec[0] - sn * vec[1], sn * vec[0] + cs * vec[1]], 1)
+    hp = params[:, R.P_HEAD]
+    ok = seen[R.HEAD]
+    centre = local[R.HEAD][ok].mean(axis=0) if ok.any() else local[R.HEAD].mean(axis=0)
+    shift = hp[:, 2:] * np.minimum(1.0, 0.25 / np.maximum(np.linalg.norm(hp[:, 2:], axis=1), 1e-9))[:, None]
+    a = np.exp(np.clip(hp[:, 1], -0.08, 0.08) + 1j * np.clip(hp[:, 0], -0.6, 0.6))[:, None]
+    z = (head[..., 0] - centre[0]) + 1j * (head[..., 1] - centre[1])
+    z = a * z
+    out[:, R.HEAD, 0] = centre[0] + neck[:, :1] + shift[:, :1] + z.real
+    out[:, R.HEAD, 1] = centre[1] + neck[:, 1:] + shift[:, 1:] + z.imag
+    return out
+
+
+def _mouth_and_lids(head, local, ref, seen, features, *, phones, rng) -> None:
+    """Mouth opening from loudness and blinks, on the head points ``(T, H, 2)`` in place."""
+    T, fps = head.shape[0], float(features.fps)
+    frame = F.head_frame(np.where(seen[:, None], ref, 0.0))
+    if frame is None:
+        return
+    roll0 = frame[1]
+    down = np.array([-np.sin(roll0), np.cos(roll0)])
+    pos = {int(j): i for i, j in enumerate(R.HEAD)}
+    mw = float(np.linalg.norm(local[L.MOUTH_RIGHT_CORNER] - local[L.MOUTH_LEFT_CORNER]))
+    vad = np.asarray(features.vad, np.float64)
+    m = F.mouth_curve(np.asarray(features.rms, np.float64), vad)
+    if phones:
+        m = m * (1.0 - F.bilabial_curve(phones, fps=fps, num_frames=T))
+    m[: min(T, 3)] *= np.linspace(0.0, 1.0, 3)[: min(T, 3)]
+    rows = [pos[int(j)] for j in F.MOUTH_INDEX]
+    head[:, rows] += (F.MAX_OPEN * mw * m)[:, None, None] * F.MOUTH_WEIGHT[None, :, None] * down
+    speech = np.clip(gaussian_filter1d((vad > 0.5).astype(np.float64), 0.3 * fps), 0, 1)
+    blink = F.blink_curve(T, fps=fps, rng=rng, speech=speech)
+    up, lo = [pos[int(j)] for j in F.UPPER_LID], [pos[int(j)] for j in F.LOWER_LID]
+    head[:, up] += blink[:, None, None] * (head[:, lo] - head[:, up])
+
+
+def _cont_features(P: np.ndarray, s: np.ndarray, B: int) -> np.ndarray:
+    """Pose at the first and last blend frame and velocity at the first, ``(len(s), 27)``."""
+    a = P[s][:, _CONT] * _CONT_SCALE
+    b = P[s + B][:, _CONT] * _CONT_SCALE
+    v = (P[s + 1][:, _CONT] - P[s][:, _CONT]) * _CONT_SCALE * 5.0
+    return np.concatenate([a, b, v], axis=1)
+
+
+def _draw_distinct(cost: np.ndarray, starts: np.ndarray, k: int, *, min_gap: int,
+                   rng: np.random.Generator) -> int:
+    """Index of one of the ``k`` cheapest candidates at least ``min_gap`` rows apart."""
+    n = min(len(cost), max(50, 20 * k))
+    top = np.argpartition(cost, n - 1)[:n] if n < len(cost) else np.arange(len(cost))
+    order = top[np.lexsort((top, cost[top]))]        # by cost, ties by index: deterministic
+    picked: list[int] = []
+    for i in order:
+        if all(abs(int(starts[i]) - int(starts[j])) >= min_gap for j in picked):
+            picked.append(int(i))
+            if len(picked) == k:
+                break
+    return picked[int(rng.integers(len(picked)))]
+
+
+def _window_mean(x: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
+    """Mean of ``x[s:s + n]`` for every ``s`` in ``starts``."""
+    cum = np.concatenate([[0.0], np.cumsum(x, dtype=np.float64)])
+    return (cum[starts + n] - cum[starts]) / n
+
+
+def _sqdist(q: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distances ``(len(q), len(c))``."""
+    d = (q * q).sum(1)[:, None] + (c * c).sum(1)[None] - 2.0 * (q @ c.T)
+    return np.maximum(d, 0.0)
+
+
+def _seen(ref: np.ndarray, image_size: tuple[int, int], min_confidence: float) -> np.ndarray:
+    w, h = image_size
+    mx, my = 0.02 * w, 0.02 * h
+    inside = (ref[:, 0] >= mx) & (ref[:, 0] <= w - mx) & (ref[:, 1] >= my) & (ref[:, 1] <= h - my)
+    return (ref[:, 2] >= min_confidence) & inside
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def _ease_in(num_frames: int, *, fps: float, seconds: float) -> np.ndarray:
+    return _smoothstep(np.arange(num_frames) / max(seconds * fps, 1.0))

@@ -1,0 +1,201 @@
+"""The retrieval (motion matching) generator on a synthetic dataset with a known audio→motion relation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gesticulate.data.clips import iter_clips, read_manifest, write_manifest
+from gesticulate.data.synthetic import audio_features, make_synthetic_dataset, speech_onsets, template_pose
+from gesticulate.errors import InputError, OptionError
+from gesticulate.motion import get_generator
+from gesticulate.motion.base import MotionGenerator
+from gesticulate.motion.retrieval import RetrievalGenerator
+from gesticulate.motion.retrieval_index import INDEX_NAME, Library, build_library, dataset_signature
+from gesticulate.skeleton import layout as L
+
+SIZE = (640, 560)
+ARM_BONES = [(L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST),
+             (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST)]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return make_synthetic_dataset(tmp_path_factory.mktemp("retrieval") / "ds", seed=3)
+
+
+@pytest.fixture(scope="module")
+def gen(dataset):
+    return get_generator("retrieval", checkpoint=str(dataset))
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """A body unlike the library's: other place, size and longer forearms."""
+    ref = template_pose(size=512).astype(np.float64)
+    ref[:, :2] = ref[:, :2] * 0.8 + np.array([90.0, 60.0])
+    for elbow, wrist, hand in ((L.LEFT_ELBOW, L.LEFT_WRIST, L.LEFT_HAND),
+                               (L.RIGHT_ELBOW, L.RIGHT_WRIST, L.RIGHT_HAND)):
+        d = 0.3 * (ref[wrist, :2] - ref[elbow, :2])
+        ref[wrist, :2] += d
+        ref[hand, :2] += d
+    ref[13:23, 2] = 0.0                       # legs unseen
+    return ref
+
+
+def talk(seconds: float, *, fps: float = 25.0, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    T = int(round(seconds * fps))
+    onsets, strengths = speech_onsets(T, rng, fps=fps)
+    return audio_features(onsets, strengths, T, rng, fps=fps)
+
+
+def wrist_speed(kp: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(np.diff(kp[:, [L.LEFT_WRIST, L.RIGHT_WRIST], :2], axis=0), axis=2).mean(1)
+
+
+def test_registered_and_satisfies_the_protocol(gen):
+    assert isinstance(gen, RetrievalGenerator) and isinstance(gen, MotionGenerator)
+
+
+@pytest.mark.parametrize("fps,seconds", [(25.0, 7.0), (30.0, 4.0), (25.0, 0.04), (25.0, 0.2)])
+def test_rows_fps_and_frame0_is_the_reference(gen, reference, fps, seconds):
+    f = talk(seconds, fps=fps)
+    seq = gen.generate(f, reference, image_size=SIZE, seed=0)
+    assert seq.keypoints.shape == (f.num_frames, 133, 3) and seq.keypoints.dtype == np.float32
+    assert seq.fps == fps and seq.image_size == SIZE
+    np.testing.assert_allclose(seq.keypoints[0, :, :2], reference[:, :2], atol=1e-3)
+    assert np.isfinite(seq.keypoints).all()
+    assert (seq.keypoints[:, 13:23, 2] == 0).all()   # unseen legs stay unseen
+
+
+def test_same_seed_same_motion_other_seed_other_motion(gen, reference):
+    f = talk(8.0)
+    a = gen.generate(f, reference, image_size=SIZE, seed=1).keypoints
+    b = gen.generate(f, reference, image_size=SIZE, seed=1).keypoints
+    c = gen.generate(f, reference, image_size=SIZE, seed=2).keypoints
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a - c)[:, L.LEFT_WRIST].mean() > 1.0
+
+
+def _seam_ratio(g, f, reference) -> float:
+    """Mean joint speed at segment joins over the mean speed inside segments."""
+    kp = g.generate(f, reference, image_size=SIZE, seed=0).keypoints[:, L.UPPER_BODY_INDICES, :2]
+    v = np.linalg.norm(np.diff(kp, axis=0), axis=2).mean(1)     # v[i]: frame i → i + 1
+    plan = g.plan(f, seed=0)
+    border = np.zeros(len(v), bool)
+    for s in plan.starts[1:]:
+        border[max(s - 1, 0):s + max(plan.blend, 1)] = True
+    inside = ~border
+    border[:25] = inside[:25] = False                            # skip the ease-in
+    return float(v[border].mean() / v[inside].mean())
+
+
+def test_blending_leaves_no_seam(dataset, gen, reference):
+    f = talk(60.0, seed=5)
+    assert gen.plan(f).starts.size > 50
+    blended = _seam_ratio(gen, f, reference)
+    cut = _seam_ratio(RetrievalGenerator(dataset, window_s=0.9, hop_s=0.6, blend_s=0.0), f, reference)
+    assert blended < 1.15, blended
+    assert cut > blended + 0.15, (cut, blended)   # the measure does see hard cuts
+
+
+def test_motion_follows_the_audio_better_than_with_shuffled_audio(dataset, gen, reference):
+    """Wrist speed correlates with the loudness envelope of the audio it was made for
+    (the synthetic relation: strokes start at syllable onsets), not with another audio's."""
+    targets = [c.features for split in ("val", "test") for c in iter_clips(dataset, split=split)]
+    own, shuffled = [], []
+    for i, f in enumerate(targets):
+        other = targets[(i + 1) % len(targets)]
+        for seed in (0, 1):
+            env = f.rms[1:]
+            own.append(np.corrcoef(wrist_speed(gen.generate(f, reference, image_size=SIZE,
+                                                            seed=seed).keypoints), env)[0, 1])
+            shuffled.append(np.corrcoef(wrist_speed(gen.generate(other, reference, image_size=SIZE,
+                                                                 seed=seed).keypoints), env)[0, 1])
+    assert np.mean(own) > 0.2 and np.mean(own) > np.mean(shuffled) + 0.15, (own, shuffled)
+
+
+def test_bones_keep_the_photos_lengths(gen, reference):
+    kp = gen.generate(talk(20.0, seed=2), reference, image_size=SIZE, seed=0).keypoints
+    for p, c in ARM_BONES + list(L.LEFT_HAND_BONES):
+        ratio = np.linalg.norm(kp[:, c, :2] - kp[:, p, :2], axis=1) / np.linalg.norm(
+            reference[c, :2] - reference[p, :2])
+        assert ratio.max() <= gen.max_stretch + 1e-3 and ratio.min() >= 0.6 - 1e-3, (p, c)
+    assert wrist_speed(kp).mean() > 0.5              # and the arms do move
+
+
+def test_silence_is_calmer_than_speech_and_speed_speeds_up(gen, reference):
+    f = talk(12.0, seed=4)
+    silent = talk(12.0, seed=4)
+    for name in ("onset", "rms", "vad", "pitch_hz"):
+        setattr(silent, name, np.zeros_like(getattr(silent, name)))
+    silent.log_mel = np.full_like(silent.log_mel, -80.0)
+    silent.onset_frames = np.zeros(0, np.int64)
+    speech = np.mean([wrist_speed(gen.generate(f, reference, image_size=SIZE, seed=s).keypoints).mean()
+                      for s in range(3)])
+    calm = np.mean([wrist_speed(gen.generate(silent, reference, image_size=SIZE, seed=s).keypoints).mean()
+                    for s in range(3)])
+    fast = np.mean([wrist_speed(gen.generate(f, reference, image_size=SIZE, seed=s,
+                                             speed=2.0).keypoints).mean() for s in range(3)])
+    assert calm < 0.5 * speech, (calm, speech)
+    assert fast > 1.3 * speech, (fast, speech)
+
+
+def test_mouth_opens_with_loudness(gen, reference):
+    f = talk(10.0, seed=6)
+    kp = gen.generate(f, reference, image_size=SIZE, seed=0).keypoints
+    gap = np.linalg.norm(kp[:, L.INNER_LIP_BOTTOM, :2] - kp[:, L.INNER_LIP_TOP, :2], axis=1)
+    assert np.corrcoef(gap, f.rms)[0, 1] > 0.5
+
+
+def test_unseen_elbow_keeps_that_arm_still(gen, reference):
+    ref = reference.copy()
+    ref[L.LEFT_ELBOW, 2] = 0.1
+    kp = gen.generate(talk(6.0), ref, image_size=SIZE, seed=0).keypoints
+    assert np.ptp(kp[:, L.LEFT_WRIST, :2] - kp[:, L.LEFT_SHOULDER, :2], axis=0).max() < 1e-3
+    assert kp[:, L.LEFT_ELBOW, 2].max() == 0.0
+    assert wrist_speed(kp[:, [L.RIGHT_WRIST] * 2 + [0] * 131]).mean() > 0.2
+
+
+def test_style_picks_one_speaker(dataset, gen, reference):
+    f = talk(6.0)
+    lib = gen.library
+    a = gen.generate(f, reference, image_size=SIZE, seed=0, style="spk0")
+    plan = gen.plan(f, seed=0, style="spk1")
+    clip = np.searchsorted(lib.clip_start, plan.rows, side="right") - 1
+    assert set(lib.speakers[clip]) == {"spk1"} and len(a) == f.num_frames
+    with pytest.raises(OptionError, match="spk0"):
+        gen.generate(f, reference, image_size=SIZE, style="nobody")
+
+
+def test_index_is_saved_and_reused(dataset, gen):
+    path = dataset / INDEX_NAME
+    assert path.is_file()
+    sig = dataset_signature(dataset)
+    saved = Library.load(path, signature=sig)
+    fresh = build_library(dataset)
+    np.testing.assert_array_equal(saved.params, fresh.params)
+    np.testing.assert_array_equal(saved.speakers, fresh.speakers)
+    assert Library.load(path, signature=sig + "x") is None       # a changed manifest rebuilds
+
+
+def test_errors(tmp_path, gen, reference):
+    with pytest.raises(InputError, match="does not exist"):
+        RetrievalGenerator(tmp_path / "missing")
+    with pytest.raises(InputError, match="manifest"):
+        RetrievalGenerator(tmp_path)
+    only_val = make_synthetic_dataset(tmp_path / "notrain", num_speakers=3, clips_per_speaker=1,
+                                      seconds=2.0)
+    rows = read_manifest(only_val)
+    for r in rows:
+        r.split = "val" if r.split == "train" else r.split
+    write_manifest(only_val, rows)
+    with pytest.raises(InputError, match="no train clips"):
+        RetrievalGenerator(only_val)
+    with pytest.raises(OptionError, match="window_s"):
+        RetrievalGenerator(only_val, window_s=0.5, hop_s=0.6, blend_s=0.3)
+    with pytest.raises(OptionError, match="speed"):
+        gen.generate(talk(2.0), reference, image_size=SIZE, speed=10.0)
+    with pytest.raises(InputError, match="shape"):
+        gen.generate(talk(2.0), reference[:50], image_size=SIZE)
