@@ -26,6 +26,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -210,12 +211,15 @@ def _static(name: str) -> Response:
 async def _submit(request: Request, manager: JobManager, cfg: ServerConfig,
                   motions: dict) -> Response:
     """Parse, save and check one upload, then queue it; nothing is left behind on refusal."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return _error(415, "send the job as multipart/form-data (as the page does)")
     try:
         form = await request.form(max_files=2, max_fields=16, max_part_size=64 * 1024)
     except BodyTooLarge:
         return _too_large(cfg)
-    except MultiPartException as e:
-        return _error(400, f"the upload is malformed ({e}); reload the page and try again")
+    except (MultiPartException, HTTPException) as e:
+        detail = getattr(e, "detail", None) or getattr(e, "message", None) or str(e)
+        return _error(400, f"the upload is malformed ({detail}); reload the page and try again")
     folder = None
     try:
         spec = _spec_from_form(form, cfg, motions)

@@ -121,7 +121,11 @@ def check_image_upload(path: str | Path, *, max_bytes: int, max_pixels: int) -> 
             warnings.simplefilter("ignore")  # bombs are checked below, from the header
             with Image.open(path, formats=list(IMAGE_FORMATS)) as im:
                 fmt, (w, h) = im.format, im.size
-    except (UnidentifiedImageError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:  # Pillow refuses > 2x its own cap in open()
+        raise InputError(f"the photo's header says it has more than "
+                         f"{2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels (the limit here is "
+                         f"{max_pixels / 1e6:.0f} megapixels); downscale it first") from None
+    except UnidentifiedImageError:
         raise InputError(f"this file is not a photo (its content is not a known image format, "
                          f"whatever its name says); {_IMAGE_HINT}") from None
     except Exception:  # noqa: BLE001 - a damaged header raises many kinds; all mean "unreadable"
