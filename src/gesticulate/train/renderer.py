@@ -241,8 +241,9 @@ def train_renderer(dataset_dir: str | os.PathLike, *, output: str | os.PathLike,
     if ckpts and not resume:
         raise OptionError(f"{run} already holds a training run; pass --resume to continue it "
                           "or choose another --output folder")
-    if resume and ckpts:
-        cfg = RendererTrainConfig.from_dict(json.loads((run / "train_config.json").read_text()))
+    if resume and ckpts:  # the run's own options; only the step count may grow
+        saved = json.loads((run / "train_config.json").read_text())
+        cfg = RendererTrainConfig.from_dict({**saved, "steps": steps})
     info = ddp.setup(device)
     try:
         return _train(cfg, run, ckpts[-1] if (resume and ckpts) else None, info, progress)
