@@ -246,3 +246,19 @@ def test_split_by_speaker_never_by_clip():
     split.assign_splits(again)
     assert {r.clip_id: r.split for r in again} == {r.clip_id: r.split for r in recs[:70]}
     assert set(split.speaker_splits(["a"]).values()) == {"train"}
+
+
+def test_an_unforeseen_failure_rejects_the_source_and_the_build_goes_on(tmp_path, monkeypatch):
+    from gesticulate.data import process
+    from gesticulate.data.sources import collect_sources
+
+    v = write_video(tmp_path / "v.mp4", seconds=0.5)
+
+    def boom(path, cfg):
+        raise RuntimeError("decoder exploded")
+
+    monkeypatch.setattr(process, "_track", boom)
+    (src,) = collect_sources(v)
+    (row,) = process.process_source(src, tmp_path / "out", process.BuildConfig())
+    assert row.status == "rejected" and row.reason == "error: RuntimeError: decoder exploded"
+    assert process.marker_path(tmp_path / "out", src.source_id).is_file()

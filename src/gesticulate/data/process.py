@@ -202,21 +202,32 @@ def _write_videos(src: Source, kept: list[_Kept], cfg: BuildConfig, staging: Pat
 def process_source(src: Source, output: str | os.PathLike, cfg: BuildConfig) -> list[ClipRecord]:
     """Build all clips of one source and write its done marker; returns its manifest rows.
 
-    Any problem with the file (unreadable, no audio, truncated) becomes a rejected row with
-    the error as its reason; only programmer errors propagate.
+    Any problem with the file (unreadable, no audio, truncated, or one that breaks a decoder or
+    model in an unforeseen way) becomes a rejected row with the error as its reason, so one bad
+    video never stops a build; problems writing the output propagate.
     """
+    output = Path(output)
+    try:
+        records, kept = _analyse(src, cfg)
+    except Exception as e:  # noqa: BLE001 - recorded in the manifest, traceback on stderr
+        import traceback
+        traceback.print_exc()
+        records, kept = [_rejected(src, f"error: {type(e).__name__}: {e}", fps=cfg.fps)], []
+    _write_kept(src, output, kept, cfg)
+    return _finish(src, output, records + [c.record for c in kept])
+
+
+def _analyse(src: Source, cfg: BuildConfig) -> tuple[list[ClipRecord], list[_Kept]]:
+    """Rejected rows and kept clips (not yet written) of one source."""
     from gesticulate.video import probe_video
 
-    output = Path(output)
     try:
         info = probe_video(src.path)
         audio = load_source_audio(src.path, sidecar=src.sidecar_audio, duration_s=info.duration_s)
     except NoAudioError as e:
-        records = [_rejected(src, f"no_audio: {e}", fps=cfg.fps)]
-        return _finish(src, output, records)
+        return [_rejected(src, f"no_audio: {e}", fps=cfg.fps)], []
     except (InputError, OSError) as e:
-        records = [_rejected(src, f"unreadable: {e}", fps=cfg.fps)]
-        return _finish(src, output, records)
+        return [_rejected(src, f"unreadable: {e}", fps=cfg.fps)], []
     tr = _track(src.path, cfg)
     records: list[ClipRecord] = []
     num = len(tr.keypoints)
@@ -240,13 +251,8 @@ def process_source(src: Source, output: str | os.PathLike, cfg: BuildConfig) -> 
                 end=s1 / cfg.fps, fps=cfg.fps, num_frames=s1 - s0))
         for a, b in windows:
             out = _check_clip(src, tr, audio, a, b, cfg)
-            if isinstance(out, _Kept):
-                kept.append(out)
-            else:
-                records.append(out)
-    _write_kept(src, output, kept, cfg)
-    records.extend(c.record for c in kept)
-    return _finish(src, output, records)
+            (kept if isinstance(out, _Kept) else records).append(out)
+    return records, kept
 
 
 def _write_kept(src: Source, output: Path, kept: list[_Kept], cfg: BuildConfig) -> None:

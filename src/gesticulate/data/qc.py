@@ -33,7 +33,7 @@ class QCThresholds:
         Largest fraction of sampled frames allowed to show two or more faces.
     sync_tolerance_frames : int
         An estimated A/V offset up to this size is left as it is (the mouth opens a frame
-        or three before the sound, so real in-sync clips estimate -1..-3).
+        to four before the sound, so real in-sync clips estimate -1..-4).
     min_sync_score : float
         Correlation below which an offset estimate is not trusted (nothing is done).
     min_sync_margin : float
@@ -49,7 +49,7 @@ class QCThresholds:
     min_upper_body: float = 0.8
     min_hands: float = 0.5
     max_multi_face: float = 0.25
-    sync_tolerance_frames: int = 3
+    sync_tolerance_frames: int = 4
     min_sync_score: float = 0.2
     min_sync_margin: float = 0.25
     sync_policy: str = "shift"
