@@ -57,6 +57,14 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def rss_own(pid: int) -> int:
+    """Resident memory of one process in MiB."""
+    try:
+        return psutil.Process(pid).memory_info().rss >> 20
+    except psutil.NoSuchProcess:
+        return 0
+
+
 class Sampler(threading.Thread):
     def __init__(self, pid: int, every: float = 0.2) -> None:
         super().__init__(daemon=True)
@@ -143,6 +151,8 @@ def main() -> None:
         print(f"server ready in {time.monotonic() - t_start:.1f} s ({args.workers} workers, warmed up)")
         time.sleep(2)
         baseline = tree_rss(server.pid)
+        print(f"  per process at baseline (MiB): server {rss_own(server.pid)}, workers "
+              f"{[rss_own(c.pid) for c in psutil.Process(server.pid).children()]}")
         sampler = Sampler(server.pid)
         sampler.start()
         results, lock, counter = [], threading.Lock(), iter(range(args.requests))
@@ -169,6 +179,8 @@ def main() -> None:
         wall = time.monotonic() - t0
         time.sleep(5)  # idle: workers stay loaded, nothing may keep growing
         after = tree_rss(server.pid)
+        print(f"  per process after the run (MiB): server {rss_own(server.pid)}, workers "
+              f"{[rss_own(c.pid) for c in psutil.Process(server.pid).children()]}")
         sampler.stop = True
         report(results, args, wall, baseline, sampler.peak, after, server, work)
     finally:

@@ -185,3 +185,22 @@ def test_clean_restart(tmp_path, inputs):
     assert not (tmp_path / "jobs").exists()  # stopping removes every job's files
     import psutil
     assert not any(psutil.pid_exists(p) and psutil.Process(p).status() != "zombie" for p in pids)
+
+
+def test_foreign_host_header_refused(tmp_path):
+    with LiveServer(workers=1, allowed_hosts=["127.0.0.1", "localhost"]) as s:
+        assert requests.get(s.url, timeout=10).status_code == 200
+        r = requests.get(s.url + "/api/health", headers={"host": "evil.example:7860"}, timeout=10)
+        assert r.status_code == 400 and "Host" in r.json()["error"]
+
+
+def test_serve_refuses_a_busy_port():
+    import socket
+
+    from gesticulate.errors import OptionError
+    from gesticulate.web import serve
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        with pytest.raises(OptionError, match="--port"):
+            serve(host="127.0.0.1", port=busy.getsockname()[1])

@@ -89,8 +89,14 @@ class Guard:
                 message.setdefault("headers", [])
                 message["headers"] = list(message["headers"]) + _HEADERS
             await send(message)
+        headers = dict(scope["headers"])
+        hosts = self.config.allowed_hosts
+        if hosts is not None and _hostname(headers.get(b"host", b"")) not in hosts:
+            # a page on another site resolving its name to this machine (DNS rebinding)
+            return await _error(400, "unknown Host header; open the page by the address the "
+                                     "server printed")(scope, receive, send_with_headers)
         limit = self.config.max_body_bytes
-        length = dict(scope["headers"]).get(b"content-length", b"")
+        length = headers.get(b"content-length", b"")
         if length.isdigit() and int(length) > limit:
             if int(length) <= 4 * limit:
                 await _drain(receive)
@@ -106,6 +112,12 @@ class Guard:
                     raise BodyTooLarge
             return message
         await self.app(scope, limited_receive, send_with_headers)
+
+
+def _hostname(host: bytes) -> str:
+    """'127.0.0.1:7860' -> '127.0.0.1', '[::1]:7860' -> '[::1]'."""
+    text = host.decode("latin-1").strip().lower()
+    return text if text.endswith("]") else text.rsplit(":", 1)[0] if ":" in text else text
 
 
 async def _drain(receive) -> None:

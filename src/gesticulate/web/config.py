@@ -33,6 +33,7 @@ class ServerConfig:
     max_jobs_per_worker: int = 50         # recycle a worker after this many jobs (leaks)
     warmup: bool = True                   # workers load models before taking their first job
     motion_checkpoints: dict[str, str] = field(default_factory=dict)  # menu name -> folder
+    allowed_hosts: list[str] | None = None  # Host headers accepted (DNS rebinding); None: any
 
     def check(self) -> None:
         from gesticulate.errors import OptionError

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 
+from gesticulate.errors import OptionError
 from gesticulate.web.config import ServerConfig
 
 
@@ -25,8 +27,10 @@ def serve(*, host: str = "127.0.0.1", port: int = 7860, workers: int = 1,
     import uvicorn
     from gesticulate.web.app import create_app
     if not 0 < port < 65536:
-        from gesticulate.errors import OptionError
         raise OptionError(f"--port {port} is out of range; use 1..65535 (7860 is the default)")
+    _check_port_free(host, port)
+    if host in ("127.0.0.1", "localhost", "::1"):
+        limits.setdefault("allowed_hosts", ["127.0.0.1", "localhost", "[::1]"])
     config = ServerConfig(workers=workers, **limits)
     config.check()
     logging.getLogger("gesticulate").setLevel(logging.INFO)
@@ -37,3 +41,15 @@ def serve(*, host: str = "127.0.0.1", port: int = 7860, workers: int = 1,
           f"{'s' if workers != 1 else ''}; Ctrl-C stops)", file=sys.stderr)
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5,
                 limit_concurrency=256, timeout_keep_alive=5)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse early, before any worker starts, when the address cannot be bound."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            raise OptionError(f"cannot listen on {host}:{port} ({e.strerror}); another program "
+                              "may use that port: pick another with --port") from None

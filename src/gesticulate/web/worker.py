@@ -56,6 +56,7 @@ def worker_main(conn, warmup: bool = True, threads: int = 1) -> None:
     send = _sender(conn)
     if warmup:
         _warmup()
+        release_memory()
     send(type="ready", pid=os.getpid())
     while True:
         try:
@@ -103,6 +104,24 @@ def _run_and_report(spec: dict, send) -> None:
                                            "bug in gesticulate, the server log has the details")
     else:
         send(type="done", job=job, outputs=outputs)
+    finally:
+        release_memory()
+
+
+def release_memory() -> None:
+    """Give freed heap back to the OS after a job.
+
+    glibc keeps freed blocks in its arenas, so a worker's resident memory would stay at the
+    high-water mark of its largest job (measured: +330 MB over 12 tiny jobs, flat at the
+    warm-up level with ``malloc_trim``). Not a leak, but it looks like one to the operator.
+    """
+    import ctypes
+    import gc
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
+        pass
 
 
 def run_job(spec: dict, *, report) -> list[str]:
