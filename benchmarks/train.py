@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import resource
 import sys
 import tempfile
@@ -88,8 +89,10 @@ def plot_log(log: Path, out: Path) -> None:
     ax[0].legend()
     ax[1].plot(step, col("onset_corr"), label="wrist speed ~ onsets, own audio")
     ax[1].plot(step, col("onset_corr_shuffled"), label="same, another clip's audio")
+    ax[1].plot(step, col("ba"), "--", label="beat alignment, own audio")
+    ax[1].plot(step, col("ba_shuffled"), "--", label="beat alignment, another clip's audio")
     ax[1].set_xlabel("step")
-    ax[1].legend()
+    ax[1].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
 
@@ -104,6 +107,9 @@ def main() -> None:
     ap.add_argument("--dataset")
     ap.add_argument("--output", default=None)
     ap.add_argument("--val-every", type=int, default=100)
+    ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--model-json", default="{}", help="MotionDiTConfig overrides, e.g. '{\"window\": 48}'")
+    ap.add_argument("--objective-json", default="{}", help="ObjectiveConfig overrides (ablations)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -123,7 +129,9 @@ def main() -> None:
     t0 = time.perf_counter()
     ckpt = train(data, output=out / "run", preset=args.presets[0], steps=args.steps,
                  batch_size=args.batch_size, val_every=args.val_every,
-                 checkpoint_every=max(args.steps // 4, 1), progress=sys.stderr.isatty())
+                 checkpoint_every=max(args.steps // 4, 1), progress=sys.stderr.isatty(), lr=args.lr,
+                 warmup_steps=min(100, args.steps // 10), model=json.loads(args.model_json),
+                 objective=json.loads(args.objective_json))
     print(f"trained {args.steps} steps in {time.perf_counter() - t0:.0f} s → {ckpt}")
     print(open(out / "run" / "log.csv").read())
     plot_log(out / "run" / "log.csv", out / "curves.png")

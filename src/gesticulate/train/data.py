@@ -37,6 +37,7 @@ class ClipArrays:
     onset: np.ndarray       # (T,) float32, onset strength 0..1 (for metrics)
     style_id: int           # 0 = unknown speaker
     style_vec: np.ndarray   # (20,) float32, see models.motion_dit.style_vector
+    onset_frames: np.ndarray | None = None  # (K,) int64, audio beats (for beat alignment)
 
 
 def wrist_speed(local: np.ndarray, visible: np.ndarray | None = None, *, fps: float) -> np.ndarray:
@@ -88,7 +89,8 @@ def load_clips(root: str | os.PathLike, *, split: str, stats: NormStats, fps: fl
         out.append(ClipArrays(clip.record.clip_id, z[:t], vis[:t], audio[:t],
                               clip.features.onset[:t].astype(np.float32),
                               styles.get(clip.record.speaker_id, 0),
-                              style_vector(z[:t], vis[:t] > 0)))
+                              style_vector(z[:t], vis[:t] > 0),
+                              np.asarray(clip.features.onset_frames, np.int64)))
     return out
 
 

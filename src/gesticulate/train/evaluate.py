@@ -2,17 +2,19 @@
 
 The motion metrics ask whether samples follow the audio: mean wrist speed of samples vs.
 ground truth, and the correlation of wrist speed with the audio's onset envelope for samples
-made with the clip's own audio vs. with another clip's audio (the shuffled-audio control).
-Beat alignment comes from :mod:`gesticulate.metrics` when that module provides it.
+made with the clip's own audio vs. with another clip's audio (the shuffled-audio control),
+and beat alignment (:mod:`gesticulate.metrics.beats`) of both against the clip's onsets.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import torch
 
 from gesticulate.motion.diffusion import Conditions, sample_motion
-from gesticulate.skeleton.normalize import NormStats
+from gesticulate.skeleton.normalize import NormStats, from_local
 from gesticulate.train.data import ClipArrays, WindowDataset, collate, wrist_speed
 from gesticulate.train.objective import ObjectiveConfig, diffusion_loss, prepare_batch
 
@@ -63,21 +65,41 @@ def sample_clip(model, clip: ClipArrays, audio: np.ndarray, *, seed: int, num_st
                          guidance_scale=guidance_scale, sampler=sampler)
 
 
+def beat_alignment(z: np.ndarray, stats: NormStats, onset_frames, *, fps: float) -> float:
+    """BA (:mod:`gesticulate.metrics.beats`, EMAGE with a deceleration filter) of normalised
+    motion ``(T, J, 2)`` against audio beats; NaN when that module is not available."""
+    try:
+        from gesticulate.metrics.beats import beat_alignment as ba
+    except ImportError:
+        return float("nan")
+    # Into a 100-pixel-shoulder frame: the metric re-normalises, the scale only has to be sane.
+    kp = from_local(stats.denormalize(z), np.ones(z.shape[:2], np.float32),
+                    root=np.array([256.0, 256.0]), scale=100.0)
+    return float(ba(kp, np.asarray(onset_frames) / fps, fps=fps).ba)
+
+
 def motion_metrics(model, clips: list[ClipArrays], stats: NormStats, *, fps: float,
                    seed: int = 0, max_clips: int = 4, **sampling) -> dict[str, float]:
     """Wrist speed and audio-following metrics of samples on up to ``max_clips`` val clips."""
     clips = clips[:max_clips]
     rows = {"wrist_speed": [], "wrist_speed_gt": [], "onset_corr": [], "onset_corr_shuffled": [],
-            "onset_corr_gt": []}
+            "onset_corr_gt": [], "ba": [], "ba_shuffled": []}
     for i, clip in enumerate(clips):
         other = clips[(i + 1) % len(clips)].audio if len(clips) > 1 else clip.audio[::-1]
         shuffled = np.resize(other, clip.audio.shape) if len(other) != len(clip.audio) else other
-        own = wrist_speed(stats.denormalize(sample_clip(model, clip, clip.audio, seed=seed, **sampling)), fps=fps)
-        ctrl = wrist_speed(stats.denormalize(sample_clip(model, clip, shuffled, seed=seed, **sampling)), fps=fps)
+        z_own = sample_clip(model, clip, clip.audio, seed=seed, **sampling)
+        z_ctrl = sample_clip(model, clip, shuffled, seed=seed, **sampling)
+        own = wrist_speed(stats.denormalize(z_own), fps=fps)
+        ctrl = wrist_speed(stats.denormalize(z_ctrl), fps=fps)
+        if clip.onset_frames is not None:
+            rows["ba"].append(beat_alignment(z_own, stats, clip.onset_frames, fps=fps))
+            rows["ba_shuffled"].append(beat_alignment(z_ctrl, stats, clip.onset_frames, fps=fps))
         gt = wrist_speed(stats.denormalize(clip.motion), clip.visible, fps=fps)
         rows["wrist_speed"].append(np.nanmean(own))
         rows["wrist_speed_gt"].append(np.nanmean(gt))
         rows["onset_corr"].append(onset_correlation(own, clip.onset))
         rows["onset_corr_shuffled"].append(onset_correlation(ctrl, clip.onset))
         rows["onset_corr_gt"].append(onset_correlation(gt, clip.onset))
-    return {k: float(np.nanmean(v)) for k, v in rows.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return {k: float(np.nanmean(v)) if v else float("nan") for k, v in rows.items()}

@@ -31,7 +31,7 @@ from gesticulate.train.evaluate import fixed_val_batch, motion_metrics, validati
 from gesticulate.train.objective import ObjectiveConfig, diffusion_loss, joint_weights, prepare_batch
 
 LOG_FIELDS = ("step", "loss", "val_loss", "lr", "steps_per_s", "wrist_speed", "wrist_speed_gt",
-              "onset_corr", "onset_corr_shuffled")
+              "onset_corr", "onset_corr_shuffled", "ba", "ba_shuffled")
 
 
 @dataclass
