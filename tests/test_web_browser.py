@@ -105,7 +105,7 @@ def test_oversized_upload_refused_on_the_page(page, srv, inputs, tmp_path):
     page.evaluate("state.config.max_audio_bytes = 1e12")
     generate(page)
     page.wait_for_selector("#form-error:has-text('larger than')")
-    assert "MB" in page.text_content("#form-error")
+    assert "400 kB" in page.text_content("#form-error")
     shot(page, "4-refused-oversized")
 
 

@@ -35,7 +35,8 @@ from starlette.routing import Route
 from gesticulate.errors import GesticulateError, InputError, OptionError
 from gesticulate.web.config import ServerConfig
 from gesticulate.web.jobs import JobManager, QueueFull
-from gesticulate.web.validate import check_audio_upload, check_image_upload, parse_settings
+from gesticulate.web.validate import (check_audio_upload, check_image_upload, human_bytes,
+                                      parse_settings)
 from gesticulate.web.worker import OUTPUTS
 
 log = logging.getLogger("gesticulate.web")
@@ -65,7 +66,7 @@ def _error(status: int, message: str, **headers) -> JSONResponse:
 
 def _too_large(cfg: ServerConfig) -> JSONResponse:
     return _error(413, f"the upload is larger than this server accepts "
-                       f"({cfg.max_body_bytes / 1e6:.0f} MB for audio and photo together); "
+                       f"({human_bytes(cfg.max_body_bytes)} for audio and photo together); "
                        "use shorter audio or a smaller photo")
 
 
@@ -284,8 +285,8 @@ async def _copy(upload, path: Path, max_bytes: int, what: str) -> None:
         while chunk := await upload.read(1 << 20):
             n += len(chunk)
             if n > max_bytes:
-                raise InputError(f"the {what} is larger than {max_bytes / 1e6:.0f} MB, the limit "
-                                 "here; use a smaller file")
+                raise InputError(f"the {what} is larger than {human_bytes(max_bytes)}, the "
+                                 "limit here; use a smaller file")
             f.write(chunk)
 
 

@@ -25,6 +25,13 @@ _AUDIO_HINT = "give a wav, flac, ogg, mp3, m4a or webm recording"
 _IMAGE_HINT = "give a JPEG, PNG, WebP, BMP or TIFF photo"
 
 
+def human_bytes(n: float) -> str:
+    """400000 -> '400 kB', 20000000 -> '20 MB', 1500000 -> '1.5 MB' (decimal units)."""
+    if n < 1e6:
+        return f"{max(1, round(n / 1e3))} kB"
+    return f"{n / 1e6:.1f} MB" if n < 1e7 and n % 1e6 else f"{n / 1e6:.0f} MB"
+
+
 def new_job_id() -> str:
     """An unguessable job id: 24 random bytes, URL-safe base64 (32 characters)."""
     return secrets.token_urlsafe(24)
@@ -74,8 +81,8 @@ def check_audio_upload(path: str | Path, *, max_bytes: int, max_seconds: float) 
     if size == 0:
         raise InputError("the audio file is empty (0 bytes); record or choose a file with speech")
     if size > max_bytes:
-        raise InputError(f"the audio file is {size / 1e6:.1f} MB; the limit is "
-                         f"{max_bytes / 1e6:.0f} MB. Trim it or save it compressed (mp3, ogg)")
+        raise InputError(f"the audio file is {human_bytes(size)}; the limit is "
+                         f"{human_bytes(max_bytes)}. Trim it or save it compressed (mp3, ogg)")
     with open(path, "rb") as f:
         kind = sniff_audio(f.read(16))
     if kind is None:
@@ -114,7 +121,7 @@ def check_image_upload(path: str | Path, *, max_bytes: int, max_pixels: int) -> 
     if size == 0:
         raise InputError("the photo file is empty (0 bytes); choose a photo")
     if size > max_bytes:
-        raise InputError(f"the photo is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB. "
+        raise InputError(f"the photo is {human_bytes(size)}; the limit is {human_bytes(max_bytes)}. "
                          "Save it as a JPEG or make it smaller")
     try:
         with warnings.catch_warnings():

@@ -12,7 +12,8 @@ function show(el, on) { el.hidden = !on; }
 function fmtBytes(n) { return n < MB ? `${Math.max(1, Math.round(n / 1e3))} kB` : `${(n / MB).toFixed(n < 10 * MB ? 1 : 0)} MB`; }
 
 function showError(box, message) {
-  box.textContent = message || "";
+  // server messages start in lower case (they also read well after "error: " in the CLI)
+  box.textContent = message ? message[0].toUpperCase() + message.slice(1) : "";
   show(box, Boolean(message));
 }
 
