@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
-from pathlib import Path
 
 from gesticulate import __version__
 from gesticulate.errors import GesticulateError
@@ -26,6 +24,7 @@ def _add_generate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--motion", choices=MOTIONS, default=d.motion, help="stage-1 motion generator")
     p.add_argument("--checkpoint", help="run folder for --motion diffusion, dataset for retrieval")
     p.add_argument("--renderer", choices=RENDERERS, default=d.renderer, help="stage-2 renderer")
+    p.add_argument("--renderer-checkpoint", help="run folder for --renderer diffusion")
     p.add_argument("--speed", type=float, default=d.speed, help="gesture speed, 0.25..4 (default 1)")
     p.add_argument("--style", help="gesture style, where the generator has styles")
     p.add_argument("--no-phones", dest="phones", action="store_false",
@@ -36,7 +35,8 @@ def _add_generate_options(p: argparse.ArgumentParser) -> None:
 def _options(args):
     from gesticulate.pipeline import GenerateOptions
     return GenerateOptions(fps=args.fps, size=args.size, seed=args.seed, motion=args.motion,
-                           checkpoint=args.checkpoint, renderer=args.renderer, speed=args.speed,
+                           checkpoint=args.checkpoint, renderer=args.renderer,
+                           renderer_checkpoint=args.renderer_checkpoint, speed=args.speed,
                            style=args.style, phones=args.phones)
 
 
@@ -46,6 +46,14 @@ def cmd_generate(args) -> None:
                                               output=args.output, motion_output=args.motion_output,
                                               progress=not args.quiet)
     _done(result)
+
+
+def cmd_render(args) -> None:
+    from gesticulate.pipeline import GenerateOptions, GeneratePipeline
+    o = GenerateOptions(fps=args.fps, size=args.size, seed=args.seed, renderer=args.renderer,
+                        renderer_checkpoint=args.renderer_checkpoint)
+    _done(GeneratePipeline(o).render(motion=args.motion, image=args.image, audio=args.audio,
+                                     output=args.output, progress=not args.quiet))
 
 
 def cmd_demo(args) -> None:
@@ -76,6 +84,90 @@ def cmd_export(args) -> None:
     print(f"wrote {out}")
 
 
+def cmd_build_dataset(args) -> None:
+    from gesticulate.data.build import build_dataset
+    s = build_dataset(args.inputs, output=args.output, fps=args.fps, clip_seconds=args.clip_seconds,
+                      min_clip_seconds=args.min_clip_seconds, workers=args.workers,
+                      engine=args.engine, ray_address=args.ray_address, write_video=args.video,
+                      speaker_from=args.speaker_from, val_fraction=args.val_fraction,
+                      test_fraction=args.test_fraction, progress=not args.quiet)
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(s.reasons.items())) or "none"
+    print(f"{s.output}: {s.kept} clips kept ({s.kept_hours * 60:.1f} min), {s.rejected} rejected "
+          f"({reasons}); {s.num_processed} of {s.num_sources} sources processed in this run")
+
+
+def cmd_inspect(args) -> None:
+    from gesticulate.data.report import inspect
+    path, summary = inspect(args.dataset, path=args.output, num_overlays=args.overlays, seed=args.seed)
+    for k, v in summary.items():
+        print(f"{k}: {v}")
+    print(f"report: {path}")
+
+
+def cmd_train(args) -> None:
+    from gesticulate.train.loop import train
+    run = train(args.dataset, output=args.output, preset=args.preset, steps=args.steps,
+                batch_size=args.batch_size, lr=args.lr, seed=args.seed, resume=args.resume,
+                device=args.device, progress=not args.quiet, val_every=args.val_every,
+                checkpoint_every=args.checkpoint_every)
+    print(f"trained run in {run}")
+
+
+def cmd_sample(args) -> None:
+    from gesticulate.motion.diffusion import DiffusionGenerator
+    from gesticulate.pipeline import GeneratePipeline
+    pipe = GeneratePipeline(fps=args.fps, size=args.size, phones=False)
+    y, sr = pipe.load_audio(args.audio)
+    photo, reference = pipe.prepare_photo(args.image)
+    gen = DiffusionGenerator(args.checkpoint, num_steps=args.steps, guidance_scale=args.guidance,
+                             sampler=args.sampler, hands_first=args.hands_first, device=args.device)
+    seq = gen.generate(pipe.features(y, sr), reference, image_size=(photo.shape[1], photo.shape[0]),
+                       seed=args.seed, speed=args.speed, style=args.style, progress=not args.quiet)
+    seq.save(args.output)
+    print(f"wrote {args.output} ({len(seq)} frames at {seq.fps:g} fps)")
+
+
+def cmd_train_fgd(args) -> None:
+    from gesticulate.evaluate.encoder import train_fgd
+    enc = train_fgd(args.dataset, output=args.output, steps=args.steps, seed=args.seed,
+                    progress=not args.quiet)
+    print(f"wrote FGD encoder {args.output} (hash {enc.hash})")
+
+
+def cmd_evaluate(args) -> None:
+    from gesticulate.evaluate.run import evaluate
+    evaluate(args.dataset, split=args.split, generators=args.generator or ["procedural"],
+             output=args.output, generated=args.generated, seed=args.seed,
+             fgd_encoder=args.fgd_encoder, max_clips=args.max_clips, video=not args.no_video,
+             size=args.size, num_samples=args.num_samples, progress=not args.quiet)
+    print(f"wrote {args.output}/metrics.json, metrics.md and report.html")
+
+
+def cmd_train_renderer(args) -> None:
+    from gesticulate.train.renderer import train_renderer
+    run = train_renderer(args.dataset, output=args.output, preset=args.preset, steps=args.steps,
+                         batch_size=args.batch_size, lr=args.lr, seed=args.seed, init=args.init,
+                         resume=args.resume, device=args.device, progress=not args.quiet)
+    print(f"trained renderer in {run}")
+
+
+def cmd_serve(args) -> None:
+    from gesticulate.web.server import serve
+    serve(host=args.host, port=args.port, workers=args.workers)
+
+
+def _add_training_options(p, *, batch_size: int, lr: float) -> None:
+    p.add_argument("--dataset", required=True, help="dataset folder (gesticulate build-dataset)")
+    p.add_argument("--output", "-o", required=True, help="run folder (checkpoints, log.csv)")
+    p.add_argument("--preset", choices=("tiny", "S", "B"), default="tiny", help="model size")
+    p.add_argument("--steps", type=int, default=2000, help="optimisation steps")
+    p.add_argument("--batch-size", type=int, default=batch_size)
+    p.add_argument("--lr", type=float, default=lr, help="learning rate")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: a GPU when there is one)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gesticulate",
@@ -91,6 +183,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", required=True, help="output .mp4")
     _add_generate_options(p)
     p.set_defaults(func=cmd_generate)
+
+    from gesticulate.pipeline import RENDERERS
+    p = sub.add_parser("render", help="skeleton .npz + photo + speech -> mp4 (stage 2 alone)")
+    p.add_argument("--motion", required=True, help="skeleton .npz (gesticulate sample/extract)")
+    p.add_argument("--image", required=True, help="photo of the person")
+    p.add_argument("--audio", required=True, help="the speech the motion was made from")
+    p.add_argument("--output", "-o", required=True, help="output .mp4")
+    p.add_argument("--fps", type=float, default=25.0, help="must equal the motion's fps")
+    p.add_argument("--size", type=int, default=512, help="longer side of the video in pixels")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--renderer", choices=RENDERERS, default="warp")
+    p.add_argument("--renderer-checkpoint", help="run folder for --renderer diffusion")
+    p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("demo", help="render a demo video from bundled inputs (no download)")
     p.add_argument("--output", "-o", default="demo.mp4", help="output .mp4 (default %(default)s)")
@@ -119,6 +224,86 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, default=0.3, help="hide points at or below this confidence")
     p.add_argument("--align", choices=("uniform", "per_axis", "csg"), default="uniform")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("build-dataset", help="turn videos into a training set (CSG-405 pipeline)")
+    p.add_argument("inputs", nargs="+", help="video files, folders, or text files listing paths")
+    p.add_argument("--output", "-o", required=True, help="dataset folder (a rerun resumes)")
+    p.add_argument("--fps", type=float, default=25.0, help="clip frame rate (default 25)")
+    p.add_argument("--clip-seconds", type=float, default=10.0, help="longest clip (default 10)")
+    p.add_argument("--min-clip-seconds", type=float, default=2.0, help="shortest clip kept (default 2)")
+    p.add_argument("--workers", type=int, default=1, help="parallel worker processes")
+    p.add_argument("--engine", choices=("local", "ray"), default="local")
+    p.add_argument("--ray-address", help="Ray cluster address (default: a local Ray instance)")
+    p.add_argument("--video", action="store_true", help="also write each clip's cropped video")
+    p.add_argument("--speaker-from", choices=("source", "folder"), default="source",
+                   help="speaker id: one per video, or the video's folder name")
+    p.add_argument("--val-fraction", type=float, default=0.1)
+    p.add_argument("--test-fraction", type=float, default=0.1)
+    p.set_defaults(func=cmd_build_dataset)
+
+    p = sub.add_parser("inspect", help="a dataset's counts, hours, rejections, QC plots (HTML)")
+    p.add_argument("dataset", help="dataset folder")
+    p.add_argument("--output", "-o", help="report path (default DATASET/report.html)")
+    p.add_argument("--overlays", type=int, default=4, help="clips shown with skeleton overlays")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("train", help="train MotionDiT (stage 1); torchrun for several GPUs")
+    _add_training_options(p, batch_size=32, lr=3e-4)
+    p.add_argument("--val-every", type=int, default=250)
+    p.add_argument("--checkpoint-every", type=int, default=500)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("sample", help="speech + photo -> skeleton .npz with a trained MotionDiT")
+    p.add_argument("--checkpoint", required=True, help="run folder (gesticulate train)")
+    p.add_argument("--audio", required=True)
+    p.add_argument("--image", required=True)
+    p.add_argument("--output", "-o", required=True, help="output .npz")
+    p.add_argument("--fps", type=float, default=25.0)
+    p.add_argument("--size", type=int, default=512,
+                   help="longer side of the photo frame the skeletons are in (default 512)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--style", help="speaker name from the training set, or a skeleton .npz clip")
+    p.add_argument("--speed", type=float, default=1.0, help="multiplier of the data's wrist speed")
+    p.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance on audio")
+    p.add_argument("--steps", type=int, default=10, help="sampler steps (<= 10 is fine)")
+    p.add_argument("--sampler", choices=("dpm", "ddim"), default="dpm")
+    p.add_argument("--hands-first", action="store_true", help="EMO2: hands, then the body")
+    p.add_argument("--device")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("train-fgd", help="train the motion autoencoder behind FGD")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--output", "-o", required=True, help="encoder folder")
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_train_fgd)
+
+    p = sub.add_parser("evaluate", help="score generators against ground truth (tables + HTML)")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--generator", action="append",
+                   help="procedural, retrieval or diffusion:RUN; repeat for several rows")
+    p.add_argument("--generated", help="folder of another system's <clip_id>.mp4 / .npz outputs")
+    p.add_argument("--output", "-o", required=True, help="report folder")
+    p.add_argument("--fgd-encoder", help="encoder folder (gesticulate train-fgd)")
+    p.add_argument("--max-clips", type=int)
+    p.add_argument("--no-video", action="store_true", help="motion metrics only")
+    p.add_argument("--size", type=int, default=256, help="video size for video metrics")
+    p.add_argument("--num-samples", type=int, default=3, help="samples per clip for DIV")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("train-renderer", help="train the diffusion renderer (stage 2)")
+    _add_training_options(p, batch_size=4, lr=1e-4)
+    p.add_argument("--init", help="folder of compatible weights on disk (diffusers layout)")
+    p.set_defaults(func=cmd_train_renderer)
+
+    p = sub.add_parser("serve", help="the web app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--workers", type=int, default=1, help="worker processes (jobs at once)")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

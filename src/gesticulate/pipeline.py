@@ -14,19 +14,19 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
 from gesticulate.audio.features import AudioFeatures
-from gesticulate.errors import OptionError
+from gesticulate.errors import InputError, OptionError
 from gesticulate.skeleton.sequence import SkeletonSequence
 
 log = logging.getLogger("gesticulate")
 
 AUDIO_SR = 16000
 MOTIONS = ("procedural", "retrieval", "diffusion")
-RENDERERS = ("warp", "pose")
+RENDERERS = ("warp", "pose", "diffusion")
 
 # on_progress(stage, fraction): stage is one of "audio", "photo", "motion", "render", "done".
 ProgressFn = Callable[[str, float], None]
@@ -41,7 +41,8 @@ class GenerateOptions:
     seed: int = 0                     # same seed, same inputs -> same video
     motion: str = "procedural"        # stage 1: procedural | retrieval | diffusion
     checkpoint: str | None = None     # MotionDiT run folder (diffusion) or dataset (retrieval)
-    renderer: str = "warp"            # stage 2: warp (photo animation) | pose (DWPose maps)
+    renderer: str = "warp"            # stage 2: warp (photo animation) | pose (DWPose maps) | diffusion
+    renderer_checkpoint: str | None = None  # train-renderer run folder for --renderer diffusion
     speed: float = 1.0                # gesture speed multiplier (0.25..4)
     style: str | None = None          # gesture style name/id where the generator has styles
     phones: bool = True               # use pocketsphinx phone timings for lip shapes
@@ -61,6 +62,9 @@ class GenerateOptions:
             what = "a trained run folder (gesticulate train)" if self.motion == "diffusion" \
                 else "a dataset folder (gesticulate build-dataset)"
             raise OptionError(f"--motion {self.motion} needs --checkpoint: {what}")
+        if self.renderer == "diffusion" and not self.renderer_checkpoint:
+            raise OptionError("--renderer diffusion needs --renderer-checkpoint: a run folder "
+                              "made by `gesticulate train-renderer`")
         if not 0 <= self.seed < 2**32:
             raise OptionError(f"--seed {self.seed} is out of range; use 0..4294967295")
 
@@ -150,12 +154,21 @@ class GeneratePipeline:
         return self.generator().generate(features, reference, image_size=image_size, seed=o.seed,
                                          speed=o.speed, style=o.style, phones=phones)
 
-    def renderer(self, image: np.ndarray, reference: np.ndarray):
-        if self.options.renderer == "pose":
+    def frames(self, image: np.ndarray, reference: np.ndarray, motion: SkeletonSequence,
+               features: AudioFeatures | None = None) -> Iterator[np.ndarray]:
+        """Stage 2: one RGB frame per motion frame, produced lazily (memory: one frame/chunk)."""
+        o = self.options
+        if o.renderer == "diffusion":
+            from gesticulate.render.diffusion import DiffusionRenderer
+            r = DiffusionRenderer(o.renderer_checkpoint, image, reference, seed=o.seed)
+            return r.render_sequence(motion.keypoints, features)
+        if o.renderer == "pose":
             from gesticulate.render.pose import PoseRenderer
-            return PoseRenderer(image, reference)
-        from gesticulate.render.warp import WarpRenderer
-        return WarpRenderer(image, reference, seed=self.options.seed)
+            r = PoseRenderer(image, reference)
+        else:
+            from gesticulate.render.warp import WarpRenderer
+            r = WarpRenderer(image, reference, seed=o.seed)
+        return (r.render(kp) for kp in motion.keypoints)
 
     # -- the whole job -------------------------------------------------------------------------
 
@@ -165,7 +178,7 @@ class GeneratePipeline:
 
         Inputs are checked before any long work; the mp4 appears only when it is complete.
         """
-        from gesticulate.video import VideoWriter, check_output_path
+        from gesticulate.video import check_output_path
         report = on_progress or (lambda stage, frac: None)
         output = check_output_path(output)
         if motion_output is not None:
@@ -174,36 +187,75 @@ class GeneratePipeline:
         t0 = time.perf_counter()
         report("audio", 0.0)
         y, sr = self.load_audio(audio)
-        features = self.features(y, sr)
-        phones = self.phones(y, sr)
         t["audio"] = time.perf_counter() - t0
-        report("photo", 0.0)
+        report("photo", 0.0)  # the photo's checks before the slower audio analysis
         t0 = time.perf_counter()
         photo, reference = self.prepare_photo(image)
         h, w = photo.shape[:2]
         t["photo"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        features = self.features(y, sr)
+        phones = self.phones(y, sr)
+        t["audio"] += time.perf_counter() - t0
         report("motion", 0.0)
         t0 = time.perf_counter()
         motion = self.motion(features, reference, image_size=(w, h), phones=phones)
         t["motion"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        renderer = self.renderer(photo, reference)
-        t["render_setup"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        bar = _tqdm_progress(progress)
-        bar = bar(len(motion), "rendering") if bar else None
-        with VideoWriter(output, fps=self.options.fps, size=(w, h), audio=y, sr=sr) as writer:
-            for i, kp in enumerate(motion.keypoints):
-                writer.write(renderer.render(kp))
-                if bar:
-                    bar.update(1)
-                if i % 25 == 0:
-                    report("render", i / len(motion))
-        if bar:
-            bar.close()
+        self.write_video(self.frames(photo, reference, motion, features), output=output,
+                         num_frames=len(motion), size=(w, h), audio=y, sr=sr,
+                         progress=progress, report=report)
         t["render_encode"] = time.perf_counter() - t0
         if motion_output is not None:
             motion.save(motion_output)
         report("done", 1.0)
         return GenerateResult(output=output, motion=motion, reference=reference,
                               duration_s=len(y) / sr, timings=t)
+
+    def write_video(self, frames: Iterator[np.ndarray], *, output, num_frames: int,
+                    size: tuple[int, int], audio: np.ndarray, sr: int, progress: bool = True,
+                    report: ProgressFn | None = None) -> None:
+        """Encode ``frames`` with ``audio`` muxed in, atomically, showing progress."""
+        from gesticulate.video import VideoWriter
+        bar = _tqdm_progress(progress)
+        bar = bar(num_frames, "rendering") if bar else None
+        with VideoWriter(output, fps=self.options.fps, size=size, audio=audio, sr=sr) as writer:
+            for i, frame in enumerate(frames):
+                writer.write(frame)
+                if bar:
+                    bar.update(1)
+                if report and i % 25 == 0:
+                    report("render", i / num_frames)
+        if bar:
+            bar.close()
+
+    def render(self, *, motion, image, audio, output, progress: bool = True) -> GenerateResult:
+        """Stage 2 alone: a skeleton ``.npz`` (or sequence) + the photo + the speech → mp4.
+
+        The motion is mapped into the photo's frame at the output size by scaling its
+        coordinates from its own ``image_size``; its length must match the audio's within a
+        second (the video keeps the motion's frames and the audio is trimmed or padded).
+        """
+        from gesticulate.video import check_output_path
+        output = check_output_path(output)
+        motion = motion if isinstance(motion, SkeletonSequence) else SkeletonSequence.load(motion)
+        if abs(motion.fps - self.options.fps) > 1e-3:
+            raise OptionError(f"the motion is at {motion.fps:g} fps; pass --fps {motion.fps:g}")
+        y, sr = self.load_audio(audio)
+        if abs(len(y) / sr - motion.duration_s) > 1.0:
+            raise InputError(f"the motion lasts {motion.duration_s:.1f} s but the audio "
+                             f"{len(y) / sr:.1f} s; give the audio the motion was made from")
+        n = int(round(motion.duration_s * sr))
+        y = np.pad(y[:n], (0, max(0, n - len(y))))
+        t0 = time.perf_counter()
+        photo, reference = self.prepare_photo(image)
+        h, w = photo.shape[:2]
+        kp = motion.keypoints.copy()
+        kp[..., 0] *= w / motion.image_size[0]
+        kp[..., 1] *= h / motion.image_size[1]
+        motion = SkeletonSequence(kp, motion.fps, (w, h))
+        features = self.features(y, sr) if self.options.renderer == "diffusion" else None
+        self.write_video(self.frames(photo, reference, motion, features), output=output,
+                         num_frames=len(motion), size=(w, h), audio=y, sr=sr, progress=progress)
+        return GenerateResult(output=output, motion=motion, reference=reference,
+                              duration_s=len(y) / sr, timings={"render": time.perf_counter() - t0})
