@@ -28,7 +28,8 @@ class ServerConfig:
     max_image_pixels: int = 40_000_000    # width x height, read from the header before decoding
     max_size: int = 1024                  # largest --size a web user may ask for (pixels)
     job_timeout_s: float = 900.0          # hard limit for one job, queue time excluded
-    abandon_after_s: float = 60.0         # cancel a job whose page stopped polling this long
+    abandon_after_s: float = 180.0        # cancel a job whose page stopped polling this long
+    # (hidden tabs are throttled to one timer a minute by Chrome, so keep this well above 60)
     keep_s: float = 3600.0                # finished jobs (and their files) expire after this
     max_jobs_per_worker: int = 50         # recycle a worker after this many jobs (leaks)
     warmup: bool = True                   # workers load models before taking their first job
