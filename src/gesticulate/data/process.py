@@ -225,7 +225,7 @@ def _analyse(src: Source, cfg: BuildConfig) -> tuple[list[ClipRecord], list[_Kep
         info = probe_video(src.path)
         audio = load_source_audio(src.path, sidecar=src.sidecar_audio, duration_s=info.duration_s)
     except NoAudioError as e:
-        return [_rejected(src, f"no_audio: {e}", fps=cfg.fps)], []
+        return [_rejected(src, f"no_audio: {e}", end=info.duration_s, fps=cfg.fps)], []
     except (InputError, OSError) as e:
         return [_rejected(src, f"unreadable: {e}", fps=cfg.fps)], []
     tr = _track(src.path, cfg)
