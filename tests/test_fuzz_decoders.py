@@ -137,12 +137,6 @@ def _check_image_upload(p):
     check_image_upload(p, max_bytes=10**7, max_pixels=4 * 10**7)
 
 
-BUG_SNDFILE = pytest.mark.xfail(strict=False, reason="gesticulate.audio.io: LibsndfileError "
-                                "raised while decoding blocks escapes (see the regression "
-                                "cases below)")
-
-
-@BUG_SNDFILE
 @FUZZ
 @given(mutated(AUDIO))
 def test_fuzz_load_audio(data):
@@ -182,14 +176,13 @@ def test_fuzz_sniffers(head):
 
 # -- crashes the fuzzer found, kept as plain cases -------------------------------------------
 # gesticulate.audio.io.load_audio: libsndfile opens these, then fails while reading blocks; the
-# LibsndfileError escapes _sf_blocks/_resample_blocks instead of becoming an InputError.
+# LibsndfileError used to escape _sf_blocks instead of becoming an InputError (fixed).
 FOUND_AUDIO = {
     "flac header only (psf_fseek failed)": b'fLaC\x00\x00\x00"\x10\x00\x10\x00\x00\x00\r\x00\x07'
     b'\x8a\x03\xe8\x00\xf0\x00\x00%\x80\x8f\xd0\xee9\xb3"F\xb1:3~OZ{?\xef',
 }
 
 
-@pytest.mark.xfail(strict=True, reason="gesticulate.audio.io: LibsndfileError escapes")
 @pytest.mark.parametrize("name", sorted(FOUND_AUDIO))
 def test_found_audio_crash(name):
     _only_gesticulate_errors(_load_audio, FOUND_AUDIO[name], ".flac")

@@ -53,7 +53,10 @@ def atomic_file(path: str | os.PathLike, *, suffix: str = "") -> Iterator[Path]:
     path = check_output(path)
     if path.is_dir():
         raise OutputError(f"output {path} is a folder; give a file name inside it")
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    try:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    except OSError as e:
+        raise _disk_error(path, e) from None
     os.close(fd)
     tmp = Path(name)
     try:
@@ -74,7 +77,10 @@ def atomic_dir(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[P
     after the new folder is complete.
     """
     path = check_output(path, overwrite=overwrite)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    except OSError as e:
+        raise _disk_error(path, e) from None
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())

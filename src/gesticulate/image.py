@@ -41,6 +41,8 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> np.n
             if im.format == "JPEG" and w * h > 4 * 2048 * 2048:
                 im.draft("RGB", (w // 4, h // 4))  # decode huge JPEGs at reduced scale
             im = ImageOps.exif_transpose(im)
+            if im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit or float greyscale
+                im = Image.fromarray(_to_uint8(np.asarray(im)))
             if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
                 im = im.convert("RGBA")
                 bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
@@ -52,6 +54,14 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> np.n
     except (OSError, SyntaxError, ValueError) as e:
         raise InputError(f"photo {path} is corrupt or truncated ({e}); re-save or re-download it") from None
     return np.ascontiguousarray(rgb)
+
+
+def _to_uint8(a: np.ndarray) -> np.ndarray:
+    """Scale a high-bit-depth greyscale image to 0..255 (PIL's convert("RGB") clips instead)."""
+    a = a.astype(np.float64)
+    top = 65535.0 if a.max() > 255 and a.max() <= 65535 and a.min() >= 0 else float(a.max())
+    low = 0.0 if a.min() >= 0 else float(a.min())
+    return np.clip((a - low) / max(top - low, 1e-9) * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
 def output_size(width: int, height: int, *, size: int) -> tuple[int, int]:

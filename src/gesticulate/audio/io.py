@@ -136,9 +136,14 @@ def _open_blocks(path: Path) -> tuple[Iterator[np.ndarray], int]:
 
 
 def _sf_blocks(f) -> Iterator[np.ndarray]:
+    import soundfile as sf
     with f:
-        for block in f.blocks(blocksize=_BLOCK, dtype="float32", always_2d=True):
-            yield block.mean(axis=1, dtype=np.float32)
+        try:
+            for block in f.blocks(blocksize=_BLOCK, dtype="float32", always_2d=True):
+                yield block.mean(axis=1, dtype=np.float32)
+        except (sf.LibsndfileError, RuntimeError) as err:  # truncated or corrupt stream
+            raise InputError(f"{f.name}: the audio is corrupt or truncated and could not be "
+                             f"decoded ({err}); re-export it or convert it to wav") from None
 
 
 def _open_av(path: Path):
@@ -149,8 +154,11 @@ def _open_av(path: Path):
         raise InputError(f"cannot read {path} as audio: it is not a recognised audio or "
                          f"video file ({err}); {_FORMATS_HINT}") from err
     if not container.streams.audio:
-        kind = "video" if container.streams.video else "file"
+        fmt = container.format.name or ""
         container.close()
+        if "pipe" in fmt or fmt in ("image2", "gif", "webp"):  # FFmpeg's image demuxers
+            raise InputError(f"{path} is an image, not audio; {_FORMATS_HINT}")
+        kind = "video" if container.streams.video else "file"
         raise InputError(f"{path}: this {kind} has no audio track; give the speech as a "
                          "separate audio file, or a video that has sound")
     return container, container.streams.audio[0]
