@@ -44,6 +44,22 @@ def _child(args) -> None:
                       "max_rss_mb_worker": rc.ru_maxrss / 1024}))
 
 
+def _spin(seconds: float) -> float:
+    t = time.perf_counter()
+    while time.perf_counter() - t < seconds:
+        pass
+    return time.process_time()
+
+
+def cpu_available(n: int, seconds: float = 3.0) -> float:
+    """Cores' worth of CPU that ``n`` busy processes get together right now (a shared or
+    capped machine gives less than ``n``; then no worker count can speed the build up)."""
+    from multiprocessing import get_context
+
+    with get_context("spawn").Pool(n) as pool:
+        return sum(pool.map(_spin, [seconds] * n)) / seconds
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("videos", nargs="*", default=[str(DEFAULT)])
@@ -57,7 +73,9 @@ def main() -> None:
         args.workers = args.workers[0]
         return _child(args)
     results = {}
-    print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
+    print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}; CPU this "
+          f"session gets: 1 process {cpu_available(1):.2f} cores, 2 processes "
+          f"{cpu_available(2):.2f} cores")
     for w in args.workers:
         with tempfile.TemporaryDirectory(prefix="bench_build_") as tmp:
             cmd = [sys.executable, __file__, *args.videos, "--workers", str(w), "--engine",
