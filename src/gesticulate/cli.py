@@ -84,13 +84,26 @@ def cmd_export(args) -> None:
     print(f"wrote {out}")
 
 
+def _build_kwargs(args) -> dict:
+    return dict(output=args.output, fps=args.fps, clip_seconds=args.clip_seconds,
+                min_clip_seconds=args.min_clip_seconds, workers=args.workers, engine=args.engine,
+                ray_address=args.ray_address, speaker_from=args.speaker_from,
+                val_fraction=args.val_fraction, test_fraction=args.test_fraction,
+                progress=not args.quiet)
+
+
 def cmd_build_dataset(args) -> None:
     from gesticulate.data.build import build_dataset
-    s = build_dataset(args.inputs, output=args.output, fps=args.fps, clip_seconds=args.clip_seconds,
-                      min_clip_seconds=args.min_clip_seconds, workers=args.workers,
-                      engine=args.engine, ray_address=args.ray_address, write_video=args.video,
-                      speaker_from=args.speaker_from, val_fraction=args.val_fraction,
-                      test_fraction=args.test_fraction, progress=not args.quiet)
+    _print_build(build_dataset(args.inputs, write_video=args.video, **_build_kwargs(args)))
+
+
+def cmd_import_poses(args) -> None:
+    from gesticulate.data.importers import import_poses
+    _print_build(import_poses(args.inputs, audio_dir=args.audio_dir, format=args.format,
+                              pose_fps=args.pose_fps, space=args.space, **_build_kwargs(args)))
+
+
+def _print_build(s) -> None:
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(s.reasons.items())) or "none"
     print(f"{s.output}: {s.kept} clips kept ({s.kept_hours * 60:.1f} min), {s.rejected} rejected "
           f"({reasons}); {s.num_processed} of {s.num_sources} sources processed in this run")
@@ -98,9 +111,9 @@ def cmd_build_dataset(args) -> None:
 
 def cmd_inspect(args) -> None:
     from gesticulate.data.report import inspect
+    from gesticulate.data.report import format_summary
     path, summary = inspect(args.dataset, path=args.output, num_overlays=args.overlays, seed=args.seed)
-    for k, v in summary.items():
-        print(f"{k}: {v}")
+    print(format_summary(summary))
     print(f"report: {path}")
 
 
@@ -168,6 +181,20 @@ def _add_training_options(p, *, batch_size: int, lr: float) -> None:
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: a GPU when there is one)")
 
 
+def _add_build_options(p) -> None:
+    p.add_argument("--output", "-o", required=True, help="dataset folder (a rerun resumes)")
+    p.add_argument("--fps", type=float, default=25.0, help="clip frame rate (default 25)")
+    p.add_argument("--clip-seconds", type=float, default=10.0, help="longest clip (default 10)")
+    p.add_argument("--min-clip-seconds", type=float, default=2.0, help="shortest clip kept (default 2)")
+    p.add_argument("--workers", type=int, default=1, help="parallel worker processes")
+    p.add_argument("--engine", choices=("local", "ray"), default="local")
+    p.add_argument("--ray-address", help="Ray cluster address (default: a local Ray instance)")
+    p.add_argument("--speaker-from", choices=("source", "folder"), default="source",
+                   help="speaker id: one per video, or the video's folder name")
+    p.add_argument("--val-fraction", type=float, default=0.1)
+    p.add_argument("--test-fraction", type=float, default=0.1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gesticulate",
@@ -227,19 +254,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build-dataset", help="turn videos into a training set (CSG-405 pipeline)")
     p.add_argument("inputs", nargs="+", help="video files, folders, or text files listing paths")
-    p.add_argument("--output", "-o", required=True, help="dataset folder (a rerun resumes)")
-    p.add_argument("--fps", type=float, default=25.0, help="clip frame rate (default 25)")
-    p.add_argument("--clip-seconds", type=float, default=10.0, help="longest clip (default 10)")
-    p.add_argument("--min-clip-seconds", type=float, default=2.0, help="shortest clip kept (default 2)")
-    p.add_argument("--workers", type=int, default=1, help="parallel worker processes")
-    p.add_argument("--engine", choices=("local", "ray"), default="local")
-    p.add_argument("--ray-address", help="Ray cluster address (default: a local Ray instance)")
+    _add_build_options(p)
     p.add_argument("--video", action="store_true", help="also write each clip's cropped video")
-    p.add_argument("--speaker-from", choices=("source", "folder"), default="source",
-                   help="speaker id: one per video, or the video's folder name")
-    p.add_argument("--val-fraction", type=float, default=0.1)
-    p.add_argument("--test-fraction", type=float, default=0.1)
     p.set_defaults(func=cmd_build_dataset)
+
+    p = sub.add_parser("import-poses", help="CSG-405 or EchoMimicV2 poses (+ audio) -> a training set")
+    p.add_argument("inputs", nargs="+", help="pose folders/files, or folders holding them")
+    _add_build_options(p)
+    p.add_argument("--audio-dir", help="folder of <name>.wav next to the pose sequences")
+    p.add_argument("--format", choices=("auto", "csg", "echomimic"), default="auto")
+    p.add_argument("--pose-fps", type=float, help="frame rate of the poses (default: the format's)")
+    p.add_argument("--space", choices=("minus1_1", "unit", "pixels"), default="minus1_1",
+                   help="coordinate space of CSG-405 arrays")
+    p.set_defaults(func=cmd_import_poses)
 
     p = sub.add_parser("inspect", help="a dataset's counts, hours, rejections, QC plots (HTML)")
     p.add_argument("dataset", help="dataset folder")
