@@ -183,3 +183,20 @@ def test_train_fgd_wrapper(synthetic, tmp_path):
     one = SkeletonSequence.load(sorted((synthetic / "clips").glob("*/skeleton.npz"))[0])
     feats = enc.features([one])
     assert feats.shape[1] == 8 and np.isfinite(feats).all()
+
+
+def test_figures_and_table_accept_missing_values():
+    from gesticulate.evaluate import figures
+    from gesticulate.evaluate.table import VIDEO_COLUMNS, aggregate, markdown_table
+
+    per_clip = {"a": {"ba": 0.5, "lip_sync_offset_frames": None, "hkc": 0.9},
+                "b": {"ba": None, "lip_sync_offset_frames": None, "hkc": 0.7}}
+    agg = aggregate({k: {m: (np.nan if v is None else v) for m, v in s.items()}
+                     for k, s in per_clip.items()})
+    assert agg["ba"] == {"mean": 0.5, "std": 0.0, "n": 1} and agg["lip_sync_offset_frames"]["n"] == 0
+    row = {"name": "x", "num_clips": 2, "fgd": None, "per_clip": per_clip,
+           "aggregate": {k: {m: (None if isinstance(v, float) and np.isnan(v) else v)
+                             for m, v in a.items()} for k, a in agg.items()}}
+    assert figures.distributions([row]).startswith(b"\x89PNG")
+    md = markdown_table([row], VIDEO_COLUMNS)
+    assert "0.800 ± 0.100" in md and "offset" not in md          # an all-missing column is dropped

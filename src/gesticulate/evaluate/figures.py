@@ -19,6 +19,13 @@ DIST_METRICS = [("ba", "BA"), ("ba_control", "BA chance"), ("l1div_body", "L1div
                 ("lip_sync_score", "lip-sync score"), ("jitter_body", "jitter body")]
 
 
+def _values(row: dict, key: str) -> np.ndarray:
+    """Finite per-clip values of ``key`` in a row of ``metrics.json`` (None there = NaN)."""
+    v = np.array([np.nan if s.get(key) is None else s[key] for s in row["per_clip"].values()],
+                 dtype=np.float64)
+    return v[np.isfinite(v)]
+
+
 def _png(fig) -> bytes:
     import io
 
@@ -37,8 +44,7 @@ def _pyplot():
 
 def distributions(rows: list[dict]) -> bytes | None:
     """Strip plots of per-clip values of :data:`DIST_METRICS` that exist, one dot per clip."""
-    keys = [(k, t) for k, t in DIST_METRICS
-            if any(np.isfinite(s.get(k, np.nan)) for r in rows for s in r["per_clip"].values())]
+    keys = [(k, t) for k, t in DIST_METRICS if any(_values(r, k).size for r in rows)]
     if not keys:
         return None
     plt = _pyplot()
@@ -49,8 +55,7 @@ def distributions(rows: list[dict]) -> bytes | None:
         rng = np.random.default_rng(0)
         for ax, (k, title) in zip(axes.flat, keys):
             for x, r in enumerate(rows):
-                v = np.array([s.get(k, np.nan) for s in r["per_clip"].values()], float)
-                v = v[np.isfinite(v)]
+                v = _values(r, k)
                 ax.plot(x + rng.uniform(-0.15, 0.15, v.size), v, "o", ms=4, alpha=0.7)
                 if v.size:
                     ax.plot([x - 0.3, x + 0.3], [v.mean()] * 2, "k-", lw=1.5)

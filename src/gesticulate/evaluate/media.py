@@ -69,17 +69,16 @@ def render_video(motion: np.ndarray, dst: str | os.PathLike, *, photo: np.ndarra
     """Render ``motion`` ``(T, 133, 3)`` (pixels of ``photo``) with the warp renderer into ``dst``.
 
     The same pieces as ``gesticulate generate`` (:class:`gesticulate.pipeline.GeneratePipeline`
-    with ``renderer="warp"``: ``.renderer(photo, reference)``, then ``.render(kp)`` per frame).
+    with ``renderer="warp"``: ``.frames(photo, reference, motion)`` into ``.write_video``).
     """
     from gesticulate.pipeline import GeneratePipeline
-    from gesticulate.video import VideoWriter
+    from gesticulate.skeleton.sequence import SkeletonSequence
 
     pipe = GeneratePipeline(renderer="warp", seed=seed, fps=fps)
-    renderer = pipe.renderer(photo, reference)
     h, w = photo.shape[:2]
-    with VideoWriter(dst, fps=fps, size=(w, h), audio=audio, sr=sr) as writer:
-        for kp in motion:
-            writer.write(renderer.render(kp))
+    seq = SkeletonSequence(motion, fps, (w, h))
+    pipe.write_video(pipe.frames(photo, reference, seq), output=dst, num_frames=len(seq),
+                     size=(w, h), audio=audio, sr=sr, progress=False)
 
 
 def grab_frames(path: str | os.PathLike, indices: list[int]) -> list[np.ndarray | None]:
