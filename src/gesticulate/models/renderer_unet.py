@@ -298,7 +298,8 @@ class RendererUNet(nn.Module):
         masks : (B, T, R, H, W) region masks (face, lips, hands) in 0..1 at ``image_size``.
         audio : (B, T, 2r+1, A) audio feature windows around each frame.
         hand_conf : (B, T, 2) mean confidence of the left and right hand keypoints.
-        reference : (B, C, h, w) the reference image in model space (or give ``bank``).
+        reference : (B, C, h, w) the reference image in model space (always needed with
+            ``reference_concat``; the attention branch can come from ``bank`` instead).
         motion : (B, O, C, h, w) clean previous frames (EMO2 motion frames) or None.
         reference_hand_conf : (B, 2) hand confidences of the reference photo.
         bank : a cached :meth:`encode_reference` result (sampling reuses it across steps).
