@@ -101,4 +101,5 @@ def test_train_runs_under_two_processes(tmp_path):
     mp.spawn(_train_worker, args=(2, free_port(), str(data), str(run)), nprocs=2, join=True)
     assert (run / "checkpoints" / "step_00000002" / "model.safetensors").is_file()
     rows = (run / "log.csv").read_text().splitlines()
-    assert len(rows) == 2  # header + one row, written by rank 0 only
+    # header, the step-0 validation row and the step-2 row, each written once (rank 0 only)
+    assert [r.split(",")[0] for r in rows[1:]] == ["0", "2"]

@@ -162,13 +162,18 @@ class GeneratePipeline:
             from gesticulate.render.diffusion import DiffusionRenderer
             r = DiffusionRenderer(o.renderer_checkpoint, image, reference, seed=o.seed)
             return r.render_sequence(motion.keypoints, features)
-        if o.renderer == "pose":
-            from gesticulate.render.pose import PoseRenderer
-            r = PoseRenderer(image, reference)
-        else:
-            from gesticulate.render.warp import WarpRenderer
-            r = WarpRenderer(image, reference, seed=o.seed)
+        r = self.renderer(image, reference)
         return (r.render(kp) for kp in motion.keypoints)
+
+    def renderer(self, image: np.ndarray, reference: np.ndarray):
+        """A frame-by-frame renderer (warp or pose): ``.render(kp (133, 3)) -> RGB frame``."""
+        if self.options.renderer == "pose":
+            from gesticulate.render.pose import PoseRenderer
+            return PoseRenderer(image, reference)
+        if self.options.renderer == "diffusion":
+            raise OptionError("the diffusion renderer works on whole sequences; use frames()")
+        from gesticulate.render.warp import WarpRenderer
+        return WarpRenderer(image, reference, seed=self.options.seed)
 
     # -- the whole job -------------------------------------------------------------------------
 
