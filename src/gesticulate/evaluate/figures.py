@@ -94,12 +94,17 @@ def beat_timeline(motion: np.ndarray, beats_s: np.ndarray, *, fps: float, title:
 
 
 def _label(img: np.ndarray, text: str) -> np.ndarray:
+    """``img`` with ``text`` on a black bar at the top, shrunk to fit the width."""
     import cv2
 
     out = np.ascontiguousarray(img.copy())
     h = max(14, out.shape[0] // 14)
+    scale = h / 30
+    width = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0]
+    if width > out.shape[1] - 6:
+        scale *= (out.shape[1] - 6) / width
     cv2.rectangle(out, (0, 0), (out.shape[1], h + 4), (0, 0, 0), -1)
-    cv2.putText(out, text[:28], (3, h), cv2.FONT_HERSHEY_SIMPLEX, h / 30, (255, 255, 255), 1,
+    cv2.putText(out, text, (3, h), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1,
                 cv2.LINE_AA)
     return out
 

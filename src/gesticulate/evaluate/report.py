@@ -56,6 +56,9 @@ def _write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; a report is for others to read
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -64,10 +67,12 @@ def _write_text(path: Path, text: str) -> None:
 
 def _caption(result: dict) -> str:
     e = result["fgd_encoder"]
+    cfg = e.get("config") or {}
+    small = f", latent {cfg['latent']}" if "latent" in cfg else ""
     how = {"given": f"given ({e.get('path')})",
-           "cached": f"cached, trained on the {e.get('split')} split, {e.get('steps')} steps",
+           "cached": f"cached, trained on the {e.get('split')} split, {e.get('steps')} steps{small}",
            "trained": f"trained for this report on the {e.get('split')} split, "
-                      f"{e.get('steps')} steps"}[e["source"]]
+                      f"{e.get('steps')} steps{small}"}[e["source"]]
     s = result["settings"]
     beats = [c["audio_beats_per_s"] for c in result["clips"] if c["audio_beats_per_s"] is not None]
     return (f"{s['split']} split of {s['dataset']}: {len(result['clips'])} clips, "
