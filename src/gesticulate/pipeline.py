@@ -46,6 +46,7 @@ class GenerateOptions:
     speed: float = 1.0                # gesture speed multiplier (0.25..4)
     style: str | None = None          # gesture style name/id where the generator has styles
     phones: bool = True               # use pocketsphinx phone timings for lip shapes
+    render_workers: int = 0           # processes rendering frames (0: one per core, at most 4)
 
     def check(self) -> None:
         if not 1 <= self.fps <= 60:
@@ -62,6 +63,8 @@ class GenerateOptions:
             what = "a trained run folder (gesticulate train)" if self.motion == "diffusion" \
                 else "a dataset folder (gesticulate build-dataset)"
             raise OptionError(f"--motion {self.motion} needs --checkpoint: {what}")
+        if not 0 <= self.render_workers <= 64:
+            raise OptionError(f"render_workers={self.render_workers}; use 0 (one per core) to 64")
         if self.renderer == "diffusion" and not self.renderer_checkpoint:
             raise OptionError("--renderer diffusion needs --renderer-checkpoint: a run folder "
                               "made by `gesticulate train-renderer`")
@@ -162,8 +165,9 @@ class GeneratePipeline:
             from gesticulate.render.diffusion import DiffusionRenderer
             r = DiffusionRenderer(o.renderer_checkpoint, image, reference, seed=o.seed)
             return r.render_sequence(motion.keypoints, features)
-        r = self.renderer(image, reference)
-        return (r.render(kp) for kp in motion.keypoints)
+        from gesticulate.render.parallel import default_workers, render_parallel
+        workers = o.render_workers or default_workers()
+        return render_parallel(self.renderer(image, reference), motion.keypoints, workers=workers)
 
     def renderer(self, image: np.ndarray, reference: np.ndarray):
         """A frame-by-frame renderer (warp or pose): ``.render(kp (133, 3)) -> RGB frame``."""
