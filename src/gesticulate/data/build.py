@@ -133,6 +133,15 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, unit="video", desc="build-dataset", disable=not enabled)
 
 
+def _work_estimate(path) -> float:
+    """Frames in a video (from its header), or its size in bytes when that cannot be read."""
+    from gesticulate.video import probe_video
+    try:
+        return float(probe_video(path).num_frames)
+    except Exception:  # noqa: BLE001 - unreadable sources are rejected later, with a reason
+        return os.path.getsize(path) / 1e6 if os.path.isfile(path) else 0.0
+
+
 def build_dataset(inputs, *, output: str | os.PathLike, fps: float = 25.0,
                   clip_seconds: float = 10.0, min_clip_seconds: float = 2.0, workers: int = 1,
                   engine: str = "local", ray_address: str | None = None,
@@ -206,8 +215,9 @@ def run_build(sources: list[Source], fn, extra: tuple, *, output: str | os.PathL
         _check_config(out, cfg)
         _clean_temporaries(out)
         todo = [s for s in sources if _read_marker(out, s) is None]
-        # Biggest first (file size as a cheap proxy for length) so workers finish together.
-        todo.sort(key=lambda s: -os.path.getsize(s.path) if os.path.isfile(s.path) else 0)
+        # Longest first so workers finish together (LPT scheduling): a pool that starts the
+        # longest video last waits on it alone. Work goes with the frame count, not the size.
+        todo.sort(key=lambda s: -_work_estimate(s.path))
         tasks = [(s, str(out), cfg, *extra) for s in todo]
         with _progress(len(todo), progress) as bar:
             for _ in engines.run_tasks(fn, tasks, workers=workers, engine=engine,
