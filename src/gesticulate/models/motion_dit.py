@@ -33,11 +33,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gesticulate.errors import InputError, OptionError
+from gesticulate.errors import OptionError
+from gesticulate.models import folders
+from gesticulate.models.folders import CONFIG_NAME, WEIGHTS_NAME
 from gesticulate.skeleton.layout import REGIONS, UPPER_BODY_INDICES
 
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
 
 
 def local_regions() -> dict[str, np.ndarray]:
@@ -354,17 +354,8 @@ class MotionDiT(nn.Module):
 
 
 def resolve_checkpoint(folder: str | os.PathLike) -> Path:
-    """A checkpoint folder: ``folder`` itself, or the newest ``checkpoints/step_*`` of a run."""
-    folder = Path(folder)
-    if (folder / CONFIG_NAME).is_file() and (folder / WEIGHTS_NAME).is_file():
-        return folder
-    steps = sorted((folder / "checkpoints").glob("step_*")) if folder.is_dir() else []
-    steps = [s for s in steps if (s / CONFIG_NAME).is_file() and (s / WEIGHTS_NAME).is_file()]
-    if not steps:
-        raise InputError(f"no MotionDiT checkpoint in {folder} (expected {CONFIG_NAME} and "
-                         f"{WEIGHTS_NAME}, or a training run folder); train one with "
-                         "`gesticulate train`")
-    return steps[-1]
+    """A MotionDiT checkpoint folder: ``folder`` itself, or a run's newest checkpoint."""
+    return folders.resolve_checkpoint(folder, kind="MotionDiT", command="gesticulate train")
 
 
 # ---- size presets (DiT-style named factories); keyword overrides change any config field

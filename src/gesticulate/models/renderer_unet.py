@@ -38,11 +38,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from gesticulate.errors import InputError, OptionError
+from gesticulate.errors import OptionError
+from gesticulate.models import folders
+from gesticulate.models.folders import CONFIG_NAME, WEIGHTS_NAME
 from gesticulate.models.renderer_attention import AttentionContext, install_processors
 
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
 HAND_FEATURES = 18  # 2 hands x (c, sin/cos of 4 frequencies)
 
 
@@ -366,17 +366,8 @@ class RendererUNet(nn.Module):
 
 
 def resolve_checkpoint(folder: str | os.PathLike) -> Path:
-    """A checkpoint folder: ``folder`` itself, or the newest ``checkpoints/step_*`` of a run."""
-    folder = Path(folder)
-    if (folder / CONFIG_NAME).is_file() and (folder / WEIGHTS_NAME).is_file():
-        return folder
-    steps = sorted((folder / "checkpoints").glob("step_*")) if folder.is_dir() else []
-    steps = [s for s in steps if (s / CONFIG_NAME).is_file() and (s / WEIGHTS_NAME).is_file()]
-    if not steps:
-        raise InputError(f"no renderer checkpoint in {folder} (expected {CONFIG_NAME} and "
-                         f"{WEIGHTS_NAME}, or a run folder); train one with "
-                         "`gesticulate train-renderer`")
-    return steps[-1]
+    """A renderer checkpoint folder: ``folder`` itself, or a run's newest checkpoint."""
+    return folders.resolve_checkpoint(folder, kind="renderer", command="gesticulate train-renderer")
 
 
 # ---- size presets (DiT-style named factories); keyword overrides change any config field ------

@@ -22,12 +22,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
+from typing import Callable
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from gesticulate.atomic import atomic_dir
 from gesticulate.models.motion_dit import CONFIG_NAME, WEIGHTS_NAME, MotionDiT
 from gesticulate.skeleton.normalize import NormStats
 
@@ -42,18 +43,21 @@ def list_checkpoints(run: str | os.PathLike) -> list[Path]:
                   if (p / CONFIG_NAME).is_file() and (p / "train_state" / "state.json").is_file())
 
 
-def save_checkpoint(run: str | os.PathLike, step: int, *, ema: MotionDiT, raw: MotionDiT,
-                    optimizer: torch.optim.Optimizer, stats: NormStats, meta: dict,
-                    state: dict, keep: int = 2) -> Path:
-    """Write ``RUN/checkpoints/step_<step>`` atomically and drop all but the newest ``keep``."""
+def write_checkpoint(run: str | os.PathLike, step: int, *, ema, raw, optimizer: torch.optim.Optimizer,
+                     state: dict, keep: int = 2, extra: Callable[[Path], None] | None = None) -> Path:
+    """Write ``RUN/checkpoints/step_<step>`` atomically and drop all but the newest ``keep``.
+
+    The folder holds the EMA model (``save_pretrained``: config + safetensors), whatever
+    ``extra(folder)`` adds (normalisation stats, a VAE ...), and ``train_state/``: the raw
+    weights and the optimizer state as safetensors + JSON, never a pickle.
+    """
     parent = Path(run) / "checkpoints"
     parent.mkdir(parents=True, exist_ok=True)
     final = parent / f"step_{step:08d}"
-    tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".step_{step:08d}."))
-    try:
+    with atomic_dir(final) as tmp:
         ema.save_pretrained(tmp)
-        stats.save(tmp / STATS_NAME)
-        (tmp / META_NAME).write_text(json.dumps(meta, indent=2))
+        if extra is not None:
+            extra(tmp)
         ts = tmp / "train_state"
         ts.mkdir()
         save_file({k: v.detach().cpu().contiguous() for k, v in raw.state_dict().items()},
@@ -62,15 +66,20 @@ def save_checkpoint(run: str | os.PathLike, step: int, *, ema: MotionDiT, raw: M
         save_file(tensors, ts / "optimizer.safetensors")
         (ts / "optimizer.json").write_text(json.dumps(groups))
         (ts / "state.json").write_text(json.dumps({"step": step, **state}, indent=2))
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     for old in list_checkpoints(run)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def save_checkpoint(run: str | os.PathLike, step: int, *, ema: MotionDiT, raw: MotionDiT,
+                    optimizer: torch.optim.Optimizer, stats: NormStats, meta: dict,
+                    state: dict, keep: int = 2) -> Path:
+    """A MotionDiT checkpoint: :func:`write_checkpoint` plus ``stats.npz`` and ``meta.json``."""
+    def extra(folder: Path) -> None:
+        stats.save(folder / STATS_NAME)
+        (folder / META_NAME).write_text(json.dumps(meta, indent=2))
+    return write_checkpoint(run, step, ema=ema, raw=raw, optimizer=optimizer, state=state,
+                            keep=keep, extra=extra)
 
 
 def optimizer_to_flat(optimizer: torch.optim.Optimizer) -> tuple[dict, list]:

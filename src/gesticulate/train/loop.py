@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from gesticulate.errors import InputError, OptionError
+from gesticulate.errors import OptionError
 from gesticulate.models.motion_dit import PRESETS, MotionDiT
 from gesticulate.train import ddp
 from gesticulate.train.checkpoint import list_checkpoints, load_training_state, save_checkpoint

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -31,11 +29,11 @@ from tqdm.auto import tqdm
 
 from gesticulate.data.clips import iter_clips
 from gesticulate.errors import InputError, OptionError
-from gesticulate.models.renderer_unet import PRESETS, WEIGHTS_NAME, RendererUNet
+from gesticulate.models.renderer_unet import PRESETS, RendererUNet
 from gesticulate.models.vae import VAE_DIR, LatentCodec, load_vae, train_vae
 from gesticulate.render.conditions import Letterbox, audio_windows, frame_conditions
 from gesticulate.train import ddp
-from gesticulate.train.checkpoint import list_checkpoints, load_training_state, optimizer_to_flat
+from gesticulate.train.checkpoint import list_checkpoints, load_training_state, write_checkpoint
 from gesticulate.train.loop import CsvLog, lr_at
 
 
@@ -191,33 +189,13 @@ def _setup_vae(cfg: RendererTrainConfig, model: RendererUNet, train: ClipFrames,
 
 def save_renderer_checkpoint(run: Path, step: int, *, ema, raw, optimizer, codec, state: dict,
                              keep: int) -> Path:
-    """Write ``RUN/checkpoints/step_<step>`` atomically (the layout of train.checkpoint)."""
-    from safetensors.torch import save_file
-
-    parent = run / "checkpoints"
-    parent.mkdir(parents=True, exist_ok=True)
-    final = parent / f"step_{step:08d}"
-    tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".step_{step:08d}."))
-    try:
-        ema.save_pretrained(tmp)
+    """Write ``RUN/checkpoints/step_<step>`` atomically (the layout of train.checkpoint),
+    with the VAE in ``vae/`` for a latent-space model."""
+    def extra(folder: Path) -> None:
         if codec is not None:
-            codec.vae.save_pretrained(tmp / VAE_DIR, safe_serialization=True)
-        ts = tmp / "train_state"
-        ts.mkdir()
-        save_file({k: v.detach().cpu().contiguous() for k, v in raw.state_dict().items()}, ts / WEIGHTS_NAME)
-        tensors, groups = optimizer_to_flat(optimizer)
-        save_file(tensors, ts / "optimizer.safetensors")
-        (ts / "optimizer.json").write_text(json.dumps(groups))
-        (ts / "state.json").write_text(json.dumps({"step": step, **state}, indent=2))
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    for old in list_checkpoints(run)[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
-    return final
+            codec.vae.save_pretrained(folder / VAE_DIR, safe_serialization=True)
+    return write_checkpoint(run, step, ema=ema, raw=raw, optimizer=optimizer, state=state,
+                            keep=keep, extra=extra)
 
 
 def train_renderer(dataset_dir: str | os.PathLike, *, output: str | os.PathLike, preset: str = "tiny",
