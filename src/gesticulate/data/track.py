@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gesticulate.skeleton.extract import MIN_FACE_RATIO, MIN_FACE_SCORE
+from gesticulate._native import quiet_native_stderr
+from gesticulate.skeleton.extract import MIN_FACE_SCORE, Holistic, count_faces
 from gesticulate.skeleton.mediapipe_map import results_to_coco133
 
 
@@ -23,10 +24,10 @@ class FrameTracker:
     def __init__(self, *, face_every: int = 5, min_face_confidence: float = MIN_FACE_SCORE) -> None:
         import mediapipe as mp
 
-        self._holistic = mp.solutions.holistic.Holistic(
-            static_image_mode=False, model_complexity=1, smooth_landmarks=True)
-        self._faces = mp.solutions.face_detection.FaceDetection(
-            model_selection=1, min_detection_confidence=min_face_confidence)
+        self._holistic = Holistic(static_image_mode=False, refine_face=False)
+        with quiet_native_stderr():
+            self._faces = mp.solutions.face_detection.FaceDetection(
+                model_selection=1, min_detection_confidence=min_face_confidence)
         self.face_every = max(1, int(face_every))
         self._n = 0
 
@@ -37,7 +38,7 @@ class FrameTracker:
         self.close()
 
     def close(self) -> None:
-        self._holistic.close()
+        self._holistic.__exit__()
         self._faces.close()
 
     def process(self, frame: np.ndarray) -> tuple[np.ndarray, int | None]:
@@ -50,10 +51,6 @@ class FrameTracker:
         kp = results_to_coco133(self._holistic.process(frame), image_size=(w, h))
         faces = None
         if self._n % self.face_every == 0:
-            det = self._faces.process(frame).detections or []
-            widths = [d.location_data.relative_bounding_box.width for d in det]
-            # As extract.count_people: faces much smaller than the largest (a poster, a crowd
-            # far behind) are not a second speaker.
-            faces = sum(w >= MIN_FACE_RATIO * max(widths) for w in widths) if widths else 0
+            faces = count_faces(self._faces.process(frame).detections)
         self._n += 1
         return kp, faces

@@ -44,7 +44,7 @@ NO_PERSON = ("no person found in the photo; use a photo showing one person's hea
              "shoulders or upper body")
 
 
-class _Holistic:
+class Holistic:
     """MediaPipe Holistic, ``model_complexity=1``, with its native log lines silenced.
 
     Its models load lazily (the hand models when a hand first shows up) and each load logs to
@@ -69,7 +69,7 @@ class _Holistic:
         with quiet_native_stderr():
             return self._graph.process(image)
 
-    def __enter__(self) -> "_Holistic":
+    def __enter__(self) -> "Holistic":
         return self
 
     def __exit__(self, *exc) -> None:
@@ -120,8 +120,14 @@ def count_people(image: np.ndarray) -> int:
     small = _shrink(_as_rgb(image), MAX_DETECTION_SIDE)
     with quiet_native_stderr(), mp.solutions.face_detection.FaceDetection(
             model_selection=1, min_detection_confidence=MIN_FACE_SCORE) as detector:
-        detections = detector.process(small).detections or []
-    widths = [d.location_data.relative_bounding_box.width for d in detections]
+        return count_faces(detector.process(small).detections)
+
+
+def count_faces(detections) -> int:
+    """Faces among MediaPipe face detections that count as people: those at least
+    :data:`MIN_FACE_RATIO` times as wide as the widest (a poster or a far-away crowd is not
+    a second speaker)."""
+    widths = [d.location_data.relative_bounding_box.width for d in detections or ()]
     return sum(w >= MIN_FACE_RATIO * max(widths) for w in widths) if widths else 0
 
 
@@ -157,7 +163,7 @@ def extract_image(image: np.ndarray, *, min_confidence: float = 0.5) -> np.ndarr
     if n > 1:
         raise InputError(f"{n} people found in the photo; use a photo showing only one person "
                          "(crop the others out)")
-    with _Holistic(static_image_mode=True, refine_face=True, min_confidence=min_confidence) as hol:
+    with Holistic(static_image_mode=True, refine_face=True, min_confidence=min_confidence) as hol:
         results = hol.process(small)
     if results.pose_landmarks is None and results.face_landmarks is None:
         hint = f" (this one is only {w}x{h} pixels)" if min(w, h) < 128 else ""
@@ -226,7 +232,7 @@ def iter_video_keypoints(path: str | os.PathLike, *, fps: float | None = None,
         x, y in pixels of ``frame`` and confidence (all 0 where no person is tracked).
     """
     from gesticulate.video import iter_frames
-    with _Holistic(static_image_mode=False, refine_face=refine_face) as hol:
+    with Holistic(static_image_mode=False, refine_face=refine_face) as hol:
         for frame in _prefetch(iter_frames(path, fps=fps)):
             h, w = frame.shape[:2]
             yield frame, results_to_coco133(hol.process(frame), image_size=(w, h))
