@@ -21,7 +21,8 @@ from gesticulate.motion.kinematics import (ArmChain, arm_angles, bend_sign, clam
                                            wrap_angle)
 from gesticulate.skeleton import layout as L
 
-SHOULDER_RANGE = np.deg2rad(35.0)   # upper arm stays within this of its photo direction
+SHOULDER_RANGE = np.deg2rad(45.0)   # upper arm stays within this of its photo direction
+IK_STIFFNESS = (0.7, 0.1)           # shoulder / elbow resistance in solve_arm
 ELBOW_ONLY_GAIN = 0.35              # elbow seen, wrist not: a gentler upper-arm motion
 
 
@@ -74,7 +75,7 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     alpha_rest = alpha0 + ctx.lean
     if wrist_seen:
         alpha, beta = solve_arm(shoulder, target, upper=upper, fore=fore,
-                                alpha_rest=alpha_rest, beta_rest=beta0)
+                                alpha_rest=alpha_rest, beta_rest=beta0, stiffness=IK_STIFFNESS)
         beta = clamp_elbow(beta, bend=bend, beta0=beta0)
     else:
         v = target - shoulder
@@ -105,11 +106,12 @@ def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
     home = np.zeros((T, 2))
     frames = np.array([s.frame for s in strokes if s.hands in (arm.side, "both")], dtype=int)
     for a, b in spans:
-        k, lift = rng.uniform(0.25, 0.5), rng.uniform(0.05, 0.15)
+        k, lift = rng.uniform(0.3, 0.55), rng.uniform(0.08, 0.2)
         if not np.any((frames >= a) & (frames < b)):
             continue
         if wrist_seen:
-            h = k * (centre - rest) + np.array([0.0, -lift * sw])
+            # Each phrase has its own home: speakers shift where they hold their hands.
+            h = k * (centre - rest) + np.array([side * rng.uniform(-0.15, 0.15), -lift]) * sw
         else:
             h = np.array([side * 0.06, -0.04]) * sw * k / 0.375
         lo, hi = max(0, a - int(0.3 * fps / speed)), min(T, b + int(0.35 * fps / speed))
@@ -138,6 +140,7 @@ def _clamp_target(target: np.ndarray, rest: np.ndarray, ctx: ArmContext, *, sw: 
     inner, outer = neck[0] - side * 0.45 * sw, shoulder[0] + side * 1.1 * sw
     x_lo, x_hi = max(min(inner, outer), 0.02 * w), min(max(inner, outer), 0.98 * w)
     x = np.clip(target[:, 0], np.minimum(x_lo, rest[:, 0]), np.maximum(x_hi, rest[:, 0]))
-    y_hi = np.minimum(y_hi, rest[:, 1] + 0.05 * sw)
+    # Hands held high in the photo may drop to chest height; low ones must not sink.
+    y_hi = np.minimum(y_hi, np.maximum(rest[:, 1] + 0.05 * sw, neck[1] + 0.8 * sw))
     y = np.clip(target[:, 1], np.minimum(y_lo, rest[:, 1]), np.maximum(y_hi, rest[:, 1]))
     return np.stack([x, y], axis=1)

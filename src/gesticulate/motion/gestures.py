@@ -35,6 +35,9 @@ _SHAPE_KEYS = {
              (0.0, 0.9, 0.5, -0.8, 1.0, 0.0), (0.3, 0.8, 0.45, -0.7, 0.9, 0.0),
              (0.8, 0, 0, 0, 0, 0)],
 }
+# Key times are scaled by TEMPO: real speakers' strokes are quick (peak wrist speeds of
+# 2–3 shoulder widths/s on the sample clips), so the phases run faster than the table.
+TEMPO = 0.9
 _SHAPE_KEYS["two_handed"] = _SHAPE_KEYS["open"]
 _SHAPE_GAIN = {"beat": 1.0, "circle": 0.8, "open": 0.9, "two_handed": 0.8}
 
@@ -111,7 +114,7 @@ def plan_strokes(frames: np.ndarray, score: np.ndarray, rms: np.ndarray,
     strokes = []
     other = "left" if dominant == "right" else "right"
     for a, b in spans:
-        if rng.random() < 0.12:      # now and then a phrase without hand gestures
+        if rng.random() < 0.06:      # now and then a phrase without hand gestures
             continue
         mode = rng.choice(["dom", "other", "both"], p=[0.6, 0.15, 0.25])
         for f in frames[(frames >= a) & (frames < b)]:
@@ -137,13 +140,13 @@ def keyframe_track(strokes: list[Stroke], side: str, *, num_frames: int, fps: fl
     chained = False
     for i, s in enumerate(mine):
         table = np.array(_SHAPE_KEYS[s.shape], dtype=np.float64)
-        times = s.frame + table[:, 0] * fps / speed
+        times = s.frame + table[:, 0] * TEMPO * fps / speed
         vals = table[:, 1:].copy()
         vals[:, :2] *= s.amplitude
         vals[:, 2:] *= 0.6 + 0.4 * s.strength
         keep = np.ones(len(table), dtype=bool)
         keep[0] = not chained
-        nxt = (mine[i + 1].frame + _SHAPE_KEYS[mine[i + 1].shape][0][0] * fps / speed
+        nxt = (mine[i + 1].frame + _SHAPE_KEYS[mine[i + 1].shape][0][0] * TEMPO * fps / speed
                if i + 1 < len(mine) else np.inf)
         chained = nxt < times[-1]
         keep[-1] = not chained

@@ -38,9 +38,9 @@ class Style:
 
 
 STYLES = {
-    "neutral": Style(amplitude=0.30, refractory_s=0.55, threshold=0.12, head=1.0),
-    "calm": Style(amplitude=0.18, refractory_s=0.85, threshold=0.25, head=0.6),
-    "lively": Style(amplitude=0.42, refractory_s=0.42, threshold=0.08, head=1.4),
+    "neutral": Style(amplitude=0.60, refractory_s=0.40, threshold=0.08, head=1.0),
+    "calm": Style(amplitude=0.32, refractory_s=0.65, threshold=0.18, head=0.6),
+    "lively": Style(amplitude=0.65, refractory_s=0.32, threshold=0.05, head=1.4),
 }
 
 

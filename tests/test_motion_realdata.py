@@ -1,0 +1,55 @@
+"""Procedural gestures against real speakers (needs ../shared/data): on two sample clips,
+the generator's wrist speed during speech is of the same order as the speakers' own.
+
+Before the 2026-11 retune the procedural wrists moved 3-5x slower than real speakers'."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gesticulate.audio.features import load_features
+from gesticulate.motion import get_generator
+from gesticulate.motion import gestures as G
+from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.extract import extract_video
+
+pytestmark = pytest.mark.realdata
+FPS = 25.0
+CLIPS = ("hbr_speaker7", "hbr_speaker9")
+
+
+def speech_wrist_speeds(kp: np.ndarray, feats) -> np.ndarray:
+    """Wrist speeds (shoulder widths/s) of confidently seen wrists in speech frames."""
+    n = min(len(kp), feats.num_frames)
+    kp = kp[:n]
+    sw = np.median(L.shoulder_width(kp))
+    speech = G.speech_activity(np.asarray(feats.vad, float)[:n], np.asarray(feats.rms, float)[:n],
+                               fps=FPS) > 0.5
+    out = []
+    for w in (L.LEFT_WRIST, L.RIGHT_WRIST):
+        ok = kp[:, w, 2] > 0.3
+        v = np.linalg.norm(np.diff(kp[:, w, :2], axis=0), axis=1) * FPS / sw
+        out.append(v[ok[1:] & ok[:-1] & speech[1:]])
+    return np.concatenate(out)
+
+
+@pytest.fixture(scope="module")
+def speeds(shared_data):
+    gen = get_generator("procedural")
+    real, proc = [], []
+    for clip in CLIPS:
+        path = shared_data / "video" / f"{clip}.mp4"
+        seq = extract_video(path, fps=FPS, progress=False)
+        feats = load_features(path, fps=FPS)
+        real.append(speech_wrist_speeds(seq.keypoints, feats))
+        motion = gen.generate(feats, seq.keypoints[0], image_size=seq.image_size, seed=0)
+        proc.append(speech_wrist_speeds(motion.keypoints, feats))
+    return np.concatenate(real), np.concatenate(proc)
+
+
+def test_wrist_speed_matches_real_speakers(speeds):
+    real, proc = speeds
+    assert real.size > 50 and proc.size > 50
+    r90, p90 = np.percentile(real, 90), np.percentile(proc, 90)
+    assert 0.5 * r90 <= p90 <= 2.0 * r90, (p90, r90)
