@@ -124,7 +124,8 @@ def _clamp_target(target: np.ndarray, rest: np.ndarray, ctx: ArmContext, *, sw: 
     """Keep wanted positions where a body can put them and the photo shows them.
 
     Above the waist and at most 0.05 shoulder widths below the rest pose (hands resting on a
-    desk must not sink into it), below the top of the head, at most 0.45 shoulder widths past the body
+    desk must not sink into it) unless the photo holds them above chest height (0.8 shoulder
+    widths below the neck), which they may drop to; below the top of the head, at most 0.45 shoulder widths past the body
     midline, at most 1.1 outside the shoulder, inside the photo (2 % margin); the rest pose
     itself is always allowed.
     """
