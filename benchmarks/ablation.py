@@ -1,0 +1,178 @@
+"""Ablation of MotionDiT's paper ideas on the synthetic dataset (issue 4's closing table).
+
+Each variant switches one idea off (model config, objective or sampler), trains a small
+MotionDiT from the same seed on the same synthetic data (known audio → motion relation,
+:mod:`gesticulate.data.synthetic`) and is measured on the val speaker's clips::
+
+    python benchmarks/ablation.py [--steps 300] [--threads 1] [--variants full no_xattn ...]
+
+Printed as a Markdown table. Columns:
+
+* ``val (own)``: the run's own val loss at the end (its own objective; not comparable where
+  the variant changes the loss: masks, region / hand weights);
+* ``val (common)``: val loss of every run's EMA model under the full model's objective
+  (default region weights and confidence masks) on the same fixed val windows; comparable
+  across all variants except ``no_prev`` (prev_frames 0: no known frames, a harder task);
+* ``corr own/shuf``: best correlation (lag 0..6 frames) of sampled wrist speed with the
+  audio onset envelope, sampled with the clip's own audio / another clip's audio;
+* ``BA own/shuf``: beat alignment (:mod:`gesticulate.metrics.beats`) of the same samples
+  against the clip's audio beats;
+* ``hand err``: mean distance of sampled hand points to the ground truth where seen, in
+  shoulder widths (own audio; the synthetic hands follow the audio, so this is meaningful);
+* ``border/inside``: mean joint speed at window borders / inside windows on a 60 s sample
+  (val audio repeated); 1 = seamless, > 1 = a jump at the border.
+
+Samples: DPM-Solver++ 10 steps, guidance 2, seed 0. One training seed per variant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+SMALL = dict(window=48, prev_frames=8, patch_frames=2, width=96, depth=3, num_heads=4)
+FLAT = {"body": 1.0, "face": 1.0, "lips": 1.0, "hands": 1.0}
+# name: (model overrides, objective overrides, sampler options, what it switches off)
+VARIANTS = {
+    "full": ({}, {}, {}, "all ideas on"),
+    "no_xattn": ({"audio_cross_attention": False}, {}, {}, "audio cross-attention (EMO2)"),
+    "no_fusion": ({"audio_fusion": False}, {}, {}, "per-frame audio fusion (CSG)"),
+    "no_reference": ({"reference_tokens": False}, {}, {}, "reference-skeleton prefix (CSG)"),
+    "no_style_speed": ({"style_vector": False, "speed_embedding": False}, {"style_dropout": 1.0}, {},
+                       "style id/vector + speed embeddings (EMO2)"),
+    "no_prev": ({"prev_frames": 0}, {"prev_known_prob": 0.0}, {}, "previous-motion frames (EMO2/CSG)"),
+    "no_conf_mask": ({"mask_input": False}, {"use_confidence_mask": False}, {},
+                     "confidence masks in loss and input (CSG/EMO2)"),
+    "no_region_w": ({}, {"region_weights": FLAT}, {}, "region weights (MMGT)"),
+    "no_hand_w": ({}, {"region_weights": {**FLAT, "lips": 2.0}}, {}, "hand-weighted objective (EMO2)"),
+    "hands_first": ({}, {}, {"hands_first": True}, "(on) hands-then-body sampling (EMO2)"),
+}
+
+
+def border_ratio(model, stats, audio: np.ndarray, cond, **sampling) -> float:
+    """Mean joint speed at window borders / inside windows of one long sample."""
+    from gesticulate.motion.diffusion import sample_motion
+
+    cfg = model.config
+    z = stats.denormalize(sample_motion(model, audio, cond, seed=0, **sampling))
+    v = np.linalg.norm(np.diff(z, axis=0), axis=-1).mean(1)                 # (T-1,)
+    stride = cfg.window - cfg.prev_frames
+    # The step from the last frame carried over to the first new one (as tests/test_train_learning).
+    b = [s + cfg.prev_frames - 1 for s in range(stride, len(z) - max(cfg.prev_frames, 1), stride)]
+    return float(np.mean(v[b]) / np.mean(np.delete(v, b)))
+
+
+def measure(ckpt: Path, data: Path, sampling: dict, common_val: dict) -> dict:
+    """All columns of the table but ``val (own)`` for one trained checkpoint."""
+    import warnings
+
+    from gesticulate.models.motion_dit import MotionDiT, local_regions
+    from gesticulate.motion.diffusion import Conditions, sample_motion
+    from gesticulate.skeleton.normalize import NormStats
+    from gesticulate.train.data import load_clips, wrist_speed
+    from gesticulate.train.evaluate import beat_alignment, fixed_val_batch, onset_correlation, validation_loss
+    from gesticulate.train.data import WindowDataset
+    from gesticulate.train.loop import make_noise_scheduler
+    from gesticulate.train.objective import ObjectiveConfig, joint_weights
+
+    model = MotionDiT.from_pretrained(ckpt)
+    cfg = model.config
+    stats = NormStats.load(ckpt / "stats.npz")
+    clips = load_clips(data, split="val", stats=stats, fps=cfg.fps, styles={})
+    # Common val loss: the full objective, on the full model's val windows and noise.
+    obj = ObjectiveConfig()
+    val = WindowDataset(clips, window=cfg.window, stats=stats, fps=cfg.fps)
+    vb = fixed_val_batch(val, max_windows=64, prev_frames=cfg.prev_frames, seed=0,
+                         num_train_timesteps=cfg.num_train_timesteps)
+    vloss = validation_loss(model, vb, make_noise_scheduler(model), obj,
+                            joint_weights(obj.region_weights, cfg.num_joints), torch.device("cpu"))
+    hands = local_regions()["hands"]
+    kw = dict(num_steps=10, guidance_scale=2.0, sampler="dpm", **sampling)
+    rows = {k: [] for k in ("corr", "corr_sh", "ba", "ba_sh", "hand")}
+    for i, clip in enumerate(clips):
+        other = clips[(i + 1) % len(clips)].audio
+        cond = Conditions(torch.from_numpy(clip.motion[0]), torch.from_numpy(clip.visible[0]))
+        z_own = sample_motion(model, clip.audio, cond, seed=0, **kw)
+        z_sh = sample_motion(model, np.resize(other, clip.audio.shape), cond, seed=0, **kw)
+        for z, c, b in ((z_own, "corr", "ba"), (z_sh, "corr_sh", "ba_sh")):
+            rows[c].append(onset_correlation(wrist_speed(stats.denormalize(z), fps=cfg.fps), clip.onset))
+            rows[b].append(beat_alignment(z, stats, clip.onset_frames, fps=cfg.fps))
+        d = np.linalg.norm(stats.denormalize(z_own)[:, hands] - stats.denormalize(clip.motion)[:, hands], axis=-1)
+        seen = clip.visible[:, hands] > 0
+        rows["hand"].append(float(d[seen].mean()))
+    long_audio = np.resize(np.concatenate([c.audio for c in clips]), (int(60 * cfg.fps), clips[0].audio.shape[1]))
+    cond0 = Conditions(torch.from_numpy(clips[0].motion[0]), torch.from_numpy(clips[0].visible[0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = {k: float(np.nanmean(v)) for k, v in rows.items()}
+    out["val_common"] = vloss
+    out["border"] = border_ratio(model, stats, long_audio, cond0, **kw)
+    return out
+
+
+def run_variant(name: str, data: Path, out: Path, *, steps: int) -> dict:
+    import csv
+
+    from gesticulate.train.loop import train
+
+    model, objective, sampling, _ = VARIANTS[name]
+    # hands_first only changes sampling: it reuses the full model's checkpoint.
+    run = out / ("full" if name == "hands_first" else name)
+    t0 = time.perf_counter()
+    if not (run / "log.csv").is_file():
+        train(data, output=run, preset="tiny", steps=steps, batch_size=16, lr=1e-3, warmup_steps=20,
+              val_every=steps, checkpoint_every=steps, progress=False, metric_clips=0,
+              model={**SMALL, **model}, objective=objective)
+    secs = time.perf_counter() - t0
+    log = list(csv.DictReader(open(run / "log.csv")))
+    from gesticulate.models.motion_dit import resolve_checkpoint
+    r = measure(resolve_checkpoint(run), data, sampling, {})
+    r.update(name=name, val_start=float(log[0]["val_loss"]), val_own=float(log[-1]["val_loss"]),
+             train_s=secs, total_s=time.perf_counter() - t0)
+    return r
+
+
+def table(results: list[dict]) -> str:
+    head = ("| variant | switches off | val (own) start→end | val (common) | corr own / shuf | "
+            "BA own / shuf | hand err (sw) | border/inside | train s |")
+    lines = [head, "|" + "---|" * 9]
+    for r in results:
+        lines.append(f"| {r['name']} | {VARIANTS[r['name']][3]} | {r['val_start']:.3f}→{r['val_own']:.3f} | "
+                     f"{r['val_common']:.3f} | {r['corr']:.2f} / {r['corr_sh']:.2f} | "
+                     f"{r['ba']:.2f} / {r['ba_sh']:.2f} | {r['hand']:.3f} | {r['border']:.2f} | "
+                     f"{r['train_s']:.0f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    ap.add_argument("--output", default=None, help="work folder (a rerun reuses trained variants)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    from gesticulate.data.synthetic import make_synthetic_dataset
+
+    out = Path(args.output or tempfile.mkdtemp(prefix="ablation_"))
+    data = out / "synthetic"
+    if not (data / "manifest.jsonl").is_file():
+        make_synthetic_dataset(data, seed=2)
+    print(f"synthetic data {data}, model {json.dumps(SMALL)}, {args.steps} steps, batch 16, "
+          f"{args.threads} thread(s), seed 0")
+    results = []
+    for name in args.variants:
+        r = run_variant(name, data, out, steps=args.steps)
+        results.append(r)
+        print(f"{name}: trained {r['train_s']:.0f} s, measured in {r['total_s'] - r['train_s']:.0f} s", flush=True)
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Seam check of a trained MotionDiT: joint speed at window borders vs inside windows.
+
+Samples ``--seconds`` of motion for an audio file (repeated when shorter) with the
+checkpoint's own window and prev_frames, and prints the mean joint speed (shoulder widths
+per frame, un-normalised local coordinates) at the step from the last carried-over frame to
+the first new one, inside windows, their ratio (1 = no seam), and the border speeds'
+percentile among the inside speeds::
+
+    python benchmarks/seams.py --checkpoint RUN --audio speech.wav [--seconds 60] [--seeds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+
+
+def border_speeds(model, stats, audio: np.ndarray, cond, *, seed: int, **sampling):
+    """Per-step mean joint speed ``(T-1,)`` of one sample and the indices of border steps."""
+    from gesticulate.motion.diffusion import sample_motion
+
+    cfg = model.config
+    z = stats.denormalize(sample_motion(model, audio, cond, seed=seed, **sampling))
+    v = np.linalg.norm(np.diff(z, axis=0), axis=-1).mean(1)                 # (T-1,)
+    stride = cfg.window - cfg.prev_frames
+    b = [s + cfg.prev_frames - 1 for s in range(stride, len(z) - max(cfg.prev_frames, 1), stride)]
+    return v, np.array(b, dtype=int)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--audio", required=True)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--num-steps", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    from gesticulate.audio.features import load_features
+    from gesticulate.motion.diffusion import Conditions, DiffusionGenerator
+    from gesticulate.data.synthetic import template_pose
+
+    gen = DiffusionGenerator(args.checkpoint, num_steps=args.num_steps)
+    model, cfg = gen.model, gen.model.config
+    feats = load_features(args.audio, fps=cfg.fps)
+    a = feats.stack()
+    audio = np.resize(a, (int(round(args.seconds * cfg.fps)), a.shape[1])).astype(np.float32)
+    cond = gen.conditions(template_pose(), speed=1.0, style=None)
+    border, inside = [], []
+    for seed in range(args.seeds):
+        v, b = border_speeds(model, gen.stats, audio, cond, seed=seed, num_steps=args.num_steps,
+                             guidance_scale=2.0, sampler="dpm")
+        border.extend(v[b])
+        inside.extend(np.delete(v, b))
+    border, inside = np.array(border), np.array(inside)
+    pct = float((inside[None] < border[:, None]).mean() * 100)
+    print(f"{args.checkpoint}: window {cfg.window}, prev_frames {cfg.prev_frames}, "
+          f"{args.seconds:g} s x {args.seeds} seeds, {len(border)} borders")
+    print(f"joint speed border {border.mean():.4f}  inside {inside.mean():.4f}  "
+          f"ratio {border.mean() / inside.mean():.2f}  (borders at the {pct:.0f}th percentile "
+          f"of inside steps on average; inside p90 {np.percentile(inside, 90):.4f})")
+
+
+if __name__ == "__main__":
+    main()
