@@ -4,7 +4,10 @@ Samples ``--seconds`` of motion for an audio file (repeated when shorter) with t
 checkpoint's own window and prev_frames, and prints the mean joint speed (shoulder widths
 per frame, un-normalised local coordinates) at the step from the last carried-over frame to
 the first new one, inside windows, their ratio (1 = no seam), and the border speeds'
-percentile among the inside speeds::
+percentile among the inside speeds. That border step also crosses a token boundary (the
+model patchifies ``patch_frames`` frames per token), so the border is also compared with the
+inside steps that cross a token boundary; ``token/within`` shows jumps between tokens
+anywhere in a window (patch jitter), which is a different defect from a window seam::
 
     python benchmarks/seams.py --checkpoint RUN --audio speech.wav [--seconds 60] [--seeds 2]
 """
@@ -49,19 +52,32 @@ def main() -> None:
     a = feats.stack()
     audio = np.resize(a, (int(round(args.seconds * cfg.fps)), a.shape[1])).astype(np.float32)
     cond = gen.conditions(template_pose(), speed=1.0, style=None)
-    border, inside = [], []
+    border, inside, token, within = [], [], [], []
     for seed in range(args.seeds):
         v, b = border_speeds(model, gen.stats, audio, cond, seed=seed, num_steps=args.num_steps,
                              guidance_scale=2.0, sampler="dpm")
         border.extend(v[b])
         inside.extend(np.delete(v, b))
-    border, inside = np.array(border), np.array(inside)
+        # Step i goes from frame i to i + 1; it crosses a token boundary when i + 1 - start is
+        # a multiple of patch_frames, for the window that generated frame i + 1.
+        stride = cfg.window - cfg.prev_frames
+        owner = np.minimum(np.arange(1, len(v) + 1) // stride, max((len(v) - cfg.window) // stride + 1, 0))
+        crosses = ((np.arange(1, len(v) + 1) - owner * stride) % cfg.patch_frames) == 0
+        crosses[b] = False
+        rest = np.ones(len(v), bool)
+        rest[b] = False
+        token.extend(v[crosses])
+        within.extend(v[rest & ~crosses])
+    border, inside, token, within = map(np.array, (border, inside, token, within))
     pct = float((inside[None] < border[:, None]).mean() * 100)
     print(f"{args.checkpoint}: window {cfg.window}, prev_frames {cfg.prev_frames}, "
           f"{args.seconds:g} s x {args.seeds} seeds, {len(border)} borders")
     print(f"joint speed border {border.mean():.4f}  inside {inside.mean():.4f}  "
           f"ratio {border.mean() / inside.mean():.2f}  (borders at the {pct:.0f}th percentile "
           f"of inside steps on average; inside p90 {np.percentile(inside, 90):.4f})")
+    print(f"inside steps crossing a token boundary {token.mean():.4f}, within a token "
+          f"{within.mean():.4f}: border / token-boundary {border.mean() / token.mean():.2f}, "
+          f"token/within {token.mean() / within.mean():.2f} (patch_frames {cfg.patch_frames})")
 
 
 if __name__ == "__main__":
