@@ -22,7 +22,7 @@ Printed as a Markdown table. Columns:
 * ``border/inside``: mean joint speed at window borders / inside windows on a 60 s sample
   (val audio repeated); 1 = seamless, > 1 = a jump at the border.
 
-Samples: DPM-Solver++ 10 steps, guidance 2, seed 0. One training seed per variant.
+Samples: DPM-Solver++ 10 steps, guidance 2, seed 0. One training seed per run (``--seed``).
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def border_ratio(model, stats, audio: np.ndarray, cond, **sampling) -> float:
     return float(np.mean(v[b]) / np.mean(np.delete(v, b)))
 
 
-def measure(ckpt: Path, data: Path, sampling: dict, common_val: dict) -> dict:
+def measure(ckpt: Path, data: Path, sampling: dict) -> dict:
     """All columns of the table but ``val (own)`` for one trained checkpoint."""
     import warnings
 
@@ -116,23 +116,23 @@ def measure(ckpt: Path, data: Path, sampling: dict, common_val: dict) -> dict:
     return out
 
 
-def run_variant(name: str, data: Path, out: Path, *, steps: int) -> dict:
+def run_variant(name: str, data: Path, out: Path, *, steps: int, seed: int = 0) -> dict:
     import csv
 
     from gesticulate.train.loop import train
 
     model, objective, sampling, _ = VARIANTS[name]
     # hands_first only changes sampling: it reuses the full model's checkpoint.
-    run = out / ("full" if name == "hands_first" else name)
+    run = out / f"{'full' if name == 'hands_first' else name}_seed{seed}"
     t0 = time.perf_counter()
     if not (run / "log.csv").is_file():
-        train(data, output=run, preset="tiny", steps=steps, batch_size=16, lr=1e-3, warmup_steps=20,
+        train(data, output=run, preset="tiny", steps=steps, batch_size=16, lr=1e-3, warmup_steps=20, seed=seed,
               val_every=steps, checkpoint_every=steps, progress=False, metric_clips=0,
               model={**SMALL, **model}, objective=objective)
     secs = time.perf_counter() - t0
     log = list(csv.DictReader(open(run / "log.csv")))
     from gesticulate.models.motion_dit import resolve_checkpoint
-    r = measure(resolve_checkpoint(run), data, sampling, {})
+    r = measure(resolve_checkpoint(run), data, sampling)
     r.update(name=name, val_start=float(log[0]["val_loss"]), val_own=float(log[-1]["val_loss"]),
              train_s=secs, total_s=time.perf_counter() - t0)
     return r
@@ -154,6 +154,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0, help="training seed (sampling always uses seed 0)")
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     ap.add_argument("--output", default=None, help="work folder (a rerun reuses trained variants)")
     args = ap.parse_args()
@@ -165,10 +166,10 @@ def main() -> None:
     if not (data / "manifest.jsonl").is_file():
         make_synthetic_dataset(data, seed=2)
     print(f"synthetic data {data}, model {json.dumps(SMALL)}, {args.steps} steps, batch 16, "
-          f"{args.threads} thread(s), seed 0")
+          f"{args.threads} thread(s), training seed {args.seed}")
     results = []
     for name in args.variants:
-        r = run_variant(name, data, out, steps=args.steps)
+        r = run_variant(name, data, out, steps=args.steps, seed=args.seed)
         results.append(r)
         print(f"{name}: trained {r['train_s']:.0f} s, measured in {r['total_s'] - r['train_s']:.0f} s", flush=True)
     print(table(results))

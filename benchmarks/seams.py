@@ -43,7 +43,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from gesticulate.audio.features import load_features
-    from gesticulate.motion.diffusion import Conditions, DiffusionGenerator
+    from gesticulate.motion.diffusion import DiffusionGenerator
     from gesticulate.data.synthetic import template_pose
 
     gen = DiffusionGenerator(args.checkpoint, num_steps=args.num_steps)
