@@ -44,7 +44,7 @@ def test_import_echomimic_and_csg(shared_data, tmp_path):
     np.save(csg / "clipB.npy", arr)
     np.save(csg / "broken.npy", np.zeros((5, 7)))
     sf.write(csg / "clipA.wav", _speech(shared_data, 4.0), 16000)
-    assert [f for _, f in find_pose_sources([poses, csg])] == ["csg"] * 3 + ["echomimic"]
+    assert sorted(f for _, f in find_pose_sources([poses, csg])) == ["csg"] * 3 + ["echomimic"]
 
     s = import_poses([poses, csg], output=tmp_path / "ds", audio_dir=audio, clip_seconds=5.0,
                      progress=False)

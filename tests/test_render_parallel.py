@@ -70,3 +70,21 @@ def test_warp_frames_equal_single_process():
     # so a chunk's first frames may differ by a few levels; nothing more (measured: 3 of 255).
     diff = [int(np.abs(a.astype(int) - b).max()) for a, b in zip(one, two)]
     assert max(diff) <= 6 and sum(d == 0 for d in diff) >= 0.9 * t, diff
+
+
+def _in_daemon(q):
+    kp = np.zeros((60, 133, 3), np.float32)
+    kp[:, 0, 0] = np.arange(60)
+    out = list(render_parallel(Stateful(), kp, workers=2, chunk=10))
+    q.put([int(f[0, 0, 0]) for f in out])
+
+
+def test_daemonic_process_renders_in_place():
+    """The web app's job workers are daemonic and may not fork children of their own."""
+    import multiprocessing as mp
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=_in_daemon, args=(q,), daemon=True)
+    p.start()
+    assert q.get(timeout=60) == list(range(60))
+    p.join(timeout=10)

@@ -50,11 +50,13 @@ def render_parallel(renderer, keypoints: np.ndarray, *, workers: int,
                     chunk: int = CHUNK, ahead: int = AHEAD) -> Iterator[np.ndarray]:
     """Yield ``renderer.render(kp)`` for each row of ``keypoints`` ``(T, 133, 3)``, in order.
 
-    With ``workers <= 1``, on a platform without ``fork``, or for a clip of one chunk or less,
-    frames are rendered in this process.
+    With ``workers <= 1``, on a platform without ``fork``, in a daemonic process (the web app's
+    job workers, which may not have children and already share the cores), or for a clip of
+    one chunk or less, frames are rendered in this process.
     """
     keypoints = np.asarray(keypoints)
-    if workers <= 1 or not can_fork() or len(keypoints) <= chunk:
+    if (workers <= 1 or not can_fork() or len(keypoints) <= chunk
+            or mp.current_process().daemon):
         for kp in keypoints:
             yield renderer.render(kp)
         return
