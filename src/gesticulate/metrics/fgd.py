@@ -18,13 +18,14 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from gesticulate.config import checked
 from gesticulate.errors import InputError, OptionError, OutputError
 from gesticulate.metrics._local import as_keypoints
 from gesticulate.skeleton.normalize import NUM_LOCAL_POINTS, NormStats, to_local
@@ -41,12 +42,8 @@ class FGDConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "FGDConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise InputError(f"unknown FGD config keys {sorted(unknown)}; the checkpoint was "
-                             "written by another version — retrain it with `gesticulate train-fgd`")
-        return cls(**d)
+        return cls(**checked(cls, d, what="FGD config keys", error=InputError,
+                              hint='the checkpoint was written by another version — retrain it with `gesticulate train-fgd`'))
 
 
 class MotionAutoencoder(nn.Module):

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gesticulate.config import checked
 from gesticulate.errors import OptionError
 from gesticulate.models import folders
 from gesticulate.models.folders import CONFIG_NAME, WEIGHTS_NAME
@@ -94,12 +95,7 @@ class MotionDiTConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "MotionDiTConfig":
         """Build from a dict, rejecting keys this version does not know (STYLE.md rule 4)."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise OptionError(f"unknown MotionDiT config keys {unknown}; known keys: "
-                              f"{sorted(known)}")
-        return cls(**d)
+        return cls(**checked(cls, d, what="MotionDiT config keys"))
 
 
 def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:

@@ -32,12 +32,13 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from gesticulate.config import checked
 from gesticulate.errors import OptionError
 from gesticulate.models import folders
 from gesticulate.models.folders import CONFIG_NAME, WEIGHTS_NAME
@@ -101,11 +102,7 @@ class RendererConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "RendererConfig":
-        unknown = sorted(set(d) - {f.name for f in fields(cls)})
-        if unknown:
-            raise OptionError(f"unknown renderer config keys {unknown}; known: "
-                              f"{sorted(f.name for f in fields(cls))}")
-        return cls(**d)
+        return cls(**checked(cls, d, what="renderer config keys"))
 
 
 def hand_features(conf: torch.Tensor) -> torch.Tensor:

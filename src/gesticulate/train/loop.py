@@ -15,13 +15,14 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from gesticulate.config import checked
 from gesticulate.errors import OptionError
 from gesticulate.models.motion_dit import PRESETS, MotionDiT
 from gesticulate.train import ddp
@@ -58,11 +59,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        unknown = sorted(set(d) - {f.name for f in fields(cls)})
-        if unknown:
-            raise OptionError(f"unknown training options {unknown}; known: "
-                              f"{sorted(f.name for f in fields(cls))}")
-        return cls(**d)
+        return cls(**checked(cls, d, what="training options"))
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:

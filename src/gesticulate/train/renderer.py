@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ import torch
 from tqdm.auto import tqdm
 
 from gesticulate.data.clips import iter_clips
+from gesticulate.config import checked
 from gesticulate.errors import InputError, OptionError
 from gesticulate.models.renderer_unet import PRESETS, RendererUNet
 from gesticulate.models.vae import VAE_DIR, LatentCodec, load_vae, train_vae
@@ -67,11 +68,7 @@ class RendererTrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "RendererTrainConfig":
-        unknown = sorted(set(d) - {f.name for f in fields(cls)})
-        if unknown:
-            raise OptionError(f"unknown renderer training options {unknown}; known: "
-                              f"{sorted(f.name for f in fields(cls))}")
-        return cls(**d)
+        return cls(**checked(cls, d, what="renderer training options"))
 
 
 class ClipFrames:
