@@ -27,6 +27,7 @@ from typing import Iterator
 
 import numpy as np
 
+from gesticulate.atomic import atomic_dir
 from gesticulate.audio.features import AudioFeatures
 from gesticulate.errors import InputError
 from gesticulate.skeleton.sequence import SkeletonSequence
@@ -76,19 +77,12 @@ def write_clip(root: str | os.PathLike, clip_id: str, *, skeleton: SkeletonSeque
 
     final = clip_dir(root, clip_id)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{clip_id}."))
-    try:
+    with atomic_dir(final) as tmp:
         skeleton.save(tmp / "skeleton.npz")
         np.savez(tmp / "features.npz", **features_to_npz(features))
         sf.write(tmp / "audio.wav", np.asarray(audio, dtype=np.float32), sr, subtype="PCM_16")
         if video_path is not None:
             shutil.move(str(video_path), tmp / "video.mp4")
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
 
 

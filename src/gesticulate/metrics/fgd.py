@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from gesticulate.atomic import atomic_dir
 from gesticulate.config import checked
 from gesticulate.errors import InputError, OptionError, OutputError
 from gesticulate.metrics._local import as_keypoints
@@ -132,19 +131,12 @@ class FGDEncoder:
             raise OutputError(f"{folder} exists and is not empty; choose a new folder for the "
                               "FGD encoder or delete the old one")
         folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-        try:
+        with atomic_dir(folder) as tmp:
             (tmp / "config.json").write_text(json.dumps(
                 {**asdict(self.config), "hash": self.hash}, indent=2, sort_keys=True))
             save_file({k: v.contiguous() for k, v in self.model.state_dict().items()},
                       str(tmp / "model.safetensors"))
             self.stats.save(tmp / "stats.npz")
-            if folder.exists():
-                folder.rmdir()
-            os.replace(tmp, folder)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return folder
 
     @classmethod
