@@ -15,3 +15,14 @@ def shared_data() -> Path:
     if not DATA.is_dir():
         pytest.skip(f"real sample data not found at {DATA} (only present in the dev workspace)")
     return DATA
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny torch models run faster on one thread than on two busy shared cores; restored after."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -14,15 +14,7 @@ from gesticulate.metrics.fgd import FGDConfig, FGDEncoder, fgd, frechet_distance
 CFG = FGDConfig(window=16, stride=8, hidden=32, latent=8)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models train ~20x faster on one thread than on two busy shared cores."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def gesture_clips(n: int, *, seed: int, num_frames: int = 64) -> list[np.ndarray]:

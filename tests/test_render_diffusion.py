@@ -17,13 +17,7 @@ from gesticulate.render.diffusion import denoise_chunk, frame_noise, window_star
 S, T, A = 32, 3, 84
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """The CPU is shared: one thread is faster here than several fighting for cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def inputs(b: int = 1, t: int = T, *, seed: int = 0, masks: bool = True) -> dict:

@@ -14,12 +14,7 @@ from gesticulate.render.diffusion import DiffusionRenderer
 S, N = 32, 9
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def keypoints(n: int = N) -> np.ndarray:
