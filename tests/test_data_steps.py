@@ -262,3 +262,31 @@ def test_an_unforeseen_failure_rejects_the_source_and_the_build_goes_on(tmp_path
     (row,) = process.process_source(src, tmp_path / "out", process.BuildConfig())
     assert row.status == "rejected" and row.reason == "error: RuntimeError: decoder exploded"
     assert process.marker_path(tmp_path / "out", src.source_id).is_file()
+
+
+# ---------------------------------------------------------------- engines
+
+
+def _cpus_after_a_while(seconds: float) -> list[int]:
+    import os
+    import time
+
+    time.sleep(seconds)  # long enough that each pool worker takes one task
+    return sorted(os.sched_getaffinity(0))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_getaffinity"), reason="Linux only")
+def test_a_worker_is_one_core_and_the_caller_gets_its_cores_back():
+    import os
+
+    from gesticulate.data.engines import run_tasks, usable_cpus
+
+    before = usable_cpus()
+    (alone,) = run_tasks(_cpus_after_a_while, [(0.0,)], workers=1)
+    assert len(alone) == 1 and alone[0] in before
+    assert sorted(os.sched_getaffinity(0)) == before
+    if len(before) < 2:
+        pytest.skip("one CPU: nothing to spread workers over")
+    pooled = list(run_tasks(_cpus_after_a_while, [(1.0,), (1.0,)], workers=2))
+    assert all(len(c) == 1 for c in pooled)
+    assert sorted(c[0] for c in pooled) == before[:2]   # one worker per core, not both on one

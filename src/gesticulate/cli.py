@@ -186,7 +186,10 @@ def _add_build_options(p) -> None:
     p.add_argument("--fps", type=float, default=25.0, help="clip frame rate (default 25)")
     p.add_argument("--clip-seconds", type=float, default=10.0, help="longest clip (default 10)")
     p.add_argument("--min-clip-seconds", type=float, default=2.0, help="shortest clip kept (default 2)")
-    p.add_argument("--workers", type=int, default=1, help="parallel worker processes")
+    from gesticulate.data.engines import usable_cpus
+    cores = len(usable_cpus())
+    p.add_argument("--workers", type=int, default=cores,
+                   help=f"parallel workers, one core each (default {cores}: every core usable here)")
     p.add_argument("--engine", choices=("local", "ray"), default="local")
     p.add_argument("--ray-address", help="Ray cluster address (default: a local Ray instance)")
     p.add_argument("--speaker-from", choices=("source", "folder"), default="source",

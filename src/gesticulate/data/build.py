@@ -163,7 +163,8 @@ def build_dataset(inputs, *, output: str | os.PathLike, fps: float = 25.0,
         Shots are cut into near-equal clips of at most ``clip_seconds``; shots shorter than
         ``min_clip_seconds`` are rejected (``too_short``).
     workers : int
-        Parallel workers (one source each at a time).
+        Parallel workers, each one source at a time on one core (see
+        :mod:`gesticulate.data.engines`); 1 runs in this process, on one core.
     engine : {"local", "ray"}
         A process pool on this machine, or Ray (``ray_address`` of a cluster, or None for a
         local Ray instance with ``workers`` CPUs).

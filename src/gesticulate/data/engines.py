@@ -3,15 +3,19 @@
 All engines call the same function on the same arguments, so they produce the same clips and
 manifest; results come back in completion order (the manifest is sorted afterwards).
 
-Each pool or Ray worker runs one source at a time with its numeric libraries limited to one
-thread, so N workers use N cores and memory grows with N, not with video length (frames are
-streamed).
+A worker is one core: each pool worker is pinned to its own CPU (round-robin over the CPUs this
+process may use) with its numeric libraries limited to one thread, and a single worker runs in
+this process restricted to one CPU for the duration. So ``--workers N`` uses N cores, never
+more (MediaPipe's and the decoder's helper threads would otherwise spread over idle cores, and
+N such workers would fight over N cores), and memory grows with N, not with video length
+(frames are streamed). Ray workers are limited to one thread but not pinned (Ray places them).
 """
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from gesticulate.errors import OptionError
@@ -33,8 +37,39 @@ def _die_with_parent() -> None:
         pass
 
 
-def _init_pool_worker() -> None:
+def usable_cpus() -> list[int]:
+    """The CPUs this process may run on (its affinity mask; all CPUs where there is none)."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return list(range(os.cpu_count() or 1))
+
+
+def _set_cpus(cpus) -> None:
+    """Restrict the calling thread, and the threads it starts from now on, to ``cpus``."""
+    try:
+        os.sched_setaffinity(0, set(cpus))
+    except (AttributeError, OSError):  # not Linux, or a mask the system refuses: run unpinned
+        pass
+
+
+@contextmanager
+def _restricted_to(n: int):
+    """This process's thread runs on ``n`` of its CPUs inside the block, as before after it."""
+    before = usable_cpus()
+    _set_cpus(before[:n])
+    try:
+        yield
+    finally:
+        _set_cpus(before)
+
+
+def _init_pool_worker(counter, cpus: list[int]) -> None:
     _die_with_parent()
+    with counter.get_lock():
+        index = counter.value
+        counter.value += 1
+    _set_cpus([cpus[index % len(cpus)]])
     limit_threads()
 
 
@@ -85,8 +120,9 @@ def run_tasks(fn: Callable, tasks: list[tuple], *, workers: int = 1, engine: str
     if engine == "ray":
         yield from _run_ray(fn, tasks, workers=workers, address=ray_address)
     elif workers == 1 or len(tasks) <= 1:
-        for t in tasks:
-            yield fn(*t)
+        with _restricted_to(workers):
+            for t in tasks:
+                yield fn(*t)
     else:
         yield from _run_pool(fn, tasks, workers=workers)
 
@@ -95,9 +131,10 @@ def _run_pool(fn: Callable, tasks: list[tuple], *, workers: int) -> Iterator[Any
     import multiprocessing as mp
 
     # spawn: MediaPipe and torch are not fork-safe once their threads have started.
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
-                             mp_context=mp.get_context("spawn"),
-                             initializer=_init_pool_worker) as pool:
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx,
+                             initializer=_init_pool_worker,
+                             initargs=(ctx.Value("i", 0), usable_cpus())) as pool:
         pending = {pool.submit(_call, fn, t) for t in tasks}
         try:
             while pending:
