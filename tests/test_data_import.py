@@ -65,3 +65,22 @@ def test_import_echomimic_and_csg(shared_data, tmp_path):
         assert c.skeleton.image_size == (512, 512) and len(c.skeleton) == c.features.num_frames
     with pytest.raises(InputError, match="no pose sequences"):
         import_poses([audio], output=tmp_path / "ds2", progress=False)
+
+
+@pytest.mark.realdata
+def test_import_beat2_mocap_with_its_speech(shared_data, tmp_path):
+    take = shared_data / "mocap" / "2_scott_0_1_1.npz"   # 63.5 s at 30 fps + its .wav beside it
+    assert find_pose_sources([take.parent]) == [(take, "beat2")]
+    s = import_poses([take], output=tmp_path / "ds", progress=False, report=False)
+    rows = read_manifest(tmp_path / "ds")
+    assert s.kept == len(rows) == 7, [r.reason for r in rows]      # 1588 frames at 25 fps
+    assert sum(r.num_frames for r in rows) == 1588
+    # Captured jaw motion follows the speech: the A/V check finds it in sync (|offset| <= 1).
+    assert all(abs(r.qc["av_offset_frames"]) <= 1 for r in rows)
+    for c in iter_clips(tmp_path / "ds"):
+        kp = c.skeleton.keypoints
+        assert len(kp) == c.features.num_frames and (kp[:, :17, 2] == 1).all()
+        # Real gesturing: the wrists travel, on average, more than 0.2 shoulder widths a second.
+        from gesticulate.skeleton.layout import LEFT_WRIST, RIGHT_WRIST, shoulder_width
+        speed = np.linalg.norm(np.diff(kp[:, [LEFT_WRIST, RIGHT_WRIST], :2], axis=0), axis=-1)
+        assert speed.mean() * 25 / np.median(shoulder_width(kp)) > 0.2

@@ -261,11 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--video", action="store_true", help="also write each clip's cropped video")
     p.set_defaults(func=cmd_build_dataset)
 
-    p = sub.add_parser("import-poses", help="CSG-405 or EchoMimicV2 poses (+ audio) -> a training set")
+    p = sub.add_parser("import-poses", help="CSG-405, EchoMimicV2 or BEAT2 poses (+ audio) -> a training set")
     p.add_argument("inputs", nargs="+", help="pose folders/files, or folders holding them")
     _add_build_options(p)
     p.add_argument("--audio-dir", help="folder of <name>.wav next to the pose sequences")
-    p.add_argument("--format", choices=("auto", "csg", "echomimic"), default="auto")
+    p.add_argument("--format", choices=("auto", "csg", "echomimic", "beat2"), default="auto")
     p.add_argument("--pose-fps", type=float, help="frame rate of the poses (default: the format's)")
     p.add_argument("--space", choices=("minus1_1", "unit", "pixels"), default="minus1_1",
                    help="coordinate space of CSG-405 arrays")

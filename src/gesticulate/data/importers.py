@@ -1,8 +1,10 @@
-"""Peers' pose data → the same clip format (issue 3, item 6), so a user who has CSG-405 poses
-or EchoMimicV2 / DWPose pose folders can train without re-extracting skeletons.
+"""Peers' pose data → the same clip format (issue 3, item 6), so a user who has CSG-405 poses,
+EchoMimicV2 / DWPose pose folders or BEAT2 motion capture can train without re-extracting
+skeletons.
 
-Readers are :mod:`gesticulate.formats.csg` (one ``<clip>.npy`` per clip) and
-:mod:`gesticulate.formats.echomimic` (a folder of per-frame ``N.npy`` dicts). Poses carry no
+Readers are :mod:`gesticulate.formats.csg` (one ``<clip>.npy`` per clip),
+:mod:`gesticulate.formats.echomimic` (a folder of per-frame ``N.npy`` dicts) and
+:mod:`gesticulate.formats.beat2` (SMPL-X ``<take>.npz``, projected to 2D). Poses carry no
 sound, so each pose sequence is paired with an audio (or video) file of the same name, found
 next to it or in ``audio_dir``. The sequence then goes through the steps that need no pixels:
 resampling to ``fps``, splitting into clips, skeleton QC, A/V sync from the mouth, speech
@@ -26,7 +28,7 @@ from gesticulate.data.sources import SIDECAR_AUDIO_EXTENSIONS, VIDEO_EXTENSIONS,
 from gesticulate.errors import InputError, OptionError
 from gesticulate.skeleton.sequence import SkeletonSequence
 
-FORMATS = ("auto", "csg", "echomimic")
+FORMATS = ("auto", "csg", "echomimic", "beat2")
 
 
 def _is_echomimic_dir(p: Path) -> bool:
@@ -37,7 +39,8 @@ def find_pose_sources(inputs, *, format: str = "auto") -> list[tuple[Path, str]]
     """``(path, format)`` of every pose sequence in ``inputs``.
 
     An EchoMimicV2 folder (holding ``0.npy``) is one sequence; any other folder is searched for
-    EchoMimicV2 sub-folders and CSG-405 ``<clip>.npy`` files; a ``.npy`` file is a CSG clip.
+    EchoMimicV2 sub-folders, CSG-405 ``<clip>.npy`` files and BEAT2 ``<take>.npz`` files; a
+    ``.npy`` file is a CSG clip, a ``.npz`` file a BEAT2 take.
     """
     if format not in FORMATS:
         raise OptionError(f"pose format {format!r} is unknown; use one of {', '.join(FORMATS)}")
@@ -54,14 +57,20 @@ def find_pose_sources(inputs, *, format: str = "auto") -> list[tuple[Path, str]]
             for sub in sorted(p.iterdir()):
                 if _is_echomimic_dir(sub) and format in ("auto", "echomimic"):
                     found.append((sub, "echomimic"))
-                elif sub.suffix == ".npy" and sub.is_file() and format in ("auto", "csg"):
-                    found.append((sub, "csg"))
-        elif p.suffix == ".npy" and format in ("auto", "csg"):
-            found.append((p, "csg"))
+                elif sub.is_file() and _file_format(sub, format):
+                    found.append((sub, _file_format(sub, format)))
+        elif p.is_file() and _file_format(p, format):
+            found.append((p, _file_format(p, format)))
     if not found:
         raise InputError(f"no pose sequences found in {', '.join(map(str, inputs))}; expected "
-                         "EchoMimicV2 folders (0.npy, 1.npy, ...) or CSG-405 <clip>.npy files")
+                         "EchoMimicV2 folders (0.npy, 1.npy, ...), CSG-405 <clip>.npy files or "
+                         "BEAT2 <take>.npz files")
     return sorted(set(found))
+
+
+def _file_format(p: Path, format: str) -> str | None:
+    fmt = {".npy": "csg", ".npz": "beat2"}.get(p.suffix)
+    return fmt if fmt is not None and format in ("auto", fmt) else None
 
 
 def _audio_for(pose: Path, audio_dir: Path | None) -> str | None:
@@ -75,6 +84,10 @@ def _audio_for(pose: Path, audio_dir: Path | None) -> str | None:
 
 
 def _load(path: Path, fmt: str, *, pose_fps: float | None, space: str) -> SkeletonSequence:
+    if fmt == "beat2":
+        from gesticulate.formats.beat2 import load_beat2
+        seq = load_beat2(path)
+        return seq if pose_fps is None else SkeletonSequence(seq.keypoints, pose_fps, seq.image_size)
     if fmt == "echomimic":
         from gesticulate.formats.echomimic import FPS, load_echomimic_dir
         return load_echomimic_dir(path, fps=pose_fps or FPS)
@@ -99,9 +112,10 @@ def import_source(src: Source, output: str | os.PathLike, cfg: BuildConfig,
     from gesticulate.data.process import _check_clip, _Track
 
     output = Path(output)
-    fmt = "echomimic" if Path(src.path).is_dir() else "csg"
+    path = Path(src.path)
+    fmt = "echomimic" if path.is_dir() else {".npz": "beat2"}.get(path.suffix, "csg")
     try:
-        seq = _load(Path(src.path), fmt, pose_fps=pose_fps, space=space)
+        seq = _load(path, fmt, pose_fps=pose_fps, space=space)
     except InputError as e:
         return _finish(src, output, [_rejected(src, f"unreadable: {e}", fps=cfg.fps)])
     if src.sidecar_audio is None:
@@ -141,14 +155,15 @@ def import_poses(inputs, *, output: str | os.PathLike, audio_dir: str | os.PathL
     Parameters
     ----------
     inputs : path or list of paths
-        EchoMimicV2 pose folders (``0.npy``, ...), CSG-405 ``<clip>.npy`` files, or folders
-        holding either.
+        EchoMimicV2 pose folders (``0.npy``, ...), CSG-405 ``<clip>.npy`` files, BEAT2 SMPL-X
+        ``<take>.npz`` files, or folders holding them.
     audio_dir : path or None
         Where ``<name>.wav`` (or any audio/video file named like the pose sequence) is; the
         pose's own folder is searched too.
-    format : {"auto", "csg", "echomimic"}
+    format : {"auto", "csg", "echomimic", "beat2"}
     pose_fps : float or None
-        Frame rate of the poses (default: the format's, 25 for CSG-405, 24 for EchoMimicV2).
+        Frame rate of the poses (default: the format's, 25 for CSG-405, 24 for EchoMimicV2,
+        the file's ``mocap_frame_rate`` for BEAT2).
     space : {"minus1_1", "unit", "pixels"}
         Coordinate space of CSG-405 arrays (see :mod:`gesticulate.formats.csg`).
     fps, clip_seconds, min_clip_seconds, workers, engine, ray_address, speaker_from,
