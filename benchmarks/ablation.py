@@ -57,14 +57,12 @@ VARIANTS = {
 
 def border_ratio(model, stats, audio: np.ndarray, cond, **sampling) -> float:
     """Mean joint speed at window borders / inside windows of one long sample."""
-    from gesticulate.motion.diffusion import sample_motion
+    from gesticulate.motion.diffusion import sample_motion, stitch_steps
 
     cfg = model.config
     z = stats.denormalize(sample_motion(model, audio, cond, seed=0, **sampling))
     v = np.linalg.norm(np.diff(z, axis=0), axis=-1).mean(1)                 # (T-1,)
-    stride = cfg.window - cfg.prev_frames
-    # The step from the last frame carried over to the first new one (as tests/test_train_learning).
-    b = [s + cfg.prev_frames - 1 for s in range(stride, len(z) - max(cfg.prev_frames, 1), stride)]
+    b = stitch_steps(len(z), cfg.window, cfg.prev_frames)
     return float(np.mean(v[b]) / np.mean(np.delete(v, b)))
 
 

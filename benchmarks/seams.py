@@ -2,9 +2,11 @@
 
 Samples ``--seconds`` of motion for an audio file (repeated when shorter) with the
 checkpoint's own window and prev_frames, and prints the mean joint speed (shoulder widths
-per frame, un-normalised local coordinates) at the step from the last carried-over frame to
-the first new one, inside windows, their ratio (1 = no seam), and the border speeds'
-percentile among the inside speeds. That border step also crosses a token boundary (the
+per frame, un-normalised local coordinates) at the steps where a window is joined on (into
+its first frame, and from the end of the overlap to its first new frame:
+``gesticulate.motion.diffusion.stitch_steps``), inside windows, their ratio (1 = no seam),
+and the border speeds' percentile among the inside speeds. A border step may also cross a
+token boundary (the
 model patchifies ``patch_frames`` frames per token), so the border is also compared with the
 inside steps that cross a token boundary; ``token/within`` shows jumps between tokens
 anywhere in a window (patch jitter), which is a different defect from a window seam::
@@ -22,14 +24,12 @@ import torch
 
 def border_speeds(model, stats, audio: np.ndarray, cond, *, seed: int, **sampling):
     """Per-step mean joint speed ``(T-1,)`` of one sample and the indices of border steps."""
-    from gesticulate.motion.diffusion import sample_motion
+    from gesticulate.motion.diffusion import sample_motion, stitch_steps
 
     cfg = model.config
     z = stats.denormalize(sample_motion(model, audio, cond, seed=seed, **sampling))
     v = np.linalg.norm(np.diff(z, axis=0), axis=-1).mean(1)                 # (T-1,)
-    stride = cfg.window - cfg.prev_frames
-    b = [s + cfg.prev_frames - 1 for s in range(stride, len(z) - max(cfg.prev_frames, 1), stride)]
-    return v, np.array(b, dtype=int)
+    return v, stitch_steps(len(z), cfg.window, cfg.prev_frames)
 
 
 def main() -> None:

@@ -41,7 +41,8 @@ def cond(seed=0, **kw):
                                     {"reference_tokens": False}, {"style_vector": False},
                                     {"speed_embedding": False}, {"mask_input": False},
                                     {"known_input": False}, {"patch_frames": 2},
-                                    {"prediction_type": "epsilon"}])
+                                    {"prediction_type": "epsilon"}, {"frame_head_kernel": 0},
+                                    {"frame_head_kernel": 3}])
 def test_forward_shape_for_every_switch(switch):
     model = MotionDiT_tiny(**{**SMALL, **switch})
     x, t, audio = inputs()
@@ -95,6 +96,8 @@ def test_config_rejects_unknown_keys_and_bad_values():
         MotionDiTConfig(window=30, patch_frames=4)
     with pytest.raises(OptionError, match="prev_frames"):
         MotionDiTConfig(window=24, prev_frames=24)
+    with pytest.raises(OptionError, match="odd kernel"):
+        MotionDiTConfig(frame_head_kernel=4)
     with pytest.raises(InputError, match="no MotionDiT checkpoint"):
         resolve_checkpoint("/nonexistent/run")
 
@@ -183,3 +186,17 @@ def test_save_load_round_trip_gives_identical_samples(tmp_path):
     a = sample_motion(model, audio, cond(), num_steps=3, seed=7)
     b = sample_motion(loaded, audio, cond(), num_steps=3, seed=7)
     assert np.array_equal(a, b)
+
+
+def test_window_starts_and_stitch_steps():
+    from gesticulate.motion.diffusion import stitch_steps, window_starts
+
+    assert window_starts(100, 48, 8) == [0, 40, 80]
+    assert stitch_steps(100, 48, 8).tolist() == [39, 47, 79, 87]
+    assert window_starts(30, 48, 8) == [0] and stitch_steps(30, 48, 8).tolist() == []
+    for t in range(1, 300):  # every frame is generated, and by no more than two windows
+        starts = window_starts(t, 48, 8)
+        cover = np.zeros(t, int)
+        for s in starts:
+            cover[s:s + 48] += 1
+        assert cover.min() >= 1 and cover.max() <= 2

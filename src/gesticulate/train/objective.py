@@ -30,7 +30,7 @@ class ObjectiveConfig:
     use_confidence_mask: bool = True  # mask unseen points out of the loss (CSG 0.7, EMO2)
     region_weights: dict = field(default_factory=lambda: {
         "body": 1.0, "face": 1.0, "lips": 2.0, "hands": 2.0})  # MMGT face 1 / lips 2; EMO2 hands
-    velocity_weight: float = 1.0     # weight of the frame-to-frame velocity loss on x0
+    velocity_weight: float = 10.0    # frame-to-frame velocity loss on x0 (1 left real mocap jittery)
 
 
 def joint_weights(region_weights: dict[str, float], num_joints: int) -> torch.Tensor:
