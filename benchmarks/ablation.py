@@ -1,10 +1,13 @@
-"""Ablation of MotionDiT's paper ideas on the synthetic dataset (issue 4's closing table).
+"""Ablation of MotionDiT's paper ideas (issue 4's closing table).
 
 Each variant switches one idea off (model config, objective or sampler), trains a small
-MotionDiT from the same seed on the same synthetic data (known audio → motion relation,
-:mod:`gesticulate.data.synthetic`) and is measured on the val speaker's clips::
+MotionDiT from the same seed on the same data and is measured on the val clips. The data is
+the synthetic set (known audio → motion relation, :mod:`gesticulate.data.synthetic`) or any
+built dataset with a val split (``--dataset``, e.g. a BEAT2 take imported with
+``gesticulate import-poses`` and split by time)::
 
     python benchmarks/ablation.py [--steps 300] [--threads 1] [--variants full no_xattn ...]
+    python benchmarks/ablation.py --dataset DIR --steps 400
 
 Printed as a Markdown table. Columns:
 
@@ -19,6 +22,8 @@ Printed as a Markdown table. Columns:
   against the clip's audio beats;
 * ``hand err``: mean distance of sampled hand points to the ground truth where seen, in
   shoulder widths (own audio; the synthetic hands follow the audio, so this is meaningful);
+* ``acc x``: mean wrist acceleration of the own-audio samples / the data's (1 = as smooth as
+  the data; jitter shows as > 1);
 * ``border/inside``: mean joint speed at window borders / inside windows on a 60 s sample
   (val audio repeated); 1 = seamless, > 1 = a jump at the border.
 
@@ -52,6 +57,8 @@ VARIANTS = {
     "no_region_w": ({}, {"region_weights": FLAT}, {}, "region weights (MMGT)"),
     "no_hand_w": ({}, {"region_weights": {**FLAT, "lips": 2.0}}, {}, "hand-weighted objective (EMO2)"),
     "hands_first": ({}, {}, {"hands_first": True}, "(on) hands-then-body sampling (EMO2)"),
+    "no_frame_head": ({"frame_head_kernel": 0}, {}, {}, "per-frame output head (ours)"),
+    "velocity_w1": ({}, {"velocity_weight": 1.0}, {}, "velocity loss weight 10 → 1"),
 }
 
 
@@ -78,6 +85,7 @@ def measure(ckpt: Path, data: Path, sampling: dict) -> dict:
     from gesticulate.train.data import WindowDataset
     from gesticulate.train.loop import make_noise_scheduler
     from gesticulate.train.objective import ObjectiveConfig, joint_weights
+    from gesticulate.skeleton.layout import LEFT_WRIST, RIGHT_WRIST, UPPER_BODY_INDICES
 
     model = MotionDiT.from_pretrained(ckpt)
     cfg = model.config
@@ -92,7 +100,9 @@ def measure(ckpt: Path, data: Path, sampling: dict) -> dict:
                             joint_weights(obj.region_weights, cfg.num_joints), torch.device("cpu"))
     hands = local_regions()["hands"]
     kw = dict(num_steps=10, guidance_scale=2.0, sampler="dpm", **sampling)
-    rows = {k: [] for k in ("corr", "corr_sh", "ba", "ba_sh", "hand")}
+    rows = {k: [] for k in ("corr", "corr_sh", "ba", "ba_sh", "hand", "acc")}
+    wrists = [int(np.flatnonzero(np.asarray(UPPER_BODY_INDICES) == k)[0]) for k in (LEFT_WRIST, RIGHT_WRIST)]
+    accel = lambda z: np.abs(np.diff(stats.denormalize(z)[:, wrists], 2, axis=0)).mean()  # noqa: E731
     for i, clip in enumerate(clips):
         other = clips[(i + 1) % len(clips)].audio
         cond = Conditions(torch.from_numpy(clip.motion[0]), torch.from_numpy(clip.visible[0]))
@@ -104,6 +114,7 @@ def measure(ckpt: Path, data: Path, sampling: dict) -> dict:
         d = np.linalg.norm(stats.denormalize(z_own)[:, hands] - stats.denormalize(clip.motion)[:, hands], axis=-1)
         seen = clip.visible[:, hands] > 0
         rows["hand"].append(float(d[seen].mean()))
+        rows["acc"].append(accel(z_own) / accel(clip.motion))
     long_audio = np.resize(np.concatenate([c.audio for c in clips]), (int(60 * cfg.fps), clips[0].audio.shape[1]))
     cond0 = Conditions(torch.from_numpy(clips[0].motion[0]), torch.from_numpy(clips[0].visible[0]))
     with warnings.catch_warnings():
@@ -138,12 +149,13 @@ def run_variant(name: str, data: Path, out: Path, *, steps: int, seed: int = 0) 
 
 def table(results: list[dict]) -> str:
     head = ("| variant | switches off | val (own) start→end | val (common) | corr own / shuf | "
-            "BA own / shuf | hand err (sw) | border/inside | train s |")
-    lines = [head, "|" + "---|" * 9]
+            "BA own / shuf | hand err (sw) | acc x | border/inside | train s |")
+    lines = [head, "|" + "---|" * 10]
     for r in results:
         lines.append(f"| {r['name']} | {VARIANTS[r['name']][3]} | {r['val_start']:.3f}→{r['val_own']:.3f} | "
                      f"{r['val_common']:.3f} | {r['corr']:.2f} / {r['corr_sh']:.2f} | "
-                     f"{r['ba']:.2f} / {r['ba_sh']:.2f} | {r['hand']:.3f} | {r['border']:.2f} | "
+                     f"{r['ba']:.2f} / {r['ba_sh']:.2f} | {r['hand']:.3f} | {r['acc']:.1f} | "
+                     f"{r['border']:.2f} | "
                      f"{r['train_s']:.0f} |")
     return "\n".join(lines)
 
@@ -155,15 +167,17 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="training seed (sampling always uses seed 0)")
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     ap.add_argument("--output", default=None, help="work folder (a rerun reuses trained variants)")
+    ap.add_argument("--dataset", default=None, help="a built dataset with train and val splits "
+                    "(default: the synthetic set)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from gesticulate.data.synthetic import make_synthetic_dataset
 
     out = Path(args.output or tempfile.mkdtemp(prefix="ablation_"))
-    data = out / "synthetic"
-    if not (data / "manifest.jsonl").is_file():
+    data = Path(args.dataset) if args.dataset else out / "synthetic"
+    if not args.dataset and not (data / "manifest.jsonl").is_file():
         make_synthetic_dataset(data, seed=2)
-    print(f"synthetic data {data}, model {json.dumps(SMALL)}, {args.steps} steps, batch 16, "
+    print(f"data {data}, model {json.dumps(SMALL)}, {args.steps} steps, batch 16, "
           f"{args.threads} thread(s), training seed {args.seed}")
     results = []
     for name in args.variants:
