@@ -8,6 +8,12 @@ librosa's first compile are paid inside the measured time, as a user pays them):
 Defaults to ../shared/data/video. Frames counted are the frames that went through skeleton
 tracking (all clips, kept or rejected, at 25 fps); videos rejected before decoding (no audio,
 unreadable) cost almost nothing and count no frames.
+
+``--long SECONDS`` measures instead one long video (the first input looped to that length,
+written to a temporary file), where workers can only share the work through segments
+(``--segment-seconds``, default 20 here)::
+
+    .venv/bin/python benchmarks/build_dataset.py ../shared/data/video/un_speech_female.mp4 --long 90
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ def _child(args) -> None:
 
     t0 = time.perf_counter()
     s = build_dataset(args.videos, output=args.output, workers=args.workers, engine=args.engine,
-                      fps=args.fps, progress=False, report=False)
+                      fps=args.fps, segment_seconds=args.segment_seconds, progress=False,
+                      report=False)
     wall = time.perf_counter() - t0
     rows = read_manifest(args.output)
     frames = sum(r.num_frames for r in rows)
@@ -60,6 +67,29 @@ def cpu_available(n: int, seconds: float = 3.0) -> float:
         return sum(pool.map(_spin, [seconds] * n)) / seconds
 
 
+def looped(video: str, seconds: float, out: Path) -> Path:
+    """``video`` (frames and sound) repeated until ``seconds`` long, as an H.264 + AAC mp4."""
+    import numpy as np
+
+    from gesticulate.data.decode import load_source_audio
+    from gesticulate.video import VideoWriter, iter_frames, probe_video
+
+    fps = 25.0
+    audio = load_source_audio(video)
+    n = int(seconds * fps)
+    audio = np.resize(audio, int(seconds * 16000))
+    info = probe_video(video)
+    with VideoWriter(out, fps=fps, size=(info.width, info.height), audio=audio, sr=16000) as w:
+        k = 0
+        while k < n:
+            for frame in iter_frames(video, fps=fps):
+                if k >= n:
+                    break
+                w.write(frame)
+                k += 1
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("videos", nargs="*", default=[str(DEFAULT)])
@@ -67,11 +97,25 @@ def main() -> None:
     ap.add_argument("--engine", default="local")
     ap.add_argument("--fps", type=float, default=25.0)
     ap.add_argument("--output")
+    ap.add_argument("--segment-seconds", type=float, default=None,
+                    help="segment length (default: the builder's 60, or 20 with --long)")
+    ap.add_argument("--long", type=float, default=0.0,
+                    help="benchmark one video looped to this many seconds instead")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         args.workers = args.workers[0]
         return _child(args)
+    if args.segment_seconds is None:
+        args.segment_seconds = 20.0 if args.long else 60.0
+    tmp_long = None
+    if args.long:
+        tmp_long = tempfile.TemporaryDirectory(prefix="bench_long_")
+        src = args.videos[0] if Path(args.videos[0]).is_file() else str(DEFAULT / "un_speech_female.mp4")
+        t0 = time.perf_counter()
+        args.videos = [str(looped(src, args.long, Path(tmp_long.name) / "long.mp4"))]
+        print(f"one video: {Path(src).name} looped to {args.long:g} s ({time.perf_counter() - t0:.0f} s "
+              f"to write), segments of {args.segment_seconds:g} s")
     results = {}
     print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}; CPU this "
           f"session gets: 1 process {cpu_available(1):.2f} cores, 2 processes "
@@ -80,7 +124,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench_build_") as tmp:
             cmd = [sys.executable, __file__, *args.videos, "--workers", str(w), "--engine",
                    args.engine, "--fps", str(args.fps), "--output", str(Path(tmp) / "ds"),
-                   "--child"]
+                   "--segment-seconds", str(args.segment_seconds), "--child"]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
             r = json.loads(out.strip().splitlines()[-1])
         results[w] = r

@@ -26,6 +26,9 @@ pytestmark = pytest.mark.realdata
 SR = 16000
 FPS = 25
 OPTS = dict(fps=FPS, clip_seconds=10.0, min_clip_seconds=1.0)
+# Resume and engine tests track each 2-second video in two segments, so that cached segments are
+# part of what a kill may interrupt and what engines must agree on.
+SEG_OPTS = dict(fps=FPS, clip_seconds=1.0, min_clip_seconds=0.5, segment_seconds=1.0)
 
 
 def _cut(srcs, dst, *, seconds, size, audio_delay_frames=0):
@@ -157,7 +160,8 @@ def _subset(videos):
 @pytest.fixture(scope="module")
 def clean_subset(videos, tmp_path_factory):
     out = tmp_path_factory.mktemp("clean") / "ds"
-    build_dataset(_subset(videos), output=out, progress=False, report=False, **OPTS)
+    build_dataset(_subset(videos), output=out, progress=False, report=False, **SEG_OPTS)
+    assert not any((out / "tracks").iterdir())     # segment caches go once a source is done
     return out
 
 
@@ -191,13 +195,15 @@ def test_resume_after_kill_minus_9_matches_a_clean_run(videos, clean_subset, tmp
     out = tmp_path / "ds"
     code = ("import sys, json; from gesticulate.data.build import build_dataset; "
             "build_dataset(json.loads(sys.argv[1]), output=sys.argv[2], progress=False, "
-            f"report=False, workers=int(sys.argv[3]), **{OPTS!r})")
+            f"report=False, workers=int(sys.argv[3]), **{SEG_OPTS!r})")
     args = [sys.executable, "-c", code, json.dumps(_subset(videos)), str(out)]
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     rng = random.Random(3)
-    # Kill points: while a clip folder is being written, just after a source's done marker,
-    # and at a random moment (seeded) with two workers (their pool must die with the build).
-    plan = [(lambda: any((out / "clips").glob("*")), 120.0, 1),
+    # Kill points: once a segment is tracked, while a clip folder is being written, just after
+    # a source's done marker, and at a random moment (seeded) with two workers (their pool
+    # must die with the build).
+    plan = [(lambda: any((out / "tracks").rglob("*.npz")), 120.0, 2),
+            (lambda: any((out / "clips").glob("*")), 120.0, 1),
             (lambda: any((out / "sources").glob("*.json")), 120.0, 1),
             (lambda: False, rng.uniform(2.0, 15.0), 2)]
     for when, timeout, workers in plan:
@@ -210,11 +216,12 @@ def test_resume_after_kill_minus_9_matches_a_clean_run(videos, clean_subset, tmp
 
 def test_rerun_skips_done_sources_and_checks_settings(videos, clean_subset):
     before = (clean_subset / "manifest.jsonl").read_text()
-    s = build_dataset(_subset(videos), output=clean_subset, progress=False, report=False, **OPTS)
+    s = build_dataset(_subset(videos), output=clean_subset, progress=False, report=False,
+                      **SEG_OPTS)
     assert s.num_processed == 0 and (clean_subset / "manifest.jsonl").read_text() == before
     with pytest.raises(OptionError, match="other settings"):
         build_dataset(_subset(videos), output=clean_subset, progress=False, report=False,
-                      fps=30, clip_seconds=10.0, min_clip_seconds=1.0)
+                      **dict(SEG_OPTS, fps=30))
 
 
 @pytest.mark.slow
@@ -222,5 +229,5 @@ def test_ray_engine_matches_local(videos, clean_subset, tmp_path):
     pytest.importorskip("ray")
     out = tmp_path / "ds"
     build_dataset(_subset(videos), output=out, engine="ray", workers=2, progress=False,
-                  report=False, **OPTS)
+                  report=False, **SEG_OPTS)
     _same_dataset(clean_subset, out)

@@ -290,3 +290,35 @@ def test_a_worker_is_one_core_and_the_caller_gets_its_cores_back():
     pooled = list(run_tasks(_cpus_after_a_while, [(1.0,), (1.0,)], workers=2))
     assert all(len(c) == 1 for c in pooled)
     assert sorted(c[0] for c in pooled) == before[:2]   # one worker per core, not both on one
+
+
+# ---------------------------------------------------------------- segments
+
+
+def test_long_videos_are_cut_into_segments_by_the_settings_alone(tmp_path):
+    from gesticulate.data.process import BuildConfig, pending_segments, segments
+
+    (six,) = collect_sources(write_video(tmp_path / "six.mp4", seconds=6.0))
+    cfg = BuildConfig(segment_seconds=2.0)
+    assert segments(six, cfg) == [(0, 50), (50, 100), (100, None)]   # the last takes the rest
+    assert segments(six, BuildConfig(segment_seconds=3.5)) == [(0, None)]  # < 2 segments' worth
+    assert segments(six, BuildConfig(segment_seconds=0)) == [(0, None)]
+    assert [t[3:] for t in pending_segments(six, tmp_path / "out", cfg)] == [
+        (0, 0, 50), (1, 50, 100), (2, 100, None)]
+    (mute,) = collect_sources(write_video(tmp_path / "mute.mp4", seconds=6.0, audio=False))
+    assert pending_segments(mute, tmp_path / "out", cfg) == []          # rejected untracked
+
+
+def test_a_segmented_build_finds_a_cut_on_a_segment_border(tmp_path):
+    from gesticulate.data.build import build_dataset
+    from gesticulate.data.clips import read_manifest
+
+    v = write_video(tmp_path / "v.mp4", seconds=3.0, cut_at=30)  # cut exactly at frame 30
+    opts = dict(clip_seconds=1.0, min_clip_seconds=0.5, progress=False, report=False)
+    build_dataset([v], output=tmp_path / "seg", segment_seconds=1.2, **opts)  # border at 30
+    build_dataset([v], output=tmp_path / "whole", segment_seconds=0, **opts)
+    spans = lambda d: [(r.start_s, r.end_s) for r in read_manifest(d)]  # noqa: E731
+    assert spans(tmp_path / "seg") == spans(tmp_path / "whole")
+    # Shots [0, 30) and [30, 75) in clips of at most 25 frames (without the cut: 0, 25, 50).
+    assert sorted(round(a * 25) for a, _ in spans(tmp_path / "seg")) == [0, 15, 30, 52]
+    assert not (tmp_path / "seg" / "tracks").exists() or not any((tmp_path / "seg" / "tracks").iterdir())

@@ -43,6 +43,23 @@ def test_frames_round_trip_and_resample(tmp_path):
     assert len(list(iter_frames(out, fps=10))) == 20
 
 
+@pytest.mark.parametrize("in_fps,out_fps", [(30, 25), (25, 25), (24, 30)])
+def test_starting_mid_video_gives_exactly_the_frames_of_a_full_pass(tmp_path, in_fps, out_fps):
+    out = tmp_path / "a.mp4"
+    with VideoWriter(out, fps=in_fps, size=(64, 48)) as w:   # 7 s: starts past 2 s seek
+        for i in range(7 * in_fps):
+            img = np.zeros((48, 64, 3), np.uint8)
+            img[:, :, 0], img[:, :, 1] = i % 256, (i // 256) * 40  # every frame unique
+            w.write(img)
+    full = list(iter_frames(out, fps=out_fps))
+    for start in (1, 49, 50, 51, 99, 100, len(full) - 1, len(full), len(full) + 7):
+        part = list(iter_frames(out, fps=out_fps, start=start))
+        assert len(part) == max(0, len(full) - start), start
+        assert all(np.array_equal(a, b) for a, b in zip(part, full[start:])), start
+    with pytest.raises(ValueError, match="needs fps"):
+        next(iter_frames(out, start=3))
+
+
 def test_odd_size_is_made_even(tmp_path):
     out = tmp_path / "odd.mp4"
     with VideoWriter(out, fps=25, size=(65, 49)) as w:

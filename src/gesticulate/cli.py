@@ -94,7 +94,8 @@ def _build_kwargs(args) -> dict:
 
 def cmd_build_dataset(args) -> None:
     from gesticulate.data.build import build_dataset
-    _print_build(build_dataset(args.inputs, write_video=args.video, **_build_kwargs(args)))
+    _print_build(build_dataset(args.inputs, write_video=args.video,
+                               segment_seconds=args.segment_seconds, **_build_kwargs(args)))
 
 
 def cmd_import_poses(args) -> None:
@@ -259,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", help="video files, folders, or text files listing paths")
     _add_build_options(p)
     p.add_argument("--video", action="store_true", help="also write each clip's cropped video")
+    p.add_argument("--segment-seconds", type=float, default=60.0,
+                   help="track videos of twice this length or more in segments of about this "
+                        "length on several workers (default 60; 0 = one worker per video)")
     p.set_defaults(func=cmd_build_dataset)
 
     p = sub.add_parser("import-poses", help="CSG-405, EchoMimicV2 or BEAT2 poses (+ audio) -> a training set")

@@ -68,35 +68,67 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
                          has_audio=bool(c.streams.audio))
 
 
-def iter_frames(path: str | os.PathLike, *, fps: float | None = None) -> Iterator[np.ndarray]:
+def iter_frames(path: str | os.PathLike, *, fps: float | None = None,
+                start: int = 0) -> Iterator[np.ndarray]:
     """Yield RGB uint8 frames ``(H, W, 3)`` one at a time.
 
     With ``fps`` the frames are resampled by time: output frame ``k`` is the input frame shown
-    at time ``k / fps`` (frames are dropped or repeated as needed). A file that
-    breaks off mid-stream raises :class:`InputError` after the frames that could be decoded.
+    at time ``k / fps`` (frames are dropped or repeated as needed). ``start`` (with ``fps``)
+    begins at output frame ``start``, seeking to a keyframe before it instead of decoding
+    from the beginning; the frames are exactly those a full pass yields from ``start`` on. A
+    file that breaks off mid-stream raises :class:`InputError` after the frames that could
+    be decoded.
     """
+    if start and fps is None:
+        raise ValueError("iter_frames: start needs fps (output frames are counted at fps)")
     with _open(path) as c:
         stream = c.streams.video[0]
         stream.thread_type = "AUTO"
-        k = 0
-        first_t = None
         in_fps = float(stream.average_rate or stream.guessed_rate or fps or 25)
         try:
-            for frame in c.decode(stream):
-                img = frame.to_ndarray(format="rgb24")
-                if fps is None:
-                    yield img
-                    continue
-                t = float(frame.time) if frame.time is not None else k / fps
-                first_t = t if first_t is None else first_t
-                t -= first_t
-                # Emit every output frame whose time falls in [t, t + 1/in_fps), the span this
-                # input frame is shown for; so n input frames give round(n / in_fps * fps).
-                while k / fps < t + 1.0 / in_fps - 1e-6:
-                    yield img
-                    k += 1
+            if fps is None:
+                for frame in c.decode(stream):
+                    yield frame.to_ndarray(format="rgb24")
+            else:
+                yield from _resampled(c, stream, fps, in_fps, start, seek=True)
         except av.error.FFmpegError as e:
             raise InputError(f"{path} is corrupt or truncated ({e}); re-encode or re-download it") from None
+
+
+_SEEK_MARGIN_S = 2.0  # seek this far before the wanted frame, so the first frame decoded precedes it
+
+
+def _resampled(c, stream, fps: float, in_fps: float, start: int, *, seek: bool):
+    """Output frames ``start, start + 1, ...`` of the stream resampled to ``fps``."""
+    k, first_t, counting = 0, None, False
+    if seek and start / fps > _SEEK_MARGIN_S and stream.time_base is not None:
+        first = next(c.decode(stream), None)   # its time is time 0 of the resampling
+        if first is not None and first.pts is not None and first.time is not None:
+            first_t = float(first.time)
+            c.seek(first.pts + int((start / fps - _SEEK_MARGIN_S) / stream.time_base),
+                   stream=stream, backward=True, any_frame=False)
+            counting = True
+    for frame in c.decode(stream):
+        t = float(frame.time) if frame.time is not None else k / fps
+        first_t = t if first_t is None else first_t
+        # Emit every output frame whose time falls in [t, t + 1/in_fps), the span this input
+        # frame is shown for; so n input frames give round(n / in_fps * fps).
+        end = t - first_t + 1.0 / in_fps - 1e-6
+        if counting:  # the first frame after the seek: count what a full pass yields up to it
+            counting = False
+            while k / fps < end:
+                k += 1
+            if frame.time is None or k > start:  # landed past `start`: decode from the top
+                c.seek(0, stream=stream, backward=True, any_frame=False)
+                yield from _resampled(c, stream, fps, in_fps, start, seek=False)
+                return
+            continue
+        img = None
+        while k / fps < end:
+            if k >= start:
+                img = frame.to_ndarray(format="rgb24") if img is None else img
+                yield img
+            k += 1
 
 
 class VideoWriter:

@@ -1,11 +1,15 @@
 """``gesticulate build-dataset``: videos → a training set (DESIGN.md "Data", issue 3).
 
+Work runs in two rounds: the segments of long videos are tracked in parallel
+(:func:`gesticulate.data.process.track_segment`), then each source is finished by one worker.
+
 Resume design: every source ends with a done marker (``DIR/sources/<source_id>.json``, its
 manifest rows) written atomically *after* its clips. A run skips sources with a marker, redoes
 the others from the start (clip folders are replaced atomically, so a half-done source leaves
-nothing doubled), and rebuilds the manifest, the splits and ``stats.npz`` from all markers at
-the end. A run killed at any moment (``kill -9``) therefore ends, once restarted, with the same
-manifest as an uninterrupted run.
+nothing doubled) except for the segments already tracked (each cached atomically), and rebuilds
+the manifest, the splits and ``stats.npz`` from all markers at the end. A run killed at any
+moment (``kill -9``) therefore ends, once restarted, with the same manifest as an
+uninterrupted run.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from pathlib import Path
 
 from gesticulate.data import engines
 from gesticulate.data.clips import STATS, ClipRecord, write_manifest
-from gesticulate.data.process import BuildConfig, marker_path, process_source
+from gesticulate.data.process import (TRACKS, BuildConfig, marker_path, pending_segments,
+                                      process_source, track_segment)
 from gesticulate.data.qc import QCThresholds
 from gesticulate.data.sources import Source, collect_sources
 from gesticulate.data.split import assign_splits
@@ -42,7 +47,8 @@ class BuildSummary:
     reasons: dict                  # reject code -> count
 
 
-def _check_options(fps: float, clip_seconds: float, min_clip_seconds: float, workers: int) -> None:
+def _check_options(fps: float, clip_seconds: float, min_clip_seconds: float, workers: int,
+                   segment_seconds: float = 60.0) -> None:
     if not 1 <= fps <= 120:
         raise OptionError(f"fps={fps}; use a frame rate between 1 and 120 (25 is usual)")
     if not 0 < min_clip_seconds <= clip_seconds:
@@ -50,6 +56,9 @@ def _check_options(fps: float, clip_seconds: float, min_clip_seconds: float, wor
                           "need 0 < min_clip_seconds <= clip_seconds")
     if workers < 1:
         raise OptionError(f"workers={workers}; use 1 or more")
+    if segment_seconds != 0 and not segment_seconds >= max(clip_seconds, 1.0):
+        raise OptionError(f"segment_seconds={segment_seconds}; use 0 (never split a video) or "
+                          f"at least {max(clip_seconds, 1.0):g} s (the clip length; 60 is usual)")
 
 
 def _lock(output: Path):
@@ -84,13 +93,18 @@ def _check_config(output: Path, cfg: BuildConfig) -> None:
 
 
 def _clean_temporaries(output: Path) -> None:
-    """Remove what a killed run left half-written (hidden temp files and folders)."""
-    for folder in (output, output / "clips", output / "sources"):
+    """Remove what a killed run left half-written (hidden temp files and folders), and the
+    tracked segments of sources that were finished just before the kill."""
+    tracks = sorted((output / TRACKS).glob("*")) if (output / TRACKS).is_dir() else []
+    for folder in (output, output / "clips", output / "sources", *tracks):
         if folder.is_dir():
             for p in folder.glob(".*"):
                 if p.name == LOCK:
                     continue
                 shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+    for t in tracks:
+        if marker_path(output, t.name).is_file():
+            shutil.rmtree(t, ignore_errors=True)
 
 
 def _read_marker(output: Path, src: Source) -> list[ClipRecord] | None:
@@ -127,10 +141,10 @@ def _fit_stats(output: Path, records: list[ClipRecord]) -> None:
     os.replace(tmp, path)
 
 
-def _progress(total: int, enabled: bool):
+def _progress(total: int, enabled: bool, what: str):
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="video", desc="build-dataset", disable=not enabled)
+    return tqdm(total=total, unit=" tasks", desc=f"build-dataset ({what})", disable=not enabled)
 
 
 def _work_estimate(path) -> float:
@@ -147,8 +161,8 @@ def build_dataset(inputs, *, output: str | os.PathLike, fps: float = 25.0,
                   engine: str = "local", ray_address: str | None = None,
                   write_video: bool = False, speaker_from: str = "source",
                   val_fraction: float = 0.1, test_fraction: float = 0.1,
-                  thresholds: QCThresholds | None = None, report: bool = True,
-                  progress: bool = True) -> BuildSummary:
+                  thresholds: QCThresholds | None = None, segment_seconds: float = 60.0,
+                  report: bool = True, progress: bool = True) -> BuildSummary:
     """Turn videos into a training set in ``output`` (see :mod:`gesticulate.data.clips`).
 
     Parameters
@@ -176,6 +190,10 @@ def build_dataset(inputs, *, output: str | os.PathLike, fps: float = 25.0,
         Fractions of speakers held out; splits are by speaker, never by clip.
     thresholds : QCThresholds or None
         Quality-control limits; None uses the defaults.
+    segment_seconds : float
+        Videos at least twice this long are tracked in segments of about this length by
+        several workers at once (0: one worker per video). Segments are joined before shots
+        and clips are cut; only the skeleton tracker restarts at a border.
     report : bool
         Write ``report.html`` (counts, hours, reasons, QC histograms, overlays).
     progress : bool
@@ -185,24 +203,27 @@ def build_dataset(inputs, *, output: str | os.PathLike, fps: float = 25.0,
     -------
     BuildSummary
     """
-    _check_options(fps, clip_seconds, min_clip_seconds, workers)
+    _check_options(fps, clip_seconds, min_clip_seconds, workers, segment_seconds)
     cfg = BuildConfig(fps=float(fps), clip_seconds=float(clip_seconds),
                       min_clip_seconds=float(min_clip_seconds), write_video=bool(write_video),
+                      segment_seconds=float(segment_seconds),
                       thresholds=thresholds or QCThresholds())
     sources = collect_sources(inputs, speaker_from=speaker_from)
     return run_build(sources, process_source, (), output=output, cfg=cfg, workers=workers,
                      engine=engine, ray_address=ray_address, val_fraction=val_fraction,
-                     test_fraction=test_fraction, report=report, progress=progress)
+                     test_fraction=test_fraction, report=report, progress=progress,
+                     segmented=True)
 
 
 def run_build(sources: list[Source], fn, extra: tuple, *, output: str | os.PathLike,
               cfg: BuildConfig, workers: int, engine: str, ray_address: str | None,
               val_fraction: float, test_fraction: float, report: bool,
-              progress: bool) -> BuildSummary:
+              progress: bool, segmented: bool = False) -> BuildSummary:
     """The resumable driver shared by video builds and pose imports.
 
     ``fn(source, output, cfg, *extra)`` processes one source, writes its clips and then its
     done marker (:func:`gesticulate.data.process._finish`); sources with a marker are skipped.
+    With ``segmented``, the segments of long videos are tracked first, in parallel.
     """
     out = Path(output)
     if out.exists() and not out.is_dir():
@@ -220,10 +241,14 @@ def run_build(sources: list[Source], fn, extra: tuple, *, output: str | os.PathL
         # longest video last waits on it alone. Work goes with the frame count, not the size.
         todo.sort(key=lambda s: -_work_estimate(s.path))
         tasks = [(s, str(out), cfg, *extra) for s in todo]
-        with _progress(len(todo), progress) as bar:
-            for _ in engines.run_tasks(fn, tasks, workers=workers, engine=engine,
-                                       ray_address=ray_address):
-                bar.update(1)
+        pre = [t for s in todo for t in pending_segments(s, out, cfg)] if segmented else []
+        pre.sort(key=lambda t: -(t[5] - t[4] if t[5] is not None else float("inf")))
+        what = "segments, then videos" if pre else "videos"
+        with _progress(len(pre) + len(todo), progress, what) as bar:
+            for fn_, batch in ((track_segment, pre), (fn, tasks)):
+                for _ in engines.run_tasks(fn_, batch, workers=workers, engine=engine,
+                                           ray_address=ray_address):
+                    bar.update(1)
         summary = _finalize(out, sources, len(todo), val_fraction, test_fraction)
         if report:
             from gesticulate.data.report import write_report

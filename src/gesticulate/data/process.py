@@ -1,8 +1,15 @@
-"""Everything done to one source video, in one worker: decode → shots → skeletons → QC →
-post-processing → clips written atomically → the source's done marker.
+"""Everything done to one source video: decode → shots → skeletons → QC → post-processing →
+clips written atomically → the source's done marker.
 
-The result is a deterministic function of the source file and the :class:`BuildConfig`: a
-source processed twice (a resumed build, another engine) gives the same records and clips.
+The expensive part, decoding and tracking every frame, is done per *segment* of
+``segment_seconds``: a video longer than that is tracked by several workers at once
+(:func:`track_segment`, each seeking to its first frame and caching its arrays in
+``DIR/tracks/<source_id>/``), and :func:`process_source` then joins the segments and does the
+rest in one worker. Segment borders depend only on the video and the settings, so the result
+is a deterministic function of the source file and the :class:`BuildConfig`: a source
+processed twice (a resumed build, another engine, other worker counts) gives the same records
+and clips. (Tracking restarts at a border, so keypoints there may differ slightly from a
+whole-video pass; shot cuts and face counts do not.)
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from gesticulate.errors import InputError
 from gesticulate.skeleton.sequence import SkeletonSequence
 
 MARKERS = "sources"   # DIR/sources/<source_id>.json: written once a source's clips are all done
+TRACKS = "tracks"     # DIR/tracks/<source_id>/<segment>.npz: tracked segments, until the marker
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,7 @@ class BuildConfig:
     crop_size: int = postprocess.CROP_SIZE
     write_video: bool = False
     face_every: int = 5
+    segment_seconds: float = 60.0   # videos longer than this are tracked in parallel segments
     thresholds: qc.QCThresholds = field(default_factory=qc.QCThresholds)
 
     def to_json(self) -> dict:
@@ -83,19 +92,25 @@ class _Track:
     error: str = ""                # decode error that ended the stream early
 
 
-def _track(path: str, cfg: BuildConfig) -> _Track:
-    """One streaming pass: skeleton, face count and histogram distance of every frame."""
+def _track(path: str, cfg: BuildConfig, start: int = 0, stop: int | None = None) -> _Track:
+    """One streaming pass over frames ``[start, stop)``: skeleton, face count and histogram
+    distance of every frame (face frames are numbered from the video's first frame)."""
     from gesticulate.data.track import FrameTracker
     from gesticulate.video import iter_frames
 
     kps, face_frames, face_counts = [], [], []
     shot_tracker = shots.ShotTracker()
     size, error = (0, 0), ""
-    with FrameTracker(face_every=cfg.face_every) as tracker:
+    first = max(start - 1, 0)  # the frame before `start` gives its histogram distance
+    with FrameTracker(face_every=cfg.face_every, start=start) as tracker:
         try:
-            for k, frame in enumerate(iter_frames(path, fps=cfg.fps)):
-                size = (frame.shape[1], frame.shape[0])
+            for k, frame in enumerate(iter_frames(path, fps=cfg.fps, start=first), first):
+                if stop is not None and k >= stop:
+                    break
                 shot_tracker.update(frame)
+                if k < start:
+                    continue
+                size = (frame.shape[1], frame.shape[0])
                 kp, faces = tracker.process(frame)
                 kps.append(kp)
                 if faces is not None:
@@ -104,8 +119,91 @@ def _track(path: str, cfg: BuildConfig) -> _Track:
         except InputError as e:
             error = str(e)
     kp = np.stack(kps) if kps else np.zeros((0, 133, 3), np.float32)
-    return _Track(kp, np.array(face_frames, int), np.array(face_counts, int),
-                  np.array(shot_tracker.distances), size, error)
+    distances = np.array(shot_tracker.distances[start - first:])
+    return _Track(kp, np.array(face_frames, int), np.array(face_counts, int), distances, size,
+                  error)
+
+
+def segments(src: Source, cfg: BuildConfig) -> list[tuple[int, int | None]]:
+    """Frame ranges ``[start, stop)`` a source is tracked in (the last one open-ended), from
+    the video's header; one range for short or unreadable videos."""
+    from gesticulate.video import probe_video
+
+    try:
+        n = int(round(probe_video(src.path).duration_s * cfg.fps))
+    except Exception:  # noqa: BLE001 - process_source records why the file is unreadable
+        return [(0, None)]
+    size = int(round(cfg.segment_seconds * cfg.fps))
+    if cfg.segment_seconds <= 0 or n < 2 * size:
+        return [(0, None)]
+    starts = list(range(0, n - size + 1, size))  # the last segment takes the remainder
+    return [(a, b) for a, b in zip(starts, starts[1:] + [None])]
+
+
+def _segment_path(output: Path, src: Source, index: int) -> Path:
+    return Path(output) / TRACKS / src.source_id / f"{index:05d}.npz"
+
+
+def pending_segments(src: Source, output: str | os.PathLike, cfg: BuildConfig) -> list[tuple]:
+    """Arguments of :func:`track_segment` for the segments of a long source not yet cached
+    (none for a short source, tracked inside :func:`process_source`, or for one without audio,
+    rejected there before any tracking)."""
+    from gesticulate.video import probe_video
+
+    parts = segments(src, cfg)
+    if len(parts) < 2 or not (src.sidecar_audio or probe_video(src.path).has_audio):
+        return []
+    return [(src, str(output), cfg, i, a, b) for i, (a, b) in enumerate(parts)
+            if not _segment_path(Path(output), src, i).is_file()]
+
+
+def track_segment(src: Source, output: str | os.PathLike, cfg: BuildConfig, index: int,
+                  start: int, stop: int | None) -> int:
+    """Track frames ``[start, stop)`` of a source and cache the arrays atomically."""
+    path = _segment_path(Path(output), src, index)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        tr = _track(src.path, cfg, start, stop)
+    except Exception:  # noqa: BLE001 - left uncached: process_source meets it and records it
+        return index
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npz")
+    os.close(fd)
+    try:
+        np.savez(tmp, keypoints=tr.keypoints, face_frames=tr.face_frames,
+                 face_counts=tr.face_counts, distances=tr.distances,
+                 image_size=np.array(tr.image_size), error=np.array(tr.error))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return index
+
+
+def _source_track(src: Source, output: Path, cfg: BuildConfig) -> _Track:
+    """The whole source's track: its cached segments joined (any missing one tracked here),
+    ending at the first segment that broke off with a decode error."""
+    parts = segments(src, cfg)
+    if len(parts) < 2:
+        return _track(src.path, cfg)
+    tracks = []
+    for i, (a, b) in enumerate(parts):
+        path = _segment_path(output, src, i)
+        if path.is_file():
+            with np.load(path) as d:
+                tr = _Track(d["keypoints"], d["face_frames"], d["face_counts"], d["distances"],
+                            tuple(int(v) for v in d["image_size"]), str(d["error"]))
+        else:
+            tr = _track(src.path, cfg, a, b)
+        tracks.append(tr)
+        if tr.error or (b is not None and len(tr.keypoints) < b - a):
+            if not tr.error:  # the header promised frames the file does not have
+                tr.error = f"{src.path} ends at frame {a + len(tr.keypoints)}, before its header says"
+            break
+    size = next((t.image_size for t in tracks if t.image_size != (0, 0)), (0, 0))
+    return _Track(np.concatenate([t.keypoints for t in tracks]),
+                  np.concatenate([t.face_frames for t in tracks]).astype(int),
+                  np.concatenate([t.face_counts for t in tracks]).astype(int),
+                  np.concatenate([t.distances for t in tracks]), size, tracks[-1].error)
 
 
 def _audio_slice(audio: np.ndarray, a: int, b: int, shift: int, fps: float) -> np.ndarray:
@@ -208,7 +306,7 @@ def process_source(src: Source, output: str | os.PathLike, cfg: BuildConfig) -> 
     """
     output = Path(output)
     try:
-        records, kept = _analyse(src, cfg)
+        records, kept = _analyse(src, output, cfg)
     except Exception as e:  # noqa: BLE001 - recorded in the manifest, traceback on stderr
         import traceback
         traceback.print_exc()
@@ -217,7 +315,7 @@ def process_source(src: Source, output: str | os.PathLike, cfg: BuildConfig) -> 
     return _finish(src, output, records + [c.record for c in kept])
 
 
-def _analyse(src: Source, cfg: BuildConfig) -> tuple[list[ClipRecord], list[_Kept]]:
+def _analyse(src: Source, output: Path, cfg: BuildConfig) -> tuple[list[ClipRecord], list[_Kept]]:
     """Rejected rows and kept clips (not yet written) of one source."""
     from gesticulate.video import probe_video
 
@@ -228,7 +326,7 @@ def _analyse(src: Source, cfg: BuildConfig) -> tuple[list[ClipRecord], list[_Kep
         return [_rejected(src, f"no_audio: {e}", end=info.duration_s, fps=cfg.fps)], []
     except (InputError, OSError) as e:
         return [_rejected(src, f"unreadable: {e}", fps=cfg.fps)], []
-    tr = _track(src.path, cfg)
+    tr = _source_track(src, output, cfg)
     records: list[ClipRecord] = []
     num = len(tr.keypoints)
     if tr.error:
@@ -286,4 +384,5 @@ def _finish(src: Source, output: Path, records: list[ClipRecord]) -> list[ClipRe
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    shutil.rmtree(output / TRACKS / src.source_id, ignore_errors=True)  # the marker has it all
     return records

@@ -18,10 +18,13 @@ from gesticulate.skeleton.mediapipe_map import results_to_coco133
 class FrameTracker:
     """Feed frames in order; get ``(133, 3)`` pixel keypoints per frame and face counts.
 
-    Use as a context manager (MediaPipe graphs hold native resources).
+    Use as a context manager (MediaPipe graphs hold native resources). ``start`` is the index
+    of the first frame fed, so a video tracked in segments counts faces on the same frames as
+    one tracked whole.
     """
 
-    def __init__(self, *, face_every: int = 5, min_face_confidence: float = MIN_FACE_SCORE) -> None:
+    def __init__(self, *, face_every: int = 5, min_face_confidence: float = MIN_FACE_SCORE,
+                 start: int = 0) -> None:
         import mediapipe as mp
 
         self._holistic = Holistic(static_image_mode=False, refine_face=False)
@@ -29,7 +32,7 @@ class FrameTracker:
             self._faces = mp.solutions.face_detection.FaceDetection(
                 model_selection=1, min_detection_confidence=min_face_confidence)
         self.face_every = max(1, int(face_every))
-        self._n = 0
+        self._n = int(start)  # index of the next frame: faces are counted on multiples of face_every
 
     def __enter__(self) -> "FrameTracker":
         return self
