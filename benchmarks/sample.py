@@ -7,7 +7,8 @@ Untrained weights (speed does not depend on them); DPM-Solver++ with classifier-
 
 Prints wall seconds, the real-time factor (generation time / audio time), how many times
 faster than real time, and the process CPU time (on a shared, loaded machine the wall time
-includes waiting for a core; CPU time / threads is what an idle machine would take). Target: S at least 30x faster than real time on 2 cores.
+includes waiting for a core, and the CPU time shows how much of the cores it used). Target:
+S at least 30x faster than real time on 2 cores.
 """
 
 from __future__ import annotations
@@ -64,8 +65,8 @@ def main() -> None:
                            guidance_scale=args.guidance_scale, sampler=args.sampler,
                            hands_first=args.hands_first, repeats=args.repeats)
         print(f"{p:>4}: {s:6.2f} s for {windows} windows  RTF {s / args.seconds:.4f}  "
-              f"{args.seconds / s:6.1f}x faster than real time  (CPU time {cpu:.2f} s: "
-              f"{args.seconds / cpu:.1f}x, what an idle machine would see)")
+              f"{args.seconds / s:6.1f}x faster than real time  (CPU time {cpu:.2f} s over "
+              f"{args.threads} thread(s); {args.seconds / cpu:.1f}x per core)")
 
 
 if __name__ == "__main__":
