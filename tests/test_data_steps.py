@@ -322,3 +322,31 @@ def test_a_segmented_build_finds_a_cut_on_a_segment_border(tmp_path):
     # Shots [0, 30) and [30, 75) in clips of at most 25 frames (without the cut: 0, 25, 50).
     assert sorted(round(a * 25) for a, _ in spans(tmp_path / "seg")) == [0, 15, 30, 52]
     assert not (tmp_path / "seg" / "tracks").exists() or not any((tmp_path / "seg" / "tracks").iterdir())
+
+
+def test_a_truncated_long_video_ends_the_same_in_segments_as_in_one_pass(tmp_path):
+    import av
+    import soundfile as sf
+
+    from gesticulate.data.build import build_dataset
+    from gesticulate.data.clips import read_manifest
+
+    # Matroska keeps its index in front, so a cut file still plays up to the cut (an mp4 cut
+    # short loses its index and is unreadable); the sound comes from a .wav beside it.
+    v = tmp_path / "v.mkv"
+    with av.open(str(v), "w") as c:
+        s = c.add_stream("libx264", rate=25)
+        s.width, s.height, s.pix_fmt = 96, 80, "yuv420p"
+        for f in iter_frames(write_video(tmp_path / "src.mp4", seconds=8.0, audio=False)):
+            c.mux(s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+        c.mux(s.encode())
+    sf.write(tmp_path / "v.wav", 0.1 * np.sin(np.arange(8 * 16000) * 0.1), 16000)
+    v.write_bytes(v.read_bytes()[:int(v.stat().st_size * 0.55)])
+    opts = dict(clip_seconds=2.0, min_clip_seconds=0.5, progress=False, report=False)
+    rows = {}
+    for name, seg in (("seg", 2.0), ("whole", 0)):
+        build_dataset([v], output=tmp_path / name, segment_seconds=seg, **opts)
+        rows[name] = [(r.start_s, r.end_s, r.reason.split(":")[0])
+                      for r in read_manifest(tmp_path / name)]
+    assert rows["seg"] == rows["whole"]
+    assert 2.0 < max(end for _, end, _ in rows["seg"]) < 7.0, rows    # ends near the cut

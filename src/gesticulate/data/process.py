@@ -44,7 +44,7 @@ class BuildConfig:
     crop_size: int = postprocess.CROP_SIZE
     write_video: bool = False
     face_every: int = 5
-    segment_seconds: float = 60.0   # videos longer than this are tracked in parallel segments
+    segment_seconds: float = 60.0   # videos twice this long or more are tracked in segments
     thresholds: qc.QCThresholds = field(default_factory=qc.QCThresholds)
 
     def to_json(self) -> dict:
@@ -181,7 +181,7 @@ def track_segment(src: Source, output: str | os.PathLike, cfg: BuildConfig, inde
 
 def _source_track(src: Source, output: Path, cfg: BuildConfig) -> _Track:
     """The whole source's track: its cached segments joined (any missing one tracked here),
-    ending at the first segment that broke off with a decode error."""
+    ending with the first segment where the stream ends or breaks off, as one pass would."""
     parts = segments(src, cfg)
     if len(parts) < 2:
         return _track(src.path, cfg)
@@ -196,9 +196,7 @@ def _source_track(src: Source, output: Path, cfg: BuildConfig) -> _Track:
             tr = _track(src.path, cfg, a, b)
         tracks.append(tr)
         if tr.error or (b is not None and len(tr.keypoints) < b - a):
-            if not tr.error:  # the header promised frames the file does not have
-                tr.error = f"{src.path} ends at frame {a + len(tr.keypoints)}, before its header says"
-            break
+            break  # the stream broke off, or ended before its header said: nothing follows
     size = next((t.image_size for t in tracks if t.image_size != (0, 0)), (0, 0))
     return _Track(np.concatenate([t.keypoints for t in tracks]),
                   np.concatenate([t.face_frames for t in tracks]).astype(int),
