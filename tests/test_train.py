@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -137,6 +138,11 @@ def test_train_writes_checkpoints_logs_and_resumes_after_a_crash(data, tmp_path,
         assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     steps = [int(r["step"]) for r in csv.DictReader(open(tmp_path / "b" / "log.csv"))]
     assert steps == [0, 3, 6]  # nothing lost, nothing doubled
+    # A finished run resumed with more steps goes on to the new count, with its saved options.
+    longer = train(data, output=tmp_path / "b", resume=True, **dict(kw, steps=9, lr=0.5))
+    assert longer.name == "step_00000009"
+    state = json.loads((longer / "train_state" / "state.json").read_text())
+    assert state["config"]["lr"] == 3e-4 and state["config"]["steps"] == 9
     rows = list(csv.DictReader(open(tmp_path / "a" / "log.csv")))[1:]
     assert all(float(r["val_loss"]) > 0 and float(r["steps_per_s"]) > 0 for r in rows)
 

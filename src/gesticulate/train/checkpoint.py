@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
@@ -29,6 +30,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from gesticulate.atomic import atomic_dir
+from gesticulate.errors import OptionError
 from gesticulate.models.motion_dit import CONFIG_NAME, WEIGHTS_NAME, MotionDiT
 from gesticulate.skeleton.normalize import NormStats
 
@@ -106,3 +108,36 @@ def load_training_state(ckpt: Path, *, raw: MotionDiT, ema: MotionDiT,
         g["betas"] = tuple(g["betas"])
     optimizer.load_state_dict({"state": state, "param_groups": groups})
     return json.loads((ckpt / "train_state" / "state.json").read_text())
+
+
+TRAIN_CONFIG = "train_config.json"
+
+
+def open_run(run: Path, cfg, *, resume: bool):
+    """The options and checkpoint a training run goes on with: ``(cfg, None)`` for a new run;
+    for ``resume`` of an existing one its saved options (only the step count comes from ``cfg``,
+    so a run can be extended), its newest checkpoint, and a note when the given options
+    differed. A run folder that holds checkpoints is never trained over without ``resume``."""
+    ckpts = list_checkpoints(run)
+    if ckpts and not resume:
+        raise OptionError(f"{run} already holds a training run; pass --resume to continue it "
+                          "or choose another --output folder")
+    if not ckpts:
+        return cfg, None, ""
+    saved = type(cfg).from_dict({**json.loads((run / TRAIN_CONFIG).read_text()), "steps": cfg.steps})
+    differ = sorted(k for k, v in asdict(cfg).items() if asdict(saved)[k] != v)
+    note = (f"resuming {run} with its saved options ({', '.join(differ)} given differently)"
+            if differ else "")
+    return saved, ckpts[-1], note
+
+
+def start_run(run: Path, cfg, ckpt: Path | None, *, is_main: bool, raw, ema,
+              optimizer: torch.optim.Optimizer) -> int:
+    """The step a run starts at: ``ckpt``'s, with weights and optimizer restored from it, or 0
+    for a new run, whose folder and ``train_config.json`` the main process writes."""
+    if ckpt is not None:
+        return int(load_training_state(ckpt, raw=raw, ema=ema, optimizer=optimizer)["step"])
+    if is_main:
+        run.mkdir(parents=True, exist_ok=True)
+        (run / TRAIN_CONFIG).write_text(json.dumps(asdict(cfg), indent=2))
+    return 0

@@ -11,7 +11,6 @@ what an uninterrupted one would have done.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import os
 import time
@@ -26,7 +25,7 @@ from gesticulate.config import checked
 from gesticulate.errors import OptionError
 from gesticulate.models.motion_dit import PRESETS, MotionDiT
 from gesticulate.train import ddp
-from gesticulate.train.checkpoint import list_checkpoints, load_training_state, save_checkpoint
+from gesticulate.train.checkpoint import list_checkpoints, open_run, save_checkpoint, start_run
 from gesticulate.train.data import WindowDataset, load_clips, load_stats, style_table, wrist_speed
 from gesticulate.train.evaluate import fixed_val_batch, motion_metrics, validation_loss
 from gesticulate.train.objective import ObjectiveConfig, diffusion_loss, joint_weights, prepare_batch
@@ -100,13 +99,12 @@ def train(dataset_dir: str | os.PathLike, *, output: str | os.PathLike, preset: 
                                      batch_size=batch_size, lr=lr, seed=seed, val_every=val_every,
                                      checkpoint_every=checkpoint_every, **options))
     run = Path(output)
-    ckpts = list_checkpoints(run)
-    if ckpts and not resume:
-        raise OptionError(f"{run} already holds a training run; pass --resume to continue it "
-                          "or choose another --output folder")
+    cfg, ckpt, note = open_run(run, cfg, resume=resume)
     info = ddp.setup(device)
     try:
-        return _train(cfg, run, ckpts[-1] if (resume and ckpts) else None, info, progress)
+        if note and info.is_main:
+            tqdm.write(note)
+        return _train(cfg, run, ckpt, info, progress)
     finally:
         ddp.teardown(info)
 
@@ -145,16 +143,7 @@ def _train(cfg: TrainConfig, run: Path, ckpt: Path | None, info: ddp.DistInfo, p
     weights = joint_weights(objective.region_weights, model.config.num_joints).to(info.device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
                             betas=(0.9, 0.99))
-    start = 0
-    if ckpt is not None:
-        saved = json.loads((run / "train_config.json").read_text())
-        if saved != asdict(cfg) and info.is_main:
-            tqdm.write(f"resuming {run} with its saved options (the given ones differ)")
-        cfg = TrainConfig.from_dict(saved)
-        start = load_training_state(ckpt, raw=model, ema=ema, optimizer=opt)["step"]
-    elif info.is_main:
-        run.mkdir(parents=True, exist_ok=True)
-        (run / "train_config.json").write_text(json.dumps(asdict(cfg), indent=2))
+    start = start_run(run, cfg, ckpt, is_main=info.is_main, raw=model, ema=ema, optimizer=opt)
     ddp.barrier(info)
     net = ddp.wrap(model, info)
     sched = make_noise_scheduler(model)

@@ -17,7 +17,6 @@ in :mod:`gesticulate.train.loop`, whose pieces are reused.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -34,7 +33,7 @@ from gesticulate.models.renderer_unet import PRESETS, RendererUNet
 from gesticulate.models.vae import VAE_DIR, LatentCodec, load_vae, train_vae
 from gesticulate.render.conditions import Letterbox, audio_windows, frame_conditions
 from gesticulate.train import ddp
-from gesticulate.train.checkpoint import list_checkpoints, load_training_state, write_checkpoint
+from gesticulate.train.checkpoint import list_checkpoints, open_run, start_run, write_checkpoint
 from gesticulate.train.loop import CsvLog, lr_at
 
 
@@ -212,16 +211,12 @@ def train_renderer(dataset_dir: str | os.PathLike, *, output: str | os.PathLike,
                                              batch_size=batch_size, lr=lr, seed=seed,
                                              init=None if init is None else str(init), **options))
     run = Path(output)
-    ckpts = list_checkpoints(run)
-    if ckpts and not resume:
-        raise OptionError(f"{run} already holds a training run; pass --resume to continue it "
-                          "or choose another --output folder")
-    if resume and ckpts:  # the run's own options; only the step count may grow
-        saved = json.loads((run / "train_config.json").read_text())
-        cfg = RendererTrainConfig.from_dict({**saved, "steps": steps})
+    cfg, ckpt, note = open_run(run, cfg, resume=resume)
     info = ddp.setup(device)
     try:
-        return _train(cfg, run, ckpts[-1] if (resume and ckpts) else None, info, progress)
+        if note and info.is_main:
+            tqdm.write(note)
+        return _train(cfg, run, ckpt, info, progress)
     finally:
         ddp.teardown(info)
 
@@ -250,12 +245,7 @@ def _train(cfg: RendererTrainConfig, run: Path, ckpt: Path | None, info: ddp.Dis
     val = ClipFrames(cfg.dataset, split="val", config=c, max_clips=cfg.max_clips)
     codec = _setup_vae(cfg, model, train, ckpt, info, progress)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
-    start = 0
-    if ckpt is not None:
-        start = load_training_state(ckpt, raw=model, ema=ema, optimizer=opt)["step"]
-    elif info.is_main:
-        run.mkdir(parents=True, exist_ok=True)
-        (run / "train_config.json").write_text(json.dumps(asdict(cfg), indent=2))
+    start = start_run(run, cfg, ckpt, is_main=info.is_main, raw=model, ema=ema, optimizer=opt)
     ddp.barrier(info)
     net = ddp.wrap(model, info)
     sched = make_noise_scheduler(c)
