@@ -237,8 +237,12 @@ async def _submit(request: Request, manager: JobManager, cfg: ServerConfig,
     try:
         spec = _spec_from_form(form, cfg, motions)
         job_id, folder = manager.new_folder()
-        spec["audio"] = await _save_audio(form.get("audio"), folder, cfg)
-        spec["image"] = await _save_image(form.get("image"), folder, cfg)
+        spec["audio"] = await _save_upload(form.get("audio"), folder, "audio", "audio file",
+                                           cfg.max_audio_bytes, check_audio_upload,
+                                           max_seconds=cfg.max_audio_s)
+        spec["image"] = await _save_upload(form.get("image"), folder, "photo", "photo",
+                                           cfg.max_image_bytes, check_image_upload,
+                                           max_pixels=cfg.max_image_pixels)
         job = manager.submit(job_id, folder, spec)
         folder = None  # the job owns it now
         return JSONResponse(manager.status(job), status_code=202)
@@ -290,23 +294,14 @@ async def _copy(upload, path: Path, max_bytes: int, what: str) -> None:
             f.write(chunk)
 
 
-async def _save_audio(upload, folder: Path, cfg: ServerConfig) -> str | None:
+async def _save_upload(upload, folder: Path, stem: str, what: str, max_bytes: int, check,
+                       **limits) -> str | None:
+    """Stream an uploaded file into ``folder``, vet it with ``check`` (which returns its
+    extension) and name it ``<stem>.<ext>``; None when the form had no such file."""
     if upload is None or not hasattr(upload, "read"):
         return None
-    raw = folder / "upload.audio"
-    await _copy(upload, raw, cfg.max_audio_bytes, "audio file")
-    kind = await run_in_threadpool(check_audio_upload, raw, max_bytes=cfg.max_audio_bytes,
-                                   max_seconds=cfg.max_audio_s)
-    name = f"audio.{kind}"
-    raw.rename(folder / name)
-    return name
-
-
-async def _save_image(upload, folder: Path, cfg: ServerConfig) -> str:
-    raw = folder / "upload.image"
-    await _copy(upload, raw, cfg.max_image_bytes, "photo")
-    ext = await run_in_threadpool(check_image_upload, raw, max_bytes=cfg.max_image_bytes,
-                                  max_pixels=cfg.max_image_pixels)
-    name = f"photo.{ext}"
-    raw.rename(folder / name)
-    return name
+    raw = folder / f"upload.{stem}"
+    await _copy(upload, raw, max_bytes, what)
+    ext = await run_in_threadpool(check, raw, max_bytes=max_bytes, **limits)
+    raw.rename(folder / f"{stem}.{ext}")
+    return f"{stem}.{ext}"
