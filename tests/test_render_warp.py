@@ -112,14 +112,14 @@ def test_stream_of_frames_is_stateless_for_valid_targets(astronaut):
     np.testing.assert_array_equal(a, b)
 
 
-def test_missing_points_ease_back_to_photo(astronaut):
+def test_missing_points_take_the_photo_pose_at_once(astronaut):
+    """No easing state in the renderer (the sequence was eased before rendering): a frame
+    whose points are all missing is the photo, whatever came before it."""
     image, ref, renderer = astronaut
     renderer.render(pose(ref, head=0.2))
     lost = ref.copy()
     lost[:, 2] = 0.0
-    for _ in range(60):
-        out = renderer.render(lost)
-    assert psnr(out, image) > 35
+    assert psnr(renderer.render(lost), image) > 40
 
 
 @pytest.mark.parametrize("image, ref", [
@@ -141,7 +141,7 @@ def test_no_person_is_an_input_error():
 @pytest.mark.realdata
 def test_moved_wrist_changes_pixels_near_new_wrist(desk):
     image, ref, renderer = desk
-    assert any(layer.name.startswith("arm") for layer in renderer.layers)
+    assert any(layer.name.startswith("fore") for layer in renderer.layers)
     still = renderer.render(ref)
     assert psnr(still, image) > 40
     # person's right forearm swings up about the elbow

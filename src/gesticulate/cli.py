@@ -50,7 +50,11 @@ def cmd_generate(args) -> None:
 
 def cmd_render(args) -> None:
     from gesticulate.pipeline import GenerateOptions, GeneratePipeline
-    o = GenerateOptions(fps=args.fps, size=args.size, seed=args.seed, renderer=args.renderer,
+    fps = args.fps
+    if fps is None:  # the motion's own rate
+        from gesticulate.skeleton.sequence import SkeletonSequence
+        fps = SkeletonSequence.load(args.motion).fps
+    o = GenerateOptions(fps=fps, size=args.size, seed=args.seed, renderer=args.renderer,
                         renderer_checkpoint=args.renderer_checkpoint)
     _done(GeneratePipeline(o).render(motion=args.motion, image=args.image, audio=args.audio,
                                      output=args.output, progress=not args.quiet))
@@ -157,6 +161,18 @@ def cmd_evaluate(args) -> None:
     print(f"wrote {args.output}/metrics.json, metrics.md and report.html")
 
 
+def cmd_reenact(args) -> None:
+    from gesticulate.evaluate.reenact import reenact
+    result = reenact(args.clips, output=args.output, renderer=args.renderer,
+                     renderer_checkpoint=args.renderer_checkpoint, drive=args.drive,
+                     size=args.size, seed=args.seed, max_seconds=args.max_seconds,
+                     progress=not args.quiet)
+    from gesticulate.evaluate.reenact_report import markdown
+    from gesticulate.evaluate.report import _clean
+    print(markdown(_clean(result)))
+    print(f"wrote {args.output}/reenact.json, reenact.md and index.html")
+
+
 def cmd_train_renderer(args) -> None:
     from gesticulate.train.renderer import train_renderer
     run = train_renderer(args.dataset, output=args.output, preset=args.preset, steps=args.steps,
@@ -221,7 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image", required=True, help="photo of the person")
     p.add_argument("--audio", required=True, help="the speech the motion was made from")
     p.add_argument("--output", "-o", required=True, help="output .mp4")
-    p.add_argument("--fps", type=float, default=25.0, help="must equal the motion's fps")
+    p.add_argument("--fps", type=float,
+                   help="output frame rate; the motion is resampled (default: the motion's own)")
     p.add_argument("--size", type=int, default=512, help="longer side of the video in pixels")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--renderer", choices=RENDERERS, default="warp")
@@ -327,6 +344,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-samples", type=int, default=3, help="samples per clip for DIV")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("reenact", help="render real clips onto their own first frame and score "
+                       "them against the real frames (stage-2 check)")
+    p.add_argument("clips", nargs="+", help="videos of one person speaking (photos with --drive)")
+    p.add_argument("--output", "-o", required=True, help="report folder")
+    p.add_argument("--renderer", choices=RENDERERS, default="warp")
+    p.add_argument("--renderer-checkpoint", help="run folder for --renderer diffusion")
+    p.add_argument("--drive", help="drive each clip's first frame (or photo) with this clip's "
+                   "motion, retargeted, instead of its own")
+    p.add_argument("--size", type=int, default=512, help="longer side in pixels (default 512)")
+    p.add_argument("--max-seconds", type=float, help="use at most this much of each clip")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_reenact)
 
     p = sub.add_parser("train-renderer", help="train the diffusion renderer (stage 2)")
     _add_training_options(p, batch_size=4, lr=1e-4)

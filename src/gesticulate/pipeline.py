@@ -159,8 +159,11 @@ class GeneratePipeline:
 
     def frames(self, image: np.ndarray, reference: np.ndarray, motion: SkeletonSequence,
                features: AudioFeatures | None = None) -> Iterator[np.ndarray]:
-        """Stage 2: one RGB frame per motion frame, produced lazily (memory: one frame/chunk)."""
+        """Stage 2: one RGB frame per motion frame, produced lazily (memory: one frame/chunk).
+
+        The motion is first fitted to the photo (:meth:`fit_motion`), whatever made it."""
         o = self.options
+        motion = self.fit_motion(motion, reference, image_size=image.shape[1::-1])
         if o.renderer == "diffusion":
             from gesticulate.render.diffusion import DiffusionRenderer
             r = DiffusionRenderer(o.renderer_checkpoint, image, reference, seed=o.seed)
@@ -168,6 +171,16 @@ class GeneratePipeline:
         from gesticulate.render.parallel import default_workers, render_parallel
         workers = o.render_workers or default_workers()
         return render_parallel(self.renderer(image, reference), motion.keypoints, workers=workers)
+
+    def fit_motion(self, motion: SkeletonSequence, reference: np.ndarray, *, image_size
+                   ) -> SkeletonSequence:
+        """Any motion → the photo's frame and proportions, glitches removed, gaps filled
+        (:func:`gesticulate.skeleton.retarget.retarget`): a function of the whole sequence, so
+        each rendered frame depends on the motion alone."""
+        from gesticulate.skeleton.retarget import retarget
+        w, h = int(image_size[0]), int(image_size[1])
+        kp = retarget(motion.keypoints, fps=motion.fps, reference=reference, size=(w, h))
+        return SkeletonSequence(kp, motion.fps, (w, h))
 
     def renderer(self, image: np.ndarray, reference: np.ndarray):
         """A frame-by-frame renderer (warp or pose): ``.render(kp (133, 3)) -> RGB frame``."""
@@ -241,15 +254,14 @@ class GeneratePipeline:
     def render(self, *, motion, image, audio, output, progress: bool = True) -> GenerateResult:
         """Stage 2 alone: a skeleton ``.npz`` (or sequence) + the photo + the speech → mp4.
 
-        The motion is mapped into the photo's frame at the output size by scaling its
-        coordinates from its own ``image_size``; its length must match the audio's within a
-        second (the video keeps the motion's frames and the audio is trimmed or padded).
+        The motion, made for any person by any tool, is resampled to the pipeline's ``fps``
+        and fitted to the photo (:meth:`fit_motion`); its length must match the audio's within
+        a second (the video keeps the motion's frames and the audio is trimmed or padded).
         """
         from gesticulate.video import check_output_path
         output = check_output_path(output)
         motion = motion if isinstance(motion, SkeletonSequence) else SkeletonSequence.load(motion)
-        if abs(motion.fps - self.options.fps) > 1e-3:
-            raise OptionError(f"the motion is at {motion.fps:g} fps; pass --fps {motion.fps:g}")
+        motion = motion.resampled(self.options.fps)
         y, sr = self.load_audio(audio)
         if abs(len(y) / sr - motion.duration_s) > 1.0:
             raise InputError(f"the motion lasts {motion.duration_s:.1f} s but the audio "
@@ -259,10 +271,6 @@ class GeneratePipeline:
         t0 = time.perf_counter()
         photo, reference = self.prepare_photo(image)
         h, w = photo.shape[:2]
-        kp = motion.keypoints.copy()
-        kp[..., 0] *= w / motion.image_size[0]
-        kp[..., 1] *= h / motion.image_size[1]
-        motion = SkeletonSequence(kp, motion.fps, (w, h))
         features = self.features(y, sr) if self.options.renderer == "diffusion" else None
         self.write_video(self.frames(photo, reference, motion, features), output=output,
                          num_frames=len(motion), size=(w, h), audio=y, sr=sr, progress=progress)

@@ -7,11 +7,9 @@ hands them chunks of frames in turn (worker ``i`` renders chunks ``i, i + W, i +
 and yields the frames back in order. Each worker may run at most ``ahead`` chunks in front of
 the consumer, so memory is bounded by ``W * ahead * chunk`` frames whatever the video's length.
 
-A renderer that keeps state between frames (the warp renderer holds a bone's last pose while
-its points are missing, and reuses layers that did not move) starts each chunk with the state
-it had at the end of its previous chunk. The generators here emit the same visibility in every
-frame, so poses match one process exactly; the warp renderer's reuse caches can make a chunk's
-first frames differ by a few grey levels (measured: at most 3 of 255; tested).
+Renderers here keep no state between frames that changes what they draw (the warp renderer
+reuses a layer only when its rounded inputs are identical), so the frames are the same bytes
+whatever the number of workers (tested with 1, 2 and 3 on motion with dropouts).
 """
 
 from __future__ import annotations

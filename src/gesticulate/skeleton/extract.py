@@ -17,7 +17,7 @@ import os
 import queue
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -236,6 +236,19 @@ def iter_video_keypoints(path: str | os.PathLike, *, fps: float | None = None,
         for frame in _prefetch(iter_frames(path, fps=fps)):
             h, w = frame.shape[:2]
             yield frame, results_to_coco133(hol.process(frame), image_size=(w, h))
+
+
+def track_frames(frames: Iterable[np.ndarray], *, progress: bool = False,
+                 desc: str = "re-detect") -> np.ndarray:
+    """Skeletons ``(T, 133, 3)`` of RGB frames already in memory, tracked as one video
+    (Holistic in tracking mode, as :func:`extract_video`); all 0 where no person is found."""
+    out = []
+    with Holistic(static_image_mode=False, refine_face=False) as hol:
+        for frame in tqdm(frames, desc=desc, unit="frame", disable=not progress, leave=False):
+            h, w = frame.shape[:2]
+            out.append(results_to_coco133(hol.process(np.ascontiguousarray(frame)),
+                                          image_size=(w, h)))
+    return np.stack(out) if out else np.zeros((0, 133, 3), np.float32)
 
 
 def _check_fps(fps: float | None) -> None:

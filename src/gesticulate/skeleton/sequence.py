@@ -56,6 +56,24 @@ class SkeletonSequence:
                                 layout=np.array(LAYOUT_NAME))
         return Path(path)
 
+    def resampled(self, fps: float) -> "SkeletonSequence":
+        """The same motion at ``fps`` frames per second (same duration): positions interpolated
+        linearly between the two nearest frames where both see a point, the nearest frame's
+        point otherwise; confidence the lower of the two."""
+        if abs(fps - self.fps) < 1e-6 or len(self) < 2:
+            return SkeletonSequence(self.keypoints.copy(), fps, self.image_size)
+        n = max(1, int(round(self.duration_s * fps)))
+        u = np.minimum(np.arange(n) * self.fps / fps, len(self) - 1)
+        i0 = np.floor(u).astype(int)
+        i1 = np.minimum(i0 + 1, len(self) - 1)
+        w = (u - i0)[:, None, None]
+        a, b = self.keypoints[i0], self.keypoints[i1]
+        both = (a[..., 2:] > 0) & (b[..., 2:] > 0)
+        near = np.where(w < 0.5, a, b)
+        mixed = a + w * (b - a)
+        mixed[..., 2] = np.minimum(a[..., 2], b[..., 2])
+        return SkeletonSequence(np.where(both, mixed, near), fps, self.image_size)
+
     @classmethod
     def load(cls, path: str | os.PathLike) -> "SkeletonSequence":
         """Read a ``.npz`` written by :meth:`save` (never unpickles anything)."""

@@ -13,7 +13,8 @@ from gesticulate.skeleton import layout as L
 FIXED, TORSO, HEAD = 0, 1, 2
 L_UPPER, L_FORE, L_HAND = 3, 4, 5
 R_UPPER, R_FORE, R_HAND = 6, 7, 8
-NUM_BONES = 9
+LOWER = 9             # the hips (translation only): a walking speaker carries the whole body
+NUM_BONES = 10
 
 # Per arm: bone ids and keypoints (shoulder, elbow, wrist, hand start). "left" is the person's.
 ARMS = {

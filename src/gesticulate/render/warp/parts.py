@@ -49,6 +49,9 @@ class Parts:
     hidden: np.ndarray | None = None      # torso pixels covered by an arm in the photo
     shoulder_line: tuple[np.ndarray, np.ndarray] | None = None  # point, unit normal (down)
     shoulder_width: float = 0.0
+    hands: dict[str, np.ndarray] = field(default_factory=dict)  # each hand's own pixels
+    # Per arm, its pieces: {"upper": mask, "fore": mask, "hand": mask} (empty masks allowed).
+    segments: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 def _segment_distance(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray
@@ -98,37 +101,165 @@ def _arm_info(ref: np.ndarray, valid: np.ndarray, side: str) -> ArmInfo | None:
     return ArmInfo("upper", np.stack([S, E, W, W + 0.35 * (W - E)]), False)
 
 
+def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray) -> np.ndarray:
+    """The hand's own pixels ``(H, W)`` bool, cut along its 21 landmarks: the palm polygon
+    and a capsule along each finger, refined by colour. Off the person mask (between the
+    fingers, by the segmenter) a pixel stays only when it has the palm's skin colour; on it, it
+    stays unless it is nearer the colours around the hand than the palm's (a hand in front of a
+    light shirt does not carry the shirt with it)."""
+    h, w = image.shape[:2]
+    pts = ref[start:start + 21, :2].astype(np.float64)
+    palm_w = float(np.linalg.norm(pts[5] - pts[17]))
+    palm_len = float(np.linalg.norm(pts[9] - pts[0]))
+    size = max(palm_w, 0.6 * palm_len, 3.0)
+    zone = np.zeros((h, w), np.uint8)
+    palm = pts[[0, 1, 5, 9, 13, 17]].astype(np.float32)
+    cv2.fillConvexPoly(zone, cv2.convexHull(palm).astype(np.int32), 1)
+    core = zone.copy()
+    r = max(1, int(round(0.13 * size)))
+    for finger in L.HAND_FINGERS:
+        chain = [0 if finger[0] == 1 else finger[0]] + list(finger)
+        for a, b in zip(chain[:-1], chain[1:]):
+            p, q = np.round(pts[a]).astype(int), np.round(pts[b]).astype(int)
+            cv2.line(zone, tuple(int(v) for v in p), tuple(int(v) for v in q), 1,
+                     thickness=2 * r + 1)
+    for tip in (4, 8, 12, 16, 20):          # the tips end a little past the last landmark
+        cv2.circle(zone, tuple(int(v) for v in np.round(pts[tip])), r, 1, -1)
+    zone = zone > 0
+    core = cv2.erode(core, np.ones((3, 3), np.uint8), iterations=max(1, r // 2)) > 0
+    if core.sum() < 12:
+        return zone & person if (zone & person).any() else zone
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    skin = lab[core]
+    mu = np.median(skin, 0)
+    spread = np.maximum(np.percentile(np.abs(skin - mu), 90, axis=0) * 1.5, [10.0, 5.0, 5.0])
+    d_skin = np.linalg.norm((lab - mu) / spread, axis=2)
+    keep = zone & ~person & (d_skin <= 2.0)
+    ring = (cv2.dilate(zone.astype(np.uint8), cv2.getStructuringElement(
+        cv2.MORPH_ELLIPSE, (4 * r + 1, 4 * r + 1))) > 0) & ~zone & person
+    # What lies around the hand on the person, less what looks like skin (the other hand, the
+    # face, the wrist): the colours a pixel of the finger zone may belong to instead.
+    around = lab[ring]
+    around = around[np.linalg.norm((around - mu) / spread, axis=1) > 3.0]
+    inside = zone & person
+    if len(around) >= 12:
+        k = min(3, len(around))
+        _, _, centres = cv2.kmeans(around, k, None, (cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0), 2,
+                                   cv2.KMEANS_PP_CENTERS)
+        d_back = np.min([np.linalg.norm((lab[inside] - c) / spread, axis=1) for c in centres],
+                        axis=0)
+        ok = (d_skin[inside] <= d_back + 0.5) | (d_skin[inside] <= 3.0)
+        inside = inside.copy()
+        inside[inside] = ok
+    keep |= inside | core
+    keep = cv2.morphologyEx(keep.astype(np.uint8), cv2.MORPH_CLOSE,
+                            np.ones((3, 3), np.uint8)) > 0
+    keep &= zone
+    # Skin just past the landmarks' zone (a finger the detector placed a little off, the
+    # fingers of folded hands) is hand too, or it would stay on the body as a ghost.
+    grown = cv2.dilate(keep.astype(np.uint8), cv2.getStructuringElement(
+        cv2.MORPH_ELLIPSE, (4 * r + 1, 4 * r + 1))) > 0
+    keep |= grown & person & (d_skin <= 2.0)
+    count, labels = cv2.connectedComponents(keep.astype(np.uint8), connectivity=8)
+    tied = np.unique(labels[core & keep])
+    return np.isin(labels, tied[tied > 0])
+
+
+def _side_of(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray,
+             toward: np.ndarray) -> np.ndarray:
+    """True for pixels on the same side of the line a→b as the point ``toward``."""
+    d = b - a
+    side = (px - a[0]) * d[1] - (py - a[1]) * d[0]
+    ref = (toward[0] - a[0]) * d[1] - (toward[1] - a[1]) * d[0]
+    return side * ref > 0
+
+
 def _arm_region(person: np.ndarray, ref: np.ndarray, info: ArmInfo, side: str,
-                neck: np.ndarray, sw: float) -> np.ndarray:
-    """Pixels of one arm: capsules around its bones (radii from the shoulder width) and the
-    hull of its hand points, inside the person mask, connected to the bones."""
+                neck: np.ndarray, sw: float, trunk: np.ndarray, core: np.ndarray,
+                hand: np.ndarray | None) -> np.ndarray:
+    """Pixels of one arm, the whole sleeve and nothing of the body beside it: around each
+    bone, out to the person's edge on the side away from the body (at most 0.3 shoulder
+    widths), a sleeve's half-width (about 0.11 shoulder widths) on the side of the body, where
+    no edge parts arm from jacket; every person pixel off the trunk nearer this arm than the
+    trunk; and the hand's own pixels. Kept where connected to the bones."""
     h, w = person.shape
     py, px = np.mgrid[0:h, 0:w].astype(np.float32)
     S, E, W, H = info.joints
     d_up, t_up = _segment_distance(px, py, S, E)
     outward = ((px - S[0]) * (S[0] - neck[0]) + (py - S[1]) * (S[1] - neck[1])) > 0
-    region = (d_up < 0.2 * sw) & ((t_up >= 0) | outward)
     d_fore, _ = _segment_distance(px, py, E, W)
-    region |= d_fore < 0.16 * sw
-    if info.has_hand:
-        start = B.ARMS[side]["hand_start"]
-        pts = ref[start:start + 21, :2].astype(np.float32)
-        hull = np.zeros((h, w), np.uint8)
-        cv2.fillConvexPoly(hull, cv2.convexHull(pts).astype(np.int32), 1)
-        k = max(3, int(0.12 * sw) | 1)
-        region |= cv2.dilate(hull, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    inner_up = np.where(_side_of(px, py, S, E, core), 0.11 * sw, 0.3 * sw)
+    inner_fore = np.where(_side_of(px, py, E, W, core), 0.1 * sw, 0.25 * sw)
+    if info.mode != "full":
+        inner_fore = inner_up
+    region = ((d_up < inner_up) & ((t_up >= 0) | outward)) | (d_fore < inner_fore)
+    if hand is not None:
+        region |= hand
     elif info.mode == "full":
         d_hand, _ = _segment_distance(px, py, W, H)
         region |= d_hand < 0.12 * sw
+    # The sleeve beyond the body's outline: nearer this arm than the trunk.
+    outside = person & ~trunk
+    d_trunk = cv2.distanceTransform((~trunk).astype(np.uint8), cv2.DIST_L2, 3)
+    region |= outside & (np.minimum(d_up, d_fore) < np.minimum(d_trunk, 0.35 * sw)) \
+        & ((t_up >= 0) | outward)
     region &= person
     # Keep the pieces that touch the arm's own bones (not a stray bit of torso).
     count, labels = cv2.connectedComponents(region.astype(np.uint8), connectivity=8)
     keep = np.zeros(count, bool)
-    for p in np.linspace(S, W, 12):
+    for p in np.vstack([np.linspace(S, E, 8), np.linspace(E, W, 8)]):
         x, y = int(round(p[0])), int(round(p[1]))
         if 0 <= x < w and 0 <= y < h and labels[y, x] > 0:
             keep[labels[y, x]] = True
     return keep[labels]
+
+
+def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: float
+               ) -> dict[str, np.ndarray]:
+    """An arm's pixels cut into upper arm, forearm and hand: the hand's own pixels, then the
+    nearer of the two bones. Pieces of a label cut off from its bone join the label they
+    touch, so no pixel of the arm is lost and no piece bridges two bones that do not meet."""
+    h, w = region.shape
+    empty = np.zeros_like(region)
+    if info.mode != "full":
+        return {"upper": region.copy(), "fore": empty, "hand": empty}
+    py, px = np.mgrid[0:h, 0:w].astype(np.float32)
+    S, E, W, H = info.joints
+    d_up, _ = _segment_distance(px, py, S, E)
+    d_fore, _ = _segment_distance(px, py, E, W)
+    if hand is not None and hand.any():
+        hand = hand & region
+    else:
+        d_hand, t_hand = _segment_distance(px, py, W, H)
+        hand = region & (t_hand > 0.15) & (d_hand < np.minimum(d_fore, d_up))
+    # The rest by the nearest of the two bones and the hand (fingers the hand's cut missed
+    # stay with the hand, not with a bone that happens to pass near them).
+    d_hand = cv2.distanceTransform((~hand).astype(np.uint8), cv2.DIST_L2, 3) if hand.any() \
+        else np.full((h, w), np.inf, np.float32)
+    hand = hand | (region & (d_hand < np.minimum(d_fore, d_up)) & (d_hand < 0.1 * sw))
+    fore = region & ~hand & (d_fore < d_up)
+    upper = region & ~hand & ~fore
+    labels = {"upper": upper, "fore": fore, "hand": hand}
+    bones = {"upper": (S, E), "fore": (E, W), "hand": (W, H)}
+    for name, (a, b) in bones.items():
+        mask = labels[name]
+        count, comp = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+        if count <= 2:
+            continue
+        keep = np.zeros(count, bool)
+        for p in np.linspace(a, b, 10):
+            x, y = int(round(p[0])), int(round(p[1]))
+            if 0 <= x < w and 0 <= y < h and comp[y, x] > 0:
+                keep[comp[y, x]] = True
+        if not keep[1:].any():
+            keep[1 + np.argmax(np.bincount(comp.ravel())[1:])] = True
+        stray = mask & ~keep[comp]
+        labels[name] = mask & keep[comp]
+        # A stray piece joins the neighbour it shares most border with.
+        grown = cv2.dilate(stray.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        best = max((n for n in labels if n != name), key=lambda n: (grown & labels[n]).sum())
+        labels[best] = labels[best] | stray
+    return labels
 
 
 def _trunk(ref: np.ndarray, mid: np.ndarray, normal: np.ndarray, sw: float,
@@ -145,8 +276,11 @@ def _trunk(ref: np.ndarray, mid: np.ndarray, normal: np.ndarray, sw: float,
     else:
         depth = 2.0 * sw
         lh, rh = ls + depth * normal, rs + depth * normal
+    # The hip keypoints are joints, inside the body: the trunk there is at least about as wide
+    # as the shoulders.
+    hip_mid, half = 0.5 * (lh + rh), max(0.5 * np.linalg.norm(lh - rh) + 0.25 * sw, 0.5 * sw)
     quad = np.array([ls + 0.12 * sw * out_l, rs - 0.12 * sw * out_l,
-                     rh - 0.25 * sw * out_l, lh + 0.25 * sw * out_l])
+                     hip_mid - half * out_l, hip_mid + half * out_l])
     # Run on past the hips to the bottom of the photo (a desk or the frame hides the rest).
     far = quad[2:] + 4.0 * sw * normal
     poly = np.vstack([quad[:2], far]).astype(np.float32)
@@ -155,8 +289,10 @@ def _trunk(ref: np.ndarray, mid: np.ndarray, normal: np.ndarray, sw: float,
     return mask > 0
 
 
-def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> Parts:
-    """Cut the person mask ``(H, W)`` bool into layers using the reference keypoints."""
+def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
+                hands: dict[str, np.ndarray] | None = None) -> Parts:
+    """Cut the person mask ``(H, W)`` bool into layers using the reference keypoints and the
+    hands' own pixels (:func:`hand_masks`)."""
     h, w = person.shape
     geo = shoulder_geometry(ref, valid, (w, h))
     face_ok = valid[list(B.HEAD_RIGID)].sum() >= 10
@@ -168,41 +304,74 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> Parts
     mid, normal, sw = geo
     parts = Parts(torso=person.copy(), head=None, shoulder_line=(mid, normal), shoulder_width=sw)
     taken = np.zeros_like(person)
+    trunk = _trunk(ref, mid, normal, sw, (h, w))
+    core = mid + 1.2 * sw * normal                  # a point inside the trunk, mid-chest
     for side in ("left", "right"):
         info = _arm_info(ref, valid, side)
         if info is None:
             continue
-        region = _arm_region(person, ref, info, side, mid, sw) & ~taken
+        hand = (hands or {}).get(side) if info.has_hand else None
+        region = _arm_region(person, ref, info, side, mid, sw, trunk, core, hand) & ~taken
         if region.sum() < 50:
             continue
         parts.arms[side], parts.arm_info[side] = region, info
+        if hand is not None:
+            parts.hands[side] = hand & region
         taken |= region
     py, px = np.mgrid[0:h, 0:w].astype(np.float32)
     below = (px - mid[0]) * normal[0] + (py - mid[1]) * normal[1]   # signed, + below the line
     if face_ok:
-        parts.head = person & (below < 0) & ~taken
+        above = person & (below < 0) & ~taken
+        parts.head = _with_face(above, ref, valid)
+        taken_head = above & ~parts.head
+        # Bits above the shoulder line cut off from the head (a raised hand's fingertips the
+        # arm's capsules missed) go with the nearest arm.
+        for side, region in parts.arms.items():
+            near = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8),
+                              iterations=max(1, int(0.1 * sw))) > 0
+            grab = _touching(taken_head, near)
+            parts.arms[side] = region | grab
+            taken |= grab
+            taken_head &= ~grab
+        parts.head |= taken_head          # the rest above the line stays with the head
+    for side, region in parts.arms.items():
+        parts.segments[side] = _split_arm(region, parts.arm_info[side], parts.hands.get(side), sw)
     # Torso: the rest, plus the part of the arms that lies over the trunk (hidden texture).
     torso = person & ~taken & (below >= -3 if face_ok else True)
-    parts.hidden = taken & _trunk(ref, mid, normal, sw, (h, w)) & (below >= 0)
+    parts.hidden = taken & trunk & (below >= 0)
     parts.torso = torso | parts.hidden
     return parts
 
 
-def hand_regions(ref: np.ndarray, valid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Pixels ``(H, W)`` bool covered by the detected hands: the hull of each hand's points
-    grown by about half a finger's width. Hands are thin and often missed by the person
-    segmenter (fingers against a desk); the keypoint detector saw them, so they are added."""
-    h, w = shape
-    out = np.zeros((h, w), np.uint8)
+def _touching(mask: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """The 8-connected components of ``mask`` that overlap ``near``."""
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    ids = np.unique(labels[near & mask])
+    return np.isin(labels, ids[ids > 0])
+
+
+def _with_face(region: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The components of ``region`` that hold a seen face point (the head and its hair)."""
+    h, w = region.shape
+    seeds = np.zeros((h, w), bool)
+    for i in list(B.HEAD_RIGID) + list(B.HEAD_BODY):
+        if valid[i]:
+            x, y = np.round(ref[i, :2]).astype(int)
+            if 0 <= x < w and 0 <= y < h:
+                seeds[y, x] = True
+    if not (seeds & region).any():
+        return region
+    return _touching(region, seeds)
+
+
+def hand_masks(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np.ndarray
+               ) -> dict[str, np.ndarray]:
+    """Each detected hand's own pixels (:func:`hand_mask`), by side. Hands are thin and often
+    missed by the person segmenter (fingers against a desk); the keypoint detector saw them, so
+    they are added to the person."""
+    out = {}
     for side in ("left", "right"):
         start = B.ARMS[side]["hand_start"]
-        if not B.hand_valid(valid, start):
-            continue
-        pts = ref[start:start + 21]
-        pts = pts[pts[:, 2] >= B.MIN_CONFIDENCE, :2].astype(np.float32)
-        palm = np.linalg.norm(B.hand_center(ref, start) - ref[start, :2])
-        one = np.zeros((h, w), np.uint8)
-        cv2.fillConvexPoly(one, cv2.convexHull(pts).astype(np.int32), 1)
-        k = max(3, int(0.35 * palm) | 1)
-        out |= cv2.dilate(one, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    return out > 0
+        if B.hand_valid(valid, start):
+            out[side] = hand_mask(image, ref, start, person)
+    return out

@@ -1,8 +1,10 @@
 """Per-frame bone transforms from a target skeleton (RENDERING.md, "Retargeting").
 
 Bones copy the target's *directions* and keep the photo's *lengths* (a length may shorten to
-70 % for foreshortening, never grow). A bone whose target points are missing (confidence < 0.3)
-holds its last rotation and eases back to the photo's pose, so a dropped hand never jumps.
+70 % for foreshortening, never grow). Each frame's transforms are a function of that frame's
+target alone: the motion was already cleaned, gap-filled and eased over the whole sequence
+(:mod:`gesticulate.skeleton.retarget`), so a bone whose target points are missing here simply
+takes the photo's pose, and a video's frames do not depend on which process rendered them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.parts import Parts
 from gesticulate.skeleton import layout as L
 
-EASE = 0.85           # per frame: held rotations decay towards the photo's pose
 
 
 def _rot(theta: float) -> np.ndarray:
@@ -75,54 +76,64 @@ class Poser:
         self.valid = valid
         self.parts = parts
         self.size = size
-        self.held: dict[str, np.ndarray] = {}      # last good parameters per bone
 
-    def _hold(self, key: str, value: np.ndarray | None, rest: np.ndarray) -> np.ndarray:
-        """Use ``value`` when present, else ease the last value back towards ``rest``."""
+    @staticmethod
+    def _hold(key: str, value: np.ndarray | None, rest: np.ndarray) -> np.ndarray:
+        """``value`` when present, else the photo's own ``rest`` (no state between frames)."""
         if value is not None and np.all(np.isfinite(value)):
-            self.held[key] = np.asarray(value, np.float64)
-        else:
-            last = self.held.get(key, rest)
-            self.held[key] = rest + EASE * (last - rest)
-        return self.held[key]
+            return np.asarray(value, np.float64)
+        return rest
 
     def _ok(self, target_valid: np.ndarray, idx) -> bool:
         return bool(np.all(target_valid[np.atleast_1d(idx)]))
 
     def torso(self, tgt: np.ndarray, tv: np.ndarray) -> np.ndarray:
-        """Similarity of the shoulder line (angle, scale clamped to ±10 %, translation)."""
+        """Similarity of the shoulder line (angle within ±30°, scale within ±15 %,
+        translation: the retargeted motion already keeps the body in the frame)."""
         ls, rs = L.LEFT_SHOULDER, L.RIGHT_SHOULDER
         value = None
         if self.parts.shoulder_line is not None and self._ok(tv, [ls, rs]):
             src, dst = self.ref[[ls, rs], :2], tgt[[ls, rs], :2]
             theta, s, _ = similarity(src, dst)
-            s = float(np.clip(s, 0.9, 1.1))
-            theta = float(np.clip(_wrap(theta), -0.35, 0.35))
+            s = float(np.clip(s, 0.85, 1.15))
+            theta = float(np.clip(_wrap(theta), -0.5, 0.5))
             shift = dst.mean(0) - src.mean(0)
             sw = self.parts.shoulder_width
-            shift = np.clip(shift, -0.4 * sw, 0.4 * sw)
+            shift = np.clip(shift, -2 * sw, 2 * sw)
             value = np.array([theta, s, shift[0], shift[1]])
         theta, s, tx, ty = self._hold("torso", value, np.array([0.0, 1.0, 0.0, 0.0]))
         mid = self.parts.shoulder_line[0] if self.parts.shoulder_line is not None else np.zeros(2)
         m = s * _rot(theta)
         return np.hstack([m, (mid + [tx, ty] - m @ mid)[:, None]])
 
-    def head(self, tgt: np.ndarray, tv: np.ndarray) -> np.ndarray:
-        """Similarity of the skull points (brows, nose, eyes), roll clamped to ±25°."""
+    def lower(self, tgt: np.ndarray, tv: np.ndarray) -> np.ndarray:
+        """Translation of the hips where the photo and the target both show them (the body's
+        bottom follows a walking speaker); none otherwise (a seated body stays put)."""
+        hips = [L.LEFT_HIP, L.RIGHT_HIP]
+        out = np.hstack([np.eye(2), np.zeros((2, 1))])
+        if self.valid[hips].all() and self._ok(tv, hips):
+            shift = tgt[hips, :2].mean(0) - self.ref[hips, :2].mean(0)
+            sw = max(self.parts.shoulder_width, 1.0)
+            out[:, 2] = np.clip(shift, -2 * sw, 2 * sw)
+        return out
+
+    def head(self, tgt: np.ndarray, tv: np.ndarray, torso: np.ndarray) -> np.ndarray:
+        """Similarity of the skull points (brows, nose, eyes), roll clamped to ±25°; its
+        translation is bounded relative to where the torso carries the head."""
         idx = B.HEAD_RIGID[self.valid[B.HEAD_RIGID] & tv[B.HEAD_RIGID]]
         if len(idx) < 6:
             idx = B.HEAD_BODY[self.valid[B.HEAD_BODY] & tv[B.HEAD_BODY]]
         value = None
         src = self.ref[idx, :2]
+        c = src.mean(0) if len(idx) else self.ref[L.NOSE, :2]
+        carried = torso[:, :2] @ c + torso[:, 2] - c        # where the torso takes the head
         if len(idx) >= 3:
             theta, s, _ = similarity(src, tgt[idx, :2])
-            c = src.mean(0)
             size = max(float(np.ptp(src, axis=0).max()), 1.0)
-            shift = np.clip(tgt[idx, :2].mean(0) - c, -0.5 * size, 0.5 * size)
+            shift = carried + np.clip(tgt[idx, :2].mean(0) - c - carried, -0.5 * size, 0.5 * size)
             value = np.array([np.clip(_wrap(theta), -0.45, 0.45), np.clip(s, 0.85, 1.15),
                               shift[0], shift[1]])
-        theta, s, tx, ty = self._hold("head", value, np.array([0.0, 1.0, 0.0, 0.0]))
-        c = src.mean(0) if len(idx) else self.ref[L.NOSE, :2]
+        theta, s, tx, ty = self._hold("head", value, np.array([0.0, 1.0, *carried]))
         m = s * _rot(theta)
         return np.hstack([m, (c + [tx, ty] - m @ c)[:, None]])
 
@@ -183,7 +194,8 @@ class Poser:
         tv = (tgt[:, 2] >= B.MIN_CONFIDENCE) & (np.abs(tgt[:, :2]) < 4 * max(w, h)).all(1)
         out = np.tile(np.hstack([np.eye(2), np.zeros((2, 1))]), (B.NUM_BONES, 1, 1))
         out[B.TORSO] = self.torso(tgt, tv)
-        out[B.HEAD] = self.head(tgt, tv)
+        out[B.LOWER] = self.lower(tgt, tv)
+        out[B.HEAD] = self.head(tgt, tv, out[B.TORSO])
         for side in self.parts.arm_info:
             for bone, a in self.arm(side, tgt, tv, out[B.TORSO]).items():
                 out[bone] = a

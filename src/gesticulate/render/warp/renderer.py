@@ -16,10 +16,10 @@ from gesticulate.errors import InputError
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp import face as F
 from gesticulate.render.warp.mesh import rasterise_backward, signed_areas, upsample_map
-from gesticulate.render.warp.parts import hand_regions, split_parts
+from gesticulate.render.warp.parts import hand_masks, split_parts
 from gesticulate.render.warp.pose import Poser
-from gesticulate.render.warp.rig import Layer, build_layer, fill_from_above, inpaint
-from gesticulate.render.warp.segment import add_region, person_alpha
+from gesticulate.render.warp.rig import BORDER, Layer, build_layer, fill_hidden, inpaint
+from gesticulate.render.warp.segment import add_region, content_box, person_alpha
 from gesticulate.skeleton import layout as L
 
 
@@ -57,21 +57,28 @@ class WarpRenderer:
     def __init__(self, image: np.ndarray, reference: np.ndarray, *, seed: int = 0,
                  factor: int = 4):
         _check_inputs(image, reference)
-        self.image = np.ascontiguousarray(image)
-        self.reference = np.asarray(reference, np.float64).copy()
+        self.photo = np.ascontiguousarray(image)
+        # Letterbox bars stay as they are; the puppet lives in the picture between them.
+        x0, y0, x1, y1 = content_box(self.photo)
+        self.box = (x0, y0, x1, y1)
+        self.offset = np.array([x0, y0, 0.0])
+        self.image = np.ascontiguousarray(self.photo[y0:y1, x0:x1])
+        self.reference = np.asarray(reference, np.float64) - self.offset
         self.seed = seed
         self.factor = factor
-        h, w = image.shape[:2]
+        h, w = self.image.shape[:2]
         self.size = (w, h)
         scale = min(w, h) / 512.0
         valid = B.valid_points(self.reference, self.size)
         alpha, person = person_alpha(self.image)
+        hands = hand_masks(self.image, self.reference, valid, person)
         if person.any():
-            add_region(alpha, person, hand_regions(self.reference, valid, (h, w)))
+            for region in hands.values():
+                add_region(alpha, person, region)
         if not person.any():
             raise InputError("no person was found in the photo; use a photo in which one "
                              "person's head and shoulders are clearly visible.")
-        self.parts = split_parts(person, self.reference, valid)
+        self.parts = split_parts(person, self.reference, valid, hands)
         hole = self._grown(person, 12 * scale)
         self.background = inpaint(self.image, hole)
         # The ring between the person and the inpainted hole edge is real background in the
@@ -98,18 +105,22 @@ class WarpRenderer:
             for region in self.parts.arms.values():
                 arms |= region
             visible = self.parts.torso & ~self._grown(arms, 2 * scale)
-            torso_rgb = fill_from_above(self.image, arms, visible)
+            torso_rgb = fill_hidden(self.image, arms, visible)
         spacing = max(6.0, 14.0 * scale)
         grow = max(int(round(3 * scale)), factor + 1)
-        specs = [("torso", self.parts.torso, torso_rgb), ("head", self.parts.head, self.image)]
-        specs += [("arm_" + s, r, self.image) for s, r in self.parts.arms.items()]
+        specs = [("torso", self.parts.torso, torso_rgb)]
+        specs += self._arm_specs("upper", scale)
+        specs += [("head", self.parts.head, self.image)]
+        specs += self._arm_specs("fore", scale) + self._arm_specs("hand", scale)
         self.layers: list[Layer] = []
         for name, region, rgb in specs:
             if region is None:
                 continue
             # Big layers (a close-up head) get a coarser mesh: per-frame cost grows with the
             # triangle count, and a mostly rigid part needs few (~700 vertices at most).
-            step = max(spacing, float(np.sqrt(region.sum() / 700.0)))
+            fine = name.startswith("hand")          # fingers need a finer mesh
+            step = max(max(4.0, 7.0 * scale) if fine else spacing,
+                       float(np.sqrt(region.sum() / 700.0)))
             layer = build_layer(name, region, rgb, alpha, self.reference, valid, self.parts,
                                 spacing=step, grow=grow)
             if layer is not None:
@@ -120,6 +131,21 @@ class WarpRenderer:
         self._last: tuple | None = None
         self._bg_last: tuple | None = None
         self.flipped = 0          # flipped triangles in the last rendered frame (a check)
+
+    def _arm_specs(self, piece: str, scale: float) -> list:
+        """Layer specs of one arm piece per side, grown a little into its parent piece so the
+        joint is covered when it bends (drawn: upper arms, head, forearms, hands)."""
+        parent = {"upper": None, "fore": "upper", "hand": "fore"}[piece]
+        out = []
+        for side, seg in self.parts.segments.items():
+            region = seg[piece]
+            if not region.any():
+                continue
+            if parent is not None:
+                reach = max(2.0, 0.06 * self.parts.shoulder_width)
+                region = region | (seg[parent] & self._grown(region, reach))
+            out.append((f"{piece}_{side}", region, self.image))
+        return out
 
     @staticmethod
     def _grown(mask: np.ndarray, radius: float) -> np.ndarray:
@@ -143,6 +169,16 @@ class WarpRenderer:
         target = np.array(keypoints, np.float64)
         if target.shape != (L.NUM_KEYPOINTS, 3):
             raise InputError(f"target keypoints must have shape (133, 3); got {target.shape}.")
+        frame = self._render(target - self.offset)
+        x0, y0, x1, y1 = self.box
+        if frame.shape == self.photo.shape:
+            return frame
+        out = self.photo.copy()
+        out[y0:y1, x0:x1] = frame
+        return out
+
+    def _render(self, target: np.ndarray) -> np.ndarray:
+        """One frame of the picture inside the bars; ``target`` in its pixels."""
         bad = ~np.isfinite(target).all(1)
         target[bad] = 0.0                              # a NaN point counts as not seen
         target[:, 2] = np.clip(target[:, 2], 0.0, 1.0)
@@ -179,9 +215,11 @@ class WarpRenderer:
             sy, sx = y0 // f, x0 // f
             tgt = cover[sy:sy + covered.shape[0], sx:sx + covered.shape[1]]
             np.maximum(tgt, covered[:tgt.shape[0], :tgt.shape[1]], out=tgt)
-        key = (cover * 32).astype(np.uint8).tobytes()
+        levels = np.round(cover * 32).astype(np.uint8)
+        key = levels.tobytes()
         if self._bg_last is not None and self._bg_last[0] == key:
             return self._bg_last[1].copy()               # same ring as the last frame
+        cover = levels.astype(np.float32) / 32
         k = 2 * self._near + 1
         near = cv2.blur(cv2.dilate(cover, np.ones((k, k), np.uint8)), (3, 3))
         y, x, fy, fx = self._taps
@@ -214,9 +252,16 @@ class WarpRenderer:
         used = np.nonzero(layer.weights.any(0))[0]
         moved = np.einsum("bij,vj->bvi", bones[used, :, :2], v) + bones[used, None, :, 2]
         dst = (layer.weights[:, used].T[..., None] * moved).sum(0)          # (V, 2)
-        key = np.round(dst * 8).astype(np.int32).tobytes()
-        face_key = None if face is None else repr((round(face["opening"], 2),
-                                                   [round(c, 2) for c in face["closure"]]))
+        # Vertices on a 1/8 px grid and face parameters to 0.01: what is drawn is a function of
+        # the rounded values alone, so reusing the last frame's layer is exact (the frames do
+        # not depend on which frames came before, nor on how many processes render them).
+        q = np.round(dst * 8)
+        dst = q / 8
+        key = q.astype(np.int32).tobytes()
+        if face is not None:
+            face = {"opening": round(face["opening"], 2),
+                    "closure": [round(c, 2) for c in face["closure"]]}
+        face_key = None if face is None else repr((face["opening"], face["closure"]))
         cached = self._cache.get(layer.name)
         if cached is not None and cached[0] == key and cached[1] == face_key:
             return cached[3]
@@ -263,8 +308,8 @@ class WarpRenderer:
         if face is not None:
             mx, my = mx.copy(), my.copy()         # the cached map stays unwarped
             overlays = self._face_warp(mx, my, box, face, head)
-        rgba = cv2.remap(layer.texture, mx, my, cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REPLICATE)
+        rgba = cv2.remap(layer.texture, mx + BORDER, my + BORDER, cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         a = rgba[..., 3].astype(np.float32)
         a *= cover
         for kind, sl, val, cov in overlays:

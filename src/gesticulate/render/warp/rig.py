@@ -28,8 +28,8 @@ class Layer:
     weights : np.ndarray
         ``(V, NUM_BONES)`` float64 skinning weights, rows sum to 1.
     texture : np.ndarray
-        ``(H, W, 4)`` uint8 RGBA: the photo (hidden parts filled, colours bled past the edge)
-        with the layer's alpha.
+        ``(H + 2B, W + 2B, 4)`` uint8 RGBA: the photo (hidden parts filled, colours bled past
+        the edge) with the layer's alpha, padded by ``B = BORDER`` pixels on each side.
     """
 
     name: str
@@ -80,8 +80,8 @@ def bleed(rgb: np.ndarray, region: np.ndarray, *, steps: int = 6) -> np.ndarray:
 
 
 def _border_pin(v: np.ndarray, size: tuple[int, int], reach: float) -> np.ndarray:
-    """0..1 weight of the FIXED bone for vertices near the image border (the photo's crop edge
-    must stay put: what lies beyond it has no texture)."""
+    """0..1 weight of the LOWER bone for vertices near the image border (the photo's crop edge
+    moves only with the body's bottom: what lies beyond it has no texture)."""
     w, h = size
     d = np.minimum.reduce([v[:, 0], v[:, 1], w - 1 - v[:, 0], h - 1 - v[:, 1]])
     return 1.0 - _smoothstep(d / max(reach, 1.0))
@@ -89,8 +89,8 @@ def _border_pin(v: np.ndarray, size: tuple[int, int], reach: float) -> np.ndarra
 
 def _torso_share(v: np.ndarray, parts: Parts, size: tuple[int, int],
                  ref: np.ndarray) -> np.ndarray:
-    """How much each vertex follows the torso bone (vs FIXED): 1 at the shoulder line, 0 at the
-    hips or the bottom of the photo."""
+    """How much each vertex follows the torso bone (vs LOWER, the hips): 1 at the shoulder
+    line, 0 at the hips or the bottom of the photo."""
     if parts.shoulder_line is None:
         return np.zeros(len(v))
     mid, normal = parts.shoulder_line
@@ -128,23 +128,24 @@ def _head_share(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, parts: Parts,
     return 1.0 - _smoothstep((t - 0.1 * neck) / (0.8 * neck))
 
 
-def _arm_weights(v: np.ndarray, info, side: str, parts: Parts, tau: float) -> np.ndarray:
-    """Soft nearest-bone weights ``(V, 4)`` over (torso, upper, fore, hand) for an arm layer:
-    a softmin of the distance to each bone segment, so joints bend smoothly."""
+def _along(v: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Position ``t`` of vertices ``(V, 2)`` projected on the bone a→b (0 at a, 1 at b)."""
+    ab = b - a
+    return ((v - a) @ ab) / max(float(ab @ ab), 1e-9)
+
+
+def _arm_weights(v: np.ndarray, piece: str, info) -> np.ndarray:
+    """Weights ``(V, 2)`` over (parent, own bone) of an arm piece. The upper arm blends into
+    the torso over its shoulder cap (the cap stays on the body as the arm swings); the forearm
+    and the hand are rigid with their bones, their pieces grown into the parent's so the
+    joint is covered when it bends (RENDERING.md: grow each part into its parent; a blend
+    across a bending elbow folds the mesh over itself)."""
     S, E, W, H = info.joints
-    mid = parts.shoulder_line[0]
-    segs = [(mid, S), (S, E), (E, W), (W, H)]
-    d = []
-    for a, b in segs:
-        ab = b - a
-        t = np.clip(((v - a) @ ab) / max(ab @ ab, 1e-9), 0, 1)
-        d.append(np.linalg.norm(v - (a + t[:, None] * ab), axis=1))
-    d = np.stack(d, 1)
-    if info.mode != "full":
-        d[:, 3] = np.inf                                   # no hand in the photo
-    logits = -(d - d.min(1, keepdims=True)) / tau
-    e = np.exp(logits)
-    return e / e.sum(1, keepdims=True)
+    if piece == "upper":
+        own = _smoothstep(_along(v, S, E) / 0.25)
+    else:
+        own = np.ones(len(v))
+    return np.stack([1.0 - own, own], 1)
 
 
 def _layer_weights(name: str, v: np.ndarray, ref: np.ndarray, valid: np.ndarray,
@@ -152,29 +153,36 @@ def _layer_weights(name: str, v: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     sw = max(parts.shoulder_width, 0.1 * min(size))
     wts = np.zeros((len(v), B.NUM_BONES))
     torso = _torso_share(v, parts, size, ref)
+    pinned = True
     if name == "torso":
-        wts[:, B.TORSO], wts[:, B.FIXED] = torso, 1 - torso
+        wts[:, B.TORSO], wts[:, B.LOWER] = torso, 1 - torso
     elif name == "head":
         head = _head_share(v, ref, valid, parts, size)
         wts[:, B.HEAD] = head
         wts[:, B.TORSO] = (1 - head) * torso
-        wts[:, B.FIXED] = (1 - head) * (1 - torso)
+        wts[:, B.LOWER] = (1 - head) * (1 - torso)
     else:
-        side = name.split("_", 1)[1]
+        piece, side = name.split("_", 1)
         info, arm = parts.arm_info[side], B.ARMS[side]
-        a = _arm_weights(v, info, side, parts, tau=0.06 * sw)
-        wts[:, B.TORSO] = a[:, 0] * torso
-        wts[:, B.FIXED] = a[:, 0] * (1 - torso)
-        wts[:, arm["upper"]] = a[:, 1]
-        wts[:, arm["fore"]] = a[:, 2]
-        wts[:, arm["hand"]] = a[:, 3]
+        parent, own = _arm_weights(v, piece, info).T
+        if piece == "upper":
+            wts[:, B.TORSO] = parent * torso
+            wts[:, B.LOWER] = parent * (1 - torso)
+        else:
+            wts[:, arm["upper" if piece == "fore" else "fore"]] = parent
+        wts[:, arm[piece]] = own
+        # A whole arm moves whole: pinning the part the border cuts would stretch it into
+        # streaks when the hand rises; only an arm that leaves the photo stays attached.
+        pinned = info.mode != "full"
+    if not pinned:
+        return wts
     # Pin what the photo's border cuts (a body or arm running out of frame) — but not the
     # skull: a head cut by the top edge moves whole, its hair continuing past the border.
     pin = _border_pin(v, size, reach=0.12 * sw)[:, None] * (1.0 - wts[:, [B.HEAD]])
     moving = wts.copy()
     moving[:, B.HEAD] = 0
     wts -= pin * moving / np.maximum(moving.sum(1, keepdims=True), 1e-9)
-    wts[:, B.FIXED] += pin[:, 0]
+    wts[:, B.LOWER] += pin[:, 0]
     return np.clip(wts, 0, None)
 
 
@@ -202,14 +210,35 @@ def build_layer(name: str, region: np.ndarray, rgb: np.ndarray, alpha: np.ndarra
     a = np.clip(alpha * np.maximum(inner, np.clip(feather * 2 - 0.0, 0, 1)), 0, 1)
     a = np.where(cover, a, 0)
     texture = np.dstack([bleed(rgb, region | (a > 0.01)), (a * 255 + 0.5).astype(np.uint8)])
-    return Layer(name, mesh, weights, texture)
+    return Layer(name, mesh, weights, _bordered(texture))
 
 
-def fill_from_above(image: np.ndarray, hole: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """Fill the torso under the arms by extending, column by column, the nearest visible torso
-    pixel above — clothes (lapels, shirt, tie, buttons) run vertically, so this continues them
-    where a smooth inpainting would leave a grey smear. Columns with nothing above fall back to
-    Telea inpainting; the result is softened vertically to hide the streak ends.
+BORDER = 8          # pixels of texture past the photo's edge (see _bordered)
+
+
+def _bordered(texture: np.ndarray) -> np.ndarray:
+    """The RGBA texture padded by :data:`BORDER` pixels: the edge's colour repeated, its alpha
+    fading out over the first few pixels. A layer that moves away from the photo's border then
+    shows a short soft continuation and the background beyond it, never a long streak of the
+    border's repeated pixels."""
+    out = cv2.copyMakeBorder(texture, BORDER, BORDER, BORDER, BORDER, cv2.BORDER_REPLICATE)
+    h, w = texture.shape[:2]
+    yy = np.arange(h + 2 * BORDER)[:, None]
+    xx = np.arange(w + 2 * BORDER)[None, :]
+    past = np.maximum(np.maximum(BORDER - yy, yy - (h + BORDER - 1)),
+                      np.maximum(BORDER - xx, xx - (w + BORDER - 1)))
+    fade = np.clip(1.0 - past / 4.0, 0.0, 1.0)
+    out[..., 3] = (out[..., 3] * fade + 0.5).astype(np.uint8)
+    return out
+
+
+def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """Fill the torso under the arms with the torso's own cloth: each hole pixel copies the
+    visible torso mirrored across the hole's upper edge and, where there is visible torso
+    below too, across its lower edge, blended by distance. Mirroring keeps the cloth's texture
+    (a pattern, a lapel, a tie) where smearing or copying one row leaves streaks. A pixel
+    further from an edge than the visible run beyond it is long has nothing to mirror: it
+    gets a smooth Telea fill instead (no repeated strips).
 
     Parameters
     ----------
@@ -221,16 +250,25 @@ def fill_from_above(image: np.ndarray, hole: np.ndarray, source: np.ndarray) -> 
         ``(H, W)`` bool, pixels that may be copied (visible torso).
     """
     h, w = hole.shape
-    rows = np.where(source & ~hole, np.arange(h)[:, None], -1)
-    last = np.maximum.accumulate(rows, axis=0)                 # nearest source row above
+    src = source & ~hole
+    rows = np.arange(h)[:, None]
     cols = np.broadcast_to(np.arange(w), (h, w))
-    # Only continue clothes over a moderate distance; further down, inpaint.
-    ok = hole & (last >= 0) & (np.arange(h)[:, None] - last < 0.35 * h)
-    out = inpaint(image, hole & ~ok)
-    src = image[np.clip(last, 0, h - 1), cols]
-    # Fade the copied colour a little towards a blurred version with distance from its row.
-    far = np.clip((np.arange(h)[:, None] - last) / (0.15 * h), 0, 1)[..., None]
-    blurred = cv2.GaussianBlur(src, (0, 0), 3.0)
-    mixed = src * (1 - 0.6 * far) + blurred * (0.6 * far)
-    out[ok] = np.clip(mixed[ok], 0, 255).astype(np.uint8)
-    return out
+    above = np.vstack([np.zeros((1, w), bool), src[:-1]])
+    below = np.vstack([src[1:], np.zeros((1, w), bool)])
+    last = np.maximum.accumulate(np.where(src, rows, -1), axis=0)            # source row above
+    start = np.maximum.accumulate(np.where(src & ~above, rows, -1), axis=0)
+    nxt = np.minimum.accumulate(np.where(src, rows, h)[::-1], axis=0)[::-1]   # source row below
+    end = np.minimum.accumulate(np.where(src & ~below, rows, h)[::-1], axis=0)[::-1]
+    d_up, d_down = rows - last, nxt - rows
+    run_up = last - np.take_along_axis(start, np.clip(last, 0, h - 1), 0) + 1
+    run_down = np.take_along_axis(end, np.clip(nxt, 0, h - 1), 0) - nxt + 1
+    has_up = (last >= 0) & (d_up <= run_up)
+    has_down = (nxt < h) & (d_down <= run_down)
+    up = image[np.clip(last - (d_up - 1), 0, h - 1), cols].astype(np.float32)
+    down = image[np.clip(nxt + (d_down - 1), 0, h - 1), cols].astype(np.float32)
+    w_up = np.where(has_up & has_down, d_down / np.maximum(d_up + d_down, 1), has_up * 1.0)
+    mixed = up * w_up[..., None] + down * (1 - w_up[..., None])
+    ok = hole & (has_up | has_down)
+    out = image.copy()
+    out[ok] = np.clip(mixed[ok] + 0.5, 0, 255).astype(np.uint8)
+    return inpaint(out, hole & ~ok)      # the rest from the cloth filled around it

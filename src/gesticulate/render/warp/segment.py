@@ -10,21 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-
-def _selfie_probability(image: np.ndarray) -> np.ndarray:
-    """Person probability ``(H, W)`` float32 in 0..1 from MediaPipe selfie segmentation."""
-    import mediapipe as mp  # imported here: heavy, and only needed once per photo
-
-    # model_selection=0 is the square "general" model (256x256), right for portraits and
-    # upper-body crops; the output is already resized to the input size.
-    from gesticulate._native import quiet_native_stderr
-    with quiet_native_stderr(), \
-            mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
-        result = seg.process(np.ascontiguousarray(image))
-    prob = result.segmentation_mask
-    if prob is None:
-        return np.zeros(image.shape[:2], np.float32)
-    return np.clip(prob.astype(np.float32), 0.0, 1.0)
+from gesticulate.segmentation import person_probability
 
 
 def _largest_component(mask: np.ndarray) -> np.ndarray:
@@ -75,7 +61,7 @@ def person_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ``(H, W)`` bool, the person region (probability > 0.5, largest component, small holes
         filled). All False when no person was found.
     """
-    prob = _selfie_probability(image)
+    prob = person_probability(image)
     mask = prob > 0.5
     if not mask.any():
         return np.zeros_like(prob), mask
@@ -87,3 +73,23 @@ def person_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ramp = np.clip((prob - 0.4) / 0.2, 0.0, 1.0)
     alpha = np.where(mask, np.maximum(ramp, 0.5), np.where(near, ramp, 0.0)).astype(np.float32)
     return alpha, mask
+
+
+def content_box(image: np.ndarray, *, dark: float = 16.0, flat: float = 4.0
+                ) -> tuple[int, int, int, int]:
+    """``(x0, y0, x1, y1)`` of the picture inside letterbox or pillarbox bars: whole rows and
+    columns at the border that are black and flat (mean < ``dark``, std < ``flat`` grey
+    levels). The bars are not the person nor background to fill; a renderer keeps them as they
+    are. The whole image when the bars would leave less than half of a side."""
+    h, w = image.shape[:2]
+    grey = image.astype(np.float32).mean(2)
+
+    def bars(lines: np.ndarray) -> int:
+        bar = (lines.mean(1) < dark) & (lines.std(1) < flat)
+        return int(np.argmin(bar)) if not bar.all() else len(bar)
+
+    y0, y1 = bars(grey), h - bars(grey[::-1])
+    x0, x1 = bars(grey.T), w - bars(grey.T[::-1])
+    if y1 - y0 < h / 2 or x1 - x0 < w / 2:
+        return 0, 0, w, h
+    return x0, y0, x1, y1

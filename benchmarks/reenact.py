@@ -1,0 +1,112 @@
+"""Stage 2 against real motion: the reenactment table for every shared clip, and cross-driving.
+
+    python benchmarks/reenact.py [--output DIR] [--size 512] [--renderer warp]
+                                 [--baseline OLD/self/reenact.json] [--max-seconds S]
+
+Runs ``gesticulate reenact`` (gesticulate.evaluate.reenact) on the shared clips with a visible
+upper body (../shared/data/video; they are never copied into the project) and drives
+``desk_host_body.png`` with hbr_speaker12's and un_speech_female's motion. Prints the table,
+then each of issue 14's thresholds per clip with PASS/FAIL, and, with ``--baseline`` (a
+``reenact.json`` of an earlier run), the figures before → after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+CLIPS = ["hbr_speaker7.mp4", "hbr_speaker8.mp4", "hbr_speaker9.mp4", "hbr_speaker12.mp4",
+         "interview_1wrQ6Msp7wM.mp4", "un_speech_female.mp4", "talkshow_show_half.mp4",
+         "ted_lia_driving1_noaudio.mp4", "ted_lia_driving2_noaudio.mp4",
+         "ted_lia_driving3_noaudio.mp4", "avspeech_sample1.avi", "avspeech_sample2.avi"]
+ARMS_TRAVEL = {"hbr_speaker12", "interview_1wrQ6Msp7wM", "un_speech_female",
+               "ted_lia_driving1_noaudio", "ted_lia_driving2_noaudio", "ted_lia_driving3_noaudio"}
+DRIVERS = ["hbr_speaker12.mp4", "un_speech_female.mp4"]
+
+
+def checks(result: dict) -> list[tuple[str, str, bool, str]]:
+    """(clip, check, passed, figures) for each threshold of issue 14."""
+    renderer = result["settings"]["renderer"]
+    out = []
+    for clip in result["clips"]:
+        name, rows = clip["clip"], clip["rows"]
+        r, s, real = rows[renderer], rows["still"], rows["real"]
+        dp = r["psnr_box_moved"] - s["psnr_box_moved"]
+        ds = r["ssim_box_moved"] - s["ssim_box_moved"]
+        out.append((name, "box PSNR/SSIM moved >= still", dp >= 0 and ds >= 0,
+                    f"dPSNR {dp:+.2f} dB, dSSIM {ds:+.3f}"))
+        if name in ARMS_TRAVEL:
+            out.append((name, "arms travel: dPSNR >= 1.0 and dSSIM >= 0.02",
+                        dp >= 1.0 and ds >= 0.02, f"{dp:+.2f} dB, {ds:+.3f}"))
+        out.append((name, "arm fidelity >= 0.90", (r["arm_fidelity"] or 0) >= 0.9,
+                    f"{r['arm_fidelity']:.3f}"))
+        hands = r.get("hands_redetected")
+        out.append((name, "hands re-detected >= 0.90", hands is None or hands >= 0.9,
+                    "no hands" if hands is None else f"{hands:.3f}"))
+        for k in ("pieces", "holes"):
+            out.append((name, f"{k} <= real + 0.05", r[k] <= real[k] + 0.05,
+                        f"{r[k]:.3f} vs real {real[k]:.3f}"))
+    m = result["mean"]
+    dm = m[renderer]["psnr_box_moved"] - m["still"]["psnr_box_moved"]
+    out.append(("mean", "mean dPSNR moved >= 1.5 dB", dm >= 1.5, f"{dm:+.2f} dB"))
+    return out
+
+
+def _run(clips, output: Path, args, drive=None) -> dict:
+    from gesticulate.evaluate.reenact import reenact
+    t = time.perf_counter()
+    result = reenact(clips, output=output, renderer=args.renderer, drive=drive, size=args.size,
+                     max_seconds=args.max_seconds, progress=True)
+    print(f"[{output.name}: {time.perf_counter() - t:.0f} s]")
+    return result
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--output", default="reenact_benchmark", help="folder for the reports")
+    p.add_argument("--size", type=int, default=512)
+    p.add_argument("--renderer", default="warp")
+    p.add_argument("--max-seconds", type=float)
+    p.add_argument("--baseline", help="reenact.json of an earlier run, to print before -> after")
+    p.add_argument("--skip-drive", action="store_true")
+    args = p.parse_args()
+    if not (DATA / "video").is_dir():
+        raise SystemExit(f"{DATA / 'video'} not found: this benchmark needs ../shared/data")
+    from gesticulate.evaluate.reenact_report import markdown
+    from gesticulate.evaluate.report import _clean
+
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    result = _clean(_run([DATA / "video" / c for c in CLIPS], out / "self", args))
+    print(markdown(result))
+    print("\n## Thresholds (issue 14)\n")
+    for clip, check, ok, figs in checks(result):
+        print(f"{'PASS' if ok else 'FAIL'}  {clip:28s} {check:44s} {figs}")
+    if args.baseline:
+        old = json.loads(Path(args.baseline).read_text())
+        before = {c["clip"]: c["rows"] for c in old["clips"]}
+        print("\n## Before -> after (box PSNR / SSIM on the most-moved quarter, minus still)\n")
+        for c in result["clips"]:
+            b = before.get(c["clip"])
+            if not b:
+                continue
+            r = args.renderer
+
+            def d(rows, k):
+                return rows[r][k] - rows["still"][k]
+            print(f"{c['clip']:28s} dPSNR {d(b, 'psnr_box_moved'):+.2f} -> "
+                  f"{d(c['rows'], 'psnr_box_moved'):+.2f} dB   dSSIM {d(b, 'ssim_box_moved'):+.3f}"
+                  f" -> {d(c['rows'], 'ssim_box_moved'):+.3f}")
+    if not args.skip_drive:
+        photo = DATA / "photo" / "desk_host_body.png"
+        for drv in DRIVERS:
+            res = _clean(_run([photo], out / f"drive_{Path(drv).stem}", args,
+                              drive=DATA / "video" / drv))
+            print(markdown(res))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The warp renderer's cut of the photo into layers (render/warp/parts.py): hands cut along
+their own landmarks, whole sleeves, letterbox bars, hidden torso texture."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from gesticulate.render.warp.parts import hand_mask
+from gesticulate.render.warp.rig import BORDER, _bordered, fill_hidden
+from gesticulate.render.warp.segment import content_box
+from gesticulate.skeleton import layout as L
+
+SKIN = (205, 150, 120)
+SHIRT = (232, 236, 242)
+
+
+def _hand_landmarks(wrist=(100.0, 150.0), size=60.0) -> np.ndarray:
+    """21 points of an open hand, fingers up, spread: (21, 2) pixels."""
+    pts = np.zeros((21, 2))
+    pts[0] = wrist
+    bases = [(-0.45, -0.35), (-0.25, -0.8), (-0.05, -0.85), (0.15, -0.8), (0.33, -0.7)]
+    tips = [(-0.75, -0.75), (-0.4, -1.55), (-0.05, -1.65), (0.28, -1.55), (0.55, -1.3)]
+    for f, (b, t) in enumerate(zip(bases, tips)):
+        for k in range(4):
+            a = (k + 1) / 4 if f == 0 else k / 3
+            x = b[0] + a * (t[0] - b[0]) if f else b[0] + a * (t[0] - b[0])
+            y = b[1] + a * (t[1] - b[1])
+            pts[1 + 4 * f + k] = (wrist[0] + size * x, wrist[1] + size * y)
+    return pts
+
+
+def _draw_hand(pts: np.ndarray, shape=(240, 220), size=60.0) -> tuple[np.ndarray, np.ndarray]:
+    img = np.zeros(shape + (3,), np.uint8)
+    img[:] = SHIRT
+    hand = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(hand, cv2.convexHull(pts[[0, 1, 5, 9, 13, 17]].astype(np.float32)).astype(np.int32), 1)
+    width = max(2, int(0.16 * size))
+    for f in range(5):
+        chain = [0 if f == 0 else 1 + 4 * f] + [1 + 4 * f + k for k in range(4)]
+        for a, b in zip(chain[:-1], chain[1:]):
+            cv2.line(hand, tuple(np.round(pts[a]).astype(int)), tuple(np.round(pts[b]).astype(int)),
+                     1, thickness=width)
+    img[hand > 0] = SKIN
+    return img, hand > 0
+
+
+def test_hand_cut_along_its_landmarks_leaves_the_shirt_behind():
+    """A hand in front of a light shirt: the cut holds the fingers and not the shirt between
+    them (the old cut, the hull of the points grown, carried the shirt as a pale paddle)."""
+    pts = _hand_landmarks()
+    img, truth = _draw_hand(pts)
+    ref = np.zeros((133, 3))
+    ref[L.LEFT_HAND_START:L.LEFT_HAND_START + 21, :2] = pts
+    ref[L.LEFT_HAND_START:L.LEFT_HAND_START + 21, 2] = 1.0
+    person = np.ones(truth.shape, bool)                  # the shirt is person too
+    mask = hand_mask(img, ref, L.LEFT_HAND_START, person)
+    precision = (mask & truth).sum() / mask.sum()
+    recall = (mask & truth).sum() / truth.sum()
+    assert precision > 0.9 and recall > 0.9, (precision, recall)
+    # The old cut, the hull of the points grown by a third of the palm, was a pale paddle.
+    hull = np.zeros(truth.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(pts.astype(np.float32)).astype(np.int32), 1)
+    k = int(0.35 * np.linalg.norm(pts[9] - pts[0])) | 1
+    paddle = cv2.dilate(hull, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    assert (paddle & truth).sum() / paddle.sum() < 0.7
+
+
+def test_hand_off_the_person_mask_keeps_only_skin():
+    pts = _hand_landmarks()
+    img, truth = _draw_hand(pts)
+    img[~truth] = (60, 90, 140)                          # a blue wall behind the fingers
+    ref = np.zeros((133, 3))
+    ref[L.RIGHT_HAND_START:L.RIGHT_HAND_START + 21, :2] = pts
+    ref[L.RIGHT_HAND_START:L.RIGHT_HAND_START + 21, 2] = 1.0
+    person = np.zeros(truth.shape, bool)                 # the segmenter missed the hand
+    mask = hand_mask(img, ref, L.RIGHT_HAND_START, person)
+    assert (mask & ~truth).sum() < 0.05 * mask.sum()
+    assert (mask & truth).sum() > 0.85 * truth.sum()
+
+
+@pytest.mark.parametrize("bars", [(0, 0), (30, 50), (0, 40)])
+def test_letterbox_bars_are_found(bars):
+    rng = np.random.default_rng(0)
+    img = rng.integers(30, 220, (200, 160, 3)).astype(np.uint8)
+    top, bottom = bars
+    img[:top] = 0
+    img[200 - bottom:] = 0
+    assert content_box(img) == (0, top, 160, 200 - bottom)
+
+
+def test_dark_picture_is_not_a_bar():
+    img = np.full((100, 100, 3), 10, np.uint8)
+    img[40:60, 40:60] = 200                              # a dark photo, lit in the middle
+    img[:20] += np.random.default_rng(0).integers(0, 40, (20, 100, 3)).astype(np.uint8)
+    assert content_box(img)[1] == 0
+
+
+def test_hidden_torso_fill_continues_the_cloth_without_streaks():
+    """Under an arm, a striped cloth is continued as stripes (mirrored), not smeared into
+    the vertical streaks of one copied row."""
+    h, w = 120, 100
+    img = np.zeros((h, w, 3), np.uint8)
+    stripes = (np.arange(h) // 6) % 2 == 0               # horizontal stripes
+    img[stripes] = (200, 60, 60)
+    img[~stripes] = (240, 240, 240)
+    hole = np.zeros((h, w), bool)
+    hole[40:80, 30:70] = True
+    out = fill_hidden(img, hole, np.ones((h, w), bool))
+    inside = out[40:80, 30:70].astype(int)
+    # Still stripes: the rows alternate between the two colours...
+    row_means = inside[..., 1].mean(1)
+    assert row_means.max() - row_means.min() > 100
+    # ...and each row is one colour across (no vertical streaks).
+    assert inside[..., 1].std(1).max() < 20
+
+
+def test_texture_border_fades_instead_of_streaking():
+    tex = np.zeros((10, 12, 4), np.uint8)
+    tex[..., :3] = 200
+    tex[..., 3] = 255
+    out = _bordered(tex)
+    assert out.shape == (10 + 2 * BORDER, 12 + 2 * BORDER, 4)
+    assert out[BORDER, BORDER, 3] == 255                  # the picture itself untouched
+    assert out[BORDER - 2, BORDER + 5, 3] < 255           # fading just past the edge
+    assert out[0, 0, 3] == 0 and out[BORDER + 5, 0, 3] == 0   # gone further out

@@ -1,0 +1,169 @@
+"""Retargeting any motion onto a photo (gesticulate.skeleton.retarget) and resampling a
+motion in time (SkeletonSequence.resampled)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gesticulate.data.synthetic import template_pose
+from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.retarget import FILLED, clean, retarget
+from gesticulate.skeleton.sequence import SkeletonSequence
+
+FPS = 25.0
+ARM_BONES = ((L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST),
+             (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST))
+
+
+def _swing(ref: np.ndarray, t: int, *, amplitude: float = 0.6, phase: float = 0.0) -> np.ndarray:
+    """The photo's pose with the left forearm (and hand) swinging about the elbow."""
+    kp = np.repeat(ref[None], t, axis=0).astype(np.float64)
+    idx = [L.LEFT_WRIST] + list(range(L.LEFT_HAND_START, L.LEFT_HAND_START + 21))
+    for i in range(t):
+        a = amplitude * np.sin(2 * np.pi * i / 40 + phase)
+        c, s = np.cos(a), np.sin(a)
+        e = kp[i, L.LEFT_ELBOW, :2]
+        kp[i, idx, :2] = (kp[i, idx, :2] - e) @ np.array([[c, s], [-s, c]]) + e
+    return kp
+
+
+def _length(kp: np.ndarray, a: int, b: int) -> np.ndarray:
+    return np.linalg.norm(kp[..., a, :2] - kp[..., b, :2], axis=-1)
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return template_pose(size=256).astype(np.float64)
+
+
+def test_motion_starting_from_the_photo_is_anchored_to_it(photo):
+    """A clip's own skeleton is tracked, the photo's detected: they disagree by a few pixels
+    at the first frame. The first frame must be the photo exactly, and a still arm must stay
+    still (the tracker's jitter dropped), not shifted by that disagreement for the whole clip."""
+    rng = np.random.default_rng(1)
+    motion = np.repeat(photo[None], 50, axis=0)
+    motion[:, :, :2] += rng.normal(0, 1.0, motion[:, :, :2].shape)      # tracker jitter
+    motion[:, :, :2] += [2.5, -1.5]                                       # and its bias
+    out = retarget(motion, fps=FPS, reference=photo, size=(256, 256))
+    body = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_ELBOW, L.RIGHT_ELBOW, L.LEFT_WRIST,
+            L.RIGHT_WRIST, L.NOSE]
+    np.testing.assert_allclose(out[0, body, :2], photo[body, :2], atol=0.5)
+    err = np.linalg.norm(out[:, body, :2] - photo[None, body, :2], axis=-1)
+    jitter = np.linalg.norm(motion[:, body, :2] - [2.5, -1.5] - photo[None, body, :2], axis=-1)
+    assert err.max() < 2.5 and err.mean() < 0.4 * jitter.mean(), (err.max(), err.mean(), jitter.mean())
+
+
+def test_photo_own_pose_is_kept(photo):
+    motion = np.repeat(photo[None], 30, axis=0)
+    out = retarget(motion, fps=FPS, reference=photo, size=(256, 256))
+    seen = photo[:, 2] > 0.3
+    seen[13:23] = False                                   # legs: below the frame, not fitted
+    np.testing.assert_allclose(out[:, seen, :2], motion[:, seen, :2], atol=0.05)
+    assert (out[:, seen, 2] >= 0.3).all()
+
+
+def test_other_person_gets_the_photo_bone_lengths_and_the_motion_directions(photo):
+    # A bigger person (x1.8) elsewhere in a bigger frame, with a forearm swinging from a pose
+    # that is not the photo's (so the fit eases in from the photo's pose over 0.5 s).
+    other = photo.copy()
+    other[:, :2] = other[:, :2] * 1.8 + [40.0, -30.0]
+    motion = _swing(other, 60, amplitude=0.8, phase=np.pi / 2)
+    out = retarget(motion, fps=FPS, reference=photo, size=(256, 256), smooth=False)
+    for a, b in ARM_BONES:
+        ratio = _length(out, a, b) / _length(photo, a, b)
+        assert np.all((ratio > 0.98) & (ratio < 1.02)), (a, b, ratio.min(), ratio.max())
+    d_out = out[:, L.LEFT_WRIST, :2] - out[:, L.LEFT_ELBOW, :2]
+    d_in = motion[:, L.LEFT_WRIST, :2] - motion[:, L.LEFT_ELBOW, :2]
+    ang = np.arctan2(d_out[:, 1], d_out[:, 0]) - np.arctan2(d_in[:, 1], d_in[:, 0])
+    ang = np.abs(np.angle(np.exp(1j * ang)))
+    assert abs(ang[0] - 0.8) < 0.02                      # starts from the photo's pose...
+    assert ang[13:].max() < 0.02                         # ...and follows the motion after 0.5 s
+    fore = slice(L.LEFT_ELBOW, L.LEFT_WRIST + 1)
+    assert np.abs(out[0, fore, :2] - photo[fore, :2]).max() < 0.5
+    # Fitted onto the photo: the neck stays where the photo's is.
+    np.testing.assert_allclose(L.neck(out), np.repeat(L.neck(photo)[None], 60, 0), atol=0.5)
+    # The hand keeps its shape, scaled to the photo's hand.
+    hand = slice(L.LEFT_HAND_START, L.LEFT_HAND_START + 21)
+    span = np.ptp(out[0, hand, :2], axis=0).max()
+    assert abs(span / np.ptp(photo[hand, :2], axis=0).max() - 1) < 0.05
+
+
+@pytest.mark.parametrize("kind", ["corner", "flip"])
+@pytest.mark.parametrize("frames", [1, 2, 3])
+def test_wrist_flung_across_the_frame_is_dropped_and_filled(photo, frames, kind):
+    motion = _swing(photo, 60)
+    clean_out = retarget(motion, fps=FPS, reference=photo, size=(256, 256))
+    glitched = motion.copy()
+    hand = slice(L.LEFT_HAND_START, L.LEFT_HAND_START + 21)
+    bad = slice(30, 30 + frames)
+    if kind == "corner":                      # to the top corner: an impossible forearm
+        glitched[bad, L.LEFT_WRIST, :2] = [255.0, 0.0]
+        glitched[bad, hand, :2] = [250.0, 5.0]
+    else:                                     # turned up about the elbow: a plausible length
+        e = glitched[bad, L.LEFT_ELBOW, None, :2]
+        glitched[bad, L.LEFT_WRIST:L.LEFT_WRIST + 1, :2] = 2 * e - glitched[bad, L.LEFT_WRIST:L.LEFT_WRIST + 1, :2]
+        glitched[bad, hand, :2] = 2 * e - glitched[bad, hand, :2]
+    out = retarget(glitched, fps=FPS, reference=photo, size=(256, 256))
+    sw = np.linalg.norm(photo[L.LEFT_SHOULDER, :2] - photo[L.RIGHT_SHOULDER, :2])
+    err = np.linalg.norm(out[:, L.LEFT_WRIST, :2] - clean_out[:, L.LEFT_WRIST, :2], axis=1)
+    assert err.max() < 0.1 * sw, err.max() / sw
+    assert (out[30:30 + frames, L.LEFT_WRIST, 2] == FILLED).all()
+    for a, b in ARM_BONES:                                               # no stretched limb
+        assert (_length(out, a, b) <= _length(photo, a, b) + 1e-3).all()
+
+
+def test_clean_drops_low_confidence_and_impossible_limbs(photo):
+    motion = np.repeat(photo[None], 20, axis=0)
+    motion[5, L.RIGHT_ELBOW, 2] = 0.1
+    motion[8, L.RIGHT_WRIST, :2] += 3 * np.linalg.norm(photo[L.RIGHT_ELBOW, :2] - photo[L.RIGHT_WRIST, :2])
+    motion[12, L.RIGHT_HAND_START:L.RIGHT_HAND_START + 21, :2] += 80.0    # a hand off its wrist
+    out = clean(motion)
+    assert out[5, L.RIGHT_ELBOW, 2] == 0
+    assert out[8, L.RIGHT_WRIST, 2] == 0
+    assert (out[12, L.RIGHT_HAND_START:L.RIGHT_HAND_START + 21, 2] == 0).all()
+    assert (out[0, :91, 2] > 0).sum() == (photo[:91, 2] > 0).sum()
+
+
+def test_short_gap_interpolated_long_gap_eases_to_the_photo_pose(photo):
+    motion = _swing(photo, 120, amplitude=0.8)
+    motion[:, L.LEFT_ELBOW:L.LEFT_ELBOW + 1, :2] += 0.0
+    short, long_ = slice(20, 24), slice(50, 100)                  # 0.16 s and 2 s
+    motion[short, L.LEFT_WRIST, 2] = 0.0
+    motion[long_, L.LEFT_WRIST, 2] = 0.0
+    motion[long_, L.LEFT_HAND_START:L.LEFT_HAND_START + 21, 2] = 0.0
+    out = retarget(motion, fps=FPS, reference=photo, size=(256, 256), smooth=False)
+    assert (out[short, L.LEFT_WRIST, 2] == FILLED).all()
+    # Deep inside the long gap the forearm is back at the photo's pose...
+    np.testing.assert_allclose(out[70:80, L.LEFT_WRIST, :2],
+                               np.repeat(photo[None, L.LEFT_WRIST, :2], 10, 0), atol=0.5)
+    # ...and it got there smoothly: no jump larger than a swing's own per-frame step.
+    step = np.linalg.norm(np.diff(out[:, L.LEFT_WRIST, :2], axis=0), axis=1)
+    own = np.linalg.norm(np.diff(motion[:50, L.LEFT_WRIST, :2], axis=0), axis=1).max()
+    assert step.max() <= 1.5 * own
+
+
+def test_walking_out_of_the_frame_is_kept_inside(photo):
+    motion = np.repeat(photo[None], 50, axis=0)
+    motion[:, :, 0] += np.linspace(0, 400, 50)[:, None]             # walks off to the right
+    out = retarget(motion, fps=FPS, reference=photo, size=(256, 256))
+    head = [L.NOSE, L.LEFT_EAR, L.RIGHT_EAR, L.LEFT_SHOULDER, L.RIGHT_SHOULDER]
+    assert out[:, head, 0].max() <= 255
+    assert out[-1, L.NOSE, 0] > photo[L.NOSE, 0] + 20                # but it did walk
+
+
+def test_nothing_to_fit_returns_the_cleaned_motion(photo):
+    motion = np.zeros((5, 133, 3))
+    out = retarget(motion, fps=FPS, reference=photo, size=(256, 256))
+    assert out.shape == (5, 133, 3) and (out[..., 2] == 0).all()
+
+
+def test_resampled_keeps_duration_and_interpolates():
+    kp = np.zeros((30, 133, 3), np.float32)
+    kp[:, :, 0] = np.arange(30)[:, None]          # x = frame index at 30 fps
+    kp[:, :, 2] = 1.0
+    kp[10, 5, 2] = 0.0                            # one missing point: the nearest frame's
+    seq = SkeletonSequence(kp, 30.0, (64, 64)).resampled(25.0)
+    assert len(seq) == 25 and seq.fps == 25.0
+    np.testing.assert_allclose(seq.keypoints[:, 0, 0], np.arange(25) * 30 / 25, atol=1e-4)
+    assert SkeletonSequence(kp, 30.0, (64, 64)).resampled(60.0).keypoints.shape[0] == 60
