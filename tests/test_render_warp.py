@@ -164,3 +164,71 @@ def test_nan_and_out_of_range_targets_render(astronaut):
     target[L.LEFT_WRIST, :2] = (-5000.0, 9000.0)
     out = renderer.render(target)
     assert out.shape == image.shape and psnr(out, image) > 30
+
+
+# -- the defects real motion showed (issue 14), on the real desk photo --------------------------
+
+def _colour_distance(pixels: np.ndarray, reference: np.ndarray) -> float:
+    return float(np.linalg.norm(pixels.reshape(-1, 3).mean(0) - reference.reshape(-1, 3).mean(0)))
+
+
+@pytest.mark.realdata
+def test_arm_lifted_off_the_torso_leaves_cloth_not_a_ghost_arm(desk):
+    """The person's left forearm lies across the torso: lifted away, the torso under it shows
+    cloth (hidden texture filled), not the arm still painted there, nor a hole."""
+    image, ref, renderer = desk
+    fore = renderer.parts.segments["left"]["fore"] | renderer.parts.segments["left"]["hand"]
+    under = fore & renderer.parts.hidden
+    assert under.sum() > 50
+    out = renderer.render(pose(ref, upper={"left": -0.6}, fore={"left": -1.4}))
+    moved_away = under & (np.abs(out.astype(int) - image).sum(2) > 30)
+    assert moved_away.sum() > 0.5 * under.sum()            # the arm is no longer there...
+    torso = renderer.parts.torso & ~renderer.parts.hidden
+    arm = image[fore]
+    shown = out[under]
+    # ...and what is shown there looks like the torso's cloth, not like the arm.
+    assert _colour_distance(shown, image[torso]) < _colour_distance(shown, arm)
+    from gesticulate.metrics.silhouette import mask_integrity
+    from gesticulate.segmentation import person_probability
+    # One piece still (the gap between the lifted arm and the body is a real hole here).
+    pieces, _ = mask_integrity(person_probability(out) > 0.5)
+    pieces0, _ = mask_integrity(person_probability(image) > 0.5)
+    assert pieces <= pieces0 + 0.02
+
+
+@pytest.mark.realdata
+def test_arms_swung_stay_whole(desk):
+    """Both arms swung wide: each arm is still one piece with its hand (no strips or shreds
+    left at the sleeve), and the person one silhouette."""
+    image, ref, renderer = desk
+    out = renderer.render(pose(ref, upper={"left": -0.5, "right": 0.5},
+                               fore={"left": -1.0, "right": 1.0}))
+    assert renderer.flipped == 0
+    from gesticulate.metrics.silhouette import mask_integrity
+    from gesticulate.segmentation import person_probability
+    pieces, _ = mask_integrity(person_probability(out) > 0.5)
+    assert pieces < 0.02
+    # The arm layers drawn in this frame: each piece's coverage is one connected blob.
+    for layer in renderer.layers:
+        if layer.name.startswith(("upper", "fore", "hand")):
+            box, rgba, a, _ = renderer._cache[layer.name][3]
+            count, _ = cv2.connectedComponents((a > 0.5).astype(np.uint8))
+            assert count - 1 <= 2, (layer.name, count - 1)
+
+
+@pytest.mark.realdata
+def test_moving_head_leaves_no_halo(desk):
+    """The photo's own thin ring of background around the head is shown only while the head
+    stays put: moved, the ring it leaves is the filled background, not the edge of the head
+    drawn where it was."""
+    image, ref, renderer = desk
+    out = renderer.render(pose(ref, head_shift=(14, 0)))
+    head = renderer.layers.index(next(l for l in renderer.layers if l.name == "head"))
+    mine = renderer._ring[renderer._ring_owner == head]
+    ys, xs = np.divmod(mine, renderer.size[0])
+    face_x = ref[L.FACE_START:L.FACE_START + 68, 0].mean()
+    left = xs < face_x - 10                         # the side the head moved away from
+    assert left.sum() > 20
+    shown = out[ys[left], xs[left]].astype(int)
+    filled = renderer.background[ys[left], xs[left]].astype(int)
+    assert np.abs(shown - filled).mean() < 6

@@ -35,6 +35,13 @@ LEGEND = (
     "render's re-detection finds it. pieces / holes: person area outside the largest piece / "
     "enclosed background inside the silhouette, as fractions (MediaPipe segmentation). limb "
     "ratio: re-detected arm bone lengths over the photo's.")
+DRIVE_LEGEND = (
+    "Cross-reenactment: each photo (or clip's first frame) driven by another clip's motion, "
+    "retargeted to the photo (bone directions from the motion, lengths from the photo). No "
+    "ground truth: arm fidelity and hands re-det. are measured against the retargeted driving "
+    "skeleton; pieces / holes next to the driving clip's own (row real); limb ratio: arm bone "
+    "lengths of the render's re-detection (and of the fitted skeleton) over the photo's, 5th, "
+    "50th and 95th percentile (1 = the photo's length).")
 
 
 def _fmt(v, digits: int) -> str:
@@ -80,7 +87,8 @@ def markdown(result: dict) -> str:
     title = f"# Reenactment — renderer {s['renderer']}, {s['size']} px"
     if s.get("drive"):
         title += f", driven by {s['drive']}"
-    return "\n".join([title, "", *lines, "", LEGEND, ""])
+    legend = DRIVE_LEGEND if s.get("drive") else LEGEND
+    return "\n".join([title, "", *lines, "", legend, ""])
 
 
 def html_page(result: dict) -> str:
@@ -88,9 +96,10 @@ def html_page(result: dict) -> str:
     table = "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"
     table += "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
                      for row in body) + "</table>"
+    above = "the driving clip" if result["settings"].get("drive") else "real"
     clips = "".join(
         f"<h3>{html.escape(r['clip'])}</h3><p class=small>most-moved frames "
-        f"{html.escape(str(r['moved_frames']))}: real above, rendered below · "
+        f"{html.escape(str(r['moved_frames']))}: {above} above, rendered below · "
         f"<a href='{html.escape(r['video'])}'>rendered video</a></p>"
         f"<img src='{html.escape(r['frames_image'])}' alt='{html.escape(r['clip'])}'>"
         for r in result["clips"])
@@ -101,7 +110,8 @@ def html_page(result: dict) -> str:
     title = html.escape(markdown(result).splitlines()[0].lstrip("# "))
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
             f"<style>{style}</style></head><body><h1>{title}</h1>{table}"
-            f"<p class=small>{html.escape(LEGEND)}</p>{clips}<h2>Settings</h2><pre>"
+            f"<p class=small>{html.escape(DRIVE_LEGEND if result['settings'].get('drive') else LEGEND)}"
+            f"</p>{clips}<h2>Settings</h2><pre>"
             f"{html.escape(json.dumps(result['settings'], indent=1))}</pre></body></html>")
 
 

@@ -5,24 +5,28 @@ from another tool with its tracker's glitches. Stage 2 only ever sees the result
 :func:`retarget`, a function of the whole sequence (so every frame of the render is a function
 of the motion alone, whatever the number of render workers):
 
-1. **Clean**: points below confidence 0.3 are missing; a point that leaves its neighbours for
-   1–3 frames (a Hampel filter over 7 frames) or a limb longer than it ever is (a wrist flung
-   across the frame) is dropped; a hand whose wrist is far from the arm's wrist is dropped.
+1. **Clean** (:mod:`gesticulate.skeleton.clean`): points below confidence 0.3 are missing; a
+   point that leaves its neighbours for 1–3 frames (a Hampel filter over 7 frames), a limb
+   longer than it ever is (a wrist flung across the frame) and a hand far from the arm's wrist
+   are dropped.
 2. **One similarity** from the motion to the photo: scale by shoulder width (face width when
    either has no shoulders), position by the neck at the motion's first seen frame. The
    motion's own travel (a speaker walking) is kept, bounded so the head and shoulders stay in
-   the frame.
-3. **Bone directions from the motion, bone lengths from the photo**: shoulders, upper arms and
-   forearms are rebuilt joint by joint from their angles; a bone may look shorter than its full
-   length where the motion's does (foreshortening, down to 70 %), never longer. Hands and face
-   move as groups relative to the wrist and the nose, scaled to the photo's hand and face.
-4. **Gaps**: up to 0.3 s are interpolated; longer ones ease back to the photo's pose over
-   0.5 s and ease out again when the point returns. A motion that starts away from the photo's
-   pose eases in from it over 0.5 s.
-5. **Smoothing**: zero-phase Savitzky–Golay over about 0.2 s on the joint angles, the hands
-   and the root; never on the mouth or the eyelids.
+   the frame; the hips follow only the part of it the neck shares (a walk, not a lean).
+3. **Bone directions from the motion, bone lengths from the photo**: the shoulder line, upper
+   arms and forearms are rebuilt joint by joint from their angles; a bone may look shorter than
+   its full length where the motion's does (foreshortening, down to 70 %), never longer. Hands
+   and face move as groups relative to the wrist and the nose, scaled to the photo's.
+4. **The photo's own pose**: a motion that starts from it (a clip's own skeleton, tracked,
+   against the photo's, detected: a few pixels apart) is anchored to it, so its first frame
+   is the photo and a still limb is drawn exactly where the photo has it (a soft dead zone
+   takes the tracker's jitter); any other motion eases in from the photo's pose over 0.5 s.
+5. **Gaps** (:mod:`gesticulate.skeleton.tracks`): up to 0.3 s are interpolated; longer ones
+   ease back to the photo's pose over 0.5 s and ease out again when the point returns.
+6. **Smoothing**: zero-phase Savitzky–Golay, over 0.6 s where a limb is at rest and 0.15 s in
+   a stroke (adapted to its speed), over 0.4 s on the trunk; never on the mouth or the eyelids.
 
-Points filled by 3–4 get confidence :data:`FILLED` (used by the renderer, >= 0.3, but below the
+Points filled by 4–5 get confidence :data:`FILLED` (used by the renderer, >= 0.3, but below the
 0.5 the metrics count as "seen").
 """
 
@@ -31,39 +35,20 @@ from __future__ import annotations
 import numpy as np
 
 from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.clean import ARMS, MISSING, all_seen, clean, face_width, scale_of
+from gesticulate.skeleton.tracks import (anchor, ease_in, fill, smoothed, steady, still_near,
+                                         unwrap_seen)
 
-MISSING = 0.3            # below this confidence a point is not seen
 FILLED = 0.45            # confidence of interpolated or eased points
-SHORT_GAP_S = 0.3        # gaps up to this long are interpolated
-EASE_S = 0.5             # longer gaps ease to the photo's pose over this long
-SMOOTH_S = 0.2           # Savitzky–Golay window of the limbs and hands
-SMOOTH_BODY_S = 0.4      # ...and of the trunk: it moves slowly, and its keypoints jitter
+SMOOTH_BODY_S = 0.4      # smoothing of the trunk: it moves slowly, and its keypoints jitter
 FORESHORTEN = 0.7        # a bone may look this much shorter than its full length
-
-ARMS = {
-    "left": (L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST, L.LEFT_HAND_START),
-    "right": (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST, L.RIGHT_HAND_START),
-}
+ANCHOR_ANGLE = 0.35      # rad: a motion's first pose this close to the photo's is the photo's
 HEAD_GROUP = np.array([L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EAR, L.RIGHT_EAR]
                       + list(range(L.FACE_START, L.FACE_START + 68)))
-# Face points that stay out of the smoothing (mouth and eyelids must not lag the speech).
-JAW_WIDTH = (L.face(0), L.face(16))
-
-
-# -- small helpers ---------------------------------------------------------------------------
-
-def _odd(n: float, lo: int = 3) -> int:
-    n = max(lo, int(round(n)))
-    return n if n % 2 else n + 1
 
 
 def _robust_max(x: np.ndarray) -> float:
     return float(np.percentile(x, 95)) if len(x) else float("nan")
-
-
-def _seen(kp: np.ndarray, idx) -> np.ndarray:
-    """``(T,)`` bool: all points ``idx`` seen."""
-    return (kp[:, np.atleast_1d(idx), 2] >= MISSING).all(1)
 
 
 def _angle(v: np.ndarray) -> np.ndarray:
@@ -80,180 +65,6 @@ def _rotate(p: np.ndarray, a: np.ndarray) -> np.ndarray:
     return np.stack([c * p[..., 0] - s * p[..., 1], s * p[..., 0] + c * p[..., 1]], -1)
 
 
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3 - 2 * x)
-
-
-# -- 1. cleaning -----------------------------------------------------------------------------
-
-def _hampel(xy: np.ndarray, ok: np.ndarray, *, floor: float, window: int = 7) -> np.ndarray:
-    """Outliers ``(T, J)`` of tracks ``(T, J, 2)`` seen where ``ok``: further from the median
-    of their window than ``max(floor, 4.4 * MAD)`` (a 1–3-frame jump is outvoted by 7)."""
-    t = len(xy)
-    if t < window:
-        return np.zeros(ok.shape, bool)
-    half = window // 2
-    vals = np.where(ok[..., None], xy, np.nan)
-    padded = np.pad(vals, ((half, half), (0, 0), (0, 0)), constant_values=np.nan)
-    win = np.lib.stride_tricks.sliding_window_view(padded, window, axis=0)  # (T, J, 2, W)
-    with np.errstate(all="ignore"), _no_nan_warnings():
-        med = np.nanmedian(win, axis=-1)                                       # (T, J, 2)
-        dev = np.linalg.norm(win - med[..., None], axis=2)                    # (T, J, W)
-        mad = np.nanmedian(dev, axis=-1)
-        count = (~np.isnan(win[:, :, 0, :])).sum(-1)
-    err = np.linalg.norm(xy - med, axis=-1)
-    bad = ok & (count >= 4) & (err > np.maximum(floor, 4.4 * np.nan_to_num(mad)))
-    return bad
-
-
-class _no_nan_warnings:
-    def __enter__(self):
-        import warnings
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        self._w.__exit__(*exc)
-
-
-def clean(keypoints: np.ndarray) -> np.ndarray:
-    """Drop tracker glitches: low confidence, 1–3-frame jumps, impossible limbs, hands that
-    left their wrist. Returns a copy ``(T, 133, 3)`` with dropped points at confidence 0."""
-    kp = np.array(keypoints, np.float64)
-    bad = ~np.isfinite(kp).all(-1)
-    kp[bad] = 0.0
-    kp[..., 2] = np.where(kp[..., 2] >= MISSING, np.clip(kp[..., 2], 0, 1), 0.0)
-    sw = _scale_of(kp)
-    if not np.isfinite(sw):
-        return kp
-    seen = kp[..., 2] > 0
-    glitch = _hampel(kp[..., :2], seen, floor=0.4 * sw)
-    # A hand moves as one: when a third of its points jump, the whole hand is suspect.
-    for start in (L.LEFT_HAND_START, L.RIGHT_HAND_START):
-        sl = slice(start, start + 21)
-        many = glitch[:, sl].sum(1) >= 7
-        glitch[many, sl] = True
-    kp[glitch, 2] = 0.0
-    for shoulder, elbow, wrist, hand in ARMS.values():
-        for a, b in ((shoulder, elbow), (elbow, wrist)):
-            ok = _seen(kp, [a, b])
-            length = np.linalg.norm(kp[:, a, :2] - kp[:, b, :2], axis=1)
-            if ok.sum() >= 3:
-                too_long = ok & (length > 1.6 * np.median(length[ok]))
-                kp[too_long, b, 2] = 0.0
-        # The hand's own wrist must sit at the arm's wrist (not a swapped or lost hand).
-        ok = _seen(kp, [wrist, hand])
-        gap = np.linalg.norm(kp[:, wrist, :2] - kp[:, hand, :2], axis=1)
-        kp[ok & (gap > 0.35 * sw), hand:hand + 21, 2] = 0.0
-        kp[~_seen(kp, hand), hand:hand + 21, 2] = 0.0
-    return kp
-
-
-def _scale_of(kp: np.ndarray) -> float:
-    """Median shoulder width of a sequence ``(T, 133, 3)``, or 2.2 face widths without
-    shoulders; NaN when neither is seen."""
-    ok = _seen(kp, [L.LEFT_SHOULDER, L.RIGHT_SHOULDER])
-    sw = np.linalg.norm(kp[:, L.LEFT_SHOULDER, :2] - kp[:, L.RIGHT_SHOULDER, :2], axis=1)
-    ok &= sw > 1
-    if ok.sum() >= max(1, 0.2 * len(kp)):
-        return float(np.median(sw[ok]))
-    fw = _face_width(kp)
-    return 2.2 * fw if np.isfinite(fw) else float("nan")
-
-
-def _face_width(kp: np.ndarray) -> float:
-    ok = _seen(kp, list(JAW_WIDTH))
-    w = np.linalg.norm(kp[:, JAW_WIDTH[0], :2] - kp[:, JAW_WIDTH[1], :2], axis=1)
-    ok &= w > 1
-    return float(np.median(w[ok])) if ok.any() else float("nan")
-
-
-# -- 4. gaps ---------------------------------------------------------------------------------
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """Start/stop of each run of True in a 1-D bool array."""
-    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
-
-
-def fill(values: np.ndarray, ok: np.ndarray, rest: np.ndarray | None, *, fps: float
-         ) -> tuple[np.ndarray, np.ndarray]:
-    """Fill the gaps of a track ``values`` ``(T, ...)`` seen where ``ok`` ``(T,)``.
-
-    Gaps up to :data:`SHORT_GAP_S` are interpolated linearly. Longer ones ease from the last
-    value to ``rest`` over :data:`EASE_S`, hold it, and ease to the next value; with no rest
-    they stay missing. Returns the filled values and where they are now defined.
-    """
-    out = np.array(values, np.float64)
-    known = ok.copy()
-    t = len(ok)
-    if not ok.any():
-        if rest is None:
-            return out, known
-        out[:] = rest
-        return out, np.ones(t, bool)
-    short = max(1, int(round(SHORT_GAP_S * fps)))
-    ease = max(1, int(round(EASE_S * fps)))
-    for a, b in _runs(~ok):
-        before = out[a - 1] if a > 0 else None
-        after = out[b] if b < t else None
-        n = b - a
-        if before is not None and after is not None and n <= short:
-            w = (np.arange(1, n + 1) / (n + 1)).reshape((-1,) + (1,) * (out.ndim - 1))
-            out[a:b] = before + w * (after - before)
-            known[a:b] = True
-            continue
-        if rest is None:
-            continue
-        seg = np.broadcast_to(rest, out[a:b].shape).copy()
-        k = np.arange(n)
-        if before is not None:
-            w = _smoothstep((k + 1) / ease).reshape((-1,) + (1,) * (out.ndim - 1))
-            seg = before + w * (seg - before)
-        if after is not None:
-            w = _smoothstep((n - k) / ease).reshape((-1,) + (1,) * (out.ndim - 1))
-            seg = after + w * (seg - after)
-        out[a:b] = seg
-        known[a:b] = True
-    return out, known
-
-
-def _unwrap_filled(angle: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """Unwrap the seen angles so interpolation turns the short way round."""
-    out = angle.copy()
-    if ok.any():
-        out[ok] = np.unwrap(angle[ok])
-    return out
-
-
-def _smooth(x: np.ndarray, *, fps: float, seconds: float = SMOOTH_S) -> np.ndarray:
-    """Zero-phase Savitzky–Golay (order 2, about ``seconds``) along time."""
-    from scipy.signal import savgol_filter
-
-    win = _odd(seconds * fps, lo=5)
-    if len(x) < win:
-        return x
-    return savgol_filter(x, win, 2, axis=0, mode="interp")
-
-
-def _steady(x: np.ndarray, *, fps: float, slow: float) -> np.ndarray:
-    """Zero-phase smoothing that adapts to speed: over 0.6 s where the track moves slower
-    than ``slow`` units/s (a limb at rest, where the tracker's jitter is all there is), over
-    0.15 s where it moves 4x faster than that (a gesture's stroke keeps its peak)."""
-    heavy = _smooth(x, fps=fps, seconds=0.6)
-    light = _smooth(x, fps=fps, seconds=0.15)
-    speed = np.abs(np.gradient(heavy, axis=0)) * fps
-    if speed.ndim > 1:
-        speed = np.linalg.norm(speed.reshape(len(x), -1), axis=1) / np.sqrt(
-            speed[0].size / (2 if x.shape[-1] == 2 else 1))
-    w = _smoothstep((speed - slow) / (3 * slow)).reshape((-1,) + (1,) * (x.ndim - 1))
-    return heavy + w * (light - heavy)
-
-
-# -- 2–5. the fit ----------------------------------------------------------------------------
-
 class _Track:
     """A retargeted quantity over time: values, where defined, and where truly seen."""
 
@@ -263,47 +74,6 @@ class _Track:
         self.defined = seen.copy() if defined is None else defined
         self.motion = values if motion is None else motion   # before fitting to the photo
         self.anchored = anchored          # the motion starts from the photo's pose
-
-
-ANCHOR_ANGLE = 0.35      # rad: a motion's first pose this close to the photo's is the photo's
-
-
-def _anchored(values: np.ndarray, seen: np.ndarray, target, *, limit: float
-              ) -> tuple[np.ndarray, bool]:
-    """Shift a track so that its first seen frame equals the photo's ``target`` when the two
-    differ by less than ``limit`` (the motion starts from the photo's pose, as a clip's own
-    skeleton does: its tracker and the photo's detector disagree by a few pixels, and that
-    offset would shift every frame). Returns the track and whether it was shifted."""
-    if target is None or not seen.any():
-        return values, False
-    first = int(np.argmax(seen))
-    delta = np.asarray(target, np.float64) - values[first]
-    if np.ndim(delta) == 0 and np.abs(delta) < limit:
-        return values + delta, True
-    if np.ndim(delta) and np.linalg.norm(delta, axis=-1).mean() < limit:
-        return values + delta, True
-    return values, False
-
-
-def _still_near(values: np.ndarray, rest, *, width: float) -> np.ndarray:
-    """A soft dead zone about the photo's value: deviations under ``width / 2`` are dropped,
-    from ``2 * width`` on kept whole, blended between. Near its start pose a tracker's jitter is
-    all there is, and the photo drawn exactly as it is beats it shifted by that jitter (a
-    patterned jacket moved by 2 px is visibly and measurably worse than one not moved)."""
-    d = values - rest
-    mag = np.abs(d) if d.ndim == 1 else np.linalg.norm(d, axis=-1)
-    keep = _smoothstep((mag - 0.5 * width) / (1.5 * width))
-    return rest + d * (keep if d.ndim == 1 else keep[..., None])
-
-
-def _ease_in(values: np.ndarray, rest: np.ndarray, *, fps: float) -> np.ndarray:
-    """Blend from ``rest`` at frame 0 to ``values`` over :data:`EASE_S` (no jump at the start
-    when the motion begins away from the photo's pose)."""
-    n = min(len(values), max(1, int(round(EASE_S * fps))))
-    w = _smoothstep(np.arange(n) / n).reshape((-1,) + (1,) * (values.ndim - 1))
-    out = values.copy()
-    out[:n] = rest + w * (values[:n] - rest)
-    return out
 
 
 def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
@@ -336,23 +106,23 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
     if t == 0:
         return out.astype(np.float32)
     shoulders = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER]
-    body_anchor = (_seen(ref[None], shoulders)[0]
-                   and _seen(kp, shoulders).sum() >= max(1, 0.2 * t))
-    face_anchor = _seen(ref[None], [L.NOSE])[0] and _seen(kp, [L.NOSE]).any()
+    body_anchor = (all_seen(ref[None], shoulders)[0]
+                   and all_seen(kp, shoulders).sum() >= max(1, 0.2 * t))
+    face_anchor = all_seen(ref[None], [L.NOSE])[0] and all_seen(kp, [L.NOSE]).any()
     if not body_anchor and not face_anchor:
         return kp.astype(np.float32)     # nothing to fit to: the motion as it is, cleaned
-    s = _scale_of(ref[None]) / _scale_of(kp)
+    s = scale_of(ref[None]) / scale_of(kp)
     if not np.isfinite(s) or s <= 0:
         return kp.astype(np.float32)
 
     # -- 2. the root (neck, or nose without shoulders) and its travel ---------------------
     if body_anchor:
         root_m = L.neck(kp)
-        root_ok = _seen(kp, shoulders)
+        root_ok = all_seen(kp, shoulders)
         root_p = L.neck(ref)
     else:
         root_m = kp[:, L.NOSE, :2]
-        root_ok = _seen(kp, [L.NOSE])
+        root_ok = all_seen(kp, [L.NOSE])
         root_p = ref[L.NOSE, :2]
     root_m, _ = fill(root_m, root_ok, None, fps=fps)
     first = int(np.argmax(root_ok))
@@ -361,8 +131,8 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
     root_m[last + 1:] = root_m[last]
     travel = s * (root_m - root_m[first])
     if smooth:
-        travel = _smooth(travel, fps=fps, seconds=SMOOTH_BODY_S)
-    travel = _still_near(travel, np.zeros(2), width=0.015 * _scale_of(ref[None]))
+        travel = smoothed(travel, fps=fps, seconds=SMOOTH_BODY_S)
+    travel = still_near(travel, np.zeros(2), width=0.015 * scale_of(ref[None]))
     travel = _bounded_travel(travel, ref, root_p, size)
     root = root_p + travel                                                   # (T, 2)
 
@@ -370,7 +140,7 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
     out[..., :2] = root[:, None] + s * (kp[..., :2] - root_m[:, None])
     out[..., 2] = kp[..., 2]
     if not body_anchor:
-        _place_group(out, kp, ref, HEAD_GROUP, L.NOSE, root, s, fps=fps, smooth=smooth)
+        _place_group(out, kp, ref, HEAD_GROUP, L.NOSE, root, s, fps=fps)
         out[:, L.NOSE, :2] = root
         out[:, L.NOSE, 2] = np.where(root_ok, kp[:, L.NOSE, 2], FILLED)
         return out.astype(np.float32)
@@ -398,20 +168,20 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
     head = _bone_angle(kp, root_m, L.NOSE, None, fps=fps, smooth=smooth,
                        rest=_angle(ref[L.NOSE, :2] - root_p) if neck_len else None)
     nose_m = np.linalg.norm(kp[:, L.NOSE, :2] - root_m, axis=1)
-    ok = _seen(kp, [L.NOSE])
+    ok = all_seen(kp, [L.NOSE])
     scale = s
     if neck_len and ok.sum() >= 3:
         scale = float(np.clip(neck_len / np.median(nose_m[ok]), 0.8 * s, 1.25 * s))
     nose_len = scale * np.where(ok, nose_m, np.median(nose_m[ok]) if ok.any() else 0.0)
     nose_len, _ = fill(nose_len, ok, None, fps=fps)
     if smooth and ok.any():
-        nose_len = _steady(nose_len, fps=fps, slow=0.3 * float(np.median(nose_len)))
+        nose_len = steady(nose_len, fps=fps, slow=0.3 * float(np.median(nose_len)))
     if neck_len and ok.any():
         gain = neck_len / max(nose_len[int(np.argmax(ok))], 1e-6)
         if 0.8 < gain < 1.25:
-            nose_len = _still_near(nose_len * gain, neck_len, width=0.02 * neck_len)
+            nose_len = still_near(nose_len * gain, neck_len, width=0.02 * neck_len)
     _put(out, L.NOSE, root + nose_len[:, None] * _unit(head.values), head)
-    _place_group(out, kp, ref, HEAD_GROUP, L.NOSE, out[:, L.NOSE, :2], s, fps=fps, smooth=False)
+    _place_group(out, kp, ref, HEAD_GROUP, L.NOSE, out[:, L.NOSE, :2], s, fps=fps)
     return out.astype(np.float32)
 
 
@@ -419,19 +189,19 @@ def _line_angle(kp: np.ndarray, ref: np.ndarray, a: int, b: int, *, fps: float,
                 smooth: bool) -> _Track:
     """Angle over time of the line b→a (the shoulders), eased to the photo's in long gaps and
     smoothed like the trunk."""
-    ok = _seen(kp, [a, b])
-    ang = _unwrap_filled(_angle(kp[:, a, :2] - kp[:, b, :2]), ok)
+    ok = all_seen(kp, [a, b])
+    ang = unwrap_seen(_angle(kp[:, a, :2] - kp[:, b, :2]), ok)
     rest = float(_angle(ref[a, :2] - ref[b, :2]))
     if ok.any():
         rest += 2 * np.pi * np.round((np.median(ang[ok]) - rest) / (2 * np.pi))
     vals, defined = fill(ang, ok, rest, fps=fps)
     if smooth:
-        vals = _smooth(vals, fps=fps, seconds=SMOOTH_BODY_S)
-    vals, anchored = _anchored(vals, ok, rest, limit=ANCHOR_ANGLE)
+        vals = smoothed(vals, fps=fps, seconds=SMOOTH_BODY_S)
+    vals, anchored = anchor(vals, ok, rest, limit=ANCHOR_ANGLE)
     if anchored:
-        vals = _still_near(vals, rest, width=0.015)
+        vals = still_near(vals, rest, width=0.015)
     if defined.all() and not anchored and abs(vals[0] - rest) > 0.05:
-        vals = _ease_in(vals, rest, fps=fps)
+        vals = ease_in(vals, rest, fps=fps)
     return _Track(vals, ok, defined)
 
 
@@ -444,13 +214,13 @@ def _place_hips(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, root: np.ndarr
     smaller of the two travels when both go the same way, and stay put otherwise: the bottom
     of the body moves with a walk and not with a lean or a tracker's drift."""
     hips = [L.LEFT_HIP, L.RIGHT_HIP]
-    ok = _seen(kp, hips)
-    if not _seen(ref[None], hips)[0] or not ok.any():
+    ok = all_seen(kp, hips)
+    if not all_seen(ref[None], hips)[0] or not ok.any():
         out[:, hips, 2] = np.where(ok[:, None], kp[:, hips, 2], 0.0)
         return
     centre_m, defined = fill(kp[:, hips, :2].mean(1), ok, None, fps=fps)
     first = int(np.argmax(ok))
-    travel = _smooth(s * (centre_m - centre_m[first]), fps=fps, seconds=SMOOTH_BODY_S)
+    travel = smoothed(s * (centre_m - centre_m[first]), fps=fps, seconds=SMOOTH_BODY_S)
     neck = root - root_p
     shared = np.where(np.sign(travel) == np.sign(neck),
                       np.sign(neck) * np.minimum(np.abs(travel), np.abs(neck)), 0.0)
@@ -481,24 +251,24 @@ def _bone_angle(kp: np.ndarray, origin: np.ndarray | None, a: int, b: int | None
     """Angle over time of the bone ``origin``→``a`` (``b`` None) or ``a``→``b``."""
     if b is None:
         v = kp[:, a, :2] - origin
-        ok = _seen(kp, [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, a])
+        ok = all_seen(kp, [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, a])
     else:
         v = kp[:, b, :2] - kp[:, a, :2]
-        ok = _seen(kp, [a, b])
+        ok = all_seen(kp, [a, b])
     ok &= np.linalg.norm(v, axis=1) > 1e-6
-    ang = _unwrap_filled(_angle(v), ok)
+    ang = unwrap_seen(_angle(v), ok)
     if rest is not None and ok.any():
         # The rest angle on the branch of the nearest seen angle (no full turn when easing).
         rest = rest + 2 * np.pi * np.round((np.median(ang[ok]) - rest) / (2 * np.pi))
     vals, defined = fill(ang, ok, rest, fps=fps)
     if smooth:
-        vals = _steady(vals, fps=fps, slow=0.6)
+        vals = steady(vals, fps=fps, slow=0.6)
     motion = vals
-    vals, anchored = _anchored(vals, ok, rest, limit=ANCHOR_ANGLE)
+    vals, anchored = anchor(vals, ok, rest, limit=ANCHOR_ANGLE)
     if anchored:
-        vals = _still_near(vals, rest, width=0.04)
+        vals = still_near(vals, rest, width=0.04)
     if rest is not None and defined.all() and not anchored and abs(vals[0] - rest) > 0.05:
-        vals = _ease_in(vals, rest, fps=fps)
+        vals = ease_in(vals, rest, fps=fps)
     return _Track(vals, ok, defined, motion, anchored)
 
 
@@ -512,7 +282,7 @@ def _lengths(kp: np.ndarray, ref: np.ndarray, a: int, b: int, s: float, anchored
     where the motion's bone looks shorter than its full length (down to 70 %), never longer;
     the full length is the photo's own unless the photo shows the bone foreshortened (shorter
     than the motion's, scaled), then up to 1/0.7 of it."""
-    ok = _seen(kp, [a, b])
+    ok = all_seen(kp, [a, b])
     raw = np.linalg.norm(kp[:, a, :2] - kp[:, b, :2], axis=1)
     full_m = _robust_max(raw[ok]) if ok.any() else float("nan")
     photo = float(np.linalg.norm(ref[b, :2] - ref[a, :2])) if ref[a, 2] and ref[b, 2] else None
@@ -522,16 +292,18 @@ def _lengths(kp: np.ndarray, ref: np.ndarray, a: int, b: int, s: float, anchored
     if photo is not None and anchored:
         motion, _ = fill(raw, ok, None, fps=fps)
         if smooth:
-            motion = _steady(motion, fps=fps, slow=0.3 * full_m)
+            motion = steady(motion, fps=fps, slow=0.3 * full_m)
         rel = np.clip(motion / max(motion[int(np.argmax(ok))], 1e-6), 0.6, 1.4)
-        rel = _still_near(rel, 1.0, width=0.03)
+        rel = still_near(rel, 1.0, width=0.03)
     else:
         if photo is not None:
             base = max(photo, min(s * full_m, photo / FORESHORTEN))
         rel = np.clip(raw / max(full_m, 1e-6), FORESHORTEN, 1.0)
         rel, _ = fill(rel, ok, min(1.0, photo / base) if photo else 1.0, fps=fps)
         if smooth:
-            rel = np.clip(_steady(rel, fps=fps, slow=0.3), FORESHORTEN, 1.0)
+            rel = np.clip(steady(rel, fps=fps, slow=0.3), FORESHORTEN, 1.0)
+        if photo is not None:               # from the photo's own length, as the angles ease in
+            rel = ease_in(rel, photo / base, fps=fps)
     return base * rel
 
 
@@ -548,12 +320,12 @@ def _place_hand(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, side: str, s: 
     sh, el, wr, hand = ARMS[side]
     idx = np.arange(hand, hand + 21)
     fore_m, fore_o = fore.motion, fore.values
-    ok = _seen(kp, [el, wr, hand]) & ((kp[:, idx, 2] >= MISSING).mean(1) >= 0.8)
+    ok = all_seen(kp, [el, wr, hand]) & ((kp[:, idx, 2] >= MISSING).mean(1) >= 0.8)
     local = _rotate(kp[:, idx, :2] - kp[:, wr, None, :2], -fore_m)        # (T, 21, 2)
     size_m = np.linalg.norm(local[:, L.HAND_MIDDLE[0]], axis=1)
     rest = None
     scale = s
-    if _seen(ref[None], [el, wr, hand])[0] and (ref[idx, 2] >= MISSING).mean() >= 0.8:
+    if all_seen(ref[None], [el, wr, hand])[0] and (ref[idx, 2] >= MISSING).mean() >= 0.8:
         ref_fore = _angle(ref[wr, :2] - ref[el, :2])
         rest = _rotate((ref[idx, :2] - ref[wr, :2])[None], np.array([-ref_fore]))[0]
         if ok.sum() >= 3:
@@ -563,9 +335,12 @@ def _place_hand(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, side: str, s: 
     vals, defined = fill(local, ok, rest, fps=fps)
     if smooth:
         palm = np.percentile(size_m[ok], 90) * scale if ok.any() else 1.0
-        vals = _steady(vals, fps=fps, slow=0.6 * palm)
+        vals = steady(vals, fps=fps, slow=0.6 * palm)
     if rest is not None:
-        vals, _ = _anchored(vals, ok, rest, limit=0.8 * np.linalg.norm(rest[L.HAND_MIDDLE[0]]))
+        vals, anchored = anchor(vals, ok, rest,
+                                   limit=0.8 * np.linalg.norm(rest[L.HAND_MIDDLE[0]]))
+        if not anchored and defined.all():
+            vals = ease_in(vals, rest, fps=fps)
     xy = out[:, wr, None, :2] + _rotate(vals, fore_o)
     out[:, idx, :2] = xy
     conf = np.where(ok[:, None], np.maximum(kp[:, idx, 2], MISSING),
@@ -573,21 +348,23 @@ def _place_hand(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, side: str, s: 
     out[:, idx, 2] = np.where(defined[:, None], conf, 0.0)
 
 
-def _place_group(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, idx: np.ndarray, anchor: int,
-                 at: np.ndarray, s: float, *, fps: float, smooth: bool) -> None:
+def _place_group(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, idx: np.ndarray, centre: int,
+                 at: np.ndarray, s: float, *, fps: float) -> None:
     """The face (eyes, ears, 68 points) as a group about the nose, scaled to the photo's face
     width; missing faces follow the head with the photo's face."""
-    fw_m, fw_p = _face_width(kp), _face_width(ref[None])
+    fw_m, fw_p = face_width(kp), face_width(ref[None])
     scale = fw_p / fw_m if np.isfinite(fw_m) and np.isfinite(fw_p) else s
     scale = float(np.clip(scale, 0.7 * s, 1.4 * s))
-    ok = _seen(kp, [anchor]) & ((kp[:, idx, 2] >= MISSING).mean(1) >= 0.5)
-    local = scale * (kp[:, idx, :2] - kp[:, anchor, None, :2])
+    ok = all_seen(kp, [centre]) & ((kp[:, idx, 2] >= MISSING).mean(1) >= 0.5)
+    local = scale * (kp[:, idx, :2] - kp[:, centre, None, :2])
     rest = None
-    if ref[anchor, 2] and (ref[idx, 2] >= MISSING).mean() >= 0.5:
-        rest = ref[idx, :2] - ref[anchor, :2]
+    if ref[centre, 2] and (ref[idx, 2] >= MISSING).mean() >= 0.5:
+        rest = ref[idx, :2] - ref[centre, :2]
     vals, defined = fill(local, ok, rest, fps=fps)
     if rest is not None and np.isfinite(fw_p):
-        vals, _ = _anchored(vals, ok, rest, limit=0.15 * fw_p)
+        vals, anchored = anchor(vals, ok, rest, limit=0.15 * fw_p)
+        if not anchored and defined.all():
+            vals = ease_in(vals, rest, fps=fps)
     out[:, idx, :2] = at[:, None] + vals
     conf = np.where(ok[:, None], kp[:, idx, 2], np.where(defined, FILLED, 0.0)[:, None])
     out[:, idx, 2] = np.where(defined[:, None], conf, 0.0)

@@ -104,8 +104,11 @@ class WarpRenderer:
             arms = np.zeros_like(person)
             for region in self.parts.arms.values():
                 arms |= region
-            visible = self.parts.torso & ~self._grown(arms, 2 * scale)
-            torso_rgb = fill_hidden(self.image, arms, visible)
+            # The hole takes the arms' rim too (their soft edge and contact shadow), or an
+            # outline of the hand would stay drawn on the body when it moves.
+            rim = self._grown(arms, 2 * scale)
+            visible = self.parts.torso & ~self._grown(arms, 3 * scale)
+            torso_rgb = fill_hidden(self.image, rim & ~visible, visible)
         spacing = max(6.0, 14.0 * scale)
         grow = max(int(round(3 * scale)), factor + 1)
         specs = [("torso", self.parts.torso, torso_rgb)]
@@ -113,6 +116,7 @@ class WarpRenderer:
         specs += [("head", self.parts.head, self.image)]
         specs += self._arm_specs("fore", scale) + self._arm_specs("hand", scale)
         self.layers: list[Layer] = []
+        regions = []
         for name, region, rgb in specs:
             if region is None:
                 continue
@@ -125,12 +129,31 @@ class WarpRenderer:
                                 spacing=step, grow=grow)
             if layer is not None:
                 self.layers.append(layer)
+                regions.append(region)
+        self._ring_owner = self._owners(regions, person)
         self.poser = Poser(self.reference, valid, self.parts, self.size)
         self.mouth, self.eyes = F.build_face(self.image, self.reference, valid)
         self._cache: dict[str, tuple] = {}
         self._last: tuple | None = None
         self._bg_last: tuple | None = None
         self.flipped = 0          # flipped triangles in the last rendered frame (a check)
+
+    def _owners(self, regions: list[np.ndarray], person: np.ndarray) -> np.ndarray:
+        """For each ring pixel, the layer whose edge it borders (the layer drawn on top at the
+        nearest person pixel): its ring of real background is shown only while that layer
+        stays put, so a head that turns leaves no halo of its own edge behind it."""
+        h, w = person.shape
+        owner = np.full((h, w), -1, np.int32)
+        for k in range(len(regions) - 1, -1, -1):          # the top layer wins
+            owner[regions[k] & (owner < 0)] = k
+        if not len(self._ring) or (owner < 0).all():
+            return np.zeros(len(self._ring), np.int32)
+        free = (owner < 0).astype(np.uint8)
+        _, labels = cv2.distanceTransformWithLabels(free, cv2.DIST_L2, 5,
+                                                    labelType=cv2.DIST_LABEL_PIXEL)
+        seeds = np.flatnonzero(free.ravel() == 0)
+        nearest = seeds[labels.ravel()[self._ring] - 1]
+        return owner.ravel()[nearest]
 
     def _arm_specs(self, piece: str, scale: float) -> list:
         """Layer specs of one arm piece per side, grown a little into its parent piece so the
@@ -190,7 +213,7 @@ class WarpRenderer:
         key = tuple(id(d) for d in drawn)
         if self._last is not None and self._last[0] == key:
             return self._last[1].copy()                 # nothing moved since the last frame
-        out = self._background([d for d in drawn if d[0] is not None])
+        out = self._background(drawn)
         for box, rgba, a, _ in drawn:
             if box is None:
                 continue
@@ -203,30 +226,35 @@ class WarpRenderer:
 
     def _background(self, drawn: list) -> np.ndarray:
         """The inpainted background (RGBA canvas), with the photo's own ring of background
-        restored near where the person is in this frame: mesh coverage at 1/factor scale,
-        grown by the ring width, sampled bilinearly at the ring pixels."""
+        restored where the layer it borders has not moved in this frame: each layer's still
+        map at 1/factor scale, grown by the ring width, sampled bilinearly at the ring pixels
+        that layer owns."""
         W, H = self.size
         f = self.factor
         out = self._background_rgba.copy()
         if not len(self._ring):
             return out
-        cover = np.zeros((-(-H // f), -(-W // f)), np.float32)
-        for (x0, y0, _, _), _, _, covered in drawn:
-            sy, sx = y0 // f, x0 // f
-            tgt = cover[sy:sy + covered.shape[0], sx:sx + covered.shape[1]]
-            np.maximum(tgt, covered[:tgt.shape[0], :tgt.shape[1]], out=tgt)
-        levels = np.round(cover * 32).astype(np.uint8)
-        key = levels.tobytes()
+        key = tuple(None if d[0] is None else (d[0], np.round(d[3] * 32).astype(np.uint8).tobytes())
+                    for d in drawn)
         if self._bg_last is not None and self._bg_last[0] == key:
             return self._bg_last[1].copy()               # same ring as the last frame
-        cover = levels.astype(np.float32) / 32
         k = 2 * self._near + 1
-        near = cv2.blur(cv2.dilate(cover, np.ones((k, k), np.uint8)), (3, 3))
+        m = np.zeros(len(self._ring), np.float32)
         y, x, fy, fx = self._taps
-        y1 = np.minimum(y + 1, near.shape[0] - 1)
-        x1 = np.minimum(x + 1, near.shape[1] - 1)
-        m = (near[y, x] * (1 - fx) + near[y, x1] * fx) * (1 - fy) \
-            + (near[y1, x] * (1 - fx) + near[y1, x1] * fx) * fy
+        for index, (box, _, _, still) in enumerate(drawn):
+            mine = np.flatnonzero(self._ring_owner == index)
+            if box is None or not len(mine):
+                continue
+            cover = np.zeros((-(-H // f), -(-W // f)), np.float32)
+            sy, sx = box[1] // f, box[0] // f
+            tgt = cover[sy:sy + still.shape[0], sx:sx + still.shape[1]]
+            tgt[:] = np.round(still[:tgt.shape[0], :tgt.shape[1]] * 32) / 32
+            near = cv2.blur(cv2.dilate(cover, np.ones((k, k), np.uint8)), (3, 3))
+            yy, xx, wy, wx = y[mine], x[mine], fy[mine], fx[mine]
+            y1 = np.minimum(yy + 1, near.shape[0] - 1)
+            x1 = np.minimum(xx + 1, near.shape[1] - 1)
+            m[mine] = (near[yy, xx] * (1 - wx) + near[yy, x1] * wx) * (1 - wy) \
+                + (near[y1, xx] * (1 - wx) + near[y1, x1] * wx) * wy
         flat = out.reshape(-1, 4)
         flat[self._ring, :3] = (self._ring_bg + self._ring_diff * m[:, None] + 0.5).astype(np.uint8)
         self._bg_last = (key, out.copy())

@@ -125,7 +125,14 @@ def _head_share(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, parts: Parts,
     neck = max(neck, 0.3 * face_size)
     t = (v - chin) @ down
     # Start the fall-off a little below the chin line so the jaw corners stay rigid.
-    return 1.0 - _smoothstep((t - 0.1 * neck) / (0.8 * neck))
+    share = 1.0 - _smoothstep((t - 0.1 * neck) / (0.8 * neck))
+    # Below the chin, only the neck follows the head, not the shoulders out to the side (they
+    # would lift off the body as a flap when the head turns).
+    across = np.array([-down[1], down[0]])
+    half = 0.5 * max(float(np.ptp(pts @ across)), 4.0)
+    side = np.abs((v - chin) @ across)
+    lateral = 1.0 - _smoothstep((side - 0.8 * half) / (1.2 * half))
+    return np.where(t > 0, share * lateral, share)
 
 
 def _along(v: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,0 +1,99 @@
+"""Tracker glitches out of a motion: low confidence, points that jump for a few frames,
+impossible limbs, hands torn off their wrist (RENDERING.md, "Missing points").
+
+Dropped points keep their coordinates and get confidence 0; filling the gaps is
+:func:`gesticulate.skeleton.tracks.fill`'s job.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from gesticulate.skeleton import layout as L
+
+MISSING = 0.3            # below this confidence a point is not seen
+ARMS = {
+    "left": (L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST, L.LEFT_HAND_START),
+    "right": (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST, L.RIGHT_HAND_START),
+}
+JAW_WIDTH = (L.face(0), L.face(16))
+
+
+def all_seen(kp: np.ndarray, idx) -> np.ndarray:
+    """``(T,)`` bool: all points ``idx`` of ``(T, 133, 3)`` seen."""
+    return (kp[:, np.atleast_1d(idx), 2] >= MISSING).all(1)
+
+
+def _hampel(xy: np.ndarray, ok: np.ndarray, *, floor: float, window: int = 7) -> np.ndarray:
+    """Outliers ``(T, J)`` of tracks ``(T, J, 2)`` seen where ``ok``: further from the median
+    of their window than ``max(floor, 4.4 * MAD)`` (a 1–3-frame jump is outvoted by 7)."""
+    t = len(xy)
+    if t < window:
+        return np.zeros(ok.shape, bool)
+    half = window // 2
+    vals = np.where(ok[..., None], xy, np.nan)
+    padded = np.pad(vals, ((half, half), (0, 0), (0, 0)), constant_values=np.nan)
+    win = np.lib.stride_tricks.sliding_window_view(padded, window, axis=0)  # (T, J, 2, W)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)      # all-NaN windows
+        med = np.nanmedian(win, axis=-1)                                       # (T, J, 2)
+        dev = np.linalg.norm(win - med[..., None], axis=2)                    # (T, J, W)
+        mad = np.nanmedian(dev, axis=-1)
+        count = (~np.isnan(win[:, :, 0, :])).sum(-1)
+    err = np.linalg.norm(xy - med, axis=-1)
+    bad = ok & (count >= 4) & (err > np.maximum(floor, 4.4 * np.nan_to_num(mad)))
+    return bad
+
+
+def clean(keypoints: np.ndarray) -> np.ndarray:
+    """Drop tracker glitches: low confidence, 1–3-frame jumps, impossible limbs, hands that
+    left their wrist. Returns a copy ``(T, 133, 3)`` with dropped points at confidence 0."""
+    kp = np.array(keypoints, np.float64)
+    bad = ~np.isfinite(kp).all(-1)
+    kp[bad] = 0.0
+    kp[..., 2] = np.where(kp[..., 2] >= MISSING, np.clip(kp[..., 2], 0, 1), 0.0)
+    sw = scale_of(kp)
+    if not np.isfinite(sw):
+        return kp
+    seen = kp[..., 2] > 0
+    glitch = _hampel(kp[..., :2], seen, floor=0.4 * sw)
+    # A hand moves as one: when a third of its points jump, the whole hand is suspect.
+    for start in (L.LEFT_HAND_START, L.RIGHT_HAND_START):
+        sl = slice(start, start + 21)
+        many = glitch[:, sl].sum(1) >= 7
+        glitch[many, sl] = True
+    kp[glitch, 2] = 0.0
+    for shoulder, elbow, wrist, hand in ARMS.values():
+        for a, b in ((shoulder, elbow), (elbow, wrist)):
+            ok = all_seen(kp, [a, b])
+            length = np.linalg.norm(kp[:, a, :2] - kp[:, b, :2], axis=1)
+            if ok.sum() >= 3:
+                too_long = ok & (length > 1.6 * np.median(length[ok]))
+                kp[too_long, b, 2] = 0.0
+        # The hand's own wrist must sit at the arm's wrist (not a swapped or lost hand).
+        ok = all_seen(kp, [wrist, hand])
+        gap = np.linalg.norm(kp[:, wrist, :2] - kp[:, hand, :2], axis=1)
+        kp[ok & (gap > 0.35 * sw), hand:hand + 21, 2] = 0.0
+        kp[~all_seen(kp, hand), hand:hand + 21, 2] = 0.0
+    return kp
+
+
+def scale_of(kp: np.ndarray) -> float:
+    """Median shoulder width of a sequence ``(T, 133, 3)``, or 2.2 face widths without
+    shoulders; NaN when neither is seen."""
+    ok = all_seen(kp, [L.LEFT_SHOULDER, L.RIGHT_SHOULDER])
+    sw = np.linalg.norm(kp[:, L.LEFT_SHOULDER, :2] - kp[:, L.RIGHT_SHOULDER, :2], axis=1)
+    ok &= sw > 1
+    if ok.sum() >= max(1, 0.2 * len(kp)):
+        return float(np.median(sw[ok]))
+    fw = face_width(kp)
+    return 2.2 * fw if np.isfinite(fw) else float("nan")
+
+
+def face_width(kp: np.ndarray) -> float:
+    ok = all_seen(kp, list(JAW_WIDTH))
+    w = np.linalg.norm(kp[:, JAW_WIDTH[0], :2] - kp[:, JAW_WIDTH[1], :2], axis=1)
+    ok &= w > 1
+    return float(np.median(w[ok])) if ok.any() else float("nan")
