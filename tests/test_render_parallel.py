@@ -52,6 +52,7 @@ def procedural_with_dropouts():
 
     from gesticulate.audio.features import AudioFeatures
     from gesticulate.motion import get_generator
+    from gesticulate.render.warp import WarpRenderer
     from gesticulate.skeleton.extract import extract_image
     import cv2
 
@@ -69,7 +70,8 @@ def procedural_with_dropouts():
     kp[30:45, 23:91, 2] = 0.0                 # the face lost
     kp[40:42, 9, :2] = [127.0, 0.0]           # a wrist flung to the corner
     kp[50:53, 91:133, 2] = 0.0                # the hands lost
-    return photo, ref, kp
+    one = [WarpRenderer(photo, ref).render(k) for k in kp]      # one process, frame by frame
+    return photo, ref, kp, one
 
 
 @pytest.mark.parametrize("workers", [2, 3])
@@ -78,8 +80,7 @@ def test_warp_frames_identical_whatever_the_workers(procedural_with_dropouts, wo
     one chunk to the next, so any number of render processes gives the same bytes."""
     from gesticulate.render.warp import WarpRenderer
 
-    photo, ref, kp = procedural_with_dropouts
-    one = [WarpRenderer(photo, ref).render(k) for k in kp]
+    photo, ref, kp, one = procedural_with_dropouts
     many = list(render_parallel(WarpRenderer(photo, ref), kp, workers=workers, chunk=9))
     assert len(many) == len(one)
     for i, (a, b) in enumerate(zip(one, many)):
@@ -91,7 +92,7 @@ def test_pipeline_frames_identical_whatever_the_workers(procedural_with_dropouts
     from gesticulate.pipeline import GeneratePipeline
     from gesticulate.skeleton.sequence import SkeletonSequence
 
-    photo, ref, kp = procedural_with_dropouts
+    photo, ref, kp, _ = procedural_with_dropouts
     seq = SkeletonSequence(kp, 25.0, (128, 128))
     runs = [list(GeneratePipeline(render_workers=w, size=128).frames(photo, ref, seq))
             for w in (1, 2, 3)]

@@ -80,21 +80,32 @@ def test_hand_off_the_person_mask_keeps_only_skin():
     assert (mask & truth).sum() > 0.85 * truth.sum()
 
 
-@pytest.mark.parametrize("bars", [(0, 0), (30, 50), (0, 40)])
-def test_letterbox_bars_are_found(bars):
+@pytest.mark.parametrize("bars, box", [((0, 0), (0, 0, 160, 200)),
+                                       ((30, 50), (0, 30, 160, 150)),
+                                       ((0, 40), (0, 0, 160, 200))])    # one bar: not a letterbox
+def test_letterbox_bars_are_found(bars, box):
     rng = np.random.default_rng(0)
     img = rng.integers(30, 220, (200, 160, 3)).astype(np.uint8)
     top, bottom = bars
     img[:top] = 0
     img[200 - bottom:] = 0
-    assert content_box(img) == (0, top, 160, 200 - bottom)
+    img[:top] += rng.integers(0, 3, img[:top].shape).astype(np.uint8)   # codec noise
+    assert content_box(img) == box
 
 
 def test_dark_picture_is_not_a_bar():
     img = np.full((100, 100, 3), 10, np.uint8)
     img[40:60, 40:60] = 200                              # a dark photo, lit in the middle
     img[:20] += np.random.default_rng(0).integers(0, 40, (20, 100, 3)).astype(np.uint8)
-    assert content_box(img)[1] == 0
+    assert content_box(img) == (0, 0, 100, 100)
+
+
+def test_black_backdrop_is_not_a_bar():
+    """A portrait on a pure black backdrop: black rows above the head only, no pair of bars."""
+    img = np.zeros((120, 100, 3), np.uint8)
+    cv2.ellipse(img, (50, 120), (30, 60), 0, 0, 360, (150, 150, 150), -1)   # the shoulders
+    cv2.circle(img, (50, 45), 15, (180, 160, 150), -1)                      # the head
+    assert content_box(img) == (0, 0, 100, 120)
 
 
 def test_hidden_torso_fill_continues_the_cloth_without_streaks():

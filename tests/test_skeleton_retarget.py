@@ -118,7 +118,7 @@ def test_clean_drops_low_confidence_and_impossible_limbs(photo):
     motion[5, L.RIGHT_ELBOW, 2] = 0.1
     motion[8, L.RIGHT_WRIST, :2] += 3 * np.linalg.norm(photo[L.RIGHT_ELBOW, :2] - photo[L.RIGHT_WRIST, :2])
     motion[12, L.RIGHT_HAND_START:L.RIGHT_HAND_START + 21, :2] += 80.0    # a hand off its wrist
-    out = clean(motion)
+    out = clean(motion, fps=FPS)
     assert out[5, L.RIGHT_ELBOW, 2] == 0
     assert out[8, L.RIGHT_WRIST, 2] == 0
     assert (out[12, L.RIGHT_HAND_START:L.RIGHT_HAND_START + 21, 2] == 0).all()
@@ -127,7 +127,6 @@ def test_clean_drops_low_confidence_and_impossible_limbs(photo):
 
 def test_short_gap_interpolated_long_gap_eases_to_the_photo_pose(photo):
     motion = _swing(photo, 120, amplitude=0.8)
-    motion[:, L.LEFT_ELBOW:L.LEFT_ELBOW + 1, :2] += 0.0
     short, long_ = slice(20, 24), slice(50, 100)                  # 0.16 s and 2 s
     motion[short, L.LEFT_WRIST, 2] = 0.0
     motion[long_, L.LEFT_WRIST, 2] = 0.0
@@ -153,9 +152,61 @@ def test_walking_out_of_the_frame_is_kept_inside(photo):
 
 
 def test_nothing_to_fit_returns_the_cleaned_motion(photo):
+    """Only hands (no shoulders, no face): nothing to fit the motion to the photo by, so it is
+    returned cleaned but where it was; an empty motion stays empty."""
     motion = np.zeros((5, 133, 3))
+    motion[:, L.LEFT_HAND_START:L.LEFT_HAND_START + 21] = photo[L.LEFT_HAND_START:L.LEFT_HAND_START + 21]
+    motion[:, L.LEFT_HAND_START:, :2] += 40.0
+    motion[2, L.LEFT_HAND_START + 5, 2] = 0.1                  # below the 0.3 line
     out = retarget(motion, fps=FPS, reference=photo, size=(256, 256))
-    assert out.shape == (5, 133, 3) and (out[..., 2] == 0).all()
+    hand = slice(L.LEFT_HAND_START, L.LEFT_HAND_START + 21)
+    np.testing.assert_allclose(out[:, hand, :2], motion[:, hand, :2], atol=1e-4)
+    assert out[2, L.LEFT_HAND_START + 5, 2] == 0 and (out[:, :91, 2] == 0).all()
+    assert retarget(np.zeros((0, 133, 3)), fps=FPS, reference=photo, size=(256, 256)).shape == (0, 133, 3)
+
+
+@pytest.mark.parametrize("frames", [1, 2])
+def test_one_or_two_frames(photo, frames):
+    motion = np.repeat(photo[None], frames, axis=0)
+    out = retarget(motion, fps=FPS, reference=photo, size=(256, 256))
+    assert out.shape == (frames, 133, 3) and np.isfinite(out).all()
+
+
+def test_the_same_motion_at_10_and_60_fps_fits_alike(photo):
+    """Cleaning and smoothing work in seconds, not frames: a real beat (the forearm out and
+    back in 0.3 s) survives at 10 fps as at 60 fps."""
+    def beat(fps):
+        t = np.arange(int(2 * fps)) / fps
+        kp = np.repeat(photo[None], len(t), axis=0).astype(np.float64)
+        a = 1.6 * np.exp(-((t - 1.0) / 0.12) ** 2)          # out and back around t = 1 s
+        idx = [L.LEFT_WRIST] + list(range(L.LEFT_HAND_START, L.LEFT_HAND_START + 21))
+        for i, ang in enumerate(a):
+            c, s = np.cos(ang), np.sin(ang)
+            e = kp[i, L.LEFT_ELBOW, :2]
+            kp[i, idx, :2] = (kp[i, idx, :2] - e) @ np.array([[c, s], [-s, c]]) + e
+        return t, kp
+    peaks = []
+    for fps in (10.0, 60.0):
+        t, kp = beat(fps)
+        out = retarget(kp, fps=fps, reference=photo, size=(256, 256))
+        d = np.linalg.norm(out[:, L.LEFT_WRIST, :2] - photo[L.LEFT_WRIST, :2], axis=1)
+        assert (out[:, L.LEFT_WRIST, 2] > FILLED).all()            # seen, not dropped and filled
+        peaks.append(d.max())
+    reach = 2 * np.sin(0.8) * np.linalg.norm(photo[L.LEFT_WRIST, :2] - photo[L.LEFT_ELBOW, :2])
+    assert min(peaks) > 0.6 * reach, (peaks, reach)      # the beat is kept, not cut as a glitch
+    assert abs(peaks[0] - peaks[1]) < 0.3 * max(peaks), peaks
+
+
+def test_a_person_lost_for_a_second_stays_in_place(photo):
+    """The tracker loses the whole person for 1 s: the body holds where it was (bridged), it
+    does not jump to where the lost points' zeros would put it."""
+    motion = _swing(photo, 75)
+    motion[30:55] = 0.0
+    out = retarget(motion, fps=FPS, reference=photo, size=(256, 256))
+    np.testing.assert_allclose(L.neck(out[30:55]), np.repeat(L.neck(photo)[None], 25, 0), atol=1.0)
+    for a, b in ARM_BONES:                   # and keeps the photo's bones, whatever it eases to
+        ratio = _length(out[30:55], a, b) / _length(photo, a, b)
+        assert np.all((ratio > 0.95) & (ratio < 1.05)), (a, b, ratio.min(), ratio.max())
 
 
 def test_resampled_keeps_duration_and_interpolates():
@@ -166,4 +217,8 @@ def test_resampled_keeps_duration_and_interpolates():
     seq = SkeletonSequence(kp, 30.0, (64, 64)).resampled(25.0)
     assert len(seq) == 25 and seq.fps == 25.0
     np.testing.assert_allclose(seq.keypoints[:, 0, 0], np.arange(25) * 30 / 25, atol=1e-4)
+    # output frame 8 sits at input frame 9.6, between 9 and the missing 10: it takes frame 10
+    # (the nearer one) whole, point 5 missing there too; frame 9 (at 10.8) takes frame 11
+    assert seq.keypoints[8, 5, 0] == 10.0 and seq.keypoints[8, 5, 2] == 0.0
+    assert seq.keypoints[9, 5, 0] == 11.0 and seq.keypoints[9, 5, 2] == 1.0
     assert SkeletonSequence(kp, 30.0, (64, 64)).resampled(60.0).keypoints.shape[0] == 60

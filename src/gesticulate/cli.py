@@ -51,9 +51,9 @@ def cmd_generate(args) -> None:
 def cmd_render(args) -> None:
     from gesticulate.pipeline import GenerateOptions, GeneratePipeline
     fps = args.fps
-    if fps is None:  # the motion's own rate
+    if fps is None:  # the motion's own rate (at most 60 fps, the video's limit)
         from gesticulate.skeleton.sequence import SkeletonSequence
-        fps = SkeletonSequence.load(args.motion).fps
+        fps = min(SkeletonSequence.load(args.motion).fps, 60.0)
     o = GenerateOptions(fps=fps, size=args.size, seed=args.seed, renderer=args.renderer,
                         renderer_checkpoint=args.renderer_checkpoint)
     _done(GeneratePipeline(o).render(motion=args.motion, image=args.image, audio=args.audio,
@@ -168,8 +168,7 @@ def cmd_reenact(args) -> None:
                      size=args.size, seed=args.seed, max_seconds=args.max_seconds,
                      progress=not args.quiet)
     from gesticulate.evaluate.reenact_report import markdown
-    from gesticulate.evaluate.report import _clean
-    print(markdown(_clean(result)))
+    print(markdown(result))
     print(f"wrote {args.output}/reenact.json, reenact.md and index.html")
 
 

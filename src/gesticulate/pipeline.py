@@ -158,12 +158,15 @@ class GeneratePipeline:
                                          speed=o.speed, style=o.style, phones=phones)
 
     def frames(self, image: np.ndarray, reference: np.ndarray, motion: SkeletonSequence,
-               features: AudioFeatures | None = None) -> Iterator[np.ndarray]:
+               features: AudioFeatures | None = None, *, fitted: bool = False
+               ) -> Iterator[np.ndarray]:
         """Stage 2: one RGB frame per motion frame, produced lazily (memory: one frame/chunk).
 
-        The motion is first fitted to the photo (:meth:`fit_motion`), whatever made it."""
+        The motion is first fitted to the photo (:meth:`fit_motion`), whatever made it, unless
+        ``fitted`` says it already was."""
         o = self.options
-        motion = self.fit_motion(motion, reference, image_size=image.shape[1::-1])
+        if not fitted:
+            motion = self.fit_motion(motion, reference, image_size=image.shape[1::-1])
         if o.renderer == "diffusion":
             from gesticulate.render.diffusion import DiffusionRenderer
             r = DiffusionRenderer(o.renderer_checkpoint, image, reference, seed=o.seed)

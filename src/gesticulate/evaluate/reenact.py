@@ -30,7 +30,9 @@ from gesticulate.skeleton.sequence import SkeletonSequence
 log = logging.getLogger("gesticulate")
 
 AUDIO_SR = 16000
-PHOTO_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+MAX_FPS = 60.0           # the video's limit: faster clips are resampled
+MAX_SECONDS = 180.0      # every frame is held in memory: longer clips need --max-seconds
+PHOTO_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
 SIDE_AUDIO = (".wav", ".flac", ".mp3", ".ogg", ".m4a")
 
 
@@ -89,11 +91,19 @@ def load_clip(path: str | os.PathLike, *, size: int, max_seconds: float | None =
         return Clip(path.stem, [rgb], None, 25.0, None)
     info = probe_video(path)
     dst = output_size(info.width, info.height, size=size)
-    limit = None if max_seconds is None else int(round(max_seconds * info.fps))
+    fps = min(info.fps, MAX_FPS)
+    if max_seconds is None and info.duration_s > MAX_SECONDS:
+        raise OptionError(f"{path.name} lasts {info.duration_s:.0f} s; the harness holds every "
+                          f"frame in memory, so pass --max-seconds (e.g. 60) for clips over "
+                          f"{MAX_SECONDS:.0f} s")
+    limit = None if max_seconds is None else int(round(max_seconds * fps))
+    if limit is not None and limit < 2:
+        raise OptionError(f"--max-seconds {max_seconds:g} keeps fewer than 2 frames of "
+                          f"{path.name} ({fps:g} fps); give at least {2 / fps:.2f}")
     frames, kps = [], []
     bar = tqdm(total=limit or info.num_frames or None, desc=f"{path.stem}: skeletons",
                unit="frame", disable=not progress, leave=False)
-    for frame, kp in iter_video_keypoints(path):
+    for frame, kp in iter_video_keypoints(path, fps=fps if info.fps > MAX_FPS else None):
         if limit is not None and len(frames) >= limit:
             break
         frames.append(resize_to(frame, dst))
@@ -105,8 +115,7 @@ def load_clip(path: str | os.PathLike, *, size: int, max_seconds: float | None =
     bar.close()
     if len(frames) < 2:
         raise InputError(f"{path} has fewer than 2 decodable frames; give a longer clip")
-    return Clip(path.stem, frames, np.stack(kps), info.fps,
-                _clip_audio(path, len(frames) / info.fps))
+    return Clip(path.stem, frames, np.stack(kps), fps, _clip_audio(path, len(frames) / fps))
 
 
 def _pipeline(renderer: str, checkpoint, *, fps: float, size: int, seed: int, workers: int):
@@ -124,6 +133,9 @@ def render_clip(pipe, photo: np.ndarray, motion: SkeletonSequence, audio: np.nda
     photo, reference = pipe.prepare_photo(photo)
     h, w = photo.shape[:2]
     fitted = pipe.fit_motion(motion, reference, image_size=(w, h))
+    if not (fitted.keypoints[..., 2] > 0).any():
+        raise InputError("the driving motion shows no person in any frame; give a clip in which "
+                         "the speaker is visible")
     y = audio if audio is not None else np.zeros(int(round(motion.duration_s * AUDIO_SR)),
                                                  np.float32)
     features = pipe.features(y, AUDIO_SR) if pipe.options.renderer == "diffusion" else None
@@ -134,7 +146,7 @@ def render_clip(pipe, photo: np.ndarray, motion: SkeletonSequence, audio: np.nda
             frames.append(f)
             yield f
 
-    pipe.write_video(keep(pipe.frames(photo, reference, motion, features)), output=video,
+    pipe.write_video(keep(pipe.frames(photo, reference, fitted, features, fitted=True)), output=video,
                      num_frames=len(motion), size=(w, h), audio=y, sr=AUDIO_SR,
                      progress=progress)
     return frames, reference, fitted.keypoints
@@ -155,6 +167,11 @@ def _check(clips, *, renderer: str, checkpoint, size: int, max_seconds) -> None:
     for c in clips:
         if not Path(c).is_file():
             raise InputError(f"{c} not found; give the path of a video clip")
+    names = [Path(c).stem for c in clips]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InputError(f"several clips are named {', '.join(twice)}; their reports would "
+                         "overwrite each other, so rename or copy one of them")
 
 
 def reenact(clips: list[str | os.PathLike], *, output: str | os.PathLike, renderer: str = "warp",
@@ -164,10 +181,11 @@ def reenact(clips: list[str | os.PathLike], *, output: str | os.PathLike, render
     """Run the reenactment harness and write ``output``/ ``reenact.json``, ``reenact.md``,
     ``index.html``, one rendered mp4 and one most-moved-frames image per clip.
 
-    Returns the result dictionary written to ``reenact.json``.
+    Returns the result dictionary written to ``reenact.json`` (NaN as None).
     """
     from gesticulate.atomic import atomic_dir
     from gesticulate.evaluate import reenact_report as R
+    from gesticulate.evaluate.report import json_safe
 
     _check(clips, renderer=renderer, checkpoint=renderer_checkpoint, size=size,
            max_seconds=max_seconds)
@@ -191,7 +209,8 @@ def reenact(clips: list[str | os.PathLike], *, output: str | os.PathLike, render
             results.append(_one(clip, driver, tmp, renderer=renderer,
                                 checkpoint=renderer_checkpoint, size=size, seed=seed,
                                 workers=render_workers, progress=progress))
-        result = {"settings": settings, "clips": results, "mean": S.mean_rows(results)}
+        result = json_safe({"settings": settings, "clips": results,
+                            "mean": S.mean_rows(results)})
         R.write_report(tmp, result)
     return result
 
@@ -201,8 +220,12 @@ def _one(clip: Clip, driver: Clip | None, folder: Path, *, renderer: str, checkp
     src = driver or clip
     pipe = _pipeline(renderer, checkpoint, fps=src.fps, size=size, seed=seed, workers=workers)
     name = clip.name if driver is None else f"{clip.name}_by_{driver.name}"
-    frames, reference, fitted = render_clip(pipe, clip.frames[0], src.motion(), src.audio,
-                                            video=folder / f"{name}.mp4", progress=progress)
+    try:
+        frames, reference, fitted = render_clip(pipe, clip.frames[0], src.motion(), src.audio,
+                                                video=folder / f"{name}.mp4", progress=progress)
+    except InputError as e:
+        raise InputError(f"{clip.name}: {e} (the first frame of a clip is its photo; trim the "
+                         "clip to start on the speaker)") from None
     if driver is None:
         scores = S.self_scores(clip.frames, frames, clip.keypoints, fps=clip.fps,
                                renderer=renderer, progress=progress)

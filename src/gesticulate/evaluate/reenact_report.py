@@ -9,7 +9,7 @@ import json
 import math
 from pathlib import Path
 
-from gesticulate.evaluate.report import _clean, _write_text
+from gesticulate.evaluate.report import _write_text, json_safe
 
 # (key, header, digits) of the table's columns.
 SELF_COLUMNS = (
@@ -116,7 +116,7 @@ def html_page(result: dict) -> str:
 
 
 def write_report(folder: Path, result: dict) -> None:
-    clean = _clean(result)
+    clean = json_safe(result)
     _write_text(folder / "reenact.json", json.dumps(clean, indent=1))
     _write_text(folder / "reenact.md", markdown(clean))
     _write_text(folder / "index.html", html_page(clean))

@@ -38,12 +38,12 @@ LEGEND = (
     "Mean ± std over clips. ≈GT: the ground-truth row is the target.")
 
 
-def _clean(x):
+def json_safe(x):
     """JSON-safe copy: NaN/inf → None, numpy scalars → Python."""
     if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
+        return {str(k): json_safe(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
+        return [json_safe(v) for v in x]
     if isinstance(x, (np.floating, float)):
         return float(x) if math.isfinite(x) else None
     if isinstance(x, np.integer):
@@ -101,7 +101,7 @@ def _clips_json(inputs) -> list[dict]:
 def write_report(folder: Path, *, rows, inputs, config: dict, encoder: dict, notes: list[str],
                  seconds: float) -> dict:
     """Write the three files into ``folder``; returns the content of ``metrics.json``."""
-    result = _clean({"format": "gesticulate-evaluation/1", "settings": config,
+    result = json_safe({"format": "gesticulate-evaluation/1", "settings": config,
                      "fgd_encoder": encoder, "clips": _clips_json(inputs),
                      "rows": _rows_json(rows, inputs), "notes": notes,
                      "seconds": round(seconds, 1)})

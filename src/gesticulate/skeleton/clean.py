@@ -21,6 +21,11 @@ ARMS = {
 JAW_WIDTH = (L.face(0), L.face(16))
 
 
+def _odd(n: float) -> int:
+    n = max(1, int(round(n)))
+    return n if n % 2 else n + 1
+
+
 def all_seen(kp: np.ndarray, idx) -> np.ndarray:
     """``(T,)`` bool: all points ``idx`` of ``(T, 133, 3)`` seen."""
     return (kp[:, np.atleast_1d(idx), 2] >= MISSING).all(1)
@@ -28,7 +33,8 @@ def all_seen(kp: np.ndarray, idx) -> np.ndarray:
 
 def _hampel(xy: np.ndarray, ok: np.ndarray, *, floor: float, window: int = 7) -> np.ndarray:
     """Outliers ``(T, J)`` of tracks ``(T, J, 2)`` seen where ``ok``: further from the median
-    of their window than ``max(floor, 4.4 * MAD)`` (a 1–3-frame jump is outvoted by 7)."""
+    of their window than ``max(floor, 4.4 * MAD)`` (a jump shorter than half the window is
+    outvoted)."""
     t = len(xy)
     if t < window:
         return np.zeros(ok.shape, bool)
@@ -47,9 +53,17 @@ def _hampel(xy: np.ndarray, ok: np.ndarray, *, floor: float, window: int = 7) ->
     return bad
 
 
-def clean(keypoints: np.ndarray) -> np.ndarray:
-    """Drop tracker glitches: low confidence, 1–3-frame jumps, impossible limbs, hands that
-    left their wrist. Returns a copy ``(T, 133, 3)`` with dropped points at confidence 0."""
+HAND_SPEED = 6.0         # shoulder widths per second: faster than a hand moves is a glitch
+
+
+def clean(keypoints: np.ndarray, *, fps: float) -> np.ndarray:
+    """Drop tracker glitches: low confidence, jumps of a few frames (about 0.1 s), impossible
+    limbs, hands that left their wrist. Returns a copy ``(T, 133, 3)`` with dropped points at
+    confidence 0.
+
+    The jump filter works in seconds, not frames: its window spans about 0.23 s (7 frames at
+    30 fps, 5 at 10 fps), and a point is dropped only if it left its neighbours further than a
+    hand moves in half that window, so a real beat at a low frame rate is kept."""
     kp = np.array(keypoints, np.float64)
     bad = ~np.isfinite(kp).all(-1)
     kp[bad] = 0.0
@@ -58,7 +72,9 @@ def clean(keypoints: np.ndarray) -> np.ndarray:
     if not np.isfinite(sw):
         return kp
     seen = kp[..., 2] > 0
-    glitch = _hampel(kp[..., :2], seen, floor=0.4 * sw)
+    window = max(5, _odd(0.23 * fps))
+    floor = max(0.4, HAND_SPEED * (window // 2) / fps) * sw
+    glitch = _hampel(kp[..., :2], seen, floor=floor, window=window)
     # A hand moves as one: when a third of its points jump, the whole hand is suspect.
     for start in (L.LEFT_HAND_START, L.RIGHT_HAND_START):
         sl = slice(start, start + 21)

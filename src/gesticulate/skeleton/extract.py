@@ -232,22 +232,25 @@ def iter_video_keypoints(path: str | os.PathLike, *, fps: float | None = None,
         x, y in pixels of ``frame`` and confidence (all 0 where no person is tracked).
     """
     from gesticulate.video import iter_frames
+    yield from _tracked(_prefetch(iter_frames(path, fps=fps)), refine_face=refine_face)
+
+
+def _tracked(frames: Iterable[np.ndarray], *, refine_face: bool
+             ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``(frame, keypoints (133, 3))`` of each RGB frame, Holistic in tracking mode."""
     with Holistic(static_image_mode=False, refine_face=refine_face) as hol:
-        for frame in _prefetch(iter_frames(path, fps=fps)):
+        for frame in frames:
             h, w = frame.shape[:2]
-            yield frame, results_to_coco133(hol.process(frame), image_size=(w, h))
+            yield frame, results_to_coco133(hol.process(np.ascontiguousarray(frame)),
+                                            image_size=(w, h))
 
 
 def track_frames(frames: Iterable[np.ndarray], *, progress: bool = False,
                  desc: str = "re-detect") -> np.ndarray:
     """Skeletons ``(T, 133, 3)`` of RGB frames already in memory, tracked as one video
     (Holistic in tracking mode, as :func:`extract_video`); all 0 where no person is found."""
-    out = []
-    with Holistic(static_image_mode=False, refine_face=False) as hol:
-        for frame in tqdm(frames, desc=desc, unit="frame", disable=not progress, leave=False):
-            h, w = frame.shape[:2]
-            out.append(results_to_coco133(hol.process(np.ascontiguousarray(frame)),
-                                          image_size=(w, h)))
+    bar = tqdm(frames, desc=desc, unit="frame", disable=not progress, leave=False)
+    out = [kp for _, kp in _tracked(bar, refine_face=False)]
     return np.stack(out) if out else np.zeros((0, 133, 3), np.float32)
 
 

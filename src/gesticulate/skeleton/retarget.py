@@ -36,8 +36,8 @@ import numpy as np
 
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.clean import ARMS, MISSING, all_seen, clean, face_width, scale_of
-from gesticulate.skeleton.tracks import (anchor, ease_in, fill, smoothed, steady, still_near,
-                                         unwrap_seen)
+from gesticulate.skeleton.tracks import (anchor, bridged, ease_in, fill, smoothed, steady,
+                                         still_near, unwrap_seen)
 
 FILLED = 0.45            # confidence of interpolated or eased points
 SMOOTH_BODY_S = 0.4      # smoothing of the trunk: it moves slowly, and its keypoints jitter
@@ -45,6 +45,15 @@ FORESHORTEN = 0.7        # a bone may look this much shorter than its full lengt
 ANCHOR_ANGLE = 0.35      # rad: a motion's first pose this close to the photo's is the photo's
 HEAD_GROUP = np.array([L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EAR, L.RIGHT_EAR]
                       + list(range(L.FACE_START, L.FACE_START + 68)))
+
+
+def _scale_ratio(ref: np.ndarray, kp: np.ndarray) -> float:
+    """Photo size over motion size, measured the same way on both: shoulder widths when both
+    show shoulders, face widths otherwise."""
+    shoulders = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER]
+    if all_seen(ref[None], shoulders)[0] and all_seen(kp, shoulders).sum() >= max(1, 0.2 * len(kp)):
+        return scale_of(ref[None]) / scale_of(kp)
+    return face_width(ref[None]) / face_width(kp)
 
 
 def _robust_max(x: np.ndarray) -> float:
@@ -98,7 +107,7 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
     np.ndarray
         ``(T, 133, 3)`` float32 in the photo's pixels, the photo's bone lengths.
     """
-    kp = clean(keypoints)
+    kp = clean(keypoints, fps=fps)
     ref = np.nan_to_num(np.asarray(reference, np.float64))
     ref[:, 2] = np.where(ref[:, 2] >= MISSING, ref[:, 2], 0.0)
     t = len(kp)
@@ -111,7 +120,7 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
     face_anchor = all_seen(ref[None], [L.NOSE])[0] and all_seen(kp, [L.NOSE]).any()
     if not body_anchor and not face_anchor:
         return kp.astype(np.float32)     # nothing to fit to: the motion as it is, cleaned
-    s = scale_of(ref[None]) / scale_of(kp)
+    s = _scale_ratio(ref, kp)
     if not np.isfinite(s) or s <= 0:
         return kp.astype(np.float32)
 
@@ -124,11 +133,8 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
         root_m = kp[:, L.NOSE, :2]
         root_ok = all_seen(kp, [L.NOSE])
         root_p = ref[L.NOSE, :2]
-    root_m, _ = fill(root_m, root_ok, None, fps=fps)
+    root_m = bridged(root_m, root_ok)           # the body is somewhere in every frame
     first = int(np.argmax(root_ok))
-    root_m[:first] = root_m[first]
-    last = t - 1 - int(np.argmax(root_ok[::-1]))
-    root_m[last + 1:] = root_m[last]
     travel = s * (root_m - root_m[first])
     if smooth:
         travel = smoothed(travel, fps=fps, seconds=SMOOTH_BODY_S)
@@ -218,7 +224,7 @@ def _place_hips(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, root: np.ndarr
     if not all_seen(ref[None], hips)[0] or not ok.any():
         out[:, hips, 2] = np.where(ok[:, None], kp[:, hips, 2], 0.0)
         return
-    centre_m, defined = fill(kp[:, hips, :2].mean(1), ok, None, fps=fps)
+    centre_m, defined = bridged(kp[:, hips, :2].mean(1), ok), np.ones(len(ok), bool)
     first = int(np.argmax(ok))
     travel = smoothed(s * (centre_m - centre_m[first]), fps=fps, seconds=SMOOTH_BODY_S)
     neck = root - root_p
@@ -290,7 +296,8 @@ def _lengths(kp: np.ndarray, ref: np.ndarray, a: int, b: int, s: float, anchored
         return np.full(len(kp), photo if photo else 1.0)
     base = photo if photo else s * full_m
     if photo is not None and anchored:
-        motion, _ = fill(raw, ok, None, fps=fps)
+        first = int(np.argmax(ok))              # long gaps ease back to the photo's length
+        motion, _ = fill(raw, ok, raw[first], fps=fps)
         if smooth:
             motion = steady(motion, fps=fps, slow=0.3 * full_m)
         rel = np.clip(motion / max(motion[int(np.argmax(ok))], 1e-6), 0.6, 1.4)

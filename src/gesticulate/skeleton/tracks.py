@@ -72,6 +72,17 @@ def fill(values: np.ndarray, ok: np.ndarray, rest: np.ndarray | None, *, fps: fl
     return out, known
 
 
+def bridged(values: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """``values`` ``(T, ...)`` with every gap linearly bridged between the seen frames around
+    it and the ends held (for what must be defined in every frame, like the body's root)."""
+    if not ok.any() or ok.all():
+        return np.array(values, np.float64)
+    t = np.arange(len(ok))
+    flat = np.asarray(values, np.float64).reshape(len(ok), -1)
+    out = np.stack([np.interp(t, t[ok], flat[ok, k]) for k in range(flat.shape[1])], 1)
+    return out.reshape(np.shape(values))
+
+
 def unwrap_seen(angle: np.ndarray, ok: np.ndarray) -> np.ndarray:
     """Unwrap the seen angles so interpolation turns the short way round."""
     out = angle.copy()
@@ -84,7 +95,7 @@ def smoothed(x: np.ndarray, *, fps: float, seconds: float = SMOOTH_S) -> np.ndar
     """Zero-phase Savitzky–Golay (order 2, about ``seconds``) along time."""
     from scipy.signal import savgol_filter
 
-    win = _odd(seconds * fps, lo=5)
+    win = _odd(seconds * fps, lo=3)
     if len(x) < win:
         return x
     return savgol_filter(x, win, 2, axis=0, mode="interp")
@@ -94,6 +105,8 @@ def steady(x: np.ndarray, *, fps: float, slow: float) -> np.ndarray:
     """Zero-phase smoothing that adapts to speed: over 0.6 s where the track moves slower
     than ``slow`` units/s (a limb at rest, where the tracker's jitter is all there is), over
     0.15 s where it moves 4x faster than that (a gesture's stroke keeps its peak)."""
+    if len(x) < 2:
+        return x
     heavy = smoothed(x, fps=fps, seconds=0.6)
     light = smoothed(x, fps=fps, seconds=0.15)
     speed = np.abs(np.gradient(heavy, axis=0)) * fps

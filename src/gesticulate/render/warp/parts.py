@@ -109,22 +109,28 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
     light shirt does not carry the shirt with it)."""
     h, w = image.shape[:2]
     pts = ref[start:start + 21, :2].astype(np.float64)
+    ok = ref[start:start + 21, 2] >= B.MIN_CONFIDENCE      # draw only what was seen
     palm_w = float(np.linalg.norm(pts[5] - pts[17]))
     palm_len = float(np.linalg.norm(pts[9] - pts[0]))
     size = max(palm_w, 0.6 * palm_len, 3.0)
     zone = np.zeros((h, w), np.uint8)
-    palm = pts[[0, 1, 5, 9, 13, 17]].astype(np.float32)
-    cv2.fillConvexPoly(zone, cv2.convexHull(palm).astype(np.int32), 1)
+    palm_idx = [i for i in (0, 1, 5, 9, 13, 17) if ok[i]]
+    if len(palm_idx) >= 3:
+        palm = pts[palm_idx].astype(np.float32)
+        cv2.fillConvexPoly(zone, cv2.convexHull(palm).astype(np.int32), 1)
     core = zone.copy()
     r = max(1, int(round(0.13 * size)))
     for finger in L.HAND_FINGERS:
         chain = [0 if finger[0] == 1 else finger[0]] + list(finger)
         for a, b in zip(chain[:-1], chain[1:]):
+            if not (ok[a] and ok[b]):
+                continue
             p, q = np.round(pts[a]).astype(int), np.round(pts[b]).astype(int)
             cv2.line(zone, tuple(int(v) for v in p), tuple(int(v) for v in q), 1,
                      thickness=2 * r + 1)
     for tip in (4, 8, 12, 16, 20):          # the tips end a little past the last landmark
-        cv2.circle(zone, tuple(int(v) for v in np.round(pts[tip])), r, 1, -1)
+        if ok[tip]:
+            cv2.circle(zone, tuple(int(v) for v in np.round(pts[tip])), r, 1, -1)
     zone = zone > 0
     core = cv2.erode(core, np.ones((3, 3), np.uint8), iterations=max(1, r // 2)) > 0
     if core.sum() < 12:

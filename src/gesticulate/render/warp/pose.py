@@ -78,7 +78,7 @@ class Poser:
         self.size = size
 
     @staticmethod
-    def _hold(key: str, value: np.ndarray | None, rest: np.ndarray) -> np.ndarray:
+    def _hold(value: np.ndarray | None, rest: np.ndarray) -> np.ndarray:
         """``value`` when present, else the photo's own ``rest`` (no state between frames)."""
         if value is not None and np.all(np.isfinite(value)):
             return np.asarray(value, np.float64)
@@ -101,7 +101,7 @@ class Poser:
             sw = self.parts.shoulder_width
             shift = np.clip(shift, -2 * sw, 2 * sw)
             value = np.array([theta, s, shift[0], shift[1]])
-        theta, s, tx, ty = self._hold("torso", value, np.array([0.0, 1.0, 0.0, 0.0]))
+        theta, s, tx, ty = self._hold(value, np.array([0.0, 1.0, 0.0, 0.0]))
         mid = self.parts.shoulder_line[0] if self.parts.shoulder_line is not None else np.zeros(2)
         m = s * _rot(theta)
         return np.hstack([m, (mid + [tx, ty] - m @ mid)[:, None]])
@@ -133,11 +133,11 @@ class Poser:
             shift = carried + np.clip(tgt[idx, :2].mean(0) - c - carried, -0.5 * size, 0.5 * size)
             value = np.array([np.clip(_wrap(theta), -0.45, 0.45), np.clip(s, 0.85, 1.15),
                               shift[0], shift[1]])
-        theta, s, tx, ty = self._hold("head", value, np.array([0.0, 1.0, *carried]))
+        theta, s, tx, ty = self._hold(value, np.array([0.0, 1.0, *carried]))
         m = s * _rot(theta)
         return np.hstack([m, (c + [tx, ty] - m @ c)[:, None]])
 
-    def _bone_angle(self, key: str, tgt: np.ndarray, tv: np.ndarray, a: int | np.ndarray,
+    def _bone_angle(self, tgt: np.ndarray, tv: np.ndarray, a: int | np.ndarray,
                     b: int | np.ndarray, ref_dir: np.ndarray) -> tuple[float, float]:
         """Rotation (relative to the photo) and length ratio of a bone a→b in the target; a and
         b are keypoint indices or fixed target points."""
@@ -151,7 +151,7 @@ class Poser:
             if n > 1e-6:
                 ratio = n / max(np.linalg.norm(ref_dir), 1e-9)
                 value = np.array([_wrap(_angle(d) - _angle(ref_dir)), np.clip(ratio, 0.7, 1.0)])
-        theta, ratio = self._hold(key, value, np.array([0.0, 1.0]))
+        theta, ratio = self._hold(value, np.array([0.0, 1.0]))
         return float(theta), float(ratio)
 
     def arm(self, side: str, tgt: np.ndarray, tv: np.ndarray, torso: np.ndarray
@@ -160,7 +160,7 @@ class Poser:
         info, arm = self.parts.arm_info[side], B.ARMS[side]
         S, E, W, H = info.joints
         s_t = tgt[arm["shoulder"], :2] if tv[arm["shoulder"]] else torso[:, :2] @ S + torso[:, 2]
-        th_u, r_u = self._bone_angle(side + "u", tgt, tv, arm["shoulder"], arm["elbow"], E - S)
+        th_u, r_u = self._bone_angle(tgt, tv, arm["shoulder"], arm["elbow"], E - S)
         if info.mode != "full":
             # Wrist out of frame: only a small swing, the rest is pinned at the border.
             th_u = float(np.clip(th_u, -0.15, 0.15))
@@ -168,7 +168,7 @@ class Poser:
             return {arm["upper"]: a_up, arm["fore"]: a_up, arm["hand"]: a_up}
         a_up = _bone_affine(S, s_t, E - S, th_u, r_u)
         e_t = a_up[:, :2] @ E + a_up[:, 2]
-        th_f, r_f = self._bone_angle(side + "f", tgt, tv, arm["elbow"], arm["wrist"], W - E)
+        th_f, r_f = self._bone_angle(tgt, tv, arm["elbow"], arm["wrist"], W - E)
         a_fore = _bone_affine(E, e_t, W - E, th_f, r_f)
         w_t = a_fore[:, :2] @ W + a_fore[:, 2]
         hs = arm["hand_start"]
@@ -182,7 +182,7 @@ class Poser:
                 # The hand turns with the target's knuckles, relative to the forearm's turn.
                 value = np.array([_wrap(_angle(d) - _angle(d_ref))])
         rest = np.array([th_f])                           # no hand seen: follow the forearm
-        (th_h,) = self._hold(side + "h", value, rest) if info.has_hand else rest
+        (th_h,) = self._hold(value, rest) if info.has_hand else rest
         a_hand = _bone_affine(W, w_t, H - W, th_h, 1.0)
         return {arm["upper"]: a_up, arm["fore"]: a_fore, arm["hand"]: a_hand}
 

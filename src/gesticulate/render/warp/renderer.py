@@ -286,10 +286,12 @@ class WarpRenderer:
         q = np.round(dst * 8)
         dst = q / 8
         key = q.astype(np.int32).tobytes()
+        head = np.round(bones[B.HEAD] * 256) / 256      # the face warps follow the skull
         if face is not None:
             face = {"opening": round(face["opening"], 2),
                     "closure": [round(c, 2) for c in face["closure"]]}
-        face_key = None if face is None else repr((face["opening"], face["closure"]))
+        face_key = None if face is None else repr((face["opening"], face["closure"],
+                                                   head.tobytes()))
         cached = self._cache.get(layer.name)
         if cached is not None and cached[0] == key and cached[1] == face_key:
             return cached[3]
@@ -298,7 +300,7 @@ class WarpRenderer:
         else:
             self.flipped += int((signed_areas(dst, layer.mesh.triangles) < 0).sum())
             maps = self._maps(layer, dst)
-        result = self._composite_layer(layer, maps, face, bones[B.HEAD])
+        result = self._composite_layer(layer, maps, face, head)
         self._cache[layer.name] = (key, face_key, maps, result)
         return result
 

@@ -75,21 +75,39 @@ def person_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return alpha, mask
 
 
-def content_box(image: np.ndarray, *, dark: float = 16.0, flat: float = 4.0
+def content_box(image: np.ndarray, *, dark: float = 10.0, peak: float = 32.0
                 ) -> tuple[int, int, int, int]:
-    """``(x0, y0, x1, y1)`` of the picture inside letterbox or pillarbox bars: whole rows and
-    columns at the border that are black and flat (mean < ``dark``, std < ``flat`` grey
-    levels). The bars are not the person nor background to fill; a renderer keeps them as they
-    are. The whole image when the bars would leave less than half of a side."""
+    """``(x0, y0, x1, y1)`` of the picture inside letterbox or pillarbox bars.
+
+    Bars are whole rows (or columns) at the border that are black, not merely dark (mean
+    under ``dark``, no pixel over ``peak`` grey levels); they come in pairs (an axis is cropped
+    only when both of its sides have a bar, as a letterboxed video has), and the picture starts
+    sharply where they end. A photo on a black backdrop keeps its backdrop. The bars are not the person nor background to fill; a
+    renderer keeps them as they are. The whole image when the bars would leave less than half
+    of a side.
+    """
     h, w = image.shape[:2]
-    grey = image.astype(np.float32).mean(2)
+    grey = image.astype(np.float32).max(2)
 
     def bars(lines: np.ndarray) -> int:
-        bar = (lines.mean(1) < dark) & (lines.std(1) < flat)
+        bar = (lines.mean(1) < dark) & (lines.max(1) <= peak)
         return int(np.argmin(bar)) if not bar.all() else len(bar)
 
-    y0, y1 = bars(grey), h - bars(grey[::-1])
-    x0, x1 = bars(grey.T), w - bars(grey.T[::-1])
+    def edge(lines: np.ndarray, at: int) -> bool:
+        # Where a bar ends the picture starts: a line (past the codec's blended one) mostly
+        # not black. A black backdrop continues past its "bar" and is dark there too.
+        at = int(np.clip(at, 0, len(lines) - 1))
+        return bool((lines[at] > peak).mean() > 0.5)
+
+    top, bottom = bars(grey), bars(grey[::-1])
+    left, right = bars(grey.T), bars(grey.T[::-1])
+    if min(top, bottom) < 2 or top + bottom >= h or not (
+            edge(grey, top + 2) and edge(grey, h - 3 - bottom)):
+        top = bottom = 0
+    if min(left, right) < 2 or left + right >= w or not (
+            edge(grey.T, left + 2) and edge(grey.T, w - 3 - right)):
+        left = right = 0
+    x0, y0, x1, y1 = left, top, w - right, h - bottom
     if y1 - y0 < h / 2 or x1 - x0 < w / 2:
         return 0, 0, w, h
     return x0, y0, x1, y1
