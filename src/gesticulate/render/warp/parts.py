@@ -47,6 +47,7 @@ class Parts:
     arms: dict[str, np.ndarray] = field(default_factory=dict)
     arm_info: dict[str, ArmInfo] = field(default_factory=dict)
     hidden: np.ndarray | None = None      # torso pixels covered by an arm in the photo
+    hidden_head: np.ndarray | None = None  # neck pixels covered by a raised hand
     shoulder_line: tuple[np.ndarray, np.ndarray] | None = None  # point, unit normal (down)
     shoulder_width: float = 0.0
     hands: dict[str, np.ndarray] = field(default_factory=dict)  # each hand's own pixels
@@ -342,10 +343,19 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         parts.head |= taken_head          # the rest above the line stays with the head
     for side, region in parts.arms.items():
         parts.segments[side] = _split_arm(region, parts.arm_info[side], parts.hands.get(side), sw)
-    # Torso: the rest, plus the part of the arms that lies over the trunk (hidden texture).
+    # Torso: the rest, plus the part of the arms that lies over the body (hidden texture): over
+    # the trunk, or enclosed by the rest of the body (a hand held over the collarbone). Hidden
+    # parts above the shoulder line go to the head layer, hidden neck behind a raised hand.
     torso = person & ~taken & (below >= -3 if face_ok else True)
-    parts.hidden = taken & trunk & (below >= 0)
+    k = max(3, int(0.3 * sw) | 1)
+    closed = cv2.morphologyEx((person & ~taken).astype(np.uint8), cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    hidden = taken & (trunk | closed)
+    parts.hidden = hidden & (below >= 0)
     parts.torso = torso | parts.hidden
+    if face_ok and parts.head is not None:
+        parts.hidden_head = hidden & (below < 0)
+        parts.head = parts.head | parts.hidden_head
     return parts
 
 

@@ -98,22 +98,15 @@ class WarpRenderer:
         self._taps = (np.floor(cy).astype(np.int64), np.floor(cx).astype(np.int64),
                       (cy - np.floor(cy)).astype(np.float32), (cx - np.floor(cx)).astype(np.float32))
         self._background_rgba = cv2.cvtColor(self.background, cv2.COLOR_RGB2RGBA)
-        torso_rgb = self.image
-        if self.parts.hidden is not None and self.parts.hidden.any():
-            # Hidden texture: the torso under the arms, so no ghost arm stays on the body.
-            arms = np.zeros_like(person)
-            for region in self.parts.arms.values():
-                arms |= region
-            # The hole takes the arms' rim too (their soft edge and contact shadow), or an
-            # outline of the hand would stay drawn on the body when it moves.
-            rim = self._grown(arms, 2 * scale)
-            visible = self.parts.torso & ~self._grown(arms, 3 * scale)
-            torso_rgb = fill_hidden(self.image, rim & ~visible, visible)
         spacing = max(6.0, 14.0 * scale)
         grow = max(int(round(3 * scale)), factor + 1)
+        # Hidden texture: the torso (and the neck) under the arms, so no ghost arm stays on
+        # the body when the arm moves.
+        torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, scale)
+        head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, scale)
         specs = [("torso", self.parts.torso, torso_rgb)]
         specs += self._arm_specs("upper", scale)
-        specs += [("head", self.parts.head, self.image)]
+        specs += [("head", self.parts.head, head_rgb)]
         specs += self._arm_specs("fore", scale) + self._arm_specs("hand", scale)
         self.layers: list[Layer] = []
         regions = []
@@ -137,6 +130,22 @@ class WarpRenderer:
         self._last: tuple | None = None
         self._bg_last: tuple | None = None
         self.flipped = 0          # flipped triangles in the last rendered frame (a check)
+
+    def _unhidden(self, region: np.ndarray | None, hidden: np.ndarray | None, scale: float
+                  ) -> np.ndarray:
+        """The photo with the arms filled over by ``region``'s own visible pixels, where the
+        region has ``hidden`` pixels under an arm; the photo itself otherwise. The hole takes
+        the arms' rim too (their soft edge and contact shadow), or an outline of the hand would
+        stay drawn on the body when it moves."""
+        if region is None or hidden is None or not hidden.any():
+            return self.image
+        arms = np.zeros(region.shape, bool)
+        for piece in self.parts.arms.values():
+            arms |= piece
+        visible = region & ~self._grown(arms, 3 * scale)
+        if not visible.any():
+            return self.image
+        return fill_hidden(self.image, self._grown(arms, 2 * scale) & ~visible, visible)
 
     def _owners(self, regions: list[np.ndarray], person: np.ndarray) -> np.ndarray:
         """For each ring pixel, the layer whose edge it borders (the layer drawn on top at the

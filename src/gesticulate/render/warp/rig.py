@@ -278,4 +278,10 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray) -> np.n
     ok = hole & (has_up | has_down)
     out = image.copy()
     out[ok] = np.clip(mixed[ok] + 0.5, 0, 255).astype(np.uint8)
-    return inpaint(out, hole & ~ok)      # the rest from the cloth filled around it
+    # The rest from the cloth around it only: everything that is not cloth is marked unknown
+    # too, so the background beside the body does not bleed into the torso as a ghost hand.
+    rest = hole & ~ok
+    if rest.any():
+        smooth = inpaint(out, ~(src | ok))
+        out[rest] = smooth[rest]
+    return out
