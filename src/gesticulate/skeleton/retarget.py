@@ -124,24 +124,8 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
     if not np.isfinite(s) or s <= 0:
         return kp.astype(np.float32)
 
-    # -- 2. the root (neck, or nose without shoulders) and its travel ---------------------
-    if body_anchor:
-        root_m = L.neck(kp)
-        root_ok = all_seen(kp, shoulders)
-        root_p = L.neck(ref)
-    else:
-        root_m = kp[:, L.NOSE, :2]
-        root_ok = all_seen(kp, [L.NOSE])
-        root_p = ref[L.NOSE, :2]
-    root_m = bridged(root_m, root_ok)           # the body is somewhere in every frame
-    first = int(np.argmax(root_ok))
-    travel = s * (root_m - root_m[first])
-    if smooth:
-        travel = smoothed(travel, fps=fps, seconds=SMOOTH_BODY_S)
-    travel = still_near(travel, np.zeros(2), width=0.015 * scale_of(ref[None]))
-    travel = _bounded_travel(travel, ref, root_p, size)
-    root = root_p + travel                                                   # (T, 2)
-
+    root_m, root_ok, root_p, root = _root(kp, ref, s, size, body=body_anchor, fps=fps,
+                                          smooth=smooth)
     # Every point not rebuilt below moves rigidly with the root, scaled.
     out[..., :2] = root[:, None] + s * (kp[..., :2] - root_m[:, None])
     out[..., 2] = kp[..., 2]
@@ -150,8 +134,6 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
         out[:, L.NOSE, :2] = root
         out[:, L.NOSE, 2] = np.where(root_ok, kp[:, L.NOSE, 2], FILLED)
         return out.astype(np.float32)
-
-    # -- 3. shoulders, arms, head, hands ----------------------------------------------------
     # The shoulders as one rigid line through the neck, tilted as the motion's (two separately
     # jittering shoulders would make the whole trunk wobble and breathe).
     line = _line_angle(kp, ref, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, fps=fps, smooth=smooth)
@@ -159,17 +141,49 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
     for sign, sh in ((1, L.LEFT_SHOULDER), (-1, L.RIGHT_SHOULDER)):
         _put(out, sh, root + sign * half * _unit(line.values), line)
     _place_hips(out, kp, ref, root, root_p, s, fps=fps)
-    for side, (sh, el, wr, hand) in ARMS.items():
-        parent = out[:, sh, :2]
-        fore = None
-        for a, b in ((sh, el), (el, wr)):
-            ang = _bone_angle(kp, None, a, b, fps=fps, smooth=smooth,
-                              rest=_angle(ref[b, :2] - ref[a, :2]) if ref[a, 2] and ref[b, 2] else None)
-            length = _lengths(kp, ref, a, b, s, ang.anchored, fps=fps, smooth=smooth)
-            _put(out, b, parent + length[:, None] * _unit(ang.values), ang)
-            parent, fore = out[:, b, :2], ang
-        _place_hand(out, kp, ref, side, s, fore, fps=fps, smooth=smooth)
+    for side in ARMS:
+        _place_arm(out, kp, ref, side, s, fps=fps, smooth=smooth)
+    _place_head(out, kp, ref, root, root_m, root_p, s, fps=fps, smooth=smooth)
+    return out.astype(np.float32)
 
+
+def _root(kp: np.ndarray, ref: np.ndarray, s: float, size: tuple[int, int], *, body: bool,
+          fps: float, smooth: bool):
+    """The root (the neck, or the nose without shoulders) in the motion and on the photo:
+    ``(root_m (T, 2), seen (T,), root_p (2,), root (T, 2))``, the motion's travel kept,
+    smoothed like the trunk, still near the start and inside the frame."""
+    if body:
+        root_m, root_ok, root_p = L.neck(kp), all_seen(kp, [L.LEFT_SHOULDER, L.RIGHT_SHOULDER]), L.neck(ref)
+    else:
+        root_m, root_ok, root_p = kp[:, L.NOSE, :2], all_seen(kp, [L.NOSE]), ref[L.NOSE, :2]
+    root_m = bridged(root_m, root_ok)           # the body is somewhere in every frame
+    travel = s * (root_m - root_m[int(np.argmax(root_ok))])
+    if smooth:
+        travel = smoothed(travel, fps=fps, seconds=SMOOTH_BODY_S)
+    travel = still_near(travel, np.zeros(2), width=0.015 * scale_of(ref[None]))
+    travel = _bounded_travel(travel, ref, root_p, size)
+    return root_m, root_ok, root_p, root_p + travel
+
+
+def _place_arm(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, side: str, s: float, *,
+               fps: float, smooth: bool) -> None:
+    """Elbow and wrist from the shoulder by the bones' angles and lengths, then the hand."""
+    sh, el, wr, _ = ARMS[side]
+    parent, fore = out[:, sh, :2], None
+    for a, b in ((sh, el), (el, wr)):
+        rest = _angle(ref[b, :2] - ref[a, :2]) if ref[a, 2] and ref[b, 2] else None
+        ang = _bone_angle(kp, None, a, b, fps=fps, smooth=smooth, rest=rest)
+        length = _lengths(kp, ref, a, b, s, ang.anchored, fps=fps, smooth=smooth)
+        _put(out, b, parent + length[:, None] * _unit(ang.values), ang)
+        parent, fore = out[:, b, :2], ang
+    _place_hand(out, kp, ref, side, s, fore, fps=fps, smooth=smooth)
+
+
+def _place_head(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, root: np.ndarray,
+                root_m: np.ndarray, root_p: np.ndarray, s: float, *, fps: float,
+                smooth: bool) -> None:
+    """The nose from the neck (the head's tilt and the neck's length, the photo's at the
+    start), then the face as a group about it."""
     neck_len = np.linalg.norm(ref[L.NOSE, :2] - root_p) if ref[L.NOSE, 2] else None
     head = _bone_angle(kp, root_m, L.NOSE, None, fps=fps, smooth=smooth,
                        rest=_angle(ref[L.NOSE, :2] - root_p) if neck_len else None)
@@ -179,7 +193,7 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
     if neck_len and ok.sum() >= 3:
         scale = float(np.clip(neck_len / np.median(nose_m[ok]), 0.8 * s, 1.25 * s))
     nose_len = scale * np.where(ok, nose_m, np.median(nose_m[ok]) if ok.any() else 0.0)
-    nose_len, _ = fill(nose_len, ok, None, fps=fps)
+    nose_len, _ = fill(nose_len, ok, None, fps=fps)         # short gaps bridged, long: median
     if smooth and ok.any():
         nose_len = steady(nose_len, fps=fps, slow=0.3 * float(np.median(nose_len)))
     if neck_len and ok.any():
@@ -188,7 +202,6 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
             nose_len = still_near(nose_len * gain, neck_len, width=0.02 * neck_len)
     _put(out, L.NOSE, root + nose_len[:, None] * _unit(head.values), head)
     _place_group(out, kp, ref, HEAD_GROUP, L.NOSE, out[:, L.NOSE, :2], s, fps=fps)
-    return out.astype(np.float32)
 
 
 def _line_angle(kp: np.ndarray, ref: np.ndarray, a: int, b: int, *, fps: float,
