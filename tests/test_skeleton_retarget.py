@@ -125,6 +125,18 @@ def test_clean_drops_low_confidence_and_impossible_limbs(photo):
     assert (out[0, :91, 2] > 0).sum() == (photo[:91, 2] > 0).sum()
 
 
+def test_an_arm_stretching_out_is_not_an_impossible_limb(photo):
+    """A forearm seen foreshortened (half its length) most of the clip, then stretched out:
+    the stretched frames are the real limb, not a glitch (was: dropped as longer than 1.6x its
+    median)."""
+    motion = np.repeat(photo[None], 50, axis=0)
+    e = photo[L.RIGHT_ELBOW, :2]
+    idx = [L.RIGHT_WRIST] + list(range(L.RIGHT_HAND_START, L.RIGHT_HAND_START + 21))
+    motion[:40, idx, :2] = e + 0.5 * (photo[idx, :2] - e)
+    out = clean(motion, fps=FPS)
+    assert (out[40:, L.RIGHT_WRIST, 2] > 0).all()
+
+
 def test_short_gap_interpolated_long_gap_eases_to_the_photo_pose(photo):
     motion = _swing(photo, 120, amplitude=0.8)
     short, long_ = slice(20, 24), slice(50, 100)                  # 0.16 s and 2 s

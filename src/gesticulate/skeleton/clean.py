@@ -86,7 +86,9 @@ def clean(keypoints: np.ndarray, *, fps: float) -> np.ndarray:
             ok = all_seen(kp, [a, b])
             length = np.linalg.norm(kp[:, a, :2] - kp[:, b, :2], axis=1)
             if ok.sum() >= 3:
-                too_long = ok & (length > 1.6 * np.median(length[ok]))
+                # Longer than the limb ever is: against its 90th percentile, not its median
+                # (an arm foreshortened most of the clip is still whole when it stretches out).
+                too_long = ok & (length > 1.5 * np.percentile(length[ok], 90))
                 kp[too_long, b, 2] = 0.0
         # The hand's own wrist must sit at the arm's wrist (not a swapped or lost hand).
         ok = all_seen(kp, [wrist, hand])

@@ -233,7 +233,7 @@ def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: f
     py, px = np.mgrid[0:h, 0:w].astype(np.float32)
     S, E, W, H = info.joints
     d_up, _ = _segment_distance(px, py, S, E)
-    d_fore, _ = _segment_distance(px, py, E, W)
+    d_fore, t_fore = _segment_distance(px, py, E, W)
     if hand is not None and hand.any():
         hand = hand & region
     else:
@@ -244,7 +244,9 @@ def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: f
     d_hand = cv2.distanceTransform((~hand).astype(np.uint8), cv2.DIST_L2, 3) if hand.any() \
         else np.full((h, w), np.inf, np.float32)
     hand = hand | (region & (d_hand < np.minimum(d_fore, d_up)) & (d_hand < 0.1 * sw))
-    fore = region & ~hand & (d_fore < d_up)
+    # The elbow itself stays with the upper arm (the forearm piece, grown back into it, covers
+    # the joint): cut with it, a bent arm's elbow swings away as a flap when the arm unbends.
+    fore = region & ~hand & (d_fore < d_up) & (t_fore > 0.12)
     upper = region & ~hand & ~fore
     labels = {"upper": upper, "fore": fore, "hand": hand}
     bones = {"upper": (S, E), "fore": (E, W), "hand": (W, H)}
