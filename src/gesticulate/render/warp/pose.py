@@ -1,7 +1,8 @@
 """Per-frame bone transforms from a target skeleton (RENDERING.md, "Retargeting").
 
 Bones copy the target's *directions* and keep the photo's *lengths* (a length may shorten to
-70 % for foreshortening, never grow). Each frame's transforms are a function of that frame's
+60 % for foreshortening, never grow: stretching a sleeve's texture measured worse than leaving
+the limb short, shortening it better than holding it at 70 %). Each frame's transforms are a function of that frame's
 target alone: the motion was already cleaned, gap-filled and eased over the whole sequence
 (:mod:`gesticulate.skeleton.retarget`), so a bone whose target points are missing here simply
 takes the photo's pose, and a video's frames do not depend on which process rendered them.
@@ -150,7 +151,7 @@ class Poser:
             n = np.linalg.norm(d)
             if n > 1e-6:
                 ratio = n / max(np.linalg.norm(ref_dir), 1e-9)
-                value = np.array([_wrap(_angle(d) - _angle(ref_dir)), np.clip(ratio, 0.7, 1.0)])
+                value = np.array([_wrap(_angle(d) - _angle(ref_dir)), np.clip(ratio, 0.6, 1.0)])
         theta, ratio = self._hold(value, np.array([0.0, 1.0]))
         return float(theta), float(ratio)
 
