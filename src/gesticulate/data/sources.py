@@ -50,7 +50,8 @@ def source_id_for(path: str | os.PathLike) -> str:
     return f"{stem}-{digest}"
 
 
-def _sidecar(path: Path) -> str | None:
+def find_sidecar_audio(path: Path) -> str | None:
+    """An audio file with the video's name beside it (``clip.wav`` for ``clip.mp4``), or None."""
     for ext in SIDECAR_AUDIO_EXTENSIONS:
         cand = path.with_suffix(ext)
         if cand.is_file():
@@ -127,7 +128,7 @@ def collect_sources(inputs: list[str | os.PathLike] | str | os.PathLike, *,
     for p in paths:
         sid = source_id_for(p)
         speaker = sid if speaker_from == "source" else (p.resolve().parent.name or sid)
-        by_id.setdefault(sid, Source(str(p.resolve()), sid, speaker, _sidecar(p)))
+        by_id.setdefault(sid, Source(str(p.resolve()), sid, speaker, find_sidecar_audio(p)))
     if not by_id:
         raise InputError(f"no videos found in {', '.join(map(str, inputs))}; "
                          f"looked for {', '.join(VIDEO_EXTENSIONS)}")

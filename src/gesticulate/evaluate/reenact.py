@@ -25,15 +25,13 @@ from tqdm import tqdm
 
 from gesticulate.errors import InputError, OptionError
 from gesticulate.evaluate import reenact_scores as S
+from gesticulate.pipeline import AUDIO_SR
 from gesticulate.skeleton.sequence import SkeletonSequence
 
 log = logging.getLogger("gesticulate")
 
-AUDIO_SR = 16000
 MAX_FPS = 60.0           # the video's limit: faster clips are resampled
 MAX_SECONDS = 180.0      # every frame is held in memory: longer clips need --max-seconds
-PHOTO_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
-SIDE_AUDIO = (".wav", ".flac", ".mp3", ".ogg", ".m4a")
 
 
 @dataclass
@@ -56,36 +54,31 @@ class Clip:
 
 
 def _clip_audio(path: Path, seconds: float) -> np.ndarray | None:
-    """The clip's sound at 16 kHz cut or padded to ``seconds``: its own track, else a file of
-    the same name beside it (``clip.wav``), else None."""
-    from gesticulate.audio.io import load_audio
-    from gesticulate.video import probe_video
+    """The clip's sound at 16 kHz cut or padded to ``seconds`` (its own track, else a file of
+    the same name beside it, as ``build-dataset`` reads it), None when it has none."""
+    from gesticulate.data.decode import load_source_audio
+    from gesticulate.data.sources import find_sidecar_audio
 
-    sources = [path] if probe_video(path).has_audio else []
-    sources += [path.with_suffix(s) for s in SIDE_AUDIO if path.with_suffix(s).is_file()]
-    for src in sources:
-        try:
-            y = load_audio(src, sr=AUDIO_SR)
-        except InputError as e:
-            log.warning("%s: sound not used (%s)", src.name, e)
-            continue
-        n = int(round(seconds * AUDIO_SR))
-        return np.pad(y[:n], (0, max(0, n - len(y))))
-    return None
+    try:
+        return load_source_audio(str(path), sidecar=find_sidecar_audio(path), duration_s=seconds,
+                                 sr=AUDIO_SR)
+    except InputError as e:
+        log.warning("%s: no sound used (%s)", path.name, e)
+        return None
 
 
 def load_clip(path: str | os.PathLike, *, size: int, max_seconds: float | None = None,
               progress: bool = True) -> Clip:
     """Decode a clip (or read a photo) at ``size`` (longer side) and extract its skeletons."""
     from gesticulate.image import load_image, output_size, resize_to
-    from gesticulate.skeleton.extract import iter_video_keypoints
+    from gesticulate.skeleton.extract import IMAGE_SUFFIXES, iter_video_keypoints
     from gesticulate.video import probe_video
 
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path} not found; give a video of one person speaking (or, with "
                          "--drive, a photo)")
-    if path.suffix.lower() in PHOTO_SUFFIXES:
+    if path.suffix.lower() in IMAGE_SUFFIXES:
         rgb = load_image(path)
         rgb = resize_to(rgb, output_size(rgb.shape[1], rgb.shape[0], size=size))
         return Clip(path.stem, [rgb], None, 25.0, None)
@@ -146,20 +139,18 @@ def render_clip(pipe, photo: np.ndarray, motion: SkeletonSequence, audio: np.nda
             frames.append(f)
             yield f
 
-    pipe.write_video(keep(pipe.frames(photo, reference, fitted, features, fitted=True)), output=video,
+    frames_in = pipe.frames(photo, reference, fitted, features, fitted=True)
+    pipe.write_video(keep(frames_in), output=video,
                      num_frames=len(motion), size=(w, h), audio=y, sr=AUDIO_SR,
                      progress=progress)
     return frames, reference, fitted.keypoints
 
 
 def _check(clips, *, renderer: str, checkpoint, size: int, max_seconds) -> None:
-    from gesticulate.pipeline import RENDERERS
+    from gesticulate.pipeline import GenerateOptions
     if not clips:
         raise OptionError("give at least one clip to reenact")
-    if renderer not in RENDERERS:
-        raise OptionError(f"unknown renderer {renderer!r}; choose one of {', '.join(RENDERERS)}")
-    if renderer == "diffusion" and not checkpoint:
-        raise OptionError("--renderer diffusion needs --renderer-checkpoint (a train-renderer run)")
+    GenerateOptions(renderer=renderer, renderer_checkpoint=checkpoint).check()
     if not 64 <= size <= 2048:
         raise OptionError(f"--size {size} is out of range; use 64..2048 pixels")
     if max_seconds is not None and not max_seconds > 0:

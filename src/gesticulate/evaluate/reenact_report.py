@@ -96,7 +96,9 @@ def html_page(result: dict) -> str:
     table = "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"
     table += "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
                      for row in body) + "</table>"
-    above = "the driving clip" if result["settings"].get("drive") else "real"
+    drive = result["settings"].get("drive")
+    above = "the driving clip" if drive else "real"
+    legend = DRIVE_LEGEND if drive else LEGEND
     clips = "".join(
         f"<h3>{html.escape(r['clip'])}</h3><p class=small>most-moved frames "
         f"{html.escape(str(r['moved_frames']))}: {above} above, rendered below · "
@@ -110,7 +112,7 @@ def html_page(result: dict) -> str:
     title = html.escape(markdown(result).splitlines()[0].lstrip("# "))
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
             f"<style>{style}</style></head><body><h1>{title}</h1>{table}"
-            f"<p class=small>{html.escape(DRIVE_LEGEND if result['settings'].get('drive') else LEGEND)}"
+            f"<p class=small>{html.escape(legend)}"
             f"</p>{clips}<h2>Settings</h2><pre>"
             f"{html.escape(json.dumps(result['settings'], indent=1))}</pre></body></html>")
 

@@ -18,9 +18,9 @@ import numpy as np
 
 from gesticulate.metrics.fidelity import limb_length_ratio, pose_fidelity, shoulder_widths
 from gesticulate.metrics.silhouette import silhouette_integrity
+from gesticulate.metrics.video import PSNR_CAP_DB
 from gesticulate.skeleton import layout as L
 
-PSNR_CAP_DB = 100.0
 SEEN = 0.5
 BOX_POINTS = np.r_[0:11, 23:133]      # upper body, face, hands
 
