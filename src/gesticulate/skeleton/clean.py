@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.tracks import odd
 
 MISSING = 0.3            # below this confidence a point is not seen
 ARMS = {
@@ -19,11 +20,6 @@ ARMS = {
     "right": (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST, L.RIGHT_HAND_START),
 }
 JAW_WIDTH = (L.face(0), L.face(16))
-
-
-def _odd(n: float) -> int:
-    n = max(1, int(round(n)))
-    return n if n % 2 else n + 1
 
 
 def all_seen(kp: np.ndarray, idx) -> np.ndarray:
@@ -72,7 +68,7 @@ def clean(keypoints: np.ndarray, *, fps: float) -> np.ndarray:
     if not np.isfinite(sw):
         return kp
     seen = kp[..., 2] > 0
-    window = max(5, _odd(0.23 * fps))
+    window = odd(0.23 * fps, lo=5)
     floor = max(0.4, HAND_SPEED * (window // 2) / fps) * sw
     glitch = _hampel(kp[..., :2], seen, floor=floor, window=window)
     # A hand moves as one: when a third of its points jump, the whole hand is suspect.

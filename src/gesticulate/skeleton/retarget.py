@@ -153,7 +153,8 @@ def _root(kp: np.ndarray, ref: np.ndarray, s: float, size: tuple[int, int], *, b
     ``(root_m (T, 2), seen (T,), root_p (2,), root (T, 2))``, the motion's travel kept,
     smoothed like the trunk, still near the start and inside the frame."""
     if body:
-        root_m, root_ok, root_p = L.neck(kp), all_seen(kp, [L.LEFT_SHOULDER, L.RIGHT_SHOULDER]), L.neck(ref)
+        shoulders = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER]
+        root_m, root_ok, root_p = L.neck(kp), all_seen(kp, shoulders), L.neck(ref)
     else:
         root_m, root_ok, root_p = kp[:, L.NOSE, :2], all_seen(kp, [L.NOSE]), ref[L.NOSE, :2]
     root_m = bridged(root_m, root_ok)           # the body is somewhere in every frame

@@ -14,7 +14,8 @@ EASE_S = 0.5             # longer gaps ease to the photo's pose over this long
 SMOOTH_S = 0.2           # Savitzky–Golay window of the limbs and hands
 
 
-def _odd(n: float, lo: int = 3) -> int:
+def odd(n: float, lo: int = 3) -> int:
+    """``n`` rounded to an odd window length of at least ``lo`` frames."""
     n = max(lo, int(round(n)))
     return n if n % 2 else n + 1
 
@@ -95,7 +96,7 @@ def smoothed(x: np.ndarray, *, fps: float, seconds: float = SMOOTH_S) -> np.ndar
     """Zero-phase Savitzky–Golay (order 2, about ``seconds``) along time."""
     from scipy.signal import savgol_filter
 
-    win = _odd(seconds * fps, lo=3)
+    win = odd(seconds * fps, lo=3)
     if len(x) < win:
         return x
     return savgol_filter(x, win, 2, axis=0, mode="interp")

@@ -2,10 +2,11 @@
 
 Bones copy the target's *directions* and keep the photo's *lengths* (a length may shorten to
 60 % for foreshortening, never grow: stretching a sleeve's texture measured worse than leaving
-the limb short, shortening it better than holding it at 70 %). Each frame's transforms are a function of that frame's
-target alone: the motion was already cleaned, gap-filled and eased over the whole sequence
-(:mod:`gesticulate.skeleton.retarget`), so a bone whose target points are missing here simply
-takes the photo's pose, and a video's frames do not depend on which process rendered them.
+the limb short, shortening it better than holding it at 70 %). Each frame's transforms are a
+function of that frame's target alone: the motion was already cleaned, gap-filled and eased
+over the whole sequence (:mod:`gesticulate.skeleton.retarget`), so a bone whose target points
+are missing here simply takes the photo's pose, and a video's frames do not depend on which
+process rendered them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import numpy as np
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.parts import Parts
 from gesticulate.skeleton import layout as L
-
 
 
 def _rot(theta: float) -> np.ndarray:

@@ -102,8 +102,11 @@ class WarpRenderer:
         grow = max(int(round(3 * scale)), factor + 1)
         # Hidden texture: the torso (and the neck) under the arms, so no ghost arm stays on
         # the body when the arm moves.
-        torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, scale)
-        head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, scale)
+        arms = np.zeros_like(person)
+        for piece in self.parts.arms.values():
+            arms |= piece
+        torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, arms, scale)
+        head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, arms, scale)
         specs = [("torso", self.parts.torso, torso_rgb)]
         specs += self._arm_specs("upper", scale)
         specs += [("head", self.parts.head, head_rgb)]
@@ -124,6 +127,8 @@ class WarpRenderer:
                 self.layers.append(layer)
                 regions.append(region)
         self._ring_owner = self._owners(regions, person)
+        # The ring pixels each layer owns (per frame, only their restoration weight changes).
+        self._ring_of = [np.flatnonzero(self._ring_owner == k) for k in range(len(self.layers))]
         self.poser = Poser(self.reference, valid, self.parts, self.size)
         self.mouth, self.eyes = F.build_face(self.image, self.reference, valid)
         self._cache: dict[str, tuple] = {}
@@ -131,17 +136,14 @@ class WarpRenderer:
         self._bg_last: tuple | None = None
         self.flipped = 0          # flipped triangles in the last rendered frame (a check)
 
-    def _unhidden(self, region: np.ndarray | None, hidden: np.ndarray | None, scale: float
-                  ) -> np.ndarray:
-        """The photo with the arms filled over by ``region``'s own visible pixels, where the
+    def _unhidden(self, region: np.ndarray | None, hidden: np.ndarray | None,
+                  arms: np.ndarray, scale: float) -> np.ndarray:
+        """The photo with the ``arms`` filled over by ``region``'s own visible pixels, where the
         region has ``hidden`` pixels under an arm; the photo itself otherwise. The hole takes
         the arms' rim too (their soft edge and contact shadow), or an outline of the hand would
         stay drawn on the body when it moves."""
         if region is None or hidden is None or not hidden.any():
             return self.image
-        arms = np.zeros(region.shape, bool)
-        for piece in self.parts.arms.values():
-            arms |= piece
         visible = region & ~self._grown(arms, 3 * scale)
         if not visible.any():
             return self.image
@@ -250,8 +252,7 @@ class WarpRenderer:
         k = 2 * self._near + 1
         m = np.zeros(len(self._ring), np.float32)
         y, x, fy, fx = self._taps
-        for index, (box, _, _, still) in enumerate(drawn):
-            mine = np.flatnonzero(self._ring_owner == index)
+        for mine, (box, _, _, still) in zip(self._ring_of, drawn):
             if box is None or not len(mine):
                 continue
             cover = np.zeros((-(-H // f), -(-W // f)), np.float32)

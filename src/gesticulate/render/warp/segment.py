@@ -82,9 +82,9 @@ def content_box(image: np.ndarray, *, dark: float = 10.0, peak: float = 32.0
     Bars are whole rows (or columns) at the border that are black, not merely dark (mean
     under ``dark``, no pixel over ``peak`` grey levels); they come in pairs (an axis is cropped
     only when both of its sides have a bar, as a letterboxed video has), and the picture starts
-    sharply where they end. A photo on a black backdrop keeps its backdrop. The bars are not the person nor background to fill; a
-    renderer keeps them as they are. The whole image when the bars would leave less than half
-    of a side.
+    sharply where they end. A photo on a black backdrop keeps its backdrop. The bars are not
+    the person nor background to fill; a renderer keeps them as they are. The whole image when
+    the bars would leave less than half of a side.
     """
     h, w = image.shape[:2]
     grey = image.astype(np.float32).max(2)
