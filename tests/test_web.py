@@ -49,7 +49,8 @@ def test_job_end_to_end(srv, inputs):
     assert is_job_id(job["id"]) and job["state"] == "queued" and job["position"] == 1
     s = srv.wait(job["id"])
     assert s["state"] == "done", s
-    assert set(s["outputs"]) == {"video.mp4", "motion.npz", "overlay.png", "pose.mp4", "openpose.zip"}
+    assert set(s["outputs"]) == {"video.mp4", "motion.npz", "overlay.png", "pose.mp4", "openpose.zip",
+                                "style.txt"}
     base = f"{srv.url}/api/jobs/{job['id']}/files"
     video = requests.get(f"{base}/video.mp4?download=1", timeout=10)
     assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"

@@ -26,7 +26,9 @@ def _add_generate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--renderer", choices=RENDERERS, default=d.renderer, help="stage-2 renderer")
     p.add_argument("--renderer-checkpoint", help="run folder for --renderer diffusion")
     p.add_argument("--speed", type=float, default=d.speed, help="gesture speed, 0.25..4 (default 1)")
-    p.add_argument("--style", help="gesture style, where the generator has styles")
+    p.add_argument("--style", help="gesture style, where the generator has styles; procedural: "
+                   "auto (default: read from the photo and voice), calm, conversational, "
+                   "presenter, lively")
     p.add_argument("--no-phones", dest="phones", action="store_false",
                    help="don't use phone recognition for lip shapes")
     p.add_argument("--motion-output", help="also save the generated skeletons as .npz")
@@ -67,6 +69,8 @@ def cmd_demo(args) -> None:
 
 
 def _done(result) -> None:
+    if getattr(result, "style", None):
+        print(result.style)
     t = result.timings
     total = sum(t.values())
     print(f"wrote {result.output} ({result.duration_s:.1f} s of video in {total:.1f} s, "

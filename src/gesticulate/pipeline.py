@@ -81,6 +81,7 @@ class GenerateResult:
     reference: np.ndarray
     duration_s: float
     timings: dict[str, float] = field(default_factory=dict)
+    style: str | None = None    # the gesture style used and why, where the generator has styles
 
 
 def _tqdm_progress(enabled: bool):
@@ -150,6 +151,14 @@ class GeneratePipeline:
             kwargs = {} if o.checkpoint is None else {"checkpoint": o.checkpoint}
             self._generator = get_generator(o.motion, **kwargs)
         return self._generator
+
+    def style(self, features: AudioFeatures, reference: np.ndarray, *, image_size) -> str | None:
+        """The gesture style :meth:`motion` will use, and why (None: no styles here)."""
+        gen = self.generator()
+        if not hasattr(gen, "style_for"):
+            return None
+        choice = gen.style_for(features, reference, image_size=image_size, style=self.options.style)
+        return choice.describe()
 
     def motion(self, features: AudioFeatures, reference: np.ndarray, *, image_size,
                phones=None) -> SkeletonSequence:
@@ -224,6 +233,7 @@ class GeneratePipeline:
         t["audio"] += time.perf_counter() - t0
         report("motion", 0.0)
         t0 = time.perf_counter()
+        style = self.style(features, reference, image_size=(w, h))
         motion = self.motion(features, reference, image_size=(w, h), phones=phones)
         t["motion"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -235,7 +245,7 @@ class GeneratePipeline:
             motion.save(motion_output)
         report("done", 1.0)
         return GenerateResult(output=output, motion=motion, reference=reference,
-                              duration_s=len(y) / sr, timings=t)
+                              duration_s=len(y) / sr, timings=t, style=style)
 
     def write_video(self, frames: Iterator[np.ndarray], *, output, num_frames: int,
                     size: tuple[int, int], audio: np.ndarray, sr: int, progress: bool = True,

@@ -38,6 +38,8 @@ class ArmContext:
     lean: np.ndarray                # (T,) torso lean, radians
     pivot: np.ndarray               # (2,) torso pivot
     ramp: np.ndarray                # (T,) ease-in 0..1
+    spread: float = 0.18            # how far the hands' home wanders between gesture units, sw
+    fingers: float = 1.0            # finger articulation gain
 
 
 def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
@@ -92,14 +94,21 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     out[:, arm.wrist] = w_ref + (wrist - w0)
     turn = ctx.lean + dalpha + dbeta + ctx.ramp * 0.25 * track[:, 2] * side
     out[:, arm.hand] = pose_hand(ref[arm.hand, :2], w_ref, out[:, arm.wrist], turn,
-                                 spread=ctx.ramp * 0.08 * track[:, 3],
-                                 curl=ctx.ramp * 0.25 * track[:, 4])
+                                 spread=ctx.ramp * 0.08 * ctx.fingers * track[:, 3],
+                                 curl=ctx.ramp * 0.25 * ctx.fingers * track[:, 4])
 
 
 def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
           rng: np.random.Generator, rest: np.ndarray, sw: float, side: float,
           wrist_seen: bool) -> np.ndarray:
-    """Offset ``(T, 2)`` (pixels) of the effector's resting place while a phrase is gestured."""
+    """Offset ``(T, 2)`` (pixels) of the effector's resting place while a phrase is gestured.
+
+    A gestured phrase lifts the hands towards a home in front of the body; the home moves to a
+    new place every gesture unit (1–2.5 s), up to ``ctx.spread`` shoulder widths sideways and
+    up, as speakers shift where they hold their hands; the move is slow (smoothed over 0.2 s),
+    under the quicker strokes. An arm whose wrist is not seen gets a
+    small fixed lift of the elbow instead.
+    """
     T, fps, speed = ctx.ramp.shape[0], ctx.fps, ctx.speed
     ref, neck = ctx.ref, L.neck(ctx.ref)
     centre = np.array([0.65 * ref[arm.shoulder, 0] + 0.35 * neck[0], neck[1] + 1.05 * sw])
@@ -107,16 +116,29 @@ def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
     frames = np.array([s.frame for s in strokes if s.hands in (arm.side, "both")], dtype=int)
     for a, b in spans:
         k, lift = rng.uniform(0.3, 0.55), rng.uniform(0.08, 0.2)
+        cuts = _unit_cuts(a, b, rng=rng, fps=fps / speed)
         if not np.any((frames >= a) & (frames < b)):
             continue
-        if wrist_seen:
-            # Each phrase has its own home: speakers shift where they hold their hands.
-            h = k * (centre - rest) + np.array([side * rng.uniform(-0.15, 0.15), -lift]) * sw
-        else:
-            h = np.array([side * 0.06, -0.04]) * sw * k / 0.375
         lo, hi = max(0, a - int(0.3 * fps / speed)), min(T, b + int(0.35 * fps / speed))
-        home[lo:hi] = h
+        if not wrist_seen:
+            home[lo:hi] = np.array([side * 0.06, -0.04]) * sw * k / 0.375
+            continue
+        base = k * (centre - rest) - np.array([0.0, lift]) * sw
+        starts = [lo, *cuts]
+        for u, (p, q) in enumerate(zip(starts, [*cuts, hi])):
+            wander = np.array([side * rng.uniform(-1.0, 1.0), -rng.uniform(-0.3, 1.0)])
+            home[p:q] = base + wander * ctx.spread * sw
     return gaussian_filter1d(home, 0.2 * fps / speed, axis=0, mode="nearest")
+
+
+def _unit_cuts(a: int, b: int, *, rng: np.random.Generator, fps: float) -> list[int]:
+    """Frames inside the phrase ``[a, b)`` where one gesture unit ends and the next begins:
+    every 1–2.5 s, none in the phrase's last 0.6 s."""
+    cuts, t = [], a + rng.uniform(1.0, 2.5) * fps
+    while t < b - 0.6 * fps:
+        cuts.append(int(t))
+        t += rng.uniform(1.0, 2.5) * fps
+    return cuts
 
 
 def _clamp_target(target: np.ndarray, rest: np.ndarray, ctx: ArmContext, *, sw: float,

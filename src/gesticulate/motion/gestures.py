@@ -108,13 +108,14 @@ def pick_strokes(score: np.ndarray, candidates: np.ndarray, *, fps: float, refra
 
 def plan_strokes(frames: np.ndarray, score: np.ndarray, rms: np.ndarray,
                  spans: list[tuple[int, int]], *, rng: np.random.Generator,
-                 amplitude: float, dominant: str) -> list[Stroke]:
-    """Give each stroke frame a shape, hands and amplitude; some phrases rest their hands."""
+                 amplitude: float, dominant: str, quiet: float = 0.06) -> list[Stroke]:
+    """Give each stroke frame a shape, hands and amplitude; a share ``quiet`` of the phrases
+    rest their hands."""
     weights = rng.dirichlet(np.array([6.0, 2.0, 3.0, 2.0]) * 3)   # this seed's habits
     strokes = []
     other = "left" if dominant == "right" else "right"
     for a, b in spans:
-        if rng.random() < 0.06:      # now and then a phrase without hand gestures
+        if rng.random() < quiet:     # now and then a phrase without hand gestures
             continue
         mode = rng.choice(["dom", "other", "both"], p=[0.6, 0.15, 0.25])
         for f in frames[(frames >= a) & (frames < b)]:

@@ -23,25 +23,9 @@ from gesticulate.motion import gestures as G
 from gesticulate.motion.arms import ArmContext, move_arm
 from gesticulate.motion.base import Phones, check_inputs, register
 from gesticulate.motion.kinematics import ARMS, rotate
+from gesticulate.motion.style import AUTO, Style, StyleChoice, choose_style, get_style
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.sequence import SkeletonSequence
-
-
-@dataclass(frozen=True)
-class Style:
-    """Knobs of one gesture style."""
-
-    amplitude: float      # gesture size in shoulder widths
-    refractory_s: float   # least time between two strokes
-    threshold: float      # least stress score for a stroke
-    head: float           # head motion gain
-
-
-STYLES = {
-    "neutral": Style(amplitude=0.60, refractory_s=0.40, threshold=0.08, head=1.0),
-    "calm": Style(amplitude=0.32, refractory_s=0.65, threshold=0.18, head=0.6),
-    "lively": Style(amplitude=0.65, refractory_s=0.32, threshold=0.05, head=1.4),
-}
 
 
 @dataclass
@@ -89,7 +73,7 @@ class ProceduralGenerator:
                  style: str | None = None, phones: Phones | None = None) -> SkeletonSequence:
         """Motion for ``features`` on ``reference``; see :class:`~gesticulate.motion.base.MotionGenerator`."""
         ref = check_inputs(features, reference, image_size, speed)
-        st = _style(style)
+        st = get_style(self.style_for(features, ref, image_size=image_size, style=style).name)
         fps, T = float(features.fps), features.num_frames
         rngs = _rngs(seed)
         seen = self._seen(ref, image_size)
@@ -104,7 +88,8 @@ class ProceduralGenerator:
         if pivot is not None:
             out[:, upper] = rotate(out[:, upper], lean, np.broadcast_to(pivot, (T, 2)))
             ctx = ArmContext(ref=ref, seen=seen, image_size=image_size, fps=fps, speed=speed,
-                             lean=lean, pivot=pivot, ramp=ramp)
+                             lean=lean, pivot=pivot, ramp=ramp, spread=st.spread,
+                             fingers=st.fingers)
             for arm in ARMS:
                 move_arm(out, arm, ctx, timing.strokes, timing.spans, rng=rngs[3])
         conf = np.where(seen, ref[:, 2], 0.0)
@@ -115,9 +100,21 @@ class ProceduralGenerator:
         return SkeletonSequence(kp.astype(np.float32), fps, image_size)
 
     def plan(self, features: AudioFeatures, *, seed: int = 0, speed: float = 1.0,
-             style: str | None = None) -> Timing:
-        """The timing :meth:`generate` uses for these arguments: phrases, strokes, nods."""
-        return self._timing(features, _style(style), speed=speed, rng=_rngs(seed)[0])
+             style: str | None = "conversational") -> Timing:
+        """The timing :meth:`generate` uses for these arguments with a named style."""
+        if style == AUTO:
+            raise OptionError("plan() needs a named style; auto reads the photo, see style_for()")
+        return self._timing(features, get_style(style), speed=speed, rng=_rngs(seed)[0])
+
+    def style_for(self, features: AudioFeatures, reference: np.ndarray, *,
+                  image_size: tuple[int, int], style: str | None = None) -> StyleChoice:
+        """The style :meth:`generate` uses: a named one as given, or for ``None``/``auto`` the
+        one :func:`~gesticulate.motion.style.choose_style` reads from the photo and voice."""
+        if style not in (None, AUTO):
+            get_style(style)   # refuses unknown names
+            return StyleChoice(style, 0, auto=False)
+        ref = np.asarray(reference, dtype=np.float64)
+        return choose_style(ref, self._seen(ref, image_size), features)
 
     # ------------------------------------------------------------------ pieces
     def _seen(self, ref: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
@@ -143,7 +140,7 @@ class ProceduralGenerator:
         spans = G.phrases(vad, fps=fps)
         dominant = "right" if rng.random() < 0.7 else "left"
         strokes = G.plan_strokes(frames, score, rms, spans, rng=rng, amplitude=st.amplitude,
-                                 dominant=dominant)
+                                 dominant=dominant, quiet=st.quiet)
         nods = G.pick_strokes(score, cand, fps=fps, refractory_s=0.9 / speed,
                               threshold=st.threshold * 1.5)
         speech = np.clip(gaussian_filter1d((vad > 0.5).astype(np.float64), 0.3 * fps), 0, 1)
@@ -234,13 +231,6 @@ class ProceduralGenerator:
             lift = gaussian_filter1d(np.clip(z, -2, 2), 0.15 * fps) * np.deg2rad(1.2)
         pitch = nod - lift * st.head + np.deg2rad(1.0) * g * smooth_noise(rng, T, fps / speed)
         return yaw, pitch, roll
-
-
-def _style(style: str | None) -> Style:
-    if (style or "neutral") not in STYLES:
-        raise OptionError(f"unknown style {style!r} for the procedural generator; choose one "
-                          f"of {', '.join(STYLES)}")
-    return STYLES[style or "neutral"]
 
 
 def _rngs(seed: int) -> list[np.random.Generator]:

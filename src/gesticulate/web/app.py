@@ -129,8 +129,8 @@ async def _drain(receive) -> None:
 
 
 def _offered_motions(cfg: ServerConfig) -> dict[str, list[str]]:
-    from gesticulate.motion.procedural import STYLES
-    motions = {"procedural": sorted(STYLES)}
+    from gesticulate.motion.style import names
+    motions = {"procedural": names()}
     motions.update({name: [] for name in cfg.motion_checkpoints})
     return motions
 

@@ -35,6 +35,7 @@ OUTPUTS = {  # fixed output names in a job's folder -> what they are
     "overlay.png": "skeleton overlay preview",
     "pose.mp4": "pose-map video (ControlNet / MimicMotion style)",
     "openpose.zip": "OpenPose JSON per frame",
+    "style.txt": "the gesture style used, and why",
 }
 # Where each pipeline stage sits in the whole job (start, end), for one progress bar.
 _SPAN = {"audio": (0.0, 0.1), "photo": (0.1, 0.2), "motion": (0.2, 0.3),
@@ -144,6 +145,8 @@ def run_job(spec: dict, *, report) -> list[str]:
     result = pipe(audio=audio, image=photo, output=folder / "video.mp4",
                   motion_output=folder / "motion.npz", progress=False, on_progress=on_progress)
     report("export", _SPAN["export"][0])
+    if result.style:
+        _atomic_save(lambda p: Path(p).write_text(result.style + "\n"), folder / "style.txt")
     write_overlay(folder / "overlay.png", photo, result.motion.keypoints,
                   size=result.motion.image_size)
     _export_pose(folder)

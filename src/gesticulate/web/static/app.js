@@ -37,7 +37,7 @@ function fillStyles() {
   const sel = $("style");
   sel.innerHTML = "";
   if (!styles.length) sel.add(new Option("default", ""));
-  for (const s of styles) sel.add(new Option(s, s, false, s === "neutral"));
+  for (const s of styles) sel.add(new Option(s, s, false, s === "auto"));
   sel.disabled = !styles.length;
 }
 

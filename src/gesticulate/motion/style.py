@@ -1,0 +1,205 @@
+"""Gesture styles of the procedural generator, and ``auto``: a style read from the photo and voice.
+
+Four named styles, from still to animated. Each is a set of knobs (:class:`Style`); what they
+give was measured with ``benchmarks/gestures.py`` (procedural generator, the shared clips'
+photos and voices, seeds 0–2), see :data:`MEASURED`.
+
+``auto`` (the default) scores how animated the speaker is likely to be:
+
+* the photo's posture — standing (hips and knees seen, legs long under the hips) speakers
+  gesture more than seated ones (+1);
+* where the photo's hands are — resting low together (lap, desk, clasped) −1; free (apart,
+  or raised) 0; out of the picture: the arms cannot move anyway and only the voice counts.
+  A raised hand was tried as +1 and measured not to predict livelier real motion on the
+  shared clips (it sent a steady seated speaker to ``presenter``: 2x her wrist acceleration);
+* the voice — loudness variation (s.d. of the level in speech, dB), pitch range (10th–90th
+  percentile of voiced f0, semitones) and speaking rate (onsets per second of speech), each
+  against a conversational reference (:data:`VOICE_REFERENCE`): expressive on two of them
+  +1, flat on two −1.
+
+The sum picks ``calm`` (≤ −1), ``conversational`` (0), ``presenter`` (1) or ``lively`` (≥ 2).
+The choice and its reasons are returned (:class:`StyleChoice`) and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.ndimage import maximum_filter1d
+
+from gesticulate.errors import OptionError
+from gesticulate.skeleton import layout as L
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Style:
+    """Knobs of one gesture style."""
+
+    amplitude: float      # gesture size in shoulder widths
+    refractory_s: float   # least time between two strokes
+    threshold: float      # least stress score for a stroke
+    head: float           # head motion gain
+    spread: float         # how far the hands' resting place wanders between gesture units (sw)
+    quiet: float          # share of phrases spoken without hand gestures
+    fingers: float        # finger articulation gain
+
+
+STYLES = {
+    "calm": Style(amplitude=0.30, refractory_s=1.00, threshold=0.22, head=0.6, spread=0.25,
+                  quiet=0.25, fingers=0.6),
+    "conversational": Style(amplitude=0.75, refractory_s=0.40, threshold=0.07, head=1.0,
+                            spread=0.40, quiet=0.05, fingers=1.2),
+    "presenter": Style(amplitude=0.90, refractory_s=0.36, threshold=0.06, head=1.2, spread=0.50,
+                       quiet=0.03, fingers=1.4),
+    "lively": Style(amplitude=1.10, refractory_s=0.32, threshold=0.05, head=1.4, spread=0.60,
+                    quiet=0.02, fingers=1.7),
+}
+# What each style gave, min–max over the shared clips' photos and voices with hands in the
+# photo (8 clips, seeds 0–2 averaged; benchmarks/gestures.py, 2026-11-30): median wrist speed
+# in speech (sw/s), hand keypoint variance (sw²), wrist motion beats per second. The spread
+# within a style comes from the photo (how far the arms can travel) and the speech.
+MEASURED = {
+    "calm": {"speed_speech_median": (0.004, 0.12), "hkv": (0.000, 0.014),
+             "beats_per_s": (0.04, 0.51)},
+    "conversational": {"speed_speech_median": (0.03, 0.46), "hkv": (0.010, 0.046),
+                       "beats_per_s": (0.26, 1.02)},
+    "presenter": {"speed_speech_median": (0.03, 0.47), "hkv": (0.017, 0.057),
+                  "beats_per_s": (0.56, 1.11)},
+    "lively": {"speed_speech_median": (0.03, 0.65), "hkv": (0.022, 0.074),
+               "beats_per_s": (0.55, 1.42)},
+}
+ALIASES = {"neutral": "conversational"}   # the name used before the styles were named
+ORDER = ("calm", "conversational", "presenter", "lively")
+AUTO = "auto"
+
+# A conversational voice: s.d. of the word level in speech (dB; the envelope's maximum over
+# 0.3 s), f0 range (semitones), onsets per second of speech. The shared clips' speakers span
+# 2.3–5.2 dB, 5–18 semitones and 5.4–7.4 onsets/s.
+VOICE_REFERENCE = {"loudness_sd_db": (3.0, 5.5), "pitch_range_st": (7.0, 15.0),
+                   "rate_per_s": (4.0, 7.5)}
+
+
+@dataclass
+class StyleChoice:
+    """What ``auto`` chose, and why."""
+
+    name: str
+    score: int
+    reasons: list[str] = field(default_factory=list)
+    figures: dict[str, float] = field(default_factory=dict)
+    auto: bool = True
+
+    def describe(self) -> str:
+        if not self.auto:
+            return f"style {self.name} (as asked)"
+        return f"style {self.name} (auto): " + "; ".join(self.reasons)
+
+
+def names() -> list[str]:
+    """The style names offered to users: ``auto`` and the named styles, still to animated."""
+    return [AUTO, *ORDER]
+
+
+def get_style(name: str | None) -> Style:
+    """The named style (``None`` → conversational; ``neutral`` is its old name)."""
+    key = ALIASES.get(name or "conversational", name or "conversational")
+    if key not in STYLES:
+        raise OptionError(f"unknown style {name!r} for the procedural generator; choose one of "
+                          f"{', '.join(names())}")
+    return STYLES[key]
+
+
+def posture(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
+    """``standing``, ``seated`` or ``unknown`` (no hips), and a reason."""
+    if not (seen[L.LEFT_HIP] and seen[L.RIGHT_HIP]):
+        return "unknown", "hips not in the photo"
+    sw = max(float(L.shoulder_width(ref)), 1e-6)
+    hip = 0.5 * (ref[L.LEFT_HIP, :2] + ref[L.RIGHT_HIP, :2])
+    knees = [k for k in (L.LEFT_KNEE, L.RIGHT_KNEE) if seen[k]]
+    if not knees:
+        return "unknown", "knees not in the photo"
+    thigh = np.mean([ref[k, 1] - hip[1] for k in knees]) / sw
+    if thigh > 0.9:
+        return "standing", f"standing (knees {thigh:.1f} shoulder widths under the hips)"
+    return "seated", f"seated (knees {thigh:.1f} shoulder widths under the hips)"
+
+
+def hand_pose(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
+    """Where the photo's hands are: ``resting`` (low and together), ``free`` or ``out of
+    frame``, and a reason."""
+    wrists = [w for w in (L.LEFT_WRIST, L.RIGHT_WRIST) if seen[w]]
+    if not wrists:
+        return "out of frame", "hands out of the picture"
+    sw = max(float(L.shoulder_width(ref)), 1e-6)
+    drop = min(ref[w, 1] - L.neck(ref)[1] for w in wrists) / sw
+    gap = float(np.linalg.norm(ref[L.LEFT_WRIST, :2] - ref[L.RIGHT_WRIST, :2])) / sw
+    if len(wrists) == 2 and drop > 0.7 and gap < 0.7:
+        return "resting", (f"hands resting together ({gap:.1f} sw apart, {drop:.1f} sw under "
+                           "the neck)")
+    return "free", "hands free"
+
+
+def voice_figures(features) -> dict[str, float]:
+    """Loudness variation, pitch range and speaking rate of the speech in ``features``."""
+    from gesticulate.motion.gestures import speech_activity
+
+    fps = float(features.fps)
+    rms = np.asarray(features.rms, dtype=np.float64)
+    speech = speech_activity(np.asarray(features.vad, dtype=np.float64), rms, fps=fps) > 0.5
+    out = {"speech_s": float(speech.sum() / fps)}
+    if speech.sum() < 0.5 * fps:
+        return out
+    # The level of words and phrases, not the dips between syllables: the envelope's maximum
+    # over 0.3 s.
+    env = maximum_filter1d(rms, max(1, int(round(0.3 * fps))))
+    out["loudness_sd_db"] = float((20 * np.log10(np.maximum(env[speech], 1e-5))).std())
+    f0 = np.asarray(features.pitch_hz, dtype=np.float64)[: len(speech)]
+    voiced = f0[(f0 > 0) & speech[: len(f0)]]
+    if voiced.size >= 10:
+        out["pitch_range_st"] = float(12 * np.log2(np.percentile(voiced, 90)
+                                                   / np.percentile(voiced, 10)))
+    onsets = np.asarray(features.onset_frames, dtype=np.int64)
+    onsets = onsets[(onsets >= 0) & (onsets < len(speech))]
+    out["rate_per_s"] = float(speech[onsets].sum() / out["speech_s"])
+    return out
+
+
+_LABELS = {"loudness_sd_db": "loudness s.d. dB", "pitch_range_st": "pitch range semitones",
+           "rate_per_s": "onsets/s"}
+
+
+def _voice_score(figures: dict[str, float]) -> tuple[int, str]:
+    high = [k for k, (lo, hi) in VOICE_REFERENCE.items() if figures.get(k, (lo + hi) / 2) > hi]
+    low = [k for k, (lo, hi) in VOICE_REFERENCE.items() if figures.get(k, (lo + hi) / 2) < lo]
+    shown = ", ".join(f"{_LABELS[k]} {figures[k]:.1f}" for k in VOICE_REFERENCE if k in figures)
+    if len(high) >= 2:
+        return 1, f"an expressive voice ({shown})"
+    if len(low) >= 2:
+        return -1, f"a flat voice ({shown})"
+    if "loudness_sd_db" not in figures:
+        return 0, "too little speech to judge the voice"
+    return 0, f"a conversational voice ({shown})"
+
+
+def choose_style(ref: np.ndarray, seen: np.ndarray, features) -> StyleChoice:
+    """The ``auto`` style for the photo's skeleton ``ref (133, 3)`` (points ``seen (133,)``)
+    and the speech ``features``; see the module docstring."""
+    score, reasons = 0, []
+    post, why = posture(ref, seen)
+    reasons.append(why)
+    score += post == "standing"
+    hands, why = hand_pose(ref, seen)
+    reasons.append(why)
+    score -= hands == "resting"
+    figures = voice_figures(features)
+    v, why = _voice_score(figures)
+    reasons.append(why)
+    score += v
+    name = ORDER[int(np.clip(score + 1, 0, len(ORDER) - 1))]
+    choice = StyleChoice(name, int(score), reasons, figures)
+    log.info(choice.describe())
+    return choice

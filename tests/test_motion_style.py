@@ -1,0 +1,163 @@
+"""Gesture styles: ``auto`` reads posture, hands and voice; named styles are ordered by how
+much they move; the gesture profile measures what it says."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_motion import FPS, SIZE, frontal_reference, speech_features
+
+from gesticulate.audio.features import compute_features
+from gesticulate.errors import OptionError
+from gesticulate.metrics.gesture import gesture_profile
+from gesticulate.motion import get_generator
+from gesticulate.motion import style as S
+from gesticulate.skeleton import layout as L
+
+TALL = (512, 900)   # a frame with room for a standing body's knees
+
+
+def standing(ref: np.ndarray) -> np.ndarray:
+    """``ref`` with knees seen 1.6 shoulder widths under the hips (a standing body)."""
+    out = ref.copy()
+    out[L.LEFT_KNEE] = (316, 470 + 1.6 * 160, 1.0)
+    out[L.RIGHT_KNEE] = (196, 470 + 1.6 * 160, 1.0)
+    return out
+
+
+def seated(ref: np.ndarray) -> np.ndarray:
+    """Knees just under the hips, thighs towards the camera (a seated body)."""
+    out = ref.copy()
+    out[L.LEFT_KNEE] = (326, 470 + 0.4 * 160, 1.0)
+    out[L.RIGHT_KNEE] = (186, 470 + 0.4 * 160, 1.0)
+    return out
+
+
+def hands_free(ref: np.ndarray) -> np.ndarray:
+    """Wrists apart, out at the sides of the belly."""
+    out = ref.copy()
+    out[L.LEFT_WRIST, :2] = (370, 420)
+    out[L.RIGHT_WRIST, :2] = (142, 420)
+    return out
+
+
+def seen(ref: np.ndarray, size: tuple[int, int] = TALL) -> np.ndarray:
+    w, h = size
+    x, y = ref[:, 0], ref[:, 1]
+    return (ref[:, 2] >= 0.3) & (x > 0.02 * w) & (x < 0.98 * w) & (y > 0.02 * h) & (y < 0.98 * h)
+
+
+def voice(*, animated: bool) -> tuple[np.ndarray, int]:
+    """eSpeak NG's speech as it comes at 140 words/min (flat: its pitch varies by ~4
+    semitones, its words are equally loud) or animated: 230 words/min, each 0.35 s shifted by
+    up to ±10 semitones and ±12 dB."""
+    from scipy.signal import resample
+
+    from gesticulate.audio.tts import synthesize
+    try:
+        y, sr = synthesize("Well, I think this is a rather ordinary day at the office, and "
+                           "nothing much happens here, as far as I can tell.",
+                           rate_wpm=230 if animated else 140)
+    except Exception as e:  # noqa: BLE001 - no eSpeak NG on this machine
+        pytest.skip(f"eSpeak NG not usable here: {e}")
+    rng = np.random.default_rng(0)
+    if not animated:
+        return y, sr
+    n = int(0.35 * sr)
+    out = []
+    for b in (y[i:i + n] for i in range(0, len(y), n)):
+        shifted = resample(b, max(8, int(len(b) / 2 ** (rng.uniform(-10, 10) / 12))))
+        out.append(shifted * 10 ** (rng.uniform(-12, 12) / 20))
+    y = np.concatenate(out).astype(np.float32)
+    return y / max(1e-6, float(np.abs(y).max())) * 0.8, sr
+
+
+def test_posture_and_hands_are_read_from_the_skeleton():
+    ref = frontal_reference()
+    assert S.posture(ref, seen(ref))[0] == "unknown"          # legs out of the picture
+    assert S.posture(standing(ref), seen(standing(ref)))[0] == "standing"
+    assert S.posture(seated(ref), seen(seated(ref)))[0] == "seated"
+    assert S.hand_pose(ref, seen(ref))[0] == "resting"        # together in front of the belly
+    assert S.hand_pose(hands_free(ref), seen(ref))[0] == "free"
+    no_hands = ref.copy()
+    no_hands[[L.LEFT_WRIST, L.RIGHT_WRIST], 2] = 0.0
+    assert S.hand_pose(no_hands, seen(no_hands))[0] == "out of frame"
+
+
+@pytest.fixture(scope="module")
+def voices():
+    out = {}
+    for a in (False, True):
+        y, sr = voice(animated=a)
+        out[a] = compute_features(y, sr=sr, fps=FPS)
+    return out
+
+
+def test_voice_figures_tell_a_flat_voice_from_an_animated_one(voices):
+    flat, lively = (S.voice_figures(voices[a]) for a in (False, True))
+    assert lively["loudness_sd_db"] > flat["loudness_sd_db"] + 2
+    assert lively["pitch_range_st"] > flat["pitch_range_st"] + 3
+    assert lively["rate_per_s"] > flat["rate_per_s"]
+    ref = frontal_reference()
+    calm = S.choose_style(ref, seen(ref), voices[False])
+    animated = S.choose_style(standing(hands_free(ref)), seen(standing(ref)), voices[True])
+    assert calm.name == "calm" and animated.name == "lively", (calm, animated)
+    assert any("flat voice" in r for r in calm.reasons)
+    assert any("standing" in r for r in animated.reasons)
+
+
+def test_auto_is_the_default_and_equals_the_style_it_chose(voices):
+    gen = get_generator("procedural")
+    ref = hands_free(frontal_reference())
+    choice = gen.style_for(voices[True], ref, image_size=SIZE)
+    assert choice.name in S.STYLES and choice.reasons
+    default = gen.generate(voices[True], ref, image_size=SIZE, seed=1).keypoints
+    named = gen.generate(voices[True], ref, image_size=SIZE, seed=1, style=choice.name).keypoints
+    assert np.array_equal(default, named)
+    with pytest.raises(OptionError, match="calm, conversational, presenter, lively"):
+        gen.style_for(voices[True], ref, image_size=SIZE, style="wild")
+
+
+def test_named_styles_move_more_from_calm_to_lively():
+    gen = get_generator("procedural")
+    feats = speech_features([(0.3, 11.5)], duration_s=12.0)
+    speech = np.asarray(feats.vad) > 0.5
+    ref = hands_free(frontal_reference())
+    prof = {}
+    for name in S.ORDER:
+        runs = [gesture_profile(gen.generate(feats, ref, image_size=SIZE, seed=s, style=name),
+                                speech, fps=FPS) for s in range(3)]
+        prof[name] = {k: np.mean([r[k] for r in runs]) for k in runs[0]}
+    for k in ("speed_speech_p90", "hkv", "l1div_hands"):
+        values = [prof[n][k] for n in S.ORDER]
+        assert all(a < b for a, b in zip(values, values[1:])), (k, values)
+    # Calm speakers hold still more than lively ones and shake less.
+    assert prof["calm"]["jitter"] < 0.5 * prof["lively"]["jitter"]
+
+
+def _moving_wrists(T: int, *, amplitude_px: float, hz: float) -> np.ndarray:
+    kp = np.repeat(frontal_reference()[None], T, axis=0).astype(np.float32)
+    t = np.arange(T) / FPS
+    dx = amplitude_px * np.sin(2 * np.pi * hz * t)
+    for w, hand in ((L.LEFT_WRIST, L.LEFT_HAND), (L.RIGHT_WRIST, L.RIGHT_HAND)):
+        kp[:, w, 0] += dx
+        kp[:, hand, 0] += dx[:, None]
+    return kp
+
+
+def test_gesture_profile_measures_speed_variance_and_rest():
+    T = 250
+    still = gesture_profile(_moving_wrists(T, amplitude_px=0.0, hz=1.0), np.ones(T, bool), fps=FPS)
+    assert still["speed_speech_median"] < 1e-6 and still["jitter"] < 1e-6 and still["hkv"] < 1e-9
+    # Hands swinging ±0.5 shoulder widths (80 px) at 0.5 Hz, half the clip in speech.
+    kp = _moving_wrists(T, amplitude_px=80.0, hz=0.5)
+    speech = np.arange(T) < T // 2
+    p = gesture_profile(kp, speech, fps=FPS)
+    peak = 0.5 * 2 * np.pi * 0.5            # sw/s
+    assert abs(p["speed_speech_p90"] - peak * np.sin(np.deg2rad(81))) < 0.1 * peak
+    assert abs(p["hkv"] - 0.5 ** 2 / 2) < 0.02        # var of a sine of amplitude 0.5 sw
+    assert abs(p["jitter"] - peak * 2 * np.pi * 0.5 * 2 / np.pi) < 0.15 * peak * np.pi
+    # In pauses the same swing: no rest; a generator that rests in pauses shows a lower figure.
+    rests = kp.copy()
+    rests[~speech] = kp[0]
+    assert gesture_profile(rests, speech, fps=FPS)["speed_pause_median"] < 0.05 * peak
