@@ -1,16 +1,16 @@
 """Stage 1 against real speakers: the gesture profile of generated motion next to the real clip's.
 
-    python benchmarks/gestures.py [--styles auto calm] [--seeds 0 1 2] [--cache DIR]
+    python benchmarks/gestures.py [--styles auto calm] [--seeds 0 1 2 3 4] [--cache DIR]
                                   [--json OUT.json] [--plot OUT.png] [--clips NAME ...]
 
 For every shared clip with speech (../shared/data/video; never copied into the project): the
 speaker's skeleton is extracted (MediaPipe, 25 fps, cached in ``--cache``), the procedural
-generator is run from the clip's first frame and its own audio, once per style and seed, and
-both are measured with :func:`gesticulate.metrics.gesture.gesture_profile`. Clips are grouped
-by class (seated interview, standing interview, lectern, desk, close-up); per class the
-generated median over the class's clips is compared with the real one: each figure within
-±35 % (``ok``), hand L1 diversity ≥ 70 % of real, jitter ≤ 1.2 × real. Audio alignment: beat alignment (BA, with its
-chance control) of the generated motion on its own audio, on another clip's audio
+generator is run from the clip's first frame and its own audio, once per style and seed
+(0–4), and both are measured with :func:`gesticulate.metrics.gesture.gesture_profile`. Clips
+are grouped by class (seated interview, standing interview, lectern, desk, close-up); per
+class the generated median over the class's clips is compared with the real one: each figure
+within ±35 % (``ok``), hand L1 diversity ≥ 70 % of real, jitter ≤ 1.2 × real. Audio
+alignment: beat alignment (BA, with its chance control) of the generated motion on its own audio, on another clip's audio
 (shuffled) and of the still photo, all scored against the clip's own audio beats.
 """
 
@@ -195,7 +195,7 @@ def plot(result: dict, styles: list[str], path: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--styles", nargs="+", default=["auto"])
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--clips", nargs="*", help="clip names (stems) to run; default all")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/gesticulate-gesture-cache"))
     ap.add_argument("--json", type=Path)

@@ -98,9 +98,41 @@ def test_pick_strokes_keeps_the_strongest_apart():
 def test_gesture_units_chain_without_retracting():
     strokes = [Stroke(40, 1.0, "beat", "right", 0.3), Stroke(55, 1.0, "beat", "right", 0.3)]
     track = keyframe_track(strokes, "right", num_frames=120, fps=25.0, speed=1.0)
-    assert track.shape == (120, 5)
+    assert track.shape == (120, 6)
     assert np.abs(track[:, 1]).max() > 0.2
     # Between the two strokes the hand does not fall back to rest.
     assert np.abs(track[42:52, :2]).sum(axis=1).min() > 0.02
     assert np.allclose(track[:20], 0) and np.allclose(track[-5:], 0, atol=1e-3)
     assert np.allclose(keyframe_track(strokes, "left", num_frames=120, fps=25.0, speed=1.0), 0)
+
+
+def test_a_held_stroke_stays_longer_before_it_goes_back():
+    quick = keyframe_track([Stroke(40, 1.0, "open", "right", 0.5)], "right", num_frames=120,
+                           fps=25.0, speed=1.0)
+    held = keyframe_track([Stroke(40, 1.0, "open", "right", 0.5, hold_s=0.5)], "right",
+                          num_frames=120, fps=25.0, speed=1.0)
+    assert np.allclose(held[:41], quick[:41])                 # same preparation and stroke
+    away = lambda tr: np.abs(tr[:, :2]).sum(axis=1)           # noqa: E731
+    assert away(held)[60] > 0.8 * away(held)[40] and away(quick)[60] < 0.8 * away(quick)[40]
+    assert np.allclose(held[-5:], 0, atol=1e-3)               # and it does go back
+
+
+def test_pointing_straightens_the_index_and_curls_the_others():
+    from gesticulate.motion.kinematics import pose_hand
+    from gesticulate.skeleton import layout as L
+    track = keyframe_track([Stroke(40, 1.0, "point", "left", 0.5)], "left", num_frames=100,
+                           fps=25.0, speed=1.0)
+    assert track[40, 5] > 0.95 and track[:20, 5].max() < 1e-6   # point channel on the stroke
+    # An open hand: fingers fanned upwards from the wrist at (0, 0).
+    hand = np.zeros((21, 2))
+    for k, finger in enumerate(L.HAND_FINGERS):
+        direction = np.array([np.sin(0.3 * (k - 2)), -1.0])
+        for j, i in enumerate(finger):
+            hand[i] = direction * (1.0 + j)
+    T = 2
+    out = pose_hand(hand, np.zeros(2), np.zeros((T, 2)), np.zeros(T), spread=np.zeros(T),
+                    curl=np.zeros(T), point=np.array([0.0, 1.0]))
+    tip = lambda f: np.linalg.norm(out[:, f[-1]] - out[:, f[0]], axis=1)   # noqa: E731
+    assert np.isclose(tip(L.HAND_INDEX)[1], tip(L.HAND_INDEX)[0])           # index straight
+    for f in (L.HAND_MIDDLE, L.HAND_RING, L.HAND_LITTLE):
+        assert tip(f)[1] < 0.6 * tip(f)[0]                                 # others curled

@@ -161,3 +161,32 @@ def test_gesture_profile_measures_speed_variance_and_rest():
     rests = kp.copy()
     rests[~speech] = kp[0]
     assert gesture_profile(rests, speech, fps=FPS)["speed_pause_median"] < 0.05 * peak
+
+
+def test_hands_never_cross_and_meet_in_some_long_pauses():
+    gen = get_generator("procedural")
+    feats = speech_features([(0.3, 4.0), (6.5, 9.0), (11.5, 14.0)], duration_s=14.5)
+    ref = hands_free(frontal_reference())
+    sw = 160.0
+    met = 0
+    for name in S.ORDER:
+        for seed in range(4):
+            kp = gen.generate(feats, ref, image_size=SIZE, seed=seed, style=name).keypoints
+            gap = (kp[:, L.LEFT_WRIST, 0] - kp[:, L.RIGHT_WRIST, 0]) / sw
+            # Each on its own side (targets 0.2 apart; the joint smoothing may take 0.02 off).
+            assert gap.min() >= 0.18, (name, seed, gap.min())
+            pauses = np.r_[int(4.6 * FPS):int(5.8 * FPS), int(9.6 * FPS):int(10.8 * FPS)]
+            met += gap[pauses].min() < 0.45
+    assert met >= 3    # hands together in a pause for some styles and seeds (rest: 1.4 sw)
+
+
+def test_a_standing_body_sways_more_than_a_seated_one():
+    gen = get_generator("procedural")
+    feats = speech_features([(0.3, 11.5)], duration_s=12.0)
+    tall = (SIZE[0], TALL[1])
+    sway = {}
+    for name, ref in (("standing", standing(frontal_reference())),
+                      ("seated", seated(frontal_reference()))):
+        kp = gen.generate(feats, ref, image_size=tall, seed=0, style="conversational").keypoints
+        sway[name] = np.std(kp[:, L.NOSE, 0])
+    assert sway["standing"] > 1.5 * sway["seated"], sway

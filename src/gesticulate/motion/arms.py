@@ -1,16 +1,17 @@
 """Arm and hand motion for the procedural generator: gesture tracks → wrist targets → joints.
 
-The wanted wrist position is the photo's rest wrist, plus a per-phrase "home" in gesture space
-(raised, towards the body midline: speakers lift their hands while talking and drop them in
-pauses), plus the gesture keyframes. Targets are clamped to a body-plausible region (above the
-waist, below the top of the head, not far past the midline, inside the photo), solved by 2-link
+The wanted wrist position is the photo's rest wrist, plus a "home" in gesture space (raised,
+towards the body midline, moving every gesture unit: speakers lift their hands while talking
+and drop them in pauses, or bring them together), plus the gesture keyframes and a slow
+wander while speaking. Targets are clamped to a body-plausible region (above the waist, below
+the top of the head, on the arm's own side of the midline, inside the photo), solved by 2-link
 IK with the photo's bone lengths and elbow bend, joint-limited, smoothed zero-phase in angle
 space and eased in from the photo's pose.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -24,6 +25,9 @@ from gesticulate.skeleton import layout as L
 SHOULDER_RANGE = np.deg2rad(45.0)   # upper arm stays within this of its photo direction
 IK_STIFFNESS = (0.7, 0.1)           # shoulder / elbow resistance in solve_arm
 ELBOW_ONLY_GAIN = 0.35              # elbow seen, wrist not: a gentler upper-arm motion
+CLASP_GAP = 0.3                     # wrists this far apart (sw) when the hands are together
+DRIFT_SW = 0.06                     # hands' idle wander (s.d., shoulder widths) in speech
+MIDLINE_GAP = 0.1                   # a moving wrist stays this far (sw) on its own side
 
 
 @dataclass
@@ -40,6 +44,8 @@ class ArmContext:
     ramp: np.ndarray                # (T,) ease-in 0..1
     spread: float = 0.18            # how far the hands' home wanders between gesture units, sw
     fingers: float = 1.0            # finger articulation gain
+    clasps: list = field(default_factory=list)   # pauses [(a, b)) with the hands together
+    speech: np.ndarray | None = None             # (T,) speech activity 0..1, for the drift
 
 
 def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
@@ -70,7 +76,8 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     track = G.keyframe_track(strokes, arm.side, num_frames=T, fps=ctx.fps, speed=ctx.speed)
     home = _home(arm, ctx, strokes, spans, rng=rng, rest=ref[effector, :2], sw=sw, side=side,
                  wrist_seen=wrist_seen)
-    offset = np.stack([side * track[:, 0], -track[:, 1]], axis=1) * sw * gain + home
+    offset = (np.stack([side * track[:, 0], -track[:, 1]], axis=1) * sw * gain + home
+              + _drift(ctx, rng=rng, sw=sw) * gain)
     target = _clamp_target(rest + ctx.ramp[:, None] * offset, rest, ctx, sw=sw, side=side,
                            shoulder=s_ref)
     shoulder = out[:, arm.shoulder]
@@ -95,7 +102,8 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     turn = ctx.lean + dalpha + dbeta + ctx.ramp * 0.25 * track[:, 2] * side
     out[:, arm.hand] = pose_hand(ref[arm.hand, :2], w_ref, out[:, arm.wrist], turn,
                                  spread=ctx.ramp * 0.08 * ctx.fingers * track[:, 3],
-                                 curl=ctx.ramp * 0.25 * ctx.fingers * track[:, 4])
+                                 curl=ctx.ramp * 0.25 * ctx.fingers * track[:, 4],
+                                 point=ctx.ramp * track[:, 5])
 
 
 def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
@@ -105,9 +113,10 @@ def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
 
     A gestured phrase lifts the hands towards a home in front of the body; the home moves to a
     new place every gesture unit (1–2.5 s), up to ``ctx.spread`` shoulder widths sideways and
-    up, as speakers shift where they hold their hands; the move is slow (smoothed over 0.2 s),
-    under the quicker strokes. An arm whose wrist is not seen gets a
-    small fixed lift of the elbow instead.
+    up, as speakers shift where they hold their hands; the move goes with a stroke's
+    preparation, so it speeds the hand on towards the stroke rather than away from it. Pauses
+    in ``ctx.clasps`` bring the hands together. An arm whose wrist is not seen gets a small
+    fixed lift of the elbow instead.
     """
     T, fps, speed = ctx.ramp.shape[0], ctx.fps, ctx.speed
     ref, neck = ctx.ref, L.neck(ctx.ref)
@@ -116,7 +125,7 @@ def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
     frames = np.array([s.frame for s in strokes if s.hands in (arm.side, "both")], dtype=int)
     for a, b in spans:
         k, lift = rng.uniform(0.3, 0.55), rng.uniform(0.08, 0.2)
-        cuts = _unit_cuts(a, b, rng=rng, fps=fps / speed)
+        cuts = _unit_cuts(frames[(frames >= a) & (frames < b)], a, rng=rng, fps=fps / speed)
         if not np.any((frames >= a) & (frames < b)):
             continue
         lo, hi = max(0, a - int(0.3 * fps / speed)), min(T, b + int(0.35 * fps / speed))
@@ -125,19 +134,43 @@ def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
             continue
         base = k * (centre - rest) - np.array([0.0, lift]) * sw
         starts = [lo, *cuts]
-        for u, (p, q) in enumerate(zip(starts, [*cuts, hi])):
+        for p, q in zip(starts, [*cuts, hi]):
             wander = np.array([side * rng.uniform(-1.0, 1.0), -rng.uniform(-0.3, 1.0)])
             home[p:q] = base + wander * ctx.spread * sw
+    if wrist_seen:
+        for a, b in ctx.clasps:    # hands together in front of the body, each on its side
+            home[a:b] = _clasp_point(ctx, sw=sw) + np.array([side * CLASP_GAP / 2 * sw, 0]) - rest
     return gaussian_filter1d(home, 0.2 * fps / speed, axis=0, mode="nearest")
 
 
-def _unit_cuts(a: int, b: int, *, rng: np.random.Generator, fps: float) -> list[int]:
-    """Frames inside the phrase ``[a, b)`` where one gesture unit ends and the next begins:
-    every 1–2.5 s, none in the phrase's last 0.6 s."""
-    cuts, t = [], a + rng.uniform(1.0, 2.5) * fps
-    while t < b - 0.6 * fps:
-        cuts.append(int(t))
-        t += rng.uniform(1.0, 2.5) * fps
+def _drift(ctx: ArmContext, *, rng: np.random.Generator, sw: float) -> np.ndarray:
+    """A slow wander ``(T, 2)`` (pixels) of the hand while speaking: a speaking hand is never
+    quite still; :data:`DRIFT_SW` shoulder widths (s.d.) over ~0.35 s, none in pauses."""
+    T = ctx.ramp.shape[0]
+    level = np.ones(T) if ctx.speech is None else ctx.speech
+    sigma = 0.35 * ctx.fps / ctx.speed
+    noise = np.stack([G.smooth_noise(rng, T, sigma), G.smooth_noise(rng, T, sigma)], axis=1)
+    return noise * (DRIFT_SW * sw) * level[:, None]
+
+
+def _clasp_point(ctx: ArmContext, *, sw: float) -> np.ndarray:
+    """Where the hands meet in a clasp: in front of the body midline, at the height of the
+    photo's wrists, kept between the chest and the belly."""
+    ref, neck = ctx.ref, L.neck(ctx.ref)
+    y = 0.5 * (ref[L.LEFT_WRIST, 1] + ref[L.RIGHT_WRIST, 1]) - 0.1 * sw
+    return np.array([neck[0], np.clip(y, neck[1] + 0.9 * sw, neck[1] + 1.6 * sw)])
+
+
+def _unit_cuts(strokes: np.ndarray, a: int, *, rng: np.random.Generator, fps: float
+               ) -> list[int]:
+    """Frames where one gesture unit ends and the next begins, for a phrase starting at ``a``
+    with the arm's stroke frames ``strokes``: the preparation (0.25 s before) of the first
+    stroke after 1–2.5 s of the unit."""
+    cuts, due = [], a + rng.uniform(1.0, 2.5) * fps
+    for f in np.sort(strokes):
+        if f >= due:
+            cuts.append(int(f - 0.25 * fps))
+            due = f + rng.uniform(1.0, 2.5) * fps
     return cuts
 
 
@@ -147,9 +180,10 @@ def _clamp_target(target: np.ndarray, rest: np.ndarray, ctx: ArmContext, *, sw: 
 
     Above the waist and at most 0.05 shoulder widths below the rest pose (hands resting on a
     desk must not sink into it) unless the photo holds them above chest height (0.8 shoulder
-    widths below the neck), which they may drop to; below the top of the head, at most 0.45 shoulder widths past the body
-    midline, at most 1.1 outside the shoulder, inside the photo (2 % margin); the rest pose
-    itself is always allowed.
+    widths below the neck), which they may drop to; below the top of the head; on its own side
+    of the body midline (:data:`MIDLINE_GAP`, so the hands never pass through each other), at
+    most 1.1 outside the shoulder, inside the photo (2 % margin); the rest pose itself is
+    always allowed.
     """
     ref, seen = ctx.ref, ctx.seen
     w, h = ctx.image_size
@@ -160,7 +194,7 @@ def _clamp_target(target: np.ndarray, rest: np.ndarray, ctx: ArmContext, *, sw: 
         waist = neck[1] + 1.9 * sw
     top = ref[L.NOSE, 1] - 0.3 * sw if seen[L.NOSE] else neck[1] - 1.2 * sw
     y_lo, y_hi = max(top, 0.02 * h), min(waist, 0.98 * h)
-    inner, outer = neck[0] - side * 0.45 * sw, shoulder[0] + side * 1.1 * sw
+    inner, outer = neck[0] + side * MIDLINE_GAP * sw, shoulder[0] + side * 1.1 * sw
     x_lo, x_hi = max(min(inner, outer), 0.02 * w), min(max(inner, outer), 0.98 * w)
     x = np.clip(target[:, 0], np.minimum(x_lo, rest[:, 0]), np.maximum(x_hi, rest[:, 0]))
     # Hands held high in the photo may drop to chest height; low ones must not sink.

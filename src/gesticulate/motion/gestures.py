@@ -5,8 +5,11 @@ syllable, a hold, and a retraction; strokes inside one phrase chain without goin
 (one gesture unit), and the hands rest in pauses. Stressed syllables are approximated by strong
 audio onsets in voiced speech, weighted by loudness, with a refractory period between strokes.
 
-Each arm gets a keyframe track of five channels (``CHANNELS``), interpolated with a monotone
-cubic (PCHIP: smooth, no overshoot), so the motion is smooth by construction.
+The vocabulary (``SHAPES``): beats, circles, openings, two-handed openings, palm-up offers and
+points (index straight, the other fingers curled); the last stroke of a phrase is held. Each
+arm gets a keyframe track of six channels (``CHANNELS``: wrist offset, wrist flex, finger
+spread, curl and point), interpolated with a monotone cubic (PCHIP: smooth, no overshoot), so
+the motion is smooth by construction and the hand's shape changes with the gesture.
 """
 
 from __future__ import annotations
@@ -15,31 +18,50 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.interpolate import PchipInterpolator
-from scipy.ndimage import maximum_filter1d
+from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
-CHANNELS = ("out", "up", "flex", "spread", "curl")
-SHAPES = ("beat", "circle", "open", "two_handed")
+CHANNELS = ("out", "up", "flex", "spread", "curl", "point")
+SHAPES = ("beat", "circle", "open", "two_handed", "offer", "point")
 
-# Keyframes per shape: (time in s relative to the stroke, out, up, flex, spread, curl).
+# Keyframes per shape: (time in s relative to the stroke, out, up, flex, spread, curl, point).
 # out/up are wrist offsets in units of the amplitude (out = away from the body midline,
-# up = towards the head); flex is wrist rotation (+1 ≈ 0.25 rad towards the palm).
+# up = towards the head); flex is wrist rotation (+1 ≈ 0.25 rad towards the palm); spread and
+# curl shape all fingers; point straightens the index and curls the others (0..1).
 _SHAPE_KEYS = {
-    "beat": [(-0.42, 0, 0, 0, 0, 0), (-0.13, 0.15, 1.0, -0.5, 0.3, 0.0),
-             (0.0, 0.05, -0.3, 0.9, 0.0, 0.6), (0.12, 0.05, -0.25, 0.7, 0.0, 0.5),
-             (0.55, 0, 0, 0, 0, 0)],
-    "circle": [(-0.6, 0, 0, 0, 0, 0), (-0.42, -0.45, 0.45, -0.2, 0.2, 0.2),
-               (-0.26, 0.0, 0.9, -0.3, 0.4, 0.1), (-0.1, 0.45, 0.45, 0.0, 0.3, 0.2),
-               (0.0, 0.15, -0.1, 0.5, 0.1, 0.45), (0.12, 0.1, -0.1, 0.4, 0.1, 0.4),
-               (0.6, 0, 0, 0, 0, 0)],
-    "open": [(-0.45, 0, 0, 0, 0, 0), (-0.15, -0.2, 0.25, 0.3, 0.0, 0.4),
-             (0.0, 0.9, 0.5, -0.8, 1.0, 0.0), (0.3, 0.8, 0.45, -0.7, 0.9, 0.0),
-             (0.8, 0, 0, 0, 0, 0)],
+    # A beat: a short up-down flick of the hand, fingers loosely curled on the stroke.
+    "beat": [(-0.42, 0, 0, 0, 0, 0, 0), (-0.13, 0.15, 1.0, -0.5, 0.3, 0.0, 0),
+             (0.0, 0.05, -0.3, 0.9, 0.0, 0.6, 0), (0.12, 0.05, -0.25, 0.7, 0.0, 0.5, 0),
+             (0.55, 0, 0, 0, 0, 0, 0)],
+    # A circle (iconic/metaphoric "process"): the hand loops, inward then up and out.
+    "circle": [(-0.6, 0, 0, 0, 0, 0, 0), (-0.42, -0.45, 0.45, -0.2, 0.2, 0.2, 0),
+               (-0.26, 0.0, 0.9, -0.3, 0.4, 0.1, 0), (-0.1, 0.45, 0.45, 0.0, 0.3, 0.2, 0),
+               (0.0, 0.15, -0.1, 0.5, 0.1, 0.45, 0), (0.12, 0.1, -0.1, 0.4, 0.1, 0.4, 0),
+               (0.6, 0, 0, 0, 0, 0, 0)],
+    # An opening: the hand sweeps up and out, fingers spread wide.
+    "open": [(-0.45, 0, 0, 0, 0, 0, 0), (-0.15, -0.2, 0.25, 0.3, 0.0, 0.4, 0),
+             (0.0, 0.9, 0.5, -0.8, 1.0, 0.0, 0), (0.3, 0.8, 0.45, -0.7, 0.9, 0.0, 0),
+             (0.8, 0, 0, 0, 0, 0, 0)],
+    # A palm-up offer: the hand turns up and moves forward-out at waist height, fingers open.
+    "offer": [(-0.45, 0, 0, 0, 0, 0, 0), (-0.15, 0.2, 0.1, 0.4, 0.2, 0.3, 0),
+              (0.0, 0.6, 0.2, 0.9, 0.8, 0.0, 0), (0.35, 0.55, 0.15, 0.8, 0.7, 0.0, 0),
+              (0.85, 0, 0, 0, 0, 0, 0)],
+    # A point (deictic): the arm reaches out and up, the index straightens as the others curl,
+    # and the point is held.
+    "point": [(-0.45, 0, 0, 0, 0, 0, 0), (-0.15, 0.5, 0.5, -0.2, 0.0, 0.0, 0.6),
+              (0.0, 0.85, 0.55, 0.1, 0.0, 0.0, 1.0), (0.4, 0.8, 0.5, 0.1, 0.0, 0.0, 1.0),
+              (0.9, 0, 0, 0, 0, 0, 0)],
 }
 # Key times are scaled by TEMPO: real speakers' strokes are quick (peak wrist speeds of
 # 2–3 shoulder widths/s on the sample clips), so the phases run faster than the table.
-TEMPO = 0.9
+TEMPO = 1.05
 _SHAPE_KEYS["two_handed"] = _SHAPE_KEYS["open"]
-_SHAPE_GAIN = {"beat": 1.0, "circle": 0.8, "open": 0.9, "two_handed": 0.8}
+_SHAPE_GAIN = {"beat": 1.0, "circle": 0.8, "open": 0.9, "two_handed": 0.8, "offer": 0.9,
+               "point": 1.0}
+# How often each shape is drawn (Dirichlet concentration of a seed's habits): beats most.
+_SHAPE_HABIT = {"beat": 6.0, "circle": 2.0, "open": 3.0, "two_handed": 2.0, "offer": 2.0,
+                "point": 1.0}
+QUIET_MAX_S = 2.5       # a phrase this long or longer always has gestures
+HOLD_S = (0.25, 0.6)    # the last stroke of a phrase holds this long (s) before retracting
 
 
 @dataclass
@@ -51,6 +73,13 @@ class Stroke:
     shape: str
     hands: str          # "left", "right" or "both"
     amplitude: float    # in shoulder widths
+    hold_s: float = 0.0  # extra hold after the stroke (phrase ends), seconds
+
+
+def smooth_noise(rng: np.random.Generator, num_frames: int, sigma: float) -> np.ndarray:
+    """Zero-phase low-passed white noise ``(T,)`` with unit standard deviation."""
+    x = gaussian_filter1d(rng.standard_normal(num_frames + 4 * int(sigma)), sigma, mode="wrap")
+    return x[:num_frames] * np.sqrt(2.0 * np.sqrt(np.pi) * sigma)
 
 
 def speech_activity(vad: np.ndarray, rms: np.ndarray, *, fps: float) -> np.ndarray:
@@ -108,14 +137,17 @@ def pick_strokes(score: np.ndarray, candidates: np.ndarray, *, fps: float, refra
 
 def plan_strokes(frames: np.ndarray, score: np.ndarray, rms: np.ndarray,
                  spans: list[tuple[int, int]], *, rng: np.random.Generator,
-                 amplitude: float, dominant: str, quiet: float = 0.06) -> list[Stroke]:
+                 amplitude: float, dominant: str, quiet: float = 0.06,
+                 fps: float = 25.0) -> list[Stroke]:
     """Give each stroke frame a shape, hands and amplitude; a share ``quiet`` of the phrases
-    rest their hands."""
-    weights = rng.dirichlet(np.array([6.0, 2.0, 3.0, 2.0]) * 3)   # this seed's habits
+    shorter than :data:`QUIET_MAX_S` rest their hands; the last stroke of each phrase holds
+    (:data:`HOLD_S`) before the hands go back."""
+    weights = rng.dirichlet(np.array([_SHAPE_HABIT[k] for k in SHAPES]) * 3)   # seed's habits
     strokes = []
     other = "left" if dominant == "right" else "right"
     for a, b in spans:
-        if rng.random() < quiet:     # now and then a phrase without hand gestures
+        # Now and then a short phrase without hand gestures (a long one always has some).
+        if rng.random() < quiet and b - a < QUIET_MAX_S * fps:
             continue
         mode = rng.choice(["dom", "other", "both"], p=[0.6, 0.15, 0.25])
         for f in frames[(frames >= a) & (frames < b)]:
@@ -126,25 +158,29 @@ def plan_strokes(frames: np.ndarray, score: np.ndarray, rms: np.ndarray,
             gain = _SHAPE_GAIN[shape] * (0.55 + 0.45 * min(1.0, rms[f] / max(rms[a:b].max(), 1e-6)))
             strokes.append(Stroke(int(f), float(score[f]), shape, str(hands),
                                   amplitude * gain * rng.uniform(0.8, 1.2)))
+        if strokes and a <= strokes[-1].frame < b:
+            strokes[-1].hold_s = float(rng.uniform(*HOLD_S))
     return strokes
 
 
 def keyframe_track(strokes: list[Stroke], side: str, *, num_frames: int, fps: float,
                    speed: float) -> np.ndarray:
-    """Interpolated gesture channels ``(T, 5)`` for one arm (zeros where it does nothing).
+    """Interpolated gesture channels ``(T, 6)`` for one arm (zeros where it does nothing).
 
     Consecutive gestures co-articulate: when the next preparation starts before this
     retraction ends, the retraction is dropped and the hand goes straight on.
     """
-    keys: list[tuple[float, np.ndarray]] = [(0.0, np.zeros(5))]
+    n = len(CHANNELS)
+    keys: list[tuple[float, np.ndarray]] = [(0.0, np.zeros(n))]
     mine = [s for s in strokes if s.hands in (side, "both")]
     chained = False
     for i, s in enumerate(mine):
         table = np.array(_SHAPE_KEYS[s.shape], dtype=np.float64)
         times = s.frame + table[:, 0] * TEMPO * fps / speed
+        times[table[:, 0] > 0] += s.hold_s * fps / speed     # a held stroke stays, then goes
         vals = table[:, 1:].copy()
         vals[:, :2] *= s.amplitude
-        vals[:, 2:] *= 0.6 + 0.4 * s.strength
+        vals[:, 2:5] *= 0.6 + 0.4 * s.strength
         keep = np.ones(len(table), dtype=bool)
         keep[0] = not chained
         nxt = (mine[i + 1].frame + _SHAPE_KEYS[mine[i + 1].shape][0][0] * TEMPO * fps / speed
@@ -155,9 +191,9 @@ def keyframe_track(strokes: list[Stroke], side: str, *, num_frames: int, fps: fl
             if t > keys[-1][0] + 0.5:      # keys stay in time order, at least half a frame apart
                 keys.append((float(t), v))
     if keys[-1][0] < num_frames - 1:
-        keys.append((float(num_frames - 1) + 1.0, np.zeros(5)))
+        keys.append((float(num_frames - 1) + 1.0, np.zeros(n)))
     t = np.array([k[0] for k in keys])
     v = np.stack([k[1] for k in keys])
     if len(t) < 2:
-        return np.zeros((num_frames, 5))
+        return np.zeros((num_frames, n))
     return PchipInterpolator(t, v, axis=0, extrapolate=True)(np.arange(num_frames))

@@ -145,7 +145,8 @@ def clamp_elbow(beta: np.ndarray, *, bend: float, beta0: float) -> np.ndarray:
 
 
 def pose_hand(hand: np.ndarray, wrist_ref: np.ndarray, wrist: np.ndarray, turn: np.ndarray,
-              *, spread: np.ndarray, curl: np.ndarray) -> np.ndarray:
+              *, spread: np.ndarray, curl: np.ndarray, point: np.ndarray | None = None
+              ) -> np.ndarray:
     """Move the 21 hand points rigidly with the wrist, plus small finger spread and curl.
 
     Parameters
@@ -163,6 +164,9 @@ def pose_hand(hand: np.ndarray, wrist_ref: np.ndarray, wrist: np.ndarray, turn: 
     curl : np.ndarray, shape (T,)
         Finger curl 0..0.35: phalanges pulled towards their knuckle, as a curl looks from
         the front (clamped).
+    point : np.ndarray, shape (T,), optional
+        Pointing 0..1: the index straightens and the other fingers curl up to 0.6 (a fist
+        seen from the front), the thumb half as much.
 
     Returns
     -------
@@ -172,6 +176,7 @@ def pose_hand(hand: np.ndarray, wrist_ref: np.ndarray, wrist: np.ndarray, turn: 
     rel = np.broadcast_to(hand - wrist_ref, (T, 21, 2)).copy()
     spread = np.clip(spread, -0.12, 0.12)
     curl = np.clip(curl, 0.0, 0.35)
+    point = np.zeros(T) if point is None else np.clip(point, 0.0, 1.0)
     base = rel[:, 0]
     # The fan's orientation (index → little) decides which way "spread" turns each finger.
     fan = np.cross(hand[5] - hand[0], hand[17] - hand[0])
@@ -181,7 +186,8 @@ def pose_hand(hand: np.ndarray, wrist_ref: np.ndarray, wrist: np.ndarray, turn: 
         rel[:, idx] = rotate(rel[:, idx], fan_sign * (k - 2) * spread, base)
         knuckle = rel[:, idx[0]][:, None, :]
         weight = np.array([0.35, 0.65, 0.9]) * (0.5 if k == 0 else 1.0)
-        shrink = 1.0 - curl[:, None, None] * weight[None, :, None]
+        c = curl * (1.0 - point) + (0.0 if finger == L.HAND_INDEX else 0.6 * point)
+        shrink = 1.0 - c[:, None, None] * weight[None, :, None]
         rel[:, idx[1:]] = knuckle + (rel[:, idx[1:]] - knuckle) * shrink
     rel = rotate(rel, turn, np.zeros((T, 2)))
     return rel + wrist[:, None, :]

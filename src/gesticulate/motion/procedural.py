@@ -1,11 +1,15 @@
 """The rule-based stage-1 generator: prosody-driven gestures, head motion, blinks and lips.
 
 No weights. From the audio features it finds speech phrases and stressed syllables (strong
-onsets in voiced speech), plans beat / circular / open-palm / two-handed gestures whose strokes
-land on them, nods on stresses, turns the head slowly, blinks at a conversational rate and opens
-the mouth with the loudness envelope (and visemes when phone timings are given). Everything is
-layered on the photo's skeleton: face edits in the head frame, a rigid 3D head turn, a slight
-torso sway, arms by 2-link kinematics with the photo's bone lengths, hands rigid on the wrist.
+onsets in voiced speech), plans beat / circular / open-palm / two-handed / palm-up offer /
+pointing gestures whose strokes land on them (the last of a phrase held), shifts where the
+hands are held every gesture unit, brings the hands together in some long pauses, nods and
+turns the head on stresses, blinks at a conversational rate and opens the mouth with the
+loudness envelope (and visemes when phone timings are given). How much of all this is the
+style's (:mod:`gesticulate.motion.style`; ``auto`` reads it from the photo and voice).
+Everything is layered on the photo's skeleton: face edits in the head frame, a rigid 3D head
+turn, a torso sway (wider for a standing body), arms by 2-link kinematics with the photo's
+bone lengths, hands on the wrist with finger spread, curl and point following the gesture.
 Frame 0 is the photo's pose exactly; motion eases in over ``ease_in_s``.
 """
 
@@ -22,8 +26,10 @@ from gesticulate.motion import face as F
 from gesticulate.motion import gestures as G
 from gesticulate.motion.arms import ArmContext, move_arm
 from gesticulate.motion.base import Phones, check_inputs, register
+from gesticulate.motion.gestures import smooth_noise
 from gesticulate.motion.kinematics import ARMS, rotate
-from gesticulate.motion.style import AUTO, Style, StyleChoice, choose_style, get_style
+from gesticulate.motion.style import (AUTO, Style, StyleChoice, choose_style, get_style,
+                                      hand_pose, posture)
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.sequence import SkeletonSequence
 
@@ -37,12 +43,6 @@ class Timing:
     score: np.ndarray            # (T,) stress 0..1
     strokes: list                # planned gestures (gestures.Stroke)
     nods: np.ndarray             # (K,) frames of head nods
-
-
-def smooth_noise(rng: np.random.Generator, num_frames: int, sigma: float) -> np.ndarray:
-    """Zero-phase low-passed white noise ``(T,)`` with unit standard deviation."""
-    x = gaussian_filter1d(rng.standard_normal(num_frames + 4 * int(sigma)), sigma, mode="wrap")
-    return x[:num_frames] * np.sqrt(2.0 * np.sqrt(np.pi) * sigma)
 
 
 def ease_in(num_frames: int, *, fps: float, seconds: float) -> np.ndarray:
@@ -89,7 +89,9 @@ class ProceduralGenerator:
             out[:, upper] = rotate(out[:, upper], lean, np.broadcast_to(pivot, (T, 2)))
             ctx = ArmContext(ref=ref, seen=seen, image_size=image_size, fps=fps, speed=speed,
                              lean=lean, pivot=pivot, ramp=ramp, spread=st.spread,
-                             fingers=st.fingers)
+                             fingers=st.fingers, speech=timing.speech,
+                             clasps=self._clasps(timing, ref, seen, st, fps=fps, speed=speed,
+                                                 rng=rngs[4]))
             for arm in ARMS:
                 move_arm(out, arm, ctx, timing.strokes, timing.spans, rng=rngs[3])
         conf = np.where(seen, ref[:, 2], 0.0)
@@ -140,11 +142,24 @@ class ProceduralGenerator:
         spans = G.phrases(vad, fps=fps)
         dominant = "right" if rng.random() < 0.7 else "left"
         strokes = G.plan_strokes(frames, score, rms, spans, rng=rng, amplitude=st.amplitude,
-                                 dominant=dominant, quiet=st.quiet)
+                                 dominant=dominant, quiet=st.quiet, fps=fps / speed)
         nods = G.pick_strokes(score, cand, fps=fps, refractory_s=0.9 / speed,
                               threshold=st.threshold * 1.5)
         speech = np.clip(gaussian_filter1d((vad > 0.5).astype(np.float64), 0.3 * fps), 0, 1)
         return Timing(speech, spans, score, strokes, nods)
+
+    def _clasps(self, timing: Timing, ref, seen, st: Style, *, fps, speed, rng) -> list:
+        """Pauses ``[(a, b)]`` (frames) the hands spend together in front of the body: a
+        share ``st.clasp`` of the pauses of 1.5 s or more, when the photo shows both wrists
+        apart."""
+        if hand_pose(ref, seen)[0] != "free" or not (seen[L.LEFT_WRIST] and seen[L.RIGHT_WRIST]):
+            return []
+        out, f = [], fps / speed
+        for (_, end), (start, _) in zip(timing.spans, timing.spans[1:]):
+            a, b = int(end + 0.25 * f), int(start - 0.45 * f)
+            if start - end >= 1.5 * f and b - a >= 0.8 * f and rng.random() < st.clasp:
+                out.append((a, b))
+        return out
 
     def _torso(self, ref, seen, timing: Timing, *, fps, rng, ramp, speed):
         """Torso lean ``(T,)`` radians about a pivot ``(2,)`` near the hips, or (0, None)."""
@@ -156,7 +171,10 @@ class ProceduralGenerator:
             pivot = 0.5 * (ref[L.LEFT_HIP, :2] + ref[L.RIGHT_HIP, :2])
         else:
             pivot = neck + np.array([0.0, 2.2 * sw])
-        sway = smooth_noise(rng, T, 1.5 * fps / speed) * np.deg2rad(0.6)
+        # Standing speakers shift their weight: a wider, slower sway.
+        standing = posture(ref, seen)[0] == "standing"
+        sway = smooth_noise(rng, T, (2.5 if standing else 1.5) * fps / speed) * np.deg2rad(
+            1.5 if standing else 0.6)
         # Lean a little towards the gesturing side at strokes.
         push = np.zeros(T)
         for s in timing.strokes:
@@ -209,6 +227,18 @@ class ProceduralGenerator:
         up, lo = out[:, F.UPPER_LID], out[:, F.LOWER_LID]
         out[:, F.UPPER_LID] = up + blink[:, None, None] * (lo - up)
 
+    @staticmethod
+    def _turns(timing: Timing, T: int, *, fps: float, rng) -> np.ndarray:
+        """Head turns ``(T,)`` (radians) on a third of the nodded stresses: 3–6° to a side,
+        reached in ~0.2 s and let go over ~1 s."""
+        imp = np.zeros(T)
+        for f in timing.nods:
+            if rng.random() < 0.35:
+                imp[f] = rng.choice([-1.0, 1.0]) * np.deg2rad(rng.uniform(3.0, 6.0))
+        tk = np.arange(int(1.6 * fps) + 1) / fps
+        kernel = (1 - np.exp(-tk / 0.07)) * np.exp(-tk / 0.5)
+        return np.convolve(imp, kernel / kernel.max())[:T]
+
     def _head_angles(self, feats, timing: Timing, st: Style, *, fps, rng, speed):
         """Yaw, pitch, roll ``(T,)`` in radians."""
         T = timing.speech.shape[0]
@@ -222,6 +252,7 @@ class ProceduralGenerator:
         tk = np.arange(-half, half + 1) / (fps / speed)
         kernel = np.exp(-((tk - 0.04) / 0.13) ** 2) - 0.35 * np.exp(-((tk + 0.2) / 0.12) ** 2)
         nod = np.convolve(imp, kernel, mode="same")[:T] * np.deg2rad(4.0) * st.head
+        yaw = yaw + self._turns(timing, T, fps=fps / speed, rng=rng) * st.head
         # Higher pitch lifts the chin a little (prosody–head correlation).
         f0 = np.asarray(feats.pitch_hz, dtype=np.float64)
         voiced = f0 > 0

@@ -2,7 +2,7 @@
 
 Four named styles, from still to animated. Each is a set of knobs (:class:`Style`); what they
 give was measured with ``benchmarks/gestures.py`` (procedural generator, the shared clips'
-photos and voices, seeds 0–2), see :data:`MEASURED`.
+photos and voices, seeds 0–4), see :data:`MEASURED`.
 
 ``auto`` (the default) scores how animated the speaker is likely to be:
 
@@ -46,31 +46,34 @@ class Style:
     spread: float         # how far the hands' resting place wanders between gesture units (sw)
     quiet: float          # share of phrases spoken without hand gestures
     fingers: float        # finger articulation gain
+    clasp: float = 0.3    # share of long pauses spent with the hands together (self-touch)
 
 
 STYLES = {
-    "calm": Style(amplitude=0.30, refractory_s=1.00, threshold=0.22, head=0.6, spread=0.25,
-                  quiet=0.25, fingers=0.6),
-    "conversational": Style(amplitude=0.75, refractory_s=0.40, threshold=0.07, head=1.0,
-                            spread=0.40, quiet=0.05, fingers=1.2),
-    "presenter": Style(amplitude=0.90, refractory_s=0.36, threshold=0.06, head=1.2, spread=0.50,
-                       quiet=0.03, fingers=1.4),
-    "lively": Style(amplitude=1.10, refractory_s=0.32, threshold=0.05, head=1.4, spread=0.60,
-                    quiet=0.02, fingers=1.7),
+    "calm": Style(amplitude=0.45, refractory_s=1.00, threshold=0.22, head=0.6, spread=0.30,
+                  quiet=0.25, fingers=0.6, clasp=0.5),
+    "conversational": Style(amplitude=1.00, refractory_s=0.40, threshold=0.07, head=1.0,
+                            spread=0.55, quiet=0.05, fingers=1.2, clasp=0.35),
+    "presenter": Style(amplitude=1.15, refractory_s=0.36, threshold=0.06, head=1.2, spread=0.65,
+                       quiet=0.03, fingers=1.4, clasp=0.25),
+    "lively": Style(amplitude=1.35, refractory_s=0.32, threshold=0.05, head=1.4, spread=0.80,
+                    quiet=0.02, fingers=1.7, clasp=0.15),
 }
-# What each style gave, min–max over the shared clips' photos and voices with hands in the
-# photo (8 clips, seeds 0–2 averaged; benchmarks/gestures.py, 2026-11-30): median wrist speed
-# in speech (sw/s), hand keypoint variance (sw²), wrist motion beats per second. The spread
-# within a style comes from the photo (how far the arms can travel) and the speech.
+# What each style gave over the shared clips' photos and voices with hands in the photo
+# (8 clips, seeds 0–4 averaged; benchmarks/gestures.py, 2026-12-01), as (min, median, max)
+# over the clips: wrist speed in speech, median and 90th percentile (sw/s), hand keypoint
+# variance (sw²), wrist motion beats per second. The spread within a style comes from the
+# photo (how far its arms can travel) and the speech; the medians rise from calm to lively.
 MEASURED = {
-    "calm": {"speed_speech_median": (0.004, 0.12), "hkv": (0.000, 0.014),
-             "beats_per_s": (0.04, 0.51)},
-    "conversational": {"speed_speech_median": (0.03, 0.46), "hkv": (0.010, 0.046),
-                       "beats_per_s": (0.26, 1.02)},
-    "presenter": {"speed_speech_median": (0.03, 0.47), "hkv": (0.017, 0.057),
-                  "beats_per_s": (0.56, 1.11)},
-    "lively": {"speed_speech_median": (0.03, 0.65), "hkv": (0.022, 0.074),
-               "beats_per_s": (0.55, 1.42)},
+    "calm": {"speed_speech_median": (0.02, 0.06, 0.20), "speed_speech_p90": (0.19, 0.27, 0.65),
+             "hkv": (0.003, 0.009, 0.019), "beats_per_s": (0.07, 0.27, 0.49)},
+    "conversational": {"speed_speech_median": (0.06, 0.12, 0.40),
+                       "speed_speech_p90": (0.49, 1.13, 1.51),
+                       "hkv": (0.013, 0.033, 0.041), "beats_per_s": (0.37, 0.74, 1.00)},
+    "presenter": {"speed_speech_median": (0.08, 0.15, 0.46), "speed_speech_p90": (0.48, 1.27, 1.62),
+                  "hkv": (0.011, 0.037, 0.049), "beats_per_s": (0.38, 0.78, 0.93)},
+    "lively": {"speed_speech_median": (0.09, 0.20, 0.38), "speed_speech_p90": (0.55, 1.47, 1.68),
+               "hkv": (0.015, 0.045, 0.108), "beats_per_s": (0.47, 0.74, 0.94)},
 }
 ALIASES = {"neutral": "conversational"}   # the name used before the styles were named
 ORDER = ("calm", "conversational", "presenter", "lively")
