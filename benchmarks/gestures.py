@@ -2,6 +2,7 @@
 
     python benchmarks/gestures.py [--styles auto calm] [--seeds 0 1 2 3 4] [--cache DIR]
                                   [--json OUT.json] [--plot OUT.png] [--clips NAME ...]
+                                  [--retrieval DATASET]
 
 For every shared clip with speech (../shared/data/video; never copied into the project): the
 speaker's skeleton is extracted (MediaPipe, 25 fps, cached in ``--cache``), the procedural
@@ -10,16 +11,23 @@ generator is run from the clip's first frame and its own audio, once per style a
 are grouped by class (seated interview, standing interview, lectern, desk, close-up); per
 class the generated median over the class's clips is compared with the real one: each figure
 within ±35 % (``ok``), hand L1 diversity ≥ 70 % of real, jitter ≤ 1.2 × real. Audio
-alignment: beat alignment (BA, with its chance control) of the generated motion on its own audio, on another clip's audio
-(shuffled) and of the still photo, all scored against the clip's own audio beats.
+alignment: beat alignment (BA, with its chance control) of the generated motion on its own
+audio, on another clip's audio (shuffled) and of the still photo, all scored against the
+clip's own audio beats.
+
+``--retrieval DATASET`` adds the retrieval generator as a row: DATASET is built from the shared
+clips (``gesticulate build-dataset``), and each clip is generated from a view of it whose
+train split leaves that clip's source out.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +92,36 @@ def ba(kp: np.ndarray, feats: AudioFeatures) -> tuple[float, float]:
     return r.ba, r.ba_control
 
 
+def leave_one_out(dataset: Path, source: Path, work: Path) -> Path:
+    """A view of ``dataset`` (links to its files) whose train split has no clip of ``source``."""
+    view = work / f"loo-{source.stem}"
+    view.mkdir(parents=True, exist_ok=True)
+    for item in dataset.iterdir():
+        skip = item.name in ("manifest.jsonl", "retrieval_index.npz")
+        if not skip and not (view / item.name).exists():
+            os.symlink(item.resolve(), view / item.name)
+    rows = [json.loads(line) for line in (dataset / "manifest.jsonl").read_text().splitlines()
+            if line.strip()]
+    for r in rows:
+        if Path(r["source"]).resolve() == source.resolve():
+            r["split"] = "test"
+    (view / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return view
+
+
+def retrieval_row(dataset: Path, path: Path, feats, ref, seq, speech, seeds, work: Path) -> dict:
+    gen = get_generator("retrieval", checkpoint=leave_one_out(dataset, path, work))
+    runs = []
+    for seed in seeds:
+        m = gen.generate(feats, ref, image_size=seq.image_size, seed=seed)
+        p = profile(m.keypoints, speech, seq.image_size)
+        p["ba"], p["ba_control"] = ba(m.keypoints, feats)
+        runs.append(p)
+    row = {k: float(np.nanmean([r[k] for r in runs])) for k in runs[0]}
+    row["shuffled_ba"], row["chosen"] = float("nan"), None
+    return row
+
+
 def measure(args) -> dict:
     gen = get_generator("procedural")
     clips = [c for c in CLASSES if not args.clips or Path(c).stem in args.clips]
@@ -115,8 +153,12 @@ def measure(args) -> dict:
                 shuffled.append(ba(s.keypoints, feats)[0])
             row[style] = {k: float(np.nanmean([r[k] for r in runs])) for k in runs[0]}
             row[style]["shuffled_ba"] = float(np.nanmean(shuffled))
-            row[style]["chosen"] = gen.style_for(feats, ref, image_size=seq.image_size,
-                                                 style=style).name
+            choose = getattr(gen, "style_for", None)     # absent before styles were read
+            row[style]["chosen"] = (choose(feats, ref, image_size=seq.image_size,
+                                           style=style).name if choose else None)
+        if args.retrieval:
+            row["retrieval"] = retrieval_row(args.retrieval, DATA / "video" / c, feats, ref, seq,
+                                             speech, args.seeds, args.cache)
         out["clips"][Path(c).stem] = row
         print(f"{Path(c).stem}: done", file=sys.stderr)
     return out
@@ -129,9 +171,11 @@ def class_means(result: dict, key: str) -> dict[str, dict[str, float]]:
     for row in result["clips"].values():
         if key in row:
             groups.setdefault(row["class"], []).append(row[key])
-    return {c: {k: float(np.nanmedian([r[k] for r in rows])) for k in rows[0]
-                if isinstance(rows[0][k], (int, float))}
-            for c, rows in groups.items()}
+    with warnings.catch_warnings():   # a figure NaN on every clip of a class stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return {c: {k: float(np.nanmedian([r[k] for r in rows])) for k in rows[0]
+                    if isinstance(rows[0][k], (int, float))}
+                for c, rows in groups.items()}
 
 
 def verdicts(real: dict, gen: dict) -> list[tuple[str, bool, str]]:
@@ -162,7 +206,7 @@ def print_tables(result: dict, styles: list[str]) -> None:
     real = class_means(result, "real")
     for style in styles:
         gen = class_means(result, style)
-        print(f"\nstyle {style}: class medians, generated / real")
+        print(f"\n{style}: class medians, generated / real")
         for cls in real:
             marks = [f"{k} {fig} {'ok' if ok else 'FAIL'}"
                      for k, ok, fig in verdicts(real[cls], gen[cls])]
@@ -200,16 +244,18 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/gesticulate-gesture-cache"))
     ap.add_argument("--json", type=Path)
     ap.add_argument("--plot", type=Path)
+    ap.add_argument("--retrieval", type=Path, help="dataset built from the shared clips")
     args = ap.parse_args()
     if not DATA.is_dir():
         sys.exit(f"{DATA} not found: this benchmark needs the shared sample data")
     args.cache.mkdir(parents=True, exist_ok=True)
     result = measure(args)
-    print_tables(result, args.styles)
+    rows = args.styles + (["retrieval"] if args.retrieval else [])
+    print_tables(result, rows)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1, default=str))
     if args.plot:
-        plot(result, args.styles, args.plot)
+        plot(result, rows, args.plot)
         print(f"plot: {args.plot}")
 
 

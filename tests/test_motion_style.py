@@ -190,3 +190,19 @@ def test_a_standing_body_sways_more_than_a_seated_one():
         kp = gen.generate(feats, ref, image_size=tall, seed=0, style="conversational").keypoints
         sway[name] = np.std(kp[:, L.NOSE, 0])
     assert sway["standing"] > 1.5 * sway["seated"], sway
+
+
+def test_a_handless_wrist_at_the_frame_edge_does_not_gesture():
+    """Arms folded under a portrait's crop: the wrist is guessed at the bottom edge and no hand
+    is found. Lifting it would show a sleeve the photo does not have."""
+    gen = get_generator("procedural")
+    feats = speech_features([(0.3, 7.5)], duration_s=8.0)
+    ref = hands_free(frontal_reference())
+    cut = ref.copy()
+    cut[L.LEFT_WRIST, 1] = SIZE[1] * 0.97          # at the bottom edge, inside the 2 % margin
+    cut[L.LEFT_HAND, 2] = 0.0                      # no hand found
+    travel = {}
+    for name, r in (("shown", ref), ("cut", cut)):
+        kp = gen.generate(feats, r, image_size=SIZE, seed=0, style="lively").keypoints
+        travel[name] = np.abs(kp[:, L.LEFT_WRIST, :2] - r[L.LEFT_WRIST, :2]).max()
+    assert travel["cut"] < 0.3 * travel["shown"], travel

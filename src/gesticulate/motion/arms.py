@@ -27,6 +27,7 @@ IK_STIFFNESS = (0.7, 0.1)           # shoulder / elbow resistance in solve_arm
 ELBOW_ONLY_GAIN = 0.35              # elbow seen, wrist not: a gentler upper-arm motion
 CLASP_GAP = 0.3                     # wrists this far apart (sw) when the hands are together
 DRIFT_SW = 0.06                     # hands' idle wander (s.d., shoulder widths) in speech
+EDGE_MARGIN = 0.06                  # a handless wrist this near the frame's edge is a guess
 MIDLINE_GAP = 0.1                   # a moving wrist stays this far (sw) on its own side
 
 
@@ -53,7 +54,8 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     """Write elbow, wrist and hand of ``arm`` into ``out (T, 133, 2)`` in place.
 
     Shoulders in ``out`` must already carry the torso motion. An arm whose elbow the photo
-    does not show only follows the torso rigidly.
+    does not show, or whose hand it cuts off at the frame's edge, only follows the torso
+    rigidly.
     """
     ref, T = ctx.ref, ctx.ramp.shape[0]
     points = np.r_[arm.elbow, arm.wrist, np.arange(arm.hand.start, arm.hand.stop)]
@@ -63,7 +65,7 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     s_ref, e_ref, w_ref = ref[arm.shoulder, :2], ref[arm.elbow, :2], ref[arm.wrist, :2]
     alpha0, beta0, upper, fore = arm_angles(s_ref, e_ref, w_ref)
     sw, neck = float(L.shoulder_width(ref)), L.neck(ref)
-    if not ctx.seen[arm.elbow] or upper < 0.15 * sw:
+    if not ctx.seen[arm.elbow] or upper < 0.15 * sw or not _hand_shown(arm, ctx):
         return
     wrist_seen = bool(ctx.seen[arm.wrist]) and fore > 0.15 * sw
     if fore < 0.15 * sw:   # no usable forearm in the photo: a plausible one hanging on
@@ -104,6 +106,20 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
                                  spread=ctx.ramp * 0.08 * ctx.fingers * track[:, 3],
                                  curl=ctx.ramp * 0.25 * ctx.fingers * track[:, 4],
                                  point=ctx.ramp * track[:, 5])
+
+
+def _hand_shown(arm: ArmChain, ctx: ArmContext) -> bool:
+    """Whether the photo shows this arm's hand well enough to gesture with it: its landmarks
+    found, or its wrist clear of the frame's edge. A wrist guessed at the edge with no hand
+    (arms folded below a portrait's crop) has no hand and forearm texture to move: lifted, it
+    shows a torn sleeve, so such an arm only follows the torso."""
+    hand = ctx.ref[arm.hand]
+    if (hand[:, 2] >= 0.3).sum() >= 5:
+        return True
+    w, h = ctx.image_size
+    x, y = ctx.ref[arm.wrist, :2]
+    m = EDGE_MARGIN
+    return m * w < x < (1 - m) * w and m * h < y < (1 - m) * h
 
 
 def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,

@@ -1,0 +1,123 @@
+"""Stage 2 under stage 1's gestures: do the generated videos stay whole at the styles' amplitudes?
+
+    python benchmarks/gesture_integrity.py [--styles auto lively] [--size 256] [--output DIR]
+                                           [--seconds 12]
+
+For every shared photo (../shared/data/photo) and the first frame of every shared clip with
+speech (never copied into the project), the procedural generator (each ``--styles``) drives the
+warp renderer with the clip's own speech (photos: ``audio/freemo_clip000028_tCAkv4ggPgI.wav``),
+cut to ``--seconds``. The rendered frames are re-detected and scored like the reenactment
+harness (:mod:`gesticulate.evaluate.reenact_scores`): arm fidelity (share of shoulder, elbow
+and wrist points within 0.2 shoulder widths of the generated skeleton), hands re-detected
+where the generated skeleton has them, and pieces and holes of the person's silhouette next to
+the photo's own. Prints a table and PASS/FAIL per check (fidelity ≥ 0.90, hands ≥ 0.90,
+pieces and holes ≤ the photo's + 0.05); writes each video and its three most-moved frames
+(PNG) to ``--output``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from gesticulate.data.decode import load_source_audio
+from gesticulate.data.sources import find_sidecar_audio
+from gesticulate.errors import InputError
+from gesticulate.evaluate.media import first_frame
+from gesticulate.evaluate.reenact_scores import top_frames
+from gesticulate.image import load_image
+from gesticulate.metrics.fidelity import pose_fidelity
+from gesticulate.metrics.silhouette import silhouette_integrity
+from gesticulate.pipeline import AUDIO_SR, GeneratePipeline
+from gesticulate.skeleton.extract import track_frames
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+PHOTOS = ["desk_host_body.png", "pats_oliver_slice18.png", "portrait_s2.jpg", "portrait_6.jpg"]
+CLIPS = ["hbr_speaker7.mp4", "hbr_speaker8.mp4", "hbr_speaker9.mp4", "hbr_speaker12.mp4",
+         "interview_1wrQ6Msp7wM.mp4", "un_speech_female.mp4", "talkshow_show_half.mp4",
+         "avspeech_sample1.avi", "avspeech_sample2.avi"]
+SPEECH = DATA / "audio" / "freemo_clip000028_tCAkv4ggPgI.wav"
+
+
+def inputs(seconds: float) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, RGB photo, speech at AUDIO_SR) for every photo and clip."""
+    out = []
+    speech = load_source_audio(str(SPEECH), duration_s=seconds, sr=AUDIO_SR)
+    for name in PHOTOS:
+        out.append((Path(name).stem, load_image(DATA / "photo" / name), speech))
+    for name in CLIPS:
+        path = DATA / "video" / name
+        y = load_source_audio(str(path), sidecar=find_sidecar_audio(path), sr=AUDIO_SR)
+        out.append((path.stem, first_frame(path), y[: int(seconds * AUDIO_SR)]))
+    return out
+
+
+def run_one(pipe: GeneratePipeline, photo: np.ndarray, y: np.ndarray, video: Path) -> dict:
+    img, ref = pipe.prepare_photo(photo)
+    h, w = img.shape[:2]
+    feats = pipe.features(y, AUDIO_SR)
+    motion = pipe.fit_motion(pipe.motion(feats, ref, image_size=(w, h)), ref, image_size=(w, h))
+    frames: list[np.ndarray] = []
+
+    def keep(it):
+        for f in it:
+            frames.append(f)
+            yield f
+
+    pipe.write_video(keep(pipe.frames(img, ref, motion, feats, fitted=True)), output=video,
+                     num_frames=len(motion), size=(w, h), audio=y, sr=AUDIO_SR, progress=False)
+    red = track_frames(frames, progress=False)
+    kp = motion.keypoints
+    moving = np.linalg.norm(kp[:, 5:11, :2] - kp[:1, 5:11, :2], axis=2).mean(1)
+    for old in video.parent.glob(f"{video.stem}_f*.png"):
+        old.unlink()
+    for i in top_frames(moving):
+        Image.fromarray(frames[i]).save(video.with_name(f"{video.stem}_f{i:04d}.png"))
+    return {**pose_fidelity(red, kp), **silhouette_integrity(frames),
+            **{"photo_" + k: v for k, v in silhouette_integrity([img]).items()},
+            "style": pipe.style(feats, ref, image_size=(w, h))}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--styles", nargs="+", default=["auto", "lively"])
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--seconds", type=float, default=12.0)
+    ap.add_argument("--output", type=Path, default=Path("/tmp/gesticulate-gesture-integrity"))
+    args = ap.parse_args()
+    if not DATA.is_dir():
+        sys.exit(f"{DATA} not found: this benchmark needs the shared sample data")
+    args.output.mkdir(parents=True, exist_ok=True)
+    print("| input | style | arm fidelity | hands re-detected | pieces (photo) | holes (photo) "
+          "| checks |")
+    print("|---|---|---|---|---|---|---|")
+    fails = 0
+    for name, photo, y in inputs(args.seconds):
+        for style in args.styles:
+            pipe = GeneratePipeline(size=args.size, style=style, seed=0, phones=False)
+            try:
+                r = run_one(pipe, photo, y, args.output / f"{name}_{style}.mp4")
+            except InputError as e:     # e.g. a first frame with two people in it
+                print(f"| {name} | {style} | skipped: {e} |||||")
+                break
+            checks = [("fidelity", not r["arm_fidelity"] < 0.9),
+                      ("hands", not r["hands_redetected"] < 0.9),
+                      ("pieces", r["pieces"] <= r["photo_pieces"] + 0.05),
+                      ("holes", r["holes"] <= r["photo_holes"] + 0.05)]
+            bad = [c for c, ok in checks if not ok]
+            fails += bool(bad)
+            chosen = (r["style"] or "").split(":")[0].replace("style ", "")
+            print(f"| {name} | {chosen} | {r['arm_fidelity']:.3f} | {r['hands_redetected']:.3f} "
+                  f"| {r['pieces']:.3f} ({r['photo_pieces']:.3f}) "
+                  f"| {r['holes']:.3f} ({r['photo_holes']:.3f}) "
+                  f"| {'PASS' if not bad else 'FAIL: ' + ', '.join(bad)} |", flush=True)
+    print(f"\n{fails} of {len(PHOTOS + CLIPS) * len(args.styles)} videos fail a check; frames "
+          f"and videos in {args.output}")
+
+
+if __name__ == "__main__":
+    main()
