@@ -79,7 +79,7 @@ def run_one(pipe: GeneratePipeline, photo: np.ndarray, y: np.ndarray, video: Pat
         Image.fromarray(frames[i]).save(video.with_name(f"{video.stem}_f{i:04d}.png"))
     return {**pose_fidelity(red, kp), **silhouette_integrity(frames),
             **{"photo_" + k: v for k, v in silhouette_integrity([img]).items()},
-            "style": pipe.style(feats, ref, image_size=(w, h))}
+            "style": pipe.style(feats, ref, image_size=(w, h)).describe()}
 
 
 def main() -> None:

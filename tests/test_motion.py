@@ -106,7 +106,8 @@ def test_rows_and_fps(gen, fps, duration_s):
 def test_same_seed_same_motion_other_seed_other_motion(gen, talk, talk_motion):
     again = gen.generate(talk, frontal_reference(), image_size=SIZE, seed=3,
                          style="conversational").keypoints
-    other = gen.generate(talk, frontal_reference(), image_size=SIZE, seed=4).keypoints
+    other = gen.generate(talk, frontal_reference(), image_size=SIZE, seed=4,
+                         style="conversational").keypoints
     assert np.array_equal(again, talk_motion)
     assert np.abs(other[:, 9:11, :2] - talk_motion[:, 9:11, :2]).max() > 5.0
 

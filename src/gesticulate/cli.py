@@ -69,7 +69,7 @@ def cmd_demo(args) -> None:
 
 
 def _done(result) -> None:
-    if getattr(result, "style", None):
+    if result.style:
         print(result.style)
     t = result.timings
     total = sum(t.values())

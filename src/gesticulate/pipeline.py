@@ -152,19 +152,20 @@ class GeneratePipeline:
             self._generator = get_generator(o.motion, **kwargs)
         return self._generator
 
-    def style(self, features: AudioFeatures, reference: np.ndarray, *, image_size) -> str | None:
-        """The gesture style :meth:`motion` will use, and why (None: no styles here)."""
+    def style(self, features: AudioFeatures, reference: np.ndarray, *, image_size):
+        """The gesture style the generator will use (``.name``) and why (``.describe()``), for
+        a generator with styles read from its inputs; None otherwise."""
         gen = self.generator()
         if not hasattr(gen, "style_for"):
             return None
-        choice = gen.style_for(features, reference, image_size=image_size, style=self.options.style)
-        return choice.describe()
+        return gen.style_for(features, reference, image_size=image_size, style=self.options.style)
 
     def motion(self, features: AudioFeatures, reference: np.ndarray, *, image_size,
-               phones=None) -> SkeletonSequence:
+               phones=None, style: str | None = None) -> SkeletonSequence:
+        """Stage 1; ``style`` (e.g. the name :meth:`style` chose) overrides the options'."""
         o = self.options
         return self.generator().generate(features, reference, image_size=image_size, seed=o.seed,
-                                         speed=o.speed, style=o.style, phones=phones)
+                                         speed=o.speed, style=style or o.style, phones=phones)
 
     def frames(self, image: np.ndarray, reference: np.ndarray, motion: SkeletonSequence,
                features: AudioFeatures | None = None, *, fitted: bool = False
@@ -233,8 +234,9 @@ class GeneratePipeline:
         t["audio"] += time.perf_counter() - t0
         report("motion", 0.0)
         t0 = time.perf_counter()
-        style = self.style(features, reference, image_size=(w, h))
-        motion = self.motion(features, reference, image_size=(w, h), phones=phones)
+        style = self.style(features, reference, image_size=(w, h))   # chosen once, logged once
+        motion = self.motion(features, reference, image_size=(w, h), phones=phones,
+                             style=style.name if style else None)
         t["motion"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         self.write_video(self.frames(photo, reference, motion, features), output=output,
@@ -245,7 +247,8 @@ class GeneratePipeline:
             motion.save(motion_output)
         report("done", 1.0)
         return GenerateResult(output=output, motion=motion, reference=reference,
-                              duration_s=len(y) / sr, timings=t, style=style)
+                              duration_s=len(y) / sr, timings=t,
+                              style=style.describe() if style else None)
 
     def write_video(self, frames: Iterator[np.ndarray], *, output, num_frames: int,
                     size: tuple[int, int], audio: np.ndarray, sr: int, progress: bool = True,

@@ -79,7 +79,7 @@ def audio_beats(y: np.ndarray, *, sr: int) -> np.ndarray:
     return librosa.onset.onset_detect(y=np.asarray(y, dtype=np.float32), sr=sr, units="time")
 
 
-def _fill_gaps(x: np.ndarray, ok: np.ndarray) -> np.ndarray:
+def fill_gaps(x: np.ndarray, ok: np.ndarray) -> np.ndarray:
     """Linear interpolation over time of ``x`` ``(T, 2)`` where ``ok`` ``(T,)`` is False."""
     if ok.all():
         return x
@@ -87,13 +87,17 @@ def _fill_gaps(x: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return np.stack([np.interp(t, t[ok], x[ok, d]) for d in range(x.shape[1])], axis=1)
 
 
-def _velocity(x: np.ndarray, *, fps: float, smooth_s: float) -> np.ndarray:
-    """``(T, 2)`` positions → velocities: a Savitzky–Golay derivative (order 2) over
-    ``smooth_s`` seconds, or EMAGE's central differences when the window is under 5 frames."""
+def derivative(x: np.ndarray, *, fps: float, smooth_s: float, deriv: int = 1) -> np.ndarray:
+    """``(T, 2)`` positions → their ``deriv``-th time derivative ``(T, 2)`` (1: velocity,
+    2: acceleration): a Savitzky–Golay derivative (order 2) over ``smooth_s`` seconds, or
+    central differences (EMAGE's, applied ``deriv`` times) when that window is under 5 frames
+    or longer than the track."""
     win = int(round(smooth_s * fps)) | 1
     if win < 5 or len(x) < win:
-        return np.gradient(x, 1.0 / fps, axis=0)
-    return savgol_filter(x, win, 2, deriv=1, delta=1.0 / fps, axis=0)
+        for _ in range(deriv):
+            x = np.gradient(x, 1.0 / fps, axis=0)
+        return x
+    return savgol_filter(x, win, 2, deriv=deriv, delta=1.0 / fps, axis=0)
 
 
 def joint_speed(keypoints, *, fps: float, joints: str | tuple[int, ...] = "upper_body",
@@ -131,7 +135,7 @@ def joint_speed(keypoints, *, fps: float, joints: str | tuple[int, ...] = "upper
     speed = np.full((len(kp), len(tracks)), np.nan, dtype=np.float32)
     for j, (x, ok) in enumerate(tracks):
         if ok.mean() >= min_seen:
-            v = _velocity(_fill_gaps(x, ok), fps=fps, smooth_s=smooth_s)
+            v = derivative(fill_gaps(x, ok), fps=fps, smooth_s=smooth_s)
             speed[:, j] = np.linalg.norm(v, axis=1)
     return speed
 

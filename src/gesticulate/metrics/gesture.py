@@ -2,120 +2,123 @@
 
 Measured on a skeleton sequence and the speech mask of its audio, in the local representation
 (root at the neck, one unit = one shoulder width, "sw"), so a detected real clip and a generated
-motion of another size compare directly. Velocities and accelerations are Savitzky–Golay
-derivatives over ``smooth_s`` (0.2 s): the same filter for a detected skeleton (which carries
-tracker jitter) and a generated one (which carries none), so the jitter figure compares motion,
-not the tracker.
+motion of another size compare directly. Velocities and accelerations are
+:func:`~gesticulate.metrics.beats.derivative` (a Savitzky–Golay derivative over ``smooth_s``,
+0.2 s; central differences where that is under 5 frames): the same filter for a detected
+skeleton (which carries tracker jitter) and a generated one (which carries none), so the
+acceleration compares motion, not the tracker. That filter also hides frame-to-frame shake:
+judge shake on re-detected video (:func:`gesticulate.metrics.video.skeleton_jitter`).
 
-Figures (all over the wrists, or the hands' 21 points where said):
+Figures (over the wrists, or the hands' 21 points where said; a wrist counts in the frames
+where it is seen, and only when it is seen in half of them or more):
 
 * ``speed_speech_median``, ``speed_speech_p90`` — wrist speed in speech frames, sw/s;
 * ``speed_pause_median`` — wrist speed in pauses, sw/s (rest in pauses: low);
-* ``hkv`` — hand keypoint variance: per hand point, var(x) + var(y) over time, mean, sw²;
+* ``hand_variance`` — HKV in the local frame: per hand point, var(x) + var(y) over time, the
+  mean over points, sw² (:func:`gesticulate.metrics.video.hand_metrics`' ``hkv`` is another
+  figure, on re-detected video in frame units);
 * ``l1div_hands`` — EMAGE's L1 diversity of the hands, sw;
 * ``beats_per_s`` — motion beats (decelerations, :func:`~gesticulate.metrics.beats.motion_beats`)
-  of the wrists per second, mean of the two wrists;
-* ``jitter`` — mean wrist acceleration magnitude, sw/s².
+  of the wrists per second in which they are seen, both wrists pooled;
+* ``wrist_accel`` — mean wrist acceleration magnitude, sw/s² (the issue tracker's "jitter").
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import savgol_filter
 
-from gesticulate.metrics._local import MIN_CONFIDENCE, as_keypoints, local_region
-from gesticulate.metrics.beats import motion_beats
+from gesticulate.errors import InputError
+from gesticulate.metrics._local import _LOCAL_ROW, MIN_CONFIDENCE, as_keypoints, local_region
+from gesticulate.metrics.beats import derivative, fill_gaps, motion_beats
 from gesticulate.metrics.motion import l1_divergence
 from gesticulate.skeleton import layout as L
 
-FIGURES = ("speed_speech_median", "speed_speech_p90", "speed_pause_median", "hkv",
-           "l1div_hands", "beats_per_s", "jitter")
+FIGURES = ("speed_speech_median", "speed_speech_p90", "speed_pause_median", "hand_variance",
+           "l1div_hands", "beats_per_s", "wrist_accel")
 WRISTS = (L.LEFT_WRIST, L.RIGHT_WRIST)
-
-
-def _derivatives(x: np.ndarray, *, fps: float, smooth_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Speed ``(T,)`` sw/s and acceleration magnitude ``(T,)`` sw/s² of a ``(T, 2)`` track."""
-    win = max(5, int(round(smooth_s * fps)) | 1)
-    if len(x) < win:
-        v = np.gradient(x, 1.0 / fps, axis=0)
-        return np.linalg.norm(v, axis=1), np.linalg.norm(np.gradient(v, 1.0 / fps, axis=0), axis=1)
-    v = savgol_filter(x, win, 2, deriv=1, delta=1.0 / fps, axis=0)
-    a = savgol_filter(x, win, 2, deriv=2, delta=1.0 / fps, axis=0)
-    return np.linalg.norm(v, axis=1), np.linalg.norm(a, axis=1)
+MIN_SEEN = 0.5        # a wrist seen in fewer of the frames is left out
 
 
 def _wrists(kp: np.ndarray, *, min_confidence: float) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Each wrist's local track ``(T, 2)`` (gaps filled linearly) and seen mask ``(T,)``."""
+    """Each wrist's local track ``(T, 2)`` (gaps filled linearly) and seen mask ``(T,)``, for
+    the wrists seen (finite, confident) in at least :data:`MIN_SEEN` of the frames."""
     xy, conf = local_region(kp, "all")
-    rows = [int(np.flatnonzero(L.UPPER_BODY_INDICES == j)[0]) for j in WRISTS]
     out = []
-    t = np.arange(len(kp))
-    for r in rows:
-        ok = conf[:, r] >= min_confidence
-        if ok.sum() < 2:
-            continue
-        x = np.stack([np.interp(t, t[ok], xy[ok, r, d]) for d in range(2)], axis=1)
-        out.append((x, ok))
+    for row in _LOCAL_ROW[list(WRISTS)]:
+        ok = (conf[:, row] >= min_confidence) & np.isfinite(xy[:, row]).all(axis=1)
+        if ok.sum() >= 2 and ok.mean() >= MIN_SEEN:
+            out.append((fill_gaps(xy[:, row], ok), ok))
     return out
 
 
-def drop_guessed(kp: np.ndarray, size: tuple[int, int], margin: float = 0.02) -> np.ndarray:
-    """``kp`` with guessed points made unseen: points outside the frame (``margin`` of its
-    size), and a wrist whose hand is not found (< 5 of its 21 points). MediaPipe guesses a
-    wrist hidden under the frame's edge or behind a lectern, with confidence, and the guess
-    jumps; the same rule applies to real and generated motion."""
+def drop_guessed(keypoints, size: tuple[int, int], *, margin: float = 0.02,
+                 min_confidence: float = MIN_CONFIDENCE) -> np.ndarray:
+    """Keypoints ``(T, 133, 3)`` with guessed points made unseen: points outside the frame
+    (``margin`` of its ``size``), and a wrist whose hand is not found (< 5 of its 21 points).
+    MediaPipe guesses a wrist hidden under the frame's edge or behind a lectern, with
+    confidence, and the guess jumps; the same rule applies to real and generated motion."""
+    kp = as_keypoints(keypoints).copy()
     w, h = size
-    out = kp.copy()
-    outside = ((kp[..., 0] < margin * w) | (kp[..., 0] > (1 - margin) * w)
-               | (kp[..., 1] < margin * h) | (kp[..., 1] > (1 - margin) * h))
-    out[..., 2] = np.where(outside, 0.0, kp[..., 2])
+    x, y = kp[..., 0], kp[..., 1]
+    outside = (x < margin * w) | (x > (1 - margin) * w) | (y < margin * h) | (y > (1 - margin) * h)
+    kp[..., 2] = np.where(outside, 0.0, kp[..., 2])
     for wrist, hand in ((L.LEFT_WRIST, L.LEFT_HAND), (L.RIGHT_WRIST, L.RIGHT_HAND)):
-        found = (out[:, hand, 2] >= 0.3).sum(axis=1) >= 5
-        out[~found, wrist, 2] = 0.0
-    return out
+        found = (kp[:, hand, 2] >= min_confidence).sum(axis=1) >= 5
+        kp[~found, wrist, 2] = 0.0
+    return kp
 
 
 def hand_variance(keypoints, *, min_confidence: float = MIN_CONFIDENCE) -> float:
-    """HKV: per hand point seen in ≥ 2 frames, var(x) + var(y) over those frames; mean, sw²."""
+    """Per hand point seen in ≥ 2 frames, var(x) + var(y) over those frames; the mean, sw²."""
     xy, conf = local_region(as_keypoints(keypoints), "hands")
     seen = conf >= min_confidence
     var = [xy[seen[:, k], k].var(axis=0).sum() for k in range(xy.shape[1]) if seen[:, k].sum() >= 2]
     return float(np.mean(var)) if var else float("nan")
 
 
-def gesture_profile(keypoints, speech: np.ndarray, *, fps: float, smooth_s: float = 0.2,
+def _speech(speech, num_frames: int) -> np.ndarray:
+    s = np.asarray(speech)
+    if s.ndim != 1 or abs(len(s) - num_frames) > 1:
+        raise InputError(f"the speech mask has shape {s.shape}; it needs one value per frame "
+                         f"of the motion ({num_frames})")
+    s = (s > 0.5) if s.dtype != bool else s
+    return np.pad(s[:num_frames], (0, max(0, num_frames - len(s))))
+
+
+def gesture_profile(keypoints, speech, *, fps: float, smooth_s: float = 0.2,
                     min_confidence: float = MIN_CONFIDENCE) -> dict[str, float]:
     """The figures of the module docstring for one sequence.
 
     Parameters
     ----------
     keypoints : SkeletonSequence or np.ndarray, shape (T, 133, 3)
-    speech : np.ndarray, shape (T,) of bool
-        Frames where the person speaks (cut or padded with False to ``T``).
+    speech : np.ndarray, shape (T,)
+        Frames where the person speaks: bool, or activity 0..1 (speech above 0.5); one frame
+        more or less than the motion is cut or padded with pauses.
     fps : float
 
     Returns
     -------
     dict
-        ``FIGURES`` → value; the wrist figures are NaN when neither wrist is seen in 2 frames.
+        :data:`FIGURES` → value; the wrist figures are NaN when no wrist is seen enough.
     """
     kp = as_keypoints(keypoints)
-    T = len(kp)
-    speech = np.asarray(speech, dtype=bool)[:T]
-    speech = np.pad(speech, (0, T - len(speech)))
+    speech = _speech(speech, len(kp))
     nan = float("nan")
-    accs, in_speech, in_pause, beats = [], [], [], []
+    accs, in_speech, in_pause, beats, seen_s = [], [], [], 0, 0.0
     for x, ok in _wrists(kp, min_confidence=min_confidence):
-        v, a = _derivatives(x, fps=fps, smooth_s=smooth_s)
+        v = np.linalg.norm(derivative(x, fps=fps, smooth_s=smooth_s), axis=1)
+        a = np.linalg.norm(derivative(x, fps=fps, smooth_s=smooth_s, deriv=2), axis=1)
         accs.append(a[ok])
         in_speech.append(v[ok & speech])
         in_pause.append(v[ok & ~speech])
-        beats.append(len(motion_beats(v, fps=fps)) / (T / fps))
+        beats += int(ok[motion_beats(v, fps=fps)].sum())
+        seen_s += ok.sum() / fps
     sp, pa, acc = (np.concatenate([np.zeros(0), *x]) for x in (in_speech, in_pause, accs))
     return {"speed_speech_median": float(np.median(sp)) if sp.size else nan,
             "speed_speech_p90": float(np.percentile(sp, 90)) if sp.size else nan,
             "speed_pause_median": float(np.median(pa)) if pa.size else nan,
-            "hkv": hand_variance(kp, min_confidence=min_confidence),
+            "hand_variance": hand_variance(kp, min_confidence=min_confidence),
             "l1div_hands": l1_divergence(kp, region="hands", min_confidence=min_confidence),
-            "beats_per_s": float(np.mean(beats)) if beats else nan,
-            "jitter": float(acc.mean()) if acc.size else nan}
+            "beats_per_s": beats / seen_s if seen_s else nan,
+            "wrist_accel": float(acc.mean()) if acc.size else nan}

@@ -43,8 +43,8 @@ class ArmContext:
     lean: np.ndarray                # (T,) torso lean, radians
     pivot: np.ndarray               # (2,) torso pivot
     ramp: np.ndarray                # (T,) ease-in 0..1
-    spread: float = 0.18            # how far the hands' home wanders between gesture units, sw
-    fingers: float = 1.0            # finger articulation gain
+    spread: float                   # how far the hands' home wanders between gesture units, sw
+    fingers: float                  # finger articulation gain
     clasps: list = field(default_factory=list)   # pauses [(a, b)) with the hands together
     speech: np.ndarray | None = None             # (T,) speech activity 0..1, for the drift
 
@@ -129,10 +129,10 @@ def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
 
     A gestured phrase lifts the hands towards a home in front of the body; the home moves to a
     new place every gesture unit (1–2.5 s), up to ``ctx.spread`` shoulder widths sideways and
-    up, as speakers shift where they hold their hands; the move goes with a stroke's
-    preparation, so it speeds the hand on towards the stroke rather than away from it. Pauses
-    in ``ctx.clasps`` bring the hands together. An arm whose wrist is not seen gets a small
-    fixed lift of the elbow instead.
+    up or down (mostly up), as speakers shift where they hold their hands; the move goes with
+    a stroke's preparation, so it speeds the hand on towards the stroke rather than away from
+    it. Pauses in ``ctx.clasps`` bring the hands together. An arm whose wrist is not seen gets
+    a small fixed lift of the elbow instead.
     """
     T, fps, speed = ctx.ramp.shape[0], ctx.fps, ctx.speed
     ref, neck = ctx.ref, L.neck(ctx.ref)

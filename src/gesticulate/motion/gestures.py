@@ -93,6 +93,14 @@ def speech_activity(vad: np.ndarray, rms: np.ndarray, *, fps: float) -> np.ndarr
     return np.asarray(vad, dtype=np.float64) * (env > 0.12 * max(top, 1e-6))
 
 
+def speech_mask(features) -> np.ndarray:
+    """Frames ``(T,)`` bool where the person speaks (:func:`speech_activity` of the features'
+    voice activity and loudness above 0.5)."""
+    return speech_activity(np.asarray(features.vad, dtype=np.float64),
+                           np.asarray(features.rms, dtype=np.float64),
+                           fps=float(features.fps)) > 0.5
+
+
 def phrases(vad: np.ndarray, *, fps: float, min_pause_s: float = 0.6,
             min_phrase_s: float = 0.2) -> list[tuple[int, int]]:
     """Voiced stretches ``[start, end)`` in frames; pauses shorter than ``min_pause_s`` merge."""

@@ -104,7 +104,7 @@ class ProceduralGenerator:
     def plan(self, features: AudioFeatures, *, seed: int = 0, speed: float = 1.0,
              style: str | None = "conversational") -> Timing:
         """The timing :meth:`generate` uses for these arguments with a named style."""
-        if style == AUTO:
+        if style in (None, AUTO):
             raise OptionError("plan() needs a named style; auto reads the photo, see style_for()")
         return self._timing(features, get_style(style), speed=speed, rng=_rngs(seed)[0])
 
@@ -112,10 +112,10 @@ class ProceduralGenerator:
                   image_size: tuple[int, int], style: str | None = None) -> StyleChoice:
         """The style :meth:`generate` uses: a named one as given, or for ``None``/``auto`` the
         one :func:`~gesticulate.motion.style.choose_style` reads from the photo and voice."""
+        ref = check_inputs(features, reference, image_size, 1.0)
         if style not in (None, AUTO):
             get_style(style)   # refuses unknown names
             return StyleChoice(style, 0, auto=False)
-        ref = np.asarray(reference, dtype=np.float64)
         return choose_style(ref, self._seen(ref, image_size), features)
 
     # ------------------------------------------------------------------ pieces

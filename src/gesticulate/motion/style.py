@@ -1,15 +1,29 @@
 """Gesture styles of the procedural generator, and ``auto``: a style read from the photo and voice.
 
-Four named styles, from still to animated. Each is a set of knobs (:class:`Style`); what they
-give was measured with ``benchmarks/gestures.py`` (procedural generator, the shared clips'
-photos and voices, seeds 0–4), see :data:`MEASURED`.
+Four named styles, from still to animated. Each is a set of knobs (:class:`Style`). What they
+give, measured with ``benchmarks/gestures.py`` (the shared clips' photos and voices with the
+hands in the photo, 8 clips, seeds 0–4 averaged; min / median / max over the clips; 2026-12-01):
+
+==============  ========================  =======================  ==================  ===========
+style           wrist speed in speech     wrist speed in speech    hand variance       motion
+                median (sw/s)             90th pct (sw/s)          (sw²)               beats/s
+==============  ========================  =======================  ==================  ===========
+calm            0.02 / 0.06 / 0.20        0.19 / 0.27 / 0.65       .003 / .009 / .019  .07/.27/.49
+conversational  0.06 / 0.12 / 0.40        0.49 / 1.13 / 1.51       .013 / .033 / .041  .37/.74/1.0
+presenter       0.08 / 0.15 / 0.46        0.48 / 1.27 / 1.62       .011 / .037 / .049  .38/.78/.93
+lively          0.09 / 0.20 / 0.38        0.55 / 1.47 / 1.68       .015 / .045 / .108  .47/.74/.94
+==============  ========================  =======================  ==================  ===========
+
+The spread within a style comes from the photo (how far its arms can travel) and the speech;
+the medians rise from calm to lively.
 
 ``auto`` (the default) scores how animated the speaker is likely to be:
 
 * the photo's posture — standing (hips and knees seen, legs long under the hips) speakers
   gesture more than seated ones (+1);
 * where the photo's hands are — resting low together (lap, desk, clasped) −1; free (apart,
-  or raised) 0; out of the picture: the arms cannot move anyway and only the voice counts.
+  or raised) 0; out of the picture 0 (the arms cannot move anyway: posture and voice decide
+  the head's motion).
   A raised hand was tried as +1 and measured not to predict livelier real motion on the
   shared clips (it sent a steady seated speaker to ``presenter``: 2x her wrist acceleration);
 * the voice — loudness variation (s.d. of the level in speech, dB), pitch range (10th–90th
@@ -30,6 +44,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 
 from gesticulate.errors import OptionError
+from gesticulate.motion.gestures import speech_mask
 from gesticulate.skeleton import layout as L
 
 log = logging.getLogger(__name__)
@@ -58,22 +73,6 @@ STYLES = {
                        quiet=0.03, fingers=1.4, clasp=0.25),
     "lively": Style(amplitude=1.35, refractory_s=0.32, threshold=0.05, head=1.4, spread=0.80,
                     quiet=0.02, fingers=1.7, clasp=0.15),
-}
-# What each style gave over the shared clips' photos and voices with hands in the photo
-# (8 clips, seeds 0–4 averaged; benchmarks/gestures.py, 2026-12-01), as (min, median, max)
-# over the clips: wrist speed in speech, median and 90th percentile (sw/s), hand keypoint
-# variance (sw²), wrist motion beats per second. The spread within a style comes from the
-# photo (how far its arms can travel) and the speech; the medians rise from calm to lively.
-MEASURED = {
-    "calm": {"speed_speech_median": (0.02, 0.06, 0.20), "speed_speech_p90": (0.19, 0.27, 0.65),
-             "hkv": (0.003, 0.009, 0.019), "beats_per_s": (0.07, 0.27, 0.49)},
-    "conversational": {"speed_speech_median": (0.06, 0.12, 0.40),
-                       "speed_speech_p90": (0.49, 1.13, 1.51),
-                       "hkv": (0.013, 0.033, 0.041), "beats_per_s": (0.37, 0.74, 1.00)},
-    "presenter": {"speed_speech_median": (0.08, 0.15, 0.46), "speed_speech_p90": (0.48, 1.27, 1.62),
-                  "hkv": (0.011, 0.037, 0.049), "beats_per_s": (0.38, 0.78, 0.93)},
-    "lively": {"speed_speech_median": (0.09, 0.20, 0.38), "speed_speech_p90": (0.55, 1.47, 1.68),
-               "hkv": (0.015, 0.045, 0.108), "beats_per_s": (0.47, 0.74, 0.94)},
 }
 ALIASES = {"neutral": "conversational"}   # the name used before the styles were named
 ORDER = ("calm", "conversational", "presenter", "lively")
@@ -109,18 +108,24 @@ def names() -> list[str]:
 
 def get_style(name: str | None) -> Style:
     """The named style (``None`` → conversational; ``neutral`` is its old name)."""
-    key = ALIASES.get(name or "conversational", name or "conversational")
+    key = ALIASES.get(name, name) if name is not None else "conversational"
     if key not in STYLES:
         raise OptionError(f"unknown style {name!r} for the procedural generator; choose one of "
                           f"{', '.join(names())}")
     return STYLES[key]
 
 
+def _shoulders(seen: np.ndarray) -> bool:
+    return bool(seen[L.LEFT_SHOULDER] and seen[L.RIGHT_SHOULDER])
+
+
 def posture(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
-    """``standing``, ``seated`` or ``unknown`` (no hips), and a reason."""
+    """``standing``, ``seated`` or ``unknown`` (no shoulders or hips), and a reason."""
+    if not _shoulders(seen):
+        return "unknown", "shoulders not in the photo"
     if not (seen[L.LEFT_HIP] and seen[L.RIGHT_HIP]):
         return "unknown", "hips not in the photo"
-    sw = max(float(L.shoulder_width(ref)), 1e-6)
+    sw = float(L.shoulder_width(ref))
     hip = 0.5 * (ref[L.LEFT_HIP, :2] + ref[L.RIGHT_HIP, :2])
     knees = [k for k in (L.LEFT_KNEE, L.RIGHT_KNEE) if seen[k]]
     if not knees:
@@ -132,12 +137,14 @@ def posture(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
 
 
 def hand_pose(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
-    """Where the photo's hands are: ``resting`` (low and together), ``free`` or ``out of
-    frame``, and a reason."""
+    """Where the photo's hands are: ``resting`` (low and together), ``free``, ``out of
+    frame`` or ``unknown`` (no shoulders to measure by), and a reason."""
     wrists = [w for w in (L.LEFT_WRIST, L.RIGHT_WRIST) if seen[w]]
     if not wrists:
         return "out of frame", "hands out of the picture"
-    sw = max(float(L.shoulder_width(ref)), 1e-6)
+    if not _shoulders(seen):
+        return "unknown", "shoulders not in the photo"
+    sw = float(L.shoulder_width(ref))
     drop = min(ref[w, 1] - L.neck(ref)[1] for w in wrists) / sw
     gap = float(np.linalg.norm(ref[L.LEFT_WRIST, :2] - ref[L.RIGHT_WRIST, :2])) / sw
     if len(wrists) == 2 and drop > 0.7 and gap < 0.7:
@@ -148,11 +155,9 @@ def hand_pose(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
 
 def voice_figures(features) -> dict[str, float]:
     """Loudness variation, pitch range and speaking rate of the speech in ``features``."""
-    from gesticulate.motion.gestures import speech_activity
-
     fps = float(features.fps)
     rms = np.asarray(features.rms, dtype=np.float64)
-    speech = speech_activity(np.asarray(features.vad, dtype=np.float64), rms, fps=fps) > 0.5
+    speech = speech_mask(features)
     out = {"speech_s": float(speech.sum() / fps)}
     if speech.sum() < 0.5 * fps:
         return out
