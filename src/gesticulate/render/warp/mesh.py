@@ -1,9 +1,13 @@
 """Triangle meshes over layer masks, and the per-frame backward map (RENDERING.md, "Meshes" and
 "Rendering each frame").
 
-A layer mesh is a constrained Delaunay triangulation (Shewchuk's Triangle, via the ``triangle``
-package) of the layer's outline plus an interior grid, so no triangle bridges a gap in the
-layer. Each frame the deformed mesh is rasterised into a backward map (output pixel → photo
+A layer mesh is a Delaunay triangulation (SciPy's Qhull, BSD-licensed) of points along the
+layer's outline plus an interior grid, keeping only triangles whose edges run inside the mask,
+so no triangle bridges a gap in the layer. (Shewchuk's Triangle did this with constraints until
+2026-12; its licence forbids commercial use. Measured on the 30 layer masks of four shared
+photos at 512 px: coverage of the mask 0.993 mean, 0.984 worst, against Triangle's 0.989 and
+0.968; pixels covered outside the mask ≤ 0.011 % against 0.08 %; triangles under 10° 0.1 %
+against 0.2 %; 13 % more vertices; 4 ms per layer against 1 ms.) Each frame the deformed mesh is rasterised into a backward map (output pixel → photo
 pixel) at a coarse scale, each pixel taking the affine map of the triangle it falls in, then
 upsampled bilinearly — exact inside triangles, continuous across edges.
 """
@@ -14,6 +18,13 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy.spatial import Delaunay
+
+
+OUTLINE_DENSITY = 0.7   # outline points every 0.7 grid spacings
+MAX_EDGE = 3.0          # longest edge kept, in grid spacings
+GRID_MARGIN = 0.4       # interior grid points at least this many spacings inside the outline
+MIN_SLIVER_DEG = 10.0   # outline-only triangles thinner than this are dropped
 
 
 @dataclass
@@ -32,11 +43,10 @@ class Mesh:
     triangles: np.ndarray
 
 
-def _outline_points(mask: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
-    """Points every ``spacing`` px along each outer and inner contour, and the segments joining
-    them: ``(P, 2)`` float, ``(S, 2)`` int."""
+def _outline_points(mask: np.ndarray, spacing: float) -> np.ndarray:
+    """Points every ``spacing`` px along each outer and inner contour, ``(P, 2)`` float."""
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    points, segments = [], []
+    points = []
     for contour in contours:
         c = contour[:, 0, :].astype(np.float64)
         if len(c) < 8:
@@ -46,14 +56,32 @@ def _outline_points(mask: np.ndarray, spacing: float) -> tuple[np.ndarray, np.nd
         n = max(3, int(round(arc[-1] / spacing)))
         t = np.linspace(0.0, arc[-1], n, endpoint=False)
         closed = np.vstack([c, c[:1]])
-        pts = np.stack([np.interp(t, arc, closed[:, 0]), np.interp(t, arc, closed[:, 1])], 1)
-        base = sum(len(p) for p in points)
-        idx = np.arange(n)
-        segments.append(np.stack([base + idx, base + (idx + 1) % n], 1))
-        points.append(pts)
-    if not points:
-        return np.zeros((0, 2)), np.zeros((0, 2), np.int32)
-    return np.vstack(points), np.vstack(segments).astype(np.int32)
+        points.append(np.stack([np.interp(t, arc, closed[:, 0]),
+                                np.interp(t, arc, closed[:, 1])], 1))
+    return np.vstack(points) if points else np.zeros((0, 2))
+
+
+def _inside(verts: np.ndarray, tris: np.ndarray, mask: np.ndarray, spacing: float) -> np.ndarray:
+    """Triangles ``(F,)`` bool that lie in the mask: each edge, sampled every pixel, inside the
+    mask grown by one pixel (an outline edge may cut a contour's corner), no edge longer than
+    :data:`MAX_EDGE` grid spacings (Delaunay's edges across a concavity or the convex hull),
+    and the centroid inside the mask itself."""
+    h, w = mask.shape
+    grown = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    corners = verts[tris]                                             # (F, 3, 2)
+    t = np.linspace(0.0, 1.0, int(np.ceil(MAX_EDGE * spacing)) + 1)[None, :, None]
+    keep = np.ones(len(tris), bool)
+    for i in range(3):
+        p, q = corners[:, i], corners[:, (i + 1) % 3]
+        keep &= np.linalg.norm(q - p, axis=1) <= MAX_EDGE * spacing
+        s = p[:, None] + (q - p)[:, None] * t
+        sx = np.clip(s[..., 0].round().astype(int), 0, w - 1)
+        sy = np.clip(s[..., 1].round().astype(int), 0, h - 1)
+        keep &= grown[sy, sx].all(axis=1)
+    cen = corners.mean(axis=1)
+    cx = np.clip(cen[:, 0].round().astype(int), 0, w - 1)
+    cy = np.clip(cen[:, 1].round().astype(int), 0, h - 1)
+    return keep & mask[cy, cx]
 
 
 def build_mesh(mask: np.ndarray, *, spacing: float, extra: np.ndarray | None = None) -> Mesh:
@@ -65,7 +93,8 @@ def build_mesh(mask: np.ndarray, *, spacing: float, extra: np.ndarray | None = N
         ``(H, W)`` bool, the region to cover (already dilated a few pixels past the layer's
         alpha so anti-aliased edges are inside the mesh).
     spacing : float
-        Target vertex spacing in pixels (outline and interior grid).
+        Interior grid spacing in pixels; the outline is sampled every
+        :data:`OUTLINE_DENSITY` × ``spacing``.
     extra : np.ndarray, optional
         ``(K, 2)`` additional interior points in pixels (e.g. joints), kept if inside the mask.
 
@@ -74,13 +103,12 @@ def build_mesh(mask: np.ndarray, *, spacing: float, extra: np.ndarray | None = N
     Mesh
         Empty (0 vertices) when the mask is empty.
     """
-    import triangle  # Shewchuk's Triangle; constrained Delaunay
-
-    outline, segments = _outline_points(mask, spacing)
+    # The outline is sampled more densely than the grid so that Delaunay's edges follow it.
+    outline = _outline_points(mask, OUTLINE_DENSITY * spacing)
     if len(outline) < 3:
         return Mesh(np.zeros((0, 2)), np.zeros((0, 3), np.int32))
     inner = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8),
-                      iterations=max(1, int(spacing * 0.4))) > 0
+                      iterations=max(1, int(spacing * GRID_MARGIN))) > 0
     h, w = mask.shape
     gy, gx = np.mgrid[spacing / 2:h:spacing, spacing / 2:w:spacing]
     grid = np.stack([gx.ravel(), gy.ravel()], 1)
@@ -89,21 +117,32 @@ def build_mesh(mask: np.ndarray, *, spacing: float, extra: np.ndarray | None = N
     xi = np.clip(grid[:, 0].round().astype(int), 0, w - 1)
     yi = np.clip(grid[:, 1].round().astype(int), 0, h - 1)
     grid = grid[inner[yi, xi]]
-    result = triangle.triangulate({"vertices": np.vstack([outline, grid]),
-                                   "segments": segments}, "pQ")
-    verts = result["vertices"].astype(np.float64)
-    tris = result["triangles"].astype(np.int32)
-    # Constrained Delaunay triangulates the convex hull: drop triangles outside the mask.
-    cen = verts[tris].mean(axis=1)
-    cx = np.clip(cen[:, 0].round().astype(int), 0, w - 1)
-    cy = np.clip(cen[:, 1].round().astype(int), 0, h - 1)
-    tris = tris[mask[cy, cx]]
+    verts = np.vstack([outline, grid])
+    if len(verts) < 3 or np.linalg.matrix_rank(verts - verts.mean(0)) < 2:
+        return Mesh(np.zeros((0, 2)), np.zeros((0, 3), np.int32))
+    tris = Delaunay(verts).simplices.astype(np.int32)
+    tris = tris[_inside(verts, tris, mask, spacing)]
+    # Flat slivers between three outline points along a curved edge cover next to nothing and
+    # flip at the slightest deformation: dropped.
+    sliver = (tris < len(outline)).all(axis=1) & (min_angles(verts, tris) < MIN_SLIVER_DEG)
+    tris = tris[~sliver]
     tris = tris[np.abs(signed_areas(verts, tris)) > 1e-6]
     used = np.unique(tris)
     remap = np.full(len(verts), -1, np.int64)
     remap[used] = np.arange(len(used))
     verts, tris = verts[used], remap[tris].astype(np.int32)
     return Mesh(verts, _counter_clockwise(verts, tris))
+
+
+def min_angles(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """The smallest angle of each triangle ``(F,)``, degrees."""
+    v = vertices[triangles]
+    out = np.full(len(triangles), 180.0)
+    for k in range(3):
+        u, w = v[:, (k + 1) % 3] - v[:, k], v[:, (k + 2) % 3] - v[:, k]
+        cos = (u * w).sum(1) / (np.linalg.norm(u, axis=1) * np.linalg.norm(w, axis=1) + 1e-12)
+        out = np.minimum(out, np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+    return out
 
 
 def signed_areas(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:

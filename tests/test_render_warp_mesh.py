@@ -1,0 +1,51 @@
+"""Layer meshes (render/warp/mesh.py): Delaunay over outline and grid points, kept to the mask.
+
+These are what Shewchuk's Triangle guaranteed with constraints before it was replaced (its
+licence forbids commercial use): no triangle across a gap, the mask covered, no slivers."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from gesticulate.render.warp.mesh import build_mesh, min_angles, signed_areas
+
+
+def covered(mesh, shape) -> np.ndarray:
+    out = np.zeros(shape, np.uint8)
+    for tri in mesh.triangles:
+        cv2.fillConvexPoly(out, np.round(mesh.vertices[tri]).astype(np.int32), 1)
+    return out > 0
+
+
+def test_no_triangle_bridges_a_narrow_gap():
+    # An arm beside the torso, 3 px apart, and a bent arm's notch: both must stay open.
+    mask = np.zeros((200, 200), bool)
+    mask[20:180, 40:100] = True                 # torso
+    mask[20:180, 103:125] = True                # arm, 3 px away
+    mask[60:64, 60:100] = False                 # a notch into the torso
+    mesh = build_mesh(mask, spacing=12)
+    cover = covered(mesh, mask.shape)
+    assert not cover[30:170, 101].any()                     # the gap column
+    assert not cover[61:63, 70:98].any()                    # inside the notch
+    assert (cover & mask).sum() >= 0.98 * mask.sum()
+
+
+def test_a_ring_is_covered_without_its_hole_and_without_slivers():
+    mask = np.zeros((240, 240), np.uint8)
+    cv2.circle(mask, (120, 120), 100, 1, -1)
+    cv2.circle(mask, (120, 120), 40, 0, -1)
+    mask = mask > 0
+    mesh = build_mesh(mask, spacing=10)
+    cover = covered(mesh, mask.shape)
+    assert (cover & mask).sum() >= 0.98 * mask.sum()
+    assert not cover[100:140, 100:140].any()                # the hole
+    assert (signed_areas(mesh.vertices, mesh.triangles) > 0).all()   # counter-clockwise
+    assert (min_angles(mesh.vertices, mesh.triangles) < 10).mean() < 0.01
+
+
+def test_empty_and_tiny_masks_give_empty_meshes():
+    assert len(build_mesh(np.zeros((50, 50), bool), spacing=8).triangles) == 0
+    dot = np.zeros((50, 50), bool)
+    dot[20, 20] = True
+    assert len(build_mesh(dot, spacing=8).triangles) == 0
