@@ -51,7 +51,7 @@ CASES = [
     Case("audio: a PNG named .wav", B.png_named_wav, cli=("is an image, not audio",),
          web=("not audio",)),
     Case("audio: 0 bytes", lambda d: B.empty(d, "e.wav"), cli=None, web=("empty",)),
-    Case("audio: NaN samples", B.nan_wav, cli=("silent",), web=("silent",)),
+    Case("audio: NaN samples", B.nan_wav, cli=("not numbers",), web=("not numbers",)),
     Case("audio: header claims 3 hours", B.lying_wav_header),  # libsndfile trusts the size
     Case("audio: 130 s (web limit 120 s)", lambda d: B.wav(d, "long.wav", seconds=130, sr=8000,
          subtype="PCM_U8"), cli=None, web=("130 s long", "limit here is 120 s")),

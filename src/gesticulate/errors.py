@@ -24,3 +24,13 @@ class OptionError(GesticulateError):
 
 class OutputError(GesticulateError):
     """The output cannot be written (missing folder, no permission, disk full)."""
+
+
+def refuse_url(path, what: str) -> None:
+    """Raise :class:`InputError` when ``path`` is a URL (``scheme://…``): inputs are read from
+    files only (nothing is downloaded), and ``Path`` would fold ``https://`` into ``https:/``."""
+    text = str(path)
+    scheme, sep, _ = text.partition("://")
+    if sep and scheme.isalpha():
+        raise InputError(f"{what} {text[:80]} is a URL; gesticulate reads files only (it never "
+                         f"downloads): save the {what} to a file and give its path")

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from gesticulate.errors import InputError, OptionError
+from gesticulate.errors import InputError, OptionError, refuse_url
 
 MIN_SIDE = 64            # px; smaller photos hold too few pixels for a face and a body
 MAX_PIXELS = 80_000_000  # checked from the header, before decoding (decompression bombs)
@@ -24,6 +24,7 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> np.n
     Raises :class:`InputError` for a missing, unreadable, tiny (< 64 px) or huge
     (> ``max_pixels``) image.
     """
+    refuse_url(path, "photo")
     path = Path(path)
     if not path.is_file():
         raise InputError(f"photo {path} not found; check the path")

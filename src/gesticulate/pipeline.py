@@ -25,6 +25,7 @@ from gesticulate.skeleton.sequence import SkeletonSequence
 log = logging.getLogger("gesticulate")
 
 AUDIO_SR = 16000
+MIN_SPEECH_S = 0.3      # less voice than this in a whole track: warn that no speech was found
 MOTIONS = ("procedural", "retrieval", "diffusion")
 RENDERERS = ("warp", "pose", "diffusion")
 
@@ -123,8 +124,16 @@ class GeneratePipeline:
         return y, AUDIO_SR
 
     def features(self, y: np.ndarray, sr: int) -> AudioFeatures:
+        """Per-frame audio features; warns when the audio holds (almost) no speech."""
         from gesticulate.audio.features import compute_features
-        return compute_features(y, sr=sr, fps=self.options.fps)
+        from gesticulate.motion.gestures import speech_mask
+        features = compute_features(y, sr=sr, fps=self.options.fps)
+        speech_s = float(speech_mask(features).sum()) / features.fps
+        if speech_s < MIN_SPEECH_S:
+            log.warning("no speech found in the audio (%.1f s of voice in %.1f s): the person "
+                        "will barely move or speak; give a recording of someone speaking",
+                        speech_s, features.duration_s)
+        return features
 
     def phones(self, y: np.ndarray, sr: int):
         if not self.options.phones:

@@ -21,6 +21,8 @@ import numpy as np
 from gesticulate.atomic import atomic_file, check_output
 from gesticulate.errors import InputError, OptionError, OutputError
 
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")   # names that say MP4-family, which is what is written
+
 
 @dataclass
 class VideoInfo:
@@ -154,6 +156,9 @@ class VideoWriter:
         if fps <= 0 or fps > 240:
             raise OptionError(f"fps {fps} is out of range; use a value between 1 and 240 (25 is usual)")
         check_output_path(self.path)
+        if self.path.suffix.lower() not in VIDEO_SUFFIXES:
+            raise OptionError(f"output {self.path.name}: videos are written as MP4 (H.264 + AAC); "
+                              f"name the file {self.path.stem}.mp4")
         self.fps = fps
         self.size = (int(size[0]) // 2 * 2, int(size[1]) // 2 * 2)
         if min(self.size) < 2:

@@ -24,13 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
-from gesticulate.errors import InputError
+from gesticulate.errors import InputError, refuse_url
 
 log = logging.getLogger(__name__)
 
 MIN_DURATION_S = 0.5
 MAX_DURATION_S = 3600.0
 SILENCE_RMS = 1e-3
+MAX_NONFINITE = 0.01    # share of NaN/inf samples zeroed silently; more is refused
 _SILENCE_WINDOW_S = 0.05
 _BLOCK = 65536  # samples per decoded block (soundfile)
 _FORMATS_HINT = ("give a wav, flac, ogg or mp3 file, or a video (mp4, avi, mkv, webm) "
@@ -101,6 +102,7 @@ def check_audio(y: np.ndarray, *, sr: int, name: str = "audio") -> None:
 
 
 def _check_path(path: str | os.PathLike) -> Path:
+    refuse_url(path, "audio")
     path = Path(path)
     if not path.exists():
         raise InputError(f"audio file not found: {path}; check the path and the spelling")
@@ -187,14 +189,19 @@ def _resample_blocks(blocks: Iterator[np.ndarray], *, src_sr: int, sr: int,
     """Stream blocks through soxr into one array, refusing input past ``MAX_DURATION_S``."""
     import soxr
     stream = None if src_sr == sr else soxr.ResampleStream(src_sr, sr, 1, dtype="float32")
-    out, n_in = [], 0
+    out, n_in, n_bad = [], 0, 0
     limit = int((MAX_DURATION_S + 1.0) * src_sr)  # headers can lie; count what is decoded
     for block in blocks:
         n_in += len(block)
         if n_in > limit:
             _check_duration(n_in / src_sr, path)
+        n_bad += int(len(block) - np.isfinite(block).sum())
         block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
         out.append(block if stream is None else stream.resample_chunk(block))
+    if n_bad > MAX_NONFINITE * max(n_in, 1):   # a few stray ones are zeroed; more is corruption
+        raise InputError(f"{path}: {100 * n_bad / n_in:.0f} % of the audio samples are not "
+                         "numbers (NaN or infinite): the file is corrupt; export the recording "
+                         "again (e.g. as 16-bit WAV)")
     if stream is not None:
         out.append(stream.resample_chunk(np.zeros(0, np.float32), last=True))
     y = np.concatenate(out) if out else np.zeros(0, np.float32)

@@ -1,0 +1,55 @@
+"""Mistakes a user makes with inputs and outputs get a message that says what is wrong."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from gesticulate.audio.io import load_audio
+from gesticulate.errors import InputError, OptionError
+from gesticulate.image import load_image
+from gesticulate.pipeline import GeneratePipeline
+from gesticulate.video import VideoWriter
+
+SR = 16000
+
+
+def test_an_audio_of_nan_samples_is_called_corrupt_not_silent(tmp_path):
+    path = tmp_path / "nan.wav"
+    sf.write(path, np.full(SR * 2, np.nan, np.float32), SR, subtype="FLOAT")
+    with pytest.raises(InputError, match="not numbers") as e:
+        load_audio(path)
+    assert "silent" not in str(e.value)
+    # A few stray NaNs in real speech are zeroed, not refused.
+    t = np.arange(SR * 2) / SR
+    y = (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
+    y[::1000] = np.nan
+    sf.write(tmp_path / "few.wav", y, SR, subtype="FLOAT")
+    assert np.isfinite(load_audio(tmp_path / "few.wav")).all()
+
+
+@pytest.mark.parametrize("url", ["https://example.com/me.jpg", "http://x.org/a.png"])
+def test_urls_are_refused_with_a_reason(url):
+    with pytest.raises(InputError, match="URL.*never downloads"):
+        load_image(url)
+    with pytest.raises(InputError, match="URL"):
+        load_audio(url.replace(".jpg", ".wav").replace(".png", ".wav"))
+
+
+@pytest.mark.parametrize("name", ["talk.avi", "talk.webm", "talk"])
+def test_a_video_name_that_is_not_mp4_is_refused(tmp_path, name):
+    with pytest.raises(OptionError, match=r"talk\.mp4"):
+        VideoWriter(tmp_path / name, fps=25, size=(64, 64))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_audio_without_speech_warns(caplog):
+    rng = np.random.default_rng(0)
+    hum = (0.05 * np.sin(2 * np.pi * 50 * np.arange(SR * 3) / SR)).astype(np.float32)
+    hum += 0.002 * rng.standard_normal(len(hum)).astype(np.float32)
+    with caplog.at_level(logging.WARNING, logger="gesticulate"):
+        GeneratePipeline().features(hum, SR)
+    assert "no speech found" in caplog.text
