@@ -1,7 +1,8 @@
 """Layer meshes (render/warp/mesh.py): Delaunay over outline and grid points, kept to the mask.
 
 These are what Shewchuk's Triangle guaranteed with constraints before it was replaced (its
-licence forbids commercial use): no triangle across a gap, the mask covered, no slivers."""
+licence forbids commercial use): no triangle across a gap (2 px or more), the mask covered,
+no slivers."""
 
 from __future__ import annotations
 
@@ -44,8 +45,23 @@ def test_a_ring_is_covered_without_its_hole_and_without_slivers():
     assert (min_angles(mesh.vertices, mesh.triangles) < 10).mean() < 0.01
 
 
+def test_gap_ends_stay_open_and_thin_strips_are_meshed():
+    mask = np.zeros((200, 200), bool)
+    mask[20:180, 40:100] = True
+    mask[20:180, 102:125] = True                # 2 px apart, along the whole height
+    cover = covered(build_mesh(mask, spacing=12), mask.shape)
+    assert not cover[:, 100:102].any()                      # not even at the gap's ends
+    strip = np.zeros((200, 400), bool)
+    strip[100:105, 20:380] = True               # 5 px wide, meshed at a coarse spacing
+    cover = covered(build_mesh(strip, spacing=30), strip.shape)
+    assert (cover & strip).sum() >= 0.9 * strip.sum()
+
+
 def test_empty_and_tiny_masks_give_empty_meshes():
     assert len(build_mesh(np.zeros((50, 50), bool), spacing=8).triangles) == 0
     dot = np.zeros((50, 50), bool)
     dot[20, 20] = True
     assert len(build_mesh(dot, spacing=8).triangles) == 0
+    line = np.zeros((100, 100), np.uint8)
+    cv2.line(line, (10, 10), (29, 17), 1, 1)    # collinear outline points: no area to mesh
+    assert len(build_mesh(line > 0, spacing=8).triangles) == 0

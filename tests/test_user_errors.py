@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from gesticulate.audio.io import load_audio
-from gesticulate.errors import InputError, OptionError
+from gesticulate.audio.io import check_audio, load_audio
+from gesticulate.errors import InputError, OptionError, refuse_url
 from gesticulate.image import load_image
 from gesticulate.pipeline import GeneratePipeline
+from gesticulate.skeleton.extract import extract
+from gesticulate.skeleton.sequence import SkeletonSequence
 from gesticulate.video import VideoWriter
 
 SR = 16000
@@ -37,6 +39,20 @@ def test_urls_are_refused_with_a_reason(url):
         load_image(url)
     with pytest.raises(InputError, match="URL"):
         load_audio(url.replace(".jpg", ".wav").replace(".png", ".wav"))
+    with pytest.raises(InputError, match="URL"):
+        SkeletonSequence.load(url + ".npz")
+    with pytest.raises(InputError, match="URL"):
+        extract(url.replace(".jpg", ".mp4").replace(".png", ".mp4"), output="out.npz")
+
+
+def test_a_windows_drive_is_not_a_url():
+    refuse_url("C://talk.wav", "audio")     # no error: a drive letter, not a scheme
+
+
+def test_api_samples_that_are_not_numbers_are_refused():
+    y = np.full(SR, np.nan, np.float32)
+    with pytest.raises(InputError, match="not numbers"):
+        check_audio(y, sr=SR)
 
 
 @pytest.mark.parametrize("name", ["talk.avi", "talk.webm", "talk"])
@@ -51,5 +67,5 @@ def test_audio_without_speech_warns(caplog):
     hum = (0.05 * np.sin(2 * np.pi * 50 * np.arange(SR * 3) / SR)).astype(np.float32)
     hum += 0.002 * rng.standard_normal(len(hum)).astype(np.float32)
     with caplog.at_level(logging.WARNING, logger="gesticulate"):
-        GeneratePipeline().features(hum, SR)
+        GeneratePipeline.warn_without_speech(GeneratePipeline().features(hum, SR))
     assert "no speech found" in caplog.text

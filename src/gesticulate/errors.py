@@ -7,6 +7,8 @@ errors only (STYLE.md rule 7).
 
 from __future__ import annotations
 
+import re
+
 
 class GesticulateError(Exception):
     """A problem with the user's input or options; the message says what to do."""
@@ -26,11 +28,14 @@ class OutputError(GesticulateError):
     """The output cannot be written (missing folder, no permission, disk full)."""
 
 
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")   # two letters at least: C:// is a drive
+
+
 def refuse_url(path, what: str) -> None:
     """Raise :class:`InputError` when ``path`` is a URL (``scheme://…``): inputs are read from
-    files only (nothing is downloaded), and ``Path`` would fold ``https://`` into ``https:/``."""
+    files only (nothing is downloaded). Call it on the text the user gave, before ``Path``
+    folds ``https://`` into ``https:/`` (a ``Path`` already made can no longer be told apart)."""
     text = str(path)
-    scheme, sep, _ = text.partition("://")
-    if sep and scheme.isalpha():
+    if _URL.match(text):
         raise InputError(f"{what} {text[:80]} is a URL; gesticulate reads files only (it never "
                          f"downloads): save the {what} to a file and give its path")

@@ -124,16 +124,18 @@ class GeneratePipeline:
         return y, AUDIO_SR
 
     def features(self, y: np.ndarray, sr: int) -> AudioFeatures:
-        """Per-frame audio features; warns when the audio holds (almost) no speech."""
         from gesticulate.audio.features import compute_features
+        return compute_features(y, sr=sr, fps=self.options.fps)
+
+    @staticmethod
+    def warn_without_speech(features: AudioFeatures) -> None:
+        """Log a warning when the speech to animate holds (almost) no voice."""
         from gesticulate.motion.gestures import speech_mask
-        features = compute_features(y, sr=sr, fps=self.options.fps)
         speech_s = float(speech_mask(features).sum()) / features.fps
         if speech_s < MIN_SPEECH_S:
             log.warning("no speech found in the audio (%.1f s of voice in %.1f s): the person "
                         "will barely move or speak; give a recording of someone speaking",
                         speech_s, features.duration_s)
-        return features
 
     def phones(self, y: np.ndarray, sr: int):
         if not self.options.phones:
@@ -222,9 +224,9 @@ class GeneratePipeline:
 
         Inputs are checked before any long work; the mp4 appears only when it is complete.
         """
-        from gesticulate.video import check_output_path
+        from gesticulate.video import check_output_path, check_video_output
         report = on_progress or (lambda stage, frac: None)
-        output = check_output_path(output)
+        output = check_video_output(output)
         if motion_output is not None:
             check_output_path(motion_output)
         t = {}
@@ -239,6 +241,7 @@ class GeneratePipeline:
         t["photo"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         features = self.features(y, sr)
+        self.warn_without_speech(features)
         phones = self.phones(y, sr)
         t["audio"] += time.perf_counter() - t0
         report("motion", 0.0)
@@ -283,8 +286,8 @@ class GeneratePipeline:
         and fitted to the photo (:meth:`fit_motion`); its length must match the audio's within
         a second (the video keeps the motion's frames and the audio is trimmed or padded).
         """
-        from gesticulate.video import check_output_path
-        output = check_output_path(output)
+        from gesticulate.video import check_video_output
+        output = check_video_output(output)
         motion = motion if isinstance(motion, SkeletonSequence) else SkeletonSequence.load(motion)
         motion = motion.resampled(self.options.fps)
         y, sr = self.load_audio(audio)

@@ -19,7 +19,7 @@ import av
 import numpy as np
 
 from gesticulate.atomic import atomic_file, check_output
-from gesticulate.errors import InputError, OptionError, OutputError
+from gesticulate.errors import InputError, OptionError, OutputError, refuse_url
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")   # names that say MP4-family, which is what is written
 
@@ -37,6 +37,7 @@ class VideoInfo:
 
 
 def _open(path: str | os.PathLike):
+    refuse_url(path, "video")
     path = Path(path)
     if not path.is_file():
         raise InputError(f"video {path} not found; check the path")
@@ -138,7 +139,8 @@ class VideoWriter:
 
     Parameters
     ----------
-    path : path of the final ``.mp4``; its folder must exist and be writable.
+    path : path of the final video, named ``.mp4``, ``.m4v`` or ``.mov`` (the container is MP4
+        whatever the name, so other names are refused); its folder must exist and be writable.
     fps : frames per second.
     size : (width, height) in pixels; made even (H.264 with yuv420p needs even sizes) by
         cropping the last row/column if needed.
@@ -155,10 +157,7 @@ class VideoWriter:
         self.path = Path(path)
         if fps <= 0 or fps > 240:
             raise OptionError(f"fps {fps} is out of range; use a value between 1 and 240 (25 is usual)")
-        check_output_path(self.path)
-        if self.path.suffix.lower() not in VIDEO_SUFFIXES:
-            raise OptionError(f"output {self.path.name}: videos are written as MP4 (H.264 + AAC); "
-                              f"name the file {self.path.stem}.mp4")
+        check_video_output(self.path)
         self.fps = fps
         self.size = (int(size[0]) // 2 * 2, int(size[1]) // 2 * 2)
         if min(self.size) < 2:
@@ -235,6 +234,16 @@ class VideoWriter:
             raise
         # Renames the finished file into place, or removes it when the block failed.
         self._atomic.__exit__(exc_type, exc, tb)
+
+
+def check_video_output(path: str | os.PathLike) -> Path:
+    """:func:`check_output_path`, and a name that says MP4 (:data:`VIDEO_SUFFIXES`): the video
+    is written as MP4 whatever the name, so ``talk.avi`` is refused."""
+    path = check_output_path(path)
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        raise OptionError(f"output {path.name}: videos are written as MP4 (H.264 + AAC); name "
+                          f"the file {path.stem}.mp4")
+    return path
 
 
 def check_output_path(path: str | os.PathLike) -> Path:

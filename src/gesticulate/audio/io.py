@@ -13,6 +13,8 @@ Limits (each refusal is an :class:`~gesticulate.errors.InputError` that says wha
   mislabelled multi-hour recording cannot fill the memory; split it and render the parts.
 - ``SILENCE_RMS`` = 0.001 (-60 dBFS): if no 50 ms window is louder than this, the file is
   digital silence or a microphone noise floor, not speech.
+- ``MAX_NONFINITE`` = 1 %: a few NaN or infinite samples are zeroed; more means a corrupt
+  file (or a broken array from the API) and is refused as such, not reported as silence.
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ def load_audio(path: str | os.PathLike, *, sr: int = 16000) -> np.ndarray:
     Raises
     ------
     InputError
-        Missing file, not audio, a video with no audio track, empty audio, audio shorter
-        than ``MIN_DURATION_S`` or longer than ``MAX_DURATION_S``, or silent audio.
+        Missing file, a URL, not audio, a video with no audio track, empty audio, audio
+        shorter than ``MIN_DURATION_S`` or longer than ``MAX_DURATION_S``, more than
+        ``MAX_NONFINITE`` NaN/infinite samples, or silent audio.
     """
     path = _check_path(path)
     if sr <= 0:
@@ -94,11 +97,13 @@ def check_audio(y: np.ndarray, *, sr: int, name: str = "audio") -> None:
     """Apply :func:`load_audio`'s content checks to samples from elsewhere (TTS, an API call).
 
     Raises :class:`InputError` when ``y`` (mono, at ``sr`` Hz) is empty, shorter than
-    ``MIN_DURATION_S``, silent, or longer than ``MAX_DURATION_S``; ``name`` starts the message.
+    ``MIN_DURATION_S``, longer than ``MAX_DURATION_S``, more than ``MAX_NONFINITE`` not
+    numbers, or silent; ``name`` starts the message.
     """
     y = np.asarray(y)
     _check_duration(len(y) / sr, Path(name))
-    _check_content(y, sr=sr, path=Path(name))
+    _check_finite(int(y.size - np.isfinite(y).sum()), y.size, Path(name))
+    _check_content(np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0), sr=sr, path=Path(name))
 
 
 def _check_path(path: str | os.PathLike) -> Path:
@@ -198,10 +203,7 @@ def _resample_blocks(blocks: Iterator[np.ndarray], *, src_sr: int, sr: int,
         n_bad += int(len(block) - np.isfinite(block).sum())
         block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
         out.append(block if stream is None else stream.resample_chunk(block))
-    if n_bad > MAX_NONFINITE * max(n_in, 1):   # a few stray ones are zeroed; more is corruption
-        raise InputError(f"{path}: {100 * n_bad / n_in:.0f} % of the audio samples are not "
-                         "numbers (NaN or infinite): the file is corrupt; export the recording "
-                         "again (e.g. as 16-bit WAV)")
+    _check_finite(n_bad, n_in, path)
     if stream is not None:
         out.append(stream.resample_chunk(np.zeros(0, np.float32), last=True))
     y = np.concatenate(out) if out else np.zeros(0, np.float32)
@@ -210,6 +212,14 @@ def _resample_blocks(blocks: Iterator[np.ndarray], *, src_sr: int, sr: int,
     if peak > 1.0:  # float files and resampler overshoot: scale, do not clip
         y /= peak
     return y
+
+
+def _check_finite(n_bad: int, n: int, path: Path) -> None:
+    """A few stray NaN/inf samples are zeroed by the caller; more is corruption."""
+    if n_bad > MAX_NONFINITE * max(n, 1):
+        raise InputError(f"{path}: {100 * n_bad / n:.0f} % of the audio samples are not "
+                         "numbers (NaN or infinite): the file is corrupt; export the recording "
+                         "again (e.g. as 16-bit WAV)")
 
 
 def _check_content(y: np.ndarray, *, sr: int, path: Path) -> None:
