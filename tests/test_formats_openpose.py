@@ -9,7 +9,8 @@ import pytest
 
 from gesticulate.errors import InputError, OptionError
 from gesticulate.formats.openpose import (load_openpose_json_dir, openpose_to_frame,
-                                          save_openpose_json_dir, to_openpose18, to_openpose_body)
+                                          save_openpose_json_dir)
+from gesticulate.skeleton.openpose_body import to_openpose18, to_openpose_body
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.sequence import SkeletonSequence
 

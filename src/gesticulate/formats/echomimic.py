@@ -39,8 +39,8 @@ import numpy as np
 
 from gesticulate.errors import InputError, OptionError
 from gesticulate.atomic import atomic_dir
-from gesticulate.formats.openpose import from_openpose_body, to_openpose18
 from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.openpose_body import from_openpose_body, to_openpose18
 from gesticulate.skeleton.sequence import SkeletonSequence
 
 DWPOSE_VISIBLE = 0.3  # DWPose marks a body point seen (subset >= 0) when its score is > 0.3

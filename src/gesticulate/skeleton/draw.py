@@ -31,8 +31,8 @@ import math
 import cv2
 import numpy as np
 
-from gesticulate.formats.openpose import to_openpose18
 from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.openpose_body import to_openpose18
 
 STYLES = ("dwpose", "mimicmotion", "echomimic")
 
