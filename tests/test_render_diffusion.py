@@ -12,7 +12,7 @@ from gesticulate.models.init_weights import load_compatible
 from gesticulate.models.renderer_attention import MaskedAudioAttnProcessor
 from gesticulate.models.renderer_unet import RendererConfig, RendererUNet, Renderer_tiny
 from gesticulate.render.conditions import Letterbox, audio_windows, region_masks
-from gesticulate.render.diffusion import denoise_chunk, frame_noise, window_starts
+from gesticulate.render.diffusion import denoise_chunk, frame_noise
 
 S, T, A = 32, 3, 84
 
@@ -164,14 +164,6 @@ def test_frame_noise_depends_on_seed_and_index_only():
     assert torch.equal(frame_noise(1, 5, (2, 2)), frame_noise(1, 5, (2, 2)))
     assert not torch.equal(frame_noise(1, 5, (2, 2)), frame_noise(1, 6, (2, 2)))
     assert not torch.equal(frame_noise(1, 5, (2, 2)), frame_noise(2, 5, (2, 2)))
-
-
-@pytest.mark.parametrize("total,chunk,overlap,expect", [
-    (10, 4, 1, [0, 3, 6]), (4, 4, 1, [0]), (5, 4, 0, [0, 4]), (3, 8, 2, [0])])
-def test_window_starts_cover_everything(total, chunk, overlap, expect):
-    starts = window_starts(total, chunk=chunk, overlap=overlap)
-    assert starts == expect
-    assert starts[-1] + chunk >= total
 
 
 def test_init_from_a_diffusers_folder_loads_matching_weights(tmp_path):

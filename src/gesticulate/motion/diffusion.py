@@ -27,6 +27,7 @@ from gesticulate.motion.base import check_inputs, register
 from gesticulate.skeleton.normalize import CONFIDENCE_THRESHOLD, NormStats, from_local, to_local
 from gesticulate.skeleton.layout import neck, shoulder_width
 from gesticulate.skeleton.sequence import SkeletonSequence
+from gesticulate.windows import window_starts
 
 META_NAME = "meta.json"
 STATS_NAME = "stats.npz"
@@ -93,19 +94,11 @@ def denoise_window(model: MotionDiT, audio: torch.Tensor, cond: Conditions, *,
     return torch.where(km, known[None], x)[0]                                      # (W, J, 2)
 
 
-def window_starts(num_frames: int, window: int, prev_frames: int) -> list[int]:
-    """First frame of each window :func:`sample_motion` generates for ``num_frames`` frames:
-    one every ``window - prev_frames`` frames while frames are left to generate (the last
-    window may run past the end; its audio is padded with silence)."""
-    stride = window - prev_frames
-    return [0] + list(range(stride, max(num_frames - prev_frames, 1), stride))
-
-
 def stitch_steps(num_frames: int, window: int, prev_frames: int) -> np.ndarray:
     """Indices ``i`` of the steps (frame ``i`` → ``i + 1``) where :func:`sample_motion` joins
     a window on: into its first frame (it rewrites the overlap) and from the end of the
     overlap to its first new frame. A seamless sampler moves no faster there than elsewhere."""
-    steps = [i for s in window_starts(num_frames, window, prev_frames)[1:]
+    steps = [i for s in window_starts(num_frames, window=window, overlap=prev_frames)[1:]
              for i in (s - 1, s + prev_frames - 1)]
     return np.array([i for i in steps if i < num_frames - 1], dtype=int)
 
@@ -124,7 +117,7 @@ def sample_motion(model: MotionDiT, audio: np.ndarray, cond: Conditions, *, seed
     dev = next(model.parameters()).device
     w, p, j = cfg.window, cfg.prev_frames, cfg.num_joints
     t_total = audio.shape[0]
-    starts = window_starts(t_total, w, p)
+    starts = window_starts(t_total, window=w, overlap=p)
     a_pad = np.zeros((starts[-1] + w, audio.shape[1]), np.float32)  # zeros = silence
     out = torch.zeros(len(a_pad), j, 2, device=dev)
     a_pad[:t_total] = audio

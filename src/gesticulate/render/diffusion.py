@@ -29,6 +29,7 @@ from gesticulate.models.renderer_unet import RendererUNet, resolve_checkpoint
 from gesticulate.models.vae import VAE_DIR, LatentCodec, load_vae
 from gesticulate.motion.diffusion import make_scheduler
 from gesticulate.render.conditions import Letterbox, audio_windows, frame_conditions, hand_confidence
+from gesticulate.windows import window_starts
 
 
 def frame_noise(seed: int, index: int, shape: tuple) -> torch.Tensor:
@@ -66,15 +67,6 @@ def denoise_chunk(model: RendererUNet, noise: torch.Tensor, cond: dict, *, num_s
             pred = pred[1:] + guidance_scale * (pred[:1] - pred[1:])          # (1, T, C, h, w)
         x = sched.step(pred, t, x).prev_sample
     return x
-
-
-def window_starts(num_frames: int, *, chunk: int, overlap: int) -> list[int]:
-    """Start frames of the windows covering ``num_frames`` (each ``chunk`` long, ``overlap`` shared)."""
-    stride = chunk - overlap
-    starts = [0]
-    while starts[-1] + chunk < num_frames:
-        starts.append(starts[-1] + stride)
-    return starts
 
 
 class DiffusionRenderer:
@@ -171,7 +163,7 @@ class DiffusionRenderer:
                                  f"trained with {c.audio_dim}; compute them as at training time")
             audio = audio_windows(feats, radius=c.audio_context, num_frames=total)
         chunk = min(self.chunk, total)
-        starts = window_starts(total, chunk=chunk, overlap=self.overlap)
+        starts = window_starts(total, window=chunk, overlap=self.overlap)
         recent: list[torch.Tensor] = []        # the last emitted frames, pixels (3, S, S)
         pending: torch.Tensor | None = None    # the previous window's overlap frames, not yet emitted
         for s in tqdm(starts, desc="render chunks", disable=not self.progress, leave=False):
