@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from gesticulate.audio.io import AUDIO_SR
 from gesticulate.data.decode import load_source_audio
 from gesticulate.data.sources import find_sidecar_audio
 from gesticulate.errors import InputError
@@ -32,7 +33,7 @@ from gesticulate.evaluate.reenact_scores import top_frames
 from gesticulate.image import load_image
 from gesticulate.metrics.fidelity import pose_fidelity
 from gesticulate.metrics.silhouette import silhouette_integrity
-from gesticulate.pipeline import AUDIO_SR, GeneratePipeline
+from gesticulate.pipeline import GeneratePipeline
 from gesticulate.skeleton.extract import track_frames
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

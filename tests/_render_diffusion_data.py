@@ -10,7 +10,8 @@ import numpy as np
 import torch
 
 from gesticulate.data.clips import ClipRecord, write_clip, write_manifest
-from gesticulate.data.synthetic import SR, audio_features, gesture_motion, speech_onsets, synth_audio
+from gesticulate.audio.io import AUDIO_SR as SR
+from gesticulate.data.synthetic import audio_features, gesture_motion, speech_onsets, synth_audio
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.sequence import SkeletonSequence
 

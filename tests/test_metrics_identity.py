@@ -9,8 +9,9 @@ pytest.importorskip("dlib")
 pytest.importorskip("face_recognition_models")
 
 from gesticulate.errors import InputError  # noqa: E402
+from gesticulate.image import load_image  # noqa: E402
 from gesticulate.metrics.identity import (FaceEmbedder, face_similarity,  # noqa: E402
-                                          identity_similarity, load_image)
+                                          identity_similarity)
 
 
 @pytest.fixture(scope="module")

@@ -19,12 +19,12 @@ from typing import Callable, Iterator
 import numpy as np
 
 from gesticulate.audio.features import AudioFeatures
+from gesticulate.audio.io import AUDIO_SR
 from gesticulate.errors import InputError, OptionError
 from gesticulate.skeleton.sequence import SkeletonSequence
 
 log = logging.getLogger("gesticulate")
 
-AUDIO_SR = 16000
 MIN_SPEECH_S = 0.3      # less voice than this in a whole track: warn that no speech was found
 MOTIONS = ("procedural", "retrieval", "diffusion")
 RENDERERS = ("warp", "pose", "diffusion")

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gesticulate.audio.io import AUDIO_SR
+
 
 def num_frames(duration_s: float, fps: float) -> int:
     """Number of video frames for ``duration_s`` seconds at ``fps``: round(duration·fps), at least 1.
@@ -149,7 +151,7 @@ def compute_features(y: np.ndarray, *, sr: int, fps: float = 25.0, n_mels: int =
                          onset_frames=onset_frames.astype(np.int64))
 
 
-def load_features(path, *, fps: float = 25.0, sr: int = 16000, n_mels: int = 80,
+def load_features(path, *, fps: float = 25.0, sr: int = AUDIO_SR, n_mels: int = 80,
                   progress: bool = False) -> AudioFeatures:
     """Read ``path`` with :func:`~gesticulate.audio.io.load_audio` and compute its features."""
     from gesticulate.audio.io import load_audio

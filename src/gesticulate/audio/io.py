@@ -30,6 +30,7 @@ from gesticulate.errors import InputError, refuse_url
 
 log = logging.getLogger(__name__)
 
+AUDIO_SR = 16000        # Hz: the rate the package works at (features, VAD, phones, video audio)
 MIN_DURATION_S = 0.5
 MAX_DURATION_S = 3600.0
 SILENCE_RMS = 1e-3
@@ -40,7 +41,7 @@ _FORMATS_HINT = ("give a wav, flac, ogg or mp3 file, or a video (mp4, avi, mkv, 
                  "with an audio track")
 
 
-def load_audio(path: str | os.PathLike, *, sr: int = 16000) -> np.ndarray:
+def load_audio(path: str | os.PathLike, *, sr: int = AUDIO_SR) -> np.ndarray:
     """Read an audio file or a video's audio track as mono float32 in -1..1 at ``sr`` Hz.
 
     Parameters

@@ -251,8 +251,8 @@ def run_build(sources: list[Source], fn, extra: tuple, *, output: str | os.PathL
                     bar.update(1)
         summary = _finalize(out, sources, len(todo), val_fraction, test_fraction)
         if report:
-            from gesticulate.data.report import write_report
-            write_report(out)
+            from gesticulate.data.report import write_dataset_report
+            write_dataset_report(out)
         return summary
     finally:
         lock.close()

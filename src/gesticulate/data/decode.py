@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gesticulate.audio.io import AUDIO_SR
 from gesticulate.errors import InputError
-
-AUDIO_SR = 16000
 
 
 class NoAudioError(InputError):

@@ -25,7 +25,8 @@ import numpy as np
 
 from gesticulate.data import postprocess, qc, shots
 from gesticulate.data.clips import ClipRecord, write_clip
-from gesticulate.data.decode import AUDIO_SR, NoAudioError, load_source_audio
+from gesticulate.audio.io import AUDIO_SR
+from gesticulate.data.decode import NoAudioError, load_source_audio
 from gesticulate.data.sources import Source
 from gesticulate.errors import InputError
 from gesticulate.skeleton.sequence import SkeletonSequence

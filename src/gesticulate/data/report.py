@@ -153,7 +153,7 @@ def _table(rows: list[list], head: list[str]) -> str:
     return f"<table><tr>{th}</tr>{body}</table>"
 
 
-def write_report(root: str | os.PathLike, *, path: str | os.PathLike | None = None,
+def write_dataset_report(root: str | os.PathLike, *, path: str | os.PathLike | None = None,
                  num_overlays: int = 4, seed: int = 0) -> Path:
     """Write the HTML report of the dataset in ``root``; returns its path.
 
@@ -206,7 +206,7 @@ def inspect(root: str | os.PathLike, *, path: str | os.PathLike | None = None,
 
     The summary (counts, hours, splits, reasons) is what the CLI prints as text.
     """
-    out = write_report(root, path=path, num_overlays=num_overlays, seed=seed)
+    out = write_dataset_report(root, path=path, num_overlays=num_overlays, seed=seed)
     return out, summarize(read_manifest(root))
 
 

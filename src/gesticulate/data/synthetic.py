@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from gesticulate.audio.features import AudioFeatures
+from gesticulate.audio.io import AUDIO_SR
 from gesticulate.data.clips import STATS, ClipRecord, write_clip, write_manifest
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.normalize import NormStats, to_local
 from gesticulate.skeleton.sequence import SkeletonSequence
 
-SR = 16000
 N_MELS = 80
 STROKE_FRAMES = 10       # length of one beat gesture (stroke + retraction), frames at 25 fps
 
@@ -89,8 +89,9 @@ def audio_features(onsets, strengths, num_frames: int, rng, *, fps: float = 25.0
     profile = np.exp(-np.linspace(0, 3, N_MELS))[None]   # energy falls with mel band
     mel = 10 * np.log10(1e-8 + (rms[:, None] ** 2) * profile) + rng.normal(0, 1.0, (num_frames, N_MELS))
     mel = np.clip(mel, -80, 0).astype(np.float32)
-    return AudioFeatures(fps=fps, sr=SR, duration_s=num_frames / fps, log_mel=mel, onset=onset,
-                         rms=rms, pitch_hz=pitch, vad=vad, onset_frames=onsets.astype(np.int64))
+    return AudioFeatures(fps=fps, sr=AUDIO_SR, duration_s=num_frames / fps, log_mel=mel,
+                         onset=onset, rms=rms, pitch_hz=pitch, vad=vad,
+                         onset_frames=onsets.astype(np.int64))
 
 
 def gesture_motion(onsets, strengths, rms, style: dict, rng, *, num_frames: int,
@@ -129,11 +130,12 @@ def gesture_motion(onsets, strengths, rms, style: dict, rng, *, num_frames: int,
 
 def synth_audio(features: AudioFeatures, rng) -> np.ndarray:
     """A waveform whose loudness follows ``features.rms``: voiced buzz plus noise, 16 kHz."""
-    n = int(features.duration_s * SR)
-    env = np.interp(np.arange(n) / SR * features.fps, np.arange(features.num_frames), features.rms)
-    f0 = np.interp(np.arange(n) / SR * features.fps, np.arange(features.num_frames),
+    n = int(features.duration_s * AUDIO_SR)
+    t = np.arange(n) / AUDIO_SR * features.fps  # sample times in frames
+    env = np.interp(t, np.arange(features.num_frames), features.rms)
+    f0 = np.interp(t, np.arange(features.num_frames),
                    np.maximum(features.pitch_hz, 100))
-    phase = 2 * np.pi * np.cumsum(f0) / SR
+    phase = 2 * np.pi * np.cumsum(f0) / AUDIO_SR
     y = env * (0.3 * np.sign(np.sin(phase)) * 0.5 + 0.1 * rng.normal(size=n))
     return y.astype(np.float32)
 
@@ -162,7 +164,7 @@ def make_synthetic_dataset(root: str | os.PathLike, *, num_speakers: int = 6,
             kp = gesture_motion(onsets, strengths, feats.rms, style, rng, num_frames=num_frames, size=size)
             clip_id = f"spk{s}_{c:03d}"
             write_clip(root, clip_id, skeleton=SkeletonSequence(kp, fps, (size, size)),
-                       features=feats, audio=synth_audio(feats, rng), sr=SR)
+                       features=feats, audio=synth_audio(feats, rng), sr=AUDIO_SR)
             records.append(ClipRecord(clip_id=clip_id, source=f"synthetic/spk{s}", start_s=0.0,
                                       end_s=seconds, fps=fps, num_frames=num_frames,
                                       speaker_id=f"spk{s}", split=split))

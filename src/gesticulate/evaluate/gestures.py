@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from gesticulate.audio.features import AudioFeatures, compute_features
+from gesticulate.audio.io import AUDIO_SR
 from gesticulate.errors import InputError
 from gesticulate.metrics.beats import beat_alignment
 from gesticulate.metrics.gesture import drop_guessed, gesture_profile
 from gesticulate.motion.gestures import speech_mask
-from gesticulate.pipeline import AUDIO_SR
 from gesticulate.skeleton.sequence import SkeletonSequence
 
 

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from gesticulate.audio.io import AUDIO_SR
 from gesticulate.errors import InputError, OptionError
 from gesticulate.evaluate import reenact_scores as S
-from gesticulate.pipeline import AUDIO_SR
 from gesticulate.skeleton.sequence import SkeletonSequence
 
 log = logging.getLogger("gesticulate")
@@ -202,7 +202,7 @@ def reenact(clips: list[str | os.PathLike], *, output: str | os.PathLike, render
                                 workers=render_workers, progress=progress))
         result = json_safe({"settings": settings, "clips": results,
                             "mean": S.mean_rows(results)})
-        R.write_report(tmp, result)
+        R.write_reenact_report(tmp, result)
     return result
 
 

@@ -117,7 +117,8 @@ def html_page(result: dict) -> str:
             f"{html.escape(json.dumps(result['settings'], indent=1))}</pre></body></html>")
 
 
-def write_report(folder: Path, result: dict) -> None:
+def write_reenact_report(folder: Path, result: dict) -> None:
+    """Write ``reenact.json``, ``reenact.md`` and ``index.html`` into ``folder``."""
     clean = json_safe(result)
     _write_text(folder / "reenact.json", json.dumps(clean, indent=1))
     _write_text(folder / "reenact.md", markdown(clean))

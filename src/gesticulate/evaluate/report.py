@@ -98,7 +98,7 @@ def _clips_json(inputs) -> list[dict]:
     return out
 
 
-def write_report(folder: Path, *, rows, inputs, config: dict, encoder: dict, notes: list[str],
+def write_evaluation_report(folder: Path, *, rows, inputs, config: dict, encoder: dict, notes: list[str],
                  seconds: float) -> dict:
     """Write the three files into ``folder``; returns the content of ``metrics.json``."""
     result = json_safe({"format": "gesticulate-evaluation/1", "settings": config,

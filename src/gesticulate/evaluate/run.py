@@ -16,11 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from gesticulate.audio.io import AUDIO_SR
 from gesticulate.errors import InputError, OptionError
 from gesticulate.evaluate import baselines, media
 from gesticulate.evaluate.scoring import ScoreSettings, motion_scores, video_scores
-
-AUDIO_SR = 16000
 
 
 @dataclass
@@ -417,7 +416,7 @@ def evaluate(dataset_dir: str | os.PathLike, *, split: str = "test",
                   "seed": seed, "num_samples": num_samples, "video": has_video, "size": size,
                   "max_clips": max_clips, "baselines": baselines, "scores": asdict(settings),
                   "mean_pose_mouth": "none (held still)"}
-        result = report.write_report(work, rows=rows, inputs=inputs, config=config,
+        result = report.write_evaluation_report(work, rows=rows, inputs=inputs, config=config,
                                      encoder=enc_info, notes=notes,
                                      seconds=time.perf_counter() - t_start)
         if not keep_videos:

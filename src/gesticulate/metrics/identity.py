@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -90,16 +89,6 @@ class IdentityScore:
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
-
-
-def load_image(path: str | Path) -> np.ndarray:
-    """RGB uint8 image from a file (any format OpenCV reads)."""
-    import cv2
-
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
-        raise InputError(f"cannot read image {path}; give a PNG or JPEG photo")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
 def identity_similarity(reference: np.ndarray, frames, *,

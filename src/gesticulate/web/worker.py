@@ -156,8 +156,8 @@ def run_job(spec: dict, *, report) -> list[str]:
 
 def _load_speech(spec: dict, folder: Path):
     """(samples, sr) of the uploaded recording or of the typed text spoken by eSpeak NG."""
-    from gesticulate.audio.io import load_audio
-    sr = 16000
+    from gesticulate.audio.io import AUDIO_SR, load_audio
+    sr = AUDIO_SR
     if spec.get("text"):
         from gesticulate.audio.tts import synthesize
         y, sr = synthesize(spec["text"])
