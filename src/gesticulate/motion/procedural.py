@@ -32,6 +32,7 @@ from gesticulate.motion.style import (AUTO, Style, StyleChoice, choose_style, ge
                                       hand_pose, posture)
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.sequence import SkeletonSequence
+from gesticulate.skeleton.tracks import smoothstep
 
 
 @dataclass
@@ -45,10 +46,9 @@ class Timing:
     nods: np.ndarray             # (K,) frames of head nods
 
 
-def ease_in(num_frames: int, *, fps: float, seconds: float) -> np.ndarray:
+def ease_in_ramp(num_frames: int, *, fps: float, seconds: float) -> np.ndarray:
     """0 at frame 0 rising smoothly (smoothstep) to 1 after ``seconds``, ``(T,)``."""
-    x = np.clip(np.arange(num_frames) / max(seconds * fps, 1.0), 0.0, 1.0)
-    return x * x * (3.0 - 2.0 * x)
+    return smoothstep(np.arange(num_frames) / max(seconds * fps, 1.0))
 
 
 @register("procedural")
@@ -78,7 +78,7 @@ class ProceduralGenerator:
         rngs = _rngs(seed)
         seen = self._seen(ref, image_size)
         timing = self._timing(features, st, speed=speed, rng=rngs[0])
-        ramp = ease_in(T, fps=fps, seconds=self.ease_in_s)
+        ramp = ease_in_ramp(T, fps=fps, seconds=self.ease_in_s)
         out = np.repeat(ref[None, :, :2], T, axis=0)
 
         lean, pivot = self._torso(ref, seen, timing, fps=fps, rng=rngs[1], ramp=ramp, speed=speed)

@@ -28,9 +28,11 @@ from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import retrieval_index as R
 from gesticulate.motion.base import Phones, check_inputs, register
+from gesticulate.motion.procedural import ease_in_ramp
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.normalize import root_and_scale
 from gesticulate.skeleton.sequence import SkeletonSequence
+from gesticulate.skeleton.tracks import smoothstep
 
 # Descriptor weights (order of retrieval_index.DESCRIPTOR_NAMES): the beat (onset, rise of
 # loudness) matters most for gestures, the mel bands least.
@@ -140,7 +142,7 @@ class RetrievalGenerator:
         rng_plan, rng_face = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)]
         plan = self.plan(features, seed=seed, speed=speed, style=style, _rng=rng_plan)
         params = R.resample_rows(self.assemble(plan), T).astype(np.float64)
-        params *= _ease_in(T, fps=fps, seconds=self.ease_in_s)[:, None]
+        params *= ease_in_ramp(T, fps=fps, seconds=self.ease_in_s)[:, None]
         seen = _seen(ref, image_size, self.min_confidence)
         root, sw = root_and_scale(ref)
         sw = float(sw)
@@ -186,7 +188,7 @@ class RetrievalGenerator:
         """Rig parameters ``(plan.num_frames, NUM_PARAMS)``: segments crossfaded, lightly smoothed."""
         P, H, B = self.library.params, plan.hop, plan.blend
         out = np.zeros((plan.num_frames + H + B, R.NUM_PARAMS), np.float64)
-        ramp = _smoothstep((np.arange(B) + 1.0) / (B + 1.0))[:, None]
+        ramp = smoothstep((np.arange(B) + 1.0) / (B + 1.0))[:, None]
         for k, (t, r) in enumerate(zip(plan.starts, plan.rows)):
             seg = P[r:r + H + B].astype(np.float64)
             if k == 0 or B == 0:
@@ -377,10 +379,3 @@ def _seen(ref: np.ndarray, image_size: tuple[int, int], min_confidence: float) -
     return (ref[:, 2] >= min_confidence) & inside
 
 
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3.0 - 2.0 * x)
-
-
-def _ease_in(num_frames: int, *, fps: float, seconds: float) -> np.ndarray:
-    return _smoothstep(np.arange(num_frames) / max(seconds * fps, 1.0))

@@ -21,6 +21,7 @@ def odd(n: float, lo: int = 3) -> int:
 
 
 def smoothstep(x: np.ndarray) -> np.ndarray:
+    """0 below 0, 1 above 1, and ``3x² - 2x³`` between: an easing with zero slope at both ends."""
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3 - 2 * x)
 

@@ -20,14 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.tracks import smoothstep
 
 OPEN_PHOTO = 0.03          # photo's inner-lip ratio at or above which its mouth counts as open
 TEETH = np.array([208.0, 202.0, 190.0], np.float32)
-
-
-def _smoothstep(x):
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3 - 2 * x)
 
 
 def _frame(a: np.ndarray, b: np.ndarray, down: np.ndarray):
@@ -165,13 +161,13 @@ def warp_mouth(m: Mouth, opening: float, mx: np.ndarray, my: np.ndarray):
     widen = np.sqrt(np.clip(1 - (u / (m.half * (1 + 1.2 * s))) ** 2, 0, 1))
     vs = v - d_lo * lens
     for _ in range(2):
-        fall = 1 - _smoothstep((vs - chin) / (0.6 * chin))
+        fall = 1 - smoothstep((vs - chin) / (0.6 * chin))
         vs = v - d_lo * widen * fall
     below = v >= lo2
     # Upper lip: rises a little, fading out at the nose.
     span = np.maximum(up - m.nose, 1.0)
     va = v + d_up * lens
-    va = v + d_up * lens * (1 - _smoothstep((up - va) / span))
+    va = v + d_up * lens * (1 - smoothstep((up - va) / span))
     above = v <= up2
     new_v = np.where(below, vs, np.where(above, va, v))
     gap = ~(below | above)

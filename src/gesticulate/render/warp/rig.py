@@ -13,6 +13,7 @@ from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.mesh import Mesh, build_mesh
 from gesticulate.render.warp.parts import Parts
 from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.tracks import smoothstep
 
 
 @dataclass
@@ -36,11 +37,6 @@ class Layer:
     mesh: Mesh
     weights: np.ndarray
     texture: np.ndarray
-
-
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3 - 2 * x)
 
 
 def inpaint(image: np.ndarray, hole: np.ndarray, *, scale: float = 0.5,
@@ -84,7 +80,7 @@ def _border_pin(v: np.ndarray, size: tuple[int, int], reach: float) -> np.ndarra
     moves only with the body's bottom: what lies beyond it has no texture)."""
     w, h = size
     d = np.minimum.reduce([v[:, 0], v[:, 1], w - 1 - v[:, 0], h - 1 - v[:, 1]])
-    return 1.0 - _smoothstep(d / max(reach, 1.0))
+    return 1.0 - smoothstep(d / max(reach, 1.0))
 
 
 def _torso_share(v: np.ndarray, parts: Parts, size: tuple[int, int],
@@ -101,7 +97,7 @@ def _torso_share(v: np.ndarray, parts: Parts, size: tuple[int, int],
     if (hips[:, 2] >= B.MIN_CONFIDENCE).all() and hips[:, 1].mean() < h - 1:
         reach = min(reach, float((hips[:, :2].mean(0) - mid) @ normal))
     reach = max(reach, 0.25 * parts.shoulder_width, 8.0)
-    return 1.0 - _smoothstep(below / reach)
+    return 1.0 - smoothstep(below / reach)
 
 
 def _head_share(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, parts: Parts,
@@ -125,13 +121,13 @@ def _head_share(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, parts: Parts,
     neck = max(neck, 0.3 * face_size)
     t = (v - chin) @ down
     # Start the fall-off a little below the chin line so the jaw corners stay rigid.
-    share = 1.0 - _smoothstep((t - 0.1 * neck) / (0.8 * neck))
+    share = 1.0 - smoothstep((t - 0.1 * neck) / (0.8 * neck))
     # Below the chin, only the neck follows the head, not the shoulders out to the side (they
     # would lift off the body as a flap when the head turns).
     across = np.array([-down[1], down[0]])
     half = 0.5 * max(float(np.ptp(pts @ across)), 4.0)
     side = np.abs((v - chin) @ across)
-    lateral = 1.0 - _smoothstep((side - 0.8 * half) / (1.2 * half))
+    lateral = 1.0 - smoothstep((side - 0.8 * half) / (1.2 * half))
     return np.where(t > 0, share * lateral, share)
 
 
@@ -149,7 +145,7 @@ def _arm_weights(v: np.ndarray, piece: str, info) -> np.ndarray:
     across a bending elbow folds the mesh over itself)."""
     S, E, W, H = info.joints
     if piece == "upper":
-        own = _smoothstep(_along(v, S, E) / 0.25)
+        own = smoothstep(_along(v, S, E) / 0.25)
     else:
         own = np.ones(len(v))
     return np.stack([1.0 - own, own], 1)
