@@ -8,6 +8,7 @@ memory is bounded by one frame whatever the audio's length.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -97,14 +98,17 @@ class GeneratePipeline:
     """Speech + photo → video. ``GeneratePipeline(motion="procedural")(audio=..., image=..., output=...)``.
 
     Construct once and call many times (the web app does); options are fixed per pipeline.
+    The pipeline keeps its own copy of ``options`` with ``overrides`` applied; the caller's
+    object is left as it was. Methods are named for what they do, so no method shares a name
+    with an option (``options.motion`` is the generator's name, :meth:`generate_motion` runs it).
     """
 
     def __init__(self, options: GenerateOptions | None = None, **overrides) -> None:
-        self.options = options or GenerateOptions()
-        for k, v in overrides.items():
-            if not hasattr(self.options, k):
+        names = {f.name for f in dataclasses.fields(GenerateOptions)}
+        for k in overrides:
+            if k not in names:
                 raise OptionError(f"unknown option {k!r}")
-            setattr(self.options, k, v)
+        self.options = dataclasses.replace(options or GenerateOptions(), **overrides)
         self.options.check()
         self._generator = None
 
@@ -137,7 +141,9 @@ class GeneratePipeline:
                         "will barely move or speak; give a recording of someone speaking",
                         speech_s, features.duration_s)
 
-    def phones(self, y: np.ndarray, sr: int):
+    def phone_timings(self, y: np.ndarray, sr: int):
+        """Phone timings of the speech for lip shapes, or None when ``options.phones`` is off or
+        none were recognised."""
         if not self.options.phones:
             return None
         try:
@@ -163,7 +169,7 @@ class GeneratePipeline:
             self._generator = get_generator(o.motion, **kwargs)
         return self._generator
 
-    def style(self, features: AudioFeatures, reference: np.ndarray, *, image_size):
+    def choose_style(self, features: AudioFeatures, reference: np.ndarray, *, image_size):
         """The gesture style the generator will use (``.name``) and why (``.describe()``), for
         a generator with styles read from its inputs; None otherwise."""
         gen = self.generator()
@@ -171,12 +177,13 @@ class GeneratePipeline:
             return None
         return gen.style_for(features, reference, image_size=image_size, style=self.options.style)
 
-    def motion(self, features: AudioFeatures, reference: np.ndarray, *, image_size,
-               phones=None, style: str | None = None) -> SkeletonSequence:
-        """Stage 1; ``style`` (e.g. the name :meth:`style` chose) overrides the options'."""
+    def generate_motion(self, features: AudioFeatures, reference: np.ndarray, *, image_size,
+                        phone_timings=None, style: str | None = None) -> SkeletonSequence:
+        """Stage 1; ``style`` (e.g. the name :meth:`choose_style` chose) overrides the options'."""
         o = self.options
         return self.generator().generate(features, reference, image_size=image_size, seed=o.seed,
-                                         speed=o.speed, style=style or o.style, phones=phones)
+                                         speed=o.speed, style=style or o.style,
+                                         phones=phone_timings)
 
     def frames(self, image: np.ndarray, reference: np.ndarray, motion: SkeletonSequence,
                features: AudioFeatures | None = None, *, fitted: bool = False
@@ -194,7 +201,8 @@ class GeneratePipeline:
             return r.render_sequence(motion.keypoints, features)
         from gesticulate.render.parallel import default_workers, render_parallel
         workers = o.render_workers or default_workers()
-        return render_parallel(self.renderer(image, reference), motion.keypoints, workers=workers)
+        return render_parallel(self.frame_renderer(image, reference), motion.keypoints,
+                               workers=workers)
 
     def fit_motion(self, motion: SkeletonSequence, reference: np.ndarray, *, image_size
                    ) -> SkeletonSequence:
@@ -206,7 +214,7 @@ class GeneratePipeline:
         kp = retarget(motion.keypoints, fps=motion.fps, reference=reference, size=(w, h))
         return SkeletonSequence(kp, motion.fps, (w, h))
 
-    def renderer(self, image: np.ndarray, reference: np.ndarray):
+    def frame_renderer(self, image: np.ndarray, reference: np.ndarray):
         """A frame-by-frame renderer (warp or pose): ``.render(kp (133, 3)) -> RGB frame``."""
         if self.options.renderer == "pose":
             from gesticulate.render.pose import PoseRenderer
@@ -242,13 +250,14 @@ class GeneratePipeline:
         t0 = time.perf_counter()
         features = self.features(y, sr)
         self.warn_without_speech(features)
-        phones = self.phones(y, sr)
+        phone_timings = self.phone_timings(y, sr)
         t["audio"] += time.perf_counter() - t0
         report("motion", 0.0)
         t0 = time.perf_counter()
-        style = self.style(features, reference, image_size=(w, h))   # chosen once, logged once
-        motion = self.motion(features, reference, image_size=(w, h), phones=phones,
-                             style=style.name if style else None)
+        style = self.choose_style(features, reference, image_size=(w, h))  # chosen, logged once
+        motion = self.generate_motion(features, reference, image_size=(w, h),
+                                      phone_timings=phone_timings,
+                                      style=style.name if style else None)
         t["motion"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         self.write_video(self.frames(photo, reference, motion, features), output=output,
