@@ -12,7 +12,7 @@ import soundfile as sf
 
 from gesticulate.audio import io as audio_io
 from gesticulate.audio.io import audio_duration, check_audio, load_audio
-from gesticulate.errors import InputError
+from gesticulate.errors import InputError, OptionError
 
 
 def tone(seconds: float, sr: int, hz: float = 440.0, amp: float = 0.5) -> np.ndarray:
@@ -126,6 +126,12 @@ def refused(path, *words):
     for w in words:
         assert w in str(err.value), str(err.value)
     return str(err.value)
+
+
+def test_a_sample_rate_that_is_not_positive_is_an_option_error(tmp_path):
+    sf.write(tmp_path / "a.wav", np.zeros(16000, np.float32), 16000)
+    with pytest.raises(OptionError, match="sr=0: give a positive sample rate"):
+        load_audio(tmp_path / "a.wav", sr=0)
 
 
 def test_missing_file(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gesticulate.errors import InputError, OptionError
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.draw import draw_pose_map, draw_skeleton, line_widths
 
@@ -118,5 +119,15 @@ def test_widths_scale_with_size_and_nan_is_skipped():
     kp = frontal_pose()
     kp[L.LEFT_ELBOW, :2] = np.nan
     draw_pose_map(kp, size=SIZE)  # no exception
-    with pytest.raises(ValueError):
+    with pytest.raises(OptionError, match="unknown pose-map style 'nope'"):
         draw_pose_map(kp, size=SIZE, style="nope")
+
+
+@pytest.mark.parametrize("canvas,keypoints,match", [
+    (np.zeros((64, 64, 3), np.float32), np.zeros((133, 3)), "RGB uint8"),
+    (np.zeros((64, 64), np.uint8), np.zeros((133, 3)), "RGB uint8"),
+    (np.zeros((64, 128, 3), np.uint8)[:, ::2], np.zeros((133, 3)), "C-contiguous"),
+    (np.zeros((64, 64, 3), np.uint8), np.zeros((18, 3)), r"\(133, 3\)")])
+def test_a_wrong_canvas_or_skeleton_is_an_input_error(canvas, keypoints, match):
+    with pytest.raises(InputError, match=match):
+        draw_skeleton(canvas, keypoints)

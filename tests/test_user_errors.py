@@ -69,3 +69,17 @@ def test_audio_without_speech_warns(caplog):
     with caplog.at_level(logging.WARNING, logger="gesticulate"):
         GeneratePipeline.warn_without_speech(GeneratePipeline().features(hum, SR))
     assert "no speech found" in caplog.text
+
+
+def test_an_espeak_failure_in_demo_is_a_message_not_a_traceback(tmp_path):
+    """eSpeak NG without its voice data: `gesticulate demo` says what to do and exits 2."""
+    import subprocess
+    import sys
+    code = ("import sys, espeakng_loader; espeakng_loader.get_data_path = lambda: '/nonexistent'; "
+            "from gesticulate.cli import main; sys.exit(main(sys.argv[1:]))")
+    done = subprocess.run([sys.executable, "-c", code, "demo", "--output", str(tmp_path / "d.mp4")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "gesticulate demo: error: eSpeak NG could not start" in done.stderr
+    assert "Traceback" not in done.stderr and "reinstall" in done.stderr.lower()
+    assert list(tmp_path.iterdir()) == []

@@ -56,7 +56,7 @@ def test_starting_mid_video_gives_exactly_the_frames_of_a_full_pass(tmp_path, in
         part = list(iter_frames(out, fps=out_fps, start=start))
         assert len(part) == max(0, len(full) - start), start
         assert all(np.array_equal(a, b) for a, b in zip(part, full[start:])), start
-    with pytest.raises(ValueError, match="needs fps"):
+    with pytest.raises(OptionError, match="needs fps"):
         next(iter_frames(out, start=3))
 
 
@@ -65,6 +65,13 @@ def test_odd_size_is_made_even(tmp_path):
     with VideoWriter(out, fps=25, size=(65, 49)) as w:
         w.write(np.zeros((49, 65, 3), np.uint8))
     assert probe_video(out).width == 64
+
+
+def test_a_frame_smaller_than_the_video_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="32x24 pixels is smaller than the video's 64x48"):
+        with VideoWriter(tmp_path / "x.mp4", fps=25, size=(64, 48)) as w:
+            w.write(np.zeros((24, 32, 3), np.uint8))
+    assert os.listdir(tmp_path) == []
 
 
 def test_failure_leaves_no_file(tmp_path):

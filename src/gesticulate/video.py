@@ -83,7 +83,8 @@ def iter_frames(path: str | os.PathLike, *, fps: float | None = None,
     be decoded.
     """
     if start and fps is None:
-        raise ValueError("iter_frames: start needs fps (output frames are counted at fps)")
+        raise OptionError(f"iter_frames(start={start}) needs fps: output frames are counted at "
+                          "fps; give fps too")
     with _open(path) as c:
         stream = c.streams.video[0]
         stream.thread_type = "AUTO"
@@ -193,7 +194,9 @@ class VideoWriter:
         w, h = self.size
         frame = np.ascontiguousarray(frame[:h, :w, :3])
         if frame.shape[:2] != (h, w):
-            raise ValueError(f"frame {frame.shape} does not match the video size {self.size}")
+            raise InputError(f"a frame of {frame.shape[1]}x{frame.shape[0]} pixels is smaller than "
+                             f"the video's {w}x{h}; give frames of the size the writer was "
+                             "opened with")
         vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
         vf.pts = self.frames_written
         vf.time_base = self._video.codec_context.time_base

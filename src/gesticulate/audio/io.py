@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gesticulate.errors import InputError, refuse_url
+from gesticulate.errors import InputError, OptionError, refuse_url
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def load_audio(path: str | os.PathLike, *, sr: int = AUDIO_SR) -> np.ndarray:
     """
     path = _check_path(path)
     if sr <= 0:
-        raise ValueError(f"sr must be positive, got {sr}")
+        raise OptionError(f"sr={sr}: give a positive sample rate in Hz (16000 is the package's)")
     blocks, src_sr = _open_blocks(path)
     y = _resample_blocks(blocks, src_sr=src_sr, sr=sr, path=path)
     _check_content(y, sr=sr, path=path)

@@ -48,8 +48,9 @@ def _engine():
                                    espeakng_loader.get_data_path().encode(),
                                    _INITIALIZE_DONT_EXIT)
         if sr <= 0:
-            raise RuntimeError(f"eSpeak NG failed to initialise (code {sr}); reinstall "
-                               "espeakng-loader")
+            raise InputError(f"eSpeak NG could not start (code {sr}): its voice data is "
+                             "missing or damaged. Reinstall it (pip install --force-reinstall "
+                             "espeakng-loader), or give a recording of speech instead of text")
         chunks: list[np.ndarray] = []
 
         def collect(wav, num_samples, _events):
@@ -85,7 +86,8 @@ def synthesize(text: str, *, voice: str = "en-us",
     Raises
     ------
     InputError
-        ``text`` is empty or only whitespace.
+        ``text`` is empty or only whitespace, eSpeak NG cannot start (its data is missing or
+        damaged) or it made no sound for ``text``.
     OptionError
         Unknown voice or a rate outside 80..450.
     """
@@ -108,5 +110,6 @@ def synthesize(text: str, *, voice: str = "en-us",
         samples = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
         chunks.clear()
     if err != 0 or len(samples) == 0:
-        raise RuntimeError(f"eSpeak NG produced no audio (code {err}) for {text[:40]!r}")
+        raise InputError(f"eSpeak NG made no sound (code {err}) for {text[:40]!r}; type words "
+                         "of the voice's language, or give a recording of speech instead")
     return (samples.astype(np.float32) / 32768.0), int(_state["sr"])

@@ -73,7 +73,9 @@ def read_pose_file(path: str | os.PathLike) -> dict:
                            else np.lib.format.read_array_header_2_0)
             shape, _, dtype = read_header(f)
             if dtype != np.dtype(object) or shape != ():
-                raise ValueError(f"it holds a {dtype} array of shape {shape}, not a dict")
+                raise InputError(f"{path} is not an EchoMimicV2/DWPose pose file (it holds a "
+                                 f"{dtype} array of shape {shape}, not a dict); give the .npy "
+                                 "files EchoMimicV2's pose preprocessing writes")
             obj = _ArraysOnlyUnpickler(f).load()
     except FileNotFoundError:
         raise InputError(f"pose file {path} not found; check the path") from None

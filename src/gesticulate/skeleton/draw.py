@@ -31,6 +31,7 @@ import math
 import cv2
 import numpy as np
 
+from gesticulate.errors import InputError, OptionError
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.openpose_body import to_openpose18
 
@@ -146,13 +147,26 @@ def draw_skeleton(canvas: np.ndarray, keypoints: np.ndarray, *, threshold: float
         Confidence below which nothing is drawn (DWPose uses 0.3).
     style : {"dwpose", "mimicmotion", "echomimic"}
         Which family's drawing conventions to follow (module docstring).
+
+    Raises
+    ------
+    OptionError
+        Unknown ``style``.
+    InputError
+        A canvas that is not C-contiguous RGB uint8, or keypoints not of shape (133, 3).
     """
     if style not in _STYLE:
-        raise ValueError(f"unknown pose-map style {style!r}; use one of {STYLES}")
-    assert canvas.dtype == np.uint8 and canvas.ndim == 3 and canvas.shape[2] == 3, canvas.shape
-    assert canvas.flags.c_contiguous, "OpenCV draws only on a C-contiguous canvas; np.ascontiguousarray it"
+        raise OptionError(f"unknown pose-map style {style!r}; use one of {', '.join(STYLES)}")
+    if canvas.dtype != np.uint8 or canvas.ndim != 3 or canvas.shape[2] != 3:
+        raise InputError(f"the canvas is a {canvas.dtype} array of shape {canvas.shape}; draw on "
+                         "an RGB uint8 image (H, W, 3)")
+    if not canvas.flags.c_contiguous:
+        raise InputError("OpenCV draws only on a C-contiguous canvas; pass "
+                         "np.ascontiguousarray(canvas) and use the array it returns")
     kp = np.asarray(keypoints, dtype=np.float32)
-    assert kp.shape == (L.NUM_KEYPOINTS, 3), kp.shape
+    if kp.shape != (L.NUM_KEYPOINTS, 3):
+        raise InputError(f"keypoints of shape {kp.shape}; draw one frame of the 133-point "
+                         f"skeleton, shape ({L.NUM_KEYPOINTS}, 3)")
     st = _STYLE[style]
     h, w = canvas.shape[:2]
     widths = line_widths((w, h), style=style)

@@ -36,7 +36,10 @@ class SkeletonSequence:
         kp = np.asarray(self.keypoints, dtype=np.float32)
         if kp.ndim == 2:
             kp = kp[None]
-        assert kp.ndim == 3 and kp.shape[1:] == (NUM_KEYPOINTS, 3), kp.shape
+        if kp.ndim != 3 or kp.shape[1:] != (NUM_KEYPOINTS, 3):
+            raise InputError(f"keypoints of shape {kp.shape}; a skeleton sequence holds the "
+                             f"133-point layout as (T, {NUM_KEYPOINTS}, 3) (or one frame, "
+                             f"({NUM_KEYPOINTS}, 3))")
         self.keypoints = kp
         self.fps = float(self.fps)
         self.image_size = (int(self.image_size[0]), int(self.image_size[1]))
