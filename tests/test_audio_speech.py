@@ -99,6 +99,32 @@ def test_phones_fail_soft(monkeypatch, caplog):
     assert "phone recognition failed" in caplog.text
 
 
+def test_phones_let_bugs_surface(monkeypatch):
+    def buggy(kind):
+        raise TypeError("a bug, not bad audio")
+    monkeypatch.setattr(phones_mod, "_decoder", buggy)
+    with pytest.raises(TypeError, match="a bug"):
+        recognize_phones(quiet_noise(1.0), sr=SR)
+
+
+def test_no_audio_gives_no_phones(caplog):
+    with caplog.at_level(logging.WARNING):
+        assert recognize_phones(np.zeros(0, np.float32), sr=SR) is None
+    assert "no audio" in caplog.text
+
+
+def test_a_decoder_that_failed_mid_utterance_is_not_reused(monkeypatch):
+    y, sr = synthesize("hello there")
+
+    def fails_after_starting(decoder, pcm):
+        decoder.start_utt()
+        raise RuntimeError("failed mid-utterance")
+    with monkeypatch.context() as m:
+        m.setattr(phones_mod, "_decode", fails_after_starting)
+        assert recognize_phones(y, sr=sr) is None
+    assert recognize_phones(y, sr=sr)
+
+
 def test_unknown_words_fall_back_to_recognition(caplog):
     y, sr = synthesize("hello there")
     with caplog.at_level(logging.WARNING):

@@ -83,11 +83,16 @@ def recognize_phones(y: np.ndarray, *, sr: int,
     -------
     list of (phone, start_s, end_s) or None
         CMU phones without stress marks (``"AA"``, ``"P"`` ...), ``"SIL"`` for pauses, in
-        time order, in seconds. ``None`` (with a logged warning) when decoding failed.
+        time order, in seconds. ``None`` (with a logged warning) when there is no audio or
+        pocketsphinx could not decode it (it raises ``RuntimeError`` for audio it cannot
+        decode or align); any other exception is a bug and is raised.
     """
-    try:
-        pcm = _to_pcm16(y, sr=sr)
-        with _lock:
+    pcm = _to_pcm16(y, sr=sr)
+    if len(pcm) == 0:  # pocketsphinx indexes the first sample of what it is given
+        log.warning("no audio to recognise phones in; lip motion will follow the loudness only")
+        return None
+    with _lock:
+        try:
             if transcript and transcript.strip():
                 phones = _align(pcm, transcript)
                 if phones:
@@ -95,10 +100,12 @@ def recognize_phones(y: np.ndarray, *, sr: int,
                 log.warning("forced alignment of the transcript failed; recognising phones "
                             "without it")
             return _recognise(pcm)
-    except Exception as err:  # noqa: BLE001 - an optional aid: never stop the caller
-        log.warning("phone recognition failed (%s); lip motion will follow the loudness only",
-                    err)
-        return None
+        except RuntimeError as err:
+            # A decoder that failed mid-utterance refuses the next start_utt: build afresh.
+            _decoders.clear()
+            log.warning("phone recognition failed (%s); lip motion will follow the loudness "
+                        "only", err)
+            return None
 
 
 def _to_pcm16(y: np.ndarray, *, sr: int) -> np.ndarray:
