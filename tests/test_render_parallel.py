@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from gesticulate.errors import InputError
 from gesticulate.render.parallel import can_fork, render_parallel
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="needs fork (Linux/macOS)")
@@ -22,10 +23,20 @@ class Stateful:
 
 
 class Failing(Stateful):
+    def __init__(self, error: Exception):
+        super().__init__()
+        self.error = error
+
     def render(self, kp):
         if kp[0, 0] == 77:
-            raise ValueError("boom")
+            raise self.error
         return super().render(kp)
+
+
+class Unpicklable(Exception):
+    def __init__(self, message, handle):
+        super().__init__(message)
+        self.handle = handle
 
 
 @pytest.mark.parametrize("n,workers,chunk", [(1, 2, 25), (60, 2, 25), (101, 3, 10), (50, 2, 7)])
@@ -37,11 +48,25 @@ def test_frames_come_back_in_order(n, workers, chunk):
     assert got == list(range(n))
 
 
-def test_worker_failure_is_reported():
+@pytest.mark.parametrize("error", [InputError("the photo has no face; use another"),
+                                   ValueError("boom")])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_workers_exception_keeps_its_class_and_message(error, workers):
     kp = np.zeros((120, 133, 3), np.float32)
     kp[:, 0, 0] = np.arange(120)
-    with pytest.raises(RuntimeError, match="boom"):
-        list(render_parallel(Failing(), kp, workers=2, chunk=10))
+    with pytest.raises(type(error)) as e:
+        list(render_parallel(Failing(error), kp, workers=workers, chunk=10))
+    assert type(e.value) is type(error) and str(e.value) == str(error)
+    if workers > 1:  # the worker's traceback comes along as the cause
+        assert "in render" in str(e.value.__cause__)
+
+
+@pytest.mark.parametrize("handle", [lambda: 0, 1])  # cannot be pickled / cannot be unpickled
+def test_an_exception_that_cannot_cross_processes_keeps_its_words(handle):
+    kp = np.zeros((120, 133, 3), np.float32)
+    kp[:, 0, 0] = np.arange(120)
+    with pytest.raises(RuntimeError, match="Unpicklable: boom"):
+        list(render_parallel(Failing(Unpicklable("boom", handle)), kp, workers=2, chunk=10))
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,20 @@ the consumer, so memory is bounded by ``W * ahead * chunk`` frames whatever the 
 Renderers here keep no state between frames that changes what they draw (the warp renderer
 reuses a layer only when its rounded inputs are identical), so the frames are the same bytes
 whatever the number of workers (tested with 1, 2 and 3 on motion with dropouts).
+
+An exception in a worker is raised in the parent as it was raised in the worker, same class
+and message (an :class:`~gesticulate.errors.InputError` stays one, so the CLI prints it as a
+user error), with the worker's traceback attached as its cause, as
+:mod:`concurrent.futures` does.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import pickle
 import queue as queue_mod
+import traceback
 from typing import Iterator
 
 import numpy as np
@@ -34,14 +41,36 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+class _WorkerTraceback(Exception):
+    """The traceback of an exception raised in a render worker, as text."""
+
+    def __str__(self) -> str:
+        return "\n\n" + self.args[0]
+
+
+class _Failure:
+    """A worker's exception on its way to the parent, with the worker's traceback."""
+
+    def __init__(self, error: BaseException) -> None:
+        tb = "".join(traceback.format_exception(error))
+        try:  # the queue pickles in a feeder thread and the parent unpickles: fail here instead
+            pickle.loads(pickle.dumps(error))
+        except Exception:  # noqa: BLE001 - any exception that cannot cross: keep its words
+            error = RuntimeError(f"{type(error).__name__}: {error}")
+        self.error, self.traceback = error, tb
+
+    def raise_it(self):
+        raise self.error from _WorkerTraceback(self.traceback)
+
+
 def _worker(renderer, keypoints: np.ndarray, index: int, workers: int, chunk: int, out) -> None:
     try:
         for start in range(index * chunk, len(keypoints), workers * chunk):
             for kp in keypoints[start:start + chunk]:
                 out.put(renderer.render(kp))
         out.put(None)
-    except BaseException as e:  # noqa: BLE001 - reported to the parent, which raises it
-        out.put(f"{type(e).__name__}: {e}")
+    except BaseException as e:  # noqa: BLE001 - sent to the parent, which raises it
+        out.put(_Failure(e))
 
 
 def render_parallel(renderer, keypoints: np.ndarray, *, workers: int,
@@ -78,8 +107,8 @@ def render_parallel(renderer, keypoints: np.ndarray, *, workers: int,
             k = (start // chunk) % workers
             for _ in range(min(chunk, len(keypoints) - start)):
                 item = _get(queues[k], procs[k])
-                if isinstance(item, str):
-                    raise RuntimeError(f"a render worker failed: {item}")
+                if isinstance(item, _Failure):
+                    item.raise_it()
                 yield item
     finally:
         for p in procs:
