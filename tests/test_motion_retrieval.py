@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from gesticulate.data.synthetic import audio_features, make_synthetic_dataset, s
 from gesticulate.errors import InputError, OptionError
 from gesticulate.motion import get_generator
 from gesticulate.motion.base import MotionGenerator
+from gesticulate.motion import retrieval_index as R
 from gesticulate.motion.retrieval import RetrievalGenerator
 from gesticulate.motion.retrieval_index import INDEX_NAME, Library, build_library, dataset_signature
 from gesticulate.skeleton import layout as L
@@ -178,6 +181,21 @@ def test_index_is_saved_and_reused(dataset, gen):
     np.testing.assert_array_equal(saved.params, fresh.params)
     np.testing.assert_array_equal(saved.speakers, fresh.speakers)
     assert Library.load(path, signature=sig + "x") is None       # a changed manifest rebuilds
+
+
+def test_the_library_cache_stays_bounded(tmp_path):
+    small = dict(num_speakers=3, clips_per_speaker=1, seconds=2.0)
+    roots = [make_synthetic_dataset(tmp_path / f"ds{i}", seed=i, **small) for i in range(4)]
+    libs = [R.load_library(r) for r in roots]
+    assert len(R._CACHE) == R.CACHE_SIZE
+    assert R.load_library(roots[-1]) is libs[-1]                  # the last used: from memory
+    assert R.load_library(roots[0]) is not libs[0]                # evicted: read again
+    manifest = roots[0] / "manifest.jsonl"
+    st = manifest.stat()
+    os.utime(manifest, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))   # the dataset changes
+    changed = R.load_library(roots[0])
+    assert R.load_library(roots[0]) is changed
+    assert list(R._CACHE) == [str(roots[3].resolve()), str(roots[0].resolve())]  # replaced
 
 
 def test_errors(tmp_path, gen, reference):

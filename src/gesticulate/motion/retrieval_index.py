@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -247,7 +248,12 @@ class Library:
             return None
 
 
-_CACHE: dict[tuple[str, str], Library] = {}
+# Libraries kept in memory by this process, most recently used last: resolved dataset folder →
+# (signature, library). A dataset whose manifest changed replaces its old entry, and past
+# CACHE_SIZE folders the least recently used goes, so a long-lived web worker holds at most
+# CACHE_SIZE libraries whatever it is asked for.
+CACHE_SIZE = 2
+_CACHE: OrderedDict[str, tuple[str, Library]] = OrderedDict()
 
 
 def dataset_signature(root: Path) -> str:
@@ -257,7 +263,8 @@ def dataset_signature(root: Path) -> str:
 
 
 def load_library(root: str | os.PathLike, *, progress: bool = False) -> Library:
-    """The motion library of dataset ``root``: from memory, from ``retrieval_index.npz`` or built.
+    """The motion library of dataset ``root``: from memory (the ``CACHE_SIZE`` last used),
+    from ``retrieval_index.npz`` or built.
 
     Raises
     ------
@@ -272,9 +279,10 @@ def load_library(root: str | os.PathLike, *, progress: bool = False) -> Library:
         raise InputError(f"{root} has no manifest.jsonl, so it is not a dataset; build one with "
                          "`gesticulate build-dataset` and pass its folder as --checkpoint")
     sig = dataset_signature(root)
-    key = (str(root.resolve()), sig)
-    if key in _CACHE:
-        return _CACHE[key]
+    key = str(root.resolve())
+    if key in _CACHE and _CACHE[key][0] == sig:
+        _CACHE.move_to_end(key)
+        return _CACHE[key][1]
     lib = Library.load(root / INDEX_NAME, signature=sig)
     if lib is None:
         lib = build_library(root, progress=progress)
@@ -282,7 +290,10 @@ def load_library(root: str | os.PathLike, *, progress: bool = False) -> Library:
             lib.save(root / INDEX_NAME, signature=sig)
         except OSError:
             pass   # a read-only dataset: the in-memory index still serves this process
-    _CACHE[key] = lib
+    _CACHE[key] = (sig, lib)
+    _CACHE.move_to_end(key)
+    while len(_CACHE) > CACHE_SIZE:
+        _CACHE.popitem(last=False)
     return lib
 
 
