@@ -49,6 +49,32 @@ def test_vad_high_in_speech_low_in_silence_and_noise(speech):
     assert frame_speech_probability(loud_noise, sr=SR, fps=25.0, num_frames=75).mean() < 0.3
 
 
+def test_vad_leaves_torchs_thread_count_as_it_was():
+    """In a fresh process (so silero_vad is imported by the call), on 3 threads; and when the
+    model fails mid-run."""
+    import subprocess
+    import sys
+    code = """
+import numpy as np, torch
+from gesticulate.audio import vad
+torch.set_num_threads(3)
+y = np.zeros(16000, np.float32)
+vad.speech_probability(y, sr=16000)
+assert torch.get_num_threads() == 3, torch.get_num_threads()
+class Broken:
+    def reset_states(self): pass
+    def __call__(self, x, sr): raise RuntimeError("model failed")
+vad._model = Broken()
+try:
+    vad.speech_probability(y, sr=16000)
+except RuntimeError:
+    pass
+assert torch.get_num_threads() == 3, torch.get_num_threads()
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
 def test_vad_on_other_rates_and_its_segment_rule():
     y = quiet_noise(1.0)
     assert frame_speech_probability(np.repeat(y, 3), sr=48000, fps=30.0,
