@@ -29,5 +29,6 @@ def test_bad_overrides_are_refused_and_change_nothing(overrides, match):
 
 
 def test_no_method_shares_a_name_with_an_option():
-    clash = [f.name for f in dataclasses.fields(GenerateOptions) if hasattr(GeneratePipeline, f.name)]
+    clash = [f.name for f in dataclasses.fields(GenerateOptions)
+             if hasattr(GeneratePipeline, f.name)]
     assert clash == []

@@ -98,8 +98,8 @@ def _clips_json(inputs) -> list[dict]:
     return out
 
 
-def write_evaluation_report(folder: Path, *, rows, inputs, config: dict, encoder: dict, notes: list[str],
-                 seconds: float) -> dict:
+def write_evaluation_report(folder: Path, *, rows, inputs, config: dict, encoder: dict,
+                            notes: list[str], seconds: float) -> dict:
     """Write the three files into ``folder``; returns the content of ``metrics.json``."""
     result = json_safe({"format": "gesticulate-evaluation/1", "settings": config,
                      "fgd_encoder": encoder, "clips": _clips_json(inputs),
