@@ -140,8 +140,8 @@ def run_variant(name: str, data: Path, out: Path, *, steps: int, seed: int = 0) 
               model={**SMALL, **model}, objective=objective)
     secs = time.perf_counter() - t0
     log = list(csv.DictReader(open(run / "log.csv")))
-    from gesticulate.models.motion_dit import resolve_checkpoint
-    r = measure(resolve_checkpoint(run), data, sampling)
+    from gesticulate.models.motion_dit import MotionDiT
+    r = measure(MotionDiT.resolve_checkpoint(run), data, sampling)
     r.update(name=name, val_start=float(log[0]["val_loss"]), val_own=float(log[-1]["val_loss"]),
              train_s=secs, total_s=time.perf_counter() - t0)
     return r
