@@ -13,12 +13,16 @@ from gesticulate.errors import OptionError
 SAMPLERS = ("dpm", "ddim")
 
 
-def make_noise_scheduler(config):
-    """The DDPM training schedule of a model ``config`` (MotionDiT or renderer)."""
+def make_noise_scheduler(config, *, device=None):
+    """The DDPM training schedule of a model ``config`` (MotionDiT or renderer), its
+    ``alphas_cumprod`` on ``device`` (where ``add_noise`` reads them)."""
     from diffusers import DDPMScheduler
 
-    return DDPMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule,
-                         prediction_type=config.prediction_type, clip_sample=False)
+    sched = DDPMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule,
+                          prediction_type=config.prediction_type, clip_sample=False)
+    if device is not None:
+        sched.alphas_cumprod = sched.alphas_cumprod.to(device)
+    return sched
 
 
 def make_scheduler(kind: str, config, *, num_steps: int):
