@@ -147,18 +147,19 @@ def ema_of(model: torch.nn.Module, *, decay: float) -> AveragedModel:
     return ema
 
 
-def fit(cfg: LoopConfig, run: Path, ckpt: Path | None, info: ddp.DistInfo, task: Task, *,
+def fit(cfg: LoopConfig, folder: Path, ckpt: Path | None, info: ddp.DistInfo, task: Task, *,
         progress: bool) -> Path:
-    """The loop: ``cfg.steps`` optimiser steps of ``task`` from ``ckpt`` (or from scratch)."""
+    """The loop: ``cfg.steps`` optimiser steps of ``task`` in run ``folder``, from ``ckpt`` (or
+    from scratch)."""
     model = task.model
     ema = ema_of(model, decay=cfg.ema_decay)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
-    start = start_run(run, cfg, ckpt, is_main=info.is_main, raw=model, ema=ema.module, optimizer=opt)
+    start = start_run(folder, cfg, ckpt, is_main=info.is_main, raw=model, ema=ema.module, optimizer=opt)
     ema.n_averaged.fill_(start + 1)
     lr_sched = lr_schedule(opt, cfg, start=start)
     ddp.barrier(info)
     net = ddp.wrap(model, info)
-    log = CsvLog(run / "log.csv", resume_step=start) if info.is_main else None
+    log = CsvLog(folder / "log.csv", resume_step=start) if info.is_main else None
     bar = tqdm(total=cfg.steps, initial=start, desc=task.name, disable=not (progress and info.is_main))
     if start == 0 and log is not None and cfg.val_every and task.validate_at_start:
         row = task.validate(ema.module, start=True)
@@ -182,17 +183,17 @@ def fit(cfg: LoopConfig, run: Path, ckpt: Path | None, info: ddp.DistInfo, task:
             t0, losses = time.perf_counter(), []
         if done % cfg.checkpoint_every == 0 or stop:
             if info.is_main:
-                write_checkpoint(run, done, ema=ema.module, raw=model, optimizer=opt,
+                write_checkpoint(folder, done, ema=ema.module, raw=model, optimizer=opt,
                                  state={"config": asdict(cfg)}, keep=cfg.keep_checkpoints,
                                  extra=task.save_extra)
-            last = checkpoint_folder(run, done)
+            last = checkpoint_folder(folder, done)
             ddp.barrier(info)
         if row is not None and log is not None:
             log.write(row)  # after the checkpoint, so a resumed log never repeats a step
         if stop:
             break
     bar.close()
-    return list_checkpoints(run)[-1] if info.is_main else last
+    return list_checkpoints(folder)[-1] if info.is_main else last
 
 
 def _past(deadline: float, info: ddp.DistInfo) -> bool:
