@@ -83,7 +83,7 @@ def measure(ckpt: Path, data: Path, sampling: dict) -> dict:
     from gesticulate.train.data import load_clips, wrist_speed
     from gesticulate.train.evaluate import beat_alignment, fixed_val_batch, onset_correlation, validation_loss
     from gesticulate.train.data import WindowDataset
-    from gesticulate.train.loop import make_noise_scheduler
+    from gesticulate.models.schedulers import make_noise_scheduler
     from gesticulate.train.objective import ObjectiveConfig, joint_weights
     from gesticulate.skeleton.layout import LEFT_WRIST, RIGHT_WRIST, UPPER_BODY_INDICES
 
@@ -96,7 +96,7 @@ def measure(ckpt: Path, data: Path, sampling: dict) -> dict:
     val = WindowDataset(clips, window=cfg.window, stats=stats, fps=cfg.fps)
     vb = fixed_val_batch(val, max_windows=64, prev_frames=cfg.prev_frames, seed=0,
                          num_train_timesteps=cfg.num_train_timesteps)
-    vloss = validation_loss(model, vb, make_noise_scheduler(model), obj,
+    vloss = validation_loss(model, vb, make_noise_scheduler(model.config), obj,
                             joint_weights(obj.region_weights, cfg.num_joints), torch.device("cpu"))
     hands = local_regions()["hands"]
     kw = dict(num_steps=10, guidance_scale=2.0, sampler="dpm", **sampling)
@@ -128,7 +128,7 @@ def measure(ckpt: Path, data: Path, sampling: dict) -> dict:
 def run_variant(name: str, data: Path, out: Path, *, steps: int, seed: int = 0) -> dict:
     import csv
 
-    from gesticulate.train.loop import train
+    from gesticulate.train.motion import train
 
     model, objective, sampling, _ = VARIANTS[name]
     # hands_first only changes sampling: it reuses the full model's checkpoint.
@@ -140,8 +140,8 @@ def run_variant(name: str, data: Path, out: Path, *, steps: int, seed: int = 0) 
               model={**SMALL, **model}, objective=objective)
     secs = time.perf_counter() - t0
     log = list(csv.DictReader(open(run / "log.csv")))
-    from gesticulate.models.motion_dit import resolve_checkpoint
-    r = measure(resolve_checkpoint(run), data, sampling)
+    from gesticulate.models.motion_dit import MotionDiT
+    r = measure(MotionDiT.resolve_checkpoint(run), data, sampling)
     r.update(name=name, val_start=float(log[0]["val_loss"]), val_own=float(log[-1]["val_loss"]),
              train_s=secs, total_s=time.perf_counter() - t0)
     return r

@@ -28,14 +28,13 @@ import torch
 
 def bench_speed(preset: str, *, batch_size: int, steps: int, device: torch.device) -> dict:
     from gesticulate.models.motion_dit import PRESETS
-    from gesticulate.train.loop import make_noise_scheduler
+    from gesticulate.models.schedulers import make_noise_scheduler
     from gesticulate.train.objective import ObjectiveConfig, diffusion_loss, joint_weights, prepare_batch
 
     model = PRESETS[preset]().to(device)
     cfg = model.config
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    sched = make_noise_scheduler(model)
-    sched.alphas_cumprod = sched.alphas_cumprod.to(device)
+    sched = make_noise_scheduler(cfg, device=device)
     rng = np.random.default_rng(0)
     b, w, j = batch_size, cfg.window, cfg.num_joints
     batch = {"motion": torch.randn(b, w, j, 2), "visible": torch.ones(b, w, j),

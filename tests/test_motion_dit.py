@@ -10,8 +10,9 @@ import torch
 
 from gesticulate.errors import InputError, OptionError
 from gesticulate.models.motion_dit import (MotionDiT, MotionDiT_tiny, MotionDiTConfig,
-                                           local_regions, resolve_checkpoint, style_vector)
-from gesticulate.motion.diffusion import Conditions, make_scheduler, sample_motion
+                                           local_regions, style_vector)
+from gesticulate.models.schedulers import make_scheduler
+from gesticulate.motion.diffusion import Conditions, sample_motion
 
 J, A = 121, 84
 SMALL = dict(window=24, prev_frames=4, patch_frames=4, width=64, depth=2, num_heads=4)
@@ -99,7 +100,7 @@ def test_config_rejects_unknown_keys_and_bad_values():
     with pytest.raises(OptionError, match="odd kernel"):
         MotionDiTConfig(frame_head_kernel=4)
     with pytest.raises(InputError, match="no MotionDiT checkpoint"):
-        resolve_checkpoint("/nonexistent/run")
+        MotionDiT.resolve_checkpoint("/nonexistent/run")
 
 
 def test_regions_map_into_local_index_space():

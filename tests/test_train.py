@@ -14,14 +14,15 @@ from gesticulate.data.clips import iter_clips, read_manifest
 from gesticulate.data.synthetic import make_synthetic_dataset
 from gesticulate.errors import InputError, OptionError
 from gesticulate.models.motion_dit import MotionDiT, MotionDiT_tiny
+from gesticulate.models.schedulers import make_noise_scheduler
 from gesticulate.motion.base import MotionGenerator
 from gesticulate.motion.diffusion import DiffusionGenerator
 from gesticulate.skeleton.normalize import to_local
-from gesticulate.train import loop
+from gesticulate.train import motion
 from gesticulate.train.checkpoint import list_checkpoints
 from gesticulate.train.data import WindowDataset, load_clips, load_stats, style_table, wrist_speed
 from gesticulate.train.evaluate import onset_correlation
-from gesticulate.train.loop import make_noise_scheduler, train
+from gesticulate.train.motion import train
 from gesticulate.train.objective import ObjectiveConfig, diffusion_loss, joint_weights, prepare_batch
 
 SMALL = dict(window=24, prev_frames=4, patch_frames=4, width=64, depth=2, num_heads=4)
@@ -65,7 +66,7 @@ def test_windows_pad_short_clips_and_carry_conditions(data):
 
 
 def _loss(batch, obj, model, seed=0):
-    sched = make_noise_scheduler(model)
+    sched = make_noise_scheduler(model.config)
     g = torch.Generator().manual_seed(seed)
     noise = torch.randn(batch["motion"].shape, generator=g)
     t = torch.randint(0, 1000, (len(noise),), generator=g)
@@ -123,10 +124,14 @@ def test_train_writes_checkpoints_logs_and_resumes_after_a_crash(data, tmp_path,
     assert {p.name for p in ref.iterdir()} >= {"config.json", "model.safetensors", "stats.npz",
                                                 "meta.json", "train_state"}
 
-    def crash(step):
-        if step == 5:
+    calls = []
+
+    def crash_in_step_6(*args, **kw):  # the training loss of steps 1-5, then a crash
+        calls.append(1)
+        if len(calls) == 6:
             raise KeyboardInterrupt("simulated crash")
-    monkeypatch.setattr(loop, "_after_step", crash)
+        return diffusion_loss(*args, **kw)
+    monkeypatch.setattr(motion, "diffusion_loss", crash_in_step_6)
     with pytest.raises(KeyboardInterrupt):
         train(data, output=tmp_path / "b", **kw)
     monkeypatch.undo()
@@ -145,6 +150,29 @@ def test_train_writes_checkpoints_logs_and_resumes_after_a_crash(data, tmp_path,
     assert state["config"]["lr"] == 3e-4 and state["config"]["steps"] == 9
     rows = list(csv.DictReader(open(tmp_path / "a" / "log.csv")))[1:]
     assert all(float(r["val_loss"]) > 0 and float(r["steps_per_s"]) > 0 for r in rows)
+
+
+def test_a_run_written_before_the_shared_loop_resumes_exactly(data, tmp_path):
+    """Runs written before issue 12 (no LR scheduler) have the same checkpoint files, but their
+    optimizer groups lack ``initial_lr`` and hold the last step's ``lr``; such a run resumes to
+    the weights, EMA and optimizer state of an uninterrupted one."""
+    kw = dict(FAST, steps=4, checkpoint_every=2, val_every=0)
+    whole = train(data, output=tmp_path / "a", **kw)
+    train(data, output=tmp_path / "b", **dict(kw, steps=2))
+    ckpt = list_checkpoints(tmp_path / "b")[-1]
+    assert sorted(str(p.relative_to(ckpt)) for p in ckpt.rglob("*")) == [
+        "config.json", "meta.json", "model.safetensors", "stats.npz", "train_state",
+        "train_state/model.safetensors", "train_state/optimizer.json",
+        "train_state/optimizer.safetensors", "train_state/state.json"]
+    groups = json.loads((ckpt / "train_state" / "optimizer.json").read_text())
+    for g in groups:
+        del g["initial_lr"]
+        g["lr"] = 3e-4 * 2 / 100  # the warm-up lr of step 1, which the old loop set last
+    (ckpt / "train_state" / "optimizer.json").write_text(json.dumps(groups))
+    resumed = train(data, output=tmp_path / "b", resume=True, **kw)
+    for name in ("model.safetensors", "train_state/model.safetensors", "train_state/optimizer.safetensors"):
+        a, b = load_file(whole / name), load_file(resumed / name)
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), name
 
 
 def test_train_rejects_bad_options(data, tmp_path):

@@ -13,8 +13,9 @@ from safetensors.torch import load_file, save_file
 
 from gesticulate.data.synthetic import make_synthetic_dataset
 from gesticulate.models.motion_dit import MotionDiT_tiny
+from gesticulate.models.schedulers import make_noise_scheduler
 from gesticulate.train import ddp
-from gesticulate.train.loop import make_noise_scheduler, train
+from gesticulate.train.motion import train
 from gesticulate.train.objective import ObjectiveConfig, diffusion_loss, joint_weights, prepare_batch
 
 SMALL = dict(window=24, prev_frames=4, patch_frames=4, width=64, depth=2, num_heads=4)
@@ -52,7 +53,7 @@ def make_batch() -> dict[str, torch.Tensor]:
 def grads_of(model, net, batch) -> dict[str, torch.Tensor]:
     obj = ObjectiveConfig()
     b = {k: v for k, v in batch.items() if k not in ("noise", "timesteps")}
-    loss = diffusion_loss(net, b, make_noise_scheduler(model), obj, noise=batch["noise"],
+    loss = diffusion_loss(net, b, make_noise_scheduler(model.config), obj, noise=batch["noise"],
                           timesteps=batch["timesteps"], weights=joint_weights(obj.region_weights, J))
     loss.backward()
     return {n: p.grad.detach().clone() for n, p in model.named_parameters()}

@@ -18,7 +18,7 @@ from gesticulate.models.motion_dit import MotionDiT
 from gesticulate.motion.diffusion import Conditions, sample_motion, stitch_steps
 from gesticulate.skeleton.normalize import NormStats
 from gesticulate.train.data import load_clips
-from gesticulate.train.loop import train
+from gesticulate.train.motion import train
 
 pytestmark = pytest.mark.slow
 MODEL = dict(window=48, prev_frames=8, patch_frames=2, width=96, depth=3, num_heads=4)

@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 def beat2_run(shared_data, tmp_path_factory):
     from gesticulate.data.clips import read_manifest, write_manifest
     from gesticulate.data.importers import import_poses
-    from gesticulate.train.loop import train
+    from gesticulate.train.motion import train
 
     root = tmp_path_factory.mktemp("beat2")
     ds = root / "ds"

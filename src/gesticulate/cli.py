@@ -127,7 +127,7 @@ def cmd_inspect(args) -> None:
 
 
 def cmd_train(args) -> None:
-    from gesticulate.train.loop import train
+    from gesticulate.train.motion import train
     run = train(args.dataset, output=args.output, preset=args.preset, steps=args.steps,
                 batch_size=args.batch_size, lr=args.lr, seed=args.seed, resume=args.resume,
                 device=args.device, progress=not args.quiet, val_every=args.val_every,

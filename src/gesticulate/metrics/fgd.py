@@ -27,6 +27,7 @@ from gesticulate.atomic import atomic_dir
 from gesticulate.config import checked
 from gesticulate.errors import InputError, OptionError, OutputError
 from gesticulate.metrics._local import as_keypoints
+from gesticulate.models.folders import CONFIG_NAME, WEIGHTS_NAME, read_model, write_model
 from gesticulate.skeleton.normalize import NUM_LOCAL_POINTS, NormStats, to_local
 
 
@@ -123,37 +124,31 @@ class FGDEncoder:
         return torch.cat(out).double().numpy()
 
     def save(self, folder: str | os.PathLike) -> Path:
-        """Write ``config.json``, ``model.safetensors``, ``stats.npz`` into a new folder, atomically."""
-        from safetensors.torch import save_file
-
+        """Write ``config.json`` (with the hash), ``model.safetensors`` and ``stats.npz`` into a
+        new folder, atomically."""
         folder = Path(folder)
         if folder.exists() and any(folder.iterdir()):
             raise OutputError(f"{folder} exists and is not empty; choose a new folder for the "
                               "FGD encoder or delete the old one")
         folder.parent.mkdir(parents=True, exist_ok=True)
         with atomic_dir(folder) as tmp:
-            (tmp / "config.json").write_text(json.dumps(
-                {**asdict(self.config), "hash": self.hash}, indent=2, sort_keys=True))
-            save_file({k: v.contiguous() for k, v in self.model.state_dict().items()},
-                      str(tmp / "model.safetensors"))
+            write_model(tmp, {**asdict(self.config), "hash": self.hash}, self.model, sort_keys=True)
             self.stats.save(tmp / "stats.npz")
         return folder
 
     @classmethod
     def from_pretrained(cls, folder: str | os.PathLike) -> "FGDEncoder":
         """Load a folder written by :meth:`save` / :func:`train_fgd_encoder`."""
-        from safetensors.torch import load_file
-
         folder = Path(folder)
-        need = ("config.json", "model.safetensors", "stats.npz")
+        need = (CONFIG_NAME, WEIGHTS_NAME, "stats.npz")
         if not all((folder / n).is_file() for n in need):
             raise InputError(f"{folder} is not an FGD encoder folder (needs {', '.join(need)}); "
                              "train one with `gesticulate train-fgd --dataset DIR`")
-        d = json.loads((folder / "config.json").read_text())
+        d, weights = read_model(folder)
         saved_hash = d.pop("hash", None)
         cfg = FGDConfig.from_dict(d)
         model = MotionAutoencoder(cfg)
-        model.load_state_dict(load_file(str(folder / "model.safetensors")))
+        model.load_state_dict(weights)
         enc = cls(model, cfg, NormStats.load(folder / "stats.npz"))
         if saved_hash is not None and saved_hash != enc.hash:
             raise InputError(f"{folder}: weights do not match the hash in config.json; the "

@@ -29,11 +29,8 @@ The network only predicts (x0, epsilon or v, per ``prediction_type``); scheduler
 
 from __future__ import annotations
 
-import json
 import math
-import os
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -42,8 +39,7 @@ from torch import nn
 
 from gesticulate.config import checked
 from gesticulate.errors import OptionError
-from gesticulate.models import folders
-from gesticulate.models.folders import CONFIG_NAME, WEIGHTS_NAME
+from gesticulate.models.folders import Pretrained
 from gesticulate.skeleton.layout import REGIONS, UPPER_BODY_INDICES
 
 
@@ -181,8 +177,12 @@ class DiTBlock(nn.Module):
         return x + g3[:, None] * self.mlp(modulate(self.norm3(x), sh3, sc3))  # (B, N, D)
 
 
-class MotionDiT(nn.Module):
+class MotionDiT(Pretrained, nn.Module):
     """Denoiser of a window of normalised local skeleton frames; see the module docstring."""
+
+    config_class = MotionDiTConfig
+    checkpoint_kind = "MotionDiT"
+    train_command = "gesticulate train"
 
     def __init__(self, config: MotionDiTConfig):
         super().__init__()
@@ -348,33 +348,6 @@ class MotionDiT(nn.Module):
             f = f + F.gelu(self.frame_conv(f.transpose(1, 2)).transpose(1, 2))
             out = self.frame_out(f)                                            # (B, W, 2J)
         return out.reshape(b, w, j, 2)                                         # (B, W, J, 2)
-
-    # ---- checkpoints: config.json + model.safetensors (diffusers' save/from_pretrained shape)
-
-    def save_pretrained(self, folder: str | os.PathLike) -> None:
-        """Write ``config.json`` and ``model.safetensors`` into an existing ``folder``."""
-        from safetensors.torch import save_file
-
-        folder = Path(folder)
-        (folder / CONFIG_NAME).write_text(json.dumps(asdict(self.config), indent=2))
-        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
-        save_file(state, folder / WEIGHTS_NAME)
-
-    @classmethod
-    def from_pretrained(cls, folder: str | os.PathLike, *, device=None) -> "MotionDiT":
-        """Rebuild a model from a checkpoint folder (or a training run's latest checkpoint)."""
-        from safetensors.torch import load_file
-
-        folder = resolve_checkpoint(folder)
-        cfg = MotionDiTConfig.from_dict(json.loads((folder / CONFIG_NAME).read_text()))
-        model = cls(cfg)
-        model.load_state_dict(load_file(folder / WEIGHTS_NAME, device="cpu"))
-        return model.to(device or "cpu").eval()
-
-
-def resolve_checkpoint(folder: str | os.PathLike) -> Path:
-    """A MotionDiT checkpoint folder: ``folder`` itself, or a run's newest checkpoint."""
-    return folders.resolve_checkpoint(folder, kind="MotionDiT", command="gesticulate train")
 
 
 # ---- size presets (DiT-style named factories); keyword overrides change any config field

@@ -29,19 +29,15 @@ The network only predicts; schedulers come from ``diffusers.schedulers``
 
 from __future__ import annotations
 
-import json
 import math
-import os
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from gesticulate.config import checked
 from gesticulate.errors import OptionError
-from gesticulate.models import folders
-from gesticulate.models.folders import CONFIG_NAME, WEIGHTS_NAME
+from gesticulate.models.folders import Pretrained
 from gesticulate.models.renderer_attention import AttentionContext, install_processors
 
 HAND_FEATURES = 18  # 2 hands x (c, sin/cos of 4 frequencies)
@@ -140,8 +136,12 @@ class ReferenceBank:
     batch: int             # B
 
 
-class RendererUNet(nn.Module):
+class RendererUNet(Pretrained, nn.Module):
     """Pose-guided video denoiser; see the module docstring. Build with a preset factory."""
+
+    config_class = RendererConfig
+    checkpoint_kind = "renderer"
+    train_command = "gesticulate train-renderer"
 
     def __init__(self, config: RendererConfig):
         super().__init__()
@@ -339,32 +339,6 @@ class RendererUNet(nn.Module):
         finally:
             ctx.mode, ctx.bank, ctx.masks, ctx.reference_on = "off", {}, {}, None
         return out.reshape(b, nt, *out.shape[1:])
-
-    # ---- checkpoints: config.json + model.safetensors (diffusers' shape) --------------------
-
-    def save_pretrained(self, folder: str | os.PathLike) -> None:
-        """Write ``config.json`` and ``model.safetensors`` into an existing ``folder``."""
-        from safetensors.torch import save_file
-
-        folder = Path(folder)
-        (folder / CONFIG_NAME).write_text(json.dumps(asdict(self.config), indent=2))
-        save_file({k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()},
-                  folder / WEIGHTS_NAME)
-
-    @classmethod
-    def from_pretrained(cls, folder: str | os.PathLike, *, device=None) -> "RendererUNet":
-        """Rebuild a model from a checkpoint folder (or a training run's newest checkpoint)."""
-        from safetensors.torch import load_file
-
-        folder = resolve_checkpoint(folder)
-        model = cls(RendererConfig.from_dict(json.loads((folder / CONFIG_NAME).read_text())))
-        model.load_state_dict(load_file(folder / WEIGHTS_NAME, device="cpu"))
-        return model.to(device or "cpu").eval()
-
-
-def resolve_checkpoint(folder: str | os.PathLike) -> Path:
-    """A renderer checkpoint folder: ``folder`` itself, or a run's newest checkpoint."""
-    return folders.resolve_checkpoint(folder, kind="renderer", command="gesticulate train-renderer")
 
 
 # ---- size presets (DiT-style named factories); keyword overrides change any config field ------

@@ -22,7 +22,8 @@ from tqdm.auto import tqdm
 
 from gesticulate.audio.features import AudioFeatures, num_frames
 from gesticulate.errors import InputError, OptionError
-from gesticulate.models.motion_dit import MotionDiT, local_regions, resolve_checkpoint, style_vector
+from gesticulate.models.motion_dit import MotionDiT, local_regions, style_vector
+from gesticulate.models.schedulers import SAMPLERS, make_scheduler
 from gesticulate.motion.base import check_inputs, register
 from gesticulate.skeleton.normalize import CONFIDENCE_THRESHOLD, NormStats, from_local, to_local
 from gesticulate.skeleton.layout import neck, shoulder_width
@@ -31,23 +32,6 @@ from gesticulate.windows import window_starts
 
 META_NAME = "meta.json"
 STATS_NAME = "stats.npz"
-SAMPLERS = ("dpm", "ddim")
-
-
-def make_scheduler(kind: str, config, *, num_steps: int):
-    """A fresh diffusers scheduler of ``kind`` matching the model's training schedule."""
-    from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
-
-    common = dict(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule,
-                  prediction_type=config.prediction_type, timestep_spacing="trailing")
-    if kind == "ddim":
-        sched = DDIMScheduler(clip_sample=False, set_alpha_to_one=False, **common)
-    elif kind == "dpm":
-        sched = DPMSolverMultistepScheduler(algorithm_type="dpmsolver++", solver_order=2, **common)
-    else:
-        raise OptionError(f"unknown sampler {kind!r}; use one of {', '.join(SAMPLERS)}")
-    sched.set_timesteps(num_steps)
-    return sched
 
 
 @dataclass
@@ -175,7 +159,7 @@ class DiffusionGenerator:
             raise OptionError(f"num_steps {num_steps} out of range; use 1 to 50 (10 is typical)")
         if sampler not in SAMPLERS:
             raise OptionError(f"unknown sampler {sampler!r}; use one of {', '.join(SAMPLERS)}")
-        self.folder = resolve_checkpoint(checkpoint)
+        self.folder = MotionDiT.resolve_checkpoint(checkpoint)
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model = MotionDiT.from_pretrained(self.folder, device=device)
         self.stats = NormStats.load(self.folder / STATS_NAME)

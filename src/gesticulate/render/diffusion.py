@@ -25,9 +25,9 @@ import numpy as np
 import torch
 
 from gesticulate.errors import InputError, OptionError
-from gesticulate.models.renderer_unet import RendererUNet, resolve_checkpoint
+from gesticulate.models.renderer_unet import RendererUNet
+from gesticulate.models.schedulers import make_scheduler
 from gesticulate.models.vae import VAE_DIR, LatentCodec, load_vae
-from gesticulate.motion.diffusion import make_scheduler
 from gesticulate.render.conditions import Letterbox, audio_windows, frame_conditions, hand_confidence
 from gesticulate.windows import window_starts
 
@@ -91,7 +91,7 @@ class DiffusionRenderer:
                  num_steps: int = 10, guidance_scale: float = 1.5, device: str | None = None,
                  seed: int = 0, chunk_frames: int | None = None, overlap: int = 2,
                  color_anchor: float = 0.5, sampler: str = "ddim", progress: bool = False):
-        folder = resolve_checkpoint(checkpoint)
+        folder = RendererUNet.resolve_checkpoint(checkpoint)
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = RendererUNet.from_pretrained(folder, device=self.device)
         self.codec = LatentCodec(load_vae(folder / VAE_DIR).to(self.device)) \

@@ -1,5 +1,6 @@
-"""Training MotionDiT: windows of a clip dataset, the objective, the loop, checkpoints, DDP."""
+"""Training MotionDiT and the renderer: one loop, windows of a clip dataset, the objective,
+checkpoints, DDP."""
 
-from gesticulate.train.loop import TrainConfig, train
+from gesticulate.train.motion import TrainConfig, train
 
 __all__ = ["TrainConfig", "train"]

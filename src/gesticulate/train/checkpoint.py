@@ -3,10 +3,10 @@
 ::
 
     RUN/checkpoints/step_00001000/
-      config.json           MotionDiT config (rebuilds the model)
+      config.json           model config (rebuilds the model)
       model.safetensors     EMA weights (what sampling uses)
-      stats.npz             normalisation statistics (mean, std of local coordinates)
-      meta.json             fps, style table, median wrist speed, audio feature size
+      ...                   what sampling needs besides (MotionDiT: stats.npz, meta.json;
+                            a latent renderer: vae/)
       train_state/          for resume only
         model.safetensors       raw (non-EMA) weights
         optimizer.safetensors   AdamW moments, keys "<param index>.<name>"
@@ -31,8 +31,7 @@ from safetensors.torch import load_file, save_file
 
 from gesticulate.atomic import atomic_dir
 from gesticulate.errors import OptionError
-from gesticulate.models.motion_dit import CONFIG_NAME, WEIGHTS_NAME, MotionDiT
-from gesticulate.skeleton.normalize import NormStats
+from gesticulate.models.folders import CONFIG_NAME, WEIGHTS_NAME
 
 META_NAME = "meta.json"
 STATS_NAME = "stats.npz"
@@ -45,6 +44,11 @@ def list_checkpoints(run: str | os.PathLike) -> list[Path]:
                   if (p / CONFIG_NAME).is_file() and (p / "train_state" / "state.json").is_file())
 
 
+def checkpoint_folder(run: str | os.PathLike, step: int) -> Path:
+    """Where the checkpoint of ``step`` of a run lives."""
+    return Path(run) / "checkpoints" / f"step_{step:08d}"
+
+
 def write_checkpoint(run: str | os.PathLike, step: int, *, ema, raw, optimizer: torch.optim.Optimizer,
                      state: dict, keep: int = 2, extra: Callable[[Path], None] | None = None) -> Path:
     """Write ``RUN/checkpoints/step_<step>`` atomically and drop all but the newest ``keep``.
@@ -53,9 +57,8 @@ def write_checkpoint(run: str | os.PathLike, step: int, *, ema, raw, optimizer: 
     ``extra(folder)`` adds (normalisation stats, a VAE ...), and ``train_state/``: the raw
     weights and the optimizer state as safetensors + JSON, never a pickle.
     """
-    parent = Path(run) / "checkpoints"
-    parent.mkdir(parents=True, exist_ok=True)
-    final = parent / f"step_{step:08d}"
+    final = checkpoint_folder(run, step)
+    final.parent.mkdir(parents=True, exist_ok=True)
     with atomic_dir(final) as tmp:
         ema.save_pretrained(tmp)
         if extra is not None:
@@ -73,17 +76,6 @@ def write_checkpoint(run: str | os.PathLike, step: int, *, ema, raw, optimizer: 
     return final
 
 
-def save_checkpoint(run: str | os.PathLike, step: int, *, ema: MotionDiT, raw: MotionDiT,
-                    optimizer: torch.optim.Optimizer, stats: NormStats, meta: dict,
-                    state: dict, keep: int = 2) -> Path:
-    """A MotionDiT checkpoint: :func:`write_checkpoint` plus ``stats.npz`` and ``meta.json``."""
-    def extra(folder: Path) -> None:
-        stats.save(folder / STATS_NAME)
-        (folder / META_NAME).write_text(json.dumps(meta, indent=2))
-    return write_checkpoint(run, step, ema=ema, raw=raw, optimizer=optimizer, state=state,
-                            keep=keep, extra=extra)
-
-
 def optimizer_to_flat(optimizer: torch.optim.Optimizer) -> tuple[dict, list]:
     """Optimizer state as safetensors-ready tensors and JSON-ready param groups."""
     sd = optimizer.state_dict()
@@ -92,7 +84,7 @@ def optimizer_to_flat(optimizer: torch.optim.Optimizer) -> tuple[dict, list]:
     return tensors, sd["param_groups"]
 
 
-def load_training_state(ckpt: Path, *, raw: MotionDiT, ema: MotionDiT,
+def load_training_state(ckpt: Path, *, raw: torch.nn.Module, ema: torch.nn.Module,
                         optimizer: torch.optim.Optimizer) -> dict:
     """Restore raw and EMA weights and the optimizer from ``ckpt``; return its state.json."""
     dev = next(raw.parameters()).device

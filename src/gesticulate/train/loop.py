@@ -1,11 +1,15 @@
-"""Train MotionDiT on a clip dataset: one CPU, one GPU, or many GPUs with torchrun.
+"""The training loop both trainings use: MotionDiT (:mod:`gesticulate.train.motion`) and the
+diffusion renderer (:mod:`gesticulate.train.renderer`).
 
-AdamW with warm-up and cosine decay, gradient clipping, EMA weights (what sampling uses),
-bf16 autocast on CUDA only, DDPM noise from ``diffusers``, checkpoints every
-``checkpoint_every`` steps (see :mod:`gesticulate.train.checkpoint`), resume from the newest
-checkpoint, a CSV log and validation at intervals. Batches, noise and conditioning dropouts
-are drawn from generators seeded by (seed, step, rank), so a resumed run repeats exactly
-what an uninterrupted one would have done.
+A :class:`Task` says what is trained (the model, a batch, its loss, validation, what a
+checkpoint holds besides the weights); :func:`run` does the rest, the same for both: AdamW
+with warm-up and cosine decay (a torch ``LambdaLR``), gradient clipping, EMA weights (torch's
+``AveragedModel``; what sampling uses), bf16 autocast on CUDA only, one CPU or many GPUs with
+torchrun (:mod:`gesticulate.train.ddp`), checkpoints every ``checkpoint_every`` steps (see
+:mod:`gesticulate.train.checkpoint`), resume from the newest checkpoint, a CSV log and
+validation at intervals. Batches, noise and conditioning dropouts are drawn from generators
+seeded by (seed, step, rank), so a resumed run repeats exactly what an uninterrupted one
+would have done.
 """
 
 from __future__ import annotations
@@ -14,32 +18,37 @@ import csv
 import math
 import os
 import time
+from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Callable, ClassVar
 
 import numpy as np
 import torch
+from torch.optim.lr_scheduler import LambdaLR
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 from gesticulate.config import checked
 from gesticulate.errors import OptionError
-from gesticulate.models.motion_dit import PRESETS, MotionDiT
 from gesticulate.train import ddp
-from gesticulate.train.checkpoint import list_checkpoints, open_run, save_checkpoint, start_run
-from gesticulate.train.data import WindowDataset, load_clips, load_stats, style_table, wrist_speed
-from gesticulate.train.evaluate import fixed_val_batch, motion_metrics, validation_loss
-from gesticulate.train.objective import ObjectiveConfig, diffusion_loss, joint_weights, prepare_batch
+from gesticulate.train.checkpoint import (checkpoint_folder, list_checkpoints, open_run, start_run,
+                                          write_checkpoint)
 
 LOG_FIELDS = ("step", "loss", "val_loss", "lr", "steps_per_s", "wrist_speed", "wrist_speed_gt",
               "onset_corr", "onset_corr_shuffled", "ba", "ba_shuffled")
 
 
 @dataclass
-class TrainConfig:
-    """One training run (saved as RUN/train_config.json; unknown keys rejected)."""
+class LoopConfig:
+    """The options every training run has (saved as RUN/train_config.json; unknown keys
+    rejected); a training's own config adds its fields and may change the defaults."""
+
+    what: ClassVar[str] = "training options"  # named in the unknown-key error
 
     dataset: str = ""                # dataset folder (manifest.jsonl, clips/, stats.npz)
-    preset: str = "tiny"             # MotionDiT size: tiny, S, B
+    preset: str = "tiny"             # model size: tiny, S, B
     steps: int = 2000                # optimiser steps
     batch_size: int = 32             # global batch (split over DDP ranks)
     lr: float = 3e-4                 # peak AdamW learning rate
@@ -51,164 +60,165 @@ class TrainConfig:
     val_every: int = 250             # steps between validations (0 = never)
     checkpoint_every: int = 500      # steps between checkpoints (a final one is always written)
     keep_checkpoints: int = 2        # newest checkpoints kept
-    val_windows: int = 64            # fixed val windows for the val loss
-    metric_clips: int = 4            # val clips sampled for motion metrics (0 = skip)
-    model: dict = field(default_factory=dict)      # MotionDiTConfig overrides (ablations)
-    objective: dict = field(default_factory=dict)  # ObjectiveConfig overrides (ablations)
+    model: dict = field(default_factory=dict)  # model config overrides (ablations)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        return cls(**checked(cls, d, what="training options"))
+    def from_dict(cls, d: dict):
+        return cls(**checked(cls, d, what=cls.what))
 
 
-def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Warm-up then cosine decay to 10% of ``cfg.lr``."""
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    q = (step - cfg.warmup_steps) / max(cfg.steps - cfg.warmup_steps, 1)
-    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(q, 1.0))))
+class Task(ABC):
+    """What one training trains; :func:`run` drives it. A subclass builds ``model`` (on the
+    device, seeded by the config) and its data in ``__init__``."""
+
+    name: str = "train"              # progress bar label
+    validate_at_start: bool = False  # log the validation before the first step (step 0)
+    max_minutes: float = 0.0         # stop, with a checkpoint, after this wall-clock time (0 = off)
+    model: torch.nn.Module
+
+    @abstractmethod
+    def batch(self, rng: np.random.Generator, gen: torch.Generator, size: int) -> dict:
+        """This rank's ``size`` training samples of one step, on the device."""
+
+    @abstractmethod
+    def loss(self, net: torch.nn.Module, batch: dict, rng: np.random.Generator,
+             gen: torch.Generator) -> torch.Tensor:
+        """The loss of ``batch`` through ``net`` (``model``, DDP-wrapped when there are several
+        processes); noise and dropouts come from ``gen`` and ``rng``."""
+
+    @abstractmethod
+    def validate(self, ema: torch.nn.Module, *, start: bool = False) -> dict[str, float]:
+        """Log columns measured on the EMA model (main process only); ``{}`` when there is no
+        validation data. ``start``: before the first step."""
+
+    @abstractmethod
+    def save_extra(self, folder: Path) -> None:
+        """Add what sampling needs besides config and weights to a checkpoint ``folder``."""
 
 
-def make_noise_scheduler(model: MotionDiT):
-    """The DDPM training schedule of ``model`` (diffusers)."""
-    from diffusers import DDPMScheduler
-
-    c = model.config
-    return DDPMScheduler(num_train_timesteps=c.num_train_timesteps, beta_schedule=c.beta_schedule,
-                         prediction_type=c.prediction_type, clip_sample=False)
-
-
-def _after_step(step: int) -> None:
-    """Hook called after every optimiser step (tests replace it to simulate a crash)."""
-
-
-def train(dataset_dir: str | os.PathLike, *, output: str | os.PathLike, preset: str = "tiny",
-          steps: int = 2000, batch_size: int = 32, lr: float = 3e-4, seed: int = 0,
-          resume: bool = False, device: str | None = None, progress: bool = True,
-          val_every: int = 250, checkpoint_every: int = 500, **options) -> Path:
-    """Train a MotionDiT on ``dataset_dir``; checkpoints and ``log.csv`` go to ``output``.
-
-    ``options`` are further :class:`TrainConfig` fields (``model={...}`` and
-    ``objective={...}`` override MotionDiT / objective fields for ablations). With
-    ``resume=True`` the run continues from its newest checkpoint with its saved options.
-    Returns the newest checkpoint folder (loadable by ``MotionDiT.from_pretrained``).
-    """
-    if preset not in PRESETS:
-        raise OptionError(f"unknown preset {preset!r}; use one of {', '.join(PRESETS)}")
-    cfg = TrainConfig.from_dict(dict(dataset=str(dataset_dir), preset=preset, steps=steps,
-                                     batch_size=batch_size, lr=lr, seed=seed, val_every=val_every,
-                                     checkpoint_every=checkpoint_every, **options))
-    run = Path(output)
-    cfg, ckpt, note = open_run(run, cfg, resume=resume)
+def run(cfg: LoopConfig, output: str | os.PathLike, make_task: Callable[..., Task], *, resume: bool,
+        device: str | None, progress: bool) -> Path:
+    """Train ``make_task(cfg, info, ckpt, progress)``'s model with ``cfg`` into run folder
+    ``output``; with ``resume`` go on from its newest checkpoint with its saved options.
+    Returns the newest checkpoint folder."""
+    folder = Path(output)
+    cfg, ckpt, note = open_run(folder, cfg, resume=resume)
     info = ddp.setup(device)
     try:
         if note and info.is_main:
             tqdm.write(note)
-        return _train(cfg, run, ckpt, info, progress)
+        if cfg.batch_size % info.world_size:
+            raise OptionError(f"batch size {cfg.batch_size} is not divisible by the {info.world_size} "
+                              "processes; pick a multiple")
+        return fit(cfg, folder, ckpt, info, make_task(cfg, info, ckpt, progress), progress=progress)
     finally:
         ddp.teardown(info)
 
 
-def _build(cfg: TrainConfig, info: ddp.DistInfo):
-    """Model, EMA copy, optimizer, datasets and fixed validation batch for ``cfg``."""
-    torch.manual_seed(cfg.seed)
-    model = PRESETS[cfg.preset](**cfg.model).to(info.device)
-    ema = PRESETS[cfg.preset](**cfg.model).to(info.device).requires_grad_(False)
-    ema.load_state_dict(model.state_dict())
-    mc = model.config
-    stats = load_stats(cfg.dataset)
-    styles = style_table(cfg.dataset, num_styles=mc.num_styles)
-    train_clips = load_clips(cfg.dataset, split="train", stats=stats, fps=mc.fps, styles=styles)
-    if train_clips[0].audio.shape[1] != mc.audio_dim:
-        mc_overrides = {**cfg.model, "audio_dim": int(train_clips[0].audio.shape[1])}
-        raise OptionError(f"dataset audio features have {mc_overrides['audio_dim']} columns, the "
-                          f"model expects {mc.audio_dim}; pass model={{'audio_dim': "
-                          f"{mc_overrides['audio_dim']}}}")
-    data = WindowDataset(train_clips, window=mc.window, stats=stats, fps=mc.fps)
-    val_clips = load_clips(cfg.dataset, split="val", stats=stats, fps=mc.fps, styles=styles)
-    val = WindowDataset(val_clips, window=mc.window, stats=stats, fps=mc.fps) if val_clips else None
-    speeds = np.concatenate([wrist_speed(stats.denormalize(c.motion), c.visible, fps=mc.fps)
-                             for c in train_clips])
-    meta = {"fps": mc.fps, "styles": styles, "median_wrist_speed": float(np.nanmedian(speeds)),
-            "audio_dim": mc.audio_dim, "preset": cfg.preset, "dataset": cfg.dataset}
-    return model, ema, stats, data, val, val_clips, meta
+def warmup_cosine(step: int, *, warmup_steps: int, steps: int) -> float:
+    """The learning-rate factor at ``step``: linear warm-up over ``warmup_steps``, then cosine
+    decay to 0.1 at ``steps``."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    q = (step - warmup_steps) / max(steps - warmup_steps, 1)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(q, 1.0)))
 
 
-def _train(cfg: TrainConfig, run: Path, ckpt: Path | None, info: ddp.DistInfo, progress: bool) -> Path:
-    if cfg.batch_size % info.world_size:
-        raise OptionError(f"batch size {cfg.batch_size} is not divisible by the {info.world_size} "
-                          "processes; pick a multiple")
-    model, ema, stats, data, val, val_clips, meta = _build(cfg, info)
-    objective = ObjectiveConfig(**cfg.objective)
-    weights = joint_weights(objective.region_weights, model.config.num_joints).to(info.device)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
-                            betas=(0.9, 0.99))
-    start = start_run(run, cfg, ckpt, is_main=info.is_main, raw=model, ema=ema, optimizer=opt)
+def lr_schedule(optimizer: torch.optim.Optimizer, cfg: LoopConfig, *, start: int) -> LambdaLR:
+    """:func:`warmup_cosine` of ``cfg.lr`` as a torch scheduler, at step ``start``. It follows
+    from the step alone, so a checkpoint needs no scheduler state (and those written before it
+    existed resume)."""
+    for g in optimizer.param_groups:
+        g["initial_lr"] = cfg.lr  # what LambdaLR scales; restored optimizer groups may lack it
+    return LambdaLR(optimizer, partial(warmup_cosine, warmup_steps=cfg.warmup_steps, steps=cfg.steps),
+                    last_epoch=start - 1)
+
+
+def ema_of(model: torch.nn.Module, *, decay: float) -> AveragedModel:
+    """An EMA copy of ``model``: at step ``s`` it moves towards the weights by ``1 - d`` with
+    ``d = min(decay, (1 + s) / (10 + s))``, so early steps count while the average warms up.
+    ``ema.module`` is the averaged model; set ``n_averaged`` to ``s + 1`` before step ``s``."""
+    def update(ema_params, params, n_averaged) -> None:
+        s = int(n_averaged) - 1
+        get_ema_multi_avg_fn(min(decay, (1 + s) / (10 + s)))(ema_params, params, n_averaged)
+
+    ema = AveragedModel(model, multi_avg_fn=update).requires_grad_(False)
+    ema.n_averaged.fill_(1)  # the copy made here is the first average, so step 0 already averages
+    return ema
+
+
+def fit(cfg: LoopConfig, folder: Path, ckpt: Path | None, info: ddp.DistInfo, task: Task, *,
+        progress: bool) -> Path:
+    """The loop: ``cfg.steps`` optimiser steps of ``task`` in run ``folder``, from ``ckpt`` (or
+    from scratch)."""
+    model = task.model
+    ema = ema_of(model, decay=cfg.ema_decay)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+    start = start_run(folder, cfg, ckpt, is_main=info.is_main, raw=model, ema=ema.module, optimizer=opt)
+    ema.n_averaged.fill_(start + 1)
+    lr_sched = lr_schedule(opt, cfg, start=start)
     ddp.barrier(info)
     net = ddp.wrap(model, info)
-    sched = make_noise_scheduler(model)
-    sched.alphas_cumprod = sched.alphas_cumprod.to(info.device)
-    val_batch = (fixed_val_batch(val, max_windows=cfg.val_windows, prev_frames=model.config.prev_frames,
-                                 seed=cfg.seed, num_train_timesteps=model.config.num_train_timesteps)
-                 if val is not None else None)
-    log = CsvLog(run / "log.csv", resume_step=start) if info.is_main else None
-    bar = tqdm(total=cfg.steps, initial=start, desc="train", disable=not (progress and info.is_main))
-    last = ckpt
-    if start == 0 and log is not None and val_batch is not None and cfg.val_every:
-        log.write({"step": 0, "val_loss": validation_loss(ema, val_batch, sched, objective, weights,
-                                                          info.device)})  # where learning starts
-    t0, loss_acc = time.perf_counter(), []
+    log = CsvLog(folder / "log.csv", resume_step=start) if info.is_main else None
+    bar = tqdm(total=cfg.steps, initial=start, desc=task.name, disable=not (progress and info.is_main))
+    if start == 0 and log is not None and cfg.val_every and task.validate_at_start:
+        row = task.validate(ema.module, start=True)
+        if row:
+            log.write({"step": 0, **row})  # where learning starts
+    deadline = time.monotonic() + 60 * task.max_minutes if task.max_minutes else math.inf
+    t0, losses, last = time.perf_counter(), [], ckpt
     for step in range(start, cfg.steps):
-        loss = _train_step(net, model, ema, opt, data, sched, objective, weights, cfg, info, step)
-        loss_acc.append(loss)
+        lr = lr_sched.get_last_lr()[0]
+        losses.append(_train_step(net, task, ema, opt, lr_sched, cfg, info, step))
         bar.update(1)
-        bar.set_postfix(loss=f"{loss:.4f}")
+        bar.set_postfix(loss=f"{losses[-1]:.4f}")
         done = step + 1
+        stop = done == cfg.steps or _past(deadline, info)
         row = None
-        if cfg.val_every and (done % cfg.val_every == 0 or done == cfg.steps):
-            rate = len(loss_acc) / (time.perf_counter() - t0)
-            row = {"step": done, "loss": float(np.mean(loss_acc)), "lr": lr_at(step, cfg),
-                   "steps_per_s": rate}
-            if info.is_main and val_batch is not None:
-                row["val_loss"] = validation_loss(ema, val_batch, sched, objective, weights, info.device)
-                if cfg.metric_clips:
-                    row.update(motion_metrics(ema, val_clips, stats, fps=model.config.fps,
-                                              seed=cfg.seed, max_clips=cfg.metric_clips))
-            t0, loss_acc = time.perf_counter(), []
-        if done % cfg.checkpoint_every == 0 or done == cfg.steps:
+        if cfg.val_every and (done % cfg.val_every == 0 or stop):
+            row = {"step": done, "loss": float(np.mean(losses)), "lr": lr,
+                   "steps_per_s": len(losses) / (time.perf_counter() - t0)}
             if info.is_main:
-                last = save_checkpoint(run, done, ema=ema, raw=model, optimizer=opt, stats=stats,
-                                       meta=meta, state={"config": asdict(cfg)}, keep=cfg.keep_checkpoints)
+                row.update(task.validate(ema.module))
+            t0, losses = time.perf_counter(), []
+        if done % cfg.checkpoint_every == 0 or stop:
+            if info.is_main:
+                write_checkpoint(folder, done, ema=ema.module, raw=model, optimizer=opt,
+                                 state={"config": asdict(cfg)}, keep=cfg.keep_checkpoints,
+                                 extra=task.save_extra)
+            last = checkpoint_folder(folder, done)
             ddp.barrier(info)
         if row is not None and log is not None:
             log.write(row)  # after the checkpoint, so a resumed log never repeats a step
-        _after_step(done)
+        if stop:
+            break
     bar.close()
-    return list_checkpoints(run)[-1] if info.is_main else last
+    return list_checkpoints(folder)[-1] if info.is_main else last
 
 
-def _train_step(net, model, ema, opt, data, sched, objective, weights, cfg, info, step) -> float:
+def _past(deadline: float, info: ddp.DistInfo) -> bool:
+    """Whether any rank is past ``deadline`` (so every rank stops at the same step)."""
+    if deadline == math.inf:
+        return False
+    return ddp.all_reduce_mean(float(time.monotonic() > deadline), info) > 0
+
+
+def _train_step(net, task: Task, ema: AveragedModel, opt, lr_sched, cfg: LoopConfig,
+                info: ddp.DistInfo, step: int) -> float:
     """One optimiser step on this rank's share of the batch; returns the mean loss over ranks."""
     rng = np.random.default_rng([cfg.seed, step, info.rank])
     gen = torch.Generator().manual_seed(int(rng.integers(2 ** 62)))
-    per_rank = cfg.batch_size // info.world_size
-    batch = prepare_batch(data.sample(rng, per_rank), rng, objective, prev_frames=model.config.prev_frames)
-    batch = {k: v.to(info.device, non_blocking=True) for k, v in batch.items()}
-    noise = torch.randn(batch["motion"].shape, generator=gen).to(info.device)
-    t = torch.randint(0, model.config.num_train_timesteps, (per_rank,), generator=gen).to(info.device)
-    for g in opt.param_groups:
-        g["lr"] = lr_at(step, cfg)
-    model.train()
+    batch = task.batch(rng, gen, cfg.batch_size // info.world_size)
+    task.model.train()
     # bf16 autocast only on CUDA; CPU trains in fp32 (CPU autocast is slow and lossy here).
     with torch.autocast("cuda", dtype=torch.bfloat16, enabled=info.device.type == "cuda"):
-        loss = diffusion_loss(net, batch, sched, objective, noise=noise, timesteps=t, weights=weights)
+        loss = task.loss(net, batch, rng, gen)
     opt.zero_grad(set_to_none=True)
     loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    torch.nn.utils.clip_grad_norm_(task.model.parameters(), cfg.grad_clip)
     opt.step()
-    decay = min(cfg.ema_decay, (1 + step) / (10 + step))
-    with torch.no_grad():
-        torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - decay)
+    lr_sched.step()
+    ema.update_parameters(task.model)
     return ddp.all_reduce_mean(float(loss.detach()), info)
 
 

@@ -9,54 +9,43 @@ its skeleton and audio features (:mod:`gesticulate.render.conditions`).
 
 The loss is the diffusion MSE with MMGT's region weights (extra weight inside the face, lips
 and hands masks); reference and audio are dropped at random for classifier-free guidance.
-One CPU, one GPU (bf16 autocast) or many with torchrun (:mod:`gesticulate.train.ddp`); AdamW
-with warm-up and cosine decay, EMA weights, atomic self-describing checkpoints
-(``config.json`` + ``model.safetensors`` + ``vae/`` for latent models) and exact resume, as
-in :mod:`gesticulate.train.loop`, whose pieces are reused.
+The loop is MotionDiT's (:mod:`gesticulate.train.loop`: one CPU, one GPU with bf16 autocast
+or many with torchrun; AdamW with warm-up and cosine decay, EMA weights, exact resume); a
+checkpoint holds the VAE in ``vae/`` besides the EMA model for a latent-space renderer.
 """
 
 from __future__ import annotations
 
 import os
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from gesticulate.data.clips import iter_clips
-from gesticulate.config import checked
 from gesticulate.errors import InputError, OptionError
 from gesticulate.models.renderer_unet import PRESETS, RendererUNet
+from gesticulate.models.schedulers import make_noise_scheduler
 from gesticulate.models.vae import VAE_DIR, LatentCodec, load_vae, train_vae
 from gesticulate.render.conditions import Letterbox, audio_windows, frame_conditions
-from gesticulate.train import ddp
-from gesticulate.train.checkpoint import list_checkpoints, open_run, start_run, write_checkpoint
-from gesticulate.train.loop import CsvLog, lr_at
+from gesticulate.train.loop import LoopConfig, Task, run
 
 
 @dataclass
-class RendererTrainConfig:
+class RendererTrainConfig(LoopConfig):
     """One renderer training run (saved as RUN/train_config.json; unknown keys rejected)."""
 
+    what: ClassVar[str] = "renderer training options"
+
     dataset: str = ""                # dataset folder (manifest.jsonl, clips/ with video.mp4)
-    preset: str = "tiny"             # renderer size: tiny, S, B
-    steps: int = 2000                # optimiser steps
     batch_size: int = 4              # chunks per step (split over DDP ranks)
     lr: float = 1e-4                 # peak AdamW learning rate
-    weight_decay: float = 0.01       # AdamW weight decay
-    warmup_steps: int = 100          # linear warm-up, then cosine decay to 10%
-    grad_clip: float = 1.0           # max global gradient norm
-    ema_decay: float = 0.999         # EMA of weights (with a 1+s/10+s warm-up)
-    seed: int = 0                    # everything random derives from it
     init: str | None = None          # diffusers folder on disk to initialise from (name + shape)
     vae: str | None = None           # VAE folder for latent models (else init's vae/, else trained)
     vae_steps: int = 2000            # steps of the project's own VAE when none is given
-    checkpoint_every: int = 500      # steps between checkpoints (a final one is always written)
-    keep_checkpoints: int = 2        # newest checkpoints kept
-    val_every: int = 250             # steps between validation losses (0 = never)
     drop_reference: float = 0.05     # CFG: probability a sample loses its reference
     drop_audio: float = 0.1          # CFG: probability a sample loses its audio
     drop_motion: float = 0.5         # probability a batch has no motion frames (first chunks)
@@ -64,10 +53,6 @@ class RendererTrainConfig:
     max_clips: int = 0               # clips loaded per split (0 = all)
     max_minutes: float = 0.0         # stop (with a checkpoint) after this wall-clock time (0 = off)
     model: dict = field(default_factory=dict)  # RendererConfig overrides
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "RendererTrainConfig":
-        return cls(**checked(cls, d, what="renderer training options"))
 
 
 class ClipFrames:
@@ -134,14 +119,6 @@ def to_batch(b: dict, device, codec: LatentCodec | None, generator=None) -> dict
                 masks=f("masks"), hand_conf=f("hand"), audio=f("audio"), reference_hand_conf=f("ref_hand"))
 
 
-def make_noise_scheduler(config):
-    """The DDPM training schedule of a renderer config (diffusers)."""
-    from diffusers import DDPMScheduler
-
-    return DDPMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule,
-                         prediction_type=config.prediction_type, clip_sample=False)
-
-
 def renderer_loss(net, model: RendererUNet, batch: dict, sched, cfg: RendererTrainConfig,
                   rng: np.random.Generator, gen: torch.Generator) -> torch.Tensor:
     """Region-weighted diffusion MSE of one batch (MMGT: extra weight on face, lips, hands)."""
@@ -183,15 +160,48 @@ def _setup_vae(cfg: RendererTrainConfig, model: RendererUNet, train: ClipFrames,
     return LatentCodec(vae)
 
 
-def save_renderer_checkpoint(run: Path, step: int, *, ema, raw, optimizer, codec, state: dict,
-                             keep: int) -> Path:
-    """Write ``RUN/checkpoints/step_<step>`` atomically (the layout of train.checkpoint),
-    with the VAE in ``vae/`` for a latent-space model."""
-    def extra(folder: Path) -> None:
-        if codec is not None:
-            codec.vae.save_pretrained(folder / VAE_DIR, safe_serialization=True)
-    return write_checkpoint(run, step, ema=ema, raw=raw, optimizer=optimizer, state=state,
-                            keep=keep, extra=extra)
+class RendererTask(Task):
+    """The renderer on chunks of the dataset's train clips; fixed val chunks for validation."""
+
+    name = "train-renderer"
+
+    def __init__(self, cfg: RendererTrainConfig, info, ckpt: Path | None, progress: bool):
+        from gesticulate.models.init_weights import load_compatible
+
+        torch.manual_seed(cfg.seed)
+        self.cfg, self.device, self.max_minutes = cfg, info.device, cfg.max_minutes
+        self.model = model = PRESETS[cfg.preset](**cfg.model).to(info.device)
+        c = model.config
+        if cfg.init is not None and ckpt is None:
+            rep = load_compatible(model, cfg.init)
+            if info.is_main:
+                tqdm.write(f"init from {cfg.init}: {len(rep.loaded)} tensors loaded, {len(rep.widened)} "
+                           f"widened, {len(rep.mismatched)} of another shape, {len(rep.unused)} unused")
+        self.data = ClipFrames(cfg.dataset, split="train", config=c, max_clips=cfg.max_clips)
+        if not len(self.data):
+            raise InputError(f"no train clip in {cfg.dataset} has a video.mp4 at least "
+                             f"{c.num_frames + c.motion_frames} frames long; build the dataset with "
+                             "--write-video")
+        self.val = ClipFrames(cfg.dataset, split="val", config=c, max_clips=cfg.max_clips)
+        self.codec = _setup_vae(cfg, model, self.data, ckpt, info, progress)
+        self.sched = make_noise_scheduler(c, device=info.device)
+
+    def batch(self, rng, gen, size):
+        c = self.model.config
+        raw = self.data.sample(rng, size, frames=c.num_frames, motion=c.motion_frames)
+        return to_batch(raw, self.device, self.codec, generator=gen if self.codec is not None else None)
+
+    def loss(self, net, batch, rng, gen):
+        return renderer_loss(net, self.model, batch, self.sched, self.cfg, rng, gen)
+
+    def validate(self, ema, *, start=False):
+        if not len(self.val):
+            return {}
+        return {"val_loss": validation_loss(ema, self.val, self.codec, self.sched, self.cfg, self.device)}
+
+    def save_extra(self, folder: Path) -> None:
+        if self.codec is not None:
+            self.codec.vae.save_pretrained(folder / VAE_DIR, safe_serialization=True)
 
 
 def train_renderer(dataset_dir: str | os.PathLike, *, output: str | os.PathLike, preset: str = "tiny",
@@ -210,97 +220,7 @@ def train_renderer(dataset_dir: str | os.PathLike, *, output: str | os.PathLike,
     cfg = RendererTrainConfig.from_dict(dict(dataset=str(dataset_dir), preset=preset, steps=steps,
                                              batch_size=batch_size, lr=lr, seed=seed,
                                              init=None if init is None else str(init), **options))
-    run = Path(output)
-    cfg, ckpt, note = open_run(run, cfg, resume=resume)
-    info = ddp.setup(device)
-    try:
-        if note and info.is_main:
-            tqdm.write(note)
-        return _train(cfg, run, ckpt, info, progress)
-    finally:
-        ddp.teardown(info)
-
-
-def _train(cfg: RendererTrainConfig, run: Path, ckpt: Path | None, info: ddp.DistInfo, progress: bool) -> Path:
-    from gesticulate.models.init_weights import load_compatible
-
-    if cfg.batch_size % info.world_size:
-        raise OptionError(f"batch size {cfg.batch_size} is not divisible by the {info.world_size} "
-                          "processes; pick a multiple")
-    torch.manual_seed(cfg.seed)
-    model = PRESETS[cfg.preset](**cfg.model).to(info.device)
-    c = model.config
-    if cfg.init is not None and ckpt is None:
-        rep = load_compatible(model, cfg.init)
-        if info.is_main:
-            tqdm.write(f"init from {cfg.init}: {len(rep.loaded)} tensors loaded, {len(rep.widened)} "
-                       f"widened, {len(rep.mismatched)} of another shape, {len(rep.unused)} unused")
-    ema = PRESETS[cfg.preset](**cfg.model).to(info.device).requires_grad_(False)
-    ema.load_state_dict(model.state_dict())
-    train = ClipFrames(cfg.dataset, split="train", config=c, max_clips=cfg.max_clips)
-    if not len(train):
-        raise InputError(f"no train clip in {cfg.dataset} has a video.mp4 at least "
-                         f"{c.num_frames + c.motion_frames} frames long; build the dataset with "
-                         "--write-video")
-    val = ClipFrames(cfg.dataset, split="val", config=c, max_clips=cfg.max_clips)
-    codec = _setup_vae(cfg, model, train, ckpt, info, progress)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
-    start = start_run(run, cfg, ckpt, is_main=info.is_main, raw=model, ema=ema, optimizer=opt)
-    ddp.barrier(info)
-    net = ddp.wrap(model, info)
-    sched = make_noise_scheduler(c)
-    sched.alphas_cumprod = sched.alphas_cumprod.to(info.device)
-    log = CsvLog(run / "log.csv", resume_step=start) if info.is_main else None
-    bar = tqdm(total=cfg.steps, initial=start, desc="train-renderer", disable=not (progress and info.is_main))
-    t0, losses = time.perf_counter(), []
-    deadline = time.monotonic() + 60 * cfg.max_minutes if cfg.max_minutes else float("inf")
-    for step in range(start, cfg.steps):
-        losses.append(_train_step(net, model, ema, opt, train, codec, sched, cfg, info, step))
-        bar.update(1)
-        bar.set_postfix(loss=f"{losses[-1]:.4f}")
-        done = step + 1
-        last = done == cfg.steps or time.monotonic() > deadline
-        last = ddp.all_reduce_mean(float(last), info) > 0   # every rank stops at the same step
-        row = None
-        if cfg.val_every and (done % cfg.val_every == 0 or last):
-            row = {"step": done, "loss": float(np.mean(losses)), "lr": lr_at(step, cfg),
-                   "steps_per_s": len(losses) / (time.perf_counter() - t0)}
-            if info.is_main and len(val):
-                row["val_loss"] = validation_loss(ema, val, codec, sched, cfg, info.device)
-            t0, losses = time.perf_counter(), []
-        if done % cfg.checkpoint_every == 0 or last:
-            if info.is_main:
-                save_renderer_checkpoint(run, done, ema=ema, raw=model, optimizer=opt, codec=codec,
-                                         state={"config": asdict(cfg)}, keep=cfg.keep_checkpoints)
-            ddp.barrier(info)
-        if row is not None and log is not None:
-            log.write(row)
-        if last:
-            break
-    bar.close()
-    return list_checkpoints(run)[-1]
-
-
-def _train_step(net, model, ema, opt, data: ClipFrames, codec, sched, cfg, info, step) -> float:
-    """One optimiser step on this rank's share of the batch; returns the mean loss over ranks."""
-    c = model.config
-    rng = np.random.default_rng([cfg.seed, step, info.rank])
-    gen = torch.Generator().manual_seed(int(rng.integers(2 ** 62)))
-    raw = data.sample(rng, cfg.batch_size // info.world_size, frames=c.num_frames, motion=c.motion_frames)
-    batch = to_batch(raw, info.device, codec, generator=gen if codec is not None else None)
-    for g in opt.param_groups:
-        g["lr"] = lr_at(step, cfg)
-    model.train()
-    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=info.device.type == "cuda"):
-        loss = renderer_loss(net, model, batch, sched, cfg, rng, gen)
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-    opt.step()
-    decay = min(cfg.ema_decay, (1 + step) / (10 + step))
-    with torch.no_grad():
-        torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - decay)
-    return ddp.all_reduce_mean(float(loss.detach()), info)
+    return run(cfg, output, RendererTask, resume=resume, device=device, progress=progress)
 
 
 @torch.no_grad()

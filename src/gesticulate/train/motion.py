@@ -1,0 +1,114 @@
+"""``gesticulate train``: train MotionDiT on a clip dataset (the loop is :mod:`gesticulate.train.loop`).
+
+A step draws windows of normalised motion and audio (:mod:`gesticulate.train.data`), their
+conditioning dropouts and known frames (:mod:`gesticulate.train.objective`) and DDPM noise;
+validation logs the loss on fixed val windows and, optionally, motion metrics of samples
+(:mod:`gesticulate.train.evaluate`). A checkpoint holds the normalisation statistics and a
+``meta.json`` (fps, style table, median wrist speed) besides the EMA model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gesticulate.errors import OptionError
+from gesticulate.models.motion_dit import PRESETS
+from gesticulate.models.schedulers import make_noise_scheduler
+from gesticulate.train import loop
+from gesticulate.train.checkpoint import META_NAME, STATS_NAME
+from gesticulate.train.data import WindowDataset, load_clips, load_stats, style_table, wrist_speed
+from gesticulate.train.evaluate import fixed_val_batch, motion_metrics, validation_loss
+from gesticulate.train.objective import ObjectiveConfig, diffusion_loss, joint_weights, prepare_batch
+
+
+@dataclass
+class TrainConfig(loop.LoopConfig):
+    """One MotionDiT training run (saved as RUN/train_config.json; unknown keys rejected)."""
+
+    val_windows: int = 64            # fixed val windows for the val loss
+    metric_clips: int = 4            # val clips sampled for motion metrics (0 = skip)
+    objective: dict = field(default_factory=dict)  # ObjectiveConfig overrides (ablations)
+
+
+class MotionTask(loop.Task):
+    """MotionDiT on the windows of a dataset's train split; val windows and clips for validation."""
+
+    name = "train"
+    validate_at_start = True
+
+    def __init__(self, cfg: TrainConfig, info, ckpt=None, progress: bool = True):
+        torch.manual_seed(cfg.seed)
+        self.cfg, self.device = cfg, info.device
+        self.model = model = PRESETS[cfg.preset](**cfg.model).to(info.device)
+        mc = model.config
+        self.stats = stats = load_stats(cfg.dataset)
+        styles = style_table(cfg.dataset, num_styles=mc.num_styles)
+        train_clips = load_clips(cfg.dataset, split="train", stats=stats, fps=mc.fps, styles=styles)
+        if train_clips[0].audio.shape[1] != mc.audio_dim:
+            n = int(train_clips[0].audio.shape[1])
+            raise OptionError(f"dataset audio features have {n} columns, the model expects "
+                              f"{mc.audio_dim}; pass model={{'audio_dim': {n}}}")
+        self.data = WindowDataset(train_clips, window=mc.window, stats=stats, fps=mc.fps)
+        self.val_clips = load_clips(cfg.dataset, split="val", stats=stats, fps=mc.fps, styles=styles)
+        val = WindowDataset(self.val_clips, window=mc.window, stats=stats, fps=mc.fps) if self.val_clips else None
+        speeds = np.concatenate([wrist_speed(stats.denormalize(c.motion), c.visible, fps=mc.fps)
+                                 for c in train_clips])
+        self.meta = {"fps": mc.fps, "styles": styles, "median_wrist_speed": float(np.nanmedian(speeds)),
+                     "audio_dim": mc.audio_dim, "preset": cfg.preset, "dataset": cfg.dataset}
+        self.objective = ObjectiveConfig(**cfg.objective)
+        self.weights = joint_weights(self.objective.region_weights, mc.num_joints).to(info.device)
+        self.sched = make_noise_scheduler(mc, device=info.device)
+        self.val_batch = (fixed_val_batch(val, max_windows=cfg.val_windows, prev_frames=mc.prev_frames,
+                                          seed=cfg.seed, num_train_timesteps=mc.num_train_timesteps)
+                          if val is not None else None)
+
+    def batch(self, rng, gen, size):
+        raw = self.data.sample(rng, size)
+        batch = prepare_batch(raw, rng, self.objective, prev_frames=self.model.config.prev_frames)
+        return {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
+
+    def loss(self, net, batch, rng, gen):
+        size = len(batch["motion"])
+        noise = torch.randn(batch["motion"].shape, generator=gen).to(self.device)
+        t = torch.randint(0, self.model.config.num_train_timesteps, (size,), generator=gen).to(self.device)
+        return diffusion_loss(net, batch, self.sched, self.objective, noise=noise, timesteps=t,
+                              weights=self.weights)
+
+    def validate(self, ema, *, start=False):
+        if self.val_batch is None:
+            return {}
+        row = {"val_loss": validation_loss(ema, self.val_batch, self.sched, self.objective,
+                                           self.weights, self.device)}
+        if self.cfg.metric_clips and not start:
+            row.update(motion_metrics(ema, self.val_clips, self.stats, fps=self.model.config.fps,
+                                      seed=self.cfg.seed, max_clips=self.cfg.metric_clips))
+        return row
+
+    def save_extra(self, folder: Path) -> None:
+        self.stats.save(folder / STATS_NAME)
+        (folder / META_NAME).write_text(json.dumps(self.meta, indent=2))
+
+
+def train(dataset_dir: str | os.PathLike, *, output: str | os.PathLike, preset: str = "tiny",
+          steps: int = 2000, batch_size: int = 32, lr: float = 3e-4, seed: int = 0,
+          resume: bool = False, device: str | None = None, progress: bool = True,
+          val_every: int = 250, checkpoint_every: int = 500, **options) -> Path:
+    """Train a MotionDiT on ``dataset_dir``; checkpoints and ``log.csv`` go to ``output``.
+
+    ``options`` are further :class:`TrainConfig` fields (``model={...}`` and
+    ``objective={...}`` override MotionDiT / objective fields for ablations). With
+    ``resume=True`` the run continues from its newest checkpoint with its saved options.
+    Returns the newest checkpoint folder (loadable by ``MotionDiT.from_pretrained``).
+    """
+    if preset not in PRESETS:
+        raise OptionError(f"unknown preset {preset!r}; use one of {', '.join(PRESETS)}")
+    cfg = TrainConfig.from_dict(dict(dataset=str(dataset_dir), preset=preset, steps=steps,
+                                     batch_size=batch_size, lr=lr, seed=seed, val_every=val_every,
+                                     checkpoint_every=checkpoint_every, **options))
+    return loop.run(cfg, output, MotionTask, resume=resume, device=device, progress=progress)
