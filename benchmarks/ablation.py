@@ -81,7 +81,7 @@ def measure(ckpt: Path, data: Path, sampling: dict) -> dict:
     from gesticulate.motion.diffusion import Conditions, sample_motion
     from gesticulate.skeleton.normalize import NormStats
     from gesticulate.train.data import load_clips, wrist_speed
-    from gesticulate.train.evaluate import beat_alignment, fixed_val_batch, onset_correlation, validation_loss
+    from gesticulate.train.evaluate import fixed_val_batch, normalized_beat_alignment, onset_correlation, validation_loss
     from gesticulate.train.data import WindowDataset
     from gesticulate.models.schedulers import make_noise_scheduler
     from gesticulate.train.objective import ObjectiveConfig, joint_weights
@@ -110,7 +110,7 @@ def measure(ckpt: Path, data: Path, sampling: dict) -> dict:
         z_sh = sample_motion(model, np.resize(other, clip.audio.shape), cond, seed=0, **kw)
         for z, c, b in ((z_own, "corr", "ba"), (z_sh, "corr_sh", "ba_sh")):
             rows[c].append(onset_correlation(wrist_speed(stats.denormalize(z), fps=cfg.fps), clip.onset))
-            rows[b].append(beat_alignment(z, stats, clip.onset_frames, fps=cfg.fps))
+            rows[b].append(normalized_beat_alignment(z, stats, clip.onset_frames, fps=cfg.fps))
         d = np.linalg.norm(stats.denormalize(z_own)[:, hands] - stats.denormalize(clip.motion)[:, hands], axis=-1)
         seen = clip.visible[:, hands] > 0
         rows["hand"].append(float(d[seen].mean()))

@@ -23,6 +23,8 @@ from gesticulate.errors import InputError
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
+META_NAME = "meta.json"      # a motion run: fps, layout, what the model was trained on
+STATS_NAME = "stats.npz"     # a motion run: normalisation statistics
 
 
 def is_checkpoint(folder: Path) -> bool:

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from gesticulate.audio.features import AudioFeatures, num_frames
 from gesticulate.errors import InputError, OptionError
+from gesticulate.models.folders import META_NAME, STATS_NAME
 from gesticulate.models.motion_dit import MotionDiT, local_regions, style_vector
 from gesticulate.models.schedulers import SAMPLERS, make_scheduler
 from gesticulate.motion.base import check_inputs, register
@@ -29,9 +30,6 @@ from gesticulate.skeleton.normalize import CONFIDENCE_THRESHOLD, NormStats, from
 from gesticulate.skeleton.layout import neck, shoulder_width
 from gesticulate.skeleton.sequence import SkeletonSequence
 from gesticulate.windows import window_starts
-
-META_NAME = "meta.json"
-STATS_NAME = "stats.npz"
 
 
 @dataclass

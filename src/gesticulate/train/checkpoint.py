@@ -33,9 +33,6 @@ from gesticulate.atomic import atomic_dir
 from gesticulate.errors import OptionError
 from gesticulate.models.folders import CONFIG_NAME, WEIGHTS_NAME
 
-META_NAME = "meta.json"
-STATS_NAME = "stats.npz"
-
 
 def list_checkpoints(run: str | os.PathLike) -> list[Path]:
     """Complete checkpoints of a run, oldest first."""

@@ -65,20 +65,18 @@ def sample_clip(model, clip: ClipArrays, audio: np.ndarray, *, seed: int, num_st
                          guidance_scale=guidance_scale, sampler=sampler)
 
 
-def beat_alignment(z: np.ndarray, stats: NormStats, onset_frames, *, fps: float) -> float:
-    """BA (:mod:`gesticulate.metrics.beats`, EMAGE with a deceleration filter) of normalised
-    motion ``(T, J, 2)`` against audio beats; NaN when that module is not available."""
-    try:
-        from gesticulate.metrics.beats import beat_alignment as ba
-    except ImportError:
-        return float("nan")
+def normalized_beat_alignment(z: np.ndarray, stats: NormStats, onset_frames, *, fps: float
+                              ) -> float:
+    """BA (:func:`gesticulate.metrics.beats.beat_alignment`, EMAGE with a deceleration filter)
+    of *normalised* motion ``(T, J, 2)`` against audio beats."""
+    from gesticulate.metrics.beats import beat_alignment as ba
     # Into a 100-pixel-shoulder frame: the metric re-normalises, the scale only has to be sane.
     kp = from_local(stats.denormalize(z), np.ones(z.shape[:2], np.float32),
                     root=np.array([256.0, 256.0]), scale=100.0)
     return float(ba(kp, np.asarray(onset_frames) / fps, fps=fps).ba)
 
 
-def motion_metrics(model, clips: list[ClipArrays], stats: NormStats, *, fps: float,
+def sample_metrics(model, clips: list[ClipArrays], stats: NormStats, *, fps: float,
                    seed: int = 0, max_clips: int = 4, **sampling) -> dict[str, float]:
     """Wrist speed and audio-following metrics of samples on up to ``max_clips`` val clips."""
     clips = clips[:max_clips]
@@ -92,8 +90,8 @@ def motion_metrics(model, clips: list[ClipArrays], stats: NormStats, *, fps: flo
         own = wrist_speed(stats.denormalize(z_own), fps=fps)
         ctrl = wrist_speed(stats.denormalize(z_ctrl), fps=fps)
         if clip.onset_frames is not None:
-            rows["ba"].append(beat_alignment(z_own, stats, clip.onset_frames, fps=fps))
-            rows["ba_shuffled"].append(beat_alignment(z_ctrl, stats, clip.onset_frames, fps=fps))
+            rows["ba"].append(normalized_beat_alignment(z_own, stats, clip.onset_frames, fps=fps))
+            rows["ba_shuffled"].append(normalized_beat_alignment(z_ctrl, stats, clip.onset_frames, fps=fps))
         gt = wrist_speed(stats.denormalize(clip.motion), clip.visible, fps=fps)
         rows["wrist_speed"].append(np.nanmean(own))
         rows["wrist_speed_gt"].append(np.nanmean(gt))

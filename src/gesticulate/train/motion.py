@@ -21,9 +21,9 @@ from gesticulate.errors import OptionError
 from gesticulate.models.motion_dit import PRESETS
 from gesticulate.models.schedulers import make_noise_scheduler
 from gesticulate.train import loop
-from gesticulate.train.checkpoint import META_NAME, STATS_NAME
+from gesticulate.models.folders import META_NAME, STATS_NAME
 from gesticulate.train.data import WindowDataset, load_clips, load_stats, style_table, wrist_speed
-from gesticulate.train.evaluate import fixed_val_batch, motion_metrics, validation_loss
+from gesticulate.train.evaluate import fixed_val_batch, sample_metrics, validation_loss
 from gesticulate.train.objective import ObjectiveConfig, diffusion_loss, joint_weights, prepare_batch
 
 
@@ -86,7 +86,7 @@ class MotionTask(loop.Task):
         row = {"val_loss": validation_loss(ema, self.val_batch, self.sched, self.objective,
                                            self.weights, self.device)}
         if self.cfg.metric_clips and not start:
-            row.update(motion_metrics(ema, self.val_clips, self.stats, fps=self.model.config.fps,
+            row.update(sample_metrics(ema, self.val_clips, self.stats, fps=self.model.config.fps,
                                       seed=self.cfg.seed, max_clips=self.cfg.metric_clips))
         return row
 
