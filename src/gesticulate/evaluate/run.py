@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gesticulate.errors import InputError, OptionError
+from gesticulate.errors import InputError, MissingExtraError, OptionError
 from gesticulate.evaluate import baselines, media
 from gesticulate.evaluate.scoring import ScoreSettings, motion_scores, video_scores
 
@@ -82,21 +82,6 @@ def parse_generator(spec: str, dataset_dir) -> tuple[str, str, dict]:
     if arg:
         raise OptionError(f"generator {spec!r}: only diffusion takes a ':RUN' argument")
     return name, name, {}
-
-
-def _load_generator(reg_name: str, kwargs: dict):
-    """The generator, or None when its module is not installed (retrieval in progress)."""
-    import importlib.util
-
-    from gesticulate.motion.base import _BUILTINS, get_generator
-
-    mod = _BUILTINS.get(reg_name)
-    if mod is not None and importlib.util.find_spec(mod) is None:
-        return None
-    try:
-        return get_generator(reg_name, **kwargs)
-    except ImportError:
-        return None
 
 
 def _prepare_clip(clip, *, workdir: Path, size: int, video: bool) -> ClipInputs:
@@ -202,6 +187,8 @@ class RowPlan:
 def _plans(generators, *, dataset_dir, seed: int, num_samples: int, include_baselines: bool,
            features: list, submissions: dict | None, generated_name: str) -> tuple[list, list]:
     """Rows to score (ground truth, generators, baselines, submission) and skip notes."""
+    from gesticulate.motion.base import get_generator
+
     notes, plans = [], [RowPlan(Row("ground_truth", "ground_truth",
                                     "real motion and real video of the clip"),
                                 lambda ci, i: (ci.gt, None, None))]
@@ -213,15 +200,11 @@ def _plans(generators, *, dataset_dir, seed: int, num_samples: int, include_base
         name, reg, kw = parse_generator(spec, dataset_dir)
         kind = "baseline" if spec not in generators else "generator"
         try:
-            gen = _load_generator(reg, kw)
+            gen = get_generator(reg, **kw)
         except InputError as e:
             if kind == "generator":
                 raise
             notes.append(f"{name} baseline: skipped ({e})")
-            continue
-        if gen is None:
-            notes.append(f"{name}: skipped, its module gesticulate.motion.{reg} is not "
-                         "installed yet")
             continue
         desc = f"gesticulate.motion '{reg}'" + (f" ({kw['checkpoint']})" if kw else "")
         if reg == "retrieval":
@@ -309,7 +292,7 @@ def _embedder(notes: list):
 
     try:
         return FaceEmbedder()
-    except InputError as e:
+    except MissingExtraError as e:
         notes.append(f"identity similarity not computed: {e}")
         return None
 
