@@ -67,11 +67,8 @@ def sample_clip(model, clip: ClipArrays, audio: np.ndarray, *, seed: int, num_st
 
 def beat_alignment(z: np.ndarray, stats: NormStats, onset_frames, *, fps: float) -> float:
     """BA (:mod:`gesticulate.metrics.beats`, EMAGE with a deceleration filter) of normalised
-    motion ``(T, J, 2)`` against audio beats; NaN when that module is not available."""
-    try:
-        from gesticulate.metrics.beats import beat_alignment as ba
-    except ImportError:
-        return float("nan")
+    motion ``(T, J, 2)`` against audio beats."""
+    from gesticulate.metrics.beats import beat_alignment as ba
     # Into a 100-pixel-shoulder frame: the metric re-normalises, the scale only has to be sane.
     kp = from_local(stats.denormalize(z), np.ones(z.shape[:2], np.float32),
                     root=np.array([256.0, 256.0]), scale=100.0)
