@@ -19,10 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from gesticulate.errors import GesticulateError, InputError  # noqa: E402
+from gesticulate.errors import GesticulateError, InputError
 
 EXAMPLES = int(os.environ.get("GESTICULATE_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
