@@ -199,6 +199,15 @@ def test_fuzz_sniffer_refuses_other_bytes(head):
     assert sniff_audio(head) is None
 
 
+@pytest.mark.parametrize("head", [
+    b"", b"\x00" * 64, b"RIFF\x00\x00\x00\x00WAVX", b"RIFF\x00\x00", b"FORM\x00\x00\x00\x00AIFX",
+    b"fLa", b"Ogg", b"ID", b"\xff\x1f\x00\x00", b"\x1a\x45\xdf", b"\x00\x00\x00\x20ftyx",
+])
+def test_sniffer_refuses_near_misses(head):
+    from gesticulate.web.validate import sniff_audio
+    assert sniff_audio(head) is None
+
+
 @pytest.mark.parametrize("kind", ["wav", "flac", "ogg", "mp3"])
 def test_sniffer_on_real_files(kind):
     from gesticulate.web.validate import sniff_audio
