@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install gesticulate into ./.venv (CPU build of torch; exactly one OpenCV).
-#   ./setup.sh          the package and what it needs to run
-#   ./setup.sh --test   the same, plus what the tests need
+#   ./setup.sh          the package with the web app and evaluation: extras [web,eval]
+#   ./setup.sh --test   the same, plus Ray and what the tests need: extra [test]
+# (`pip install gesticulate` alone runs generate and demo; see pyproject.toml's extras.)
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
-extras=""
+extras="[web,eval]"
 [ "${1:-}" = "--test" ] && extras="[test]"
 
 if [ ! -x .venv/bin/python ]; then
@@ -13,7 +14,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 pip() { .venv/bin/python -m pip "$@"; }
 pip install -q --upgrade pip >/dev/null 2>&1 || true
-# torch first and pinned: an unpinned torch pulls several GB of CUDA packages.
+# torch first and pinned to the CPU build (pyproject.toml only asks for a range): an unpinned
+# torch pulls several GB of CUDA packages.
 pip install -q "torch==2.13.0"
 pip install -q -e ".${extras}"
 # MediaPipe brings opencv-contrib-python; any other OpenCV wheel would shadow it.

@@ -11,9 +11,11 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """Path to ../shared/data; skips the test with a reason when it is not there."""
+    """Path to ../shared/data; skips the test, saying what is missing, when it is not there."""
     if not DATA.is_dir():
-        pytest.skip(f"real sample data not found at {DATA} (only present in the dev workspace)")
+        pytest.skip(f"needs the real sample data (video, audio, photo, poses, mocap): the folder "
+                    f"{DATA} does not exist; it is the project's shared/data, laid beside the "
+                    "repository in the dev workspace and in CI")
     return DATA
 
 

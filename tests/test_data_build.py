@@ -226,7 +226,6 @@ def test_rerun_skips_done_sources_and_checks_settings(videos, clean_subset):
 
 @pytest.mark.slow
 def test_ray_engine_matches_local(videos, clean_subset, tmp_path):
-    pytest.importorskip("ray")
     out = tmp_path / "ds"
     build_dataset(_subset(videos), output=out, engine="ray", workers=2, progress=False,
                   report=False, **SEG_OPTS)

@@ -19,10 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from gesticulate.errors import GesticulateError  # noqa: E402
+from gesticulate.errors import GesticulateError, InputError
 
 EXAMPLES = int(os.environ.get("GESTICULATE_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
@@ -167,11 +166,58 @@ def test_fuzz_image_upload_validator(data):
     _only_gesticulate_errors(_check_image_upload, data, ".upload")
 
 
+# What each container's first bytes hold (the sniffer's contract), built from its parts.
+MAGIC = {
+    "wav": st.tuples(st.sampled_from([b"RIFF", b"RF64"]), st.binary(min_size=4, max_size=4),
+                     st.just(b"WAVE")),
+    "aiff": st.tuples(st.just(b"FORM"), st.binary(min_size=4, max_size=4),
+                      st.sampled_from([b"AIFF", b"AIFC"])),
+    "flac": st.tuples(st.just(b"fLaC")),
+    "ogg": st.tuples(st.just(b"OggS")),
+    "mp3": st.tuples(st.one_of(st.just(b"ID3"), st.sampled_from([b"\xff\xfb", b"\xff\xf3",
+                                                                b"\xff\xe0"]))),
+    "mp4": st.tuples(st.just(b"\x00\x00\x00\x20ftyp"), st.binary(min_size=4, max_size=4)),
+    "webm": st.tuples(st.just(b"\x1a\x45\xdf\xa3")),
+}
+MAGIC_FIRST_BYTES = set(b"RFfOI\xff\x1a")
+
+
 @FUZZ
-@given(st.binary(max_size=64))
-def test_fuzz_sniffers(head):
+@given(st.sampled_from(sorted(MAGIC)).flatmap(
+    lambda kind: st.tuples(st.just(kind), MAGIC[kind], st.binary(max_size=48))))
+def test_fuzz_sniffer_names_each_container(case):
     from gesticulate.web.validate import sniff_audio
-    assert sniff_audio(head) in (None, "wav", "aiff", "flac", "ogg", "mp3", "mp4", "webm")
+    kind, parts, tail = case
+    assert sniff_audio(b"".join(parts) + tail) == kind
+
+
+@FUZZ
+@given(st.binary(max_size=64).filter(
+    lambda b: (not b or b[0] not in MAGIC_FIRST_BYTES) and b[4:8] != b"ftyp"))
+def test_fuzz_sniffer_refuses_other_bytes(head):
+    from gesticulate.web.validate import sniff_audio
+    assert sniff_audio(head) is None
+
+
+@pytest.mark.parametrize("head", [
+    b"", b"\x00" * 64, b"RIFF\x00\x00\x00\x00WAVX", b"RIFF\x00\x00", b"FORM\x00\x00\x00\x00AIFX",
+    b"fLa", b"Ogg", b"ID", b"\xff\x1f\x00\x00", b"\x1a\x45\xdf", b"\x00\x00\x00\x20ftyx",
+])
+def test_sniffer_refuses_near_misses(head):
+    from gesticulate.web.validate import sniff_audio
+    assert sniff_audio(head) is None
+
+
+@pytest.mark.parametrize("kind", ["wav", "flac", "ogg", "mp3"])
+def test_sniffer_on_real_files(kind):
+    from gesticulate.web.validate import sniff_audio
+    assert sniff_audio(AUDIO[kind][:64]) == kind
+
+
+@pytest.mark.parametrize("kind", sorted(_image_seeds()))
+def test_sniffer_refuses_images(kind):
+    from gesticulate.web.validate import sniff_audio
+    assert sniff_audio(IMAGES[kind][:64]) is None
 
 
 # -- crashes the fuzzer found, kept as plain cases -------------------------------------------
@@ -184,17 +230,18 @@ FOUND_AUDIO = {
 
 
 @pytest.mark.parametrize("name", sorted(FOUND_AUDIO))
-def test_found_audio_crash(name):
-    _only_gesticulate_errors(_load_audio, FOUND_AUDIO[name], ".flac")
+def test_found_audio_crash(name, tmp_path):
+    from gesticulate.audio.io import load_audio
+    p = tmp_path / "a.flac"
+    p.write_bytes(FOUND_AUDIO[name])
+    with pytest.raises(InputError, match="corrupt or truncated"):
+        load_audio(p, sr=SR)
 
 
-def test_found_audio_crash_refused_by_the_web_door(tmp_path):
-    """The upload validator reads only the header: this file passes it, and the worker's
-    decode then fails the job (tests/test_web_matrix.py checks the message)."""
+def test_found_audio_crash_passes_the_header_check(tmp_path):
+    """The upload validator reads only the header: this file passes it (a FLAC), and the
+    worker's decode then fails the job (tests/test_web_matrix.py checks the message)."""
     from gesticulate.web.validate import check_audio_upload
     p = tmp_path / "a.upload"
     p.write_bytes(FOUND_AUDIO["flac header only (psf_fseek failed)"])
-    try:
-        assert check_audio_upload(p, max_bytes=10**6, max_seconds=120) == "flac"
-    except GesticulateError:
-        pass
+    assert check_audio_upload(p, max_bytes=10**6, max_seconds=120) == "flac"

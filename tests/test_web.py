@@ -3,6 +3,8 @@ cancellation, abandonment, time limits, expiry and a clean restart."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import av
@@ -131,16 +133,27 @@ def test_cancel(srv, inputs, config):
 def test_abandoned_job_is_cancelled_and_worker_replaced(srv, inputs, config):
     srv.wait_ready()
     config.abandon_after_s = 1.0
-    job_id = srv.submit(inputs["audio"], inputs["image"], size="256", renderer="warp").json()["id"]
-    job = srv.manager.get(job_id, touch=False)
-    deadline = time.monotonic() + 60
-    while not job.ended:  # nobody polls: the janitor must cancel it
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    # The worker is paused before the job reaches it (the spec waits in the pipe), so the job
+    # cannot finish before it is abandoned, however fast the machine.
+    frozen = srv.manager.slots[0].proc
+    os.kill(frozen.pid, signal.SIGSTOP)
+    try:
+        job_id = srv.submit(inputs["audio"], inputs["image"]).json()["id"]
+        job = srv.manager.get(job_id, touch=False)
+        deadline = time.monotonic() + 60
+        while not job.ended:  # nobody polls: the janitor must cancel it
+            assert time.monotonic() < deadline, job.state
+            time.sleep(0.1)
+    finally:
+        if frozen.is_alive():
+            os.kill(frozen.pid, signal.SIGCONT)
     assert job.state == "cancelled" and "stopped following" in job.error
     assert not job.folder.exists()
+    frozen.join(10)
+    assert frozen.exitcode is not None  # the paused worker was killed, not left behind
     config.abandon_after_s = 60
     srv.wait_ready()
+    assert srv.manager.slots[0].proc.pid != frozen.pid  # a replacement took over
     r = srv.submit(inputs["audio"], inputs["image"])
     assert srv.wait(r.json()["id"])["state"] == "done"
 

@@ -28,6 +28,11 @@ class OutputError(GesticulateError):
     """The output cannot be written (missing folder, no permission, disk full)."""
 
 
+class MissingExtraError(GesticulateError):
+    """A command needs an optional extra (``web``, ``eval``, ``ray``) that is not installed;
+    the message names the ``pip install 'gesticulate[...]'`` that brings it."""
+
+
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")   # two letters at least: C:// is a drive
 
 

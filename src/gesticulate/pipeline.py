@@ -146,10 +146,7 @@ class GeneratePipeline:
         none were recognised."""
         if not self.options.phones:
             return None
-        try:
-            from gesticulate.audio.phones import recognize_phones
-        except ImportError:
-            return None
+        from gesticulate.audio.phones import recognize_phones
         return recognize_phones(y, sr=sr) or None
 
     def prepare_photo(self, image) -> tuple[np.ndarray, np.ndarray]:

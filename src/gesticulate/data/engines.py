@@ -153,11 +153,8 @@ def _ray_call(fn: Callable, args: tuple) -> Any:
 
 def _run_ray(fn: Callable, tasks: list[tuple], *, workers: int,
              address: str | None) -> Iterator[Any]:
-    try:
-        import ray
-    except ImportError:
-        raise OptionError("engine 'ray' needs Ray: pip install 'gesticulate[ray]' "
-                          "(or use --engine local)") from None
+    from gesticulate.extras import require
+    ray = require("ray", extra="ray", what="--engine ray")
     started = False
     if not ray.is_initialized():
         if address is None:

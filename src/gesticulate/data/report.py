@@ -61,9 +61,8 @@ def summarize(records: list[ClipRecord]) -> dict:
 
 
 def _histograms(records: list[ClipRecord]) -> str:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from gesticulate.extras import pyplot
+    plt = pyplot(what="the QC histograms of a dataset report")
 
     keys = sorted({k for r in records for k in r.qc})
     if not keys:

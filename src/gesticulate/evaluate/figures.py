@@ -35,11 +35,8 @@ def _png(fig) -> bytes:
 
 
 def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+    from gesticulate.extras import pyplot
+    return pyplot(what="the plots of an evaluation report")
 
 
 def distributions(rows: list[dict]) -> bytes | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from gesticulate.audio.io import AUDIO_SR
-from gesticulate.errors import InputError, OptionError
+from gesticulate.errors import InputError, MissingExtraError, OptionError
 from gesticulate.evaluate import baselines, media
 from gesticulate.evaluate.scoring import ScoreSettings, motion_scores, video_scores
 from gesticulate.motion.base import get_generator
@@ -187,6 +187,8 @@ class RowPlan:
 def _plans(generators, *, dataset_dir, seed: int, num_samples: int, include_baselines: bool,
            features: list, submissions: dict | None, generated_name: str) -> tuple[list, list]:
     """Rows to score (ground truth, generators, baselines, submission) and skip notes."""
+    from gesticulate.motion.base import get_generator
+
     notes, plans = [], [RowPlan(Row("ground_truth", "ground_truth",
                                     "real motion and real video of the clip"),
                                 lambda ci, i: (ci.gt, None, None))]
@@ -290,7 +292,7 @@ def _embedder(notes: list):
 
     try:
         return FaceEmbedder()
-    except InputError as e:
+    except MissingExtraError as e:
         notes.append(f"identity similarity not computed: {e}")
         return None
 

@@ -25,18 +25,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from gesticulate.errors import InputError
+from gesticulate.extras import require
 
 SAME_PERSON_DISTANCE = 0.6  # dlib's threshold on the Euclidean descriptor distance
 
 
 def _models() -> tuple[str, str]:
-    try:
-        with warnings.catch_warnings():  # face_recognition_models imports pkg_resources
-            warnings.simplefilter("ignore")
-            import face_recognition_models as frm
-    except ImportError:
-        raise InputError("identity similarity needs the face models: "
-                         "`pip install dlib-bin face-recognition-models`") from None
+    # face_recognition_models imports pkg_resources (setuptools<81, in the eval extra too).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frm = require("face_recognition_models", extra="eval", what="identity similarity")
     return frm.pose_predictor_five_point_model_location(), frm.face_recognition_model_location()
 
 
@@ -44,10 +42,7 @@ class FaceEmbedder:
     """dlib face detector + 5-point aligner + 128-d descriptor network (loaded once)."""
 
     def __init__(self, *, upsample: int = 1, jitter: int = 0):
-        try:
-            import dlib
-        except ImportError:
-            raise InputError("identity similarity needs dlib: `pip install dlib-bin`") from None
+        dlib = require("dlib", extra="eval", what="identity similarity")
         shape_path, rec_path = _models()
         self._dlib = dlib
         self.detector = dlib.get_frontal_face_detector()

@@ -44,10 +44,9 @@ def plot_beat_alignment(speed: np.ndarray, motion_beats: np.ndarray | list, audi
     window_s : the BA evaluation window; the skipped edges are shaded.
     title : str
     """
-    import matplotlib
+    from gesticulate.extras import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot(what="a beat-alignment plot")
 
     speed = np.asarray(speed, dtype=np.float64)
     if speed.ndim == 1:

@@ -271,10 +271,8 @@ def _rngs(seed: int) -> list[np.random.Generator]:
 
 
 def _viseme_openness(phones, *, fps: float, num_frames: int) -> np.ndarray | None:
-    """Viseme openness 0..1 from ``gesticulate.audio.phones`` when that module is installed."""
-    try:
-        from gesticulate.audio.phones import viseme_openness
-    except ImportError:
-        return None
+    """Viseme openness 0..1 from :func:`gesticulate.audio.phones.viseme_openness`; None when
+    it covers fewer than ``num_frames`` frames."""
+    from gesticulate.audio.phones import viseme_openness
     vis = np.asarray(viseme_openness(phones, fps=fps, num_frames=num_frames), dtype=np.float64)
     return vis[:num_frames] if vis.shape[0] >= num_frames else None

@@ -7,6 +7,7 @@ import socket
 import sys
 
 from gesticulate.errors import OptionError
+from gesticulate.extras import require
 from gesticulate.web.config import ServerConfig
 
 
@@ -24,6 +25,8 @@ def serve(*, host: str = "127.0.0.1", port: int = 7860, workers: int = 1,
     **limits : any :class:`~gesticulate.web.config.ServerConfig` field (``max_queue``,
         ``max_audio_s``, ``job_timeout_s``, ``workdir``, ``motion_checkpoints`` ...).
     """
+    for module in ("starlette", "uvicorn", "python_multipart"):
+        require(module, extra="web", what="the web app")
     import uvicorn
     from gesticulate.web.app import create_app
     if not 0 < port < 65536:

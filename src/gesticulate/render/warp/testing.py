@@ -87,42 +87,6 @@ def animate(ref: np.ndarray, frame: int, *, fps: float) -> np.ndarray:
 
 
 def reference_keypoints(image: np.ndarray) -> np.ndarray:
-    """``(133, 3)`` keypoints of a photo: ``gesticulate.skeleton.extract.extract_image`` when
-    the extraction module is present, else MediaPipe Holistic mapped here (a stand-in)."""
-    try:
-        from gesticulate.skeleton.extract import extract_image
-    except ImportError:
-        return _holistic_133(image)
+    """``(133, 3)`` keypoints of a photo (:func:`gesticulate.skeleton.extract.extract_image`)."""
+    from gesticulate.skeleton.extract import extract_image
     return extract_image(image)
-
-
-# Stand-in mapping (only until gesticulate.skeleton.extract exists): MediaPipe pose 33 → COCO 17,
-# and 68 iBUG points chosen from the 468-point face mesh.
-_POSE = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
-_FACE68 = (127, 234, 93, 132, 58, 172, 136, 150, 152, 379, 365, 397, 288, 361, 323, 454, 356,
-           70, 63, 105, 66, 107, 336, 296, 334, 293, 300, 168, 197, 5, 4, 75, 97, 2, 326, 305,
-           33, 160, 158, 133, 153, 144, 362, 385, 387, 263, 373, 380,
-           61, 40, 37, 0, 267, 270, 291, 321, 314, 17, 84, 91, 78, 81, 13, 311, 308, 402, 14, 178)
-
-
-def _holistic_133(image: np.ndarray) -> np.ndarray:
-    import mediapipe as mp
-
-    h, w = image.shape[:2]
-    kp = np.zeros((L.NUM_KEYPOINTS, 3), np.float32)
-    with mp.solutions.holistic.Holistic(static_image_mode=True, model_complexity=1) as model:
-        res = model.process(np.ascontiguousarray(image))
-    if res.pose_landmarks:
-        lm = res.pose_landmarks.landmark
-        for k, i in enumerate(_POSE):
-            kp[k] = (lm[i].x * w, lm[i].y * h, lm[i].visibility)
-    if res.face_landmarks:
-        lm = res.face_landmarks.landmark
-        for k, i in enumerate(_FACE68):
-            kp[L.FACE_START + k] = (lm[i].x * w, lm[i].y * h, 1.0)
-    for hand, start in ((res.left_hand_landmarks, L.LEFT_HAND_START),
-                        (res.right_hand_landmarks, L.RIGHT_HAND_START)):
-        if hand:
-            for k, p in enumerate(hand.landmark):
-                kp[start + k] = (p.x * w, p.y * h, 1.0)
-    return kp
