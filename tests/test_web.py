@@ -159,10 +159,22 @@ def test_abandoned_job_is_cancelled_and_worker_replaced(srv, inputs, config):
 
 
 def test_hard_time_limit(srv, inputs, config):
+    srv.wait_ready()
     config.job_timeout_s = 0.3
-    s = srv.wait(srv.submit(inputs["audio"], inputs["image"]).json()["id"])
+    # A paused worker cannot finish a tiny job inside the limit, however fast the machine
+    # (seen on a clean clone: the job was done before 0.3 s had passed).
+    frozen = srv.manager.slots[0].proc
+    os.kill(frozen.pid, signal.SIGSTOP)
+    try:
+        s = srv.wait(srv.submit(inputs["audio"], inputs["image"]).json()["id"])
+    finally:
+        if frozen.is_alive():
+            os.kill(frozen.pid, signal.SIGCONT)
     assert s["state"] == "failed" and "longer than" in s["error"]
     assert s["outputs"] == []
+    frozen.join(10)
+    assert frozen.exitcode is not None      # the worker past its limit was killed
+    config.job_timeout_s = 900
 
 
 def test_finished_jobs_expire(srv, inputs, config):
