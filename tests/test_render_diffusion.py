@@ -214,3 +214,35 @@ def test_letterbox_round_trip_and_audio_windows():
     f = np.arange(5, dtype=np.float32)[:, None]
     w = audio_windows(f, radius=1, num_frames=6)
     assert w.shape == (6, 3, 1) and w[0, :, 0].tolist() == [0, 0, 1] and w[5, :, 0].tolist() == [4, 4, 4]
+
+
+def test_threads_sharing_one_model_keep_their_own_pass_state():
+    """The attention context (mode, bank, masks) is per thread: two threads running one model
+    with different masks get what each gets alone."""
+    import copy
+    import threading
+    m = model()
+    x = torch.randn(1, T, 3, S, S)
+    kws = [inputs(1, seed=0), inputs(1, seed=1, masks=False)]
+    with torch.no_grad():
+        alone = [m(x, torch.tensor([500]), **kw) for kw in kws]
+    results: dict = {}
+    start = threading.Barrier(2)
+
+    def run(i):
+        start.wait()
+        with torch.no_grad():
+            results[i] = [m(x, torch.tensor([500]), **kws[i]) for _ in range(3)]
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for i in range(2):
+        assert all(torch.equal(r, alone[i]) for r in results[i])
+    twin = copy.deepcopy(m)             # as AveragedModel copies it: its own context
+    assert twin.ctx is not m.ctx
+    assert all(p.ctx is twin.ctx for p in twin.unet.attn_processors.values())
+    with torch.no_grad():
+        assert torch.equal(twin(x, torch.tensor([500]), **kws[0]), alone[0])

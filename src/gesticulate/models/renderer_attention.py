@@ -15,11 +15,14 @@ renderer only changes *what* each attention attends to:
   outside every mask the output is exactly zero, so audio cannot change those features here.
 
 Both read per-call state (mode, banks, masks, dropouts) from one :class:`AttentionContext`
-that the model fills before each pass.
+that the model fills before each pass. The context is thread-local: each thread that runs the
+same model sees its own state, so two threads sampling with one model cannot mix their masks
+or reference banks.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import torch
@@ -28,8 +31,9 @@ from torch import nn
 
 
 @dataclass
-class AttentionContext:
-    """State shared by the processors during one UNet pass.
+class AttentionContext(threading.local):
+    """State shared by the processors during one UNet pass, one copy per thread (a thread
+    that first touches it starts from the defaults below).
 
     Attributes
     ----------
@@ -45,6 +49,11 @@ class AttentionContext:
     frames: int = 1
     reference_on: torch.Tensor | None = None
     masks: dict = field(default_factory=dict)
+
+    def __deepcopy__(self, memo) -> "AttentionContext":
+        # A copied model (EMA, AveragedModel) gets a fresh context of its own: per-call state
+        # is never worth copying, and a thread-local cannot be pickled.
+        return AttentionContext()
 
 
 def _attend(attn, q_in: torch.Tensor, kv_in: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
