@@ -61,8 +61,9 @@ def run_one(pipe: GeneratePipeline, photo: np.ndarray, y: np.ndarray, video: Pat
     img, ref = pipe.prepare_photo(photo)
     h, w = img.shape[:2]
     feats = pipe.features(y, AUDIO_SR)
-    motion = pipe.fit_motion(pipe.generate_motion(feats, ref, image_size=(w, h)), ref,
-                            image_size=(w, h))
+    style = pipe.choose_style(feats, ref, image_size=(w, h))
+    motion = pipe.fit_motion(pipe.generate_motion(feats, ref, image_size=(w, h),
+                                                  style=style.name), ref, image_size=(w, h))
     frames: list[np.ndarray] = []
 
     def keep(it):
@@ -81,7 +82,7 @@ def run_one(pipe: GeneratePipeline, photo: np.ndarray, y: np.ndarray, video: Pat
         Image.fromarray(frames[i]).save(video.with_name(f"{video.stem}_f{i:04d}.png"))
     return {**pose_fidelity(red, kp), **silhouette_integrity(frames),
             **{"photo_" + k: v for k, v in silhouette_integrity([img]).items()},
-            "style": pipe.choose_style(feats, ref, image_size=(w, h)).describe()}
+            "style": style.describe()}
 
 
 def main() -> None:

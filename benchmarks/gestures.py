@@ -77,12 +77,13 @@ def leave_one_out(dataset: Path, source: Path, work: Path) -> Path:
 def style_row(gen, clip: RealClip, other, style: str, seeds) -> dict:
     """The generator's profile on the clip for one style, its BA on another clip's audio
     (scored against this clip's) and the style ``auto`` chose."""
-    row = generated_profile(gen, clip, seeds=seeds, style=style)
+    chosen = gen.style_for(clip.features, clip.reference, image_size=clip.image_size,
+                           style=style).name
+    row = generated_profile(gen, clip, seeds=seeds, style=chosen)
+    # The other clip's voice: ``auto`` reads it again, as a user with that audio would get.
     row["shuffled_ba"] = generated_profile(gen, clip, seeds=seeds, features=other,
                                            style=style)["ba"]
-    choose = getattr(gen, "style_for", None)     # absent before styles were read
-    row["chosen"] = (choose(clip.features, clip.reference, image_size=clip.image_size,
-                            style=style).name if choose else None)
+    row["chosen"] = chosen
     return row
 
 
@@ -163,9 +164,8 @@ def print_tables(result: dict, styles: list[str]) -> None:
 
 
 def plot(result: dict, styles: list[str], path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from gesticulate.extras import pyplot
+    plt = pyplot(what="the gesture benchmark plot")
 
     real = class_medians(result, "real")
     gens = {s: class_medians(result, s) for s in styles}

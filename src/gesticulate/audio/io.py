@@ -103,8 +103,9 @@ def check_audio(y: np.ndarray, *, sr: int, name: str = "audio") -> None:
     """
     y = np.asarray(y)
     _check_duration(len(y) / sr, Path(name))
-    _check_finite(int(y.size - np.isfinite(y).sum()), y.size, Path(name))
-    _check_content(np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0), sr=sr, path=Path(name))
+    y, n_bad = _zero_nonfinite(y)
+    _check_finite(n_bad, y.size, Path(name))
+    _check_content(y, sr=sr, path=Path(name))
 
 
 def _check_path(path: str | os.PathLike) -> Path:
@@ -201,8 +202,8 @@ def _resample_blocks(blocks: Iterator[np.ndarray], *, src_sr: int, sr: int,
         n_in += len(block)
         if n_in > limit:
             _check_duration(n_in / src_sr, path)
-        n_bad += int(len(block) - np.isfinite(block).sum())
-        block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
+        block, bad = _zero_nonfinite(block)
+        n_bad += bad
         out.append(block if stream is None else stream.resample_chunk(block))
     _check_finite(n_bad, n_in, path)
     if stream is not None:
@@ -213,6 +214,13 @@ def _resample_blocks(blocks: Iterator[np.ndarray], *, src_sr: int, sr: int,
     if peak > 1.0:  # float files and resampler overshoot: scale, do not clip
         y /= peak
     return y
+
+
+def _zero_nonfinite(y: np.ndarray) -> tuple[np.ndarray, int]:
+    """``y`` with NaN/inf samples set to 0, and how many there were."""
+    bad = ~np.isfinite(y)
+    n_bad = int(bad.sum())
+    return (np.where(bad, 0.0, y).astype(y.dtype, copy=False) if n_bad else y), n_bad
 
 
 def _check_finite(n_bad: int, n: int, path: Path) -> None:

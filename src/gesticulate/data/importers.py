@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from gesticulate.audio.io import AUDIO_SR
 from gesticulate.data.process import BuildConfig, _finish, _Kept, _rejected, _write_kept, \
     clip_windows
 from gesticulate.data.sources import SIDECAR_AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, Source, \

@@ -187,8 +187,6 @@ class RowPlan:
 def _plans(generators, *, dataset_dir, seed: int, num_samples: int, include_baselines: bool,
            features: list, submissions: dict | None, generated_name: str) -> tuple[list, list]:
     """Rows to score (ground truth, generators, baselines, submission) and skip notes."""
-    from gesticulate.motion.base import get_generator
-
     notes, plans = [], [RowPlan(Row("ground_truth", "ground_truth",
                                     "real motion and real video of the clip"),
                                 lambda ci, i: (ci.gt, None, None))]

@@ -27,7 +27,8 @@ from gesticulate.atomic import atomic_dir
 from gesticulate.config import checked
 from gesticulate.errors import InputError, OptionError, OutputError
 from gesticulate.metrics._local import as_keypoints
-from gesticulate.models.folders import CONFIG_NAME, WEIGHTS_NAME, read_model, write_model
+from gesticulate.models.folders import (CONFIG_NAME, STATS_NAME, WEIGHTS_NAME, read_model,
+                                        write_model)
 from gesticulate.skeleton.normalize import NUM_LOCAL_POINTS, NormStats, to_local
 
 
@@ -133,14 +134,14 @@ class FGDEncoder:
         folder.parent.mkdir(parents=True, exist_ok=True)
         with atomic_dir(folder) as tmp:
             write_model(tmp, {**asdict(self.config), "hash": self.hash}, self.model, sort_keys=True)
-            self.stats.save(tmp / "stats.npz")
+            self.stats.save(tmp / STATS_NAME)
         return folder
 
     @classmethod
     def from_pretrained(cls, folder: str | os.PathLike) -> "FGDEncoder":
         """Load a folder written by :meth:`save` / :func:`train_fgd_encoder`."""
         folder = Path(folder)
-        need = (CONFIG_NAME, WEIGHTS_NAME, "stats.npz")
+        need = (CONFIG_NAME, WEIGHTS_NAME, STATS_NAME)
         if not all((folder / n).is_file() for n in need):
             raise InputError(f"{folder} is not an FGD encoder folder (needs {', '.join(need)}); "
                              "train one with `gesticulate train-fgd --dataset DIR`")
@@ -149,7 +150,7 @@ class FGDEncoder:
         cfg = FGDConfig.from_dict(d)
         model = MotionAutoencoder(cfg)
         model.load_state_dict(weights)
-        enc = cls(model, cfg, NormStats.load(folder / "stats.npz"))
+        enc = cls(model, cfg, NormStats.load(folder / STATS_NAME))
         if saved_hash is not None and saved_hash != enc.hash:
             raise InputError(f"{folder}: weights do not match the hash in config.json; the "
                              "folder was modified — retrain or restore it")

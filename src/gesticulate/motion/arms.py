@@ -141,8 +141,9 @@ def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
     frames = np.array([s.frame for s in strokes if s.hands in (arm.side, "both")], dtype=int)
     for a, b in spans:
         k, lift = rng.uniform(0.3, 0.55), rng.uniform(0.08, 0.2)
-        cuts = _unit_cuts(frames[(frames >= a) & (frames < b)], a, rng=rng, fps=fps / speed)
-        if not np.any((frames >= a) & (frames < b)):
+        mine = frames[(frames >= a) & (frames < b)]
+        cuts = _unit_cuts(mine, a, rng=rng, fps=fps / speed)    # draws even when unused
+        if not mine.size:
             continue
         lo, hi = max(0, a - int(0.3 * fps / speed)), min(T, b + int(0.35 * fps / speed))
         if not wrist_seen:

@@ -73,10 +73,10 @@ class ProceduralGenerator:
                  style: str | None = None, phones: Phones | None = None) -> SkeletonSequence:
         """Motion for ``features`` on ``reference``; see :class:`~gesticulate.motion.base.MotionGenerator`."""
         ref = check_inputs(features, reference, image_size, speed)
-        st = get_style(self.style_for(features, ref, image_size=image_size, style=style).name)
+        seen = self._seen(ref, image_size)
+        st = get_style(self._choice(features, ref, seen, style).name)
         fps, T = float(features.fps), features.num_frames
         rngs = _rngs(seed)
-        seen = self._seen(ref, image_size)
         timing = self._timing(features, st, speed=speed, rng=rngs[0])
         ramp = ease_in_ramp(T, fps=fps, seconds=self.ease_in_s)
         out = np.repeat(ref[None, :, :2], T, axis=0)
@@ -113,10 +113,15 @@ class ProceduralGenerator:
         """The style :meth:`generate` uses: a named one as given, or for ``None``/``auto`` the
         one :func:`~gesticulate.motion.style.choose_style` reads from the photo and voice."""
         ref = check_inputs(features, reference, image_size, 1.0)
+        return self._choice(features, ref, self._seen(ref, image_size), style)
+
+    @staticmethod
+    def _choice(features: AudioFeatures, ref: np.ndarray, seen: np.ndarray,
+                style: str | None) -> StyleChoice:
         if style not in (None, AUTO):
             get_style(style)   # refuses unknown names
             return StyleChoice(style, 0, auto=False)
-        return choose_style(ref, self._seen(ref, image_size), features)
+        return choose_style(ref, seen, features)
 
     # ------------------------------------------------------------------ pieces
     def _seen(self, ref: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:

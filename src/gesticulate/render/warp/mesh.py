@@ -141,9 +141,8 @@ def build_mesh(mask: np.ndarray, *, spacing: float, extra: np.ndarray | None = N
     tris = tris[_inside(verts, tris, where, mask, spacing)]
     # Flat slivers of three consecutive outline points along a curved edge cover next to
     # nothing and flip at the slightest deformation: dropped.
-    run = _neighbours(where, tris[:, 0], tris[:, 1]) & _neighbours(where, tris[:, 1], tris[:, 2])
-    run |= _neighbours(where, tris[:, 1], tris[:, 2]) & _neighbours(where, tris[:, 2], tris[:, 0])
-    run |= _neighbours(where, tris[:, 2], tris[:, 0]) & _neighbours(where, tris[:, 0], tris[:, 1])
+    e = [_neighbours(where, tris[:, i], tris[:, (i + 1) % 3]) for i in range(3)]
+    run = (e[0] & e[1]) | (e[1] & e[2]) | (e[2] & e[0])
     tris = tris[~(run & (min_angles(verts, tris) < MIN_SLIVER_DEG))]
     tris = tris[np.abs(signed_areas(verts, tris)) > 1e-6]
     used = np.unique(tris)
