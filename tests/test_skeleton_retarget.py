@@ -154,6 +154,27 @@ def test_short_gap_interpolated_long_gap_eases_to_the_photo_pose(photo):
     assert step.max() <= 1.5 * own
 
 
+def test_a_shrug_leaves_the_trunk_put_and_a_sway_moves_it(photo):
+    """The shoulder keypoints rise a little as an arm lifts (2 % of the shoulder width here)
+    while the jacket below them stays: the trunk must not follow (it slid a patterned torso's
+    texture). A lean of a fifth of the shoulder width is body motion and is kept."""
+    sw = _length(photo, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    t = np.arange(60)
+    for amount, kept in ((0.02, False), (0.2, True)):
+        motion = _swing(photo, 60)
+        lift = amount * sw * np.sin(np.pi * t / 59)
+        motion[:, [L.LEFT_SHOULDER, L.RIGHT_SHOULDER], 1] -= lift[:, None]
+        if kept:
+            motion[:, :, 0] += lift[:, None]               # the whole body leans sideways
+        out = retarget(motion, fps=FPS, reference=photo, size=(256, 256))
+        neck = 0.5 * (out[:, L.LEFT_SHOULDER, :2] + out[:, L.RIGHT_SHOULDER, :2])
+        travel = np.linalg.norm(neck - neck[0], axis=1).max() / sw
+        if kept:
+            assert travel > 0.15, travel
+        else:
+            assert travel < 0.002, travel
+
+
 def test_walking_out_of_the_frame_is_kept_inside(photo):
     motion = np.repeat(photo[None], 50, axis=0)
     motion[:, :, 0] += np.linspace(0, 400, 50)[:, None]             # walks off to the right
