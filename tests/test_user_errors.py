@@ -49,6 +49,21 @@ def test_a_windows_drive_is_not_a_url():
     refuse_url("C://talk.wav", "audio")     # no error: a drive letter, not a scheme
 
 
+def test_every_reader_refuses_a_folder_and_a_missing_file_alike(tmp_path):
+    """One check for every input file: a folder and a missing path get the same kind of
+    message whichever reader is given them."""
+    from gesticulate.evaluate.reenact import load_clip
+    from gesticulate.video import probe_video
+    readers = [load_image, load_audio, SkeletonSequence.load, probe_video,
+               lambda p: extract(p, output=tmp_path / "out.npz"),
+               lambda p: load_clip(p, size=64, progress=False)]
+    for read in readers:
+        with pytest.raises(InputError, match="is a folder, not a .* file; give the path of a "):
+            read(tmp_path)
+        with pytest.raises(InputError, match="not found"):
+            read(tmp_path / "missing.file")
+
+
 def test_api_samples_that_are_not_numbers_are_refused():
     y = np.full(SR, np.nan, np.float32)
     with pytest.raises(InputError, match="not numbers"):

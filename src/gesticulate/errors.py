@@ -8,6 +8,7 @@ errors only (STYLE.md rule 7).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 
 class GesticulateError(Exception):
@@ -44,3 +45,21 @@ def refuse_url(path, what: str) -> None:
     if _URL.match(text):
         raise InputError(f"{what} {text[:80]} is a URL; gesticulate reads files only (it never "
                          f"downloads): save the {what} to a file and give its path")
+
+
+def input_file(path, what: str, *, hint: str = "check the path and the spelling",
+               empty: str | None = None) -> Path:
+    """The file the user named as ``what`` ("photo", "audio file", ...), as a ``Path``, or
+    :class:`InputError` saying what to do: a URL (nothing is downloaded), a missing path, a
+    folder, and, when ``empty`` says what to give instead, a 0-byte file. One check for every
+    reader, so every input is refused the same way."""
+    refuse_url(path, what)
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{what} {p} not found; {hint}")
+    if p.is_dir():
+        raise InputError(f"{p} is a folder, not a {what} file; give the path of a file")
+    if empty is not None and p.stat().st_size == 0:
+        raise InputError(f"{what} {p} is empty (0 bytes); {empty}")
+    return p
+

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import os
 import warnings
-from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from gesticulate.errors import InputError, OptionError, refuse_url
+from gesticulate.errors import InputError, OptionError, input_file
 
 MIN_SIDE = 64            # px; smaller photos hold too few pixels for a face and a body
 MAX_PIXELS = 80_000_000  # checked from the header, before decoding (decompression bombs)
@@ -24,10 +23,7 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> np.n
     Raises :class:`InputError` for a missing, unreadable, tiny (< 64 px) or huge
     (> ``max_pixels``) image.
     """
-    refuse_url(path, "photo")
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"photo {path} not found; check the path")
+    path = input_file(path, "photo")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

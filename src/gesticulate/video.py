@@ -19,7 +19,7 @@ import av
 import numpy as np
 
 from gesticulate.atomic import atomic_file, check_output
-from gesticulate.errors import InputError, OptionError, OutputError, refuse_url
+from gesticulate.errors import InputError, OptionError, OutputError, input_file
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")   # names that say MP4-family, which is what is written
 
@@ -37,12 +37,7 @@ class VideoInfo:
 
 
 def _open(path: str | os.PathLike):
-    refuse_url(path, "video")
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"video {path} not found; check the path")
-    if path.stat().st_size == 0:
-        raise InputError(f"video {path} is an empty file (0 bytes); give a complete video file")
+    path = input_file(path, "video", empty="give a complete video file")
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as e:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gesticulate.errors import InputError, OptionError, refuse_url
+from gesticulate.errors import InputError, OptionError, input_file
 
 log = logging.getLogger(__name__)
 
@@ -109,15 +109,7 @@ def check_audio(y: np.ndarray, *, sr: int, name: str = "audio") -> None:
 
 
 def _check_path(path: str | os.PathLike) -> Path:
-    refuse_url(path, "audio")
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"audio file not found: {path}; check the path and the spelling")
-    if path.is_dir():
-        raise InputError(f"{path} is a folder, not an audio file; give the path of a file")
-    if path.stat().st_size == 0:
-        raise InputError(f"{path} is empty (0 bytes); give a recording with speech in it")
-    return path
+    return input_file(path, "audio file", empty="give a recording with speech in it")
 
 
 def _check_duration(seconds: float, path: Path) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gesticulate.audio.io import AUDIO_SR
-from gesticulate.errors import InputError, OptionError
+from gesticulate.errors import InputError, OptionError, input_file
 from gesticulate.evaluate import reenact_scores as S
 from gesticulate.skeleton.sequence import SkeletonSequence
 
@@ -74,10 +74,8 @@ def load_clip(path: str | os.PathLike, *, size: int, max_seconds: float | None =
     from gesticulate.skeleton.extract import IMAGE_SUFFIXES, iter_video_keypoints
     from gesticulate.video import probe_video
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path} not found; give a video of one person speaking (or, with "
-                         "--drive, a photo)")
+    path = input_file(path, "clip", hint="give a video of one person speaking (or, with "
+                      "--drive, a photo)")
     if path.suffix.lower() in IMAGE_SUFFIXES:
         rgb = load_image(path)
         rgb = resize_to(rgb, output_size(rgb.shape[1], rgb.shape[0], size=size))
@@ -156,8 +154,7 @@ def _check(clips, *, renderer: str, checkpoint, size: int, max_seconds) -> None:
     if max_seconds is not None and not max_seconds > 0:
         raise OptionError(f"--max-seconds {max_seconds} must be positive")
     for c in clips:
-        if not Path(c).is_file():
-            raise InputError(f"{c} not found; give the path of a video clip")
+        input_file(c, "clip", hint="give the path of a video clip")
     names = [Path(c).stem for c in clips]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -180,8 +177,8 @@ def reenact(clips: list[str | os.PathLike], *, output: str | os.PathLike, render
 
     _check(clips, renderer=renderer, checkpoint=renderer_checkpoint, size=size,
            max_seconds=max_seconds)
-    if drive is not None and not Path(drive).is_file():
-        raise InputError(f"--drive {drive} not found; give the clip whose motion drives the photos")
+    if drive is not None:
+        input_file(drive, "--drive clip", hint="give the clip whose motion drives the photos")
     settings = {"renderer": renderer, "renderer_checkpoint": renderer_checkpoint, "size": size,
                 "seed": seed, "max_seconds": max_seconds,
                 "drive": None if drive is None else Path(drive).name}

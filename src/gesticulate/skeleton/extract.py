@@ -24,7 +24,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gesticulate._native import quiet_native_stderr
-from gesticulate.errors import InputError, OptionError, refuse_url
+from gesticulate.errors import InputError, OptionError, input_file
 from gesticulate.skeleton.mediapipe_map import results_to_coco133
 from gesticulate.skeleton.sequence import SkeletonSequence
 
@@ -373,12 +373,9 @@ def extract(input_path: str | os.PathLike, *, output: str | os.PathLike,
     SkeletonSequence
         What was written; one frame for an image.
     """
-    refuse_url(input_path, "input")
-    path, output = Path(input_path), Path(output)
+    path, output = input_file(input_path, "input"), Path(output)
     overlay = None if overlay is None else Path(overlay)
     _check_fps(fps)
-    if not path.is_file():
-        raise InputError(f"input {path} not found; check the path")
     kind = _input_kind(path)
     _check_outputs(output, overlay, kind)
     if kind == "image":

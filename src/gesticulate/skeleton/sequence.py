@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from gesticulate.atomic import atomic_file
-from gesticulate.errors import InputError, refuse_url
+from gesticulate.errors import InputError, input_file
 from gesticulate.skeleton.layout import LAYOUT_NAME, NUM_KEYPOINTS
 
 
@@ -80,10 +80,7 @@ class SkeletonSequence:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "SkeletonSequence":
         """Read a ``.npz`` written by :meth:`save` (never unpickles anything)."""
-        refuse_url(path, "skeleton file")
-        path = Path(path)
-        if not path.is_file():
-            raise InputError(f"skeleton file {path} not found; check the path")
+        path = input_file(path, "skeleton file")
         try:
             with np.load(path, allow_pickle=False) as z:
                 layout = str(z["layout"]) if "layout" in z else LAYOUT_NAME
