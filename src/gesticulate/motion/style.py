@@ -106,9 +106,14 @@ def names() -> list[str]:
     return [AUTO, *ORDER]
 
 
+def canonical(name: str) -> str:
+    """A style's current name (``neutral`` is conversational's old one); others unchanged."""
+    return ALIASES.get(name, name)
+
+
 def get_style(name: str | None) -> Style:
     """The named style (``None`` → conversational; ``neutral`` is its old name)."""
-    key = ALIASES.get(name, name) if name is not None else "conversational"
+    key = canonical(name) if name is not None else "conversational"
     if key not in STYLES:
         raise OptionError(f"unknown style {name!r} for the procedural generator; choose one of "
                           f"{', '.join(names())}")

@@ -177,9 +177,9 @@ def parse_settings(form, *, max_size: int, motions: dict[str, list[str]],
     if renderer not in RENDERERS:
         raise OptionError(f"renderer {renderer[:40]!r} is unknown; choose one of {', '.join(RENDERERS)}")
     style = str(form.get("style") or "") or None
-    if motion == "procedural":
-        from gesticulate.motion.style import ALIASES
-        style = ALIASES.get(style, style)   # old names still accepted
+    if motion == "procedural" and style is not None:
+        from gesticulate.motion.style import canonical
+        style = canonical(style)            # old names still accepted
     if style is not None and style not in motions[motion]:
         raise OptionError(f"style {style[:40]!r} is not a style of the {motion} generator; choose "
                           f"one of {', '.join(motions[motion]) or 'none'}")
