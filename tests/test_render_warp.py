@@ -157,6 +157,24 @@ def test_moved_wrist_changes_pixels_near_new_wrist(desk):
     assert np.abs(out.astype(int) - still)[face].max() == 0
 
 
+def test_a_forearm_longer_than_the_photos_is_drawn_to_the_target_wrist(desk):
+    """The retargeted motion may lengthen a bone the photo shows foreshortened (up to 140 %);
+    the bones follow it, so the hand lands where the skeleton puts it (held at the photo's
+    length, it fell short)."""
+    image, ref, renderer = desk
+    from gesticulate.render.warp import bones as B
+    target = ref.copy()
+    e, w = ref[L.RIGHT_ELBOW, :2], ref[L.RIGHT_WRIST, :2]
+    moved = e + 1.3 * (w - e)
+    hand = slice(L.RIGHT_HAND_START, L.RIGHT_HAND_START + 21)
+    target[hand, :2] += moved - w
+    target[L.RIGHT_WRIST, :2] = moved
+    bones = renderer.poser.transforms(target)
+    fore = bones[B.ARMS["right"]["fore"]]
+    drawn = fore[:, :2] @ renderer.reference[L.RIGHT_WRIST, :2] + fore[:, 2]
+    assert np.linalg.norm(drawn - (moved - renderer.offset[:2])) < 1.0
+
+
 def test_nan_and_out_of_range_targets_render(astronaut):
     image, ref, renderer = astronaut
     target = ref.copy()
