@@ -7,7 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from gesticulate.render.warp.parts import hand_mask
+from gesticulate.data.synthetic import template_pose
+from gesticulate.render.warp.bones import valid_points
+from gesticulate.render.warp.parts import hand_mask, hand_masks
 from gesticulate.render.warp.rig import BORDER, _bordered, fill_hidden
 from gesticulate.render.warp.segment import content_box
 from gesticulate.skeleton import layout as L
@@ -65,6 +67,38 @@ def test_hand_cut_along_its_landmarks_leaves_the_shirt_behind():
     k = int(0.35 * np.linalg.norm(pts[9] - pts[0])) | 1
     paddle = cv2.dilate(hull, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
     assert (paddle & truth).sum() / paddle.sum() < 0.7
+
+
+def test_hands_the_detector_missed_are_found_by_their_skin_and_split_between_the_wrists():
+    """Folded hands with no hand landmarks (hbr_speaker7's first frame): the skin beyond each
+    wrist is that arm's hand, the jacket and shirt around are not, and the folded pair is split
+    by the nearer wrist. Left on the torso, such hands stayed drawn there as a ghost when the
+    arms lifted."""
+    ref = template_pose(size=256).astype(np.float64)
+    ref[L.LEFT_HAND_START:L.LEFT_HAND_START + 21, 2] = 0.0        # the detector missed both
+    ref[L.RIGHT_HAND_START:L.RIGHT_HAND_START + 21, 2] = 0.0
+    img = np.full((256, 256, 3), (90, 140, 90), np.uint8)         # green backdrop
+    face = ref[L.face(0):L.face(68), :2].astype(np.float32)
+    cv2.fillConvexPoly(img, cv2.convexHull(face).astype(np.int32), SKIN)
+    torso = np.round(ref[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER], :2]).astype(np.int32)
+    cv2.rectangle(img, tuple(torso[1] - [12, 0]), (int(torso[0][0]) + 12, 255), (40, 45, 95), -1)
+    cv2.rectangle(img, (118, 150), (138, 255), SHIRT, -1)
+    truth = np.zeros((256, 256), np.uint8)
+    lw, rw = ref[L.LEFT_WRIST, :2], ref[L.RIGHT_WRIST, :2]
+    mid = 0.5 * (lw + rw)
+    cv2.ellipse(truth, tuple(int(v) for v in np.round(mid + [0, 8])),
+                (int(0.5 * abs(lw[0] - rw[0])) + 8, 12), 0, 0, 360, 1, -1)
+    img[truth > 0] = (170, 115, 90)                               # hands, in shadow
+    person = (np.abs(img.astype(int) - (90, 140, 90)).sum(-1) > 0)
+    valid = valid_points(ref, (256, 256))
+    hands = hand_masks(img, ref, valid, person)
+    assert set(hands) == {"left", "right"}
+    both = hands["left"] | hands["right"]
+    assert not (hands["left"] & hands["right"]).any()
+    assert (both & truth.astype(bool)).sum() / truth.sum() > 0.85
+    assert (both & ~truth.astype(bool)).sum() < 0.05 * both.sum()
+    cols = np.nonzero(hands["left"])[1]
+    assert abs(cols.mean() - lw[0]) < abs(cols.mean() - rw[0])     # each its own wrist's side
 
 
 def test_hand_off_the_person_mask_keeps_only_skin():

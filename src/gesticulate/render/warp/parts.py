@@ -319,7 +319,7 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         info = _arm_info(ref, valid, side)
         if info is None:
             continue
-        hand = (hands or {}).get(side) if info.has_hand else None
+        hand = (hands or {}).get(side) if info.mode == "full" else None
         region = _arm_region(person, ref, info, side, mid, sw, trunk, core, hand) & ~taken
         if region.sum() < 50:
             continue
@@ -382,14 +382,92 @@ def _with_face(region: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> np.nda
     return _touching(region, seeds)
 
 
+PARTIAL_HAND = 8          # seen landmarks of a hand enough to cut it along them
+
+
 def hand_masks(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np.ndarray
                ) -> dict[str, np.ndarray]:
-    """Each detected hand's own pixels (:func:`hand_mask`), by side. Hands are thin and often
-    missed by the person segmenter (fingers against a desk); the keypoint detector saw them, so
-    they are added to the person."""
+    """Each hand's own pixels, by side: cut along its landmarks (:func:`hand_mask`) when the
+    detector saw it, even in part (folded fingers, a hand cut by the frame's edge); for a seen
+    wrist whose hand the detector missed, the skin beyond the wrist (:func:`skin_hands`). A
+    hand left out stays drawn on the body as a ghost when its arm lifts. Hands are thin and
+    often missed by the person segmenter (fingers against a desk); the keypoint detector saw
+    them, so they are added to the person."""
     out = {}
     for side in ("left", "right"):
         start = B.ARMS[side]["hand_start"]
-        if B.hand_valid(valid, start):
+        if B.hand_valid(valid, start) or valid[start:start + 21].sum() >= PARTIAL_HAND:
             out[side] = hand_mask(image, ref, start, person)
+    missed = [side for side in ("left", "right") if side not in out]
+    if missed:
+        out.update(skin_hands(image, ref, valid, person, missed, taken=out))
+    return out
+
+
+def _face_skin(image: np.ndarray, ref: np.ndarray, valid: np.ndarray):
+    """Median and spread (CIELAB) of the cheeks' skin, or None without a seen face."""
+    h, w = image.shape[:2]
+    zone = np.zeros((h, w), np.uint8)
+    for poly in ([1, 2, 3, 31, 29], [15, 14, 13, 35, 29]):
+        idx = [L.face(i) for i in poly]
+        if valid[idx].all():
+            cv2.fillConvexPoly(zone, np.round(ref[idx, :2]).astype(np.int32), 1)
+    zone = cv2.erode(zone, np.ones((3, 3), np.uint8)) > 0
+    if zone.sum() < 20:
+        return None
+    skin = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)[zone]
+    mu = np.median(skin, 0)
+    # Robust (glasses and brows fall in the cheeks too), wide in lightness (a hand in shadow)
+    # and in hue (a hand lit by other light than the face).
+    spread = np.maximum(2.0 * 1.4826 * np.median(np.abs(skin - mu), 0), [60.0, 10.0, 12.0])
+    return mu, spread
+
+
+def skin_hands(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np.ndarray,
+               sides: list[str], *, taken: dict[str, np.ndarray] | None = None
+               ) -> dict[str, np.ndarray]:
+    """Hands the detector missed, by side: the person's pixels within 0.45 shoulder widths of
+    the wrist whose colour is nearer the face's skin than any of the clothes around (colour
+    clusters of the person 0.45–0.8 shoulder widths from the wrist), connected to the wrist;
+    each pixel goes to the nearer wrist, so folded hands are split between their arms."""
+    geo = shoulder_geometry(ref, valid, image.shape[1::-1])
+    face = _face_skin(image, ref, valid) if geo is not None else None
+    if face is None:
+        return {}
+    mu, spread = face
+    sw = geo[2]
+    h, w = person.shape
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    d_skin = np.linalg.norm((lab - mu) / spread, axis=2)
+    py, px = np.mgrid[0:h, 0:w].astype(np.float32)
+    dist = {side: np.hypot(px - ref[B.ARMS[side]["wrist"], 0], py - ref[B.ARMS[side]["wrist"], 1])
+            for side in ("left", "right") if valid[B.ARMS[side]["wrist"]]}
+    free = person.copy()
+    for m in (taken or {}).values():
+        free &= ~m
+    out = {}
+    for side in sides:
+        wr = B.ARMS[side]["wrist"]
+        if side not in dist or ref[wr, 2] < B.RIG_CONFIDENCE:
+            continue
+        d = dist[side]
+        cloth = lab[free & (d >= 0.45 * sw) & (d < 0.8 * sw) & (d_skin > 1.5)]
+        if len(cloth) < 12:
+            continue
+        _, _, centres = cv2.kmeans(cloth, 4, None, (cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0), 2,
+                                   cv2.KMEANS_PP_CENTERS)
+        near = free & (d < 0.45 * sw)
+        for other, d_other in dist.items():
+            if other != side:
+                near &= d <= d_other
+        d_cloth = np.min([np.linalg.norm((lab[near] - c) / spread, axis=1) for c in centres], 0)
+        keep = near.copy()
+        keep[near] = (d_skin[near] < d_cloth) & (d_skin[near] <= 2.5)
+        keep = cv2.morphologyEx(keep.astype(np.uint8), cv2.MORPH_OPEN,
+                                np.ones((3, 3), np.uint8)) > 0
+        count, labels = cv2.connectedComponents(keep.astype(np.uint8), connectivity=8)
+        ids = np.unique(labels[keep & (d < 0.1 * sw)])
+        hand = np.isin(labels, ids[ids > 0])
+        if hand.sum() >= 20:
+            out[side] = hand
     return out
