@@ -427,7 +427,7 @@ def skin_hands(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np
                sides: list[str], *, taken: dict[str, np.ndarray] | None = None
                ) -> dict[str, np.ndarray]:
     """Hands the detector missed, by side: the person's pixels within 0.45 shoulder widths of
-    the wrist whose colour is nearer the face's skin than any of the clothes around (colour
+    the wrist and past it (not the forearm's bare skin) whose colour is nearer the face's skin than any of the clothes around (colour
     clusters of the person 0.45–0.8 shoulder widths from the wrist), connected to the wrist;
     each pixel goes to the nearer wrist, so folded hands are split between their arms."""
     geo = shoulder_geometry(ref, valid, image.shape[1::-1])
@@ -457,6 +457,12 @@ def skin_hands(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np
         _, _, centres = cv2.kmeans(cloth, 4, None, (cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0), 2,
                                    cv2.KMEANS_PP_CENTERS)
         near = free & (d < 0.45 * sw)
+        el = B.ARMS[side]["elbow"]
+        if valid[el]:
+            # Past the wrist only: a bare forearm is skin too, and stays with the forearm.
+            _, t = _segment_distance(px, py, ref[el, :2].astype(np.float64),
+                                     ref[wr, :2].astype(np.float64))
+            near &= t > 0.85
         for other, d_other in dist.items():
             if other != side:
                 near &= d <= d_other
