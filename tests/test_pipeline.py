@@ -32,3 +32,34 @@ def test_no_method_shares_a_name_with_an_option():
     clash = [f.name for f in dataclasses.fields(GenerateOptions)
              if hasattr(GeneratePipeline, f.name)]
     assert clash == []
+
+
+def test_smoothing_before_rendering_is_a_switch():
+    """``smooth`` (on by default; ``--no-smooth``) smooths the motion's body and hands before
+    rendering; off, a jittering wrist reaches the renderer as it is."""
+    import numpy as np
+
+    from gesticulate.data.synthetic import template_pose
+    from gesticulate.skeleton import layout as L
+    from gesticulate.skeleton.sequence import SkeletonSequence
+    ref = template_pose(size=256).astype(np.float64)
+    rng = np.random.default_rng(0)
+    kp = np.repeat(ref[None], 50, axis=0)
+    kp[:, L.LEFT_WRIST, 1] += np.linspace(0, 40, 50) + rng.normal(0, 3, 50)   # jitter on a lift
+    motion = SkeletonSequence(kp.astype(np.float32), 25.0, (256, 256))
+
+    def jitter(smooth: bool) -> float:
+        out = GeneratePipeline(smooth=smooth).fit_motion(motion, ref, image_size=(256, 256))
+        return float(np.abs(np.diff(out.keypoints[:, L.LEFT_WRIST, 1], 2)).mean())
+    assert jitter(True) < 0.5 * jitter(False)
+
+
+def test_web_form_flags():
+    from gesticulate.web.validate import parse_settings
+    motions = {"procedural": ["auto"], "diffusion": []}
+    off = parse_settings({"smooth": "0", "hands_first": "1"}, max_size=512, motions=motions,
+                         checkpoints={})
+    assert off["smooth"] is False and off["hands_first"] is False   # procedural: not learned
+    on = parse_settings({"motion": "diffusion", "hands_first": "1"}, max_size=512,
+                        motions=motions, checkpoints={"diffusion": "run"})
+    assert on["smooth"] is True and on["hands_first"] is True and on["checkpoint"] == "run"

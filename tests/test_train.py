@@ -202,3 +202,26 @@ def test_generator_from_a_trained_run(data, tmp_path):
         gen.generate(clip.features, ref, image_size=(512, 512), style="nobody")
     with pytest.raises(OptionError, match="sampler"):
         DiffusionGenerator(tmp_path / "run", sampler="euler")
+
+
+def test_generate_plans_the_hands_first_with_a_learned_model(data, tmp_path):
+    """EMO2's hands-first sampling reaches ``generate`` (and so the CLI and the web app): the
+    generator is built with it, and its motion differs from one-pass sampling's."""
+    from skimage.data import astronaut
+
+    from gesticulate.pipeline import GeneratePipeline
+    train(data, output=tmp_path / "run", steps=2, checkpoint_every=2, val_every=0, **FAST)
+    t = np.arange(2 * 16000) / 16000
+    speech = ((np.sin(2 * np.pi * 4 * t) > 0) * np.sin(2 * np.pi * 180 * t) * 0.3).astype(np.float32)
+    motions = {}
+    for first in (False, True):
+        pipe = GeneratePipeline(motion="diffusion", checkpoint=str(tmp_path / "run"), size=64,
+                                phones=False, hands_first=first, render_workers=1)
+        pipe(audio=(speech, 16000), image=astronaut(), output=tmp_path / f"{first}.mp4",
+             motion_output=tmp_path / f"{first}.npz", progress=False)
+        assert pipe.generator().hands_first is first
+        motions[first] = np.load(tmp_path / f"{first}.npz")["keypoints"]
+    assert motions[True].shape == motions[False].shape
+    assert not np.array_equal(motions[True], motions[False])
+    with pytest.raises(OptionError, match="--hands-first .* needs --motion diffusion"):
+        GeneratePipeline(hands_first=True)

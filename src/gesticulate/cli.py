@@ -31,7 +31,17 @@ def _add_generate_options(p: argparse.ArgumentParser) -> None:
                    "presenter, lively")
     p.add_argument("--no-phones", dest="phones", action="store_false",
                    help="don't use phone recognition for lip shapes")
+    p.add_argument("--hands-first", action="store_true",
+                   help="EMO2: a learned model plans the hands, then the body given them "
+                        "(--motion diffusion; twice the sampling time)")
+    _add_smooth_option(p)
     p.add_argument("--motion-output", help="also save the generated skeletons as .npz")
+
+
+def _add_smooth_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-smooth", dest="smooth", action="store_false",
+                   help="render the motion as it is: no zero-phase smoothing of body and hands "
+                        "before rendering (the mouth and eyelids are never smoothed)")
 
 
 def _options(args):
@@ -39,7 +49,8 @@ def _options(args):
     return GenerateOptions(fps=args.fps, size=args.size, seed=args.seed, motion=args.motion,
                            checkpoint=args.checkpoint, renderer=args.renderer,
                            renderer_checkpoint=args.renderer_checkpoint, speed=args.speed,
-                           style=args.style, phones=args.phones)
+                           style=args.style, phones=args.phones,
+                           hands_first=args.hands_first, smooth=args.smooth)
 
 
 def cmd_generate(args) -> None:
@@ -57,7 +68,7 @@ def cmd_render(args) -> None:
         from gesticulate.skeleton.sequence import SkeletonSequence
         fps = min(SkeletonSequence.load(args.motion).fps, 60.0)
     o = GenerateOptions(fps=fps, size=args.size, seed=args.seed, renderer=args.renderer,
-                        renderer_checkpoint=args.renderer_checkpoint)
+                        renderer_checkpoint=args.renderer_checkpoint, smooth=args.smooth)
     _done(GeneratePipeline(o).render(motion=args.motion, image=args.image, audio=args.audio,
                                      output=args.output, progress=not args.quiet))
 
@@ -246,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--renderer", choices=RENDERERS, default="warp")
     p.add_argument("--renderer-checkpoint", help="run folder for --renderer diffusion")
+    _add_smooth_option(p)
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("demo", help="render a demo video from bundled inputs (no download)")

@@ -48,6 +48,8 @@ class GenerateOptions:
     speed: float = 1.0                # gesture speed multiplier (0.25..4)
     style: str | None = None          # gesture style name/id where the generator has styles
     phones: bool = True               # use pocketsphinx phone timings for lip shapes
+    hands_first: bool = False         # EMO2: sample the hands, then the body (diffusion motion)
+    smooth: bool = True               # zero-phase smoothing of the motion before rendering
     render_workers: int = 0           # processes rendering frames (0: one per core, at most 4)
 
     def check(self) -> None:
@@ -70,6 +72,9 @@ class GenerateOptions:
         if self.renderer == "diffusion" and not self.renderer_checkpoint:
             raise OptionError("--renderer diffusion needs --renderer-checkpoint: a run folder "
                               "made by `gesticulate train-renderer`")
+        if self.hands_first and self.motion != "diffusion":
+            raise OptionError("--hands-first plans a learned model's hands before its body; it "
+                              "needs --motion diffusion (with --checkpoint)")
         if not 0 <= self.seed < 2**32:
             raise OptionError(f"--seed {self.seed} is out of range; use 0..4294967295")
 
@@ -163,6 +168,8 @@ class GeneratePipeline:
             from gesticulate.motion.base import get_generator
             o = self.options
             kwargs = {} if o.checkpoint is None else {"checkpoint": o.checkpoint}
+            if o.hands_first:
+                kwargs["hands_first"] = True
             self._generator = get_generator(o.motion, **kwargs)
         return self._generator
 
@@ -208,7 +215,8 @@ class GeneratePipeline:
         each rendered frame depends on the motion alone."""
         from gesticulate.skeleton.retarget import retarget
         w, h = int(image_size[0]), int(image_size[1])
-        kp = retarget(motion.keypoints, fps=motion.fps, reference=reference, size=(w, h))
+        kp = retarget(motion.keypoints, fps=motion.fps, reference=reference, size=(w, h),
+                      smooth=self.options.smooth)
         return SkeletonSequence(kp, motion.fps, (w, h))
 
     def frame_renderer(self, image: np.ndarray, reference: np.ndarray):

@@ -189,4 +189,13 @@ def parse_settings(form, *, max_size: int, motions: dict[str, list[str]],
                 speed=_number(form, "speed", 1.0, float, 0.25, 4.0),
                 size=_number(form, "size", 512, int, 64, max_size),
                 fps=_number(form, "fps", 25.0, float, 5.0, 30.0),
-                phones=str(form.get("phones", "1")) not in ("0", "false", "off", ""))
+                phones=_flag(form, "phones", True), smooth=_flag(form, "smooth", True),
+                hands_first=motion == "diffusion" and _flag(form, "hands_first", False))
+
+
+def _flag(form, name: str, default: bool) -> bool:
+    """A checkbox field: absent → ``default``; "0", "false", "off" or empty → False."""
+    value = form.get(name)
+    if value is None:
+        return default
+    return str(value) not in ("0", "false", "off", "")

@@ -39,6 +39,7 @@ function fillStyles() {
   if (!styles.length) sel.add(new Option("default", ""));
   for (const s of styles) sel.add(new Option(s, s, false, s === "auto"));
   sel.disabled = !styles.length;
+  show($("hands-first-label"), $("motion").value === "diffusion");
 }
 
 function setMode(mode) {
@@ -130,7 +131,7 @@ function buildForm() {
   }
   fd.append("image", photo, photo.name);
   for (const id of ["motion", "style", "renderer", "size", "seed", "speed", "fps"]) fd.append(id, $(id).value);
-  fd.append("phones", $("phones").checked ? "1" : "0");
+  for (const id of ["phones", "smooth", "hands_first"]) fd.append(id, $(id).checked ? "1" : "0");
   return [fd, null];
 }
 
