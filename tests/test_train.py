@@ -225,3 +225,64 @@ def test_generate_plans_the_hands_first_with_a_learned_model(data, tmp_path):
     assert not np.array_equal(motions[True], motions[False])
     with pytest.raises(OptionError, match="--hands-first .* needs --motion diffusion"):
         GeneratePipeline(hands_first=True)
+
+
+def test_mirror_is_an_involution_that_swaps_sides():
+    from gesticulate.skeleton import layout as L
+    m = L.MIRROR
+    assert np.array_equal(m[m], np.arange(133))
+    assert m[L.LEFT_WRIST] == L.RIGHT_WRIST and m[L.NOSE] == L.NOSE
+    assert m[L.LEFT_HAND_START + 8] == L.RIGHT_HAND_START + 8
+    assert m[L.MOUTH_LEFT_CORNER] == L.MOUTH_RIGHT_CORNER
+    # A frontal face (the astronaut's, detected) maps onto itself mirrored across its midline.
+    import cv2
+    import skimage.data
+
+    from gesticulate.render.warp.testing import reference_keypoints
+    ref = reference_keypoints(cv2.resize(skimage.data.astronaut(), (256, 256)))
+    face = np.arange(L.FACE_START, L.FACE_START + 68)
+    mid = ref[[L.face(i) for i in (27, 28, 29, 30)], 0].mean()
+    mirrored = ref[m[face], :2].copy()
+    mirrored[:, 0] = 2 * mid - mirrored[:, 0]
+    assert np.abs(mirrored - ref[face, :2]).max() < 4.0
+
+
+def test_augmentation_scales_rotates_and_flips_a_window(data):
+    """A flipped window is the mirror image (left wrist where the right one was, x negated);
+    rotation and scale keep the skeleton's shape (all distances times the scale); unseen
+    points stay zero; a flip twice is the identity."""
+    from gesticulate.skeleton import layout as L
+    from gesticulate.train.augment import augment_window, local_mirror, transform
+    stats = load_stats(data)
+    ds = WindowDataset(load_clips(data, split="train", stats=stats, fps=25.0,
+                                  styles=style_table(data, num_styles=8)), window=24,
+                       stats=stats, fps=25.0)
+    item = ds.window_at(0, 0, ref_frame=0)
+    local = stats.denormalize(item["motion"].numpy())
+    lw = int(np.flatnonzero(L.UPPER_BODY_INDICES == L.LEFT_WRIST)[0])
+    rw = int(np.flatnonzero(L.UPPER_BODY_INDICES == L.RIGHT_WRIST)[0])
+    flipped = transform(local, scale=1.0, angle=0.0, flip=True)
+    np.testing.assert_allclose(flipped[:, lw], local[:, rw] * [-1, 1], atol=1e-5)
+    np.testing.assert_allclose(transform(flipped, scale=1.0, angle=0.0, flip=True), local, atol=1e-5)
+    turned = transform(local, scale=1.1, angle=0.2, flip=False)
+    d = lambda a: np.linalg.norm(a[:, lw] - a[:, rw], axis=-1)   # noqa: E731
+    np.testing.assert_allclose(d(turned), 1.1 * d(local), rtol=1e-4)
+    assert np.array_equal(local_mirror()[local_mirror()], np.arange(len(L.UPPER_BODY_INDICES)))
+    rng = np.random.default_rng(0)
+    seen_any = False
+    for _ in range(8):
+        out = augment_window(item, rng, stats)
+        assert out["motion"].shape == item["motion"].shape
+        assert (out["motion"].numpy()[out["visible"].numpy() == 0] == 0).all()
+        assert out["visible"].sum() == item["visible"].sum()
+        seen_any |= not torch.equal(out["motion"], item["motion"])
+        assert 0.89 <= float(out["speed"] / item["speed"]) <= 1.11
+    assert seen_any
+    assert torch.equal(item["motion"], ds.window_at(0, 0, ref_frame=0)["motion"])   # untouched
+
+
+def test_training_with_augmentation_runs_and_is_saved(data, tmp_path):
+    train(data, output=tmp_path / "run", steps=2, checkpoint_every=2, val_every=0, augment=True,
+          **FAST)
+    cfg = json.loads((tmp_path / "run" / "train_config.json").read_text())
+    assert cfg["augment"] is True

@@ -142,7 +142,7 @@ def cmd_train(args) -> None:
     run = train(args.dataset, output=args.output, preset=args.preset, steps=args.steps,
                 batch_size=args.batch_size, lr=args.lr, seed=args.seed, resume=args.resume,
                 device=args.device, progress=not args.quiet, val_every=args.val_every,
-                checkpoint_every=args.checkpoint_every)
+                checkpoint_every=args.checkpoint_every, augment=args.augment)
     print(f"trained run in {run}")
 
 
@@ -318,6 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_options(p, batch_size=32, lr=3e-4)
     p.add_argument("--val-every", type=int, default=250)
     p.add_argument("--checkpoint-every", type=int, default=500)
+    p.add_argument("--augment", action="store_true",
+                   help="augment the training windows: random scale, rotation and left-right flip")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="speech + photo -> skeleton .npz with a trained MotionDiT")

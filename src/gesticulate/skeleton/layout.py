@@ -116,6 +116,28 @@ RIGHT_HAND_BONES = hand_bones(RIGHT_HAND_START)
 # Upper body for learning (DESIGN.md: legs and feet dropped): body 0–10, face, hands.
 UPPER_BODY_INDICES = np.array(list(range(0, 11)) + list(range(23, 133)), dtype=np.int64)
 
+
+
+def _mirror() -> np.ndarray:
+    """``(133,)`` the point each point becomes in a left-right mirrored picture: body pairs
+    (eyes, ears, shoulders, elbows, wrists, hips, knees, ankles, feet), the 68 face points
+    (iBUG order: jaw, brows, nose, eyes and lips reversed across the face's midline) and the
+    two hands swapped."""
+    m = np.arange(NUM_KEYPOINTS)
+    pairs = [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16),
+             (17, 20), (18, 21), (19, 22)]
+    face = [(i, 16 - i) for i in range(8)] + [(17 + i, 26 - i) for i in range(5)]
+    face += [(31, 35), (32, 34), (36, 45), (37, 44), (38, 43), (39, 42), (40, 47), (41, 46)]
+    face += [(48, 54), (49, 53), (50, 52), (55, 59), (56, 58), (60, 64), (61, 63), (65, 67)]
+    pairs += [(FACE_START + a, FACE_START + b) for a, b in face]
+    pairs += [(LEFT_HAND_START + i, RIGHT_HAND_START + i) for i in range(21)]
+    for a, b in pairs:
+        m[a], m[b] = b, a
+    return m
+
+
+MIRROR = _mirror()
+
 # Region index sets (MMGT motion masks; EMO2 hands as end effectors).
 REGIONS: dict[str, np.ndarray] = {
     "body": np.arange(0, 23),

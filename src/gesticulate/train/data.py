@@ -108,10 +108,11 @@ class WindowDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, clips: list[ClipArrays], *, window: int, stats: NormStats, fps: float,
-                 stride: int | None = None):
+                 stride: int | None = None, augment: bool = False):
         if not clips:
             raise InputError("no clips for this split; check the dataset's manifest splits")
         self.clips, self.window, self.stats, self.fps = clips, window, stats, fps
+        self.augment = augment        # random scale, rotation and flip of sampled crops
         stride = stride or window
         self.index = [(c, s) for c, clip in enumerate(clips)
                       for s in range(0, max(len(clip.motion) - window, 0) + 1, stride)]
@@ -148,12 +149,18 @@ class WindowDataset(torch.utils.data.Dataset):
                 "speed": torch.tensor(float(speed), dtype=torch.float32)}
 
     def sample(self, rng: np.random.Generator, batch_size: int) -> dict[str, torch.Tensor]:
-        """A batch of random crops (clips weighted by length, random reference frame)."""
+        """A batch of random crops (clips weighted by length, random reference frame), each
+        augmented (:mod:`gesticulate.train.augment`) when the dataset was made with
+        ``augment=True``."""
         items = []
         for c in rng.choice(len(self.clips), size=batch_size, p=self.weights):
             t = len(self.clips[c].motion)
             start = int(rng.integers(0, max(t - self.window, 0) + 1))
-            items.append(self.window_at(int(c), start, ref_frame=int(rng.integers(0, t))))
+            item = self.window_at(int(c), start, ref_frame=int(rng.integers(0, t)))
+            if self.augment:
+                from gesticulate.train.augment import augment_window
+                item = augment_window(item, rng, self.stats)
+            items.append(item)
         return collate(items)
 
 

@@ -34,6 +34,7 @@ class TrainConfig(loop.LoopConfig):
     val_windows: int = 64            # fixed val windows for the val loss
     metric_clips: int = 4            # val clips sampled for motion metrics (0 = skip)
     objective: dict = field(default_factory=dict)  # ObjectiveConfig overrides (ablations)
+    augment: bool = False            # random scale, rotation, left-right flip (train.augment)
 
 
 class MotionTask(loop.Task):
@@ -54,7 +55,8 @@ class MotionTask(loop.Task):
             n = int(train_clips[0].audio.shape[1])
             raise OptionError(f"dataset audio features have {n} columns, the model expects "
                               f"{mc.audio_dim}; pass model={{'audio_dim': {n}}}")
-        self.data = WindowDataset(train_clips, window=mc.window, stats=stats, fps=mc.fps)
+        self.data = WindowDataset(train_clips, window=mc.window, stats=stats, fps=mc.fps,
+                                  augment=cfg.augment)
         self.val_clips = load_clips(cfg.dataset, split="val", stats=stats, fps=mc.fps, styles=styles)
         val = WindowDataset(self.val_clips, window=mc.window, stats=stats, fps=mc.fps) if self.val_clips else None
         speeds = np.concatenate([wrist_speed(stats.denormalize(c.motion), c.visible, fps=mc.fps)
