@@ -59,7 +59,9 @@ VARIANTS = {
     "hands_first": ({}, {}, {"hands_first": True}, "(on) hands-then-body sampling (EMO2)"),
     "no_frame_head": ({"frame_head_kernel": 0}, {}, {}, "per-frame output head (ours)"),
     "velocity_w1": ({}, {"velocity_weight": 1.0}, {}, "velocity loss weight 10 → 1"),
+    "augment": ({}, {}, {}, "(on) random scale, rotation, flip of the windows (CSG-405)"),
 }
+TRAIN_OPTIONS = {"augment": {"augment": True}}     # variants that change training options
 
 
 def border_ratio(model, stats, audio: np.ndarray, cond, **sampling) -> float:
@@ -137,7 +139,7 @@ def run_variant(name: str, data: Path, out: Path, *, steps: int, seed: int = 0) 
     if not (run / "log.csv").is_file():
         train(data, output=run, preset="tiny", steps=steps, batch_size=16, lr=1e-3, warmup_steps=20, seed=seed,
               val_every=steps, checkpoint_every=steps, progress=False, metric_clips=0,
-              model={**SMALL, **model}, objective=objective)
+              model={**SMALL, **model}, objective=objective, **TRAIN_OPTIONS.get(name, {}))
     secs = time.perf_counter() - t0
     log = list(csv.DictReader(open(run / "log.csv")))
     from gesticulate.models.motion_dit import MotionDiT
