@@ -223,6 +223,16 @@ def test_generate_plans_the_hands_first_with_a_learned_model(data, tmp_path):
         motions[first] = np.load(tmp_path / f"{first}.npz")["keypoints"]
     assert motions[True].shape == motions[False].shape
     assert not np.array_equal(motions[True], motions[False])
+    # The learned sample is smoothed before fitting (DCSG), unless asked not to.
+    GeneratePipeline(motion="diffusion", checkpoint=str(tmp_path / "run"), size=64, phones=False,
+                     smooth=False, render_workers=1)(
+        audio=(speech, 16000), image=astronaut(), output=tmp_path / "raw.mp4",
+        motion_output=tmp_path / "raw.npz", progress=False)
+    raw = np.load(tmp_path / "raw.npz")["keypoints"]
+
+    def jitter(kp):
+        return np.abs(np.diff(kp[:, [9, 10], :2], 2, axis=0)).mean()
+    assert jitter(motions[False]) < 0.8 * jitter(raw)
     with pytest.raises(OptionError, match="--hands-first .* needs --motion diffusion"):
         GeneratePipeline(hands_first=True)
 
