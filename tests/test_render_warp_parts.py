@@ -101,6 +101,29 @@ def test_hands_the_detector_missed_are_found_by_their_skin_and_split_between_the
     assert abs(cols.mean() - lw[0]) < abs(cols.mean() - rw[0])     # each its own wrist's side
 
 
+def test_a_hand_is_cut_the_same_however_many_were_cut_before(shared_data):
+    """The colour clusters of the cut are seeded: OpenCV's k-means++ draws from a per-process
+    generator, and a web worker's second job with the same photo cut the hands differently
+    (avspeech_sample2's first frame at 512 px: 4-40 pixels of the left hand)."""
+    from gesticulate.render.warp.segment import person_alpha
+    from gesticulate.render.warp.testing import reference_keypoints
+    from gesticulate.video import iter_frames
+    frame = next(iter(iter_frames(shared_data / "video" / "avspeech_sample2.avi")))
+    image = cv2.resize(frame[0] if isinstance(frame, tuple) else frame, (512, 512),
+                       interpolation=cv2.INTER_LINEAR)
+    ref = reference_keypoints(image)
+    valid = valid_points(ref, image.shape[1::-1])
+    _, person = person_alpha(image)
+    first = hand_masks(image, ref, valid, person)
+    assert first
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        cv2.kmeans(rng.random((50, 3)).astype(np.float32), 3, None,
+                   (cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0), 1, cv2.KMEANS_PP_CENTERS)
+        again = hand_masks(image, ref, valid, person)
+        assert all(np.array_equal(again[k], first[k]) for k in first)
+
+
 def test_hand_off_the_person_mask_keeps_only_skin():
     pts = _hand_landmarks()
     img, truth = _draw_hand(pts)

@@ -151,8 +151,7 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
     inside = zone & person
     if len(around) >= 12:
         k = min(3, len(around))
-        _, _, centres = cv2.kmeans(around, k, None, (cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0), 2,
-                                   cv2.KMEANS_PP_CENTERS)
+        centres = colour_clusters(around, k)
         d_back = np.min([np.linalg.norm((lab[inside] - c) / spread, axis=1) for c in centres],
                         axis=0)
         ok = (d_skin[inside] <= d_back + 0.5) | (d_skin[inside] <= 3.0)
@@ -170,6 +169,17 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
     count, labels = cv2.connectedComponents(keep.astype(np.uint8), connectivity=8)
     tied = np.unique(labels[core & keep])
     return np.isin(labels, tied[tied > 0])
+
+
+def colour_clusters(samples: np.ndarray, k: int) -> np.ndarray:
+    """``k`` k-means centres ``(k, 3)`` of colour samples ``(N, 3)`` float32, the same for
+    the same samples: k-means++ draws from OpenCV's per-thread generator, whose state depends
+    on every earlier draw in the process (a web worker's second job with the same photo cut
+    its hands differently), so it is seeded first."""
+    cv2.setRNGSeed(0)
+    _, _, centres = cv2.kmeans(np.ascontiguousarray(samples, np.float32), k, None,
+                               (cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0), 2, cv2.KMEANS_PP_CENTERS)
+    return centres
 
 
 def _side_of(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray,
@@ -427,9 +437,10 @@ def skin_hands(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np
                sides: list[str], *, taken: dict[str, np.ndarray] | None = None
                ) -> dict[str, np.ndarray]:
     """Hands the detector missed, by side: the person's pixels within 0.45 shoulder widths of
-    the wrist and past it (not the forearm's bare skin) whose colour is nearer the face's skin than any of the clothes around (colour
-    clusters of the person 0.45–0.8 shoulder widths from the wrist), connected to the wrist;
-    each pixel goes to the nearer wrist, so folded hands are split between their arms."""
+    the wrist and past it (not the forearm's bare skin), whose colour is nearer the face's
+    skin than any of the clothes around (colour clusters of the person 0.45–0.8 shoulder widths
+    from the wrist), connected to the wrist; each pixel goes to the nearer wrist, so folded
+    hands are split between their arms."""
     geo = shoulder_geometry(ref, valid, image.shape[1::-1])
     face = _face_skin(image, ref, valid) if geo is not None else None
     if face is None:
@@ -454,8 +465,7 @@ def skin_hands(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np
         cloth = lab[free & (d >= 0.45 * sw) & (d < 0.8 * sw) & (d_skin > 1.5)]
         if len(cloth) < 12:
             continue
-        _, _, centres = cv2.kmeans(cloth, 4, None, (cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0), 2,
-                                   cv2.KMEANS_PP_CENTERS)
+        centres = colour_clusters(cloth, 4)
         near = free & (d < 0.45 * sw)
         el = B.ARMS[side]["elbow"]
         if valid[el]:
