@@ -104,15 +104,18 @@ def run(cfg: LoopConfig, output: str | os.PathLike, make_task: Callable[..., Tas
     folder = Path(output)
     cfg, ckpt, note = open_run(folder, cfg, resume=resume)
     info = ddp.setup(device)
+    ended = False
     try:
         if note and info.is_main:
             tqdm.write(note)
         if cfg.batch_size % info.world_size:
             raise OptionError(f"batch size {cfg.batch_size} is not divisible by the {info.world_size} "
                               "processes; pick a multiple")
-        return fit(cfg, folder, ckpt, info, make_task(cfg, info, ckpt, progress), progress=progress)
+        last = fit(cfg, folder, ckpt, info, make_task(cfg, info, ckpt, progress), progress=progress)
+        ended = True
+        return last
     finally:
-        ddp.teardown(info)
+        ddp.teardown(info, synchronize=ended)
 
 
 def warmup_cosine(step: int, *, warmup_steps: int, steps: int) -> float:
