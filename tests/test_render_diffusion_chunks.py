@@ -54,6 +54,14 @@ def test_without_temporal_layers_chunked_equals_whole(checkpoints):
     assert torch.allclose(whole, chunked, atol=1e-4)
 
 
+def test_clips_as_short_as_the_overlap_render(checkpoints):
+    """One or two frames (no more than the 2-frame overlap) make one window, as before the
+    window starts were shared with stage 1."""
+    r = renderer(checkpoints[True], chunk_frames=4, overlap=2)
+    for n in (1, 2):
+        assert frames(r, keypoints(n)).shape == (n, 3, S, S)
+
+
 def test_chunked_matches_whole_at_the_borders(checkpoints):
     """With temporal attention the context differs, but the borders stay close to the whole
     sequence's frames: much closer than another seed's frames, and no jump at a border."""

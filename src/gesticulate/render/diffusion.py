@@ -162,12 +162,13 @@ class DiffusionRenderer:
                 raise InputError(f"audio features have {feats.shape[1]} columns, the renderer was "
                                  f"trained with {c.audio_dim}; compute them as at training time")
             audio = audio_windows(feats, radius=c.audio_context, num_frames=total)
-        chunk = min(self.chunk, total)
-        starts = window_starts(total, window=chunk, overlap=self.overlap)
+        # Windows are self.chunk long (only the last may be cut short by the end): a clip
+        # shorter than the overlap is one window, not a window shorter than its own overlap.
+        starts = window_starts(total, window=self.chunk, overlap=self.overlap)
         recent: list[torch.Tensor] = []        # the last emitted frames, pixels (3, S, S)
         pending: torch.Tensor | None = None    # the previous window's overlap frames, not yet emitted
         for s in tqdm(starts, desc="render chunks", disable=not self.progress, leave=False):
-            e = min(s + chunk, total)          # frames [s, e); everything before s is emitted
+            e = min(s + self.chunk, total)     # frames [s, e); everything before s is emitted
             motion = None
             if recent and c.motion_frames:     # EMO2 motion frames: the final frames [s - O, s)
                 motion = self.encode(torch.stack(recent[-c.motion_frames:]))[None]  # (1, O, C, h, w)
