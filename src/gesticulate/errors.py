@@ -58,7 +58,9 @@ def input_file(path, what: str, *, hint: str = "check the path and the spelling"
     if not p.exists():
         raise InputError(f"{what} {p} not found; {hint}")
     if p.is_dir():
-        raise InputError(f"{p} is a folder, not a {what} file; give the path of a file")
+        kind = what.removesuffix(" file")
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        raise InputError(f"{p} is a folder, not {article} {kind} file; give the path of a file")
     if empty is not None and p.stat().st_size == 0:
         raise InputError(f"{what} {p} is empty (0 bytes); {empty}")
     return p

@@ -8,12 +8,11 @@ trimmed to match.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
 from gesticulate.audio.io import AUDIO_SR
-from gesticulate.errors import InputError
+from gesticulate.errors import InputError, input_file
 
 
 class NoAudioError(InputError):
@@ -23,11 +22,7 @@ class NoAudioError(InputError):
 def _open(path: str):
     import av
 
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{path} not found; check the path")
-    if p.stat().st_size == 0:
-        raise InputError(f"{path} is an empty file (0 bytes); give a complete file")
+    input_file(path, "video", empty="give a complete file")
     try:
         return av.open(str(path))
     except Exception as e:  # PyAV raises many error types for unreadable files
