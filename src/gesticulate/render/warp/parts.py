@@ -102,12 +102,14 @@ def _arm_info(ref: np.ndarray, valid: np.ndarray, side: str) -> ArmInfo | None:
     return ArmInfo("upper", np.stack([S, E, W, W + 0.35 * (W - E)]), False)
 
 
-def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray) -> np.ndarray:
+def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray, *,
+              lab: np.ndarray | None = None) -> np.ndarray:
     """The hand's own pixels ``(H, W)`` bool, cut along its 21 landmarks: the palm polygon
     and a capsule along each finger, refined by colour. Off the person mask (between the
     fingers, by the segmenter) a pixel stays only when it has the palm's skin colour; on it, it
     stays unless it is nearer the colours around the hand than the palm's (a hand in front of a
-    light shirt does not carry the shirt with it)."""
+    light shirt does not carry the shirt with it). ``lab``: the image in CIELAB (:func:`lab_of`)
+    when the caller has it."""
     h, w = image.shape[:2]
     pts = ref[start:start + 21, :2].astype(np.float64)
     ok = ref[start:start + 21, 2] >= B.MIN_CONFIDENCE      # draw only what was seen
@@ -136,7 +138,7 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
     core = cv2.erode(core, np.ones((3, 3), np.uint8), iterations=max(1, r // 2)) > 0
     if core.sum() < 12:
         return zone & person if (zone & person).any() else zone
-    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = lab_of(image) if lab is None else lab
     skin = lab[core]
     mu = np.median(skin, 0)
     spread = np.maximum(np.percentile(np.abs(skin - mu), 90, axis=0) * 1.5, [10.0, 5.0, 5.0])
@@ -151,9 +153,7 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
     inside = zone & person
     if len(around) >= 12:
         k = min(3, len(around))
-        centres = colour_clusters(around, k)
-        d_back = np.min([np.linalg.norm((lab[inside] - c) / spread, axis=1) for c in centres],
-                        axis=0)
+        d_back = nearest_colour(lab[inside], colour_clusters(around, k), spread)
         ok = (d_skin[inside] <= d_back + 0.5) | (d_skin[inside] <= 3.0)
         inside = inside.copy()
         inside[inside] = ok
@@ -166,9 +166,18 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
     grown = cv2.dilate(keep.astype(np.uint8), cv2.getStructuringElement(
         cv2.MORPH_ELLIPSE, (4 * r + 1, 4 * r + 1))) > 0
     keep |= grown & person & (d_skin <= 2.0)
-    count, labels = cv2.connectedComponents(keep.astype(np.uint8), connectivity=8)
-    tied = np.unique(labels[core & keep])
-    return np.isin(labels, tied[tied > 0])
+    return _touching(keep, core)
+
+
+def lab_of(image: np.ndarray) -> np.ndarray:
+    """An RGB uint8 image in CIELAB, float32 ``(H, W, 3)`` (OpenCV's 8-bit scaling)."""
+    return cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+
+
+def nearest_colour(samples: np.ndarray, centres: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """``(N,)`` distance of each colour sample to the nearest of ``centres``, per channel in
+    units of ``spread``."""
+    return np.min([np.linalg.norm((samples - c) / spread, axis=1) for c in centres], axis=0)
 
 
 def colour_clusters(samples: np.ndarray, k: int) -> np.ndarray:
@@ -403,20 +412,22 @@ def hand_masks(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np
     hand left out stays drawn on the body as a ghost when its arm lifts. Hands are thin and
     often missed by the person segmenter (fingers against a desk); the keypoint detector saw
     them, so they are added to the person."""
+    lab = lab_of(image)
     out = {}
     for side in ("left", "right"):
         start = B.ARMS[side]["hand_start"]
         if B.hand_valid(valid, start) or valid[start:start + 21].sum() >= PARTIAL_HAND:
-            out[side] = hand_mask(image, ref, start, person)
+            out[side] = hand_mask(image, ref, start, person, lab=lab)
     missed = [side for side in ("left", "right") if side not in out]
     if missed:
-        out.update(skin_hands(image, ref, valid, person, missed, taken=out))
+        out.update(skin_hands(lab, ref, valid, person, missed, taken=out))
     return out
 
 
-def _face_skin(image: np.ndarray, ref: np.ndarray, valid: np.ndarray):
-    """Median and spread (CIELAB) of the cheeks' skin, or None without a seen face."""
-    h, w = image.shape[:2]
+def _face_skin(lab: np.ndarray, ref: np.ndarray, valid: np.ndarray):
+    """Median and spread (CIELAB) of the cheeks' skin in ``lab``, or None without a seen
+    face."""
+    h, w = lab.shape[:2]
     zone = np.zeros((h, w), np.uint8)
     for poly in ([1, 2, 3, 31, 29], [15, 14, 13, 35, 29]):
         idx = [L.face(i) for i in poly]
@@ -425,7 +436,7 @@ def _face_skin(image: np.ndarray, ref: np.ndarray, valid: np.ndarray):
     zone = cv2.erode(zone, np.ones((3, 3), np.uint8)) > 0
     if zone.sum() < 20:
         return None
-    skin = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)[zone]
+    skin = lab[zone]
     mu = np.median(skin, 0)
     # Robust (glasses and brows fall in the cheeks too), wide in lightness (a hand in shadow)
     # and in hue (a hand lit by other light than the face).
@@ -433,7 +444,7 @@ def _face_skin(image: np.ndarray, ref: np.ndarray, valid: np.ndarray):
     return mu, spread
 
 
-def skin_hands(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np.ndarray,
+def skin_hands(lab: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np.ndarray,
                sides: list[str], *, taken: dict[str, np.ndarray] | None = None
                ) -> dict[str, np.ndarray]:
     """Hands the detector missed, by side: the person's pixels within 0.45 shoulder widths of
@@ -441,14 +452,15 @@ def skin_hands(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np
     skin than any of the clothes around (colour clusters of the person 0.45–0.8 shoulder widths
     from the wrist), connected to the wrist; each pixel goes to the nearer wrist, so folded
     hands are split between their arms."""
-    geo = shoulder_geometry(ref, valid, image.shape[1::-1])
-    face = _face_skin(image, ref, valid) if geo is not None else None
+    geo = shoulder_geometry(ref, valid, person.shape[::-1])
+    if geo is None:
+        return {}
+    face = _face_skin(lab, ref, valid)
     if face is None:
         return {}
     mu, spread = face
     sw = geo[2]
     h, w = person.shape
-    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
     d_skin = np.linalg.norm((lab - mu) / spread, axis=2)
     py, px = np.mgrid[0:h, 0:w].astype(np.float32)
     dist = {side: np.hypot(px - ref[B.ARMS[side]["wrist"], 0], py - ref[B.ARMS[side]["wrist"], 1])
@@ -465,7 +477,7 @@ def skin_hands(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np
         cloth = lab[free & (d >= 0.45 * sw) & (d < 0.8 * sw) & (d_skin > 1.5)]
         if len(cloth) < 12:
             continue
-        centres = colour_clusters(cloth, 4)
+        centres = colour_clusters(cloth, 4)   # the clothes around the hand
         near = free & (d < 0.45 * sw)
         el = B.ARMS[side]["elbow"]
         if valid[el]:
@@ -476,14 +488,12 @@ def skin_hands(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np
         for other, d_other in dist.items():
             if other != side:
                 near &= d <= d_other
-        d_cloth = np.min([np.linalg.norm((lab[near] - c) / spread, axis=1) for c in centres], 0)
+        d_cloth = nearest_colour(lab[near], centres, spread)
         keep = near.copy()
         keep[near] = (d_skin[near] < d_cloth) & (d_skin[near] <= 2.5)
         keep = cv2.morphologyEx(keep.astype(np.uint8), cv2.MORPH_OPEN,
                                 np.ones((3, 3), np.uint8)) > 0
-        count, labels = cv2.connectedComponents(keep.astype(np.uint8), connectivity=8)
-        ids = np.unique(labels[keep & (d < 0.1 * sw)])
-        hand = np.isin(labels, ids[ids > 0])
+        hand = _touching(keep, d < 0.1 * sw)
         if hand.sum() >= 20:
             out[side] = hand
     return out
