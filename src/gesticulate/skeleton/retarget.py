@@ -42,6 +42,7 @@ from gesticulate.skeleton.tracks import (anchor, bridged, ease_in, fill, smoothe
 FILLED = 0.45            # confidence of interpolated or eased points
 SMOOTH_BODY_S = 0.4      # smoothing of the trunk: it moves slowly, and its keypoints jitter
 FORESHORTEN = 0.7        # a bone may look this much shorter than its full length
+LENGTH_RANGE = (0.6, 1.4)  # a motion anchored to the photo: its bone lengths over the photo's
 ANCHOR_ANGLE = 0.35      # rad: a motion's first pose this close to the photo's is the photo's
 # The trunk's dead zones about the photo's pose: neck travel (shoulder widths) and shoulder-line
 # tilt (radians). The shoulder keypoints lift and tilt with the arms (a shrug as a hand rises)
@@ -323,7 +324,7 @@ def _lengths(kp: np.ndarray, ref: np.ndarray, a: int, b: int, s: float, anchored
         motion, _ = fill(raw, ok, raw[first], fps=fps)
         if smooth:
             motion = steady(motion, fps=fps, slow=0.3 * full_m)
-        rel = np.clip(motion / max(motion[int(np.argmax(ok))], 1e-6), 0.6, 1.4)
+        rel = np.clip(motion / max(motion[int(np.argmax(ok))], 1e-6), *LENGTH_RANGE)
         rel = still_near(rel, 1.0, width=0.03)
     else:
         if photo is not None:

@@ -19,8 +19,9 @@ import numpy as np
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.parts import Parts
 from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.retarget import LENGTH_RANGE
 
-STRETCH = (0.6, 1.4)     # a bone's length in a frame, relative to the photo's: the retarget's range
+STRETCH = LENGTH_RANGE   # a bone's length in a frame, relative to the photo's: the retarget's range
 
 
 def _rot(theta: float) -> np.ndarray:
