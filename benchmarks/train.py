@@ -73,9 +73,8 @@ def bench_speed(preset: str, *, batch_size: int, steps: int, device: torch.devic
 
 
 def plot_log(log: Path, out: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from gesticulate.extras import pyplot
+    plt = pyplot(what="the training log plot")
 
     rows = list(csv.DictReader(open(log)))
     col = lambda k: np.array([float(r[k]) if r.get(k) else np.nan for r in rows])  # noqa: E731

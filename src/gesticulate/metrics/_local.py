@@ -12,16 +12,13 @@ import numpy as np
 
 from gesticulate.errors import InputError, OptionError
 from gesticulate.skeleton import layout
-from gesticulate.skeleton.normalize import to_local
+from gesticulate.skeleton.normalize import LOCAL_ROW, to_local
 
 # Confidence under which a detected point counts as "not seen" in the metrics. Lower than the
 # training mask (0.7, CSG-405) because MediaPipe's pose visibility for wrists is often 0.5–0.9
 # on real footage and the metrics must not drop the gesturing joints.
 MIN_CONFIDENCE = 0.3
 
-# 133-layout index -> row of the (T, 121, ...) local array.
-_LOCAL_ROW = np.full(layout.NUM_KEYPOINTS, -1, dtype=np.int64)
-_LOCAL_ROW[layout.UPPER_BODY_INDICES] = np.arange(len(layout.UPPER_BODY_INDICES))
 
 # Regions the motion metrics report (legs and feet are not part of the local representation).
 METRIC_REGIONS: dict[str, np.ndarray] = {
@@ -60,5 +57,5 @@ def local_region(keypoints: np.ndarray, region: str) -> tuple[np.ndarray, np.nda
     :func:`gesticulate.skeleton.normalize.to_local`, so head and torso motion survive.
     """
     local, conf = to_local(as_keypoints(keypoints))
-    rows = _LOCAL_ROW[region_indices(region)]
+    rows = LOCAL_ROW[region_indices(region)]
     return local[:, rows], conf[:, rows]

@@ -28,10 +28,11 @@ from __future__ import annotations
 import numpy as np
 
 from gesticulate.errors import InputError
-from gesticulate.metrics._local import _LOCAL_ROW, MIN_CONFIDENCE, as_keypoints, local_region
+from gesticulate.metrics._local import MIN_CONFIDENCE, as_keypoints, local_region
 from gesticulate.metrics.beats import derivative, fill_gaps, motion_beats
 from gesticulate.metrics.motion import l1_divergence
 from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.normalize import LOCAL_ROW
 
 FIGURES = ("speed_speech_median", "speed_speech_p90", "speed_pause_median", "hand_variance",
            "l1div_hands", "beats_per_s", "wrist_accel")
@@ -44,7 +45,7 @@ def _wrists(kp: np.ndarray, *, min_confidence: float) -> list[tuple[np.ndarray, 
     the wrists seen (finite, confident) in at least :data:`MIN_SEEN` of the frames."""
     xy, conf = local_region(kp, "all")
     out = []
-    for row in _LOCAL_ROW[list(WRISTS)]:
+    for row in LOCAL_ROW[list(WRISTS)]:
         ok = (conf[:, row] >= min_confidence) & np.isfinite(xy[:, row]).all(axis=1)
         if ok.sum() >= 2 and ok.mean() >= MIN_SEEN:
             out.append((fill_gaps(xy[:, row], ok), ok))

@@ -40,15 +40,14 @@ from torch import nn
 from gesticulate.config import checked
 from gesticulate.errors import OptionError
 from gesticulate.models.folders import Pretrained
-from gesticulate.skeleton.layout import REGIONS, UPPER_BODY_INDICES
+from gesticulate.skeleton.layout import REGIONS
+from gesticulate.skeleton.normalize import LOCAL_ROW
 
 
 
 def local_regions() -> dict[str, np.ndarray]:
     """Region index sets (MMGT masks, EMO2 hands) in the 121-point local index space."""
-    pos = {int(k): i for i, k in enumerate(UPPER_BODY_INDICES)}
-    return {name: np.array([pos[int(k)] for k in idx if int(k) in pos], dtype=np.int64)
-            for name, idx in REGIONS.items()}
+    return {name: LOCAL_ROW[idx][LOCAL_ROW[idx] >= 0] for name, idx in REGIONS.items()}
 
 
 # Prefix-token regions of the reference skeleton (CSG); together they cover all 121 points.
@@ -376,7 +375,7 @@ def style_vector(local_z: np.ndarray, visible: np.ndarray | None = None) -> np.n
     ``local_z`` is ``(T, 121, 2)`` normalised local coordinates; ``visible`` ``(T, 121)``
     bool selects the frames counted per point (all when None).
     """
-    idx = [int(np.where(UPPER_BODY_INDICES == k)[0][0]) for k in (0, 7, 8, 9, 10)]
+    idx = LOCAL_ROW[[0, 7, 8, 9, 10]]
     x = local_z[:, idx]                                                      # (T, 5, 2)
     w = np.ones(x.shape[:2], bool) if visible is None else visible[:, idx]
     w = w[..., None].astype(np.float64)

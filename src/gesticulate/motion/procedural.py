@@ -32,7 +32,7 @@ from gesticulate.motion.style import (AUTO, Style, StyleChoice, choose_style, ge
                                       hand_pose, posture)
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.sequence import SkeletonSequence
-from gesticulate.skeleton.tracks import smoothstep
+from gesticulate.skeleton.tracks import ease_in_ramp
 
 
 @dataclass
@@ -44,11 +44,6 @@ class Timing:
     score: np.ndarray            # (T,) stress 0..1
     strokes: list                # planned gestures (gestures.Stroke)
     nods: np.ndarray             # (K,) frames of head nods
-
-
-def ease_in_ramp(num_frames: int, *, fps: float, seconds: float) -> np.ndarray:
-    """0 at frame 0 rising smoothly (smoothstep) to 1 after ``seconds``, ``(T,)``."""
-    return smoothstep(np.arange(num_frames) / max(seconds * fps, 1.0))
 
 
 @register("procedural")

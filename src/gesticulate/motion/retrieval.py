@@ -28,7 +28,7 @@ from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import retrieval_index as R
 from gesticulate.motion.base import Phones, check_inputs, register
-from gesticulate.motion.procedural import ease_in_ramp
+from gesticulate.skeleton.tracks import ease_in_ramp
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.normalize import root_and_scale
 from gesticulate.skeleton.sequence import SkeletonSequence

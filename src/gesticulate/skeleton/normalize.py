@@ -20,6 +20,10 @@ CONFIDENCE_THRESHOLD = 0.7
 NUM_LOCAL_POINTS = len(UPPER_BODY_INDICES)
 
 
+# 133-layout index -> row of the (T, 121, ...) local arrays (-1: a leg or foot point, dropped).
+LOCAL_ROW = np.full(NUM_KEYPOINTS, -1, dtype=np.int64)
+LOCAL_ROW[UPPER_BODY_INDICES] = np.arange(len(UPPER_BODY_INDICES))
+
 def root_and_scale(keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame neck root ``(..., 2)`` and shoulder width ``(...)`` in pixels.
 

@@ -147,6 +147,11 @@ def still_near(values: np.ndarray, rest, *, width: float) -> np.ndarray:
     return rest + d * (keep if d.ndim == 1 else keep[..., None])
 
 
+def ease_in_ramp(num_frames: int, *, fps: float, seconds: float) -> np.ndarray:
+    """0 at frame 0 rising smoothly (smoothstep) to 1 after ``seconds``, ``(T,)``."""
+    return smoothstep(np.arange(num_frames) / max(seconds * fps, 1.0))
+
+
 def ease_in(values: np.ndarray, rest: np.ndarray, *, fps: float) -> np.ndarray:
     """Blend from ``rest`` at frame 0 to ``values`` over :data:`EASE_S` (no jump at the start
     when the motion begins away from the photo's pose)."""

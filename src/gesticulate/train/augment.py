@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from gesticulate.skeleton import layout as L
-from gesticulate.skeleton.normalize import NormStats
+from gesticulate.skeleton.normalize import LOCAL_ROW, NormStats
 
 SCALE = 0.1
 ROTATE_DEG = 10.0
@@ -28,8 +28,9 @@ FLIP = 0.5
 
 def local_mirror() -> np.ndarray:
     """:data:`~gesticulate.skeleton.layout.MIRROR` on the local points (``UPPER_BODY_INDICES``)."""
-    where = {int(g): i for i, g in enumerate(L.UPPER_BODY_INDICES)}
-    return np.array([where[int(L.MIRROR[g])] for g in L.UPPER_BODY_INDICES], dtype=np.int64)
+    mirror = LOCAL_ROW[L.MIRROR[L.UPPER_BODY_INDICES]]
+    assert (mirror >= 0).all()             # the mirror keeps the upper body the upper body
+    return mirror
 
 
 _LOCAL_MIRROR = local_mirror()

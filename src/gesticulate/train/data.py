@@ -22,6 +22,7 @@ from gesticulate.errors import InputError
 from gesticulate.models.motion_dit import style_vector
 from gesticulate.skeleton.layout import LEFT_WRIST, RIGHT_WRIST, UPPER_BODY_INDICES
 from gesticulate.skeleton.normalize import CONFIDENCE_THRESHOLD, NormStats, to_local
+from gesticulate.train.augment import augment_window
 
 WRISTS = [int(np.where(UPPER_BODY_INDICES == k)[0][0]) for k in (LEFT_WRIST, RIGHT_WRIST)]
 
@@ -158,7 +159,6 @@ class WindowDataset(torch.utils.data.Dataset):
             start = int(rng.integers(0, max(t - self.window, 0) + 1))
             item = self.window_at(int(c), start, ref_frame=int(rng.integers(0, t)))
             if self.augment:
-                from gesticulate.train.augment import augment_window
                 item = augment_window(item, rng, self.stats)
             items.append(item)
         return collate(items)
