@@ -28,7 +28,6 @@ log = logging.getLogger("gesticulate")
 
 MIN_SPEECH_S = 0.3      # less voice than this in a whole track: warn that no speech was found
 MOTIONS = ("procedural", "retrieval", "diffusion")
-LEARNED = ("diffusion",)  # generators whose samples jitter: smoothed as DCSG does before fitting
 LEARNED_SMOOTH_S = 0.44   # DCSG: Savitzky–Golay over 11 frames (at 25 fps), order 2
 RENDERERS = ("warp", "pose", "diffusion")
 
@@ -190,7 +189,9 @@ class GeneratePipeline:
         motion = self.generator().generate(features, reference, image_size=image_size,
                                            seed=o.seed, speed=o.speed, style=style or o.style,
                                            phones=phone_timings)
-        return smooth_learned(motion) if o.smooth and o.motion in LEARNED else motion
+        # A generator whose samples jitter says so (``smooth_samples``, the diffusion one).
+        learned = getattr(self.generator(), "smooth_samples", False)
+        return smooth_learned(motion) if o.smooth and learned else motion
 
     def frames(self, image: np.ndarray, reference: np.ndarray, motion: SkeletonSequence,
                features: AudioFeatures | None = None, *, fitted: bool = False

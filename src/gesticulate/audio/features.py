@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gesticulate.audio.io import AUDIO_SR
+from gesticulate.audio.io import AUDIO_SR, load_audio
 
 
 def num_frames(duration_s: float, fps: float) -> int:
@@ -154,7 +154,6 @@ def compute_features(y: np.ndarray, *, sr: int, fps: float = 25.0, n_mels: int =
 def load_features(path, *, fps: float = 25.0, sr: int = AUDIO_SR, n_mels: int = 80,
                   progress: bool = False) -> AudioFeatures:
     """Read ``path`` with :func:`~gesticulate.audio.io.load_audio` and compute its features."""
-    from gesticulate.audio.io import load_audio
     return compute_features(load_audio(path, sr=sr), sr=sr, fps=fps, n_mels=n_mels,
                             progress=progress)
 

@@ -150,6 +150,8 @@ class DiffusionGenerator:
         "cuda", "cpu", ...; None picks CUDA when available.
     """
 
+    smooth_samples = True   # sampled motion jitters: the pipeline smooths it (DCSG) before fitting
+
     def __init__(self, checkpoint: str | os.PathLike, *, num_steps: int = 10,
                  guidance_scale: float = 2.0, sampler: str = "dpm", hands_first: bool = False,
                  device: str | None = None):
