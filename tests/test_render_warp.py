@@ -175,6 +175,35 @@ def test_a_forearm_longer_than_the_photos_is_drawn_to_the_target_wrist(desk):
     assert np.linalg.norm(drawn - (moved - renderer.offset[:2])) < 1.0
 
 
+def test_the_hand_turns_with_its_fingers_not_only_its_knuckles(desk):
+    """A hand whose fingers turned 90 degrees while its knuckles barely moved (a hand laid
+    on a knee, seen from above), and which the view shortens to 70 %: the hand bone follows
+    all its landmarks. Turned by the wrist-to-knuckles direction alone, it stood upright
+    beside the target's fingers."""
+    image, ref, renderer = desk
+    from gesticulate.render.warp import bones as B
+    hs = L.LEFT_HAND_START  # open (the right is a fist)
+    hand = np.arange(hs, hs + 21)
+    src = renderer.reference[hand, :2]
+    wrist = src[0]
+    turn = np.array([[0.0, -1.0], [1.0, 0.0]])
+    axis = B.hand_center(renderer.reference, hs) - wrist
+    u = axis / np.linalg.norm(axis)
+    squash = np.eye(2) - 0.3 * np.outer(u, u)
+    dst = (src - wrist) @ (turn @ squash).T + wrist
+    knuckles = [hs + L.HAND_INDEX[0], hs + L.HAND_MIDDLE[0], hs + L.HAND_LITTLE[0]]
+    dst[[k - hs for k in knuckles]] = src[[k - hs for k in knuckles]]   # knuckles left behind
+    target = renderer.reference.copy()
+    target[hand, :2] = dst
+    bones = renderer.poser.transforms(target + renderer.offset)
+    m = bones[B.ARMS["left"]["hand"]]
+    drawn = src @ m[:, :2].T + m[:, 2]
+    tips = [L.HAND_INDEX[-1], L.HAND_MIDDLE[-1], L.HAND_RING[-1]]
+    err = np.linalg.norm(drawn[tips] - dst[tips], axis=1)
+    length = np.linalg.norm(src[tips] - wrist, axis=1)
+    assert (err < 0.25 * length).all(), (err, length)
+
+
 def test_nan_and_out_of_range_targets_render(astronaut):
     image, ref, renderer = astronaut
     target = ref.copy()
