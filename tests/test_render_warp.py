@@ -59,6 +59,30 @@ def test_portrait_without_arms_animates_head_only(astronaut):
     assert renderer.flipped == 0
 
 
+def test_a_head_turning_sideways_does_not_roll(astronaut):
+    """A head turned sideways (nose and the near jaw swung across the face, the eyes level)
+    keeps its roll; a head whose eyes lean 10 degrees leans 10 degrees."""
+    from gesticulate.render.warp import bones as B
+    image, ref, renderer = astronaut
+    target = renderer.reference.copy()
+    face = renderer.reference[L.FACE_START:L.FACE_START + 68, :2]
+    width = np.ptp(face[:, 0])
+    nose = np.array(L.NOSE_BRIDGE + L.NOSE_BOTTOM)
+    depth = np.linspace(0.05, 0.15, len(nose))             # the tip swings further than the root
+    target[nose, 0] += depth * width
+    target[[L.face(0), L.face(1)], 0] += 0.15 * width       # the near jaw line
+    target[[L.face(15), L.face(16)], 0] += 0.02 * width
+    head = renderer.poser.transforms(target + renderer.offset)[B.HEAD]
+    assert abs(np.degrees(np.arctan2(head[1, 0], head[0, 0]))) < 1.0
+    centre = face.mean(0)
+    turn = np.radians(10)
+    rot = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    target = renderer.reference.copy()
+    target[L.FACE_START:L.FACE_START + 68, :2] = (face - centre) @ rot.T + centre
+    head = renderer.poser.transforms(target + renderer.offset)[B.HEAD]
+    assert np.degrees(np.arctan2(head[1, 0], head[0, 0])) == pytest.approx(10, abs=0.5)
+
+
 def test_deterministic(astronaut):
     image, ref, _ = astronaut
     target = pose(ref, mouth=0.2, blink=0.5, head=0.1)
