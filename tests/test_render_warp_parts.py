@@ -69,6 +69,26 @@ def test_hand_cut_along_its_landmarks_leaves_the_shirt_behind():
     assert (paddle & truth).sum() / paddle.sum() < 0.7
 
 
+def test_a_hand_cut_out_is_the_hand_layer_without_the_shirt_around_it():
+    """The hand layer is the hand's own pixels: the shirt beside a hand resting on the body
+    (inside the arm's region, nearer the hand than either bone) stays behind. Grown by a band
+    of a tenth of a shoulder width, the hand carried the shirt above folded hands as a dome."""
+    from gesticulate.render.warp.parts import ArmInfo, _split_arm
+    pts = _hand_landmarks(wrist=(100.0, 150.0))
+    img, truth = _draw_hand(pts)
+    joints = np.array([[100.0, 330.0], [100.0, 240.0], [100.0, 150.0], pts[9]])   # arm below
+    info = ArmInfo("full", joints, True)
+    region = np.zeros(truth.shape, bool)
+    region[10:230, 40:170] = True                           # the arm and the shirt around it
+    pieces = _split_arm(region, info, truth, sw=200.0)
+    hand = pieces["hand"]
+    assert (hand & ~truth).sum() <= 0.02 * truth.sum()      # no shirt (pixels of stray bits)
+    assert (hand & truth).sum() >= 0.95 * truth.sum()
+    # Without a cut-out, the hand is found past the wrist by the geometry alone.
+    pieces = _split_arm(region, info, None, sw=200.0)
+    assert pieces["hand"][100:140, 80:120].mean() > 0.9 and not pieces["hand"][170:].any()
+
+
 def test_hands_the_detector_missed_are_found_by_their_skin_and_split_between_the_wrists():
     """Folded hands with no hand landmarks (hbr_speaker7's first frame): the skin beyond each
     wrist is that arm's hand, the jacket and shirt around are not, and the folded pair is split
