@@ -69,10 +69,11 @@ def test_hand_cut_along_its_landmarks_leaves_the_shirt_behind():
     assert (paddle & truth).sum() / paddle.sum() < 0.7
 
 
-def test_a_hand_cut_out_is_the_hand_layer_without_the_shirt_around_it():
-    """The hand layer is the hand's own pixels: the shirt beside a hand resting on the body
-    (inside the arm's region, nearer the hand than either bone) stays behind. Grown by a band
-    of a tenth of a shoulder width, the hand carried the shirt above folded hands as a dome."""
+def test_a_hand_over_the_body_leaves_the_cloth_and_one_against_the_backdrop_keeps_its_tips():
+    """Over the trunk the hand layer is the hand's own pixels: grown by a band of a tenth of a
+    shoulder width there, a hand resting on the body carried the shirt above it as a dome.
+    Against the backdrop the band stays, so a fingertip the landmark cut missed moves with
+    the hand instead of floating where the photo had it."""
     from gesticulate.render.warp.parts import ArmInfo, _split_arm
     pts = _hand_landmarks(wrist=(100.0, 150.0))
     img, truth = _draw_hand(pts)
@@ -80,10 +81,16 @@ def test_a_hand_cut_out_is_the_hand_layer_without_the_shirt_around_it():
     info = ArmInfo("full", joints, True)
     region = np.zeros(truth.shape, bool)
     region[10:230, 40:170] = True                           # the arm and the shirt around it
-    pieces = _split_arm(region, info, truth, sw=200.0)
-    hand = pieces["hand"]
-    assert (hand & ~truth).sum() <= 0.02 * truth.sum()      # no shirt (pixels of stray bits)
+    hand = _split_arm(region, info, truth, sw=200.0, trunk=region)["hand"]
+    assert (hand & ~truth).sum() <= 0.02 * truth.sum()      # no shirt
     assert (hand & truth).sum() >= 0.95 * truth.sum()
+    # Against the backdrop, the arm region is the hand and arm alone; a tip the cut missed
+    # stays with the hand.
+    tip = np.zeros(truth.shape, np.uint8)
+    cv2.circle(tip, tuple(np.round(pts[12]).astype(int)), 6, 1, -1)
+    tip = tip.astype(bool) & truth
+    hand = _split_arm(truth, info, truth & ~tip, sw=200.0, trunk=np.zeros_like(truth))["hand"]
+    assert (hand & tip).sum() >= 0.9 * tip.sum()
     # Without a cut-out, the hand is found past the wrist by the geometry alone.
     pieces = _split_arm(region, info, None, sw=200.0)
     assert pieces["hand"][100:140, 80:120].mean() > 0.9 and not pieces["hand"][170:].any()

@@ -240,11 +240,12 @@ def _arm_region(person: np.ndarray, ref: np.ndarray, info: ArmInfo, side: str,
     return keep[labels]
 
 
-def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: float
-               ) -> dict[str, np.ndarray]:
-    """An arm's pixels cut into upper arm, forearm and hand: the hand's own pixels, then the
-    nearer of the two bones. Pieces of a label cut off from its bone join the label they
-    touch, so no pixel of the arm is lost and no piece bridges two bones that do not meet."""
+def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: float,
+               trunk: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """An arm's pixels cut into upper arm, forearm and hand: the hand's own pixels (``hand``,
+    cut along its landmarks or skin; else the pixels past the wrist), then the nearer of the
+    two bones. ``trunk``: where the body lies behind the arm (:func:`_trunk`). Pieces of a
+    label cut off from its bone join the label they touch, so no pixel of the arm is lost and no piece bridges two bones that do not meet."""
     h, w = region.shape
     empty = np.zeros_like(region)
     if info.mode != "full":
@@ -254,18 +255,20 @@ def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: f
     d_up, _ = _segment_distance(px, py, S, E)
     d_fore, t_fore = _segment_distance(px, py, E, W)
     if hand is not None and hand.any():
-        # The hand's own pixels and no more: grown by a band, the hand took the shirt above
-        # folded hands along as a white dome (avspeech_sample2, interview_1wrQ6Msp7wM: box
-        # PSNR of the most-moved frames +0.04 and +0.25 dB without the band).
         hand = hand & region
+        band = ~trunk if trunk is not None else np.ones_like(region)
     else:
         d_hand, t_hand = _segment_distance(px, py, W, H)
         hand = region & (t_hand > 0.15) & (d_hand < np.minimum(d_fore, d_up))
-        if hand.any():
-            # Fingers this geometric cut missed stay with the hand, not with a bone that
-            # happens to pass near them.
-            d_hand = cv2.distanceTransform((~hand).astype(np.uint8), cv2.DIST_L2, 3)
-            hand |= region & (d_hand < np.minimum(d_fore, d_up)) & (d_hand < 0.1 * sw)
+        band = np.ones_like(region)
+    if hand.any():
+        # Fingers the cut missed (a fingertip past the landmarks, against the backdrop) stay
+        # with the hand, not with a bone that passes near them; but over the trunk the band
+        # is the body's cloth, and a hand resting there took the shirt above it along as a
+        # dome (avspeech_sample2, interview_1wrQ6Msp7wM: most-moved box PSNR +0.04 and
+        # +0.25 dB without it).
+        d_hand = cv2.distanceTransform((~hand).astype(np.uint8), cv2.DIST_L2, 3)
+        hand = hand | (region & band & (d_hand < np.minimum(d_fore, d_up)) & (d_hand < 0.1 * sw))
     # The elbow itself stays with the upper arm (the forearm piece, grown back into it, covers
     # the joint): cut with it, a bent arm's elbow swings away as a flap when the arm unbends.
     fore = region & ~hand & (d_fore < d_up) & (t_fore > 0.12)
@@ -366,7 +369,8 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
             taken_head &= ~grab
         parts.head |= taken_head          # the rest above the line stays with the head
     for side, region in parts.arms.items():
-        parts.segments[side] = _split_arm(region, parts.arm_info[side], parts.hands.get(side), sw)
+        parts.segments[side] = _split_arm(region, parts.arm_info[side], parts.hands.get(side), sw,
+                                          trunk)
     # Torso: the rest, plus the part of the arms that lies over the body (hidden texture): over
     # the trunk, or enclosed by the rest of the body (a hand held over the collarbone). Hidden
     # parts above the shoulder line go to the head layer, hidden neck behind a raised hand.
