@@ -22,6 +22,11 @@ from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.retarget import LENGTH_RANGE
 
 STRETCH = LENGTH_RANGE   # a bone's length in a frame, relative to the photo's: the retarget's range
+# A hand's length along its axis, relative to the photo's. Narrower than a bone's: a hand
+# squashed to another person's foreshortening is no longer seen as a hand (desk_host_body.png
+# driven by un_speech_female: hands re-detected 0.71 with 60-140 %, 0.97 with 80-125 %, 0.97
+# held at 100 %; ted_lia_driving1's most-moved box PSNR +5.83, +5.59, +5.34 dB over still).
+HAND_STRETCH = (0.8, 1.25)
 
 
 def _rot(theta: float) -> np.ndarray:
@@ -203,7 +208,7 @@ class Poser:
 
         Its turn is the least-squares rotation of all the hand's landmarks seen in both the
         photo and the target (about each wrist), and its length along ``axis`` their
-        least-squares stretch (within :data:`STRETCH`). One direction (wrist to knuckles)
+        least-squares stretch (within :data:`HAND_STRETCH`). One direction (wrist to knuckles)
         is not enough: a hand resting on a knee, seen from above, has its knuckles up and
         right of the wrist while its fingers hang down, and a hand turned by that direction
         alone stood upright beside the target's (hbr_speaker12: 26 px mean landmark error).
@@ -224,7 +229,7 @@ class Poser:
                 a_tgt = dst @ (_rot(theta) @ u)
                 denom = float(a_ref @ a_ref)
                 if denom > 1e-6:
-                    stretch = float(np.clip((a_ref @ a_tgt) / denom, *STRETCH))
+                    stretch = float(np.clip((a_ref @ a_tgt) / denom, *HAND_STRETCH))
         return _bone_affine(W, w_t, axis, theta, stretch)
 
     def transforms(self, target: np.ndarray) -> np.ndarray:
