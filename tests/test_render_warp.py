@@ -225,7 +225,7 @@ def test_the_hand_turns_with_its_fingers_not_only_its_knuckles(desk):
     tips = [L.HAND_INDEX[-1], L.HAND_MIDDLE[-1], L.HAND_RING[-1]]
     err = np.linalg.norm(drawn[tips] - dst[tips], axis=1)
     length = np.linalg.norm(src[tips] - wrist, axis=1)
-    assert (err < 0.25 * length).all(), (err, length)
+    assert (err < 0.2 * length.max()).all(), (err, length)   # turned by the knuckles: 30-60 px
 
 
 def test_nan_and_out_of_range_targets_render(astronaut):
