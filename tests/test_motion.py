@@ -129,12 +129,21 @@ def test_arm_bone_lengths_kept(talk_motion, a, b):
 
 
 def test_arms_move_in_speech_and_rest_in_pauses(talk_motion):
+    """Strokes in speech; in the pause the hands go back near the photo's and only wander
+    (real speakers' wrists move 0.04-0.74 shoulder widths/s in pauses on the shared clips)."""
     speed = wrist_speed(talk_motion).max(axis=1)
     t = np.arange(1, len(talk_motion)) / FPS
     in_speech = speed[(t > 0.8) & (t < 4.0)].mean()
-    in_pause = speed[(t > 5.5) & (t < 8.3)]   # hands rise up to 0.7 s before speech resumes
+    pause = (t > 5.5) & (t < 8.0)   # the hands rise up to 1 s before speech resumes
+    in_pause = speed[pause]
     assert in_speech > 1.0, in_speech
-    assert in_pause.max() < 0.1 * in_speech and in_pause.mean() < 0.15, (in_pause.max(), in_speech)
+    assert in_pause.max() < 0.2 * in_speech, (in_pause.max(), in_speech)
+    sw = float(L.shoulder_width(frontal_reference()))
+    assert in_pause.mean() * FPS < 0.3 * sw, in_pause.mean()     # < 0.3 sw/s
+    rest = frontal_reference()[[L.LEFT_WRIST, L.RIGHT_WRIST], :2]
+    away = np.linalg.norm(talk_motion[1:][pause][:, [L.LEFT_WRIST, L.RIGHT_WRIST], :2] - rest,
+                          axis=-1)
+    assert away.max() < 0.3 * sw, away.max() / sw
 
 
 def test_elbow_never_hyperextends(talk_motion):
@@ -174,27 +183,32 @@ def test_blinks_at_a_conversational_rate(gen):
     assert lid.min() < 0.05 * lid[0]
 
 
-def test_strokes_land_on_onsets(gen, talk, talk_motion):
-    plan = gen.plan(talk, seed=3)
-    assert len(plan.strokes) >= 4
-    onsets = set(talk.onset_frames.tolist())
-    assert all(s.frame in onsets for s in plan.strokes)
-    assert all(talk.vad[s.frame] > 0.5 for s in plan.strokes)
-    frames = np.array([s.frame for s in plan.strokes])
-    # The conversational style's refractory gap between strokes (plan()'s default).
+def test_strokes_land_on_onsets(gen, talk):
     from gesticulate.motion.style import STYLES
-    assert np.diff(frames).min() >= round(STYLES["conversational"].refractory_s * FPS)
-    # The fastest hand movement around a stroke happens just before it lands.
-    speed = wrist_speed(talk_motion).max(axis=1)
-    hits = 0
-    mids = np.r_[0, (frames[1:] + frames[:-1]) // 2, len(speed)]
-    for i, f in enumerate(frames):
-        # Search this stroke's own stretch: up to half-way to its neighbours (strokes may
-        # now chain 0.4 s apart, and the next one's preparation is fast too).
-        lo, hi = max(mids[i], f - 10), min(mids[i + 1], f + 10)
-        peak = lo + int(np.argmax(speed[lo:hi])) + 1     # speed[i] is the move into frame i+1
-        hits += f - 0.3 * FPS <= peak <= f + 1
-    assert hits >= 0.7 * len(frames), (hits, len(frames))
+    hits = total = 0
+    for seed in (0, 1, 2, 3):      # one seed's 13 strokes are too few to judge the timing by
+        plan = gen.plan(talk, seed=seed)
+        assert len(plan.strokes) >= 4
+        onsets = set(talk.onset_frames.tolist())
+        assert all(s.frame in onsets for s in plan.strokes)
+        assert all(talk.vad[s.frame] > 0.5 for s in plan.strokes)
+        frames = np.array([s.frame for s in plan.strokes])
+        # The conversational style's refractory gap between strokes (plan()'s default).
+        assert np.diff(frames).min() >= round(STYLES["conversational"].refractory_s * FPS)
+        # The fastest movement of the stroke's hand around it happens just before it lands.
+        motion = gen.generate(talk, frontal_reference(), image_size=SIZE, seed=seed,
+                              style="conversational").keypoints
+        speeds = wrist_speed(motion)
+        mids = np.r_[0, (frames[1:] + frames[:-1]) // 2, len(speeds)]
+        for i, (f, s) in enumerate(zip(frames, plan.strokes)):
+            speed = speeds.max(axis=1) if s.hands == "both" else speeds[:, int(s.hands == "right")]
+            # Search this stroke's own stretch: up to half-way to its neighbours (strokes may
+            # chain 0.4 s apart, and the next one's preparation is fast too).
+            lo, hi = max(mids[i], f - 10), min(mids[i + 1], f + 10)
+            peak = lo + int(np.argmax(speed[lo:hi])) + 1     # speed[i] is the move into frame i+1
+            hits += f - 0.3 * FPS <= peak <= f + 1
+            total += 1
+    assert hits >= 0.75 * total, (hits, total)
 
 
 def test_head_moves_and_nods(talk_motion):

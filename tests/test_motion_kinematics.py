@@ -136,3 +136,36 @@ def test_pointing_straightens_the_index_and_curls_the_others():
     assert np.isclose(tip(L.HAND_INDEX)[1], tip(L.HAND_INDEX)[0])           # index straight
     for f in (L.HAND_MIDDLE, L.HAND_RING, L.HAND_LITTLE):
         assert tip(f)[1] < 0.6 * tip(f)[0]                                 # others curled
+
+
+def test_soft_clip_slows_at_a_limit_instead_of_stopping_dead():
+    """A hand or joint pushed past a limit keeps moving, slower and slower, and never crosses
+    it; the middle is untouched, and so is the rest pose even when it lies near a limit (a
+    hard clip froze the hand on the limit for as long as the wanted one stayed beyond)."""
+    from gesticulate.motion.kinematics import soft_clip
+    v = np.linspace(-3.0, 3.0, 601)
+    lo, hi = np.full_like(v, -1.0), np.full_like(v, 1.0)
+    out = soft_clip(v, lo, hi, np.zeros_like(v), 0.3)
+    assert (out > -1).all() and (out < 1).all()
+    assert (np.diff(out) > 0).all()                              # strictly rising: no plateau
+    mid = np.abs(v) <= 0.7
+    assert np.allclose(out[mid], v[mid])
+    near = soft_clip(np.array([0.95, 1.0]), np.full(2, -1.0), np.full(2, 1.0), np.full(2, 0.95), 0.3)
+    assert near[0] == 0.95 and 0.95 < near[1] < 1.0
+
+
+def test_gestures_shrink_to_the_room_the_photo_leaves():
+    """An arm whose hand rests near the frame's edge: its outward gestures are scaled to the
+    room there, keeping their shape, and the inward ones are left as they are."""
+    from gesticulate.motion.arms import _fit_offsets
+    t = np.linspace(0, 4 * np.pi, 200)
+    offset = np.stack([100 * np.sin(t), 20 * np.cos(t)], axis=1)
+    rest = np.zeros((200, 2))
+    lo = np.full((200, 2), -150.0)
+    hi = np.stack([np.full(200, 40.0), np.full(200, 150.0)], axis=1)   # 40 px to the edge
+    out = _fit_offsets(offset, rest, lo, hi)
+    assert np.percentile(out[:, 0], 95) <= 0.9 * 40 + 1e-6
+    pos = offset[:, 0] > 0
+    ratio = out[pos, 0] / offset[pos, 0]
+    assert np.allclose(ratio, ratio[0])                         # one scale: the shape is kept
+    assert np.allclose(out[~pos, 0], offset[~pos, 0]) and np.allclose(out[:, 1], offset[:, 1])

@@ -18,17 +18,17 @@ from scipy.ndimage import gaussian_filter1d
 
 from gesticulate.motion import gestures as G
 from gesticulate.motion.kinematics import (ArmChain, arm_angles, bend_sign, clamp_elbow,
-                                           forward_two_link, pose_hand, rotate, solve_arm,
-                                           wrap_angle)
+                                           forward_two_link, pose_hand, rotate, soft_clip,
+                                           solve_arm, wrap_angle)
 from gesticulate.skeleton import layout as L
 
 SHOULDER_RANGE = np.deg2rad(45.0)   # upper arm stays within this of its photo direction
 IK_STIFFNESS = (0.7, 0.1)           # shoulder / elbow resistance in solve_arm
 ELBOW_ONLY_GAIN = 0.35              # elbow seen, wrist not: a gentler upper-arm motion
 CLASP_GAP = 0.3                     # wrists this far apart (sw) when the hands are together
-DRIFT_SW = 0.06                     # hands' idle wander (s.d., shoulder widths) in speech
 EDGE_MARGIN = 0.06                  # a handless wrist this near the frame's edge is a guess
 MIDLINE_GAP = 0.1                   # a moving wrist stays this far (sw) on its own side
+SOFT_EDGE = 0.12                    # a wanted wrist slows over this much (sw) before a limit
 
 
 @dataclass
@@ -47,6 +47,8 @@ class ArmContext:
     fingers: float                  # finger articulation gain
     clasps: list = field(default_factory=list)   # pauses [(a, b)) with the hands together
     speech: np.ndarray | None = None             # (T,) speech activity 0..1, for the drift
+    drift: float = 0.06                          # idle wander of the hands in speech (s.d., sw)
+    pause_drift: float = 0.0                     # ... in pauses, as a share of that
 
 
 def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
@@ -80,8 +82,9 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
                  wrist_seen=wrist_seen)
     offset = (np.stack([side * track[:, 0], -track[:, 1]], axis=1) * sw * gain + home
               + _drift(ctx, rng=rng, sw=sw) * gain)
-    target = _clamp_target(rest + ctx.ramp[:, None] * offset, rest, ctx, sw=sw, side=side,
-                           shoulder=s_ref)
+    lo, hi = _bounds(rest, ctx, sw=sw, side=side, shoulder=s_ref)
+    offset = _fit_offsets(offset, rest, lo, hi)
+    target = _clamp_target(rest + ctx.ramp[:, None] * offset, rest, lo, hi, sw=sw)
     shoulder = out[:, arm.shoulder]
     alpha_rest = alpha0 + ctx.lean
     if wrist_seen:
@@ -150,10 +153,14 @@ def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
             home[lo:hi] = np.array([side * 0.06, -0.04]) * sw * k / 0.375
             continue
         base = k * (centre - rest) - np.array([0.0, lift]) * sw
+        # The home stays clear of the midline limit, so a gesture has room to move there.
+        inward = max(side * (rest[0] - neck[0]) / sw - MIDLINE_GAP - SOFT_EDGE, 0.0)
         starts = [lo, *cuts]
         for p, q in zip(starts, [*cuts, hi]):
             wander = np.array([side * rng.uniform(-1.0, 1.0), -rng.uniform(-0.3, 1.0)])
-            home[p:q] = base + wander * ctx.spread * sw
+            spot = base + wander * ctx.spread * sw
+            spot[0] = side * max(side * spot[0], -inward * sw)
+            home[p:q] = spot
     if wrist_seen:
         for a, b in ctx.clasps:    # hands together in front of the body, each on its side
             home[a:b] = _clasp_point(ctx, sw=sw) + np.array([side * CLASP_GAP / 2 * sw, 0]) - rest
@@ -161,13 +168,15 @@ def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
 
 
 def _drift(ctx: ArmContext, *, rng: np.random.Generator, sw: float) -> np.ndarray:
-    """A slow wander ``(T, 2)`` (pixels) of the hand while speaking: a speaking hand is never
-    quite still; :data:`DRIFT_SW` shoulder widths (s.d.) over ~0.35 s, none in pauses."""
+    """A slow wander ``(T, 2)`` (pixels) of the hand: a speaking hand is never quite still,
+    nor is a listening one; ``ctx.drift`` shoulder widths (s.d.) over ~0.35 s in speech, a
+    share ``ctx.pause_drift`` of that in pauses."""
     T = ctx.ramp.shape[0]
     level = np.ones(T) if ctx.speech is None else ctx.speech
+    level = ctx.pause_drift + (1.0 - ctx.pause_drift) * level
     sigma = 0.35 * ctx.fps / ctx.speed
     noise = np.stack([G.smooth_noise(rng, T, sigma), G.smooth_noise(rng, T, sigma)], axis=1)
-    return noise * (DRIFT_SW * sw) * level[:, None]
+    return noise * (ctx.drift * sw) * level[:, None]
 
 
 def _clasp_point(ctx: ArmContext, *, sw: float) -> np.ndarray:
@@ -191,9 +200,9 @@ def _unit_cuts(strokes: np.ndarray, a: int, *, rng: np.random.Generator, fps: fl
     return cuts
 
 
-def _clamp_target(target: np.ndarray, rest: np.ndarray, ctx: ArmContext, *, sw: float,
-                  side: float, shoulder: np.ndarray) -> np.ndarray:
-    """Keep wanted positions where a body can put them and the photo shows them.
+def _bounds(rest: np.ndarray, ctx: ArmContext, *, sw: float, side: float,
+            shoulder: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where a body can put the wrist and the photo shows it, ``(lo, hi)`` each ``(T, 2)``.
 
     Above the waist and at most 0.05 shoulder widths below the rest pose (hands resting on a
     desk must not sink into it) unless the photo holds them above chest height (0.8 shoulder
@@ -213,8 +222,37 @@ def _clamp_target(target: np.ndarray, rest: np.ndarray, ctx: ArmContext, *, sw: 
     y_lo, y_hi = max(top, 0.02 * h), min(waist, 0.98 * h)
     inner, outer = neck[0] + side * MIDLINE_GAP * sw, shoulder[0] + side * 1.1 * sw
     x_lo, x_hi = max(min(inner, outer), 0.02 * w), min(max(inner, outer), 0.98 * w)
-    x = np.clip(target[:, 0], np.minimum(x_lo, rest[:, 0]), np.maximum(x_hi, rest[:, 0]))
     # Hands held high in the photo may drop to chest height; low ones must not sink.
     y_hi = np.minimum(y_hi, np.maximum(rest[:, 1] + 0.05 * sw, neck[1] + 0.8 * sw))
-    y = np.clip(target[:, 1], np.minimum(y_lo, rest[:, 1]), np.maximum(y_hi, rest[:, 1]))
-    return np.stack([x, y], axis=1)
+    lo = np.stack([np.minimum(x_lo, rest[:, 0]), np.minimum(y_lo, rest[:, 1])], axis=1)
+    hi = np.stack([np.maximum(x_hi, rest[:, 0]), np.maximum(y_hi, rest[:, 1])], axis=1)
+    return lo, hi
+
+
+def _fit_offsets(offset: np.ndarray, rest: np.ndarray, lo: np.ndarray, hi: np.ndarray
+                 ) -> np.ndarray:
+    """``offset (T, 2)`` scaled, per axis and direction, so that its 95th percentile reaches
+    no further than 90 % of the room between the rest pose and the limit: gestures shrink where
+    the photo leaves little room (a hand by the frame's edge) and keep their shape, instead of
+    running into the limit and stopping there (on hbr_speaker9 the wanted wrist went a third of
+    a shoulder width past the frame's edge, and the hand froze against it)."""
+    out = offset.copy()
+    for axis in (0, 1):
+        v = offset[:, axis]
+        for sign, room in ((1.0, hi[:, axis] - rest[:, axis]), (-1.0, rest[:, axis] - lo[:, axis])):
+            part = sign * v > 0
+            if not part.any():
+                continue
+            reach = np.percentile(sign * v[part], 95)
+            if reach > 1e-6:
+                k = min(1.0, 0.9 * float(np.median(room)) / reach)
+                out[part, axis] *= k
+    return out
+
+
+def _clamp_target(target: np.ndarray, rest: np.ndarray, lo: np.ndarray, hi: np.ndarray, *,
+                  sw: float) -> np.ndarray:
+    """Wanted positions kept inside the limits (:func:`_bounds`), softly."""
+    soft = SOFT_EDGE * sw
+    return np.stack([soft_clip(target[:, a], lo[:, a], hi[:, a], rest[:, a], soft)
+                     for a in (0, 1)], axis=1)

@@ -42,6 +42,7 @@ ARMS = (LEFT_ARM, RIGHT_ARM)
 # (no hyperextension) and never folded flat.
 ELBOW_MIN = np.deg2rad(8.0)
 ELBOW_MAX = np.deg2rad(150.0)
+ELBOW_SOFT = np.deg2rad(15.0)
 
 
 def wrap_angle(a: np.ndarray) -> np.ndarray:
@@ -137,11 +138,30 @@ def forward_two_link(shoulder: np.ndarray, alpha: np.ndarray, beta: np.ndarray, 
 
 
 def clamp_elbow(beta: np.ndarray, *, bend: float, beta0: float) -> np.ndarray:
-    """Keep the elbow within [ELBOW_MIN, ELBOW_MAX] of flexion, widened to include the photo."""
-    flex = bend * beta
+    """Keep the elbow within [ELBOW_MIN, ELBOW_MAX] of flexion, widened to include the photo,
+    squeezed softly over the last :data:`ELBOW_SOFT` (on interview_1wrQ6Msp7wM, whose photo
+    folds the forearm up against the upper arm, the wanted flexion ran past the limit in half
+    the frames and the hand stood still there)."""
+    flex = bend * np.asarray(beta, np.float64)
     lo = min(ELBOW_MIN, bend * beta0)
     hi = max(ELBOW_MAX, bend * beta0)
-    return bend * np.clip(flex, lo, hi)
+    rest = np.full_like(flex, bend * beta0)
+    return bend * soft_clip(flex, np.full_like(flex, lo), np.full_like(flex, hi), rest, ELBOW_SOFT)
+
+
+def soft_clip(v: np.ndarray, lo: np.ndarray, hi: np.ndarray, rest: np.ndarray,
+              soft: float) -> np.ndarray:
+    """``v`` kept inside ``[lo, hi]`` by a smooth squeeze over the last ``soft`` before each
+    bound (never past ``rest``, which stays where it is): a joint or a hand pushed towards a
+    limit slows and keeps moving a little instead of stopping dead on it, as a hard clip made
+    it do (a frozen hand, then a jump)."""
+    v = np.asarray(v, np.float64)
+    top = np.maximum(hi - soft, np.minimum(rest, hi))
+    bot = np.minimum(lo + soft, np.maximum(rest, lo))
+    w_hi = np.maximum(hi - top, 1e-9)
+    w_lo = np.maximum(bot - lo, 1e-9)
+    out = np.where(v > top, top + w_hi * np.tanh((v - top) / w_hi), v)
+    return np.where(v < bot, bot - w_lo * np.tanh((bot - v) / w_lo), out)
 
 
 def pose_hand(hand: np.ndarray, wrist_ref: np.ndarray, wrist: np.ndarray, turn: np.ndarray,

@@ -84,7 +84,8 @@ class ProceduralGenerator:
             out[:, upper] = rotate(out[:, upper], lean, np.broadcast_to(pivot, (T, 2)))
             ctx = ArmContext(ref=ref, seen=seen, image_size=image_size, fps=fps, speed=speed,
                              lean=lean, pivot=pivot, ramp=ramp, spread=st.spread,
-                             fingers=st.fingers, speech=timing.speech,
+                             fingers=st.fingers, speech=timing.speech, drift=st.drift,
+                             pause_drift=st.pause_drift,
                              clasps=self._clasps(timing, ref, seen, st, fps=fps, speed=speed,
                                                  rng=rngs[4]))
             for arm in ARMS:

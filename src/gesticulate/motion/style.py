@@ -2,20 +2,27 @@
 
 Four named styles, from still to animated. Each is a set of knobs (:class:`Style`). What they
 give, measured with ``benchmarks/gestures.py`` (the shared clips' photos and voices with the
-hands in the photo, 8 clips, seeds 0–4 averaged; min / median / max over the clips; 2026-12-01):
+hands in the photo, 8 clips, seeds 0–4 averaged; min / median / max over the clips; 2026-12-01,
+after the hands' idle wander went into the styles and their limits became soft):
 
-==============  ========================  =======================  ==================  ===========
-style           wrist speed in speech     wrist speed in speech    hand variance       motion
-                median (sw/s)             90th pct (sw/s)          (sw²)               beats/s
-==============  ========================  =======================  ==================  ===========
-calm            0.02 / 0.06 / 0.20        0.19 / 0.27 / 0.65       .003 / .009 / .019  .07/.27/.49
-conversational  0.06 / 0.12 / 0.40        0.49 / 1.13 / 1.51       .013 / .033 / .041  .37/.74/1.0
-presenter       0.08 / 0.15 / 0.46        0.48 / 1.27 / 1.62       .011 / .037 / .049  .38/.78/.93
-lively          0.09 / 0.20 / 0.38        0.55 / 1.47 / 1.68       .015 / .045 / .108  .47/.74/.94
-==============  ========================  =======================  ==================  ===========
+==============  ==============  ==============  ==============  ===========  ==============
+style           speed in        speed in        hand            motion       speed in
+                speech, median  speech, p90     variance        beats/s      pauses, median
+                (sw/s)          (sw/s)          (sw²)                        (sw/s)
+==============  ==============  ==============  ==============  ===========  ==============
+calm            0.02/0.06/0.23  0.16/0.27/0.84  .003/.008/.027  .06/.27/.69  0.01/0.05/0.15
+conversational  0.08/0.14/0.45  0.43/1.05/1.62  .014/.035/.053  .38/.62/1.0  0.01/0.17/0.30
+presenter       0.10/0.19/0.40  0.51/1.14/1.65  .013/.035/.059  .42/.67/1.0  0.02/0.18/0.57
+lively          0.10/0.22/0.45  0.50/1.23/1.78  .015/.040/.072  .46/.92/1.0  0.02/0.19/0.53
+==============  ==============  ==============  ==============  ===========  ==============
+
+Wrist speeds are of either wrist, in shoulder widths (sw) per second.
 
 The spread within a style comes from the photo (how far its arms can travel) and the speech;
-the medians rise from calm to lively.
+the medians rise from calm to lively. The hands never stand still in the animated styles: they
+wander a little in speech and half as much in pauses (``drift``, ``pause_drift``), as the
+shared clips' speakers do (their wrists move 0.04–0.74 sw/s in pauses; a generator that held
+them still there looked frozen).
 
 ``auto`` (the default) scores how animated the speaker is likely to be:
 
@@ -62,17 +69,22 @@ class Style:
     quiet: float          # share of phrases spoken without hand gestures
     fingers: float        # finger articulation gain
     clasp: float = 0.3    # share of long pauses spent with the hands together (self-touch)
+    drift: float = 0.06   # the hands' idle wander in speech (s.d., shoulder widths)
+    pause_drift: float = 0.0   # ... in pauses, as a share of that
 
 
 STYLES = {
     "calm": Style(amplitude=0.45, refractory_s=1.00, threshold=0.22, head=0.6, spread=0.30,
                   quiet=0.25, fingers=0.6, clasp=0.5),
     "conversational": Style(amplitude=1.00, refractory_s=0.40, threshold=0.07, head=1.0,
-                            spread=0.55, quiet=0.05, fingers=1.2, clasp=0.35),
+                            spread=0.55, quiet=0.05, fingers=1.2, clasp=0.35, drift=0.12,
+                            pause_drift=0.5),
     "presenter": Style(amplitude=1.15, refractory_s=0.36, threshold=0.06, head=1.2, spread=0.65,
-                       quiet=0.03, fingers=1.4, clasp=0.25),
+                       quiet=0.03, fingers=1.4, clasp=0.25, drift=0.13,
+                       pause_drift=0.5),
     "lively": Style(amplitude=1.35, refractory_s=0.32, threshold=0.05, head=1.4, spread=0.80,
-                    quiet=0.02, fingers=1.7, clasp=0.15),
+                    quiet=0.02, fingers=1.7, clasp=0.15, drift=0.14,
+                    pause_drift=0.5),
 }
 ALIASES = {"neutral": "conversational"}   # the name used before the styles were named
 ORDER = ("calm", "conversational", "presenter", "lively")
