@@ -25,7 +25,11 @@ Printed as a Markdown table. Columns:
 * ``acc x``: mean wrist acceleration of the own-audio samples / the data's (1 = as smooth as
   the data; jitter shows as > 1);
 * ``border/inside``: mean joint speed at window borders / inside windows on a 60 s sample
-  (val audio repeated); 1 = seamless, > 1 = a jump at the border.
+  (val audio repeated); 1 = seamless, > 1 = a jump at the border;
+* ``lips own/shuf (offset)``: lip sync of the samples (:func:`gesticulate.metrics.sync.lip_sync`:
+  best correlation, over ±15 frames, of the sampled mouth opening with the clip's loudness),
+  with the clip's own audio / another clip's, and the own-audio sample's offset in frames
+  (positive: the mouth lags the sound).
 
 Samples: DPM-Solver++ 10 steps, guidance 2, seed 0. One training seed per run (``--seed``).
 """
@@ -60,8 +64,10 @@ VARIANTS = {
     "no_frame_head": ({"frame_head_kernel": 0}, {}, {}, "per-frame output head (ours)"),
     "velocity_w1": ({}, {"velocity_weight": 1.0}, {}, "velocity loss weight 10 → 1"),
     "augment": ({}, {}, {}, "(on) random scale, rotation, flip of the windows (CSG-405)"),
+    "no_phones": ({}, {}, {}, "viseme channels of recognised phones in the audio input"),
 }
-TRAIN_OPTIONS = {"augment": {"augment": True}}     # variants that change training options
+TRAIN_OPTIONS = {"augment": {"augment": True},     # variants that change training options
+                 "no_phones": {"phones": False}}
 
 
 def border_ratio(model, stats, audio: np.ndarray, cond, **sampling) -> float:
@@ -87,12 +93,17 @@ def measure(ckpt: Path, data: Path, sampling: dict) -> dict:
     from gesticulate.train.data import WindowDataset
     from gesticulate.models.schedulers import make_noise_scheduler
     from gesticulate.train.objective import ObjectiveConfig, joint_weights
-    from gesticulate.skeleton.layout import LEFT_WRIST, RIGHT_WRIST, UPPER_BODY_INDICES
+    from gesticulate.audio.phones import NUM_PHONE_CHANNELS
+    from gesticulate.metrics.sync import lip_sync
+    from gesticulate.skeleton.layout import (INNER_LIP_BOTTOM, INNER_LIP_TOP, LEFT_WRIST,
+                                             MOUTH_LEFT_CORNER, MOUTH_RIGHT_CORNER, RIGHT_WRIST,
+                                             UPPER_BODY_INDICES)
+    from gesticulate.skeleton.normalize import LOCAL_ROW
 
     model = MotionDiT.from_pretrained(ckpt)
     cfg = model.config
     stats = NormStats.load(ckpt / "stats.npz")
-    clips = load_clips(data, split="val", stats=stats, fps=cfg.fps, styles={})
+    clips = load_clips(data, split="val", stats=stats, fps=cfg.fps, styles={}, phones=cfg.phones)
     # Common val loss: the full objective, on the full model's val windows and noise.
     obj = ObjectiveConfig()
     val = WindowDataset(clips, window=cfg.window, stats=stats, fps=cfg.fps)
@@ -102,7 +113,16 @@ def measure(ckpt: Path, data: Path, sampling: dict) -> dict:
                             joint_weights(obj.region_weights, cfg.num_joints), torch.device("cpu"))
     hands = local_regions()["hands"]
     kw = dict(num_steps=10, guidance_scale=2.0, sampler="dpm", **sampling)
-    rows = {k: [] for k in ("corr", "corr_sh", "ba", "ba_sh", "hand", "acc")}
+    rows = {k: [] for k in ("corr", "corr_sh", "ba", "ba_sh", "hand", "acc", "lips", "lips_sh",
+                            "lips_offset")}
+    lips = LOCAL_ROW[[INNER_LIP_TOP, INNER_LIP_BOTTOM, MOUTH_LEFT_CORNER, MOUTH_RIGHT_CORNER]]
+    # AudioFeatures.stack(): n_mels log-mel columns, then onset, rms, pitch, vad (phones after)
+    rms = cfg.audio_dim - (NUM_PHONE_CHANNELS if cfg.phones else 0) - 3
+
+    def mouth(z):
+        p = stats.denormalize(z)[:, lips]
+        return np.linalg.norm(p[:, 0] - p[:, 1], axis=-1) / np.maximum(
+            np.linalg.norm(p[:, 2] - p[:, 3], axis=-1), 1e-6)
     wrists = [int(np.flatnonzero(np.asarray(UPPER_BODY_INDICES) == k)[0]) for k in (LEFT_WRIST, RIGHT_WRIST)]
     accel = lambda z: np.abs(np.diff(stats.denormalize(z)[:, wrists], 2, axis=0)).mean()  # noqa: E731
     for i, clip in enumerate(clips):
@@ -113,6 +133,11 @@ def measure(ckpt: Path, data: Path, sampling: dict) -> dict:
         for z, c, b in ((z_own, "corr", "ba"), (z_sh, "corr_sh", "ba_sh")):
             rows[c].append(onset_correlation(wrist_speed(stats.denormalize(z), fps=cfg.fps), clip.onset))
             rows[b].append(normalized_beat_alignment(z, stats, clip.onset_frames, fps=cfg.fps))
+        if len(clip.audio) >= 40:          # lip_sync's ±15-frame search needs 40 frames
+            own, sh = (lip_sync(mouth(z), clip.audio[:, rms], fps=cfg.fps) for z in (z_own, z_sh))
+            rows["lips"].append(own["lip_sync_score"])
+            rows["lips_sh"].append(sh["lip_sync_score"])
+            rows["lips_offset"].append(own["lip_sync_offset_frames"])
         d = np.linalg.norm(stats.denormalize(z_own)[:, hands] - stats.denormalize(clip.motion)[:, hands], axis=-1)
         seen = clip.visible[:, hands] > 0
         rows["hand"].append(float(d[seen].mean()))
@@ -151,13 +176,16 @@ def run_variant(name: str, data: Path, out: Path, *, steps: int, seed: int = 0) 
 
 def table(results: list[dict]) -> str:
     head = ("| variant | switches off | val (own) start→end | val (common) | corr own / shuf | "
-            "BA own / shuf | hand err (sw) | acc x | border/inside | train s |")
-    lines = [head, "|" + "---|" * 10]
+            "BA own / shuf | hand err (sw) | acc x | border/inside | lips own / shuf (offset) | "
+            "train s |")
+    lines = [head, "|" + "---|" * 11]
     for r in results:
         lines.append(f"| {r['name']} | {VARIANTS[r['name']][3]} | {r['val_start']:.3f}→{r['val_own']:.3f} | "
                      f"{r['val_common']:.3f} | {r['corr']:.2f} / {r['corr_sh']:.2f} | "
                      f"{r['ba']:.2f} / {r['ba_sh']:.2f} | {r['hand']:.3f} | {r['acc']:.1f} | "
                      f"{r['border']:.2f} | "
+                     f"{r.get('lips', float('nan')):.2f} / {r.get('lips_sh', float('nan')):.2f} "
+                     f"({r.get('lips_offset', float('nan')):+.1f}) | "
                      f"{r['train_s']:.0f} |")
     return "\n".join(lines)
 

@@ -43,13 +43,19 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from gesticulate.audio.features import load_features
+    from gesticulate.audio.phones import model_audio
     from gesticulate.motion.diffusion import DiffusionGenerator
     from gesticulate.data.synthetic import template_pose
 
     gen = DiffusionGenerator(args.checkpoint, num_steps=args.num_steps)
     model, cfg = gen.model, gen.model.config
     feats = load_features(args.audio, fps=cfg.fps)
-    a = feats.stack()
+    phones = None
+    if cfg.phones:
+        from gesticulate.audio.io import AUDIO_SR, load_audio
+        from gesticulate.audio.phones import recognize_phones
+        phones = recognize_phones(load_audio(args.audio, sr=AUDIO_SR), sr=AUDIO_SR)
+    a = model_audio(feats, phones, phones=cfg.phones)
     audio = np.resize(a, (int(round(args.seconds * cfg.fps)), a.shape[1])).astype(np.float32)
     cond = gen.conditions(template_pose(), speed=1.0, style=None)
     border, inside, token, within = [], [], [], []

@@ -10,7 +10,8 @@ import torch
 
 from gesticulate.audio import phones as phones_mod
 from gesticulate.audio.io import load_audio
-from gesticulate.audio.phones import OPENNESS, recognize_phones, viseme_openness
+from gesticulate.audio.phones import (NUM_PHONE_CHANNELS, OPENNESS, VISEMES, recognize_phones,
+                                      viseme_channels, viseme_openness)
 from gesticulate.audio.tts import synthesize
 from gesticulate.audio.vad import (frame_speech_probability, segments_from_probability,
                                    speech_segments)
@@ -190,3 +191,19 @@ def test_tts_bad_input():
         synthesize("hello", voice="xx-nonexistent")
     with pytest.raises(OptionError, match="rate_wpm"):
         synthesize("hello", rate_wpm=5)
+
+
+def test_viseme_channels_share_each_frame_between_the_classes_spoken():
+    """One column per viseme class, the share of each frame spoken in it (smoothed), and the
+    mouth opening last; silence and unknown phones are all zeros."""
+    phones = [("SIL", 0.0, 0.5), ("M", 0.5, 0.8), ("AA", 0.8, 1.2), ("XX", 1.2, 1.4)]
+    c = viseme_channels(phones, fps=10.0, num_frames=16)
+    assert c.shape == (16, NUM_PHONE_CHANNELS) == (16, len(VISEMES) + 1)
+    closed, open_vowel = list(VISEMES).index("closed"), list(VISEMES).index("open_vowel")
+    assert c[6, closed] == 1.0 and c[6, :-1].sum() == 1.0         # inside the M
+    assert c[9:11, open_vowel].min() == 1.0 and c[10, -1] == OPENNESS["AA"]
+    assert not c[:4].any() and not c[14:].any()                      # silence, unknown phone
+    assert c[8, closed] > 0 and c[8, open_vowel] > 0                  # coarticulation
+    assert np.array_equal(c[:, -1], viseme_openness(phones, fps=10.0, num_frames=16))
+    assert not viseme_channels(None, fps=25.0, num_frames=5).any()
+

@@ -237,6 +237,58 @@ def test_generate_plans_the_hands_first_with_a_learned_model(data, tmp_path):
         GeneratePipeline(hands_first=True)
 
 
+def test_a_model_hears_the_phones_recognised_in_its_clips(data, tmp_path):
+    """Phones are on by default: the clips' phones are recognised once and kept in the
+    dataset, the model's audio rows end with their viseme channels, and a generator fed
+    other phones moves otherwise. Off, the model hears the features alone (as checkpoints
+    written before the phones)."""
+    from gesticulate.audio.phones import NUM_PHONE_CHANNELS
+    from gesticulate.data.clips import PHONES_NAME, clip_dir
+    run = train(data, output=tmp_path / "run", steps=2, checkpoint_every=2, val_every=0, **FAST)
+    cfg = MotionDiT.from_pretrained(run).config
+    assert cfg.phones and cfg.audio_dim == 84 + NUM_PHONE_CHANNELS
+    clip = next(iter_clips(data, split="test"))
+    assert (clip_dir(data, next(iter_clips(data, split="train")).record.clip_id) / PHONES_NAME).is_file()
+    gen = DiffusionGenerator(tmp_path / "run", num_steps=2, device="cpu")
+    ref = clip.skeleton.keypoints[0]
+    said = [("M", 0.0, 0.4), ("AA", 0.4, 1.2), ("P", 1.2, 1.5), ("IY", 1.5, 3.0)]
+    heard = {}
+    for name, phones in (("none", None), ("said", said), ("other", [("OW", 0.0, 3.0)])):
+        heard[name] = gen.generate(clip.features, ref, image_size=(512, 512), seed=1,
+                                   phones=phones).keypoints
+    assert not np.array_equal(heard["said"], heard["other"])
+    assert not np.array_equal(heard["said"], heard["none"])
+    train(data, output=tmp_path / "off", steps=2, checkpoint_every=2, val_every=0, phones=False,
+          **FAST)
+    off = MotionDiT.from_pretrained(tmp_path / "off").config
+    assert not off.phones and off.audio_dim == 84
+    # A checkpoint written before the phones (no "phones" in its config) loads and samples.
+    from gesticulate.train.checkpoint import list_checkpoints as ckpts
+    folder = ckpts(tmp_path / "off")[-1]
+    config = json.loads((folder / "config.json").read_text())
+    del config["phones"]
+    (folder / "config.json").write_text(json.dumps(config))
+    old = DiffusionGenerator(tmp_path / "off", num_steps=2, device="cpu")
+    assert not old.model.config.phones
+    seq = old.generate(clip.features, ref, image_size=(512, 512), seed=1, phones=said)
+    assert seq.keypoints.shape == (75, 133, 3)
+
+
+def test_phone_dropout_zeroes_the_phone_channels_of_some_windows():
+    from gesticulate.audio.phones import NUM_PHONE_CHANNELS
+    b, w, j, a = 64, 8, 121, 84 + NUM_PHONE_CHANNELS
+    batch = {"visible": torch.ones(b, w, j), "audio": torch.ones(b, w, a),
+             "style_id": torch.ones(b, dtype=torch.long), "style_vec": torch.zeros(b, 20),
+             "speed": torch.ones(b)}
+    out = prepare_batch(batch, np.random.default_rng(0), ObjectiveConfig(phone_dropout=0.5),
+                        prev_frames=4, phone_channels=NUM_PHONE_CHANNELS)
+    dropped = out["audio"][:, :, -NUM_PHONE_CHANNELS:].sum((1, 2)) == 0
+    assert 10 < int(dropped.sum()) < 54
+    assert (out["audio"][:, :, :84] == 1).all() and (batch["audio"] == 1).all()
+    same = prepare_batch(batch, np.random.default_rng(0), ObjectiveConfig(), prev_frames=4)
+    assert same["audio"] is batch["audio"]
+
+
 def test_mirror_is_an_involution_that_swaps_sides():
     from gesticulate.skeleton import layout as L
     m = L.MIRROR

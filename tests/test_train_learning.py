@@ -57,7 +57,8 @@ def test_joint_velocity_at_window_borders_is_no_larger_than_inside(run):
     data, ckpt, _ = run
     model = MotionDiT.from_pretrained(ckpt)
     stats = NormStats.load(ckpt / "stats.npz")
-    clips = load_clips(data, split="val", stats=stats, fps=25.0, styles={})
+    clips = load_clips(data, split="val", stats=stats, fps=25.0, styles={},
+                       phones=model.config.phones)
     # 60 s of the val speaker's audio: 37 window borders per sample.
     audio = np.resize(np.concatenate([c.audio for c in clips]), (1500, clips[0].audio.shape[1]))
     cond = Conditions(torch.from_numpy(clips[0].motion[0]), torch.from_numpy(clips[0].visible[0]))

@@ -142,20 +142,22 @@ def cmd_train(args) -> None:
     run = train(args.dataset, output=args.output, preset=args.preset, steps=args.steps,
                 batch_size=args.batch_size, lr=args.lr, seed=args.seed, resume=args.resume,
                 device=args.device, progress=not args.quiet, val_every=args.val_every,
-                checkpoint_every=args.checkpoint_every, augment=args.augment)
+                checkpoint_every=args.checkpoint_every, augment=args.augment,
+                phones=not args.no_phones)
     print(f"trained run in {run}")
 
 
 def cmd_sample(args) -> None:
     from gesticulate.motion.diffusion import DiffusionGenerator
     from gesticulate.pipeline import GeneratePipeline
-    pipe = GeneratePipeline(fps=args.fps, size=args.size, phones=False)
-    y, sr = pipe.load_audio(args.audio)
-    photo, reference = pipe.prepare_photo(args.image)
     gen = DiffusionGenerator(args.checkpoint, num_steps=args.steps, guidance_scale=args.guidance,
                              sampler=args.sampler, hands_first=args.hands_first, device=args.device)
+    pipe = GeneratePipeline(fps=args.fps, size=args.size, phones=gen.model.config.phones)
+    y, sr = pipe.load_audio(args.audio)
+    photo, reference = pipe.prepare_photo(args.image)
     seq = gen.generate(pipe.features(y, sr), reference, image_size=(photo.shape[1], photo.shape[0]),
-                       seed=args.seed, speed=args.speed, style=args.style, progress=not args.quiet)
+                       seed=args.seed, speed=args.speed, style=args.style,
+                       phones=pipe.phone_timings(y, sr), progress=not args.quiet)
     seq.save(args.output)
     print(f"wrote {args.output} ({len(seq)} frames at {seq.fps:g} fps)")
 
@@ -320,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=int, default=500)
     p.add_argument("--augment", action="store_true",
                    help="augment the training windows: random scale, rotation and left-right flip")
+    p.add_argument("--no-phones", action="store_true",
+                   help="do not feed the model the viseme channels of recognised phones "
+                        "(prosody features only, as models trained before them)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="speech + photo -> skeleton .npz with a trained MotionDiT")

@@ -217,3 +217,67 @@ def viseme_openness(phones: list[tuple[str, float, float]] | None, *, fps: float
     if num_frames >= 3:
         out = np.convolve(np.pad(out, 1, mode="edge"), [0.25, 0.5, 0.25], mode="valid")
     return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+# Viseme classes (what the lips and jaw do), the phone channels of MotionDiT's audio input: a
+# phone's class gets its share of each frame, the last channel is the mouth opening
+# (:data:`OPENNESS`). Silence and unknown phones leave every class at 0.
+VISEMES = {
+    "closed": ("P", "B", "M"),
+    "labiodental": ("F", "V"),
+    "rounded": ("W", "UW", "UH", "OW", "OY", "R", "ER"),
+    "tongue": ("TH", "DH", "S", "Z", "SH", "ZH", "CH", "JH", "T", "D", "N", "L", "Y"),
+    "back": ("K", "G", "NG", "HH"),
+    "spread_vowel": ("IY", "IH", "EY", "EH", "AE"),
+    "open_vowel": ("AH", "AY", "AW", "AO", "AA"),
+}
+_VISEME_OF = {ph: i for i, group in enumerate(VISEMES.values()) for ph in group}
+NUM_PHONE_CHANNELS = len(VISEMES) + 1
+
+
+def viseme_channels(phones: list[tuple[str, float, float]] | None, *, fps: float,
+                    num_frames: int) -> np.ndarray:
+    """Per-frame viseme classes and mouth opening from phone timings.
+
+    Parameters
+    ----------
+    phones : list of (phone, start_s, end_s) or None
+        As :func:`recognize_phones` returns them; ``None`` or empty gives all zeros.
+    fps : float
+        Video frame rate; frame ``t`` covers ``[t / fps, (t + 1) / fps)`` s.
+    num_frames : int
+        ``T``, the number of frames to return.
+
+    Returns
+    -------
+    np.ndarray, shape (T, NUM_PHONE_CHANNELS), float32
+        Columns in :data:`VISEMES` order: the share of each frame spoken in a phone of that
+        class, smoothed like :func:`viseme_openness` (coarticulation); the last column is
+        :func:`viseme_openness`.
+    """
+    out = np.zeros((num_frames, NUM_PHONE_CHANNELS), np.float64)
+    for name, start, end in phones or []:
+        k = _VISEME_OF.get(name)
+        if k is None or end <= start:
+            continue
+        f0, f1 = start * fps, end * fps
+        for t in range(max(0, int(f0)), min(num_frames, int(np.ceil(f1)))):
+            out[t, k] += min(f1, t + 1) - max(f0, t)
+    if num_frames >= 3:
+        pad = np.pad(out, ((1, 1), (0, 0)), mode="edge")
+        out = 0.25 * pad[:-2] + 0.5 * pad[1:-1] + 0.25 * pad[2:]
+    out[:, -1] = viseme_openness(phones, fps=fps, num_frames=num_frames)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def model_audio(features, timings: list[tuple[str, float, float]] | None, *,
+                phones: bool) -> np.ndarray:
+    """A learned model's audio input rows ``(T, A)`` float32: ``features.stack()``, then, with
+    ``phones``, the :func:`viseme_channels` of ``timings`` (zeros when none were recognised:
+    the model was trained with a share of its windows' phones dropped)."""
+    rows = features.stack()
+    if not phones:
+        return rows
+    vis = viseme_channels(timings, fps=float(features.fps), num_frames=len(rows))
+    return np.concatenate([rows, vis], axis=1).astype(np.float32)
+

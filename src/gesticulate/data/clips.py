@@ -9,6 +9,8 @@
         skeleton.npz        SkeletonSequence (T, 133, 3) in the clip's (cropped) pixel frame
         features.npz        AudioFeatures fields at the clip's fps
         audio.wav           16 kHz mono
+        phones.json         recognised phones [[phone, start_s, end_s], ...] (written the
+                            first time a model that hears phones reads the clip)
         video.mp4           optional: the cropped video
 
 A clip folder is complete only when it exists under its final name: writers build it in a
@@ -136,3 +138,28 @@ def iter_clips(root: str | os.PathLike, *, split: str | None = None) -> Iterator
     for r in read_manifest(root):
         if r.status == "kept" and (split is None or r.split == split):
             yield read_clip(root, r)
+
+
+PHONES_NAME = "phones.json"
+
+
+def clip_phones(clip: Clip) -> list[tuple[str, float, float]] | None:
+    """The phones spoken in ``clip`` (:func:`gesticulate.audio.phones.recognize_phones` on its
+    audio), recognised once and kept in the clip's folder; None when none were recognised.
+    A read-only dataset is recognised again each time (about 2 % of the audio's length)."""
+    path = clip.audio_path.parent / PHONES_NAME
+    if path.is_file():
+        rows = json.loads(path.read_text())
+        return [(str(p), float(a), float(b)) for p, a, b in rows] if rows else None
+    from gesticulate.audio.io import load_audio
+    from gesticulate.audio.phones import recognize_phones
+    from gesticulate.atomic import atomic_file
+    from gesticulate.audio.io import AUDIO_SR
+    phones = recognize_phones(load_audio(clip.audio_path, sr=AUDIO_SR), sr=AUDIO_SR)
+    try:
+        with atomic_file(path) as tmp:
+            tmp.write_text(json.dumps([list(p) for p in phones or []]))
+    except Exception:   # noqa: BLE001 - a read-only dataset: keep them in memory only
+        pass
+    return phones
+

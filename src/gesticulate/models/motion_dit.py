@@ -60,7 +60,10 @@ class MotionDiTConfig:
     """Architecture and conditioning switches of :class:`MotionDiT` (saved as config.json)."""
 
     num_joints: int = 121            # local upper-body points (skeleton.normalize, 121)
-    audio_dim: int = 84              # per-frame audio features, AudioFeatures.stack(): n_mels + 4
+    audio_dim: int = 84              # per-frame audio inputs: AudioFeatures.stack() (n_mels + 4),
+                                     # then the phone channels when ``phones``
+    phones: bool = False             # viseme channels of recognised phones appended to the audio
+                                     # (audio.phones.viseme_channels); off in checkpoints before them
     fps: float = 25.0                # frame rate the model is trained at
     width: int = 256                 # transformer width D
     depth: int = 6                   # DiT blocks

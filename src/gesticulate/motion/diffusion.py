@@ -21,6 +21,7 @@ import torch
 from tqdm.auto import tqdm
 
 from gesticulate.audio.features import AudioFeatures, num_frames
+from gesticulate.audio.phones import model_audio
 from gesticulate.errors import InputError, OptionError
 from gesticulate.models.folders import META_NAME, STATS_NAME
 from gesticulate.models.motion_dit import MotionDiT, local_regions, style_vector
@@ -198,11 +199,13 @@ class DiffusionGenerator:
 
         ``speed`` scales the training set's median wrist speed (EMO2's speed condition);
         ``style`` is a speaker name of the training set or a skeleton .npz clip. ``phones``
-        is accepted for the common interface and unused (the model hears the audio).
+        (phone timings, :func:`gesticulate.audio.phones.recognize_phones`) are heard by a
+        model trained with them (``config.phones``); without them it hears zeros there, as in
+        the training windows whose phones were dropped.
         """
         ref = check_inputs(features, reference, image_size, speed).astype(np.float32)
         fps_model = float(self.model.config.fps)
-        audio = features.stack()
+        audio = model_audio(features, phones, phones=self.model.config.phones)
         if audio.shape[1] != self.model.config.audio_dim:
             raise InputError(f"audio features have {audio.shape[1]} columns, the checkpoint expects "
                              f"{self.model.config.audio_dim}; compute them with the same n_mels")

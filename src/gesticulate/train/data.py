@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gesticulate.data.clips import STATS, iter_clips
+from gesticulate.audio.phones import model_audio
+from gesticulate.data.clips import STATS, clip_phones, iter_clips
 from gesticulate.errors import InputError
 from gesticulate.models.motion_dit import style_vector
 from gesticulate.skeleton.layout import LEFT_WRIST, RIGHT_WRIST, UPPER_BODY_INDICES
@@ -34,7 +35,7 @@ class ClipArrays:
     clip_id: str
     motion: np.ndarray      # (T, J, 2) float32, z-scored local coordinates
     visible: np.ndarray     # (T, J) float32, 1 where confidence > threshold
-    audio: np.ndarray       # (T, A) float32, AudioFeatures.stack()
+    audio: np.ndarray       # (T, A) float32, audio.phones.model_audio()
     onset: np.ndarray       # (T,) float32, onset strength 0..1 (for metrics)
     style_id: int           # 0 = unknown speaker
     style_vec: np.ndarray   # (20,) float32, see models.motion_dit.style_vector
@@ -74,8 +75,11 @@ def load_stats(root: str | os.PathLike, *, threshold: float = CONFIDENCE_THRESHO
 
 
 def load_clips(root: str | os.PathLike, *, split: str, stats: NormStats, fps: float,
-               styles: dict[str, int], threshold: float = CONFIDENCE_THRESHOLD) -> list[ClipArrays]:
-    """All kept clips of ``split`` as :class:`ClipArrays`; clips at another fps are an error."""
+               styles: dict[str, int], threshold: float = CONFIDENCE_THRESHOLD,
+               phones: bool = False) -> list[ClipArrays]:
+    """All kept clips of ``split`` as :class:`ClipArrays`; clips at another fps are an error.
+    With ``phones`` the audio rows end with the viseme channels of the clip's recognised
+    phones (:func:`model_audio`)."""
     out = []
     for clip in iter_clips(root, split=split):
         if abs(clip.record.fps - fps) > 1e-3:
@@ -85,7 +89,7 @@ def load_clips(root: str | os.PathLike, *, split: str, stats: NormStats, fps: fl
         z = stats.normalize(loc).astype(np.float32)
         vis = (conf > threshold).astype(np.float32)
         z = np.where(vis[..., None] > 0, z, 0.0).astype(np.float32)  # unseen points → mean pose
-        audio = clip.features.stack()
+        audio = model_audio(clip.features, clip_phones(clip) if phones else None, phones=phones)
         t = min(len(z), len(audio))
         out.append(ClipArrays(clip.record.clip_id, z[:t], vis[:t], audio[:t],
                               clip.features.onset[:t].astype(np.float32),

@@ -18,7 +18,8 @@ import numpy as np
 import torch
 
 from gesticulate.errors import OptionError
-from gesticulate.models.motion_dit import PRESETS
+from gesticulate.audio.phones import NUM_PHONE_CHANNELS
+from gesticulate.models.motion_dit import PRESETS, MotionDiTConfig
 from gesticulate.models.schedulers import make_noise_scheduler
 from gesticulate.train import loop
 from gesticulate.models.folders import META_NAME, STATS_NAME
@@ -35,6 +36,7 @@ class TrainConfig(loop.LoopConfig):
     metric_clips: int = 4            # val clips sampled for motion metrics (0 = skip)
     objective: dict = field(default_factory=dict)  # ObjectiveConfig overrides (ablations)
     augment: bool = False            # random scale, rotation, left-right flip (train.augment)
+    phones: bool = True              # viseme channels of recognised phones in the audio input
 
 
 class MotionTask(loop.Task):
@@ -46,18 +48,23 @@ class MotionTask(loop.Task):
     def __init__(self, cfg: TrainConfig, info, ckpt=None, progress: bool = True):
         torch.manual_seed(cfg.seed)
         self.cfg, self.device = cfg, info.device
-        self.model = model = PRESETS[cfg.preset](**cfg.model).to(info.device)
+        overrides = {"phones": cfg.phones, **cfg.model}
+        if overrides["phones"]:
+            overrides.setdefault("audio_dim", MotionDiTConfig.audio_dim + NUM_PHONE_CHANNELS)
+        self.model = model = PRESETS[cfg.preset](**overrides).to(info.device)
         mc = model.config
         self.stats = stats = load_stats(cfg.dataset)
         styles = style_table(cfg.dataset, num_styles=mc.num_styles)
-        train_clips = load_clips(cfg.dataset, split="train", stats=stats, fps=mc.fps, styles=styles)
+        train_clips = load_clips(cfg.dataset, split="train", stats=stats, fps=mc.fps, styles=styles,
+                                 phones=mc.phones)
         if train_clips[0].audio.shape[1] != mc.audio_dim:
             n = int(train_clips[0].audio.shape[1])
             raise OptionError(f"dataset audio features have {n} columns, the model expects "
                               f"{mc.audio_dim}; pass model={{'audio_dim': {n}}}")
         self.data = WindowDataset(train_clips, window=mc.window, stats=stats, fps=mc.fps,
                                   augment=cfg.augment)
-        self.val_clips = load_clips(cfg.dataset, split="val", stats=stats, fps=mc.fps, styles=styles)
+        self.val_clips = load_clips(cfg.dataset, split="val", stats=stats, fps=mc.fps, styles=styles,
+                                    phones=mc.phones)
         val = WindowDataset(self.val_clips, window=mc.window, stats=stats, fps=mc.fps) if self.val_clips else None
         speeds = np.concatenate([wrist_speed(stats.denormalize(c.motion), c.visible, fps=mc.fps)
                                  for c in train_clips])
@@ -72,7 +79,9 @@ class MotionTask(loop.Task):
 
     def batch(self, rng, gen, size):
         raw = self.data.sample(rng, size)
-        batch = prepare_batch(raw, rng, self.objective, prev_frames=self.model.config.prev_frames)
+        mc = self.model.config
+        batch = prepare_batch(raw, rng, self.objective, prev_frames=mc.prev_frames,
+                              phone_channels=NUM_PHONE_CHANNELS if mc.phones else 0)
         return {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
 
     def loss(self, net, batch, rng, gen):

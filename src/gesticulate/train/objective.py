@@ -31,6 +31,7 @@ class ObjectiveConfig:
     region_weights: dict = field(default_factory=lambda: {
         "body": 1.0, "face": 1.0, "lips": 2.0, "hands": 2.0})  # MMGT face 1 / lips 2; EMO2 hands
     velocity_weight: float = 10.0    # frame-to-frame velocity loss on x0 (1 left real mocap jittery)
+    phone_dropout: float = 0.1       # P(phone channels zeroed): samples without recognised phones
 
 
 def joint_weights(region_weights: dict[str, float], num_joints: int) -> torch.Tensor:
@@ -47,11 +48,13 @@ def joint_weights(region_weights: dict[str, float], num_joints: int) -> torch.Te
 
 
 def prepare_batch(batch: dict[str, torch.Tensor], rng: np.random.Generator,
-                  cfg: ObjectiveConfig, *, prev_frames: int) -> dict[str, torch.Tensor]:
+                  cfg: ObjectiveConfig, *, prev_frames: int,
+                  phone_channels: int = 0) -> dict[str, torch.Tensor]:
     """Draw the per-sample conditioning choices (dropouts, known frames and hands).
 
     Adds ``known_mask`` (B, W, J), ``drop_audio`` (B,) and NaN-blanks dropped style vectors
-    and speeds. All randomness comes from ``rng`` so a batch split over DDP ranks after this
+    and speeds; zeroes the last ``phone_channels`` audio columns of the windows whose phones
+    are dropped (the model then also works where no phones were recognised). All randomness comes from ``rng`` so a batch split over DDP ranks after this
     call gives the same loss as the whole batch.
     """
     b, w, j = batch["visible"].shape
@@ -73,6 +76,11 @@ def prepare_batch(batch: dict[str, torch.Tensor], rng: np.random.Generator,
     sv[coin(cfg.style_vector_dropout)] = float("nan")
     out["style_vec"] = sv
     out["speed"] = torch.where(coin(cfg.speed_dropout), float("nan"), batch["speed"])
+    if phone_channels:
+        drop = coin(cfg.phone_dropout)
+        audio = batch["audio"].clone()
+        audio[drop, :, -phone_channels:] = 0.0
+        out["audio"] = audio
     return out
 
 
