@@ -23,7 +23,7 @@ from gesticulate.extras import pyplot, require
 # Top-level modules of the web, eval and ray extras (matplotlib is not here: MediaPipe, a core
 # dependency, requires it itself).
 EXTRA_MODULES = ("starlette", "uvicorn", "python_multipart", "multipart", "dlib",
-                 "face_recognition_models", "pkg_resources", "ray")
+                 "face_recognition_models", "pkg_resources", "ray", "transformers")
 
 
 def _missing(monkeypatch, *modules: str) -> None:
@@ -105,3 +105,18 @@ def test_generate_without_any_extra(tmp_path):
                        text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     assert (tmp_path / "o.mp4").stat().st_size > 0
+
+
+def test_audio_encoder_without_encoder_extra(monkeypatch, capsys, tmp_path):
+    from gesticulate.data.synthetic import make_synthetic_dataset
+    data = make_synthetic_dataset(tmp_path / "ds", num_speakers=3, clips_per_speaker=1,
+                                  seconds=2.0, seed=0)
+    (tmp_path / "enc").mkdir()
+    (tmp_path / "enc" / "config.json").write_text('{"model_type": "wav2vec2"}')
+    _missing(monkeypatch, "transformers")
+    assert main(["--quiet", "train", "--dataset", str(data), "--output", str(tmp_path / "run"),
+                 "--steps", "1", "--audio-encoder", str(tmp_path / "enc")]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'gesticulate[encoder]'" in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
+

@@ -274,6 +274,58 @@ def test_a_model_hears_the_phones_recognised_in_its_clips(data, tmp_path):
     assert seq.keypoints.shape == (75, 133, 3)
 
 
+def _tiny_wav2vec2(folder):
+    """A randomly initialised wav2vec2 with 16 features, saved as a user's encoder folder."""
+    tf = pytest.importorskip("transformers")
+    cfg = tf.Wav2Vec2Config(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                            intermediate_size=32, conv_dim=(16, 16), conv_stride=(5, 64),
+                            conv_kernel=(10, 128), num_conv_pos_embeddings=16,
+                            num_conv_pos_embedding_groups=2)
+    torch.manual_seed(0)
+    tf.Wav2Vec2Model(cfg).save_pretrained(folder)
+    return folder
+
+
+def test_a_model_hears_a_speech_encoder_from_a_local_folder(data, tmp_path):
+    """train --audio-encoder: the encoder's features of each clip are computed once and kept
+    in the dataset, the model hears them after the features and phones, the run names the
+    encoder, and generation (here through the whole pipeline) feeds it the waveform; a run
+    whose encoder folder is gone, or a waveform left out, is a clear error."""
+    import shutil
+
+    from skimage.data import astronaut
+
+    from gesticulate.audio.phones import NUM_PHONE_CHANNELS
+    from gesticulate.data.clips import clip_dir
+    from gesticulate.pipeline import GeneratePipeline
+    enc = _tiny_wav2vec2(tmp_path / "w2v")
+    run = train(data, output=tmp_path / "run", steps=2, checkpoint_every=2, val_every=0,
+                audio_encoder=str(enc), **FAST)
+    cfg = MotionDiT.from_pretrained(run).config
+    assert cfg.encoder_dim == 16 and cfg.audio_dim == 84 + NUM_PHONE_CHANNELS + 16
+    first = next(iter_clips(data, split="train"))
+    cached = list(clip_dir(data, first.record.clip_id).glob("encoder-*.npy"))
+    assert len(cached) == 1 and np.load(cached[0]).shape == (75, 16)
+    t = np.arange(2 * 16000) / 16000
+    speech = ((np.sin(2 * np.pi * 4 * t) > 0) * np.sin(2 * np.pi * 180 * t) * 0.3).astype(np.float32)
+    pipe = GeneratePipeline(motion="diffusion", checkpoint=str(tmp_path / "run"), size=64,
+                            render_workers=1)
+    pipe(audio=(speech, 16000), image=astronaut(), output=tmp_path / "a.mp4",
+         motion_output=tmp_path / "a.npz", progress=False)
+    assert np.load(tmp_path / "a.npz")["keypoints"].shape[0] == 50
+    gen = DiffusionGenerator(tmp_path / "run", num_steps=2, device="cpu")
+    clip = next(iter_clips(data, split="test"))
+    with pytest.raises(InputError, match="pass the waveform"):
+        gen.generate(clip.features, clip.skeleton.keypoints[0], image_size=(512, 512))
+    moved = shutil.move(str(enc), str(tmp_path / "elsewhere"))
+    with pytest.raises(InputError, match="--audio-encoder"):
+        DiffusionGenerator(tmp_path / "run", num_steps=2, device="cpu")
+    again = DiffusionGenerator(tmp_path / "run", num_steps=2, device="cpu", audio_encoder=moved)
+    assert again.hears_waveform
+    with pytest.raises(InputError, match="no config.json"):
+        DiffusionGenerator(tmp_path / "run", num_steps=2, device="cpu", audio_encoder=tmp_path)
+
+
 def test_phone_dropout_zeroes_the_phone_channels_of_some_windows():
     from gesticulate.audio.phones import NUM_PHONE_CHANNELS
     b, w, j, a = 64, 8, 121, 84 + NUM_PHONE_CHANNELS
@@ -281,7 +333,7 @@ def test_phone_dropout_zeroes_the_phone_channels_of_some_windows():
              "style_id": torch.ones(b, dtype=torch.long), "style_vec": torch.zeros(b, 20),
              "speed": torch.ones(b)}
     out = prepare_batch(batch, np.random.default_rng(0), ObjectiveConfig(phone_dropout=0.5),
-                        prev_frames=4, phone_channels=NUM_PHONE_CHANNELS)
+                        prev_frames=4, phone_columns=slice(84, 84 + NUM_PHONE_CHANNELS))
     dropped = out["audio"][:, :, -NUM_PHONE_CHANNELS:].sum((1, 2)) == 0
     assert 10 < int(dropped.sum()) < 54
     assert (out["audio"][:, :, :84] == 1).all() and (batch["audio"] == 1).all()

@@ -34,6 +34,8 @@ def _add_generate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hands-first", action="store_true",
                    help="EMO2: a learned model plans the hands, then the body given them "
                         "(--motion diffusion; twice the sampling time)")
+    p.add_argument("--audio-encoder", help="folder of the speech encoder a --motion diffusion "
+                   "run was trained with, where it is not where the run says")
     _add_smooth_option(p)
     p.add_argument("--motion-output", help="also save the generated skeletons as .npz")
 
@@ -50,7 +52,8 @@ def _options(args):
                            checkpoint=args.checkpoint, renderer=args.renderer,
                            renderer_checkpoint=args.renderer_checkpoint, speed=args.speed,
                            style=args.style, phones=args.phones,
-                           hands_first=args.hands_first, smooth=args.smooth)
+                           hands_first=args.hands_first, audio_encoder=args.audio_encoder,
+                           smooth=args.smooth)
 
 
 def cmd_generate(args) -> None:
@@ -143,7 +146,7 @@ def cmd_train(args) -> None:
                 batch_size=args.batch_size, lr=args.lr, seed=args.seed, resume=args.resume,
                 device=args.device, progress=not args.quiet, val_every=args.val_every,
                 checkpoint_every=args.checkpoint_every, augment=args.augment,
-                phones=not args.no_phones)
+                phones=not args.no_phones, audio_encoder=args.audio_encoder)
     print(f"trained run in {run}")
 
 
@@ -151,13 +154,14 @@ def cmd_sample(args) -> None:
     from gesticulate.motion.diffusion import DiffusionGenerator
     from gesticulate.pipeline import GeneratePipeline
     gen = DiffusionGenerator(args.checkpoint, num_steps=args.steps, guidance_scale=args.guidance,
-                             sampler=args.sampler, hands_first=args.hands_first, device=args.device)
+                             sampler=args.sampler, hands_first=args.hands_first, device=args.device,
+                             audio_encoder=args.audio_encoder)
     pipe = GeneratePipeline(fps=args.fps, size=args.size, phones=gen.model.config.phones)
     y, sr = pipe.load_audio(args.audio)
     photo, reference = pipe.prepare_photo(args.image)
     seq = gen.generate(pipe.features(y, sr), reference, image_size=(photo.shape[1], photo.shape[0]),
                        seed=args.seed, speed=args.speed, style=args.style,
-                       phones=pipe.phone_timings(y, sr), progress=not args.quiet)
+                       phones=pipe.phone_timings(y, sr), audio=(y, sr), progress=not args.quiet)
     seq.save(args.output)
     print(f"wrote {args.output} ({len(seq)} frames at {seq.fps:g} fps)")
 
@@ -325,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-phones", action="store_true",
                    help="do not feed the model the viseme channels of recognised phones "
                         "(prosody features only, as models trained before them)")
+    p.add_argument("--audio-encoder", help="folder of a pretrained speech encoder (transformers "
+                   "save_pretrained: wav2vec2, HuBERT, WavLM, Whisper) whose features the model "
+                   "hears too; kept per clip in the dataset; needs the encoder extra")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="speech + photo -> skeleton .npz with a trained MotionDiT")
@@ -342,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=10, help="sampler steps (<= 10 is fine)")
     p.add_argument("--sampler", choices=("dpm", "ddim"), default="dpm")
     p.add_argument("--hands-first", action="store_true", help="EMO2: hands, then the body")
+    p.add_argument("--audio-encoder", help="folder of the speech encoder the run was trained "
+                   "with, where it is not where the run says")
     p.add_argument("--device")
     p.set_defaults(func=cmd_sample)
 

@@ -50,6 +50,7 @@ class GenerateOptions:
     style: str | None = None          # gesture style name/id where the generator has styles
     phones: bool = True               # use pocketsphinx phone timings for lip shapes
     hands_first: bool = False         # EMO2: sample the hands, then the body (diffusion motion)
+    audio_encoder: str | None = None  # speech encoder folder of a diffusion run (default: its own)
     smooth: bool = True               # zero-phase smoothing of the motion before rendering
     render_workers: int = 0           # processes rendering frames (0: one per core, at most 4)
 
@@ -73,6 +74,9 @@ class GenerateOptions:
         if self.renderer == "diffusion" and not self.renderer_checkpoint:
             raise OptionError("--renderer diffusion needs --renderer-checkpoint: a run folder "
                               "made by `gesticulate train-renderer`")
+        if self.audio_encoder and self.motion != "diffusion":
+            raise OptionError("--audio-encoder is the speech encoder a learned model hears; it "
+                              "needs --motion diffusion (with --checkpoint)")
         if self.hands_first and self.motion != "diffusion":
             raise OptionError("--hands-first plans a learned model's hands before its body; it "
                               "needs --motion diffusion (with --checkpoint)")
@@ -171,6 +175,8 @@ class GeneratePipeline:
             kwargs = {} if o.checkpoint is None else {"checkpoint": o.checkpoint}
             if o.hands_first:
                 kwargs["hands_first"] = True
+            if o.audio_encoder:
+                kwargs["audio_encoder"] = o.audio_encoder
             self._generator = get_generator(o.motion, **kwargs)
         return self._generator
 
@@ -183,12 +189,16 @@ class GeneratePipeline:
         return gen.style_for(features, reference, image_size=image_size, style=self.options.style)
 
     def generate_motion(self, features: AudioFeatures, reference: np.ndarray, *, image_size,
-                        phone_timings=None, style: str | None = None) -> SkeletonSequence:
-        """Stage 1; ``style`` (e.g. the name :meth:`choose_style` chose) overrides the options'."""
+                        phone_timings=None, style: str | None = None,
+                        audio: tuple[np.ndarray, int] | None = None) -> SkeletonSequence:
+        """Stage 1; ``style`` (e.g. the name :meth:`choose_style` chose) overrides the options';
+        ``audio`` (the waveform and its rate) reaches a generator that hears it."""
         o = self.options
-        motion = self.generator().generate(features, reference, image_size=image_size,
-                                           seed=o.seed, speed=o.speed, style=style or o.style,
-                                           phones=phone_timings)
+        gen = self.generator()
+        extra = {"audio": audio} if getattr(gen, "hears_waveform", False) else {}
+        motion = gen.generate(features, reference, image_size=image_size, seed=o.seed,
+                              speed=o.speed, style=style or o.style, phones=phone_timings,
+                              **extra)
         # A generator whose samples jitter says so (``smooth_samples``, the diffusion one).
         learned = getattr(self.generator(), "smooth_samples", False)
         return smooth_learned(motion) if o.smooth and learned else motion
@@ -266,7 +276,7 @@ class GeneratePipeline:
         style = self.choose_style(features, reference, image_size=(w, h))  # chosen, logged once
         motion = self.generate_motion(features, reference, image_size=(w, h),
                                       phone_timings=phone_timings,
-                                      style=style.name if style else None)
+                                      style=style.name if style else None, audio=(y, sr))
         t["motion"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         self.write_video(self.frames(photo, reference, motion, features), output=output,

@@ -271,13 +271,14 @@ def viseme_channels(phones: list[tuple[str, float, float]] | None, *, fps: float
 
 
 def model_audio(features, timings: list[tuple[str, float, float]] | None, *,
-                phones: bool) -> np.ndarray:
+                phones: bool, encoded: np.ndarray | None = None) -> np.ndarray:
     """A learned model's audio input rows ``(T, A)`` float32: ``features.stack()``, then, with
     ``phones``, the :func:`viseme_channels` of ``timings`` (zeros when none were recognised:
-    the model was trained with a share of its windows' phones dropped)."""
-    rows = features.stack()
-    if not phones:
-        return rows
-    vis = viseme_channels(timings, fps=float(features.fps), num_frames=len(rows))
-    return np.concatenate([rows, vis], axis=1).astype(np.float32)
-
+    the model was trained with a share of its windows' phones dropped), then the rows of a
+    speech encoder (``encoded``, :mod:`gesticulate.audio.encoder`) when given."""
+    rows = [features.stack()]
+    if phones:
+        rows.append(viseme_channels(timings, fps=float(features.fps), num_frames=len(rows[0])))
+    if encoded is not None:
+        rows.append(np.asarray(encoded, np.float32)[: len(rows[0])])
+    return np.concatenate(rows, axis=1).astype(np.float32)

@@ -11,6 +11,8 @@
         audio.wav           16 kHz mono
         phones.json         recognised phones [[phone, start_s, end_s], ...] (written the
                             first time a model that hears phones reads the clip)
+        encoder-<key>.npy   a speech encoder's features per frame (audio.encoder; written the
+                            first time a model trained with that encoder reads the clip)
         video.mp4           optional: the cropped video
 
 A clip folder is complete only when it exists under its final name: writers build it in a
@@ -162,4 +164,25 @@ def clip_phones(clip: Clip) -> list[tuple[str, float, float]] | None:
     except Exception:   # noqa: BLE001 - a read-only dataset: keep them in memory only
         pass
     return phones
+
+
+def clip_encoded(clip: Clip, encoder) -> np.ndarray:
+    """The speech encoder's features of ``clip``, ``(T, encoder.dim)`` at the clip's frame
+    rate (:class:`gesticulate.audio.encoder.SpeechEncoder`), computed once and kept in the
+    clip's folder under the encoder's key."""
+    path = clip.audio_path.parent / f"encoder-{encoder.key}.npy"
+    if path.is_file():
+        rows = np.load(path)
+        if rows.shape == (clip.features.num_frames, encoder.dim):
+            return rows
+    from gesticulate.atomic import atomic_file
+    from gesticulate.audio.io import AUDIO_SR, load_audio
+    rows = encoder(load_audio(clip.audio_path, sr=AUDIO_SR), AUDIO_SR, fps=clip.record.fps,
+                   num_frames=clip.features.num_frames)
+    try:
+        with atomic_file(path, suffix=".npy") as tmp:
+            np.save(tmp, rows)
+    except Exception:   # noqa: BLE001 - a read-only dataset: keep them in memory only
+        pass
+    return rows
 

@@ -61,9 +61,12 @@ class MotionDiTConfig:
 
     num_joints: int = 121            # local upper-body points (skeleton.normalize, 121)
     audio_dim: int = 84              # per-frame audio inputs: AudioFeatures.stack() (n_mels + 4),
-                                     # then the phone channels when ``phones``
+                                     # then the phone channels when ``phones``, then the
+                                     # encoder's ``encoder_dim`` features
     phones: bool = False             # viseme channels of recognised phones appended to the audio
                                      # (audio.phones.viseme_channels); off in checkpoints before them
+    encoder_dim: int = 0             # width of a pretrained speech encoder's features appended
+                                     # last (audio.encoder; 0: none)
     fps: float = 25.0                # frame rate the model is trained at
     width: int = 256                 # transformer width D
     depth: int = 6                   # DiT blocks

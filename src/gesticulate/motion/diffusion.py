@@ -155,7 +155,7 @@ class DiffusionGenerator:
 
     def __init__(self, checkpoint: str | os.PathLike, *, num_steps: int = 10,
                  guidance_scale: float = 2.0, sampler: str = "dpm", hands_first: bool = False,
-                 device: str | None = None):
+                 device: str | None = None, audio_encoder: str | os.PathLike | None = None):
         if not 1 <= int(num_steps) <= 50:
             raise OptionError(f"num_steps {num_steps} out of range; use 1 to 50 (10 is typical)")
         if sampler not in SAMPLERS:
@@ -168,6 +168,35 @@ class DiffusionGenerator:
         self.meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
         self.num_steps, self.guidance_scale, self.sampler = int(num_steps), float(guidance_scale), sampler
         self.hands_first = hands_first
+        self.encoder = self._encoder(audio_encoder, device)
+
+    @property
+    def hears_waveform(self) -> bool:
+        """Whether :meth:`generate` needs the waveform (``audio=``): a speech encoder's model."""
+        return self.encoder is not None
+
+    def _encoder(self, folder, device):
+        """The speech encoder the model was trained with: ``folder``, else the one its run
+        names; None for a model without one."""
+        dim = self.model.config.encoder_dim
+        if not dim:
+            if folder is not None:
+                raise OptionError(f"--audio-encoder: {self.folder} was trained without a speech "
+                                  "encoder; leave the option out")
+            return None
+        from gesticulate.audio.encoder import SpeechEncoder
+        named = self.meta.get("audio_encoder", {})
+        folder = folder or named.get("folder")
+        if folder is None or not Path(folder).is_dir():
+            raise InputError(f"{self.folder} hears the speech encoder of "
+                             f"{named.get('folder', 'an unnamed folder')}, which is not there; "
+                             "pass its folder with --audio-encoder")
+        enc = SpeechEncoder(folder, device=device)
+        if enc.dim != dim:
+            raise InputError(f"the speech encoder in {folder} gives {enc.dim} features per "
+                             f"frame, the model was trained on {dim}; pass the encoder it was "
+                             "trained with")
+        return enc
 
     def conditions(self, reference: np.ndarray, *, speed: float, style: str | None) -> Conditions:
         """Reference pose (133, 3) pixels, speed multiplier and style name/file → Conditions."""
@@ -194,18 +223,27 @@ class DiffusionGenerator:
 
     def generate(self, features: AudioFeatures, reference: np.ndarray, *,
                  image_size: tuple[int, int], seed: int = 0, speed: float = 1.0,
-                 style: str | None = None, phones=None, progress: bool = False) -> SkeletonSequence:
+                 style: str | None = None, phones=None, audio=None,
+                 progress: bool = False) -> SkeletonSequence:
         """Motion for ``features`` in the photo's pixel frame; see :class:`MotionGenerator`.
 
         ``speed`` scales the training set's median wrist speed (EMO2's speed condition);
         ``style`` is a speaker name of the training set or a skeleton .npz clip. ``phones``
         (phone timings, :func:`gesticulate.audio.phones.recognize_phones`) are heard by a
         model trained with them (``config.phones``); without them it hears zeros there, as in
-        the training windows whose phones were dropped.
+        the training windows whose phones were dropped. ``audio`` is the waveform ``(y, sr)``,
+        needed by a model that hears a speech encoder (:attr:`hears_waveform`).
         """
         ref = check_inputs(features, reference, image_size, speed).astype(np.float32)
         fps_model = float(self.model.config.fps)
-        audio = model_audio(features, phones, phones=self.model.config.phones)
+        encoded = None
+        if self.encoder is not None:
+            if audio is None:
+                raise InputError("this model hears a speech encoder: pass the waveform "
+                                 "(audio=(y, sr)) to generate()")
+            y, sr = audio
+            encoded = self.encoder(y, sr, fps=float(features.fps), num_frames=features.num_frames)
+        audio = model_audio(features, phones, phones=self.model.config.phones, encoded=encoded)
         if audio.shape[1] != self.model.config.audio_dim:
             raise InputError(f"audio features have {audio.shape[1]} columns, the checkpoint expects "
                              f"{self.model.config.audio_dim}; compute them with the same n_mels")

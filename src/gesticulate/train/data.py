@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from gesticulate.audio.phones import model_audio
-from gesticulate.data.clips import STATS, clip_phones, iter_clips
+from gesticulate.data.clips import STATS, clip_encoded, clip_phones, iter_clips
 from gesticulate.errors import InputError
 from gesticulate.models.motion_dit import style_vector
 from gesticulate.skeleton.layout import LEFT_WRIST, RIGHT_WRIST, UPPER_BODY_INDICES
@@ -76,10 +76,11 @@ def load_stats(root: str | os.PathLike, *, threshold: float = CONFIDENCE_THRESHO
 
 def load_clips(root: str | os.PathLike, *, split: str, stats: NormStats, fps: float,
                styles: dict[str, int], threshold: float = CONFIDENCE_THRESHOLD,
-               phones: bool = False) -> list[ClipArrays]:
+               phones: bool = False, encoder=None) -> list[ClipArrays]:
     """All kept clips of ``split`` as :class:`ClipArrays`; clips at another fps are an error.
-    With ``phones`` the audio rows end with the viseme channels of the clip's recognised
-    phones (:func:`model_audio`)."""
+    With ``phones`` the audio rows go on with the viseme channels of the clip's recognised
+    phones, with an ``encoder`` (:class:`gesticulate.audio.encoder.SpeechEncoder`) with its
+    features (:func:`gesticulate.audio.phones.model_audio`)."""
     out = []
     for clip in iter_clips(root, split=split):
         if abs(clip.record.fps - fps) > 1e-3:
@@ -89,7 +90,8 @@ def load_clips(root: str | os.PathLike, *, split: str, stats: NormStats, fps: fl
         z = stats.normalize(loc).astype(np.float32)
         vis = (conf > threshold).astype(np.float32)
         z = np.where(vis[..., None] > 0, z, 0.0).astype(np.float32)  # unseen points → mean pose
-        audio = model_audio(clip.features, clip_phones(clip) if phones else None, phones=phones)
+        audio = model_audio(clip.features, clip_phones(clip) if phones else None, phones=phones,
+                            encoded=None if encoder is None else clip_encoded(clip, encoder))
         t = min(len(z), len(audio))
         out.append(ClipArrays(clip.record.clip_id, z[:t], vis[:t], audio[:t],
                               clip.features.onset[:t].astype(np.float32),

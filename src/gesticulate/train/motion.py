@@ -37,6 +37,7 @@ class TrainConfig(loop.LoopConfig):
     objective: dict = field(default_factory=dict)  # ObjectiveConfig overrides (ablations)
     augment: bool = False            # random scale, rotation, left-right flip (train.augment)
     phones: bool = True              # viseme channels of recognised phones in the audio input
+    audio_encoder: str | None = None  # a pretrained speech encoder's folder (audio.encoder)
 
 
 class MotionTask(loop.Task):
@@ -48,15 +49,20 @@ class MotionTask(loop.Task):
     def __init__(self, cfg: TrainConfig, info, ckpt=None, progress: bool = True):
         torch.manual_seed(cfg.seed)
         self.cfg, self.device = cfg, info.device
-        overrides = {"phones": cfg.phones, **cfg.model}
-        if overrides["phones"]:
-            overrides.setdefault("audio_dim", MotionDiTConfig.audio_dim + NUM_PHONE_CHANNELS)
+        encoder = None
+        if cfg.audio_encoder:
+            from gesticulate.audio.encoder import SpeechEncoder
+            encoder = SpeechEncoder(cfg.audio_encoder, device=str(info.device))
+        overrides = {"phones": cfg.phones, "encoder_dim": encoder.dim if encoder else 0,
+                     **cfg.model}
+        overrides.setdefault("audio_dim", MotionDiTConfig.audio_dim + overrides["encoder_dim"]
+                             + (NUM_PHONE_CHANNELS if overrides["phones"] else 0))
         self.model = model = PRESETS[cfg.preset](**overrides).to(info.device)
         mc = model.config
         self.stats = stats = load_stats(cfg.dataset)
         styles = style_table(cfg.dataset, num_styles=mc.num_styles)
         train_clips = load_clips(cfg.dataset, split="train", stats=stats, fps=mc.fps, styles=styles,
-                                 phones=mc.phones)
+                                 phones=mc.phones, encoder=encoder)
         if train_clips[0].audio.shape[1] != mc.audio_dim:
             n = int(train_clips[0].audio.shape[1])
             raise OptionError(f"dataset audio features have {n} columns, the model expects "
@@ -64,12 +70,15 @@ class MotionTask(loop.Task):
         self.data = WindowDataset(train_clips, window=mc.window, stats=stats, fps=mc.fps,
                                   augment=cfg.augment)
         self.val_clips = load_clips(cfg.dataset, split="val", stats=stats, fps=mc.fps, styles=styles,
-                                    phones=mc.phones)
+                                    phones=mc.phones, encoder=encoder)
         val = WindowDataset(self.val_clips, window=mc.window, stats=stats, fps=mc.fps) if self.val_clips else None
         speeds = np.concatenate([wrist_speed(stats.denormalize(c.motion), c.visible, fps=mc.fps)
                                  for c in train_clips])
         self.meta = {"fps": mc.fps, "styles": styles, "median_wrist_speed": float(np.nanmedian(speeds)),
                      "audio_dim": mc.audio_dim, "preset": cfg.preset, "dataset": cfg.dataset}
+        if encoder is not None:
+            self.meta["audio_encoder"] = {"folder": str(Path(cfg.audio_encoder).resolve()),
+                                          "key": encoder.key, "kind": encoder.kind}
         self.objective = ObjectiveConfig(**cfg.objective)
         self.weights = joint_weights(self.objective.region_weights, mc.num_joints).to(info.device)
         self.sched = make_noise_scheduler(mc, device=info.device)
@@ -80,8 +89,10 @@ class MotionTask(loop.Task):
     def batch(self, rng, gen, size):
         raw = self.data.sample(rng, size)
         mc = self.model.config
+        end = mc.audio_dim - mc.encoder_dim         # the phone channels sit before the encoder's
+        phones = slice(end - NUM_PHONE_CHANNELS, end) if mc.phones else None
         batch = prepare_batch(raw, rng, self.objective, prev_frames=mc.prev_frames,
-                              phone_channels=NUM_PHONE_CHANNELS if mc.phones else 0)
+                              phone_columns=phones)
         return {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
 
     def loss(self, net, batch, rng, gen):

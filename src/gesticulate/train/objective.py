@@ -49,12 +49,12 @@ def joint_weights(region_weights: dict[str, float], num_joints: int) -> torch.Te
 
 def prepare_batch(batch: dict[str, torch.Tensor], rng: np.random.Generator,
                   cfg: ObjectiveConfig, *, prev_frames: int,
-                  phone_channels: int = 0) -> dict[str, torch.Tensor]:
+                  phone_columns: slice | None = None) -> dict[str, torch.Tensor]:
     """Draw the per-sample conditioning choices (dropouts, known frames and hands).
 
     Adds ``known_mask`` (B, W, J), ``drop_audio`` (B,) and NaN-blanks dropped style vectors
-    and speeds; zeroes the last ``phone_channels`` audio columns of the windows whose phones
-    are dropped (the model then also works where no phones were recognised). All randomness comes from ``rng`` so a batch split over DDP ranks after this
+    and speeds; zeroes the ``phone_columns`` of the audio of the windows whose phones are
+    dropped (the model then also works where no phones were recognised). All randomness comes from ``rng`` so a batch split over DDP ranks after this
     call gives the same loss as the whole batch.
     """
     b, w, j = batch["visible"].shape
@@ -76,10 +76,10 @@ def prepare_batch(batch: dict[str, torch.Tensor], rng: np.random.Generator,
     sv[coin(cfg.style_vector_dropout)] = float("nan")
     out["style_vec"] = sv
     out["speed"] = torch.where(coin(cfg.speed_dropout), float("nan"), batch["speed"])
-    if phone_channels:
+    if phone_columns is not None:
         drop = coin(cfg.phone_dropout)
         audio = batch["audio"].clone()
-        audio[drop, :, -phone_channels:] = 0.0
+        audio[drop, :, phone_columns] = 0.0
         out["audio"] = audio
     return out
 
