@@ -98,6 +98,7 @@ def test_kept_clips_are_complete(full_build):
         expected = 80 if c.record.source.endswith("shifted.mp4") else 50
         assert len(c.skeleton) == c.record.num_frames == c.features.num_frames == expected
         assert c.skeleton.image_size == (512, 512) and c.video_path is not None
+        assert c.skeleton.confidence_source["hands"].startswith("MediaPipe hand detected")
         seen = c.skeleton.keypoints[..., 2] > 0.5
         xy = c.skeleton.keypoints[seen][:, :2]
         assert xy.min() > -64 and xy.max() < 576        # the person is inside the crop

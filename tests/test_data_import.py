@@ -63,6 +63,9 @@ def test_import_echomimic_and_csg(shared_data, tmp_path):
     assert s.kept == len(kept) >= 1
     for c in kept:
         assert c.skeleton.image_size == (512, 512) and len(c.skeleton) == c.features.num_frames
+        # the clip says where its confidences came from: the pose file, not MediaPipe
+        assert "MediaPipe" not in str(c.skeleton.confidence_source)
+        assert c.skeleton.confidence_source
     with pytest.raises(InputError, match="no pose sequences"):
         import_poses([audio], output=tmp_path / "ds2", progress=False)
 

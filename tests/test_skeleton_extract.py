@@ -15,7 +15,7 @@ from gesticulate.skeleton.extract import (
     count_people, extract, extract_image, iter_video_keypoints,
 )
 from gesticulate.skeleton.mediapipe_map import (
-    FACE_MESH_TO_IBUG68, OUTSIDE_CONFIDENCE, POSE_TO_BODY, landmarks_to_coco133,
+    FACE_MESH_TO_IBUG68, OUTSIDE_CONFIDENCE, PART_FLOOR, POSE_TO_BODY, UNCHECKED, landmarks_to_coco133,
 )
 from gesticulate.skeleton.sequence import SkeletonSequence
 from gesticulate.video import VideoWriter, iter_frames, probe_video
@@ -46,10 +46,44 @@ def test_mapping_places_parts_and_confidences():
     assert kp[18, 2] == 0 and kp[21, 2] == 0 and kp[17, 2] > 0
     # face: iBUG 27 (nose bridge top) is the mean of mesh 168 and 6
     np.testing.assert_allclose(kp[L.face(27), :2], (face[168] + face[6]) / 2 * (200, 100), rtol=1e-5)
-    assert (kp[L.FACE, 2] == 1).all()
+    # a detected part: one graded confidence for all its points (part_confidence)
+    assert len(set(kp[L.FACE, 2].tolist())) == 1 and PART_FLOOR <= kp[L.face(0), 2] <= 1
     # hands: the person's left hand goes to 91–111 in MediaPipe's (= DWPose's) order
     np.testing.assert_allclose(kp[L.LEFT_HAND, :2], left * (200, 100), rtol=1e-5)
-    assert (kp[L.LEFT_HAND, 2] == 1).all() and (kp[L.RIGHT_HAND] == 0).all()
+    assert len(set(kp[L.LEFT_HAND, 2].tolist())) == 1 and (kp[L.RIGHT_HAND] == 0).all()
+
+
+def test_hand_and_face_confidences_are_graded_by_the_pose_models_agreement():
+    """MediaPipe scores neither hands nor faces: a hand whose wrist sits on a clearly seen
+    pose wrist scores near 1, one found two palms away from it falls under training's 0.7
+    mask, never under the renderer's 0.3; a wrist the pose model does not see leaves the
+    hand unchecked (0.8). The face likewise, by its nose tip against the pose nose."""
+    pose = np.zeros((33, 3), np.float32)
+    pose[:, :2], pose[:, 2] = 0.5, 1.0
+    pose[15] = (0.30, 0.60, 1.0)                       # the person's left wrist
+    hand = np.zeros((21, 2), np.float32)
+    hand[:, 0], hand[:, 1] = 0.30, np.linspace(0.60, 0.52, 21)
+    hand[9] = (0.30, 0.55)                             # palm: 0.05 of the frame
+
+    def conf(h, vis=1.0):
+        p = pose.copy()
+        p[15, 2] = vis
+        kp = landmarks_to_coco133(pose=p, face=None, left_hand=h, right_hand=None,
+                                  image_size=(100, 100))
+        return float(kp[L.LEFT_HAND_START, 2])
+    assert conf(hand) > 0.95
+    far = hand + (0.10, 0.0)                           # two palms away
+    assert PART_FLOOR <= conf(far) < 0.7
+    assert conf(far, vis=0.1) == pytest.approx(PART_FLOOR)
+    assert conf(hand, vis=0.0) == pytest.approx(UNCHECKED)
+    face = np.full((478, 2), 0.5, np.float32)
+    face[[127, 234, 93]], face[[454, 356, 323]] = (0.4, 0.5), (0.6, 0.5)   # 0.2 wide
+    kp = landmarks_to_coco133(pose=pose, face=face, left_hand=None, right_hand=None,
+                              image_size=(100, 100))
+    assert kp[L.face(30), 2] > 0.95
+    kp = landmarks_to_coco133(pose=pose, face=face + (0.1, 0.0), left_hand=None,
+                              right_hand=None, image_size=(100, 100))
+    assert kp[L.face(30), 2] < 0.7
 
 
 def test_face_table_is_68_distinct_mesh_points():

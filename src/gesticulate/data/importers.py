@@ -86,7 +86,8 @@ def _load(path: Path, fmt: str, *, pose_fps: float | None, space: str) -> Skelet
     if fmt == "beat2":
         from gesticulate.formats.beat2 import load_beat2
         seq = load_beat2(path)
-        return seq if pose_fps is None else SkeletonSequence(seq.keypoints, pose_fps, seq.image_size)
+        return seq if pose_fps is None else SkeletonSequence(seq.keypoints, pose_fps, seq.image_size,
+                                                             seq.confidence_source)
     if fmt == "echomimic":
         from gesticulate.formats.echomimic import FPS, load_echomimic_dir
         return load_echomimic_dir(path, fps=pose_fps or FPS)
@@ -127,7 +128,8 @@ def import_source(src: Source, output: str | os.PathLike, cfg: BuildConfig,
     except InputError as e:
         return _finish(src, output, [_rejected(src, f"no_audio: {e}", fps=cfg.fps)])
     # No pixels: no shot cuts and no face count; every other check applies.
-    tr = _Track(kp, np.zeros(0, int), np.zeros(0, int), np.zeros(len(kp)), seq.image_size)
+    tr = _Track(kp, np.zeros(0, int), np.zeros(0, int), np.zeros(len(kp)), seq.image_size,
+                source=seq.confidence_source or {"all": f"unknown ({src.path})"})
     records, kept = [], []
     clip_frames = max(1, int(round(cfg.clip_seconds * cfg.fps)))
     min_frames = max(1, int(round(cfg.min_clip_seconds * cfg.fps)))

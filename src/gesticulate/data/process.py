@@ -29,6 +29,7 @@ from gesticulate.audio.io import AUDIO_SR
 from gesticulate.data.decode import NoAudioError, load_source_audio
 from gesticulate.data.sources import Source
 from gesticulate.errors import InputError
+from gesticulate.skeleton.mediapipe_map import CONFIDENCE_SOURCE
 from gesticulate.skeleton.sequence import SkeletonSequence
 
 MARKERS = "sources"   # DIR/sources/<source_id>.json: written once a source's clips are all done
@@ -91,6 +92,8 @@ class _Track:
     distances: np.ndarray          # (T,) histogram distances
     image_size: tuple[int, int]
     error: str = ""                # decode error that ended the stream early
+    source: dict | None = None     # where the confidences came from (SkeletonSequence);
+                                   # None: this builder's MediaPipe tracking
 
 
 def _track(path: str, cfg: BuildConfig, start: int = 0, stop: int | None = None) -> _Track:
@@ -260,7 +263,8 @@ def _check_clip(src: Source, tr: _Track, audio: np.ndarray, a: int, b: int,
     record = _rejected(src, "", scores=scores, **base)
     record.status = "kept"
     record.crop = [round(v, 2) for v in box]
-    skel = SkeletonSequence(local, fps, (cfg.crop_size, cfg.crop_size))
+    skel = SkeletonSequence(local, fps, (cfg.crop_size, cfg.crop_size),
+                            tr.source or CONFIDENCE_SOURCE)
     return _Kept(record, skel, feats, clip_audio, box, (a, b))
 
 

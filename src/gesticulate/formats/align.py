@@ -132,4 +132,5 @@ def align_to_reference(seq: SkeletonSequence, reference_kp: np.ndarray, *,
         raise InputError(f"the reference skeleton has shape {ref.shape}; expected (133, 3)")
     src = source_pose(seq.keypoints, anchor=anchor, threshold=threshold)
     scale, offset = fit_alignment(src, ref, mode=mode, threshold=threshold)
-    return SkeletonSequence(apply_alignment(seq.keypoints, scale, offset), seq.fps, image_size)
+    return SkeletonSequence(apply_alignment(seq.keypoints, scale, offset), seq.fps, image_size,
+                            seq.confidence_source)

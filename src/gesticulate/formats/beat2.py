@@ -225,7 +225,9 @@ def load_beat2(path: str | os.PathLike) -> SkeletonSequence:
     conf = np.ones(xy.shape[:2] + (1,))
     conf[:, L.FACE] = FACE_CONFIDENCE
     kp = np.concatenate([xy, conf], -1).astype(np.float32)
-    return SkeletonSequence(kp, fps, (SIZE, SIZE))
+    return SkeletonSequence(kp, fps, (SIZE, SIZE),
+                            {"body": "1: motion capture (BEAT2 SMPL-X)", "hands": "1: motion capture",
+                             "face": f"{FACE_CONFIDENCE}: a template face, not captured"})
 
 
 def _face_camera(poses: np.ndarray, trans: np.ndarray | None):

@@ -116,7 +116,8 @@ def csg_array_to_sequence(arr: np.ndarray, *, fps: float = FPS,
     out[..., 2] = np.clip(out[..., 2], 0.0, 1.0)
     bad = ~np.isfinite(out).all(axis=-1)
     out[bad] = 0.0
-    return SkeletonSequence(out.astype(np.float32), fps, image_size)
+    return SkeletonSequence(out.astype(np.float32), fps, image_size,
+                            {"all": "the CSG-405 file's scores (DWPose), or 1 where it has none"})
 
 
 def load_csg_file(path: str | os.PathLike, **kwargs) -> SkeletonSequence:

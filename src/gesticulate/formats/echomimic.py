@@ -190,7 +190,8 @@ def load_echomimic_dir(folder: str | os.PathLike, *, fps: float = FPS,
     kp = np.stack(frames)
     if clip_confidence:
         kp[..., 2] = np.clip(kp[..., 2], 0.0, 1.0)
-    return SkeletonSequence(kp.astype(np.float32), fps, size)
+    return SkeletonSequence(kp.astype(np.float32), fps, size,
+                            {"all": "the EchoMimicV2 file's DWPose scores"})
 
 
 def canvas_params(image_size: tuple[int, int], *, size: int = ECHOMIMIC_SIZE) -> list[int]:

@@ -150,4 +150,4 @@ def load_openpose_json_dir(folder: str | os.PathLike, *, fps: float = 25.0,
     if size is None:
         raise OptionError(f"{folder}: the JSON files do not give the canvas size; pass "
                           "image_size=(width, height) of the video the poses came from")
-    return SkeletonSequence(np.stack(frames), fps, size)
+    return SkeletonSequence(np.stack(frames), fps, size, {"all": "the OpenPose files' scores"})

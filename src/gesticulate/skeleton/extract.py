@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from gesticulate._native import quiet_native_stderr
 from gesticulate.errors import InputError, OptionError, input_file
-from gesticulate.skeleton.mediapipe_map import results_to_coco133
+from gesticulate.skeleton.mediapipe_map import CONFIDENCE_SOURCE, results_to_coco133
 from gesticulate.skeleton.sequence import SkeletonSequence
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
@@ -287,7 +287,8 @@ def extract_video(path: str | os.PathLike, *, fps: float | None = None, progress
             bar.update(1)
     if not keypoints:
         raise InputError(f"{path} holds no decodable video frames; give another video")
-    return SkeletonSequence(np.stack(keypoints), fps=out_fps, image_size=(info.width, info.height))
+    return SkeletonSequence(np.stack(keypoints), fps=out_fps, image_size=(info.width, info.height),
+                            confidence_source=CONFIDENCE_SOURCE)
 
 
 def _expected_frames(info, fps: float | None) -> int | None:
@@ -382,7 +383,8 @@ def extract(input_path: str | os.PathLike, *, output: str | os.PathLike,
         from gesticulate.image import load_image
         rgb = load_image(path)
         seq = SkeletonSequence(extract_image(rgb)[None], fps=fps or 25.0,
-                               image_size=(rgb.shape[1], rgb.shape[0]))
+                               image_size=(rgb.shape[1], rgb.shape[0]),
+                               confidence_source=CONFIDENCE_SOURCE)
         if overlay is not None:
             _write_image_atomically(overlay, _draw(rgb, seq.keypoints[0]))
         seq.save(output)
@@ -415,4 +417,5 @@ def _extract_video_job(path: Path, *, overlay: Path | None, fps: float | None,
         if not any(kp[:, 2].max() > 0 for kp in keypoints):
             raise InputError(f"no person found in any frame of {path}; use a video showing "
                              "one person's upper body")
-    return SkeletonSequence(np.stack(keypoints), fps=out_fps, image_size=(info.width, info.height))
+    return SkeletonSequence(np.stack(keypoints), fps=out_fps, image_size=(info.width, info.height),
+                            confidence_source=CONFIDENCE_SOURCE)

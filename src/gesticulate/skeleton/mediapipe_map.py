@@ -12,10 +12,15 @@ Holistic's ``left_hand_landmarks`` is the *person's* left hand (checked on
 wrist), which is also the COCO convention of :mod:`gesticulate.skeleton.layout`, so no swap is
 needed.
 
-Confidences: body points take the pose ``visibility``; face and hand points take
-:data:`DETECTED_CONFIDENCE` when their part was detected and 0 when it was not (the solutions API
-exposes no per-point score for them). A point that falls outside the image keeps its
-coordinates, and its confidence is capped at :data:`OUTSIDE_CONFIDENCE`.
+Confidences: body points take the pose ``visibility``. The solutions API gives no score for
+a face or a hand, so theirs are graded from how well the two models agree
+(:func:`part_confidence`): a hand whose wrist lies where the pose model puts the wrist, which
+it sees clearly, scores near 1; a hand found a palm or more away from it, or at a wrist the
+pose model hardly sees, under the 0.7 that training masks at (CSG-405) — but never under
+:data:`PART_FLOOR`, so that what the renderer draws (confidence ≥ 0.3) is the same as before.
+The face likewise, from its nose tip against the pose nose. Parts not detected are 0. A point
+outside the image keeps its coordinates, and its confidence is capped at
+:data:`OUTSIDE_CONFIDENCE`. :data:`CONFIDENCE_SOURCE` says all this in the skeleton files.
 """
 
 from __future__ import annotations
@@ -26,8 +31,24 @@ from gesticulate.skeleton.layout import (
     FACE_START, LEFT_HAND_START, NUM_KEYPOINTS, RIGHT_HAND_START,
 )
 
-# Confidence given to face and hand points of a detected face / hand.
+# Highest confidence of the points of a detected face / hand (the models agree fully).
 DETECTED_CONFIDENCE = 1.0
+# Lowest confidence of a detected face / hand: above the renderer's 0.3 ("seen").
+PART_FLOOR = 0.35
+# A detected part the pose model says nothing about (no pose, or its joint unseen): trusted,
+# above training's 0.7 mask (a portrait's face must train the lips).
+UNCHECKED = 0.8
+# How far (in palm lengths for a hand, face widths for the face) the part's anchor may lie
+# from the pose model's before the agreement falls to 1/e.
+HAND_REACH = 1.5
+FACE_REACH = 0.25
+CONFIDENCE_SOURCE = {
+    "body": "MediaPipe pose visibility",
+    "hands": "MediaPipe hand detected, graded by its wrist's agreement with the pose wrist and "
+             "that wrist's visibility",
+    "face": "MediaPipe face mesh detected, graded by its nose tip's agreement with the pose "
+            "nose and that nose's visibility",
+}
 # Highest confidence of a point outside the image (below the 0.3 drawing threshold of DWPose).
 OUTSIDE_CONFIDENCE = 0.1
 
@@ -105,20 +126,42 @@ def landmarks_to_coco133(*, pose: np.ndarray | None, face: np.ndarray | None,
         out[17:23] = pose[list(POSE_TO_FEET)]
         out[[17 + i for i in FEET_MISSING], 2] = 0.0
         np.clip(out[0:23, 2], 0.0, 1.0, out=out[0:23, 2])
+    body = out[0:17].copy() if pose is not None else None
+    aspect = np.array([w, h], np.float32) / max(w, h)       # normalised → isotropic units
     if face is not None:
         xy = _FACE_MATRIX @ np.asarray(face, dtype=np.float32)[:468, :2]
         out[FACE_START:FACE_START + 68, :2] = xy
-        out[FACE_START:FACE_START + 68, 2] = DETECTED_CONFIDENCE
-    for start, hand in ((LEFT_HAND_START, left_hand), (RIGHT_HAND_START, right_hand)):
+        width = float(np.linalg.norm((xy[16] - xy[0]) * aspect))
+        out[FACE_START:FACE_START + 68, 2] = part_confidence(
+            xy[30], body, 0, size=width, reach=FACE_REACH, aspect=aspect)
+    for start, hand, wrist in ((LEFT_HAND_START, left_hand, 9), (RIGHT_HAND_START, right_hand, 10)):
         if hand is not None:
-            out[start:start + 21, :2] = np.asarray(hand, dtype=np.float32)[:, :2]
-            out[start:start + 21, 2] = DETECTED_CONFIDENCE
+            xy = np.asarray(hand, dtype=np.float32)[:, :2]
+            out[start:start + 21, :2] = xy
+            palm = float(np.linalg.norm((xy[9] - xy[0]) * aspect))
+            out[start:start + 21, 2] = part_confidence(xy[0], body, wrist, size=palm,
+                                                       reach=HAND_REACH, aspect=aspect)
     # Points outside the image keep their coordinates but are not trusted.
     outside = (out[:, 0] < 0) | (out[:, 0] > 1) | (out[:, 1] < 0) | (out[:, 1] > 1)
     out[outside, 2] = np.minimum(out[outside, 2], OUTSIDE_CONFIDENCE)
     out[:, 0] *= w
     out[:, 1] *= h
     return out
+
+
+def part_confidence(anchor: np.ndarray, body: np.ndarray | None, joint: int, *, size: float,
+                    reach: float, aspect: np.ndarray) -> float:
+    """Confidence of a detected face or hand: its ``anchor`` (normalised x, y) against the pose
+    model's ``body[joint]`` (x, y, visibility): ``(0.4 + 0.6 agreement) (0.6 + 0.4
+    visibility)``, the agreement ``exp(-(d / (reach size))²)`` for a distance ``d`` in units of
+    the part's ``size``; within [:data:`PART_FLOOR`, 1]. Without a pose to check it against,
+    the part's own detection: :data:`UNCHECKED`."""
+    if body is None or body[joint, 2] <= 0:
+        return UNCHECKED
+    d = float(np.linalg.norm((anchor - body[joint, :2]) * aspect))
+    agree = float(np.exp(-(d / max(reach * size, 1e-6)) ** 2))
+    vis = float(np.clip(body[joint, 2], 0.0, 1.0))
+    return float(np.clip((0.4 + 0.6 * agree) * (0.6 + 0.4 * vis), PART_FLOOR, DETECTED_CONFIDENCE))
 
 
 def _landmark_array(landmarks, *, with_visibility: bool = False) -> np.ndarray | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from dataclasses import dataclass
@@ -26,11 +27,16 @@ class SkeletonSequence:
         Frames per second.
     image_size : tuple of int
         (width, height) in pixels of the frame the coordinates refer to.
+    confidence_source : dict, optional
+        Where the confidences came from, by part (``"body"``, ``"face"``, ``"hands"`` or
+        ``"all"``): e.g. MediaPipe's pose visibility, a pose file's own scores, or "1" for
+        motion capture. Saved with the sequence; None where unknown (generated motion).
     """
 
     keypoints: np.ndarray
     fps: float
     image_size: tuple[int, int]
+    confidence_source: dict | None = None
 
     def __post_init__(self) -> None:
         kp = np.asarray(self.keypoints, dtype=np.float32)
@@ -53,10 +59,13 @@ class SkeletonSequence:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write ``path`` atomically (a temporary file renamed at the end)."""
+        extra = {}
+        if self.confidence_source:
+            extra["confidence_source"] = np.array(json.dumps(self.confidence_source, sort_keys=True))
         with atomic_file(path, suffix=".npz") as tmp:
             np.savez_compressed(tmp, keypoints=self.keypoints, fps=np.float32(self.fps),
                                 image_size=np.array(self.image_size, dtype=np.int32),
-                                layout=np.array(LAYOUT_NAME))
+                                layout=np.array(LAYOUT_NAME), **extra)
         return Path(path)
 
     def resampled(self, fps: float) -> "SkeletonSequence":
@@ -64,7 +73,8 @@ class SkeletonSequence:
         linearly between the two nearest frames where both see a point, the nearest frame's
         point otherwise; confidence the lower of the two."""
         if abs(fps - self.fps) < 1e-6 or len(self) < 2:
-            return SkeletonSequence(self.keypoints.copy(), fps, self.image_size)
+            return SkeletonSequence(self.keypoints.copy(), fps, self.image_size,
+                                    self.confidence_source)
         n = max(1, int(round(self.duration_s * fps)))
         u = np.minimum(np.arange(n) * self.fps / fps, len(self) - 1)
         i0 = np.floor(u).astype(int)
@@ -75,7 +85,8 @@ class SkeletonSequence:
         near = np.where(w < 0.5, a, b)
         mixed = a + w * (b - a)
         mixed[..., 2] = np.minimum(a[..., 2], b[..., 2])
-        return SkeletonSequence(np.where(both, mixed, near), fps, self.image_size)
+        return SkeletonSequence(np.where(both, mixed, near), fps, self.image_size,
+                                self.confidence_source)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "SkeletonSequence":
@@ -85,6 +96,7 @@ class SkeletonSequence:
             with np.load(path, allow_pickle=False) as z:
                 layout = str(z["layout"]) if "layout" in z else LAYOUT_NAME
                 kp, fps, size = z["keypoints"], float(z["fps"]), tuple(z["image_size"].tolist())
+                source = json.loads(str(z["confidence_source"])) if "confidence_source" in z else None
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
             raise InputError(f"{path} is not a gesticulate skeleton .npz ({e}); "
                              "make one with `gesticulate extract` or `gesticulate sample`") from None
@@ -93,4 +105,4 @@ class SkeletonSequence:
                              "convert it with `gesticulate export`/the importers first")
         if kp.ndim != 3 or kp.shape[1:] != (NUM_KEYPOINTS, 3):
             raise InputError(f"{path}: keypoints have shape {kp.shape}, expected (T, 133, 3)")
-        return cls(kp, fps, size)
+        return cls(kp, fps, size, source)
