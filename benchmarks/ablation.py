@@ -26,6 +26,8 @@ Printed as a Markdown table. Columns:
   the data; jitter shows as > 1);
 * ``border/inside``: mean joint speed at window borders / inside windows on a 60 s sample
   (val audio repeated); 1 = seamless, > 1 = a jump at the border;
+* ``fingers x``: mean speed of the sampled finger points relative to their wrist / the data's
+  (1 = fingers as alive as the data's; the local-parts row targets it);
 * ``lips own/shuf (offset)``: lip sync of the samples (:func:`gesticulate.metrics.sync.lip_sync`:
   best correlation, over ±15 frames, of the sampled mouth opening with the clip's loudness),
   with the clip's own audio / another clip's, and the own-audio sample's offset in frames
@@ -65,9 +67,10 @@ VARIANTS = {
     "velocity_w1": ({}, {"velocity_weight": 1.0}, {}, "velocity loss weight 10 → 1"),
     "augment": ({}, {}, {}, "(on) random scale, rotation, flip of the windows (CSG-405)"),
     "no_phones": ({}, {}, {}, "viseme channels of recognised phones in the audio input"),
+    "parts": ({}, {}, {}, "(on) hands relative to wrists, face to the nose (CSG-405)"),
 }
 TRAIN_OPTIONS = {"augment": {"augment": True},     # variants that change training options
-                 "no_phones": {"phones": False}}
+                 "no_phones": {"phones": False}, "parts": {"local_parts": True}}
 
 
 def border_ratio(model, stats, audio: np.ndarray, cond, **sampling) -> float:
@@ -114,7 +117,13 @@ def measure(ckpt: Path, data: Path, sampling: dict) -> dict:
     hands = local_regions()["hands"]
     kw = dict(num_steps=10, guidance_scale=2.0, sampler="dpm", **sampling)
     rows = {k: [] for k in ("corr", "corr_sh", "ba", "ba_sh", "hand", "acc", "lips", "lips_sh",
-                            "lips_offset")}
+                            "lips_offset", "fingers")}
+    from gesticulate.skeleton.normalize import PART_ANCHOR
+    hand_rows = [r for r in hands if PART_ANCHOR[r] >= 0]     # hand points but the wrists
+
+    def finger_speed(local):
+        rel = local[:, hand_rows] - local[:, PART_ANCHOR[hand_rows]]
+        return float(np.abs(np.diff(rel, axis=0)).mean())
     lips = LOCAL_ROW[[INNER_LIP_TOP, INNER_LIP_BOTTOM, MOUTH_LEFT_CORNER, MOUTH_RIGHT_CORNER]]
     # AudioFeatures.stack(): n_mels log-mel columns, then onset, rms, pitch, vad (phones after)
     rms = cfg.audio_dim - (NUM_PHONE_CHANNELS if cfg.phones else 0) - 3
@@ -142,6 +151,10 @@ def measure(ckpt: Path, data: Path, sampling: dict) -> dict:
         seen = clip.visible[:, hands] > 0
         rows["hand"].append(float(d[seen].mean()))
         rows["acc"].append(accel(z_own) / accel(clip.motion))
+        seen_hands = clip.visible[:, hand_rows].mean() > 0.5
+        if seen_hands:
+            rows["fingers"].append(finger_speed(stats.denormalize(z_own))
+                                   / max(finger_speed(stats.denormalize(clip.motion)), 1e-9))
     long_audio = np.resize(np.concatenate([c.audio for c in clips]), (int(60 * cfg.fps), clips[0].audio.shape[1]))
     cond0 = Conditions(torch.from_numpy(clips[0].motion[0]), torch.from_numpy(clips[0].visible[0]))
     with warnings.catch_warnings():
@@ -176,13 +189,14 @@ def run_variant(name: str, data: Path, out: Path, *, steps: int, seed: int = 0) 
 
 def table(results: list[dict]) -> str:
     head = ("| variant | switches off | val (own) start→end | val (common) | corr own / shuf | "
-            "BA own / shuf | hand err (sw) | acc x | border/inside | lips own / shuf (offset) | "
-            "train s |")
-    lines = [head, "|" + "---|" * 11]
+            "BA own / shuf | hand err (sw) | acc x | fingers x | border/inside | "
+            "lips own / shuf (offset) | train s |")
+    lines = [head, "|" + "---|" * 12]
     for r in results:
         lines.append(f"| {r['name']} | {VARIANTS[r['name']][3]} | {r['val_start']:.3f}→{r['val_own']:.3f} | "
                      f"{r['val_common']:.3f} | {r['corr']:.2f} / {r['corr_sh']:.2f} | "
                      f"{r['ba']:.2f} / {r['ba_sh']:.2f} | {r['hand']:.3f} | {r['acc']:.1f} | "
+                     f"{r.get('fingers', float('nan')):.2f} | "
                      f"{r['border']:.2f} | "
                      f"{r.get('lips', float('nan')):.2f} / {r.get('lips_sh', float('nan')):.2f} "
                      f"({r.get('lips_offset', float('nan')):+.1f}) | "

@@ -274,6 +274,50 @@ def test_a_model_hears_the_phones_recognised_in_its_clips(data, tmp_path):
     assert seq.keypoints.shape == (75, 133, 3)
 
 
+def test_the_parts_representation_holds_fingers_and_lips_apart_from_the_arm_and_head(tmp_path):
+    """Hands relative to their wrists, the face to the nose: a whole arm and head moving rigidly
+    leave the finger and lip rows' z-scores unchanged, the round trip is exact, the flag is
+    saved, and statistics written before it load as the plain representation."""
+    from gesticulate.skeleton import layout as L
+    from gesticulate.skeleton.normalize import LOCAL_ROW, NormStats, from_parts, to_parts
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 121, 2)).astype(np.float32)
+    assert np.allclose(from_parts(to_parts(x)), x, atol=1e-5)
+    stats = NormStats.fit([x], [np.ones((50, 121))], parts=True)
+    moved = x.copy()
+    hand = LOCAL_ROW[L.LEFT_HAND_START:L.LEFT_HAND_START + 21]
+    face = LOCAL_ROW[L.FACE_START:L.FACE_START + 68]
+    moved[:, hand] += (0.7, -0.3)                        # the arm carries the hand
+    moved[:, face] += (0.1, 0.2)                         # the head carries the face
+    za, zb = stats.normalize(x), stats.normalize(moved)
+    fingers, lips = hand[1:], face[face != LOCAL_ROW[L.face(30)]]
+    assert np.allclose(za[:, fingers], zb[:, fingers], atol=1e-4)
+    assert np.allclose(za[:, lips], zb[:, lips], atol=1e-4)
+    assert not np.allclose(za[:, hand[0]], zb[:, hand[0]])          # the wrist moved
+    assert np.allclose(stats.denormalize(zb), moved, atol=1e-4)
+    stats.save(tmp_path / "s.npz")
+    assert NormStats.load(tmp_path / "s.npz").parts
+    np.savez(tmp_path / "old.npz", mean=stats.mean, std=stats.std)       # before the flag
+    assert not NormStats.load(tmp_path / "old.npz").parts
+
+
+def test_a_model_trained_in_the_parts_representation_samples_in_the_photos_frame(data, tmp_path):
+    train(data, output=tmp_path / "run", steps=2, checkpoint_every=2, val_every=0,
+          local_parts=True, **FAST)
+    gen = DiffusionGenerator(tmp_path / "run", num_steps=2, device="cpu")
+    assert gen.stats.parts
+    clip = next(iter_clips(data, split="test"))
+    ref = clip.skeleton.keypoints[0]
+    seq = gen.generate(clip.features, ref, image_size=(512, 512), seed=1)
+    neck = 0.5 * (seq.keypoints[:, 5, :2] + seq.keypoints[:, 6, :2])
+    assert np.abs(neck - 0.5 * (ref[5, :2] + ref[6, :2])).max() < 100
+    # the hands come back around their wrists, not around the neck
+    from gesticulate.skeleton import layout as L
+    hand = seq.keypoints[:, L.LEFT_HAND_START:L.LEFT_HAND_START + 21, :2]
+    sw = float(np.linalg.norm(ref[5, :2] - ref[6, :2]))
+    assert np.linalg.norm(hand - hand[:, :1], axis=-1).max() < 1.5 * sw
+
+
 def _tiny_wav2vec2(folder):
     """A randomly initialised wav2vec2 with 16 features, saved as a user's encoder folder."""
     tf = pytest.importorskip("transformers")

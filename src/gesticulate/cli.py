@@ -146,7 +146,8 @@ def cmd_train(args) -> None:
                 batch_size=args.batch_size, lr=args.lr, seed=args.seed, resume=args.resume,
                 device=args.device, progress=not args.quiet, val_every=args.val_every,
                 checkpoint_every=args.checkpoint_every, augment=args.augment,
-                phones=not args.no_phones, audio_encoder=args.audio_encoder)
+                phones=not args.no_phones, audio_encoder=args.audio_encoder,
+                local_parts=args.local_parts)
     print(f"trained run in {run}")
 
 
@@ -326,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=int, default=500)
     p.add_argument("--augment", action="store_true",
                    help="augment the training windows: random scale, rotation and left-right flip")
+    p.add_argument("--local-parts", action="store_true",
+                   help="learn each hand relative to its wrist and the face relative to the "
+                        "nose (CSG-405's per-part representation), the body as it is")
     p.add_argument("--no-phones", action="store_true",
                    help="do not feed the model the viseme channels of recognised phones "
                         "(prosody features only, as models trained before them)")

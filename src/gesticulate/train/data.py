@@ -59,11 +59,15 @@ def wrist_speed(local: np.ndarray, visible: np.ndarray | None = None, *, fps: fl
         return np.nanmean(v, axis=1)
 
 
-def load_stats(root: str | os.PathLike, *, threshold: float = CONFIDENCE_THRESHOLD) -> NormStats:
-    """The dataset's ``stats.npz``, or statistics fitted on its train split when absent."""
+def load_stats(root: str | os.PathLike, *, threshold: float = CONFIDENCE_THRESHOLD,
+               parts: bool = False) -> NormStats:
+    """The dataset's ``stats.npz``, or statistics fitted on its train split when absent or in
+    the other representation (``parts``: :func:`gesticulate.skeleton.normalize.to_parts`)."""
     path = Path(root) / STATS
     if path.is_file():
-        return NormStats.load(path)
+        stats = NormStats.load(path)
+        if stats.parts == parts:
+            return stats
     locs, confs = [], []
     for clip in iter_clips(root, split="train"):
         loc, conf = to_local(clip.skeleton.keypoints)
@@ -71,7 +75,7 @@ def load_stats(root: str | os.PathLike, *, threshold: float = CONFIDENCE_THRESHO
         confs.append(conf)
     if not locs:
         raise InputError(f"dataset {root} has no train clips; build it with `gesticulate build-dataset`")
-    return NormStats.fit(locs, confs, threshold=threshold)
+    return NormStats.fit(locs, confs, threshold=threshold, parts=parts)
 
 
 def load_clips(root: str | os.PathLike, *, split: str, stats: NormStats, fps: float,

@@ -38,6 +38,7 @@ class TrainConfig(loop.LoopConfig):
     augment: bool = False            # random scale, rotation, left-right flip (train.augment)
     phones: bool = True              # viseme channels of recognised phones in the audio input
     audio_encoder: str | None = None  # a pretrained speech encoder's folder (audio.encoder)
+    local_parts: bool = False        # hands relative to their wrists, face to the nose (normalize)
 
 
 class MotionTask(loop.Task):
@@ -59,7 +60,7 @@ class MotionTask(loop.Task):
                              + (NUM_PHONE_CHANNELS if overrides["phones"] else 0))
         self.model = model = PRESETS[cfg.preset](**overrides).to(info.device)
         mc = model.config
-        self.stats = stats = load_stats(cfg.dataset)
+        self.stats = stats = load_stats(cfg.dataset, parts=cfg.local_parts)
         styles = style_table(cfg.dataset, num_styles=mc.num_styles)
         train_clips = load_clips(cfg.dataset, split="train", stats=stats, fps=mc.fps, styles=styles,
                                  phones=mc.phones, encoder=encoder)
