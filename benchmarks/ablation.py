@@ -125,8 +125,9 @@ def measure(ckpt: Path, data: Path, sampling: dict) -> dict:
         rel = local[:, hand_rows] - local[:, PART_ANCHOR[hand_rows]]
         return float(np.abs(np.diff(rel, axis=0)).mean())
     lips = LOCAL_ROW[[INNER_LIP_TOP, INNER_LIP_BOTTOM, MOUTH_LEFT_CORNER, MOUTH_RIGHT_CORNER]]
-    # AudioFeatures.stack(): n_mels log-mel columns, then onset, rms, pitch, vad (phones after)
-    rms = cfg.audio_dim - (NUM_PHONE_CHANNELS if cfg.phones else 0) - 3
+    # AudioFeatures.stack(): n_mels log-mel columns, then onset, rms, pitch, vad (phones and
+    # a speech encoder's features after)
+    rms = cfg.audio_dim - cfg.encoder_dim - (NUM_PHONE_CHANNELS if cfg.phones else 0) - 3
 
     def mouth(z):
         p = stats.denormalize(z)[:, lips]

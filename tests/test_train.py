@@ -370,6 +370,18 @@ def test_a_model_hears_a_speech_encoder_from_a_local_folder(data, tmp_path):
         DiffusionGenerator(tmp_path / "run", num_steps=2, device="cpu", audio_encoder=tmp_path)
 
 
+def test_a_run_started_before_the_phones_resumes_without_them(data, tmp_path):
+    """Its saved options have no "phones": it goes on as it started (a model hearing the
+    features alone), not with today's default."""
+    run = tmp_path / "run"
+    train(data, output=run, steps=2, checkpoint_every=2, val_every=0, phones=False, **FAST)
+    saved = json.loads((run / "train_config.json").read_text())
+    del saved["phones"]
+    (run / "train_config.json").write_text(json.dumps(saved))
+    train(data, output=run, steps=4, checkpoint_every=2, val_every=0, resume=True, **FAST)
+    assert not MotionDiT.from_pretrained(run).config.phones
+
+
 def test_phone_dropout_zeroes_the_phone_channels_of_some_windows():
     from gesticulate.audio.phones import NUM_PHONE_CHANNELS
     b, w, j, a = 64, 8, 121, 84 + NUM_PHONE_CHANNELS

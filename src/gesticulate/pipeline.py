@@ -194,11 +194,9 @@ class GeneratePipeline:
         """Stage 1; ``style`` (e.g. the name :meth:`choose_style` chose) overrides the options';
         ``audio`` (the waveform and its rate) reaches a generator that hears it."""
         o = self.options
-        gen = self.generator()
-        extra = {"audio": audio} if getattr(gen, "hears_waveform", False) else {}
-        motion = gen.generate(features, reference, image_size=image_size, seed=o.seed,
-                              speed=o.speed, style=style or o.style, phones=phone_timings,
-                              **extra)
+        motion = self.generator().generate(features, reference, image_size=image_size,
+                                           seed=o.seed, speed=o.speed, style=style or o.style,
+                                           phones=phone_timings, audio=audio)
         # A generator whose samples jitter says so (``smooth_samples``, the diffusion one).
         learned = getattr(self.generator(), "smooth_samples", False)
         return smooth_learned(motion) if o.smooth and learned else motion

@@ -32,10 +32,14 @@ CHUNK_S = 30.0                # audio is encoded in pieces this long (Whisper's 
 
 
 def encoder_key(folder: str | os.PathLike) -> str:
-    """A short name for an encoder folder's contents: a hash of its ``config.json`` and of its
-    weight files' names and sizes (two folders holding the same model share it)."""
+    """A short name for an encoder folder's contents: a hash of its ``config.json`` and
+    ``preprocessor_config.json`` and of its weight files' names and sizes (two folders holding
+    the same model share it)."""
     folder = Path(folder)
     h = hashlib.sha256((folder / "config.json").read_bytes())
+    pre = folder / "preprocessor_config.json"
+    if pre.is_file():   # it says how the audio is normalised: other features
+        h.update(pre.read_bytes())
     for f in sorted(folder.iterdir()):
         if f.suffix in (".safetensors", ".bin"):
             h.update(f"{f.name}:{f.stat().st_size}".encode())
@@ -67,9 +71,9 @@ class SpeechEncoder:
 
         self.folder, self.device = folder, device
         self.key = encoder_key(folder)
-        config = tf.AutoConfig.from_pretrained(folder, local_files_only=True)
-        self.kind = config.model_type
         try:
+            config = tf.AutoConfig.from_pretrained(folder, local_files_only=True)
+            self.kind = config.model_type
             if self.kind == "whisper":
                 whisper = tf.WhisperModel.from_pretrained(folder, local_files_only=True)
                 self.model = whisper.get_encoder()
@@ -84,7 +88,7 @@ class SpeechEncoder:
             else:
                 raise InputError(f"audio encoder {folder} is a {self.kind!r} model; use a "
                                  f"wav2vec2, HuBERT, WavLM, data2vec-audio or Whisper folder")
-        except OSError as err:
+        except (OSError, ValueError) as err:
             raise InputError(f"could not load the audio encoder in {folder}: {err}") from None
         self.model.eval().to(device)
         self._torch = torch

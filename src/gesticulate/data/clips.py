@@ -153,17 +153,24 @@ def clip_phones(clip: Clip) -> list[tuple[str, float, float]] | None:
     if path.is_file():
         rows = json.loads(path.read_text())
         return [(str(p), float(a), float(b)) for p, a, b in rows] if rows else None
-    from gesticulate.audio.io import load_audio
+    from gesticulate.audio.io import AUDIO_SR, load_audio
     from gesticulate.audio.phones import recognize_phones
-    from gesticulate.atomic import atomic_file
-    from gesticulate.audio.io import AUDIO_SR
     phones = recognize_phones(load_audio(clip.audio_path, sr=AUDIO_SR), sr=AUDIO_SR)
-    try:
-        with atomic_file(path) as tmp:
-            tmp.write_text(json.dumps([list(p) for p in phones or []]))
-    except Exception:   # noqa: BLE001 - a read-only dataset: keep them in memory only
-        pass
+    if phones is not None:             # a failed recognition is tried again next time
+        _keep(path, lambda tmp: tmp.write_text(json.dumps([list(p) for p in phones])))
     return phones
+
+
+def _keep(path: Path, write) -> None:
+    """Write ``path`` atomically with ``write(tmp)``; a dataset the user cannot write to
+    (read-only, full disk) keeps the result in memory only."""
+    from gesticulate.atomic import atomic_file
+    from gesticulate.errors import OutputError
+    try:
+        with atomic_file(path, suffix=path.suffix) as tmp:
+            write(tmp)
+    except (OutputError, OSError):
+        pass
 
 
 def clip_encoded(clip: Clip, encoder) -> np.ndarray:
@@ -175,14 +182,9 @@ def clip_encoded(clip: Clip, encoder) -> np.ndarray:
         rows = np.load(path)
         if rows.shape == (clip.features.num_frames, encoder.dim):
             return rows
-    from gesticulate.atomic import atomic_file
     from gesticulate.audio.io import AUDIO_SR, load_audio
     rows = encoder(load_audio(clip.audio_path, sr=AUDIO_SR), AUDIO_SR, fps=clip.record.fps,
                    num_frames=clip.features.num_frames)
-    try:
-        with atomic_file(path, suffix=".npy") as tmp:
-            np.save(tmp, rows)
-    except Exception:   # noqa: BLE001 - a read-only dataset: keep them in memory only
-        pass
+    _keep(path, lambda tmp: np.save(tmp, rows))
     return rows
 

@@ -34,6 +34,9 @@ from gesticulate.skeleton.sequence import SkeletonSequence
 
 MARKERS = "sources"   # DIR/sources/<source_id>.json: written once a source's clips are all done
 TRACKS = "tracks"     # DIR/tracks/<source_id>/<segment>.npz: tracked segments, until the marker
+# Version of the tracked segments' contents: 1 = graded hand and face confidences
+# (skeleton.mediapipe_map); segments of an older build are tracked again on resume.
+TRACK_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ def pending_segments(src: Source, output: str | os.PathLike, cfg: BuildConfig) -
     if len(parts) < 2 or not (src.sidecar_audio or probe_video(src.path).has_audio):
         return []
     return [(src, str(output), cfg, i, a, b) for i, (a, b) in enumerate(parts)
-            if not _segment_path(Path(output), src, i).is_file()]
+            if _cached_segment(_segment_path(Path(output), src, i)) is None]
 
 
 def track_segment(src: Source, output: str | os.PathLike, cfg: BuildConfig, index: int,
@@ -175,12 +178,24 @@ def track_segment(src: Source, output: str | os.PathLike, cfg: BuildConfig, inde
     try:
         np.savez(tmp, keypoints=tr.keypoints, face_frames=tr.face_frames,
                  face_counts=tr.face_counts, distances=tr.distances,
-                 image_size=np.array(tr.image_size), error=np.array(tr.error))
+                 image_size=np.array(tr.image_size), error=np.array(tr.error),
+                 version=np.int32(TRACK_VERSION))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return index
+
+
+def _cached_segment(path: Path) -> _Track | None:
+    """A segment tracked earlier, or None (none cached, or cached by an older tracker)."""
+    if not path.is_file():
+        return None
+    with np.load(path) as d:
+        if (int(d["version"]) if "version" in d else 0) != TRACK_VERSION:
+            return None
+        return _Track(d["keypoints"], d["face_frames"], d["face_counts"], d["distances"],
+                      tuple(int(v) for v in d["image_size"]), str(d["error"]))
 
 
 def _source_track(src: Source, output: Path, cfg: BuildConfig) -> _Track:
@@ -192,11 +207,8 @@ def _source_track(src: Source, output: Path, cfg: BuildConfig) -> _Track:
     tracks = []
     for i, (a, b) in enumerate(parts):
         path = _segment_path(output, src, i)
-        if path.is_file():
-            with np.load(path) as d:
-                tr = _Track(d["keypoints"], d["face_frames"], d["face_counts"], d["distances"],
-                            tuple(int(v) for v in d["image_size"]), str(d["error"]))
-        else:
+        tr = _cached_segment(path)
+        if tr is None:
             tr = _track(src.path, cfg, a, b)
         tracks.append(tr)
         if tr.error or (b is not None and len(tr.keypoints) < b - a):

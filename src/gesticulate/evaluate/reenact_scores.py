@@ -16,13 +16,17 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from gesticulate.metrics.fidelity import limb_length_ratio, pose_fidelity, shoulder_widths
+from gesticulate.metrics.fidelity import (DETECTED, limb_length_ratio, pose_fidelity,
+                                          shoulder_widths)
 from gesticulate.metrics.silhouette import silhouette_integrity
 from gesticulate.metrics.video import PSNR_CAP_DB
 from gesticulate.skeleton import layout as L
 
 SEEN = 0.5
 BOX_POINTS = np.r_[0:11, 23:133]      # upper body, face, hands
+# Body points count above SEEN, face and hand points when detected (their confidences are
+# graded from 0.35, skeleton.mediapipe_map).
+BOX_SEEN = np.where(BOX_POINTS >= 23, DETECTED, SEEN)
 
 
 def person_box(keypoints: np.ndarray, size: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -30,7 +34,7 @@ def person_box(keypoints: np.ndarray, size: tuple[int, int]) -> tuple[int, int, 
     ``(T, 133, 3)`` shows over the clip, grown by a quarter shoulder width, inside the frame."""
     w, h = size
     pts = keypoints[:, BOX_POINTS]
-    ok = (pts[..., 2] >= SEEN) & (pts[..., 0] >= 0) & (pts[..., 0] < w) \
+    ok = (pts[..., 2] >= BOX_SEEN) & (pts[..., 0] >= 0) & (pts[..., 0] < w) \
         & (pts[..., 1] >= 0) & (pts[..., 1] < h)
     if not ok.any():
         return 0, 0, w, h

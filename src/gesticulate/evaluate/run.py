@@ -170,8 +170,17 @@ def _fit_len(kp: np.ndarray, t: int) -> np.ndarray:
 
 
 def _generate(gen, features, ci: ClipInputs, seed: int) -> np.ndarray:
+    """One sample of ``gen`` on the clip's photo; a learned model that hears phones gets the
+    clip's (when ``features`` are the clip's own), and every generator its waveform."""
     ref = ci.gt[0]
-    seq = gen.generate(features, ref, image_size=ci.clip.skeleton.image_size, seed=seed)
+    own = features is ci.clip.features
+    model = getattr(gen, "model", None)
+    phones = None
+    if own and model is not None and getattr(model.config, "phones", False):
+        from gesticulate.data.clips import clip_phones
+        phones = clip_phones(ci.clip)
+    seq = gen.generate(features, ref, image_size=ci.clip.skeleton.image_size, seed=seed,
+                       phones=phones, audio=(ci.audio, AUDIO_SR) if own else None)
     return _fit_len(seq.keypoints, len(ci.gt))
 
 
@@ -223,6 +232,9 @@ def _plans(generators, *, dataset_dir, seed: int, num_samples: int, include_base
 
 def _baseline_plans(loaded: list, features: list, seed: int) -> list:
     plans = []
+    # The shuffled row feeds another clip's features; a model that hears the waveform through
+    # a speech encoder would need that clip's waveform fitted alike: not offered for it.
+    loaded = [(n, g) for n, g in loaded if not getattr(g, "hears_waveform", False)]
     if loaded:
         name, gen = loaded[0]
 

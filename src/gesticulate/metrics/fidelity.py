@@ -21,12 +21,15 @@ ARM_POINTS = np.array([L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_ELBOW, L.RIGHT_
 ARM_BONES = ((L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST),
              (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST))
 SEEN = 0.5
+# A detected hand or face, whatever its graded confidence (skeleton.mediapipe_map grades them
+# 0.35..1 by the pose model's agreement; a hand the detector found counts as found).
+DETECTED = 0.3
 
 
 def _hand_seen(kp: np.ndarray, start: int) -> np.ndarray:
-    """``(T,)`` bool: the wrist and the index, middle and little knuckles are seen."""
+    """``(T,)`` bool: the wrist and the index, middle and little knuckles were detected."""
     idx = [start, start + L.HAND_INDEX[0], start + L.HAND_MIDDLE[0], start + L.HAND_LITTLE[0]]
-    return (kp[:, idx, 2] >= SEEN).all(1)
+    return (kp[:, idx, 2] >= DETECTED).all(1)
 
 
 def shoulder_widths(kp: np.ndarray) -> np.ndarray:

@@ -89,6 +89,16 @@ class MotionDiTConfig:
     beta_schedule: str = "squaredcos_cap_v2"  # diffusers beta schedule (cosine, as MMGT)
     prediction_type: str = "sample"  # "sample" (x0, MMGT), "epsilon" or "v_prediction"
 
+    @property
+    def phone_columns(self) -> slice | None:
+        """Where the phone channels sit in the audio input (after the features, before the
+        encoder's); None without phones."""
+        if not self.phones:
+            return None
+        from gesticulate.audio.phones import NUM_PHONE_CHANNELS
+        end = self.audio_dim - self.encoder_dim
+        return slice(end - NUM_PHONE_CHANNELS, end)
+
     def __post_init__(self) -> None:
         if self.window % self.patch_frames:
             raise OptionError(f"window {self.window} must be a multiple of patch_frames "

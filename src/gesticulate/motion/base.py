@@ -26,7 +26,8 @@ class MotionGenerator(Protocol):
 
     def generate(self, features: AudioFeatures, reference: np.ndarray, *,
                  image_size: tuple[int, int], seed: int = 0, speed: float = 1.0,
-                 style: str | None = None, phones: Phones | None = None) -> SkeletonSequence:
+                 style: str | None = None, phones: Phones | None = None,
+                 audio: tuple[np.ndarray, int] | None = None) -> SkeletonSequence:
         """Motion for ``features``.
 
         Parameters
@@ -45,6 +46,9 @@ class MotionGenerator(Protocol):
             A generator-specific style name; None for the default.
         phones : list of (label, start_s, end_s) or None
             Phone timings (ARPAbet labels) where known.
+        audio : (np.ndarray, int) or None
+            The waveform and its sample rate, for generators that hear it (a learned model
+            with a speech encoder); the others ignore it.
         """
         ...
 

@@ -192,6 +192,10 @@ class DiffusionGenerator:
                              f"{named.get('folder', 'an unnamed folder')}, which is not there; "
                              "pass its folder with --audio-encoder")
         enc = SpeechEncoder(folder, device=device)
+        if named.get("key") and enc.key != named["key"]:
+            raise InputError(f"the speech encoder in {folder} is not the one {self.folder} was "
+                             f"trained with (its config or weights differ); pass that one with "
+                             "--audio-encoder")
         if enc.dim != dim:
             raise InputError(f"the speech encoder in {folder} gives {enc.dim} features per "
                              f"frame, the model was trained on {dim}; pass the encoder it was "
@@ -202,7 +206,7 @@ class DiffusionGenerator:
         """Reference pose (133, 3) pixels, speed multiplier and style name/file → Conditions."""
         dev = next(self.model.parameters()).device
         loc, conf = to_local(reference[None])
-        vis = conf[0] > CONFIDENCE_THRESHOLD
+        vis = self.stats.visible(conf[0])
         ref = np.where(vis[:, None], self.stats.normalize(loc[0]), 0.0).astype(np.float32)
         style_id, style_vec = 0, None
         if style is not None:

@@ -65,7 +65,8 @@ class ProceduralGenerator:
 
     def generate(self, features: AudioFeatures, reference: np.ndarray, *,
                  image_size: tuple[int, int], seed: int = 0, speed: float = 1.0,
-                 style: str | None = None, phones: Phones | None = None) -> SkeletonSequence:
+                 style: str | None = None, phones: Phones | None = None,
+                 audio=None) -> SkeletonSequence:
         """Motion for ``features`` on ``reference``; see :class:`~gesticulate.motion.base.MotionGenerator`."""
         ref = check_inputs(features, reference, image_size, speed)
         seen = self._seen(ref, image_size)

@@ -132,7 +132,8 @@ class RetrievalGenerator:
     # ---------------------------------------------------------------- public
     def generate(self, features: AudioFeatures, reference: np.ndarray, *,
                  image_size: tuple[int, int], seed: int = 0, speed: float = 1.0,
-                 style: str | None = None, phones: Phones | None = None) -> SkeletonSequence:
+                 style: str | None = None, phones: Phones | None = None,
+                 audio=None) -> SkeletonSequence:
         """Motion for ``features`` on ``reference``; see :class:`~gesticulate.motion.base.MotionGenerator`.
 
         ``style`` is a speaker id of the dataset: only that speaker's clips are used.

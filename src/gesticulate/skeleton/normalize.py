@@ -128,6 +128,17 @@ class NormStats:
         x = z * self.std + self.mean
         return from_parts(x) if self.parts else x
 
+    def visible(self, confidence: np.ndarray, threshold: float = CONFIDENCE_THRESHOLD
+                ) -> np.ndarray:
+        """Which points ``(..., 121)`` are known in this representation: above ``threshold``,
+        and with ``parts`` their anchor too (a finger relative to an unseen wrist is not)."""
+        c = np.asarray(confidence)
+        vis = c > threshold
+        if self.parts:
+            vis = vis.copy()
+            vis[..., _PART_ROWS] &= vis[..., PART_ANCHOR[_PART_ROWS]]
+        return vis
+
     def save(self, path) -> None:
         np.savez(path, mean=self.mean, std=self.std, parts=np.bool_(self.parts))
 
@@ -147,9 +158,7 @@ class NormStats:
         conf = np.concatenate([k.reshape(-1, NUM_LOCAL_POINTS) for k in confidences])
         if parts:
             x = to_parts(x)
-            conf = conf.copy()
-            conf[:, _PART_ROWS] = np.minimum(conf[:, _PART_ROWS], conf[:, PART_ANCHOR[_PART_ROWS]])
-        c = conf > threshold
+        c = cls(np.zeros(1), np.ones(1), parts).visible(conf, threshold)
         w = c[..., None].astype(np.float64)
         n = np.maximum(w.sum(0), 1.0)
         mean = (x * w).sum(0) / n

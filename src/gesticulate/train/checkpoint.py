@@ -113,7 +113,8 @@ def open_run(run: Path, cfg, *, resume: bool):
                           "or choose another --output folder")
     if not ckpts:
         return cfg, None, ""
-    saved = type(cfg).from_dict({**json.loads((run / TRAIN_CONFIG).read_text()), "steps": cfg.steps})
+    saved = type(cfg).from_dict({**getattr(type(cfg), "LEGACY", {}),
+                                 **json.loads((run / TRAIN_CONFIG).read_text()), "steps": cfg.steps})
     differ = sorted(k for k, v in asdict(cfg).items() if asdict(saved)[k] != v)
     note = (f"resuming {run} with its saved options ({', '.join(differ)} given differently)"
             if differ else "")

@@ -92,7 +92,7 @@ def load_clips(root: str | os.PathLike, *, split: str, stats: NormStats, fps: fl
                              f"at {fps}; rebuild the dataset with --fps {fps:g}")
         loc, conf = to_local(clip.skeleton.keypoints)
         z = stats.normalize(loc).astype(np.float32)
-        vis = (conf > threshold).astype(np.float32)
+        vis = stats.visible(conf, threshold).astype(np.float32)
         z = np.where(vis[..., None] > 0, z, 0.0).astype(np.float32)  # unseen points → mean pose
         audio = model_audio(clip.features, clip_phones(clip) if phones else None, phones=phones,
                             encoded=None if encoder is None else clip_encoded(clip, encoder))

@@ -46,6 +46,9 @@ class LoopConfig:
     rejected); a training's own config adds its fields and may change the defaults."""
 
     what: ClassVar[str] = "training options"  # named in the unknown-key error
+    # Values of fields added later, for saved configs written before them (a resumed run
+    # goes on as it started, not with today's defaults).
+    LEGACY: ClassVar[dict] = {}
 
     dataset: str = ""                # dataset folder (manifest.jsonl, clips/, stats.npz)
     preset: str = "tiny"             # model size: tiny, S, B

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from typing import ClassVar
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,8 @@ class TrainConfig(loop.LoopConfig):
     phones: bool = True              # viseme channels of recognised phones in the audio input
     audio_encoder: str | None = None  # a pretrained speech encoder's folder (audio.encoder)
     local_parts: bool = False        # hands relative to their wrists, face to the nose (normalize)
+
+    LEGACY: ClassVar[dict] = {"phones": False}   # runs started before the phones heard none
 
 
 class MotionTask(loop.Task):
@@ -90,10 +93,8 @@ class MotionTask(loop.Task):
     def batch(self, rng, gen, size):
         raw = self.data.sample(rng, size)
         mc = self.model.config
-        end = mc.audio_dim - mc.encoder_dim         # the phone channels sit before the encoder's
-        phones = slice(end - NUM_PHONE_CHANNELS, end) if mc.phones else None
         batch = prepare_batch(raw, rng, self.objective, prev_frames=mc.prev_frames,
-                              phone_columns=phones)
+                              phone_columns=mc.phone_columns)
         return {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
 
     def loss(self, net, batch, rng, gen):
@@ -131,6 +132,8 @@ def train(dataset_dir: str | os.PathLike, *, output: str | os.PathLike, preset: 
     """
     if preset not in PRESETS:
         raise OptionError(f"unknown preset {preset!r}; use one of {', '.join(PRESETS)}")
+    if options.get("audio_encoder"):   # a resume from elsewhere finds it again
+        options["audio_encoder"] = str(Path(options["audio_encoder"]).resolve())
     cfg = TrainConfig.from_dict(dict(dataset=str(dataset_dir), preset=preset, steps=steps,
                                      batch_size=batch_size, lr=lr, seed=seed, val_every=val_every,
                                      checkpoint_every=checkpoint_every, **options))

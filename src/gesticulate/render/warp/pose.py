@@ -5,7 +5,9 @@ Bones copy the target's *directions* and its *lengths* relative to the photo's, 
 foreshortened where the motion's is, longer where the photo shows the limb foreshortened and the
 motion unfolds it), and a renderer that held them at the photo's length drew the hand short of
 where the skeleton puts it (ted_lia_driving1 arm fidelity 0.86 -> 0.90 and hands re-detected
-0.54 -> 0.72 when allowed to 140 %; box PSNR within 0.1 dB). Each frame's transforms are a
+0.54 -> 0.72 when allowed to 140 %; box PSNR within 0.1 dB). A hand turns with all its
+landmarks and stretches within 80 to 125 % (:meth:`Poser._hand`); the head rolls with the
+eye line (:meth:`Poser.head`). Each frame's transforms are a
 function of that frame's target alone: the motion was already cleaned, gap-filled and eased
 over the whole sequence (:mod:`gesticulate.skeleton.retarget`), so a bone whose target points
 are missing here simply takes the photo's pose, and a video's frames do not depend on which
@@ -88,6 +90,7 @@ class Poser:
         self.valid = valid
         self.parts = parts
         self.size = size
+        self.photo_eyes = self._eye_line(self.ref, valid)
 
     @staticmethod
     def _hold(value: np.ndarray | None, rest: np.ndarray) -> np.ndarray:
@@ -130,8 +133,9 @@ class Poser:
         return out
 
     def head(self, tgt: np.ndarray, tv: np.ndarray, torso: np.ndarray) -> np.ndarray:
-        """Similarity of the skull points (brows, nose, eyes), roll clamped to ±25°; its
-        translation is bounded relative to where the torso carries the head."""
+        """Similarity of the skull points (nose, eye corners, the jaw by the ears), its roll
+        the eye line's when both eyes are seen, clamped to ±25°; its translation is bounded
+        relative to where the torso carries the head."""
         idx = B.HEAD_RIGID[self.valid[B.HEAD_RIGID] & tv[B.HEAD_RIGID]]
         if len(idx) < 6:
             idx = B.HEAD_BODY[self.valid[B.HEAD_BODY] & tv[B.HEAD_BODY]]
@@ -141,7 +145,7 @@ class Poser:
         carried = torso[:, :2] @ c + torso[:, 2] - c        # where the torso takes the head
         if len(idx) >= 3:
             theta, s, _ = similarity(src, tgt[idx, :2])
-            eyes = np.array([self._eye_line(self.ref, self.valid), self._eye_line(tgt, tv)])
+            eyes = np.array([self.photo_eyes, self._eye_line(tgt, tv)])
             if np.isfinite(eyes).all():
                 # The roll is the eye line's: a head turning sideways moves the nose tip
                 # across the jaw, which a fit of all the rigid points takes for a roll (the
