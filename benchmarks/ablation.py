@@ -15,7 +15,8 @@ Printed as a Markdown table. Columns:
   the variant changes the loss: masks, region / hand weights);
 * ``val (common)``: val loss of every run's EMA model under the full model's objective
   (default region weights and confidence masks) on the same fixed val windows; comparable
-  across all variants except ``no_prev`` (prev_frames 0: no known frames, a harder task);
+  across all variants except ``no_prev`` (prev_frames 0: no known frames, a harder task) and
+  ``parts`` (its z-scores are of another representation);
 * ``corr own/shuf``: best correlation (lag 0..6 frames) of sampled wrist speed with the
   audio onset envelope, sampled with the clip's own audio / another clip's audio;
 * ``BA own/shuf``: beat alignment (:mod:`gesticulate.metrics.beats`) of the same samples
