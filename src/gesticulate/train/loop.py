@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 from gesticulate.config import checked
 from gesticulate.errors import OptionError
 from gesticulate.train import ddp
-from gesticulate.train.checkpoint import (checkpoint_folder, list_checkpoints, open_run, start_run,
+from gesticulate.train.checkpoint import (checkpoint_folder, open_run, start_run,
                                           write_checkpoint)
 
 LOG_FIELDS = ("step", "loss", "val_loss", "lr", "steps_per_s", "wrist_speed", "wrist_speed_gt",
@@ -199,7 +199,7 @@ def fit(cfg: LoopConfig, folder: Path, ckpt: Path | None, info: ddp.DistInfo, ta
         if stop:
             break
     bar.close()
-    return list_checkpoints(folder)[-1] if info.is_main else last
+    return last                # the newest checkpoint, on every rank
 
 
 def _past(deadline: float, info: ddp.DistInfo) -> bool:
