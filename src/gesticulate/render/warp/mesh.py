@@ -74,28 +74,30 @@ def _neighbours(where: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _inside(verts: np.ndarray, tris: np.ndarray, where: np.ndarray, mask: np.ndarray,
-            spacing: float) -> np.ndarray:
+            spacing: float) -> tuple[np.ndarray, np.ndarray]:
     """Triangles ``(F,)`` bool that lie in the mask: each edge, sampled every pixel, inside the
     mask (an edge between neighbouring outline points may cut a contour's corner: for those the
     mask grown by one pixel), no edge longer than :data:`MAX_EDGE` grid spacings (Delaunay's
-    edges across a concavity or the convex hull), and the centroid inside the mask."""
+    edges across a concavity or the convex hull), and the centroid inside the mask; and
+    ``(F, 3)`` bool, which of each triangle's edges join neighbouring outline points."""
     h, w = mask.shape
     grown = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     corners = verts[tris]                                             # (F, 3, 2)
     t = np.linspace(0.0, 1.0, int(np.ceil(MAX_EDGE * spacing)) + 1)[None, :, None]
     keep = np.ones(len(tris), bool)
+    edges = np.zeros((len(tris), 3), bool)
     for i in range(3):
         p, q = corners[:, i], corners[:, (i + 1) % 3]
         keep &= np.linalg.norm(q - p, axis=1) <= MAX_EDGE * spacing
         s = p[:, None] + (q - p)[:, None] * t
         sx = np.clip(s[..., 0].round().astype(int), 0, w - 1)
         sy = np.clip(s[..., 1].round().astype(int), 0, h - 1)
-        along = _neighbours(where, tris[:, i], tris[:, (i + 1) % 3])
+        along = edges[:, i] = _neighbours(where, tris[:, i], tris[:, (i + 1) % 3])
         keep &= np.where(along, grown[sy, sx].all(axis=1), mask[sy, sx].all(axis=1))
     cen = corners.mean(axis=1)
     cx = np.clip(cen[:, 0].round().astype(int), 0, w - 1)
     cy = np.clip(cen[:, 1].round().astype(int), 0, h - 1)
-    return keep & mask[cy, cx]
+    return keep & mask[cy, cx], edges
 
 
 def build_mesh(mask: np.ndarray, *, spacing: float, extra: np.ndarray | None = None) -> Mesh:
@@ -138,10 +140,10 @@ def build_mesh(mask: np.ndarray, *, spacing: float, extra: np.ndarray | None = N
         tris = Delaunay(verts).simplices.astype(np.int32)
     except QhullError:          # collinear points: a mask one pixel wide has no area to mesh
         return Mesh(np.zeros((0, 2)), np.zeros((0, 3), np.int32))
-    tris = tris[_inside(verts, tris, where, mask, spacing)]
+    keep, edges = _inside(verts, tris, where, mask, spacing)
+    tris, e = tris[keep], edges[keep].T
     # Flat slivers of three consecutive outline points along a curved edge cover next to
     # nothing and flip at the slightest deformation: dropped.
-    e = [_neighbours(where, tris[:, i], tris[:, (i + 1) % 3]) for i in range(3)]
     run = (e[0] & e[1]) | (e[1] & e[2]) | (e[2] & e[0])
     tris = tris[~(run & (min_angles(verts, tris) < MIN_SLIVER_DEG))]
     tris = tris[np.abs(signed_areas(verts, tris)) > 1e-6]
