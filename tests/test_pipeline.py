@@ -63,3 +63,18 @@ def test_web_form_flags():
     on = parse_settings({"motion": "diffusion", "hands_first": "1"}, max_size=512,
                         motions=motions, checkpoints={"diffusion": "run"})
     assert on["smooth"] is True and on["hands_first"] is True and on["checkpoint"] == "run"
+
+
+def test_predicted_region_activity_reaches_the_renderer_through_smoothing_and_fitting():
+    """A learned model's face, lips and hands activity (MotionDiT's mask head) stays with its
+    motion through the smoothing and the fit to the photo, for the diffusion renderer."""
+    import numpy as np
+
+    from gesticulate.data.synthetic import template_pose
+    from gesticulate.pipeline import smooth_learned
+    from gesticulate.skeleton.sequence import SkeletonSequence
+    ref = template_pose(size=256)
+    act = np.random.default_rng(0).random((20, 3)).astype(np.float32)
+    motion = SkeletonSequence(np.repeat(ref[None], 20, 0), 25.0, (256, 256), region_activity=act)
+    fitted = GeneratePipeline().fit_motion(smooth_learned(motion), ref, image_size=(256, 256))
+    assert np.array_equal(fitted.region_activity, act)

@@ -98,3 +98,22 @@ def test_render_sequence_gives_photo_sized_frames_and_color_anchor_pulls_to_the_
     ref_mean = photo.reshape(-1, 3).mean(0)
     gap = lambda f: np.abs(f.reshape(-1, 3).mean(0) - ref_mean).mean()  # noqa: E731
     assert gap(outs[1.0]) < gap(outs[0.0])
+
+
+def test_predicted_activity_weighs_the_audio_masks(checkpoints):
+    """A stage-1 prediction of face, lips and hands motion (MotionDiT's mask head) scales each
+    region's mask frame by frame; all ones leaves the masks and the frames as they were."""
+    r = renderer(checkpoints[False])
+    kp = r.box.keypoints(keypoints())
+    plain = r.conditions(kp, None, None)["masks"]
+    ones = r.conditions(kp, None, None, np.ones((N, 3), np.float32))["masks"]
+    assert torch.equal(plain, ones)
+    act = np.zeros((N, 3), np.float32)
+    act[:, 2] = np.linspace(0, 1, N)                        # hands only, fading in
+    masks = r.conditions(kp, None, None, act)["masks"][0]    # (T, R, S, S)
+    hands = list(r.model.config.regions).index("hands")
+    assert masks[:, [i for i in range(masks.shape[1]) if i != hands]].abs().sum() == 0
+    assert torch.allclose(masks[-1, hands], plain[0, -1, hands])
+    assert masks[0, hands].abs().sum() == 0
+    assert not torch.equal(frames(r, keypoints()), torch.stack(list(
+        r.render_sequence_square(keypoints(), None, activity=act))))

@@ -318,6 +318,36 @@ def test_a_model_trained_in_the_parts_representation_samples_in_the_photos_frame
     assert np.linalg.norm(hand - hand[:, :1], axis=-1).max() < 1.5 * sw
 
 
+def test_the_mask_head_learns_region_activity_and_generation_carries_it(data, tmp_path):
+    """MMGT's motion masks: a MotionDiT with the mask head trains on the activity of face,
+    lips and hands in the data and predicts it from the audio; the generated sequence holds
+    it (one row per frame, saved with the motion)."""
+    from gesticulate.skeleton.sequence import SkeletonSequence
+    from gesticulate.train.objective import region_activity
+    from gesticulate.models.motion_dit import local_regions
+    z = torch.zeros(1, 6, 121, 2)
+    hands = torch.as_tensor(local_regions()["hands"])
+    z[0, :, hands, 0] = torch.arange(6.0)[:, None] * 0.2      # the hands move, the rest is still
+    act, seen = region_activity(z, torch.ones(1, 6, 121))
+    assert act.shape == seen.shape == (1, 6, 3) and bool((seen == 1).all())
+    assert act[0, :, 2].min() > 0.9 and act[0, :, :2].max() == 0
+    train(data, output=tmp_path / "run", steps=2, checkpoint_every=2, val_every=0,
+          **{**FAST, "model": {**SMALL, "mask_head": True}})
+    gen = DiffusionGenerator(tmp_path / "run", num_steps=2, device="cpu")
+    assert gen.model.config.mask_head
+    clip = next(iter_clips(data, split="test"))
+    seq = gen.generate(clip.features, clip.skeleton.keypoints[0], image_size=(512, 512), seed=1)
+    a = seq.region_activity
+    assert a.shape == (75, 3) and (a >= 0).all() and (a <= 1).all()
+    seq.save(tmp_path / "m.npz")
+    assert np.array_equal(SkeletonSequence.load(tmp_path / "m.npz").region_activity, a)
+    # A model without the head predicts none.
+    train(data, output=tmp_path / "plain", steps=2, checkpoint_every=2, val_every=0, **FAST)
+    plain = DiffusionGenerator(tmp_path / "plain", num_steps=2, device="cpu")
+    ref = clip.skeleton.keypoints[0]
+    assert plain.generate(clip.features, ref, image_size=(512, 512)).region_activity is None
+
+
 def _tiny_wav2vec2(folder):
     """A randomly initialised wav2vec2 with 16 features, saved as a user's encoder folder."""
     tf = pytest.importorskip("transformers")

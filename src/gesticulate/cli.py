@@ -147,7 +147,8 @@ def cmd_train(args) -> None:
                 device=args.device, progress=not args.quiet, val_every=args.val_every,
                 checkpoint_every=args.checkpoint_every, augment=args.augment,
                 phones=not args.no_phones, audio_encoder=args.audio_encoder,
-                local_parts=args.local_parts)
+                local_parts=args.local_parts,
+                model={"mask_head": True} if args.mask_head else {})
     print(f"trained run in {run}")
 
 
@@ -327,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=int, default=500)
     p.add_argument("--augment", action="store_true",
                    help="augment the training windows: random scale, rotation and left-right flip")
+    p.add_argument("--mask-head", action="store_true",
+                   help="also learn to predict face, lips and hands motion from the audio "
+                        "(MMGT's motion masks; the diffusion renderer's audio attention uses them)")
     p.add_argument("--local-parts", action="store_true",
                    help="learn each hand relative to its wrist and the face relative to the "
                         "nose (CSG-405's per-part representation), the body as it is")

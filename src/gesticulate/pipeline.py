@@ -214,7 +214,7 @@ class GeneratePipeline:
         if o.renderer == "diffusion":
             from gesticulate.render.diffusion import DiffusionRenderer
             r = DiffusionRenderer(o.renderer_checkpoint, image, reference, seed=o.seed)
-            return r.render_sequence(motion.keypoints, features)
+            return r.render_sequence(motion.keypoints, features, activity=motion.region_activity)
         from gesticulate.render.parallel import default_workers, render_parallel
         workers = o.render_workers or default_workers()
         return render_parallel(self.frame_renderer(image, reference), motion.keypoints,
@@ -229,7 +229,8 @@ class GeneratePipeline:
         w, h = int(image_size[0]), int(image_size[1])
         kp = retarget(motion.keypoints, fps=motion.fps, reference=reference, size=(w, h),
                       smooth=self.options.smooth)
-        return SkeletonSequence(kp, motion.fps, (w, h))
+        return SkeletonSequence(kp, motion.fps, (w, h), motion.confidence_source,
+                                motion.region_activity)
 
     def frame_renderer(self, image: np.ndarray, reference: np.ndarray):
         """A frame-by-frame renderer (warp or pose): ``.render(kp (133, 3)) -> RGB frame``."""
@@ -343,4 +344,5 @@ def smooth_learned(motion: SkeletonSequence) -> SkeletonSequence:
     kp = motion.keypoints.copy()
     idx = np.r_[0:L.FACE_START, L.LEFT_HAND_START:L.NUM_KEYPOINTS]
     kp[:, idx, :2] = smoothed(kp[:, idx, :2], fps=motion.fps, seconds=LEARNED_SMOOTH_S)
-    return SkeletonSequence(kp.astype(np.float32), motion.fps, motion.image_size)
+    return SkeletonSequence(kp.astype(np.float32), motion.fps, motion.image_size,
+                            motion.confidence_source, motion.region_activity)

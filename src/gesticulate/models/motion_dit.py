@@ -52,6 +52,8 @@ def local_regions() -> dict[str, np.ndarray]:
 
 # Prefix-token regions of the reference skeleton (CSG); together they cover all 121 points.
 REFERENCE_REGIONS = ("body", "face", "left_hand", "right_hand")
+# Regions of the predicted motion masks, in the diffusion renderer's order (render.conditions).
+ACTIVITY_REGIONS = ("face", "lips", "hands")
 STYLE_VECTOR_DIM = 20  # see style_vector(): mean and std of 5 joints' (x, y)
 
 
@@ -67,6 +69,8 @@ class MotionDiTConfig:
                                      # (audio.phones.viseme_channels); off in checkpoints before them
     encoder_dim: int = 0             # width of a pretrained speech encoder's features appended
                                      # last (audio.encoder; 0: none)
+    mask_head: bool = False          # MMGT: also predict face/lips/hands motion activity per
+                                     # frame from the audio (masks for the diffusion renderer)
     fps: float = 25.0                # frame rate the model is trained at
     width: int = 256                 # transformer width D
     depth: int = 6                   # DiT blocks
@@ -230,6 +234,9 @@ class MotionDiT(Pretrained, nn.Module):
             self.speed_null = nn.Parameter(torch.zeros(1, d))
         self.blocks = nn.ModuleList(DiTBlock(d, cfg.num_heads, cfg.mlp_ratio, cfg.audio_cross_attention)
                                     for _ in range(cfg.depth))
+        if cfg.mask_head:
+            self.mask_head = nn.Sequential(nn.Linear(d, d // 2), nn.SiLU(),
+                                           nn.Linear(d // 2, len(ACTIVITY_REGIONS)))
         self.final_norm = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
         self.final_ada = nn.Sequential(nn.SiLU(), nn.Linear(d, 2 * d))
         if cfg.frame_head_kernel:
@@ -268,6 +275,12 @@ class MotionDiT(Pretrained, nn.Module):
         if drop is not None:
             a = torch.where(drop[:, None, None], self.audio_null.to(a.dtype).expand_as(a), a)
         return a
+
+    def region_logits(self, audio: torch.Tensor) -> torch.Tensor:
+        """MMGT's motion masks as per-frame logits ``(B, W, 3)`` of face, lips and hands
+        activity (:data:`ACTIVITY_REGIONS`), from the audio ``(B, W, A)`` alone (never dropped);
+        needs ``config.mask_head``."""
+        return self.mask_head(self.encode_audio(audio, None))
 
     def audio_keys_values(self, audio_emb: torch.Tensor) -> list[torch.Tensor | None]:
         """Per-block cross-attention keys/values of the audio (B, W, D); a sampler computes
@@ -310,8 +323,9 @@ class MotionDiT(Pretrained, nn.Module):
                 visible: torch.Tensor | None = None, reference: torch.Tensor | None = None,
                 reference_mask: torch.Tensor | None = None, style_id: torch.Tensor | None = None,
                 style_vec: torch.Tensor | None = None, speed: torch.Tensor | None = None,
-                drop_audio: torch.Tensor | None = None) -> torch.Tensor:
-        """Predict x0 / epsilon / v for a window.
+                drop_audio: torch.Tensor | None = None, regions: bool = False):
+        """Predict x0 / epsilon / v for a window (and, with ``regions``, the mask head's
+        :meth:`region_logits` too, inside one call so that DDP sees every gradient).
 
         Parameters
         ----------
@@ -331,7 +345,8 @@ class MotionDiT(Pretrained, nn.Module):
 
         Returns
         -------
-        (B, W, J, 2) prediction of the configured ``prediction_type``.
+        (B, W, J, 2) prediction of the configured ``prediction_type``; with ``regions`` a pair
+        (that, (B, W, 3) region logits).
         """
         cfg = self.config
         b, w, j, _ = x.shape
@@ -362,7 +377,8 @@ class MotionDiT(Pretrained, nn.Module):
             f = out.reshape(b, w, -1)                                          # (B, W, F)
             f = f + F.gelu(self.frame_conv(f.transpose(1, 2)).transpose(1, 2))
             out = self.frame_out(f)                                            # (B, W, 2J)
-        return out.reshape(b, w, j, 2)                                         # (B, W, J, 2)
+        out = out.reshape(b, w, j, 2)                                          # (B, W, J, 2)
+        return (out, self.region_logits(audio)) if regions else out
 
 
 # ---- size presets (DiT-style named factories); keyword overrides change any config field

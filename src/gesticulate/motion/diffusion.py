@@ -259,13 +259,37 @@ class DiffusionGenerator:
         z = sample_motion(self.model, audio, cond, seed=seed, num_steps=self.num_steps,
                           guidance_scale=self.guidance_scale, sampler=self.sampler,
                           hands_first=self.hands_first, progress=progress)
+        activity = region_activity(self.model, audio) if self.model.config.mask_head else None
         if t_model != t_out:
             z = _resample(z.reshape(t_model, -1), t_out).reshape(t_out, *z.shape[1:])
+            if activity is not None:
+                activity = _resample(activity, t_out)
         local = self.stats.denormalize(z)
         root = neck(ref)
         scale = max(float(shoulder_width(ref)), 1.0)
         kp = from_local(local, np.ones(local.shape[:2], np.float32), root=root, scale=scale)
-        return SkeletonSequence(kp, features.fps, image_size)
+        return SkeletonSequence(kp, features.fps, image_size, region_activity=activity)
+
+
+def region_activity(model: MotionDiT, audio: np.ndarray) -> np.ndarray:
+    """The mask head's face, lips and hands activity ``(T, 3)`` in 0..1 for audio rows
+    ``(T, A)``: windows of the model's length (the last one shifted back to end with the audio,
+    a short clip padded with its last row), each frame from the window it is nearest the
+    middle of."""
+    cfg = model.config
+    dev = next(model.parameters()).device
+    t, w = len(audio), cfg.window
+    a = audio if t >= w else np.concatenate([audio, np.repeat(audio[-1:], w - t, 0)])
+    starts = sorted({*range(0, max(len(a) - w, 0) + 1, w // 2), max(len(a) - w, 0)})
+    out, best = np.zeros((len(a), 3), np.float32), np.full(len(a), np.inf)
+    with torch.inference_mode():
+        for s in starts:
+            x = torch.from_numpy(np.ascontiguousarray(a[s:s + w], np.float32))[None].to(dev)
+            p = torch.sigmoid(model.region_logits(x))[0].float().cpu().numpy()     # (W, 3)
+            d = np.abs(np.arange(s, s + w) - (s + (w - 1) / 2))
+            take = d < best[s:s + w]
+            out[s:s + w][take], best[s:s + w][take] = p[take], d[take]
+    return out[:t]
 
 
 def _resample(a: np.ndarray, n: int) -> np.ndarray:

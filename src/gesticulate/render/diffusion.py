@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from gesticulate.errors import InputError, OptionError
+from gesticulate.models.motion_dit import ACTIVITY_REGIONS
 from gesticulate.models.renderer_unet import RendererUNet
 from gesticulate.models.schedulers import make_scheduler
 from gesticulate.models.vae import VAE_DIR, LatentCodec, load_vae
@@ -122,10 +123,16 @@ class DiffusionRenderer:
     def decode(self, x: torch.Tensor) -> torch.Tensor:
         return x.clamp(-1, 1) if self.codec is None else self.codec.decode(x)
 
-    def conditions(self, kp_sq: np.ndarray, audio: np.ndarray | None, motion) -> dict:
-        """Tensors of :func:`denoise_chunk` for one window of square-frame keypoints ``(T, 133, 3)``."""
+    def conditions(self, kp_sq: np.ndarray, audio: np.ndarray | None, motion,
+                   activity: np.ndarray | None = None) -> dict:
+        """Tensors of :func:`denoise_chunk` for one window of square-frame keypoints
+        ``(T, 133, 3)``; ``activity`` ``(T, 3)`` (face, lips, hands, as stage 1 predicted it)
+        weighs each region's mask frame by frame (MMGT's predicted motion masks) where given."""
         c = self.model.config
         f = frame_conditions(kp_sq, size=c.image_size, regions=c.regions, margin=c.mask_margin)
+        if activity is not None:
+            order = [ACTIVITY_REGIONS.index(r) for r in c.regions]
+            f["masks"] = f["masks"] * np.asarray(activity, np.float32)[:, order, None, None]
         dev = self.device
         a = np.zeros((len(kp_sq), 2 * c.audio_context + 1, c.audio_dim), np.float32) if audio is None else audio
         return {"pose": torch.from_numpy(f["pose"]).to(dev)[None].float() / 255,
@@ -137,16 +144,21 @@ class DiffusionRenderer:
 
     # ---- the chunk loop --------------------------------------------------------------------
 
-    def render_sequence(self, keypoints: np.ndarray, features=None) -> Iterator[np.ndarray]:
+    def render_sequence(self, keypoints: np.ndarray, features=None, *,
+                        activity: np.ndarray | None = None) -> Iterator[np.ndarray]:
         """Yield one RGB uint8 frame ``(H, W, 3)`` per row of ``keypoints`` ``(T, 133, 3)``.
 
         ``features`` (an ``AudioFeatures`` at the keypoints' frame rate, or a ``(T, A)`` array)
         drives the audio attention on face, lips and hands; without it the audio is dropped.
+        ``activity`` ``(T, 3)``: predicted face, lips and hands motion (a MotionDiT mask head's,
+        ``SkeletonSequence.region_activity``), weighing the keypoint masks; None: the masks as
+        they are.
         """
-        for frame in self.render_sequence_square(keypoints, features):
+        for frame in self.render_sequence_square(keypoints, features, activity=activity):
             yield self.box.unbox(to_uint8(frame))
 
-    def render_sequence_square(self, keypoints: np.ndarray, features=None) -> Iterator[torch.Tensor]:
+    def render_sequence_square(self, keypoints: np.ndarray, features=None, *,
+                               activity: np.ndarray | None = None) -> Iterator[torch.Tensor]:
         """As :meth:`render_sequence`, but yields model-square frames ``(3, S, S)`` in -1..1."""
         from tqdm.auto import tqdm
 
@@ -172,7 +184,8 @@ class DiffusionRenderer:
             motion = None
             if recent and c.motion_frames:     # EMO2 motion frames: the final frames [s - O, s)
                 motion = self.encode(torch.stack(recent[-c.motion_frames:]))[None]  # (1, O, C, h, w)
-            cond = self.conditions(kp[s:e], None if audio is None else audio[s:e], motion)
+            cond = self.conditions(kp[s:e], None if audio is None else audio[s:e], motion,
+                                   None if activity is None else activity[s:e])
             noise = torch.stack([frame_noise(self.seed, i, tuple(self.ref.shape[1:])) for i in range(s, e)])
             x = denoise_chunk(self.model, noise[None].to(self.device), cond, num_steps=self.num_steps,
                               guidance_scale=self.guidance_scale, sampler=self.sampler)

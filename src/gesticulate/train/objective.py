@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
-from gesticulate.models.motion_dit import MotionDiT, local_regions
+from gesticulate.models.motion_dit import ACTIVITY_REGIONS, MotionDiT, local_regions
 
 
 @dataclass
@@ -32,6 +33,7 @@ class ObjectiveConfig:
         "body": 1.0, "face": 1.0, "lips": 2.0, "hands": 2.0})  # MMGT face 1 / lips 2; EMO2 hands
     velocity_weight: float = 10.0    # frame-to-frame velocity loss on x0 (1 left real mocap jittery)
     phone_dropout: float = 0.1       # P(phone channels zeroed): samples without recognised phones
+    mask_weight: float = 0.1         # weight of the motion-mask head's loss (config.mask_head)
 
 
 def joint_weights(region_weights: dict[str, float], num_joints: int) -> torch.Tensor:
@@ -106,10 +108,14 @@ def diffusion_loss(model, batch: dict[str, torch.Tensor], scheduler, cfg: Object
     x0 = batch["motion"]                                                   # (B, W, J, 2)
     x_t = scheduler.add_noise(x0, noise, timesteps)                         # (B, W, J, 2)
     known = batch["known_mask"]
+    heads = core.config.mask_head
     pred = model(x_t, timesteps, audio=batch["audio"], known=x0, known_mask=known,
                  visible=batch["visible"], reference=batch["reference"],
                  reference_mask=batch["reference_mask"], style_id=batch["style_id"],
-                 style_vec=batch["style_vec"], speed=batch["speed"], drop_audio=batch["drop_audio"])
+                 style_vec=batch["style_vec"], speed=batch["speed"], drop_audio=batch["drop_audio"],
+                 regions=heads)
+    if heads:
+        pred, logits = pred
     kind = core.config.prediction_type
     target = {"sample": x0, "epsilon": noise}.get(kind)
     if target is None:
@@ -129,4 +135,32 @@ def diffusion_loss(model, batch: dict[str, torch.Tensor], scheduler, cfg: Object
         if cfg.use_confidence_mask:
             wv = wv * batch["visible"][:, 1:] * batch["visible"][:, :-1]
         loss = loss + cfg.velocity_weight * (dv * wv).sum((1, 2)) / wv.sum((1, 2)).clamp(min=1.0)
+    if heads:
+        act, seen = region_activity(x0, batch["visible"])                    # (B, W, 3) x2
+        bce = F.binary_cross_entropy_with_logits(logits.float(), act, reduction="none")
+        loss = loss + cfg.mask_weight * (bce * seen).sum((1, 2)) / seen.sum((1, 2)).clamp(min=1.0)
     return loss.mean()
+
+
+# z-score change per frame at which a region counts as half active (region_activity).
+ACTIVITY_SCALE = 0.05
+
+
+def region_activity(z: torch.Tensor, visible: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The targets of the motion-mask head: per frame and region (face, lips, hands) of a
+    window of normalised motion ``(B, W, J, 2)``, ``1 - exp(-v / ACTIVITY_SCALE)`` for the mean
+    frame-to-frame change ``v`` of the region's seen points, and where it is defined (a region
+    with no point seen in both frames is not)."""
+    regions = local_regions()
+    step = (z.diff(dim=1) ** 2).sum(-1).sqrt()                              # (B, W-1, J)
+    both = visible[:, 1:] * visible[:, :-1]
+    acts, seen = [], []
+    for name in ACTIVITY_REGIONS:
+        idx = torch.as_tensor(regions[name], device=z.device)
+        n = both[..., idx].sum(-1)
+        v = (step[..., idx] * both[..., idx]).sum(-1) / n.clamp(min=1.0)
+        a = 1.0 - torch.exp(-v / ACTIVITY_SCALE)
+        acts.append(torch.cat([a[:, :1], a], 1))                            # frame 0 = frame 1
+        s = (n > 0).float()
+        seen.append(torch.cat([s[:, :1], s], 1))
+    return torch.stack(acts, -1), torch.stack(seen, -1)
