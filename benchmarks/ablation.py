@@ -29,6 +29,7 @@ Printed as a Markdown table. Columns:
   (val audio repeated); 1 = seamless, > 1 = a jump at the border;
 * ``fingers x``: mean speed of the sampled finger points relative to their wrist / the data's
   (1 = fingers as alive as the data's; the local-parts row targets it);
+* ``L1div hands x``: EMAGE's L1 diversity of the sampled hands / the data's (1 = as varied);
 * ``lips own/shuf (offset)``: lip sync of the samples (:func:`gesticulate.metrics.sync.lip_sync`:
   best correlation, over ±15 frames, of the sampled mouth opening with the clip's loudness),
   with the clip's own audio / another clip's, and the own-audio sample's offset in frames
@@ -118,7 +119,13 @@ def measure(ckpt: Path, data: Path, sampling: dict) -> dict:
     hands = local_regions()["hands"]
     kw = dict(num_steps=10, guidance_scale=2.0, sampler="dpm", **sampling)
     rows = {k: [] for k in ("corr", "corr_sh", "ba", "ba_sh", "hand", "acc", "lips", "lips_sh",
-                            "lips_offset", "fingers")}
+                            "lips_offset", "fingers", "l1div")}
+    from gesticulate.metrics.motion import l1_divergence
+    from gesticulate.skeleton.normalize import from_local
+
+    def hand_l1div(local):
+        kp = from_local(local, np.ones(local.shape[:2], np.float32), root=np.zeros(2), scale=1.0)
+        return l1_divergence(kp, region="hands")
     from gesticulate.skeleton.normalize import PART_ANCHOR
     hand_rows = [r for r in hands if PART_ANCHOR[r] >= 0]     # hand points but the wrists
 
@@ -155,6 +162,8 @@ def measure(ckpt: Path, data: Path, sampling: dict) -> dict:
         rows["acc"].append(accel(z_own) / accel(clip.motion))
         seen_hands = clip.visible[:, hand_rows].mean() > 0.5
         if seen_hands:
+            rows["l1div"].append(hand_l1div(stats.denormalize(z_own))
+                                 / max(hand_l1div(stats.denormalize(clip.motion)), 1e-9))
             rows["fingers"].append(finger_speed(stats.denormalize(z_own))
                                    / max(finger_speed(stats.denormalize(clip.motion)), 1e-9))
     long_audio = np.resize(np.concatenate([c.audio for c in clips]), (int(60 * cfg.fps), clips[0].audio.shape[1]))
@@ -191,14 +200,14 @@ def run_variant(name: str, data: Path, out: Path, *, steps: int, seed: int = 0) 
 
 def table(results: list[dict]) -> str:
     head = ("| variant | switches off | val (own) start→end | val (common) | corr own / shuf | "
-            "BA own / shuf | hand err (sw) | acc x | fingers x | border/inside | "
+            "BA own / shuf | hand err (sw) | acc x | fingers x | L1div hands x | border/inside | "
             "lips own / shuf (offset) | train s |")
-    lines = [head, "|" + "---|" * 12]
+    lines = [head, "|" + "---|" * 13]
     for r in results:
         lines.append(f"| {r['name']} | {VARIANTS[r['name']][3]} | {r['val_start']:.3f}→{r['val_own']:.3f} | "
                      f"{r['val_common']:.3f} | {r['corr']:.2f} / {r['corr_sh']:.2f} | "
                      f"{r['ba']:.2f} / {r['ba_sh']:.2f} | {r['hand']:.3f} | {r['acc']:.1f} | "
-                     f"{r.get('fingers', float('nan')):.2f} | "
+                     f"{r.get('fingers', float('nan')):.2f} | {r.get('l1div', float('nan')):.2f} | "
                      f"{r['border']:.2f} | "
                      f"{r.get('lips', float('nan')):.2f} / {r.get('lips_sh', float('nan')):.2f} "
                      f"({r.get('lips_offset', float('nan')):+.1f}) | "
