@@ -41,7 +41,8 @@ def main() -> None:
             seq = gen.generate(clip.features, kp[0], image_size=size, seed=0,
                                phones=clip_phones(clip))
             off = GeneratePipeline(smooth=False).fit_motion(seq, kp[0], image_size=size)
-            on = GeneratePipeline(smooth=True).fit_motion(smooth_learned(seq), kp[0], image_size=size)
+            on = GeneratePipeline(smooth=True).fit_motion(smooth_learned(seq), kp[0],
+                                                          image_size=size)
             rows.append((accel(kp), accel(off.keypoints), accel(on.keypoints)))
         r = np.mean(rows, 0)
         print(f"{Path(run).name}: wrist acceleration x real: smoothing off {r[1] / r[0]:.2f}, "
