@@ -206,17 +206,30 @@ def viseme_openness(phones: list[tuple[str, float, float]] | None, *, fps: float
         over each frame, then smoothed with a [1, 2, 1] / 4 kernel, since lips move
         towards the next phone before it starts (coarticulation).
     """
-    out = np.zeros(num_frames, np.float64)
+    def place(name):
+        return (0, OPENNESS[name]) if OPENNESS.get(name, 0.0) > 0 else None
+    out = _per_frame(phones, fps=fps, num_frames=num_frames, width=1, place=place)
+    return np.clip(out[:, 0], 0.0, 1.0).astype(np.float32)
+
+
+def _per_frame(phones, *, fps: float, num_frames: int, width: int, place) -> np.ndarray:
+    """``(T, width)`` float64: each phone adds ``weight`` times the share of each frame it
+    covers to column ``column``, where ``place(phone)`` gives ``(column, weight)`` (None: the
+    phone adds nothing); then smoothed over time with a [1, 2, 1] / 4 kernel (coarticulation:
+    lips move towards the next phone before it starts)."""
+    out = np.zeros((num_frames, width), np.float64)
     for name, start, end in phones or []:
-        value = OPENNESS.get(name, 0.0)
-        if value <= 0 or end <= start:
+        where = place(name)
+        if where is None or end <= start:
             continue
+        column, weight = where
         f0, f1 = start * fps, end * fps  # in frames
         for t in range(max(0, int(f0)), min(num_frames, int(np.ceil(f1)))):
-            out[t] += value * (min(f1, t + 1) - max(f0, t))
+            out[t, column] += weight * (min(f1, t + 1) - max(f0, t))
     if num_frames >= 3:
-        out = np.convolve(np.pad(out, 1, mode="edge"), [0.25, 0.5, 0.25], mode="valid")
-    return np.clip(out, 0.0, 1.0).astype(np.float32)
+        pad = np.pad(out, ((1, 1), (0, 0)), mode="edge")
+        out = 0.25 * pad[:-2] + 0.5 * pad[1:-1] + 0.25 * pad[2:]
+    return out
 
 
 # Viseme classes (what the lips and jaw do), the phone channels of MotionDiT's audio input: a
@@ -255,17 +268,8 @@ def viseme_channels(phones: list[tuple[str, float, float]] | None, *, fps: float
         class, smoothed like :func:`viseme_openness` (coarticulation); the last column is
         :func:`viseme_openness`.
     """
-    out = np.zeros((num_frames, NUM_PHONE_CHANNELS), np.float64)
-    for name, start, end in phones or []:
-        k = _VISEME_OF.get(name)
-        if k is None or end <= start:
-            continue
-        f0, f1 = start * fps, end * fps
-        for t in range(max(0, int(f0)), min(num_frames, int(np.ceil(f1)))):
-            out[t, k] += min(f1, t + 1) - max(f0, t)
-    if num_frames >= 3:
-        pad = np.pad(out, ((1, 1), (0, 0)), mode="edge")
-        out = 0.25 * pad[:-2] + 0.5 * pad[1:-1] + 0.25 * pad[2:]
+    out = _per_frame(phones, fps=fps, num_frames=num_frames, width=NUM_PHONE_CHANNELS,
+                     place=lambda name: (_VISEME_OF[name], 1.0) if name in _VISEME_OF else None)
     out[:, -1] = viseme_openness(phones, fps=fps, num_frames=num_frames)
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
