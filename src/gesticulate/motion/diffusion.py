@@ -259,7 +259,7 @@ class DiffusionGenerator:
         z = sample_motion(self.model, audio, cond, seed=seed, num_steps=self.num_steps,
                           guidance_scale=self.guidance_scale, sampler=self.sampler,
                           hands_first=self.hands_first, progress=progress)
-        activity = region_activity(self.model, audio) if self.model.config.mask_head else None
+        activity = predicted_activity(self.model, audio) if self.model.config.mask_head else None
         if t_model != t_out:
             z = _resample(z.reshape(t_model, -1), t_out).reshape(t_out, *z.shape[1:])
             if activity is not None:
@@ -271,7 +271,7 @@ class DiffusionGenerator:
         return SkeletonSequence(kp, features.fps, image_size, region_activity=activity)
 
 
-def region_activity(model: MotionDiT, audio: np.ndarray) -> np.ndarray:
+def predicted_activity(model: MotionDiT, audio: np.ndarray) -> np.ndarray:
     """The mask head's face, lips and hands activity ``(T, 3)`` in 0..1 for audio rows
     ``(T, A)``: windows of the model's length (the last one shifted back to end with the audio,
     a short clip padded with its last row), each frame from the window it is nearest the

@@ -136,17 +136,17 @@ def diffusion_loss(model, batch: dict[str, torch.Tensor], scheduler, cfg: Object
             wv = wv * batch["visible"][:, 1:] * batch["visible"][:, :-1]
         loss = loss + cfg.velocity_weight * (dv * wv).sum((1, 2)) / wv.sum((1, 2)).clamp(min=1.0)
     if heads:
-        act, seen = region_activity(x0, batch["visible"])                    # (B, W, 3) x2
+        act, seen = activity_targets(x0, batch["visible"])                    # (B, W, 3) x2
         bce = F.binary_cross_entropy_with_logits(logits.float(), act, reduction="none")
         loss = loss + cfg.mask_weight * (bce * seen).sum((1, 2)) / seen.sum((1, 2)).clamp(min=1.0)
     return loss.mean()
 
 
-# z-score change per frame at which a region counts as half active (region_activity).
+# The z-score change per frame that gives a region activity 1 - 1/e (activity_targets).
 ACTIVITY_SCALE = 0.05
 
 
-def region_activity(z: torch.Tensor, visible: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def activity_targets(z: torch.Tensor, visible: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The targets of the motion-mask head: per frame and region (face, lips, hands) of a
     window of normalised motion ``(B, W, J, 2)``, ``1 - exp(-v / ACTIVITY_SCALE)`` for the mean
     frame-to-frame change ``v`` of the region's seen points, and where it is defined (a region
