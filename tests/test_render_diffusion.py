@@ -11,7 +11,7 @@ from gesticulate.errors import InputError, OptionError
 from gesticulate.models.init_weights import load_compatible
 from gesticulate.models.renderer_attention import MaskedAudioAttnProcessor
 from gesticulate.models.renderer_unet import RendererConfig, RendererUNet, Renderer_tiny
-from gesticulate.render.conditions import Letterbox, audio_windows, region_masks
+from gesticulate.render.conditions import Letterbox, audio_windows, frame_conditions, motion_masks, region_masks
 from gesticulate.render.diffusion import denoise_chunk, frame_noise
 
 S, T, A = 32, 3, 84
@@ -68,6 +68,12 @@ def test_save_load_round_trip_is_identical(tmp_path):
     with torch.no_grad():
         assert torch.equal(m(x, torch.tensor([500]), **inputs()), back(x, torch.tensor([500]), **inputs()))
     assert back.config == m.config
+    # A config.json written before motion masks existed came from a renderer trained on boxes.
+    import json
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    assert cfg.pop("mask_shape") == "motion"
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    assert RendererUNet.from_pretrained(tmp_path).config.mask_shape == "box"
 
 
 def test_unknown_config_keys_and_bad_sizes_are_rejected():
@@ -200,6 +206,35 @@ def test_region_masks_box_the_regions_and_skip_unseen_ones():
     assert m.shape == (3, 32, 32)
     assert m[0].sum() == 0 and m[1].sum() == 0          # face and lips unseen
     assert m[2, 20, 8] == 1 and m[2, 0, 31] == 0
+
+
+def test_motion_masks_follow_the_regions_shape_sweep_and_activity():
+    """MMGT motion masks: a hand's mask is the hull of its points over the sweep (a diagonal
+    forearm-long hand fills far less than its box), it reaches where the hand goes next, and
+    its value is the region's activity."""
+    t, size = 5, 64
+    kp = np.zeros((t, 133, 3), np.float32)
+    line = np.linspace(0, 1, 21)[:, None] * (30, 30)           # a thin diagonal hand
+    for i in range(t):
+        kp[i, 112:133, :2] = (10 + 4 * i, 10) + line
+        kp[i, 112:133, 2] = 0.9
+    act = np.zeros((t, 3), np.float32)
+    act[:, 2] = 0.5
+    m = motion_masks(kp, act, size=size, margin=0.1, sweep=0)
+    assert m.shape == (t, 3, size, size) and m.dtype == np.uint8
+    assert m[:, :2].max() == 0                                 # face and lips unseen
+    assert set(np.unique(m[0, 2])) == {0, 128}                 # 0.5 of 255
+    box = region_masks(kp[0], size=size, margin=0.1)[2]
+    assert (m[0, 2] > 0).sum() < 0.5 * box.sum()
+    swept = motion_masks(kp, act, size=size, margin=0.1, sweep=2)
+    assert swept[0, 2, 36, 44] > 0 and m[0, 2, 36, 44] == 0      # where the hand is at frame 2
+    # A still region gets no audio attention; the conditions measure activity themselves.
+    f = frame_conditions(kp[:1].repeat(t, 0), size=size, shape="motion")
+    assert f["masks"].max() == 0
+    f = frame_conditions(kp, size=size, shape="motion")
+    assert f["masks"][:, 2].max() > 0
+    with pytest.raises(OptionError, match="mask shape"):
+        frame_conditions(kp, size=size, shape="blob")
 
 
 def test_letterbox_round_trip_and_audio_windows():

@@ -78,7 +78,9 @@ def test_chunked_matches_whole_at_the_borders(checkpoints):
 
 
 def test_first_window_is_unaffected_by_what_comes_after(checkpoints):
-    short = frames(renderer(checkpoints[True], chunk_frames=4, overlap=1), keypoints()[:4])
+    # The motion masks of frames 0-3 look 2 frames ahead (their sweep), and their activity
+    # (measured over 5 frames) 2 more: what comes after frame 7 cannot matter.
+    short = frames(renderer(checkpoints[True], chunk_frames=4, overlap=1), keypoints()[:8])
     long = frames(renderer(checkpoints[True], chunk_frames=4, overlap=1), keypoints())
     assert torch.allclose(short[:3], long[:3], atol=1e-5)  # frame 3 is cross-faded with window 2
 
@@ -102,12 +104,13 @@ def test_render_sequence_gives_photo_sized_frames_and_color_anchor_pulls_to_the_
 
 def test_predicted_activity_weighs_the_audio_masks(checkpoints):
     """A stage-1 prediction of face, lips and hands motion (MotionDiT's mask head) scales each
-    region's mask frame by frame; all ones leaves the masks and the frames as they were."""
+    region's mask frame by frame; without one the renderer measures it on the motion."""
     r = renderer(checkpoints[False])
+    assert r.model.config.mask_shape == "motion"
     kp = r.box.keypoints(keypoints())
-    plain = r.conditions(kp, None, None)["masks"]
-    ones = r.conditions(kp, None, None, np.ones((N, 3), np.float32))["masks"]
-    assert torch.equal(plain, ones)
+    plain = r.conditions(kp, None, None, np.ones((N, 3), np.float32))["masks"]
+    measured = r.conditions(kp, None, None)["masks"]
+    assert measured.max() <= 1 and not torch.equal(measured, plain)
     act = np.zeros((N, 3), np.float32)
     act[:, 2] = np.linspace(0, 1, N)                        # hands only, fading in
     masks = r.conditions(kp, None, None, act)["masks"][0]    # (T, R, S, S)
@@ -115,5 +118,6 @@ def test_predicted_activity_weighs_the_audio_masks(checkpoints):
     assert masks[:, [i for i in range(masks.shape[1]) if i != hands]].abs().sum() == 0
     assert torch.allclose(masks[-1, hands], plain[0, -1, hands])
     assert masks[0, hands].abs().sum() == 0
-    assert not torch.equal(frames(r, keypoints()), torch.stack(list(
+    ones = torch.stack(list(r.render_sequence_square(keypoints(), None, activity=np.ones((N, 3)))))
+    assert not torch.equal(ones, torch.stack(list(
         r.render_sequence_square(keypoints(), None, activity=act))))

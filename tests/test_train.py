@@ -323,14 +323,14 @@ def test_the_mask_head_learns_region_activity_and_generation_carries_it(data, tm
     lips and hands in the data and predicts it from the audio; the generated sequence holds
     it (one row per frame, saved with the motion)."""
     from gesticulate.skeleton.sequence import SkeletonSequence
-    from gesticulate.train.objective import activity_targets
-    from gesticulate.models.motion_dit import local_regions
-    z = torch.zeros(1, 6, 121, 2)
-    hands = torch.as_tensor(local_regions()["hands"])
-    z[0, :, hands, 0] = torch.arange(6.0)[:, None] * 0.2      # the hands move, the rest is still
-    act, seen = activity_targets(z, torch.ones(1, 6, 121))
-    assert act.shape == seen.shape == (1, 6, 3) and bool((seen == 1).all())
-    assert act[0, :, 2].min() > 0.9 and act[0, :, :2].max() == 0
+    from gesticulate.train.data import WindowDataset, load_clips, load_stats
+    # the windows carry the targets: the activity measured on their motion, and where seen
+    stats = load_stats(data)
+    ds = WindowDataset(load_clips(data, split="train", stats=stats, fps=25.0, styles={}),
+                       window=20, stats=stats, fps=25.0)
+    item = ds[0]
+    assert item["activity"].shape == item["activity_seen"].shape == (20, 3)
+    assert float(item["activity"].max()) > 0
     train(data, output=tmp_path / "run", steps=2, checkpoint_every=2, val_every=0,
           **{**FAST, "model": {**SMALL, "mask_head": True}})
     gen = DiffusionGenerator(tmp_path / "run", num_steps=2, device="cpu")

@@ -329,8 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--augment", action="store_true",
                    help="augment the training windows: random scale, rotation and left-right flip")
     p.add_argument("--mask-head", action="store_true",
-                   help="also learn to predict face, lips and hands motion from the audio "
-                        "(MMGT's motion masks; the diffusion renderer's audio attention uses them)")
+                   help="also learn to predict how much face, lips and hands move in each frame "
+                        "of a motion (MMGT's motion masks, saved with each sample; the diffusion "
+                        "renderer's audio attention is kept to them)")
     p.add_argument("--local-parts", action="store_true",
                    help="learn each hand relative to its wrist and the face relative to the "
                         "nose (CSG-405's per-part representation), the body as it is")

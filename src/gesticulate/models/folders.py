@@ -91,6 +91,7 @@ class Pretrained:
     def from_pretrained(cls, folder: str | os.PathLike, *, device=None):
         """Rebuild a model from a checkpoint folder (or a training run's newest checkpoint)."""
         config, weights = read_model(cls.resolve_checkpoint(folder))
-        model = cls(cls.config_class.from_dict(config))
+        # A config written before a field existed gets the value that meant (LEGACY), not today's default.
+        model = cls(cls.config_class.from_dict({**getattr(cls.config_class, "LEGACY", {}), **config}))
         model.load_state_dict(weights)
         return model.to(device or "cpu").eval()

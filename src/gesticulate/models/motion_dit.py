@@ -40,8 +40,9 @@ from torch import nn
 from gesticulate.config import checked
 from gesticulate.errors import OptionError
 from gesticulate.models.folders import Pretrained
+from gesticulate.skeleton.activity import ACTIVITY_REGIONS
 from gesticulate.skeleton.layout import REGIONS
-from gesticulate.skeleton.normalize import LOCAL_ROW
+from gesticulate.skeleton.normalize import LOCAL_ROW, PART_ANCHOR
 
 
 
@@ -52,8 +53,6 @@ def local_regions() -> dict[str, np.ndarray]:
 
 # Prefix-token regions of the reference skeleton (CSG); together they cover all 121 points.
 REFERENCE_REGIONS = ("body", "face", "left_hand", "right_hand")
-# Regions of the predicted motion masks, in the diffusion renderer's order (render.conditions).
-ACTIVITY_REGIONS = ("face", "lips", "hands")
 STYLE_VECTOR_DIM = 20  # see style_vector(): mean and std of 5 joints' (x, y)
 
 
@@ -70,7 +69,7 @@ class MotionDiTConfig:
     encoder_dim: int = 0             # width of a pretrained speech encoder's features appended
                                      # last (audio.encoder; 0: none)
     mask_head: bool = False          # MMGT: also predict face/lips/hands motion activity per
-                                     # frame from the audio (masks for the diffusion renderer)
+                                     # frame with the motion (the diffusion renderer's masks)
     fps: float = 25.0                # frame rate the model is trained at
     width: int = 256                 # transformer width D
     depth: int = 6                   # DiT blocks
@@ -171,6 +170,38 @@ class Attention(nn.Module):
         return self.out(y.transpose(1, 2).reshape(b, n, d))                  # (B, N, D)
 
 
+class MaskHead(nn.Module):
+    """MMGT's motion masks as per-frame logits of face, lips and hands activity
+    (:data:`ACTIVITY_REGIONS`) of a motion window: SMGA draws its masks from the poses it
+    generates, so this head reads a motion, not the audio. It sees only the frame-to-frame
+    steps of the points (where both frames are seen), also relative to their part's anchor
+    (the hand's wrist, the nose tip: a lip's own movement, not the head's carrying it), never
+    where the points are, so what it learns is how a region's movement reads as activity, not
+    which training clip it is in."""
+
+    def __init__(self, num_joints: int, width: int):
+        super().__init__()
+        self.register_buffer("anchor", torch.as_tensor(np.where(PART_ANCHOR >= 0, PART_ANCHOR,
+                                                                np.arange(len(PART_ANCHOR)))),
+                             persistent=False)
+        self.inp = nn.Linear(5 * num_joints, width)
+        self.convs = nn.ModuleList(nn.Conv1d(width, width, 5, padding=2) for _ in range(2))
+        self.out = nn.Linear(width, len(ACTIVITY_REGIONS))
+
+    def forward(self, motion: torch.Tensor, visible: torch.Tensor | None) -> torch.Tensor:
+        """``motion`` (B, W, J, 2) normalised, ``visible`` (B, W, J) or None → (B, W, 3)."""
+        vis = torch.ones_like(motion[..., 0]) if visible is None else visible
+        both = vis[:, 1:] * vis[:, :-1]                                        # (B, W-1, J)
+        step = motion.diff(dim=1) * both[..., None]                            # (B, W-1, J, 2)
+        step = torch.cat([step[:, :1], step], 1)                               # frame 0 = frame 1
+        both = torch.cat([both[:, :1], both], 1)
+        own = step - step[:, :, self.anchor]                                   # 0 for the anchors
+        h = F.silu(self.inp(torch.cat([step.flatten(2), own.flatten(2), both], -1)))  # (B, W, H)
+        for conv in self.convs:
+            h = h + F.gelu(conv(h.transpose(1, 2)).transpose(1, 2))
+        return self.out(h)                                                     # (B, W, 3)
+
+
 class DiTBlock(nn.Module):
     """Self-attention, audio cross-attention (EMO2) and MLP, each gated by adaLN-Zero (DiT)."""
 
@@ -235,8 +266,7 @@ class MotionDiT(Pretrained, nn.Module):
         self.blocks = nn.ModuleList(DiTBlock(d, cfg.num_heads, cfg.mlp_ratio, cfg.audio_cross_attention)
                                     for _ in range(cfg.depth))
         if cfg.mask_head:
-            self.mask_head = nn.Sequential(nn.Linear(d, d // 2), nn.SiLU(),
-                                           nn.Linear(d // 2, len(ACTIVITY_REGIONS)))
+            self.mask_head = MaskHead(j, max(32, d // 4))
         self.final_norm = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
         self.final_ada = nn.Sequential(nn.SiLU(), nn.Linear(d, 2 * d))
         if cfg.frame_head_kernel:
@@ -275,12 +305,6 @@ class MotionDiT(Pretrained, nn.Module):
         if drop is not None:
             a = torch.where(drop[:, None, None], self.audio_null.to(a.dtype).expand_as(a), a)
         return a
-
-    def region_logits(self, audio: torch.Tensor) -> torch.Tensor:
-        """MMGT's motion masks as per-frame logits ``(B, W, 3)`` of face, lips and hands
-        activity (:data:`ACTIVITY_REGIONS`), from the audio ``(B, W, A)`` alone (never dropped);
-        needs ``config.mask_head``."""
-        return self.mask_head(self.encode_audio(audio, None))
 
     def audio_keys_values(self, audio_emb: torch.Tensor) -> list[torch.Tensor | None]:
         """Per-block cross-attention keys/values of the audio (B, W, D); a sampler computes
@@ -323,9 +347,10 @@ class MotionDiT(Pretrained, nn.Module):
                 visible: torch.Tensor | None = None, reference: torch.Tensor | None = None,
                 reference_mask: torch.Tensor | None = None, style_id: torch.Tensor | None = None,
                 style_vec: torch.Tensor | None = None, speed: torch.Tensor | None = None,
-                drop_audio: torch.Tensor | None = None, regions: bool = False):
-        """Predict x0 / epsilon / v for a window (and, with ``regions``, the mask head's
-        :meth:`region_logits` too, inside one call so that DDP sees every gradient).
+                drop_audio: torch.Tensor | None = None, masks_of: torch.Tensor | None = None):
+        """Predict x0 / epsilon / v for a window (and, given ``masks_of``, a clean motion
+        (B, W, J, 2) seen where ``visible`` says, the mask head's :meth:`region_logits` of it
+        too, inside one call so that DDP sees every gradient; needs ``config.mask_head``).
 
         Parameters
         ----------
@@ -345,8 +370,8 @@ class MotionDiT(Pretrained, nn.Module):
 
         Returns
         -------
-        (B, W, J, 2) prediction of the configured ``prediction_type``; with ``regions`` a pair
-        (that, (B, W, 3) region logits).
+        (B, W, J, 2) prediction of the configured ``prediction_type``; with ``masks_of`` a
+        pair (that, (B, W, 3) region logits).
         """
         cfg = self.config
         b, w, j, _ = x.shape
@@ -378,7 +403,12 @@ class MotionDiT(Pretrained, nn.Module):
             f = f + F.gelu(self.frame_conv(f.transpose(1, 2)).transpose(1, 2))
             out = self.frame_out(f)                                            # (B, W, 2J)
         out = out.reshape(b, w, j, 2)                                          # (B, W, J, 2)
-        return (out, self.region_logits(audio)) if regions else out
+        return out if masks_of is None else (out, self.region_logits(masks_of, visible))
+
+    def region_logits(self, motion: torch.Tensor, visible: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-frame logits ``(B, W, 3)`` of face, lips and hands activity of a normalised
+        motion ``(B, W, J, 2)`` (:class:`MaskHead`); needs ``config.mask_head``."""
+        return self.mask_head(motion, visible)
 
 
 # ---- size presets (DiT-style named factories); keyword overrides change any config field

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -46,6 +47,9 @@ HAND_FEATURES = 18  # 2 hands x (c, sin/cos of 4 frequencies)
 @dataclass
 class RendererConfig:
     """Architecture and conditioning of :class:`RendererUNet` (saved as config.json)."""
+
+    # What a config.json written before a field existed meant (Pretrained.from_pretrained).
+    LEGACY: ClassVar[dict] = {"mask_shape": "box"}   # renderers trained on keypoint boxes
 
     image_size: int = 64               # square frame side in pixels (the renderer letterboxes)
     space: str = "pixel"               # "pixel" (-1..1 RGB) or "latent" (VAE in the checkpoint's vae/)
@@ -64,7 +68,9 @@ class RendererConfig:
     audio_context: int = 2             # audio frames on each side of a frame (2r+1 tokens)
     audio_token_dim: int = 64          # attn2 key width (768 loads SD1.5's attn2 weights)
     regions: tuple = ("face", "lips", "hands")  # MMGT audio masks (keys of render.conditions)
-    mask_margin: float = 0.25          # region boxes grown by this fraction of their size
+    mask_margin: float = 0.25          # region masks grown by this fraction of their size
+    mask_shape: str = "motion"         # "motion": hulls weighted by activity; "box": keypoint boxes
+    mask_sweep: int = 2                # motion masks cover the frames this far either side
     hand_confidence: bool = True       # EMO2 hand confidence embeddings
     reference_concat: bool = True      # SVD/MimicMotion: reference concatenated to each frame's input
     fps: float = 25.0                  # frame rate of the training clips
@@ -76,6 +82,8 @@ class RendererConfig:
         self.block_channels = tuple(int(c) for c in self.block_channels)
         self.attention_levels = tuple(bool(a) for a in self.attention_levels)
         self.regions = tuple(self.regions)
+        if self.mask_shape not in ("motion", "box"):
+            raise OptionError(f"mask_shape={self.mask_shape!r}; use 'motion' or 'box'")
         if self.space not in ("pixel", "latent"):
             raise OptionError(f"space={self.space!r}; use 'pixel' or 'latent'")
         if len(self.attention_levels) != len(self.block_channels):

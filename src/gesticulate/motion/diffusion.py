@@ -259,7 +259,7 @@ class DiffusionGenerator:
         z = sample_motion(self.model, audio, cond, seed=seed, num_steps=self.num_steps,
                           guidance_scale=self.guidance_scale, sampler=self.sampler,
                           hands_first=self.hands_first, progress=progress)
-        activity = predicted_activity(self.model, audio) if self.model.config.mask_head else None
+        activity = predicted_activity(self.model, z) if self.model.config.mask_head else None
         if t_model != t_out:
             z = _resample(z.reshape(t_model, -1), t_out).reshape(t_out, *z.shape[1:])
             if activity is not None:
@@ -271,24 +271,29 @@ class DiffusionGenerator:
         return SkeletonSequence(kp, features.fps, image_size, region_activity=activity)
 
 
-def predicted_activity(model: MotionDiT, audio: np.ndarray) -> np.ndarray:
-    """The mask head's face, lips and hands activity ``(T, 3)`` in 0..1 for audio rows
-    ``(T, A)``: windows of the model's length (the last one shifted back to end with the audio,
-    a short clip padded with its last row), each frame from the window it is nearest the
-    middle of."""
+@torch.no_grad()
+def predicted_activity(model: MotionDiT, motion: np.ndarray,
+                       visible: np.ndarray | None = None) -> np.ndarray:
+    """The mask head's face, lips and hands activity ``(T, 3)`` in 0..1 of a normalised motion
+    ``(T, J, 2)`` (a finished sample; ``visible`` ``(T, J)`` where points are seen, default
+    all): windows of the model's length (the last one shifted back to end with the motion, a
+    short one padded with its last row), each frame from the window it is nearest the middle
+    of."""
     cfg = model.config
     dev = next(model.parameters()).device
-    t, w = len(audio), cfg.window
-    a = audio if t >= w else np.concatenate([audio, np.repeat(audio[-1:], w - t, 0)])
-    starts = sorted({*range(0, max(len(a) - w, 0) + 1, w // 2), max(len(a) - w, 0)})
-    out, best = np.zeros((len(a), 3), np.float32), np.full(len(a), np.inf)
-    with torch.inference_mode():
-        for s in starts:
-            x = torch.from_numpy(np.ascontiguousarray(a[s:s + w], np.float32))[None].to(dev)
-            p = torch.sigmoid(model.region_logits(x))[0].float().cpu().numpy()     # (W, 3)
-            d = np.abs(np.arange(s, s + w) - (s + (w - 1) / 2))
-            take = d < best[s:s + w]
-            out[s:s + w][take], best[s:s + w][take] = p[take], d[take]
+    t, w = len(motion), cfg.window
+    vis = np.ones(np.shape(motion)[:2], np.float32) if visible is None else visible
+    pad = lambda x: x if t >= w else np.concatenate([x, np.repeat(x[-1:], w - t, 0)])  # noqa: E731
+    z, v = pad(np.asarray(motion, np.float32)), pad(np.asarray(vis, np.float32))
+    starts = sorted({*range(0, max(len(z) - w, 0) + 1, w // 2), max(len(z) - w, 0)})
+    out, best = np.zeros((len(z), 3), np.float32), np.full(len(z), np.inf)
+    for s in starts:
+        x = torch.from_numpy(np.ascontiguousarray(z[s:s + w]))[None].to(dev)
+        seen = torch.from_numpy(np.ascontiguousarray(v[s:s + w]))[None].to(dev)
+        p = torch.sigmoid(model.region_logits(x, seen))[0].float().cpu().numpy()  # (W, 3)
+        d = np.abs(np.arange(s, s + w) - (s + (w - 1) / 2))
+        take = d < best[s:s + w]
+        out[s:s + w][take], best[s:s + w][take] = p[take], d[take]
     return out[:t]
 
 

@@ -4,7 +4,10 @@ Shared by training (:mod:`gesticulate.train.renderer`) and sampling
 (:mod:`gesticulate.render.diffusion`) so both see exactly the same inputs:
 
 * DWPose pose maps (:func:`gesticulate.skeleton.draw.draw_pose_map`) at the model's size;
-* MMGT motion masks: boxes around the face, lips and hand keypoints, grown by a margin;
+* MMGT motion masks of the face, lips and hands: each region's shape (the hull of its points
+  over a short sweep of frames, grown by a margin) weighted by how much it moves
+  (:mod:`gesticulate.skeleton.activity`: measured on the keypoints, or predicted by stage 1's
+  mask head); renderers trained before these had boxes around the keypoints;
 * EMO2 hand confidences: the mean keypoint confidence of each hand;
 * audio windows: ``2r+1`` frames of ``AudioFeatures.stack()`` around each frame.
 
@@ -19,7 +22,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from gesticulate.errors import OptionError
 from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.activity import ACTIVITY_REGIONS, region_activity
 from gesticulate.skeleton.draw import draw_pose_map
 
 # Keypoints of each mask region (the head's body points count towards the face).
@@ -113,14 +118,69 @@ def audio_windows(features: np.ndarray, *, radius: int, num_frames: int | None =
     return f[np.clip(idx, 0, len(f) - 1)]
 
 
-def frame_conditions(keypoints: np.ndarray, *, size: int, regions=("face", "lips", "hands"),
-                     margin: float = 0.25) -> dict[str, np.ndarray]:
-    """Pose maps, masks and hand confidences of ``(T, 133, 3)`` keypoints in a ``size`` square.
+def motion_masks(keypoints: np.ndarray, activity: np.ndarray, *, size: int,
+                 regions=("face", "lips", "hands"), margin: float = 0.25, sweep: int = 2,
+                 span: tuple[int, int] | None = None) -> np.ndarray:
+    """MMGT motion masks ``(T, R, size, size)`` uint8 (255 = fully active) of square-frame
+    keypoints ``(T, 133, 3)`` (of frames ``span`` = (start, stop) only, if given: the sweep
+    still sees the frames around them, so a sequence masked in chunks is masked as a whole).
 
-    Returns ``pose`` (T, 3, S, S) uint8, ``masks`` (T, R, S, S) uint8, ``hand`` (T, 2) float32.
+    A region's mask at frame ``t`` is the convex hull of its seen points (confidence > 0.3;
+    each hand its own hull) over frames ``t - sweep .. t + sweep``, i.e. where the part is and
+    is about to move, grown on every side by ``margin`` times the hull's longer side (at least
+    2 pixels), filled with the region's ``activity[t]`` (``(T, 3)`` in the order of
+    :data:`~gesticulate.skeleton.activity.ACTIVITY_REGIONS`).
     """
-    kp = np.asarray(keypoints, np.float32)
+    kp = np.nan_to_num(np.asarray(keypoints, np.float32))
+    act = np.clip(np.asarray(activity, np.float32), 0.0, 1.0)
+    start, stop = (0, len(kp)) if span is None else span
+    out = np.zeros((stop - start, len(regions), size, size), np.uint8)
+    order = [ACTIVITY_REGIONS.index(r) for r in regions]
+    for i, t in enumerate(range(start, stop)):
+        win = kp[max(0, t - sweep):t + sweep + 1]
+        for r, name in enumerate(regions):
+            value = int(round(255 * float(act[t, order[r]])))
+            if value == 0:
+                continue
+            for idx in MASK_REGIONS[name]:
+                pts = win[:, idx].reshape(-1, 3)
+                pts = pts[pts[:, 2] > THRESHOLD, :2]
+                if len(pts) == 0:
+                    continue
+                g = max(margin * float(np.ptp(pts, axis=0).max()), 2.0)
+                hull = cv2.convexHull(np.round(pts * 4).astype(np.int32))   # 2 fractional bits
+                cv2.fillConvexPoly(out[i, r], hull, value, lineType=cv2.LINE_8, shift=2)
+                # A stroke of width 2g along the hull's outline grows it by g on every side.
+                cv2.polylines(out[i, r], [hull], True, value, thickness=max(int(round(2 * g)), 1),
+                              lineType=cv2.LINE_8, shift=2)
+    return out
+
+
+def frame_conditions(keypoints: np.ndarray, *, size: int, regions=("face", "lips", "hands"),
+                     margin: float = 0.25, shape: str = "box", activity: np.ndarray | None = None,
+                     fps: float = 25.0, sweep: int = 2,
+                     span: tuple[int, int] | None = None) -> dict[str, np.ndarray]:
+    """Pose maps, masks and hand confidences of ``(T, 133, 3)`` keypoints in a ``size`` square
+    (of the frames ``span`` = (start, stop) only, if given).
+
+    ``shape``: ``"box"`` (keypoint boxes, :func:`region_masks`) or ``"motion"``
+    (:func:`motion_masks`, weighted by ``activity`` ``(T, 3)``, or where that is None by the
+    activity measured on the keypoints at ``fps``).
+
+    Returns ``pose`` (T, 3, S, S) uint8, ``masks`` (T, R, S, S) uint8 with 255 for a fully
+    weighted pixel, ``hand`` (T, 2) float32.
+    """
+    whole = np.asarray(keypoints, np.float32)
+    span = (0, len(whole)) if span is None else span
+    kp = whole[span[0]:span[1]]
     pose = np.stack([np.ascontiguousarray(draw_pose_map(k, size=(size, size)).transpose(2, 0, 1))
                      for k in kp])
-    masks = np.stack([region_masks(k, size=size, regions=regions, margin=margin) for k in kp])
+    if shape == "motion":
+        act = region_activity(whole, fps=fps) if activity is None else activity
+        masks = motion_masks(whole, act, size=size, regions=regions, margin=margin, sweep=sweep,
+                             span=span)
+    elif shape == "box":
+        masks = 255 * np.stack([region_masks(k, size=size, regions=regions, margin=margin) for k in kp])
+    else:
+        raise OptionError(f"mask shape {shape!r}; use 'box' or 'motion'")
     return {"pose": pose, "masks": masks, "hand": hand_confidence(kp)}

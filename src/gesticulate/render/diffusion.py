@@ -25,11 +25,11 @@ import numpy as np
 import torch
 
 from gesticulate.errors import InputError, OptionError
-from gesticulate.models.motion_dit import ACTIVITY_REGIONS
 from gesticulate.models.renderer_unet import RendererUNet
 from gesticulate.models.schedulers import make_scheduler
 from gesticulate.models.vae import VAE_DIR, LatentCodec, load_vae
 from gesticulate.render.conditions import Letterbox, audio_windows, frame_conditions, hand_confidence
+from gesticulate.skeleton.activity import ACTIVITY_REGIONS, region_activity
 from gesticulate.windows import window_starts
 
 
@@ -124,19 +124,24 @@ class DiffusionRenderer:
         return x.clamp(-1, 1) if self.codec is None else self.codec.decode(x)
 
     def conditions(self, kp_sq: np.ndarray, audio: np.ndarray | None, motion,
-                   activity: np.ndarray | None = None) -> dict:
-        """Tensors of :func:`denoise_chunk` for one window of square-frame keypoints
-        ``(T, 133, 3)``; ``activity`` ``(T, 3)`` (face, lips, hands, as stage 1 predicted it)
-        weighs each region's mask frame by frame (MMGT's predicted motion masks) where given."""
+                   activity: np.ndarray | None = None, span: tuple[int, int] | None = None) -> dict:
+        """Tensors of :func:`denoise_chunk` for the window ``span`` = (start, stop) (default:
+        all) of square-frame keypoints ``(T, 133, 3)``; ``audio`` and ``motion`` are the
+        window's. ``activity`` ``(T, 3)`` (face, lips, hands: stage 1's mask head's, or
+        measured on the whole motion) weighs each region's mask frame by frame (MMGT's motion
+        masks). A renderer trained on keypoint boxes gets boxes, weighted the same way."""
         c = self.model.config
-        f = frame_conditions(kp_sq, size=c.image_size, regions=c.regions, margin=c.mask_margin)
-        if activity is not None:
+        f = frame_conditions(kp_sq, size=c.image_size, regions=c.regions, margin=c.mask_margin,
+                             shape=c.mask_shape, activity=activity, fps=c.fps, sweep=c.mask_sweep,
+                             span=span)
+        if activity is not None and c.mask_shape == "box":
             order = [ACTIVITY_REGIONS.index(r) for r in c.regions]
-            f["masks"] = f["masks"] * np.asarray(activity, np.float32)[:, order, None, None]
+            s, e = (0, len(kp_sq)) if span is None else span
+            f["masks"] = f["masks"] * np.asarray(activity, np.float32)[s:e, order, None, None]
         dev = self.device
-        a = np.zeros((len(kp_sq), 2 * c.audio_context + 1, c.audio_dim), np.float32) if audio is None else audio
+        a = np.zeros((len(f["pose"]), 2 * c.audio_context + 1, c.audio_dim), np.float32) if audio is None else audio
         return {"pose": torch.from_numpy(f["pose"]).to(dev)[None].float() / 255,
-                "masks": torch.from_numpy(f["masks"]).to(dev)[None].float(),
+                "masks": torch.from_numpy(f["masks"]).to(dev)[None].float() / 255,
                 "audio": torch.from_numpy(a).to(dev)[None],
                 "hand_conf": torch.from_numpy(f["hand"]).to(dev)[None],
                 "reference": self.ref, "reference_hand_conf": self.ref_hand,
@@ -151,8 +156,8 @@ class DiffusionRenderer:
         ``features`` (an ``AudioFeatures`` at the keypoints' frame rate, or a ``(T, A)`` array)
         drives the audio attention on face, lips and hands; without it the audio is dropped.
         ``activity`` ``(T, 3)``: predicted face, lips and hands motion (a MotionDiT mask head's,
-        ``SkeletonSequence.region_activity``), weighing the keypoint masks; None: the masks as
-        they are.
+        ``SkeletonSequence.region_activity``), weighing the region masks; None: measured on
+        ``keypoints`` (a renderer trained on keypoint boxes then gets its boxes unweighted).
         """
         for frame in self.render_sequence_square(keypoints, features, activity=activity):
             yield self.box.unbox(to_uint8(frame))
@@ -174,6 +179,8 @@ class DiffusionRenderer:
                 raise InputError(f"audio features have {feats.shape[1]} columns, the renderer was "
                                  f"trained with {c.audio_dim}; compute them as at training time")
             audio = audio_windows(feats, radius=c.audio_context, num_frames=total)
+        if activity is None and c.mask_shape == "motion":   # measured once on the whole motion
+            activity = region_activity(kp, fps=c.fps)
         # Windows are self.chunk long (only the last may be cut short by the end): a clip
         # shorter than the overlap is one window, not a window shorter than its own overlap.
         starts = window_starts(total, window=self.chunk, overlap=self.overlap)
@@ -184,8 +191,8 @@ class DiffusionRenderer:
             motion = None
             if recent and c.motion_frames:     # EMO2 motion frames: the final frames [s - O, s)
                 motion = self.encode(torch.stack(recent[-c.motion_frames:]))[None]  # (1, O, C, h, w)
-            cond = self.conditions(kp[s:e], None if audio is None else audio[s:e], motion,
-                                   None if activity is None else activity[s:e])
+            cond = self.conditions(kp, None if audio is None else audio[s:e], motion, activity,
+                                   span=(s, e))
             noise = torch.stack([frame_noise(self.seed, i, tuple(self.ref.shape[1:])) for i in range(s, e)])
             x = denoise_chunk(self.model, noise[None].to(self.device), cond, num_steps=self.num_steps,
                               guidance_scale=self.guidance_scale, sampler=self.sampler)

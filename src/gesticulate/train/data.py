@@ -21,6 +21,7 @@ from gesticulate.audio.phones import model_audio
 from gesticulate.data.clips import STATS, clip_encoded, clip_phones, iter_clips
 from gesticulate.errors import InputError
 from gesticulate.models.motion_dit import style_vector
+from gesticulate.skeleton.activity import activity_from_local
 from gesticulate.skeleton.layout import LEFT_WRIST, RIGHT_WRIST, UPPER_BODY_INDICES
 from gesticulate.skeleton.normalize import CONFIDENCE_THRESHOLD, NormStats, to_local
 from gesticulate.train.augment import augment_window
@@ -142,7 +143,9 @@ class WindowDataset(torch.utils.data.Dataset):
 
         Keys: motion (W, J, 2), visible (W, J), audio (W, A), reference (J, 2),
         reference_mask (J,), style_id (), style_vec (20,), speed () in shoulder widths/s
-        (NaN when the wrists are never seen).
+        (NaN when the wrists are never seen), activity (W, 3) and activity_seen (W, 3): the
+        face, lips and hands activity (:mod:`gesticulate.skeleton.activity`, the mask head's
+        targets) and where each region was seen.
         """
         clip, w = self.clips[c], self.window
         n = min(w, len(clip.motion) - start)
@@ -152,12 +155,15 @@ class WindowDataset(torch.utils.data.Dataset):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             speed = np.nanmean(wrist_speed(local, visible, fps=self.fps))
+        activity, seen = activity_from_local(local, visible, fps=self.fps)
         return {"motion": torch.from_numpy(motion), "visible": torch.from_numpy(visible),
                 "audio": torch.from_numpy(audio),
                 "reference": torch.from_numpy(clip.motion[ref_frame]),
                 "reference_mask": torch.from_numpy(clip.visible[ref_frame]),
                 "style_id": torch.tensor(clip.style_id), "style_vec": torch.from_numpy(clip.style_vec),
-                "speed": torch.tensor(float(speed), dtype=torch.float32)}
+                "speed": torch.tensor(float(speed), dtype=torch.float32),
+                "activity": torch.from_numpy(activity),
+                "activity_seen": torch.from_numpy(seen.astype(np.float32))}
 
     def sample(self, rng: np.random.Generator, batch_size: int) -> dict[str, torch.Tensor]:
         """A batch of random crops (clips weighted by length, random reference frame), each

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gesticulate.models.motion_dit import ACTIVITY_REGIONS, MotionDiT, local_regions
+from gesticulate.models.motion_dit import MotionDiT, local_regions
 
 
 @dataclass
@@ -113,7 +113,7 @@ def diffusion_loss(model, batch: dict[str, torch.Tensor], scheduler, cfg: Object
                  visible=batch["visible"], reference=batch["reference"],
                  reference_mask=batch["reference_mask"], style_id=batch["style_id"],
                  style_vec=batch["style_vec"], speed=batch["speed"], drop_audio=batch["drop_audio"],
-                 regions=heads)
+                 masks_of=x0 if heads else None)
     if heads:
         pred, logits = pred
     kind = core.config.prediction_type
@@ -136,31 +136,8 @@ def diffusion_loss(model, batch: dict[str, torch.Tensor], scheduler, cfg: Object
             wv = wv * batch["visible"][:, 1:] * batch["visible"][:, :-1]
         loss = loss + cfg.velocity_weight * (dv * wv).sum((1, 2)) / wv.sum((1, 2)).clamp(min=1.0)
     if heads:
-        act, seen = activity_targets(x0, batch["visible"])                    # (B, W, 3) x2
+        # The targets: each region's measured activity (skeleton.activity), where it was seen.
+        act, seen = batch["activity"], batch["activity_seen"]                 # (B, W, 3) x2
         bce = F.binary_cross_entropy_with_logits(logits.float(), act, reduction="none")
         loss = loss + cfg.mask_weight * (bce * seen).sum((1, 2)) / seen.sum((1, 2)).clamp(min=1.0)
     return loss.mean()
-
-
-# The z-score change per frame that gives a region activity 1 - 1/e (activity_targets).
-ACTIVITY_SCALE = 0.05
-
-
-def activity_targets(z: torch.Tensor, visible: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The targets of the motion-mask head: per frame and region (face, lips, hands) of a
-    window of normalised motion ``(B, W, J, 2)``, ``1 - exp(-v / ACTIVITY_SCALE)`` for the mean
-    frame-to-frame change ``v`` of the region's seen points, and where it is defined (a region
-    with no point seen in both frames is not)."""
-    regions = local_regions()
-    step = (z.diff(dim=1) ** 2).sum(-1).sqrt()                              # (B, W-1, J)
-    both = visible[:, 1:] * visible[:, :-1]
-    acts, seen = [], []
-    for name in ACTIVITY_REGIONS:
-        idx = torch.as_tensor(regions[name], device=z.device)
-        n = both[..., idx].sum(-1)
-        v = (step[..., idx] * both[..., idx]).sum(-1) / n.clamp(min=1.0)
-        a = 1.0 - torch.exp(-v / ACTIVITY_SCALE)
-        acts.append(torch.cat([a[:, :1], a], 1))                            # frame 0 = frame 1
-        s = (n > 0).float()
-        seen.append(torch.cat([s[:, :1], s], 1))
-    return torch.stack(acts, -1), torch.stack(seen, -1)

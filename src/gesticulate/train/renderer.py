@@ -75,7 +75,8 @@ class ClipFrames:
             frames = np.stack([box.image(f) for f in iter_frames(clip.video_path)])
             n = min(len(frames), len(clip.skeleton.keypoints))
             cond = frame_conditions(box.keypoints(clip.skeleton.keypoints[:n]), size=c.image_size,
-                                    regions=c.regions, margin=c.mask_margin)
+                                    regions=c.regions, margin=c.mask_margin, shape=c.mask_shape,
+                                    fps=clip.skeleton.fps, sweep=c.mask_sweep)
             audio = audio_windows(clip.features.stack(), radius=c.audio_context, num_frames=n)
             if audio.shape[-1] != c.audio_dim:
                 raise OptionError(f"dataset audio features have {audio.shape[-1]} columns, the model "
@@ -116,7 +117,7 @@ def to_batch(b: dict, device, codec: LatentCodec | None, generator=None) -> dict
     motion = pix(b["motion"]).reshape(bsz, o, *x0.shape[2:]) if o else None
     f = lambda k: torch.from_numpy(b[k]).to(device).float()  # noqa: E731
     return dict(x0=x0, motion=motion, reference=pix(b["ref"]), pose=f("pose") / 255,
-                masks=f("masks"), hand_conf=f("hand"), audio=f("audio"), reference_hand_conf=f("ref_hand"))
+                masks=f("masks") / 255, hand_conf=f("hand"), audio=f("audio"), reference_hand_conf=f("ref_hand"))
 
 
 def renderer_loss(net, model: RendererUNet, batch: dict, sched, cfg: RendererTrainConfig,
