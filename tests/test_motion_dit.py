@@ -231,3 +231,29 @@ def test_the_mask_head_learns_to_read_activity_from_motion_it_has_not_seen():
         pred = torch.sigmoid(head(x, None))
     for r in (0, 2):                                        # face, hands
         assert np.corrcoef(pred[..., r].flatten(), act[..., r].flatten())[0, 1] > 0.85
+
+
+def test_a_checkpoint_with_the_first_audio_only_mask_head_loads_without_it(tmp_path, caplog):
+    """Old checkpoints still load and sample: the one-release audio-only head (keys
+    mask_head.0 / mask_head.2) is dropped with a warning, not a state-dict error."""
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    from gesticulate.models.motion_dit import MotionDiT, MotionDiT_tiny
+    m = MotionDiT_tiny()
+    m.save_pretrained(tmp_path)
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**cfg, "mask_head": True}))
+    w = load_file(tmp_path / "model.safetensors")
+    d = cfg["width"]
+    w.update({"mask_head.0.weight": torch.zeros(d // 2, d), "mask_head.0.bias": torch.zeros(d // 2),
+              "mask_head.2.weight": torch.zeros(3, d // 2), "mask_head.2.bias": torch.zeros(3)})
+    save_file(w, tmp_path / "model.safetensors")
+    with caplog.at_level("WARNING"):
+        back = MotionDiT.from_pretrained(tmp_path)
+    assert not back.config.mask_head and "earlier kind" in caplog.text
+    x = torch.randn(1, back.config.window, back.config.num_joints, 2)
+    audio = torch.zeros(1, back.config.window, back.config.audio_dim)
+    with torch.no_grad():
+        assert torch.equal(back(x, torch.tensor([3]), audio=audio), m.eval()(x, torch.tensor([3]), audio=audio))

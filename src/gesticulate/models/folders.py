@@ -83,6 +83,12 @@ class Pretrained:
         write_model(folder, asdict(self.config), self)
 
     @classmethod
+    def upgrade(cls, config: dict, weights: dict[str, torch.Tensor]) -> tuple[dict, dict]:
+        """A checkpoint written by an earlier version → what this version loads (a subclass
+        says how; here unchanged)."""
+        return config, weights
+
+    @classmethod
     def resolve_checkpoint(cls, folder: str | os.PathLike) -> Path:
         """A checkpoint folder of this model: ``folder`` itself, or a run's newest checkpoint."""
         return resolve_checkpoint(folder, kind=cls.checkpoint_kind, command=cls.train_command)
@@ -92,6 +98,7 @@ class Pretrained:
         """Rebuild a model from a checkpoint folder (or a training run's newest checkpoint)."""
         config, weights = read_model(cls.resolve_checkpoint(folder))
         # A config written before a field existed gets the value that meant (LEGACY), not today's default.
-        model = cls(cls.config_class.from_dict({**getattr(cls.config_class, "LEGACY", {}), **config}))
+        config, weights = cls.upgrade({**getattr(cls.config_class, "LEGACY", {}), **config}, weights)
+        model = cls(cls.config_class.from_dict(config))
         model.load_state_dict(weights)
         return model.to(device or "cpu").eval()

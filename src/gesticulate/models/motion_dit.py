@@ -29,6 +29,7 @@ The network only predicts (x0, epsilon or v, per ``prediction_type``); scheduler
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
@@ -44,6 +45,7 @@ from gesticulate.skeleton.activity import ACTIVITY_REGIONS
 from gesticulate.skeleton.layout import REGIONS
 from gesticulate.skeleton.normalize import LOCAL_ROW, PART_ANCHOR
 
+log = logging.getLogger(__name__)
 
 
 def local_regions() -> dict[str, np.ndarray]:
@@ -233,6 +235,19 @@ class MotionDiT(Pretrained, nn.Module):
     config_class = MotionDiTConfig
     checkpoint_kind = "MotionDiT"
     train_command = "gesticulate train"
+
+    @classmethod
+    def upgrade(cls, config: dict, weights: dict[str, torch.Tensor]) -> tuple[dict, dict]:
+        """The first mask head (one release) guessed activity from the audio alone and did not
+        generalise; a checkpoint with it loads without a head, and the renderer measures its
+        masks on the sampled motion instead."""
+        if config.get("mask_head") and "mask_head.0.weight" in weights:
+            log.warning("this MotionDiT's mask head is of an earlier kind and is not used: the "
+                        "motion masks are measured on each sample (retrain with --mask-head for "
+                        "a head)")
+            config = {**config, "mask_head": False}
+            weights = {k: v for k, v in weights.items() if not k.startswith("mask_head.")}
+        return config, weights
 
     def __init__(self, config: MotionDiTConfig):
         super().__init__()
