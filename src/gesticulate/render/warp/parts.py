@@ -241,10 +241,13 @@ def _arm_region(person: np.ndarray, ref: np.ndarray, info: ArmInfo, side: str,
 
 
 def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: float,
-               trunk: np.ndarray | None = None) -> dict[str, np.ndarray]:
+               trunk: np.ndarray | None = None, lab: np.ndarray | None = None,
+               skin: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """An arm's pixels cut into upper arm, forearm and hand: the hand's own pixels (``hand``,
     cut along its landmarks or skin; else the pixels past the wrist), then the nearer of the
-    two bones. ``trunk``: where the body lies behind the arm (:func:`_trunk`). Pieces of a
+    two bones. ``trunk``: where the body lies behind the arm (:func:`_trunk`); ``lab`` and
+    ``skin``: the photo in CIELAB (:func:`lab_of`) and the face's skin colour
+    (:func:`_face_skin`), which keep cloth out of the hand. Pieces of a
     label cut off from its bone join the label they touch, so no pixel of the arm is lost and no piece bridges two bones that do not meet."""
     h, w = region.shape
     empty = np.zeros_like(region)
@@ -268,7 +271,13 @@ def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: f
         # dome (avspeech_sample2, interview_1wrQ6Msp7wM: most-moved box PSNR +0.04 and
         # +0.25 dB without it).
         d_hand = cv2.distanceTransform((~hand).astype(np.uint8), cv2.DIST_L2, 3)
-        hand = hand | (region & band & (d_hand < np.minimum(d_fore, d_up)) & (d_hand < 0.1 * sw))
+        near = region & band & ~hand & (d_hand < np.minimum(d_fore, d_up)) & (d_hand < 0.1 * sw)
+        if lab is not None and skin is not None and near.any():
+            # ... and only what is coloured like the hand: beside the fingers lies the sleeve
+            # too, which the band took along as a cloth flag on a raised hand (a patterned 3/4
+            # sleeve on interview_1wrQ6Msp7wM).
+            near[near] = _like_hand(lab, near, region & ~hand & (d_hand < 0.4 * sw), skin)
+        hand = hand | near
     # The elbow itself stays with the upper arm (the forearm piece, grown back into it, covers
     # the joint): cut with it, a bent arm's elbow swings away as a flap when the arm unbends.
     fore = region & ~hand & (d_fore < d_up) & (t_fore > 0.12)
@@ -294,6 +303,27 @@ def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: f
         best = max((n for n in labels if n != name), key=lambda n: (grown & labels[n]).sum())
         labels[best] = labels[best] | stray
     return labels
+
+
+# How far (in robust spreads, CIELAB) from the hand's own colours a pixel beside it may be and
+# still count as a finger the landmark cut missed.
+HAND_COLOUR = 2.5
+
+
+def _like_hand(lab: np.ndarray, near: np.ndarray, around: np.ndarray,
+               skin: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """``(N,)`` bool for the ``near`` pixels: skin-coloured (within :data:`HAND_COLOUR` robust
+    spreads of ``skin``, the face's: a hand's own cut holds the cloth between its fingers too)
+    and nearer skin than any cloth colour ``around`` (k-means clusters of the pixels there
+    that are not skin-coloured), as :func:`skin_hands` tells a hand from the clothes."""
+    mu, spread = skin
+    d_skin = np.linalg.norm((lab[near] - mu) / spread, axis=1)
+    keep = d_skin <= HAND_COLOUR
+    cloth = lab[around]
+    cloth = cloth[np.linalg.norm((cloth - mu) / spread, axis=1) > 1.5]
+    if len(cloth) >= 12:
+        keep &= d_skin < nearest_colour(lab[near], colour_clusters(cloth, 4), spread)
+    return keep
 
 
 def _trunk(ref: np.ndarray, mid: np.ndarray, normal: np.ndarray, sw: float,
@@ -324,9 +354,9 @@ def _trunk(ref: np.ndarray, mid: np.ndarray, normal: np.ndarray, sw: float,
 
 
 def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
-                hands: dict[str, np.ndarray] | None = None) -> Parts:
-    """Cut the person mask ``(H, W)`` bool into layers using the reference keypoints and the
-    hands' own pixels (:func:`hand_masks`)."""
+                hands: dict[str, np.ndarray] | None = None, lab: np.ndarray | None = None) -> Parts:
+    """Cut the person mask ``(H, W)`` bool into layers using the reference keypoints, the
+    hands' own pixels (:func:`hand_masks`) and the photo's colours (``lab``, :func:`lab_of`)."""
     h, w = person.shape
     geo = shoulder_geometry(ref, valid, (w, h))
     face_ok = valid[list(B.HEAD_RIGID)].sum() >= 10
@@ -336,6 +366,7 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
             return Parts(torso=np.zeros_like(person), head=person.copy())
         return Parts(torso=person.copy(), head=None)
     mid, normal, sw = geo
+    skin = None if lab is None else _face_skin(lab, ref, valid)
     parts = Parts(torso=person.copy(), head=None, shoulder_line=(mid, normal), shoulder_width=sw)
     taken = np.zeros_like(person)
     trunk = _trunk(ref, mid, normal, sw, (h, w))
@@ -370,7 +401,7 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         parts.head |= taken_head          # the rest above the line stays with the head
     for side, region in parts.arms.items():
         parts.segments[side] = _split_arm(region, parts.arm_info[side], parts.hands.get(side), sw,
-                                          trunk)
+                                          trunk, lab, skin)
     # Torso: the rest, plus the part of the arms that lies over the body (hidden texture): over
     # the trunk, or enclosed by the rest of the body (a hand held over the collarbone). Hidden
     # parts above the shoulder line go to the head layer, hidden neck behind a raised hand.
@@ -411,15 +442,15 @@ def _with_face(region: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> np.nda
 PARTIAL_HAND = 8          # seen landmarks of a hand enough to cut it along them
 
 
-def hand_masks(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np.ndarray
-               ) -> dict[str, np.ndarray]:
+def hand_masks(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np.ndarray,
+               lab: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Each hand's own pixels, by side: cut along its landmarks (:func:`hand_mask`) when the
     detector saw it, even in part (folded fingers, a hand cut by the frame's edge); for a seen
     wrist whose hand the detector missed, the skin beyond the wrist (:func:`skin_hands`). A
     hand left out stays drawn on the body as a ghost when its arm lifts. Hands are thin and
     often missed by the person segmenter (fingers against a desk); the keypoint detector saw
-    them, so they are added to the person."""
-    lab = lab_of(image)
+    them, so they are added to the person. ``lab``: the image in CIELAB, if at hand."""
+    lab = lab_of(image) if lab is None else lab
     out = {}
     for side in ("left", "right"):
         start = B.ARMS[side]["hand_start"]

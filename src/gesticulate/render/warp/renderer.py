@@ -16,7 +16,7 @@ from gesticulate.errors import InputError
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp import face as F
 from gesticulate.render.warp.mesh import rasterise_backward, signed_areas, upsample_map
-from gesticulate.render.warp.parts import hand_masks, split_parts
+from gesticulate.render.warp.parts import hand_masks, lab_of, split_parts
 from gesticulate.render.warp.pose import Poser
 from gesticulate.render.warp.rig import BORDER, Layer, build_layer, fill_hidden, inpaint
 from gesticulate.render.warp.segment import add_region, content_box, person_alpha
@@ -71,14 +71,15 @@ class WarpRenderer:
         scale = min(w, h) / 512.0
         valid = B.valid_points(self.reference, self.size)
         alpha, person = person_alpha(self.image)
-        hands = hand_masks(self.image, self.reference, valid, person)
+        lab = lab_of(self.image)
+        hands = hand_masks(self.image, self.reference, valid, person, lab)
         if person.any():
             for region in hands.values():
                 add_region(alpha, person, region)
         if not person.any():
             raise InputError("no person was found in the photo; use a photo in which one "
                              "person's head and shoulders are clearly visible.")
-        self.parts = split_parts(person, self.reference, valid, hands)
+        self.parts = split_parts(person, self.reference, valid, hands, lab)
         hole = self._grown(person, 12 * scale)
         self.background = inpaint(self.image, hole)
         # The ring between the person and the inpainted hole edge is real background in the
