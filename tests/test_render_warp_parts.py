@@ -235,3 +235,30 @@ def test_texture_border_fades_instead_of_streaking():
     assert out[BORDER, BORDER, 3] == 255                  # the picture itself untouched
     assert out[BORDER - 2, BORDER + 5, 3] < 255           # fading just past the edge
     assert out[0, 0, 3] == 0 and out[BORDER + 5, 0, 3] == 0   # gone further out
+
+
+def test_cloth_off_the_trunk_far_from_the_arm_stays_with_the_body():
+    """A person pixel off the trunk joins an arm only within a sleeve's reach of its bones
+    (0.2 shoulder widths): at 0.35 the side of a jacket and the chair under hbr_speaker12's
+    raised elbow swung down with his arm as a flap."""
+    from gesticulate.render.warp.parts import split_parts
+    ref = template_pose(size=512)
+    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    el = ref[L.LEFT_SHOULDER, :2] + [0.6 * sw, 0.25 * sw]        # the elbow out to the side
+    ref[L.LEFT_ELBOW, :2] = el
+    ref[L.LEFT_WRIST, :2] = el + [0.05 * sw, -0.6 * sw]           # the hand raised
+    ref[L.LEFT_HAND, :2] += ref[L.LEFT_WRIST, :2] - ref[L.LEFT_HAND_START, :2]
+    valid = valid_points(ref, (512, 512))
+    person = np.zeros((512, 512), np.uint8)
+    body = ref[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.RIGHT_HIP, L.LEFT_HIP], :2]
+    cv2.fillConvexPoly(person, np.round(body).astype(np.int32), 1)
+    for a, b in ((L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST),
+                 (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST)):
+        cv2.line(person, tuple(np.round(ref[a, :2]).astype(int)), tuple(np.round(ref[b, :2]).astype(int)),
+                 1, thickness=max(3, int(0.15 * sw)))
+    near, far = el + [0, 0.1 * sw], el + [0, 0.28 * sw]           # cloth under the elbow
+    cv2.line(person, tuple(np.round(el).astype(int)), tuple(np.round(far).astype(int)), 1, 5)
+    parts = split_parts(person > 0, ref, valid)
+    at = lambda m, p: bool(m[int(round(p[1])), int(round(p[0]))])  # noqa: E731
+    assert at(parts.arms["left"], near)
+    assert not at(parts.arms["left"], far) and at(parts.torso, far)
