@@ -198,7 +198,7 @@ def test_stitch_steps():
 def test_the_mask_head_learns_to_read_activity_from_motion_it_has_not_seen():
     """The head sees only steps of the points, so what it learns on some motions holds on
     others: fitted to the measured activity of random hand and head movements, it reads new
-    ones (correlation > 0.85 on hands and face; 0.96 when written)."""
+    ones (correlation > 0.85 on hands and face; 0.97-0.99 when written)."""
     import numpy as np
 
     from gesticulate.models.motion_dit import MaskHead
@@ -206,12 +206,13 @@ def test_the_mask_head_learns_to_read_activity_from_motion_it_has_not_seen():
     from gesticulate.skeleton.activity import activity_from_local
     from gesticulate.skeleton.normalize import LOCAL_ROW, NUM_LOCAL_POINTS
 
-    def batch(rng, n=16, w=32):
+    def batch(rng, n=8, w=32):
         base = rng.normal(size=(n, 1, NUM_LOCAL_POINTS, 2))
-        speed = np.repeat(rng.uniform(0, 0.06, (n, w // 8, 1, 2)), 8, 1)   # piecewise speeds
+        # piecewise steady velocities (a stroke, a hold), of the right hand and the head
+        vel = np.repeat(rng.uniform(-0.06, 0.06, (n, w // 8, 1, 2)) * (rng.random((n, w // 8, 1, 1)) < 0.6), 8, 1)
         x = np.repeat(base, w, 1).copy()
         for rows, k in ((LOCAL_ROW[L.RIGHT_HAND], 0), (LOCAL_ROW[L.FACE], 1)):
-            x[:, :, rows] += np.cumsum(speed[..., k:k + 1] * rng.choice([-1, 1], (n, w, 1, 1)), 1)
+            x[:, :, rows] += np.cumsum(vel[..., k:k + 1], 1)
         vis = np.ones(x.shape[:3], np.float32)
         act = np.stack([activity_from_local(m, vis[0], fps=25.0)[0] for m in x])
         return torch.tensor(x, dtype=torch.float32), torch.tensor(act)
@@ -220,7 +221,7 @@ def test_the_mask_head_learns_to_read_activity_from_motion_it_has_not_seen():
     head = MaskHead(NUM_LOCAL_POINTS, 32)
     opt = torch.optim.Adam(head.parameters(), lr=3e-3)
     rng = np.random.default_rng(0)
-    for _ in range(400):
+    for _ in range(700):
         x, act = batch(rng)
         loss = torch.nn.functional.binary_cross_entropy_with_logits(head(x, None), act)
         opt.zero_grad()

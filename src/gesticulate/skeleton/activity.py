@@ -26,11 +26,13 @@ from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.normalize import LOCAL_ROW, to_local
 
 ACTIVITY_REGIONS = ("face", "lips", "hands")
-# Speed (shoulder widths / s) at which a region's activity is 1 - 1/e: about 1.4 times the median
-# speed measured on 9 clips of the shared videos (face 0.07-0.13, lips 0.03-0.10, hands
-# 0.20-0.67), so a region moving at its typical speed is about half active.
+# Speed (shoulder widths / s) at which a region's activity is 1 - 1/e. The median speeds on 9
+# clips of the shared videos (the points smoothed as below) are face 0.05-0.12, lips
+# 0.03-0.07, hands 0.15-0.62 (a hand at rest, tracked, still drifts): at these scales a region
+# moving at its clip's median speed is about 0.3-0.7 active, a gesturing hand (1 sw/s) 0.86.
 ACTIVITY_SPEED = {"face": 0.15, "lips": 0.08, "hands": 0.5}
-SMOOTH_S = 0.2         # a moving mean over this long: a mask follows a gesture, not a frame
+SMOOTH_S = 0.2         # points and speeds averaged over this long: a mask follows a gesture,
+                       # not a tracker's jitter
 SEEN = 0.3             # confidence above which a point counts as seen (DWPose's threshold)
 
 _NOSE = LOCAL_ROW[L.face(30)]
@@ -50,13 +52,18 @@ def _speed(points: np.ndarray, seen: np.ndarray, fps: float) -> tuple[np.ndarray
 
 
 def _moving_mean(v: np.ndarray, ok: np.ndarray, k: int) -> np.ndarray:
-    """Mean of ``v`` over the ``ok`` frames of a centred window of ``2k + 1``."""
+    """Mean of ``v`` ``(T, ...)`` over the ``ok`` ``(T, ...)`` frames of a centred window of
+    ``2k + 1`` (along the first axis; cut short at the ends)."""
     if k <= 0:
         return v
-    box, t = np.ones(2 * k + 1), len(v)
-    num = np.convolve(np.where(ok, v, 0.0), box)[k:k + t]      # "full", centred: any length
-    den = np.convolve(ok.astype(np.float64), box)[k:k + t]
-    return num / np.maximum(den, 1e-9)
+    t = len(v)
+    lo, hi = np.clip(np.arange(t) - k, 0, t), np.clip(np.arange(t) + k + 1, 0, t)
+
+    def window_sum(x):
+        c = np.cumsum(np.concatenate([np.zeros((1,) + x.shape[1:]), x]), axis=0)
+        return c[hi] - c[lo]
+
+    return window_sum(np.where(ok, v, 0.0)) / np.maximum(window_sum(ok.astype(np.float64)), 1e-9)
 
 
 def activity_from_local(local: np.ndarray, visible: np.ndarray, *, fps: float
@@ -71,7 +78,10 @@ def activity_from_local(local: np.ndarray, visible: np.ndarray, *, fps: float
     act, where = np.zeros((t, 3)), np.zeros((t, 3), bool)
     if t < 2:
         return act.astype(np.float32), where
-    k = int(round(SMOOTH_S * fps / 2))
+    k = min(int(round(SMOOTH_S * fps / 2)), (t - 1) // 4)   # a very short clip: less smoothing
+    # The points are smoothed first: a tracker's jitter is a speed too, and would make a hand
+    # resting on a knee look half active.
+    local = _moving_mean(local, np.repeat(seen[..., None], 2, -1), k)
     parts = {"face": (local[:, _ROWS["face"]], seen[:, _ROWS["face"]]),
              "lips": (local[:, _ROWS["lips"]] - local[:, _NOSE, None],
                       seen[:, _ROWS["lips"]] & seen[:, _NOSE, None])}
