@@ -51,13 +51,17 @@ def _speed(points: np.ndarray, seen: np.ndarray, fps: float) -> tuple[np.ndarray
     return v, ok
 
 
-def _moving_mean(v: np.ndarray, ok: np.ndarray, k: int) -> np.ndarray:
+def _moving_mean(v: np.ndarray, ok: np.ndarray, k: int, *, symmetric: bool = False) -> np.ndarray:
     """Mean of ``v`` ``(T, ...)`` over the ``ok`` ``(T, ...)`` frames of a centred window of
-    ``2k + 1`` (along the first axis; cut short at the ends)."""
+    ``2k + 1`` (along the first axis): cut short at the ends, or with ``symmetric`` narrowed
+    there to stay centred (the first and last frames stay as they are, so a clip shorter than
+    the window keeps its motion)."""
     if k <= 0:
         return v
     t = len(v)
-    lo, hi = np.clip(np.arange(t) - k, 0, t), np.clip(np.arange(t) + k + 1, 0, t)
+    i = np.arange(t)
+    r = np.minimum(k, np.minimum(i, t - 1 - i)) if symmetric else np.full(t, k)
+    lo, hi = np.clip(i - r, 0, t), np.clip(i + r + 1, 0, t)
 
     def window_sum(x):
         c = np.cumsum(np.concatenate([np.zeros((1,) + x.shape[1:]), x]), axis=0)
@@ -78,10 +82,10 @@ def activity_from_local(local: np.ndarray, visible: np.ndarray, *, fps: float
     act, where = np.zeros((t, 3)), np.zeros((t, 3), bool)
     if t < 2:
         return act.astype(np.float32), where
-    k = min(int(round(SMOOTH_S * fps / 2)), (t - 1) // 4)   # a very short clip: less smoothing
+    k = int(round(SMOOTH_S * fps / 2))
     # The points are smoothed first: a tracker's jitter is a speed too, and would make a hand
     # resting on a knee look half active.
-    local = _moving_mean(local, np.repeat(seen[..., None], 2, -1), k)
+    local = _moving_mean(local, np.repeat(seen[..., None], 2, -1), k, symmetric=True)
     parts = {"face": (local[:, _ROWS["face"]], seen[:, _ROWS["face"]]),
              "lips": (local[:, _ROWS["lips"]] - local[:, _NOSE, None],
                       seen[:, _ROWS["lips"]] & seen[:, _NOSE, None])}

@@ -145,7 +145,8 @@ class WindowDataset(torch.utils.data.Dataset):
         reference_mask (J,), style_id (), style_vec (20,), speed () in shoulder widths/s
         (NaN when the wrists are never seen), activity (W, 3) and activity_seen (W, 3): the
         face, lips and hands activity (:mod:`gesticulate.skeleton.activity`, the mask head's
-        targets) and where each region was seen.
+        targets; augmentation keeps them: a flip leaves them, its ±10 % scale is within their
+        noise) and where each region was seen.
         """
         clip, w = self.clips[c], self.window
         n = min(w, len(clip.motion) - start)
