@@ -262,3 +262,31 @@ def test_cloth_off_the_trunk_far_from_the_arm_stays_with_the_body():
     at = lambda m, p: bool(m[int(round(p[1])), int(round(p[0]))])  # noqa: E731
     assert at(parts.arms["left"], near)
     assert not at(parts.arms["left"], far) and at(parts.torso, far)
+
+
+def test_the_edge_is_unmixed_from_the_backdrop_and_still_adds_up_to_the_photo():
+    """A mask that strays 3 px into a red backdrop (ted_lia_driving2's head in front of the
+    red letters): the stray ring is backdrop (alpha 0, so no red rim follows a moving head),
+    the layers carry the person's colour at the blurred edge, and alpha * fg + (1 - alpha) *
+    bg is still the photo, so a still person renders the photo."""
+    from gesticulate.render.warp.segment import edge_matte
+    h = w = 120
+    yy, xx = np.mgrid[0:h, 0:w]
+    disc = (yy - 60) ** 2 + (xx - 60) ** 2 <= 30 ** 2
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:] = (200, 20, 20)                                   # the red backdrop
+    img[disc] = (60, 45, 40)                                 # the head
+    img = cv2.GaussianBlur(img, (0, 0), 1.0)                 # a soft, mixed edge
+    person = (yy - 60) ** 2 + (xx - 60) ** 2 <= 33 ** 2      # the mask strays 3 px out
+    alpha = person.astype(np.float32)
+    a, fg, bg = edge_matte(img, person, alpha, width=3.0)
+    ring = person & ~((yy - 60) ** 2 + (xx - 60) ** 2 <= 31 ** 2)
+    assert a[ring].mean() < 0.15
+    shown = a[..., None] * fg + (1 - a[..., None]) * bg
+    assert np.abs(shown - img).max() <= 2.0
+    edge = person & (a > 0.05) & (a < 0.99)
+    head = np.array((60, 45, 40))
+    assert edge.any() and np.abs(fg[edge].astype(int) - head).max() < 35       # a shade off
+    assert np.abs(img[edge].astype(int) - head).max() > 100                    # was red
+    inner = (yy - 60) ** 2 + (xx - 60) ** 2 <= 25 ** 2
+    assert (a[inner] == 1).all() and (fg[inner] == img[inner]).all()
