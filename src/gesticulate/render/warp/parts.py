@@ -313,17 +313,18 @@ def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: f
     return labels
 
 
-# How far (in robust spreads, CIELAB) from the hand's own colours a pixel beside it may be and
-# still count as a finger the landmark cut missed.
+# How far (in robust spreads, CIELAB) from the face's skin colour a pixel may be and still
+# count as a hand's (:func:`_like_hand`).
 HAND_COLOUR = 2.5
 
 
 def _like_hand(lab: np.ndarray, near: np.ndarray, around: np.ndarray,
-               skin: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+               skin: tuple[np.ndarray, np.ndarray], *, without_cloth: bool = True) -> np.ndarray:
     """``(N,)`` bool for the ``near`` pixels: skin-coloured (within :data:`HAND_COLOUR` robust
     spreads of ``skin``, the face's: a hand's own cut holds the cloth between its fingers too)
     and nearer skin than any cloth colour ``around`` (k-means clusters of the pixels there
-    that are not skin-coloured), as :func:`skin_hands` tells a hand from the clothes."""
+    that are not skin-coloured). With fewer than 12 such pixels the cloth is unknown: the
+    skin test alone decides, or, ``without_cloth=False``, no pixel is a hand's."""
     mu, spread = skin
     d_skin = np.linalg.norm((lab[near] - mu) / spread, axis=1)
     keep = d_skin <= HAND_COLOUR
@@ -331,6 +332,8 @@ def _like_hand(lab: np.ndarray, near: np.ndarray, around: np.ndarray,
     cloth = cloth[np.linalg.norm((cloth - mu) / spread, axis=1) > 1.5]
     if len(cloth) >= 12:
         keep &= d_skin < nearest_colour(lab[near], colour_clusters(cloth, 4), spread)
+    elif not without_cloth:
+        keep[:] = False
     return keep
 
 
@@ -504,10 +507,8 @@ def skin_hands(lab: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np.n
     face = _face_skin(lab, ref, valid)
     if face is None:
         return {}
-    mu, spread = face
     sw = geo[2]
     h, w = person.shape
-    d_skin = np.linalg.norm((lab - mu) / spread, axis=2)
     py, px = np.mgrid[0:h, 0:w].astype(np.float32)
     dist = {side: np.hypot(px - ref[B.ARMS[side]["wrist"], 0], py - ref[B.ARMS[side]["wrist"], 1])
             for side in ("left", "right") if valid[B.ARMS[side]["wrist"]]}
@@ -520,10 +521,6 @@ def skin_hands(lab: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np.n
         if side not in dist or ref[wr, 2] < B.RIG_CONFIDENCE:
             continue
         d = dist[side]
-        cloth = lab[free & (d >= 0.45 * sw) & (d < 0.8 * sw) & (d_skin > 1.5)]
-        if len(cloth) < 12:
-            continue
-        centres = colour_clusters(cloth, 4)   # the clothes around the hand
         near = free & (d < 0.45 * sw)
         el = B.ARMS[side]["elbow"]
         if valid[el]:
@@ -534,9 +531,9 @@ def skin_hands(lab: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np.n
         for other, d_other in dist.items():
             if other != side:
                 near &= d <= d_other
-        d_cloth = nearest_colour(lab[near], centres, spread)
-        keep = near.copy()
-        keep[near] = (d_skin[near] < d_cloth) & (d_skin[near] <= 2.5)
+        keep = near.copy()        # the clothes around the hand: 0.45-0.8 sw from the wrist
+        keep[near] = _like_hand(lab, near, free & (d >= 0.45 * sw) & (d < 0.8 * sw), face,
+                                without_cloth=False)
         keep = cv2.morphologyEx(keep.astype(np.uint8), cv2.MORPH_OPEN,
                                 np.ones((3, 3), np.uint8)) > 0
         hand = _touching(keep, d < 0.1 * sw)
