@@ -45,7 +45,6 @@ def held_out(data: Path, ckpt: Path):
     activity and where seen, loudness, first frame) and the train split's mean activity."""
     from gesticulate.data.clips import iter_clips
     from gesticulate.motion.diffusion import DiffusionGenerator
-    from gesticulate.skeleton.activity import activity_from_local
     from gesticulate.train.data import load_clips
 
     gen = DiffusionGenerator(ckpt, num_steps=10, device="cpu")
@@ -55,7 +54,7 @@ def held_out(data: Path, ckpt: Path):
         arrays = load_clips(data, split=split, stats=stats, fps=cfg.fps, styles={}, phones=cfg.phones)
         raw = {c.record.clip_id: c for c in iter_clips(data, split=split)}
         for a in arrays:
-            act, seen = activity_from_local(stats.denormalize(a.motion), a.visible, fps=cfg.fps)
+            act, seen = a.activity, a.activity_seen > 0
             if split == "train":
                 train_act.append(np.where(seen, act, np.nan))
                 continue

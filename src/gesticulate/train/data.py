@@ -40,6 +40,8 @@ class ClipArrays:
     onset: np.ndarray       # (T,) float32, onset strength 0..1 (for metrics)
     style_id: int           # 0 = unknown speaker
     style_vec: np.ndarray   # (20,) float32, see models.motion_dit.style_vector
+    activity: np.ndarray    # (T, 3) float32, face/lips/hands activity (skeleton.activity)
+    activity_seen: np.ndarray  # (T, 3) float32, 1 where that region was seen
     onset_frames: np.ndarray | None = None  # (K,) int64, audio beats (for beat alignment)
 
 
@@ -98,10 +100,12 @@ def load_clips(root: str | os.PathLike, *, split: str, stats: NormStats, fps: fl
         audio = model_audio(clip.features, clip_phones(clip) if phones else None, phones=phones,
                             encoded=None if encoder is None else clip_encoded(clip, encoder))
         t = min(len(z), len(audio))
+        activity, seen = activity_from_local(loc[:t], vis[:t], fps=fps)   # once per clip
         out.append(ClipArrays(clip.record.clip_id, z[:t], vis[:t], audio[:t],
                               clip.features.onset[:t].astype(np.float32),
                               styles.get(clip.record.speaker_id, 0),
-                              style_vector(z[:t], vis[:t] > 0),
+                              style_vector(z[:t], vis[:t] > 0), activity,
+                              seen.astype(np.float32),
                               np.asarray(clip.features.onset_frames, np.int64)))
     return out
 
@@ -144,19 +148,19 @@ class WindowDataset(torch.utils.data.Dataset):
         Keys: motion (W, J, 2), visible (W, J), audio (W, A), reference (J, 2),
         reference_mask (J,), style_id (), style_vec (20,), speed () in shoulder widths/s
         (NaN when the wrists are never seen), activity (W, 3) and activity_seen (W, 3): the
-        face, lips and hands activity (:mod:`gesticulate.skeleton.activity`, the mask head's
-        targets; augmentation keeps them: a flip leaves them, its ±10 % scale is within their
-        noise) and where each region was seen.
+        face, lips and hands activity (:mod:`gesticulate.skeleton.activity`, measured once on
+        the whole clip; the mask head's targets; augmentation keeps them: a flip leaves them,
+        its ±10 % scale is within their noise) and where each region was seen (padding: not).
         """
         clip, w = self.clips[c], self.window
         n = min(w, len(clip.motion) - start)
         pad = lambda a: np.concatenate([a[start:start + n], np.zeros((w - n,) + a.shape[1:], a.dtype)])  # noqa: E731
         motion, visible, audio = pad(clip.motion), pad(clip.visible), pad(clip.audio)
+        activity, seen = pad(clip.activity), pad(clip.activity_seen)
         local = self.stats.denormalize(motion)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             speed = np.nanmean(wrist_speed(local, visible, fps=self.fps))
-        activity, seen = activity_from_local(local, visible, fps=self.fps)
         return {"motion": torch.from_numpy(motion), "visible": torch.from_numpy(visible),
                 "audio": torch.from_numpy(audio),
                 "reference": torch.from_numpy(clip.motion[ref_frame]),
@@ -164,7 +168,7 @@ class WindowDataset(torch.utils.data.Dataset):
                 "style_id": torch.tensor(clip.style_id), "style_vec": torch.from_numpy(clip.style_vec),
                 "speed": torch.tensor(float(speed), dtype=torch.float32),
                 "activity": torch.from_numpy(activity),
-                "activity_seen": torch.from_numpy(seen.astype(np.float32))}
+                "activity_seen": torch.from_numpy(seen)}
 
     def sample(self, rng: np.random.Generator, batch_size: int) -> dict[str, torch.Tensor]:
         """A batch of random crops (clips weighted by length, random reference frame), each
