@@ -250,16 +250,8 @@ NUM_PHONE_CHANNELS = len(VISEMES) + 1
 
 def viseme_channels(phones: list[tuple[str, float, float]] | None, *, fps: float,
                     num_frames: int) -> np.ndarray:
-    """Per-frame viseme classes and mouth opening from phone timings.
-
-    Parameters
-    ----------
-    phones : list of (phone, start_s, end_s) or None
-        As :func:`recognize_phones` returns them; ``None`` or empty gives all zeros.
-    fps : float
-        Video frame rate; frame ``t`` covers ``[t / fps, (t + 1) / fps)`` s.
-    num_frames : int
-        ``T``, the number of frames to return.
+    """Per-frame viseme classes and mouth opening from phone timings (the parameters as
+    :func:`viseme_openness`'s).
 
     Returns
     -------
