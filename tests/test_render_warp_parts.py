@@ -290,3 +290,60 @@ def test_the_edge_is_unmixed_from_the_backdrop_and_still_adds_up_to_the_photo():
     assert np.abs(img[edge].astype(int) - head).max() > 100                    # was red
     inner = (yy - 60) ** 2 + (xx - 60) ** 2 <= 25 ** 2
     assert (a[inner] == 1).all() and (fg[inner] == img[inner]).all()
+
+
+def test_the_sleeve_under_a_raised_forearm_belongs_to_the_upper_arm():
+    """A forearm raised alongside its upper arm (hbr_speaker12's hands up at his shoulders)
+    covers the upper arm's sleeve: those pixels are the upper arm's too (hidden_upper), so the
+    sleeve is there when the forearm swings down, not the backdrop and a torn outline. Pixels
+    of the forearm outside the sleeve's width are not."""
+    from gesticulate.render.warp.parts import UPPER_HALF_WIDTH, _segment_distance, split_parts
+    ref = template_pose(size=512)
+    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    sh = ref[L.LEFT_SHOULDER, :2]
+    el = sh + [0.3 * sw, 0.9 * sw]                                 # the elbow low and out
+    ref[L.LEFT_ELBOW, :2] = el
+    ref[L.LEFT_WRIST, :2] = el + [0.12 * sw, -0.75 * sw]          # the hand raised beside it
+    ref[L.LEFT_HAND, :2] += ref[L.LEFT_WRIST, :2] - ref[L.LEFT_HAND_START, :2]
+    valid = valid_points(ref, (512, 512))
+    person = np.zeros((512, 512), np.uint8)
+    body = ref[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.RIGHT_HIP, L.LEFT_HIP], :2]
+    cv2.fillConvexPoly(person, np.round(body).astype(np.int32), 1)
+    pt = lambda k: tuple(np.round(ref[k, :2]).astype(int))          # noqa: E731
+    for a, b in ((L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST),
+                 (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST)):
+        cv2.line(person, pt(a), pt(b), 1, thickness=int(0.3 * sw))
+    parts = split_parts(person > 0, ref, valid)
+    hidden = parts.hidden_upper["left"]
+    seg = parts.segments["left"]
+    assert not (hidden & ~(seg["fore"] | seg["hand"])).any()      # only what the forearm covers
+    yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
+    d, t = _segment_distance(xx, yy, sh, el)
+    mid_sleeve = seg["fore"] & (d < 0.1 * sw) & (t > 0.4) & (t < 0.8)
+    assert mid_sleeve.any() and hidden[mid_sleeve].mean() > 0.95
+    assert not (hidden & (d > UPPER_HALF_WIDTH[1] * sw + 1)).any()
+    assert "right" not in parts.hidden_upper                     # nothing covers that arm
+
+
+def test_fill_along_a_limb_continues_the_sleeve_across_its_width():
+    """The hidden part of a slanted sleeve is filled from the sleeve beside it, mirrored
+    across the limb (its shading runs on), never with the backdrop."""
+    from gesticulate.render.warp.rig import fill_along
+    h = w = 160
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    a, b = np.array([40.0, 20.0]), np.array([110.0, 140.0])       # the bone
+    u = (b - a) / np.linalg.norm(b - a)
+    across = (xx - a[0]) * -u[1] + (yy - a[1]) * u[0]             # signed distance across
+    sleeve = np.abs(across) < 18
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:] = (230, 200, 40)                                       # a yellow backdrop
+    shade = (60 + 2 * (across + 18)).clip(0, 255)                 # darker on one side
+    img[sleeve] = np.stack([shade, shade, shade + 40], -1)[sleeve].astype(np.uint8)
+    hole = sleeve & (across > 4)                                  # the outer side covered
+    out = fill_along(img, hole, sleeve & ~hole, np.stack([a, b]))
+    filled = out[hole].astype(int)
+    assert (filled[:, 2] - filled[:, 0] > 25).all()               # sleeve-blue, not yellow
+    assert (out[~hole] == img[~hole]).all()
+    # Mirrored across the edge at across = 4: the shade falls again past it.
+    near_edge, far = hole & (across < 8), hole & (across > 14)
+    assert out[near_edge][:, 0].mean() > out[far][:, 0].mean() + 5

@@ -48,6 +48,9 @@ class Parts:
     arm_info: dict[str, ArmInfo] = field(default_factory=dict)
     hidden: np.ndarray | None = None      # torso pixels covered by an arm in the photo
     hidden_head: np.ndarray | None = None  # neck pixels covered by a raised hand
+    # Per arm, the upper arm's pixels its own forearm or hand covers in the photo (a forearm
+    # raised alongside the upper arm): the upper arm's layer holds them, filled with its cloth.
+    hidden_upper: dict[str, np.ndarray] = field(default_factory=dict)
     shoulder_line: tuple[np.ndarray, np.ndarray] | None = None  # point, unit normal (down)
     shoulder_width: float = 0.0
     hands: dict[str, np.ndarray] = field(default_factory=dict)  # each hand's own pixels
@@ -413,6 +416,9 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     for side, region in parts.arms.items():
         parts.segments[side] = _split_arm(region, parts.arm_info[side], parts.hands.get(side), sw,
                                           trunk, lab, skin)
+        hidden_upper = _hidden_upper(parts.segments[side], parts.arm_info[side], sw)
+        if hidden_upper is not None:
+            parts.hidden_upper[side] = hidden_upper
     # Torso: the rest, plus the part of the arms that lies over the body (hidden texture): over
     # the trunk, or enclosed by the rest of the body (a hand held over the collarbone). Hidden
     # parts above the shoulder line go to the head layer, hidden neck behind a raised hand.
@@ -427,6 +433,31 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         parts.hidden_head = hidden & (below < 0)
         parts.head = parts.head | parts.hidden_head
     return parts
+
+
+# The upper arm's sleeve half-width (shoulder widths): the visible sleeve's own (its 95th
+# percentile distance from the bone), held within these bounds.
+UPPER_HALF_WIDTH = (0.14, 0.22)
+
+
+def _hidden_upper(seg: dict[str, np.ndarray], info: ArmInfo, sw: float) -> np.ndarray | None:
+    """The upper arm's pixels its forearm or hand covers in the photo: the pixels of those
+    pieces inside the upper arm's sleeve (within its half-width of the shoulder-elbow bone,
+    short of the elbow). When the forearm swings away they show the sleeve, not the backdrop
+    and a torn outline. None when there are none."""
+    if info.mode != "full":
+        return None
+    h, w = seg["upper"].shape
+    py, px = np.mgrid[0:h, 0:w].astype(np.float32)
+    S, E = info.joints[:2]
+    d, t = _segment_distance(px, py, S, E)
+    seen = d[seg["upper"] & (t > 0.2) & (t < 0.9)]
+    if seen.size < 20:
+        return None
+    lo, hi = UPPER_HALF_WIDTH
+    half = float(np.clip(np.percentile(seen, 95), lo * sw, hi * sw))
+    over = (seg["fore"] | seg["hand"]) & (d < half) & (t > 0.0) & (t < 0.95)
+    return over if over.sum() >= 20 else None
 
 
 def _touching(mask: np.ndarray, near: np.ndarray) -> np.ndarray:

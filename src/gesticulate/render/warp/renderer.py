@@ -18,7 +18,8 @@ from gesticulate.render.warp import face as F
 from gesticulate.render.warp.mesh import rasterise_backward, signed_areas, upsample_map
 from gesticulate.render.warp.parts import hand_masks, lab_of, split_parts
 from gesticulate.render.warp.pose import Poser
-from gesticulate.render.warp.rig import BORDER, Layer, build_layer, fill_hidden, inpaint
+from gesticulate.render.warp.rig import (BORDER, Layer, build_layer, fill_along, fill_hidden,
+                                        inpaint)
 from gesticulate.render.warp.segment import add_region, content_box, edge_matte, person_alpha
 from gesticulate.skeleton import layout as L
 
@@ -184,10 +185,20 @@ class WarpRenderer:
             region = seg[piece]
             if not region.any():
                 continue
+            rgb = self._fg
             if parent is not None:
                 reach = max(2.0, 0.06 * self.parts.shoulder_width)
                 region = region | (seg[parent] & self._grown(region, reach))
-            out.append((f"{piece}_{side}", region, self._fg))
+            elif side in self.parts.hidden_upper:
+                # The sleeve under the photo's forearm, filled with the sleeve's own cloth.
+                # Its rim (the forearm's soft edge and shadow) is filled too; the forearm's
+                # layer, grown into the upper arm, covers it while the arm keeps the photo's pose.
+                hidden = self.parts.hidden_upper[side]
+                rim = self._grown(hidden, 2 * scale)
+                region = region | hidden
+                rgb = fill_along(self._fg, rim & region, region & ~rim,
+                                 self.parts.arm_info[side].joints[:2])
+            out.append((f"{piece}_{side}", region, rgb))
         return out
 
     @staticmethod

@@ -281,3 +281,31 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray) -> np.n
         smooth = inpaint(out, ~(src | ok))
         out[rest] = smooth[rest]
     return out
+
+
+def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
+               bone: np.ndarray) -> np.ndarray:
+    """:func:`fill_hidden` across a limb: the picture turned so that the bone ``(2, 2)`` (two
+    points) lies level, filled there (each hole pixel mirrors the visible sleeve across the
+    hole's edge beside the bone, so the sleeve's shading across its width carries on), and
+    turned back. Pixels outside ``hole`` are unchanged."""
+    h, w = hole.shape
+    a, b = np.asarray(bone, np.float64)
+    angle = float(np.degrees(np.arctan2(b[1] - a[1], b[0] - a[0])))
+    centre = (float(a[0] + b[0]) / 2, float(a[1] + b[1]) / 2)
+    side = int(np.ceil(np.hypot(h, w)))
+    fwd = cv2.getRotationMatrix2D(centre, angle, 1.0)
+    fwd[:, 2] += (side / 2 - centre[0], side / 2 - centre[1])   # the limb at the canvas centre
+    back = cv2.invertAffineTransform(fwd)
+
+    def turn(x: np.ndarray, flags: int) -> np.ndarray:
+        return cv2.warpAffine(x, fwd, (side, side), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+
+    # Filled 2 px past the hole there, so turning back samples no unfilled pixel at its edge.
+    grown = cv2.dilate(turn(hole.astype(np.uint8), cv2.INTER_NEAREST), np.ones((5, 5), np.uint8))
+    filled = fill_hidden(turn(image, cv2.INTER_LINEAR), grown > 0,
+                         turn(source.astype(np.uint8), cv2.INTER_NEAREST) > 0)
+    out = image.copy()
+    out[hole] = cv2.warpAffine(filled, back, (w, h), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)[hole]
+    return out
