@@ -293,7 +293,7 @@ def test_the_edge_is_unmixed_from_the_backdrop_and_still_adds_up_to_the_photo():
 
 
 def test_the_sleeve_under_a_raised_forearm_belongs_to_the_upper_arm():
-    """A forearm raised alongside its upper arm (hbr_speaker12's hands up at his shoulders)
+    """A forearm folded back alongside its upper arm (hbr_speaker12's hands up at his shoulders)
     covers the upper arm's sleeve: those pixels are the upper arm's too (hidden_upper), so the
     sleeve is there when the forearm swings down, not the backdrop and a torn outline. Pixels
     of the forearm outside the sleeve's width are not."""
@@ -323,6 +323,11 @@ def test_the_sleeve_under_a_raised_forearm_belongs_to_the_upper_arm():
     assert mid_sleeve.any() and hidden[mid_sleeve].mean() > 0.95
     assert not (hidden & (d > UPPER_HALF_WIDTH[1] * sw + 1)).any()
     assert "right" not in parts.hidden_upper                     # nothing covers that arm
+    # The folded forearm lies in front: its whole width is forearm, even where the upper
+    # arm's bone is nearer (a cuff there stayed on the upper arm as a dark patch).
+    d_fore, t_fore = _segment_distance(xx, yy, el, ref[L.LEFT_WRIST, :2])
+    width = (d_fore < 0.1 * sw) & (t_fore > 0.3) & (t_fore < 0.8) & (person > 0)
+    assert (d[width] < d_fore[width]).any() and (seg["fore"] | seg["hand"])[width].all()
 
 
 def test_fill_along_a_limb_continues_the_sleeve_across_its_width():

@@ -292,6 +292,11 @@ def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: f
     # The elbow itself stays with the upper arm (the forearm piece, grown back into it, covers
     # the joint): cut with it, a bent arm's elbow swings away as a flap when the arm unbends.
     fore = region & ~hand & (d_fore < d_up) & (t_fore > 0.12)
+    if _folded(S, E, W):
+        # A forearm folded back along its upper arm lies in front of it: the forearm's whole
+        # width is the forearm's, even nearer the upper arm's bone (else a cuff beside the
+        # wrist stayed on hbr_speaker12's upper arm as a dark patch when his arm came down).
+        fore |= region & ~hand & (d_fore < FORE_HALF_WIDTH * sw) & (t_fore > 0.12)
     upper = region & ~hand & ~fore
     labels = {"upper": upper, "fore": fore, "hand": hand}
     bones = {"upper": (S, E), "fore": (E, W), "hand": (W, H)}
@@ -314,6 +319,19 @@ def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: f
         best = max((n for n in labels if n != name), key=lambda n: (grown & labels[n]).sum())
         labels[best] = labels[best] | stray
     return labels
+
+
+# A forearm's half-width, shoulder widths, and the elbow angle under which it counts as folded
+# back along its upper arm (_split_arm).
+FORE_HALF_WIDTH = 0.12
+FOLDED_DEG = 50.0
+
+
+def _folded(S: np.ndarray, E: np.ndarray, W: np.ndarray) -> bool:
+    """Whether the elbow is bent to under :data:`FOLDED_DEG` (upper arm against forearm)."""
+    u, f = S - E, W - E
+    cos = float(u @ f) / max(float(np.linalg.norm(u) * np.linalg.norm(f)), 1e-9)
+    return cos > np.cos(np.radians(FOLDED_DEG))
 
 
 # How far (in robust spreads, CIELAB) from the face's skin colour a pixel may be and still
