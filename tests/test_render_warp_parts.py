@@ -352,3 +352,35 @@ def test_fill_along_a_limb_continues_the_sleeve_across_its_width():
     # Mirrored across the edge at across = 4: the shade falls again past it.
     near_edge, far = hole & (across < 8), hole & (across > 14)
     assert out[near_edge][:, 0].mean() > out[far][:, 0].mean() + 5
+
+
+def test_a_forearm_across_the_body_leaves_the_jacket_beside_it():
+    """Over the trunk no edge parts a sleeve from the jacket behind it: the forearm takes a
+    sleeve's width on its side away from the body too (a wedge of avspeech_sample1's black
+    jacket rode on her raised forearm), and still reaches out to the edge off the body."""
+    from gesticulate.render.warp.parts import FORE_HALF_WIDTH_OVER_TRUNK, split_parts
+    ref = template_pose(size=512)
+    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    neck = 0.5 * (ref[L.LEFT_SHOULDER, :2] + ref[L.RIGHT_SHOULDER, :2])
+    el = ref[L.LEFT_SHOULDER, :2] + [0.05 * sw, 0.9 * sw]          # the elbow at the side
+    wr = neck + [0.0, 0.55 * sw]                                    # the hand at the chest
+    ref[L.LEFT_ELBOW, :2], ref[L.LEFT_WRIST, :2] = el, wr
+    ref[L.LEFT_HAND, :2] += wr - ref[L.LEFT_HAND_START, :2]
+    valid = valid_points(ref, (512, 512))
+    person = np.zeros((512, 512), np.uint8)
+    body = ref[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.RIGHT_HIP, L.LEFT_HIP], :2]
+    cv2.fillConvexPoly(person, np.round(body).astype(np.int32), 1)
+    pt = lambda p: tuple(np.round(p).astype(int))                   # noqa: E731
+    for a, b in ((L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST),
+                 (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST)):
+        cv2.line(person, pt(ref[a, :2]), pt(ref[b, :2]), 1, thickness=int(0.25 * sw))
+    parts = split_parts(person > 0, ref, valid)
+    mid = 0.5 * (el + wr)
+    u = (wr - el) / np.linalg.norm(wr - el)
+    up = np.array([u[1], -u[0]]) * (1 if u[0] > 0 else -1)         # away from the body's core
+    assert up[1] < 0
+    at = lambda m, p: bool(m[int(round(p[1])), int(round(p[0]))])  # noqa: E731
+    jacket = mid + 0.2 * sw * up
+    assert FORE_HALF_WIDTH_OVER_TRUNK < 0.2 and at(person > 0, jacket)
+    assert not at(parts.arms["left"], jacket) and at(parts.torso, jacket)
+    assert at(parts.arms["left"], mid + 0.1 * sw * up)               # the sleeve itself
