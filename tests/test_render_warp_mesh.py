@@ -65,3 +65,23 @@ def test_empty_and_tiny_masks_give_empty_meshes():
     line = np.zeros((100, 100), np.uint8)
     cv2.line(line, (10, 10), (29, 17), 1, 1)    # collinear outline points: no area to mesh
     assert len(build_mesh(line > 0, spacing=8).triangles) == 0
+
+
+def test_no_triangle_is_thinner_than_a_pixel():
+    """Outline triangles under a pixel thick cover nothing and flip at the slightest
+    deformation (one folded desk_host_body.png's sleeve when the arm swung out): none is
+    left, on blobs of any shape and mesh spacing."""
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        mask = np.zeros((200, 200), np.uint8)
+        c, axes = rng.uniform(60, 140, 2), rng.uniform(15, 70, 2)
+        cv2.ellipse(mask, (int(c[0]), int(c[1])), (int(axes[0]), int(axes[1])),
+                    rng.uniform(0, 180), 0, 360, 1, -1)
+        cv2.fillConvexPoly(mask, cv2.convexHull(rng.uniform(20, 180, (5, 2)).astype(np.int32)), 1)
+        for spacing in (5.0, 7.0, 10.0):
+            mesh = build_mesh(mask > 0, spacing=spacing)
+            v = mesh.vertices[mesh.triangles]
+            longest = np.max([np.linalg.norm(v[:, i] - v[:, (i + 1) % 3], axis=1)
+                              for i in range(3)], axis=0)
+            thickness = 2 * np.abs(signed_areas(mesh.vertices, mesh.triangles)) / longest
+            assert thickness.min() >= 1.0

@@ -25,6 +25,7 @@ OUTLINE_DENSITY = 0.7   # outline points every 0.7 grid spacings
 MAX_EDGE = 3.0          # longest edge kept, in grid spacings
 GRID_MARGIN = 0.4       # interior grid points at least this many spacings inside the outline
 MIN_SLIVER_DEG = 10.0   # triangles of three consecutive outline points thinner than this: dropped
+MIN_THICKNESS = 1.0     # px: a triangle on the outline thinner than this is dropped too
 
 
 @dataclass
@@ -145,7 +146,14 @@ def build_mesh(mask: np.ndarray, *, spacing: float, extra: np.ndarray | None = N
     # Flat slivers of three consecutive outline points along a curved edge cover next to
     # nothing and flip at the slightest deformation: dropped.
     run = (e[0] & e[1]) | (e[1] & e[2]) | (e[2] & e[0])
-    tris = tris[~(run & (min_angles(verts, tris) < MIN_SLIVER_DEG))]
+    # So do triangles on the outline under a pixel thick (a flipped one folded a few pixels of
+    # desk_host_body.png's sleeve over itself when the arm swung out).
+    corners = verts[tris]
+    longest = np.max([np.linalg.norm(corners[:, i] - corners[:, (i + 1) % 3], axis=1)
+                      for i in range(3)], axis=0)
+    thin = 2 * np.abs(signed_areas(verts, tris)) < MIN_THICKNESS * np.maximum(longest, 1e-9)
+    tris = tris[~(run & (min_angles(verts, tris) < MIN_SLIVER_DEG))
+                & ~((e[0] | e[1] | e[2]) & thin)]
     tris = tris[np.abs(signed_areas(verts, tris)) > 1e-6]
     used = np.unique(tris)
     remap = np.full(len(verts), -1, np.int64)
