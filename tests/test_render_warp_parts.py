@@ -384,3 +384,27 @@ def test_a_forearm_across_the_body_leaves_the_jacket_beside_it():
     assert FORE_HALF_WIDTH_OVER_TRUNK < 0.2 and at(person > 0, jacket)
     assert not at(parts.arms["left"], jacket) and at(parts.torso, jacket)
     assert at(parts.arms["left"], mid + 0.1 * sw * up)               # the sleeve itself
+
+
+def test_fill_along_a_limb_runs_the_pattern_on_where_the_whole_width_is_hidden():
+    """Where the photo's forearm hides the upper arm's sleeve across its whole width, the
+    sleeve seen nearer the shoulder runs on along the bone (mirrored back and forth): its
+    pattern continues instead of a flat average, which showed as a pale ghost of the forearm
+    on interview_1wrQ6Msp7wM's patterned sleeve."""
+    from gesticulate.render.warp.rig import fill_along
+    h, w = 120, 200
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:] = (90, 40, 100)                                         # the backdrop
+    sleeve = np.zeros((h, w), bool)
+    sleeve[40:80, 10:190] = True
+    stripes = (np.arange(w) // 5) % 2 == 0                         # across the bone
+    img[sleeve & stripes] = (230, 120, 130)
+    img[sleeve & ~stripes] = (60, 30, 50)
+    hole = sleeve.copy()
+    hole[:, :40] = False                                           # seen: 30 px by the shoulder
+    out = fill_along(img, hole, sleeve & ~hole, np.array([[10.0, 60.0], [190.0, 60.0]]))
+    filled = out[45:75, 40:190].astype(int)
+    assert filled[..., 0].std(axis=1).min() > 60                    # still striped along it
+    light = np.abs(filled - (230, 120, 130)).sum(-1) < 40
+    dark = np.abs(filled - (60, 30, 50)).sum(-1) < 40
+    assert (light | dark).mean() > 0.9                             # the sleeve's own colours

@@ -235,25 +235,14 @@ def _bordered(texture: np.ndarray) -> np.ndarray:
     return out
 
 
-def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """Fill the torso under the arms with the torso's own cloth: each hole pixel copies the
-    visible torso mirrored across the hole's upper edge and, where there is visible torso
-    below too, across its lower edge, blended by distance. Mirroring keeps the cloth's texture
-    (a pattern, a lapel, a tie) where smearing or copying one row leaves streaks. A pixel
-    further from an edge than the visible run beyond it is long has nothing to mirror: it
-    gets a smooth Telea fill instead (no repeated strips).
-
-    Parameters
-    ----------
-    image : np.ndarray
-        RGB uint8 ``(H, W, 3)``.
-    hole : np.ndarray
-        ``(H, W)`` bool, pixels to replace.
-    source : np.ndarray
-        ``(H, W)`` bool, pixels that may be copied (visible torso).
-    """
+def _mirrored(image: np.ndarray, hole: np.ndarray, src: np.ndarray, *, bounce: bool = False
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Each ``hole`` pixel as the ``src`` pixels mirrored across the hole's upper edge and,
+    where there are some below too, across its lower edge, blended by distance: ``(colours
+    (H, W, 3) float32, where defined (H, W) bool)``. A pixel further from an edge than the
+    source run beyond it is long has nothing to mirror there, unless ``bounce``: then the
+    mirror bounces back and forth inside the run (the run repeated, mirrored)."""
     h, w = hole.shape
-    src = source & ~hole
     rows = np.arange(h)[:, None]
     cols = np.broadcast_to(np.arange(w), (h, w))
     above = np.vstack([np.zeros((1, w), bool), src[:-1]])
@@ -265,15 +254,57 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray) -> np.n
     d_up, d_down = rows - last, nxt - rows
     run_up = last - np.take_along_axis(start, np.clip(last, 0, h - 1), 0) + 1
     run_down = np.take_along_axis(end, np.clip(nxt, 0, h - 1), 0) - nxt + 1
-    has_up = (last >= 0) & (d_up <= run_up)
-    has_down = (nxt < h) & (d_down <= run_down)
-    up = image[np.clip(last - (d_up - 1), 0, h - 1), cols].astype(np.float32)
-    down = image[np.clip(nxt + (d_down - 1), 0, h - 1), cols].astype(np.float32)
+    has_up, has_down = last >= 0, nxt < h
+    if bounce:
+        def folded(d, run):
+            m = (d - 1) % np.maximum(2 * run, 1)
+            return np.where(m < run, m, 2 * run - 1 - m)
+        off_up, off_down = folded(d_up, run_up), folded(d_down, run_down)
+    else:
+        has_up &= d_up <= run_up
+        has_down &= d_down <= run_down
+        off_up, off_down = d_up - 1, d_down - 1
+    up = image[np.clip(last - off_up, 0, h - 1), cols].astype(np.float32)
+    down = image[np.clip(nxt + off_down, 0, h - 1), cols].astype(np.float32)
     w_up = np.where(has_up & has_down, d_down / np.maximum(d_up + d_down, 1), has_up * 1.0)
     mixed = up * w_up[..., None] + down * (1 - w_up[..., None])
-    ok = hole & (has_up | has_down)
+    return mixed, hole & (has_up | has_down)
+
+
+def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
+                along_rows: bool = False) -> np.ndarray:
+    """Fill the torso under the arms with the torso's own cloth: each hole pixel copies the
+    visible torso mirrored across the hole's upper edge and, where there is visible torso
+    below too, across its lower edge, blended by distance. Mirroring keeps the cloth's texture
+    (a pattern, a lapel, a tie) where smearing or copying one row leaves streaks. A pixel
+    further from an edge than the visible run beyond it is long has nothing to mirror: it
+    gets a smooth Telea fill instead (no repeated strips), or, ``along_rows``, first the cloth
+    of its own row repeated, mirrored back and forth (a sleeve turned level by
+    :func:`fill_along` runs on along its bone; a flat fill there showed as a pale ghost of the
+    photo's forearm on interview_1wrQ6Msp7wM's patterned sleeve), then its column's so.
+
+    Parameters
+    ----------
+    image : np.ndarray
+        RGB uint8 ``(H, W, 3)``.
+    hole : np.ndarray
+        ``(H, W)`` bool, pixels to replace.
+    source : np.ndarray
+        ``(H, W)`` bool, pixels that may be copied (visible torso).
+    """
+    src = source & ~hole
     out = image.copy()
+    mixed, ok = _mirrored(image, hole, src)
     out[ok] = np.clip(mixed[ok] + 0.5, 0, 255).astype(np.uint8)
+    if along_rows and (hole & ~ok).any():
+        mixed, beside = _mirrored(image.transpose(1, 0, 2), (hole & ~ok).T, src.T, bounce=True)
+        beside = beside.T
+        out[beside] = np.clip(mixed.transpose(1, 0, 2)[beside] + 0.5, 0, 255).astype(np.uint8)
+        ok = ok | beside
+        if (hole & ~ok).any():      # rows with no cloth at all: the columns', bounced too
+            mixed, across = _mirrored(image, hole & ~ok, src, bounce=True)
+            out[across] = np.clip(mixed[across] + 0.5, 0, 255).astype(np.uint8)
+            ok = ok | across
     # The rest from the cloth around it only: everything that is not cloth is marked unknown
     # too, so the background beside the body does not bleed into the torso as a ghost hand.
     rest = hole & ~ok
@@ -304,7 +335,7 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
     # Filled 2 px past the hole there, so turning back samples no unfilled pixel at its edge.
     grown = cv2.dilate(turn(hole.astype(np.uint8), cv2.INTER_NEAREST), np.ones((5, 5), np.uint8))
     filled = fill_hidden(turn(image, cv2.INTER_LINEAR), grown > 0,
-                         turn(source.astype(np.uint8), cv2.INTER_NEAREST) > 0)
+                         turn(source.astype(np.uint8), cv2.INTER_NEAREST) > 0, along_rows=True)
     out = image.copy()
     out[hole] = cv2.warpAffine(filled, back, (w, h), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)[hole]
