@@ -1,7 +1,7 @@
 """Stage 2 under stage 1's gestures: do the generated videos stay whole at the styles' amplitudes?
 
     python benchmarks/gesture_integrity.py [--styles auto lively] [--size 256] [--output DIR]
-                                           [--seconds 12]
+                                           [--seconds 12] [--only NAME ...]
 
 For every shared photo (../shared/data/photo) and the first frame of every shared clip with
 speech (never copied into the project), the procedural generator (each ``--styles``) drives the
@@ -44,13 +44,18 @@ CLIPS = ["hbr_speaker7.mp4", "hbr_speaker8.mp4", "hbr_speaker9.mp4", "hbr_speake
 SPEECH = DATA / "audio" / "freemo_clip000028_tCAkv4ggPgI.wav"
 
 
-def inputs(seconds: float) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """(name, RGB photo, speech at AUDIO_SR) for every photo and clip."""
+def inputs(seconds: float, only: list[str] | None = None
+           ) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, RGB photo, speech at AUDIO_SR) for every photo and clip (or those named)."""
     out = []
     speech = load_source_audio(str(SPEECH), duration_s=seconds, sr=AUDIO_SR)
     for name in PHOTOS:
+        if only and Path(name).stem not in only:
+            continue
         out.append((Path(name).stem, load_image(DATA / "photo" / name), speech))
     for name in CLIPS:
+        if only and Path(name).stem not in only:
+            continue
         path = DATA / "video" / name
         y = load_source_audio(str(path), sidecar=find_sidecar_audio(path), sr=AUDIO_SR)
         out.append((path.stem, first_frame(path), y[: int(seconds * AUDIO_SR)]))
@@ -91,6 +96,8 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--seconds", type=float, default=12.0)
     ap.add_argument("--output", type=Path, default=Path("/tmp/gesticulate-gesture-integrity"))
+    ap.add_argument("--only", nargs="+", metavar="NAME",
+                    help="only these photos and clips (file names without extension)")
     args = ap.parse_args()
     if not DATA.is_dir():
         sys.exit(f"{DATA} not found: this benchmark needs the shared sample data")
@@ -99,7 +106,7 @@ def main() -> None:
           "| checks |")
     print("|---|---|---|---|---|---|---|")
     fails = 0
-    for name, photo, y in inputs(args.seconds):
+    for name, photo, y in inputs(args.seconds, args.only):
         for style in args.styles:
             pipe = GeneratePipeline(size=args.size, style=style, seed=0, phones=False)
             try:
@@ -118,7 +125,8 @@ def main() -> None:
                   f"| {r['pieces']:.3f} ({r['photo_pieces']:.3f}) "
                   f"| {r['holes']:.3f} ({r['photo_holes']:.3f}) "
                   f"| {'PASS' if not bad else 'FAIL: ' + ', '.join(bad)} |", flush=True)
-    print(f"\n{fails} of {len(PHOTOS + CLIPS) * len(args.styles)} videos fail a check; frames "
+    total = len(args.only or PHOTOS + CLIPS) * len(args.styles)
+    print(f"\n{fails} of {total} videos fail a check; frames "
           f"and videos in {args.output}")
 
 

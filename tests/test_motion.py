@@ -277,3 +277,33 @@ def test_phones_close_the_lips_on_bilabials(gen, talk):
     gap = kp[:, L.INNER_LIP_BOTTOM, 1] - kp[:, L.INNER_LIP_TOP, 1]
     m = slice(int(1.0 * FPS) + 1, int(1.2 * FPS))
     assert gap[m].max() < 0.5 * gap[int(0.7 * FPS):int(1.0 * FPS)].max()
+
+
+def test_an_elbow_on_the_frames_edge_stays_and_the_forearm_gestures(gen, talk):
+    """A close-up cuts the arm at the elbow (avspeech_sample1): the hand the photo shows still
+    gestures, its forearm turning about the elbow, which stays where the photo has it (moving
+    it would bring the sleeve the border cut into view) and keeps its confidence so the
+    renderer turns the forearm about it. The other arm, hand out of the picture, stays."""
+    from gesticulate.motion.arms import arm_mode
+    from gesticulate.motion.kinematics import ARMS
+    ref = frontal_reference()
+    size = (512, 345)                                     # the elbows at y = 340: on the edge
+    lift = np.array([10.0, -110.0])                       # the right hand up at the chest
+    ref[L.RIGHT_WRIST, :2] += lift
+    ref[L.RIGHT_HAND, :2] += lift
+    ref[L.LEFT_HAND, 2] = 0.0                             # the left hand below the crop
+    seen = gen._seen(ref, size)
+    modes = {arm.side: arm_mode(arm, ref, seen, size) for arm in ARMS}
+    assert modes == {"right": "pinned", "left": None}
+    kp = gen.generate(talk, ref, image_size=size, seed=0).keypoints
+    sw = float(L.shoulder_width(ref))
+    elbow = kp[:, L.RIGHT_ELBOW]
+    assert (elbow[:, 2] > 0.5).all()
+    wrist = kp[:, L.RIGHT_WRIST, :2]
+    assert np.ptp(wrist, axis=0).max() > 0.25 * sw          # the hand gestures
+    fore = np.linalg.norm(wrist - elbow[:, :2], axis=1)
+    assert np.allclose(fore, np.linalg.norm(ref[L.RIGHT_WRIST, :2] - ref[L.RIGHT_ELBOW, :2]),
+                       rtol=0.02)                            # about the elbow, its length kept
+    assert np.abs(elbow[:, :2] - ref[L.RIGHT_ELBOW, :2]).max() < 1e-3   # not even leaning
+    left = kp[:, [L.LEFT_ELBOW, L.LEFT_WRIST], :2]
+    assert np.abs(left - left[:1]).max() < 0.05 * sw         # the other arm stays

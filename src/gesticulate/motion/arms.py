@@ -27,6 +27,7 @@ IK_STIFFNESS = (0.7, 0.1)           # shoulder / elbow resistance in solve_arm
 ELBOW_ONLY_GAIN = 0.35              # elbow seen, wrist not: a gentler upper-arm motion
 CLASP_GAP = 0.3                     # wrists this far apart (sw) when the hands are together
 EDGE_MARGIN = 0.06                  # a handless wrist this near the frame's edge is a guess
+EDGE_ELBOW_CONFIDENCE = 0.5         # an elbow on the frame's edge found this surely is pinned
 MIDLINE_GAP = 0.1                   # a moving wrist stays this far (sw) on its own side
 SOFT_EDGE = 0.12                    # a wanted wrist slows over this much (sw) before a limit
 
@@ -51,13 +52,34 @@ class ArmContext:
     pause_drift: float = 0.0                     # ... in pauses, as a share of that
 
 
+def arm_mode(arm: ArmChain, ref: np.ndarray, seen: np.ndarray, image_size: tuple[int, int]
+             ) -> str | None:
+    """How the generator may move ``arm``: ``"free"``; ``"pinned"``, its elbow on the frame's
+    edge (a close-up cuts the arm there) staying put while the forearm and hand the photo
+    shows turn about it (moving the elbow would bring the sleeve the border cut into view);
+    or None, following the torso only: the photo does not show its elbow, or cuts its hand off
+    at the frame's edge. ``ref (133, 3)``: the photo's skeleton, ``seen (133,)`` the points it
+    really shows."""
+    sw = float(L.shoulder_width(ref))
+    upper = float(np.linalg.norm(ref[arm.elbow, :2] - ref[arm.shoulder, :2]))
+    if upper < 0.15 * sw or not _hand_shown(arm, ref, image_size):
+        return None
+    if seen[arm.elbow]:
+        return "free"
+    if (ref[arm.elbow, 2] >= EDGE_ELBOW_CONFIDENCE and seen[arm.wrist]
+            and not _inside(ref[arm.elbow, :2], image_size, EDGE_MARGIN)
+            and _inside(ref[arm.elbow, :2], image_size, 0.0)
+            and (ref[arm.hand, 2] >= 0.3).sum() >= 5):
+        return "pinned"
+    return None
+
+
 def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
              rng: np.random.Generator) -> None:
     """Write elbow, wrist and hand of ``arm`` into ``out (T, 133, 2)`` in place.
 
-    Shoulders in ``out`` must already carry the torso motion. An arm whose elbow the photo
-    does not show, or whose hand it cuts off at the frame's edge, only follows the torso
-    rigidly.
+    Shoulders in ``out`` must already carry the torso motion. An arm :func:`arm_mode` does
+    not let move only follows the torso rigidly.
     """
     ref, T = ctx.ref, ctx.ramp.shape[0]
     points = np.r_[arm.elbow, arm.wrist, np.arange(arm.hand.start, arm.hand.stop)]
@@ -67,8 +89,10 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     s_ref, e_ref, w_ref = ref[arm.shoulder, :2], ref[arm.elbow, :2], ref[arm.wrist, :2]
     alpha0, beta0, upper, fore = arm_angles(s_ref, e_ref, w_ref)
     sw, neck = float(L.shoulder_width(ref)), L.neck(ref)
-    if not ctx.seen[arm.elbow] or upper < 0.15 * sw or not _hand_shown(arm, ctx):
+    mode = arm_mode(arm, ref, ctx.seen, ctx.image_size)
+    if mode is None:
         return
+    pinned = mode == "pinned"
     wrist_seen = bool(ctx.seen[arm.wrist]) and fore > 0.15 * sw
     if fore < 0.15 * sw:   # no usable forearm in the photo: a plausible one hanging on
         fore = 0.8 * upper
@@ -87,7 +111,15 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     target = _clamp_target(rest + ctx.ramp[:, None] * offset, rest, lo, hi, sw=sw)
     shoulder = out[:, arm.shoulder]
     alpha_rest = alpha0 + ctx.lean
-    if wrist_seen:
+    if pinned and wrist_seen:
+        # The upper arm keeps the photo's angle (not the torso's lean) and the forearm points
+        # from the photo's elbow at the wanted wrist; the arm is moved back onto that elbow
+        # below.
+        v = target - e_ref
+        alpha = np.full(T, alpha0)
+        beta = clamp_elbow(wrap_angle(np.arctan2(v[:, 1], v[:, 0]) - alpha0), bend=bend,
+                           beta0=beta0)
+    elif wrist_seen:
         alpha, beta = solve_arm(shoulder, target, upper=upper, fore=fore,
                                 alpha_rest=alpha_rest, beta_rest=beta0, stiffness=IK_STIFFNESS)
         beta = clamp_elbow(beta, bend=bend, beta0=beta0)
@@ -109,20 +141,25 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
                                  spread=ctx.ramp * 0.08 * ctx.fingers * track[:, 3],
                                  curl=ctx.ramp * 0.25 * ctx.fingers * track[:, 4],
                                  point=ctx.ramp * track[:, 5])
+    if pinned:
+        out[:, points] -= (out[:, arm.elbow] - e_ref)[:, None]
 
 
-def _hand_shown(arm: ArmChain, ctx: ArmContext) -> bool:
+def _inside(point: np.ndarray, image_size: tuple[int, int], margin: float) -> bool:
+    """Whether ``point`` lies inside the photo, ``margin`` (a share of its size) from the edge."""
+    w, h = image_size
+    x, y = point[:2]
+    return margin * w <= x <= (1 - margin) * w and margin * h <= y <= (1 - margin) * h
+
+
+def _hand_shown(arm: ArmChain, ref: np.ndarray, image_size: tuple[int, int]) -> bool:
     """Whether the photo shows this arm's hand well enough to gesture with it: its landmarks
     found, or its wrist clear of the frame's edge. A wrist guessed at the edge with no hand
     (arms folded below a portrait's crop) has no hand and forearm texture to move: lifted, it
     shows a torn sleeve, so such an arm only follows the torso."""
-    hand = ctx.ref[arm.hand]
-    if (hand[:, 2] >= 0.3).sum() >= 5:
+    if (ref[arm.hand, 2] >= 0.3).sum() >= 5:
         return True
-    w, h = ctx.image_size
-    x, y = ctx.ref[arm.wrist, :2]
-    m = EDGE_MARGIN
-    return m * w < x < (1 - m) * w and m * h < y < (1 - m) * h
+    return _inside(ref[arm.wrist, :2], image_size, EDGE_MARGIN)
 
 
 def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,

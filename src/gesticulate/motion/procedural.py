@@ -24,7 +24,7 @@ from gesticulate.audio.features import AudioFeatures
 from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import gestures as G
-from gesticulate.motion.arms import ArmContext, move_arm
+from gesticulate.motion.arms import ArmContext, arm_mode, move_arm
 from gesticulate.motion.base import Phones, check_inputs, register
 from gesticulate.motion.gestures import smooth_noise
 from gesticulate.motion.kinematics import ARMS, rotate
@@ -91,6 +91,10 @@ class ProceduralGenerator:
                                                  rng=rngs[4]))
             for arm in ARMS:
                 move_arm(out, arm, ctx, timing.strokes, timing.spans, rng=rngs[3])
+        # A pinned elbow (on the frame's edge) is drawn where the photo has it: the renderer
+        # turns the forearm about it.
+        seen = seen.copy()
+        seen[[arm.elbow for arm in ARMS if arm_mode(arm, ref, seen, image_size) == "pinned"]] = True
         conf = np.where(seen, ref[:, 2], 0.0)
         kp = np.concatenate([out, np.broadcast_to(conf[None, :, None], (T, 133, 1))], axis=2)
         kp[:, ref[:, 2] <= 0] = ref[ref[:, 2] <= 0]   # never-seen points stay where they were
