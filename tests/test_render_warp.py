@@ -303,3 +303,30 @@ def test_moving_head_leaves_no_halo(desk):
     shown = out[ys[left], xs[left]].astype(int)
     filled = renderer.background[ys[left], xs[left]].astype(int)
     assert np.abs(shown - filled).mean() < 6
+
+
+def test_shoulders_narrowing_squeeze_the_torso_across_only():
+    """A speaker turning towards profile narrows the shoulder line (to 70 % here): the torso
+    is squeezed along it, and keeps its height (a plain similarity shrank the whole torso, or
+    stopped at 85 % and left the arms hanging off its edges)."""
+    from gesticulate.data.synthetic import template_pose
+    from gesticulate.render.warp.bones import valid_points
+    from gesticulate.render.warp.parts import Parts, shoulder_geometry
+    from gesticulate.render.warp.pose import Poser
+    ref = template_pose(size=256).astype(np.float64)
+    valid = valid_points(ref, (256, 256))
+    mid, normal, sw = shoulder_geometry(ref, valid, (256, 256))
+    parts = Parts(torso=np.ones((256, 256), bool), head=None, shoulder_line=(mid, normal),
+                  shoulder_width=sw)
+    poser = Poser(ref, valid, parts, (256, 256))
+    tgt = ref.copy()
+    for j in (L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
+        tgt[j, :2] = mid + 0.7 * (ref[j, :2] - mid)
+    m = poser.torso(tgt, tgt[:, 2] > 0.3)
+    moved = lambda p: m[:, :2] @ p + m[:, 2]                        # noqa: E731
+    for j in (L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
+        np.testing.assert_allclose(moved(ref[j, :2]), tgt[j, :2], atol=0.5)
+    below = mid + sw * normal                                        # a shoulder width down
+    np.testing.assert_allclose(moved(below), below, atol=0.5)
+    m_same = poser.torso(ref, ref[:, 2] > 0.3)
+    np.testing.assert_allclose(m_same, np.hstack([np.eye(2), np.zeros((2, 1))]), atol=1e-9)

@@ -255,3 +255,36 @@ def test_resampled_keeps_duration_and_interpolates():
     assert seq.keypoints[8, 5, 0] == 10.0 and seq.keypoints[8, 5, 2] == 0.0
     assert seq.keypoints[9, 5, 0] == 11.0 and seq.keypoints[9, 5, 2] == 1.0
     assert SkeletonSequence(kp, 30.0, (64, 64)).resampled(60.0).keypoints.shape[0] == 60
+
+
+def test_a_speaker_turning_narrows_the_shoulders_and_a_shrug_does_not_widen_them(photo):
+    """A clip's own motion whose shoulders narrow to 70 % (ted_lia_driving3 turning towards
+    profile) narrows the fitted shoulder line with it, so the arms hang from where the speaker's
+    shoulders are; a shrug widening them by 7 % and a tracker's 2 % jitter leave the photo's
+    width; a motion that does not start from the photo's pose keeps the photo's width."""
+    sw = float(_length(photo, L.LEFT_SHOULDER, L.RIGHT_SHOULDER))
+    t = np.arange(80)
+
+    def squeezed(k: np.ndarray, share: np.ndarray) -> np.ndarray:
+        out = k.copy()
+        mid = 0.5 * (k[:, L.LEFT_SHOULDER, :2] + k[:, L.RIGHT_SHOULDER, :2])
+        for j in (L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
+            out[:, j, :2] = mid + (k[:, j, :2] - mid) * share[:, None]
+        return out
+
+    turn = 1.0 - 0.3 * np.clip((t - 20) / 20, 0, 1)                  # 1 -> 0.7 over 0.8 s
+    out = retarget(squeezed(_swing(photo, 80), turn), fps=FPS, reference=photo,
+                   size=(256, 256))
+    width = _length(out, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) / sw
+    assert abs(width[0] - 1) < 1e-3 and abs(width[-1] - 0.7) < 0.02, (width[0], width[-1])
+    for share in (1.0 + 0.07 * np.sin(np.pi * t / 79),
+                  1.0 + 0.02 * np.random.default_rng(0).standard_normal(80)):
+        out = retarget(squeezed(_swing(photo, 80), share), fps=FPS, reference=photo,
+                       size=(256, 256))
+        assert np.abs(_length(out, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) / sw - 1).max() < 0.01
+    # Someone else, leaning 0.5 rad from the photo's pose at the start: not the photo's motion.
+    other = squeezed(_swing(photo, 80), turn)
+    c, s = np.cos(0.5), np.sin(0.5)
+    other[:, :, :2] = (other[:, :, :2] - 128) @ np.array([[c, s], [-s, c]]) * 1.3 + 128
+    out = retarget(other, fps=FPS, reference=photo, size=(256, 256))
+    assert np.abs(_length(out, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) / sw - 1).max() < 1e-3

@@ -15,8 +15,10 @@ of the motion alone, whatever the number of render workers):
    the frame; the hips follow only the part of it the neck shares (a walk, not a lean).
 3. **Bone directions from the motion, bone lengths from the photo**: the shoulder line, upper
    arms and forearms are rebuilt joint by joint from their angles; a bone may look shorter than
-   its full length where the motion's does (foreshortening, down to 70 %), never longer. Hands
-   and face move as groups relative to the wrist and the nose, scaled to the photo's.
+   its full length where the motion's does (foreshortening, down to 70 %), never longer; the
+   shoulder line narrows as a motion that starts from the photo's pose narrows its own (a turn
+   towards profile, down to 60 %), never widens. Hands and face move as groups relative to the
+   wrist and the nose, scaled to the photo's.
 4. **The photo's own pose**: a motion that starts from it (a clip's own skeleton, tracked,
    against the photo's, detected: a few pixels apart) is anchored to it, so its first frame
    is the photo and a still limb is drawn exactly where the photo has it (a soft dead zone
@@ -53,6 +55,10 @@ ANCHOR_ANGLE = 0.35      # rad: a motion's first pose this close to the photo's 
 # whose trunk does sway a little, +1.90 -> +1.66 dB.
 TRUNK_STILL = 0.03
 TILT_STILL = 0.045
+# The shoulder line of a motion that starts from the photo narrows with the motion's (a turn
+# towards profile) down to this share of the photo's width, outside a dead zone of this width.
+TURN_RANGE = 0.6
+TURN_STILL = 0.06
 HEAD_GROUP = np.array([L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EAR, L.RIGHT_EAR]
                       + list(range(L.FACE_START, L.FACE_START + 68)))
 
@@ -147,9 +153,9 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
     # The shoulders as one rigid line through the neck, tilted as the motion's (two separately
     # jittering shoulders would make the whole trunk wobble and breathe).
     line = _line_angle(kp, ref, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, fps=fps, smooth=smooth)
-    half = 0.5 * np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2])
+    half = 0.5 * _shoulder_width(kp, ref, line.anchored, fps=fps, smooth=smooth)
     for sign, sh in ((1, L.LEFT_SHOULDER), (-1, L.RIGHT_SHOULDER)):
-        _put(out, sh, root + sign * half * _unit(line.values), line)
+        _put(out, sh, root + sign * half[:, None] * _unit(line.values), line)
     _place_hips(out, kp, ref, root, root_p, s, fps=fps)
     for side in ARMS:
         _place_arm(out, kp, ref, side, s, fps=fps, smooth=smooth)
@@ -232,7 +238,28 @@ def _line_angle(kp: np.ndarray, ref: np.ndarray, a: int, b: int, *, fps: float,
         vals = still_near(vals, rest, width=TILT_STILL)
     if defined.all() and not anchored and abs(vals[0] - rest) > 0.05:
         vals = ease_in(vals, rest, fps=fps)
-    return _Track(vals, ok, defined)
+    return _Track(vals, ok, defined, anchored=anchored)
+
+
+def _shoulder_width(kp: np.ndarray, ref: np.ndarray, anchored: bool, *, fps: float,
+                    smooth: bool) -> np.ndarray:
+    """The shoulder line's length over time ``(T,)`` on the photo: the photo's, narrowed where
+    a motion that starts from the photo's pose narrows its own (the speaker turning towards
+    profile: ted_lia_driving3's shoulders narrow to 0.64 of the first frame's), down to
+    :data:`TURN_RANGE`; never wider (a shrug as the arms rise widens the keypoints while the
+    jacket stays put), and not at all within a dead zone (:data:`TURN_STILL`) that takes the
+    tracker's jitter. Any other motion keeps the photo's width."""
+    photo = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    ok = all_seen(kp, [L.LEFT_SHOULDER, L.RIGHT_SHOULDER])
+    if not anchored or not ok.any():
+        return np.full(len(kp), photo)
+    raw = np.linalg.norm(kp[:, L.LEFT_SHOULDER, :2] - kp[:, L.RIGHT_SHOULDER, :2], axis=1)
+    first = int(np.argmax(ok))
+    motion, _ = fill(raw, ok, raw[first], fps=fps)
+    if smooth:
+        motion = smoothed(motion, fps=fps, seconds=SMOOTH_BODY_S)
+    rel = np.clip(motion / max(motion[first], 1e-6), TURN_RANGE, 1.0)
+    return photo * still_near(rel, 1.0, width=TURN_STILL)
 
 
 def _place_hips(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, root: np.ndarray,

@@ -103,14 +103,16 @@ class Poser:
         return bool(np.all(target_valid[np.atleast_1d(idx)]))
 
     def torso(self, tgt: np.ndarray, tv: np.ndarray) -> np.ndarray:
-        """Similarity of the shoulder line (angle within ±30°, scale within ±15 %,
-        translation: the retargeted motion already keeps the body in the frame)."""
+        """The shoulder line's turn (within ±30°) and its growth (up to 15 %), or, as it
+        narrows (a speaker turning towards profile), a squeeze along it alone (the body keeps
+        its height), down to 60 %; translation: the retargeted motion already keeps the body in
+        the frame."""
         ls, rs = L.LEFT_SHOULDER, L.RIGHT_SHOULDER
         value = None
         if self.parts.shoulder_line is not None and self._ok(tv, [ls, rs]):
             src, dst = self.ref[[ls, rs], :2], tgt[[ls, rs], :2]
             theta, s, _ = similarity(src, dst)
-            s = float(np.clip(s, 0.85, 1.15))
+            s = float(np.clip(s, 0.6, 1.15))
             theta = float(np.clip(_wrap(theta), -0.5, 0.5))
             shift = dst.mean(0) - src.mean(0)
             sw = self.parts.shoulder_width
@@ -118,7 +120,11 @@ class Poser:
             value = np.array([theta, s, shift[0], shift[1]])
         theta, s, tx, ty = self._hold(value, np.array([0.0, 1.0, 0.0, 0.0]))
         mid = self.parts.shoulder_line[0] if self.parts.shoulder_line is not None else np.zeros(2)
-        m = s * _rot(theta)
+        m = max(s, 1.0) * _rot(theta)
+        if s < 1.0:
+            normal = self.parts.shoulder_line[1]
+            u = np.array([normal[1], -normal[0]])              # along the photo's shoulders
+            m = m @ (np.eye(2) + (s - 1.0) * np.outer(u, u))
         return np.hstack([m, (mid + [tx, ty] - m @ mid)[:, None]])
 
     def lower(self, tgt: np.ndarray, tv: np.ndarray) -> np.ndarray:
