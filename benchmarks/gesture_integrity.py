@@ -106,7 +106,8 @@ def main() -> None:
           "| checks |")
     print("|---|---|---|---|---|---|---|")
     fails = 0
-    for name, photo, y in inputs(args.seconds, args.only):
+    loaded = inputs(args.seconds, args.only)
+    for name, photo, y in loaded:
         for style in args.styles:
             pipe = GeneratePipeline(size=args.size, style=style, seed=0, phones=False)
             try:
@@ -125,7 +126,7 @@ def main() -> None:
                   f"| {r['pieces']:.3f} ({r['photo_pieces']:.3f}) "
                   f"| {r['holes']:.3f} ({r['photo_holes']:.3f}) "
                   f"| {'PASS' if not bad else 'FAIL: ' + ', '.join(bad)} |", flush=True)
-    total = len(args.only or PHOTOS + CLIPS) * len(args.styles)
+    total = len(loaded) * len(args.styles)
     print(f"\n{fails} of {total} videos fail a check; frames "
           f"and videos in {args.output}")
 

@@ -307,3 +307,7 @@ def test_an_elbow_on_the_frames_edge_stays_and_the_forearm_gestures(gen, talk):
     assert np.abs(elbow[:, :2] - ref[L.RIGHT_ELBOW, :2]).max() < 1e-3   # not even leaning
     left = kp[:, [L.LEFT_ELBOW, L.LEFT_WRIST], :2]
     assert np.abs(left - left[:1]).max() < 0.05 * sw         # the other arm stays
+    short = ref.copy()                                       # no forearm to turn: it stays
+    short[L.RIGHT_WRIST, :2] = short[L.RIGHT_ELBOW, :2] + [0.0, -0.1 * sw]
+    right = next(arm for arm in ARMS if arm.side == "right")
+    assert arm_mode(right, short, seen, size) is None

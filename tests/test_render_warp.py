@@ -330,3 +330,22 @@ def test_shoulders_narrowing_squeeze_the_torso_across_only():
     np.testing.assert_allclose(moved(below), below, atol=0.5)
     m_same = poser.torso(ref, ref[:, 2] > 0.3)
     np.testing.assert_allclose(m_same, np.hstack([np.eye(2), np.zeros((2, 1))]), atol=1e-9)
+    # A photo whose shoulders tilt, the target narrowed and turned further: the shoulders
+    # still land on the target's, and a point down the body keeps its distance from them.
+    c, s = np.cos(0.3), np.sin(0.3)
+    tilted = ref.copy()
+    tilted[:, :2] = (ref[:, :2] - mid) @ np.array([[c, s], [-s, c]]) + mid
+    mid_t, normal_t, sw_t = shoulder_geometry(tilted, valid, (256, 256))
+    parts_t = Parts(torso=parts.torso, head=None, shoulder_line=(mid_t, normal_t),
+                    shoulder_width=sw_t)
+    poser_t = Poser(tilted, valid, parts_t, (256, 256))
+    c2, s2 = np.cos(0.2), np.sin(0.2)
+    tgt = tilted.copy()
+    for j in (L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
+        tgt[j, :2] = mid_t + 0.7 * (tilted[j, :2] - mid_t) @ np.array([[c2, s2], [-s2, c2]])
+    m = poser_t.torso(tgt, tgt[:, 2] > 0.3)
+    moved = lambda p: m[:, :2] @ p + m[:, 2]                        # noqa: E731
+    for j in (L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
+        np.testing.assert_allclose(moved(tilted[j, :2]), tgt[j, :2], atol=0.5)
+    below = mid_t + sw_t * normal_t
+    assert abs(np.linalg.norm(moved(below) - mid_t) - sw_t) < 0.5

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from gesticulate.render.warp.mesh import build_mesh, min_angles, signed_areas
+from gesticulate.render.warp.mesh import build_mesh, min_angles, min_heights, signed_areas
 
 
 def covered(mesh, shape) -> np.ndarray:
@@ -80,8 +80,10 @@ def test_no_triangle_is_thinner_than_a_pixel():
         cv2.fillConvexPoly(mask, cv2.convexHull(rng.uniform(20, 180, (5, 2)).astype(np.int32)), 1)
         for spacing in (5.0, 7.0, 10.0):
             mesh = build_mesh(mask > 0, spacing=spacing)
-            v = mesh.vertices[mesh.triangles]
-            longest = np.max([np.linalg.norm(v[:, i] - v[:, (i + 1) % 3], axis=1)
-                              for i in range(3)], axis=0)
-            thickness = 2 * np.abs(signed_areas(mesh.vertices, mesh.triangles)) / longest
-            assert thickness.min() >= 1.0
+            assert min_heights(mesh.vertices, mesh.triangles).min() >= 1.0
+
+
+def test_min_heights_are_the_triangles_thickness():
+    verts = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 4.0], [5.0, 0.5]])
+    heights = min_heights(verts, np.array([[0, 1, 2], [0, 1, 3]]))
+    np.testing.assert_allclose(heights, [40 / np.hypot(10, 4), 0.5])

@@ -357,7 +357,7 @@ def test_fill_along_a_limb_continues_the_sleeve_across_its_width():
 def test_a_forearm_across_the_body_leaves_the_jacket_beside_it():
     """Over the trunk no edge parts a sleeve from the jacket behind it: the forearm takes a
     sleeve's width on its side away from the body too (a wedge of avspeech_sample1's black
-    jacket rode on her raised forearm), and still reaches out to the edge off the body."""
+    jacket rode on her raised forearm)."""
     from gesticulate.render.warp.parts import FORE_HALF_WIDTH_OVER_TRUNK, split_parts
     ref = template_pose(size=512)
     sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
@@ -408,3 +408,30 @@ def test_fill_along_a_limb_runs_the_pattern_on_where_the_whole_width_is_hidden()
     light = np.abs(filled - (230, 120, 130)).sum(-1) < 40
     dark = np.abs(filled - (60, 30, 50)).sum(-1) < 40
     assert (light | dark).mean() > 0.9                             # the sleeve's own colours
+
+
+
+@pytest.mark.parametrize("angle", [0.65, -1.2])
+def test_fill_along_runs_a_slanted_sleeve_on_along_its_own_bone(angle):
+    """The same on a slanted sleeve, stripes across it: the pattern runs on along the bone
+    it was given (turned the wrong way, the fill crosses the stripes and the backdrop)."""
+    from gesticulate.render.warp.rig import fill_along
+    h = w = 240
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    a = np.array([40.0, 120.0])
+    u = np.array([np.cos(angle), np.sin(angle)])
+    b = a + 170 * u
+    along = (xx - a[0]) * u[0] + (yy - a[1]) * u[1]
+    across = (xx - a[0]) * -u[1] + (yy - a[1]) * u[0]
+    sleeve = (np.abs(across) < 18) & (along > 0) & (along < 170)
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:] = (90, 40, 100)
+    stripes = (along // 6) % 2 == 0
+    img[sleeve & stripes] = (230, 120, 130)
+    img[sleeve & ~stripes] = (60, 30, 50)
+    hole = sleeve & (along > 40)
+    out = fill_along(img, hole, sleeve & ~hole, np.stack([a, b])).astype(int)
+    inner = hole & (np.abs(across) < 14) & (along < 160)
+    light = np.abs(out[inner] - (230, 120, 130)).sum(-1) < 60
+    dark = np.abs(out[inner] - (60, 30, 50)).sum(-1) < 60
+    assert (light | dark).mean() > 0.6 and light.mean() > 0.2 and dark.mean() > 0.2

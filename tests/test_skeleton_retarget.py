@@ -261,7 +261,8 @@ def test_a_speaker_turning_narrows_the_shoulders_and_a_shrug_does_not_widen_them
     """A clip's own motion whose shoulders narrow to 70 % (ted_lia_driving3 turning towards
     profile) narrows the fitted shoulder line with it, so the arms hang from where the speaker's
     shoulders are; a shrug widening them by 7 % and a tracker's 2 % jitter leave the photo's
-    width; a motion that does not start from the photo's pose keeps the photo's width."""
+    width (these two guard the change against widening, as the width was fixed before it); a
+    motion whose shoulders start tilted away from the photo's keeps the photo's width."""
     sw = float(_length(photo, L.LEFT_SHOULDER, L.RIGHT_SHOULDER))
     t = np.arange(80)
 
@@ -282,7 +283,7 @@ def test_a_speaker_turning_narrows_the_shoulders_and_a_shrug_does_not_widen_them
         out = retarget(squeezed(_swing(photo, 80), share), fps=FPS, reference=photo,
                        size=(256, 256))
         assert np.abs(_length(out, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) / sw - 1).max() < 0.01
-    # Someone else, leaning 0.5 rad from the photo's pose at the start: not the photo's motion.
+    # Leaning 0.5 rad from the photo's pose at the start: not anchored to the photo.
     other = squeezed(_swing(photo, 80), turn)
     c, s = np.cos(0.5), np.sin(0.5)
     other[:, :, :2] = (other[:, :, :2] - 128) @ np.array([[c, s], [-s, c]]) * 1.3 + 128

@@ -5,8 +5,9 @@ towards the body midline, moving every gesture unit: speakers lift their hands w
 and drop them in pauses, or bring them together), plus the gesture keyframes and a slow
 wander while speaking. Targets are clamped to a body-plausible region (above the waist, below
 the top of the head, on the arm's own side of the midline, inside the photo), solved by 2-link
-IK with the photo's bone lengths and elbow bend, joint-limited, smoothed zero-phase in angle
-space and eased in from the photo's pose.
+IK with the photo's bone lengths and elbow bend (an arm whose elbow the frame's edge cuts turns
+its forearm about that elbow instead, :func:`arm_mode`), joint-limited, smoothed zero-phase in
+angle space and eased in from the photo's pose.
 """
 
 from __future__ import annotations
@@ -58,17 +59,21 @@ def arm_mode(arm: ArmChain, ref: np.ndarray, seen: np.ndarray, image_size: tuple
     edge (a close-up cuts the arm there) staying put while the forearm and hand the photo
     shows turn about it (moving the elbow would bring the sleeve the border cut into view);
     or None, following the torso only: the photo does not show its elbow, or cuts its hand off
-    at the frame's edge. ``ref (133, 3)``: the photo's skeleton, ``seen (133,)`` the points it
-    really shows."""
+    at the frame's edge. A pinned arm needs its wrist, hand and a forearm of its own in the
+    photo, and its elbow inside the picture (on a pixel, as the warp renderer rigs it). ``ref
+    (133, 3)``: the photo's skeleton, ``seen (133,)`` the points it really shows."""
     sw = float(L.shoulder_width(ref))
     upper = float(np.linalg.norm(ref[arm.elbow, :2] - ref[arm.shoulder, :2]))
     if upper < 0.15 * sw or not _hand_shown(arm, ref, image_size):
         return None
     if seen[arm.elbow]:
         return "free"
-    if (ref[arm.elbow, 2] >= EDGE_ELBOW_CONFIDENCE and seen[arm.wrist]
+    w, h = image_size
+    x, y = ref[arm.elbow, :2]
+    fore = float(np.linalg.norm(ref[arm.wrist, :2] - ref[arm.elbow, :2]))
+    if (ref[arm.elbow, 2] >= EDGE_ELBOW_CONFIDENCE and seen[arm.wrist] and fore > 0.15 * sw
+            and 0 <= x <= w - 1 and 0 <= y <= h - 1
             and not _inside(ref[arm.elbow, :2], image_size, EDGE_MARGIN)
-            and _inside(ref[arm.elbow, :2], image_size, 0.0)
             and (ref[arm.hand, 2] >= 0.3).sum() >= 5):
         return "pinned"
     return None
@@ -146,10 +151,11 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
 
 
 def _inside(point: np.ndarray, image_size: tuple[int, int], margin: float) -> bool:
-    """Whether ``point`` lies inside the photo, ``margin`` (a share of its size) from the edge."""
+    """Whether ``point`` lies more than ``margin`` (a share of the photo's size) inside the
+    photo's edge."""
     w, h = image_size
     x, y = point[:2]
-    return margin * w <= x <= (1 - margin) * w and margin * h <= y <= (1 - margin) * h
+    return margin * w < x < (1 - margin) * w and margin * h < y < (1 - margin) * h
 
 
 def _hand_shown(arm: ArmChain, ref: np.ndarray, image_size: tuple[int, int]) -> bool:

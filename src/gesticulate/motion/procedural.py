@@ -54,7 +54,8 @@ class ProceduralGenerator:
     ----------
     min_confidence : float
         Reference points below this confidence (or outside the photo) count as not seen: they
-        keep confidence 0, and an arm moves only when its elbow is seen.
+        keep confidence 0, and an arm moves only when its elbow is seen, or lies on the frame's
+        edge with its forearm and hand seen (:func:`~gesticulate.motion.arms.arm_mode`).
     ease_in_s : float
         Seconds over which motion grows from the photo's pose.
     """
@@ -192,7 +193,6 @@ class ProceduralGenerator:
     def _face_and_head(self, out, ref, seen, feats, timing: Timing, st: Style, *, phones, fps,
                        rng, ramp, speed) -> None:
         """Mouth, lids and head turn, written into ``out (T, 133, 2)`` in place."""
-        T = ramp.shape[0]
         frame = F.head_frame(np.where(seen[:, None], ref, 0.0))
         if frame is None:
             return

@@ -16,8 +16,8 @@ of the motion alone, whatever the number of render workers):
 3. **Bone directions from the motion, bone lengths from the photo**: the shoulder line, upper
    arms and forearms are rebuilt joint by joint from their angles; a bone may look shorter than
    its full length where the motion's does (foreshortening, down to 70 %), never longer; the
-   shoulder line narrows as a motion that starts from the photo's pose narrows its own (a turn
-   towards profile, down to 60 %), never widens. Hands and face move as groups relative to the
+   shoulder line narrows as the motion's narrows from its first frame (a turn towards profile,
+   down to 60 %, when the motion starts at the photo's shoulder tilt), never widens. Hands and face move as groups relative to the
    wrist and the nose, scaled to the photo's.
 4. **The photo's own pose**: a motion that starts from it (a clip's own skeleton, tracked,
    against the photo's, detected: a few pixels apart) is anchored to it, so its first frame
@@ -244,11 +244,14 @@ def _line_angle(kp: np.ndarray, ref: np.ndarray, a: int, b: int, *, fps: float,
 def _shoulder_width(kp: np.ndarray, ref: np.ndarray, anchored: bool, *, fps: float,
                     smooth: bool) -> np.ndarray:
     """The shoulder line's length over time ``(T,)`` on the photo: the photo's, narrowed where
-    a motion that starts from the photo's pose narrows its own (the speaker turning towards
-    profile: ted_lia_driving3's shoulders narrow to 0.64 of the first frame's), down to
+    the motion's own narrows from its first frame (the speaker turning towards profile:
+    ted_lia_driving3's shoulders narrow to 0.64 of the first frame's), down to
     :data:`TURN_RANGE`; never wider (a shrug as the arms rise widens the keypoints while the
     jacket stays put), and not at all within a dead zone (:data:`TURN_STILL`) that takes the
-    tracker's jitter. Any other motion keeps the photo's width."""
+    tracker's jitter. As for the bones (:func:`_lengths`), this holds for a motion whose
+    shoulder line starts at the photo's tilt (``anchored``: a clip's own skeleton, or anyone
+    who starts facing the camera as the photo does, their own width the reference); any other
+    keeps the photo's width."""
     photo = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
     ok = all_seen(kp, [L.LEFT_SHOULDER, L.RIGHT_SHOULDER])
     if not anchored or not ok.any():

@@ -148,10 +148,7 @@ def build_mesh(mask: np.ndarray, *, spacing: float, extra: np.ndarray | None = N
     run = (e[0] & e[1]) | (e[1] & e[2]) | (e[2] & e[0])
     # So do triangles on the outline under a pixel thick (a flipped one folded a few pixels of
     # desk_host_body.png's sleeve over itself when the arm swung out).
-    corners = verts[tris]
-    longest = np.max([np.linalg.norm(corners[:, i] - corners[:, (i + 1) % 3], axis=1)
-                      for i in range(3)], axis=0)
-    thin = 2 * np.abs(signed_areas(verts, tris)) < MIN_THICKNESS * np.maximum(longest, 1e-9)
+    thin = min_heights(verts, tris) < MIN_THICKNESS
     tris = tris[~(run & (min_angles(verts, tris) < MIN_SLIVER_DEG))
                 & ~((e[0] | e[1] | e[2]) & thin)]
     tris = tris[np.abs(signed_areas(verts, tris)) > 1e-6]
@@ -171,6 +168,15 @@ def min_angles(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
         cos = (u * w).sum(1) / (np.linalg.norm(u, axis=1) * np.linalg.norm(w, axis=1) + 1e-12)
         out = np.minimum(out, np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
     return out
+
+
+def min_heights(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """The smallest height of each triangle ``(F,)`` (twice its area over its longest edge),
+    pixels: how thick it is."""
+    v = vertices[triangles]
+    longest = np.max([np.linalg.norm(v[:, i] - v[:, (i + 1) % 3], axis=1) for i in range(3)],
+                     axis=0)
+    return np.abs(signed_areas(vertices, triangles)) / np.maximum(longest, 1e-9)
 
 
 def signed_areas(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:

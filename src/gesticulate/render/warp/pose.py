@@ -21,7 +21,7 @@ import numpy as np
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.parts import Parts
 from gesticulate.skeleton import layout as L
-from gesticulate.skeleton.retarget import LENGTH_RANGE
+from gesticulate.skeleton.retarget import LENGTH_RANGE, TURN_RANGE
 
 STRETCH = LENGTH_RANGE   # a bone's length in a frame, relative to the photo's: the retarget's range
 # A hand's length along its axis, relative to the photo's. Narrower than a bone's: a hand
@@ -105,14 +105,15 @@ class Poser:
     def torso(self, tgt: np.ndarray, tv: np.ndarray) -> np.ndarray:
         """The shoulder line's turn (within ±30°) and its growth (up to 15 %), or, as it
         narrows (a speaker turning towards profile), a squeeze along it alone (the body keeps
-        its height), down to 60 %; translation: the retargeted motion already keeps the body in
+        its height), down to the retarget's :data:`~gesticulate.skeleton.retarget.TURN_RANGE`;
+        translation: the retargeted motion already keeps the body in
         the frame."""
         ls, rs = L.LEFT_SHOULDER, L.RIGHT_SHOULDER
         value = None
         if self.parts.shoulder_line is not None and self._ok(tv, [ls, rs]):
             src, dst = self.ref[[ls, rs], :2], tgt[[ls, rs], :2]
             theta, s, _ = similarity(src, dst)
-            s = float(np.clip(s, 0.6, 1.15))
+            s = float(np.clip(s, TURN_RANGE, 1.15))
             theta = float(np.clip(_wrap(theta), -0.5, 0.5))
             shift = dst.mean(0) - src.mean(0)
             sw = self.parts.shoulder_width

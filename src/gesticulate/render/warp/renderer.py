@@ -186,15 +186,16 @@ class WarpRenderer:
             if not region.any():
                 continue
             rgb = self._fg
+            reach = max(2.0, 0.06 * self.parts.shoulder_width)
             if parent is not None:
-                reach = max(2.0, 0.06 * self.parts.shoulder_width)
                 region = region | (seg[parent] & self._grown(region, reach))
             elif side in self.parts.hidden_upper:
                 # The sleeve under the photo's forearm, filled with the sleeve's own cloth.
-                # Its rim (the forearm's soft edge and shadow) is filled too; the forearm's
-                # layer, grown into the upper arm, covers it while the arm keeps the photo's pose.
+                # Its rim (the forearm's soft edge and shadow) is filled too where the forearm's
+                # layer, grown into the upper arm, covers it while the arm keeps the photo's
+                # pose (not beside the hand, whose layer grows into the forearm only).
                 hidden = self.parts.hidden_upper[side]
-                rim = self._grown(hidden, 2 * scale)
+                rim = self._grown(hidden, 2 * scale) & (hidden | self._grown(seg["fore"], reach))
                 region = region | hidden
                 rgb = fill_along(self._fg, rim & region, region & ~rim,
                                  self.parts.arm_info[side].joints[:2])
