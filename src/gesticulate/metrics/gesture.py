@@ -59,10 +59,7 @@ def drop_guessed(keypoints, size: tuple[int, int], *, margin: float = 0.02,
     MediaPipe guesses a wrist hidden under the frame's edge or behind a lectern, with
     confidence, and the guess jumps; the same rule applies to real and generated motion."""
     kp = as_keypoints(keypoints).copy()
-    w, h = size
-    x, y = kp[..., 0], kp[..., 1]
-    outside = (x < margin * w) | (x > (1 - margin) * w) | (y < margin * h) | (y > (1 - margin) * h)
-    kp[..., 2] = np.where(outside, 0.0, kp[..., 2])
+    kp[..., 2] = np.where(L.inside(kp, size, margin), kp[..., 2], 0.0)
     for wrist, hand in ((L.LEFT_WRIST, L.LEFT_HAND), (L.RIGHT_WRIST, L.RIGHT_HAND)):
         found = (kp[:, hand, 2] >= min_confidence).sum(axis=1) >= 5
         kp[~found, wrist, 2] = 0.0

@@ -73,7 +73,7 @@ def arm_mode(arm: ArmChain, ref: np.ndarray, seen: np.ndarray, image_size: tuple
     fore = float(np.linalg.norm(ref[arm.wrist, :2] - ref[arm.elbow, :2]))
     if (ref[arm.elbow, 2] >= EDGE_ELBOW_CONFIDENCE and seen[arm.wrist] and fore > 0.15 * sw
             and 0 <= x <= w - 1 and 0 <= y <= h - 1
-            and not _inside(ref[arm.elbow, :2], image_size, EDGE_MARGIN)
+            and not L.inside(ref[arm.elbow], image_size, EDGE_MARGIN)
             and (ref[arm.hand, 2] >= 0.3).sum() >= 5):
         return "pinned"
     return None
@@ -150,14 +150,6 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
         out[:, points] -= (out[:, arm.elbow] - e_ref)[:, None]
 
 
-def _inside(point: np.ndarray, image_size: tuple[int, int], margin: float) -> bool:
-    """Whether ``point`` lies more than ``margin`` (a share of the photo's size) inside the
-    photo's edge."""
-    w, h = image_size
-    x, y = point[:2]
-    return margin * w < x < (1 - margin) * w and margin * h < y < (1 - margin) * h
-
-
 def _hand_shown(arm: ArmChain, ref: np.ndarray, image_size: tuple[int, int]) -> bool:
     """Whether the photo shows this arm's hand well enough to gesture with it: its landmarks
     found, or its wrist clear of the frame's edge. A wrist guessed at the edge with no hand
@@ -165,7 +157,7 @@ def _hand_shown(arm: ArmChain, ref: np.ndarray, image_size: tuple[int, int]) -> 
     shows a torn sleeve, so such an arm only follows the torso."""
     if (ref[arm.hand, 2] >= 0.3).sum() >= 5:
         return True
-    return _inside(ref[arm.wrist, :2], image_size, EDGE_MARGIN)
+    return bool(L.inside(ref[arm.wrist], image_size, EDGE_MARGIN))
 
 
 def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,

@@ -14,7 +14,7 @@ import numpy as np
 
 from gesticulate.audio.features import AudioFeatures
 from gesticulate.errors import InputError, OptionError
-from gesticulate.skeleton.layout import NUM_KEYPOINTS
+from gesticulate.skeleton.layout import NUM_KEYPOINTS, inside
 from gesticulate.skeleton.sequence import SkeletonSequence
 
 Phones = list[tuple[str, float, float]]
@@ -113,3 +113,14 @@ def check_inputs(features: AudioFeatures, reference: np.ndarray,
                              f"{getattr(features, name).shape[0]} rows, rms has {T}; "
                              "recompute them with gesticulate.audio")
     return ref
+
+
+# A point this close (share of the photo's size) to the frame's edge is a guess, not seen.
+EDGE_GUESS = 0.02
+
+
+def seen_points(ref: np.ndarray, image_size: tuple[int, int], min_confidence: float
+                ) -> np.ndarray:
+    """``(133,)`` bool: the photo's points ``ref (133, 3)`` it really shows, confident and
+    inside the image (:data:`EDGE_GUESS` from its edge)."""
+    return (ref[:, 2] >= min_confidence) & inside(ref, image_size, EDGE_GUESS)

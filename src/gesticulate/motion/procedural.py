@@ -25,7 +25,7 @@ from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import gestures as G
 from gesticulate.motion.arms import ArmContext, arm_mode, move_arm
-from gesticulate.motion.base import Phones, check_inputs, register
+from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.motion.gestures import smooth_noise
 from gesticulate.motion.kinematics import ARMS, rotate
 from gesticulate.motion.style import (AUTO, Style, StyleChoice, choose_style, get_style,
@@ -128,11 +128,7 @@ class ProceduralGenerator:
     # ------------------------------------------------------------------ pieces
     def _seen(self, ref: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
         """Points the photo really shows: confident and inside the image (2 % margin)."""
-        w, h = image_size
-        mx, my = 0.02 * w, 0.02 * h
-        inside = ((ref[:, 0] >= mx) & (ref[:, 0] <= w - mx) & (ref[:, 1] >= my)
-                  & (ref[:, 1] <= h - my))
-        return (ref[:, 2] >= self.min_confidence) & inside
+        return seen_points(ref, image_size, self.min_confidence)
 
     def _timing(self, feats: AudioFeatures, st: Style, *, speed: float,
                 rng: np.random.Generator) -> Timing:

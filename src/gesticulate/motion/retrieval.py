@@ -27,7 +27,7 @@ from gesticulate.audio.features import AudioFeatures
 from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import retrieval_index as R
-from gesticulate.motion.base import Phones, check_inputs, register
+from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.skeleton.tracks import ease_in_ramp
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.normalize import root_and_scale
@@ -144,7 +144,7 @@ class RetrievalGenerator:
         plan = self.plan(features, seed=seed, speed=speed, style=style, _rng=rng_plan)
         params = R.resample_rows(self.assemble(plan), T).astype(np.float64)
         params *= ease_in_ramp(T, fps=fps, seconds=self.ease_in_s)[:, None]
-        seen = _seen(ref, image_size, self.min_confidence)
+        seen = seen_points(ref, image_size, self.min_confidence)
         root, sw = root_and_scale(ref)
         sw = float(sw)
         local = (ref[:, :2] - root) / sw                                   # (133, 2)
@@ -373,10 +373,5 @@ def _sqdist(q: np.ndarray, c: np.ndarray) -> np.ndarray:
     return np.maximum(d, 0.0)
 
 
-def _seen(ref: np.ndarray, image_size: tuple[int, int], min_confidence: float) -> np.ndarray:
-    w, h = image_size
-    mx, my = 0.02 * w, 0.02 * h
-    inside = (ref[:, 0] >= mx) & (ref[:, 0] <= w - mx) & (ref[:, 1] >= my) & (ref[:, 1] <= h - my)
-    return (ref[:, 2] >= min_confidence) & inside
 
 

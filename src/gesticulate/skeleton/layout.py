@@ -158,3 +158,11 @@ def shoulder_width(keypoints: np.ndarray) -> np.ndarray:
     """Distance between the shoulders ``(...)`` in the keypoints' units."""
     d = keypoints[..., LEFT_SHOULDER, :2] - keypoints[..., RIGHT_SHOULDER, :2]
     return np.linalg.norm(d, axis=-1)
+
+
+def inside(points: np.ndarray, size: tuple[int, int], margin: float = 0.0) -> np.ndarray:
+    """``(...,)`` bool: points ``(..., >=2)`` (x, y in pixels) lying inside a picture of ``size``
+    ``(w, h)`` at least ``margin`` (a share of its width and height) from its edge."""
+    w, h = size
+    x, y = points[..., 0], points[..., 1]
+    return (x >= margin * w) & (x <= (1 - margin) * w) & (y >= margin * h) & (y <= (1 - margin) * h)
