@@ -435,26 +435,3 @@ def test_fill_along_runs_a_slanted_sleeve_on_along_its_own_bone(angle):
     light = np.abs(out[inner] - (230, 120, 130)).sum(-1) < 60
     dark = np.abs(out[inner] - (60, 30, 50)).sum(-1) < 60
     assert (light | dark).mean() > 0.6 and light.mean() > 0.2 and dark.mean() > 0.2
-
-
-def test_hair_beside_the_chin_follows_the_head_without_a_step():
-    """How much the head layer follows the head falls off smoothly below the chin line at the
-    side of the face too: hair hanging beside the chin went from all head to all torso at that
-    line, and was cut into a step when the torso turned (squeezed) under the head."""
-    from gesticulate.render.warp.parts import Parts, shoulder_geometry
-    from gesticulate.render.warp.rig import _head_share
-    ref = template_pose(size=256).astype(np.float64)
-    valid = valid_points(ref, (256, 256))
-    mid, normal, sw = shoulder_geometry(ref, valid, (256, 256))
-    parts = Parts(torso=np.ones((256, 256), bool), head=None, shoulder_line=(mid, normal),
-                  shoulder_width=sw)
-    chin = ref[L.CHIN, :2]
-    eyes = ref[[L.face(36), L.face(39), L.face(42), L.face(45)], :2].mean(0)
-    down = (chin - eyes) / np.linalg.norm(chin - eyes)       # the face's own axes
-    across = np.array([-down[1], down[0]])
-    side = 1.5 * np.ptp(ref[L.FACE_START:L.FACE_START + 68, :2] @ across)   # beside the face
-    pts = np.array([chin + k * side * across + t * down
-                    for k in (-1, 1) for t in np.linspace(-3, 6, 10)])
-    share = _head_share(pts, ref, valid, parts, (256, 256)).reshape(2, -1)
-    assert np.abs(np.diff(share, axis=1)).max() < 0.15       # no jump at the chin line
-    assert share[:, 0].min() > 0.95                           # above it: the head's

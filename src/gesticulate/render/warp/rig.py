@@ -128,9 +128,6 @@ def _head_share(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, parts: Parts,
     half = 0.5 * max(float(np.ptp(pts @ across)), 4.0)
     side = np.abs((v - chin) @ across)
     lateral = 1.0 - smoothstep((side - 0.8 * half) / (1.2 * half))
-    # ... setting in over 0.3 of the neck below the chin line, not at it: hair hanging
-    # beside the chin was cut there into a step when the torso turned (squeezed) under it.
-    lateral = 1.0 - (1.0 - lateral) * smoothstep(t / (0.3 * neck))
     return np.where(t > 0, share * lateral, share)
 
 
