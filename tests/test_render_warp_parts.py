@@ -435,3 +435,34 @@ def test_fill_along_runs_a_slanted_sleeve_on_along_its_own_bone(angle):
     light = np.abs(out[inner] - (230, 120, 130)).sum(-1) < 60
     dark = np.abs(out[inner] - (60, 30, 50)).sum(-1) < 60
     assert (light | dark).mean() > 0.6 and light.mean() > 0.2 and dark.mean() > 0.2
+
+
+
+def test_hair_beside_the_chin_lets_go_of_the_head_smoothly_and_the_shoulders_do_not_follow_it():
+    """Below the chin line the head layer lets go of the head smoothly beside the face (hair
+    there went from all head to all torso at the line, and a torso squeezed by a turn cut a
+    step into it), but the shoulders further out still follow the torso right below the line
+    (made to follow the head, un_speech_female's shoulder tops turned with her head)."""
+    from gesticulate.render.warp.parts import Parts, shoulder_geometry
+    from gesticulate.render.warp.rig import _head_share
+    ref = template_pose(size=256).astype(np.float64)
+    valid = valid_points(ref, (256, 256))
+    mid, normal, sw = shoulder_geometry(ref, valid, (256, 256))
+    parts = Parts(torso=np.ones((256, 256), bool), head=None, shoulder_line=(mid, normal),
+                  shoulder_width=sw)
+    chin = ref[L.CHIN, :2]
+    eyes = ref[[L.face(36), L.face(39), L.face(42), L.face(45)], :2].mean(0)
+    down = (chin - eyes) / np.linalg.norm(chin - eyes)       # the face's own axes
+    across = np.array([-down[1], down[0]])
+    half = 0.5 * np.ptp(ref[L.FACE_START:L.FACE_START + 68, :2] @ across)
+
+    def shares(side: float) -> np.ndarray:
+        pts = np.array([chin + k * side * half * across + t * down
+                        for k in (-1, 1) for t in np.linspace(-3, 6, 10)])
+        return _head_share(pts, ref, valid, parts, (256, 256)).reshape(2, -1)
+
+    hair = shares(1.1)
+    assert hair[:, 0].min() > 0.95                            # above the line: the head's
+    assert np.abs(np.diff(hair, axis=1)).max() < 0.15         # no jump at the line
+    shoulders = shares(3.0)
+    assert shoulders[:, -1].max() < 0.05                      # just below it: the torso's
