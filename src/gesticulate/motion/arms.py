@@ -80,11 +80,11 @@ def arm_mode(arm: ArmChain, ref: np.ndarray, seen: np.ndarray, image_size: tuple
 
 
 def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
-             rng: np.random.Generator) -> None:
+             mode: str | None, rng: np.random.Generator) -> None:
     """Write elbow, wrist and hand of ``arm`` into ``out (T, 133, 2)`` in place.
 
-    Shoulders in ``out`` must already carry the torso motion. An arm :func:`arm_mode` does
-    not let move only follows the torso rigidly.
+    Shoulders in ``out`` must already carry the torso motion. ``mode``: the arm's
+    :func:`arm_mode`; an arm it does not let move only follows the torso rigidly.
     """
     ref, T = ctx.ref, ctx.ramp.shape[0]
     points = np.r_[arm.elbow, arm.wrist, np.arange(arm.hand.start, arm.hand.stop)]
@@ -94,7 +94,6 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     s_ref, e_ref, w_ref = ref[arm.shoulder, :2], ref[arm.elbow, :2], ref[arm.wrist, :2]
     alpha0, beta0, upper, fore = arm_angles(s_ref, e_ref, w_ref)
     sw, neck = float(L.shoulder_width(ref)), L.neck(ref)
-    mode = arm_mode(arm, ref, ctx.seen, ctx.image_size)
     if mode is None:
         return
     pinned = mode == "pinned"

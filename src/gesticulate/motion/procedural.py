@@ -75,6 +75,7 @@ class ProceduralGenerator:
         fps, T = float(features.fps), features.num_frames
         rngs = _rngs(seed)
         timing = self._timing(features, st, speed=speed, rng=rngs[0])
+        modes = {arm.side: arm_mode(arm, ref, seen, image_size) for arm in ARMS}
         ramp = ease_in_ramp(T, fps=fps, seconds=self.ease_in_s)
         out = np.repeat(ref[None, :, :2], T, axis=0)
 
@@ -91,11 +92,12 @@ class ProceduralGenerator:
                              clasps=self._clasps(timing, ref, seen, st, fps=fps, speed=speed,
                                                  rng=rngs[4]))
             for arm in ARMS:
-                move_arm(out, arm, ctx, timing.strokes, timing.spans, rng=rngs[3])
+                move_arm(out, arm, ctx, timing.strokes, timing.spans, mode=modes[arm.side],
+                         rng=rngs[3])
         # A pinned elbow (on the frame's edge) is drawn where the photo has it: the renderer
         # turns the forearm about it.
         seen = seen.copy()
-        seen[[arm.elbow for arm in ARMS if arm_mode(arm, ref, seen, image_size) == "pinned"]] = True
+        seen[[arm.elbow for arm in ARMS if modes[arm.side] == "pinned"]] = True
         conf = np.where(seen, ref[:, 2], 0.0)
         kp = np.concatenate([out, np.broadcast_to(conf[None, :, None], (T, 133, 1))], axis=2)
         kp[:, ref[:, 2] <= 0] = ref[ref[:, 2] <= 0]   # never-seen points stay where they were

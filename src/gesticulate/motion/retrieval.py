@@ -371,7 +371,3 @@ def _sqdist(q: np.ndarray, c: np.ndarray) -> np.ndarray:
     """Squared Euclidean distances ``(len(q), len(c))``."""
     d = (q * q).sum(1)[:, None] + (c * c).sum(1)[None] - 2.0 * (q @ c.T)
     return np.maximum(d, 0.0)
-
-
-
-

@@ -17,8 +17,8 @@ of the motion alone, whatever the number of render workers):
    arms and forearms are rebuilt joint by joint from their angles; a bone may look shorter than
    its full length where the motion's does (foreshortening, down to 70 %), never longer; the
    shoulder line narrows as the motion's narrows from its first frame (a turn towards profile,
-   down to 60 %, when the motion starts at the photo's shoulder tilt), never widens. Hands and face move as groups relative to the
-   wrist and the nose, scaled to the photo's.
+   down to 60 %, when the motion starts at the photo's shoulder tilt), never widens. Hands
+   and face move as groups relative to the wrist and the nose, scaled to the photo's.
 4. **The photo's own pose**: a motion that starts from it (a clip's own skeleton, tracked,
    against the photo's, detected: a few pixels apart) is anchored to it, so its first frame
    is the photo and a still limb is drawn exactly where the photo has it (a soft dead zone
@@ -252,11 +252,11 @@ def _shoulder_width(kp: np.ndarray, ref: np.ndarray, anchored: bool, *, fps: flo
     shoulder line starts at the photo's tilt (``anchored``: a clip's own skeleton, or anyone
     who starts facing the camera as the photo does, their own width the reference); any other
     keeps the photo's width."""
-    photo = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    photo = float(L.shoulder_width(ref))
     ok = all_seen(kp, [L.LEFT_SHOULDER, L.RIGHT_SHOULDER])
     if not anchored or not ok.any():
         return np.full(len(kp), photo)
-    raw = np.linalg.norm(kp[:, L.LEFT_SHOULDER, :2] - kp[:, L.RIGHT_SHOULDER, :2], axis=1)
+    raw = L.shoulder_width(kp)
     first = int(np.argmax(ok))
     motion, _ = fill(raw, ok, raw[first], fps=fps)
     if smooth:

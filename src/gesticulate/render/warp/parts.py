@@ -220,9 +220,9 @@ def _arm_region(person: np.ndarray, ref: np.ndarray, info: ArmInfo, side: str,
     bone, out to the person's edge on the side away from the body (at most 0.3 shoulder
     widths; a forearm over the trunk, :data:`FORE_HALF_WIDTH_OVER_TRUNK`), a sleeve's
     half-width (about 0.11 shoulder widths) on the side of the body, where no edge parts arm
-    from jacket; every person pixel off the trunk nearer this arm than the
-    trunk and within :data:`SLEEVE_REACH` of its bones; and the hand's own pixels. Kept where
-    connected to the bones."""
+    from jacket; every person pixel off the trunk nearer this arm than the trunk and within
+    :data:`SLEEVE_REACH` of its bones; and the hand's own pixels. Kept where connected to the
+    bones."""
     h, w = person.shape
     py, px = np.mgrid[0:h, 0:w].astype(np.float32)
     S, E, W, H = info.joints
@@ -267,10 +267,11 @@ def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: f
     """An arm's pixels cut into upper arm, forearm and hand: the hand's own pixels (``hand``,
     cut along its landmarks or skin; else the pixels past the wrist), then the nearer of the
     two bones (a forearm folded back along its upper arm keeps its whole width,
-    :data:`FORE_HALF_WIDTH`). ``trunk``: where the body lies behind the arm (:func:`_trunk`); ``lab`` and
-    ``skin``: the photo in CIELAB (:func:`lab_of`) and the face's skin colour
-    (:func:`_face_skin`), which keep cloth out of the hand. Pieces of a
-    label cut off from its bone join the label they touch, so no pixel of the arm is lost and no piece bridges two bones that do not meet."""
+    :data:`FORE_HALF_WIDTH`). ``trunk``: where the body lies behind the arm (:func:`_trunk`);
+    ``lab`` and ``skin``: the photo in CIELAB (:func:`lab_of`) and the face's skin colour
+    (:func:`_face_skin`), which keep cloth out of the hand. Pieces of a label cut off from its
+    bone join the label they touch, so no pixel of the arm is lost and no piece bridges two
+    bones that do not meet."""
     h, w = region.shape
     empty = np.zeros_like(region)
     if info.mode != "full":

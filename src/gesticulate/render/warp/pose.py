@@ -106,8 +106,7 @@ class Poser:
         """The shoulder line's turn (within ±30°) and its growth (up to 15 %), or, as it
         narrows (a speaker turning towards profile), a squeeze along it alone (the body keeps
         its height), down to the retarget's :data:`~gesticulate.skeleton.retarget.TURN_RANGE`;
-        translation: the retargeted motion already keeps the body in
-        the frame."""
+        translation: the retargeted motion already keeps the body in the frame."""
         ls, rs = L.LEFT_SHOULDER, L.RIGHT_SHOULDER
         value = None
         if self.parts.shoulder_line is not None and self._ok(tv, [ls, rs]):
