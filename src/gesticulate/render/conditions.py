@@ -180,7 +180,8 @@ def frame_conditions(keypoints: np.ndarray, *, size: int, regions=("face", "lips
         masks = motion_masks(whole, act, size=size, regions=regions, margin=margin, sweep=sweep,
                              span=span)
     elif shape == "box":
-        masks = 255 * np.stack([region_masks(k, size=size, regions=regions, margin=margin) for k in kp])
+        masks = 255 * np.stack([region_masks(k, size=size, regions=regions, margin=margin)
+                                for k in kp])
     else:
         raise OptionError(f"mask shape {shape!r}; use 'box' or 'motion'")
     return {"pose": pose, "masks": masks, "hand": hand_confidence(kp)}

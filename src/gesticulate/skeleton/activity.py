@@ -91,7 +91,8 @@ def activity_from_local(local: np.ndarray, visible: np.ndarray, *, fps: float
                       seen[:, _ROWS["lips"]] & seen[:, _NOSE, None])}
     for r, name in enumerate(ACTIVITY_REGIONS):
         if name == "hands":
-            both = [_speed(local[:, _ROWS[h]], seen[:, _ROWS[h]], fps) for h in ("left_hand", "right_hand")]
+            both = [_speed(local[:, _ROWS[h]], seen[:, _ROWS[h]], fps)
+                    for h in ("left_hand", "right_hand")]
             v = np.max([np.where(ok, s, 0.0) for s, ok in both], axis=0)
             ok = both[0][1] | both[1][1]
         else:

@@ -113,6 +113,10 @@ def content_box(image: np.ndarray, *, dark: float = 10.0, peak: float = 32.0
     return x0, y0, x1, y1
 
 
+# Least difference (RGB) between the person's and the backdrop's local colours for an edge
+# pixel to be read as a blend of the two (edge_matte).
+EDGE_CONTRAST = 30.0
+
 
 def edge_matte(image: np.ndarray, person: np.ndarray, alpha: np.ndarray, *, width: float
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -154,8 +158,3 @@ def edge_matte(image: np.ndarray, person: np.ndarray, alpha: np.ndarray, *, widt
     fg[soft] = np.clip(F[soft] + 0.5, 0, 255).astype(np.uint8)
     bg[soft] = np.clip((img[soft] - k * F[soft]) / (1 - k) + 0.5, 0, 255).astype(np.uint8)
     return out.astype(np.float32), fg, bg
-
-
-# Least difference (RGB) between the person's and the backdrop's local colours for an edge
-# pixel to be read as a blend of the two (edge_matte).
-EDGE_CONTRAST = 30.0
