@@ -175,6 +175,26 @@ def test_a_shrug_leaves_the_trunk_put_and_a_sway_moves_it(photo):
             assert travel < 0.002, travel
 
 
+def test_a_nod_moves_the_head_while_the_trunk_stays(photo):
+    """A clip's own skeleton whose head nods by 2 % of the shoulder width while its shoulder
+    keypoints ride up with the arms: the trunk's dead zones hold the neck, and the head must
+    still go where the motion's goes (built from the held neck, a 5 px nod was drawn 0.5 px)."""
+    sw = _length(photo, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    t = np.arange(60)
+    motion = _swing(photo, 60)
+    nod = 0.02 * sw * np.sin(np.pi * t / 59)
+    head = [L.NOSE, L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EAR, L.RIGHT_EAR] + list(
+        range(L.FACE_START, L.FACE_START + 68))
+    motion[:, head, 1] += nod[:, None]
+    motion[:, [L.LEFT_SHOULDER, L.RIGHT_SHOULDER], 1] -= nod[:, None]       # a shrug
+    out = retarget(motion, fps=FPS, reference=photo, size=(256, 256))
+    neck = 0.5 * (out[:, L.LEFT_SHOULDER, :2] + out[:, L.RIGHT_SHOULDER, :2])
+    assert np.linalg.norm(neck - neck[0], axis=1).max() < 0.002 * sw
+    drawn = out[:, L.NOSE, 1] - photo[L.NOSE, 1]
+    assert np.abs(drawn - nod).max() < 0.15 * nod.max(), np.abs(drawn - nod).max() / nod.max()
+    assert np.abs(out[:, L.NOSE, 0] - photo[L.NOSE, 0]).max() < 0.5
+
+
 def test_walking_out_of_the_frame_is_kept_inside(photo):
     motion = np.repeat(photo[None], 50, axis=0)
     motion[:, :, 0] += np.linspace(0, 400, 50)[:, None]             # walks off to the right

@@ -22,7 +22,8 @@ of the motion alone, whatever the number of render workers):
 4. **The photo's own pose**: a motion that starts from it (a clip's own skeleton, tracked,
    against the photo's, detected: a few pixels apart) is anchored to it, so its first frame
    is the photo and a still limb is drawn exactly where the photo has it (a soft dead zone
-   takes the tracker's jitter); any other motion eases in from the photo's pose over 0.5 s.
+   takes the tracker's jitter), while its head travels from the photo's nose as the motion's
+   does; any other motion eases in from the photo's pose over 0.5 s.
 5. **Gaps** (:mod:`gesticulate.skeleton.tracks`): up to 0.3 s are interpolated; longer ones
    ease back to the photo's pose over 0.5 s and ease out again when the point returns.
 6. **Smoothing**: zero-phase Savitzky–Golay, over 0.6 s where a limb is at rest and 0.15 s in
@@ -43,6 +44,7 @@ from gesticulate.skeleton.tracks import (anchor, bridged, ease_in, fill, smoothe
 
 FILLED = 0.45            # confidence of interpolated or eased points
 SMOOTH_BODY_S = 0.4      # smoothing of the trunk: it moves slowly, and its keypoints jitter
+SMOOTH_HEAD_S = 0.2      # smoothing of the head's own travel (its face points barely jitter)
 FORESHORTEN = 0.7        # a bone may look this much shorter than its full length
 LENGTH_RANGE = (0.6, 1.4)  # a motion anchored to the photo: its bone lengths over the photo's
 ANCHOR_ANGLE = 0.35      # rad: a motion's first pose this close to the photo's is the photo's
@@ -159,7 +161,7 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
     _place_hips(out, kp, ref, root, root_p, s, fps=fps)
     for side in ARMS:
         _place_arm(out, kp, ref, side, s, fps=fps, smooth=smooth)
-    _place_head(out, kp, ref, root, root_m, root_p, s, fps=fps, smooth=smooth)
+    _place_head(out, kp, ref, root, root_m, root_p, s, size, fps=fps, smooth=smooth)
     return out.astype(np.float32)
 
 
@@ -178,7 +180,7 @@ def _root(kp: np.ndarray, ref: np.ndarray, s: float, size: tuple[int, int], *, b
     if smooth:
         travel = smoothed(travel, fps=fps, seconds=SMOOTH_BODY_S)
     travel = still_near(travel, np.zeros(2), width=TRUNK_STILL * scale_of(ref[None]))
-    travel = _bounded_travel(travel, ref, root_p, size)
+    travel = _bounded_travel(travel, ref, size)
     return root_m, root_ok, root_p, root_p + travel
 
 
@@ -197,10 +199,11 @@ def _place_arm(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, side: str, s: f
 
 
 def _place_head(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, root: np.ndarray,
-                root_m: np.ndarray, root_p: np.ndarray, s: float, *, fps: float,
-                smooth: bool) -> None:
+                root_m: np.ndarray, root_p: np.ndarray, s: float, size: tuple[int, int], *,
+                fps: float, smooth: bool) -> None:
     """The nose from the neck (the head's tilt and the neck's length, the photo's at the
-    start), then the face as a group about it."""
+    start), or, for a motion that starts from the photo's pose, the photo's nose carried by
+    the motion's own travel; then the face as a group about it."""
     neck_len = np.linalg.norm(ref[L.NOSE, :2] - root_p) if ref[L.NOSE, 2] else None
     head = _bone_angle(kp, root_m, L.NOSE, None, fps=fps, smooth=smooth,
                        rest=_angle(ref[L.NOSE, :2] - root_p) if neck_len else None)
@@ -217,7 +220,20 @@ def _place_head(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, root: np.ndarr
         gain = neck_len / max(nose_len[int(np.argmax(ok))], 1e-6)
         if 0.8 < gain < 1.25:
             nose_len = still_near(nose_len * gain, neck_len, width=0.02 * neck_len)
-    _put(out, L.NOSE, root + nose_len[:, None] * _unit(head.values), head)
+    nose = root + nose_len[:, None] * _unit(head.values)
+    if head.anchored:
+        # A motion that starts from the photo's pose: the head goes where the motion's goes,
+        # from the photo's nose. Built from the neck, it would also take the trunk's dead
+        # zones (TRUNK_STILL, TILT_STILL), which hold the neck still while the shoulder
+        # keypoints ride up with the arms: a real nod of 5 px (hbr_speaker7) was drawn as
+        # 0.5 px. Long gaps fall back to the neck's construction.
+        first = int(np.argmax(ok))
+        own = ref[L.NOSE, :2] + s * (kp[:, L.NOSE, :2] - kp[first, L.NOSE, :2]) - nose
+        own, _ = fill(own, ok, np.zeros(2), fps=fps)
+        if smooth:
+            own = smoothed(own, fps=fps, seconds=SMOOTH_HEAD_S)
+        nose = ref[L.NOSE, :2] + _bounded_travel(nose + own - ref[L.NOSE, :2], ref, size)
+    _put(out, L.NOSE, nose, head)
     _place_group(out, kp, ref, HEAD_GROUP, L.NOSE, out[:, L.NOSE, :2], s, fps=fps)
 
 
@@ -290,8 +306,7 @@ def _place_hips(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, root: np.ndarr
         out[:, j, 2] = np.where(ok, kp[:, j, 2], np.where(defined, FILLED, 0.0))
 
 
-def _bounded_travel(travel: np.ndarray, ref: np.ndarray, root_p: np.ndarray,
-                    size: tuple[int, int]) -> np.ndarray:
+def _bounded_travel(travel: np.ndarray, ref: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Keep the photo's head and shoulders inside the frame wherever the motion travels."""
     w, h = size
     idx = [i for i in [L.NOSE, L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EAR, L.RIGHT_EAR,
