@@ -60,10 +60,18 @@ def drop_guessed(keypoints, size: tuple[int, int], *, margin: float = 0.02,
     confidence, and the guess jumps; the same rule applies to real and generated motion."""
     kp = as_keypoints(keypoints).copy()
     kp[..., 2] = np.where(L.inside(kp, size, margin), kp[..., 2], 0.0)
-    for wrist, hand in ((L.LEFT_WRIST, L.LEFT_HAND), (L.RIGHT_WRIST, L.RIGHT_HAND)):
-        found = (kp[:, hand, 2] >= min_confidence).sum(axis=1) >= 5
-        kp[~found, wrist, 2] = 0.0
+    guessed = guessed_wrists(kp, min_confidence=min_confidence)
+    for i, wrist in enumerate((L.LEFT_WRIST, L.RIGHT_WRIST)):
+        kp[guessed[:, i], wrist, 2] = 0.0
     return kp
+
+
+def guessed_wrists(keypoints, *, min_confidence: float = MIN_CONFIDENCE) -> np.ndarray:
+    """``(T, 2)`` bool, left and right: a wrist whose hand is not found (< 5 of its 21
+    points), which MediaPipe places by guess (under the frame's edge, behind a lectern)."""
+    kp = as_keypoints(keypoints)
+    return np.stack([(kp[:, hand, 2] >= min_confidence).sum(axis=1) < 5
+                     for hand in (L.LEFT_HAND, L.RIGHT_HAND)], axis=1)
 
 
 def hand_variance(keypoints, *, min_confidence: float = MIN_CONFIDENCE) -> float:

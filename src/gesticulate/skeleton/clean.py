@@ -22,6 +22,36 @@ ARMS = {
 JAW_WIDTH = (L.face(0), L.face(16))
 
 
+# A photo's arm that hangs out of the picture (below the frame, behind a lectern) is guessed by
+# MediaPipe with its forearm folded back up over the upper arm: the wrist lands on the upper
+# arm's own pixels, at 0.99 confidence, with no hand found there (un_speech_female's left
+# arm, its elbow behind the lectern). Rigged and moved, that "forearm" swung a flap of upper
+# arm and dress. An elbow this near the bottom edge (share of the height) and a forearm folded
+# this tight (degrees), with no hand found, mark the wrist as guessed. A real folded arm shows
+# its hand (hbr_speaker12, 15-17 degrees, both hands found) or its elbow well inside the
+# frame (interview_1wrQ6Msp7wM, 24 degrees, hand not found, elbow at 0.78 of the height).
+GUESS_EDGE = 0.1
+GUESS_FOLD = 30.0
+
+
+def drop_folded_guesses(ref: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A photo's skeleton ``(133, 3)`` with each wrist MediaPipe guessed for an arm hanging
+    out of the picture (:data:`GUESS_EDGE`, :data:`GUESS_FOLD`) made unseen, its hand too."""
+    out = np.array(ref, np.float32, copy=True)
+    h = size[1]
+    for sh, el, wr, hand in ARMS.values():
+        if (out[hand:hand + 21, 2] >= MISSING).sum() >= 5 or out[[sh, el, wr], 2].min() < MISSING:
+            continue
+        if out[el, 1] < (1.0 - GUESS_EDGE) * h:
+            continue
+        a, b = out[sh, :2] - out[el, :2], out[wr, :2] - out[el, :2]
+        cos = float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-9)
+        if np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))) < GUESS_FOLD:
+            out[wr, 2] = 0.0
+            out[hand:hand + 21, 2] = 0.0
+    return out
+
+
 def all_seen(kp: np.ndarray, idx) -> np.ndarray:
     """``(T,)`` bool: all points ``idx`` of ``(T, 133, 3)`` seen."""
     return (kp[:, np.atleast_1d(idx), 2] >= MISSING).all(1)

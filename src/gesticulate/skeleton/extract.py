@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from gesticulate._native import quiet_native_stderr
 from gesticulate.errors import InputError, OptionError, input_file
+from gesticulate.skeleton.clean import drop_folded_guesses
 from gesticulate.skeleton.mediapipe_map import CONFIDENCE_SOURCE, results_to_coco133
 from gesticulate.skeleton.sequence import SkeletonSequence
 
@@ -147,7 +148,9 @@ def extract_image(image: np.ndarray, *, min_confidence: float = 0.5) -> np.ndarr
     Returns
     -------
     np.ndarray, shape (133, 3), float32
-        x, y in pixels of ``image`` and confidence in 0..1 (0 = not seen).
+        x, y in pixels of ``image`` and confidence in 0..1 (0 = not seen). A wrist MediaPipe
+        guessed for an arm hanging out of the picture is not seen
+        (:func:`gesticulate.skeleton.clean.drop_folded_guesses`).
 
     Raises
     ------
@@ -168,7 +171,7 @@ def extract_image(image: np.ndarray, *, min_confidence: float = 0.5) -> np.ndarr
     if results.pose_landmarks is None and results.face_landmarks is None:
         hint = f" (this one is only {w}x{h} pixels)" if min(w, h) < 128 else ""
         raise InputError(NO_PERSON + hint)
-    return results_to_coco133(results, image_size=(w, h))
+    return drop_folded_guesses(results_to_coco133(results, image_size=(w, h)), (w, h))
 
 
 def _prefetch(frames: Iterator[np.ndarray], *, depth: int = 4) -> Iterator[np.ndarray]:

@@ -1,0 +1,52 @@
+"""Wrists MediaPipe guesses: a photo's arm hanging out of the picture folded back up over its
+upper arm (skeleton.clean.drop_folded_guesses), and a driving wrist without its hand, which
+pose fidelity does not ask a render to reproduce (metrics.fidelity)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gesticulate.data.synthetic import template_pose
+from gesticulate.metrics.fidelity import pose_fidelity
+from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.clean import drop_folded_guesses
+
+SIZE = 256
+
+
+def _folded(elbow_y: float, *, hand: bool) -> np.ndarray:
+    """The template photo with its left arm hanging straight down to an elbow at
+    ``elbow_y`` and the forearm folded back up over the upper arm (the guess's shape)."""
+    ref = template_pose(size=SIZE).astype(np.float64)
+    s = ref[L.LEFT_SHOULDER, :2]
+    ref[L.LEFT_ELBOW, :2] = [s[0] + 4.0, elbow_y]
+    ref[L.LEFT_WRIST, :2] = [s[0] + 12.0, 0.5 * (s[1] + elbow_y)]
+    ref[L.LEFT_HAND, 2] = 0.9 if hand else 0.0
+    ref[[L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST], 2] = 0.95
+    return ref
+
+
+def test_a_wrist_folded_up_from_an_elbow_at_the_bottom_edge_without_a_hand_is_a_guess():
+    out = drop_folded_guesses(_folded(0.96 * SIZE, hand=False), (SIZE, SIZE))
+    assert out[L.LEFT_WRIST, 2] == 0 and (out[L.LEFT_HAND, 2] == 0).all()
+    assert out[L.LEFT_ELBOW, 2] > 0.9 and out[L.RIGHT_WRIST, 2] > 0       # nothing else
+    # A folded arm that shows its hand, or whose elbow is well inside the frame, is real
+    # (hbr_speaker12's raised forearms; interview_1wrQ6Msp7wM's hand at her chest).
+    for ref in (_folded(0.96 * SIZE, hand=True), _folded(0.75 * SIZE, hand=False)):
+        out = drop_folded_guesses(ref, (SIZE, SIZE))
+        assert out[L.LEFT_WRIST, 2] > 0.9
+    # An arm hanging straight (not folded) keeps its wrist even without a hand found.
+    ref = _folded(0.96 * SIZE, hand=False)
+    ref[L.LEFT_WRIST, :2] = ref[L.LEFT_ELBOW, :2] + [10.0, 30.0]
+    assert drop_folded_guesses(ref, (SIZE, SIZE))[L.LEFT_WRIST, 2] > 0.9
+
+
+def test_fidelity_does_not_ask_for_a_wrist_guessed_without_its_hand():
+    drv = np.repeat(template_pose(size=SIZE)[None].astype(np.float64), 10, axis=0)
+    drv[:, L.LEFT_HAND, 2] = 0.0                      # the left hand is never found
+    red = drv.copy()
+    red[:, L.LEFT_WRIST, :2] += 100.0                 # and the render puts that wrist elsewhere
+    assert pose_fidelity(red, drv)["arm_fidelity"] == 1.0
+    red = drv.copy()
+    red[:, L.RIGHT_WRIST, :2] += 100.0                # a wrist with its hand is still asked for
+    assert pose_fidelity(red, drv)["arm_fidelity"] < 0.9
