@@ -226,7 +226,7 @@ def _place_head(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, root: np.ndarr
         # from the photo's nose. Built from the neck, it would also take the trunk's dead
         # zones (TRUNK_STILL, TILT_STILL), which hold the neck still while the shoulder
         # keypoints ride up with the arms: a real nod of 5 px (hbr_speaker7) was drawn as
-        # 0.5 px. Long gaps fall back to the neck's construction.
+        # 0.8 px. Long gaps fall back to the neck's construction.
         first = int(np.argmax(ok))
         own = ref[L.NOSE, :2] + s * (kp[:, L.NOSE, :2] - kp[first, L.NOSE, :2]) - nose
         own, _ = fill(own, ok, np.zeros(2), fps=fps)
