@@ -195,6 +195,24 @@ def test_a_nod_moves_the_head_while_the_trunk_stays(photo):
     assert np.abs(out[:, L.NOSE, 0] - photo[L.NOSE, 0]).max() < 0.5
 
 
+def test_a_portraits_head_sways_whole_though_its_shoulders_touch_the_edges(photo):
+    """In a portrait the shoulders reach the frame's sides. The head's own travel is kept in
+    the frame by the head's points alone; bounded with the shoulders too, it was held to half
+    its sway (portrait_6.jpg: generated nose travel s.d. 10 px drawn as 6 px)."""
+    ref = photo.copy()
+    x0 = min(ref[L.LEFT_SHOULDER, 0], ref[L.RIGHT_SHOULDER, 0]) - 2
+    ref[:, 0] -= x0
+    width = int(np.ceil(max(ref[L.LEFT_SHOULDER, 0], ref[L.RIGHT_SHOULDER, 0]) + 3))
+    sway = 0.1 * _length(ref, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) * np.sin(np.arange(60) / 6.0)
+    motion = np.repeat(ref[None], 60, axis=0)
+    head = [L.NOSE, L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EAR, L.RIGHT_EAR] + list(
+        range(L.FACE_START, L.FACE_START + 68))
+    motion[:, head, 0] += sway[:, None]
+    out = retarget(motion, fps=FPS, reference=ref, size=(width, 256))
+    drawn = out[:, L.NOSE, 0] - ref[L.NOSE, 0]
+    assert np.ptp(drawn) > 0.85 * np.ptp(sway), (np.ptp(drawn), np.ptp(sway))
+
+
 def test_walking_out_of_the_frame_is_kept_inside(photo):
     motion = np.repeat(photo[None], 50, axis=0)
     motion[:, :, 0] += np.linspace(0, 400, 50)[:, None]             # walks off to the right

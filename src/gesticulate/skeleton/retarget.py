@@ -232,7 +232,10 @@ def _place_head(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, root: np.ndarr
         own, _ = fill(own, ok, np.zeros(2), fps=fps)
         if smooth:
             own = smoothed(own, fps=fps, seconds=SMOOTH_HEAD_S)
-        nose = ref[L.NOSE, :2] + _bounded_travel(nose + own - ref[L.NOSE, :2], ref, size)
+        # Kept in the frame by the head's own points: with the shoulders too, a portrait
+        # whose shoulders touch its edges held the head to half its travel (portrait_6.jpg).
+        nose = ref[L.NOSE, :2] + _bounded_travel(nose + own - ref[L.NOSE, :2], ref, size,
+                                                 HEAD_POINTS)
     _put(out, L.NOSE, nose, head)
     _place_group(out, kp, ref, HEAD_GROUP, L.NOSE, out[:, L.NOSE, :2], s, fps=fps)
 
@@ -306,11 +309,15 @@ def _place_hips(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, root: np.ndarr
         out[:, j, 2] = np.where(ok, kp[:, j, 2], np.where(defined, FILLED, 0.0))
 
 
-def _bounded_travel(travel: np.ndarray, ref: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Keep the photo's head and shoulders inside the frame wherever the motion travels."""
+HEAD_POINTS = (L.NOSE, L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EAR, L.RIGHT_EAR)
+
+
+def _bounded_travel(travel: np.ndarray, ref: np.ndarray, size: tuple[int, int],
+                    points=HEAD_POINTS + (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)) -> np.ndarray:
+    """Keep the photo's ``points`` (head and shoulders) inside the frame wherever the motion
+    travels."""
     w, h = size
-    idx = [i for i in [L.NOSE, L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EAR, L.RIGHT_EAR,
-                       L.LEFT_SHOULDER, L.RIGHT_SHOULDER] if ref[i, 2] >= MISSING]
+    idx = [i for i in points if ref[i, 2] >= MISSING]
     if not idx:
         return travel
     pts = ref[idx, :2]
