@@ -8,7 +8,8 @@ speech (never copied into the project), the procedural generator (each ``--style
 warp renderer with the clip's own speech (photos: ``audio/freemo_clip000028_tCAkv4ggPgI.wav``),
 cut to ``--seconds``. The rendered frames are re-detected and scored like the reenactment
 harness (:mod:`gesticulate.evaluate.reenact_scores`): arm fidelity (share of shoulder, elbow
-and wrist points within 0.2 shoulder widths of the generated skeleton), hands re-detected
+and wrist points within 0.2 shoulder widths of the generated skeleton; a wrist without its
+hand is not counted), hands re-detected
 where the generated skeleton has them, and pieces and holes of the person's silhouette next to
 the photo's own. Prints a table and PASS/FAIL per check (fidelity ≥ 0.90, hands ≥ 0.90,
 pieces and holes ≤ the photo's + 0.05); writes each video and its three most-moved frames

@@ -31,7 +31,8 @@ LEGEND = (
     "'moved' = on the quarter of frames whose box differs most from the first frame. still = "
     "the first frame held still; real = the real clip (integrity figures only). arm fidelity: "
     "share of shoulder/elbow/wrist points re-detected within 0.2 shoulder widths of the driving "
-    "skeleton; hands re-det.: share of frames with a hand in the driving skeleton where the "
+    "skeleton (a driving wrist whose hand is not found is a tracker's guess and not counted); "
+    "hands re-det.: share of frames with a hand in the driving skeleton where the "
     "render's re-detection finds it. pieces / holes: person area outside the largest piece / "
     "enclosed background inside the silhouette, as fractions (MediaPipe segmentation). limb "
     "ratio: re-detected arm bone lengths over the photo's.")
