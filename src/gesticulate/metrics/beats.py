@@ -123,7 +123,7 @@ def joint_speed(keypoints, *, fps: float, joints: str | tuple[int, ...] = "upper
             xy, conf = local_region(kp, region)
             w = (conf >= min_confidence).astype(np.float32)
             n = w.sum(1)
-            ok = n >= 5  # a hand with fewer than 5 confident points is "not seen"
+            ok = n >= layout.HAND_FOUND  # fewer confident points: the hand is not seen
             tracks.append(((xy * w[..., None]).sum(1) / np.maximum(n, 1)[:, None], ok))
     else:
         idx = BA_JOINTS[joints] if isinstance(joints, str) else tuple(joints)

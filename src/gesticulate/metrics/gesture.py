@@ -70,7 +70,7 @@ def guessed_wrists(keypoints, *, min_confidence: float = MIN_CONFIDENCE) -> np.n
     """``(T, 2)`` bool, left and right: a wrist whose hand is not found (< 5 of its 21
     points), which MediaPipe places by guess (under the frame's edge, behind a lectern)."""
     kp = as_keypoints(keypoints)
-    return np.stack([(kp[:, hand, 2] >= min_confidence).sum(axis=1) < 5
+    return np.stack([~L.hand_found(kp, hand, min_confidence)
                      for hand in (L.LEFT_HAND, L.RIGHT_HAND)], axis=1)
 
 

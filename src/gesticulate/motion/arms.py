@@ -74,7 +74,7 @@ def arm_mode(arm: ArmChain, ref: np.ndarray, seen: np.ndarray, image_size: tuple
     if (ref[arm.elbow, 2] >= EDGE_ELBOW_CONFIDENCE and seen[arm.wrist] and fore > 0.15 * sw
             and 0 <= x <= w - 1 and 0 <= y <= h - 1
             and not L.inside(ref[arm.elbow], image_size, EDGE_MARGIN)
-            and (ref[arm.hand, 2] >= 0.3).sum() >= 5):
+            and L.hand_found(ref, arm.hand)):
         return "pinned"
     return None
 
@@ -158,7 +158,7 @@ def _hand_shown(arm: ArmChain, ref: np.ndarray, image_size: tuple[int, int]) -> 
     found, or its wrist clear of the frame's edge. A wrist guessed at the edge with no hand
     (arms folded below a portrait's crop) has no hand and forearm texture to move: lifted, it
     shows a torn sleeve, so such an arm only follows the torso."""
-    if (ref[arm.hand, 2] >= 0.3).sum() >= 5:
+    if L.hand_found(ref, arm.hand):
         return True
     return bool(L.inside(ref[arm.wrist], image_size, EDGE_MARGIN))
 

@@ -40,7 +40,9 @@ def drop_folded_guesses(ref: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     out = np.array(ref, np.float32, copy=True)
     h = size[1]
     for sh, el, wr, hand in ARMS.values():
-        if (out[hand:hand + 21, 2] >= MISSING).sum() >= 5 or out[[sh, el, wr], 2].min() < MISSING:
+        if L.hand_found(out, slice(hand, hand + 21), MISSING):
+            continue
+        if out[[sh, el, wr], 2].min() < MISSING:
             continue
         if out[el, 1] < (1.0 - GUESS_EDGE) * h:
             continue

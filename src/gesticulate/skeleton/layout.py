@@ -160,6 +160,17 @@ def shoulder_width(keypoints: np.ndarray) -> np.ndarray:
     return np.linalg.norm(d, axis=-1)
 
 
+HAND_FOUND = 5          # of its 21 points seen: the hand was found, its wrist not guessed
+
+
+def hand_found(keypoints: np.ndarray, hand: slice, min_confidence: float = 0.3) -> np.ndarray:
+    """``(...,)`` bool: the hand ``hand`` (:data:`LEFT_HAND` or :data:`RIGHT_HAND`) of
+    ``keypoints (..., 133, 3)`` was found, :data:`HAND_FOUND` of its points at least
+    ``min_confidence``. A wrist without its hand is a tracker's guess (under the frame's edge,
+    behind a lectern)."""
+    return (keypoints[..., hand, 2] >= min_confidence).sum(axis=-1) >= HAND_FOUND
+
+
 def inside(points: np.ndarray, size: tuple[int, int], margin: float = 0.0) -> np.ndarray:
     """``(...,)`` bool: points ``(..., >=2)`` (x, y in pixels) lying inside a picture of ``size``
     ``(w, h)`` at least ``margin`` (a share of its width and height) from its edge."""
