@@ -63,6 +63,7 @@ TURN_RANGE = 0.6
 TURN_STILL = 0.06
 HEAD_GROUP = np.array([L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EAR, L.RIGHT_EAR]
                       + list(range(L.FACE_START, L.FACE_START + 68)))
+HEAD_POINTS = (L.NOSE, L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EAR, L.RIGHT_EAR)   # kept in the frame
 
 
 def _scale_ratio(ref: np.ndarray, kp: np.ndarray) -> float:
@@ -275,13 +276,23 @@ def _shoulder_width(kp: np.ndarray, ref: np.ndarray, anchored: bool, *, fps: flo
     ok = all_seen(kp, [L.LEFT_SHOULDER, L.RIGHT_SHOULDER])
     if not anchored or not ok.any():
         return np.full(len(kp), photo)
-    raw = L.shoulder_width(kp)
+    rel = _change_from_first(
+        L.shoulder_width(kp), ok, fps=fps, bounds=(TURN_RANGE, 1.0), still=TURN_STILL,
+        smoother=(lambda x: smoothed(x, fps=fps, seconds=SMOOTH_BODY_S)) if smooth else None)
+    return photo * rel
+
+
+def _change_from_first(raw: np.ndarray, ok: np.ndarray, *, fps: float, smoother,
+                       bounds: tuple[float, float], still: float) -> np.ndarray:
+    """A length's change ``(T,)`` from its first seen frame (``raw (T,)``, seen where ``ok``):
+    gaps filled (long ones ease back to the first frame's), smoothed by ``smoother`` (or not,
+    None), as a ratio within ``bounds``, with a dead zone ``still`` about 1."""
     first = int(np.argmax(ok))
     motion, _ = fill(raw, ok, raw[first], fps=fps)
-    if smooth:
-        motion = smoothed(motion, fps=fps, seconds=SMOOTH_BODY_S)
-    rel = np.clip(motion / max(motion[first], 1e-6), TURN_RANGE, 1.0)
-    return photo * still_near(rel, 1.0, width=TURN_STILL)
+    if smoother is not None:
+        motion = smoother(motion)
+    rel = np.clip(motion / max(motion[first], 1e-6), *bounds)
+    return still_near(rel, 1.0, width=still)
 
 
 def _place_hips(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, root: np.ndarray,
@@ -307,9 +318,6 @@ def _place_hips(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, root: np.ndarr
     for j in hips:
         out[:, j, :2] = ref_centre + shared + (ref[j, :2] - ref_centre)
         out[:, j, 2] = np.where(ok, kp[:, j, 2], np.where(defined, FILLED, 0.0))
-
-
-HEAD_POINTS = (L.NOSE, L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EAR, L.RIGHT_EAR)
 
 
 def _bounded_travel(travel: np.ndarray, ref: np.ndarray, size: tuple[int, int],
@@ -371,13 +379,10 @@ def _lengths(kp: np.ndarray, ref: np.ndarray, a: int, b: int, s: float, anchored
     if not ok.any():
         return np.full(len(kp), photo if photo else 1.0)
     base = photo if photo else s * full_m
-    if photo is not None and anchored:
-        first = int(np.argmax(ok))              # long gaps ease back to the photo's length
-        motion, _ = fill(raw, ok, raw[first], fps=fps)
-        if smooth:
-            motion = steady(motion, fps=fps, slow=0.3 * full_m)
-        rel = np.clip(motion / max(motion[int(np.argmax(ok))], 1e-6), *LENGTH_RANGE)
-        rel = still_near(rel, 1.0, width=0.03)
+    if photo is not None and anchored:          # long gaps ease back to the photo's length
+        rel = _change_from_first(
+            raw, ok, fps=fps, bounds=LENGTH_RANGE, still=0.03,
+            smoother=(lambda x: steady(x, fps=fps, slow=0.3 * full_m)) if smooth else None)
     else:
         if photo is not None:
             base = max(photo, min(s * full_m, photo / FORESHORTEN))
