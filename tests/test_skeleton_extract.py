@@ -86,6 +86,36 @@ def test_hand_and_face_confidences_are_graded_by_the_pose_models_agreement():
     assert kp[L.face(30), 2] < 0.7
 
 
+def test_one_hand_returned_as_both_hands_is_kept_once():
+    """Holistic returns a hand lying over the other wrist's region as both hands
+    (avspeech_sample1's right hand across her chest, her left arm under the frame's edge):
+    it is kept where its wrist agrees with the pose wrist, the other hand cleared. Two real
+    hands held together, even fingers laced, are both kept."""
+    pose = np.zeros((33, 3), np.float32)
+    pose[:, :2], pose[:, 2] = 0.5, 1.0
+    pose[16] = (0.40, 0.70, 1.0)                       # right wrist, under its hand
+    pose[15] = (0.65, 0.80, 0.6)                       # left wrist, a guess
+    hand = np.zeros((21, 2), np.float32)
+    hand[:, 0], hand[:, 1] = np.linspace(0.40, 0.48, 21), np.linspace(0.70, 0.62, 21)
+    hand[9] = (0.44, 0.65)
+    twice = hand + np.random.default_rng(0).normal(0, 0.003, hand.shape).astype(np.float32)
+    kp = landmarks_to_coco133(pose=pose, face=None, left_hand=twice, right_hand=hand,
+                              image_size=(100, 100))
+    assert (kp[L.LEFT_HAND] == 0).all()
+    np.testing.assert_allclose(kp[L.RIGHT_HAND, :2], hand * 100, rtol=1e-5)
+    # the right hand returned as both, its left copy nearer the pose's own wrist: still kept right
+    kp = landmarks_to_coco133(pose=pose, face=None, left_hand=hand, right_hand=twice,
+                              image_size=(100, 100))
+    assert (kp[L.LEFT_HAND] == 0).all() and (kp[L.RIGHT_HAND][:, 2] > 0).all()
+    # two hands together: mirrored about the wrists' midline, the fingers overlapping
+    pose[15] = (0.56, 0.70, 1.0)
+    other = hand.copy()
+    other[:, 0] = 0.96 - hand[:, 0]
+    kp = landmarks_to_coco133(pose=pose, face=None, left_hand=other, right_hand=hand,
+                              image_size=(100, 100))
+    assert (kp[L.LEFT_HAND][:, 2] > 0).all() and (kp[L.RIGHT_HAND][:, 2] > 0).all()
+
+
 def test_face_table_is_68_distinct_mesh_points():
     assert len(FACE_MESH_TO_IBUG68) == 68
     flat = [i for idx in FACE_MESH_TO_IBUG68 for i in idx]

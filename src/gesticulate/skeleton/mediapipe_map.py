@@ -18,7 +18,8 @@ a face or a hand, so theirs are graded from how well the two models agree
 it sees clearly, scores near 1; a hand found a palm or more away from it, or at a wrist the
 pose model hardly sees, under the 0.7 that training masks at (CSG-405) — but never under
 :data:`PART_FLOOR`, so that what the renderer draws (confidence ≥ 0.3) is the same as before.
-The face likewise, from its nose tip against the pose nose. Parts not detected are 0. A point
+The face likewise, from its nose tip against the pose nose. Parts not detected are 0, and so is
+a hand Holistic returned as both hands (:data:`SAME_HAND`) where it agrees worse. A point
 outside the image keeps its coordinates, and its confidence is capped at
 :data:`OUTSIDE_CONFIDENCE`. :data:`CONFIDENCE_SOURCE` says all this in the skeleton files.
 """
@@ -51,6 +52,14 @@ CONFIDENCE_SOURCE = {
 }
 # Highest confidence of a point outside the image (below the 0.3 drawing threshold of DWPose).
 OUTSIDE_CONFIDENCE = 0.1
+# Holistic crops each hand's region from its pose wrist; when one hand lies over the other
+# wrist's region (a hand across the chest, the other arm under the frame's edge), both crops
+# hold the same hand and it comes back twice. Two hands whose 21 points lie this close
+# (median distance, in palm lengths) are one hand: avspeech_sample1's right hand, returned
+# as her left too, 0.10-0.19 apart, and un_speech_female's 0.05-0.20. Two real hands with the
+# fingers laced came 0.43 apart (avspeech_sample2, on a desk) and 0.51 (hbr_speaker7); a
+# returned pair 0.33-0.44 apart (one hand over the lectern) is left as found.
+SAME_HAND = 0.3
 
 # BlazePose index of each COCO body point 0–16 (nose, eyes, ears, shoulders, elbows, wrists,
 # hips, knees, ankles). BlazePose's eye points are the pupil centres (2 and 5).
@@ -141,12 +150,26 @@ def landmarks_to_coco133(*, pose: np.ndarray | None, face: np.ndarray | None,
             palm = float(np.linalg.norm((xy[9] - xy[0]) * aspect))
             out[start:start + 21, 2] = part_confidence(xy[0], body, wrist, size=palm,
                                                        reach=HAND_REACH, aspect=aspect)
+    if left_hand is not None and right_hand is not None:
+        _drop_twice_found_hand(out, aspect)
     # Points outside the image keep their coordinates but are not trusted.
     outside = (out[:, 0] < 0) | (out[:, 0] > 1) | (out[:, 1] < 0) | (out[:, 1] > 1)
     out[outside, 2] = np.minimum(out[outside, 2], OUTSIDE_CONFIDENCE)
     out[:, 0] *= w
     out[:, 1] *= h
     return out
+
+
+def _drop_twice_found_hand(out: np.ndarray, aspect: np.ndarray) -> None:
+    """One hand detected as both hands (:data:`SAME_HAND`): keep it where its wrist agrees
+    better with the pose wrist (the higher confidence) and clear the other, in place."""
+    left = out[LEFT_HAND_START:LEFT_HAND_START + 21]
+    right = out[RIGHT_HAND_START:RIGHT_HAND_START + 21]
+    palm = max(float(np.linalg.norm((right[9, :2] - right[0, :2]) * aspect)),
+               float(np.linalg.norm((left[9, :2] - left[0, :2]) * aspect)), 1e-6)
+    gap = float(np.median(np.linalg.norm((left[:, :2] - right[:, :2]) * aspect, axis=1)))
+    if gap < SAME_HAND * palm:
+        (left if left[0, 2] < right[0, 2] else right)[:] = 0.0
 
 
 def part_confidence(anchor: np.ndarray, body: np.ndarray | None, joint: int, *, size: float,
