@@ -74,8 +74,13 @@ class ProceduralGenerator:
         st = get_style(self._choice(features, ref, seen, style).name)
         fps, T = float(features.fps), features.num_frames
         rngs = _rngs(seed)
-        timing = self._timing(features, st, speed=speed, rng=rngs[0])
         modes = {arm.side: arm_mode(arm, ref, seen, image_size) for arm in ARMS}
+        # A photo that lets one arm move (the other's elbow or hand out of the picture) gets
+        # its gestures on that arm: drawn for the still one, they were lost, and a close-up
+        # showing one hand (avspeech_sample1) stood still for whole phrases.
+        movable = [side for side, mode in modes.items() if mode is not None]
+        timing = self._timing(features, st, speed=speed, rng=rngs[0],
+                              dominant=movable[0] if len(movable) == 1 else None)
         ramp = ease_in_ramp(T, fps=fps, seconds=self.ease_in_s)
         out = np.repeat(ref[None, :, :2], T, axis=0)
 
@@ -133,7 +138,9 @@ class ProceduralGenerator:
         return seen_points(ref, image_size, self.min_confidence)
 
     def _timing(self, feats: AudioFeatures, st: Style, *, speed: float,
-                rng: np.random.Generator) -> Timing:
+                rng: np.random.Generator, dominant: str | None = None) -> Timing:
+        """Speech activity, phrases, stress and the planned strokes; the gesturing hand is
+        ``dominant``, or drawn (right seven times in ten)."""
         fps = float(feats.fps)
         rms = np.asarray(feats.rms, dtype=np.float64)
         vad = G.speech_activity(np.asarray(feats.vad, dtype=np.float64), rms, fps=fps)
@@ -145,7 +152,8 @@ class ProceduralGenerator:
         frames = G.pick_strokes(score, cand, fps=fps, refractory_s=st.refractory_s / speed,
                                 threshold=st.threshold)
         spans = G.phrases(vad, fps=fps)
-        dominant = "right" if rng.random() < 0.7 else "left"
+        drawn = "right" if rng.random() < 0.7 else "left"
+        dominant = dominant or drawn
         strokes = G.plan_strokes(frames, score, rms, spans, rng=rng, amplitude=st.amplitude,
                                  dominant=dominant, quiet=st.quiet, fps=fps / speed)
         nods = G.pick_strokes(score, cand, fps=fps, refractory_s=0.9 / speed,
