@@ -390,7 +390,7 @@ class MotionDiT(Pretrained, nn.Module):
         """
         cfg = self.config
         b, w, j, _ = x.shape
-        p, n = cfg.patch_frames, w // cfg.patch_frames
+        n = w // cfg.patch_frames
         parts = [x.flatten(2)]                                                 # (B, W, 2J)
         if cfg.known_input:
             if known is None:
