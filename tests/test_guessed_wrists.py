@@ -50,3 +50,18 @@ def test_fidelity_does_not_ask_for_a_wrist_guessed_without_its_hand():
     red = drv.copy()
     red[:, L.RIGHT_WRIST, :2] += 100.0                # a wrist with its hand is still asked for
     assert pose_fidelity(red, drv)["arm_fidelity"] < 0.9
+
+
+def test_fidelity_leaves_out_the_points_it_is_told_not_to_ask_and_keeps_their_scale():
+    """A point the detector loses on the still photo itself (portrait_6's right shoulder at
+    the frame's corner, tracked just outside it) is left out; its shoulder still sets the
+    tolerance, so the other points are judged as before."""
+    from gesticulate.metrics.fidelity import ARM_POINTS
+    drv = np.repeat(template_pose(size=SIZE)[None].astype(np.float64), 10, axis=0)
+    red = drv.copy()
+    red[:, L.RIGHT_SHOULDER, 2] = 0.1                 # lost by the re-detection
+    assert pose_fidelity(red, drv)["arm_fidelity"] < 0.9
+    skip = ARM_POINTS == L.RIGHT_SHOULDER
+    assert pose_fidelity(red, drv, not_asked=skip)["arm_fidelity"] == 1.0
+    red[:, L.LEFT_ELBOW, :2] += 100.0                 # the others are still asked for
+    assert pose_fidelity(red, drv, not_asked=skip)["arm_fidelity"] < 0.9
