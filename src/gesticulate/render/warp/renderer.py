@@ -27,6 +27,11 @@ from gesticulate.skeleton import layout as L
 # 3 took the backdrop's rim off ted_lia_driving2's head and changed no clip's most-moved box
 # PSNR by more than +0.01 dB; 5 cost ted_lia_driving1 0.15 dB.
 EDGE_WIDTH = 3.0
+# The rim of a hand lying on the body, filled over with the body's cloth, px at any photo
+# size: a small or upscaled photo (avspeech_sample1, 314 px high) blurs the hand's edge over
+# 2-3 px, which a rim of 2 px at 512 px (1 px at 256) left on her shirt as an outline of her
+# fingers.
+HAND_RIM = 3.0
 
 
 def _check_inputs(image: np.ndarray, reference: np.ndarray) -> None:
@@ -112,11 +117,14 @@ class WarpRenderer:
         grow = max(int(round(3 * scale)), factor + 1)
         # Hidden texture: the torso (and the neck) under the arms, so no ghost arm stays on
         # the body when the arm moves.
-        arms = np.zeros_like(person)
+        arms, hands = np.zeros_like(person), np.zeros_like(person)
         for piece in self.parts.arms.values():
             arms |= piece
-        torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, arms, scale)
-        head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, arms, scale)
+        for seg in self.parts.segments.values():
+            if seg.get("hand") is not None:
+                hands |= seg["hand"]
+        torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, arms, hands, scale)
+        head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, arms, hands, scale)
         specs = [("torso", self.parts.torso, torso_rgb)]
         specs += self._arm_specs("upper", scale)
         specs += [("head", self.parts.head, head_rgb)]
@@ -147,17 +155,22 @@ class WarpRenderer:
         self.flipped = 0          # flipped triangles in the last rendered frame (a check)
 
     def _unhidden(self, region: np.ndarray | None, hidden: np.ndarray | None,
-                  arms: np.ndarray, scale: float) -> np.ndarray:
+                  arms: np.ndarray, hands: np.ndarray, scale: float) -> np.ndarray:
         """The photo with the ``arms`` filled over by ``region``'s own visible pixels, where the
         region has ``hidden`` pixels under an arm; the photo itself otherwise. The hole takes
         the arms' rim too (their soft edge and contact shadow), or an outline of the hand would
-        stay drawn on the body when it moves."""
+        stay drawn on the body when it moves: 2 px at 512 px, and at least :data:`HAND_RIM`
+        px where the ``hands`` lie on the region's own visible pixels."""
         if region is None or hidden is None or not hidden.any():
             return self._fg
-        visible = region & ~self._grown(arms, 3 * scale)
+        rim = max(2 * scale, HAND_RIM)
+        inner = ~self._grown(~region, 2 * rim)       # well inside the region, not its edge
+        on_body = self._grown(hands, rim) & inner & ~hidden
+        visible = region & ~self._grown(arms, 3 * scale) & ~self._grown(on_body, scale)
         if not visible.any():
             return self._fg
-        return fill_hidden(self._fg, self._grown(arms, 2 * scale) & ~visible, visible)
+        hole = self._grown(arms, 2 * scale) | on_body
+        return fill_hidden(self._fg, hole & ~visible, visible)
 
     def _owners(self, regions: list[np.ndarray], person: np.ndarray) -> np.ndarray:
         """For each ring pixel, the layer whose edge it borders (the layer drawn on top at the
