@@ -18,8 +18,9 @@ presenter       0.10/0.19/0.51  0.51/1.14/2.77  .011/.035/.109  .42/.75/1.0  0.0
 lively          0.10/0.22/0.64  0.50/1.23/2.78  .011/.040/.093  .46/.94/1.1  0.02/0.21/0.53
 ==============  ==============  ==============  ==============  ===========  ==============
 
-Wrist speeds are of either wrist, in shoulder widths (sw) per second. The largest figures
-are hbr_speaker7's: one arm free to move, its hand low in the lap, so each gesture lifts it far.
+Wrist speeds are of either wrist, in shoulder widths (sw) per second. The largest speeds in
+speech and hand variances are hbr_speaker7's: one arm free to move, its hand low in the lap, so
+each gesture lifts it far.
 
 The spread within a style comes from the photo (how far its arms can travel) and the speech;
 the medians rise from calm to lively. The hands never stand still in the animated styles: they
