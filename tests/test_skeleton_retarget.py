@@ -327,3 +327,20 @@ def test_a_speaker_turning_narrows_the_shoulders_and_a_shrug_does_not_widen_them
     other[:, :, :2] = (other[:, :, :2] - 128) @ np.array([[c, s], [-s, c]]) * 1.3 + 128
     out = retarget(other, fps=FPS, reference=photo, size=(256, 256))
     assert np.abs(_length(out, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) / sw - 1).max() < 1e-3
+
+
+def test_a_hand_first_seen_late_does_not_move_the_photos_hand_held_before(photo):
+    """A motion whose left hand is hidden for 5 s (un_speech_female's, behind a lectern) and then
+    seen 0.4 palm lengths off the photo's hand shape: until then the photo's own hand is held at
+    the wrist. Anchored to that late frame, as if the motion started from it, the whole track
+    was shifted by its offset, and the photo's hand sat off its wrist in every frame (the desk
+    host driven by un_speech_female: its hand root 25 px from the wrist)."""
+    motion = np.repeat(photo[None], 200, axis=0)
+    hand = slice(L.LEFT_HAND_START, L.LEFT_HAND_START + 21)
+    palm = float(np.linalg.norm(photo[L.LEFT_HAND_START + 9, :2] - photo[L.LEFT_HAND_START, :2]))
+    motion[:125, hand, 2] = 0.0                          # hidden for 5 s
+    motion[125:, hand, :2] += [0.4 * palm, 0.0]          # then seen, off the photo's shape
+    out = retarget(motion, fps=FPS, reference=photo, size=(256, 256))
+    held = out[20:100, hand, :2] - out[20:100, L.LEFT_WRIST, None, :2]
+    rest = photo[hand, :2] - photo[L.LEFT_WRIST, None, :2]
+    assert np.abs(held - rest).max() < 0.05 * palm

@@ -253,7 +253,7 @@ def _line_angle(kp: np.ndarray, ref: np.ndarray, a: int, b: int, *, fps: float,
     vals, defined = fill(ang, ok, rest, fps=fps)
     if smooth:
         vals = smoothed(vals, fps=fps, seconds=SMOOTH_BODY_S)
-    vals, anchored = anchor(vals, ok, rest, limit=ANCHOR_ANGLE)
+    vals, anchored = anchor(vals, ok, rest, limit=ANCHOR_ANGLE, fps=fps)
     if anchored:
         vals = still_near(vals, rest, width=TILT_STILL)
     if defined.all() and not anchored and abs(vals[0] - rest) > 0.05:
@@ -354,7 +354,7 @@ def _bone_angle(kp: np.ndarray, origin: np.ndarray | None, a: int, b: int | None
     if smooth:
         vals = steady(vals, fps=fps, slow=0.6)
     motion = vals
-    vals, anchored = anchor(vals, ok, rest, limit=ANCHOR_ANGLE)
+    vals, anchored = anchor(vals, ok, rest, limit=ANCHOR_ANGLE, fps=fps)
     if anchored:
         vals = still_near(vals, rest, width=0.04)
     if rest is not None and defined.all() and not anchored and abs(vals[0] - rest) > 0.05:
@@ -425,8 +425,8 @@ def _place_hand(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, side: str, s: 
         palm = np.percentile(size_m[ok], 90) * scale if ok.any() else 1.0
         vals = steady(vals, fps=fps, slow=0.6 * palm)
     if rest is not None:
-        vals, anchored = anchor(vals, ok, rest,
-                                   limit=0.8 * np.linalg.norm(rest[L.HAND_MIDDLE[0]]))
+        vals, anchored = anchor(vals, ok, rest, fps=fps,
+                                limit=0.8 * np.linalg.norm(rest[L.HAND_MIDDLE[0]]))
         if not anchored and defined.all():
             vals = ease_in(vals, rest, fps=fps)
     xy = out[:, wr, None, :2] + _rotate(vals, fore_o)
@@ -450,7 +450,7 @@ def _place_group(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, idx: np.ndarr
         rest = ref[idx, :2] - ref[centre, :2]
     vals, defined = fill(local, ok, rest, fps=fps)
     if rest is not None and np.isfinite(fw_p):
-        vals, anchored = anchor(vals, ok, rest, limit=0.15 * fw_p)
+        vals, anchored = anchor(vals, ok, rest, limit=0.15 * fw_p, fps=fps)
         if not anchored and defined.all():
             vals = ease_in(vals, rest, fps=fps)
     out[:, idx, :2] = at[:, None] + vals

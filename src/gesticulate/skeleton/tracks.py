@@ -119,15 +119,25 @@ def steady(x: np.ndarray, *, fps: float, slow: float) -> np.ndarray:
     return heavy + w * (light - heavy)
 
 
-def anchor(values: np.ndarray, seen: np.ndarray, target, *, limit: float
-              ) -> tuple[np.ndarray, bool]:
+# A track first seen later than this (seconds) does not start from the photo's pose.
+ANCHOR_WITHIN_S = 0.5
+
+
+def anchor(values: np.ndarray, seen: np.ndarray, target, *, limit: float, fps: float
+           ) -> tuple[np.ndarray, bool]:
     """Shift a track so that its first seen frame equals the photo's ``target`` when the two
     differ by less than ``limit`` (the motion starts from the photo's pose, as a clip's own
     skeleton does: its tracker and the photo's detector disagree by a few pixels, and that
-    offset would shift every frame). Returns the track and whether it was shifted."""
+    offset would shift every frame). Only a track seen within :data:`ANCHOR_WITHIN_S` of the
+    start starts from the photo: a hand first seen 5 s in (un_speech_female's left, behind a
+    lectern until then) says nothing of the photo, and shifting by its offset moved the
+    photo's own hand, held through the gaps, off its wrist in every frame. Returns the track
+    and whether it was shifted."""
     if target is None or not seen.any():
         return values, False
     first = int(np.argmax(seen))
+    if first > ANCHOR_WITHIN_S * fps:
+        return values, False
     delta = np.asarray(target, np.float64) - values[first]
     if np.ndim(delta) == 0 and np.abs(delta) < limit:
         return values + delta, True
