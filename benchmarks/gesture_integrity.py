@@ -36,11 +36,10 @@ from gesticulate.image import load_image
 from gesticulate.metrics.fidelity import ARM_POINTS, SEEN, pose_fidelity
 from gesticulate.metrics.silhouette import silhouette_integrity
 from gesticulate.pipeline import GeneratePipeline
+from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.extract import track_frames
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-NAMES = {5: "left shoulder", 6: "right shoulder", 7: "left elbow", 8: "right elbow",
-         9: "left wrist", 10: "right wrist"}
 PHOTOS = ["desk_host_body.png", "pats_oliver_slice18.png", "portrait_s2.jpg", "portrait_6.jpg"]
 CLIPS = ["hbr_speaker7.mp4", "hbr_speaker8.mp4", "hbr_speaker9.mp4", "hbr_speaker12.mp4",
          "interview_1wrQ6Msp7wM.mp4", "un_speech_female.mp4", "talkshow_show_half.mp4",
@@ -101,7 +100,8 @@ def run_one(pipe: GeneratePipeline, photo: np.ndarray, y: np.ndarray, video: Pat
         Image.fromarray(frames[i]).save(video.with_name(f"{video.stem}_f{i:04d}.png"))
     seen = (kp[:, ARM_POINTS, 2] >= SEEN).any(0)
     return {**pose_fidelity(red, kp, not_asked=~held), **silhouette_integrity(frames),
-            "not_held": ", ".join(NAMES[j] for j in ARM_POINTS[~held & seen]) or "-",
+            "not_held": ", ".join(L.BODY_NAMES[j].replace("_", " ")
+                                  for j in ARM_POINTS[~held & seen]) or "-",
             **{"photo_" + k: v for k, v in silhouette_integrity([img]).items()},
             "style": style.describe()}
 
