@@ -7,7 +7,7 @@ import pytest
 
 from gesticulate.motion.gestures import keyframe_track, phrases, pick_strokes, Stroke
 from gesticulate.motion.kinematics import (arm_angles, bend_sign, clamp_elbow, forward_two_link,
-                                           pose_hand, solve_arm, wrap_angle)
+                                           limit_rate, pose_hand, solve_arm, wrap_angle)
 
 
 def test_forward_keeps_lengths_and_round_trips_angles():
@@ -54,6 +54,16 @@ def test_clamp_elbow_prevents_hyperextension():
     assert np.all(out > 0) and out.max() <= np.deg2rad(150.0) + 1e-9
     assert bend_sign(-0.8, 100.0, 200.0) == -1.0
     assert bend_sign(0.0, 300.0, 200.0) == 1.0 and bend_sign(0.0, 100.0, 200.0) == -1.0
+
+
+def test_limit_rate_turns_a_jump_into_a_centred_ramp():
+    x = np.r_[np.zeros(10), np.full(10, 2.0)]
+    y = limit_rate(x, 0.5)
+    assert np.abs(np.diff(y)).max() <= 0.5 + 1e-9
+    assert np.allclose(y[:6], 0.0) and np.allclose(y[-6:], 2.0)
+    assert np.isclose(y[9] + y[10], 2.0)                       # centred on the jump
+    slow = np.sin(np.linspace(0, 3, 40))
+    assert np.allclose(limit_rate(slow, 0.5), slow)             # slower than the limit: as is
 
 
 def test_pose_hand_is_rigid_without_finger_changes():

@@ -25,7 +25,7 @@ SHAPES = ("beat", "circle", "open", "two_handed", "offer", "point")
 
 # Keyframes per shape: (time in s relative to the stroke, out, up, flex, spread, curl, point).
 # out/up are wrist offsets in units of the amplitude (out = away from the body midline,
-# up = towards the head); flex is wrist rotation (+1 ≈ 0.25 rad towards the palm); spread and
+# up = towards the head); flex is wrist rotation (+1 = arms.FLEX_RAD towards the palm); spread and
 # curl shape all fingers; point straightens the index and curls the others (0..1).
 _SHAPE_KEYS = {
     # A beat: a short up-down flick of the hand, fingers loosely curled on the stroke.

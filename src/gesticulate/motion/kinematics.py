@@ -149,6 +149,18 @@ def clamp_elbow(beta: np.ndarray, *, bend: float, beta0: float) -> np.ndarray:
     return bend * soft_clip(flex, np.full_like(flex, lo), np.full_like(flex, hi), rest, ELBOW_SOFT)
 
 
+def limit_rate(x: np.ndarray, step: float) -> np.ndarray:
+    """``x (T,)`` changing by at most ``step`` per frame, symmetrically in time: the mean of a
+    forward and a backward pass of a rate limiter, so a jump becomes a ramp centred on it
+    (no lag) and a signal slower than ``step`` is returned unchanged."""
+    x = np.asarray(x, np.float64)
+    fwd, bwd = x.copy(), x.copy()
+    for t in range(1, len(x)):
+        fwd[t] = fwd[t - 1] + np.clip(x[t] - fwd[t - 1], -step, step)
+        bwd[-t - 1] = bwd[-t] + np.clip(x[-t - 1] - bwd[-t], -step, step)
+    return 0.5 * (fwd + bwd)
+
+
 def soft_clip(v: np.ndarray, lo: np.ndarray, hi: np.ndarray, rest: np.ndarray,
               soft: float) -> np.ndarray:
     """``v`` kept inside ``[lo, hi]`` by a smooth squeeze over the last ``soft`` before each

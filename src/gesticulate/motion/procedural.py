@@ -93,12 +93,12 @@ class ProceduralGenerator:
             ctx = ArmContext(ref=ref, seen=seen, image_size=image_size, fps=fps, speed=speed,
                              lean=lean, pivot=pivot, ramp=ramp, spread=st.spread,
                              fingers=st.fingers, speech=timing.speech, drift=st.drift,
-                             pause_drift=st.pause_drift,
+                             pause_drift=st.pause_drift, wrist=st.wrist,
                              clasps=self._clasps(timing, ref, seen, st, fps=fps, speed=speed,
                                                  rng=rngs[4]))
             for arm in ARMS:
                 move_arm(out, arm, ctx, timing.strokes, timing.spans, mode=modes[arm.side],
-                         rng=rngs[3])
+                         rng=rngs[3], turn_rng=rngs[5])
         # A pinned elbow (on the frame's edge) is drawn where the photo has it: the renderer
         # turns the forearm about it.
         seen = seen.copy()
@@ -277,9 +277,9 @@ class ProceduralGenerator:
 
 
 def _rngs(seed: int) -> list[np.random.Generator]:
-    """Independent streams per part (timing, torso, face, arms), so one part's draws never
-    shift another's."""
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
+    """Independent streams per part (timing, torso, face, arms, clasps, hand turns), so one
+    part's draws never shift another's."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
 
 
 def _viseme_openness(phones, *, fps: float, num_frames: int) -> np.ndarray | None:

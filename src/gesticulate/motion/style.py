@@ -3,19 +3,18 @@
 Four named styles, from still to animated. Each is a set of knobs (:class:`Style`). What they
 give, measured with ``benchmarks/gestures.py --styles calm conversational presenter lively``
 (the shared clips' photos and voices with the hands in the photo, 8 clips, seeds 0–4
-averaged; min / median / max over the clips; 2026-12-01, after a photo that lets one arm move
-got its gestures on that arm and the calm style's strokes were made smaller and more
-frequent):
+averaged; min / median / max over the clips; 2026-12-01, after the hands were given an idle
+turn about the wrist and the joints a top speed):
 
 ==============  ==============  ==============  ==============  ===========  ==============
 style           speed in        speed in        hand            motion       speed in
                 speech, median  speech, p90     variance        beats/s      pauses, median
                 (sw/s)          (sw/s)          (sw²)                        (sw/s)
 ==============  ==============  ==============  ==============  ===========  ==============
-calm            0.02/0.09/0.38  0.17/0.29/1.41  .003/.008/.054  .09/.31/.94  0.01/0.07/0.22
-conversational  0.10/0.15/0.67  0.52/1.05/2.74  .010/.035/.104  .38/.74/1.0  0.01/0.17/0.32
-presenter       0.10/0.19/0.51  0.51/1.14/2.77  .011/.035/.109  .42/.75/1.0  0.02/0.18/0.57
-lively          0.10/0.22/0.64  0.50/1.23/2.78  .011/.040/.093  .46/.94/1.1  0.02/0.21/0.53
+calm            0.02/0.09/0.38  0.17/0.29/1.41  .006/.012/.056  .09/.28/.94  0.01/0.08/0.22
+conversational  0.10/0.15/0.65  0.52/1.03/2.73  .013/.038/.111  .38/.76/1.1  0.01/0.17/0.32
+presenter       0.10/0.19/0.53  0.51/1.13/2.67  .018/.038/.116  .42/.77/1.0  0.02/0.18/0.58
+lively          0.10/0.22/0.67  0.50/1.21/2.69  .019/.043/.094  .46/.95/1.1  0.02/0.21/0.49
 ==============  ==============  ==============  ==============  ===========  ==============
 
 Wrist speeds are of either wrist, in shoulder widths (sw) per second. The largest speeds in
@@ -75,6 +74,7 @@ class Style:
     clasp: float = 0.3    # share of long pauses spent with the hands together (self-touch)
     drift: float = 0.06   # the hands' idle wander in speech (s.d., shoulder widths)
     pause_drift: float = 0.0   # ... in pauses, as a share of that
+    wrist: float = 0.25   # the hand's idle turn about the wrist in speech (s.d., radians)
 
 
 STYLES = {
@@ -82,13 +82,13 @@ STYLES = {
                   quiet=0.25, fingers=0.6, clasp=0.5),
     "conversational": Style(amplitude=1.00, refractory_s=0.40, threshold=0.07, head=1.0,
                             spread=0.55, quiet=0.05, fingers=1.2, clasp=0.35, drift=0.12,
-                            pause_drift=0.5),
+                            pause_drift=0.5, wrist=0.3),
     "presenter": Style(amplitude=1.15, refractory_s=0.36, threshold=0.06, head=1.2, spread=0.65,
                        quiet=0.03, fingers=1.4, clasp=0.25, drift=0.13,
-                       pause_drift=0.5),
+                       pause_drift=0.5, wrist=0.32),
     "lively": Style(amplitude=1.35, refractory_s=0.32, threshold=0.05, head=1.4, spread=0.80,
                     quiet=0.02, fingers=1.7, clasp=0.15, drift=0.14,
-                    pause_drift=0.5),
+                    pause_drift=0.5, wrist=0.35),
 }
 ALIASES = {"neutral": "conversational"}   # the name used before the styles were named
 ORDER = ("calm", "conversational", "presenter", "lively")
