@@ -386,6 +386,67 @@ def test_a_forearm_across_the_body_leaves_the_jacket_beside_it():
     assert at(parts.arms["left"], mid + 0.1 * sw * up)               # the sleeve itself
 
 
+@pytest.mark.parametrize("forearm, below, draped", [((40, 40, 90), (40, 40, 90), True),
+                                                    ((200, 150, 120), (235, 235, 235), False)])
+def test_a_level_forearm_takes_the_sleeve_hanging_below_it_when_it_is_of_the_same_cloth(
+        forearm, below, draped):
+    """A forearm resting level across the trunk (desk_host_body.png) has its points along its
+    upper part and its sleeve hanging below: in a jacket of the same cloth no edge shows where
+    the sleeve ends, so the arm takes SLEEVE_DRAPE below its bone (the sleeve's lower half and
+    cuff stayed on the desk as the hand rose). A bare forearm on a white dress keeps to the edge
+    of its own skin."""
+    from gesticulate.render.warp.parts import SLEEVE_DRAPE, lab_of, split_parts
+    ref = template_pose(size=512)
+    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    neck = 0.5 * (ref[L.LEFT_SHOULDER, :2] + ref[L.RIGHT_SHOULDER, :2])
+    el = ref[L.LEFT_SHOULDER, :2] + [0.05 * sw, 0.85 * sw]         # the elbow at the side
+    wr = np.array([neck[0], el[1] + 0.02 * sw])                     # the hand level, mid-body
+    ref[L.LEFT_ELBOW, :2], ref[L.LEFT_WRIST, :2] = el, wr
+    ref[L.LEFT_HAND, :2] += wr - ref[L.LEFT_HAND_START, :2]
+    valid = valid_points(ref, (512, 512))
+    person = np.zeros((512, 512), np.uint8)
+    body = ref[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.RIGHT_HIP, L.LEFT_HIP], :2]
+    cv2.fillConvexPoly(person, np.round(body).astype(np.int32), 1)
+    pt = lambda p: tuple(np.round(p).astype(int))                   # noqa: E731
+    for a, b in ((L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.RIGHT_SHOULDER, L.RIGHT_ELBOW),
+                 (L.RIGHT_ELBOW, L.RIGHT_WRIST)):
+        cv2.line(person, pt(ref[a, :2]), pt(ref[b, :2]), 1, thickness=int(0.25 * sw))
+    image = np.zeros((512, 512, 3), np.uint8)
+    image[:] = (90, 120, 160)                                      # the backdrop
+    image[person > 0] = below
+    cv2.line(image, pt(el), pt(wr), forearm, thickness=int(0.16 * sw))   # the forearm on top
+    cv2.line(person, pt(el), pt(wr), 1, thickness=int(0.16 * sw))
+    parts = split_parts(person > 0, ref, valid, lab=lab_of(image))
+    at = lambda m, p: bool(m[int(round(p[1])), int(round(p[0]))])  # noqa: E731
+    mid = 0.5 * (el + wr)
+    low = mid + [0.0, 0.8 * SLEEVE_DRAPE * sw]
+    assert at(person > 0, low)
+    assert at(parts.arms["left"], low) == draped
+    assert not at(parts.arms["left"], mid + [0.0, 1.3 * SLEEVE_DRAPE * sw])
+    assert not at(parts.arms["left"], mid - [0.0, 0.15 * sw])      # never above the sleeve
+
+
+def test_a_textured_backdrop_is_filled_with_its_own_texture_and_a_plain_one_smoothly():
+    """The person's hole in night windows carries the window bars on (Telea smeared them into
+    a grey fan); on a plain gradient the fill is Telea's."""
+    from gesticulate.render.warp.rig import TEXTURED, backdrop_detail, fill_backdrop, inpaint
+    h = w = 256
+    yy, xx = np.mgrid[0:h, 0:w]
+    hole = ((xx - 128) / 60.0) ** 2 + ((yy - 170) / 110.0) ** 2 < 1.0   # a person-sized blob
+    bars = np.where((xx // 8) % 4 == 0, 30, 150).astype(np.uint8)    # window bars
+    windows = np.stack([bars // 2, bars // 2 + 20, bars], -1)
+    plain = np.stack([(60 + yy // 4).astype(np.uint8)] * 3, -1)
+    assert backdrop_detail(windows, hole) >= TEXTURED > backdrop_detail(plain, hole)
+    assert np.array_equal(fill_backdrop(plain, hole), inpaint(plain, hole))
+    out = fill_backdrop(windows, hole)
+    assert np.array_equal(out[~hole], windows[~hole])
+    inner = hole & (cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3) > 20)
+    grey = lambda im: im[..., 2].astype(np.float32)                   # noqa: E731
+    detail = lambda im: np.abs(grey(im) - cv2.GaussianBlur(grey(im), (0, 0), 3))[inner].mean()  # noqa: E731
+    assert detail(out) > 3 * detail(inpaint(windows, hole))
+    assert detail(out) > 0.4 * np.abs(grey(windows) - cv2.GaussianBlur(grey(windows), (0, 0), 3)).mean()
+
+
 def test_fill_along_a_limb_runs_the_pattern_on_where_the_whole_width_is_hidden():
     """Where the photo's forearm hides the upper arm's sleeve across its whole width, the
     sleeve seen nearer the shoulder runs on along the bone (mirrored back and forth): its

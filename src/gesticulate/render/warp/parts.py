@@ -211,18 +211,25 @@ FORE_HALF_WIDTH_OVER_TRUNK = 0.14
 # when the arm came down (hbr_speaker12, most-moved box PSNR -0.88 -> -0.70 dB at 0.2;
 # ted_lia_driving1, whose arms swing wide, +5.58 -> +5.55 dB; 0.1 cost it 0.1 dB more).
 SLEEVE_REACH = 0.2
+# How far (shoulder widths) below a level forearm over the trunk its sleeve reaches. The elbow
+# and wrist points run along the forearm's upper part, and a jacket sleeve hangs under it:
+# desk_host_body.png's left sleeve reaches 0.26 below the bone, and with the body-side 0.1 its
+# lower half and cuff buttons stayed on the torso, a copy of the cuff left on the desk as the
+# hand rose.
+SLEEVE_DRAPE = 0.22
+SLEEVE_COLOUR = 20.0   # CIELAB distance (OpenCV's 8-bit scale) from the forearm's own colour
 
 
 def _arm_region(person: np.ndarray, ref: np.ndarray, info: ArmInfo, side: str,
                 neck: np.ndarray, sw: float, trunk: np.ndarray, core: np.ndarray,
-                hand: np.ndarray | None) -> np.ndarray:
+                hand: np.ndarray | None, lab: np.ndarray | None = None) -> np.ndarray:
     """Pixels of one arm, the whole sleeve and nothing of the body beside it: around each
     bone, out to the person's edge on the side away from the body (at most 0.3 shoulder
     widths; a forearm over the trunk, :data:`FORE_HALF_WIDTH_OVER_TRUNK`), a sleeve's
     half-width (about 0.11 shoulder widths) on the side of the body, where no edge parts arm
     from jacket; every person pixel off the trunk nearer this arm than the trunk and within
-    :data:`SLEEVE_REACH` of its bones; and the hand's own pixels. Kept where connected to the
-    bones."""
+    :data:`SLEEVE_REACH` of its bones; the sleeve hanging below a level forearm
+    (:func:`_sleeve_below`); and the hand's own pixels. Kept where connected to the bones."""
     h, w = person.shape
     py, px = np.mgrid[0:h, 0:w].astype(np.float32)
     S, E, W, H = info.joints
@@ -240,6 +247,10 @@ def _arm_region(person: np.ndarray, ref: np.ndarray, info: ArmInfo, side: str,
     if info.mode != "full":
         inner_fore = inner_up
     region = ((d_up < inner_up) & ((t_up >= 0) | outward)) | (d_fore < inner_fore)
+    if lab is not None and info.mode == "full" and abs(W[1] - E[1]) < abs(W[0] - E[0]):
+        drape = _sleeve_below(lab, person, px, py, info, d_fore, sw, trunk, hand)
+        if drape is not None:
+            region |= drape
     if hand is not None:
         region |= hand
     elif info.mode == "full":
@@ -259,6 +270,30 @@ def _arm_region(person: np.ndarray, ref: np.ndarray, info: ArmInfo, side: str,
         if 0 <= x < w and 0 <= y < h and labels[y, x] > 0:
             keep[labels[y, x]] = True
     return keep[labels]
+
+
+def _sleeve_below(lab: np.ndarray, person: np.ndarray, px: np.ndarray, py: np.ndarray,
+                  info: ArmInfo, d_fore: np.ndarray, sw: float, trunk: np.ndarray,
+                  hand: np.ndarray | None) -> np.ndarray | None:
+    """The sleeve hanging below a level forearm over the trunk: the pixels below the bone
+    within :data:`SLEEVE_DRAPE` of it, when they are of the forearm's own cloth (their median
+    within :data:`SLEEVE_COLOUR` of the forearm's colour along its bone: a sleeve on a jacket
+    of the same cloth, where no edge shows how far the sleeve reaches). None for a forearm
+    whose colour differs from what lies below it (a bare arm on a dress: that edge bounds the
+    arm) or that shows too few pixels to read its colour."""
+    _, E, W, _ = info.joints
+    _, t = _segment_distance(px, py, E, W)
+    along = person & (d_fore < 0.05 * sw) & (t > 0.15) & (t < 0.85)
+    if hand is not None:
+        along &= ~hand
+    below = _side_of(px, py, E, W, (E + W) / 2 + np.array([0.0, 1.0]))
+    near = person & trunk & below & (d_fore < SLEEVE_DRAPE * sw) & (t >= 0) & (t <= 1)
+    if along.sum() < 12 or near.sum() < 12:
+        return None
+    colour = np.median(lab[along], axis=0)
+    if np.median(np.linalg.norm(lab[near] - colour, axis=1)) >= SLEEVE_COLOUR:
+        return None
+    return near
 
 
 def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: float,
@@ -420,7 +455,7 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         if info is None:
             continue
         hand = (hands or {}).get(side) if info.mode == "full" else None
-        region = _arm_region(person, ref, info, side, mid, sw, trunk, core, hand) & ~taken
+        region = _arm_region(person, ref, info, side, mid, sw, trunk, core, hand, lab) & ~taken
         if region.sum() < 50:
             continue
         parts.arms[side], parts.arm_info[side] = region, info

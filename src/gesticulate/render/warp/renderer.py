@@ -18,8 +18,8 @@ from gesticulate.render.warp import face as F
 from gesticulate.render.warp.mesh import rasterise_backward, signed_areas, upsample_map
 from gesticulate.render.warp.parts import hand_masks, lab_of, split_parts
 from gesticulate.render.warp.pose import Poser
-from gesticulate.render.warp.rig import (BORDER, Layer, build_layer, fill_along, fill_hidden,
-                                        inpaint)
+from gesticulate.render.warp.rig import (BORDER, Layer, build_layer, fill_along, fill_backdrop,
+                                        fill_hidden)
 from gesticulate.render.warp.segment import add_region, content_box, edge_matte, person_alpha
 from gesticulate.skeleton import layout as L
 
@@ -95,7 +95,7 @@ class WarpRenderer:
         alpha, self._fg, photo_bg = edge_matte(self.image, person, alpha, width=EDGE_WIDTH * scale)
         self.parts = split_parts(person, self.reference, valid, hands, lab)
         hole = self._grown(person, 12 * scale)
-        self.background = inpaint(self.image, hole)
+        self.background = fill_backdrop(self.image, hole)
         # The ring between the person and the inpainted hole edge is real background in the
         # photo; it is shown again wherever the person still is nearby in a frame (so the
         # photo's own pose renders the photo), and inpainted where the person moved away.

@@ -60,6 +60,80 @@ def inpaint(image: np.ndarray, hole: np.ndarray, *, scale: float = 0.5,
     return out
 
 
+# The person's hole in a textured backdrop is filled with the backdrop's own texture
+# (:func:`fill_backdrop`). Textured: the backdrop's detail beside the person (the mean absolute
+# difference from its blur, grey levels, at BACKDROP_SIDE) at least this. The shared photos and
+# clips' first frames: windows, city lights, whiteboards, logos 7.9-13.0; plain walls, gradient
+# and stage backdrops 1.8-4.0.
+TEXTURED = 5.0
+BACKDROP_SIDE = 128   # working size (longest side, px) of the shift-map fill: its cost grows fast
+# Telea's fill is kept within SEAM[0] px (at 512 px) of the hole's edge and blended into the
+# texture by SEAM[1]: copied texture butting straight onto the silhouette's ring showed a jagged
+# bright rim around avspeech_sample2's head; further in, Telea's colour smears read as grey
+# blocks where desk_host_body.png's forearms had lain.
+SEAM = (4.0, 14.0)
+TINT_SIGMA = 12.0     # working px: the copied texture takes Telea's colour at this scale and above
+
+
+def backdrop_detail(image: np.ndarray, hole: np.ndarray) -> float:
+    """How textured the backdrop beside ``hole`` is: the mean absolute difference of the grey
+    image from its blur (sigma 3 px) at :data:`BACKDROP_SIDE`, over a band up to a sixth of the
+    image's short side around the hole."""
+    h, w = hole.shape
+    scale = min(1.0, BACKDROP_SIDE / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    grey = cv2.resize(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), size,
+                      interpolation=cv2.INTER_AREA).astype(np.float32)
+    hole_s = cv2.resize(hole.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    reach = max(3, int(round(min(size) / 6)))
+    band = (cv2.dilate(hole_s, np.ones((2 * reach + 1,) * 2, np.uint8)) > 0) & (hole_s == 0)
+    if not band.any():
+        return 0.0
+    return float(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 3.0))[band].mean())
+
+
+def fill_backdrop(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """Fill the person's ``hole`` (bool ``(H, W)``) in an RGB uint8 photo.
+
+    Telea inpainting (:func:`inpaint`) smears a person-sized hole into a fan of streaks: fine on
+    a plain wall, but on desk_host_body.png's night windows a brown wedge of the desk reached up
+    the glass, and a raised hand left a grey block where it had lain. In a textured backdrop
+    (:func:`backdrop_detail` ≥ :data:`TEXTURED`) the hole is filled by OpenCV's shift-map
+    inpainting instead (every hole pixel copied from a known one, the shifts kept coherent, at
+    :data:`BACKDROP_SIDE` px), which carries the window bars, the desk and the wall on; the
+    copy takes Telea's colour at large scales (:data:`TINT_SIGMA`: a patch copied from a
+    lighter part of the backdrop read as the person's ghost) and Telea's fill along the
+    silhouette (:data:`SEAM`). Pixels shift-map cannot reach (it leaves them black, along a
+    border the hole touches) keep Telea's. Pixels outside the hole are returned unchanged."""
+    smooth = inpaint(image, hole)
+    if not hole.any() or backdrop_detail(image, hole) < TEXTURED:
+        return smooth
+    h, w = hole.shape
+    scale = min(1.0, BACKDROP_SIDE / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    hole_s = cv2.dilate(cv2.resize(hole.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST),
+                        np.ones((3, 3), np.uint8))
+    if hole_s.all():
+        return smooth
+    copied = np.zeros_like(small)
+    cv2.xphoto.inpaint(small, (1 - hole_s).astype(np.uint8), copied, cv2.xphoto.INPAINT_SHIFTMAP)
+    tint = cv2.resize(smooth, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    copied = copied.astype(np.float32)
+    missed = (copied == 0).all(axis=2)
+    copied[missed] = tint[missed]
+    copied += cv2.GaussianBlur(tint - copied, (0, 0), TINT_SIGMA)
+    up = cv2.resize(copied, (w, h), interpolation=cv2.INTER_LINEAR)
+    px = min(h, w) / 512.0
+    depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
+    t = np.clip((depth - SEAM[0] * px) / ((SEAM[1] - SEAM[0]) * px), 0.0, 1.0)[..., None]
+    t = t * t * (3.0 - 2.0 * t)
+    mixed = np.clip(smooth * (1.0 - t) + up * t + 0.5, 0, 255).astype(np.uint8)
+    out = image.copy()
+    out[hole] = mixed[hole]
+    return out
+
+
 def bleed(rgb: np.ndarray, region: np.ndarray, *, steps: int = 6) -> np.ndarray:
     """Extend the colours of ``region`` outwards by ``steps`` pixels, so bilinear sampling at a
     layer's edge never mixes in the colour of what lay behind it (no halo)."""
