@@ -429,7 +429,7 @@ def test_a_level_forearm_takes_the_sleeve_hanging_below_it_when_it_is_of_the_sam
 def test_a_textured_backdrop_is_filled_with_its_own_texture_and_a_plain_one_smoothly():
     """The person's hole in night windows carries the window bars on (Telea smeared them into
     a grey fan); on a plain gradient the fill is Telea's."""
-    from gesticulate.render.warp.rig import TEXTURED, backdrop_detail, fill_backdrop, inpaint
+    from gesticulate.render.warp.rig import SEAM, TEXTURED, backdrop_detail, fill_backdrop, inpaint
     h = w = 256
     yy, xx = np.mgrid[0:h, 0:w]
     hole = ((xx - 128) / 60.0) ** 2 + ((yy - 170) / 110.0) ** 2 < 1.0   # a person-sized blob
@@ -445,6 +445,12 @@ def test_a_textured_backdrop_is_filled_with_its_own_texture_and_a_plain_one_smoo
     detail = lambda im: np.abs(grey(im) - cv2.GaussianBlur(grey(im), (0, 0), 3))[inner].mean()  # noqa: E731
     assert detail(out) > 3 * detail(inpaint(windows, hole))
     assert detail(out) > 0.4 * np.abs(grey(windows) - cv2.GaussianBlur(grey(windows), (0, 0), 3)).mean()
+    head = (((xx - 128) / 30.0) ** 2 + ((yy - 60) / 30.0) ** 2 < 1.0)   # beside it: Telea's
+    away = cv2.distanceTransform((~head).astype(np.uint8), cv2.DIST_L2, 3)
+    beside = hole & (away < SEAM[1] * h / 512)
+    near_head = fill_backdrop(windows, hole, plain=head)
+    assert beside.any() and np.array_equal(near_head[beside], inpaint(windows, hole)[beside])
+    assert np.array_equal(near_head[yy > 200], out[yy > 200])           # far from it: as before
 
 
 def test_fill_along_a_limb_runs_the_pattern_on_where_the_whole_width_is_hidden():

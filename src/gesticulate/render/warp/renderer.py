@@ -95,7 +95,7 @@ class WarpRenderer:
         alpha, self._fg, photo_bg = edge_matte(self.image, person, alpha, width=EDGE_WIDTH * scale)
         self.parts = split_parts(person, self.reference, valid, hands, lab)
         hole = self._grown(person, 12 * scale)
-        self.background = fill_backdrop(self.image, hole)
+        self.background = fill_backdrop(self.image, hole, plain=self.parts.head)
         # The ring between the person and the inpainted hole edge is real background in the
         # photo; it is shown again wherever the person still is nearby in a frame (so the
         # photo's own pose renders the photo), and inpainted where the person moved away.

@@ -92,7 +92,8 @@ def backdrop_detail(image: np.ndarray, hole: np.ndarray) -> float:
     return float(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 3.0))[band].mean())
 
 
-def fill_backdrop(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+def fill_backdrop(image: np.ndarray, hole: np.ndarray, *,
+                  plain: np.ndarray | None = None) -> np.ndarray:
     """Fill the person's ``hole`` (bool ``(H, W)``) in an RGB uint8 photo.
 
     Telea inpainting (:func:`inpaint`) smears a person-sized hole into a fan of streaks: fine on
@@ -104,7 +105,10 @@ def fill_backdrop(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
     copy takes Telea's colour at large scales (:data:`TINT_SIGMA`: a patch copied from a
     lighter part of the backdrop read as the person's ghost) and Telea's fill along the
     silhouette (:data:`SEAM`). Pixels shift-map cannot reach (it leaves them black, along a
-    border the hole touches) keep Telea's. Pixels outside the hole are returned unchanged."""
+    border the hole touches) keep Telea's, and so do those within :data:`SEAM` ``[1]`` px of
+    ``plain`` (bool ``(H, W)``; the renderer gives the head: the band its sway uncovers showed
+    a copy of the demo photo's space shuttle behind the astronaut's hair). Pixels outside the
+    hole are returned unchanged."""
     smooth = inpaint(image, hole)
     if not hole.any() or backdrop_detail(image, hole) < TEXTURED:
         return smooth
@@ -127,6 +131,9 @@ def fill_backdrop(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
     px = min(h, w) / 512.0
     depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
     t = np.clip((depth - SEAM[0] * px) / ((SEAM[1] - SEAM[0]) * px), 0.0, 1.0)[..., None]
+    if plain is not None and plain.any():
+        away = cv2.distanceTransform((~plain).astype(np.uint8), cv2.DIST_L2, 3)
+        t *= np.clip(away / (SEAM[1] * px) - 1.0, 0.0, 1.0)[..., None]
     t = t * t * (3.0 - 2.0 * t)
     mixed = np.clip(smooth * (1.0 - t) + up * t + 0.5, 0, 255).astype(np.uint8)
     out = image.copy()
