@@ -75,13 +75,18 @@ SEAM = (4.0, 14.0)
 TINT_SIGMA = 12.0     # working px: the copied texture takes Telea's colour at this scale and above
 
 
+def _backdrop_size(hole: np.ndarray) -> tuple[int, int]:
+    """``(w, h)`` of the picture scaled down to at most :data:`BACKDROP_SIDE` px."""
+    h, w = hole.shape
+    scale = min(1.0, BACKDROP_SIDE / max(h, w))
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
 def backdrop_detail(image: np.ndarray, hole: np.ndarray) -> float:
     """How textured the backdrop beside ``hole`` is: the mean absolute difference of the grey
     image from its blur (sigma 3 px) at :data:`BACKDROP_SIDE`, over a band up to a sixth of the
     image's short side around the hole."""
-    h, w = hole.shape
-    scale = min(1.0, BACKDROP_SIDE / max(h, w))
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    size = _backdrop_size(hole)
     grey = cv2.resize(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), size,
                       interpolation=cv2.INTER_AREA).astype(np.float32)
     hole_s = cv2.resize(hole.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
@@ -113,8 +118,7 @@ def fill_backdrop(image: np.ndarray, hole: np.ndarray, *,
     if not hole.any() or backdrop_detail(image, hole) < TEXTURED:
         return smooth
     h, w = hole.shape
-    scale = min(1.0, BACKDROP_SIDE / max(h, w))
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    size = _backdrop_size(hole)
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     hole_s = cv2.dilate(cv2.resize(hole.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST),
                         np.ones((3, 3), np.uint8))
