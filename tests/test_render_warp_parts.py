@@ -386,10 +386,12 @@ def test_a_forearm_across_the_body_leaves_the_jacket_beside_it():
     assert at(parts.arms["left"], mid + 0.1 * sw * up)               # the sleeve itself
 
 
-@pytest.mark.parametrize("forearm, below, draped", [((40, 40, 90), (40, 40, 90), True),
-                                                    ((200, 150, 120), (235, 235, 235), False)])
+@pytest.mark.parametrize("forearm, below, thick, draped",
+                         [((40, 40, 90), (40, 40, 90), 0.16, True),
+                          ((200, 150, 120), (235, 235, 235), 0.16, False),
+                          ((200, 150, 120), (235, 235, 235), 0.24, False)])
 def test_a_level_forearm_takes_the_sleeve_hanging_below_it_when_it_is_of_the_same_cloth(
-        forearm, below, draped):
+        forearm, below, thick, draped):
     """A forearm resting level across the trunk (desk_host_body.png) has its points along its
     upper part and its sleeve hanging below: in a jacket of the same cloth no edge shows where
     the sleeve ends, so the arm takes SLEEVE_DRAPE below its bone (the sleeve's lower half and
@@ -414,16 +416,53 @@ def test_a_level_forearm_takes_the_sleeve_hanging_below_it_when_it_is_of_the_sam
     image = np.zeros((512, 512, 3), np.uint8)
     image[:] = (90, 120, 160)                                      # the backdrop
     image[person > 0] = below
-    cv2.line(image, pt(el), pt(wr), forearm, thickness=int(0.16 * sw))   # the forearm on top
-    cv2.line(person, pt(el), pt(wr), 1, thickness=int(0.16 * sw))
+    cv2.line(image, pt(el), pt(wr), forearm, thickness=int(thick * sw))  # the forearm on top
+    cv2.line(person, pt(el), pt(wr), 1, thickness=int(thick * sw))
     parts = split_parts(person > 0, ref, valid, lab=lab_of(image))
     at = lambda m, p: bool(m[int(round(p[1])), int(round(p[0]))])  # noqa: E731
     mid = 0.5 * (el + wr)
     low = mid + [0.0, 0.8 * SLEEVE_DRAPE * sw]
-    assert at(person > 0, low)
+    assert at(person > 0, low) and 0.8 * SLEEVE_DRAPE > thick / 2 + 0.02     # below the arm
     assert at(parts.arms["left"], low) == draped
     assert not at(parts.arms["left"], mid + [0.0, 1.3 * SLEEVE_DRAPE * sw])
     assert not at(parts.arms["left"], mid - [0.0, 0.15 * sw])      # never above the sleeve
+
+
+def test_a_sleeve_hanging_below_a_forearm_stops_at_the_other_forearm():
+    """Both forearms level across the same jacket, the left reaching past the midline just above
+    the right (arms loosely folded): the left's sleeve does not take the right forearm's
+    pixels."""
+    from gesticulate.render.warp.parts import lab_of, split_parts, _segment_distance
+    ref = template_pose(size=512)
+    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    neck = 0.5 * (ref[L.LEFT_SHOULDER, :2] + ref[L.RIGHT_SHOULDER, :2])
+    for side, drop, reach in (("LEFT", 0.8, -0.3), ("RIGHT", 0.98, -0.1)):
+        sh = ref[getattr(L, side + "_SHOULDER"), :2]
+        out = np.sign(sh[0] - neck[0])                              # towards this side
+        el = sh + [0.05 * sw * out, drop * sw]
+        wr = np.array([neck[0] + reach * sw * out, el[1] + 0.01 * sw])   # past the midline
+        ref[getattr(L, side + "_ELBOW"), :2], ref[getattr(L, side + "_WRIST"), :2] = el, wr
+        hand = getattr(L, side + "_HAND")
+        ref[hand, :2] += wr - ref[hand.start, :2]
+    valid = valid_points(ref, (512, 512))
+    person = np.zeros((512, 512), np.uint8)
+    body = ref[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.RIGHT_HIP, L.LEFT_HIP], :2]
+    cv2.fillConvexPoly(person, np.round(body).astype(np.int32), 1)
+    pt = lambda p: tuple(np.round(p).astype(int))                   # noqa: E731
+    for a, b in ((L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST),
+                 (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST)):
+        cv2.line(person, pt(ref[a, :2]), pt(ref[b, :2]), 1, thickness=int(0.16 * sw))
+    image = np.zeros((512, 512, 3), np.uint8)
+    image[:] = (90, 120, 160)
+    image[person > 0] = (40, 40, 90)                                 # one cloth for all
+    parts = split_parts(person > 0, ref, valid, lab=lab_of(image))
+    yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
+    d_left, t = _segment_distance(xx, yy, ref[L.LEFT_ELBOW, :2], ref[L.LEFT_WRIST, :2])
+    d_right, _ = _segment_distance(xx, yy, ref[L.RIGHT_ELBOW, :2], ref[L.RIGHT_WRIST, :2])
+    left = parts.arms["left"]
+    assert (left & (d_left > 0.12 * sw) & (d_left < 0.2 * sw)).any()    # it did drape
+    drape_zone = (d_left > 0.12 * sw) & (t > 0.1) & (t < 0.9)            # not the hand's
+    assert (left & drape_zone & (d_right < d_left)).sum() < 10         # was 1416 px
 
 
 def test_a_textured_backdrop_is_filled_with_its_own_texture_and_a_plain_one_smoothly():

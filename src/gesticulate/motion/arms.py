@@ -6,8 +6,10 @@ and drop them in pauses, or bring them together), plus the gesture keyframes and
 wander while speaking. Targets are clamped to a body-plausible region (above the waist, below
 the top of the head, on the arm's own side of the midline, inside the photo), solved by 2-link
 IK with the photo's bone lengths and elbow bend (an arm whose elbow the frame's edge cuts turns
-its forearm about that elbow instead, :func:`arm_mode`), joint-limited, smoothed zero-phase in
-angle space and eased in from the photo's pose.
+its forearm about that elbow instead, :func:`arm_mode`), joint-limited, speed-limited
+(:data:`JOINT_SPEED`), smoothed zero-phase in angle space and eased in from the photo's pose.
+The hand turns with the forearm, plus the keyframes' wrist flex and an idle turn in speech
+(:func:`_wrist_turn`).
 """
 
 from __future__ import annotations
@@ -31,12 +33,13 @@ EDGE_MARGIN = 0.06                  # a handless wrist this near the frame's edg
 EDGE_ELBOW_CONFIDENCE = 0.5         # an elbow on the frame's edge found this surely is pinned
 MIDLINE_GAP = 0.1                   # a moving wrist stays this far (sw) on its own side
 SOFT_EDGE = 0.12                    # a wanted wrist slows over this much (sw) before a limit
-# Fastest turn of the shoulder or the elbow, rad/s. As the wanted wrist sweeps from out of
-# reach to across the body, the damped IK's answer can cross from one solution to another
-# (elbow straight, then folded past its limit, which the clamp maps to the other end): the
-# synthetic seated photo's forearm turned 2.1 rad in 3 frames and its wrist flew 78-90 px
-# (half a shoulder width) in one. Real speakers' fastest forearms on the shared clips turn
-# 0.3-0.7 rad per frame at 25 fps (7-18 rad/s), tracker glitches aside.
+# Fastest turn of the shoulder or the elbow, rad/s (kinematics.limit_rate: a jump is spread
+# over a ramp at half this speed, centred on it). As the wanted wrist sweeps from out of reach
+# to across the body, the damped IK's answer can cross from one solution to another (elbow
+# straight, then folded past its limit, which the clamp maps to the other end): the synthetic
+# seated photo's forearm turned 2.1 rad in 3 frames and its wrist flew 78-90 px (half a
+# shoulder width) in one. Real speakers' fastest forearms on the shared clips turn 0.3-0.7
+# rad per frame at 25 fps (7-18 rad/s), tracker glitches aside.
 JOINT_SPEED = 12.0
 FLEX_RAD = 0.5                      # wrist flex of a gesture keyframe's unit, radians
 
@@ -98,6 +101,8 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     draws the hand's idle turn (:func:`_wrist_turn`; ``rng`` when None).
     """
     ref, T = ctx.ref, ctx.ramp.shape[0]
+    # Drawn first, for an arm that stays still too: the other arm's turn does not depend on it.
+    idle_turn = _wrist_turn(ctx, rng=turn_rng or rng)
     points = np.r_[arm.elbow, arm.wrist, np.arange(arm.hand.start, arm.hand.stop)]
     rigid = rotate(np.broadcast_to(ref[points, :2], (T, len(points), 2)), ctx.lean,
                    np.broadcast_to(ctx.pivot, (T, 2)))
@@ -158,7 +163,7 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     out[:, arm.elbow] = e_ref + (elbow - e0)
     out[:, arm.wrist] = w_ref + (wrist - w0)
     flex = gaussian_filter1d(limit_rate(FLEX_RAD * track[:, 2] * side, step), 1.0,
-                             mode="nearest") + _wrist_turn(ctx, rng=turn_rng or rng)
+                             mode="nearest") + idle_turn
     turn = ctx.lean + dalpha + dbeta + ctx.ramp * flex
     out[:, arm.hand] = pose_hand(ref[arm.hand, :2], w_ref, out[:, arm.wrist], turn,
                                  spread=ctx.ramp * 0.08 * ctx.fingers * track[:, 3],
@@ -225,8 +230,7 @@ def _drift(ctx: ArmContext, *, rng: np.random.Generator, sw: float) -> np.ndarra
     nor is a listening one; ``ctx.drift`` shoulder widths (s.d.) over ~0.35 s in speech, a
     share ``ctx.pause_drift`` of that in pauses."""
     T = ctx.ramp.shape[0]
-    level = np.ones(T) if ctx.speech is None else ctx.speech
-    level = ctx.pause_drift + (1.0 - ctx.pause_drift) * level
+    level = _idle_level(ctx)
     sigma = 0.35 * ctx.fps / ctx.speed
     noise = np.stack([G.smooth_noise(rng, T, sigma), G.smooth_noise(rng, T, sigma)], axis=1)
     return noise * (ctx.drift * sw) * level[:, None]
@@ -238,10 +242,15 @@ def _wrist_turn(ctx: ArmContext, *, rng: np.random.Generator) -> np.ndarray:
     against the forearm all the time (on 9 shared clips 0.08–1.07 rad s.d., median 0.38, tracker
     glitches aside); hands held rigid on the forearm, turning only on strokes (0.0–0.13),
     looked carved."""
-    T = ctx.ramp.shape[0]
-    level = np.ones(T) if ctx.speech is None else ctx.speech
-    level = ctx.pause_drift + (1.0 - ctx.pause_drift) * level
-    return G.smooth_noise(rng, T, 0.2 * ctx.fps / ctx.speed) * ctx.wrist * level
+    return G.smooth_noise(rng, ctx.ramp.shape[0], 0.2 * ctx.fps / ctx.speed) * ctx.wrist \
+        * _idle_level(ctx)
+
+
+def _idle_level(ctx: ArmContext) -> np.ndarray:
+    """``(T,)`` how much of the idle motion (drift, wrist turn) plays: 1 in speech, a share
+    ``ctx.pause_drift`` in pauses."""
+    level = np.ones(ctx.ramp.shape[0]) if ctx.speech is None else ctx.speech
+    return ctx.pause_drift + (1.0 - ctx.pause_drift) * level
 
 
 def _clasp_point(ctx: ArmContext, *, sw: float) -> np.ndarray:

@@ -151,8 +151,9 @@ def clamp_elbow(beta: np.ndarray, *, bend: float, beta0: float) -> np.ndarray:
 
 def limit_rate(x: np.ndarray, step: float) -> np.ndarray:
     """``x (T,)`` changing by at most ``step`` per frame, symmetrically in time: the mean of a
-    forward and a backward pass of a rate limiter, so a jump becomes a ramp centred on it
-    (no lag) and a signal slower than ``step`` is returned unchanged."""
+    forward and a backward pass of a rate limiter, so a jump becomes a ramp centred on it (no
+    lag; ``step / 2`` per frame but for one frame of ``step`` in its middle) and a signal
+    slower than ``step`` is returned unchanged."""
     x = np.asarray(x, np.float64)
     fwd, bwd = x.copy(), x.copy()
     for t in range(1, len(x)):

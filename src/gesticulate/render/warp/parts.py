@@ -215,14 +215,18 @@ SLEEVE_REACH = 0.2
 # and wrist points run along the forearm's upper part, and a jacket sleeve hangs under it:
 # desk_host_body.png's left sleeve reaches 0.26 below the bone, and with the body-side 0.1 its
 # lower half and cuff buttons stayed on the torso, a copy of the cuff left on the desk as the
-# hand rose.
+# hand rose. Same cloth: the band's lower half within SLEEVE_COLOUR of the forearm's colour
+# (median; desk_host_body's jacket under its sleeve 21, a white shirt sleeve on the same shirt
+# (avspeech_sample2) 21; a bare or differently clad forearm on the shared photos 30-107).
 SLEEVE_DRAPE = 0.22
-SLEEVE_COLOUR = 20.0   # CIELAB distance (OpenCV's 8-bit scale) from the forearm's own colour
+SLEEVE_COLOUR = 26.0   # CIELAB distance (OpenCV's 8-bit scale) from the forearm's own colour
+LEVEL = 0.47           # a forearm within 25 degrees of level (tan 25°) has its sleeve hang below
 
 
 def _arm_region(person: np.ndarray, ref: np.ndarray, info: ArmInfo, side: str,
                 neck: np.ndarray, sw: float, trunk: np.ndarray, core: np.ndarray,
-                hand: np.ndarray | None, lab: np.ndarray | None = None) -> np.ndarray:
+                hand: np.ndarray | None, lab: np.ndarray | None = None,
+                rival: np.ndarray | None = None) -> np.ndarray:
     """Pixels of one arm, the whole sleeve and nothing of the body beside it: around each
     bone, out to the person's edge on the side away from the body (at most 0.3 shoulder
     widths; a forearm over the trunk, :data:`FORE_HALF_WIDTH_OVER_TRUNK`), a sleeve's
@@ -235,7 +239,7 @@ def _arm_region(person: np.ndarray, ref: np.ndarray, info: ArmInfo, side: str,
     S, E, W, H = info.joints
     d_up, t_up = _segment_distance(px, py, S, E)
     outward = ((px - S[0]) * (S[0] - neck[0]) + (py - S[1]) * (S[1] - neck[1])) > 0
-    d_fore, _ = _segment_distance(px, py, E, W)
+    d_fore, t_fore = _segment_distance(px, py, E, W)
     inner_up = np.where(_side_of(px, py, S, E, core), 0.11 * sw, 0.3 * sw)
     # The forearm's side away from the body reaches out to the person's edge, but over the
     # trunk no edge parts a sleeve from the same jacket behind it: there it takes a sleeve's
@@ -247,8 +251,8 @@ def _arm_region(person: np.ndarray, ref: np.ndarray, info: ArmInfo, side: str,
     if info.mode != "full":
         inner_fore = inner_up
     region = ((d_up < inner_up) & ((t_up >= 0) | outward)) | (d_fore < inner_fore)
-    if lab is not None and info.mode == "full" and abs(W[1] - E[1]) < abs(W[0] - E[0]):
-        drape = _sleeve_below(lab, person, px, py, info, d_fore, sw, trunk, hand)
+    if lab is not None and info.mode == "full" and abs(W[1] - E[1]) < LEVEL * abs(W[0] - E[0]):
+        drape = _sleeve_below(lab, person, px, py, info, d_fore, t_fore, sw, trunk, hand, rival)
         if drape is not None:
             region |= drape
     if hand is not None:
@@ -273,25 +277,33 @@ def _arm_region(person: np.ndarray, ref: np.ndarray, info: ArmInfo, side: str,
 
 
 def _sleeve_below(lab: np.ndarray, person: np.ndarray, px: np.ndarray, py: np.ndarray,
-                  info: ArmInfo, d_fore: np.ndarray, sw: float, trunk: np.ndarray,
-                  hand: np.ndarray | None) -> np.ndarray | None:
+                  info: ArmInfo, d_fore: np.ndarray, t_fore: np.ndarray, sw: float,
+                  trunk: np.ndarray, hand: np.ndarray | None, rival: np.ndarray | None
+                  ) -> np.ndarray | None:
     """The sleeve hanging below a level forearm over the trunk: the pixels below the bone
-    within :data:`SLEEVE_DRAPE` of it, when they are of the forearm's own cloth (their median
-    within :data:`SLEEVE_COLOUR` of the forearm's colour along its bone: a sleeve on a jacket
-    of the same cloth, where no edge shows how far the sleeve reaches). None for a forearm
-    whose colour differs from what lies below it (a bare arm on a dress: that edge bounds the
-    arm) or that shows too few pixels to read its colour."""
+    within :data:`SLEEVE_DRAPE` of it (and nearer it than the other arm's bones, ``rival``
+    ``(3, 2)`` shoulder, elbow, wrist), when what lies in the lower half of that band is of the
+    forearm's own cloth (its median within :data:`SLEEVE_COLOUR` of the forearm's colour along
+    its bone: a sleeve on a jacket of the same cloth, where no edge shows how far the sleeve
+    reaches). None for a forearm whose colour differs from what lies below it (a bare arm on a
+    dress: that edge bounds the arm) or that shows too few pixels to read its colour.
+    ``d_fore``, ``t_fore``: each pixel's distance to the forearm's bone and place along it."""
     _, E, W, _ = info.joints
-    _, t = _segment_distance(px, py, E, W)
-    along = person & (d_fore < 0.05 * sw) & (t > 0.15) & (t < 0.85)
+    along = person & (d_fore < 0.05 * sw) & (t_fore > 0.15) & (t_fore < 0.85)
     if hand is not None:
         along &= ~hand
     below = _side_of(px, py, E, W, (E + W) / 2 + np.array([0.0, 1.0]))
-    near = person & trunk & below & (d_fore < SLEEVE_DRAPE * sw) & (t >= 0) & (t <= 1)
-    if along.sum() < 12 or near.sum() < 12:
+    near = person & trunk & below & (d_fore < SLEEVE_DRAPE * sw) & (t_fore >= 0) & (t_fore <= 1)
+    if rival is not None:
+        for a, b in zip(rival[:-1], rival[1:]):
+            near &= d_fore < _segment_distance(px, py, a, b)[0]
+    # The cloth is read in the band's lower half: a forearm as thick as the band fills its
+    # upper half with its own colour whatever lies below it.
+    low = near & (d_fore > 0.5 * SLEEVE_DRAPE * sw)
+    if along.sum() < 12 or low.sum() < 12:
         return None
     colour = np.median(lab[along], axis=0)
-    if np.median(np.linalg.norm(lab[near] - colour, axis=1)) >= SLEEVE_COLOUR:
+    if np.median(np.linalg.norm(lab[low] - colour, axis=1)) >= SLEEVE_COLOUR:
         return None
     return near
 
@@ -450,12 +462,15 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     taken = np.zeros_like(person)
     trunk = _trunk(ref, mid, normal, sw, (h, w))
     core = mid + 1.2 * sw * normal                  # a point inside the trunk, mid-chest
-    for side in ("left", "right"):
-        info = _arm_info(ref, valid, side)
+    infos = {side: _arm_info(ref, valid, side) for side in ("left", "right")}
+    for side, other in (("left", "right"), ("right", "left")):
+        info = infos[side]
         if info is None:
             continue
         hand = (hands or {}).get(side) if info.mode == "full" else None
-        region = _arm_region(person, ref, info, side, mid, sw, trunk, core, hand, lab) & ~taken
+        rival = None if infos[other] is None else infos[other].joints[:3]
+        region = _arm_region(person, ref, info, side, mid, sw, trunk, core, hand, lab,
+                             rival) & ~taken
         if region.sum() < 50:
             continue
         parts.arms[side], parts.arm_info[side] = region, info

@@ -95,6 +95,8 @@ class WarpRenderer:
         alpha, self._fg, photo_bg = edge_matte(self.image, person, alpha, width=EDGE_WIDTH * scale)
         self.parts = split_parts(person, self.reference, valid, hands, lab)
         hole = self._grown(person, 12 * scale)
+        # Telea beside the head (with no shoulders seen the head is the whole person: Telea
+        # everywhere).
         self.background = fill_backdrop(self.image, hole, plain=self.parts.head)
         # The ring between the person and the inpainted hole edge is real background in the
         # photo; it is shown again wherever the person still is nearby in a frame (so the

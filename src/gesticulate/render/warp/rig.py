@@ -63,9 +63,9 @@ def inpaint(image: np.ndarray, hole: np.ndarray, *, scale: float = 0.5,
 # The person's hole in a textured backdrop is filled with the backdrop's own texture
 # (:func:`fill_backdrop`). Textured: the backdrop's detail beside the person (the mean absolute
 # difference from its blur, grey levels, at BACKDROP_SIDE) at least this. The shared photos and
-# clips' first frames: windows, city lights, whiteboards, logos 7.9-13.0; plain walls, gradient
-# and stage backdrops 1.8-4.0.
-TEXTURED = 5.0
+# clips' first frames at 512 px: windows, city lights, whiteboards, logos 7.7-12.7 (the demo's
+# flag and shuttle 15.2); plain walls, gradient and stage backdrops 0.6-4.4.
+TEXTURED = 6.0
 BACKDROP_SIDE = 128   # working size (longest side, px) of the shift-map fill: its cost grows fast
 # Telea's fill is kept within SEAM[0] px (at 512 px) of the hole's edge and blended into the
 # texture by SEAM[1]: copied texture butting straight onto the silhouette's ring showed a jagged
@@ -84,8 +84,9 @@ def _backdrop_size(hole: np.ndarray) -> tuple[int, int]:
 
 def backdrop_detail(image: np.ndarray, hole: np.ndarray) -> float:
     """How textured the backdrop beside ``hole`` is: the mean absolute difference of the grey
-    image from its blur (sigma 3 px) at :data:`BACKDROP_SIDE`, over a band up to a sixth of the
-    image's short side around the hole."""
+    image from its blur (sigma 3 px, of the backdrop alone: the person's edge is not detail) at
+    :data:`BACKDROP_SIDE`, over a band up to a sixth of the image's short side around the
+    hole."""
     size = _backdrop_size(hole)
     grey = cv2.resize(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), size,
                       interpolation=cv2.INTER_AREA).astype(np.float32)
@@ -94,7 +95,10 @@ def backdrop_detail(image: np.ndarray, hole: np.ndarray) -> float:
     band = (cv2.dilate(hole_s, np.ones((2 * reach + 1,) * 2, np.uint8)) > 0) & (hole_s == 0)
     if not band.any():
         return 0.0
-    return float(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 3.0))[band].mean())
+    known = (hole_s == 0).astype(np.float32)
+    blur = cv2.GaussianBlur(grey * known, (0, 0), 3.0) / np.maximum(
+        cv2.GaussianBlur(known, (0, 0), 3.0), 1e-6)
+    return float(np.abs(grey - blur)[band].mean())
 
 
 def fill_backdrop(image: np.ndarray, hole: np.ndarray, *,
@@ -125,7 +129,9 @@ def fill_backdrop(image: np.ndarray, hole: np.ndarray, *,
     if hole_s.all():
         return smooth
     copied = np.zeros_like(small)
-    cv2.xphoto.inpaint(small, (1 - hole_s).astype(np.uint8), copied, cv2.xphoto.INPAINT_SHIFTMAP)
+    # Black marks what shift-map could not reach, so the photo's own black is lifted to 1.
+    cv2.xphoto.inpaint(np.maximum(small, 1), (1 - hole_s).astype(np.uint8), copied,
+                       cv2.xphoto.INPAINT_SHIFTMAP)
     tint = cv2.resize(smooth, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     copied = copied.astype(np.float32)
     missed = (copied == 0).all(axis=2)
