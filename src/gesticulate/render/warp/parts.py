@@ -220,7 +220,11 @@ SLEEVE_REACH = 0.2
 # (avspeech_sample2) 21; a bare or differently clad forearm on the shared photos 30-107).
 SLEEVE_DRAPE = 0.22
 SLEEVE_COLOUR = 26.0   # CIELAB distance (OpenCV's 8-bit scale) from the forearm's own colour
-LEVEL = 0.47           # a forearm within 25 degrees of level (tan 25°) has its sleeve hang below
+# A forearm nearer level than upright (within 45 degrees) has its sleeve hang below it. At 25
+# degrees nothing changed on the shared clips but ted_lia_driving3 (hands re-detected 0.906 ->
+# 0.893 in self-reenactment; avspeech_sample1's black sleeve at 28 degrees on her black jacket
+# renders the same either way).
+LEVEL = 1.0
 
 
 def _arm_region(person: np.ndarray, ref: np.ndarray, info: ArmInfo, side: str,
