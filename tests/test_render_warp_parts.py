@@ -18,6 +18,22 @@ SKIN = (205, 150, 120)
 SHIRT = (232, 236, 242)
 
 
+ARMS = ((L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST),
+        (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST))
+
+
+def _silhouette(ref: np.ndarray, width: int, bones=ARMS) -> np.ndarray:
+    """A 512x512 uint8 person mask: the trunk between shoulders and hips, and a band ``width``
+    px wide along each of ``bones`` (keypoint pairs of ``ref``)."""
+    person = np.zeros((512, 512), np.uint8)
+    body = ref[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.RIGHT_HIP, L.LEFT_HIP], :2]
+    cv2.fillConvexPoly(person, np.round(body).astype(np.int32), 1)
+    for a, b in bones:
+        cv2.line(person, tuple(np.round(ref[a, :2]).astype(int)),
+                 tuple(np.round(ref[b, :2]).astype(int)), 1, thickness=width)
+    return person
+
+
 def _hand_landmarks(wrist=(100.0, 150.0), size=60.0) -> np.ndarray:
     """21 points of an open hand, fingers up, spread: (21, 2) pixels."""
     pts = np.zeros((21, 2))
@@ -249,13 +265,7 @@ def test_cloth_off_the_trunk_far_from_the_arm_stays_with_the_body():
     ref[L.LEFT_WRIST, :2] = el + [0.05 * sw, -0.6 * sw]           # the hand raised
     ref[L.LEFT_HAND, :2] += ref[L.LEFT_WRIST, :2] - ref[L.LEFT_HAND_START, :2]
     valid = valid_points(ref, (512, 512))
-    person = np.zeros((512, 512), np.uint8)
-    body = ref[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.RIGHT_HIP, L.LEFT_HIP], :2]
-    cv2.fillConvexPoly(person, np.round(body).astype(np.int32), 1)
-    for a, b in ((L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST),
-                 (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST)):
-        cv2.line(person, tuple(np.round(ref[a, :2]).astype(int)), tuple(np.round(ref[b, :2]).astype(int)),
-                 1, thickness=max(3, int(0.15 * sw)))
+    person = _silhouette(ref, max(3, int(0.15 * sw)))
     near, far = el + [0, 0.1 * sw], el + [0, 0.28 * sw]           # cloth under the elbow
     cv2.line(person, tuple(np.round(el).astype(int)), tuple(np.round(far).astype(int)), 1, 5)
     parts = split_parts(person > 0, ref, valid)
@@ -306,13 +316,7 @@ def test_the_sleeve_under_a_raised_forearm_belongs_to_the_upper_arm():
     ref[L.LEFT_WRIST, :2] = el + [0.12 * sw, -0.75 * sw]          # the hand raised beside it
     ref[L.LEFT_HAND, :2] += ref[L.LEFT_WRIST, :2] - ref[L.LEFT_HAND_START, :2]
     valid = valid_points(ref, (512, 512))
-    person = np.zeros((512, 512), np.uint8)
-    body = ref[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.RIGHT_HIP, L.LEFT_HIP], :2]
-    cv2.fillConvexPoly(person, np.round(body).astype(np.int32), 1)
-    pt = lambda k: tuple(np.round(ref[k, :2]).astype(int))          # noqa: E731
-    for a, b in ((L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST),
-                 (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST)):
-        cv2.line(person, pt(a), pt(b), 1, thickness=int(0.3 * sw))
+    person = _silhouette(ref, int(0.3 * sw))
     parts = split_parts(person > 0, ref, valid)
     hidden = parts.hidden_upper["left"]
     seg = parts.segments["left"]
@@ -367,13 +371,7 @@ def test_a_forearm_across_the_body_leaves_the_jacket_beside_it():
     ref[L.LEFT_ELBOW, :2], ref[L.LEFT_WRIST, :2] = el, wr
     ref[L.LEFT_HAND, :2] += wr - ref[L.LEFT_HAND_START, :2]
     valid = valid_points(ref, (512, 512))
-    person = np.zeros((512, 512), np.uint8)
-    body = ref[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.RIGHT_HIP, L.LEFT_HIP], :2]
-    cv2.fillConvexPoly(person, np.round(body).astype(np.int32), 1)
-    pt = lambda p: tuple(np.round(p).astype(int))                   # noqa: E731
-    for a, b in ((L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST),
-                 (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST)):
-        cv2.line(person, pt(ref[a, :2]), pt(ref[b, :2]), 1, thickness=int(0.25 * sw))
+    person = _silhouette(ref, int(0.25 * sw))
     parts = split_parts(person > 0, ref, valid)
     mid = 0.5 * (el + wr)
     u = (wr - el) / np.linalg.norm(wr - el)
@@ -406,13 +404,8 @@ def test_a_level_forearm_takes_the_sleeve_hanging_below_it_when_it_is_of_the_sam
     ref[L.LEFT_ELBOW, :2], ref[L.LEFT_WRIST, :2] = el, wr
     ref[L.LEFT_HAND, :2] += wr - ref[L.LEFT_HAND_START, :2]
     valid = valid_points(ref, (512, 512))
-    person = np.zeros((512, 512), np.uint8)
-    body = ref[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.RIGHT_HIP, L.LEFT_HIP], :2]
-    cv2.fillConvexPoly(person, np.round(body).astype(np.int32), 1)
+    person = _silhouette(ref, int(0.25 * sw), bones=ARMS[:1] + ARMS[2:])
     pt = lambda p: tuple(np.round(p).astype(int))                   # noqa: E731
-    for a, b in ((L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.RIGHT_SHOULDER, L.RIGHT_ELBOW),
-                 (L.RIGHT_ELBOW, L.RIGHT_WRIST)):
-        cv2.line(person, pt(ref[a, :2]), pt(ref[b, :2]), 1, thickness=int(0.25 * sw))
     image = np.zeros((512, 512, 3), np.uint8)
     image[:] = (90, 120, 160)                                      # the backdrop
     image[person > 0] = below
@@ -445,13 +438,7 @@ def test_a_sleeve_hanging_below_a_forearm_stops_at_the_other_forearm():
         hand = getattr(L, side + "_HAND")
         ref[hand, :2] += wr - ref[hand.start, :2]
     valid = valid_points(ref, (512, 512))
-    person = np.zeros((512, 512), np.uint8)
-    body = ref[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.RIGHT_HIP, L.LEFT_HIP], :2]
-    cv2.fillConvexPoly(person, np.round(body).astype(np.int32), 1)
-    pt = lambda p: tuple(np.round(p).astype(int))                   # noqa: E731
-    for a, b in ((L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST),
-                 (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST)):
-        cv2.line(person, pt(ref[a, :2]), pt(ref[b, :2]), 1, thickness=int(0.16 * sw))
+    person = _silhouette(ref, int(0.16 * sw))
     image = np.zeros((512, 512, 3), np.uint8)
     image[:] = (90, 120, 160)
     image[person > 0] = (40, 40, 90)                                 # one cloth for all
