@@ -171,6 +171,19 @@ def test_hands_turn_against_the_forearm_in_speech(talk_motion):
     assert step < 0.3, step           # < 0.3 rad between frames at 25 fps: no pops
 
 
+def test_strokes_flex_the_wrist(gen, talk, monkeypatch):
+    """Without the idle turn, the keyframes' wrist flex alone turns the hand about 0.35-0.41
+    rad against the forearm at its largest (0.17-0.20 at the 0.25 rad per unit used before)."""
+    import dataclasses
+    from gesticulate.motion import style as S
+    monkeypatch.setitem(S.STYLES, "conversational",
+                        dataclasses.replace(S.STYLES["conversational"], wrist=0.0))
+    for seed in range(4):
+        kp = gen.generate(talk, frontal_reference(), image_size=SIZE, seed=seed,
+                          style="conversational").keypoints
+        assert np.abs(hand_turn(kp)).max() > 0.3, seed
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_no_wrist_pops(gen, talk, seed):
     """A wanted wrist sweeping from far out to the body crossed between two IK solutions
