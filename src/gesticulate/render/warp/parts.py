@@ -296,15 +296,19 @@ def _sleeve_below(lab: np.ndarray, person: np.ndarray, px: np.ndarray, py: np.nd
     along = person & (d_fore < 0.05 * sw) & (t_fore > 0.15) & (t_fore < 0.85)
     if hand is not None:
         along &= ~hand
+    if along.sum() < 12:
+        return None
     below = _side_of(px, py, E, W, (E + W) / 2 + np.array([0.0, 1.0]))
     near = person & trunk & below & (d_fore < SLEEVE_DRAPE * sw) & (t_fore >= 0) & (t_fore <= 1)
+    if not near.any():
+        return None
     if rival is not None:
         for a, b in zip(rival[:-1], rival[1:]):
             near &= d_fore < _segment_distance(px, py, a, b)[0]
     # The cloth is read in the band's lower half: a forearm as thick as the band fills its
     # upper half with its own colour whatever lies below it.
     low = near & (d_fore > 0.5 * SLEEVE_DRAPE * sw)
-    if along.sum() < 12 or low.sum() < 12:
+    if low.sum() < 12:
         return None
     colour = np.median(lab[along], axis=0)
     if np.median(np.linalg.norm(lab[low] - colour, axis=1)) >= SLEEVE_COLOUR:
