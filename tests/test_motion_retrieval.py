@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 
 import numpy as np
@@ -13,7 +15,9 @@ from gesticulate.errors import InputError, OptionError
 from gesticulate.motion import get_generator
 from gesticulate.motion.base import MotionGenerator
 from gesticulate.motion import retrieval_index as R
-from gesticulate.motion.retrieval import RetrievalGenerator
+from gesticulate.motion import retrieval
+from gesticulate.motion.gestures import speech_mask
+from gesticulate.motion.retrieval import GAIN_RANGE, STYLE_SPEED, Plan, RetrievalGenerator
 from gesticulate.motion.retrieval_index import INDEX_NAME, Library, build_library, dataset_signature
 from gesticulate.skeleton import layout as L
 
@@ -128,7 +132,45 @@ def test_bones_keep_the_photos_lengths(gen, reference):
     assert wrist_speed(kp).mean() > 0.5              # and the arms do move
 
 
-def test_silence_is_calmer_than_speech_and_speed_speeds_up(gen, reference):
+def test_a_join_spreads_a_jump_over_the_whole_segment(gen):
+    """Two library poses one unit apart: the second segment starts where the first is and
+    reaches its own pose over its whole length (hop + blend), not over the blend alone."""
+    g = copy.copy(gen)
+    params = np.zeros((200, R.NUM_PARAMS), np.float32)
+    params[100:, 0] = 1.0
+    params[100:, 1] = 0.01 * np.arange(100)                  # motion of its own: kept
+    g.library = dataclasses.replace(gen.library, params=params)
+    H, B = 15, 8
+    out = g.assemble(Plan(np.array([0, H]), np.array([0, 100]), H, B, H + H + B, 25.0))
+    step = np.abs(np.diff(out[:, 0]))
+    assert np.abs(out[:H, 0]).max() < 0.05 and abs(out[-1, 0] - 1.0) < 0.05
+    assert step.max() < 2.0 / (H + B), step.max()           # a crossfade alone: ~1.5 / B
+    np.testing.assert_allclose(np.diff(out[H + B + 2:-3, 1]), 0.01, atol=2e-3)   # (smoothing at the end)
+
+
+def test_a_style_sets_how_fast_the_library_is_played(gen, reference):
+    """calm plays the library slower than lively, in speech; a speaker's own pace is kept."""
+    f = talk(12.0, seed=4)
+    speech = speech_mask(f)
+
+    def pace(style):
+        kp = gen.generate(f, reference, image_size=SIZE, seed=0, style=style).keypoints
+        v = wrist_speed(kp) * f.fps / float(L.shoulder_width(reference))
+        return float(np.median(v[speech[1:]]))
+    calm, lively = pace("calm"), pace("lively")
+    assert lively > 1.5 * calm, (calm, lively)
+    for name, speed in (("calm", calm), ("lively", lively)):   # on target, or the gain at a bound
+        gain = STYLE_SPEED[name] / speed
+        assert abs(gain - 1) < 0.1 or speed > 0 and not GAIN_RANGE[0] < gain < GAIN_RANGE[1]
+    choice = gen.style_for(f, reference, image_size=SIZE)
+    assert choice.auto and choice.name in STYLE_SPEED and choice.reasons
+    assert gen.style_for(f, reference, image_size=SIZE, style="spk0").describe() == "style spk0 (as asked)"
+    with pytest.raises(OptionError, match="calm.*spk0"):
+        gen.style_for(f, reference, image_size=SIZE, style="shouty")
+
+
+def test_silence_is_calmer_than_speech_and_speed_speeds_up(gen, reference, monkeypatch):
+    monkeypatch.setattr(retrieval, "GAIN_RANGE", (1.0, 1.0))   # the match alone, no style gain
     f = talk(12.0, seed=4)
     silent = talk(12.0, seed=4)
     for name in ("onset", "rms", "vad", "pitch_hz"):
@@ -170,6 +212,8 @@ def test_style_picks_one_speaker(dataset, gen, reference):
     assert set(lib.speakers[clip]) == {"spk1"} and len(a) == f.num_frames
     with pytest.raises(OptionError, match="spk0"):
         gen.generate(f, reference, image_size=SIZE, style="nobody")
+    with pytest.raises(OptionError, match="'nobody'.*calm.*spk0"):
+        gen.plan(f, style="nobody")
 
 
 def test_index_is_saved_and_reused(dataset, gen):

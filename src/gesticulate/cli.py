@@ -26,9 +26,9 @@ def _add_generate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--renderer", choices=RENDERERS, default=d.renderer, help="stage-2 renderer")
     p.add_argument("--renderer-checkpoint", help="run folder for --renderer diffusion")
     p.add_argument("--speed", type=float, default=d.speed, help="gesture speed, 0.25..4 (default 1)")
-    p.add_argument("--style", help="gesture style, where the generator has styles; procedural: "
-                   "auto (default: read from the photo and voice), calm, conversational, "
-                   "presenter, lively")
+    p.add_argument("--style", help="gesture style, where the generator has styles; procedural "
+                   "and retrieval: auto (default: read from the photo and voice), calm, "
+                   "conversational, presenter, lively; retrieval also: a speaker of its dataset")
     p.add_argument("--no-phones", dest="phones", action="store_false",
                    help="don't use phone recognition for lip shapes")
     p.add_argument("--hands-first", action="store_true",

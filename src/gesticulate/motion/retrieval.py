@@ -4,14 +4,24 @@ The target audio is cut into overlapping segments; for each, the library window 
 dataset's train clips, :mod:`gesticulate.motion.retrieval_index`) whose audio descriptor is
 nearest is chosen, with a continuity cost (pose and velocity at the join, as in game motion
 matching) and a penalty for reusing frames; one of the ``top_k`` best, distinct candidates
-is drawn with the seed. Consecutive segments are crossfaded over ``blend_s`` in rig-parameter
-space (bone angles, length ratios, head similarity, neck offset), and the result drives the
-photo's own skeleton by forward kinematics, so the photo keeps its body shape and bone
-lengths (stretched at most ``max_stretch``). Mouth and blinks are not copied from the
-library: the mouth opens with this audio's loudness (and closes on bilabials when phones are
-given) and blinks are drawn at a conversational rate, both in the head's frame before the
-library's head motion turns it. Frame 0 is the photo's pose; motion eases in over
-``ease_in_s``. ``speed`` plays the library faster or slower while keeping its strokes on
+is drawn with the seed. Each segment starts where the last one is: the difference at the join
+is added to it and fades over its whole length (an inertialization, as in game motion
+matching), and the two are crossfaded over ``blend_s`` in rig-parameter space (bone angles,
+length ratios, head similarity, neck offset). A plain crossfade moved the arms across the
+difference between two speakers' poses within the blend, twice as fast as inside segments on
+the shared clips. The result drives the photo's own skeleton by forward kinematics, so the
+photo keeps its body shape and bone lengths (stretched at most ``max_stretch``).
+
+``style``: a speaker of the dataset plays only that speaker's clips, at their own pace. A
+gesture style (``auto``, the default, reads it from the photo and voice as the procedural
+generator does; or ``calm`` … ``lively``) prefers calmer library windows in speech for the
+calmer styles and scales the body's motion so that the median wrist speed in speech is the
+style's (:data:`STYLE_SPEED`, within :data:`GAIN_RANGE`).
+
+Mouth and blinks are not copied from the library: the mouth opens with this audio's loudness
+(and closes on bilabials when phones are given) and blinks are drawn at a conversational
+rate, both in the head's frame before the library's head motion turns it. Frame 0 is the
+photo's pose; motion eases in over ``ease_in_s``. ``speed`` plays the library faster or slower while keeping its strokes on
 this audio's beats (the audio is matched on a stretched time axis).
 """
 
@@ -27,7 +37,10 @@ from gesticulate.audio.features import AudioFeatures
 from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import retrieval_index as R
+from gesticulate.metrics.beats import derivative
 from gesticulate.motion.base import Phones, check_inputs, register, seen_points
+from gesticulate.motion.gestures import speech_mask
+from gesticulate.motion.style import AUTO, StyleChoice, canonical, choose_style, names
 from gesticulate.skeleton.tracks import ease_in_ramp
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.normalize import root_and_scale
@@ -55,6 +68,19 @@ _HAND_ROOT = {start: R.BONES.index((start, start + L.HAND_MIDDLE[0]))
 _FINGER_ROOT = np.array([next((_HAND_ROOT[st] for st in _HAND_ROOT if st <= c < st + 21), -1)
                          for _, c in R.BONES])
 SUB_FPS = 12.5             # audio windows are compared at this many frames per second
+# A gesture style (named, or read from the photo and voice by ``auto``) sets the median wrist
+# speed in speech (sw/s) the library's motion is scaled to. calm and conversational are the
+# medians of the shared clips' real speakers for whom ``auto`` chose that style (4 clips each:
+# 0.07-0.26 and 0.16-0.27); no shared clip is presenter or lively, whose figures are
+# conversational's times the procedural styles' ratios (0.19/0.15, 0.22/0.15).
+STYLE_SPEED = {"calm": 0.10, "conversational": 0.22, "presenter": 0.27, "lively": 0.32}
+# ... by a gain within this range: a replayed speaker's strokes and holds keep their shape (a
+# gain of 0.5 brought the median to target but left the seated speakers' 90th percentile, hand
+# variance and beats at 0.4-0.6 of real).
+GAIN_RANGE = (0.7, 1.3)
+# Weight of the library windows' wrist energy (over its median) in the match, in speech, per
+# style; in pauses it is 0.5 whatever the style.
+ENERGY_WEIGHT = {"calm": 0.6, "conversational": 0.2, "presenter": 0.1, "lively": 0.0}
 
 
 @dataclass
@@ -136,15 +162,18 @@ class RetrievalGenerator:
                  audio=None) -> SkeletonSequence:
         """Motion for ``features`` on ``reference``; see :class:`~gesticulate.motion.base.MotionGenerator`.
 
-        ``style`` is a speaker id of the dataset: only that speaker's clips are used.
+        ``style`` is a speaker id of the dataset (only that speaker's clips, at their pace),
+        or a gesture style name, ``auto`` or None (see the module docstring).
         """
         ref = check_inputs(features, reference, image_size, speed)
         T, fps = features.num_frames, float(features.fps)
         rng_plan, rng_face = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)]
-        plan = self.plan(features, seed=seed, speed=speed, style=style, _rng=rng_plan)
+        seen = seen_points(ref, image_size, self.min_confidence)
+        speaker = style if style in self._speakers() else None
+        choice = self._choice(features, ref, seen, style)
+        plan = self.plan(features, seed=seed, speed=speed, style=choice.name, _rng=rng_plan)
         params = R.resample_rows(self.assemble(plan), T).astype(np.float64)
         params *= ease_in_ramp(T, fps=fps, seconds=self.ease_in_s)[:, None]
-        seen = seen_points(ref, image_size, self.min_confidence)
         root, sw = root_and_scale(ref)
         sw = float(sw)
         local = (ref[:, :2] - root) / sw                                   # (133, 2)
@@ -152,15 +181,55 @@ class RetrievalGenerator:
         if seen[L.FACE].mean() > 0.8:
             _mouth_and_lids(head, local, ref, seen, features, phones=phones, rng=rng_face)
         out = retarget(local, seen, params, head, max_stretch=self.max_stretch)
+        if speaker is None:     # a gesture style (named, or read from the photo and voice)
+            target = STYLE_SPEED[choice.name] * speed
+            speech = speech_mask(features)
+            for _ in range(2):  # FK is near linear in the gain: two passes land within a few %
+                gain = _speed_gain(out, seen, speech, fps=fps, target=target)
+                if gain is None or abs(gain - 1.0) < 0.02:
+                    break
+                params[:, :R.P_HEAD.start] *= gain          # body and arms; the head as it is
+                out = retarget(local, seen, params, head, max_stretch=self.max_stretch)
         kp = np.concatenate([out * sw + root, np.broadcast_to(
             np.where(seen, ref[:, 2], 0.0)[None, :, None], (T, L.NUM_KEYPOINTS, 1))], axis=2)
         kp[:, ref[:, 2] <= 0] = ref[ref[:, 2] <= 0]   # never-seen points stay where they were
         kp[0, :, :2] = ref[:, :2]                     # frame 0 is the photo
         return SkeletonSequence(kp.astype(np.float32), fps, image_size)
 
+    def style_for(self, features: AudioFeatures, reference: np.ndarray, *,
+                  image_size: tuple[int, int], style: str | None = None) -> StyleChoice:
+        """What :meth:`generate` does with ``style``: a speaker of the dataset or a named
+        gesture style as given, or for ``None``/``auto`` the style
+        :func:`~gesticulate.motion.style.choose_style` reads from the photo and voice."""
+        ref = check_inputs(features, reference, image_size, 1.0)
+        return self._choice(features, ref, seen_points(ref, image_size, self.min_confidence),
+                            style)
+
+    def _speakers(self) -> set[str]:
+        return set(self.library.speakers.tolist())
+
+    def _check_style(self, style: str | None) -> None:
+        if style not in (None, AUTO) and style not in self._speakers() \
+                and canonical(style) not in STYLE_SPEED:
+            raise OptionError(
+                f"unknown style {style!r} for the retrieval generator; use a gesture style "
+                f"({', '.join(names())}) or a speaker of the dataset: "
+                f"{', '.join(sorted(self._speakers()))}")
+
+    def _choice(self, features, ref, seen, style: str | None) -> StyleChoice:
+        self._check_style(style)
+        if style in self._speakers():
+            return StyleChoice(style, 0, auto=False)
+        if style not in (None, AUTO):
+            return StyleChoice(canonical(style), 0, auto=False)
+        return choose_style(ref, seen, features)
+
     def plan(self, features: AudioFeatures, *, seed: int = 0, speed: float = 1.0,
              style: str | None = None, _rng: np.random.Generator | None = None) -> Plan:
-        """Choose the library segments for ``features`` (what :meth:`generate` uses)."""
+        """Choose the library segments for ``features`` (what :meth:`generate` uses);
+        ``style`` is a speaker of the dataset (only that speaker's clips) or a gesture style
+        name (how much calm library windows are preferred in speech)."""
+        self._check_style(style)
         lib = self.library
         rng = _rng if _rng is not None else np.random.default_rng(
             np.random.SeedSequence(seed).spawn(2)[0])
@@ -171,7 +240,7 @@ class RetrievalGenerator:
         S = H + B
         W = max(S, int(round(self.window_s * fps)))
         pre, sub = (W - S) // 2, max(1, int(round(fps / SUB_FPS)))
-        bank = self._candidates(W, S, pre, sub, style)
+        bank = self._candidates(W, S, pre, sub, style if style in self._speakers() else None)
         desc = R.resample_rows(lib.describe(features), Tw)
         quiet = 1.0 - R.resample_rows(np.asarray(features.vad, np.float32)[:, None], Tw)[:, 0]
         K = max(1, int(np.ceil(max(Tw - S, 0) / H)) + 1)
@@ -181,7 +250,8 @@ class RetrievalGenerator:
         cost = _sqdist(q, bank["vec"]) / q.shape[1]                          # (K, Nc)
         cost += bank["penalty"][None]
         qk = np.array([quiet[s:s + S].mean() for s in starts])
-        cost += 0.5 * qk[:, None] * bank["energy"][None]                    # silence: stay calm
+        calm = 0.5 * qk + ENERGY_WEIGHT.get(canonical(style or ""), 0.0) * (1.0 - qk)
+        cost += calm[:, None] * bank["energy"][None]          # silence and calm styles: stay calm
         rows = self._choose(cost, bank, H, B, rng)
         return Plan(starts, rows, H, B, Tw, fps)
 
@@ -190,13 +260,15 @@ class RetrievalGenerator:
         P, H, B = self.library.params, plan.hop, plan.blend
         out = np.zeros((plan.num_frames + H + B, R.NUM_PARAMS), np.float64)
         ramp = smoothstep((np.arange(B) + 1.0) / (B + 1.0))[:, None]
+        decay = 1.0 - smoothstep(np.arange(H + B) / (H + B))[:, None]
         for k, (t, r) in enumerate(zip(plan.starts, plan.rows)):
             seg = P[r:r + H + B].astype(np.float64)
-            if k == 0 or B == 0:
+            if k == 0:
                 out[t:t + H + B] = seg
-            else:
-                out[t:t + B] = (1.0 - ramp) * out[t:t + B] + ramp * seg[:B]
-                out[t + B:t + H + B] = seg[B:]
+                continue
+            seg = seg + (out[t] - seg[0]) * decay     # starts where the last one is
+            out[t:t + B] = (1.0 - ramp) * out[t:t + B] + ramp * seg[:B]
+            out[t + B:t + H + B] = seg[B:]
         # Light zero-phase smoothing: detector jitter in real clips (CSG smooths too).
         return gaussian_filter1d(out[:plan.num_frames], 1.0, axis=0, mode="nearest")
 
@@ -209,9 +281,6 @@ class RetrievalGenerator:
         lib = self.library
         clips = np.arange(len(lib.speakers))
         if style is not None:
-            if style not in set(lib.speakers.tolist()):
-                raise OptionError(f"unknown style {style!r} for the retrieval generator; use a "
-                                  f"speaker of the dataset: {', '.join(sorted(set(lib.speakers)))}")
             clips = clips[lib.speakers == style]
         starts = []
         for c in clips:
@@ -336,6 +405,24 @@ def _mouth_and_lids(head, local, ref, seen, features, *, phones, rng) -> None:
     blink = F.blink_curve(T, fps=fps, rng=rng, speech=speech)
     up, lo = [pos[int(j)] for j in F.UPPER_LID], [pos[int(j)] for j in F.LOWER_LID]
     head[:, up] += blink[:, None, None] * (head[:, lo] - head[:, up])
+
+
+def _speed_gain(out: np.ndarray, seen: np.ndarray, speech: np.ndarray, *, fps: float,
+                target: float) -> float | None:
+    """The gain on the body's motion that brings the median wrist speed in speech of the local
+    keypoints ``out (T, 133, 2)`` (shoulder widths) to ``target`` sw/s, within
+    :data:`GAIN_RANGE`; None when no arm moves or there is too little speech to measure."""
+    wrists = [w for w, e in ((L.LEFT_WRIST, L.LEFT_ELBOW), (L.RIGHT_WRIST, L.RIGHT_ELBOW))
+              if seen[w] and seen[e]]
+    speech = speech[: len(out)]
+    if not wrists or speech.sum() < fps:
+        return None
+    v = np.concatenate([np.linalg.norm(derivative(out[:, w], fps=fps, smooth_s=0.2), axis=1)
+                        [: len(speech)][speech] for w in wrists])
+    now = float(np.median(v))
+    if now < 1e-4:
+        return None
+    return float(np.clip(target / now, *GAIN_RANGE))
 
 
 def _cont_features(P: np.ndarray, s: np.ndarray, B: int) -> np.ndarray:

@@ -25,11 +25,12 @@ import numpy as np
 
 from gesticulate.audio.features import AudioFeatures, num_frames
 from gesticulate.errors import InputError
+from gesticulate.metrics.beats import derivative
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.normalize import CONFIDENCE_THRESHOLD
 
 INDEX_NAME = "retrieval_index.npz"
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 NECK = -1                                   # the virtual root: mid-shoulder point
 # Rig bones (parent, child), parents first; NECK is the root. Each bone's angle and length
 # change is a motion parameter; hands hang off the body wrists.
@@ -193,7 +194,7 @@ class Library:
         Audio descriptor per frame, z-scored with ``audio_mean`` / ``audio_std``.
     audio_mean, audio_std : np.ndarray, shape (8,)
     energy : np.ndarray, shape (N,), float32
-        Mean wrist speed in shoulder widths per second.
+        Mean wrist speed in shoulder widths per second (over 0.2 s).
     arms_seen : np.ndarray, shape (N,), bool
     clip_start : np.ndarray, shape (C + 1,), int64
         Row offsets of the clips: clip ``c`` is rows ``clip_start[c]:clip_start[c + 1]``.
@@ -345,5 +346,8 @@ def _wrist_speed(kp: np.ndarray, m: int, *, fps: float) -> np.ndarray:
     w = np.stack([_fill(kp[:, j, :2].astype(np.float64), ok[:, i])
                   for i, j in enumerate((L.LEFT_WRIST, L.RIGHT_WRIST))], axis=1)
     w = resample_rows(w, m) / sw
-    v = np.linalg.norm(np.diff(w, axis=0, prepend=w[:1]), axis=2).mean(axis=1) * fps
+    # Over 0.2 s, as the gesture metrics measure it: frame differences would read the
+    # tracker's jitter (~0.3 sw/s on a still hand) as energy.
+    v = np.stack([np.linalg.norm(derivative(w[:, i], fps=fps, smooth_s=0.2), axis=1)
+                  for i in range(2)], axis=1).mean(axis=1)
     return v.astype(np.float32)

@@ -131,7 +131,9 @@ async def _drain(receive) -> None:
 def _offered_motions(cfg: ServerConfig) -> dict[str, list[str]]:
     from gesticulate.motion.style import names
     motions = {"procedural": names()}
-    motions.update({name: [] for name in cfg.motion_checkpoints})
+    # retrieval reads the same gesture styles (its dataset's speakers are not offered here)
+    motions.update({name: names() if name == "retrieval" else []
+                    for name in cfg.motion_checkpoints})
     return motions
 
 

@@ -177,7 +177,7 @@ def parse_settings(form, *, max_size: int, motions: dict[str, list[str]],
     if renderer not in RENDERERS:
         raise OptionError(f"renderer {renderer[:40]!r} is unknown; choose one of {', '.join(RENDERERS)}")
     style = str(form.get("style") or "") or None
-    if motion == "procedural" and style is not None:
+    if motion in ("procedural", "retrieval") and style is not None:
         from gesticulate.motion.style import canonical
         style = canonical(style)            # old names still accepted
     if style is not None and style not in motions[motion]:
