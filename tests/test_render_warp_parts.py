@@ -504,6 +504,25 @@ def test_fill_along_a_limb_runs_the_pattern_on_where_the_whole_width_is_hidden()
 
 
 
+def test_a_fleck_of_another_colour_on_the_cloth_is_not_mirrored_into_the_fill():
+    """A few pixels of hand, chair or a lit fold on a navy sleeve (hbr_speaker12's upper arms
+    held both) were mirrored into the sleeve hidden under the forearm as pale shards; they
+    are painted over from the cloth first. The visible pixels themselves stay as they were."""
+    from gesticulate.render.warp.rig import fill_hidden
+    h, w = 120, 100
+    rng = np.random.default_rng(0)
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:] = (35, 40, 80)                                           # navy cloth, a little noisy
+    img[:] = np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+    img[50:56, 20:80] = (225, 215, 205)                             # a pale fleck by the hole
+    hole = np.zeros((h, w), bool)
+    hole[56:110, 10:90] = True
+    out = fill_hidden(img, hole, np.ones((h, w), bool))
+    pale = out[hole].astype(int).sum(-1) > 300
+    assert pale.mean() < 0.01, pale.mean()
+    np.testing.assert_array_equal(out[~hole], img[~hole])
+
+
 @pytest.mark.parametrize("angle", [0.65, -1.2])
 def test_fill_along_runs_a_slanted_sleeve_on_along_its_own_bone(angle):
     """The same on a slanted sleeve, stripes across it: the pattern runs on along the bone

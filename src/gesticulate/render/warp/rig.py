@@ -11,7 +11,7 @@ import numpy as np
 
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.mesh import Mesh, build_mesh
-from gesticulate.render.warp.parts import Parts
+from gesticulate.render.warp.parts import Parts, colour_clusters, lab_of
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.tracks import smoothstep
 
@@ -369,6 +369,53 @@ def _mirrored(image: np.ndarray, hole: np.ndarray, src: np.ndarray, *, bounce: b
     return mixed, hole & (has_up | has_down)
 
 
+# Colours of a region's source pixels that make up less than this share of them and lie
+# further than OUTLIER_LAB (CIELAB) from every common colour, and from every blend of two, are
+# not its cloth.
+OUTLIER_SHARE = 0.08
+OUTLIER_LAB = 30.0
+
+
+def cloth_only(image: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """``image`` with the rare odd colours of its ``source`` pixels painted over from the
+    rest: a fleck of the hand, the chair under an elbow or a lit fold that the segmenter or
+    the cut gave the region, which mirrored into a hidden fill showed as pale shards on the
+    cloth. The source's colours in 4 k-means clusters; a cluster with less than
+    :data:`OUTLIER_SHARE` of the pixels, further than :data:`OUTLIER_LAB` from each common
+    one and from each blend of two common ones (a pattern's edges), is odd. The pixels stay
+    source, so the mirrored runs keep their length."""
+    n = int(source.sum())
+    if n < 200:
+        return image
+    lab = lab_of(image)[source]
+    centres = colour_clusters(lab[:: max(1, n // 20000)], 4)      # a sample is enough
+    label = np.linalg.norm(lab[:, None] - centres[None], axis=2).argmin(1)
+    share = np.bincount(label, minlength=len(centres)) / n
+    common = centres[share >= OUTLIER_SHARE]
+    if len(common) in (0, len(centres)):
+        return image
+    gap = np.full(len(centres), np.inf)
+    for i, a in enumerate(common):
+        for b in common[i:]:
+            d = b - a
+            t = np.clip((centres - a) @ d / max(float(d @ d), 1e-9), 0.0, 1.0)
+            gap = np.minimum(gap, np.linalg.norm(centres - a - t[:, None] * d, axis=1))
+    odd = (share < OUTLIER_SHARE) & (gap > OUTLIER_LAB)
+    if not odd.any():
+        return image
+    bad = np.zeros(source.shape, bool)
+    bad[source] = odd[label]
+    ys, xs = np.nonzero(bad)
+    m = 12                                        # the cloth around the flecks, enough to paint
+    y0, y1 = max(ys.min() - m, 0), ys.max() + m + 1
+    x0, x1 = max(xs.min() - m, 0), xs.max() + m + 1
+    box = (slice(y0, y1), slice(x0, x1))
+    painted = inpaint(image[box], bad[box] | ~source[box])      # from the cloth only
+    out = image.copy()
+    out[box][bad[box]] = painted[bad[box]]
+    return out
+
+
 def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
                 along_rows: bool = False) -> np.ndarray:
     """Fill the torso under the arms with the torso's own cloth: each hole pixel copies the
@@ -391,6 +438,7 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
         ``(H, W)`` bool, pixels that may be copied (visible torso).
     """
     src = source & ~hole
+    photo, image = image, cloth_only(image, src)      # copied from: the cloth's own colours
     out = image.copy()
     mixed, ok = _mirrored(image, hole, src)
     out[ok] = np.clip(mixed[ok] + 0.5, 0, 255).astype(np.uint8)
@@ -409,7 +457,9 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
     if rest.any():
         smooth = inpaint(out, ~(src | ok))
         out[rest] = smooth[rest]
-    return out
+    photo = photo.copy()
+    photo[hole] = out[hole]
+    return photo
 
 
 def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
