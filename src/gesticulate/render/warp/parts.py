@@ -532,7 +532,10 @@ def _hidden_upper(seg: dict[str, np.ndarray], info: ArmInfo, sw: float) -> np.nd
     """The upper arm's pixels its forearm or hand covers in the photo: the pixels of those
     pieces inside the upper arm's sleeve (within its half-width of the shoulder-elbow bone,
     short of the elbow). When the forearm swings away they show the sleeve, not the backdrop
-    and a torn outline. None when there are none."""
+    and a torn outline. A forearm folded back along the upper arm hides the sleeve's outer part
+    too, so the little left seen does not measure its width: the sleeve is taken at the widest
+    half-width (hbr_speaker12's arms, hands up by his shoulders in the photo, came down as
+    thin sticks beside a torn jacket). None when there are none."""
     if info.mode != "full":
         return None
     h, w = seg["upper"].shape
@@ -543,7 +546,8 @@ def _hidden_upper(seg: dict[str, np.ndarray], info: ArmInfo, sw: float) -> np.nd
     if seen.size < 20:
         return None
     lo, hi = UPPER_HALF_WIDTH
-    half = float(np.clip(np.percentile(seen, 95), lo * sw, hi * sw))
+    half = hi * sw if _folded(*info.joints[:3]) else float(
+        np.clip(np.percentile(seen, 95), lo * sw, hi * sw))
     over = (seg["fore"] | seg["hand"]) & (d < half) & (t > 0.0) & (t < 0.95)
     return over if over.sum() >= 20 else None
 
