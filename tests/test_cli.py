@@ -60,6 +60,15 @@ def test_generate_writes_mp4_with_audio(inputs, tmp_path, capsys):
     assert sorted(os.listdir(tmp_path)) == ["m.npz", "o.mp4"]
 
 
+def test_demo_saves_its_motion_when_asked(tmp_path, capsys):
+    """``demo`` takes the generate options, ``--motion-output`` too (it was accepted and
+    ignored)."""
+    code, err = run(capsys, "demo", "--text", "Hello there.", "--size", "96",
+                    "--output", tmp_path / "d.mp4", "--motion-output", tmp_path / "d.npz")
+    assert code == 0, err
+    assert sorted(os.listdir(tmp_path)) == ["d.mp4", "d.npz"]
+
+
 def _bad_audio(kind: str, d) -> str:
     p = d / f"{kind}.wav"
     if kind == "missing":

@@ -79,7 +79,7 @@ def cmd_render(args) -> None:
 def cmd_demo(args) -> None:
     from gesticulate.demo import run_demo
     _done(run_demo(output=args.output, text=args.text, options=_options(args),
-                   progress=not args.quiet))
+                   motion_output=args.motion_output, progress=not args.quiet))
 
 
 def _done(result) -> None:

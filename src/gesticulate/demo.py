@@ -23,8 +23,8 @@ def demo_photo():
 
 
 def run_demo(*, output, text: str | None = None, options: GenerateOptions | None = None,
-             progress: bool = True) -> GenerateResult:
+             motion_output=None, progress: bool = True) -> GenerateResult:
     from gesticulate.audio.tts import synthesize
     y, sr = synthesize(text or DEMO_TEXT)
     return GeneratePipeline(options)(audio=(y, sr), image=demo_photo(), output=output,
-                                     progress=progress)
+                                     motion_output=motion_output, progress=progress)
