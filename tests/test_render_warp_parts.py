@@ -274,6 +274,39 @@ def test_cloth_off_the_trunk_far_from_the_arm_stays_with_the_body():
     assert not at(parts.arms["left"], far) and at(parts.torso, far)
 
 
+@pytest.mark.parametrize("sleeve, hidden_side", [((200, 90, 40), True), ((205, 160, 130), False)])
+def test_the_body_runs_on_under_an_arm_hanging_against_it_in_the_same_cloth(sleeve, hidden_side):
+    """An arm hanging against the body, of the body's own cloth (the demo's bulky suit), is cut
+    from it along a line through the cloth; when the arm swung out the backdrop showed in a
+    wedge between the two. The body runs on under the arm to just past its bone, from the
+    armpit down. A bare arm beside a dress does not leave a dress-coloured ghost of itself."""
+    from gesticulate.render.warp.parts import SIDE_BELOW, SIDE_PAST_BONE, lab_of, split_parts
+    ref = template_pose(size=512)
+    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    sh = ref[L.LEFT_SHOULDER, :2]
+    el = sh + [0.45 * sw, 0.85 * sw]                                # hanging against the side
+    ref[L.LEFT_ELBOW, :2] = el
+    ref[L.LEFT_WRIST, :2] = el + [0.05 * sw, 0.7 * sw]
+    ref[L.LEFT_HAND, :2] += ref[L.LEFT_WRIST, :2] - ref[L.LEFT_HAND_START, :2]
+    valid = valid_points(ref, (512, 512))
+    person = _silhouette(ref, int(0.38 * sw), bones=ARMS[:1])      # a thick sleeve
+    image = np.zeros((512, 512, 3), np.uint8)
+    image[:] = (90, 120, 160)
+    image[person > 0] = (200, 90, 40)                               # the body's cloth
+    pt = lambda p: tuple(np.round(p).astype(int))                   # noqa: E731
+    cv2.line(image, pt(sh), pt(el), sleeve, thickness=int(0.38 * sw))
+    parts = split_parts(person > 0, ref, valid, lab=lab_of(image))
+    mid = 0.5 * (sh + el) + [0.08 * sw, 0.15 * sw]                  # on the bone, below the armpit
+    inner = mid - [0.08 * sw, 0]                                    # towards the body
+    past = mid + [0.4 * SIDE_PAST_BONE * sw, 0]                     # just past the bone
+    out = mid + [1.6 * SIDE_PAST_BONE * sw, 0]                      # the sleeve's outside
+    at = lambda m, p: bool(m[int(round(p[1])), int(round(p[0]))])  # noqa: E731
+    assert all(at(parts.arms["left"], p) for p in (inner, past, out))
+    assert (mid[1] - sh[1]) > SIDE_BELOW * sw
+    assert at(parts.hidden, past) == hidden_side and not at(parts.hidden, out)
+    assert at(parts.hidden, inner) or not hidden_side
+
+
 def test_the_edge_is_unmixed_from_the_backdrop_and_still_adds_up_to_the_photo():
     """A mask that strays 3 px into a red backdrop (ted_lia_driving2's head in front of the
     red letters): the stray ring is backdrop (alpha 0, so no red rim follows a moving head),

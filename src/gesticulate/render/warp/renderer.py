@@ -16,7 +16,7 @@ from gesticulate.errors import InputError
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp import face as F
 from gesticulate.render.warp.mesh import rasterise_backward, signed_areas, upsample_map
-from gesticulate.render.warp.parts import hand_masks, lab_of, split_parts
+from gesticulate.render.warp.parts import grown, hand_masks, lab_of, split_parts
 from gesticulate.render.warp.pose import Poser
 from gesticulate.render.warp.rig import (BORDER, Layer, build_layer, fill_along, fill_backdrop,
                                         fill_hidden)
@@ -217,11 +217,7 @@ class WarpRenderer:
             out.append((f"{piece}_{side}", region, rgb))
         return out
 
-    @staticmethod
-    def _grown(mask: np.ndarray, radius: float) -> np.ndarray:
-        r = max(1, int(round(radius)))
-        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-        return cv2.dilate(mask.astype(np.uint8), k) > 0
+    _grown = staticmethod(grown)
 
     def render(self, keypoints: np.ndarray) -> np.ndarray:
         """Render one frame.
