@@ -21,8 +21,9 @@ style's (:data:`STYLE_SPEED`, within :data:`GAIN_RANGE`).
 Mouth and blinks are not copied from the library: the mouth opens with this audio's loudness
 (and closes on bilabials when phones are given) and blinks are drawn at a conversational
 rate, both in the head's frame before the library's head motion turns it. Frame 0 is the
-photo's pose; motion eases in over ``ease_in_s``. ``speed`` plays the library faster or slower while keeping its strokes on
-this audio's beats (the audio is matched on a stretched time axis).
+photo's pose; motion eases in over ``ease_in_s``. ``speed`` plays the library faster or
+slower while keeping its strokes on this audio's beats (the audio is matched on a stretched
+time axis).
 """
 
 from __future__ import annotations
