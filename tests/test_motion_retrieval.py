@@ -8,10 +8,12 @@ import os
 
 import numpy as np
 import pytest
+from scipy.ndimage import gaussian_filter1d
 
 from gesticulate.data.clips import iter_clips, read_manifest, write_manifest
 from gesticulate.data.synthetic import audio_features, make_synthetic_dataset, speech_onsets, template_pose
 from gesticulate.errors import InputError, OptionError
+from gesticulate.metrics.beats import derivative
 from gesticulate.motion import get_generator
 from gesticulate.motion.base import MotionGenerator
 from gesticulate.motion import retrieval_index as R
@@ -98,13 +100,23 @@ def _seam_ratio(g, f, reference) -> float:
     return float(v[border].mean() / v[inside].mean())
 
 
-def test_blending_leaves_no_seam(dataset, gen, reference):
+def _hard_cuts(self, plan):
+    """Segments butted end to end, no blend or join offset: the control for the seam measure."""
+    P = self.library.params
+    out = np.concatenate([P[r:r + plan.hop] for r in plan.rows]).astype(np.float64)
+    return gaussian_filter1d(out[:plan.num_frames], 1.0, axis=0, mode="nearest")
+
+
+def test_blending_leaves_no_seam(dataset, gen, reference, monkeypatch):
     f = talk(60.0, seed=5)
     assert gen.plan(f).starts.size > 50
     blended = _seam_ratio(gen, f, reference)
-    cut = _seam_ratio(RetrievalGenerator(dataset, window_s=0.9, hop_s=0.6, blend_s=0.0), f, reference)
-    assert blended < 1.15, blended
-    assert cut > blended + 0.15, (cut, blended)   # the measure does see hard cuts
+    unblended = RetrievalGenerator(dataset, window_s=0.9, hop_s=0.6, blend_s=0.0)
+    joined = _seam_ratio(unblended, f, reference)        # no blend: the joins still carry on
+    monkeypatch.setattr(RetrievalGenerator, "assemble", _hard_cuts)
+    cut = _seam_ratio(unblended, f, reference)
+    assert blended < 1.15 and joined < 1.15, (blended, joined)
+    assert cut > max(blended, joined) + 0.15, (cut, blended, joined)   # the measure sees cuts
 
 
 def test_motion_follows_the_audio_better_than_with_shuffled_audio(dataset, gen, reference):
@@ -146,27 +158,51 @@ def test_a_join_spreads_a_jump_over_the_whole_segment(gen):
     assert np.abs(out[:H, 0]).max() < 0.05 and abs(out[-1, 0] - 1.0) < 0.05
     assert step.max() < 2.0 / (H + B), step.max()           # a crossfade alone: ~1.5 / B
     np.testing.assert_allclose(np.diff(out[H + B + 2:-3, 1]), 0.01, atol=2e-3)   # (smoothing at the end)
+    # No blend (hard cuts): the join still starts where the last segment was.
+    out = g.assemble(Plan(np.array([0, H, 2 * H]), np.array([0, 100, 130]), H, 0, 3 * H, 25.0))
+    assert np.abs(np.diff(out[:, 0])).max() < 2.0 / H and abs(out[-1, 0] - 1.0) < 0.05
 
 
-def test_a_style_sets_how_fast_the_library_is_played(gen, reference):
-    """calm plays the library slower than lively, in speech; a speaker's own pace is kept."""
+def test_a_style_sets_how_fast_the_library_is_played(gen, reference, monkeypatch):
+    """A style scales the replayed motion to its median wrist speed in speech, by one total
+    gain within GAIN_RANGE (two passes of gains once compounded to 0.49); calm plays slower
+    than lively."""
     f = talk(12.0, seed=4)
     speech = speech_mask(f)
+    sw = float(L.shoulder_width(reference))
 
-    def pace(style):
+    def pace(style, bounds=GAIN_RANGE):
+        monkeypatch.setattr(retrieval, "GAIN_RANGE", bounds)
         kp = gen.generate(f, reference, image_size=SIZE, seed=0, style=style).keypoints
-        v = wrist_speed(kp) * f.fps / float(L.shoulder_width(reference))
-        return float(np.median(v[speech[1:]]))
-    calm, lively = pace("calm"), pace("lively")
-    assert lively > 1.5 * calm, (calm, lively)
-    for name, speed in (("calm", calm), ("lively", lively)):   # on target, or the gain at a bound
-        gain = STYLE_SPEED[name] / speed
-        assert abs(gain - 1) < 0.1 or speed > 0 and not GAIN_RANGE[0] < gain < GAIN_RANGE[1]
+        v = [np.linalg.norm(derivative(kp[:, w, :2] / sw, fps=f.fps, smooth_s=0.2), axis=1)
+             for w in (L.LEFT_WRIST, L.RIGHT_WRIST)]
+        return float(np.median(np.concatenate([x[speech] for x in v])))
+    got = {}
+    for name in ("calm", "lively"):
+        raw, got[name] = pace(name, (1.0, 1.0)), pace(name)
+        want = float(np.clip(STYLE_SPEED[name] / raw, *GAIN_RANGE))
+        assert abs(got[name] / raw - want) < 0.1 * want, (name, raw, got[name], want)
+    assert got["lively"] > 1.2 * got["calm"], got
     choice = gen.style_for(f, reference, image_size=SIZE)
     assert choice.auto and choice.name in STYLE_SPEED and choice.reasons
     assert gen.style_for(f, reference, image_size=SIZE, style="spk0").describe() == "style spk0 (as asked)"
     with pytest.raises(OptionError, match="calm.*spk0"):
         gen.style_for(f, reference, image_size=SIZE, style="shouty")
+
+
+def test_a_style_name_wins_over_a_speaker_of_that_name(gen, reference):
+    """A dataset speaker called "calm": ``--style calm`` (and ``auto`` choosing calm) is the
+    gesture style over every clip, not that one speaker without the style's pace."""
+    g = copy.copy(gen)
+    speakers = gen.library.speakers.copy()
+    speakers[speakers == "spk0"] = "calm"
+    g.library, g._bank = dataclasses.replace(gen.library, speakers=speakers), {}
+    f = talk(6.0)
+    assert g._speaker("calm") is None and g._speaker("spk1") == "spk1"
+    plan = g.plan(f, seed=0, style="calm")
+    clip = np.searchsorted(g.library.clip_start, plan.rows, side="right") - 1
+    assert len(set(g.library.speakers[clip])) > 1
+    assert g.style_for(f, reference, image_size=SIZE, style="calm").describe() == "style calm (as asked)"
 
 
 def test_silence_is_calmer_than_speech_and_speed_speeds_up(gen, reference, monkeypatch):

@@ -280,7 +280,7 @@ def test_the_body_runs_on_under_an_arm_hanging_against_it_in_the_same_cloth(slee
     from it along a line through the cloth; when the arm swung out the backdrop showed in a
     wedge between the two. The body runs on under the arm to just past its bone, from the
     armpit down. A bare arm beside a dress does not leave a dress-coloured ghost of itself."""
-    from gesticulate.render.warp.parts import SIDE_BELOW, SIDE_PAST_BONE, lab_of, split_parts
+    from gesticulate.render.warp.parts import SIDE_BELOW, SIDE_PAST_BONE, grown, lab_of, split_parts
     ref = template_pose(size=512)
     sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
     sh = ref[L.LEFT_SHOULDER, :2]
@@ -305,6 +305,15 @@ def test_the_body_runs_on_under_an_arm_hanging_against_it_in_the_same_cloth(slee
     assert (mid[1] - sh[1]) > SIDE_BELOW * sw
     assert at(parts.hidden, past) == hidden_side and not at(parts.hidden, out)
     assert at(parts.hidden, inner) or not hidden_side
+    # The same sleeve held out from the body, backdrop between: its inner half is not body.
+    ref[L.LEFT_ELBOW, :2] = sh + [0.95 * sw, 0.55 * sw]
+    ref[L.LEFT_WRIST, :2] = ref[L.LEFT_ELBOW, :2] + [0.3 * sw, 0.4 * sw]
+    person = _silhouette(ref, int(0.38 * sw), bones=ARMS[:1])
+    image[:] = (90, 120, 160)
+    image[person > 0] = (200, 90, 40)
+    parts = split_parts(person > 0, ref, valid_points(ref, (512, 512)), lab=lab_of(image))
+    far = (parts.arms["left"] & ~grown(parts.torso & ~parts.hidden, 0.3 * sw))
+    assert far.sum() > 500 and not (parts.hidden & far).any()
 
 
 def test_the_edge_is_unmixed_from_the_backdrop_and_still_adds_up_to_the_photo():
@@ -340,7 +349,8 @@ def test_the_sleeve_under_a_raised_forearm_belongs_to_the_upper_arm():
     covers the upper arm's sleeve: those pixels are the upper arm's too (hidden_upper), so the
     sleeve is there when the forearm swings down, not the backdrop and a torn outline. Pixels
     of the forearm outside the sleeve's width are not."""
-    from gesticulate.render.warp.parts import UPPER_HALF_WIDTH, _segment_distance, split_parts
+    from gesticulate.render.warp.parts import (UPPER_HALF_WIDTH, _segment_distance, lab_of,
+                                               split_parts)
     ref = template_pose(size=512)
     sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
     sh = ref[L.LEFT_SHOULDER, :2]
@@ -350,7 +360,10 @@ def test_the_sleeve_under_a_raised_forearm_belongs_to_the_upper_arm():
     ref[L.LEFT_HAND, :2] += ref[L.LEFT_WRIST, :2] - ref[L.LEFT_HAND_START, :2]
     valid = valid_points(ref, (512, 512))
     person = _silhouette(ref, int(0.3 * sw))
-    parts = split_parts(person > 0, ref, valid)
+    jacket = np.zeros((512, 512, 3), np.uint8)
+    jacket[:] = (90, 120, 160)
+    jacket[person > 0] = (40, 40, 90)                               # arms of the body's cloth
+    parts = split_parts(person > 0, ref, valid, lab=lab_of(jacket))
     hidden = parts.hidden_upper["left"]
     seg = parts.segments["left"]
     assert not (hidden & ~(seg["fore"] | seg["hand"])).any()      # only what the forearm covers
@@ -363,6 +376,8 @@ def test_the_sleeve_under_a_raised_forearm_belongs_to_the_upper_arm():
     # width, not at the narrow strip left seen (hbr_speaker12's arms came down as thin sticks).
     outer = seg["fore"] & (d > 0.17 * sw) & (d < 0.21 * sw) & (t > 0.3) & (t < 0.9)
     assert outer.sum() > 50 and hidden[outer].mean() > 0.95
+    bare = split_parts(person > 0, ref, valid).hidden_upper["left"]  # no colours: not a sleeve
+    assert not bare[outer].any()
     assert "right" not in parts.hidden_upper                     # nothing covers that arm
     # The folded forearm lies in front: its whole width is forearm, even where the upper
     # arm's bone is nearer (a cuff there stayed on the upper arm as a dark patch).

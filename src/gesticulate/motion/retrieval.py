@@ -12,11 +12,12 @@ difference between two speakers' poses within the blend, twice as fast as inside
 the shared clips. The result drives the photo's own skeleton by forward kinematics, so the
 photo keeps its body shape and bone lengths (stretched at most ``max_stretch``).
 
-``style``: a speaker of the dataset plays only that speaker's clips, at their own pace. A
-gesture style (``auto``, the default, reads it from the photo and voice as the procedural
-generator does; or ``calm`` … ``lively``) prefers calmer library windows in speech for the
-calmer styles and scales the body's motion so that the median wrist speed in speech is the
-style's (:data:`STYLE_SPEED`, within :data:`GAIN_RANGE`).
+``style``: a speaker of the dataset plays only that speaker's clips, at their own pace (a
+gesture style's name wins over a speaker's of the same name). A gesture style (``auto``, the
+default, reads it from the photo and voice as the procedural generator does; or ``calm`` …
+``lively``) prefers calmer library windows in speech for the calmer styles and scales the
+body's motion so that the median wrist speed in speech is the style's (:data:`STYLE_SPEED`,
+by a total gain within :data:`GAIN_RANGE`).
 
 Mouth and blinks are not copied from the library: the mouth opens with this audio's loudness
 (and closes on bilabials when phones are given) and blinks are drawn at a conversational
@@ -170,7 +171,7 @@ class RetrievalGenerator:
         T, fps = features.num_frames, float(features.fps)
         rng_plan, rng_face = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)]
         seen = seen_points(ref, image_size, self.min_confidence)
-        speaker = style if style in self._speakers() else None
+        speaker = self._speaker(style)
         choice = self._choice(features, ref, seen, style)
         plan = self.plan(features, seed=seed, speed=speed, style=choice.name, _rng=rng_plan)
         params = R.resample_rows(self.assemble(plan), T).astype(np.float64)
@@ -185,10 +186,15 @@ class RetrievalGenerator:
         if speaker is None:     # a gesture style (named, or read from the photo and voice)
             target = STYLE_SPEED[choice.name] * speed
             speech = speech_mask(features)
+            total = 1.0
             for _ in range(2):  # FK is near linear in the gain: two passes land within a few %
                 gain = _speed_gain(out, seen, speech, fps=fps, target=target)
-                if gain is None or abs(gain - 1.0) < 0.02:
+                if gain is None:
                     break
+                gain = float(np.clip(total * gain, *GAIN_RANGE)) / total   # the total in range
+                if abs(gain - 1.0) < 0.02:
+                    break
+                total *= gain
                 params[:, :R.P_HEAD.start] *= gain          # body and arms; the head as it is
                 out = retarget(local, seen, params, head, max_stretch=self.max_stretch)
         kp = np.concatenate([out * sw + root, np.broadcast_to(
@@ -209,8 +215,14 @@ class RetrievalGenerator:
     def _speakers(self) -> set[str]:
         return set(self.library.speakers.tolist())
 
+    def _speaker(self, style: str | None) -> str | None:
+        """``style`` when it names a speaker of the dataset and no gesture style (a gesture
+        style's name wins over a speaker's)."""
+        named = style in (None, AUTO) or canonical(style) in STYLE_SPEED
+        return style if not named and style in self._speakers() else None
+
     def _check_style(self, style: str | None) -> None:
-        if style not in (None, AUTO) and style not in self._speakers() \
+        if style not in (None, AUTO) and self._speaker(style) is None \
                 and canonical(style) not in STYLE_SPEED:
             raise OptionError(
                 f"unknown style {style!r} for the retrieval generator; use a gesture style "
@@ -219,7 +231,7 @@ class RetrievalGenerator:
 
     def _choice(self, features, ref, seen, style: str | None) -> StyleChoice:
         self._check_style(style)
-        if style in self._speakers():
+        if self._speaker(style) is not None:
             return StyleChoice(style, 0, auto=False)
         if style not in (None, AUTO):
             return StyleChoice(canonical(style), 0, auto=False)
@@ -229,7 +241,8 @@ class RetrievalGenerator:
              style: str | None = None, _rng: np.random.Generator | None = None) -> Plan:
         """Choose the library segments for ``features`` (what :meth:`generate` uses);
         ``style`` is a speaker of the dataset (only that speaker's clips) or a gesture style
-        name (how much calm library windows are preferred in speech)."""
+        name (how much calm library windows are preferred in speech; None or ``auto``: none,
+        as :meth:`generate` reads ``auto`` as a named style first)."""
         self._check_style(style)
         lib = self.library
         rng = _rng if _rng is not None else np.random.default_rng(
@@ -241,7 +254,8 @@ class RetrievalGenerator:
         S = H + B
         W = max(S, int(round(self.window_s * fps)))
         pre, sub = (W - S) // 2, max(1, int(round(fps / SUB_FPS)))
-        bank = self._candidates(W, S, pre, sub, style if style in self._speakers() else None)
+        speaker = self._speaker(style)
+        bank = self._candidates(W, S, pre, sub, speaker)
         desc = R.resample_rows(lib.describe(features), Tw)
         quiet = 1.0 - R.resample_rows(np.asarray(features.vad, np.float32)[:, None], Tw)[:, 0]
         K = max(1, int(np.ceil(max(Tw - S, 0) / H)) + 1)
@@ -251,7 +265,8 @@ class RetrievalGenerator:
         cost = _sqdist(q, bank["vec"]) / q.shape[1]                          # (K, Nc)
         cost += bank["penalty"][None]
         qk = np.array([quiet[s:s + S].mean() for s in starts])
-        calm = 0.5 * qk + ENERGY_WEIGHT.get(canonical(style or ""), 0.0) * (1.0 - qk)
+        weight = 0.0 if speaker is not None else ENERGY_WEIGHT.get(canonical(style or ""), 0.0)
+        calm = 0.5 * qk + weight * (1.0 - qk)
         cost += calm[:, None] * bank["energy"][None]          # silence and calm styles: stay calm
         rows = self._choose(cost, bank, H, B, rng)
         return Plan(starts, rows, H, B, Tw, fps)
@@ -267,7 +282,8 @@ class RetrievalGenerator:
             if k == 0:
                 out[t:t + H + B] = seg
                 continue
-            seg = seg + (out[t] - seg[0]) * decay     # starts where the last one is
+            last = out[t] if B else out[t - 1]          # where the last one is at the join
+            seg = seg + (last - seg[0]) * decay
             out[t:t + B] = (1.0 - ramp) * out[t:t + B] + ramp * seg[:B]
             out[t + B:t + H + B] = seg[B:]
         # Light zero-phase smoothing: detector jitter in real clips (CSG smooths too).
@@ -411,8 +427,8 @@ def _mouth_and_lids(head, local, ref, seen, features, *, phones, rng) -> None:
 def _speed_gain(out: np.ndarray, seen: np.ndarray, speech: np.ndarray, *, fps: float,
                 target: float) -> float | None:
     """The gain on the body's motion that brings the median wrist speed in speech of the local
-    keypoints ``out (T, 133, 2)`` (shoulder widths) to ``target`` sw/s, within
-    :data:`GAIN_RANGE`; None when no arm moves or there is too little speech to measure."""
+    keypoints ``out (T, 133, 2)`` (shoulder widths) to ``target`` sw/s (the caller holds it
+    within :data:`GAIN_RANGE`); None when no arm moves or there is too little speech."""
     wrists = [w for w, e in ((L.LEFT_WRIST, L.LEFT_ELBOW), (L.RIGHT_WRIST, L.RIGHT_ELBOW))
               if seen[w] and seen[e]]
     speech = speech[: len(out)]
@@ -423,7 +439,7 @@ def _speed_gain(out: np.ndarray, seen: np.ndarray, speech: np.ndarray, *, fps: f
     now = float(np.median(v))
     if now < 1e-4:
         return None
-    return float(np.clip(target / now, *GAIN_RANGE))
+    return target / now
 
 
 def _cont_features(P: np.ndarray, s: np.ndarray, B: int) -> np.ndarray:

@@ -501,10 +501,15 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
             taken |= grab
             taken_head &= ~grab
         parts.head |= taken_head          # the rest above the line stays with the head
+    sleeves: set[str] = set()
     for side, region in parts.arms.items():
         parts.segments[side] = _split_arm(region, parts.arm_info[side], parts.hands.get(side), sw,
                                           trunk, lab, skin)
-        hidden_upper = _hidden_upper(parts.segments[side], parts.arm_info[side], sw)
+        upper = parts.segments[side]["upper"]
+        if lab is not None and _same_cloth(lab, upper, person & ~taken & grown(upper, 0.3 * sw)):
+            sleeves.add(side)             # the upper arm in the body's own cloth
+        hidden_upper = _hidden_upper(parts.segments[side], parts.arm_info[side], sw,
+                                     sleeve=side in sleeves)
         if hidden_upper is not None:
             parts.hidden_upper[side] = hidden_upper
     # Torso: the rest, plus the part of the arms that lies over the body (hidden texture): over
@@ -520,10 +525,8 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     # Only a sleeve of the body's own cloth: a bare arm beside a dress (ted_lia_driving2) left
     # a dress-coloured ghost of itself when it swung out.
     side = np.zeros_like(person)
-    for s_ in parts.arms:
+    for s_ in sleeves:
         upper = parts.segments[s_]["upper"]
-        if lab is None or not _same_cloth(lab, upper, torso & grown(upper, 0.3 * sw)):
-            continue
         S, E = parts.arm_info[s_].joints[:2]
         d, _ = _segment_distance(px, py, S, 2 * E - S)     # on past the elbow: the sleeve's end
         inner = _side_of(px, py, S, E, core)
@@ -532,6 +535,8 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     # run on there stood as a pale block over the backdrop when the shoulders moved
     # (avspeech_sample2's white shirt).
     side &= below >= SIDE_BELOW * sw
+    # ... and near the body: an arm held out, backdrop between it and the body, is not over it.
+    side &= grown(torso, SIDE_NEAR * sw)
     side &= _touching(side | torso, torso)
     hidden = taken & (trunk | closed | side)
     parts.hidden = hidden & (below >= 0)
@@ -547,6 +552,7 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
 # than the 26 px of sleeve between its bone and the suit.
 SIDE_PAST_BONE = 0.12
 SIDE_BELOW = 0.35         # ... from this far below the shoulder line (shoulder widths)
+SIDE_NEAR = 0.3           # ... and within this of the visible body (the demo's: 0.25)
 
 
 # The upper arm's sleeve half-width (shoulder widths): the visible sleeve's own (its 95th
@@ -573,13 +579,14 @@ def _same_cloth(lab: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
     return float(np.linalg.norm(np.median(lab[a], 0) - np.median(lab[b], 0))) < SLEEVE_COLOUR
 
 
-def _hidden_upper(seg: dict[str, np.ndarray], info: ArmInfo, sw: float) -> np.ndarray | None:
+def _hidden_upper(seg: dict[str, np.ndarray], info: ArmInfo, sw: float, *,
+                  sleeve: bool = True) -> np.ndarray | None:
     """The upper arm's pixels its forearm or hand covers in the photo: the pixels of those
     pieces inside the upper arm's sleeve (within its half-width of the shoulder-elbow bone,
     short of the elbow). When the forearm swings away they show the sleeve, not the backdrop
     and a torn outline. A forearm folded back along the upper arm hides the sleeve's outer part
-    too, so the little left seen does not measure its width: the sleeve is taken at the widest
-    half-width (hbr_speaker12's arms, hands up by his shoulders in the photo, came down as
+    too, so the little left seen does not measure its width: a ``sleeve`` (of the body's own
+    cloth; a bare arm is thinner) is taken at the widest half-width (hbr_speaker12's arms, hands up by his shoulders in the photo, came down as
     thin sticks beside a torn jacket). None when there are none."""
     if info.mode != "full":
         return None
@@ -591,7 +598,7 @@ def _hidden_upper(seg: dict[str, np.ndarray], info: ArmInfo, sw: float) -> np.nd
     if seen.size < 20:
         return None
     lo, hi = UPPER_HALF_WIDTH
-    half = hi * sw if _folded(*info.joints[:3]) else float(
+    half = hi * sw if sleeve and _folded(*info.joints[:3]) else float(
         np.clip(np.percentile(seen, 95), lo * sw, hi * sw))
     over = (seg["fore"] | seg["hand"]) & (d < half) & (t > 0.0) & (t < 0.95)
     return over if over.sum() >= 20 else None
