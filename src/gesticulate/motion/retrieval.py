@@ -76,9 +76,9 @@ SUB_FPS = 12.5             # audio windows are compared at this many frames per 
 # 0.07-0.26 and 0.16-0.27); no shared clip is presenter or lively, whose figures are
 # conversational's times the procedural styles' ratios (0.19/0.15, 0.22/0.15).
 STYLE_SPEED = {"calm": 0.10, "conversational": 0.22, "presenter": 0.27, "lively": 0.32}
-# ... by a gain within this range: a replayed speaker's strokes and holds keep their shape (a
-# gain of 0.5 brought the median to target but left the seated speakers' 90th percentile, hand
-# variance and beats at 0.4-0.6 of real).
+# ... by a total gain within this range. A gain cannot give a replayed speaker real holds and
+# strokes: down to 0.5, the seated speakers' 90th percentile fell to 0.54 of real and their
+# beats to 0.62 (shared clips, leave-one-out library); down to 0.7 the seated class holds.
 GAIN_RANGE = (0.7, 1.3)
 # Weight of the library windows' wrist energy (over its median) in the match, in speech, per
 # style; in pauses it is 0.5 whatever the style.
