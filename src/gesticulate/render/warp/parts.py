@@ -561,12 +561,8 @@ UPPER_HALF_WIDTH = (0.14, 0.22)
 
 
 def grown(mask: np.ndarray, radius: float) -> np.ndarray:
-    """``mask`` dilated by a disc of ``radius`` px (at least 1); past 12 px by its distance
-    transform, the same within a pixel of the edge and 20 times faster at 50 px."""
+    """``mask`` dilated by a disc of ``radius`` px (at least 1)."""
     r = max(1, int(round(radius)))
-    if r > 12:
-        return cv2.distanceTransform((~mask.astype(bool)).astype(np.uint8), cv2.DIST_L2,
-                                     cv2.DIST_MASK_PRECISE) <= r
     return cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(
         cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) > 0
 
