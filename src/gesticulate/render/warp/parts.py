@@ -147,8 +147,7 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
     spread = np.maximum(np.percentile(np.abs(skin - mu), 90, axis=0) * 1.5, [10.0, 5.0, 5.0])
     d_skin = np.linalg.norm((lab - mu) / spread, axis=2)
     keep = zone & ~person & (d_skin <= 2.0)
-    ring = (cv2.dilate(zone.astype(np.uint8), cv2.getStructuringElement(
-        cv2.MORPH_ELLIPSE, (4 * r + 1, 4 * r + 1))) > 0) & ~zone & person
+    ring = grown(zone, 2 * r) & ~zone & person
     # What lies around the hand on the person, less what looks like skin (the other hand, the
     # face, the wrist): the colours a pixel of the finger zone may belong to instead.
     around = lab[ring]
@@ -166,9 +165,7 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
     keep &= zone
     # Skin just past the landmarks' zone (a finger the detector placed a little off, the
     # fingers of folded hands) is hand too, or it would stay on the body as a ghost.
-    grown = cv2.dilate(keep.astype(np.uint8), cv2.getStructuringElement(
-        cv2.MORPH_ELLIPSE, (4 * r + 1, 4 * r + 1))) > 0
-    keep |= grown & person & (d_skin <= 2.0)
+    keep |= grown(keep, 2 * r) & person & (d_skin <= 2.0)
     return _touching(keep, core)
 
 
@@ -582,8 +579,9 @@ def _hidden_upper(seg: dict[str, np.ndarray], info: ArmInfo, sw: float, *,
     short of the elbow). When the forearm swings away they show the sleeve, not the backdrop
     and a torn outline. A forearm folded back along the upper arm hides the sleeve's outer part
     too, so the little left seen does not measure its width: a ``sleeve`` (of the body's own
-    cloth; a bare arm is thinner) is taken at the widest half-width (hbr_speaker12's arms, hands up by his shoulders in the photo, came down as
-    thin sticks beside a torn jacket). None when there are none."""
+    cloth; a bare arm is thinner) is taken at the widest half-width (hbr_speaker12's arms,
+    hands up by his shoulders in the photo, came down as thin sticks beside a torn jacket).
+    None when there are none."""
     if info.mode != "full":
         return None
     h, w = seg["upper"].shape
