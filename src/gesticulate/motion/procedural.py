@@ -28,8 +28,8 @@ from gesticulate.motion.arms import ArmContext, arm_mode, move_arm
 from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.motion.gestures import smooth_noise
 from gesticulate.motion.kinematics import ARMS, rotate
-from gesticulate.motion.style import (AUTO, Style, StyleChoice, choose_style, get_style,
-                                      hand_pose, posture)
+from gesticulate.motion.style import (AUTO, Style, StyleChoice, get_style, hand_pose, posture,
+                                      resolve_style)
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.sequence import SkeletonSequence
 from gesticulate.skeleton.tracks import ease_in_ramp
@@ -71,7 +71,7 @@ class ProceduralGenerator:
         """Motion for ``features`` on ``reference``; see :class:`~gesticulate.motion.base.MotionGenerator`."""
         ref = check_inputs(features, reference, image_size, speed)
         seen = self._seen(ref, image_size)
-        st = get_style(self._choice(features, ref, seen, style).name)
+        st = get_style(resolve_style(style, ref, seen, features).name)
         fps, T = float(features.fps), features.num_frames
         rngs = _rngs(seed)
         modes = {arm.side: arm_mode(arm, ref, seen, image_size) for arm in ARMS}
@@ -122,15 +122,7 @@ class ProceduralGenerator:
         """The style :meth:`generate` uses: a named one as given, or for ``None``/``auto`` the
         one :func:`~gesticulate.motion.style.choose_style` reads from the photo and voice."""
         ref = check_inputs(features, reference, image_size, 1.0)
-        return self._choice(features, ref, self._seen(ref, image_size), style)
-
-    @staticmethod
-    def _choice(features: AudioFeatures, ref: np.ndarray, seen: np.ndarray,
-                style: str | None) -> StyleChoice:
-        if style not in (None, AUTO):
-            get_style(style)   # refuses unknown names
-            return StyleChoice(style, 0, auto=False)
-        return choose_style(ref, seen, features)
+        return resolve_style(style, ref, self._seen(ref, image_size), features)
 
     # ------------------------------------------------------------------ pieces
     def _seen(self, ref: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:

@@ -42,7 +42,7 @@ from gesticulate.motion import retrieval_index as R
 from gesticulate.metrics.beats import derivative
 from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.motion.gestures import speech_mask
-from gesticulate.motion.style import AUTO, StyleChoice, canonical, choose_style, names
+from gesticulate.motion.style import AUTO, StyleChoice, canonical, names, resolve_style
 from gesticulate.skeleton.tracks import ease_in_ramp
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.normalize import root_and_scale
@@ -233,9 +233,7 @@ class RetrievalGenerator:
         self._check_style(style)
         if self._speaker(style) is not None:
             return StyleChoice(style, 0, auto=False)
-        if style not in (None, AUTO):
-            return StyleChoice(canonical(style), 0, auto=False)
-        return choose_style(ref, seen, features)
+        return resolve_style(style, ref, seen, features)
 
     def plan(self, features: AudioFeatures, *, seed: int = 0, speed: float = 1.0,
              style: str | None = None, _rng: np.random.Generator | None = None) -> Plan:

@@ -232,3 +232,13 @@ def choose_style(ref: np.ndarray, seen: np.ndarray, features) -> StyleChoice:
     choice = StyleChoice(name, int(score), reasons, figures)
     log.info(choice.describe())
     return choice
+
+
+def resolve_style(style: str | None, ref: np.ndarray, seen: np.ndarray, features) -> StyleChoice:
+    """The style a generator plays: a named one as asked (unknown names refused, old names
+    mapped to current ones), or for ``None``/``auto`` the one :func:`choose_style` reads from
+    the photo's skeleton and the speech."""
+    if style not in (None, AUTO):
+        get_style(style)
+        return StyleChoice(canonical(style), 0, auto=False)
+    return choose_style(ref, seen, features)
