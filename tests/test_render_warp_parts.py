@@ -583,6 +583,27 @@ def test_a_fleck_of_another_colour_on_a_sleeve_is_not_mirrored_into_the_fill():
     assert (out[60:110, 49:51].astype(int).sum(-1) > 600).mean() > 0.9
 
 
+def test_the_occluders_fringe_on_a_seen_sleeve_leaves_with_it():
+    """A fleck of the hand just past its cut, on the sleeve beside the forearm that hid it
+    (hbr_speaker12: pink on a shoulder), is painted over from the cloth where seen too, soft
+    edge and all; a fleck of another colour away from the hole is the sleeve's own and stays."""
+    from gesticulate.render.warp.rig import fill_along
+    h, w = 120, 200
+    rng = np.random.default_rng(1)
+    img = np.clip(np.array([35, 40, 80]) + rng.normal(0, 4, (h, w, 3)), 0, 255).astype(np.uint8)
+    sleeve = np.zeros((h, w), bool)
+    sleeve[30:90, 10:190] = True
+    hole = sleeve.copy()
+    hole[:, :100] = False                                          # seen: the shoulder's half
+    img[50:56, 95:100] = (220, 150, 150)                            # touching the hole
+    img[49, 95:100] = img[56, 95:100] = (130, 95, 115)             # its soft edge
+    img[40:46, 30:35] = (220, 150, 150)                             # far from it
+    out = fill_along(img, hole, sleeve & ~hole, np.array([[10.0, 60.0], [190.0, 60.0]]))
+    assert (out[49:57, 95:100].astype(int) - (35, 40, 80)).max() < 30
+    np.testing.assert_array_equal(out[40:46, 30:35], img[40:46, 30:35])
+    np.testing.assert_array_equal(out[~hole][:500], img[~hole][:500])
+
+
 @pytest.mark.parametrize("angle", [0.65, -1.2])
 def test_fill_along_runs_a_slanted_sleeve_on_along_its_own_bone(angle):
     """The same on a slanted sleeve, stripes across it: the pattern runs on along the bone

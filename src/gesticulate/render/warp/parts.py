@@ -166,7 +166,7 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
     # Skin just past the landmarks' zone (a finger the detector placed a little off, the
     # fingers of folded hands) is hand too, or it would stay on the body as a ghost.
     keep |= grown(keep, 2 * r) & person & (d_skin <= 2.0)
-    return _touching(keep, core)
+    return touching(keep, core)
 
 
 def lab_of(image: np.ndarray) -> np.ndarray:
@@ -493,7 +493,7 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         for side, region in parts.arms.items():
             near = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8),
                               iterations=max(1, int(0.1 * sw))) > 0
-            grab = _touching(taken_head, near)
+            grab = touching(taken_head, near)
             parts.arms[side] = region | grab
             taken |= grab
             taken_head &= ~grab
@@ -534,7 +534,7 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     side &= below >= SIDE_BELOW * sw
     # ... and near the body: an arm held out, backdrop between it and the body, is not over it.
     side &= grown(torso, SIDE_NEAR * sw)
-    side &= _touching(side | torso, torso)
+    side &= touching(side | torso, torso)
     hidden = taken & (trunk | closed | side)
     parts.hidden = hidden & (below >= 0)
     parts.torso = torso | parts.hidden
@@ -598,7 +598,7 @@ def _hidden_upper(seg: dict[str, np.ndarray], info: ArmInfo, sw: float, *,
     return over if over.sum() >= 20 else None
 
 
-def _touching(mask: np.ndarray, near: np.ndarray) -> np.ndarray:
+def touching(mask: np.ndarray, near: np.ndarray) -> np.ndarray:
     """The 8-connected components of ``mask`` that overlap ``near``."""
     count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
     ids = np.unique(labels[near & mask])
@@ -616,7 +616,7 @@ def _with_face(region: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> np.nda
                 seeds[y, x] = True
     if not (seeds & region).any():
         return region
-    return _touching(region, seeds)
+    return touching(region, seeds)
 
 
 PARTIAL_HAND = 8          # seen landmarks of a hand enough to cut it along them
@@ -705,7 +705,7 @@ def skin_hands(lab: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np.n
                                 without_cloth=False)
         keep = cv2.morphologyEx(keep.astype(np.uint8), cv2.MORPH_OPEN,
                                 np.ones((3, 3), np.uint8)) > 0
-        hand = _touching(keep, d < 0.1 * sw)
+        hand = touching(keep, d < 0.1 * sw)
         if hand.sum() >= 20:
             out[side] = hand
     return out

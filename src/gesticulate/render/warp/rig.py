@@ -11,7 +11,7 @@ import numpy as np
 
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.mesh import Mesh, build_mesh
-from gesticulate.render.warp.parts import Parts, colour_clusters, lab_of
+from gesticulate.render.warp.parts import Parts, colour_clusters, grown, lab_of, touching
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.tracks import smoothstep
 
@@ -374,26 +374,28 @@ def _mirrored(image: np.ndarray, hole: np.ndarray, src: np.ndarray, *, bounce: b
 # not its cloth. The flecks on hbr_speaker12's sleeves were 3-5 % of them.
 OUTLIER_SHARE = 0.05
 OUTLIER_LAB = 30.0
+# Odd colours of a sleeve within this many px (at 512 px) of the hole its forearm leaves are
+# that forearm's fringe (:func:`fill_along`).
+FRINGE = 3.0
 
 
-def cloth_only(image: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """``image`` with the rare odd colours of its ``source`` pixels painted over from the
-    rest: a fleck of the hand, the chair under an elbow or a lit fold that the segmenter or
-    the cut gave the region, which mirrored into a hidden fill showed as pale shards on the
-    cloth. The source's colours in 4 k-means clusters; a cluster with less than
-    :data:`OUTLIER_SHARE` of the pixels, further than :data:`OUTLIER_LAB` from each common
-    one and from each blend of two common ones (a pattern's edges), is odd. The pixels stay
-    source, so the mirrored runs keep their length."""
+def odd_colours(image: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """The ``source`` pixels ``(H, W)`` bool of rare odd colours: a fleck of the hand, the
+    chair under an elbow or a lit fold that the segmenter or the cut gave a sleeve. The
+    source's colours in 4 k-means clusters; a cluster with less than :data:`OUTLIER_SHARE` of
+    the pixels, further than :data:`OUTLIER_LAB` from each common one and from each blend of
+    two common ones (a pattern's edges), is odd."""
+    bad = np.zeros(source.shape, bool)
     n = int(source.sum())
     if n < 200:
-        return image
+        return bad
     lab = lab_of(image)[source]
     centres = colour_clusters(lab[:: max(1, n // 20000)], 4)      # a sample is enough
     label = np.linalg.norm(lab[:, None] - centres[None], axis=2).argmin(1)
     share = np.bincount(label, minlength=len(centres)) / n
     common = centres[share >= OUTLIER_SHARE]
     if len(common) in (0, len(centres)):
-        return image
+        return bad
     gap = np.full(len(centres), np.inf)
     for i, a in enumerate(common):
         for b in common[i:]:
@@ -401,10 +403,14 @@ def cloth_only(image: np.ndarray, source: np.ndarray) -> np.ndarray:
             t = np.clip((centres - a) @ d / max(float(d @ d), 1e-9), 0.0, 1.0)
             gap = np.minimum(gap, np.linalg.norm(centres - a - t[:, None] * d, axis=1))
     odd = (share < OUTLIER_SHARE) & (gap > OUTLIER_LAB)
-    if not odd.any():
-        return image
-    bad = np.zeros(source.shape, bool)
     bad[source] = odd[label]
+    return bad
+
+
+def painted_over(image: np.ndarray, bad: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """``image`` with its ``bad`` pixels inpainted from the rest of ``source`` only."""
+    if not bad.any():
+        return image
     ys, xs = np.nonzero(bad)
     m = 12                                        # the cloth around the flecks, enough to paint
     y0, y1 = max(ys.min() - m, 0), ys.max() + m + 1
@@ -414,6 +420,13 @@ def cloth_only(image: np.ndarray, source: np.ndarray) -> np.ndarray:
     out = image.copy()
     out[box][bad[box]] = painted[bad[box]]
     return out
+
+
+def cloth_only(image: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """``image`` with the rare odd colours of its ``source`` pixels (:func:`odd_colours`)
+    painted over from the rest: mirrored into a hidden fill they showed as pale shards on the
+    cloth. The pixels stay source, so the mirrored runs keep their length."""
+    return painted_over(image, odd_colours(image, source), source)
 
 
 def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
@@ -473,8 +486,17 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
     """:func:`fill_hidden` across a limb: the picture turned so that the bone ``(2, 2)`` (two
     points) lies level, filled there (each hole pixel mirrors the visible sleeve across the
     hole's edge beside the bone, so the sleeve's shading across its width carries on), and
-    turned back. Pixels outside ``hole`` are unchanged."""
+    turned back. Pixels outside ``hole`` are unchanged but the occluder's fringe: odd colours
+    (:func:`odd_colours`) of the visible sleeve touching the hole (within :data:`FRINGE` px at
+    512 px), a fingertip past the hand's cut or a notch of backdrop, leave with the forearm
+    that covered the hole and are painted over from the cloth where seen too (hbr_speaker12's
+    fleck of his hand, pink on a shoulder, came along with the sleeve as the arm came down)."""
     h, w = hole.shape
+    src = source & ~hole
+    px = min(h, w) / 512.0
+    fringe = touching(odd_colours(image, src), grown(hole, FRINGE * px))
+    fringe = grown(fringe, 1.5 * px) & src            # with its soft edge
+    photo, image = image, painted_over(image, fringe, src & ~fringe)
     a, b = np.asarray(bone, np.float64)
     angle = float(np.degrees(np.arctan2(b[1] - a[1], b[0] - a[0])))
     centre = (float(a[0] + b[0]) / 2, float(a[1] + b[1]) / 2)
@@ -487,11 +509,12 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
         return cv2.warpAffine(x, fwd, (side, side), flags=flags, borderMode=cv2.BORDER_REPLICATE)
 
     # Filled 2 px past the hole there, so turning back samples no unfilled pixel at its edge.
-    grown = cv2.dilate(turn(hole.astype(np.uint8), cv2.INTER_NEAREST), np.ones((5, 5), np.uint8))
-    filled = fill_hidden(turn(image, cv2.INTER_LINEAR), grown > 0,
+    wide = cv2.dilate(turn(hole.astype(np.uint8), cv2.INTER_NEAREST), np.ones((5, 5), np.uint8))
+    filled = fill_hidden(turn(image, cv2.INTER_LINEAR), wide > 0,
                          turn(source.astype(np.uint8), cv2.INTER_NEAREST) > 0, along_rows=True,
                          one_cloth=True)
-    out = image.copy()
+    out = photo.copy()
     out[hole] = cv2.warpAffine(filled, back, (w, h), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)[hole]
+    out[fringe] = image[fringe]
     return out
