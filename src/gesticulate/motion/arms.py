@@ -6,7 +6,8 @@ and drop them in pauses, or bring them together), plus the gesture keyframes and
 wander while speaking. Targets are clamped to a body-plausible region (above the waist, below
 the top of the head, on the arm's own side of the midline, inside the photo), solved by 2-link
 IK with the photo's bone lengths and elbow bend (an arm whose elbow the frame's edge cuts turns
-its forearm about that elbow instead, :func:`arm_mode`), joint-limited, speed-limited
+its forearm about that elbow instead, the elbow sliding along the edge, :func:`arm_mode`),
+joint-limited, speed-limited
 (:data:`JOINT_SPEED`), smoothed zero-phase in angle space and eased in from the photo's pose.
 The hand turns with the forearm, plus the keyframes' wrist flex and an idle turn in speech
 (:func:`_wrist_turn`).
@@ -41,6 +42,13 @@ SOFT_EDGE = 0.12                    # a wanted wrist slows over this much (sw) b
 # shoulder width) in one. Real speakers' fastest forearms on the shared clips turn 0.3-0.7
 # rad per frame at 25 fps (7-18 rad/s), tracker glitches aside.
 JOINT_SPEED = 12.0
+# A pinned elbow slides along the frame's edge it sits on by this share of the wanted wrist's
+# travel along that edge, within EDGE_SLIDE_RANGE shoulder widths: a close-up's arm moves from
+# the shoulder too, so its wrist travels instead of only turning about the elbow
+# (avspeech_sample1's real wrist: hand variance 0.028 sw², ours 0.014 with the elbow fixed).
+EDGE_SLIDE = 0.8
+EDGE_SLIDE_RANGE = 0.3
+SLIDE_SMOOTH_S = 0.5
 FLEX_RAD = 0.5                      # wrist flex of a gesture keyframe's unit, radians
 
 
@@ -68,8 +76,9 @@ class ArmContext:
 def arm_mode(arm: ArmChain, ref: np.ndarray, seen: np.ndarray, image_size: tuple[int, int]
              ) -> str | None:
     """How the generator may move ``arm``: ``"free"``; ``"pinned"``, its elbow on the frame's
-    edge (a close-up cuts the arm there) staying put while the forearm and hand the photo
-    shows turn about it (moving the elbow would bring the sleeve the border cut into view);
+    edge (a close-up cuts the arm there) sliding only along that edge while the forearm and
+    hand the photo shows turn about it (moving the elbow off the edge would bring the sleeve
+    the border cut into view);
     or None, following the torso only: the photo does not show its elbow, or cuts its hand off
     at the frame's edge. A pinned arm needs its wrist, hand and a forearm of its own in the
     photo, and its elbow inside the picture (on a pixel, as the warp renderer rigs it). ``ref
@@ -131,7 +140,9 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     target = _clamp_target(rest + ctx.ramp[:, None] * offset, rest, lo, hi, sw=sw)
     shoulder = out[:, arm.shoulder]
     alpha_rest = alpha0 + ctx.lean
+    slide = np.zeros((T, 2))
     if pinned and wrist_seen:
+        slide = _edge_slide(target - w_ref, e_ref, ctx, sw=sw)
         # The upper arm keeps the photo's angle (not the torso's lean) and the forearm points
         # from the photo's elbow at the wanted wrist; the arm is moved back onto that elbow
         # below. The forearm's turn is measured from the photo's forearm, within half a turn
@@ -139,7 +150,7 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
         # arm's line read as a full turn, and the clamp flipped the forearm to point down in
         # the next frame (avspeech_sample1, seed 3: p90 wrist speed 7.3 shoulder widths/s,
         # 0.39 without the flips).
-        v = target - e_ref
+        v = target - (e_ref + slide)
         alpha = np.full(T, alpha0)
         beta = beta0 + wrap_angle(np.arctan2(v[:, 1], v[:, 0]) - alpha0 - beta0)
         beta = clamp_elbow(beta, bend=bend, beta0=beta0)
@@ -170,7 +181,22 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
                                  curl=ctx.ramp * 0.25 * ctx.fingers * track[:, 4],
                                  point=ctx.ramp * track[:, 5])
     if pinned:
-        out[:, points] -= (out[:, arm.elbow] - e_ref)[:, None]
+        out[:, points] -= (out[:, arm.elbow] - (e_ref + slide))[:, None]
+
+
+def _edge_slide(travel: np.ndarray, elbow: np.ndarray, ctx: ArmContext, *, sw: float
+                ) -> np.ndarray:
+    """``(T, 2)``: how far a pinned ``elbow`` slides along the frame's edge nearest it, for the
+    wanted wrist's ``travel (T, 2)`` from its rest: :data:`EDGE_SLIDE` of the travel along that
+    edge, within :data:`EDGE_SLIDE_RANGE` shoulder widths, smoothed and eased in as the joints
+    are. Along the edge, the sleeve the border cuts stays cut there."""
+    w, h = ctx.image_size
+    x, y = elbow
+    along = np.array([1.0, 0.0]) if min(y, h - 1 - y) <= min(x, w - 1 - x) else np.array([0.0, 1.0])
+    r = EDGE_SLIDE_RANGE * sw
+    u = r * np.tanh(EDGE_SLIDE * (travel @ along) / r)
+    u = gaussian_filter1d(u, SLIDE_SMOOTH_S * ctx.fps, mode="nearest") * ctx.ramp
+    return u[:, None] * along[None]
 
 
 def _hand_shown(arm: ArmChain, ref: np.ndarray, image_size: tuple[int, int]) -> bool:
