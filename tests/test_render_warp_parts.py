@@ -659,3 +659,39 @@ def test_hair_beside_the_chin_lets_go_of_the_head_smoothly_and_the_shoulders_do_
     assert np.abs(np.diff(hair, axis=1)).max() < 0.15         # no jump at the line
     shoulders = shares(3.0)
     assert shoulders[:, -1].max() < 0.05                      # just below it: the torso's
+
+
+def test_skin_off_the_hole_is_not_mirrored_into_the_torso_under_an_arm():
+    """avspeech_sample1: the torso under her raised hand was filled by mirroring the top above
+    the hole, from as far as the hole is deep, and her neckline's skin landed on her top as a
+    blob. Skin shown on the torso is left out of the fill's source, unless it borders the hole
+    (bare arms by a sleeveless dress run on under the arm that hid them)."""
+    from types import SimpleNamespace
+    from gesticulate.render.warp.parts import bare_skin, grown, lab_of
+    from gesticulate.render.warp.renderer import WarpRenderer
+    h, w = 120, 100
+    skin_rgb, cloth_rgb = (205, 150, 125), (120, 20, 55)
+    skin_lab = lab_of(np.array([[skin_rgb]], np.uint8))[0, 0]
+    skin = (skin_lab, np.array([60.0, 10.0, 12.0]))
+    region = np.ones((h, w), bool)
+    arm = np.zeros((h, w), bool)
+    arm[50:110, 20:80] = True
+    none = np.zeros((h, w), bool)
+    for neck, touching_hole in ((slice(0, 18), False), (slice(34, 50), True)):
+        img = np.zeros((h, w, 3), np.uint8)
+        img[:] = cloth_rgb
+        img[neck] = skin_rgb
+        img[arm] = (40, 40, 40)                                   # the arm lying there
+        stub = SimpleNamespace(_fg=img, _grown=staticmethod(grown))
+        bare = bare_skin(lab_of(img), region & ~arm, skin)
+        assert bare is not None and bare[neck].all() and not bare[60:].any()
+        out = WarpRenderer._unhidden(stub, region, arm, arm, none, 1.0, bare=bare)
+        skinny = (np.abs(out[arm].astype(int) - skin_rgb).sum(-1) < 40).mean()
+        plain = WarpRenderer._unhidden(stub, region, arm, arm, none, 1.0)
+        mirrored = (np.abs(plain[arm].astype(int) - skin_rgb).sum(-1) < 40).mean()
+        if touching_hole:
+            assert skinny > 0.1                                   # runs on under the arm
+        else:
+            assert mirrored > 0.1 and skinny < 0.01, (mirrored, skinny)
+    img[:] = skin_rgb                                             # a shirt of skin's colour
+    assert bare_skin(lab_of(img), region & ~arm, skin) is None

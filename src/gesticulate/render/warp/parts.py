@@ -56,6 +56,7 @@ class Parts:
     hands: dict[str, np.ndarray] = field(default_factory=dict)  # each hand's own pixels
     # Per arm, its pieces: {"upper": mask, "fore": mask, "hand": mask} (empty masks allowed).
     segments: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    skin: tuple | None = None  # the face's skin colour: CIELAB median and spread
 
 
 def _segment_distance(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray
@@ -422,6 +423,25 @@ def _like_hand(lab: np.ndarray, near: np.ndarray, around: np.ndarray,
     return keep
 
 
+# Skin shown on the torso is left out of its hidden fill's source when it is at most this share
+# of the torso's visible pixels (a neckline, not a shirt of skin's colour).
+BARE_SHARE = 0.25
+
+
+def bare_skin(lab: np.ndarray, visible: np.ndarray, skin: tuple | None) -> np.ndarray | None:
+    """The skin-coloured pixels among a torso's ``visible`` ones (:func:`_like_hand`: the
+    face's colour, nearer it than the cloth's): a neckline, bare arms. The hidden fill under
+    an arm mirrors the torso across the hole's edge from as far as the hole is deep, and
+    avspeech_sample1's neckline then showed as a skin blob on her top where her hand had lain.
+    None without a face, or when skin is more than :data:`BARE_SHARE` of them (a shirt of
+    skin's colour is cloth to copy)."""
+    if skin is None or visible.sum() < 12:
+        return None
+    out = np.zeros(visible.shape, bool)
+    out[visible] = _like_hand(lab, visible, visible, skin)
+    return out if out.sum() <= BARE_SHARE * visible.sum() else None
+
+
 def _trunk(ref: np.ndarray, mid: np.ndarray, normal: np.ndarray, sw: float,
            shape: tuple[int, int]) -> np.ndarray:
     """The trunk's likely silhouette ``(H, W)`` bool: a quadrilateral from just outside the
@@ -463,7 +483,8 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         return Parts(torso=person.copy(), head=None)
     mid, normal, sw = geo
     skin = None if lab is None else _face_skin(lab, ref, valid)
-    parts = Parts(torso=person.copy(), head=None, shoulder_line=(mid, normal), shoulder_width=sw)
+    parts = Parts(torso=person.copy(), head=None, shoulder_line=(mid, normal), shoulder_width=sw,
+                  skin=skin)
     taken = np.zeros_like(person)
     trunk = _trunk(ref, mid, normal, sw, (h, w))
     core = mid + 1.2 * sw * normal                  # a point inside the trunk, mid-chest

@@ -16,7 +16,8 @@ from gesticulate.errors import InputError
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp import face as F
 from gesticulate.render.warp.mesh import rasterise_backward, signed_areas, upsample_map
-from gesticulate.render.warp.parts import grown, hand_masks, lab_of, split_parts
+from gesticulate.render.warp.parts import (bare_skin, grown, hand_masks, lab_of, split_parts,
+                                          touching)
 from gesticulate.render.warp.pose import Poser
 from gesticulate.render.warp.rig import (BORDER, Layer, build_layer, fill_along, fill_backdrop,
                                         fill_hidden)
@@ -125,7 +126,9 @@ class WarpRenderer:
         for seg in self.parts.segments.values():
             if seg.get("hand") is not None:
                 hands |= seg["hand"]
-        torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, arms, hands, scale)
+        bare = bare_skin(lab, self.parts.torso & ~arms & ~hands, self.parts.skin)
+        torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, arms, hands, scale,
+                                   bare=bare)
         head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, arms, hands, scale)
         specs = [("torso", self.parts.torso, torso_rgb)]
         specs += self._arm_specs("upper", scale)
@@ -157,21 +160,27 @@ class WarpRenderer:
         self.flipped = 0          # flipped triangles in the last rendered frame (a check)
 
     def _unhidden(self, region: np.ndarray | None, hidden: np.ndarray | None,
-                  arms: np.ndarray, hands: np.ndarray, scale: float) -> np.ndarray:
+                  arms: np.ndarray, hands: np.ndarray, scale: float, *,
+                  bare: np.ndarray | None = None) -> np.ndarray:
         """The photo with the ``arms`` filled over by ``region``'s own visible pixels, where the
         region has ``hidden`` pixels under an arm; the photo itself otherwise. The hole takes
         the arms' rim too (their soft edge and contact shadow), or an outline of the hand would
         stay drawn on the body when it moves: 2 px at 512 px, and at least :data:`HAND_RIM`
-        px where the ``hands`` lie on the region's own visible pixels."""
+        px where the ``hands`` lie on the region's own visible pixels. ``bare``: pixels not to
+        copy from (the torso's skin, :func:`parts.bare_skin`)."""
         if region is None or hidden is None or not hidden.any():
             return self._fg
         rim = max(2 * scale, HAND_RIM)
         inner = ~self._grown(~region, 2 * rim)       # well inside the region, not its edge
         on_body = self._grown(hands, rim) & inner & ~hidden
+        hole = self._grown(arms, 2 * scale) | on_body
         visible = region & ~self._grown(arms, 3 * scale) & ~self._grown(on_body, scale)
+        if bare is not None:
+            # Skin the hole borders runs on under it (bare arms by a sleeveless dress); skin
+            # further off (a neckline above a hand on the chest) is not copied.
+            visible &= ~(bare & ~touching(bare, self._grown(hole, 2 * scale)))
         if not visible.any():
             return self._fg
-        hole = self._grown(arms, 2 * scale) | on_body
         return fill_hidden(self._fg, hole & ~visible, visible)
 
     def _owners(self, regions: list[np.ndarray], person: np.ndarray) -> np.ndarray:
