@@ -559,25 +559,27 @@ def test_fill_along_a_limb_runs_the_pattern_on_where_the_whole_width_is_hidden()
 def test_a_fleck_of_another_colour_on_a_sleeve_is_not_mirrored_into_the_fill():
     """A few pixels of hand, chair or a lit fold on a navy sleeve (hbr_speaker12's upper arms
     held both) were mirrored into the sleeve hidden under the forearm as pale shards; they
-    are painted over from the cloth first. The visible pixels themselves stay as they were,
-    and a torso (not one cloth) keeps its rare colours: a shirt strip runs on under the arm."""
-    from gesticulate.render.warp.rig import fill_hidden
+    are painted over from the cloth first. The visible pixels themselves stay as they were
+    (away from the hole), and a torso (not one cloth) keeps its rare colours: a shirt strip
+    runs on under the arm."""
+    from gesticulate.render.warp.rig import fill_along, fill_hidden
     h, w = 120, 100
     rng = np.random.default_rng(0)
     img = np.zeros((h, w, 3), np.uint8)
     img[:] = (35, 40, 80)                                           # navy cloth, a little noisy
     img[:] = np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
-    img[50:56, 20:80] = (225, 215, 205)                             # a pale fleck by the hole
+    img[44:50, 20:80] = (225, 215, 205)                             # a pale fleck by the hole
     hole = np.zeros((h, w), bool)
     hole[56:110, 10:90] = True
-    out = fill_hidden(img, hole, np.ones((h, w), bool), one_cloth=True)
+    bone = np.array([[50.0, 0.0], [50.0, 120.0]])                   # the sleeve runs down
+    out = fill_along(img, hole, np.ones((h, w), bool), bone)
     pale = out[hole].astype(int).sum(-1) > 300
     assert pale.mean() < 0.01, pale.mean()
     np.testing.assert_array_equal(out[~hole], img[~hole])
     plain = fill_hidden(img, hole, np.ones((h, w), bool))           # the fleck is mirrored
     assert (plain[hole].astype(int).sum(-1) > 300).mean() > 0.05
     shirt = img.copy()
-    shirt[50:56] = shirt[40:46]
+    shirt[44:50] = shirt[34:40]
     shirt[:, 48:52] = (225, 215, 205)                               # 4 % of the torso
     out = fill_hidden(shirt, hole, np.ones((h, w), bool))
     assert (out[60:110, 49:51].astype(int).sum(-1) > 600).mean() > 0.9

@@ -416,8 +416,9 @@ def _like_hand(lab: np.ndarray, near: np.ndarray, around: np.ndarray,
     keep = d_skin <= HAND_COLOUR
     cloth = lab[around]
     cloth = cloth[np.linalg.norm((cloth - mu) / spread, axis=1) > 1.5]
-    if len(cloth) >= 12:
-        keep &= d_skin < nearest_colour(lab[near], colour_clusters(cloth, 4), spread)
+    if len(cloth) >= 12:                    # a sample of a large region is enough
+        centres = colour_clusters(cloth[:: max(1, len(cloth) // 20000)], 4)
+        keep &= d_skin < nearest_colour(lab[near], centres, spread)
     elif not without_cloth:
         keep[:] = False
     return keep

@@ -422,15 +422,8 @@ def painted_over(image: np.ndarray, bad: np.ndarray, source: np.ndarray) -> np.n
     return out
 
 
-def cloth_only(image: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """``image`` with the rare odd colours of its ``source`` pixels (:func:`odd_colours`)
-    painted over from the rest: mirrored into a hidden fill they showed as pale shards on the
-    cloth. The pixels stay source, so the mirrored runs keep their length."""
-    return painted_over(image, odd_colours(image, source), source)
-
-
 def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
-                along_rows: bool = False, one_cloth: bool = False) -> np.ndarray:
+                along_rows: bool = False) -> np.ndarray:
     """Fill the torso under the arms with the torso's own cloth: each hole pixel copies the
     visible torso mirrored across the hole's upper edge and, where there is visible torso
     below too, across its lower edge, blended by distance. Mirroring keeps the cloth's texture
@@ -448,16 +441,13 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
     hole : np.ndarray
         ``(H, W)`` bool, pixels to replace.
     source : np.ndarray
-        ``(H, W)`` bool, pixels that may be copied (visible torso).
-    one_cloth : bool
-        The region is one cloth (a sleeve): its rare odd colours are not copied
-        (:func:`cloth_only`). A torso is not: its shirt and tie are as rare (ted_lia_driving1's
-        shirt strip, 1 % of the torso, stopped at the arms that had hidden it).
+        ``(H, W)`` bool, pixels that may be copied (visible torso). All its colours are
+        copied: a torso's shirt and tie are as rare as a sleeve's odd flecks
+        (ted_lia_driving1's shirt strip, 1 % of the torso, stopped at the arms that had hidden
+        it when they were left out), which :func:`fill_along` leaves out.
     """
     src = source & ~hole
     photo = image
-    if one_cloth:                 # a sleeve: copied from its cloth's own colours only
-        image = cloth_only(image, src)
     out = image.copy()
     mixed, ok = _mirrored(image, hole, src)
     out[ok] = np.clip(mixed[ok] + 0.5, 0, 255).astype(np.uint8)
@@ -486,17 +476,22 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
     """:func:`fill_hidden` across a limb: the picture turned so that the bone ``(2, 2)`` (two
     points) lies level, filled there (each hole pixel mirrors the visible sleeve across the
     hole's edge beside the bone, so the sleeve's shading across its width carries on), and
-    turned back. Pixels outside ``hole`` are unchanged but the occluder's fringe: odd colours
-    (:func:`odd_colours`) of the visible sleeve touching the hole (within :data:`FRINGE` px at
-    512 px), a fingertip past the hand's cut or a notch of backdrop, leave with the forearm
-    that covered the hole and are painted over from the cloth where seen too (hbr_speaker12's
-    fleck of his hand, pink on a shoulder, came along with the sleeve as the arm came down)."""
+    turned back. The mirror reads the sleeve's own colours only: its rare odd ones
+    (:func:`odd_colours`: a fleck of the hand, the chair under an elbow, a lit fold, which
+    showed as pale shards on hbr_speaker12's hidden sleeves) are painted over from the cloth
+    first. Pixels outside ``hole`` are unchanged but the occluder's fringe: odd colours of the
+    visible sleeve touching the hole (within :data:`FRINGE` px at 512 px), a fingertip past the
+    hand's cut or a notch of backdrop, leave with the forearm that covered the hole and are
+    painted over where seen too (hbr_speaker12's fleck of his hand, pink on a shoulder, came
+    along with the sleeve as the arm came down)."""
     h, w = hole.shape
     src = source & ~hole
     px = min(h, w) / 512.0
-    fringe = touching(odd_colours(image, src), grown(hole, FRINGE * px))
-    fringe = grown(fringe, 1.5 * px) & src            # with its soft edge
-    photo, image = image, painted_over(image, fringe, src & ~fringe)
+    odd = odd_colours(image, src)
+    fringe = grown(touching(odd, grown(hole, FRINGE * px)), 1.5 * px) & src   # soft edge too
+    # The copy the mirror reads holds the sleeve's own colours only: odd ones mirrored into the
+    # fill showed as pale shards on the cloth.
+    photo, image = image, painted_over(image, odd | fringe, src & ~odd & ~fringe)
     a, b = np.asarray(bone, np.float64)
     angle = float(np.degrees(np.arctan2(b[1] - a[1], b[0] - a[0])))
     centre = (float(a[0] + b[0]) / 2, float(a[1] + b[1]) / 2)
@@ -511,8 +506,7 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
     # Filled 2 px past the hole there, so turning back samples no unfilled pixel at its edge.
     wide = cv2.dilate(turn(hole.astype(np.uint8), cv2.INTER_NEAREST), np.ones((5, 5), np.uint8))
     filled = fill_hidden(turn(image, cv2.INTER_LINEAR), wide > 0,
-                         turn(source.astype(np.uint8), cv2.INTER_NEAREST) > 0, along_rows=True,
-                         one_cloth=True)
+                         turn(source.astype(np.uint8), cv2.INTER_NEAREST) > 0, along_rows=True)
     out = photo.copy()
     out[hole] = cv2.warpAffine(filled, back, (w, h), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)[hole]
