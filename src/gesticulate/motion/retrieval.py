@@ -40,8 +40,10 @@ from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import retrieval_index as R
 from gesticulate.metrics.beats import derivative
+from gesticulate.motion.arms import arm_mode
 from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.motion.gestures import speech_mask
+from gesticulate.motion.kinematics import ARMS
 from gesticulate.motion.style import AUTO, StyleChoice, canonical, names, resolve_style
 from gesticulate.skeleton.tracks import ease_in_ramp
 from gesticulate.skeleton import layout as L
@@ -171,6 +173,12 @@ class RetrievalGenerator:
         T, fps = features.num_frames, float(features.fps)
         rng_plan, rng_face = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)]
         seen = seen_points(ref, image_size, self.min_confidence)
+        # An elbow on the frame's edge (a close-up cuts the arm there) stays put while the
+        # forearm and hand turn about it, as in the procedural generator; its point is kept so
+        # the renderer turns the forearm about it.
+        pinned = [arm.elbow for arm in ARMS if arm_mode(arm, ref, seen, image_size) == "pinned"]
+        seen = seen.copy()
+        seen[pinned] = True
         speaker = self._speaker(style)
         choice = self._choice(features, ref, seen, style)
         plan = self.plan(features, seed=seed, speed=speed, style=choice.name, _rng=rng_plan)
@@ -182,7 +190,7 @@ class RetrievalGenerator:
         head = np.repeat(local[None, R.HEAD], T, axis=0)
         if seen[L.FACE].mean() > 0.8:
             _mouth_and_lids(head, local, ref, seen, features, phones=phones, rng=rng_face)
-        out = retarget(local, seen, params, head, max_stretch=self.max_stretch)
+        out = retarget(local, seen, params, head, max_stretch=self.max_stretch, pinned=pinned)
         if speaker is None:     # a gesture style (named, or read from the photo and voice)
             target = STYLE_SPEED[choice.name] * speed
             speech = speech_mask(features)
@@ -196,7 +204,8 @@ class RetrievalGenerator:
                     break
                 total *= gain
                 params[:, :R.P_HEAD.start] *= gain          # body and arms; the head as it is
-                out = retarget(local, seen, params, head, max_stretch=self.max_stretch)
+                out = retarget(local, seen, params, head, max_stretch=self.max_stretch,
+                               pinned=pinned)
         kp = np.concatenate([out * sw + root, np.broadcast_to(
             np.where(seen, ref[:, 2], 0.0)[None, :, None], (T, L.NUM_KEYPOINTS, 1))], axis=2)
         kp[:, ref[:, 2] <= 0] = ref[ref[:, 2] <= 0]   # never-seen points stay where they were
@@ -343,7 +352,7 @@ class RetrievalGenerator:
 
 # -------------------------------------------------------------------- helpers
 def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.ndarray, *,
-             max_stretch: float = 1.1) -> np.ndarray:
+             max_stretch: float = 1.1, pinned=()) -> np.ndarray:
     """Forward kinematics of the photo's skeleton under rig parameters.
 
     Parameters
@@ -357,6 +366,9 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
         Rig parameters (:func:`gesticulate.motion.retrieval_index.motion_params`).
     head : np.ndarray, shape (T, len(HEAD), 2)
         The photo's head points per frame (with mouth and lid motion) before the head turns.
+    pinned : sequence of int
+        Elbows on the frame's edge: they follow their shoulder rigidly while the forearm and
+        hand below them move.
 
     Returns
     -------
@@ -377,7 +389,7 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
         for b, (p, c) in enumerate(R.BONES):
             base = neck if p == R.NECK else out[:, p]
             vec = local[c] - (0.0 if p == R.NECK else local[p])
-            if c in still:          # an arm without a seen elbow only follows its shoulder
+            if c in still or c in pinned:   # an arm without a seen elbow follows its shoulder
                 out[:, c] = base + vec
                 continue
             ang = params[:, R.P_ANGLE.start + b]
