@@ -697,3 +697,30 @@ def test_skin_off_the_hole_is_not_mirrored_into_the_torso_under_an_arm():
             assert mirrored > 0.1 and skinny < 0.01, (mirrored, skinny)
     img[:] = skin_rgb                                             # a shirt of skin's colour
     assert bare_skin(lab_of(img), region & ~arm, skin) is None
+
+
+def test_a_plain_sleeves_hidden_fill_is_soft_a_patterned_one_keeps_its_pattern():
+    """Mirrored from a thin strip of a plain sleeve, its specks and creases repeated into the
+    hidden fill as a lattice (hbr_speaker12's navy jacket): a plain sleeve's fill is softened.
+    A patterned sleeve (interview_1wrQ6Msp7wM) keeps its pattern running on."""
+    from gesticulate.render.warp.rig import cloth_detail, fill_along
+    h = w = 512                                          # the blur is set in px at 512 px
+    rng = np.random.default_rng(2)
+    sleeve = np.zeros((h, w), bool)
+    sleeve[30:90, 10:190] = True
+    hole = sleeve.copy()
+    hole[30:38] = False                                  # seen: a strip 8 px wide along it
+    bone = np.array([[10.0, 60.0], [190.0, 60.0]])
+    plain = np.zeros((h, w, 3), np.uint8)
+    plain[:] = (50, 55, 95)
+    specks = rng.random((h, w)) < 0.15                   # a dark weave, too common to be odd
+    plain[specks] = (30, 33, 70)
+    assert cloth_detail(plain, sleeve & ~hole) < 10
+    grey = lambda x: x.astype(int).sum(-1)
+    out = fill_along(plain, hole, sleeve & ~hole, bone)
+    assert grey(out[hole]).std() < 0.25 * grey(plain[30:38, 10:190]).std()   # 0.34 unsoftened
+    stripes = plain.copy()
+    stripes[sleeve & ((np.arange(w) // 5) % 2 == 0)] = (230, 120, 130)
+    assert cloth_detail(stripes, sleeve & ~hole) > 10
+    out = fill_along(stripes, hole, sleeve & ~hole, bone)
+    assert np.median(out[40:90, 40:190][..., 0].astype(int).std(axis=1)) > 60   # striped

@@ -82,6 +82,24 @@ def _backdrop_size(hole: np.ndarray) -> tuple[int, int]:
     return max(1, round(w * scale)), max(1, round(h * scale))
 
 
+def cloth_detail(image: np.ndarray, region: np.ndarray) -> float:
+    """How textured the cloth of ``region`` is: the mean absolute difference of the grey image
+    from its blur (sigma 3 px, of the region alone) inside the region, its edge left out."""
+    inner = cv2.erode(region.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if not inner.any():
+        return 0.0
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return float(np.abs(grey - _blur_in(grey, region, 3.0))[inner].mean())
+
+
+def _blur_in(x: np.ndarray, region: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur of ``x`` ``(H, W[, C])`` float32 that reads ``region``'s pixels only."""
+    m = region.astype(np.float32)
+    den = np.maximum(cv2.GaussianBlur(m, (0, 0), sigma), 1e-6)
+    num = cv2.GaussianBlur(x * (m if x.ndim == 2 else m[..., None]), (0, 0), sigma)
+    return num / (den if x.ndim == 2 else den[..., None])
+
+
 def backdrop_detail(image: np.ndarray, hole: np.ndarray) -> float:
     """How textured the backdrop beside ``hole`` is: the mean absolute difference of the grey
     image from its blur (sigma 3 px, of the backdrop alone: the person's edge is not detail) at
@@ -95,10 +113,7 @@ def backdrop_detail(image: np.ndarray, hole: np.ndarray) -> float:
     band = (cv2.dilate(hole_s, np.ones((2 * reach + 1,) * 2, np.uint8)) > 0) & (hole_s == 0)
     if not band.any():
         return 0.0
-    known = (hole_s == 0).astype(np.float32)
-    blur = cv2.GaussianBlur(grey * known, (0, 0), 3.0) / np.maximum(
-        cv2.GaussianBlur(known, (0, 0), 3.0), 1e-6)
-    return float(np.abs(grey - blur)[band].mean())
+    return float(np.abs(grey - _blur_in(grey, hole_s == 0, 3.0))[band].mean())
 
 
 def fill_backdrop(image: np.ndarray, hole: np.ndarray, *,
@@ -377,6 +392,12 @@ OUTLIER_LAB = 30.0
 # Odd colours of a sleeve within this many px (at 512 px) of the hole its forearm leaves are
 # that forearm's fringe (:func:`fill_along`).
 FRINGE = 3.0
+# A sleeve of plain cloth (:func:`cloth_detail` under PLAIN_CLOTH grey levels: hbr_speaker12's
+# navy jacket 3.3-4.5; interview_1wrQ6Msp7wM's patterned one 22) has its hidden fill softened by
+# a blur of SOFTEN px (at 512 px): mirrored from a thin strip of the sleeve, its creases and
+# flecks repeated as a lattice of dark lines and specks.
+PLAIN_CLOTH = 10.0
+SOFTEN = 1.5
 
 
 def odd_colours(image: np.ndarray, source: np.ndarray) -> np.ndarray:
@@ -483,7 +504,8 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
     visible sleeve touching the hole (within :data:`FRINGE` px at 512 px), a fingertip past the
     hand's cut or a notch of backdrop, leave with the forearm that covered the hole and are
     painted over where seen too (hbr_speaker12's fleck of his hand, pink on a shoulder, came
-    along with the sleeve as the arm came down)."""
+    along with the sleeve as the arm came down). A plain sleeve's fill is softened
+    (:data:`PLAIN_CLOTH`)."""
     h, w = hole.shape
     src = source & ~hole
     px = min(h, w) / 512.0
@@ -510,5 +532,8 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
     out = photo.copy()
     out[hole] = cv2.warpAffine(filled, back, (w, h), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)[hole]
+    if cloth_detail(image, src) < PLAIN_CLOTH:
+        soft = _blur_in(out.astype(np.float32), hole, SOFTEN * px)
+        out[hole] = np.clip(soft[hole] + 0.5, 0, 255).astype(np.uint8)
     out[fringe] = image[fringe]
     return out
