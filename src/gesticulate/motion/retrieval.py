@@ -352,7 +352,7 @@ class RetrievalGenerator:
 
 # -------------------------------------------------------------------- helpers
 def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.ndarray, *,
-             max_stretch: float = 1.1, pinned=()) -> np.ndarray:
+             max_stretch: float = 1.1, pinned: tuple | list = ()) -> np.ndarray:
     """Forward kinematics of the photo's skeleton under rig parameters.
 
     Parameters

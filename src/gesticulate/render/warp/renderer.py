@@ -126,7 +126,8 @@ class WarpRenderer:
         for seg in self.parts.segments.values():
             if seg.get("hand") is not None:
                 hands |= seg["hand"]
-        bare = bare_skin(lab, self.parts.torso & ~arms & ~hands, self.parts.skin)
+        bare = None if self.parts.hidden is None or not self.parts.hidden.any() else \
+            bare_skin(lab, self.parts.torso & ~arms & ~hands, self.parts.skin)
         torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, arms, hands, scale,
                                    bare=bare)
         head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, arms, hands, scale)
