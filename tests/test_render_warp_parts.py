@@ -724,3 +724,20 @@ def test_a_plain_sleeves_hidden_fill_is_soft_a_patterned_one_keeps_its_pattern()
     assert cloth_detail(stripes, sleeve & ~hole) > 10
     out = fill_along(stripes, hole, sleeve & ~hole, bone)
     assert np.median(out[40:90, 40:190][..., 0].astype(int).std(axis=1)) > 60   # striped
+
+
+def test_the_blended_edge_of_a_red_tie_on_a_white_shirt_is_not_bare_skin():
+    """avspeech_sample2: the pinkish pixels along his red tie's edges are a blend of two of the
+    shirt's colours, not skin; left out of the fill's source, the tie ran on under his hands
+    without its edges. A patch of skin (a neckline) still is bare."""
+    from gesticulate.render.warp.parts import bare_skin, lab_of
+    h, w = 120, 100
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:] = (235, 235, 235)
+    img[:, 45:55] = (170, 40, 50)                                  # the tie
+    img[:, 44] = img[:, 55] = (209, 157, 161)                      # its soft edges
+    img[:12, 20:80] = (205, 150, 125)                              # a neckline
+    skin_lab = lab_of(np.array([[(205, 150, 125)]], np.uint8))[0, 0]
+    bare = bare_skin(lab_of(img), np.ones((h, w), bool), (skin_lab, np.array([60.0, 10.0, 12.0])))
+    assert bare is not None and bare[:12, 20:80].all()
+    assert not bare[12:, 44].any() and not bare[12:, 55].any()
