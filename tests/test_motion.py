@@ -327,7 +327,7 @@ def test_phones_close_the_lips_on_bilabials(gen, talk):
     assert gap[m].max() < 0.5 * gap[int(0.7 * FPS):int(1.0 * FPS)].max()
 
 
-def test_an_elbow_on_the_frames_edge_stays_and_the_forearm_gestures(gen, talk):
+def test_an_elbow_on_the_frames_edge_slides_along_it_and_the_forearm_gestures(gen, talk):
     """A close-up cuts the arm at the elbow (avspeech_sample1): the hand the photo shows still
     gestures, its forearm turning about the elbow, which stays on the edge where the photo has
     it (moving it off the edge would bring the sleeve the border cut into view) but slides
@@ -366,6 +366,27 @@ def test_an_elbow_on_the_frames_edge_stays_and_the_forearm_gestures(gen, talk):
     short[L.RIGHT_WRIST, :2] = short[L.RIGHT_ELBOW, :2] + [0.0, -0.1 * sw]
     right = next(arm for arm in ARMS if arm.side == "right")
     assert arm_mode(right, short, seen, size) is None
+
+
+def test_an_elbow_on_a_side_edge_slides_up_and_down_it_inside_the_frame(gen, talk):
+    """The same on the frame's left edge: the elbow keeps its x and its y slides, at most 0.3
+    shoulder widths."""
+    from gesticulate.motion.arms import arm_mode
+    from gesticulate.motion.kinematics import ARMS
+    ref = frontal_reference()
+    ref[:, 0] -= ref[L.RIGHT_ELBOW, 0] - 1.0                  # the right elbow on x = 1
+    lift = np.array([60.0, -80.0])                            # its hand in, before the chest
+    ref[L.RIGHT_WRIST, :2] += lift
+    ref[L.RIGHT_HAND, :2] += lift
+    size = SIZE
+    seen = gen._seen(ref, size)
+    right = next(arm for arm in ARMS if arm.side == "right")
+    assert arm_mode(right, ref, seen, size) == "pinned"
+    kp = gen.generate(talk, ref, image_size=size, seed=0).keypoints
+    elbow = kp[:, L.RIGHT_ELBOW, :2]
+    sw = float(L.shoulder_width(ref))
+    assert np.abs(elbow[:, 0] - ref[L.RIGHT_ELBOW, 0]).max() < 1e-3
+    assert 0.02 * sw < np.ptp(elbow[:, 1]) and np.abs(elbow[:, 1] - ref[L.RIGHT_ELBOW, 1]).max() <= 0.3 * sw
 
 
 def test_a_photo_with_one_movable_arm_gestures_with_it_on_every_seed(gen, talk):

@@ -99,8 +99,8 @@ class ProceduralGenerator:
             for arm in ARMS:
                 move_arm(out, arm, ctx, timing.strokes, timing.spans, mode=modes[arm.side],
                          rng=rngs[3], turn_rng=rngs[5])
-        # A pinned elbow (on the frame's edge) is drawn where the photo has it: the renderer
-        # turns the forearm about it.
+        # A pinned elbow (on the frame's edge, sliding along it) is drawn: the renderer turns
+        # the forearm about it.
         seen = seen.copy()
         seen[[arm.elbow for arm in ARMS if modes[arm.side] == "pinned"]] = True
         conf = np.where(seen, ref[:, 2], 0.0)

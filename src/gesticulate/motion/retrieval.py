@@ -40,10 +40,9 @@ from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import retrieval_index as R
 from gesticulate.metrics.beats import derivative
-from gesticulate.motion.arms import arm_mode
+from gesticulate.motion.arms import pinned_elbows
 from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.motion.gestures import speech_mask
-from gesticulate.motion.kinematics import ARMS
 from gesticulate.motion.style import AUTO, StyleChoice, canonical, names, resolve_style
 from gesticulate.skeleton.tracks import ease_in_ramp
 from gesticulate.skeleton import layout as L
@@ -173,12 +172,11 @@ class RetrievalGenerator:
         T, fps = features.num_frames, float(features.fps)
         rng_plan, rng_face = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)]
         seen = seen_points(ref, image_size, self.min_confidence)
-        # An elbow on the frame's edge (a close-up cuts the arm there) stays put while the
-        # forearm and hand turn about it, as in the procedural generator; its point is kept so
-        # the renderer turns the forearm about it.
-        pinned = [arm.elbow for arm in ARMS if arm_mode(arm, ref, seen, image_size) == "pinned"]
+        # An elbow on the frame's edge (a close-up cuts the arm there) stays on that edge while
+        # the forearm and hand move; its point is kept so the renderer turns the forearm about it.
+        pinned = pinned_elbows(ref, seen, image_size)
         seen = seen.copy()
-        seen[pinned] = True
+        seen[list(pinned)] = True
         speaker = self._speaker(style)
         choice = self._choice(features, ref, seen, style)
         plan = self.plan(features, seed=seed, speed=speed, style=choice.name, _rng=rng_plan)
@@ -352,7 +350,7 @@ class RetrievalGenerator:
 
 # -------------------------------------------------------------------- helpers
 def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.ndarray, *,
-             max_stretch: float = 1.1, pinned: tuple | list = ()) -> np.ndarray:
+             max_stretch: float = 1.1, pinned: dict | None = None) -> np.ndarray:
     """Forward kinematics of the photo's skeleton under rig parameters.
 
     Parameters
@@ -366,9 +364,10 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
         Rig parameters (:func:`gesticulate.motion.retrieval_index.motion_params`).
     head : np.ndarray, shape (T, len(HEAD), 2)
         The photo's head points per frame (with mouth and lid motion) before the head turns.
-    pinned : sequence of int
-        Elbows on the frame's edge: they follow their shoulder rigidly while the forearm and
-        hand below them move.
+    pinned : dict, optional
+        Elbows on the frame's edge → the unit vector along that edge
+        (:func:`~gesticulate.motion.arms.pinned_elbows`): such an elbow follows its shoulder
+        along the edge only, never off it, while the forearm and hand below it move.
 
     Returns
     -------
@@ -377,6 +376,7 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
         ``[0.6, max_stretch]``.
     """
     T = params.shape[0]
+    pinned = pinned or {}
     out = np.repeat(local[None], T, axis=0)
     body = bool(seen[L.LEFT_SHOULDER] and seen[L.RIGHT_SHOULDER])
     neck = np.zeros((T, 2))
@@ -389,8 +389,13 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
         for b, (p, c) in enumerate(R.BONES):
             base = neck if p == R.NECK else out[:, p]
             vec = local[c] - (0.0 if p == R.NECK else local[p])
-            if c in still or c in pinned:   # an arm without a seen elbow follows its shoulder
+            if c in still:          # an arm without a seen elbow only follows its shoulder
                 out[:, c] = base + vec
+                continue
+            if c in pinned:
+                along = pinned[c]
+                moved = base + vec - local[c]
+                out[:, c] = local[c] + (moved @ along)[:, None] * along[None]
                 continue
             ang = params[:, R.P_ANGLE.start + b]
             if _FINGER_ROOT[b] >= 0 and _FINGER_ROOT[b] != b:

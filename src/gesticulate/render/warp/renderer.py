@@ -168,7 +168,7 @@ class WarpRenderer:
         the arms' rim too (their soft edge and contact shadow), or an outline of the hand would
         stay drawn on the body when it moves: 2 px at 512 px, and at least :data:`HAND_RIM`
         px where the ``hands`` lie on the region's own visible pixels. ``bare``: pixels not to
-        copy from (the torso's skin, :func:`parts.bare_skin`)."""
+        copy from (the torso's skin, :func:`parts.bare_skin`) unless they border the hole."""
         if region is None or hidden is None or not hidden.any():
             return self._fg
         rim = max(2 * scale, HAND_RIM)
