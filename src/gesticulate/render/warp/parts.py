@@ -181,6 +181,18 @@ def nearest_colour(samples: np.ndarray, centres: np.ndarray, spread: np.ndarray)
     return np.min([np.linalg.norm((samples - c) / spread, axis=1) for c in centres], axis=0)
 
 
+def blend_distance(samples: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    """``(N,)`` distance of each colour sample ``(N, 3)`` to the nearest blend of two of
+    ``colours`` ``(K, 3)`` (a point on the segment between them; a colour itself counts)."""
+    out = np.full(len(samples), np.inf)
+    for i, a in enumerate(colours):
+        for b in colours[i:]:
+            d = b - a
+            t = np.clip((samples - a) @ d / max(float(d @ d), 1e-9), 0.0, 1.0)
+            out = np.minimum(out, np.linalg.norm(samples - a - t[:, None] * d, axis=1))
+    return out
+
+
 def colour_clusters(samples: np.ndarray, k: int) -> np.ndarray:
     """``k`` k-means centres ``(k, 3)`` of colour samples ``(N, 3)`` float32, the same for
     the same samples: k-means++ draws from OpenCV's per-thread generator, whose state depends
@@ -450,13 +462,7 @@ def bare_skin(lab: np.ndarray, visible: np.ndarray, skin: tuple | None) -> np.nd
         if len(cloth) >= 12:
             centres = colour_clusters(cloth[:: max(1, len(cloth) // 20000)], 4) / spread
             px = lab[out] / spread
-            blend = np.full(len(px), np.inf)
-            for i, a in enumerate(centres):
-                for b in centres[i + 1:]:
-                    d = b - a
-                    t = np.clip((px - a) @ d / max(float(d @ d), 1e-9), 0.0, 1.0)
-                    blend = np.minimum(blend, np.linalg.norm(px - a - t[:, None] * d, axis=1))
-            out[out] = blend > np.linalg.norm(px - mu / spread, axis=1)
+            out[out] = blend_distance(px, centres) > np.linalg.norm(px - mu / spread, axis=1)
     return out if out.sum() <= BARE_SHARE * visible.sum() else None
 
 

@@ -11,7 +11,8 @@ import numpy as np
 
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.mesh import Mesh, build_mesh
-from gesticulate.render.warp.parts import Parts, colour_clusters, grown, lab_of, touching
+from gesticulate.render.warp.parts import (Parts, blend_distance, colour_clusters, grown, lab_of,
+                                         touching)
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.tracks import smoothstep
 
@@ -417,13 +418,7 @@ def odd_colours(image: np.ndarray, source: np.ndarray) -> np.ndarray:
     common = centres[share >= OUTLIER_SHARE]
     if len(common) in (0, len(centres)):
         return bad
-    gap = np.full(len(centres), np.inf)
-    for i, a in enumerate(common):
-        for b in common[i:]:
-            d = b - a
-            t = np.clip((centres - a) @ d / max(float(d @ d), 1e-9), 0.0, 1.0)
-            gap = np.minimum(gap, np.linalg.norm(centres - a - t[:, None] * d, axis=1))
-    odd = (share < OUTLIER_SHARE) & (gap > OUTLIER_LAB)
+    odd = (share < OUTLIER_SHARE) & (blend_distance(centres, common) > OUTLIER_LAB)
     bad[source] = odd[label]
     return bad
 
