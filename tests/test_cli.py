@@ -3,6 +3,7 @@ non-zero exit, and no partial output."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import stat
 
@@ -106,6 +107,8 @@ def test_bad_photo(inputs, tmp_path, capsys, photo, words):
                     inputs / photo, "--output", out, "--size", "96")
     assert code != 0 and words in err.lower()
     assert not out.exists()
+    # the audio's analysis, running beside the photo's, was stopped with it
+    assert not [p for p in multiprocessing.active_children() if p.is_alive()]
 
 
 def test_tiny_photo(inputs, tmp_path, capsys):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from gesticulate.errors import InputError
-from gesticulate.render.parallel import can_fork, render_parallel
+from gesticulate.render.parallel import Aside, can_fork, render_parallel
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="needs fork (Linux/macOS)")
 
@@ -142,4 +142,66 @@ def test_daemonic_process_renders_in_place():
     p = ctx.Process(target=_in_daemon, args=(q,), daemon=True)
     p.start()
     assert q.get(timeout=60) == list(range(60))
+    p.join(timeout=10)
+
+
+def _pid_and_square(x):
+    import os
+    return os.getpid(), x * x
+
+
+def _raise(error):
+    raise error
+
+
+def _sleep_long():
+    import time
+    time.sleep(60)
+
+
+def test_aside_runs_on_another_process_and_returns():
+    import os
+    with Aside(_pid_and_square, np.arange(4)) as job:
+        pid, value = job.result()
+        assert job.result()[0] == pid             # asked twice: one run
+    assert pid != os.getpid()
+    np.testing.assert_array_equal(value, [0, 1, 4, 9])
+
+
+@pytest.mark.parametrize("error", [InputError("the audio is silent; record someone"),
+                                   ValueError("boom")])
+def test_aside_raises_what_its_job_raised(error):
+    with pytest.raises(type(error)) as e:
+        with Aside(_raise, error) as job:
+            job.result()
+    assert type(e.value) is type(error) and str(e.value) == str(error)
+
+
+def test_leaving_an_aside_early_stops_its_process():
+    """An error before the result is wanted (a photo with no person) must not leave the
+    background job running."""
+    import multiprocessing as mp
+    import time
+    t0 = time.perf_counter()
+    with pytest.raises(RuntimeError, match="the photo failed"):
+        with Aside(_sleep_long):
+            raise RuntimeError("the photo failed")
+    assert time.perf_counter() - t0 < 10
+    assert not [p for p in mp.active_children() if p.is_alive()]
+
+
+def _aside_in_daemon(q):
+    import os
+    with Aside(_pid_and_square, 3) as job:
+        pid, value = job.result()
+    q.put((pid == os.getpid(), value))
+
+
+def test_aside_in_a_daemonic_process_runs_in_place():
+    import multiprocessing as mp
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=_aside_in_daemon, args=(q,), daemon=True)
+    p.start()
+    assert q.get(timeout=60) == (True, 9)
     p.join(timeout=10)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gesticulate.errors import InputError, OptionError, OutputError
-from gesticulate.video import VideoWriter, iter_frames, probe_video
+from gesticulate.video import VideoWriter, iter_frames, probe_video, to_i420
 
 
 def _write(path, *, seconds=1.3, fps=25, size=(64, 48), sr=16000, audio=True):
@@ -65,6 +65,29 @@ def test_odd_size_is_made_even(tmp_path):
     with VideoWriter(out, fps=25, size=(65, 49)) as w:
         w.write(np.zeros((49, 65, 3), np.uint8))
     assert probe_video(out).width == 64
+
+
+def test_i420_planes_encode_as_their_rgb_frame(tmp_path):
+    """Render workers send to_i420 planes: the same video as the RGB frames they came from,
+    and the colours survive (BT.601 video range, as H.264 players expect)."""
+    rng = np.random.default_rng(0)
+    frames = [np.clip(rng.normal(c, 30, (48, 64, 3)), 0, 255).astype(np.uint8)
+              for c in ((200, 40, 40), (40, 160, 220), (90, 90, 90))]
+    frames = [np.repeat(np.repeat(f[::8, ::8], 8, 0), 8, 1) for f in frames]  # 8x8 blocks
+    for name, convert in (("rgb.mp4", lambda f: f), ("yuv.mp4", to_i420)):
+        with VideoWriter(tmp_path / name, fps=25, size=(64, 48)) as w:
+            for f in frames:
+                w.write(convert(f))
+    a = list(iter_frames(tmp_path / "rgb.mp4"))
+    b = list(iter_frames(tmp_path / "yuv.mp4"))
+    assert len(a) == len(b) == 3
+    for x, y, f in zip(a, b, frames):
+        np.testing.assert_array_equal(x, y)
+        assert np.abs(x.astype(int) - f).mean() < 6     # the colours come back
+    with pytest.raises(InputError, match="do not fit the video's 64x48"):
+        with VideoWriter(tmp_path / "bad.mp4", fps=25, size=(64, 48)) as w:
+            w.write(to_i420(np.zeros((24, 32, 3), np.uint8)))
+    assert not (tmp_path / "bad.mp4").exists()
 
 
 def test_a_frame_smaller_than_the_video_is_an_input_error(tmp_path):

@@ -22,6 +22,7 @@ import numpy as np
 from gesticulate.audio.features import AudioFeatures
 from gesticulate.audio.io import AUDIO_SR
 from gesticulate.errors import InputError, OptionError
+from gesticulate.render.parallel import Aside
 from gesticulate.skeleton.sequence import SkeletonSequence
 
 log = logging.getLogger("gesticulate")
@@ -159,6 +160,12 @@ class GeneratePipeline:
         from gesticulate.audio.phones import recognize_phones
         return recognize_phones(y, sr=sr) or None
 
+    def _analyse_audio(self, y: np.ndarray, sr: int):
+        """(features, phone timings, seconds taken): the audio's whole analysis."""
+        t0 = time.perf_counter()
+        features = self.features(y, sr)
+        return features, self.phone_timings(y, sr), time.perf_counter() - t0
+
     def prepare_photo(self, image) -> tuple[np.ndarray, np.ndarray]:
         """Photo (path or RGB array) → (photo at output size, its (133, 3) skeleton)."""
         from gesticulate.image import load_image, output_size, resize_to
@@ -202,12 +209,14 @@ class GeneratePipeline:
         return smooth_learned(motion) if o.smooth and learned else motion
 
     def frames(self, image: np.ndarray, reference: np.ndarray, motion: SkeletonSequence,
-               features: AudioFeatures | None = None, *, fitted: bool = False
-               ) -> Iterator[np.ndarray]:
+               features: AudioFeatures | None = None, *, fitted: bool = False, renderer=None,
+               i420: bool = False) -> Iterator[np.ndarray]:
         """Stage 2: one RGB frame per motion frame, produced lazily (memory: one frame/chunk).
 
         The motion is first fitted to the photo (:meth:`fit_motion`), whatever made it, unless
-        ``fitted`` says it already was."""
+        ``fitted`` says it already was. ``renderer`` is :meth:`frame_renderer`'s for this photo
+        when it was built already. ``i420``: frames as :func:`gesticulate.video.to_i420`
+        planes, converted where they are rendered (what :meth:`write_video` encodes)."""
         o = self.options
         if not fitted:
             motion = self.fit_motion(motion, reference, image_size=image.shape[1::-1])
@@ -216,9 +225,11 @@ class GeneratePipeline:
             r = DiffusionRenderer(o.renderer_checkpoint, image, reference, seed=o.seed)
             return r.render_sequence(motion.keypoints, features, activity=motion.region_activity)
         from gesticulate.render.parallel import default_workers, render_parallel
+        from gesticulate.video import to_i420
         workers = o.render_workers or default_workers()
-        return render_parallel(self.frame_renderer(image, reference), motion.keypoints,
-                               workers=workers)
+        renderer = renderer or self.frame_renderer(image, reference)
+        return render_parallel(renderer, motion.keypoints, workers=workers,
+                               then=to_i420 if i420 else None)
 
     def fit_motion(self, motion: SkeletonSequence, reference: np.ndarray, *, image_size
                    ) -> SkeletonSequence:
@@ -260,16 +271,18 @@ class GeneratePipeline:
         report("audio", 0.0)
         y, sr = self.load_audio(audio)
         t["audio"] = time.perf_counter() - t0
-        report("photo", 0.0)  # the photo's checks before the slower audio analysis
-        t0 = time.perf_counter()
-        photo, reference = self.prepare_photo(image)
-        h, w = photo.shape[:2]
-        t["photo"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        features = self.features(y, sr)
+        # The audio's analysis (one core, seconds) runs beside the photo's (the other core);
+        # the photo's checks still come before any long wait.
+        with Aside(self._analyse_audio, y, sr, what="the audio analysis") as analysis:
+            report("photo", 0.0)
+            t0 = time.perf_counter()
+            photo, reference = self.prepare_photo(image)
+            h, w = photo.shape[:2]
+            renderer = (None if self.options.renderer == "diffusion"
+                        else self.frame_renderer(photo, reference))
+            t["photo"] = time.perf_counter() - t0
+            features, phone_timings, t["audio_analysis"] = analysis.result()
         self.warn_without_speech(features)
-        phone_timings = self.phone_timings(y, sr)
-        t["audio"] += time.perf_counter() - t0
         report("motion", 0.0)
         t0 = time.perf_counter()
         style = self.choose_style(features, reference, image_size=(w, h))  # chosen, logged once
@@ -278,8 +291,8 @@ class GeneratePipeline:
                                       style=style.name if style else None, audio=(y, sr))
         t["motion"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        self.write_video(self.frames(photo, reference, motion, features), output=output,
-                         num_frames=len(motion), size=(w, h), audio=y, sr=sr,
+        self.write_video(self.frames(photo, reference, motion, features, renderer=renderer,
+                                     i420=True), output=output, num_frames=len(motion), size=(w, h), audio=y, sr=sr,
                          progress=progress, report=report)
         t["render_encode"] = time.perf_counter() - t0
         if motion_output is not None:
@@ -327,8 +340,9 @@ class GeneratePipeline:
         photo, reference = self.prepare_photo(image)
         h, w = photo.shape[:2]
         features = self.features(y, sr) if self.options.renderer == "diffusion" else None
-        self.write_video(self.frames(photo, reference, motion, features), output=output,
-                         num_frames=len(motion), size=(w, h), audio=y, sr=sr, progress=progress)
+        self.write_video(self.frames(photo, reference, motion, features, i420=True),
+                         output=output, num_frames=len(motion), size=(w, h), audio=y, sr=sr,
+                         progress=progress)
         return GenerateResult(output=output, motion=motion, reference=reference,
                               duration_s=len(y) / sr, timings={"render": time.perf_counter() - t0})
 

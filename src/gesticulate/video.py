@@ -176,6 +176,9 @@ class VideoWriter:
         v.width, v.height = self.size
         v.pix_fmt = "yuv420p"
         v.options = {"crf": str(self._crf), "preset": self._preset}
+        # One encoder thread: the frames come from render processes that use the other cores,
+        # and x264's frame threads cost a fifth more CPU for the same stream.
+        v.codec_context.thread_count = 1
         v.codec_context.time_base = 1 / rate
         self._video = v
         if self.audio is not None:
@@ -185,14 +188,21 @@ class VideoWriter:
         return self
 
     def write(self, frame: np.ndarray) -> None:
-        """Append one RGB uint8 frame ``(H, W, 3)`` (cropped to the even size if needed)."""
+        """Append one RGB uint8 frame ``(H, W, 3)`` (cropped to the even size if needed), or
+        the same frame as :func:`to_i420` planes ``(H * 3 // 2, W)`` of exactly the even size."""
         w, h = self.size
-        frame = np.ascontiguousarray(frame[:h, :w, :3])
-        if frame.shape[:2] != (h, w):
-            raise InputError(f"a frame of {frame.shape[1]}x{frame.shape[0]} pixels is smaller than "
-                             f"the video's {w}x{h}; give frames of the size the writer was "
-                             "opened with")
-        vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
+        if frame.ndim == 2:
+            if frame.shape != (h * 3 // 2, w):
+                raise InputError(f"I420 planes of shape {frame.shape} do not fit the video's "
+                                 f"{w}x{h}; give to_i420 of a {w}x{h} frame")
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="yuv420p")
+        else:
+            frame = np.ascontiguousarray(frame[:h, :w, :3])
+            if frame.shape[:2] != (h, w):
+                raise InputError(f"a frame of {frame.shape[1]}x{frame.shape[0]} pixels is smaller "
+                                 f"than the video's {w}x{h}; give frames of the size the writer "
+                                 "was opened with")
+            vf = av.VideoFrame.from_ndarray(to_i420(frame), format="yuv420p")
         vf.pts = self.frames_written
         vf.time_base = self._video.codec_context.time_base
         self._mux(self._video.encode(vf))
@@ -232,6 +242,13 @@ class VideoWriter:
             raise
         # Renames the finished file into place, or removes it when the block failed.
         self._atomic.__exit__(exc_type, exc, tb)
+
+
+def to_i420(frame: np.ndarray) -> np.ndarray:
+    """RGB uint8 ``(H, W, 3)`` → the YUV 4:2:0 planes H.264 stores, ``(H * 3 // 2, W)`` uint8
+    (BT.601, video range; even sizes only). Half the bytes of RGB: render workers send these."""
+    import cv2
+    return cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420)
 
 
 def check_video_output(path: str | os.PathLike) -> Path:

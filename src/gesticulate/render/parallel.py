@@ -63,34 +63,38 @@ class _Failure:
         raise self.error from _WorkerTraceback(self.traceback)
 
 
-def _worker(renderer, keypoints: np.ndarray, index: int, workers: int, chunk: int, out) -> None:
+def _worker(renderer, keypoints: np.ndarray, index: int, workers: int, chunk: int, out,
+            then) -> None:
     try:
         for start in range(index * chunk, len(keypoints), workers * chunk):
             for kp in keypoints[start:start + chunk]:
-                out.put(renderer.render(kp))
+                out.put(then(renderer.render(kp)))
         out.put(None)
     except BaseException as e:  # noqa: BLE001 - sent to the parent, which raises it
         out.put(_Failure(e))
 
 
 def render_parallel(renderer, keypoints: np.ndarray, *, workers: int,
-                    chunk: int = CHUNK, ahead: int = AHEAD) -> Iterator[np.ndarray]:
-    """Yield ``renderer.render(kp)`` for each row of ``keypoints`` ``(T, 133, 3)``, in order.
+                    chunk: int = CHUNK, ahead: int = AHEAD, then=None) -> Iterator[np.ndarray]:
+    """Yield ``then(renderer.render(kp))`` for each row of ``keypoints`` ``(T, 133, 3)``, in
+    order. ``then`` runs in the worker (e.g. :func:`gesticulate.video.to_i420`, which halves
+    the bytes each frame costs to send back).
 
     With ``workers <= 1``, on a platform without ``fork``, in a daemonic process (the web app's
     job workers, which may not have children and already share the cores), or for a clip of
     one chunk or less, frames are rendered in this process.
     """
     keypoints = np.asarray(keypoints)
+    then = then or (lambda frame: frame)
     if (workers <= 1 or not can_fork() or len(keypoints) <= chunk
             or mp.current_process().daemon):
         for kp in keypoints:
-            yield renderer.render(kp)
+            yield then(renderer.render(kp))
         return
     import cv2
     ctx = mp.get_context("fork")
     queues = [ctx.Queue(maxsize=ahead * chunk) for _ in range(workers)]
-    procs = [ctx.Process(target=_worker, args=(renderer, keypoints, i, workers, chunk, q),
+    procs = [ctx.Process(target=_worker, args=(renderer, keypoints, i, workers, chunk, q, then),
                          daemon=True) for i, q in enumerate(queues)]
     # OpenCV's thread pool does not survive a fork (a child that touches it hangs): the
     # children are forked while the parent runs OpenCV single-threaded, which they inherit,
@@ -120,12 +124,69 @@ def render_parallel(renderer, keypoints: np.ndarray, *, workers: int,
             q.cancel_join_thread()
 
 
-def _get(q, proc):
+def _get(q, proc, what: str = "a render worker"):
     """Next item from a worker's queue; a worker that died without a word is an error."""
     while True:
         try:
             return q.get(timeout=1.0)
         except queue_mod.Empty:
             if not proc.is_alive():
-                raise RuntimeError(f"a render worker exited (code {proc.exitcode}) mid-video; "
+                raise RuntimeError(f"{what} exited (code {proc.exitcode}) before it finished; "
                                    "this is a bug or the machine ran out of memory") from None
+
+
+def _aside_worker(fn, args, out) -> None:
+    try:
+        out.put(fn(*args))
+    except BaseException as e:  # noqa: BLE001 - sent to the parent, which raises it
+        out.put(_Failure(e))
+
+
+class Aside:
+    """``fn(*args)`` run on another core (a forked process) while this one goes on.
+
+    ``.result()`` waits for it and returns what ``fn`` returned (it must pickle), or raises
+    what ``fn`` raised, as :func:`render_parallel` does. Where no process can be forked (see
+    :func:`render_parallel`: no ``fork``, a daemonic process) ``fn`` runs in ``.result()``.
+    Use as a context manager: leaving the block (an error in it included) stops the process.
+    """
+
+    def __init__(self, fn, *args, what: str = "a background job") -> None:
+        self._fn, self._args, self._what = fn, args, what
+        self._proc = self._queue = None
+        self._done, self._value = False, None
+
+    def __enter__(self) -> "Aside":
+        if can_fork() and not mp.current_process().daemon:
+            import cv2
+            ctx = mp.get_context("fork")
+            self._queue = ctx.Queue(maxsize=1)
+            self._proc = ctx.Process(target=_aside_worker,
+                                     args=(self._fn, self._args, self._queue), daemon=True)
+            threads = cv2.getNumThreads()   # as in render_parallel: OpenCV's pool and fork
+            cv2.setNumThreads(1)
+            try:
+                self._proc.start()
+            finally:
+                cv2.setNumThreads(threads)
+        return self
+
+    def result(self):
+        if not self._done:
+            if self._proc is None:
+                value = self._fn(*self._args)
+            else:
+                value = _get(self._queue, self._proc, self._what)
+                self._proc.join(timeout=5)
+                if isinstance(value, _Failure):
+                    value.raise_it()
+            self._done, self._value = True, value
+        return self._value
+
+    def __exit__(self, *exc) -> None:
+        if self._proc is not None:
+            if self._proc.is_alive():
+                self._proc.terminate()
+            self._proc.join(timeout=5)
+            self._queue.close()
+            self._queue.cancel_join_thread()
