@@ -164,6 +164,8 @@ def print_tables(result: dict, styles: list[str]) -> None:
         for cls in real:
             marks = [f"{k} {fig} {'ok' if ok else 'FAIL'}"
                      for k, ok, fig in verdicts(real[cls], gen[cls])]
+            marks.append(f"hands_together {gen[cls]['hands_together']:.2f} against "
+                         f"{real[cls]['hands_together']:.2f} (shown)")
             print(f"  {cls:20s} " + "; ".join(marks))
 
 
@@ -173,7 +175,7 @@ def plot(result: dict, styles: list[str], path: Path) -> None:
 
     real = class_medians(result, "real")
     gens = {s: class_medians(result, s) for s in styles}
-    keys = HELD + ("wrist_accel",)
+    keys = HELD + ("wrist_accel", "hands_together")
     fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.6))
     classes = list(real)
     x = np.arange(len(classes))

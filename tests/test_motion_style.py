@@ -171,6 +171,27 @@ def test_gesture_profile_measures_speed_variance_and_rest():
     assert gesture_profile(rests, speech, fps=FPS)["speed_pause_median"] < 0.05 * peak
 
 
+def test_hands_together_tells_two_handed_from_one_handed_motion():
+    """Both hands swinging at once score near 1; one hand swinging while the other moves at
+    other times near 0 or below; one wrist seen: not measured."""
+    T = 250
+    both = gesture_profile(_moving_wrists(T, amplitude_px=80.0, hz=0.5), np.ones(T, bool),
+                           fps=FPS)
+    assert both["hands_together"] > 0.95
+    kp = _moving_wrists(T, amplitude_px=0.0, hz=0.5)
+    t = np.arange(T) / FPS
+    for w, hand, on in ((L.LEFT_WRIST, L.LEFT_HAND, np.sin(2 * np.pi * 0.2 * t) > 0),
+                        (L.RIGHT_WRIST, L.RIGHT_HAND, np.sin(2 * np.pi * 0.2 * t) <= 0)):
+        dx = np.cumsum(np.where(on, 3.0, 0.0))         # each hand travels while the other rests
+        kp[:, w, 0] += dx
+        kp[:, hand, 0] += dx[:, None]
+    apart = gesture_profile(kp, np.ones(T, bool), fps=FPS)
+    assert apart["hands_together"] < 0.0
+    one = kp.copy()
+    one[:, L.RIGHT_WRIST, 2] = 0.0
+    assert np.isnan(gesture_profile(one, np.ones(T, bool), fps=FPS)["hands_together"])
+
+
 def test_guessed_wrists_are_left_out():
     kp = _moving_wrists(50, amplitude_px=80.0, hz=0.5)
     kp[10:20, L.LEFT_WRIST, 1] = SIZE[1] - 2           # guessed at the bottom edge
