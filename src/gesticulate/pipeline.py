@@ -293,9 +293,9 @@ class GeneratePipeline:
                                       style=style.name if style else None, audio=(y, sr))
         t["motion"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        self.write_video(self.frames(photo, reference, motion, features, renderer=renderer,
-                                     i420=True), output=output, num_frames=len(motion), size=(w, h), audio=y, sr=sr,
-                         progress=progress, report=report)
+        frames = self.frames(photo, reference, motion, features, renderer=renderer, i420=True)
+        self.write_video(frames, output=output, num_frames=len(motion), size=(w, h), audio=y,
+                         sr=sr, progress=progress, report=report)
         t["render_encode"] = time.perf_counter() - t0
         if motion_output is not None:
             motion.save(motion_output)
