@@ -99,7 +99,7 @@ def run_one(pipe: GeneratePipeline, photo: np.ndarray, y: np.ndarray, video: Pat
     for i in top_frames(moving):
         Image.fromarray(frames[i]).save(video.with_name(f"{video.stem}_f{i:04d}.png"))
     seen = (kp[:, ARM_POINTS, 2] >= SEEN).any(0)
-    return {**pose_fidelity(red, kp, not_asked=~held), **silhouette_integrity(frames),
+    return {**pose_fidelity(red, kp, not_asked=~held, size=(w, h)), **silhouette_integrity(frames),
             "not_held": ", ".join(L.BODY_NAMES[j].replace("_", " ")
                                   for j in ARM_POINTS[~held & seen]) or "-",
             **{"photo_" + k: v for k, v in silhouette_integrity([img]).items()},

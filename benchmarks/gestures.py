@@ -1,13 +1,13 @@
 """Stage 1 against real speakers: the gesture profile of generated motion next to the real clip's.
 
-    python benchmarks/gestures.py [--styles auto calm] [--seeds 0 1 2 3 4] [--cache DIR]
+    python benchmarks/gestures.py [--styles auto calm] [--seeds 0 1 2 ...] [--cache DIR]
                                   [--json OUT.json] [--plot OUT.png] [--clips NAME ...]
                                   [--retrieval DATASET]
 
 For every shared clip with speech (``--data``, default ../shared/data; never copied into the
 project), :mod:`gesticulate.evaluate.gestures` extracts the speaker's skeleton (MediaPipe, 25
 fps, cached in ``--cache``), runs the procedural generator from the clip's first frame and
-its own audio, once per style and seed (0–4), and measures both with
+its own audio, once per style and seed (0–19), and measures both with
 :func:`gesticulate.metrics.gesture.gesture_profile`. Clips
 are grouped by class (seated interview, lectern, desk, close-up); per
 class the generated median over the class's clips is compared with the real one: each figure
@@ -194,7 +194,10 @@ def plot(result: dict, styles: list[str], path: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--styles", nargs="+", default=["auto"])
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    # 20 seeds: with 0-4 the one-clip desk class and the two-clip close-up class read
+    # pass/fail the other way round on the same code (e.g. close-up L1 diversity 0.69x at
+    # seeds 0-4, 0.73x at 0-19).
+    ap.add_argument("--seeds", type=int, nargs="+", default=list(range(20)))
     ap.add_argument("--clips", nargs="*", help="clip names (stems) to run; default all")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/gesticulate-gesture-cache"))
     ap.add_argument("--json", type=Path)

@@ -65,3 +65,17 @@ def test_fidelity_leaves_out_the_points_it_is_told_not_to_ask_and_keeps_their_sc
     assert pose_fidelity(red, drv, not_asked=skip)["arm_fidelity"] == 1.0
     red[:, L.LEFT_ELBOW, :2] += 100.0                 # the others are still asked for
     assert pose_fidelity(red, drv, not_asked=skip)["arm_fidelity"] < 0.9
+
+
+def test_fidelity_does_not_ask_for_a_point_the_motion_puts_outside_the_picture():
+    """A close-up's elbow slid past the frame's corner is out of sight in the video: no
+    detector finds it there. A point inside the picture is still asked for."""
+    drv = np.repeat(template_pose(size=SIZE)[None].astype(np.float64), 10, axis=0)
+    drv[5:, L.LEFT_ELBOW, 0] = -8.0                   # out past the left edge in half the frames
+    red = drv.copy()
+    red[:, L.LEFT_ELBOW, 2] = 0.0                     # never re-detected
+    assert pose_fidelity(red, drv)["arm_fidelity"] < 0.95
+    assert pose_fidelity(red, drv, size=(SIZE, SIZE))["arm_fidelity"] < 0.95   # inside: asked
+    red[:5, L.LEFT_ELBOW, 2] = 1.0                    # found while it is in the picture
+    assert pose_fidelity(red, drv)["arm_fidelity"] < 0.95
+    assert pose_fidelity(red, drv, size=(SIZE, SIZE))["arm_fidelity"] == 1.0

@@ -47,14 +47,17 @@ def shoulder_widths(kp: np.ndarray) -> np.ndarray:
 
 
 def pose_fidelity(redetected: np.ndarray, driving: np.ndarray, *, tolerance: float = 0.2,
-                  not_asked: np.ndarray | None = None) -> dict[str, float]:
+                  not_asked: np.ndarray | None = None,
+                  size: tuple[int, int] | None = None) -> dict[str, float]:
     """Compare a re-detection ``(T, 133, 3)`` with the driving skeleton ``(T, 133, 3)``.
 
     Both in pixels of the same frame. Returns ``arm_fidelity`` (0..1), ``hands_redetected``
     (0..1, NaN when the driving skeleton never has a hand) and the frame counts behind them.
     ``not_asked`` ``(6,)`` bool per :data:`ARM_POINTS`: points left out of the arm fidelity
     (e.g. those the detector loses on the still photo itself); their shoulders still give the
-    scale.
+    scale. ``size`` ``(w, h)``: the video's; a driving point outside it is not asked for (a
+    generated close-up's elbow sliding out past the frame's corner is there in the video, out
+    of sight, and no detector finds it).
     """
     t = min(len(redetected), len(driving))
     red, drv = np.asarray(redetected[:t], np.float64), np.asarray(driving[:t], np.float64)
@@ -63,6 +66,8 @@ def pose_fidelity(redetected: np.ndarray, driving: np.ndarray, *, tolerance: flo
     want[:, [4, 5]] &= ~guessed_wrists(drv)          # ARM_POINTS[4:6]: the wrists
     if not_asked is not None:
         want[:, np.asarray(not_asked, bool)] = False
+    if size is not None:
+        want &= L.inside(drv[:, ARM_POINTS], size, 0.0)
     got = red[:, ARM_POINTS, 2] >= SEEN
     err = np.linalg.norm(red[:, ARM_POINTS, :2] - drv[:, ARM_POINTS, :2], axis=2)
     hit = got & (err <= tolerance * sw)

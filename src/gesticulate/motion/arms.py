@@ -71,6 +71,7 @@ class ArmContext:
     drift: float = 0.06                          # idle wander of the hands in speech (s.d., sw)
     pause_drift: float = 0.0                     # ... in pauses, as a share of that
     wrist: float = 0.0                           # idle turn of the hand in speech (s.d., rad)
+    pair: np.random.SeedSequence | None = None   # draws both arms share (same seed, same draws)
 
 
 def arm_mode(arm: ArmChain, ref: np.ndarray, seen: np.ndarray, image_size: tuple[int, int]
@@ -134,7 +135,7 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     home = _home(arm, ctx, strokes, spans, rng=rng, rest=ref[effector, :2], sw=sw, side=side,
                  wrist_seen=wrist_seen)
     offset = (np.stack([side * track[:, 0], -track[:, 1]], axis=1) * sw * gain + home
-              + _drift(ctx, rng=rng, sw=sw) * gain)
+              + _drift(ctx, rng=rng, sw=sw, side=side) * gain)
     lo, hi = _bounds(rest, ctx, sw=sw, side=side, shoulder=s_ref)
     offset = _fit_offsets(offset, rest, lo, hi)
     target = _clamp_target(rest + ctx.ramp[:, None] * offset, rest, lo, hi, sw=sw)
@@ -235,47 +236,76 @@ def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
     new place every gesture unit (1–2.5 s), up to ``ctx.spread`` shoulder widths sideways and
     up or down (mostly up), as speakers shift where they hold their hands; the move goes with
     a stroke's preparation, so it speeds the hand on towards the stroke rather than away from
-    it. Pauses in ``ctx.clasps`` bring the hands together. An arm whose wrist is not seen gets
-    a small fixed lift of the elbow instead.
+    it. In a phrase of mostly two-handed strokes both arms take these draws from ``ctx.pair``:
+    their homes move at the same moments, mirrored. Pauses in ``ctx.clasps`` bring the hands
+    together. An arm whose wrist is not seen gets a small fixed lift of the elbow instead.
     """
     T, fps, speed = ctx.ramp.shape[0], ctx.fps, ctx.speed
     ref, neck = ctx.ref, L.neck(ctx.ref)
     centre = np.array([0.65 * ref[arm.shoulder, 0] + 0.35 * neck[0], neck[1] + 1.05 * sw])
     home = np.zeros((T, 2))
     frames = np.array([s.frame for s in strokes if s.hands in (arm.side, "both")], dtype=int)
+    paired = np.array([s.frame for s in strokes if s.hands == "both"], dtype=int)
+    shared = np.random.default_rng(ctx.pair) if ctx.pair is not None else None
+    inward = max(side * (rest[0] - neck[0]) / sw - MIDLINE_GAP - SOFT_EDGE, 0.0)
+
+    def place(lo, hi, cuts, k, lift, wanders):
+        base = k * (centre - rest) - np.array([0.0, lift]) * sw
+        for (p, q), (u, v) in zip(zip([lo, *cuts], [*cuts, hi]), wanders):
+            # sideways -1..1 (outwards +), up -0.3..1.0 (mostly up), times the style's spread
+            spot = base + np.array([side * u, -v]) * ctx.spread * sw
+            # The home stays clear of the midline limit, so a gesture has room to move there.
+            spot[0] = side * max(side * spot[0], -inward * sw)
+            home[p:q] = spot
+
     for a, b in spans:
         k, lift = rng.uniform(0.3, 0.55), rng.uniform(0.08, 0.2)
         mine = frames[(frames >= a) & (frames < b)]
         cuts = _unit_cuts(mine, a, rng=rng, fps=fps / speed)    # draws even when unused
+        both = paired[(paired >= a) & (paired < b)]
+        if shared is not None:     # both arms draw these, in the same order, whatever they do
+            pair = (shared.uniform(0.3, 0.55), shared.uniform(0.08, 0.2))
+            pcuts = _unit_cuts(both, a, rng=shared, fps=fps / speed)
+            pwanders = [(shared.uniform(-1.0, 1.0), shared.uniform(-0.3, 1.0))
+                        for _ in range(len(pcuts) + 1)]
         if not mine.size:
             continue
         lo, hi = max(0, a - int(0.3 * fps / speed)), min(T, b + int(0.35 * fps / speed))
         if not wrist_seen:
             home[lo:hi] = np.array([side * 0.06, -0.04]) * sw * k / 0.375
             continue
-        base = k * (centre - rest) - np.array([0.0, lift]) * sw
-        # The home stays clear of the midline limit, so a gesture has room to move there.
-        inward = max(side * (rest[0] - neck[0]) / sw - MIDLINE_GAP - SOFT_EDGE, 0.0)
-        starts = [lo, *cuts]
-        for p, q in zip(starts, [*cuts, hi]):
-            wander = np.array([side * rng.uniform(-1.0, 1.0), -rng.uniform(-0.3, 1.0)])
-            spot = base + wander * ctx.spread * sw
-            spot[0] = side * max(side * spot[0], -inward * sw)
-            home[p:q] = spot
+        wanders = [(rng.uniform(-1.0, 1.0), rng.uniform(-0.3, 1.0)) for _ in range(len(cuts) + 1)]
+        if shared is not None and 2 * both.size >= mine.size:
+            # A phrase of mostly two-handed strokes: both homes move at the same moments,
+            # mirrored (hands that each wandered on their own moved at different times).
+            place(lo, hi, pcuts, *pair, pwanders)
+        else:
+            place(lo, hi, cuts, k, lift, wanders)
     if wrist_seen:
         for a, b in ctx.clasps:    # hands together in front of the body, each on its side
             home[a:b] = _clasp_point(ctx, sw=sw) + np.array([side * CLASP_GAP / 2 * sw, 0]) - rest
     return gaussian_filter1d(home, 0.2 * fps / speed, axis=0, mode="nearest")
 
 
-def _drift(ctx: ArmContext, *, rng: np.random.Generator, sw: float) -> np.ndarray:
+DRIFT_SHARED = 0.7    # the share (correlation) of the hands' idle wander they have in common
+
+
+def _drift(ctx: ArmContext, *, rng: np.random.Generator, sw: float,
+           side: float | None = None) -> np.ndarray:
     """A slow wander ``(T, 2)`` (pixels) of the hand: a speaking hand is never quite still,
     nor is a listening one; ``ctx.drift`` shoulder widths (s.d.) over ~0.35 s in speech, a
-    share ``ctx.pause_drift`` of that in pauses."""
+    share ``ctx.pause_drift`` of that in pauses. With ``ctx.pair`` and the arm's ``side``
+    (+1 right of the neck), :data:`DRIFT_SHARED` of it is common to both hands, mirrored."""
     T = ctx.ramp.shape[0]
     level = _idle_level(ctx)
     sigma = 0.35 * ctx.fps / ctx.speed
     noise = np.stack([G.smooth_noise(rng, T, sigma), G.smooth_noise(rng, T, sigma)], axis=1)
+    if ctx.pair is not None and side is not None:
+        # Part of the wander both hands share, mirrored: hands drift together.
+        shared = np.random.default_rng([*ctx.pair.generate_state(2), 1])   # not the home's
+        common = np.stack([G.smooth_noise(shared, T, sigma), G.smooth_noise(shared, T, sigma)],
+                          axis=1) * np.array([side, 1.0])
+        noise = DRIFT_SHARED * common + np.sqrt(1.0 - DRIFT_SHARED ** 2) * noise
     return noise * (ctx.drift * sw) * level[:, None]
 
 

@@ -15,6 +15,7 @@ Frame 0 is the photo's pose exactly; motion eases in over ``ease_in_s``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +80,11 @@ class ProceduralGenerator:
         # its gestures on that arm: drawn for the still one, they were lost, and a close-up
         # showing one hand (avspeech_sample1) stood still for whole phrases.
         movable = [side for side, mode in modes.items() if mode is not None]
+        if len(movable) == 2:
+            # Two hands move where, before most phrases became two-handed, one did: gestures
+            # and the home's wander are smaller (TWO_ARMS_SCALE).
+            st = dataclasses.replace(st, amplitude=st.amplitude * TWO_ARMS_SCALE,
+                                     spread=st.spread * TWO_ARMS_SCALE)
         timing = self._timing(features, st, speed=speed, rng=rngs[0],
                               dominant=movable[0] if len(movable) == 1 else None)
         ramp = ease_in_ramp(T, fps=fps, seconds=self.ease_in_s)
@@ -95,7 +101,12 @@ class ProceduralGenerator:
                              fingers=st.fingers, speech=timing.speech, drift=st.drift,
                              pause_drift=st.pause_drift, wrist=st.wrist,
                              clasps=self._clasps(timing, ref, seen, st, fps=fps, speed=speed,
-                                                 rng=rngs[4]))
+                                                 rng=rngs[4]),
+                             # Two arms that move share their homes' draws and part of
+                             # their drift (a seventh stream, beside _rngs' six); a lone
+                             # movable arm keeps its own.
+                             pair=(np.random.SeedSequence(seed).spawn(7)[6]
+                                   if len(movable) == 2 else None))
             for arm in ARMS:
                 move_arm(out, arm, ctx, timing.strokes, timing.spans, mode=modes[arm.side],
                          rng=rngs[3], turn_rng=rngs[5])
@@ -266,6 +277,12 @@ class ProceduralGenerator:
             lift = gaussian_filter1d(np.clip(z, -2, 2), 0.15 * fps) * np.deg2rad(1.2)
         pitch = nod - lift * st.head + np.deg2rad(1.0) * g * smooth_noise(rng, T, fps / speed)
         return yaw, pitch, roll
+
+
+# Gesture size and home wander for a photo whose two arms move: at 1.0 the seated class
+# reached 1.36x the real 90th percentile wrist speed and 1.55x its wrist acceleration once most
+# phrases were two-handed (gestures.PHRASE_HANDS); at 0.8, 1.08x and 1.12x (20 seeds).
+TWO_ARMS_SCALE = 0.8
 
 
 def _rngs(seed: int) -> list[np.random.Generator]:

@@ -2,27 +2,28 @@
 
 Four named styles, from still to animated. Each is a set of knobs (:class:`Style`). What they
 give, measured with ``benchmarks/gestures.py --styles calm conversational presenter lively``
-(the shared clips' photos and voices with the hands in the photo, 8 clips, seeds 0–4
-averaged; min / median / max over the clips; 2026-12-01, after the hands were given an idle
-turn about the wrist and the joints a top speed):
+(the shared clips' photos and voices with the hands in the photo, 8 clips, seeds 0–19
+averaged; min / median / max over the clips; 2026-12-02, after most phrases became
+two-handed and a photo whose two arms move got gestures 0.8 the size,
+``procedural.TWO_ARMS_SCALE``):
 
-==============  ==============  ==============  ==============  ===========  ==============
-style           speed in        speed in        hand            motion       speed in
-                speech, median  speech, p90     variance        beats/s      pauses, median
-                (sw/s)          (sw/s)          (sw²)                        (sw/s)
-==============  ==============  ==============  ==============  ===========  ==============
-calm            0.02/0.09/0.38  0.17/0.29/1.41  .006/.012/.051  .09/.28/.94  0.01/0.08/0.22
-conversational  0.10/0.15/0.65  0.52/1.03/2.73  .014/.038/.108  .38/.76/1.1  0.01/0.17/0.32
-presenter       0.10/0.19/0.53  0.51/1.13/2.67  .015/.038/.112  .42/.77/1.0  0.02/0.18/0.58
-lively          0.10/0.22/0.67  0.50/1.21/2.69  .017/.043/.094  .46/.95/1.1  0.02/0.21/0.49
-==============  ==============  ==============  ==============  ===========  ==============
+==============  ==============  ==============  ==============  =============  ==============  ==============
+style           speed in        speed in        hand            motion         speed in        hands together
+                speech, median  speech, p90     variance        beats/s        pauses, median  (correlation)
+                (sw/s)          (sw/s)          (sw²)                          (sw/s)
+==============  ==============  ==============  ==============  =============  ==============  ==============
+calm            0.02/0.09/0.23  0.12/0.33/1.02  .006/.011/.032  .07/.32/.61    0.02/0.08/0.14  0.27/0.57/0.65
+conversational  0.14/0.26/0.85  0.75/1.01/2.93  .023/.033/.103  .53/.95/1.16   0.02/0.25/0.51  0.21/0.56/0.70
+presenter       0.18/0.28/0.73  0.90/1.25/2.96  .027/.039/.106  .83/1.05/1.14  0.02/0.28/0.58  0.16/0.53/0.72
+lively          0.20/0.30/0.83  1.03/1.33/2.80  .029/.046/.107  .78/1.03/1.18  0.02/0.27/0.43  0.20/0.47/0.73
+==============  ==============  ==============  ==============  =============  ==============  ==============
 
 Wrist speeds are of either wrist, in shoulder widths (sw) per second. The largest speeds in
 speech and hand variances are hbr_speaker7's: one arm free to move, its hand low in the lap, so
 each gesture lifts it far.
 
 The spread within a style comes from the photo (how far its arms can travel) and the speech;
-the medians rise from calm to lively. The hands never stand still in the animated styles: they
+the speed medians rise from calm to lively. The hands never stand still in the animated styles: they
 wander a little in speech and half as much in pauses (``drift``, ``pause_drift``), as the
 shared clips' speakers do (their wrists move 0.04–0.74 sw/s in pauses; a generator that held
 them still there looked frozen).
@@ -77,8 +78,11 @@ class Style:
     wrist: float = 0.25   # the hand's idle turn about the wrist in speech (s.d., radians)
 
 
+# calm's strokes are 1.5 s apart at least (1.0 s before most phrases became two-handed,
+# gestures.PHRASE_HANDS: the desk speaker's two hands then made 2x her real motion beats; 20
+# seeds, benchmarks/gestures.py).
 STYLES = {
-    "calm": Style(amplitude=0.38, refractory_s=1.00, threshold=0.12, head=0.6, spread=0.30,
+    "calm": Style(amplitude=0.38, refractory_s=1.50, threshold=0.12, head=0.6, spread=0.30,
                   quiet=0.25, fingers=0.6, clasp=0.5),
     "conversational": Style(amplitude=1.00, refractory_s=0.40, threshold=0.07, head=1.0,
                             spread=0.55, quiet=0.05, fingers=1.2, clasp=0.35, drift=0.12,
