@@ -205,3 +205,34 @@ def test_aside_in_a_daemonic_process_runs_in_place():
     p.start()
     assert q.get(timeout=60) == (True, 9)
     p.join(timeout=10)
+
+
+class _Handle:
+    def __reduce__(self):
+        raise TypeError("a handle cannot be pickled")
+
+
+def _unpicklable_result():
+    return _Handle()
+
+
+def test_an_aside_result_that_cannot_cross_says_so():
+    """The child's queue would drop it silently, and the parent report a process that died."""
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        with Aside(_unpicklable_result) as job:
+            job.result()
+
+
+def test_pipeline_forks_the_analysis_while_warm_or_once_while_cold(monkeypatch):
+    """A cold child reloads torch and librosa each time (3 s): after the first, the analysis
+    runs in place once, which loads them for the calls that follow."""
+    import sys
+    from gesticulate import pipeline as P
+    monkeypatch.setattr(P, "_COLD_ASIDES", [0])
+    modules = dict(sys.modules)
+    for name in ("torch", "librosa"):
+        modules.pop(name, None)
+    monkeypatch.setattr(sys, "modules", modules)
+    assert [P._analysis_aside() for _ in range(3)] == [True, False, False]
+    modules["torch"] = modules["librosa"] = object()
+    assert P._analysis_aside()

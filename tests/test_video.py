@@ -142,3 +142,10 @@ def test_truncated_video(tmp_path):
     with pytest.raises(InputError):
         frames = list(iter_frames(bad))
         assert len(frames) == 50  # a silent cut would be a bug: either an error or all frames
+
+
+def test_i420_of_an_odd_frame_is_that_of_its_even_crop():
+    rng = np.random.default_rng(1)
+    odd = rng.integers(0, 256, (49, 65, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(to_i420(odd), to_i420(np.ascontiguousarray(odd[:48, :64])))
+    assert to_i420(odd).shape == (72, 64)

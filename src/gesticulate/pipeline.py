@@ -216,7 +216,8 @@ class GeneratePipeline:
         The motion is first fitted to the photo (:meth:`fit_motion`), whatever made it, unless
         ``fitted`` says it already was. ``renderer`` is :meth:`frame_renderer`'s for this photo
         when it was built already. ``i420``: frames as :func:`gesticulate.video.to_i420`
-        planes, converted where they are rendered (what :meth:`write_video` encodes)."""
+        planes, converted where they are rendered (what :meth:`write_video` encodes; the
+        diffusion renderer's frames stay RGB, which it takes too)."""
         o = self.options
         if not fitted:
             motion = self.fit_motion(motion, reference, image_size=image.shape[1::-1])
@@ -273,7 +274,8 @@ class GeneratePipeline:
         t["audio"] = time.perf_counter() - t0
         # The audio's analysis (one core, seconds) runs beside the photo's (the other core);
         # the photo's checks still come before any long wait.
-        with Aside(self._analyse_audio, y, sr, what="the audio analysis") as analysis:
+        with Aside(self._analyse_audio, y, sr, what="the audio analysis",
+                   inline=not _analysis_aside()) as analysis:
             report("photo", 0.0)
             t0 = time.perf_counter()
             photo, reference = self.prepare_photo(image)
@@ -347,6 +349,21 @@ class GeneratePipeline:
                          progress=progress)
         return GenerateResult(output=output, motion=motion, reference=reference,
                               duration_s=len(y) / sr, timings={"render": time.perf_counter() - t0})
+
+
+_COLD_ASIDES = [0]
+
+
+def _analysis_aside() -> bool:
+    """Whether the audio's analysis should run in a forked process beside the photo's. A child
+    forked from a process that has loaded the analysis's libraries (torch, librosa) starts
+    warm (0.07 s); one forked from a process that has not loads them again each time (3 s) and
+    throws them away. So: fork while warm, and the first time while cold; after that, run in
+    place once, which loads them here for the calls that follow."""
+    if {"torch", "librosa"} <= set(sys.modules):
+        return True
+    _COLD_ASIDES[0] += 1
+    return _COLD_ASIDES[0] == 1
 
 
 def smooth_learned(motion: SkeletonSequence) -> SkeletonSequence:

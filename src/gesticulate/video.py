@@ -245,10 +245,12 @@ class VideoWriter:
 
 
 def to_i420(frame: np.ndarray) -> np.ndarray:
-    """RGB uint8 ``(H, W, 3)`` → the YUV 4:2:0 planes H.264 stores, ``(H * 3 // 2, W)`` uint8
-    (BT.601, video range; even sizes only). Half the bytes of RGB: render workers send these."""
+    """RGB uint8 ``(H, W, 3)`` → the YUV 4:2:0 planes H.264 stores, ``(H' * 3 // 2, W')``
+    uint8 (BT.601, video range), of the frame cropped to even ``H'``, ``W'`` as
+    :class:`VideoWriter` crops it. Half the bytes of RGB: render workers send these."""
     import cv2
-    return cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420)
+    h, w = frame.shape[0] // 2 * 2, frame.shape[1] // 2 * 2
+    return cv2.cvtColor(np.ascontiguousarray(frame[:h, :w, :3]), cv2.COLOR_RGB2YUV_I420)
 
 
 def check_video_output(path: str | os.PathLike) -> Path:

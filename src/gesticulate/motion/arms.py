@@ -275,7 +275,8 @@ def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
             home[lo:hi] = np.array([side * 0.06, -0.04]) * sw * k / 0.375
             continue
         wanders = [(rng.uniform(-1.0, 1.0), rng.uniform(-0.3, 1.0)) for _ in range(len(cuts) + 1)]
-        if shared is not None and 2 * both.size >= mine.size:
+        everyone = sum(a <= s.frame < b for s in strokes)
+        if shared is not None and 2 * both.size >= everyone:
             # A phrase of mostly two-handed strokes: both homes move at the same moments,
             # mirrored (hands that each wandered on their own moved at different times).
             place(lo, hi, pcuts, *pair, pwanders)

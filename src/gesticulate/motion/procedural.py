@@ -123,7 +123,9 @@ class ProceduralGenerator:
 
     def plan(self, features: AudioFeatures, *, seed: int = 0, speed: float = 1.0,
              style: str | None = "conversational") -> Timing:
-        """The timing :meth:`generate` uses for these arguments with a named style."""
+        """The timing :meth:`generate` uses for these arguments with a named style (for a
+        photo whose two arms move, :meth:`generate` scales the strokes' amplitudes by
+        :data:`TWO_ARMS_SCALE`)."""
         if style in (None, AUTO):
             raise OptionError("plan() needs a named style; auto reads the photo, see style_for()")
         return self._timing(features, get_style(style), speed=speed, rng=_rngs(seed)[0])

@@ -36,6 +36,26 @@ def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
+def _may_fork() -> bool:
+    """Whether children may be forked here: not without ``fork``, nor in a daemonic process
+    (the web app's job workers, which may not have children and already share the cores)."""
+    return can_fork() and not mp.current_process().daemon
+
+
+def _start_forked(procs) -> None:
+    """Start forked processes. OpenCV's thread pool does not survive a fork (a child that
+    touches it hangs): they are forked while the parent runs OpenCV single-threaded, which
+    they inherit, one core each."""
+    import cv2
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        for p in procs:
+            p.start()
+    finally:
+        cv2.setNumThreads(threads)
+
+
 def default_workers() -> int:
     """Render processes worth starting here: one per core, at most 4, 1 on a single core."""
     return max(1, min(4, os.cpu_count() or 1))
@@ -86,26 +106,15 @@ def render_parallel(renderer, keypoints: np.ndarray, *, workers: int,
     """
     keypoints = np.asarray(keypoints)
     then = then or (lambda frame: frame)
-    if (workers <= 1 or not can_fork() or len(keypoints) <= chunk
-            or mp.current_process().daemon):
+    if workers <= 1 or len(keypoints) <= chunk or not _may_fork():
         for kp in keypoints:
             yield then(renderer.render(kp))
         return
-    import cv2
     ctx = mp.get_context("fork")
     queues = [ctx.Queue(maxsize=ahead * chunk) for _ in range(workers)]
     procs = [ctx.Process(target=_worker, args=(renderer, keypoints, i, workers, chunk, q, then),
                          daemon=True) for i, q in enumerate(queues)]
-    # OpenCV's thread pool does not survive a fork (a child that touches it hangs): the
-    # children are forked while the parent runs OpenCV single-threaded, which they inherit,
-    # one core each.
-    threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        for p in procs:
-            p.start()
-    finally:
-        cv2.setNumThreads(threads)
+    _start_forked(procs)
     try:
         for start in range(0, len(keypoints), chunk):
             k = (start // chunk) % workers
@@ -131,13 +140,19 @@ def _get(q, proc, what: str = "a render worker"):
             return q.get(timeout=1.0)
         except queue_mod.Empty:
             if not proc.is_alive():
+                try:   # it may have put its last item and exited since the timeout
+                    return q.get(timeout=0.1)
+                except queue_mod.Empty:
+                    pass
                 raise RuntimeError(f"{what} exited (code {proc.exitcode}) before it finished; "
                                    "this is a bug or the machine ran out of memory") from None
 
 
 def _aside_worker(fn, args, out) -> None:
     try:
-        out.put(fn(*args))
+        value = fn(*args)
+        pickle.dumps(value)     # here, not in the queue's feeder thread, which drops it silently
+        out.put(value)
     except BaseException as e:  # noqa: BLE001 - sent to the parent, which raises it
         out.put(_Failure(e))
 
@@ -147,28 +162,23 @@ class Aside:
 
     ``.result()`` waits for it and returns what ``fn`` returned (it must pickle), or raises
     what ``fn`` raised, as :func:`render_parallel` does. Where no process can be forked (see
-    :func:`render_parallel`: no ``fork``, a daemonic process) ``fn`` runs in ``.result()``.
+    :func:`render_parallel`: no ``fork``, a daemonic process), or with ``inline``, ``fn`` runs
+    in ``.result()``.
     Use as a context manager: leaving the block (an error in it included) stops the process.
     """
 
-    def __init__(self, fn, *args, what: str = "a background job") -> None:
-        self._fn, self._args, self._what = fn, args, what
+    def __init__(self, fn, *args, what: str = "a background job", inline: bool = False) -> None:
+        self._fn, self._args, self._what, self._inline = fn, args, what, inline
         self._proc = self._queue = None
         self._done, self._value = False, None
 
     def __enter__(self) -> "Aside":
-        if can_fork() and not mp.current_process().daemon:
-            import cv2
+        if not self._inline and _may_fork():
             ctx = mp.get_context("fork")
             self._queue = ctx.Queue(maxsize=1)
             self._proc = ctx.Process(target=_aside_worker,
                                      args=(self._fn, self._args, self._queue), daemon=True)
-            threads = cv2.getNumThreads()   # as in render_parallel: OpenCV's pool and fork
-            cv2.setNumThreads(1)
-            try:
-                self._proc.start()
-            finally:
-                cv2.setNumThreads(threads)
+            _start_forked([self._proc])
         return self
 
     def result(self):
