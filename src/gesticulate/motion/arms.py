@@ -292,16 +292,16 @@ DRIFT_SHARED = 0.7    # the share (correlation) of the hands' idle wander they h
 
 
 def _drift(ctx: ArmContext, *, rng: np.random.Generator, sw: float,
-           side: float | None = None) -> np.ndarray:
+           side: float) -> np.ndarray:
     """A slow wander ``(T, 2)`` (pixels) of the hand: a speaking hand is never quite still,
     nor is a listening one; ``ctx.drift`` shoulder widths (s.d.) over ~0.35 s in speech, a
-    share ``ctx.pause_drift`` of that in pauses. With ``ctx.pair`` and the arm's ``side``
-    (+1 right of the neck), :data:`DRIFT_SHARED` of it is common to both hands, mirrored."""
+    share ``ctx.pause_drift`` of that in pauses. With ``ctx.pair``, :data:`DRIFT_SHARED` of it
+    is common to both hands, mirrored by the arm's ``side`` (+1 right of the neck)."""
     T = ctx.ramp.shape[0]
     level = _idle_level(ctx)
     sigma = 0.35 * ctx.fps / ctx.speed
     noise = np.stack([G.smooth_noise(rng, T, sigma), G.smooth_noise(rng, T, sigma)], axis=1)
-    if ctx.pair is not None and side is not None:
+    if ctx.pair is not None:
         # Part of the wander both hands share, mirrored: hands drift together.
         shared = np.random.default_rng([*ctx.pair.generate_state(2), 1])   # not the home's
         common = np.stack([G.smooth_noise(shared, T, sigma), G.smooth_noise(shared, T, sigma)],
