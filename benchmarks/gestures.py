@@ -13,9 +13,15 @@ are grouped by class (seated interview, lectern, desk, close-up); per
 class the generated median over the class's clips is compared with the real one: each figure
 within ±35 % (``ok``; the pause speed is shown, not held), hand L1 diversity ≥ 70 % of real,
 wrist acceleration ≤ 1.2 × real. Audio
-alignment: beat alignment (BA, with its chance control) of the generated motion on its own
-audio, on another clip's audio (shuffled) and of the still photo, all scored against the
-clip's own audio beats.
+alignment: beat alignment (BA, with its chance control) and wrist–onset coupling
+(:func:`gesticulate.metrics.beats.onset_coupling`) of the generated motion on its own audio,
+on another clip's audio (shuffled) and of the still photo, all scored against the clip's own
+audio.
+
+The clips last 2–7 s, too short to tell own audio from another's, so audio alignment is also
+measured on the long speeches of ``data/audio`` (8–68 s) from one photo (``--speech-photo``,
+default ``photo/desk_host_body.png``; ``--speech-photo none`` skips it): own audio, the next
+speech's (shuffled) and the still photo, each scored against the speech's own onsets.
 
 ``--retrieval DATASET`` adds the retrieval generator as a row: DATASET is built from the shared
 clips (``gesticulate build-dataset``), and each clip is generated from a view of it whose
@@ -34,7 +40,8 @@ from pathlib import Path
 import numpy as np
 
 from gesticulate.evaluate.baselines import shuffled_features
-from gesticulate.evaluate.gestures import RealClip, generated_profile, load_real_clip, profile
+from gesticulate.evaluate.gestures import (RealClip, generated_profile, load_real_clip, profile,
+                                          speech_alignment)
 from gesticulate.metrics.gesture import FIGURES
 from gesticulate.motion import get_generator
 
@@ -85,8 +92,8 @@ def style_row(gen, clip: RealClip, other, style: str, seeds) -> dict:
                            style=style).name
     row = generated_profile(gen, clip, seeds=seeds, style=chosen)
     # The other clip's voice: ``auto`` reads it again, as a user with that audio would get.
-    row["shuffled_ba"] = generated_profile(gen, clip, seeds=seeds, features=other,
-                                           style=style)["ba"]
+    shuffled = generated_profile(gen, clip, seeds=seeds, features=other, style=style)
+    row.update(shuffled_ba=shuffled["ba"], shuffled_coupling=shuffled["coupling"])
     row["chosen"] = chosen
     return row
 
@@ -99,7 +106,7 @@ def measure(args) -> dict:
     for i, (name, clip) in enumerate(zip(names, clips)):
         row = {"class": CLASSES[name], "real": profile(clip.skeleton.keypoints, clip)}
         still = np.repeat(clip.reference[None], len(clip.skeleton), axis=0)
-        row["still_ba"] = profile(still, clip)["ba"]
+        row.update({f"still_{k}": profile(still, clip)[k] for k in ("ba", "coupling")})
         other, _ = shuffled_features([c.features for c in clips], i)
         for style in args.styles:
             row[style] = style_row(gen, clip, other, style, args.seeds)
@@ -107,7 +114,8 @@ def measure(args) -> dict:
             loo = leave_one_out(args.retrieval, args.data / "video" / name, args.cache)
             row["retrieval"] = generated_profile(get_generator("retrieval", checkpoint=loo),
                                                  clip, seeds=args.seeds)
-            row["retrieval"].update(shuffled_ba=float("nan"), chosen=None)
+            row["retrieval"].update(shuffled_ba=float("nan"), shuffled_coupling=float("nan"),
+                                    chosen=None)
         out["clips"][clip.name] = row
         print(f"{clip.name}: done", file=sys.stderr)
     return out
@@ -145,15 +153,17 @@ def verdicts(real: dict, gen: dict) -> list[tuple[str, bool, str]]:
 
 
 def print_tables(result: dict, styles: list[str]) -> None:
-    cols = FIGURES + ("ba", "ba_control")
-    head = "| clip | class | row | " + " | ".join(cols) + " | shuffled BA | still BA |"
+    cols = FIGURES + ("ba", "ba_control", "coupling")
+    head = ("| clip | class | row | " + " | ".join(cols)
+            + " | shuffled BA | still BA | shuffled coupling | still coupling |")
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     for name, row in result["clips"].items():
         for key in ["real", *styles]:
             r = row[key]
-            extra = (f" {r['shuffled_ba']:.3f} | {row['still_ba']:.3f} |" if key != "real"
-                     else " | |")
+            extra = (f" {r['shuffled_ba']:.3f} | {row['still_ba']:.3f} |"
+                     f" {r['shuffled_coupling']:.3f} | {row['still_coupling']:.3f} |"
+                     if key != "real" else " | | | |")
             label = key if not r.get("chosen") else f"{key} → {r['chosen']}"
             print(f"| {name} | {row['class']} | {label} | "
                   + " | ".join(f"{r[k]:.3f}" for k in cols) + f" |{extra}")
@@ -167,6 +177,48 @@ def print_tables(result: dict, styles: list[str]) -> None:
             marks.append(f"hands_together {gen[cls]['hands_together']:.2f} against "
                          f"{real[cls]['hands_together']:.2f} (shown)")
             print(f"  {cls:20s} " + "; ".join(marks))
+
+
+SPEECH_COLUMNS = ("ba", "ba_control", "shuffled_ba", "still_ba", "coupling",
+                  "shuffled_coupling", "still_coupling")
+
+
+def measure_speeches(args) -> dict:
+    """Audio alignment of the procedural generator (``--styles``) on the long speeches."""
+    from gesticulate.audio.features import load_features
+    from gesticulate.image import load_image
+    from gesticulate.skeleton.extract import extract_image
+
+    image = load_image(args.speech_photo)
+    reference = extract_image(image)
+    paths = sorted((args.data / "audio").glob("*.wav"))
+    speeches = [load_features(p, fps=FPS) for p in paths]
+    gen = get_generator("procedural")
+    out = {}
+    for style in args.styles:
+        rows = speech_alignment(gen, reference, image_size=(image.shape[1], image.shape[0]),
+                                speeches=speeches, seeds=args.seeds, style=style)
+        out[style] = {p.stem: r for p, r in zip(paths, rows)}
+    return out
+
+
+def print_speeches(speeches: dict, photo: Path) -> None:
+    for style, rows in speeches.items():
+        print(f"\nAudio alignment on long speeches ({photo.name}, style {style}; "
+              "each speech's own onsets score every column):")
+        head = "| speech | s | " + " | ".join(SPEECH_COLUMNS) + " |"
+        print(head)
+        print("|" + "---|" * (head.count("|") - 1))
+        for name, r in rows.items():
+            print(f"| {name} | {r['seconds']:.1f} | "
+                  + " | ".join(f"{r[k]:.3f}" for k in SPEECH_COLUMNS) + " |")
+        mean = {k: float(np.nanmean([r[k] for r in rows.values()])) for k in SPEECH_COLUMNS}
+        print("| mean | | " + " | ".join(f"{mean[k]:.3f}" for k in SPEECH_COLUMNS) + " |")
+        above = sum(r["coupling"] > r["shuffled_coupling"] for r in rows.values())
+        print(f"coupling: own {mean['coupling']:.3f}, shuffled {mean['shuffled_coupling']:.3f}, "
+              f"still {mean['still_coupling']:.3f}; own above shuffled on {above} of "
+              f"{len(rows)} speeches. BA: own {mean['ba']:.3f}, chance "
+              f"{mean['ba_control']:.3f}, shuffled {mean['shuffled_ba']:.3f}.")
 
 
 def plot(result: dict, styles: list[str], path: Path) -> None:
@@ -204,6 +256,9 @@ def main() -> None:
     ap.add_argument("--plot", type=Path)
     ap.add_argument("--retrieval", type=Path, help="dataset built from the shared clips")
     ap.add_argument("--data", type=Path, default=DATA, help="the shared sample data folder")
+    ap.add_argument("--speech-photo", default=None,
+                    help="photo for the long-speech alignment (default "
+                         "DATA/photo/desk_host_body.png; 'none' skips it)")
     args = ap.parse_args()
     if not args.data.is_dir():
         sys.exit(f"{args.data} not found: this benchmark needs the shared sample data "
@@ -212,6 +267,11 @@ def main() -> None:
     result = measure(args)
     rows = args.styles + (["retrieval"] if args.retrieval else [])
     print_tables(result, rows)
+    if args.speech_photo != "none":
+        photo = Path(args.speech_photo or args.data / "photo" / "desk_host_body.png")
+        args.speech_photo = photo
+        result["speeches"] = measure_speeches(args)
+        print_speeches(result["speeches"], photo)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1, default=str))
     if args.plot:

@@ -112,6 +112,9 @@ def test_report_rows_and_known_answers(report):
     assert gt["aggregate"]["pck_all"]["mean"] == 1.0
     assert gt["aggregate"]["l1div_body"]["mean"] > 0.01
     assert still["aggregate"]["l1div_body"]["mean"] == 0 and still["aggregate"]["ba"]["mean"] == 0
+    assert still["aggregate"]["coupling"]["mean"] == 0
+    assert np.isfinite(proc["aggregate"]["coupling"]["mean"])
+    assert "wrist–onset coupling" in (out / "metrics.md").read_text()
     assert still["fgd"] > 0 and proc["fgd"] > 0
     assert proc["aggregate"]["div_body"]["mean"] > 0 and proc["aggregate"]["div_body"]["n"] == 2
     assert "div_body" not in gt["aggregate"] or gt["aggregate"]["div_body"]["n"] == 0

@@ -8,7 +8,8 @@ import pytest
 from _metrics_helpers import SHOULDER_WIDTH_PX as SW, base_pose, still
 from gesticulate.errors import InputError, OptionError
 from gesticulate.metrics import beat_alignment, diversity, l1_divergence, pck, plot_beat_alignment
-from gesticulate.metrics.beats import alignment_score, control_onsets, joint_speed, motion_beats
+from gesticulate.metrics.beats import (alignment_score, control_onsets, joint_speed, motion_beats,
+                                      onset_coupling)
 
 FPS = 25.0
 
@@ -133,3 +134,50 @@ def test_plot_beat_alignment_writes_png(tmp_path, beats):
                               window_s=(2.0, 14.0), title="synthetic")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
     assert [p.name for p in tmp_path.iterdir()] == ["ba.png"]
+
+
+def onset_track(onsets_s: np.ndarray, num_frames: int) -> np.ndarray:
+    """Onset strength: a one-frame pulse on each onset, 0..1."""
+    a = np.zeros(num_frames)
+    a[np.round(onsets_s * FPS).astype(int)] = 1.0
+    return a
+
+
+def wrist_moves(times_s: np.ndarray, num_frames: int) -> np.ndarray:
+    """Both wrists make a quick 0.3 sw move centred on each time (back and forth in turn)."""
+    t = np.arange(num_frames) / FPS
+    speed = sum(np.exp(-0.5 * ((t - c) / 0.06) ** 2) for c in times_s)
+    x = np.cumsum(speed * np.where(np.cumsum(speed) // 3 % 2, -1, 1))
+    kp = still(num_frames)
+    kp[:, [9, 10], 0] += (0.3 * SW * x / 3)[:, None]
+    return kp
+
+
+def test_onset_coupling_high_when_hands_move_just_before_onsets(beats):
+    n = int(16 * FPS)
+    onsets = onset_track(beats, n)
+    before = onset_coupling(wrist_moves(beats - 0.1, n), onsets, fps=FPS)
+    after = onset_coupling(wrist_moves(beats + 0.25, n), onsets, fps=FPS)
+    assert before > 0.5, before
+    assert after < before - 0.3, (after, before)     # the hands lag the voice: lower
+    # Another speech's rhythm scores about 0 (over 60 onsets: 14 of them can meet by chance).
+    rng = np.random.default_rng(7)
+    n = int(95 * FPS)
+    onsets = onset_track(np.cumsum(rng.uniform(0.7, 1.5, 60)), n)
+    other = [onset_coupling(wrist_moves(np.cumsum(rng.uniform(0.7, 1.5, 60)), n), onsets,
+                            fps=FPS) for _ in range(3)]
+    assert abs(np.mean(other)) < 0.1, other
+
+
+def test_onset_coupling_still_jitter_unseen_and_short(beats):
+    n = int(16 * FPS)
+    onsets = onset_track(beats, n)
+    assert onset_coupling(still(n), onsets, fps=FPS) == 0.0
+    rng = np.random.default_rng(0)
+    jitter = still(n)
+    jitter[..., :2] += rng.normal(0, 0.01 * SW, jitter[..., :2].shape)
+    assert abs(onset_coupling(jitter, onsets, fps=FPS)) < 0.15
+    unseen = wrist_moves(beats - 0.1, n)
+    unseen[:, [9, 10], 2] = 0.0
+    assert np.isnan(onset_coupling(unseen, onsets, fps=FPS))
+    assert np.isnan(onset_coupling(wrist_moves(beats[:1] - 0.1, 20), onsets[:20], fps=FPS))

@@ -127,16 +127,8 @@ def compute_features(y: np.ndarray, *, sr: int, fps: float = 25.0, n_mels: int =
     mel_power = _mel_power(y, sr=sr, hop=hop, n_mels=n_mels)          # (F, n_mels)
     fine_t = np.arange(len(mel_power)) * hop / sr                     # frame centres, s
     log_mel = _power_to_db(_pool_mean(mel_power, fine_t, fps=fps, T=T))
-    flux = _spectral_flux(_power_to_db(mel_power))                    # (F,)
+    onset, onset_frames = _onsets(mel_power, sr=sr, hop=hop, fps=fps, T=T)
     del mel_power
-    # The first windows reach into the zero padding before the track; their rise is the
-    # file starting, not an onset (it would otherwise be the loudest onset of most files).
-    flux[:_n_fft(sr, 0.032) // (2 * hop) + 1] = 0.0
-    # A rise shows in the flux as soon as it enters a centred window, half a window early;
-    # shift by n_fft // 2 as librosa.onset.onset_strength(center=True) does.
-    lag = (_n_fft(sr, 0.032) // (2 * hop)) * hop / sr
-    onset = _normalise(_pool_max(flux, fine_t + lag, fps=fps, T=T), q=99.0)
-    onset_frames = _onset_frames(flux, sr=sr, hop=hop, fps=fps, T=T, lag_s=lag)
     bar.update()
     vad = frame_speech_probability(y, sr=sr, fps=fps, num_frames=T)
     bar.update()
@@ -149,6 +141,31 @@ def compute_features(y: np.ndarray, *, sr: int, fps: float = 25.0, n_mels: int =
                          rms=_normalise(rms, q=100.0).astype(np.float32),
                          pitch_hz=pitch.astype(np.float32), vad=vad.astype(np.float32),
                          onset_frames=onset_frames.astype(np.int64))
+
+
+def onset_strength(y: np.ndarray, *, sr: int, fps: float) -> np.ndarray:
+    """The ``onset`` row of :func:`compute_features` alone, ``(T,)`` float32: each frame's
+    peak spectral flux over the track's 99th percentile, clipped to 1."""
+    y = np.asarray(y, dtype=np.float32)
+    hop = int(round(sr * 0.01))
+    T = num_frames(len(y) / sr, fps)
+    mel_power = _mel_power(y, sr=sr, hop=hop, n_mels=80)
+    return _onsets(mel_power, sr=sr, hop=hop, fps=fps, T=T)[0].astype(np.float32)
+
+
+def _onsets(mel_power: np.ndarray, *, sr: int, hop: int, fps: float,
+            T: int) -> tuple[np.ndarray, np.ndarray]:
+    """Onset strength per frame ``(T,)`` and onset frames ``(K,)`` from the fine mel power."""
+    flux = _spectral_flux(_power_to_db(mel_power))                    # (F,)
+    fine_t = np.arange(len(mel_power)) * hop / sr                     # frame centres, s
+    # The first windows reach into the zero padding before the track; their rise is the
+    # file starting, not an onset (it would otherwise be the loudest onset of most files).
+    flux[:_n_fft(sr, 0.032) // (2 * hop) + 1] = 0.0
+    # A rise shows in the flux as soon as it enters a centred window, half a window early;
+    # shift by n_fft // 2 as librosa.onset.onset_strength(center=True) does.
+    lag = (_n_fft(sr, 0.032) // (2 * hop)) * hop / sr
+    onset = _normalise(_pool_max(flux, fine_t + lag, fps=fps, T=T), q=99.0)
+    return onset, _onset_frames(flux, sr=sr, hop=hop, fps=fps, T=T, lag_s=lag)
 
 
 def load_features(path, *, fps: float = 25.0, sr: int = AUDIO_SR, n_mels: int = 80,

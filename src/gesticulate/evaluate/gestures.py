@@ -18,7 +18,8 @@ import numpy as np
 from gesticulate.audio.features import AudioFeatures, compute_features
 from gesticulate.audio.io import AUDIO_SR
 from gesticulate.errors import InputError
-from gesticulate.metrics.beats import beat_alignment
+from gesticulate.evaluate.baselines import shuffled_features
+from gesticulate.metrics.beats import beat_alignment, onset_coupling
 from gesticulate.metrics.gesture import drop_guessed, gesture_profile
 from gesticulate.motion.gestures import speech_mask
 from gesticulate.skeleton.sequence import SkeletonSequence
@@ -64,13 +65,23 @@ def load_real_clip(path: str | Path, *, fps: float = 25.0, cache: Path | None = 
     return RealClip(path.stem, seq, feats, speech_mask(feats)[: len(seq)], ref)
 
 
+def alignment(keypoints: np.ndarray, features: AudioFeatures) -> dict[str, float]:
+    """How ``keypoints`` follow the audio of ``features``: beat alignment with its chance
+    control (:func:`~gesticulate.metrics.beats.beat_alignment`) and the wrist–onset coupling
+    (:func:`~gesticulate.metrics.beats.onset_coupling`)."""
+    fps = float(features.fps)
+    r = beat_alignment(keypoints, np.asarray(features.onset_frames) / fps, fps=fps)
+    return {"ba": r.ba, "ba_control": r.ba_control,
+            "coupling": onset_coupling(keypoints, features.onset, fps=fps)}
+
+
 def profile(keypoints: np.ndarray, clip: RealClip) -> dict[str, float]:
     """The gesture profile of ``keypoints`` (in the clip's frame) with the clip's speech, and
-    its beat alignment (and chance control) against the clip's audio onsets."""
+    its :func:`alignment` to the clip's audio."""
     fps = float(clip.features.fps)
-    p = gesture_profile(drop_guessed(keypoints, clip.image_size), clip.speech, fps=fps)
-    r = beat_alignment(keypoints, np.asarray(clip.features.onset_frames) / fps, fps=fps)
-    return {**p, "ba": r.ba, "ba_control": r.ba_control}
+    keypoints = drop_guessed(keypoints, clip.image_size)
+    p = gesture_profile(keypoints, clip.speech, fps=fps)
+    return {**p, **alignment(keypoints, clip.features)}
 
 
 def generated_profile(generator, clip: RealClip, *, seeds, features: AudioFeatures | None = None,
@@ -86,3 +97,31 @@ def generated_profile(generator, clip: RealClip, *, seeds, features: AudioFeatur
     with warnings.catch_warnings():   # a figure NaN for every seed (no wrist seen) stays NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         return {k: float(np.nanmean([r[k] for r in runs])) for k in runs[0]}
+
+
+def speech_alignment(generator, reference: np.ndarray, *, image_size: tuple[int, int],
+                     speeches: list[AudioFeatures], seeds, **kwargs) -> list[dict[str, float]]:
+    """For each speech, the mean over ``seeds`` of :func:`alignment` of ``generator``'s motion
+    for the photo (``reference``, its skeleton) on that speech (``ba``, ``ba_control``,
+    ``coupling``), and on the next speech fitted to its length
+    (:func:`~gesticulate.evaluate.baselines.shuffled_features`: ``shuffled_ba``,
+    ``shuffled_coupling``), all scored against that speech's own audio; and of the photo held
+    still (``still_ba``, ``still_coupling``). ``kwargs`` go to ``generate`` (e.g. ``style``)."""
+    out = []
+    for i, own in enumerate(speeches):
+        other, _ = shuffled_features(speeches, i)
+        runs = []
+        for seed in seeds:
+            r = {}
+            for prefix, feats in (("", own), ("shuffled_", other)):
+                m = generator.generate(feats, reference, image_size=image_size, seed=seed,
+                                       **kwargs)
+                r.update({prefix + k: v for k, v in alignment(m.keypoints, own).items()
+                          if not (prefix and k == "ba_control")})
+            runs.append(r)
+        row = {k: float(np.nanmean([r[k] for r in runs])) for k in runs[0]}
+        still = alignment(np.repeat(reference[None], own.num_frames, axis=0), own)
+        row.update(still_ba=still["ba"], still_coupling=still["coupling"],
+                   seconds=own.num_frames / float(own.fps))
+        out.append(row)
+    return out

@@ -26,7 +26,9 @@ from gesticulate.evaluate.table import (MOTION_COLUMNS, VIDEO_COLUMNS, aggregate
 LEGEND = (
     "FGD: Fréchet distance of motion-autoencoder features vs. the ground-truth clips (set level). "
     "BA: EMAGE beat alignment with deceleration-filtered motion beats; BA chance: the same motion "
-    "against time-shifted/mirrored onsets (BA means something only above it). DIV: mean pairwise "
+    "against time-shifted/mirrored onsets (BA means something only above it). wrist–onset "
+    "coupling: correlation of wrist speed with the voice's onset strength, hands leading by "
+    "0–0.2 s (0 for a still photo; needs tens of seconds to separate own audio from another's). DIV: mean pairwise "
     "distance of samples for the same audio (sw = shoulder widths); L1div: mean deviation from the "
     "clip's mean pose (sw). PCK: keypoints within 0.1·max(h, w) of the GT person box. lip–audio "
     "corr.: best correlation (±15 frames) of skeleton mouth opening with the voice envelope. "

@@ -45,6 +45,7 @@ class ClipInputs:
     audio: np.ndarray               # (N,) float32 at AUDIO_SR
     beats_s: np.ndarray             # audio beats (onset times, s)
     envelope: np.ndarray            # (T,) voice-band log-RMS per frame
+    onset: np.ndarray               # (T,) onset strength per frame
     photo: np.ndarray | None = None         # first frame at the evaluation size
     gt_video: Path | None = None            # ground-truth video at the evaluation size
     video_size: tuple | None = None         # (w, h) of the evaluation videos
@@ -85,6 +86,7 @@ def parse_generator(spec: str, dataset_dir) -> tuple[str, str, dict]:
 
 
 def _prepare_clip(clip, *, workdir: Path, size: int, video: bool) -> ClipInputs:
+    from gesticulate.audio.features import onset_strength
     from gesticulate.audio.io import load_audio
     from gesticulate.metrics.beats import audio_beats
     from gesticulate.metrics.sync import audio_envelope
@@ -93,7 +95,9 @@ def _prepare_clip(clip, *, workdir: Path, size: int, video: bool) -> ClipInputs:
     fps, t = float(clip.skeleton.fps), len(clip.skeleton)
     env = audio_envelope(y, sr=AUDIO_SR, fps=fps)
     env = np.pad(env, (0, max(0, t - len(env))), mode="edge")[:t]
-    ci = ClipInputs(clip, y, audio_beats(y, sr=AUDIO_SR), env)
+    onset = onset_strength(y, sr=AUDIO_SR, fps=fps)
+    onset = np.pad(onset, (0, max(0, t - len(onset))))[:t]
+    ci = ClipInputs(clip, y, audio_beats(y, sr=AUDIO_SR), env, onset)
     if video and clip.video_path is not None:
         w, h = clip.skeleton.image_size
         ci.video_size = media.eval_size(w, h, size=size)
@@ -157,7 +161,8 @@ def _score_clip(row: Row, ci: ClipInputs, motion: np.ndarray | None, *, samples,
                          "dataset has no ground-truth video)")
         return
     scores.update(motion_scores(motion, ci.gt, fps=ci.fps, audio_beats_s=ci.beats_s,
-                                envelope=ci.envelope, samples=samples, settings=settings))
+                                envelope=ci.envelope, onset=ci.onset, samples=samples,
+                                settings=settings))
     row.motions[ci.clip_id] = motion
     row.per_clip[ci.clip_id] = scores
 

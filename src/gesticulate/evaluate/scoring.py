@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gesticulate.errors import InputError
-from gesticulate.metrics.beats import beat_alignment
+from gesticulate.metrics.beats import beat_alignment, onset_coupling
 from gesticulate.metrics.motion import diversity, l1_divergence, pck
 from gesticulate.metrics.sync import lip_sync, mouth_opening
 from gesticulate.metrics.video import skeleton_jitter
@@ -61,6 +61,7 @@ def _lip_sync(mouth: np.ndarray, envelope: np.ndarray, *, fps: float, prefix: st
 
 def motion_scores(motion: np.ndarray, ground_truth: np.ndarray, *, fps: float,
                   audio_beats_s: np.ndarray, envelope: np.ndarray,
+                  onset: np.ndarray | None = None,
                   samples: list[np.ndarray] | None = None,
                   settings: ScoreSettings = ScoreSettings()) -> dict[str, float]:
     """Motion metrics of one clip.
@@ -74,6 +75,9 @@ def motion_scores(motion: np.ndarray, ground_truth: np.ndarray, *, fps: float,
         Onset times (s) of the clip's *own* audio (EMAGE's audio beats).
     envelope : np.ndarray, shape (T,)
         Voice-band log-RMS per frame (:func:`gesticulate.metrics.sync.audio_envelope`).
+    onset : np.ndarray, shape (T,), optional
+        Onset strength per frame of the clip's own audio
+        (:func:`gesticulate.audio.features.onset_strength`) → ``coupling``; None: NaN.
     samples : list of (T, 133, 3) arrays, optional
         Several samples for the same audio (different seeds) → DIV; None: DIV not computed.
 
@@ -81,6 +85,7 @@ def motion_scores(motion: np.ndarray, ground_truth: np.ndarray, *, fps: float,
     -------
     dict
         ``ba``, ``ba_control``, ``ba_motion_beats_per_s``, ``audio_beats_per_s``, ``ba_hands…``,
+        ``coupling`` (wrist–onset, :func:`~gesticulate.metrics.beats.onset_coupling`),
         ``l1div_{body,hands,face}`` (sw), ``div_{body,hands}`` (sw), ``pck_{all,hands,face}``,
         ``skel_lip_sync_{offset_frames,score,score_at_0}``, ``skel_jitter_body`` (sw/s²).
     """
@@ -88,6 +93,7 @@ def motion_scores(motion: np.ndarray, ground_truth: np.ndarray, *, fps: float,
     out: dict[str, float] = {}
     out.update(_ba(motion, audio_beats_s, fps, s, "upper_body"))
     out.update(_ba(motion, audio_beats_s, fps, s, "hands"))
+    out["coupling"] = NAN if onset is None else onset_coupling(motion, onset, fps=fps)
     for name, region in (("body", "upper_body"), ("hands", "hands"), ("face", "face")):
         out[f"l1div_{name}"] = l1_divergence(motion, region=region)
     for name, region in (("body", "upper_body"), ("hands", "hands")):

@@ -19,6 +19,7 @@ MOTION_COLUMNS = [
     ("ba_control", "BA chance", ""),
     ("ba_motion_beats_per_s", "motion beats/s", "≈GT"),
     ("ba_hands", "BA hands", "↑"),
+    ("coupling", "wrist–onset coupling", "↑"),
     ("div_body", "DIV", "↑"),
     ("div_hands", "DIV hands", "↑"),
     ("l1div_body", "L1div", "≈GT"),
