@@ -184,7 +184,8 @@ SPEECH_COLUMNS = ("ba", "ba_control", "shuffled_ba", "still_ba", "coupling",
 
 
 def measure_speeches(args) -> dict:
-    """Audio alignment of the procedural generator (``--styles``) on the long speeches."""
+    """Audio alignment of the procedural generator (``--styles``) and, given ``--retrieval``,
+    of the retrieval generator on the long speeches."""
     from gesticulate.audio.features import load_features
     from gesticulate.image import load_image
     from gesticulate.skeleton.extract import extract_image
@@ -193,18 +194,23 @@ def measure_speeches(args) -> dict:
     reference = extract_image(image)
     paths = sorted((args.data / "audio").glob("*.wav"))
     speeches = [load_features(p, fps=FPS) for p in paths]
+    size = (image.shape[1], image.shape[0])
     gen = get_generator("procedural")
     out = {}
     for style in args.styles:
-        rows = speech_alignment(gen, reference, image_size=(image.shape[1], image.shape[0]),
-                                speeches=speeches, seeds=args.seeds, style=style)
+        rows = speech_alignment(gen, reference, image_size=size, speeches=speeches,
+                                seeds=args.seeds, style=style)
         out[style] = {p.stem: r for p, r in zip(paths, rows)}
+    if args.retrieval:     # the speeches are not in the dataset: all of it is used
+        rows = speech_alignment(get_generator("retrieval", checkpoint=args.retrieval),
+                                reference, image_size=size, speeches=speeches, seeds=args.seeds)
+        out["retrieval"] = {p.stem: r for p, r in zip(paths, rows)}
     return out
 
 
 def print_speeches(speeches: dict, photo: Path) -> None:
     for style, rows in speeches.items():
-        print(f"\nAudio alignment on long speeches ({photo.name}, style {style}; "
+        print(f"\nAudio alignment on long speeches ({photo.name}, {style}; "
               "each speech's own onsets score every column):")
         head = "| speech | s | " + " | ".join(SPEECH_COLUMNS) + " |"
         print(head)
