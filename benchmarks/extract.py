@@ -7,7 +7,10 @@ Three figures per clip of ../shared/data/video (skipped with a message when abse
 * ``track``: Holistic + mapping on frames already decoded and resized to 512 px (longer side),
   as :func:`gesticulate.skeleton.extract.iter_video_keypoints` runs it (``refine_face=False``);
 * ``track+iris``: the same with the refined face mesh (what photos use);
-* ``extract_video``: the whole call on the original file (decoding in a background thread).
+* ``extract_video``: the whole call on the original file (decoding in a background thread),
+  which also follows the trunk by the chest's texture;
+* ``trunk``: that trunk tracking alone (:func:`gesticulate.skeleton.trunk.track_trunk`) on the
+  512-px frames, milliseconds per frame.
 
 With ``--scales`` it also feeds each clip at smaller sizes and prints how far the keypoints move
 from those found at 512 px (median distance in % of the shoulder width, per part), to judge
@@ -27,7 +30,8 @@ import cv2
 import numpy as np
 
 from gesticulate.skeleton import layout as L
-from gesticulate.skeleton.extract import _Holistic, extract_video
+from gesticulate.skeleton.extract import Holistic, extract_video
+from gesticulate.skeleton.trunk import track_trunk
 from gesticulate.skeleton.mediapipe_map import results_to_coco133
 from gesticulate.video import iter_frames
 
@@ -54,7 +58,7 @@ def track(frames: list[np.ndarray], *, refine_face: bool,
 
     CPU time (all threads of this process) is less sensitive than wall time to other work on
     the machine."""
-    with _Holistic(static_image_mode=False, refine_face=refine_face) as hol:
+    with Holistic(static_image_mode=False, refine_face=refine_face) as hol:
         hol.process(frames[0])  # load the models outside the timing
         kps, t0, c0 = [], time.perf_counter(), time.process_time()
         for f in frames:
@@ -86,7 +90,8 @@ def main() -> None:
         print(f"no sample videos at {DATA}; nothing to measure")
         return
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print(f"{'clip':28s} {'frames':>6s} {'track':>14s} {'track+iris':>14s} {'extract_video':>14s}")
+    print(f"{'clip':28s} {'frames':>6s} {'track':>14s} {'track+iris':>14s} {'extract_video':>14s}"
+          f" {'trunk':>8s}")
     print(f"{'':28s} {'':6s} {'frames/s (cpu ms/frame)':>30s}")
     for clip in clips:
         frames = frames_at(clip, 512, args.frames)
@@ -96,8 +101,12 @@ def main() -> None:
         seq = extract_video(clip, progress=False)
         fps_full = len(seq) / (time.perf_counter() - t0)
         cpu_full = 1000 * (time.process_time() - c0) / len(seq)
+        t0 = time.perf_counter()
+        track_trunk(frames, ref)
+        ms_trunk = 1000 * (time.perf_counter() - t0) / len(frames)
         print(f"{clip.name:28s} {len(frames):6d} {fps_track:6.1f} ({cpu_track:4.0f} ms) "
               f"{fps_iris:6.1f} ({cpu_iris:4.0f} ms) {fps_full:6.1f} ({cpu_full:4.0f} ms)"
+              f" {ms_trunk:5.1f} ms"
               f"  [extract_video: {len(seq)} frames at {seq.image_size[0]}x{seq.image_size[1]}]")
         if args.scales:
             size = frames[0].shape[1], frames[0].shape[0]

@@ -43,6 +43,7 @@ class Clip:
     keypoints: np.ndarray | None      # (T, 133, 3) in the frames' pixels; None for a photo
     fps: float
     audio: np.ndarray | None          # mono float32 at AUDIO_SR, None when silent
+    trunk_tracked: bool = False       # the trunk travels with the chest's texture
 
     @property
     def size(self) -> tuple[int, int]:
@@ -50,7 +51,11 @@ class Clip:
         return w, h
 
     def motion(self) -> SkeletonSequence:
-        return SkeletonSequence(self.keypoints, self.fps, self.size)
+        from gesticulate.skeleton.mediapipe_map import CONFIDENCE_SOURCE
+        from gesticulate.skeleton.trunk import tracked_source
+        return SkeletonSequence(self.keypoints, self.fps, self.size,
+                                confidence_source=tracked_source(CONFIDENCE_SOURCE,
+                                                                 self.trunk_tracked))
 
 
 def _clip_audio(path: Path, seconds: float) -> np.ndarray | None:
@@ -72,6 +77,7 @@ def load_clip(path: str | os.PathLike, *, size: int, max_seconds: float | None =
     """Decode a clip (or read a photo) at ``size`` (longer side) and extract its skeletons."""
     from gesticulate.image import load_image, output_size, resize_to
     from gesticulate.skeleton.extract import IMAGE_SUFFIXES, iter_video_keypoints
+    from gesticulate.skeleton.trunk import steady_trunk, track_trunk
     from gesticulate.video import probe_video
 
     path = input_file(path, "clip", hint="give a video of one person speaking (or, with "
@@ -106,7 +112,8 @@ def load_clip(path: str | os.PathLike, *, size: int, max_seconds: float | None =
     bar.close()
     if len(frames) < 2:
         raise InputError(f"{path} has fewer than 2 decodable frames; give a longer clip")
-    return Clip(path.stem, frames, np.stack(kps), fps, _clip_audio(path, len(frames) / fps))
+    kps, tracked = steady_trunk(np.stack(kps), track_trunk(frames, kps), fps=fps)
+    return Clip(path.stem, frames, kps, fps, _clip_audio(path, len(frames) / fps), tracked)
 
 
 def _pipeline(renderer: str, checkpoint, *, fps: float, size: int, seed: int, workers: int):

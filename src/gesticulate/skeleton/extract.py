@@ -278,20 +278,31 @@ def extract_video(path: str | os.PathLike, *, fps: float | None = None, progress
     SkeletonSequence
         keypoints ``(T, 133, 3)`` in pixels of the video's frames, at ``fps``.
     """
+    from gesticulate.skeleton.trunk import Background
     from gesticulate.video import probe_video
     _check_fps(fps)
     info = probe_video(path)
     out_fps = fps or info.fps
     keypoints = []
-    with tqdm(total=_expected_frames(info, fps), unit="frame", desc="skeletons",
-              disable=not progress) as bar:
-        for _, kp in iter_video_keypoints(path, fps=fps, refine_face=refine_face):
+    with Background() as trunk, tqdm(total=_expected_frames(info, fps), unit="frame",
+                                     desc="skeletons", disable=not progress) as bar:
+        for frame, kp in iter_video_keypoints(path, fps=fps, refine_face=refine_face):
             keypoints.append(kp)
+            trunk.feed(frame, kp)
             bar.update(1)
-    if not keypoints:
-        raise InputError(f"{path} holds no decodable video frames; give another video")
-    return SkeletonSequence(np.stack(keypoints), fps=out_fps, image_size=(info.width, info.height),
-                            confidence_source=CONFIDENCE_SOURCE)
+        if not keypoints:
+            raise InputError(f"{path} holds no decodable video frames; give another video")
+        return _sequence(keypoints, trunk, fps=out_fps, size=(info.width, info.height))
+
+
+def _sequence(keypoints: list[np.ndarray], trunk, *, fps: float,
+              size: tuple[int, int]) -> SkeletonSequence:
+    """The extracted sequence, its trunk moved with the chest's texture (``trunk``: the
+    :class:`~gesticulate.skeleton.trunk.Background` tracker fed its frames)."""
+    from gesticulate.skeleton.trunk import steady_trunk, tracked_source
+    kp, tracked = steady_trunk(np.stack(keypoints), trunk.travel, fps=fps)
+    return SkeletonSequence(kp, fps=fps, image_size=size,
+                            confidence_source=tracked_source(CONFIDENCE_SOURCE, tracked))
 
 
 def _expected_frames(info, fps: float | None) -> int | None:
@@ -402,16 +413,18 @@ def _extract_video_job(path: Path, *, overlay: Path | None, fps: float | None,
     """Stream the video once: keypoints collected, overlay frames written as they come."""
     from contextlib import nullcontext
 
+    from gesticulate.skeleton.trunk import Background
     from gesticulate.video import VideoWriter, probe_video
     info = probe_video(path)
     out_fps = fps or info.fps
     writer = (VideoWriter(overlay, fps=out_fps, size=(info.width, info.height))
               if overlay is not None else nullcontext())
     keypoints = []
-    with writer, tqdm(total=_expected_frames(info, fps), unit="frame", desc="skeletons",
-                      disable=not progress) as bar:
+    with writer, Background() as trunk, tqdm(total=_expected_frames(info, fps), unit="frame",
+                                             desc="skeletons", disable=not progress) as bar:
         for frame, kp in iter_video_keypoints(path, fps=fps):
             keypoints.append(kp)
+            trunk.feed(frame, kp)
             if overlay is not None:
                 writer.write(_draw(frame, kp))
             bar.update(1)
@@ -420,5 +433,5 @@ def _extract_video_job(path: Path, *, overlay: Path | None, fps: float | None,
         if not any(kp[:, 2].max() > 0 for kp in keypoints):
             raise InputError(f"no person found in any frame of {path}; use a video showing "
                              "one person's upper body")
-    return SkeletonSequence(np.stack(keypoints), fps=out_fps, image_size=(info.width, info.height),
-                            confidence_source=CONFIDENCE_SOURCE)
+        seq = _sequence(keypoints, trunk, fps=out_fps, size=(info.width, info.height))
+    return seq

@@ -45,6 +45,7 @@ from gesticulate.skeleton.tracks import (anchor, bridged, ease_in, fill, smoothe
 FILLED = 0.45            # confidence of interpolated or eased points
 SMOOTH_BODY_S = 0.4      # smoothing of the trunk: it moves slowly, and its keypoints jitter
 SMOOTH_HEAD_S = 0.2      # smoothing of the head's own travel (its face points barely jitter)
+SMOOTH_TRACKED_S = 0.2   # ... of a trunk travel read from the chest's texture (no jitter)
 FORESHORTEN = 0.7        # a bone may look this much shorter than its full length
 LENGTH_RANGE = (0.6, 1.4)  # a motion anchored to the photo: its bone lengths over the photo's
 ANCHOR_ANGLE = 0.35      # rad: a motion's first pose this close to the photo's is the photo's
@@ -105,7 +106,8 @@ class _Track:
 
 
 def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
-             size: tuple[int, int], smooth: bool = True) -> np.ndarray:
+             size: tuple[int, int], smooth: bool = True,
+             trunk_tracked: bool = False) -> np.ndarray:
     """Fit a motion to a photo.
 
     Parameters
@@ -120,6 +122,10 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
         ``(w, h)`` of the photo in pixels.
     smooth : bool
         Zero-phase smoothing of joint angles, hands and root (on by default).
+    trunk_tracked : bool
+        The motion's trunk travel was read from the chest's texture
+        (:mod:`gesticulate.skeleton.trunk`): it is kept as it is, small moves too, where a
+        detector's shoulders get a dead zone (:data:`TRUNK_STILL`) and slower smoothing.
 
     Returns
     -------
@@ -144,7 +150,7 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
         return kp.astype(np.float32)
 
     root_m, root_ok, root_p, root = _root(kp, ref, s, size, body=body_anchor, fps=fps,
-                                          smooth=smooth)
+                                          smooth=smooth, tracked=trunk_tracked)
     # Every point not rebuilt below moves rigidly with the root, scaled.
     out[..., :2] = root[:, None] + s * (kp[..., :2] - root_m[:, None])
     out[..., 2] = kp[..., 2]
@@ -167,7 +173,7 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
 
 
 def _root(kp: np.ndarray, ref: np.ndarray, s: float, size: tuple[int, int], *, body: bool,
-          fps: float, smooth: bool):
+          fps: float, smooth: bool, tracked: bool = False):
     """The root (the neck, or the nose without shoulders) in the motion and on the photo:
     ``(root_m (T, 2), seen (T,), root_p (2,), root (T, 2))``, the motion's travel kept,
     smoothed like the trunk, still near the start and inside the frame."""
@@ -178,9 +184,11 @@ def _root(kp: np.ndarray, ref: np.ndarray, s: float, size: tuple[int, int], *, b
         root_m, root_ok, root_p = kp[:, L.NOSE, :2], all_seen(kp, [L.NOSE]), ref[L.NOSE, :2]
     root_m = bridged(root_m, root_ok)           # the body is somewhere in every frame
     travel = s * (root_m - root_m[int(np.argmax(root_ok))])
+    tracked = tracked and body
     if smooth:
-        travel = smoothed(travel, fps=fps, seconds=SMOOTH_BODY_S)
-    travel = still_near(travel, np.zeros(2), width=TRUNK_STILL * scale_of(ref[None]))
+        travel = smoothed(travel, fps=fps, seconds=SMOOTH_TRACKED_S if tracked else SMOOTH_BODY_S)
+    if not tracked:
+        travel = still_near(travel, np.zeros(2), width=TRUNK_STILL * scale_of(ref[None]))
     travel = _bounded_travel(travel, ref, size)
     return root_m, root_ok, root_p, root_p + travel
 

@@ -30,7 +30,9 @@ class SkeletonSequence:
     confidence_source : dict, optional
         Where the confidences came from, by part (``"body"``, ``"face"``, ``"hands"`` or
         ``"all"``): e.g. MediaPipe's pose visibility, a pose file's own scores, or "1" for
-        motion capture. Saved with the sequence; None where unknown (generated motion).
+        motion capture. Saved with the sequence; None where unknown (generated motion). A
+        ``"trunk"`` entry says the trunk's travel was read from the video's pixels
+        (:mod:`gesticulate.skeleton.trunk`), so the retarget keeps its small sway.
     region_activity : np.ndarray, optional
         ``(T, 3)`` float32 in 0..1: how much the face, lips and hands move in each frame, as
         a learned model predicted it (MMGT's motion masks; the diffusion renderer's audio

@@ -1,0 +1,244 @@
+"""The trunk's travel read from the chest's texture, for skeletons extracted from video.
+
+MediaPipe's shoulder points ride up and sideways with the arms (a shrug as a hand rises) by a
+few percent of the shoulder width while the jacket below them stays put, and they miss the
+trunk's real sway of a few pixels. So the retarget holds a motion's trunk still inside a dead
+zone (:data:`gesticulate.skeleton.retarget.TRUNK_STILL`), which also froze the real sway:
+hbr_speaker7's chest moves 3 px down and to the side while his shoulder points move 6 px the
+other way, and his render, its torso held still, was further from the real frames than the
+photo itself (SSIM -0.004 on the most-moved frames).
+
+:class:`TrunkTracker` follows the chest's texture: corners (Shi–Tomasi) in the chest of the
+first frame with shoulders, between and below them and away from the arms and hands, tracked by
+pyramidal Lucas–Kanade from that frame to each later one (no drift; the last travel is the
+starting guess), kept when the forward–backward check agrees within half a pixel and no arm or
+hand of the frame covers them; the travel is the median over those that move together.
+:func:`steady_trunk` then moves the shoulders and hips so the neck travels with the chest, in
+the frames where the texture and MediaPipe agree within :data:`TRUST` shoulder widths (a
+speaker who walks or turns leaves the first frame's texture behind; MediaPipe is right about
+large moves); the correction fades over :data:`FADE_S` where they do not. The sequence says so
+in its ``confidence_source`` (:data:`TRACKED`), and the retarget then keeps the trunk's small
+travel instead of its dead zone.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from gesticulate.skeleton import layout as L
+
+MAX_POINTS = 150        # corners followed in the chest (300: the same travel within 0.05 dB)
+MIN_POINTS = 6          # fewer chest points seen: no travel for the frame
+# ... or fewer than this share of the first frame's points (an arm across a plain shirt leaves
+# a few at its edges, dragged with the jacket: hbr_speaker12), or fewer than this share of
+# those seen moving together (a rigid shift moves them all; his did 0.0-0.5, the others'
+# 0.7-1.0 in most frames).
+MIN_SEEN = 0.1
+MIN_AGREE = 0.6
+TRUST = 0.1             # shoulder widths: the chest's and MediaPipe's neck travel must agree
+# Between the frames where they agree the correction is interpolated: whole up to HOLD_S from
+# the nearest such frame, gone from HOLD_S + FADE_S on (MediaPipe's own travel there).
+HOLD_S = 0.1
+FADE_S = 0.3
+MIN_SHARE = 0.5         # frames followed for the sequence to say its trunk was
+WORK_SIDE = 640         # frames are followed at most this large (longer side, pixels)
+ARM_HALF = 0.13         # shoulder widths: half-width of an arm where chest points are dropped
+TRACKED = ("trunk", "travel from the chest's texture (Lucas-Kanade optical flow) where it "
+                    "agrees with MediaPipe's shoulders")
+_SHOULDERS = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER]
+_LK = dict(winSize=(21, 21), maxLevel=3,
+           criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01))
+
+
+def _seen(kp: np.ndarray, idx) -> bool:
+    return bool((kp[idx, 2] > 0.3).all())
+
+
+def _shoulder_width(kp: np.ndarray) -> float:
+    return float(np.linalg.norm(kp[L.LEFT_SHOULDER, :2] - kp[L.RIGHT_SHOULDER, :2]))
+
+
+def arms_mask(kp: np.ndarray, shape: tuple[int, int], sw: float) -> np.ndarray:
+    """Pixels ``(H, W)`` bool covered by the arms and hands of one frame's keypoints: bands
+    :data:`ARM_HALF` shoulder widths either side of the seen bones, discs on the wrists and
+    the hulls of the seen hands."""
+    m = np.zeros(shape, np.uint8)
+    r = max(2, int(round(ARM_HALF * sw)))
+
+    def pt(i):
+        return tuple(int(round(v)) for v in kp[i, :2])
+    for a, b in ((L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST),
+                 (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST)):
+        if _seen(kp, [a, b]):
+            cv2.line(m, pt(a), pt(b), 1, 2 * r)
+    for w in (L.LEFT_WRIST, L.RIGHT_WRIST):
+        if _seen(kp, [w]):
+            cv2.circle(m, pt(w), 2 * r, 1, -1)
+    for start in (L.LEFT_HAND_START, L.RIGHT_HAND_START):
+        hand = kp[start:start + 21]
+        ok = hand[:, 2] > 0.3
+        if ok.sum() >= 5:
+            cv2.fillConvexPoly(m, cv2.convexHull(hand[ok, :2].astype(np.float32))
+                               .astype(np.int32), 1)
+    return m > 0
+
+
+class TrunkTracker:
+    """Feed RGB frames and their keypoints in order; get the chest's travel per frame.
+
+    :meth:`update` returns ``(dx, dy)`` in pixels from the first frame with both shoulders
+    seen (``(0, 0)`` on it), or NaNs where the chest is not followed (no person yet, too few
+    points seen).
+    """
+
+    def __init__(self) -> None:
+        self._g0 = None
+        self._p0 = None
+        self._sw = 0.0
+        self._guess = np.zeros(2, np.float32)
+        self._travel: list[np.ndarray] = []
+
+    @property
+    def travel(self) -> np.ndarray:
+        """The travel of every frame given so far, ``(T, 2)``."""
+        return np.array(self._travel, dtype=np.float64).reshape(-1, 2)
+
+    def _start(self, gray: np.ndarray, kp: np.ndarray) -> bool:
+        h, w = gray.shape
+        sw = _shoulder_width(kp)
+        if sw < 8:
+            return False
+        c = kp[_SHOULDERS, :2].mean(0)
+        x0, x1 = int(max(0, c[0] - 0.45 * sw)), int(min(w, c[0] + 0.45 * sw))
+        y0, y1 = int(max(0, c[1] - 0.05 * sw)), int(min(h, c[1] + 0.9 * sw))
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return False
+        mask = np.zeros((h, w), np.uint8)
+        mask[y0:y1, x0:x1] = 255
+        mask[arms_mask(kp, (h, w), sw)] = 0
+        pts = cv2.goodFeaturesToTrack(gray, MAX_POINTS, 0.005, max(3, int(0.03 * sw)), mask=mask)
+        if pts is None or len(pts) < MIN_POINTS:
+            return False
+        self._g0, self._p0, self._sw = gray, pts.astype(np.float32), sw
+        return True
+
+    def update(self, frame: np.ndarray, kp: np.ndarray) -> np.ndarray:
+        """The chest's travel ``(2,)`` in this frame (pixels), NaN where not followed."""
+        travel = self._update(frame, kp)
+        self._travel.append(travel)
+        return travel
+
+    def _update(self, frame: np.ndarray, kp: np.ndarray) -> np.ndarray:
+        gray = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
+        scale = min(1.0, WORK_SIDE / max(gray.shape))
+        if scale < 1.0:    # half the time on a 1280 px video; the travel moves by < 0.4 px
+            gray = cv2.resize(gray, (round(gray.shape[1] * scale), round(gray.shape[0] * scale)),
+                              interpolation=cv2.INTER_AREA)
+            kp = np.concatenate([kp[:, :2] * scale, kp[:, 2:]], axis=1)
+        return self._follow(gray, kp) / scale
+
+    def _follow(self, gray: np.ndarray, kp: np.ndarray) -> np.ndarray:
+        nan = np.full(2, np.nan)
+        if self._g0 is None:
+            if not _seen(kp, _SHOULDERS) or not self._start(gray, kp):
+                return nan
+            return np.zeros(2)
+        if gray.shape != self._g0.shape:
+            return nan
+        p0 = self._p0
+        p1, st, _ = cv2.calcOpticalFlowPyrLK(self._g0, gray, p0, p0 + self._guess,
+                                             flags=cv2.OPTFLOW_USE_INITIAL_FLOW, **_LK)
+        back, st2, _ = cv2.calcOpticalFlowPyrLK(gray, self._g0, p1, p0.copy(),
+                                                flags=cv2.OPTFLOW_USE_INITIAL_FLOW, **_LK)
+        ok = ((st.ravel() == 1) & (st2.ravel() == 1)
+              & (np.linalg.norm((back - p0).reshape(-1, 2), axis=1) < 0.5))
+        h, w = gray.shape
+        q = np.round(p1.reshape(-1, 2)).astype(int)
+        inside = (q[:, 0] >= 0) & (q[:, 0] < w) & (q[:, 1] >= 0) & (q[:, 1] < h)
+        ok &= inside
+        covered = arms_mask(kp, (h, w), self._sw)
+        ok[inside] &= ~covered[q[inside, 1], q[inside, 0]]
+        d = (p1 - p0).reshape(-1, 2)
+        if ok.sum() < max(MIN_POINTS, MIN_SEEN * len(p0)):
+            return nan
+        med = np.median(d[ok], 0)
+        inl = ok & (np.linalg.norm(d - med, axis=1) < max(1.5, 0.02 * self._sw))
+        if inl.sum() < max(MIN_POINTS, MIN_AGREE * ok.sum()):
+            return nan
+        travel = np.median(d[inl], 0)
+        self._guess = travel.astype(np.float32)
+        return travel.astype(np.float64)
+
+
+class Background:
+    """A :class:`TrunkTracker` fed from a worker thread, beside the detector (OpenCV lets go
+    of the GIL): use as a context manager; ``feed`` returns at once, ``travel`` waits for every
+    frame fed (and raises the worker's error, if any)."""
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.tracker = TrunkTracker()
+        self._pool = ThreadPoolExecutor(max_workers=1)    # one worker: frames stay in order
+        self._jobs: list = []
+
+    def __enter__(self) -> "Background":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def feed(self, frame: np.ndarray, kp: np.ndarray) -> None:
+        self._jobs.append(self._pool.submit(self.tracker.update, frame, kp))
+
+    @property
+    def travel(self) -> np.ndarray:
+        for job in self._jobs:
+            job.result()
+        return self.tracker.travel
+
+
+def track_trunk(frames, keypoints: np.ndarray) -> np.ndarray:
+    """:class:`TrunkTracker` over frames in memory: the chest's travel ``(T, 2)``."""
+    tracker = TrunkTracker()
+    for frame, kp in zip(frames, keypoints):
+        tracker.update(frame, kp)
+    return tracker.travel
+
+
+def steady_trunk(keypoints: np.ndarray, travel: np.ndarray, *,
+                 fps: float) -> tuple[np.ndarray, bool]:
+    """``keypoints`` ``(T, 133, 3)`` with the shoulders and hips moved so the neck travels with
+    the chest's texture (``travel`` ``(T, 2)`` from :class:`TrunkTracker`) in the frames where
+    the two agree within :data:`TRUST` shoulder widths; between them the correction is
+    interpolated and fades away from them (:data:`HOLD_S`, :data:`FADE_S`).
+
+    Returns a copy, and whether the chest was followed in :data:`MIN_SHARE` of the frames or
+    more (the sequence's trunk then travels as the chest does: see :func:`tracked_source`)."""
+    from scipy.ndimage import distance_transform_edt
+
+    kp = np.array(keypoints, dtype=np.float32, copy=True)
+    seen = (kp[:, _SHOULDERS, 2] > 0.3).all(1) & np.isfinite(travel).all(1)
+    if not seen.any():
+        return kp, False
+    first = int(np.argmax(seen))
+    neck = kp[:, _SHOULDERS, :2].mean(1)
+    sw = float(np.median(np.linalg.norm(kp[seen, L.LEFT_SHOULDER, :2]
+                                        - kp[seen, L.RIGHT_SHOULDER, :2], axis=1)))
+    corr = np.where(seen[:, None], travel - (neck - neck[first]), 0.0)
+    trusted = seen & (np.linalg.norm(corr, axis=1) < TRUST * sw)
+    if not trusted.any():
+        return kp, False
+    t = np.arange(len(kp))
+    corr = np.stack([np.interp(t, t[trusted], corr[trusted, j]) for j in range(2)], axis=1)
+    away = distance_transform_edt(~trusted) / fps          # seconds to the nearest agreement
+    corr *= np.clip(1.0 - (away - HOLD_S) / FADE_S, 0.0, 1.0)[:, None]
+    trunk = _SHOULDERS + [L.LEFT_HIP, L.RIGHT_HIP]
+    kp[:, trunk, :2] += corr[:, None].astype(np.float32)
+    return kp, bool(trusted.mean() >= MIN_SHARE)
+
+
+def tracked_source(source: dict | None, tracked: bool) -> dict | None:
+    """A sequence's ``confidence_source`` with :data:`TRACKED` added when ``tracked``."""
+    return {**(source or {}), TRACKED[0]: TRACKED[1]} if tracked else source

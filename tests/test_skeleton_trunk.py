@@ -1,0 +1,141 @@
+"""The trunk's travel read from the chest's texture (synthetic frames with a known sway)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from _metrics_helpers import base_pose
+from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.retarget import retarget
+from gesticulate.skeleton.trunk import (TRACKED, TRUST, TrunkTracker, steady_trunk,
+                                        track_trunk, tracked_source)
+
+FPS = 25.0
+SHOULDERS = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER]
+
+
+def texture(size: int = 512, seed: int = 0) -> np.ndarray:
+    """A cloth-like RGB texture: blurred noise (corners everywhere, smooth enough for sub-pixel
+    shifts)."""
+    rng = np.random.default_rng(seed)
+    g = cv2.GaussianBlur(rng.uniform(0, 255, (size, size)).astype(np.float32), (0, 0), 2.0)
+    g = cv2.normalize(g, None, 0, 255, cv2.NORM_MINMAX)
+    return np.repeat(g[..., None], 3, axis=2).astype(np.uint8)
+
+
+def sway(num_frames: int) -> np.ndarray:
+    """A real trunk's sway: a few pixels, slow, ``(T, 2)``, 0 on the first frame."""
+    t = np.arange(num_frames) / FPS
+    return np.stack([2.5 * np.sin(2 * np.pi * 0.4 * t), 1.5 * (1 - np.cos(2 * np.pi * 0.3 * t))], 1)
+
+
+def shifted(image: np.ndarray, d: np.ndarray) -> np.ndarray:
+    m = np.float32([[1, 0, d[0]], [0, 1, d[1]]])
+    return cv2.warpAffine(image, m, image.shape[1::-1], flags=cv2.INTER_CUBIC,
+                          borderMode=cv2.BORDER_REFLECT)
+
+
+def scene(num_frames: int = 60, *, hand_over_chest: bool = False):
+    """Frames of a textured body swaying by :func:`sway`, and its detector keypoints: shoulders
+    riding the other way by 2 px plus 0.5 px of jitter, as MediaPipe's do with the arms."""
+    rng = np.random.default_rng(1)
+    base, tex, d = base_pose(), texture(), sway(num_frames)
+    frames, kps = [], []
+    for t in range(num_frames):
+        f = shifted(tex, d[t])
+        kp = base.copy()
+        kp[:, :2] += d[t]
+        kp[SHOULDERS, :2] += -0.8 * d[t] + rng.normal(0, 0.5, (2, 2))
+        if hand_over_chest and 20 <= t < 40:
+            x = 215 + 4 * (t - 20)
+            cv2.circle(f, (x, 260), 22, (200, 150, 120), -1)     # a hand across the chest
+            kp[L.RIGHT_WRIST, :2] = (x, 260)
+            kp[L.RIGHT_HAND_START:L.RIGHT_HAND_START + 21, :2] = (x, 260) + rng.uniform(
+                -18, 18, (21, 2))
+        frames.append(f)
+        kps.append(kp)
+    return frames, np.stack(kps), d
+
+
+def test_the_chest_is_followed_to_a_fraction_of_a_pixel():
+    frames, kps, d = scene()
+    travel = track_trunk(frames, kps)
+    assert np.isfinite(travel).all()
+    assert np.abs(travel - d).max() < 0.25, np.abs(travel - d).max()
+    # The detector's own neck is off by 2-5 px; after steady_trunk it travels as the chest.
+    neck = lambda k: k[:, SHOULDERS, :2].mean(1) - k[0, SHOULDERS, :2].mean(0)   # noqa: E731
+    assert np.abs(neck(kps) - d).max() > 3
+    steady, tracked = steady_trunk(kps, travel, fps=FPS)
+    assert tracked
+    assert np.abs(neck(steady) - d).max() < 0.3
+    # Only the trunk moves: shoulders and hips; arms, hands and face stay the detector's.
+    moved = np.abs(steady - kps).max(axis=(0, 2)) > 1e-4
+    assert set(np.flatnonzero(moved)) == {L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP,
+                                          L.RIGHT_HIP}
+
+
+def test_a_hand_across_the_chest_does_not_drag_it():
+    frames, kps, d = scene(hand_over_chest=True)
+    travel = track_trunk(frames, kps)
+    ok = np.isfinite(travel).all(1)
+    assert ok[20:40].mean() > 0.8           # the rest of the chest is still seen
+    assert np.abs(travel[ok] - d[ok]).max() < 0.3
+
+
+def test_where_texture_and_detector_disagree_the_detector_is_kept():
+    _, kps, d = scene()
+    sw = 100.0
+    travel = d.copy()
+    travel[20:45] += (0.3 * sw, 0.0)         # a speaker walking away from the first texture
+    steady, tracked = steady_trunk(kps, travel, fps=FPS)
+    assert TRUST * sw < 0.3 * sw and tracked
+    # Far (> 0.4 s) from the frames that agree, no correction; near them, the one they give.
+    assert np.abs(steady[29:36] - kps[29:36]).max() < 1e-4
+    neck = steady[:, SHOULDERS, :2].mean(1) - steady[0, SHOULDERS, :2].mean(0)
+    assert np.abs(neck[:18] - d[:18]).max() < 0.3
+
+
+def test_no_chest_to_follow_leaves_the_skeleton_as_it_is():
+    frames, kps, _ = scene(10)
+    flat = [np.full_like(f, 90) for f in frames]              # a plain black jumper
+    travel = track_trunk(flat, kps)
+    assert np.isnan(travel[1:]).all()
+    steady, tracked = steady_trunk(kps, travel, fps=FPS)
+    assert not tracked and np.array_equal(steady, kps)
+    gone = kps.copy()
+    gone[:, :, 2] = 0                                         # nobody in any frame
+    assert np.isnan(TrunkTracker().update(frames[0], gone[0])).all()
+
+
+def test_the_retarget_keeps_a_tracked_trunks_small_sway():
+    _, kps, d = scene()
+    steady, _ = steady_trunk(kps, d, fps=FPS)
+    ref = steady[0]
+    size = (512, 512)
+    neck = lambda k: k[:, SHOULDERS, :2].mean(1) - k[0, SHOULDERS, :2].mean(0)   # noqa: E731
+    held = retarget(steady, fps=FPS, reference=ref, size=size)
+    kept = retarget(steady, fps=FPS, reference=ref, size=size, trunk_tracked=True)
+    # A detector's trunk gets a dead zone: most of a 2.5 px sway on 100 px shoulders is lost.
+    assert np.abs(neck(held) - d).max() > 1.5
+    assert np.abs(neck(kept) - d).max() < 0.6
+
+
+def test_the_sequence_says_its_trunk_was_tracked():
+    assert tracked_source({"body": "x"}, True) == {"body": "x", TRACKED[0]: TRACKED[1]}
+    assert tracked_source({"body": "x"}, False) == {"body": "x"}
+    assert tracked_source(None, False) is None
+
+
+@pytest.mark.realdata
+def test_extract_follows_a_real_chest(shared_data):
+    """hbr_speaker7's chest moves 3 px down and aside while MediaPipe's shoulders move 6 px the
+    other way; the extracted trunk travels with the chest."""
+    from gesticulate.skeleton.extract import extract_video
+
+    seq = extract_video(shared_data / "video" / "hbr_speaker7.mp4", progress=False)
+    assert TRACKED[0] in seq.confidence_source
+    neck = seq.keypoints[:, SHOULDERS, :2].mean(1)
+    travel = neck - neck[0]
+    assert travel[60:, 1].mean() > 1.5 and travel[60:, 0].mean() > 0.5, travel[::10]
