@@ -106,7 +106,8 @@ def measure(args) -> dict:
     for i, (name, clip) in enumerate(zip(names, clips)):
         row = {"class": CLASSES[name], "real": profile(clip.skeleton.keypoints, clip)}
         still = np.repeat(clip.reference[None], len(clip.skeleton), axis=0)
-        row.update({f"still_{k}": profile(still, clip)[k] for k in ("ba", "coupling")})
+        still = profile(still, clip)
+        row.update(still_ba=still["ba"], still_coupling=still["coupling"])
         other, _ = shuffled_features([c.features for c in clips], i)
         for style in args.styles:
             row[style] = style_row(gen, clip, other, style, args.seeds)

@@ -181,3 +181,7 @@ def test_onset_coupling_still_jitter_unseen_and_short(beats):
     unseen[:, [9, 10], 2] = 0.0
     assert np.isnan(onset_coupling(unseen, onsets, fps=FPS))
     assert np.isnan(onset_coupling(wrist_moves(beats[:1] - 0.1, 20), onsets[:20], fps=FPS))
+    assert np.isnan(onset_coupling(wrist_moves(beats - 0.1, n), np.zeros(n), fps=FPS))  # silence
+    for bad in ({"lead_s": (-0.1, 0.2)}, {"lead_s": (0.3, 0.1)}, {"smooth_s": 0.0}):
+        with pytest.raises(OptionError):
+            onset_coupling(jitter, onsets, fps=FPS, **bad)

@@ -37,23 +37,27 @@ def shifted(image: np.ndarray, d: np.ndarray) -> np.ndarray:
                           borderMode=cv2.BORDER_REFLECT)
 
 
-def scene(num_frames: int = 60, *, hand_over_chest: bool = False):
+def scene(num_frames: int = 60, *, hand_on_chest: bool = False):
     """Frames of a textured body swaying by :func:`sway`, and its detector keypoints: shoulders
-    riding the other way by 2 px plus 0.5 px of jitter, as MediaPipe's do with the arms."""
+    riding the other way by 2 px plus 0.5 px of jitter, as MediaPipe's do with the arms.
+    ``hand_on_chest``: a textured hand lies on the chest in the first frame, then rises."""
     rng = np.random.default_rng(1)
     base, tex, d = base_pose(), texture(), sway(num_frames)
+    skin = texture(seed=5)
     frames, kps = [], []
     for t in range(num_frames):
         f = shifted(tex, d[t])
         kp = base.copy()
         kp[:, :2] += d[t]
         kp[SHOULDERS, :2] += -0.8 * d[t] + rng.normal(0, 0.5, (2, 2))
-        if hand_over_chest and 20 <= t < 40:
-            x = 215 + 4 * (t - 20)
-            cv2.circle(f, (x, 260), 22, (200, 150, 120), -1)     # a hand across the chest
-            kp[L.RIGHT_WRIST, :2] = (x, 260)
-            kp[L.RIGHT_HAND_START:L.RIGHT_HAND_START + 21, :2] = (x, 260) + rng.uniform(
-                -18, 18, (21, 2))
+        if hand_on_chest:
+            c = np.array([256.0, 270.0 - 3.0 * t])
+            disc = np.hypot(*(np.mgrid[0:512, 0:512][::-1] - c[:, None, None])) < 42
+            f[disc] = shifted(skin, c - (256, 270))[disc]     # the hand carries its texture
+            kp[L.RIGHT_ELBOW, :2] = (150, 360)
+            kp[L.RIGHT_WRIST, :2] = c
+            a = np.linspace(0, 2 * np.pi, 21, endpoint=False)
+            kp[L.RIGHT_HAND, :2] = c + 42 * np.stack([np.cos(a), np.sin(a)], 1)   # its outline
         frames.append(f)
         kps.append(kp)
     return frames, np.stack(kps), d
@@ -76,12 +80,14 @@ def test_the_chest_is_followed_to_a_fraction_of_a_pixel():
                                           L.RIGHT_HIP}
 
 
-def test_a_hand_across_the_chest_does_not_drag_it():
-    frames, kps, d = scene(hand_over_chest=True)
+def test_a_hand_on_the_chest_does_not_drag_it():
+    frames, kps, d = scene(hand_on_chest=True)
     travel = track_trunk(frames, kps)
     ok = np.isfinite(travel).all(1)
-    assert ok[20:40].mean() > 0.8           # the rest of the chest is still seen
-    assert np.abs(travel[ok] - d[ok]).max() < 0.3
+    assert ok.mean() > 0.8                  # the rest of the chest is seen
+    # Off by under 0.6 px (in the first frame of the hand's rise); corners taken on the hand
+    # (no arms mask) drag it 6 px.
+    assert np.abs(travel[ok] - d[ok]).max() < 0.6
 
 
 def test_where_texture_and_detector_disagree_the_detector_is_kept():
@@ -89,8 +95,9 @@ def test_where_texture_and_detector_disagree_the_detector_is_kept():
     sw = 100.0
     travel = d.copy()
     travel[20:45] += (0.3 * sw, 0.0)         # a speaker walking away from the first texture
+    assert L.shoulder_width(kps).mean() == pytest.approx(sw, rel=0.05)
     steady, tracked = steady_trunk(kps, travel, fps=FPS)
-    assert TRUST * sw < 0.3 * sw and tracked
+    assert tracked and 0.3 > TRUST
     # Far (> 0.4 s) from the frames that agree, no correction; near them, the one they give.
     assert np.abs(steady[29:36] - kps[29:36]).max() < 1e-4
     neck = steady[:, SHOULDERS, :2].mean(1) - steady[0, SHOULDERS, :2].mean(0)
@@ -139,3 +146,33 @@ def test_extract_follows_a_real_chest(shared_data):
     neck = seq.keypoints[:, SHOULDERS, :2].mean(1)
     travel = neck - neck[0]
     assert travel[60:, 1].mean() > 1.5 and travel[60:, 0].mean() > 0.5, travel[::10]
+
+
+def test_the_background_tracker_keeps_order_and_gives_the_same_travel():
+    from gesticulate.skeleton.trunk import Background
+
+    frames, kps, _ = scene(20)
+    with Background() as bg:
+        for f, k in zip(frames, kps):
+            bg.feed(f, k)
+        travel = bg.travel
+    assert np.array_equal(travel, track_trunk(frames, kps))
+
+
+def test_a_tracked_trunk_survives_saving_and_reaches_the_retarget(tmp_path):
+    from gesticulate.pipeline import GeneratePipeline
+    from gesticulate.skeleton.sequence import SkeletonSequence
+
+    _, kps, d = scene()
+    steady, tracked = steady_trunk(kps, d, fps=FPS)
+    seq = SkeletonSequence(steady, FPS, (512, 512), confidence_source=tracked_source(
+        {"body": "MediaPipe"}, tracked))
+    seq.save(tmp_path / "m.npz")
+    back = SkeletonSequence.load(tmp_path / "m.npz")
+    assert back.confidence_source[TRACKED[0]] == TRACKED[1]
+    pipe = GeneratePipeline()
+    neck = lambda k: k[:, SHOULDERS, :2].mean(1) - k[0, SHOULDERS, :2].mean(0)   # noqa: E731
+    kept = pipe.fit_motion(back, steady[0], image_size=(512, 512)).keypoints
+    back.confidence_source = {"body": "MediaPipe"}
+    held = pipe.fit_motion(back, steady[0], image_size=(512, 512)).keypoints
+    assert np.abs(neck(kept) - d).max() < 0.6 < np.abs(neck(held) - d).max()

@@ -239,10 +239,10 @@ class GeneratePipeline:
         each rendered frame depends on the motion alone."""
         from gesticulate.skeleton.retarget import retarget
         w, h = int(image_size[0]), int(image_size[1])
-        from gesticulate.skeleton.trunk import TRACKED
+        from gesticulate.skeleton.trunk import is_tracked
         kp = retarget(motion.keypoints, fps=motion.fps, reference=reference, size=(w, h),
                       smooth=self.options.smooth,
-                      trunk_tracked=TRACKED[0] in (motion.confidence_source or {}))
+                      trunk_tracked=is_tracked(motion.confidence_source))
         return SkeletonSequence(kp, motion.fps, (w, h), motion.confidence_source,
                                 motion.region_activity)
 

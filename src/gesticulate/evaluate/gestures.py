@@ -48,7 +48,8 @@ def load_real_clip(path: str | Path, *, fps: float = 25.0, cache: Path | None = 
     from gesticulate.skeleton.extract import extract_image, extract_video
 
     path = Path(path)
-    npz = cache / f"{path.stem}-{fps:g}fps.npz" if cache else None
+    # "-trunk": skeletons extracted before the trunk followed the chest are not reused.
+    npz = cache / f"{path.stem}-{fps:g}fps-trunk.npz" if cache else None
     if npz is not None and npz.exists():
         seq = SkeletonSequence.load(npz)
     else:
@@ -77,7 +78,8 @@ def alignment(keypoints: np.ndarray, features: AudioFeatures) -> dict[str, float
 
 def profile(keypoints: np.ndarray, clip: RealClip) -> dict[str, float]:
     """The gesture profile of ``keypoints`` (in the clip's frame) with the clip's speech, and
-    its :func:`alignment` to the clip's audio."""
+    its :func:`alignment` to the clip's audio, both without the wrists the tracker guessed
+    (:func:`~gesticulate.metrics.gesture.drop_guessed`)."""
     fps = float(clip.features.fps)
     keypoints = drop_guessed(keypoints, clip.image_size)
     p = gesture_profile(keypoints, clip.speech, fps=fps)
@@ -116,7 +118,8 @@ def speech_alignment(generator, reference: np.ndarray, *, image_size: tuple[int,
             for prefix, feats in (("", own), ("shuffled_", other)):
                 m = generator.generate(feats, reference, image_size=image_size, seed=seed,
                                        **kwargs)
-                r.update({prefix + k: v for k, v in alignment(m.keypoints, own).items()
+                kp = drop_guessed(m.keypoints, image_size)
+                r.update({prefix + k: v for k, v in alignment(kp, own).items()
                           if not (prefix and k == "ba_control")})
             runs.append(r)
         row = {k: float(np.nanmean([r[k] for r in runs])) for k in runs[0]}

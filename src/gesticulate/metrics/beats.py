@@ -283,9 +283,12 @@ def onset_coupling(keypoints, onset: np.ndarray, *, fps: float,
     correlates best (0.15) with onset strength when it leads by 0–0.1 s, and on the shared
     video clips by 0.16 s; another speech's onsets score 0 ± 0.07.
 
-    Returns NaN when no wrist is seen in half the frames or under a second overlaps, and 0 for
-    a wrist that does not move (a still photo).
+    Returns NaN when no wrist is seen in half the frames, under a second overlaps or the
+    audio has no onset, and 0 for a wrist that does not move (a still photo).
     """
+    if not (0 <= lead_s[0] <= lead_s[1]) or not smooth_s > 0:
+        raise OptionError(f"onset coupling needs 0 <= lead_s[0] <= lead_s[1] and smooth_s > 0; "
+                          f"got lead_s={lead_s}, smooth_s={smooth_s}")
     speed = joint_speed(keypoints, fps=fps, joints=(layout.LEFT_WRIST, layout.RIGHT_WRIST),
                         min_confidence=min_confidence)
     t = min(len(speed), len(onset))
@@ -293,6 +296,8 @@ def onset_coupling(keypoints, onset: np.ndarray, *, fps: float,
     if np.isnan(speed).all() or t - max(lags) < fps:
         return float("nan")
     v = np.nanmean(speed[:t], axis=1)
+    if np.std(onset[:t]) == 0:
+        return float("nan")
     if v.std() < STILL_SPEED:
         return 0.0
     sigma = smooth_s * fps

@@ -276,7 +276,9 @@ def extract_video(path: str | os.PathLike, *, fps: float | None = None, progress
     Returns
     -------
     SkeletonSequence
-        keypoints ``(T, 133, 3)`` in pixels of the video's frames, at ``fps``.
+        keypoints ``(T, 133, 3)`` in pixels of the video's frames, at ``fps``; the shoulders
+        and hips moved with the chest's texture where it is followed
+        (:mod:`gesticulate.skeleton.trunk`, said in ``confidence_source``).
     """
     from gesticulate.skeleton.trunk import Background
     from gesticulate.video import probe_video
@@ -410,7 +412,9 @@ def extract(input_path: str | os.PathLike, *, output: str | os.PathLike,
 
 def _extract_video_job(path: Path, *, overlay: Path | None, fps: float | None,
                        progress: bool) -> SkeletonSequence:
-    """Stream the video once: keypoints collected, overlay frames written as they come."""
+    """Stream the video once: keypoints collected, overlay frames written as they come (so
+    the overlay shows MediaPipe's own shoulders and hips, before the trunk correction of
+    :mod:`gesticulate.skeleton.trunk` that the saved skeletons have)."""
     from contextlib import nullcontext
 
     from gesticulate.skeleton.trunk import Background

@@ -27,7 +27,9 @@ of the motion alone, whatever the number of render workers):
 5. **Gaps** (:mod:`gesticulate.skeleton.tracks`): up to 0.3 s are interpolated; longer ones
    ease back to the photo's pose over 0.5 s and ease out again when the point returns.
 6. **Smoothing**: zero-phase Savitzky–Golay, over 0.6 s where a limb is at rest and 0.15 s in
-   a stroke (adapted to its speed), over 0.4 s on the trunk; never on the mouth or the eyelids.
+   a stroke (adapted to its speed), over 0.4 s on the trunk (0.2 s for a trunk whose travel
+   was read from the chest's texture, :mod:`gesticulate.skeleton.trunk`, which also has no
+   dead zone); never on the mouth or the eyelids.
 
 Points filled by 4–5 get confidence :data:`FILLED` (used by the renderer, >= 0.3, but below the
 0.5 the metrics count as "seen").
