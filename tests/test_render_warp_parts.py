@@ -743,3 +743,31 @@ def test_the_blended_edge_of_a_red_tie_on_a_white_shirt_is_not_bare_skin():
     bare = bare_skin(lab_of(img), np.ones((h, w), bool), (skin_lab, np.array([60.0, 10.0, 12.0])))
     assert bare is not None and bare[:12, 20:80].all()
     assert not bare[12:, 44].any() and not bare[12:, 55].any()
+
+
+def test_a_hand_raised_to_the_shoulder_leaves_it_round():
+    """A hand raised to the shoulder hides the top of the upper arm's sleeve: the hidden sleeve
+    is round there. Cut square at the joint, the hand's own outline notched the shoulder
+    (hbr_speaker12, arms coming down from his raised hands)."""
+    from gesticulate.render.warp.parts import _segment_distance, lab_of, split_parts
+    ref = template_pose(size=512)
+    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    sh = ref[L.LEFT_SHOULDER, :2]
+    el = sh + [0.3 * sw, 0.9 * sw]
+    ref[L.LEFT_ELBOW, :2] = el
+    ref[L.LEFT_WRIST, :2] = sh + [0.06 * sw, -0.12 * sw]        # the hand up at the shoulder
+    ref[L.LEFT_HAND, :2] += ref[L.LEFT_WRIST, :2] - ref[L.LEFT_HAND_START, :2]
+    valid = valid_points(ref, (512, 512))
+    person = _silhouette(ref, int(0.3 * sw))
+    hull = cv2.convexHull(ref[L.LEFT_HAND, :2].astype(np.float32)).astype(np.int32)
+    cv2.fillConvexPoly(person, hull, 1)
+    jacket = np.zeros((512, 512, 3), np.uint8)
+    jacket[:] = (90, 120, 160)
+    jacket[person > 0] = (40, 40, 90)
+    parts = split_parts(person > 0, ref, valid, lab=lab_of(jacket))
+    seg = parts.segments["left"]
+    yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
+    d, t = _segment_distance(xx, yy, sh, el)
+    cap = (seg["fore"] | seg["hand"]) & (t < 0) & (d < 0.12 * sw)
+    assert cap.sum() > 20
+    assert parts.hidden_upper["left"][cap].mean() > 0.95

@@ -621,7 +621,7 @@ def _hidden_upper(seg: dict[str, np.ndarray], info: ArmInfo, sw: float, *,
                   sleeve: bool = True) -> np.ndarray | None:
     """The upper arm's pixels its forearm or hand covers in the photo: the pixels of those
     pieces inside the upper arm's sleeve (within its half-width of the shoulder-elbow bone,
-    short of the elbow). When the forearm swings away they show the sleeve, not the backdrop
+    rounded at the shoulder, short of the elbow). When the forearm swings away they show the sleeve, not the backdrop
     and a torn outline. A forearm folded back along the upper arm hides the sleeve's outer part
     too, so the little left seen does not measure its width: a ``sleeve`` (of the body's own
     cloth; a bare arm is thinner) is taken at the widest half-width (hbr_speaker12's arms,
@@ -639,7 +639,9 @@ def _hidden_upper(seg: dict[str, np.ndarray], info: ArmInfo, sw: float, *,
     lo, hi = UPPER_HALF_WIDTH
     half = hi * sw if sleeve and _folded(*info.joints[:3]) else float(
         np.clip(np.percentile(seen, 95), lo * sw, hi * sw))
-    over = (seg["fore"] | seg["hand"]) & (d < half) & (t > 0.0) & (t < 0.95)
+    # Round at the shoulder (d is the distance to the shoulder point there): a hand raised to
+    # the shoulder hid its top, and cut at the joint, the hand's outline notched it.
+    over = (seg["fore"] | seg["hand"]) & (d < half) & (t < 0.95)
     return over if over.sum() >= 20 else None
 
 
