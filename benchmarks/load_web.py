@@ -13,7 +13,6 @@ exits cleanly and removes its files. Bounded: every request and the whole run ha
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import socket
 import subprocess

@@ -14,7 +14,6 @@ import argparse
 import time
 
 import cv2
-import numpy as np
 
 from gesticulate.render.warp import WarpRenderer
 from gesticulate.render.warp.testing import animate, reference_keypoints

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from _metrics_helpers import SHOULDER_WIDTH_PX as SW, base_pose, still
+from _metrics_helpers import SHOULDER_WIDTH_PX as SW, still
 from gesticulate.errors import InputError, OptionError
 from gesticulate.metrics import beat_alignment, diversity, l1_divergence, pck, plot_beat_alignment
 from gesticulate.metrics.beats import (alignment_score, control_onsets, joint_speed, motion_beats,
