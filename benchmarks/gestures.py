@@ -184,14 +184,14 @@ SPEECH_COLUMNS = ("ba", "ba_control", "shuffled_ba", "still_ba", "coupling",
                   "shuffled_coupling", "still_coupling")
 
 
-def measure_speeches(args) -> dict:
+def measure_speeches(args, photo: Path) -> dict:
     """Audio alignment of the procedural generator (``--styles``) and, given ``--retrieval``,
-    of the retrieval generator on the long speeches."""
+    of the retrieval generator on the long speeches, from ``photo``."""
     from gesticulate.audio.features import load_features
     from gesticulate.image import load_image
     from gesticulate.skeleton.extract import extract_image
 
-    image = load_image(args.speech_photo)
+    image = load_image(photo)
     reference = extract_image(image)
     paths = sorted((args.data / "audio").glob("*.wav"))
     speeches = [load_features(p, fps=FPS) for p in paths]
@@ -276,8 +276,7 @@ def main() -> None:
     print_tables(result, rows)
     if args.speech_photo != "none":
         photo = Path(args.speech_photo or args.data / "photo" / "desk_host_body.png")
-        args.speech_photo = photo
-        result["speeches"] = measure_speeches(args)
+        result["speeches"] = measure_speeches(args, photo)
         print_speeches(result["speeches"], photo)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1, default=str))

@@ -238,8 +238,8 @@ class GeneratePipeline:
         (:func:`gesticulate.skeleton.retarget.retarget`): a function of the whole sequence, so
         each rendered frame depends on the motion alone."""
         from gesticulate.skeleton.retarget import retarget
-        w, h = int(image_size[0]), int(image_size[1])
         from gesticulate.skeleton.trunk import is_tracked
+        w, h = int(image_size[0]), int(image_size[1])
         kp = retarget(motion.keypoints, fps=motion.fps, reference=reference, size=(w, h),
                       smooth=self.options.smooth,
                       trunk_tracked=is_tracked(motion.confidence_source))

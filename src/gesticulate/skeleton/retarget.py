@@ -175,7 +175,7 @@ def retarget(keypoints: np.ndarray, *, fps: float, reference: np.ndarray,
 
 
 def _root(kp: np.ndarray, ref: np.ndarray, s: float, size: tuple[int, int], *, body: bool,
-          fps: float, smooth: bool, tracked: bool = False):
+          fps: float, smooth: bool, tracked: bool):
     """The root (the neck, or the nose without shoulders) in the motion and on the photo:
     ``(root_m (T, 2), seen (T,), root_p (2,), root (T, 2))``, the motion's travel kept,
     smoothed like the trunk, still near the start and inside the frame."""
