@@ -113,6 +113,22 @@ def test_kept_clips_are_complete(full_build):
     assert "multiple_speakers" in (out / "report.html").read_text()
 
 
+def test_kept_clips_sway_with_the_real_chest(full_build):
+    """hbr_speaker7's chest moves down and aside while MediaPipe's shoulders move the other way
+    (skeleton.trunk): a clip cut from a tracked source travels with the chest, and says so."""
+    from gesticulate.skeleton import layout as L
+    from gesticulate.skeleton.trunk import TRACKED
+
+    out, _, _ = full_build
+    (c,) = [c for c in iter_clips(out) if c.record.source.endswith("shifted.mp4")]
+    assert c.skeleton.confidence_source[TRACKED[0]] == TRACKED[1]
+    scale = c.record.crop[2] / c.skeleton.image_size[0]         # crop px -> source px
+    neck = L.neck(c.skeleton.keypoints) * scale
+    travel = neck[60:] - neck[0]
+    # The source at 512 px: 2/3 of the 768 px clip's travel (test_skeleton_trunk's figures).
+    assert travel[:, 1].mean() > 1.0 and travel[:, 0].mean() > 0.33, travel[::5]
+
+
 def test_broken_files_are_rejected_with_reasons(full_build):
     _, _, rows = full_build
     for name in ("zero", "truncated", "text"):

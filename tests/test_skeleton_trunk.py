@@ -65,7 +65,7 @@ def scene(num_frames: int = 60, *, hand_on_chest: bool = False):
 
 def test_the_chest_is_followed_to_a_fraction_of_a_pixel():
     frames, kps, d = scene()
-    travel = track_trunk(frames, kps)
+    travel = track_trunk(frames, kps).travel
     assert np.isfinite(travel).all()
     assert np.abs(travel - d).max() < 0.25, np.abs(travel - d).max()
     # The detector's own neck is off by 2-5 px; after steady_trunk it travels as the chest.
@@ -82,7 +82,7 @@ def test_the_chest_is_followed_to_a_fraction_of_a_pixel():
 
 def test_a_hand_on_the_chest_does_not_drag_it():
     frames, kps, d = scene(hand_on_chest=True)
-    travel = track_trunk(frames, kps)
+    travel = track_trunk(frames, kps).travel
     ok = np.isfinite(travel).all(1)
     assert ok.mean() > 0.8                  # the rest of the chest is seen
     # Off by under 0.6 px (in the first frame of the hand's rise); corners taken on the hand
@@ -107,7 +107,7 @@ def test_where_texture_and_detector_disagree_the_detector_is_kept():
 def test_no_chest_to_follow_leaves_the_skeleton_as_it_is():
     frames, kps, _ = scene(10)
     flat = [np.full_like(f, 90) for f in frames]              # a plain black jumper
-    travel = track_trunk(flat, kps)
+    travel = track_trunk(flat, kps).travel
     assert np.isnan(travel[1:]).all()
     steady, tracked = steady_trunk(kps, travel, fps=FPS)
     assert not tracked and np.array_equal(steady, kps)
@@ -156,7 +156,7 @@ def test_the_background_tracker_keeps_order_and_gives_the_same_travel():
         for f, k in zip(frames, kps):
             bg.feed(f, k)
         travel = bg.travel
-    assert np.array_equal(travel, track_trunk(frames, kps))
+    assert np.array_equal(travel, track_trunk(frames, kps).travel)
 
 
 def test_a_tracked_trunk_survives_saving_and_reaches_the_retarget(tmp_path):
@@ -176,3 +176,55 @@ def test_a_tracked_trunk_survives_saving_and_reaches_the_retarget(tmp_path):
     back.confidence_source = {"body": "MediaPipe"}
     held = pipe.fit_motion(back, steady[0], image_size=(512, 512)).keypoints
     assert np.abs(neck(kept) - d).max() < 0.6 < np.abs(neck(held) - d).max()
+
+
+def fading_scene(num_frames: int):
+    """:func:`scene`'s sway on a chest whose texture turns into another over the frames (a
+    jacket catching other light, a speaker turning): no corner of the first frame is left to
+    follow at the end."""
+    _, kps, d = scene(num_frames)
+    a, b = texture(seed=0).astype(np.float32), texture(seed=7).astype(np.float32)
+    frames = []
+    for t in range(num_frames):
+        mix = t / (num_frames - 1)
+        frames.append(shifted(((1 - mix) * a + mix * b).astype(np.uint8), d[t]))
+    return frames, kps, d
+
+
+def test_a_long_track_takes_new_anchors_and_keeps_following():
+    frames, kps, d = fading_scene(150)
+    once = track_trunk(frames, kps).travel
+    ok = np.isfinite(once).all(1)
+    assert not ok[-30:].any()               # the first frame's corners are gone by the end
+    anchored = track_trunk(frames, kps, reanchor=25)
+    assert np.isfinite(anchored.travel).all() and (anchored.epochs == 0).all()
+    # Carried on from anchor to anchor, five times: within a pixel at the end.
+    err = np.abs(anchored.travel - d)
+    assert err.max() < 1.0 and err[:25].max() < 0.25, err.max(1)[::10]
+    with pytest.raises(ValueError, match="reanchor"):
+        TrunkTracker(reanchor=0)
+
+
+def test_a_lost_chest_starts_a_new_epoch_read_from_its_own_first_frame():
+    frames, kps, d = scene(60)
+    cut = [np.full_like(f, 90) for f in frames[20:30]]      # ten frames of a plain jumper ...
+    later = [shifted(f, (30.0, -20.0)) for f in frames[30:]]    # ... then the chest elsewhere
+    kps = kps.copy()
+    kps[30:, :, :2] += (30.0, -20.0)
+    tracker = track_trunk(frames[:20] + cut + later, kps, reanchor=5)
+    travel, epochs = tracker.travel, tracker.epochs
+    assert (epochs[:20] == 0).all() and (epochs[30:] == 1).all()
+    assert np.isnan(travel[20:30]).all()
+    # The new epoch has its own origin: its first frame.
+    assert np.abs(travel[30:] - (d[30:] - d[30])).max() < 0.3
+    # steady_trunk reads each epoch from its own first frame, in any window of the track: the
+    # neck travels as the chest does (the detector's own is 2-5 px off).
+    neck = lambda k: k[:, SHOULDERS, :2].mean(1)      # noqa: E731
+    for a, b in ((0, 60), (25, 60), (5, 40)):
+        steady, tracked = steady_trunk(kps[a:b], travel[a:b], fps=FPS, epochs=epochs[a:b])
+        assert tracked
+        for e in np.unique(epochs[a:b]):
+            mine = np.flatnonzero(np.isfinite(travel[a:b]).all(1) & (epochs[a:b] == e))
+            got = neck(steady[mine]) - neck(steady[mine[:1]])
+            want = d[a + mine] - d[a + mine[0]]
+            assert np.abs(got - want).max() < 0.3, (a, b, e)

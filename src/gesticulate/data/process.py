@@ -35,8 +35,9 @@ from gesticulate.skeleton.sequence import SkeletonSequence
 MARKERS = "sources"   # DIR/sources/<source_id>.json: written once a source's clips are all done
 TRACKS = "tracks"     # DIR/tracks/<source_id>/<segment>.npz: tracked segments, until the marker
 # Version of the tracked segments' contents: 1 = graded hand and face confidences
-# (skeleton.mediapipe_map); segments of an older build are tracked again on resume.
-TRACK_VERSION = 1
+# (skeleton.mediapipe_map); 2 = the chest's travel (skeleton.trunk); segments of an older build
+# are tracked again on resume.
+TRACK_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -97,19 +98,23 @@ class _Track:
     error: str = ""                # decode error that ended the stream early
     source: dict | None = None     # where the confidences came from (SkeletonSequence);
                                    # None: this builder's MediaPipe tracking
+    travel: np.ndarray | None = None   # (T, 2) the chest's travel (skeleton.trunk), source px
+    epochs: np.ndarray | None = None   # (T,) its epochs (TrunkTracker.epochs)
 
 
 def _track(path: str, cfg: BuildConfig, start: int = 0, stop: int | None = None) -> _Track:
     """One streaming pass over frames ``[start, stop)``: skeleton, face count and histogram
     distance of every frame (face frames are numbered from the video's first frame)."""
     from gesticulate.data.track import FrameTracker
+    from gesticulate.skeleton.trunk import Background, reanchor_frames
     from gesticulate.video import iter_frames
 
     kps, face_frames, face_counts = [], [], []
     shot_tracker = shots.ShotTracker()
     size, error = (0, 0), ""
     first = max(start - 1, 0)  # the frame before `start` gives its histogram distance
-    with FrameTracker(face_every=cfg.face_every, start=start) as tracker:
+    with FrameTracker(face_every=cfg.face_every, start=start) as tracker, \
+            Background(reanchor=reanchor_frames(cfg.fps)) as trunk:
         try:
             for k, frame in enumerate(iter_frames(path, fps=cfg.fps, start=first), first):
                 if stop is not None and k >= stop:
@@ -119,16 +124,18 @@ def _track(path: str, cfg: BuildConfig, start: int = 0, stop: int | None = None)
                     continue
                 size = (frame.shape[1], frame.shape[0])
                 kp, faces = tracker.process(frame)
+                trunk.feed(frame, kp)
                 kps.append(kp)
                 if faces is not None:
                     face_frames.append(k)
                     face_counts.append(faces)
         except InputError as e:
             error = str(e)
+        travel, epochs = trunk.travel, trunk.epochs
     kp = np.stack(kps) if kps else np.zeros((0, 133, 3), np.float32)
     distances = np.array(shot_tracker.distances[start - first:])
     return _Track(kp, np.array(face_frames, int), np.array(face_counts, int), distances, size,
-                  error)
+                  error, travel=travel, epochs=epochs)
 
 
 def segments(src: Source, cfg: BuildConfig) -> list[tuple[int, int | None]]:
@@ -179,7 +186,7 @@ def track_segment(src: Source, output: str | os.PathLike, cfg: BuildConfig, inde
         np.savez(tmp, keypoints=tr.keypoints, face_frames=tr.face_frames,
                  face_counts=tr.face_counts, distances=tr.distances,
                  image_size=np.array(tr.image_size), error=np.array(tr.error),
-                 version=np.int32(TRACK_VERSION))
+                 travel=tr.travel, epochs=tr.epochs, version=np.int32(TRACK_VERSION))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -195,7 +202,8 @@ def _cached_segment(path: Path) -> _Track | None:
         if (int(d["version"]) if "version" in d else 0) != TRACK_VERSION:
             return None
         return _Track(d["keypoints"], d["face_frames"], d["face_counts"], d["distances"],
-                      tuple(int(v) for v in d["image_size"]), str(d["error"]))
+                      tuple(int(v) for v in d["image_size"]), str(d["error"]),
+                      travel=d["travel"], epochs=d["epochs"])
 
 
 def _source_track(src: Source, output: Path, cfg: BuildConfig) -> _Track:
@@ -214,10 +222,17 @@ def _source_track(src: Source, output: Path, cfg: BuildConfig) -> _Track:
         if tr.error or (b is not None and len(tr.keypoints) < b - a):
             break  # the stream broke off, or ended before its header said: nothing follows
     size = next((t.image_size for t in tracks if t.image_size != (0, 0)), (0, 0))
+    # Each segment's trunk was followed on its own: its epochs are its own.
+    epochs, next_epoch = [], 0
+    for t in tracks:
+        epochs.append(t.epochs + next_epoch)
+        next_epoch += int(t.epochs.max()) + 1 if len(t.epochs) else 0
     return _Track(np.concatenate([t.keypoints for t in tracks]),
                   np.concatenate([t.face_frames for t in tracks]).astype(int),
                   np.concatenate([t.face_counts for t in tracks]).astype(int),
-                  np.concatenate([t.distances for t in tracks]), size, tracks[-1].error)
+                  np.concatenate([t.distances for t in tracks]), size, tracks[-1].error,
+                  travel=np.concatenate([t.travel.reshape(-1, 2) for t in tracks]),
+                  epochs=np.concatenate(epochs).astype(np.int64))
 
 
 def _audio_slice(audio: np.ndarray, a: int, b: int, shift: int, fps: float) -> np.ndarray:
@@ -245,6 +260,7 @@ def _check_clip(src: Source, tr: _Track, audio: np.ndarray, a: int, b: int,
                 cfg: BuildConfig) -> ClipRecord | _Kept:
     """QC and post-processing of frames ``[a, b)``: a rejected record, or a kept clip."""
     from gesticulate.audio.features import compute_features
+    from gesticulate.skeleton.trunk import steady_trunk, tracked_source
 
     th, fps = cfg.thresholds, cfg.fps
     kp = tr.keypoints[a:b]
@@ -269,14 +285,18 @@ def _check_clip(src: Source, tr: _Track, audio: np.ndarray, a: int, b: int,
     scores.update(s)
     if reason:
         return _rejected(src, reason, scores=scores, **base)
+    source = tr.source or CONFIDENCE_SOURCE
+    if tr.travel is not None:
+        # The trunk moved as the chest's texture did (skeleton.trunk), not with the arms.
+        kp, tracked = steady_trunk(kp, tr.travel[a:b], fps=fps, epochs=tr.epochs[a:b])
+        source = tracked_source(source, tracked)
     box = postprocess.crop_box(kp, tr.image_size)
     local = postprocess.apply_crop(kp, box, size=cfg.crop_size)
     local = postprocess.smooth_keypoints(local)
     record = _rejected(src, "", scores=scores, **base)
     record.status = "kept"
     record.crop = [round(v, 2) for v in box]
-    skel = SkeletonSequence(local, fps, (cfg.crop_size, cfg.crop_size),
-                            tr.source or CONFIDENCE_SOURCE)
+    skel = SkeletonSequence(local, fps, (cfg.crop_size, cfg.crop_size), source)
     return _Kept(record, skel, feats, clip_audio, box, (a, b))
 
 

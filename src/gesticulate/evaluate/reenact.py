@@ -77,7 +77,7 @@ def load_clip(path: str | os.PathLike, *, size: int, max_seconds: float | None =
     """Decode a clip (or read a photo) at ``size`` (longer side) and extract its skeletons."""
     from gesticulate.image import load_image, output_size, resize_to
     from gesticulate.skeleton.extract import IMAGE_SUFFIXES, iter_video_keypoints
-    from gesticulate.skeleton.trunk import steady_trunk, track_trunk
+    from gesticulate.skeleton.trunk import reanchor_frames, steady_trunk, track_trunk
     from gesticulate.video import probe_video
 
     path = input_file(path, "clip", hint="give a video of one person speaking (or, with "
@@ -112,7 +112,8 @@ def load_clip(path: str | os.PathLike, *, size: int, max_seconds: float | None =
     bar.close()
     if len(frames) < 2:
         raise InputError(f"{path} has fewer than 2 decodable frames; give a longer clip")
-    kps, tracked = steady_trunk(np.stack(kps), track_trunk(frames, kps), fps=fps)
+    trunk = track_trunk(frames, kps, reanchor=reanchor_frames(fps))
+    kps, tracked = steady_trunk(np.stack(kps), trunk.travel, fps=fps, epochs=trunk.epochs)
     return Clip(path.stem, frames, kps, fps, _clip_audio(path, len(frames) / fps), tracked)
 
 

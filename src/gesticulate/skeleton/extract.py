@@ -280,14 +280,15 @@ def extract_video(path: str | os.PathLike, *, fps: float | None = None, progress
         and hips moved with the chest's texture where it is followed
         (:mod:`gesticulate.skeleton.trunk`, said in ``confidence_source``).
     """
-    from gesticulate.skeleton.trunk import Background
+    from gesticulate.skeleton.trunk import Background, reanchor_frames
     from gesticulate.video import probe_video
     _check_fps(fps)
     info = probe_video(path)
     out_fps = fps or info.fps
     keypoints = []
-    with Background() as trunk, tqdm(total=_expected_frames(info, fps), unit="frame",
-                                     desc="skeletons", disable=not progress) as bar:
+    with Background(reanchor=reanchor_frames(out_fps)) as trunk, \
+            tqdm(total=_expected_frames(info, fps), unit="frame", desc="skeletons",
+                 disable=not progress) as bar:
         for frame, kp in iter_video_keypoints(path, fps=fps, refine_face=refine_face):
             keypoints.append(kp)
             trunk.feed(frame, kp)
@@ -302,7 +303,7 @@ def _sequence(keypoints: list[np.ndarray], trunk, *, fps: float,
     """The extracted sequence, its trunk moved with the chest's texture (``trunk``: the
     :class:`~gesticulate.skeleton.trunk.Background` tracker fed its frames)."""
     from gesticulate.skeleton.trunk import steady_trunk, tracked_source
-    kp, tracked = steady_trunk(np.stack(keypoints), trunk.travel, fps=fps)
+    kp, tracked = steady_trunk(np.stack(keypoints), trunk.travel, fps=fps, epochs=trunk.epochs)
     return SkeletonSequence(kp, fps=fps, image_size=size,
                             confidence_source=tracked_source(CONFIDENCE_SOURCE, tracked))
 
@@ -417,15 +418,16 @@ def _extract_video_job(path: Path, *, overlay: Path | None, fps: float | None,
     :mod:`gesticulate.skeleton.trunk` that the saved skeletons have)."""
     from contextlib import nullcontext
 
-    from gesticulate.skeleton.trunk import Background
+    from gesticulate.skeleton.trunk import Background, reanchor_frames
     from gesticulate.video import VideoWriter, probe_video
     info = probe_video(path)
     out_fps = fps or info.fps
     writer = (VideoWriter(overlay, fps=out_fps, size=(info.width, info.height))
               if overlay is not None else nullcontext())
     keypoints = []
-    with writer, Background() as trunk, tqdm(total=_expected_frames(info, fps), unit="frame",
-                                             desc="skeletons", disable=not progress) as bar:
+    with writer, Background(reanchor=reanchor_frames(out_fps)) as trunk, \
+            tqdm(total=_expected_frames(info, fps), unit="frame", desc="skeletons",
+                 disable=not progress) as bar:
         for frame, kp in iter_video_keypoints(path, fps=fps):
             keypoints.append(kp)
             trunk.feed(frame, kp)

@@ -20,6 +20,13 @@ large moves); the correction is interpolated between such frames and fades away 
 (:data:`HOLD_S`, :data:`FADE_S`). A sequence whose chest is followed in half its frames or
 more says so in its ``confidence_source`` (:data:`TRACKED`), and the retarget then keeps the
 trunk's small travel instead of its dead zone; one that is not is left as MediaPipe gave it.
+
+A long source (the dataset builder tracks whole videos, minutes of them, and cuts clips
+afterwards) leaves any first frame's texture behind: there the tracker takes a new anchor every
+few seconds (``reanchor``: the chest's corners picked again on a followed frame, the travel
+carried on from it) and starts afresh, as a new *epoch* with its own origin, after it has lost
+the chest for as long (a cut, a turn); :func:`steady_trunk` reads each epoch from its own
+first frame.
 """
 
 from __future__ import annotations
@@ -48,6 +55,10 @@ HOLD_S = 0.1
 FADE_S = 0.3
 MIN_SHARE = 0.5         # frames followed (of those with shoulders) for a sequence to use it
 WORK_SIDE = 640         # frames are followed at most this large (longer side, pixels)
+# A long track (the dataset builder's) takes a new anchor after this long followed, and starts
+# afresh after this long lost (TrunkTracker's reanchor): about the time a seated speaker's
+# chest texture stays the same; the shared clips (2-7 s) are followed from one anchor.
+REANCHOR_S = 2.0
 ARM_HALF = 0.13         # shoulder widths: half-width of an arm where chest points are dropped
 TRACKED = ("trunk", "travel from the chest's texture (Lucas-Kanade optical flow) where it "
                     "agrees with MediaPipe's shoulders")
@@ -97,19 +108,39 @@ class TrunkTracker:
     followed (no person yet, too few points seen or moving together). An OpenCV error on a
     frame (none is expected) leaves that frame NaN: the trunk is a refinement, and the
     extraction goes on without it.
+
+    ``reanchor`` (frames; None: never): after this many frames followed from one anchor, the
+    next followed frame becomes the anchor (its corners picked again, the travel carried on
+    from it), and after this many frames in a row not followed the tracker starts afresh on the
+    next frame with shoulders, as a new epoch whose travel has its own origin
+    (:attr:`epochs`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, reanchor: int | None = None) -> None:
+        if reanchor is not None and reanchor < 1:
+            raise ValueError(f"reanchor must be at least 1 frame; got {reanchor}")
+        self.reanchor = reanchor
         self._g0 = None
         self._p0 = None
         self._sw = 0.0
         self._guess = np.zeros(2, np.float32)
+        self._base = np.zeros(2)       # the travel at the anchor
+        self._since = 0                # frames followed from the anchor
+        self._lost = 0                 # frames in a row not followed
+        self._epoch = 0
         self._travel: list[np.ndarray] = []
+        self._epochs: list[int] = []
 
     @property
     def travel(self) -> np.ndarray:
         """The travel of every frame given so far, ``(T, 2)``."""
         return np.array(self._travel, dtype=np.float64).reshape(-1, 2)
+
+    @property
+    def epochs(self) -> np.ndarray:
+        """The epoch of every frame given so far ``(T,)``: travels of one epoch share an
+        origin; those of different epochs do not compare."""
+        return np.array(self._epochs, dtype=np.int64)
 
     def _start(self, gray: np.ndarray, kp: np.ndarray) -> bool:
         h, w = gray.shape
@@ -136,7 +167,13 @@ class TrunkTracker:
             travel = self._update(frame, kp)
         except cv2.error:
             travel = np.full(2, np.nan)
+        self._lost = 0 if np.isfinite(travel).all() else self._lost + 1
         self._travel.append(travel)
+        self._epochs.append(self._epoch)
+        if self.reanchor is not None and self._lost >= self.reanchor and self._g0 is not None:
+            self._g0, self._base = None, np.zeros(2)     # lost: start afresh, a new epoch
+            self._guess[:] = 0
+            self._epoch += 1
         return travel
 
     def _update(self, frame: np.ndarray, kp: np.ndarray) -> np.ndarray:
@@ -155,6 +192,7 @@ class TrunkTracker:
         if self._g0 is None:
             if not _seen(kp, _SHOULDERS) or not self._start(gray, kp):
                 return nan
+            self._since = 0
             return np.zeros(2)
         if gray.shape != self._g0.shape:
             return nan
@@ -180,7 +218,13 @@ class TrunkTracker:
             return nan
         travel = np.median(d[inl], 0)
         self._guess = travel.astype(np.float32)
-        return travel.astype(np.float64)
+        travel = self._base + travel
+        self._since += 1
+        if self.reanchor is not None and self._since >= self.reanchor \
+                and _seen(kp, _SHOULDERS) and self._start(gray, kp):
+            self._base, self._since = travel, 0          # this frame is the new anchor
+            self._guess[:] = 0
+        return travel
 
 
 class Background:
@@ -188,10 +232,10 @@ class Background:
     of the GIL): use as a context manager; ``feed`` returns at once, ``travel`` waits for every
     frame fed (and raises the worker's error, if any)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, reanchor: int | None = None) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        self.tracker = TrunkTracker()
+        self.tracker = TrunkTracker(reanchor=reanchor)
         self._pool = ThreadPoolExecutor(max_workers=1)    # one worker: frames stay in order
         self._jobs: list = []
         self._room = threading.BoundedSemaphore(8)        # frames waiting, at most
@@ -208,27 +252,41 @@ class Background:
         job.add_done_callback(lambda _: self._room.release())
         self._jobs.append(job)
 
-    @property
-    def travel(self) -> np.ndarray:
+    def _done(self) -> TrunkTracker:
         for job in self._jobs:
             job.result()
-        return self.tracker.travel
+        return self.tracker
+
+    @property
+    def travel(self) -> np.ndarray:
+        return self._done().travel
+
+    @property
+    def epochs(self) -> np.ndarray:
+        return self._done().epochs
 
 
-def track_trunk(frames, keypoints: np.ndarray) -> np.ndarray:
-    """:class:`TrunkTracker` over frames in memory: the chest's travel ``(T, 2)``."""
-    tracker = TrunkTracker()
+def reanchor_frames(fps: float) -> int:
+    """:data:`REANCHOR_S` in frames at ``fps`` (TrunkTracker's ``reanchor``)."""
+    return max(1, int(round(REANCHOR_S * fps)))
+
+
+def track_trunk(frames, keypoints: np.ndarray, *, reanchor: int | None = None) -> TrunkTracker:
+    """:class:`TrunkTracker` fed frames in memory; read its ``travel`` and ``epochs``."""
+    tracker = TrunkTracker(reanchor=reanchor)
     for frame, kp in zip(frames, keypoints):
         tracker.update(frame, kp)
-    return tracker.travel
+    return tracker
 
 
-def steady_trunk(keypoints: np.ndarray, travel: np.ndarray, *,
-                 fps: float) -> tuple[np.ndarray, bool]:
+def steady_trunk(keypoints: np.ndarray, travel: np.ndarray, *, fps: float,
+                 epochs: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
     """``keypoints`` ``(T, 133, 3)`` with the shoulders and hips moved so the neck travels with
     the chest's texture (``travel`` ``(T, 2)`` from :class:`TrunkTracker`) in the frames where
     the two agree within :data:`TRUST` shoulder widths; between them the correction is
-    interpolated and fades away from them (:data:`HOLD_S`, :data:`FADE_S`).
+    interpolated and fades away from them (:data:`HOLD_S`, :data:`FADE_S`). ``epochs``
+    ``(T,)`` (:attr:`TrunkTracker.epochs`; None: one): each epoch's travel is read from its
+    own first followed frame (a window of a long track starts anywhere in an epoch).
 
     Returns a copy, and whether the chest was followed and agreed with MediaPipe in
     :data:`MIN_SHARE` or more of the frames that show the shoulders (the sequence's trunk then
@@ -243,10 +301,14 @@ def steady_trunk(keypoints: np.ndarray, travel: np.ndarray, *,
     seen = shoulders & np.isfinite(travel).all(1)
     if not seen.any():
         return kp, False
-    first = int(np.argmax(seen))
     neck = L.neck(kp)
     sw = float(np.median(L.shoulder_width(kp[seen])))
-    corr = np.where(seen[:, None], travel - (neck - neck[first]), 0.0)
+    epochs = np.zeros(len(kp), np.int64) if epochs is None else np.asarray(epochs)
+    corr = np.zeros((len(kp), 2))
+    for e in np.unique(epochs[seen]):
+        mine = seen & (epochs == e)
+        first = int(np.argmax(mine))
+        corr[mine] = (travel[mine] - travel[first]) - (neck[mine] - neck[first])
     trusted = seen & (np.linalg.norm(corr, axis=1) < TRUST * sw)
     if trusted.sum() < MIN_SHARE * shoulders.sum():
         return kp, False
