@@ -771,3 +771,65 @@ def test_a_hand_raised_to_the_shoulder_leaves_it_round():
     cap = (seg["fore"] | seg["hand"]) & (t < 0) & (d < 0.12 * sw)
     assert cap.sum() > 20
     assert parts.hidden_upper["left"][cap].mean() > 0.95
+
+
+def _diamonds(h: int, w: int) -> np.ndarray:
+    """A jacket's printed pattern (interview_1wrQ6Msp7wM's kind): dark and pink diamonds on
+    white in a staggered lattice, 13 px down and 10 px across, with a little noise."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    a = np.cos(2 * np.pi * (xx / 10 + yy / 26)) + np.cos(2 * np.pi * (xx / 10 - yy / 26))
+    img = np.full((h, w, 3), (235, 225, 225), np.float64)
+    img[a > 1.0] = (70, 40, 60)
+    img[(a > 0.2) & (a <= 1.0)] = (220, 120, 120)
+    rng = np.random.default_rng(3)
+    return np.clip(img + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+
+
+def test_a_patterned_torso_runs_on_under_the_arm_in_step():
+    """A printed pattern hidden under an arm and a hand is continued in step with the seen
+    cloth (copied a whole number of its periods away), not mirrored across the hand's jagged
+    edge into finger-shaped streaks or smoothed into a flat block (interview_1wrQ6Msp7wM's
+    jacket: a grey block on her lapel, a ghost of her fingers)."""
+    import cv2
+
+    from gesticulate.render.warp.rig import pattern_periods
+    h, w = 160, 140
+    truth = _diamonds(h, w)
+    hole = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(hole, np.array([[40, 20], [75, 20], [95, 130], [60, 130]]), 1)   # an arm
+    for x in range(30, 100, 14):
+        cv2.ellipse(hole, (x, 120), (5, 22), 0, 0, 360, 1, -1)                        # fingers
+    hole = hole > 0
+    torso = np.ones((h, w), bool)
+    img = truth.copy()
+    img[hole] = (200, 170, 150)                                        # the arm itself
+    v1, v2 = pattern_periods(img, torso & ~hole)
+    for v in (v1, v2):           # each a period: the cloth shifted by it is the cloth again
+        a = truth[max(0, v[0]):h + min(0, v[0]), max(0, v[1]):w + min(0, v[1])].astype(int)
+        b = truth[max(0, -v[0]):h + min(0, -v[0]), max(0, -v[1]):w + min(0, -v[1])]
+        assert np.abs(a - b).mean() < 12, v
+    tiled = fill_hidden(img, hole, torso, pattern=True)
+    mirrored = fill_hidden(img, hole, torso)
+    err = lambda out: np.abs(out[hole].astype(int) - truth[hole]).mean()   # noqa: E731
+    assert err(tiled) < 8 < 40 < err(mirrored), (err(tiled), err(mirrored))
+    np.testing.assert_array_equal(tiled[~hole], img[~hole])
+
+
+def test_cloth_with_no_repeating_pattern_is_not_tiled():
+    """Plain or irregular cloth (noise, a tweed), a gradient or a face has no period: the
+    mirror fills it as before."""
+    import cv2
+
+    from gesticulate.render.warp.rig import pattern_periods
+    rng = np.random.default_rng(0)
+    h, w = 160, 140
+    noise = cv2.GaussianBlur(rng.uniform(0, 255, (h, w)).astype(np.float32), (0, 0), 1.5)
+    tweed = np.repeat(cv2.normalize(noise, None, 0, 255, cv2.NORM_MINMAX)[..., None], 3, 2)
+    ramp = np.repeat(np.linspace(40, 220, w)[None, :, None], h, 0).repeat(3, 2)
+    src = np.ones((h, w), bool)
+    for img in (tweed.astype(np.uint8), ramp.astype(np.uint8)):
+        assert pattern_periods(img, src) is None
+        hole = np.zeros((h, w), bool)
+        hole[50:110, 40:90] = True
+        np.testing.assert_array_equal(fill_hidden(img, hole, src, pattern=True),
+                                      fill_hidden(img, hole, src))

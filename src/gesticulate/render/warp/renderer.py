@@ -129,7 +129,7 @@ class WarpRenderer:
         bare = None if self.parts.hidden is None or not self.parts.hidden.any() else \
             bare_skin(lab, self.parts.torso & ~arms & ~hands, self.parts.skin)
         torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, arms, hands, scale,
-                                   bare=bare)
+                                   bare=bare, pattern=True)
         head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, arms, hands, scale)
         specs = [("torso", self.parts.torso, torso_rgb)]
         specs += self._arm_specs("upper", scale)
@@ -162,13 +162,15 @@ class WarpRenderer:
 
     def _unhidden(self, region: np.ndarray | None, hidden: np.ndarray | None,
                   arms: np.ndarray, hands: np.ndarray, scale: float, *,
-                  bare: np.ndarray | None = None) -> np.ndarray:
+                  bare: np.ndarray | None = None, pattern: bool = False) -> np.ndarray:
         """The photo with the ``arms`` filled over by ``region``'s own visible pixels, where the
         region has ``hidden`` pixels under an arm; the photo itself otherwise. The hole takes
         the arms' rim too (their soft edge and contact shadow), or an outline of the hand would
         stay drawn on the body when it moves: 2 px at 512 px, and at least :data:`HAND_RIM`
         px where the ``hands`` lie on the region's own visible pixels. ``bare``: pixels not to
-        copy from (the torso's skin, :func:`parts.bare_skin`) unless they border the hole."""
+        copy from (the torso's skin, :func:`parts.bare_skin`) unless they border the hole.
+        ``pattern``: the region is cloth, whose repeating pattern may run on under the arms
+        (:func:`rig.fill_hidden`; not the head, whose face is no pattern)."""
         if region is None or hidden is None or not hidden.any():
             return self._fg
         rim = max(2 * scale, HAND_RIM)
@@ -182,7 +184,7 @@ class WarpRenderer:
             visible &= ~(bare & ~touching(bare, self._grown(hole, 2 * scale)))
         if not visible.any():
             return self._fg
-        return fill_hidden(self._fg, hole & ~visible, visible)
+        return fill_hidden(self._fg, hole & ~visible, visible, pattern=pattern)
 
     def _owners(self, regions: list[np.ndarray], person: np.ndarray) -> np.ndarray:
         """For each ring pixel, the layer whose edge it borders (the layer drawn on top at the
