@@ -11,8 +11,7 @@ import numpy as np
 
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.mesh import Mesh, build_mesh
-from gesticulate.render.warp.parts import (Parts, blend_distance, colour_clusters, grown, lab_of,
-                                         touching)
+from gesticulate.render.warp.parts import Parts, grown, lab_of, odd_colours, touching
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.tracks import smoothstep
 
@@ -385,11 +384,6 @@ def _mirrored(image: np.ndarray, hole: np.ndarray, src: np.ndarray, *, bounce: b
     return mixed, hole & (has_up | has_down)
 
 
-# Colours of a region's source pixels that make up less than this share of them and lie
-# further than OUTLIER_LAB (CIELAB) from every common colour, and from every blend of two, are
-# not its cloth. The flecks on hbr_speaker12's sleeves were 3-5 % of them.
-OUTLIER_SHARE = 0.05
-OUTLIER_LAB = 30.0
 # Odd colours of a sleeve within this many px (at 512 px) of the hole its forearm leaves are
 # that forearm's fringe (:func:`fill_along`).
 FRINGE = 3.0
@@ -399,28 +393,6 @@ FRINGE = 3.0
 # flecks repeated as a lattice of dark lines and specks.
 PLAIN_CLOTH = 10.0
 SOFTEN = 1.5
-
-
-def odd_colours(image: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """The ``source`` pixels ``(H, W)`` bool of rare odd colours: a fleck of the hand, the
-    chair under an elbow or a lit fold that the segmenter or the cut gave a sleeve. The
-    source's colours in 4 k-means clusters; a cluster with less than :data:`OUTLIER_SHARE` of
-    the pixels, further than :data:`OUTLIER_LAB` from each common one and from each blend of
-    two common ones (a pattern's edges), is odd."""
-    bad = np.zeros(source.shape, bool)
-    n = int(source.sum())
-    if n < 200:
-        return bad
-    lab = lab_of(image)[source]
-    centres = colour_clusters(lab[:: max(1, n // 20000)], 4)      # a sample is enough
-    label = np.linalg.norm(lab[:, None] - centres[None], axis=2).argmin(1)
-    share = np.bincount(label, minlength=len(centres)) / n
-    common = centres[share >= OUTLIER_SHARE]
-    if len(common) in (0, len(centres)):
-        return bad
-    odd = (share < OUTLIER_SHARE) & (blend_distance(centres, common) > OUTLIER_LAB)
-    bad[source] = odd[label]
-    return bad
 
 
 def painted_over(image: np.ndarray, bad: np.ndarray, source: np.ndarray) -> np.ndarray:
@@ -617,7 +589,7 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
     h, w = hole.shape
     src = source & ~hole
     px = min(h, w) / 512.0
-    odd = odd_colours(image, src)
+    odd = odd_colours(lab_of(image), src)
     fringe = grown(touching(odd, grown(hole, FRINGE * px)), 1.5 * px) & src   # soft edge too
     # The copy the mirror reads holds the sleeve's own colours only: odd ones mirrored into the
     # fill showed as pale shards on the cloth.
