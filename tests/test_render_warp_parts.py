@@ -874,3 +874,36 @@ def test_a_chair_the_segmenter_gave_the_arm_stays_behind_but_the_cuff_goes_with_
     away = cv2.dilate(chair.astype(np.uint8), np.ones((9, 9), np.uint8)) == 0
     edge = rim & (sleeve > 0) & away & (np.mgrid[0:512, 0:512][1] > wr[0] + 0.05 * sw)
     assert edge.sum() > 20 and (arm & edge).sum() > 0.9 * edge.sum()    # cut, it stays behind
+
+
+def test_bits_between_an_outstretched_hands_fingers_go_with_the_hand_not_the_body():
+    """Bits of the person mask between the fingers of a hand held out over the backdrop, cut
+    off from the body, go with that arm: left behind, they stayed on the backdrop, and the
+    body's closing over them took half of ted_lia_driving1's hand for hidden torso (a dark blob
+    left floating where the hand had been). A big piece off the body by the hand (a desk's
+    corner) stays where it is."""
+    from gesticulate.render.warp.parts import grown, split_parts
+    ref = template_pose(size=512)
+    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    sh = ref[L.LEFT_SHOULDER, :2]
+    el, wr = sh + [0.05 * sw, 0.9 * sw], sh + [0.35 * sw, 0.95 * sw]    # held out
+    ref[L.LEFT_ELBOW, :2], ref[L.LEFT_WRIST, :2] = el, wr
+    up = _hand_landmarks(wrist=(0.0, 0.0), size=0.4 * sw)
+    ref[L.LEFT_HAND, :2] = wr + np.stack([-up[:, 1], up[:, 0]], 1)  # fingers pointing out
+    ref[L.LEFT_HAND, 2] = 1.0
+    valid = valid_points(ref, (512, 512))
+    person = _silhouette(ref, int(0.2 * sw)) > 0
+    _, hand = _draw_hand(ref[L.LEFT_HAND, :2], shape=(512, 512), size=0.4 * sw)
+    person |= hand
+    bits = np.zeros((512, 512), np.uint8)
+    for tip in ref[L.LEFT_HAND, :2][[8, 12, 16]]:
+        cv2.circle(bits, tuple(np.round(tip + [0.06 * sw, 0.0]).astype(int)), 4, 1, -1)
+    bits = (bits > 0) & ~grown(person, 1)                   # cut off from the hand
+    desk = np.zeros((512, 512), bool)
+    top = int(ref[L.LEFT_HAND, 1].min())                     # above the hand, off the body
+    desk[top - int(0.45 * sw):top - 6, int(wr[0] + 0.1 * sw):int(wr[0] + 0.5 * sw)] = True
+    desk &= ~grown(person, 1)
+    parts = split_parts(person | bits | desk, ref, valid, {"left": hand})
+    assert bits.sum() > 20 and (parts.arms["left"] & bits).sum() == bits.sum()
+    assert not (parts.hidden & hand).any()
+    assert desk.sum() > 500 and not (parts.arms["left"] & desk).any()

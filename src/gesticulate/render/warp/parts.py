@@ -606,17 +606,15 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     if face_ok:
         above = person & (below < 0) & ~taken
         parts.head = _with_face(above, ref, valid)
-        taken_head = above & ~parts.head
         # Bits above the shoulder line cut off from the head (a raised hand's fingertips the
         # arm's capsules missed) go with the nearest arm.
-        for side, region in parts.arms.items():
-            near = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8),
-                              iterations=max(1, int(0.1 * sw))) > 0
-            grab = touching(taken_head, near)
-            parts.arms[side] = region | grab
-            taken |= grab
-            taken_head &= ~grab
+        taken_head = _to_arms(above & ~parts.head, parts, taken, sw)
         parts.head |= taken_head          # the rest above the line stays with the head
+    # ... and so do small bits below it cut off from the body by a hand: between the fingers
+    # of ted_lia_driving1's outstretched hand, they were left on the backdrop, and the body's
+    # closing below took half his hand for hidden torso, a dark blob left floating there.
+    rest = person & ~taken & (below >= 0)
+    _to_arms(rest & ~touching(rest, trunk), parts, taken, sw, by_hand=True)
     sleeves: set[str] = set()
     for side, region in parts.arms.items():
         parts.segments[side] = _split_arm(region, parts.arm_info[side], parts.hands.get(side), sw,
@@ -661,6 +659,29 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         parts.hidden_head = hidden & (below < 0)
         parts.head = parts.head | parts.hidden_head
     return parts
+
+
+def _to_arms(bits: np.ndarray, parts: Parts, taken: np.ndarray, sw: float, *,
+             by_hand: bool = False) -> np.ndarray:
+    """Give each arm of ``parts`` the components of ``bits`` within 0.1 shoulder widths of it
+    (``by_hand``: of its hand, and only those of less area than a square 0.25 shoulder widths
+    on a side); ``taken`` is updated in place. Returns the bits no arm took."""
+    bits = bits.copy()
+    if by_hand:
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(bits.astype(np.uint8), 8)
+        big = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] > (0.25 * sw) ** 2)
+        bits &= ~np.isin(labels, big[big > 0])
+    for side in parts.arms:
+        of = parts.hands.get(side) if by_hand else parts.arms[side]
+        if of is None or not of.any():
+            continue
+        near = cv2.dilate(of.astype(np.uint8), np.ones((3, 3), np.uint8),
+                          iterations=max(1, int(0.1 * sw))) > 0
+        grab = touching(bits, near)
+        parts.arms[side] = parts.arms[side] | grab
+        taken |= grab
+        bits &= ~grab
+    return bits
 
 
 # How far past the upper arm's bone (shoulder widths) the body's side runs on under an arm
