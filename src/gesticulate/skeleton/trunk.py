@@ -285,8 +285,11 @@ def steady_trunk(keypoints: np.ndarray, travel: np.ndarray, *, fps: float,
     the chest's texture (``travel`` ``(T, 2)`` from :class:`TrunkTracker`) in the frames where
     the two agree within :data:`TRUST` shoulder widths; between them the correction is
     interpolated and fades away from them (:data:`HOLD_S`, :data:`FADE_S`). ``epochs``
-    ``(T,)`` (:attr:`TrunkTracker.epochs`; None: one): each epoch's travel is read from its
-    own first followed frame (a window of a long track starts anywhere in an epoch).
+    ``(T,)`` (:attr:`TrunkTracker.epochs`; None: one): the travel of the epoch followed first
+    is read from its first followed frame (a window of a long track starts anywhere in an
+    epoch), and a later epoch's, whose origin is its own, so that it agrees with MediaPipe's
+    neck on the median (from its first frame alone, MediaPipe's jitter there would offset the
+    whole epoch).
 
     Returns a copy, and whether the chest was followed and agreed with MediaPipe in
     :data:`MIN_SHARE` or more of the frames that show the shoulders (the sequence's trunk then
@@ -305,10 +308,14 @@ def steady_trunk(keypoints: np.ndarray, travel: np.ndarray, *, fps: float,
     sw = float(np.median(L.shoulder_width(kp[seen])))
     epochs = np.zeros(len(kp), np.int64) if epochs is None else np.asarray(epochs)
     corr = np.zeros((len(kp), 2))
+    start = epochs[int(np.argmax(seen))]
     for e in np.unique(epochs[seen]):
         mine = seen & (epochs == e)
-        first = int(np.argmax(mine))
-        corr[mine] = (travel[mine] - travel[first]) - (neck[mine] - neck[first])
+        corr[mine] = travel[mine] - neck[mine]
+        if e == start:           # from the first frame: the photo's own pose there
+            corr[mine] -= corr[int(np.argmax(mine))]
+        else:                    # a later epoch agrees with MediaPipe on the whole
+            corr[mine] -= np.median(corr[mine], axis=0)
     trusted = seen & (np.linalg.norm(corr, axis=1) < TRUST * sw)
     if trusted.sum() < MIN_SHARE * shoulders.sum():
         return kp, False
