@@ -852,8 +852,8 @@ def test_a_chair_the_segmenter_gave_the_arm_stays_behind_but_the_cuff_goes_with_
     image[person] = (40, 45, 95)                                       # a navy suit
     chair = np.zeros((512, 512), np.uint8)
     u = (el - sh) / np.linalg.norm(el - sh)
-    c = np.round((sh + el) / 2 + 0.2 * sw * np.array([u[1], -u[0]])).astype(int)
-    cv2.circle(chair, tuple(int(v) for v in c), int(0.09 * sw), 1, -1)  # beside the arm
+    c = np.round(sh + 0.8 * (el - sh) + 0.2 * sw * np.array([u[1], -u[0]])).astype(int)
+    cv2.circle(chair, tuple(int(v) for v in c), int(0.09 * sw), 1, -1)  # by the elbow
     chair = (chair > 0) & ~person
     cuff = np.zeros((512, 512), np.uint8)
     cv2.line(cuff, tuple(np.round(wr - [0, 0.08 * sw]).astype(int)),

@@ -321,8 +321,8 @@ def _arm_region(person: np.ndarray, ref: np.ndarray, info: ArmInfo, side: str,
 
 
 # Pixels of an arm this far (shoulder widths) from its bones, off the trunk and away from its
-# wrist (:data:`FOREIGN_WRIST`: a shirt's cuff, a watch), may be something else the segmenter
-# took for the person (:func:`_foreign`).
+# wrist and shoulder (:data:`FOREIGN_WRIST`: a shirt's cuff, a watch, a collar), may be
+# something else the segmenter took for the person (:func:`_foreign`).
 FOREIGN_OFF_BONE = 0.08
 FOREIGN_WRIST = 0.3
 # ... when their colour is under this share of the arm's (less its hand and wrist): the white
@@ -335,7 +335,8 @@ def _foreign(lab: np.ndarray, region: np.ndarray, info: ArmInfo, hand: np.ndarra
              sw: float, trunk: np.ndarray) -> np.ndarray:
     """The pixels of an arm's ``region`` that are not the arm: the sleeve's rare odd colours
     (:func:`odd_colours` of the region less its hand and wrist, under :data:`FOREIGN_SHARE`)
-    off the trunk and at least :data:`FOREIGN_OFF_BONE` from its bones. The armchair's white
+    off the trunk, at least :data:`FOREIGN_OFF_BONE` from its bones and
+    :data:`FOREIGN_WRIST` from its shoulder. The armchair's white
     arm beside hbr_speaker7's elbows, in the person mask, came along with his arms as white
     shards; cut off, it stays with the body."""
     h, w = region.shape
@@ -343,7 +344,9 @@ def _foreign(lab: np.ndarray, region: np.ndarray, info: ArmInfo, hand: np.ndarra
     S, E, W, _ = info.joints
     d_up, _ = _segment_distance(px, py, S, E)
     sleeve = region.copy()
-    near = d_up < FOREIGN_OFF_BONE * sw
+    # Not at the shoulder's cap either, where the body's own cloth and jewellery meet the arm
+    # (ted_lia_driving2's beaded collar).
+    near = (d_up < FOREIGN_OFF_BONE * sw) | (np.hypot(px - S[0], py - S[1]) < FOREIGN_WRIST * sw)
     if info.mode == "full":
         d_fore, _ = _segment_distance(px, py, E, W)
         near |= d_fore < FOREIGN_OFF_BONE * sw
