@@ -321,10 +321,10 @@ def _arm_region(person: np.ndarray, ref: np.ndarray, info: ArmInfo, side: str,
 
 
 # Pixels of an arm this far (shoulder widths) from its bones, off the trunk and away from its
-# wrist and shoulder (:data:`FOREIGN_WRIST`: a shirt's cuff, a watch, a collar), may be
+# wrist and shoulder (:data:`FOREIGN_JOINT`: a shirt's cuff, a watch, a collar), may be
 # something else the segmenter took for the person (:func:`_foreign`).
 FOREIGN_OFF_BONE = 0.08
-FOREIGN_WRIST = 0.3
+FOREIGN_JOINT = 0.3
 # ... when their colour is under this share of the arm's (less its hand and wrist): the white
 # armchair was 6.7 % of hbr_speaker7's right sleeve.
 FOREIGN_SHARE = 0.1
@@ -336,9 +336,9 @@ def _foreign(lab: np.ndarray, region: np.ndarray, info: ArmInfo, hand: np.ndarra
     """The pixels of an arm's ``region`` that are not the arm: the sleeve's rare odd colours
     (:func:`odd_colours` of the region less its hand and wrist, under :data:`FOREIGN_SHARE`)
     off the trunk, at least :data:`FOREIGN_OFF_BONE` from its bones and
-    :data:`FOREIGN_WRIST` from its shoulder. The armchair's white
-    arm beside hbr_speaker7's elbows, in the person mask, came along with his arms as white
-    shards; cut off, it stays with the body."""
+    :data:`FOREIGN_JOINT` from its shoulder. The armchair's white arm beside hbr_speaker7's
+    elbows, in the person mask, came along with his arms as white shards; cut off, it stays
+    with the body."""
     h, w = region.shape
     py, px = np.mgrid[0:h, 0:w].astype(np.float32)
     S, E, W, _ = info.joints
@@ -346,11 +346,11 @@ def _foreign(lab: np.ndarray, region: np.ndarray, info: ArmInfo, hand: np.ndarra
     sleeve = region.copy()
     # Not at the shoulder's cap either, where the body's own cloth and jewellery meet the arm
     # (ted_lia_driving2's beaded collar).
-    near = (d_up < FOREIGN_OFF_BONE * sw) | (np.hypot(px - S[0], py - S[1]) < FOREIGN_WRIST * sw)
+    near = (d_up < FOREIGN_OFF_BONE * sw) | (np.hypot(px - S[0], py - S[1]) < FOREIGN_JOINT * sw)
     if info.mode == "full":
         d_fore, _ = _segment_distance(px, py, E, W)
         near |= d_fore < FOREIGN_OFF_BONE * sw
-        sleeve &= np.hypot(px - W[0], py - W[1]) >= FOREIGN_WRIST * sw   # a cuff, a watch
+        sleeve &= np.hypot(px - W[0], py - W[1]) >= FOREIGN_JOINT * sw   # a cuff, a watch
     if hand is not None:
         sleeve &= ~hand
     cand = sleeve & ~trunk & ~near
