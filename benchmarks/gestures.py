@@ -23,9 +23,9 @@ measured on the long speeches of ``data/audio`` (8–68 s) from one photo (``--s
 default ``photo/desk_host_body.png``; ``--speech-photo none`` skips it): own audio, the next
 speech's (shuffled) and the still photo, each scored against the speech's own onsets.
 
-``--retrieval DATASET`` adds the retrieval generator as a row: DATASET is built from the shared
-clips (``gesticulate build-dataset``), and each clip is generated from a view of it whose
-train split leaves that clip's source out.
+``--retrieval DATASET`` adds the retrieval generator as a row, with its own shuffled-audio
+figures: DATASET is built from the shared clips (``gesticulate build-dataset``), and each clip
+is generated from a view of it whose train split leaves that clip's source out.
 """
 
 from __future__ import annotations
@@ -113,10 +113,11 @@ def measure(args) -> dict:
             row[style] = style_row(gen, clip, other, style, args.seeds)
         if args.retrieval:
             loo = leave_one_out(args.retrieval, args.data / "video" / name, args.cache)
-            row["retrieval"] = generated_profile(get_generator("retrieval", checkpoint=loo),
-                                                 clip, seeds=args.seeds)
-            row["retrieval"].update(shuffled_ba=float("nan"), shuffled_coupling=float("nan"),
-                                    chosen=None)
+            retrieval = get_generator("retrieval", checkpoint=loo)
+            row["retrieval"] = generated_profile(retrieval, clip, seeds=args.seeds)
+            shuffled = generated_profile(retrieval, clip, seeds=args.seeds, features=other)
+            row["retrieval"].update(shuffled_ba=shuffled["ba"],
+                                    shuffled_coupling=shuffled["coupling"], chosen=None)
         out["clips"][clip.name] = row
         print(f"{clip.name}: done", file=sys.stderr)
     return out
