@@ -22,6 +22,7 @@ from gesticulate.render.warp.pose import Poser
 from gesticulate.render.warp.rig import (BORDER, Layer, build_layer, fill_along, fill_backdrop,
                                         fill_hidden)
 from gesticulate.render.warp.segment import add_region, content_box, edge_matte, person_alpha
+from gesticulate.render.warp.surface import desk_in_front
 from gesticulate.skeleton import layout as L
 
 # Pixels (at 512 px) of the person's edge read as a blend with the backdrop (edge_matte):
@@ -91,14 +92,33 @@ class WarpRenderer:
         if not person.any():
             raise InputError("no person was found in the photo; use a photo in which one "
                              "person's head and shoulders are clearly visible.")
+        # A desk the segmenter took for part of the person goes back to the backdrop.
+        surface, desk = desk_in_front(self.image, person, hands, self.reference, valid, lab,
+                                      grow=12 * scale)
+        person &= ~desk
+        alpha[desk] = 0.0
         # The person's edge unmixed from the backdrop: the layers carry the person's colours
         # (self._fg), and the photo shown around a still person is what lay behind them.
         alpha, self._fg, photo_bg = edge_matte(self.image, person, alpha, width=EDGE_WIDTH * scale)
         self.parts = split_parts(person, self.reference, valid, hands, lab)
+        if surface is not None:
+            # Below a desk's edge the body is behind the desk: what the torso's layer would hold
+            # there (a shirt's reflection in the gloss, what an arm or a hand covers) is the
+            # backdrop's: the photo where it shows, the fill where an arm uncovers it.
+            on_desk = surface.below((h, w))
+            behind = self.parts.torso & on_desk
+            for limb in self.parts.arms.values():
+                behind &= ~limb                     # a hand resting on the desk stays a hand
+            self.parts.torso &= ~on_desk
+            if self.parts.hidden is not None:
+                self.parts.hidden &= ~on_desk
+            person &= ~behind
+            alpha[behind] = 0.0
         hole = self._grown(person, 12 * scale)
         # Telea beside the head (with no shoulders seen the head is the whole person: Telea
         # everywhere).
-        self.background = fill_backdrop(self.image, hole, plain=self.parts.head)
+        self.background = fill_backdrop(self.image, hole, plain=self.parts.head,
+                                        surface=surface)
         # The ring between the person and the inpainted hole edge is real background in the
         # photo; it is shown again wherever the person still is nearby in a frame (so the
         # photo's own pose renders the photo), and inpainted where the person moved away.

@@ -116,7 +116,33 @@ def backdrop_detail(image: np.ndarray, hole: np.ndarray) -> float:
     return float(np.abs(grey - _blur_in(grey, hole_s == 0, 3.0))[band].mean())
 
 
-def fill_backdrop(image: np.ndarray, hole: np.ndarray, *,
+def fill_backdrop(image: np.ndarray, hole: np.ndarray, *, plain: np.ndarray | None = None,
+                  surface=None) -> np.ndarray:
+    """Fill the person's ``hole`` (bool ``(H, W)``) in an RGB uint8 photo
+    (:func:`_fill_texture`), above and below a desk's edge separately when ``surface`` (a
+    :class:`~gesticulate.render.warp.surface.Surface`) is given: each side is filled from the
+    rows on its side of the edge only, so the desk is filled with desk and the windows behind
+    do not run down over it, and the edge stays straight. Pixels outside the hole are
+    returned unchanged."""
+    if surface is None or not hole.any():
+        return _fill_texture(image, hole, plain=plain)
+    h, w = hole.shape
+    lo, hi = surface.rows(w)
+    lo, hi = max(0, lo), min(h - 1, hi)
+    below = surface.below((h, w))
+    out = image.copy()
+    for rows, side in ((slice(0, hi + 1), ~below), (slice(lo, h), below)):
+        part = hole[rows] & side[rows]
+        if part.any() and not hole[rows].all():
+            filled = _fill_texture(image[rows], hole[rows],
+                                   plain=None if plain is None else plain[rows])
+            out[rows][part] = filled[part]
+        elif part.any():
+            out[rows][part] = _fill_texture(image, hole, plain=plain)[rows][part]
+    return out
+
+
+def _fill_texture(image: np.ndarray, hole: np.ndarray, *,
                   plain: np.ndarray | None = None) -> np.ndarray:
     """Fill the person's ``hole`` (bool ``(H, W)``) in an RGB uint8 photo.
 

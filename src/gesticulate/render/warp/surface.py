@@ -1,0 +1,192 @@
+"""A desk or lectern in front of the person: the straight edge where it begins.
+
+The person segmenter takes part of a desk the speaker's hands rest on (its gloss under a hand,
+a strip below the jacket) for the person: on desk_host_body.png a brown piece of the desk rose
+with the hand that had lain on it, and the backdrop fill carried the night windows down over the
+desk where the hand had been. A desk's (lectern's, table's) top edge is a straight,
+near-horizontal edge of the backdrop that runs on both sides of the person at one height, with
+one colour below it on both sides. :func:`find_surface` finds it; the renderer then gives the
+pixels of the desk's colour below it back to the backdrop (:meth:`Surface.desk`) and fills the
+backdrop on each side of the edge from that side only
+(:func:`gesticulate.render.warp.rig.fill_backdrop`), so the desk stays a desk and its edge
+stays straight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from gesticulate.render.warp.parts import grown, shoulder_geometry
+from gesticulate.skeleton import layout as L
+
+SIDE = 256                              # working size (longest side, px) of the search
+SLOPES = np.linspace(-0.05, 0.05, 21)   # rise per pixel: a desk seen nearly level
+STRENGTH = 3.0        # CIELAB units per px of the edge (median over each side), at least ...
+TYPICAL = 4.0         # ... and this many times the backdrop's median vertical gradient
+SAME_EDGE = 0.5       # cosine between the two sides' colour steps: the same edge both sides
+BAND = 0.2            # the edge is read on each side over this share of the width ...
+MIN_SEEN = 0.08       # ... of which at least this share is seen backdrop, on each side
+SAME_COLOUR = 20.0    # CIELAB distance: the desk below the edge is one colour both sides
+ON_PERSON = 0.25      # the share of the person's pixels just below the edge with the desk's
+#                       colour, at least, and at least twice that of those just above it
+DEPTH = 4             # working px below (and above) the edge where colours are read
+CRUMB = 0.1           # shoulder widths: pieces of the person below the edge smaller than this²
+DESK_COLOUR = 40.0    # CIELAB: the person's pixels below the edge this near the desk's may be desk
+
+
+@dataclass(frozen=True)
+class Surface:
+    """The line ``y = y0 + slope * x`` (full-resolution pixels) where a desk begins, and the
+    desk's colours just below it (CIELAB, OpenCV's 8-bit scaling), one per side."""
+
+    y0: float
+    slope: float
+    colours: np.ndarray
+
+    def below(self, shape: tuple[int, int], *, margin: float = 0.0) -> np.ndarray:
+        """Bool ``(H, W)``: the pixels more than ``margin`` px below the line."""
+        h, w = shape
+        yy, xx = np.mgrid[0:h, 0:w]
+        return yy > self.y0 + self.slope * xx + margin
+
+    def rows(self, width: int) -> tuple[int, int]:
+        """The highest and lowest row (floor, ceiling) the line reaches in ``width`` columns."""
+        ends = self.y0 + self.slope * np.array([0.0, width - 1.0])
+        return int(np.floor(ends.min())), int(np.ceil(ends.max()))
+
+    def desk(self, lab: np.ndarray, person: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        """The person's pixels below the line, less ``keep`` (the hands), within
+        :data:`DESK_COLOUR` of the desk's colour (either side's): the desk the segmenter took
+        for the person, with its gloss and the clothes' reflections in it. (A navy sleeve
+        lying on a brown desk is further from it.) Bool ``(H, W)``."""
+        below = self.below(person.shape, margin=1.0) & person & ~keep
+        out = np.zeros_like(below)
+        if below.any():
+            out[below] = _distance(lab[below], self.colours) < DESK_COLOUR
+        return cv2.morphologyEx(out.astype(np.uint8), cv2.MORPH_OPEN,
+                                np.ones((3, 3), np.uint8)) > 0
+
+
+def find_surface(image: np.ndarray, person: np.ndarray, hole: np.ndarray, *, lowest: float,
+                 keep: np.ndarray | None = None) -> Surface | None:
+    """The top edge of a desk in front of the person, or None.
+
+    A line of slope within :data:`SLOPES` crossing ``hole`` (the person's grown mask, which
+    must not reach the frame's sides on the line) is a desk's edge when:
+
+    - read in the seen backdrop over :data:`BAND` of the width on each side of the hole, the
+      colour's step across it (the median vertical CIELAB gradient) is strong on both sides
+      (:data:`STRENGTH`, :data:`TYPICAL` × the backdrop's median) and alike
+      (:data:`SAME_EDGE`);
+    - the backdrop :data:`DEPTH` px below it has one colour on both sides (:data:`SAME_COLOUR`);
+    - at least :data:`ON_PERSON` of the person's pixels just below it (less ``keep``, the
+      hands) have that colour, and at most half that share of those just above it: the desk
+      goes on below the edge, the person does not (and the clothes are not the desk's colour,
+      or nothing could tell them apart);
+    - it lies wholly below the row ``lowest`` (the caller gives a row below the shoulders: a
+      window's bar behind the shoulders is not a desk).
+
+    Of such lines the strongest is returned. A line of the backdrop behind a standing person
+    (a stage's edge behind her dress) fails the colour tests."""
+    h, w = person.shape
+    scale = min(1.0, SIDE / max(h, w))
+    ws, hs = max(1, round(w * scale)), max(1, round(h * scale))
+    lab = cv2.cvtColor(cv2.resize(image, (ws, hs), interpolation=cv2.INTER_AREA),
+                       cv2.COLOR_RGB2LAB).astype(np.float32)
+    hole_s = _small(hole, (ws, hs))
+    mine_s = _small(person & ~keep if keep is not None else person, (ws, hs))
+    if hole_s.all() or not hole_s.any() or hs < 16:
+        return None
+    grad = cv2.Sobel(lab, cv2.CV_32F, 0, 1, ksize=3) / 8.0            # (hs, ws, 3)
+    floor = max(STRENGTH, TYPICAL * float(np.median(np.linalg.norm(grad[~hole_s], axis=1))))
+    band, seen_min = max(2, int(BAND * ws)), max(2, int(MIN_SEEN * ws))
+    x = np.arange(ws, dtype=np.float32)
+    cols = np.arange(ws)[None]
+    found = []
+    for slope in SLOPES:
+        # Sheared so that the line y = row + slope * (x - ws / 2) is row ``row``.
+        map_y = np.arange(hs, dtype=np.float32)[:, None] + slope * (x[None] - ws / 2)
+        map_x = np.broadcast_to(x[None], (hs, ws)).astype(np.float32)
+        inside = (map_y >= 1) & (map_y <= hs - 2)
+        g = cv2.remap(grad, map_x, map_y, cv2.INTER_LINEAR)
+        hl = (cv2.remap(hole_s.astype(np.uint8), map_x, map_y, cv2.INTER_NEAREST) > 0) & inside
+        has = hl.any(axis=1)
+        xl = np.where(has, hl.argmax(axis=1), 0)
+        xr = np.where(has, ws - 1 - hl[:, ::-1].argmax(axis=1), ws - 1)
+        left = (cols >= xl[:, None] - band) & (cols < xl[:, None] - 1) & ~hl & inside
+        right = (cols > xr[:, None] + 1) & (cols <= xr[:, None] + band) & ~hl & inside
+        rows = (has & inside.all(axis=1) & (xl >= seen_min) & (xr <= ws - 1 - seen_min)
+                & (left.sum(1) >= seen_min) & (right.sum(1) >= seen_min))
+        for row in np.flatnonzero(rows):
+            y0 = float(row - slope * ws / 2)
+            if min(y0, y0 + slope * (ws - 1)) < lowest * scale:
+                continue
+            a, b = np.median(g[row, left[row]], axis=0), np.median(g[row, right[row]], axis=0)
+            na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+            if min(na, nb) >= floor and float(a @ b) >= SAME_EDGE * na * nb:
+                found.append((min(na, nb), y0, float(slope), left[row], right[row],
+                              int(xl[row]), int(xr[row])))
+    yy, xx = np.mgrid[0:hs, 0:ws]
+    for _, y0, slope, left, right, xl, xr in sorted(found, key=lambda f: -f[0]):
+        line = y0 + slope * xx
+        under = (yy > line + 1) & (yy <= line + 1 + DEPTH)
+        over = (yy < line - 1) & (yy >= line - 1 - DEPTH)
+        below = (yy > line + 2) & (yy <= line + 2 + DEPTH)     # past the edge's blur
+        sides = []
+        for side in (left, right):
+            zone = under & side[None] & ~hole_s
+            if zone.sum() >= 4:
+                sides.append(np.median(lab[zone], axis=0))
+        if len(sides) < 2 or np.linalg.norm(sides[0] - sides[1]) >= SAME_COLOUR:
+            continue
+        span = (xx >= xl) & (xx <= xr) & mine_s
+        share = [float((_distance(lab[zone & span], sides) < SAME_COLOUR).mean())
+                 if (zone & span).sum() >= 4 else np.nan for zone in (below, over)]
+        if share[0] >= ON_PERSON and share[1] <= share[0] / 2:     # NaN fails both
+            return Surface(y0=y0 / scale, slope=slope, colours=np.array(sides, np.float32))
+    return None
+
+
+def desk_in_front(image: np.ndarray, person: np.ndarray, hands: dict[str, np.ndarray],
+                  ref: np.ndarray, valid: np.ndarray, lab: np.ndarray, *, grow: float
+                  ) -> tuple[Surface | None, np.ndarray]:
+    """The desk in front of the person (:func:`find_surface`, searched below half a shoulder
+    width under the lower shoulder, the hole being ``person`` grown by ``grow`` px) and the
+    person's pixels that are that desk: :meth:`Surface.desk` (the hands kept) and the crumbs
+    of the person left below the edge. ``(None, none)`` when there is no desk or no shoulders
+    are seen.
+
+    A hand resting on a glossy desk is mirrored in it, and the hand's cut (by colour) takes
+    some of the reflection: it is left with the hand. Cutting it below the hand's lowest
+    landmark cut off desk_host_body.png's real fingertips, which the detector places short."""
+    none = np.zeros_like(person)
+    geo = shoulder_geometry(ref, valid, person.shape[::-1])
+    if geo is None:
+        return None, none
+    lowest = float(max(ref[L.LEFT_SHOULDER, 1], ref[L.RIGHT_SHOULDER, 1]) + 0.5 * geo[2])
+    keep = np.zeros_like(person)
+    for region in hands.values():
+        keep |= region
+    surface = find_surface(image, person, grown(person, grow), lowest=lowest, keep=keep)
+    if surface is None:
+        return None, none
+    desk = surface.desk(lab, person, keep)
+    below = surface.below(person.shape)
+    # Crumbs of the person left below the edge (gloss, shadow) are desk too.
+    rest = (person & below & ~keep & ~desk).astype(np.uint8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    crumbs = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < (CRUMB * geo[2]) ** 2)
+    desk |= np.isin(labels, crumbs[crumbs > 0])
+    return surface, desk
+
+
+def _small(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+
+
+def _distance(colours: np.ndarray, centres) -> np.ndarray:
+    """``(N,)`` CIELAB distance of each of ``colours`` to the nearest of ``centres``."""
+    return np.min([np.linalg.norm(colours - c, axis=1) for c in centres], axis=0)

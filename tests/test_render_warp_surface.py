@@ -1,0 +1,127 @@
+"""A desk in front of the person (gesticulate.render.warp.surface) and the backdrop filled on
+each side of its edge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from gesticulate.render.warp.parts import grown, lab_of
+from gesticulate.render.warp.rig import fill_backdrop
+from gesticulate.render.warp.surface import find_surface
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+WALL, DESK, SUIT, SKIN = (70, 110, 170), (150, 95, 60), (30, 35, 60), (225, 170, 140)
+EDGE = 200                                     # the desk's top edge, row
+
+
+def desk_scene(seed: int = 0):
+    """A person at a desk: a textured blue wall, a brown desk from row EDGE down, a navy
+    torso ending at the desk, a hand resting on the desk; the segmenter's mask takes a strip of
+    the desk under the torso too."""
+    rng = np.random.default_rng(seed)
+    img = np.empty((256, 256, 3), np.float32)
+    img[:] = WALL
+    # Night windows: blocks of lit and dark panes, the texture the backdrop fill copies.
+    panes = rng.uniform(-45, 45, (32, 32, 1)).repeat(8, 0).repeat(8, 1)
+    img += panes
+    img[::16] = WALL
+    img[EDGE:] = DESK
+    img += rng.normal(0, 3, img.shape)
+    person = np.zeros((256, 256), bool)
+    person[60:EDGE, 80:176] = True                             # torso
+    cv2.circle(img, (128, 45), 22, SKIN, -1)
+    cv2.circle(person.view(np.uint8), (128, 45), 22, 1, -1)
+    img[person] = SUIT
+    img[:45][person[:45]] = SKIN
+    hand = np.zeros_like(person)
+    cv2.ellipse(hand.view(np.uint8), (100, 208), (14, 9), 0, 0, 360, 1, -1)
+    img[hand] = SKIN
+    person |= hand
+    person[EDGE:EDGE + 8, 120:176] = True                      # the desk, taken for the person
+    return np.clip(img, 0, 255).astype(np.uint8), person, hand
+
+
+def test_a_desks_edge_is_found_and_its_strip_is_desk():
+    img, person, hand = desk_scene()
+    surface = find_surface(img, person, grown(person, 6), lowest=120, keep=hand)
+    assert surface is not None
+    assert abs(surface.y0 - EDGE) <= 2 and abs(surface.slope) <= 0.01
+    desk = surface.desk(lab_of(img), person, hand)
+    strip = np.zeros_like(person)
+    strip[EDGE + 2:EDGE + 8, 122:174] = True
+    assert desk[strip].mean() > 0.9                   # the desk strip goes back to the backdrop
+    assert not (desk & hand).any() and not desk[:EDGE].any()
+
+
+def test_no_desk_behind_a_standing_person_or_above_the_chest():
+    img, person, hand = desk_scene()
+    # The edge lies above the row the caller gives (a window's bar behind the shoulders).
+    assert find_surface(img, person, grown(person, 6), lowest=EDGE + 10, keep=hand) is None
+    # A standing person in a red dress crossing the line where the wall meets the floor: the
+    # person does not end at the line, so it is no desk.
+    img[EDGE:][person[EDGE:]] = (200, 40, 40)
+    person[EDGE:250, 80:176] = True
+    img[EDGE:250, 80:176] = (200, 40, 40)
+    assert find_surface(img, person, grown(person, 6), lowest=120, keep=hand) is None
+    # No edge at all: a plain wall.
+    flat = np.full_like(img, 120)
+    flat[person] = SUIT
+    assert find_surface(flat, person, grown(person, 6), lowest=120) is None
+
+
+def test_the_backdrop_is_filled_on_each_side_of_the_desks_edge():
+    img, person, hand = desk_scene()
+    surface = find_surface(img, person, grown(person, 6), lowest=120, keep=hand)
+    hole = grown(person, 6)
+    split = fill_backdrop(img, hole, surface=surface).astype(np.float32)
+    plain = fill_backdrop(img, hole).astype(np.float32)
+    under = hole.copy()
+    under[:EDGE + 3] = False                                   # where the hand and strip lay
+    over = hole.copy()
+    over[:EDGE - 30] = False
+    over[EDGE - 3:] = False                                    # above the edge
+
+    def desk_like(x):
+        return float((np.linalg.norm(x - np.array(DESK, np.float32), axis=-1) < 30).mean())
+
+    assert desk_like(split[under]) > 0.95              # desk below the edge ...
+    assert desk_like(split[over]) < 0.02               # ... and none above it
+    assert desk_like(plain[over]) > 0.1                # the measure sees the desk run up
+    assert (split[~hole] == img[~hole]).all()
+
+
+@pytest.mark.skipif(not (SHARED / "photo" / "desk_host_body.png").is_file(),
+                    reason="needs ../shared/data")
+def test_desk_host_the_desk_stays_a_desk_when_the_hand_rises():
+    """desk_host_body.png: his right hand rests on a glossy desk. Raised, it leaves desk where
+    it lay (not the night windows, not its reflection), and it carries no desk with it."""
+    from gesticulate.image import load_image
+    from gesticulate.render.warp.renderer import WarpRenderer
+    from gesticulate.render.warp.testing import pose, reference_keypoints
+    from gesticulate.skeleton import layout as L
+
+    img = load_image(SHARED / "photo" / "desk_host_body.png")
+    ref = reference_keypoints(img)
+    r = WarpRenderer(img, ref)
+    desk_lab = np.median(lab_of(img)[470:490, 10:50].reshape(-1, 3), axis=0)   # left of the hand
+    side = "right" if ref[L.RIGHT_WRIST, 0] < ref[L.LEFT_WRIST, 0] else "left"
+    start = L.RIGHT_HAND_START if side == "right" else L.LEFT_HAND_START
+    x0, y0 = np.floor(ref[start:start + 21, :2].min(0)).astype(int)
+    x1, y1 = np.ceil(ref[start:start + 21, :2].max(0)).astype(int)
+    raised = pose(ref, upper={side: 0.9 if side == "right" else -0.9},
+                  fore={side: 1.2 if side == "right" else -1.2})
+    out = lab_of(r.render(raised))
+
+    def desk_like(rows):
+        d = np.linalg.norm(out[rows, x0:x1].reshape(-1, 3) - desk_lab, axis=1)
+        return float((d < 20).mean())
+
+    # Where the hand and its reflection lay (the desk's edge is at row 462-466): desk. Without
+    # the desk found, 0.74 of it was, the night windows having run down over it ...
+    assert desk_like(slice(465, y1 + 20)) > 0.85
+    # ... and the desk had run up into the windows above its edge (0.14).
+    assert desk_like(slice(440, 458)) < 0.05
