@@ -68,9 +68,11 @@ def test_nothing_to_align_to_plays_the_motion_as_it_is():
     np.testing.assert_array_equal(onset_warp(speed[:2], onset[:2], fps=FPS), t[:2])
     # Costly rate changes: the motion is not retimed for a small gain.
     np.testing.assert_array_equal(onset_warp(speed, onset, fps=FPS, stay=1e6), t)
-    # Onsets shorter than the motion and NaN speeds are read, not refused.
+    # Onsets shorter than the motion, NaN speeds and NaN onsets are read, not refused.
     tau = onset_warp(np.where(t % 50 == 0, np.nan, speed), onset[: len(onset) // 2], fps=FPS)
     assert np.isfinite(tau).all() and (np.diff(tau) > 0).all()
+    tau = onset_warp(speed, np.where(t % 40 == 0, np.nan, onset), fps=FPS)
+    assert np.isfinite(tau).all() and (np.diff(tau) > 0).all() and np.abs(tau - t).max() > 0
 
 
 def test_warp_rows_interpolates():
@@ -78,6 +80,10 @@ def test_warp_rows_interpolates():
     np.testing.assert_allclose(warp_rows(x, [0, 0.5, 2.25, 5, 7]),
                                [[0, 1], [1, 2], [4.5, 5.5], [10, 11], [10, 11]])
     np.testing.assert_allclose(warp_rows(x[:1], [0, 0.5]), [[0, 1], [0, 1]])
+    with pytest.raises(OptionError):
+        warp_rows(x, [0, np.nan])
+    with pytest.raises(OptionError):
+        warp_rows(x[:0], [0])
 
 
 @pytest.mark.parametrize("kwargs", [dict(fps=0), dict(max_shift_s=-1), dict(lead_s=-0.1),

@@ -18,10 +18,11 @@ WALL, DESK, SUIT, SKIN = (70, 110, 170), (150, 95, 60), (30, 35, 60), (225, 170,
 EDGE = 200                                     # the desk's top edge, row
 
 
-def desk_scene(seed: int = 0):
-    """A person at a desk: a textured blue wall, a brown desk from row EDGE down, a navy
-    torso ending at the desk, a hand resting on the desk; the segmenter's mask takes a strip of
-    the desk under the torso too."""
+def desk_scene(seed: int = 0, *, slope: float = 0.0, upscale: int = 1):
+    """A person at a desk: a textured blue wall, a brown desk from row EDGE (at the middle
+    column; the edge rises ``slope`` per column) down, a navy torso ending at the desk, a hand
+    resting on the desk; the segmenter's mask takes a strip of the desk under the torso too.
+    ``upscale``: the scene drawn at 256 px, then enlarged this many times."""
     rng = np.random.default_rng(seed)
     img = np.empty((256, 256, 3), np.float32)
     img[:] = WALL
@@ -29,10 +30,13 @@ def desk_scene(seed: int = 0):
     panes = rng.uniform(-45, 45, (32, 32, 1)).repeat(8, 0).repeat(8, 1)
     img += panes
     img[::16] = WALL
-    img[EDGE:] = DESK
+    yy, xx = np.mgrid[0:256, 0:256]
+    desk = yy >= EDGE + slope * (xx - 128)
+    img[desk] = DESK
     img += rng.normal(0, 3, img.shape)
     person = np.zeros((256, 256), bool)
     person[60:EDGE, 80:176] = True                             # torso
+    person &= ~desk
     cv2.circle(img, (128, 45), 22, SKIN, -1)
     cv2.circle(person.view(np.uint8), (128, 45), 22, 1, -1)
     img[person] = SUIT
@@ -41,8 +45,35 @@ def desk_scene(seed: int = 0):
     cv2.ellipse(hand.view(np.uint8), (100, 208), (14, 9), 0, 0, 360, 1, -1)
     img[hand] = SKIN
     person |= hand
-    person[EDGE:EDGE + 8, 120:176] = True                      # the desk, taken for the person
-    return np.clip(img, 0, 255).astype(np.uint8), person, hand
+    person |= desk & (yy < EDGE + 8 + slope * (xx - 128)) & (xx >= 120) & (xx < 176)  # the
+    # desk, taken for the person
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    if upscale > 1:
+        big = (256 * upscale, 256 * upscale)
+        img = cv2.resize(img, big, interpolation=cv2.INTER_NEAREST)
+        person = cv2.resize(person.astype(np.uint8), big, interpolation=cv2.INTER_NEAREST) > 0
+        hand = cv2.resize(hand.astype(np.uint8), big, interpolation=cv2.INTER_NEAREST) > 0
+    return img, person, hand
+
+
+@pytest.mark.parametrize("slope,upscale", [(0.04, 1), (-0.04, 1), (0.0, 3), (0.03, 3)])
+def test_a_sloped_or_large_desk_is_found_where_it_is(slope, upscale):
+    img, person, hand = desk_scene(slope=slope, upscale=upscale)
+    surface = find_surface(img, person, grown(person, 6 * upscale), lowest=120 * upscale,
+                           keep=hand)
+    assert surface is not None
+    # The edge at the middle column and the slope, within a pixel of the 256-px scene.
+    middle = surface.y0 + surface.slope * (128 * upscale - 0.5 * (upscale - 1))
+    assert abs(middle - (EDGE * upscale + 0.5 * (upscale - 1))) <= upscale
+    assert abs(surface.slope - slope) <= 0.006
+    # Each side is filled from its own side: no desk above the edge, no windows below it.
+    hole = grown(person, 6 * upscale)
+    filled = fill_backdrop(img, hole, surface=surface).astype(np.float32)
+    below = surface.below(hole.shape)
+    near = grown(np.diff(below, axis=0, prepend=False), 12 * upscale)
+    desk_like = np.linalg.norm(filled - np.array(DESK, np.float32), axis=-1) < 30
+    assert desk_like[hole & near & below].mean() > 0.95
+    assert desk_like[hole & near & ~below].mean() < 0.02
 
 
 def test_a_desks_edge_is_found_and_its_strip_is_desk():

@@ -82,8 +82,8 @@ def onset_warp(speed: np.ndarray, onset: np.ndarray, *, fps: float, lead_s: floa
                                            if np.isfinite(speed).any() else 0.0),
                                   smooth_s * fps))
     lead = int(round(lead_s * fps))
-    a = np.zeros(T)
-    o = np.asarray(onset, np.float64)[lead:lead + T]
+    o = np.nan_to_num(np.asarray(onset, np.float64))[lead:lead + T]
+    a = np.full(T, o.mean() if len(o) else 0.0)     # past the audio's end: no pull either way
     a[:len(o)] = o
     a = _zscore(gaussian_filter1d(a, smooth_s * fps))
     if not (a.any() and v.any()):
@@ -128,11 +128,15 @@ def onset_warp(speed: np.ndarray, onset: np.ndarray, *, fps: float, lead_s: floa
 def warp_rows(x: np.ndarray, tau: np.ndarray) -> np.ndarray:
     """``x`` (T, ...) read at the fractional frames ``tau`` (linear interpolation)."""
     x = np.asarray(x)
-    tau = np.clip(np.asarray(tau, np.float64), 0, len(x) - 1)
-    i = np.minimum(np.floor(tau).astype(int), len(x) - 2) if len(x) > 1 else np.zeros(len(tau), int)
-    f = (tau - i).reshape((-1,) + (1,) * (x.ndim - 1))
+    tau = np.asarray(tau, np.float64)
+    if len(x) == 0 or not np.isfinite(tau).all():
+        raise OptionError(f"warp_rows needs rows to read and finite frames; got {len(x)} rows "
+                          f"and {int((~np.isfinite(tau)).sum())} frames that are not finite")
     if len(x) == 1:
         return np.repeat(x, len(tau), axis=0)
+    tau = np.clip(tau, 0, len(x) - 1)
+    i = np.minimum(np.floor(tau).astype(int), len(x) - 2)
+    f = (tau - i).reshape((-1,) + (1,) * (x.ndim - 1))
     return (1.0 - f) * x[i] + f * x[i + 1]
 
 

@@ -128,17 +128,23 @@ def fill_backdrop(image: np.ndarray, hole: np.ndarray, *, plain: np.ndarray | No
         return _fill_texture(image, hole, plain=plain)
     h, w = hole.shape
     lo, hi = surface.rows(w)
-    lo, hi = max(0, lo), min(h - 1, hi)
+    lo, hi = min(max(0, lo), h), max(min(h - 1, hi), -1)
     below = surface.below((h, w))
     out = image.copy()
+    whole = None
     for rows, side in ((slice(0, hi + 1), ~below), (slice(lo, h), below)):
         part = hole[rows] & side[rows]
-        if part.any() and not hole[rows].all():
-            filled = _fill_texture(image[rows], hole[rows],
+        if not part.any():
+            continue
+        # A sloped edge crosses the rows it spans: the other side's pixels there are no source.
+        unknown = hole[rows] | ~side[rows]
+        if not unknown.all():
+            filled = _fill_texture(image[rows], unknown,
                                    plain=None if plain is None else plain[rows])
-            out[rows][part] = filled[part]
-        elif part.any():
-            out[rows][part] = _fill_texture(image, hole, plain=plain)[rows][part]
+        else:
+            whole = _fill_texture(image, hole, plain=plain) if whole is None else whole
+            filled = whole[rows]
+        out[rows][part] = filled[part]
     return out
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from gesticulate.render.warp.parts import grown, shoulder_geometry
+from gesticulate.render.warp.parts import grown, nearest_colour, shoulder_geometry
 from gesticulate.skeleton import layout as L
 
 SIDE = 256                              # working size (longest side, px) of the search
@@ -49,8 +49,7 @@ class Surface:
     def below(self, shape: tuple[int, int], *, margin: float = 0.0) -> np.ndarray:
         """Bool ``(H, W)``: the pixels more than ``margin`` px below the line."""
         h, w = shape
-        yy, xx = np.mgrid[0:h, 0:w]
-        return yy > self.y0 + self.slope * xx + margin
+        return np.arange(h)[:, None] > self.y0 + self.slope * np.arange(w)[None] + margin
 
     def rows(self, width: int) -> tuple[int, int]:
         """The highest and lowest row (floor, ceiling) the line reaches in ``width`` columns."""
@@ -65,7 +64,7 @@ class Surface:
         below = self.below(person.shape, margin=1.0) & person & ~keep
         out = np.zeros_like(below)
         if below.any():
-            out[below] = _distance(lab[below], self.colours) < DESK_COLOUR
+            out[below] = nearest_colour(lab[below], self.colours, 1.0) < DESK_COLOUR
         return cv2.morphologyEx(out.astype(np.uint8), cv2.MORPH_OPEN,
                                 np.ones((3, 3), np.uint8)) > 0
 
@@ -143,10 +142,12 @@ def find_surface(image: np.ndarray, person: np.ndarray, hole: np.ndarray, *, low
         if len(sides) < 2 or np.linalg.norm(sides[0] - sides[1]) >= SAME_COLOUR:
             continue
         span = (xx >= xl) & (xx <= xr) & mine_s
-        share = [float((_distance(lab[zone & span], sides) < SAME_COLOUR).mean())
+        share = [float((nearest_colour(lab[zone & span], sides, 1.0) < SAME_COLOUR).mean())
                  if (zone & span).sum() >= 4 else np.nan for zone in (below, over)]
         if share[0] >= ON_PERSON and share[1] <= share[0] / 2:     # NaN fails both
-            return Surface(y0=y0 / scale, slope=slope, colours=np.array(sides, np.float32))
+            # Pixel centres: working row r covers full rows around (r + 0.5) / scale - 0.5.
+            y0_full = (y0 - 0.5 * slope + 0.5) / scale + 0.5 * slope - 0.5
+            return Surface(y0=y0_full, slope=slope, colours=np.array(sides, np.float32))
     return None
 
 
@@ -185,8 +186,3 @@ def desk_in_front(image: np.ndarray, person: np.ndarray, hands: dict[str, np.nda
 
 def _small(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
-
-
-def _distance(colours: np.ndarray, centres) -> np.ndarray:
-    """``(N,)`` CIELAB distance of each of ``colours`` to the nearest of ``centres``."""
-    return np.min([np.linalg.norm(colours - c, axis=1) for c in centres], axis=0)
