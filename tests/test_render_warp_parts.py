@@ -907,3 +907,36 @@ def test_bits_between_an_outstretched_hands_fingers_go_with_the_hand_not_the_bod
     assert bits.sum() > 20 and (parts.arms["left"] & bits).sum() == bits.sum()
     assert not (parts.hidden & hand).any()
     assert desk.sum() > 500 and not (parts.arms["left"] & desk).any()
+
+
+def test_a_held_object_goes_with_the_hand_and_clothing_beside_it_stays():
+    """A pale clicker held in front of a dark jacket (ted_lia_driving1) stayed on the jacket
+    when the hand went. It goes with the hand now; a red tie's end beside the hand runs on past
+    the hand's reach and stays, and so does the rim where a finger meets the jacket."""
+    from gesticulate.render.warp.parts import Parts, _held, lab_of
+
+    h, w, sw = 240, 240, 160.0
+    img = np.full((h, w, 3), (25, 27, 35), np.uint8)                # dark jacket
+    img[:, 150:165] = (170, 30, 40)                                  # a red tie, top to bottom
+    hand = np.zeros((h, w), bool)
+    cv2.ellipse(hand.view(np.uint8), (110, 140), (22, 16), 0, 0, 360, 1, -1)
+    img[hand] = (215, 165, 140)
+    rim = (cv2.dilate(hand.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0) & ~hand
+    img[rim] = (120, 95, 88)                                         # skin blended into cloth
+    clicker = np.zeros_like(hand)
+    clicker[100:128, 104:114] = True                                 # sticks up out of the fist
+    clicker &= ~hand
+    img[clicker] = (205, 205, 210)
+    person = np.ones((h, w), bool)
+    arm = hand.copy()
+    arm[140:, 100:125] = True                                        # the forearm, downwards
+    parts = Parts(torso=np.zeros_like(person), head=None, arms={"left": arm},
+                  hands={"left": hand.copy()})
+    taken = arm.copy()
+    ref = np.zeros((133, 3), np.float32)
+    _held(lab_of(img), person & ~taken, parts, ref, np.zeros(133, bool), taken, sw)
+    assert parts.hands["left"][clicker].mean() > 0.9 and taken[clicker].mean() > 0.9
+    tie = np.zeros_like(hand)
+    tie[:, 150:165] = True
+    assert not parts.arms["left"][tie].any()                          # the tie stays
+    assert parts.arms["left"][rim & ~arm].mean() < 0.1                # and the jacket's rim

@@ -618,6 +618,8 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     # closing below took half his hand for hidden torso, a dark blob left floating there.
     rest = person & ~taken & (below >= 0)
     _to_arms(rest & ~touching(rest, trunk), parts, taken, sw, by_hand=True)
+    if lab is not None:
+        _held(lab, person & ~taken, parts, ref, valid, taken, sw)
     sleeves: set[str] = set()
     for side, region in parts.arms.items():
         parts.segments[side] = _split_arm(region, parts.arm_info[side], parts.hands.get(side), sw,
@@ -685,6 +687,69 @@ def _to_arms(bits: np.ndarray, parts: Parts, taken: np.ndarray, sw: float, *,
         taken |= grab
         bits &= ~grab
     return bits
+
+
+# A hand's held object (split_parts): a piece of the body's pixels touching the hand, within
+# HELD_REACH of it, of none of the colours of the body around the hand (HELD_AROUND farther
+# out), no larger than a square HELD_AREA on a side (shoulder widths).
+HELD_REACH = 0.35
+HELD_AROUND = 0.6
+HELD_AREA = 0.35
+HELD_MIN = 0.05           # ... and no smaller than this square
+HELD_THICK = 0.015        # ... made of parts at least twice this thick
+
+
+def _held(lab: np.ndarray, free: np.ndarray, parts: Parts, ref: np.ndarray, valid: np.ndarray,
+          taken: np.ndarray, sw: float) -> None:
+    """Give each hand what it holds: the pieces of the body (``free``, less the head) that
+    touch the hand (its own pixels, or a disc at the wrist when the detector missed it), lie
+    wholly within :data:`HELD_REACH` of it, between squares :data:`HELD_MIN` and
+    :data:`HELD_AREA` on a side and :data:`HELD_THICK` thick, in none of the colours of the
+    body around the hand (3 clusters, from :data:`HELD_REACH` to :data:`HELD_AROUND`) nor the
+    hand's, nor a blend of two of them (further than :data:`OUTLIER_LAB`).
+    ted_lia_driving1's clicker stayed on his jacket when his hand went; it goes with the hand
+    now, and the body under it is filled as under the hand. ``parts`` (arms and hands) and
+    ``taken`` are updated in place."""
+    h, w = free.shape
+    body = free & ~taken & (~parts.head if parts.head is not None else True)
+    for side in list(parts.arms):
+        hand = parts.hands.get(side)
+        if hand is None or not hand.any():
+            wr = B.ARMS[side]["wrist"]
+            if not valid[wr]:
+                continue
+            hand = np.zeros((h, w), np.uint8)
+            cv2.circle(hand, tuple(int(v) for v in np.round(ref[wr, :2])),
+                       max(2, int(0.1 * sw)), 1, -1)
+            hand = hand > 0
+        zone = body & grown(hand, HELD_AROUND * sw)
+        near = zone & grown(hand, HELD_REACH * sw)
+        around = zone & ~near
+        if near.sum() < 4 or around.sum() < 50:
+            continue
+        # Not a blend of two of the cloth's colours and the hand's (a shadow, a fold, the rim
+        # where a finger meets the cloth).
+        colours = np.vstack([colour_clusters(lab[around], 3), np.median(lab[hand], axis=0)])
+        odd = np.zeros_like(zone)
+        odd[zone] = blend_distance(lab[zone], colours) > OUTLIER_LAB
+        r = max(1, int(round(HELD_THICK * sw)))
+        odd = cv2.morphologyEx(odd.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(
+            cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) > 0
+        # An object ends near the hand: a piece running on past the reach is clothing (a tie's
+        # end, a shirt between a jacket's edges).
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(odd.astype(np.uint8), 8)
+        beyond = np.unique(labels[odd & ~near])
+        area = stats[:, cv2.CC_STAT_AREA]
+        ok = np.flatnonzero((area <= (HELD_AREA * sw) ** 2) & (area >= (HELD_MIN * sw) ** 2))
+        ok = np.setdiff1d(ok[ok > 0], beyond)
+        grab = touching(np.isin(labels, ok), grown(hand, 2))
+        if not grab.any():
+            continue
+        parts.arms[side] = parts.arms[side] | grab
+        if side in parts.hands:
+            parts.hands[side] = parts.hands[side] | grab
+        taken |= grab
+        body &= ~grab
 
 
 # How far past the upper arm's bone (shoulder widths) the body's side runs on under an arm
