@@ -703,15 +703,17 @@ def _held(lab: np.ndarray, free: np.ndarray, parts: Parts, ref: np.ndarray, vali
           taken: np.ndarray, sw: float) -> None:
     """Give each hand what it holds: the pieces of the body (``free``, less the head) that
     touch the hand (its own pixels, or a disc at the wrist when the detector missed it), lie
-    wholly within :data:`HELD_REACH` of it, between squares :data:`HELD_MIN` and
-    :data:`HELD_AREA` on a side and :data:`HELD_THICK` thick, in none of the colours of the
-    body around the hand (3 clusters, from :data:`HELD_REACH` to :data:`HELD_AROUND`) nor the
-    hand's, nor a blend of two of them (further than :data:`OUTLIER_LAB`).
+    wholly within :data:`HELD_REACH` of it and off the body's outline, between squares
+    :data:`HELD_MIN` and :data:`HELD_AREA` on a side and :data:`HELD_THICK` thick, in none of
+    the colours of the body around the hand (3 clusters, from :data:`HELD_REACH` to
+    :data:`HELD_AROUND`) nor the hand's, nor a blend of two of them (further than
+    :data:`OUTLIER_LAB`).
     ted_lia_driving1's clicker stayed on his jacket when his hand went; it goes with the hand
     now, and the body under it is filled as under the hand. ``parts`` (arms and hands) and
     ``taken`` are updated in place."""
     h, w = free.shape
     body = free & ~taken & (~parts.head if parts.head is not None else True)
+    outside = grown(~(free | taken), 2)      # held in front of the body, not on its outline
     for side in list(parts.arms):
         hand = parts.hands.get(side)
         if hand is None or not hand.any():
@@ -736,9 +738,10 @@ def _held(lab: np.ndarray, free: np.ndarray, parts: Parts, ref: np.ndarray, vali
         odd = cv2.morphologyEx(odd.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(
             cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) > 0
         # An object ends near the hand: a piece running on past the reach is clothing (a tie's
-        # end, a shirt between a jacket's edges).
+        # end, a shirt between a jacket's edges). And it is held in front of the body: a piece
+        # on the body's outline is the outline's (ted_lia_driving2's beads at her wrist).
         _, labels, stats, _ = cv2.connectedComponentsWithStats(odd.astype(np.uint8), 8)
-        beyond = np.unique(labels[odd & ~near])
+        beyond = np.unique(labels[odd & (~near | outside)])
         area = stats[:, cv2.CC_STAT_AREA]
         ok = np.flatnonzero((area <= (HELD_AREA * sw) ** 2) & (area >= (HELD_MIN * sw) ** 2))
         ok = np.setdiff1d(ok[ok > 0], beyond)
