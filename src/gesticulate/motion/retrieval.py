@@ -15,9 +15,10 @@ photo keeps its body shape and bone lengths (stretched at most ``max_stretch``).
 The library's strokes fall on its own speakers' syllables, so the assembled motion is retimed
 onto this voice's onsets (:func:`~gesticulate.motion.timewarp.onset_warp`, at most ``warp_s``
 early or late, played at 0.75–1.25× speed). On the shared long speeches (desk_host_body.png,
-seeds 0–2, a dataset built from the shared clips) the wrists' onset coupling on their own
-speech rose from −0.02 to 0.16, against 0.03 on another speech's; the seated speakers' motion
-beats per second fell from 0.83× to 0.75× the real ones' (seeds 0–4, each clip left out).
+a dataset built from the shared clips, 20 seeds) the wrists' onset coupling on their own speech
+rose from −0.02 (seeds 0–4) to 0.19, against 0.01 on another speech's; the seated speakers'
+motion beats per second went from 0.82× to 0.78× the real ones' and the close-up class's wrist
+speed in speech from 1.46× to 1.23× (each clip left out of the dataset).
 
 ``style``: a speaker of the dataset plays only that speaker's clips, at their own pace (a
 gesture style's name wins over a speaker's of the same name). A gesture style (``auto``, the
