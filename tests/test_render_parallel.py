@@ -236,3 +236,47 @@ def test_pipeline_forks_the_analysis_while_warm_or_once_while_cold(monkeypatch):
     assert [P._analysis_aside() for _ in range(3)] == [True, False, False]
     modules["torch"] = modules["librosa"] = object()
     assert P._analysis_aside()
+
+
+def _progress_bar():
+    import io
+
+    import tqdm
+    for _ in tqdm.tqdm(range(3), file=io.StringIO()):
+        pass
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork")
+def test_a_child_forked_while_a_thread_holds_the_progress_lock_does_not_hang():
+    """tqdm's monitor thread takes the progress bars' lock now and then; a child forked at
+    that moment inherited the lock held, and hung at its first bar (`gesticulate generate`'s
+    audio analysis did, once, in CI)."""
+    import multiprocessing as mp
+    import threading
+
+    import tqdm
+
+    from gesticulate.render.parallel import _start_forked
+    lock = tqdm.tqdm.get_lock()
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with lock:
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10)
+    child = mp.get_context("fork").Process(target=_progress_bar)
+    try:
+        _start_forked([child])
+    finally:
+        release.set()                 # the parent's thread lets go, as the monitor does
+        holder.join()
+    child.join(30)
+    hung = child.is_alive()
+    if hung:
+        child.kill()
+        child.join()
+    assert not hung and child.exitcode == 0

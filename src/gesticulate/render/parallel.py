@@ -42,6 +42,27 @@ def _may_fork() -> bool:
     return can_fork() and not mp.current_process().daemon
 
 
+def _fresh_progress_locks() -> None:
+    """In a forked child: new locks for tqdm's progress bars. tqdm's monitor thread takes the
+    bars' write lock every few seconds; a child forked while it held the lock inherits it held
+    by a thread the child does not have, and hung at its first progress bar (seen once in
+    ``gesticulate generate``'s audio analysis, forked beside the photo's set-up)."""
+    try:
+        from tqdm import std
+    except ImportError:     # pragma: no cover - tqdm is a dependency
+        return
+    std.TqdmDefaultWriteLock.th_lock = std.TRLock()
+    classes = [std.tqdm]
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        if "_lock" in vars(cls):
+            cls.set_lock(std.TqdmDefaultWriteLock())
+
+
+os.register_at_fork(after_in_child=_fresh_progress_locks)
+
+
 def _start_forked(procs) -> None:
     """Start forked processes. OpenCV's thread pool does not survive a fork (a child that
     touches it hangs): they are forked while the parent runs OpenCV single-threaded, which
