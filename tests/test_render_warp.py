@@ -83,6 +83,55 @@ def test_a_head_turning_sideways_does_not_roll(astronaut):
     assert np.degrees(np.arctan2(head[1, 0], head[0, 0])) == pytest.approx(10, abs=0.5)
 
 
+def test_a_turning_face_moves_across_a_skull_that_stays(astronaut):
+    """A head turned sideways moves its eyes and nose across the contour by the ears
+    (parallax): the inner face's bone goes with them, the skull's (the hair) the other way by
+    the contour's share; the photo's own pose and a tracker's jitter move neither; a turn
+    beyond the bound stops at it. Rendered, the nose moves further than the hair beside the
+    temple."""
+    from gesticulate.render.warp import bones as B
+    from gesticulate.render.warp.pose import PARALLAX, PARALLAX_STILL
+    image, ref, renderer = astronaut
+    base = renderer.reference
+    outer = base[B.FACE_OUTER, :2]
+    width = np.ptp(outer[:, 0])
+
+    def bones(dx):
+        target = base.copy()
+        target[B.FACE_INNER, 0] += dx * width
+        t = renderer.poser.transforms(target + renderer.offset)
+        return t[B.HEAD], t[B.FACE]
+
+    skull, face = bones(0.0)
+    np.testing.assert_allclose(face, skull)
+    np.testing.assert_allclose(skull, np.hstack([np.eye(2), np.zeros((2, 1))]), atol=1e-6)
+    skull, face = bones(0.5 * PARALLAX_STILL)              # jitter
+    np.testing.assert_allclose(face, skull, atol=1e-9)
+    skull, face = bones(0.05)
+    assert face[0, 2] - skull[0, 2] == pytest.approx((0.05 - PARALLAX_STILL) * width, rel=0.05)
+    assert face[0, 2] == pytest.approx(0.05 * width, rel=0.25)   # the face goes with its points
+    assert abs(skull[0, 2]) < 0.3 * face[0, 2]              # the skull all but stays
+    assert abs(skull[1, 2]) < 0.05 * width and abs(face[1, 2]) < 0.05 * width
+    skull, face = bones(0.5)                               # far past the bound
+    assert face[0, 2] - skull[0, 2] == pytest.approx(PARALLAX[0] * width, rel=0.05)
+
+    # Rendered: where the nose was, the picture moves more than at the temple's hair.
+    target = base.copy()
+    target[B.FACE_INNER, 0] += 0.06 * width
+    out = renderer.render(target + renderer.offset)
+    still_frame = renderer.render(base + renderer.offset)
+    diff = np.abs(out.astype(int) - still_frame).sum(2)
+    nose = base[L.face(30), :2].astype(int)
+    temple = base[L.face(0), :2] + [-0.15 * width, -0.3 * width]
+    r = max(2, int(0.06 * width))
+
+    def around(p):
+        x, y = int(p[0]), int(p[1])
+        return diff[max(y - r, 0):y + r + 1, max(x - r, 0):x + r + 1].mean()
+
+    assert around(nose) > 1.5 * around(temple)
+
+
 def test_deterministic(astronaut):
     image, ref, _ = astronaut
     target = pose(ref, mouth=0.2, blink=0.5, head=0.1)

@@ -14,7 +14,8 @@ FIXED, TORSO, HEAD = 0, 1, 2
 L_UPPER, L_FORE, L_HAND = 3, 4, 5
 R_UPPER, R_FORE, R_HAND = 6, 7, 8
 LOWER = 9             # the hips (translation only): a walking speaker carries the whole body
-NUM_BONES = 10
+FACE = 10             # the inner face (eyes, nose, mouth): the skull's, shifted by a turn's parallax
+NUM_BONES = 11
 
 # Per arm: bone ids and keypoints (shoulder, elbow, wrist, hand start). "left" is the person's.
 ARMS = {
@@ -30,6 +31,11 @@ ARMS = {
 HEAD_RIGID = np.array(L.NOSE_BRIDGE + L.NOSE_BOTTOM
                       + tuple(L.face(i) for i in (36, 39, 42, 45, 0, 1, 15, 16)))
 HEAD_BODY = np.array([L.NOSE, L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EAR, L.RIGHT_EAR])
+# Of those, the inner face's and the contour's by the ears: a head turning sideways (or
+# nodding) moves the first across the second (parallax), and the skull with its hair goes with
+# the contour, the eyes, nose and mouth with the inner face.
+FACE_INNER = np.array(L.NOSE_BRIDGE + L.NOSE_BOTTOM + tuple(L.face(i) for i in (36, 39, 42, 45)))
+FACE_OUTER = np.array([L.face(i) for i in (0, 1, 15, 16)])
 
 MIN_CONFIDENCE = 0.3
 # Rigging a limb needs more than "seen": detectors guess hidden elbows and wrists at 0.3–0.4

@@ -360,7 +360,7 @@ class WarpRenderer:
         q = np.round(dst * 8)
         dst = q / 8
         key = q.astype(np.int32).tobytes()
-        head = np.round(bones[B.HEAD] * 256) / 256      # the face warps follow the skull
+        head = np.round(bones[B.FACE] * 256) / 256      # the face warps follow the face
         if face is not None:
             face = {"opening": round(face["opening"], 2),
                     "closure": [round(c, 2) for c in face["closure"]]}

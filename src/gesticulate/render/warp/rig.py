@@ -276,6 +276,34 @@ def _head_share(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, parts: Parts,
     return np.where(t > 0, share * lateral, share)
 
 
+# The inner face (:data:`bones.FACE`) within this share of the ellipse through the contour by
+# the ears and the chin, around the nose's base; the skull beyond FACE_OUTER; between them the
+# cheeks stretch and squeeze as a turning head's do.
+FACE_INNER, FACE_OUTER = 0.3, 0.95
+FOREHEAD = 1.8
+
+
+def _face_share(v: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """How much each vertex follows the inner face rather than the skull: 1 over the eyes,
+    nose and mouth, 0 from the cheeks out (no face seen: 0 everywhere)."""
+    ids = [L.face(i) for i in (0, 16, 8, 33)]
+    if not valid[ids].all():
+        return np.zeros(len(v))
+    left, right, chin, nose = ref[ids, :2]
+    half = max(0.5 * float(np.linalg.norm(right - left)), 4.0)
+    across = (right - left) / (2 * half)
+    down = np.array([-across[1], across[0]])
+    if (chin - nose) @ down < 0:
+        down = -down
+    tall = max(float((chin - nose) @ down), 0.3 * half)
+    rel = v - nose
+    # Above the nose the ellipse reaches FOREHEAD times as far: the brow and forehead face
+    # the camera and turn with the eyes; the hair at the sides and top stays with the skull.
+    up = rel @ down
+    rho = np.hypot((rel @ across) / half, up / np.where(up < 0, FOREHEAD * tall, tall))
+    return 1.0 - smoothstep((rho - FACE_INNER) / (FACE_OUTER - FACE_INNER))
+
+
 def _along(v: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Position ``t`` of vertices ``(V, 2)`` projected on the bone a→b (0 at a, 1 at b)."""
     ab = b - a
@@ -306,7 +334,9 @@ def _layer_weights(name: str, v: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         wts[:, B.TORSO], wts[:, B.LOWER] = torso, 1 - torso
     elif name == "head":
         head = _head_share(v, ref, valid, parts, size)
-        wts[:, B.HEAD] = head
+        face = _face_share(v, ref, valid)
+        wts[:, B.HEAD] = head * (1 - face)
+        wts[:, B.FACE] = head * face
         wts[:, B.TORSO] = (1 - head) * torso
         wts[:, B.LOWER] = (1 - head) * (1 - torso)
     else:
@@ -326,9 +356,10 @@ def _layer_weights(name: str, v: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         return wts
     # Pin what the photo's border cuts (a body or arm running out of frame) — but not the
     # skull: a head cut by the top edge moves whole, its hair continuing past the border.
-    pin = _border_pin(v, size, reach=0.12 * sw)[:, None] * (1.0 - wts[:, [B.HEAD]])
+    pin = _border_pin(v, size, reach=0.12 * sw)[:, None] * (1.0 - wts[:, [B.HEAD]]
+                                                             - wts[:, [B.FACE]])
     moving = wts.copy()
-    moving[:, B.HEAD] = 0
+    moving[:, [B.HEAD, B.FACE]] = 0
     wts -= pin * moving / np.maximum(moving.sum(1, keepdims=True), 1e-9)
     wts[:, B.LOWER] += pin[:, 0]
     return np.clip(wts, 0, None)
