@@ -75,11 +75,44 @@ def test_posture_and_hands_are_read_from_the_skeleton():
     assert S.posture(ref, seen(ref))[0] == "unknown"          # legs out of the picture
     assert S.posture(standing(ref), seen(standing(ref)))[0] == "standing"
     assert S.posture(seated(ref), seen(seated(ref)))[0] == "seated"
-    assert S.hand_pose(ref, seen(ref))[0] == "resting"        # together in front of the belly
+    assert S.hand_pose(ref, seen(ref))[0] == "lap"            # together in front of the belly
     assert S.hand_pose(hands_free(ref), seen(ref))[0] == "free"
     no_hands = ref.copy()
     no_hands[[L.LEFT_WRIST, L.RIGHT_WRIST], 2] = 0.0
     assert S.hand_pose(no_hands, seen(no_hands))[0] == "out of frame"
+    clasped = ref.copy()
+    clasped[L.LEFT_WRIST, :2], clasped[L.RIGHT_WRIST, :2] = (270, 420), (240, 420)
+    assert S.hand_pose(clasped, seen(clasped))[0] == "clasped"
+    sides = ref.copy()
+    sides[L.LEFT_WRIST, :2], sides[L.RIGHT_WRIST, :2] = (350, 480), (162, 480)
+    assert S.hand_pose(sides, seen(sides))[0] == "at the sides"
+    raised = hands_free(ref)
+    raised[L.LEFT_WRIST, :2] = (380, 250)
+    assert S.hand_pose(raised, seen(raised))[0] == "raised"
+    # Resting hands lower the style's score; free ones, however they are held, do not.
+    assert {S.hand_pose(k, seen(k))[0] for k in (ref, clasped)} <= set(S.RESTING)
+    assert {S.hand_pose(k, seen(k))[0] for k in (sides, raised, hands_free(ref))} <= set(S.FREE)
+
+
+def test_framing_is_read_from_the_skeleton():
+    ref = frontal_reference()
+    assert S.framing(ref, seen(ref))[0] == "upper body"
+    full = standing(ref)
+    full[L.LEFT_ANKLE], full[L.RIGHT_ANKLE] = (316, 860, 1.0), (196, 860, 1.0)
+    assert S.framing(full, seen(full))[0] == "full body"
+    assert S.framing(standing(ref), seen(standing(ref)))[0] == "upper body"   # to the knees
+    portrait = ref.copy()
+    below = [L.LEFT_ELBOW, L.RIGHT_ELBOW, L.LEFT_WRIST, L.RIGHT_WRIST, L.LEFT_HIP, L.RIGHT_HIP,
+             L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE]
+    portrait[below, 2] = 0.0
+    assert S.framing(portrait, seen(portrait))[0] == "portrait"
+    face = portrait.copy()
+    face[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER], 2] = 0.0
+    assert S.framing(face, seen(face))[0] == "face"
+    # ... and given among auto's reasons.
+    features = speech_features([(0.2, 1.8)], duration_s=2.0)
+    choice = S.choose_style(portrait, seen(portrait), features)
+    assert "head and shoulders only" in choice.reasons
 
 
 @pytest.fixture(scope="module")

@@ -29,8 +29,8 @@ from gesticulate.motion.arms import ArmContext, arm_mode, move_arm
 from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.motion.gestures import smooth_noise
 from gesticulate.motion.kinematics import ARMS, rotate
-from gesticulate.motion.style import (AUTO, Style, StyleChoice, get_style, hand_pose, posture,
-                                      resolve_style)
+from gesticulate.motion.style import (AUTO, FREE, Style, StyleChoice, get_style, hand_pose,
+                                      posture, resolve_style)
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.sequence import SkeletonSequence
 from gesticulate.skeleton.tracks import ease_in_ramp
@@ -170,7 +170,8 @@ class ProceduralGenerator:
         """Pauses ``[(a, b)]`` (frames) the hands spend together in front of the body: a
         share ``st.clasp`` of the pauses of 1.5 s or more, when the photo shows both wrists
         apart."""
-        if hand_pose(ref, seen)[0] != "free" or not (seen[L.LEFT_WRIST] and seen[L.RIGHT_WRIST]):
+        if hand_pose(ref, seen)[0] not in FREE or not (seen[L.LEFT_WRIST]
+                                                       and seen[L.RIGHT_WRIST]):
             return []
         out, f = [], fps / speed
         for (_, end), (start, _) in zip(timing.spans, timing.spans[1:]):

@@ -32,11 +32,17 @@ them still there looked frozen).
 
 * the photo's posture — standing (hips and knees seen, legs long under the hips) speakers
   gesture more than seated ones (+1);
-* where the photo's hands are — resting low together (lap, desk, clasped) −1; free (apart,
-  or raised) 0; out of the picture 0 (the arms cannot move anyway: posture and voice decide
-  the head's motion).
+* where the photo's hands are (:func:`hand_pose`) — resting low together (``clasped``, or
+  in the ``lap`` or on a desk) −1; ``raised``, ``at the sides`` or otherwise ``free`` 0; out
+  of the picture 0 (the arms cannot move anyway: posture and voice decide the head's motion).
   A raised hand was tried as +1 and measured not to predict livelier real motion on the
   shared clips (it sent a steady seated speaker to ``presenter``: 2x her wrist acceleration);
+* the framing (:func:`framing`: ``full body``, ``upper body``, ``portrait``, ``face``) is read
+  and given as a reason, with no weight of its own: a full body's legs already say standing or
+  seated, and what a portrait's arms can do the arm planner decides (an elbow out of the
+  picture stays at its edge); the shared clips hold no portrait or full-body speaker with
+  audio to weigh it by. A hand holding something is not read from the skeleton (the warp
+  renderer finds a held object in the photo and moves it with the hand);
 * the voice — loudness variation (s.d. of the level in speech, dB), pitch range (10th–90th
   percentile of voiced f0, semitones) and speaking rate (onsets per second of speech), each
   against a conversational reference (:data:`VOICE_REFERENCE`): expressive on two of them
@@ -161,21 +167,59 @@ def posture(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
     return "seated", f"seated (knees {thigh:.1f} shoulder widths under the hips)"
 
 
+# Where the photo's hands rest (:func:`hand_pose`): the two ways of resting low together, and
+# the hands that are free to gesture.
+RESTING = ("clasped", "lap")
+FREE = ("free", "raised", "at the sides")
+
+
 def hand_pose(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
-    """Where the photo's hands are: ``resting`` (low and together), ``free``, ``out of
-    frame`` or ``unknown`` (no shoulders to measure by), and a reason."""
+    """Where the photo's hands are, and a reason:
+
+    * ``clasped``: together (under 0.3 shoulder widths apart) in front of the body, low;
+    * ``lap``: low and near each other (under 0.7 apart), in the lap or on a desk;
+    * ``at the sides``: hanging beside the body (both by the hips or lower, out to the sides);
+    * ``raised``: a hand at the chest or higher;
+    * ``free``: anywhere else;
+    * ``out of frame``: no wrist in the picture; ``unknown``: no shoulders to measure by.
+    """
     wrists = [w for w in (L.LEFT_WRIST, L.RIGHT_WRIST) if seen[w]]
     if not wrists:
         return "out of frame", "hands out of the picture"
     if not _shoulders(seen):
         return "unknown", "shoulders not in the photo"
     sw = float(L.shoulder_width(ref))
-    drop = min(ref[w, 1] - L.neck(ref)[1] for w in wrists) / sw
-    gap = float(np.linalg.norm(ref[L.LEFT_WRIST, :2] - ref[L.RIGHT_WRIST, :2])) / sw
-    if len(wrists) == 2 and drop > 0.7 and gap < 0.7:
-        return "resting", (f"hands resting together ({gap:.1f} sw apart, {drop:.1f} sw under "
+    neck = L.neck(ref)
+    drop = min(ref[w, 1] - neck[1] for w in wrists) / sw
+    if len(wrists) == 2:
+        gap = float(np.linalg.norm(ref[L.LEFT_WRIST, :2] - ref[L.RIGHT_WRIST, :2])) / sw
+        if drop > 0.7 and gap < 0.3:
+            return "clasped", f"hands clasped ({gap:.1f} sw apart, {drop:.1f} sw under the neck)"
+        if drop > 0.7 and gap < 0.7:
+            return "lap", (f"hands resting together ({gap:.1f} sw apart, {drop:.1f} sw under "
                            "the neck)")
+        # Beside the body: each wrist further out from the neck than its shoulder, nearly.
+        out = min(abs(ref[w, 0] - neck[0]) for w in wrists) / sw
+        if drop > 1.3 and out > 0.4:
+            return "at the sides", (f"hands at the sides ({out:.1f} sw out from the neck, "
+                                    f"{drop:.1f} sw under it)")
+    if drop < 0.5:
+        return "raised", f"a hand raised ({drop:.1f} sw under the neck)"
     return "free", "hands free"
+
+
+def framing(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
+    """How much of the person the photo shows, and a reason: ``full body`` (an ankle seen),
+    ``upper body`` (an elbow, a hip or a knee seen), ``portrait`` (head and shoulders) or
+    ``face`` (no shoulders)."""
+    if not _shoulders(seen):
+        return "face", "a face, no shoulders"
+    if seen[L.LEFT_ANKLE] or seen[L.RIGHT_ANKLE]:
+        return "full body", "the full body in the picture"
+    if seen[[L.LEFT_ELBOW, L.RIGHT_ELBOW, L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_KNEE,
+             L.RIGHT_KNEE]].any():
+        return "upper body", "the upper body in the picture"
+    return "portrait", "head and shoulders only"
 
 
 def voice_figures(features) -> dict[str, float]:
@@ -227,7 +271,8 @@ def choose_style(ref: np.ndarray, seen: np.ndarray, features) -> StyleChoice:
     score += post == "standing"
     hands, why = hand_pose(ref, seen)
     reasons.append(why)
-    score -= hands == "resting"
+    score -= hands in RESTING
+    reasons.append(framing(ref, seen)[1])
     figures = voice_figures(features)
     v, why = _voice_score(figures)
     reasons.append(why)
