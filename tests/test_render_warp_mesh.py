@@ -87,3 +87,36 @@ def test_min_heights_are_the_triangles_thickness():
     verts = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 4.0], [5.0, 0.5]])
     heights = min_heights(verts, np.array([[0, 1, 2], [0, 1, 3]]))
     np.testing.assert_allclose(heights, [40 / np.hypot(10, 4), 0.5])
+
+
+def _covered(mesh, shape) -> np.ndarray:
+    cover = np.zeros(shape, np.uint8)
+    pts = np.round(mesh.vertices * 16).astype(np.int32)[mesh.triangles]
+    cv2.fillPoly(cover, list(pts), 1, lineType=cv2.LINE_8, shift=4)
+    return cover > 0
+
+
+def test_ragged_edges_leave_no_uncovered_pockets():
+    """A segmenter's mask has ragged, stepped edges; the triangles along them that run
+    outside the mask are dropped, and the pockets they leave showed the background through
+    the layer in the photo's own pose (a white notch in portrait_s2.jpg's cheek). Pockets
+    get points of their own. On blobs with bites and bumps all along the edge, at three mesh
+    spacings, the mesh left 12 % of the mask (one pixel in from its edge) uncovered on
+    average and 39 % at worst; now 0.8 % and 2.3 %."""
+    rng = np.random.default_rng(1)
+    shares = []
+    for _ in range(12):
+        mask = np.zeros((200, 200), np.uint8)
+        c, axes = rng.uniform(70, 130, 2), rng.uniform(30, 60, 2)
+        cv2.ellipse(mask, (int(c[0]), int(c[1])), (int(axes[0]), int(axes[1])),
+                    rng.uniform(0, 180), 0, 360, 1, -1)
+        edge = np.argwhere(cv2.morphologyEx(mask, cv2.MORPH_GRADIENT, np.ones((3, 3))) > 0)
+        for y, x in edge[rng.choice(len(edge), 40, replace=False)]:
+            cv2.circle(mask, (int(x), int(y)), int(rng.integers(2, 6)), int(rng.integers(0, 2)),
+                       -1)
+        inner = cv2.erode(mask, np.ones((3, 3), np.uint8)) > 0
+        for spacing in (7.0, 14.0, 20.0):
+            mesh = build_mesh(mask > 0, spacing=spacing)
+            shares.append((inner & ~_covered(mesh, mask.shape)).sum() / inner.sum())
+            assert min_heights(mesh.vertices, mesh.triangles).min() >= 1.0
+    assert np.mean(shares) < 0.015 and max(shares) < 0.035, (np.mean(shares), max(shares))
