@@ -473,6 +473,35 @@ def test_a_level_forearm_takes_the_sleeve_hanging_below_it_when_it_is_of_the_sam
     assert not at(parts.arms["left"], mid - [0.0, 0.15 * sw])      # never above the sleeve
 
 
+def test_the_drape_below_a_level_forearm_takes_the_cuff_past_the_wrists_point():
+    """The wrist's point sits where the hand begins, inside the cuff: the sleeve's cuff hangs
+    below the bone a little past it (desk_host_body.png's pointing hand left its cuff's lower
+    half on his jacket, a pale ghost when the hand rose). The drape runs on CUFF_PAST shoulder
+    widths past the wrist's point, no further."""
+    from gesticulate.render.warp.parts import CUFF_PAST, SLEEVE_DRAPE, lab_of, split_parts
+    ref = template_pose(size=512)
+    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    neck = 0.5 * (ref[L.LEFT_SHOULDER, :2] + ref[L.RIGHT_SHOULDER, :2])
+    el = ref[L.LEFT_SHOULDER, :2] + [0.05 * sw, 0.85 * sw]
+    wr = np.array([neck[0] + 0.1 * sw, el[1] + 0.02 * sw])
+    ref[L.LEFT_ELBOW, :2], ref[L.LEFT_WRIST, :2] = el, wr
+    ref[L.LEFT_HAND, :2] += wr - ref[L.LEFT_HAND_START, :2]
+    valid = valid_points(ref, (512, 512))
+    person = _silhouette(ref, int(0.25 * sw), bones=ARMS[:1] + ARMS[2:])
+    pt = lambda p: tuple(np.round(p).astype(int))                   # noqa: E731
+    image = np.zeros((512, 512, 3), np.uint8)
+    image[:] = (90, 120, 160)
+    image[person > 0] = (40, 40, 90)                               # a jacket, sleeve alike
+    cv2.line(image, pt(el), pt(wr), (40, 40, 90), thickness=int(0.16 * sw))
+    cv2.line(person, pt(el), pt(wr), 1, thickness=int(0.16 * sw))
+    parts = split_parts(person > 0, ref, valid, lab=lab_of(image))
+    at = lambda m, p: bool(m[int(round(p[1])), int(round(p[0]))])  # noqa: E731
+    u = (wr - el) / np.linalg.norm(wr - el)
+    low = np.array([0.0, 0.8 * SLEEVE_DRAPE * sw])
+    assert at(parts.arms["left"], wr + 0.6 * CUFF_PAST * sw * u + low)      # the cuff's end
+    assert not at(parts.arms["left"], wr + 2.5 * CUFF_PAST * sw * u + low)  # not beyond it
+
+
 def test_a_sleeve_hanging_below_a_forearm_stops_at_the_other_forearm():
     """Both forearms level across the same jacket, the left reaching past the midline just above
     the right (arms loosely folded): the left's sleeve does not take the right forearm's

@@ -260,6 +260,10 @@ SLEEVE_REACH = 0.2
 # (avspeech_sample2) 21; a bare or differently clad forearm on the shared photos 30-107).
 SLEEVE_DRAPE = 0.22
 SLEEVE_COLOUR = 26.0   # CIELAB distance (OpenCV's 8-bit scale) from the forearm's own colour
+# ... and on past the wrist's point by CUFF_PAST shoulder widths: the point sits where the hand
+# begins, inside the cuff, and desk_host_body.png's pointing hand left its cuff's lower half
+# (white, and a sliver of the curled fingers) on his jacket, a pale ghost when the hand rose.
+CUFF_PAST = 0.12
 # A forearm nearer level than upright (within 45 degrees) has its sleeve hang below it. At 25
 # degrees nothing changed on the shared clips but ted_lia_driving3 (hands re-detected 0.906 ->
 # 0.893 in self-reenactment; avspeech_sample1's black sleeve at 28 degrees on her black jacket
@@ -384,7 +388,9 @@ def _sleeve_below(lab: np.ndarray, person: np.ndarray, px: np.ndarray, py: np.nd
     if along.sum() < 12:
         return None
     below = _side_of(px, py, E, W, (E + W) / 2 + np.array([0.0, 1.0]))
-    near = person & trunk & below & (d_fore < SLEEVE_DRAPE * sw) & (t_fore >= 0) & (t_fore <= 1)
+    # On a little past the wrist's point: the cuff around the wrist hangs below it too.
+    past = 1.0 + CUFF_PAST * sw / max(float(np.linalg.norm(W - E)), 1.0)
+    near = person & trunk & below & (d_fore < SLEEVE_DRAPE * sw) & (t_fore >= 0) & (t_fore <= past)
     if not near.any():
         return None
     if rival is not None:
