@@ -436,6 +436,29 @@ def test_a_forearm_across_the_body_leaves_the_jacket_beside_it():
     assert at(parts.arms["left"], mid + 0.1 * sw * up)               # the sleeve itself
 
 
+def _level_forearm(forearm, below, thick, *, wrist_dx=0.0):
+    """A left forearm resting level across the trunk, drawn ``thick`` shoulder widths in the
+    colour ``forearm`` over a body of colour ``below``, its wrist ``wrist_dx`` shoulder widths
+    past the neck: ``(parts, person, elbow, wrist, sw)``."""
+    from gesticulate.render.warp.parts import lab_of, split_parts
+    ref = template_pose(size=512)
+    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    neck = 0.5 * (ref[L.LEFT_SHOULDER, :2] + ref[L.RIGHT_SHOULDER, :2])
+    el = ref[L.LEFT_SHOULDER, :2] + [0.05 * sw, 0.85 * sw]         # the elbow at the side
+    wr = np.array([neck[0] + wrist_dx * sw, el[1] + 0.02 * sw])     # the hand level, mid-body
+    ref[L.LEFT_ELBOW, :2], ref[L.LEFT_WRIST, :2] = el, wr
+    ref[L.LEFT_HAND, :2] += wr - ref[L.LEFT_HAND_START, :2]
+    valid = valid_points(ref, (512, 512))
+    person = _silhouette(ref, int(0.25 * sw), bones=ARMS[:1] + ARMS[2:])
+    pt = lambda p: tuple(np.round(p).astype(int))                   # noqa: E731
+    image = np.zeros((512, 512, 3), np.uint8)
+    image[:] = (90, 120, 160)                                      # the backdrop
+    image[person > 0] = below
+    cv2.line(image, pt(el), pt(wr), forearm, thickness=int(thick * sw))  # the forearm on top
+    cv2.line(person, pt(el), pt(wr), 1, thickness=int(thick * sw))
+    return split_parts(person > 0, ref, valid, lab=lab_of(image)), person, el, wr, sw
+
+
 @pytest.mark.parametrize("forearm, below, thick, draped",
                          [((40, 40, 90), (40, 40, 90), 0.16, True),
                           ((200, 150, 120), (235, 235, 235), 0.16, False),
@@ -447,23 +470,8 @@ def test_a_level_forearm_takes_the_sleeve_hanging_below_it_when_it_is_of_the_sam
     the sleeve ends, so the arm takes SLEEVE_DRAPE below its bone (the sleeve's lower half and
     cuff stayed on the desk as the hand rose). A bare forearm on a white dress keeps to the edge
     of its own skin."""
-    from gesticulate.render.warp.parts import SLEEVE_DRAPE, lab_of, split_parts
-    ref = template_pose(size=512)
-    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
-    neck = 0.5 * (ref[L.LEFT_SHOULDER, :2] + ref[L.RIGHT_SHOULDER, :2])
-    el = ref[L.LEFT_SHOULDER, :2] + [0.05 * sw, 0.85 * sw]         # the elbow at the side
-    wr = np.array([neck[0], el[1] + 0.02 * sw])                     # the hand level, mid-body
-    ref[L.LEFT_ELBOW, :2], ref[L.LEFT_WRIST, :2] = el, wr
-    ref[L.LEFT_HAND, :2] += wr - ref[L.LEFT_HAND_START, :2]
-    valid = valid_points(ref, (512, 512))
-    person = _silhouette(ref, int(0.25 * sw), bones=ARMS[:1] + ARMS[2:])
-    pt = lambda p: tuple(np.round(p).astype(int))                   # noqa: E731
-    image = np.zeros((512, 512, 3), np.uint8)
-    image[:] = (90, 120, 160)                                      # the backdrop
-    image[person > 0] = below
-    cv2.line(image, pt(el), pt(wr), forearm, thickness=int(thick * sw))  # the forearm on top
-    cv2.line(person, pt(el), pt(wr), 1, thickness=int(thick * sw))
-    parts = split_parts(person > 0, ref, valid, lab=lab_of(image))
+    from gesticulate.render.warp.parts import SLEEVE_DRAPE
+    parts, person, el, wr, sw = _level_forearm(forearm, below, thick)
     at = lambda m, p: bool(m[int(round(p[1])), int(round(p[0]))])  # noqa: E731
     mid = 0.5 * (el + wr)
     low = mid + [0.0, 0.8 * SLEEVE_DRAPE * sw]
@@ -478,23 +486,9 @@ def test_the_drape_below_a_level_forearm_takes_the_cuff_past_the_wrists_point():
     below the bone a little past it (desk_host_body.png's pointing hand left its cuff's lower
     half on his jacket, a pale ghost when the hand rose). The drape runs on CUFF_PAST shoulder
     widths past the wrist's point, no further."""
-    from gesticulate.render.warp.parts import CUFF_PAST, SLEEVE_DRAPE, lab_of, split_parts
-    ref = template_pose(size=512)
-    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
-    neck = 0.5 * (ref[L.LEFT_SHOULDER, :2] + ref[L.RIGHT_SHOULDER, :2])
-    el = ref[L.LEFT_SHOULDER, :2] + [0.05 * sw, 0.85 * sw]
-    wr = np.array([neck[0] + 0.1 * sw, el[1] + 0.02 * sw])
-    ref[L.LEFT_ELBOW, :2], ref[L.LEFT_WRIST, :2] = el, wr
-    ref[L.LEFT_HAND, :2] += wr - ref[L.LEFT_HAND_START, :2]
-    valid = valid_points(ref, (512, 512))
-    person = _silhouette(ref, int(0.25 * sw), bones=ARMS[:1] + ARMS[2:])
-    pt = lambda p: tuple(np.round(p).astype(int))                   # noqa: E731
-    image = np.zeros((512, 512, 3), np.uint8)
-    image[:] = (90, 120, 160)
-    image[person > 0] = (40, 40, 90)                               # a jacket, sleeve alike
-    cv2.line(image, pt(el), pt(wr), (40, 40, 90), thickness=int(0.16 * sw))
-    cv2.line(person, pt(el), pt(wr), 1, thickness=int(0.16 * sw))
-    parts = split_parts(person > 0, ref, valid, lab=lab_of(image))
+    from gesticulate.render.warp.parts import CUFF_PAST, SLEEVE_DRAPE
+    cloth = (40, 40, 90)                                           # a jacket, sleeve alike
+    parts, _, el, wr, sw = _level_forearm(cloth, cloth, 0.16, wrist_dx=0.1)
     at = lambda m, p: bool(m[int(round(p[1])), int(round(p[0]))])  # noqa: E731
     u = (wr - el) / np.linalg.norm(wr - el)
     low = np.array([0.0, 0.8 * SLEEVE_DRAPE * sw])
