@@ -176,9 +176,10 @@ FREE = ("free", "raised", "at the sides")
 def hand_pose(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
     """Where the photo's hands are, and a reason:
 
-    * ``clasped``: together (under 0.3 shoulder widths apart) in front of the body, low;
+    * ``clasped``: together (under 0.3 shoulder widths apart), low (0.7 under the neck);
     * ``lap``: low and near each other (under 0.7 apart), in the lap or on a desk;
-    * ``at the sides``: hanging beside the body (both by the hips or lower, out to the sides);
+    * ``at the sides``: both by the hips or lower, each at least 0.4 shoulder widths out from
+      the neck (hanging beside the body);
     * ``raised``: a hand at the chest or higher;
     * ``free``: anywhere else;
     * ``out of frame``: no wrist in the picture; ``unknown``: no shoulders to measure by.
@@ -211,7 +212,7 @@ def hand_pose(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
 def framing(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
     """How much of the person the photo shows, and a reason: ``full body`` (an ankle seen),
     ``upper body`` (an elbow, a hip or a knee seen), ``portrait`` (head and shoulders) or
-    ``face`` (no shoulders)."""
+    ``face`` (not both shoulders seen: there is nothing to measure the body by)."""
     if not _shoulders(seen):
         return "face", "a face, no shoulders"
     if seen[L.LEFT_ANKLE] or seen[L.RIGHT_ANKLE]:

@@ -6,6 +6,7 @@ transform (photo pixels → output pixels), computed in :mod:`pose`.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from gesticulate.skeleton import layout as L
@@ -28,14 +29,34 @@ ARMS = {
 # Face points that move rigidly with the skull (nose, eye corners, the jaw line by the ears):
 # they drive the head transform. Lids, brows, lips and chin are left out, so that a blink, a
 # raised brow or an open mouth does not move the head.
-HEAD_RIGID = np.array(L.NOSE_BRIDGE + L.NOSE_BOTTOM
-                      + tuple(L.face(i) for i in (36, 39, 42, 45, 0, 1, 15, 16)))
-HEAD_BODY = np.array([L.NOSE, L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EAR, L.RIGHT_EAR])
 # Of those, the inner face's and the contour's by the ears: a head turning sideways (or
 # nodding) moves the first across the second (parallax), and the skull with its hair goes with
 # the contour, the eyes, nose and mouth with the inner face.
 FACE_INNER = np.array(L.NOSE_BRIDGE + L.NOSE_BOTTOM + tuple(L.face(i) for i in (36, 39, 42, 45)))
 FACE_OUTER = np.array([L.face(i) for i in (0, 1, 15, 16)])
+HEAD_RIGID = np.concatenate([FACE_INNER, FACE_OUTER])
+HEAD_BODY = np.array([L.NOSE, L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EAR, L.RIGHT_EAR])
+# The inner face's outline: brows, nose, eyes and the mouth's outer lip; the face's: the jaw,
+# and the brows lifted by FOREHEAD times the nose's length (the forehead turns with the face).
+_INNER_OUTLINE = np.array([L.face(i) for i in range(17, 60)])
+_JAW = np.array([L.face(i) for i in range(17)])
+_BROWS = np.array([L.face(i) for i in range(17, 27)])
+FOREHEAD = 0.6
+
+
+def face_outlines(ref: np.ndarray, valid: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Convex outlines ``(K, 1, 2)`` float32 of the inner face and of the whole face (for
+    ``cv2.pointPolygonTest``), or None unless the jaw, the brows and most of the inner face
+    are seen."""
+    if not (valid[_JAW].all() and valid[_BROWS].all()) or valid[_INNER_OUTLINE].sum() < 30:
+        return None
+    pts = ref[:, :2].astype(np.float64)
+    up = pts[L.face(27)] - pts[L.face(33)]            # from the nose's base to its bridge
+    brows = pts[_BROWS] + FOREHEAD * up
+    inner = pts[_INNER_OUTLINE[valid[_INNER_OUTLINE]]]
+    outer = np.vstack([pts[_JAW], brows])
+    return (cv2.convexHull(inner.astype(np.float32)), cv2.convexHull(outer.astype(np.float32)))
 
 MIN_CONFIDENCE = 0.3
 # Rigging a limb needs more than "seen": detectors guess hidden elbows and wrists at 0.3–0.4

@@ -30,7 +30,7 @@ OUTLINE_DENSITY = 0.7   # outline points every 0.7 grid spacings
 MAX_EDGE = 3.0          # longest edge kept, in grid spacings
 GRID_MARGIN = 0.4       # interior grid points at least this many spacings inside the outline
 MIN_SLIVER_DEG = 10.0   # triangles of three consecutive outline points thinner than this: dropped
-MIN_THICKNESS = 1.0     # px: a triangle on the outline thinner than this is dropped too
+MIN_THICKNESS = 1.0     # px: a triangle thinner than this is dropped too
 
 
 @dataclass
@@ -150,7 +150,7 @@ def build_mesh(mask: np.ndarray, *, spacing: float, extra: np.ndarray | None = N
     # layer even in the photo's own pose (portrait_s2.jpg: a white notch in his cheek): their
     # pixels on a fine grid join the points, and the mask is triangulated again.
     for _ in range(POCKET_PASSES):
-        pockets = _pockets(verts, tris, mask)
+        pockets = _pockets(verts, tris, mask, spacing)
         if not len(pockets):
             break
         verts = np.vstack([verts, pockets])
@@ -187,14 +187,20 @@ def _triangulate(verts: np.ndarray, where: np.ndarray, mask: np.ndarray, spacing
 
 
 # A pocket: at least POCKET_MIN pixels of the mask (one pixel in from its edge) that no
-# triangle covers, joined; its pixels every POCKET_STEP px become mesh points.
+# triangle covers, joined; its pixels every POCKET_STEP px become mesh points. Both grow with
+# a coarser mesh (a bigger picture), by the spacing over POCKET_SPACING: a 2048 px blob's
+# pockets at 2 px took 20 times the points.
 POCKET_MIN = 6
 POCKET_STEP = 2
+POCKET_SPACING = 20.0
 POCKET_PASSES = 2
 
 
-def _pockets(verts: np.ndarray, tris: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def _pockets(verts: np.ndarray, tris: np.ndarray, mask: np.ndarray, spacing: float
+             ) -> np.ndarray:
     """Points ``(K, 2)`` on a fine grid over the mask's uncovered pockets."""
+    grow = max(1.0, spacing / POCKET_SPACING)
+    step = max(POCKET_STEP, int(round(POCKET_STEP * grow)))
     h, w = mask.shape
     cover = np.zeros((h, w), np.uint8)
     shift = 4                                          # sub-pixel vertices, 1/16 px
@@ -203,12 +209,12 @@ def _pockets(verts: np.ndarray, tris: np.ndarray, mask: np.ndarray) -> np.ndarra
     inner = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     miss = (inner & (cover == 0)).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(miss, connectivity=8)
-    big = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= POCKET_MIN)
+    big = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= POCKET_MIN * grow * grow)
     big = big[big > 0]
     if not len(big):
         return np.zeros((0, 2))
     ys, xs = np.nonzero(np.isin(labels, big))
-    on = (ys % POCKET_STEP == 0) & (xs % POCKET_STEP == 0)
+    on = (ys % step == 0) & (xs % step == 0)
     return np.stack([xs[on], ys[on]], 1).astype(np.float64)
 
 

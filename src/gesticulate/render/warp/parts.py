@@ -388,9 +388,14 @@ def _sleeve_below(lab: np.ndarray, person: np.ndarray, px: np.ndarray, py: np.nd
     if along.sum() < 12:
         return None
     below = _side_of(px, py, E, W, (E + W) / 2 + np.array([0.0, 1.0]))
-    # On a little past the wrist's point: the cuff around the wrist hangs below it too.
-    past = 1.0 + CUFF_PAST * sw / max(float(np.linalg.norm(W - E)), 1.0)
-    near = person & trunk & below & (d_fore < SLEEVE_DRAPE * sw) & (t_fore >= 0) & (t_fore <= past)
+    # On a little past the wrist's point: the cuff around the wrist hangs below it too, as
+    # deep as the sleeve (the distance to the bone's line there, not to its end).
+    bone = W - E
+    length = max(float(np.linalg.norm(bone)), 1.0)
+    past = 1.0 + CUFF_PAST * sw / length
+    across = np.abs((px - E[0]) * bone[1] - (py - E[1]) * bone[0]) / length
+    depth = np.where(t_fore > 1, across, d_fore)
+    near = person & trunk & below & (depth < SLEEVE_DRAPE * sw) & (t_fore >= 0) & (t_fore <= past)
     if not near.any():
         return None
     if rival is not None:

@@ -36,6 +36,7 @@ HAND_STRETCH = (0.8, 1.25)
 # most this share of the photo's face width (x and y): RENDERING.md's yaw within 20 degrees.
 PARALLAX = np.array([0.07, 0.05])
 PARALLAX_STILL = 0.01
+PARALLAX_STILL_PX = 1.0
 
 
 def _rot(theta: float) -> np.ndarray:
@@ -98,6 +99,9 @@ class Poser:
         self.parts = parts
         self.size = size
         self.photo_eyes = self._eye_line(self.ref, valid)
+        # The head layer splits between skull and face only where the face's outlines are
+        # seen (rig._face_share); without them the face's bone stays the skull's.
+        self.has_face = B.face_outlines(self.ref, valid) is not None
 
     @staticmethod
     def _hold(value: np.ndarray | None, rest: np.ndarray) -> np.ndarray:
@@ -188,14 +192,15 @@ class Poser:
         slid with the nose, the hair too)."""
         inner = B.FACE_INNER[self.valid[B.FACE_INNER] & tv[B.FACE_INNER]]
         outer = B.FACE_OUTER[self.valid[B.FACE_OUTER] & tv[B.FACE_OUTER]]
-        if len(inner) < 6 or len(outer) < 2:
+        if not self.has_face or len(inner) < 6 or len(outer) < 2:
             return np.zeros(2), np.zeros(2)
         back = np.linalg.inv(head[:, :2])
         res = (tgt[:, :2] - head[:, 2]) @ back.T - self.ref[:, :2]    # in the photo's frame
         d = res[inner].mean(0) - res[outer].mean(0)
         width = max(float(np.ptp(self.ref[B.FACE_OUTER[self.valid[B.FACE_OUTER]], 0])), 1.0)
         # The tracker's jitter of the contour (a pixel or two) is no turn: shrunk by a dead zone.
-        d = np.sign(d) * np.clip(np.abs(d) - PARALLAX_STILL * width, 0.0, PARALLAX * width)
+        still = max(PARALLAX_STILL * width, PARALLAX_STILL_PX)
+        d = np.sign(d) * np.clip(np.abs(d) - still, 0.0, PARALLAX * width)
         n_in, n_out = len(inner), len(outer)
         return -n_in / (n_in + n_out) * d, n_out / (n_in + n_out) * d
 

@@ -276,32 +276,27 @@ def _head_share(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, parts: Parts,
     return np.where(t > 0, share * lateral, share)
 
 
-# The inner face (:data:`bones.FACE`) within this share of the ellipse through the contour by
-# the ears and the chin, around the nose's base; the skull beyond FACE_OUTER; between them the
-# cheeks stretch and squeeze as a turning head's do.
-FACE_INNER, FACE_OUTER = 0.3, 0.95
-FOREHEAD = 1.8
-
-
 def _face_share(v: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """How much each vertex follows the inner face rather than the skull: 1 over the eyes,
-    nose and mouth, 0 from the cheeks out (no face seen: 0 everywhere)."""
-    ids = [L.face(i) for i in (0, 16, 8, 33)]
-    if not valid[ids].all():
+    """How much each vertex follows the inner face (:data:`bones.FACE`) rather than the
+    skull: 1 inside the hull of the brows, eyes, nose and mouth, 0 on and outside the face's
+    outline (the jaw and the forehead above the brows), and between them, across the cheeks
+    and temples, by how near each is to the one and the other — so the points the face's
+    bone is fitted to move with it, those of the contour with the skull, and the cheeks
+    stretch and squeeze as a turning head's do. 0 everywhere without a face
+    (:func:`bones.face_outlines`)."""
+    outlines = B.face_outlines(ref, valid)
+    if outlines is None:
         return np.zeros(len(v))
-    left, right, chin, nose = ref[ids, :2]
-    half = max(0.5 * float(np.linalg.norm(right - left)), 4.0)
-    across = (right - left) / (2 * half)
-    down = np.array([-across[1], across[0]])
-    if (chin - nose) @ down < 0:
-        down = -down
-    tall = max(float((chin - nose) @ down), 0.3 * half)
-    rel = v - nose
-    # Above the nose the ellipse reaches FOREHEAD times as far: the brow and forehead face
-    # the camera and turn with the eyes; the hair at the sides and top stays with the skull.
-    up = rel @ down
-    rho = np.hypot((rel @ across) / half, up / np.where(up < 0, FOREHEAD * tall, tall))
-    return 1.0 - smoothstep((rho - FACE_INNER) / (FACE_OUTER - FACE_INNER))
+    inner, outer = outlines
+    out = np.zeros(len(v))
+    for k, p in enumerate(v):
+        pt = (float(p[0]), float(p[1]))
+        d_out = cv2.pointPolygonTest(outer, pt, True)
+        if d_out <= 0:
+            continue                                  # on or outside the outline: the skull's
+        d_in = -cv2.pointPolygonTest(inner, pt, True)
+        out[k] = 1.0 if d_in <= 0 else d_out / (d_out + d_in)
+    return smoothstep(out)
 
 
 def _along(v: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
