@@ -10,7 +10,8 @@ landmarks and stretches within 80 to 125 % (:meth:`Poser._hand`); the head rolls
 eye line, and a turn or a nod moves the inner face across a skull that all but stays
 (:meth:`Poser._parallax`, RENDERING.md's yaw by parallax: fitted as one rigid head, the hair
 slid with the nose; self-reenactment's most-moved box PSNR over the still photo, mean of 12
-clips, +2.70 -> +2.76 dB, un_speech_female +1.50 -> +1.76). Each frame's transforms are a
+clips, +2.70 -> +2.78 dB with the meshes' pockets and the cuff's drape fixed beside it;
+un_speech_female, whose head turns most, +1.50 -> +1.77). Each frame's transforms are a
 function of that frame's target alone: the motion was already cleaned, gap-filled and eased
 over the whole sequence (:mod:`gesticulate.skeleton.retarget`), so a bone whose target points
 are missing here simply takes the photo's pose, and a video's frames do not depend on which
