@@ -7,7 +7,9 @@ Runs ``gesticulate reenact`` (gesticulate.evaluate.reenact) on the shared clips 
 upper body (../shared/data/video; they are never copied into the project) and drives
 ``desk_host_body.png`` with hbr_speaker12's and un_speech_female's motion. Prints the table,
 then each of issue 14's thresholds per clip with PASS/FAIL, and, with ``--baseline`` (a
-``reenact.json`` of an earlier run), the figures before → after.
+``reenact.json`` of an earlier run), the figures before → after. With the warp renderer it
+also renders each shared photo's own pose (issue 14: the photo again, over 40 dB) and times
+its set-up (2 s or less).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import argparse
 import json
 import time
 from pathlib import Path
+
+import numpy as np
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CLIPS = ["hbr_speaker7.mp4", "hbr_speaker8.mp4", "hbr_speaker9.mp4", "hbr_speaker12.mp4",
@@ -59,6 +63,26 @@ def checks(result: dict) -> list[tuple[str, str, bool, str]]:
     m = result["mean"]
     dm = _num(m[renderer]["psnr_box_moved"]) - _num(m["still"]["psnr_box_moved"])
     out.append(("mean", "mean dPSNR moved >= 1.5 dB", dm >= 1.5, f"{dm:+.2f} dB"))
+    return out
+
+
+def own_poses(size: int) -> list[tuple[str, float, float]]:
+    """``(photo, PSNR of its own pose rendered by the warp renderer, set-up seconds)`` for
+    each shared photo at ``size`` px (the set-up of one run, the person's segmentation and
+    layers, not the pose detection)."""
+    from gesticulate.image import load_image, output_size, resize_to
+    from gesticulate.render.warp import WarpRenderer
+    from gesticulate.skeleton.extract import extract_image
+    out = []
+    for path in sorted((DATA / "photo").iterdir()):
+        image = load_image(path)
+        image = resize_to(image, output_size(image.shape[1], image.shape[0], size=size))
+        ref = extract_image(image)
+        t = time.perf_counter()
+        renderer = WarpRenderer(image, ref)
+        setup = time.perf_counter() - t
+        mse = float(((renderer.render(ref).astype(np.float64) - image) ** 2).mean())
+        out.append((path.name, 10 * np.log10(255.0 ** 2 / max(mse, 1e-12)), setup))
     return out
 
 
@@ -106,6 +130,11 @@ def main() -> None:
             print(f"{c['clip']:28s} dPSNR {d(b, 'psnr_box_moved'):+.2f} -> "
                   f"{d(c['rows'], 'psnr_box_moved'):+.2f} dB   dSSIM {d(b, 'ssim_box_moved'):+.3f}"
                   f" -> {d(c['rows'], 'ssim_box_moved'):+.3f}")
+    if args.renderer == "warp":
+        print("\n## The photos' own poses (issue 14: the photo again, over 40 dB; set-up <= 2 s)\n")
+        for name, psnr, setup in own_poses(args.size):
+            ok = psnr > 40 and setup <= 2.0
+            print(f"{'PASS' if ok else 'FAIL'}  {name:28s} {psnr:6.2f} dB   set-up {setup:.2f} s")
     if not args.skip_drive:
         photo = DATA / "photo" / "desk_host_body.png"
         for drv in DRIVERS:
