@@ -49,6 +49,11 @@ class Mesh:
     triangles: np.ndarray
 
 
+def _empty() -> Mesh:
+    """The mesh of a mask with no area to mesh."""
+    return Mesh(np.zeros((0, 2)), np.zeros((0, 3), np.int32))
+
+
 def _outline_points(mask: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
     """Points every ``spacing`` px along each outer and inner contour, ``(P, 2)`` float, and
     each point's ``(contour, position, contour length)`` ``(P, 3)`` int."""
@@ -129,7 +134,7 @@ def build_mesh(mask: np.ndarray, *, spacing: float, extra: np.ndarray | None = N
     # The outline is sampled more densely than the grid so that Delaunay's edges follow it.
     outline, where = _outline_points(mask, OUTLINE_DENSITY * spacing)
     if len(outline) < 3:
-        return Mesh(np.zeros((0, 2)), np.zeros((0, 3), np.int32))
+        return _empty()
     inner = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8),
                       iterations=max(1, int(spacing * GRID_MARGIN))) > 0
     h, w = mask.shape
@@ -144,7 +149,7 @@ def build_mesh(mask: np.ndarray, *, spacing: float, extra: np.ndarray | None = N
     where = np.vstack([where, np.tile([-1, 0, 0], (len(grid), 1))])
     tris = _triangulate(verts, where, mask, spacing)
     if tris is None:
-        return Mesh(np.zeros((0, 2)), np.zeros((0, 3), np.int32))
+        return _empty()
     # Pockets of the mask no kept triangle covers (a jagged cheek beside the background, whose
     # triangles ran outside the mask and were dropped) showed the background through the
     # layer even in the photo's own pose (portrait_s2.jpg: a white notch in his cheek): their
@@ -157,7 +162,7 @@ def build_mesh(mask: np.ndarray, *, spacing: float, extra: np.ndarray | None = N
         where = np.vstack([where, np.tile([-1, 0, 0], (len(pockets), 1))])
         tris = _triangulate(verts, where, mask, spacing)
         if tris is None:
-            return Mesh(np.zeros((0, 2)), np.zeros((0, 3), np.int32))
+            return _empty()
     used = np.unique(tris)
     remap = np.full(len(verts), -1, np.int64)
     remap[used] = np.arange(len(used))

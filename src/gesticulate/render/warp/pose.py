@@ -103,6 +103,8 @@ class Poser:
         # The head layer splits between skull and face only where the face's outlines are
         # seen (rig._face_share); without them the face's bone stays the skull's.
         self.has_face = B.face_outlines(self.ref, valid) is not None
+        outer = self.ref[B.FACE_OUTER[valid[B.FACE_OUTER]], 0]
+        self.face_width = max(float(np.ptp(outer)), 1.0) if len(outer) else 1.0
 
     @staticmethod
     def _hold(value: np.ndarray | None, rest: np.ndarray) -> np.ndarray:
@@ -178,7 +180,7 @@ class Poser:
         theta, s, tx, ty = self._hold(value, np.array([0.0, 1.0, *carried]))
         m = s * _rot(theta)
         head = np.hstack([m, (c + [tx, ty] - m @ c)[:, None]])
-        skull, face = self._parallax(tgt, tv, head) if len(idx) >= 6 else (np.zeros(2),) * 2
+        skull, face = self._parallax(tgt, tv, head)
         return (np.hstack([m, head[:, 2:] + (m @ skull)[:, None]]),
                 np.hstack([m, head[:, 2:] + (m @ face)[:, None]]))
 
@@ -198,7 +200,7 @@ class Poser:
         back = np.linalg.inv(head[:, :2])
         res = (tgt[:, :2] - head[:, 2]) @ back.T - self.ref[:, :2]    # in the photo's frame
         d = res[inner].mean(0) - res[outer].mean(0)
-        width = max(float(np.ptp(self.ref[B.FACE_OUTER[self.valid[B.FACE_OUTER]], 0])), 1.0)
+        width = self.face_width
         # The tracker's jitter of the contour (a pixel or two) is no turn: shrunk by a dead zone.
         still = max(PARALLAX_STILL * width, PARALLAX_STILL_PX)
         d = np.sign(d) * np.clip(np.abs(d) - still, 0.0, PARALLAX * width)
