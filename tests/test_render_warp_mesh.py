@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from gesticulate.render.warp.mesh import build_mesh, min_angles, min_heights, signed_areas
 
@@ -67,10 +69,11 @@ def test_empty_and_tiny_masks_give_empty_meshes():
     assert len(build_mesh(line > 0, spacing=8).triangles) == 0
 
 
-def test_no_triangle_is_thinner_than_a_pixel():
+def test_no_outline_triangle_is_thinner_than_a_pixel():
     """Outline triangles under a pixel thick cover nothing and flip at the slightest
     deformation (one folded desk_host_body.png's sleeve when the arm swung out): none is
-    left, on blobs of any shape and mesh spacing."""
+    left on the mesh's edge, on blobs of any shape and mesh spacing. Inside, a thin one
+    stays (see the crack test below)."""
     rng = np.random.default_rng(0)
     for _ in range(20):
         mask = np.zeros((200, 200), np.uint8)
@@ -80,7 +83,18 @@ def test_no_triangle_is_thinner_than_a_pixel():
         cv2.fillConvexPoly(mask, cv2.convexHull(rng.uniform(20, 180, (5, 2)).astype(np.int32)), 1)
         for spacing in (5.0, 7.0, 10.0):
             mesh = build_mesh(mask > 0, spacing=spacing)
-            assert min_heights(mesh.vertices, mesh.triangles).min() >= 1.0
+            thin = mesh.triangles[min_heights(mesh.vertices, mesh.triangles) < 1.0]
+            assert not (_edge_uses(mesh, thin) == 1).any()
+
+
+def _edge_uses(mesh, tris: np.ndarray) -> np.ndarray:
+    """How many of the mesh's triangles use each edge of ``tris`` ``(K, 3)``: ``(K, 3)``."""
+    every = np.sort(np.concatenate([mesh.triangles[:, [0, 1]], mesh.triangles[:, [1, 2]],
+                                    mesh.triangles[:, [2, 0]]]), 1)
+    edges, counts = np.unique(every, axis=0, return_counts=True)
+    mine = np.sort(np.stack([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]], 1), 2)
+    at = {tuple(e): c for e, c in zip(edges, counts)}
+    return np.array([[at[tuple(e)] for e in row] for row in mine]).reshape(len(tris), 3)
 
 
 def test_min_heights_are_the_triangles_thickness():
@@ -118,5 +132,47 @@ def test_ragged_edges_leave_no_uncovered_pockets():
         for spacing in (7.0, 14.0, 20.0):
             mesh = build_mesh(mask > 0, spacing=spacing)
             shares.append((inner & ~_covered(mesh, mask.shape)).sum() / inner.sum())
-            assert min_heights(mesh.vertices, mesh.triangles).min() >= 1.0
     assert np.mean(shares) < 0.015 and max(shares) < 0.035, (np.mean(shares), max(shares))
+
+
+def _cracks(mesh) -> int:
+    """Cracks of the triangulated surface: holes (loops of its boundary, the edges of one
+    triangle, wound against the outline's) under a pixel wide (twice the area over the
+    length). Each loop's signed area is the shoelace sum over its edges, taken in their
+    triangles' winding."""
+    tris = mesh.triangles
+    directed = np.concatenate([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]])
+    key = np.sort(directed, 1)
+    _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    rim = directed[counts[inverse.ravel()] == 1]
+    if not len(rim):
+        return 0
+    graph = coo_matrix((np.ones(len(rim)), (rim[:, 0], rim[:, 1])), shape=(len(mesh.vertices),) * 2)
+    _, label = connected_components(graph, directed=False)
+    a, b = mesh.vertices[rim[:, 0]], mesh.vertices[rim[:, 1]]
+    loop = label[rim[:, 0]]
+    area = np.bincount(loop, 0.5 * (a[:, 0] * b[:, 1] - b[:, 0] * a[:, 1]))
+    length = np.bincount(loop, np.linalg.norm(b - a, axis=1))
+    loops = np.unique(loop)
+    outer = np.sign(area[loops[np.argmax(np.abs(area[loops]))]])   # a piece's outline's winding
+    hole = np.sign(area[loops]) == -outer
+    return int((hole & (2 * np.abs(area[loops]) < length[loops])).sum())  # under a pixel wide
+
+
+def test_meshes_of_ragged_masks_have_no_cracks():
+    """Three near collinear points (a pocket's grid lays many) make a thin triangle between
+    their neighbours; dropped, it left a crack that opened as the mesh deformed (a dot of
+    backdrop in ted_lia_driving2's cheek as she turned her head). On ragged blobs, at three
+    spacings, no mesh has one: stop 30's had up to 19."""
+    rng = np.random.default_rng(1)
+    for _ in range(12):
+        mask = np.zeros((200, 200), np.uint8)
+        c, axes = rng.uniform(70, 130, 2), rng.uniform(30, 60, 2)
+        cv2.ellipse(mask, (int(c[0]), int(c[1])), (int(axes[0]), int(axes[1])),
+                    rng.uniform(0, 180), 0, 360, 1, -1)
+        edge = np.argwhere(cv2.morphologyEx(mask, cv2.MORPH_GRADIENT, np.ones((3, 3))) > 0)
+        for y, x in edge[rng.choice(len(edge), 40, replace=False)]:
+            cv2.circle(mask, (int(x), int(y)), int(rng.integers(2, 6)), int(rng.integers(0, 2)),
+                       -1)
+        for spacing in (7.0, 14.0, 20.0):
+            assert _cracks(build_mesh(mask > 0, spacing=spacing)) == 0, spacing

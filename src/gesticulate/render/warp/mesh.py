@@ -30,7 +30,7 @@ OUTLINE_DENSITY = 0.7   # outline points every 0.7 grid spacings
 MAX_EDGE = 3.0          # longest edge kept, in grid spacings
 GRID_MARGIN = 0.4       # interior grid points at least this many spacings inside the outline
 MIN_SLIVER_DEG = 10.0   # triangles of three consecutive outline points thinner than this: dropped
-MIN_THICKNESS = 1.0     # px: a triangle thinner than this is dropped too
+MIN_THICKNESS = 1.0     # px: a triangle thinner than this on the mesh's edge is dropped too
 
 
 @dataclass
@@ -183,12 +183,24 @@ def _triangulate(verts: np.ndarray, where: np.ndarray, mask: np.ndarray, spacing
     # Flat slivers of three consecutive outline points along a curved edge cover next to
     # nothing and flip at the slightest deformation: dropped.
     run = (e[0] & e[1]) | (e[1] & e[2]) | (e[2] & e[0])
-    # So do triangles under a pixel thick (a flipped one folded a few pixels of
-    # desk_host_body.png's sleeve over itself when the arm swung out; among a pocket's points
-    # they form inside the mask too).
+    tris = tris[~(run & (min_angles(verts, tris) < MIN_SLIVER_DEG))]
+    tris = tris[np.abs(signed_areas(verts, tris)) > 1e-6]
+    # So do triangles under a pixel thick on the mesh's edge, peeled until none is left there
+    # (a flipped one folded a few pixels of desk_host_body.png's sleeve over itself when the
+    # arm swung out). Inside, a thin one stays: between its neighbours it covers the seam of
+    # three near collinear points (a pocket's grid lays many), and without it the seam opened
+    # into a crack as the mesh deformed (a dot of backdrop in ted_lia_driving2's cheek as she
+    # turned).
     thin = min_heights(verts, tris) < MIN_THICKNESS
-    tris = tris[~(run & (min_angles(verts, tris) < MIN_SLIVER_DEG)) & ~thin]
-    return tris[np.abs(signed_areas(verts, tris)) > 1e-6]
+    while thin.any():
+        edges = np.sort(np.stack([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]], 1), 2)
+        _, inverse, uses = np.unique(edges.reshape(-1, 2), axis=0, return_inverse=True,
+                                     return_counts=True)
+        rim = (uses[inverse.ravel()] == 1).reshape(-1, 3).any(1)
+        if not (thin & rim).any():
+            break
+        tris, thin = tris[~(thin & rim)], thin[~(thin & rim)]
+    return tris
 
 
 # A pocket: at least POCKET_MIN pixels of the mask (one pixel in from its edge) that no
