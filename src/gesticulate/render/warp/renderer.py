@@ -360,12 +360,12 @@ class WarpRenderer:
         q = np.round(dst * 8)
         dst = q / 8
         key = q.astype(np.int32).tobytes()
-        head = np.round(bones[B.FACE] * 256) / 256      # the face warps follow the face
+        face_bone = np.round(bones[B.FACE] * 256) / 256     # the face warps follow the face
         if face is not None:
             face = {"opening": round(face["opening"], 2),
                     "closure": [round(c, 2) for c in face["closure"]]}
         face_key = None if face is None else repr((face["opening"], face["closure"],
-                                                   head.tobytes()))
+                                                   face_bone.tobytes()))
         cached = self._cache.get(layer.name)
         if cached is not None and cached[0] == key and cached[1] == face_key:
             return cached[3]
@@ -374,7 +374,7 @@ class WarpRenderer:
         else:
             self.flipped += int((signed_areas(dst, layer.mesh.triangles) < 0).sum())
             maps = self._maps(layer, dst)
-        result = self._composite_layer(layer, maps, face, head)
+        result = self._composite_layer(layer, maps, face, face_bone)
         self._cache[layer.name] = (key, face_key, maps, result)
         return result
 
@@ -402,7 +402,7 @@ class WarpRenderer:
         return box, mx, my, np.clip(fc * (2 / 255.0) - 1 / 255.0, 0, 1 / 255.0), \
             still.astype(np.float32)
 
-    def _composite_layer(self, layer: Layer, maps, face: dict | None, head: np.ndarray):
+    def _composite_layer(self, layer: Layer, maps, face: dict | None, face_bone: np.ndarray):
         """Remap the layer's texture (after the face warps, for the head) into its box:
         ``(box, rgba uint8, alpha float32, still)``."""
         if maps is None:
@@ -411,7 +411,7 @@ class WarpRenderer:
         overlays = []
         if face is not None:
             mx, my = mx.copy(), my.copy()         # the cached map stays unwarped
-            overlays = self._face_warp(mx, my, box, face, head)
+            overlays = self._face_warp(mx, my, box, face, face_bone)
         rgba = cv2.remap(layer.texture, mx + BORDER, my + BORDER, cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         a = rgba[..., 3].astype(np.float32)
@@ -426,7 +426,7 @@ class WarpRenderer:
             rgba[sl + (slice(0, 3),)] = np.clip(part + 0.5, 0, 255).astype(np.uint8)
         return box, rgba, a, still
 
-    def _face_warp(self, mx, my, box, face, head):
+    def _face_warp(self, mx, my, box, face, face_bone):
         """Mouth and eye warps on the head layer's map, each inside its own small window."""
         x0, y0, w, h = box
         overlays = []
@@ -437,7 +437,7 @@ class WarpRenderer:
             if face["closure"][i] > 0.02:
                 jobs.append(("eye", eye.box(), i))
         for kind, corners, i in jobs:
-            dst = corners @ head[:, :2].T + head[:, 2]
+            dst = corners @ face_bone[:, :2].T + face_bone[:, 2]
             lo = np.floor(dst.min(0)).astype(int) - 2 - [x0, y0]
             hi = np.ceil(dst.max(0)).astype(int) + 3 - [x0, y0]
             sl = (slice(max(lo[1], 0), min(hi[1], h)), slice(max(lo[0], 0), min(hi[0], w)))
