@@ -156,3 +156,22 @@ def test_desk_host_the_desk_stays_a_desk_when_the_hand_rises():
     assert desk_like(slice(465, y1 + 20)) > 0.85
     # ... and the desk had run up into the windows above its edge (0.14).
     assert desk_like(slice(440, 458)) < 0.05
+
+
+def test_a_desk_lit_unevenly_is_found():
+    """A glass desk's edge catches the light brighter on one side than the other (on
+    pats_oliver_slice18.png and talkshow_show_half 33 of CIELAB's 8-bit lightness apart, the
+    same hue): its lightness counts half, so the desk is found (it was not), while a desk of
+    another hue on each side is still none."""
+    img, person, hand = desk_scene()
+    lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB).astype(np.float32)
+    desk_rows = np.zeros(person.shape, bool)
+    desk_rows[EDGE:] = True
+    right = desk_rows & (np.arange(256)[None] >= 128)
+    lab[..., 0][right] = np.clip(lab[..., 0][right] + 33, 0, 255)     # lit: lighter, same hue
+    lit = cv2.cvtColor(lab.astype(np.uint8), cv2.COLOR_LAB2RGB)
+    surface = find_surface(lit, person, grown(person, 6), lowest=120, keep=hand)
+    assert surface is not None and abs(surface.y0 - EDGE) <= 2
+    lab[..., 1][right] = np.clip(lab[..., 1][right] + 30, 0, 255)     # and redder: two desks
+    other = cv2.cvtColor(lab.astype(np.uint8), cv2.COLOR_LAB2RGB)
+    assert find_surface(other, person, grown(person, 6), lowest=120, keep=hand) is None
