@@ -11,7 +11,8 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from gesticulate.render.warp.mesh import build_mesh, min_angles, min_heights, signed_areas
+from gesticulate.render.warp.mesh import (build_mesh, edge_uses, min_angles, min_heights,
+                                          signed_areas)
 
 
 def covered(mesh, shape) -> np.ndarray:
@@ -83,18 +84,8 @@ def test_no_outline_triangle_is_thinner_than_a_pixel():
         cv2.fillConvexPoly(mask, cv2.convexHull(rng.uniform(20, 180, (5, 2)).astype(np.int32)), 1)
         for spacing in (5.0, 7.0, 10.0):
             mesh = build_mesh(mask > 0, spacing=spacing)
-            thin = mesh.triangles[min_heights(mesh.vertices, mesh.triangles) < 1.0]
-            assert not (_edge_uses(mesh, thin) == 1).any()
-
-
-def _edge_uses(mesh, tris: np.ndarray) -> np.ndarray:
-    """How many of the mesh's triangles use each edge of ``tris`` ``(K, 3)``: ``(K, 3)``."""
-    every = np.sort(np.concatenate([mesh.triangles[:, [0, 1]], mesh.triangles[:, [1, 2]],
-                                    mesh.triangles[:, [2, 0]]]), 1)
-    edges, counts = np.unique(every, axis=0, return_counts=True)
-    mine = np.sort(np.stack([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]], 1), 2)
-    at = {tuple(e): c for e, c in zip(edges, counts)}
-    return np.array([[at[tuple(e)] for e in row] for row in mine]).reshape(len(tris), 3)
+            thin = min_heights(mesh.vertices, mesh.triangles) < 1.0
+            assert not (edge_uses(mesh.triangles)[thin] == 1).any()
 
 
 def test_min_heights_are_the_triangles_thickness():
@@ -148,10 +139,8 @@ def _cracks(mesh) -> int:
     length). Each loop's signed area is the shoelace sum over its edges, taken in their
     triangles' winding."""
     tris = mesh.triangles
-    directed = np.concatenate([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]])
-    key = np.sort(directed, 1)
-    _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
-    rim = directed[counts[inverse.ravel()] == 1]
+    directed = np.stack([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]], 1)   # (F, 3, 2)
+    rim = directed[edge_uses(tris) == 1]
     if not len(rim):
         return 0
     graph = coo_matrix((np.ones(len(rim)), (rim[:, 0], rim[:, 1])),

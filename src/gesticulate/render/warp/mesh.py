@@ -196,10 +196,7 @@ def _triangulate(verts: np.ndarray, where: np.ndarray, mask: np.ndarray, spacing
     # turned).
     thin = min_heights(verts, tris) < MIN_THICKNESS
     while thin.any():
-        edges = np.sort(np.stack([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]], 1), 2)
-        _, inverse, uses = np.unique(edges.reshape(-1, 2), axis=0, return_inverse=True,
-                                     return_counts=True)
-        rim = (uses[inverse.ravel()] == 1).reshape(-1, 3).any(1)
+        rim = (edge_uses(tris) == 1).any(1)
         if not (thin & rim).any():
             break
         tris, thin = tris[~(thin & rim)], thin[~(thin & rim)]
@@ -236,6 +233,15 @@ def _pockets(verts: np.ndarray, tris: np.ndarray, mask: np.ndarray, spacing: flo
     ys, xs = np.nonzero(np.isin(labels, big))
     on = (ys % step == 0) & (xs % step == 0)
     return np.stack([xs[on], ys[on]], 1).astype(np.float64)
+
+
+def edge_uses(triangles: np.ndarray) -> np.ndarray:
+    """``(F, 3)``: how many of the triangles use each triangle's edges (0-1, 1-2, 2-0); 1 on
+    the mesh's edge (its outline, a hole's, a crack's), 2 inside."""
+    edges = np.sort(np.stack([triangles[:, [0, 1]], triangles[:, [1, 2]],
+                              triangles[:, [2, 0]]], 1), 2).reshape(-1, 2)
+    _, inverse, uses = np.unique(edges, axis=0, return_inverse=True, return_counts=True)
+    return uses[inverse.ravel()].reshape(-1, 3)
 
 
 def min_angles(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
