@@ -410,6 +410,31 @@ def test_fill_along_a_limb_continues_the_sleeve_across_its_width():
     assert out[near_edge][:, 0].mean() > out[far][:, 0].mean() + 5
 
 
+@pytest.mark.parametrize("angle", [0.3, 1.0, -0.4, 2.2])
+def test_fill_along_reads_no_colour_from_beside_the_sleeve(angle):
+    """A tapering sleeve hidden but for a strip along one side: no colour of the backdrop
+    beside it comes into the fill. Turned level, the sleeve's edge pixels mixed with the
+    backdrop, and a row of the fill that began at such a pixel repeated it all along
+    (a line of the yellow backdrop down hbr_speaker12's hidden sleeve)."""
+    from gesticulate.render.warp.rig import fill_along
+    h = w = 200
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    u = np.array([np.cos(angle), np.sin(angle)])
+    a, b = np.array([100.0, 100.0]) - 80 * u, np.array([100.0, 100.0]) + 80 * u
+    along = (xx - a[0]) * u[0] + (yy - a[1]) * u[1]
+    across = (xx - a[0]) * -u[1] + (yy - a[1]) * u[0]
+    sleeve = (np.abs(across) < 12 + 0.12 * along) & (along > 0) & (along < 160)
+    rng = np.random.default_rng(0)
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:] = (230, 190, 90)                                        # a yellow backdrop
+    navy = np.clip(np.array([35, 40, 90]) + rng.normal(0, 3, (h, w, 3)), 0, 255)
+    img[sleeve] = navy.astype(np.uint8)[sleeve]
+    hole = sleeve & (along > 60) & (across > -12)
+    out = fill_along(img, hole, sleeve & ~hole, np.stack([a, b]))
+    yellow = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[..., 2].astype(int)   # CIELAB b*
+    assert yellow[hole].max() <= yellow[sleeve & ~hole].max() + 5
+
+
 def test_a_forearm_across_the_body_leaves_the_jacket_beside_it():
     """Over the trunk no edge parts a sleeve from the jacket behind it: the forearm takes a
     sleeve's width on its side away from the body too (a wedge of avspeech_sample1's black

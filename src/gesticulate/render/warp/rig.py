@@ -665,7 +665,9 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
 
     # Filled 2 px past the hole there, so turning back samples no unfilled pixel at its edge.
     wide = cv2.dilate(turn(hole.astype(np.uint8), cv2.INTER_NEAREST), np.ones((5, 5), np.uint8))
-    filled = fill_hidden(turn(image, cv2.INTER_LINEAR), wide > 0,
+    # Turned, the sleeve's edge pixels mix with what lay beside it; the backdrop's colour read
+    # there was repeated along a whole row of the fill (a line down hbr_speaker12's sleeve).
+    filled = fill_hidden(turn(bleed(image, src, steps=2), cv2.INTER_LINEAR), wide > 0,
                          turn(source.astype(np.uint8), cv2.INTER_NEAREST) > 0, along_rows=True,
                          pattern=True)
     out = photo.copy()
