@@ -154,6 +154,34 @@ def test_an_arm_stretching_out_is_not_an_impossible_limb(photo):
     assert (out[40:, L.RIGHT_WRIST, 2] > 0).all()
 
 
+def test_a_wrist_snapping_onto_its_elbow_with_its_hand_lost_is_a_glitch(photo):
+    """For a few frames the tracker lost the hand and put the wrist on the elbow
+    (interview_1wrQ6Msp7wM: the forearm 58 -> 2 px for 3 frames, twice): the wrist is dropped
+    and filled, not swung down. A forearm pointing at the camera for a whole second, or one
+    foreshortened to half with its hand seen, is kept."""
+    motion = _swing(photo, 60)
+    hand = slice(L.LEFT_HAND_START, L.LEFT_HAND_START + 21)
+    e = motion[:, L.LEFT_ELBOW, :2]
+    snapped = motion.copy()
+    snapped[30:33, L.LEFT_WRIST, :2] = e[30:33] + [1.0, 2.0]
+    snapped[30:33, hand, 2] = 0.0
+    out = clean(snapped, fps=FPS)
+    assert (out[30:33, L.LEFT_WRIST, 2] == 0).all()
+    assert (out[:30, L.LEFT_WRIST, 2] > 0).all() and (out[33:, L.LEFT_WRIST, 2] > 0).all()
+    fitted = retarget(snapped, fps=FPS, reference=photo, size=(256, 256))
+    whole = retarget(motion, fps=FPS, reference=photo, size=(256, 256))
+    sw = np.linalg.norm(photo[L.LEFT_SHOULDER, :2] - photo[L.RIGHT_SHOULDER, :2])
+    err = np.linalg.norm(fitted[:, L.LEFT_WRIST, :2] - whole[:, L.LEFT_WRIST, :2], axis=1)
+    assert err.max() < 0.1 * sw, err.max() / sw
+    held = motion.copy()                                   # pointing at the camera for 1 s
+    held[20:45, L.LEFT_WRIST, :2] = e[20:45] + [1.0, 2.0]
+    held[20:45, hand, 2] = 0.0
+    assert (clean(held, fps=FPS)[20:45, L.LEFT_WRIST, 2] > 0).all()
+    half = motion.copy()                                   # half its length, hand seen
+    half[30:33, L.LEFT_WRIST, :2] = e[30:33] + 0.5 * (motion[30:33, L.LEFT_WRIST, :2] - e[30:33])
+    assert (clean(half, fps=FPS)[30:33, L.LEFT_WRIST, 2] > 0).all()
+
+
 def test_short_gap_interpolated_long_gap_eases_to_the_photo_pose(photo):
     motion = _swing(photo, 120, amplitude=0.8)
     short, long_ = slice(20, 24), slice(50, 100)                  # 0.16 s and 2 s
