@@ -182,6 +182,31 @@ def test_a_wrist_snapping_onto_its_elbow_with_its_hand_lost_is_a_glitch(photo):
     assert (clean(half, fps=FPS)[30:33, L.LEFT_WRIST, 2] > 0).all()
 
 
+@pytest.mark.parametrize("lost", [0, 4])
+def test_a_forearm_starting_near_pi_does_not_turn_round_at_the_start(photo, lost):
+    """A forearm held out sideways (its angle near pi) that later swings up, across and down
+    (ted_lia_driving1's right arm: -166 to +104 degrees, median 36): the photo's angle was put
+    on the branch of the median, a full turn from the first frame's, and easing in swung the
+    arm round once in 4 frames. Also with the first frames lost (ted_lia_driving2's wrist,
+    dropped as too long): the gap eased to the far branch."""
+    t = 60
+    theta = np.radians(np.concatenate([np.full(10, -166.0), np.linspace(-166.0, 100.0, 20),
+                                       np.full(t - 30, 100.0)]))
+    e = photo[L.LEFT_ELBOW, :2]
+    length = float(np.linalg.norm(photo[L.LEFT_WRIST, :2] - e))
+    hand = slice(L.LEFT_HAND_START, L.LEFT_HAND_START + 21)
+    motion = np.repeat(photo[None], t, axis=0)
+    wrist = e + length * np.stack([np.cos(theta), np.sin(theta)], -1)
+    motion[:, hand, :2] += (wrist - photo[L.LEFT_WRIST, :2])[:, None]
+    motion[:, L.LEFT_WRIST, :2] = wrist
+    ref = motion[0].copy()
+    motion[:lost, L.LEFT_WRIST, 2] = 0.0
+    out = retarget(motion, fps=FPS, reference=ref, size=(256, 256))
+    sw = np.linalg.norm(photo[L.LEFT_SHOULDER, :2] - photo[L.RIGHT_SHOULDER, :2])
+    err = np.linalg.norm(out[:10, L.LEFT_WRIST, :2] - ref[L.LEFT_WRIST, :2], axis=1)
+    assert err.max() < 0.1 * sw, err / sw
+
+
 def test_short_gap_interpolated_long_gap_eases_to_the_photo_pose(photo):
     motion = _swing(photo, 120, amplitude=0.8)
     short, long_ = slice(20, 24), slice(50, 100)                  # 0.16 s and 2 s

@@ -257,10 +257,8 @@ def _line_angle(kp: np.ndarray, ref: np.ndarray, a: int, b: int, *, fps: float,
     smoothed like the trunk."""
     ok = all_seen(kp, [a, b])
     ang = unwrap_seen(_angle(kp[:, a, :2] - kp[:, b, :2]), ok)
-    rest = float(_angle(ref[a, :2] - ref[b, :2]))
-    if ok.any():
-        rest += 2 * np.pi * np.round((np.median(ang[ok]) - rest) / (2 * np.pi))
-    vals, defined = fill(ang, ok, rest, fps=fps)
+    rest = _turn_of_first(float(_angle(ref[a, :2] - ref[b, :2])), ang, ok)
+    vals, defined = fill(ang, ok, rest, fps=fps, period=2 * np.pi)
     if smooth:
         vals = smoothed(vals, fps=fps, seconds=SMOOTH_BODY_S)
     vals, anchored = anchor(vals, ok, rest, limit=ANCHOR_ANGLE, fps=fps)
@@ -346,6 +344,17 @@ def _bounded_travel(travel: np.ndarray, ref: np.ndarray, size: tuple[int, int],
     return np.clip(travel, lo, hi)
 
 
+def _turn_of_first(rest: float, ang: np.ndarray, ok: np.ndarray) -> float:
+    """The photo's angle ``rest`` on the turn of the first seen angle of the unwrapped track
+    ``ang``, which the motion starts from (gaps ease to the turn nearest their own ends:
+    :func:`fill`'s ``period``). On the turn of the track's median instead, ted_lia_driving1's
+    right forearm, held out sideways (-166 degrees) and later swung across and down (median
+    36), started a full turn from the photo's: easing in swung it round once in 4 frames."""
+    if not ok.any():
+        return rest
+    return rest + 2 * np.pi * np.round((ang[int(np.argmax(ok))] - rest) / (2 * np.pi))
+
+
 def _bone_angle(kp: np.ndarray, origin: np.ndarray | None, a: int, b: int | None, *,
                 fps: float, rest: float | None, smooth: bool) -> _Track:
     """Angle over time of the bone ``origin``→``a`` (``b`` None) or ``a``→``b``."""
@@ -357,10 +366,9 @@ def _bone_angle(kp: np.ndarray, origin: np.ndarray | None, a: int, b: int | None
         ok = all_seen(kp, [a, b])
     ok &= np.linalg.norm(v, axis=1) > 1e-6
     ang = unwrap_seen(_angle(v), ok)
-    if rest is not None and ok.any():
-        # The rest angle on the branch of the nearest seen angle (no full turn when easing).
-        rest = rest + 2 * np.pi * np.round((np.median(ang[ok]) - rest) / (2 * np.pi))
-    vals, defined = fill(ang, ok, rest, fps=fps)
+    if rest is not None:
+        rest = _turn_of_first(rest, ang, ok)
+    vals, defined = fill(ang, ok, rest, fps=fps, period=2 * np.pi)
     if smooth:
         vals = steady(vals, fps=fps, slow=0.6)
     motion = vals

@@ -32,13 +32,15 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 
-def fill(values: np.ndarray, ok: np.ndarray, rest: np.ndarray | None, *, fps: float
-         ) -> tuple[np.ndarray, np.ndarray]:
+def fill(values: np.ndarray, ok: np.ndarray, rest: np.ndarray | None, *, fps: float,
+         period: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Fill the gaps of a track ``values`` ``(T, ...)`` seen where ``ok`` ``(T,)``.
 
     Gaps up to :data:`SHORT_GAP_S` are interpolated linearly. Longer ones ease from the last
     value to ``rest`` over :data:`EASE_S`, hold it, and ease to the next value; with no rest
-    they stay missing. Returns the filled values and where they are now defined.
+    they stay missing. An angle (``period`` 2π) eases to the turn of ``rest`` nearest the
+    value it eases from, so it never turns round once on the way. Returns the filled values
+    and where they are now defined.
     """
     out = np.array(values, np.float64)
     known = ok.copy()
@@ -61,7 +63,11 @@ def fill(values: np.ndarray, ok: np.ndarray, rest: np.ndarray | None, *, fps: fl
             continue
         if rest is None:
             continue
-        seg = np.broadcast_to(rest, out[a:b].shape).copy()
+        target = rest
+        if period is not None:
+            near = before if before is not None else after
+            target = rest + period * np.round((near - rest) / period)
+        seg = np.broadcast_to(target, out[a:b].shape).copy()
         k = np.arange(n)
         if before is not None:
             w = smoothstep((k + 1) / ease).reshape((-1,) + (1,) * (out.ndim - 1))
