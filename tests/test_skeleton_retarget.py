@@ -207,6 +207,40 @@ def test_a_forearm_starting_near_pi_does_not_turn_round_at_the_start(photo, lost
     assert err.max() < 0.1 * sw, err / sw
 
 
+@pytest.mark.parametrize("frames", [1, 2])
+def test_a_forearm_turned_over_for_a_frame_or_two_is_a_glitch(photo, frames):
+    """The tracker put the wrist below the elbow for a frame (interview_1wrQ6Msp7wM: 173
+    degrees over and 146 back, a jump under the Hampel filter's floor): dropped. A fast real
+    stroke, 100 degrees in two frames that stays there, and a forearm swinging back and forth
+    by 60 degrees each frame at 25 fps are kept."""
+    e = photo[L.LEFT_ELBOW, :2]
+    sw = np.linalg.norm(photo[L.LEFT_SHOULDER, :2] - photo[L.RIGHT_SHOULDER, :2])
+    short = photo.copy()                # foreshortened: turned over, it jumps under the floor
+    fore = short[L.LEFT_WRIST, :2] - e
+    short[L.LEFT_WRIST, :2] = e + 0.25 * sw * fore / np.linalg.norm(fore)
+    motion = _swing(short, 60, amplitude=0.3)
+    over = motion.copy()
+    bad = slice(30, 30 + frames)
+    over[bad, L.LEFT_WRIST, :2] = 2 * e - over[bad, L.LEFT_WRIST, :2]      # turned over
+    out = clean(over, fps=FPS)
+    assert (out[bad, L.LEFT_WRIST, 2] == 0).all()
+    assert (out[:30, L.LEFT_WRIST, 2] > 0).all() and (out[30 + frames:, L.LEFT_WRIST, 2] > 0).all()
+
+    def turned(kp, frames_, degrees):
+        a = np.radians(degrees)
+        c, s_ = np.cos(a), np.sin(a)
+        kp[frames_, L.LEFT_WRIST, :2] = (kp[frames_, L.LEFT_WRIST, :2] - e) @ np.array(
+            [[c, s_], [-s_, c]]) + e
+
+    stroke = np.repeat(short[None], 60, axis=0)
+    turned(stroke, slice(31, 32), 50.0)
+    turned(stroke, slice(32, 60), 100.0)
+    assert (clean(stroke, fps=FPS)[:, L.LEFT_WRIST, 2] > 0).all()
+    shake = np.repeat(short[None], 60, axis=0)
+    turned(shake, slice(30, 40, 2), 60.0)
+    assert (clean(shake, fps=FPS)[:, L.LEFT_WRIST, 2] > 0).all()
+
+
 def test_short_gap_interpolated_long_gap_eases_to_the_photo_pose(photo):
     motion = _swing(photo, 120, amplitude=0.8)
     short, long_ = slice(20, 24), slice(50, 100)                  # 0.16 s and 2 s

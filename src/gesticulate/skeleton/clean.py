@@ -102,9 +102,40 @@ COLLAPSE_S = 0.3
 SNAP = 0.08
 
 
+# A bone that turns over by more than FLIP (radians) about its parent joint for at most FLIP_S
+# and then comes back (within FLIP / 2 of where it was) is a tracker glitch: no forearm turns
+# half round and back in a tenth of a second. interview_1wrQ6Msp7wM's left wrist flipped below
+# her elbow for one frame (173 degrees there, 146 back), a jump under the Hampel filter's floor.
+FLIP = np.pi / 2
+FLIP_S = 0.1
+
+
+def _flips(angle: np.ndarray, ok: np.ndarray, *, fps: float) -> np.ndarray:
+    """Frames ``(T,)`` where a bone's ``angle`` (radians, seen where ``ok``) turned over and
+    back (:data:`FLIP`, :data:`FLIP_S`)."""
+    t = len(angle)
+    out = np.zeros(t, bool)
+
+    def apart(x, y):
+        return np.abs(np.angle(np.exp(1j * (x - y))))
+
+    for k in range(1, max(1, int(round(FLIP_S * fps))) + 1):
+        if t < k + 2:
+            break
+        i = np.arange(1, t - k)                        # the run i .. i+k-1, between i-1 and i+k
+        hit = ok[i - 1] & ok[i + k] & (apart(angle[i - 1], angle[i + k]) < FLIP / 2)
+        for j in range(k):
+            hit &= ok[i + j] & (apart(angle[i + j], angle[i - 1]) > FLIP) \
+                & (apart(angle[i + j], angle[i + k]) > FLIP)
+        for j in range(k):
+            out[i[hit] + j] = True
+    return out
+
+
 def clean(keypoints: np.ndarray, *, fps: float) -> np.ndarray:
     """Drop tracker glitches: low confidence, jumps of a few frames (about 0.1 s), impossible
-    limbs, a wrist snapped onto its elbow (:data:`SNAP`), hands that left their wrist. Returns a copy ``(T, 133, 3)`` with dropped points at
+    limbs, a limb turned over and back (:data:`FLIP`), a wrist snapped onto its elbow
+    (:data:`SNAP`), hands that left their wrist. Returns a copy ``(T, 133, 3)`` with dropped points at
     confidence 0.
 
     The jump filter works in seconds, not frames: its window spans about 0.23 s (7 frames at
@@ -136,6 +167,8 @@ def clean(keypoints: np.ndarray, *, fps: float) -> np.ndarray:
                 # (an arm foreshortened most of the clip is still whole when it stretches out).
                 too_long = ok & (length > 1.5 * np.percentile(length[ok], 90))
                 kp[too_long, b, 2] = 0.0
+                v = kp[:, b, :2] - kp[:, a, :2]
+                kp[_flips(np.arctan2(v[:, 1], v[:, 0]), ok & ~too_long, fps=fps), b, 2] = 0.0
         ok = all_seen(kp, [elbow, wrist])
         if ok.sum() >= 3:
             fore = np.linalg.norm(kp[:, elbow, :2] - kp[:, wrist, :2], axis=1)
