@@ -7,8 +7,9 @@ of the motion alone, whatever the number of render workers):
 
 1. **Clean** (:mod:`gesticulate.skeleton.clean`): points below confidence 0.3 are missing; a
    point that leaves its neighbours for 1–3 frames (a Hampel filter over 7 frames), a limb
-   longer than it ever is (a wrist flung across the frame), a wrist snapped onto its elbow
-   while its hand is lost, and a hand far from the arm's wrist are dropped.
+   longer than it ever is (a wrist flung across the frame), a limb turned over and back within
+   0.1 s, a wrist snapped onto its elbow while its hand is lost, and a hand far from the arm's
+   wrist are dropped.
 2. **One similarity** from the motion to the photo: scale by shoulder width (face width when
    either has no shoulders), position by the neck at the motion's first seen frame. The
    motion's own travel (a speaker walking) is kept, bounded so the head and shoulders stay in
