@@ -241,6 +241,20 @@ def test_a_forearm_turned_over_for_a_frame_or_two_is_a_glitch(photo, frames):
     assert (clean(shake, fps=FPS)[:, L.LEFT_WRIST, 2] > 0).all()
 
 
+def test_a_forearm_foreshortened_to_under_half_is_drawn_so(photo):
+    """A clip's own motion whose forearm, raised in its first frame, later lies along the
+    thigh at 0.45 of that length (hbr_speaker12): drawn at 0.45, not held at 0.6 of it with
+    the hand 20 px below the real one."""
+    e = photo[L.LEFT_ELBOW, :2]
+    idx = [L.LEFT_WRIST] + list(range(L.LEFT_HAND_START, L.LEFT_HAND_START + 21))
+    motion = np.repeat(photo[None], 60, axis=0)
+    share = np.concatenate([np.ones(10), np.linspace(1.0, 0.45, 10), np.full(40, 0.45)])
+    motion[:, idx, :2] = e + share[:, None, None] * (photo[idx, :2] - e)
+    out = retarget(motion, fps=FPS, reference=photo, size=(256, 256))
+    ratio = _length(out, L.LEFT_ELBOW, L.LEFT_WRIST) / _length(photo, L.LEFT_ELBOW, L.LEFT_WRIST)
+    assert abs(ratio[0] - 1) < 0.01 and abs(ratio[30:] - 0.45).max() < 0.03, ratio
+
+
 def test_short_gap_interpolated_long_gap_eases_to_the_photo_pose(photo):
     motion = _swing(photo, 120, amplitude=0.8)
     short, long_ = slice(20, 24), slice(50, 100)                  # 0.16 s and 2 s

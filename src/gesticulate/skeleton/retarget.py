@@ -50,7 +50,11 @@ SMOOTH_BODY_S = 0.4      # smoothing of the trunk: it moves slowly, and its keyp
 SMOOTH_HEAD_S = 0.2      # smoothing of the head's own travel (its face points barely jitter)
 SMOOTH_TRACKED_S = 0.2   # ... of a trunk travel read from the chest's texture (no jitter)
 FORESHORTEN = 0.7        # a bone may look this much shorter than its full length
-LENGTH_RANGE = (0.6, 1.4)  # a motion anchored to the photo: its bone lengths over the photo's
+# A motion anchored to the photo: its bone lengths over the photo's. Down to 0.6,
+# hbr_speaker12's forearms, raised in the photo and foreshortened to 0.4 of that along his
+# thighs, were drawn half as long again, his hands 20 px below the real ones (most-moved
+# quarter over still: +0.83 dB at 0.6, +1.00 at 0.4).
+LENGTH_RANGE = (0.4, 1.4)
 ANCHOR_ANGLE = 0.35      # rad: a motion's first pose this close to the photo's is the photo's
 # The trunk's dead zones about the photo's pose: neck travel (shoulder widths) and shoulder-line
 # tilt (radians). The shoulder keypoints lift and tilt with the arms (a shrug as a hand rises)
@@ -387,7 +391,7 @@ def _lengths(kp: np.ndarray, ref: np.ndarray, a: int, b: int, s: float, anchored
 
     A motion that starts from the photo's pose (``anchored``) keeps its own length changes
     relative to its first frame (foreshortening as the limb turns to or from the camera),
-    within 0.6–1.4 of the photo's length. Any other keeps the photo's full length, shortened
+    within 0.4–1.4 of the photo's length (:data:`LENGTH_RANGE`). Any other keeps the photo's full length, shortened
     where the motion's bone looks shorter than its full length (down to 70 %), never longer;
     the full length is the photo's own unless the photo shows the bone foreshortened (shorter
     than the motion's, scaled), then up to 1/0.7 of it."""
