@@ -135,8 +135,8 @@ def _flips(angle: np.ndarray, ok: np.ndarray, *, fps: float) -> np.ndarray:
 def clean(keypoints: np.ndarray, *, fps: float) -> np.ndarray:
     """Drop tracker glitches: low confidence, jumps of a few frames (about 0.1 s), impossible
     limbs, a limb turned over and back (:data:`FLIP`), a wrist snapped onto its elbow
-    (:data:`SNAP`), hands that left their wrist. Returns a copy ``(T, 133, 3)`` with dropped points at
-    confidence 0.
+    (:data:`SNAP`), hands that left their wrist. Returns a copy ``(T, 133, 3)`` with dropped
+    points at confidence 0.
 
     The jump filter works in seconds, not frames: its window spans about 0.23 s (7 frames at
     30 fps, 5 at 10 fps), and a point is dropped only if it left its neighbours further than a

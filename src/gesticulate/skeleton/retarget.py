@@ -391,10 +391,10 @@ def _lengths(kp: np.ndarray, ref: np.ndarray, a: int, b: int, s: float, anchored
 
     A motion that starts from the photo's pose (``anchored``) keeps its own length changes
     relative to its first frame (foreshortening as the limb turns to or from the camera),
-    within 0.4–1.4 of the photo's length (:data:`LENGTH_RANGE`). Any other keeps the photo's full length, shortened
-    where the motion's bone looks shorter than its full length (down to 70 %), never longer;
-    the full length is the photo's own unless the photo shows the bone foreshortened (shorter
-    than the motion's, scaled), then up to 1/0.7 of it."""
+    within 0.4–1.4 of the photo's length (:data:`LENGTH_RANGE`). Any other keeps the photo's
+    full length, shortened where the motion's bone looks shorter than its full length (down to
+    70 %), never longer; the full length is the photo's own unless the photo shows the bone
+    foreshortened (shorter than the motion's, scaled), then up to 1/0.7 of it."""
     ok = all_seen(kp, [a, b])
     raw = np.linalg.norm(kp[:, a, :2] - kp[:, b, :2], axis=1)
     full_m = _robust_max(raw[ok]) if ok.any() else float("nan")
