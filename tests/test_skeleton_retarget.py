@@ -177,6 +177,14 @@ def test_a_wrist_snapping_onto_its_elbow_with_its_hand_lost_is_a_glitch(photo):
     held[20:45, L.LEFT_WRIST, :2] = e[20:45] + [1.0, 2.0]
     held[20:45, hand, 2] = 0.0
     assert (clean(held, fps=FPS)[20:45, L.LEFT_WRIST, 2] > 0).all()
+    flicker = held.copy()              # ... its wrist below confidence every 5th frame: not 5 snaps
+    flicker[20:45:5, L.LEFT_WRIST, 2] = 0.1
+    seen = flicker[20:45, L.LEFT_WRIST, 2] > 0.3
+    assert (clean(flicker, fps=FPS)[20:45, L.LEFT_WRIST, 2][seen] > 0).all()
+    for seed in range(5):              # ... jittering by 1.5 px: a 2 px forearm has no direction
+        jitter = held.copy()
+        jitter[20:45, L.LEFT_WRIST, :2] += np.random.default_rng(seed).normal(0, 1.5, (25, 2))
+        assert (clean(jitter, fps=FPS)[20:45, L.LEFT_WRIST, 2] > 0).all(), seed
     half = motion.copy()                                   # half its length, hand seen
     half[30:33, L.LEFT_WRIST, :2] = e[30:33] + 0.5 * (motion[30:33, L.LEFT_WRIST, :2] - e[30:33])
     assert (clean(half, fps=FPS)[30:33, L.LEFT_WRIST, 2] > 0).all()
@@ -225,6 +233,8 @@ def test_a_forearm_turned_over_for_a_frame_or_two_is_a_glitch(photo, frames):
     out = clean(over, fps=FPS)
     assert (out[bad, L.LEFT_WRIST, 2] == 0).all()
     assert (out[:30, L.LEFT_WRIST, 2] > 0).all() and (out[30 + frames:, L.LEFT_WRIST, 2] > 0).all()
+    # At 5 fps one frame lasts 0.2 s: a real beat may turn that far and back in it.
+    assert (clean(over, fps=5.0)[bad, L.LEFT_WRIST, 2] > 0).all()
 
     def turned(kp, frames_, degrees):
         a = np.radians(degrees)
@@ -253,6 +263,26 @@ def test_a_forearm_foreshortened_to_under_half_is_drawn_so(photo):
     out = retarget(motion, fps=FPS, reference=photo, size=(256, 256))
     ratio = _length(out, L.LEFT_ELBOW, L.LEFT_WRIST) / _length(photo, L.LEFT_ELBOW, L.LEFT_WRIST)
     assert abs(ratio[0] - 1) < 0.01 and abs(ratio[30:] - 0.45).max() < 0.03, ratio
+
+
+def test_a_long_gap_in_an_angle_eases_the_short_way_round():
+    """An angle lost for 1.6 s, 0 degrees before and -170 after, the rest at +170: eased to
+    the rest's turn nearest both ends (-190), not nearest the first (+170, then back through
+    0 to -170: 510 degrees swept where 210 do). A gap at the start eases from the rest's turn
+    nearest the angle after it."""
+    from gesticulate.skeleton.tracks import fill
+    t = 60
+    ang = np.zeros(t)
+    ang[50:] = np.radians(-170.0)
+    ok = np.ones(t, bool)
+    ok[10:50] = False
+    out, defined = fill(ang, ok, np.radians(170.0), fps=FPS, period=2 * np.pi)
+    assert defined.all()
+    assert np.degrees(np.abs(np.diff(out)).sum()) < 220
+    lead = np.full(t, 3.0)
+    seen = np.arange(t) >= 20
+    out, _ = fill(lead, seen, 3.0 - 2 * np.pi, fps=FPS, period=2 * np.pi)
+    assert np.abs(out - 3.0).max() < 1e-9
 
 
 def test_short_gap_interpolated_long_gap_eases_to_the_photo_pose(photo):

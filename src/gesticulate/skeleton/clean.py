@@ -111,15 +111,16 @@ FLIP_S = 0.1
 
 
 def _flips(angle: np.ndarray, ok: np.ndarray, *, fps: float) -> np.ndarray:
-    """Frames ``(T,)`` where a bone's ``angle`` (radians, seen where ``ok``) turned over and
-    back (:data:`FLIP`, :data:`FLIP_S`)."""
+    """Frames ``(T,)`` where a bone's ``angle`` (radians, seen where ``ok``: the caller leaves
+    out a bone too short to have a direction) turned over and back (:data:`FLIP`, runs of at
+    most :data:`FLIP_S`; none below 1 / FLIP_S frames per second)."""
     t = len(angle)
     out = np.zeros(t, bool)
 
     def apart(x, y):
         return np.abs(np.angle(np.exp(1j * (x - y))))
 
-    for k in range(1, max(1, int(round(FLIP_S * fps))) + 1):
+    for k in range(1, int(FLIP_S * fps + 1e-6) + 1):
         if t < k + 2:
             break
         i = np.arange(1, t - k)                        # the run i .. i+k-1, between i-1 and i+k
@@ -167,17 +168,23 @@ def clean(keypoints: np.ndarray, *, fps: float) -> np.ndarray:
                 # (an arm foreshortened most of the clip is still whole when it stretches out).
                 too_long = ok & (length > 1.5 * np.percentile(length[ok], 90))
                 kp[too_long, b, 2] = 0.0
+                # Turned over and back; a bone foreshortened to a few pixels has no direction
+                # (a forearm pointing at the camera, its angle the tracker's jitter).
                 v = kp[:, b, :2] - kp[:, a, :2]
-                kp[_flips(np.arctan2(v[:, 1], v[:, 0]), ok & ~too_long, fps=fps), b, 2] = 0.0
+                long_enough = length >= SNAP * np.percentile(length[ok], 90)
+                kp[_flips(np.arctan2(v[:, 1], v[:, 0]), ok & ~too_long & long_enough, fps=fps),
+                   b, 2] = 0.0
         ok = all_seen(kp, [elbow, wrist])
         if ok.sum() >= 3:
             fore = np.linalg.norm(kp[:, elbow, :2] - kp[:, wrist, :2], axis=1)
-            lost = ~all_seen(kp, [hand]) if (kp[:, hand, 2] > 0).any() else np.ones(len(kp), bool)
             full = np.percentile(fore[ok], 90)
-            collapsed = ok & lost & (fore < COLLAPSE * full)
-            for a, b in runs(collapsed):
-                if b - a <= COLLAPSE_S * fps and fore[a:b].min() < SNAP * full:
-                    kp[a:b, wrist, 2] = 0.0
+            collapsed = ok & ~all_seen(kp, [hand]) & (fore < COLLAPSE * full)
+            # A run is timed across the frames not seen in it: a forearm held at the camera
+            # for a second, its wrist flickering below confidence, is not a string of snaps.
+            for a, b in runs(collapsed | ~ok):
+                snap = collapsed[a:b]
+                if snap.any() and b - a <= COLLAPSE_S * fps and fore[a:b][snap].min() < SNAP * full:
+                    kp[a:b, wrist, 2] = np.where(snap, 0.0, kp[a:b, wrist, 2])
         # The hand's own wrist must sit at the arm's wrist (not a swapped or lost hand).
         ok = all_seen(kp, [wrist, hand])
         gap = np.linalg.norm(kp[:, wrist, :2] - kp[:, hand, :2], axis=1)

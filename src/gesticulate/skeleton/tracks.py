@@ -39,8 +39,8 @@ def fill(values: np.ndarray, ok: np.ndarray, rest: np.ndarray | None, *, fps: fl
     Gaps up to :data:`SHORT_GAP_S` are interpolated linearly. Longer ones ease from the last
     value to ``rest`` over :data:`EASE_S`, hold it, and ease to the next value; with no rest
     they stay missing. An angle (``period`` 2π) eases to the turn of ``rest`` nearest the
-    value it eases from, so it never turns round once on the way. Returns the filled values
-    and where they are now defined.
+    values around the gap (their mean when there are two), so it never turns round once on
+    the way. Returns the filled values and where they are now defined.
     """
     out = np.array(values, np.float64)
     known = ok.copy()
@@ -65,7 +65,8 @@ def fill(values: np.ndarray, ok: np.ndarray, rest: np.ndarray | None, *, fps: fl
             continue
         target = rest
         if period is not None:
-            near = before if before is not None else after
+            ends = [v for v in (before, after) if v is not None]
+            near = sum(ends) / len(ends)
             target = rest + period * np.round((near - rest) / period)
         seg = np.broadcast_to(target, out[a:b].shape).copy()
         k = np.arange(n)
