@@ -95,8 +95,8 @@ HAND_SPEED = 6.0         # shoulder widths per second: faster than a hand moves 
 # pointing at the camera: a run of at most COLLAPSE_S with the forearm under COLLAPSE of its
 # 90th percentile, down to under SNAP of it. interview_1wrQ6Msp7wM's left wrist fell onto her
 # elbow twice for 3 frames (the forearm 40-44 -> 2-3 px) as her hand turned, and the render
-# swung her forearm 41 degrees down. On the 12 shared clips' 24 forearms 7 runs qualify
-# (interview 2, ted_lia_driving1 2, un_speech_female 3); the nearest run kept reaches 0.080.
+# swung her forearm 41 degrees down. On the 12 shared clips' 24 forearms 5 runs qualify
+# (interview 2, ted_lia_driving1 2, un_speech_female 1); the nearest run kept reaches 0.080.
 COLLAPSE = 0.5
 COLLAPSE_S = 0.3
 SNAP = 0.08
