@@ -988,3 +988,90 @@ def test_a_held_object_goes_with_the_hand_and_clothing_beside_it_stays():
     tie[:, 150:165] = True
     assert not parts.arms["left"][tie].any()                          # the tie stays
     assert parts.arms["left"][rim & ~arm].mean() < 0.1                # and the jacket's rim
+
+
+def _folded_hands(lower_wrist_gap: float = 0.0):
+    """Keypoints and hand pieces of two hands lying one on the other, the left on top: the
+    right hand's landmarks (its palm to the left of its wrist) reach under the left hand's
+    disc. ``lower_wrist_gap``: how far (shoulder widths) the right hand's landmarks lie from
+    its arm's wrist."""
+    sw = 200.0
+    ref = np.zeros((L.NUM_KEYPOINTS, 3))
+    r_wrist = np.array([150.0, 300.0])
+    ref[L.RIGHT_WRIST] = (*r_wrist, 1.0)
+    ref[L.LEFT_WRIST] = (330.0, 300.0, 1.0)
+    lm = _hand_landmarks(wrist=(0.0, 0.0), size=60.0)
+    lm = np.stack([lm[:, 1], lm[:, 0]], 1) * [-1, 1]             # fingers pointing right
+    ref[L.RIGHT_HAND, :2] = r_wrist + lm + [lower_wrist_gap * sw, 0.0]
+    ref[L.RIGHT_HAND, 2] = 1.0
+    valid = ref[:, 2] >= 0.3
+    shape = (512, 512)
+    right = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(right, cv2.convexHull(np.round(ref[L.RIGHT_HAND, :2]).astype(np.int32)), 1)
+    left = np.zeros(shape, np.uint8)
+    cv2.circle(left, (240, 300), 45, 1, -1)                      # on top of the right's fingers
+    right = (right > 0) & (left == 0)
+    segs = {"right": {"hand": right}, "left": {"hand": left > 0}}
+    return segs, ref, valid, sw
+
+
+def test_the_hand_under_the_other_holds_what_the_other_hides_of_it():
+    """Folded hands (avspeech_sample2): the hand on top took all the pixels where they overlap,
+    and when it rose the lower hand was left in shreds, the shirt showing through. The lower
+    hand's layer holds the other's pixels inside its own landmarks' outline; the hand on top
+    gets none of the lower one's."""
+    from gesticulate.render.warp.parts import _hidden_hand
+    segs, ref, valid, sw = _folded_hands()
+    under = _hidden_hand(segs, ref, valid, sw)
+    assert list(under) == ["right"]
+    outline = np.zeros((512, 512), np.uint8)
+    cv2.fillConvexPoly(outline, cv2.convexHull(
+        np.round(ref[list(range(112, 133)) + [L.RIGHT_WRIST], :2]).astype(np.int32)), 1)
+    want = (outline > 0) & segs["left"]["hand"]
+    assert want.sum() > 1000 and (under["right"] == want).all()
+
+
+def test_a_second_hand_the_detector_put_on_the_first_hides_nothing_under_it():
+    """avspeech_sample1: the detector put her left hand's landmarks on her right hand, a third
+    of a shoulder width from her left wrist; that 'hand' is not under the other one."""
+    from gesticulate.render.warp.parts import _hidden_hand
+    segs, ref, valid, sw = _folded_hands(lower_wrist_gap=0.3)
+    assert _hidden_hand(segs, ref, valid, sw) == {}
+
+
+def test_a_hands_part_hidden_under_the_other_is_that_skin_without_the_fingers_outlines():
+    """The lower hand's part under the other holds the other hand's pixels blurred among
+    themselves: its skin's colour, with no outline of the other hand's fingers, which would
+    stay behind as a ghost when that hand rose."""
+    from gesticulate.render.warp.rig import smoothed_in
+    img = np.full((100, 100, 3), (230, 230, 235), np.uint8)           # a white shirt
+    hid = np.zeros((100, 100), bool)
+    hid[30:70, 30:70] = True
+    img[hid] = (200, 150, 120)
+    img[30:70, 40:42] = (90, 60, 50)                                  # a dark gap between fingers
+    img[30:70, 55:57] = (90, 60, 50)
+    out = smoothed_in(img, hid, 6.0)
+    assert (out[~hid] == img[~hid]).all()                             # nothing else changes
+    inner = out[35:65, 35:65].reshape(-1, 3).astype(float)
+    assert inner.min(0)[0] > 150                                      # no dark finger lines
+    assert np.abs(inner.mean(0) - [200, 150, 120]).max() < 20         # still the skin's colour
+
+
+def test_folded_hands_leave_the_lower_one_whole_when_the_upper_one_rises(shared_data):
+    """avspeech_sample2's first frame: his left hand lies on his right. Raised, it left the
+    right hand in shreds with the white shirt showing through where its fingers had lain; the
+    right hand's layer now holds that part, in skin, and is drawn under the left's."""
+    from gesticulate.render.warp import WarpRenderer
+    from gesticulate.render.warp.testing import pose, reference_keypoints
+    from gesticulate.video import iter_frames
+    frame = next(iter(iter_frames(shared_data / "video" / "avspeech_sample2.avi")))
+    image = cv2.resize(frame[0] if isinstance(frame, tuple) else frame, (512, 512),
+                       interpolation=cv2.INTER_LINEAR)
+    r = WarpRenderer(image, reference_keypoints(image))
+    assert list(r.parts.hidden_hand) == ["right"]
+    names = [layer.name for layer in r.layers]
+    assert names.index("hand_right") < names.index("hand_left")
+    hidden = r.parts.hidden_hand["right"]
+    out = r.render(pose(r.reference, fore={"left": 0.9}))      # his left forearm swung up
+    shirt = (out[hidden].min(1) > 190).mean()                  # white: the shirt shows
+    assert hidden.sum() > 500 and shirt < 0.05

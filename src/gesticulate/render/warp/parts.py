@@ -51,6 +51,9 @@ class Parts:
     # Per arm, the upper arm's pixels its own forearm or hand covers in the photo (a forearm
     # raised alongside the upper arm): the upper arm's layer holds them, filled with its cloth.
     hidden_upper: dict[str, np.ndarray] = field(default_factory=dict)
+    # The hand the other one lies on in the photo: its pixels under the other hand, which its
+    # layer holds (filled with its own skin) and draws under the other's (:func:`_hidden_hand`).
+    hidden_hand: dict[str, np.ndarray] = field(default_factory=dict)
     shoulder_line: tuple[np.ndarray, np.ndarray] | None = None  # point, unit normal (down)
     shoulder_width: float = 0.0
     hands: dict[str, np.ndarray] = field(default_factory=dict)  # each hand's own pixels
@@ -642,6 +645,7 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
                                      sleeve=side in sleeves)
         if hidden_upper is not None:
             parts.hidden_upper[side] = hidden_upper
+    parts.hidden_hand = _hidden_hand(parts.segments, ref, valid, sw)
     # Torso: the rest, plus the part of the arms that lies over the body (hidden texture): over
     # the trunk, or enclosed by the rest of the body (a hand held over the collarbone). Hidden
     # parts above the shoulder line go to the head layer, hidden neck behind a raised hand.
@@ -675,6 +679,47 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         parts.hidden_head = hidden & (below < 0)
         parts.head = parts.head | parts.hidden_head
     return parts
+
+
+# A hand lies under the other (:func:`_hidden_hand`) where the other's pixels inside its own
+# outline cover at least this share of a square shoulder width (about a finger's area).
+HIDDEN_HAND_MIN = 0.01
+# ... and only when its landmarks' wrist lies within this many shoulder widths of its arm's: the
+# detector may put a second hand on the first (avspeech_sample1: her left hand's landmarks on
+# her right hand, 0.33 from her left wrist, at confidence 0.51), whose layer then carried a
+# blurred copy of the right hand away under the left.
+HAND_WRIST_GAP = 0.15
+
+
+def _hidden_hand(segments: dict[str, dict[str, np.ndarray]], ref: np.ndarray,
+                 valid: np.ndarray, sw: float) -> dict[str, np.ndarray]:
+    """Of two hands that overlap in the photo, the lower one's pixels under the other: the
+    other hand's pixels inside the convex outline of the lower one's seen landmarks and wrist
+    (:data:`HIDDEN_HAND_MIN`, :data:`HAND_WRIST_GAP`).
+    Both hands' own cuts give those pixels to the hand on top, so when it rose the lower hand
+    was left in shreds, the shirt showing through where the fingers had lain
+    (avspeech_sample2's folded hands). The lower hand is the one with more of it under the
+    other. ``{side: mask}``, empty unless both hands are cut and one lies on the other."""
+    under = {}
+    for side, other in (("left", "right"), ("right", "left")):
+        mine, theirs = segments.get(side, {}).get("hand"), segments.get(other, {}).get("hand")
+        if mine is None or theirs is None or not mine.any() or not theirs.any():
+            continue
+        start, wrist = B.ARMS[side]["hand_start"], B.ARMS[side]["wrist"]
+        idx = [wrist] + list(range(start, start + 21))
+        pts = ref[idx][valid[idx], :2]
+        if len(pts) < 6 or not (valid[wrist] and valid[start]) \
+                or np.linalg.norm(ref[wrist, :2] - ref[start, :2]) > HAND_WRIST_GAP * sw:
+            continue
+        outline = np.zeros(mine.shape, np.uint8)
+        cv2.fillConvexPoly(outline, cv2.convexHull(np.round(pts).astype(np.int32)), 1)
+        hid = (outline > 0) & theirs
+        if hid.sum() >= HIDDEN_HAND_MIN * sw * sw:
+            under[side] = hid
+    if len(under) == 2:                   # folded into each other: the one more covered is under
+        keep = max(under, key=lambda s: int(under[s].sum()))
+        under = {keep: under[keep]}
+    return under
 
 
 def _to_arms(bits: np.ndarray, parts: Parts, taken: np.ndarray, sw: float, *,

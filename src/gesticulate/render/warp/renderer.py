@@ -20,7 +20,7 @@ from gesticulate.render.warp.parts import (bare_skin, grown, hand_masks, lab_of,
                                           touching)
 from gesticulate.render.warp.pose import Poser
 from gesticulate.render.warp.rig import (BORDER, Layer, build_layer, fill_along, fill_backdrop,
-                                        fill_hidden)
+                                        fill_hidden, smoothed_in)
 from gesticulate.render.warp.segment import add_region, content_box, edge_matte, person_alpha
 from gesticulate.render.warp.surface import desk_in_front
 from gesticulate.skeleton import layout as L
@@ -34,6 +34,11 @@ EDGE_WIDTH = 3.0
 # 2-3 px, which a rim of 2 px at 512 px (1 px at 256) left on her shirt as an outline of her
 # fingers.
 HAND_RIM = 3.0
+
+
+# The blur (shoulder widths) of a hand's part hidden under the other hand (:func:`smoothed_in`):
+# about a finger's width, so the fingers on top leave no outline on it.
+HIDDEN_HAND_BLUR = 0.03
 
 
 def _check_inputs(image: np.ndarray, reference: np.ndarray) -> None:
@@ -246,7 +251,14 @@ class WarpRenderer:
                 region = region | hidden
                 rgb = fill_along(self._fg, rim & region, region & ~rim,
                                  self.parts.arm_info[side].joints[:2])
+            if piece == "hand" and side in self.parts.hidden_hand:
+                # Under the other hand: skin, drawn under that hand's layer (below).
+                hidden = self.parts.hidden_hand[side]
+                rgb = smoothed_in(self._fg, hidden, HIDDEN_HAND_BLUR * self.parts.shoulder_width)
+                region = region | hidden
             out.append((f"{piece}_{side}", region, rgb))
+        if piece == "hand":
+            out.sort(key=lambda spec: spec[0][5:] not in self.parts.hidden_hand)
         return out
 
     _grown = staticmethod(grown)

@@ -75,6 +75,17 @@ SEAM = (4.0, 14.0)
 TINT_SIGMA = 12.0     # working px: the copied texture takes Telea's colour at this scale and above
 
 
+def smoothed_in(image: np.ndarray, region: np.ndarray, sigma: float) -> np.ndarray:
+    """``image`` RGB uint8 with ``region``'s pixels blurred among themselves (Gaussian,
+    ``sigma`` px): a hand's pixels under the other hand keep that skin's colour and light
+    without the other hand's fingers, which would stay behind as a ghost when it rises."""
+    out = image.copy()
+    if region.any():
+        soft = _blur_in(image.astype(np.float32), region, max(sigma, 0.5))
+        out[region] = np.clip(soft[region] + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
 def _backdrop_size(hole: np.ndarray) -> tuple[int, int]:
     """``(w, h)`` of the picture scaled down to at most :data:`BACKDROP_SIDE` px."""
     h, w = hole.shape
