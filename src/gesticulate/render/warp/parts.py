@@ -52,7 +52,8 @@ class Parts:
     # raised alongside the upper arm): the upper arm's layer holds them, filled with its cloth.
     hidden_upper: dict[str, np.ndarray] = field(default_factory=dict)
     # The hand the other one lies on in the photo: its pixels under the other hand, which its
-    # layer holds (filled with its own skin) and draws under the other's (:func:`_hidden_hand`).
+    # layer holds (the other hand's pixels there, blurred) and draws under the other's
+    # (:func:`_hidden_hand`).
     hidden_hand: dict[str, np.ndarray] = field(default_factory=dict)
     shoulder_line: tuple[np.ndarray, np.ndarray] | None = None  # point, unit normal (down)
     shoulder_width: float = 0.0

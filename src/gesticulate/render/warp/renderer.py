@@ -233,7 +233,11 @@ class WarpRenderer:
         joint is covered when it bends (drawn: upper arms, head, forearms, hands)."""
         parent = {"upper": None, "fore": "upper", "hand": "fore"}[piece]
         out = []
-        for side, seg in self.parts.segments.items():
+        sides = list(self.parts.segments)
+        if piece == "hand":               # a hand lying under the other is drawn first
+            sides.sort(key=lambda s: s not in self.parts.hidden_hand)
+        for side in sides:
+            seg = self.parts.segments[side]
             region = seg[piece]
             if not region.any():
                 continue
@@ -252,13 +256,11 @@ class WarpRenderer:
                 rgb = fill_along(self._fg, rim & region, region & ~rim,
                                  self.parts.arm_info[side].joints[:2])
             if piece == "hand" and side in self.parts.hidden_hand:
-                # Under the other hand: skin, drawn under that hand's layer (below).
+                # Under the other hand: its pixels there, blurred (drawn under its layer).
                 hidden = self.parts.hidden_hand[side]
                 rgb = smoothed_in(self._fg, hidden, HIDDEN_HAND_BLUR * self.parts.shoulder_width)
                 region = region | hidden
             out.append((f"{piece}_{side}", region, rgb))
-        if piece == "hand":
-            out.sort(key=lambda spec: spec[0][5:] not in self.parts.hidden_hand)
         return out
 
     _grown = staticmethod(grown)

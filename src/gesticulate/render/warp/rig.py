@@ -77,11 +77,12 @@ TINT_SIGMA = 12.0     # working px: the copied texture takes Telea's colour at t
 
 def smoothed_in(image: np.ndarray, region: np.ndarray, sigma: float) -> np.ndarray:
     """``image`` RGB uint8 with ``region``'s pixels blurred among themselves (Gaussian,
-    ``sigma`` px): a hand's pixels under the other hand keep that skin's colour and light
-    without the other hand's fingers, which would stay behind as a ghost when it rises."""
+    ``sigma`` px): a plain sleeve's fill softened, a hand's pixels under the other hand kept
+    in that skin's colour and light without the other hand's fingers, which would stay
+    behind as a ghost when it rises."""
     out = image.copy()
     if region.any():
-        soft = _blur_in(image.astype(np.float32), region, max(sigma, 0.5))
+        soft = _blur_in(image.astype(np.float32), region, sigma)
         out[region] = np.clip(soft[region] + 0.5, 0, 255).astype(np.uint8)
     return out
 
@@ -685,7 +686,6 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
     out[hole] = cv2.warpAffine(filled, back, (w, h), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)[hole]
     if cloth_detail(image, src) < PLAIN_CLOTH:
-        soft = _blur_in(out.astype(np.float32), hole, SOFTEN * px)
-        out[hole] = np.clip(soft[hole] + 0.5, 0, 255).astype(np.uint8)
+        out = smoothed_in(out, hole, SOFTEN * px)
     out[fringe] = image[fringe]
     return out
