@@ -259,9 +259,12 @@ SLEEVE_REACH = 0.2
 # and wrist points run along the forearm's upper part, and a jacket sleeve hangs under it:
 # desk_host_body.png's left sleeve reaches 0.26 below the bone, and with the body-side 0.1 its
 # lower half and cuff buttons stayed on the torso, a copy of the cuff left on the desk as the
-# hand rose. Same cloth: the band's lower half within SLEEVE_COLOUR of the forearm's colour
-# (median; desk_host_body's jacket under its sleeve 21, a white shirt sleeve on the same shirt
-# (avspeech_sample2) 21; a bare or differently clad forearm on the shared photos 30-107).
+# hand rose. Same cloth: the median colour of the band's lower half within SLEEVE_COLOUR of the
+# forearm's (desk_host_body's jacket under its sleeve 16, a white shirt sleeve on the same shirt
+# (avspeech_sample2) 23, the black jackets of ted_lia_driving1/3 1-9; a bare or differently
+# clad forearm, or a desk below it, on the shared photos 28-141). Not the median of each
+# pixel's distance: that counts the weave too, and desk_host_body's navy jacket came 26 from
+# itself, its sleeve's lower half and cuff left on the desk again.
 SLEEVE_DRAPE = 0.22
 SLEEVE_COLOUR = 26.0   # CIELAB distance (OpenCV's 8-bit scale) from the forearm's own colour
 # ... and on past the wrist's point by CUFF_PAST shoulder widths: the point sits where the hand
@@ -411,7 +414,7 @@ def _sleeve_below(lab: np.ndarray, person: np.ndarray, px: np.ndarray, py: np.nd
     if low.sum() < 12:
         return None
     colour = np.median(lab[along], axis=0)
-    if np.median(np.linalg.norm(lab[low] - colour, axis=1)) >= SLEEVE_COLOUR:
+    if np.linalg.norm(np.median(lab[low], axis=0) - colour) >= SLEEVE_COLOUR:
         return None
     return near
 
