@@ -242,6 +242,26 @@ def test_hidden_torso_fill_continues_the_cloth_without_streaks():
     assert inside[..., 1].std(1).max() < 20
 
 
+@pytest.mark.parametrize("radius", [3, 13, 20, 60])
+def test_a_mask_grown_by_a_wide_disc_is_the_dilation_within_a_pixel(radius):
+    """Wide discs grow a mask by its distance transform (a dilation's cost grows with the
+    disc): the result lies between the dilations by one pixel less and one more, and an
+    empty mask stays empty."""
+    from gesticulate.render.warp.parts import grown
+    mask = np.zeros((300, 300), bool)
+    mask[100:130, 80:90] = True
+    mask[200, 200] = True
+
+    def dilated(r):
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        return cv2.dilate(mask.astype(np.uint8), disc) > 0
+
+    out = grown(mask, radius)
+    assert out.dtype == bool and not (dilated(radius - 1) & ~out).any()
+    assert not (out & ~dilated(radius + 1)).any()
+    assert not grown(np.zeros_like(mask), radius).any()
+
+
 def test_texture_border_fades_instead_of_streaking():
     tex = np.zeros((10, 12, 4), np.uint8)
     tex[..., :3] = 200
