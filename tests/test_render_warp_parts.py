@@ -262,6 +262,28 @@ def test_a_mask_grown_by_a_wide_disc_is_the_dilation_within_a_pixel(radius):
     assert not grown(np.zeros_like(mask), radius).any()
 
 
+@pytest.mark.parametrize("bounce", [False, True])
+def test_the_mirror_fill_works_on_the_holes_columns_alone_and_gives_the_same(bounce):
+    """The mirrored fill reads each column on its own, so it works on the columns that hold a
+    hole pixel only (on the whole canvas it took 0.26 of the 1.41 s set-up of
+    pats_oliver_slice18.png, under the profiler): the same colours, to float rounding, as on
+    the whole picture."""
+    from gesticulate.render.warp.rig import _mirrored
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (80, 120, 3)).astype(np.uint8)
+    hole = np.zeros((80, 120), bool)
+    hole[30:50, 10:20] = True
+    src = ~hole
+    src[:5, 14] = False
+    few, ok_few = _mirrored(image, hole, src, bounce=bounce)
+    everywhere = hole.copy()
+    everywhere[70, 20:] = True                     # a hole pixel in every other column too
+    full, ok_full = _mirrored(image, everywhere, src & ~everywhere, bounce=bounce)
+    assert ok_few.any() and not (ok_few & ~hole).any()
+    assert (ok_few == (ok_full & hole)).all()
+    assert np.abs(few[ok_few] - full[ok_few]).max() < 1e-3
+
+
 def test_texture_border_fades_instead_of_streaking():
     tex = np.zeros((10, 12, 4), np.uint8)
     tex[..., :3] = 200
