@@ -316,6 +316,29 @@ def test_cloth_off_the_trunk_far_from_the_arm_stays_with_the_body():
     assert not at(parts.arms["left"], far) and at(parts.torso, far)
 
 
+def test_a_trunk_whose_hips_are_not_seen_runs_straight_down_from_the_shoulders():
+    """Without hips the trunk (where an arm's pixels hide torso) runs down from just outside the
+    shoulders at their width: widened by a quarter shoulder width each side as if hips had been
+    seen, it took the whole upper arm and the backdrop beside it for hidden shirt, and
+    portrait_s2.jpg driven by EchoMimicV2's DWPose files showed a flat grey slab where his arm
+    had lain. With hips seen, it still runs out to just past them."""
+    from gesticulate.render.warp.parts import _trunk, shoulder_geometry
+    ref = template_pose(size=512)
+    ref[:, :2] *= 0.7                          # hips and the trunk below them in the picture
+    seen = ref.copy()
+    seen[[L.LEFT_HIP, L.RIGHT_HIP], 2] = 0.0
+    for pose, hips in ((seen, False), (ref, True)):
+        mid, normal, sw = shoulder_geometry(pose, valid_points(pose, (512, 512)), (512, 512))
+        trunk = _trunk(pose, mid, normal, sw, (512, 512))
+        row = int(round(mid[1] + 1.8 * sw))
+        xs = np.flatnonzero(trunk[row])
+        width = (xs.max() - xs.min() + 1) / sw
+        if hips:
+            assert width >= 1.1
+        else:
+            assert 1.0 <= width <= 1.3, width
+
+
 @pytest.mark.parametrize("sleeve, hidden_side", [((200, 90, 40), True), ((205, 160, 130), False)])
 def test_the_body_runs_on_under_an_arm_hanging_against_it_in_the_same_cloth(sleeve, hidden_side):
     """An arm hanging against the body, of the body's own cloth (the demo's bulky suit), is cut

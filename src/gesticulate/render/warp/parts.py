@@ -570,12 +570,14 @@ def _trunk(ref: np.ndarray, mid: np.ndarray, normal: np.ndarray, sw: float,
     hips = ref[[L.LEFT_HIP, L.RIGHT_HIP]]
     if (hips[:, 2] >= B.MIN_CONFIDENCE).all():
         lh, rh = hips[0, :2].astype(np.float64), hips[1, :2].astype(np.float64)
+        # The hip keypoints are joints, inside the body: the trunk there is at least about as
+        # wide as the shoulders.
+        hip_mid, half = 0.5 * (lh + rh), max(0.5 * np.linalg.norm(lh - rh) + 0.25 * sw, 0.5 * sw)
     else:
-        depth = 2.0 * sw
-        lh, rh = ls + depth * normal, rs + depth * normal
-    # The hip keypoints are joints, inside the body: the trunk there is at least about as wide
-    # as the shoulders.
-    hip_mid, half = 0.5 * (lh + rh), max(0.5 * np.linalg.norm(lh - rh) + 0.25 * sw, 0.5 * sw)
+        # No hips: straight down at the shoulders' width. Widened as for seen hips, it took
+        # portrait_s2.jpg's whole upper arm and the backdrop beside it for hidden shirt: a flat
+        # grey slab where the arm had lain once EchoMimicV2's DWPose motion swung it out.
+        hip_mid, half = mid + 2.0 * sw * normal, 0.5 * sw
     quad = np.array([ls + 0.12 * sw * out_l, rs - 0.12 * sw * out_l,
                      hip_mid - half * out_l, hip_mid + half * out_l])
     # Run on past the hips to the bottom of the photo (a desk or the frame hides the rest).
