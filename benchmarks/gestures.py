@@ -186,12 +186,12 @@ def print_tables(result: dict, styles: list[str]) -> None:
         gen = class_medians(result, style)
         print(f"\n{style}: class medians, generated / real")
         for cls in real:
-            marks = [f"{k} {fig} {'ok' if ok else 'FAIL'}"
-                     for k, ok, fig in verdicts(real[cls], gen[cls])]
+            checks = verdicts(real[cls], gen[cls])
+            marks = [f"{k} {fig} {'ok' if ok else 'FAIL'}" for k, ok, fig in checks]
             marks.append(f"hands_together {gen[cls]['hands_together']:.2f} against "
                          f"{real[cls]['hands_together']:.2f} (shown)")
             print(f"  {cls:20s} " + "; ".join(marks))
-            if any(fig == UNMEASURED for _, _, fig in verdicts(real[cls], gen[cls])):
+            if any(fig == UNMEASURED for _, _, fig in checks):
                 print(f"  {'':20s} {UNMEASURED_WHY}")
 
 
