@@ -264,11 +264,11 @@ def test_the_hand_turns_with_its_fingers_not_only_its_knuckles(desk):
     beside the target's fingers."""
     image, ref, renderer = desk
     from gesticulate.render.warp import bones as B
-    hs = L.LEFT_HAND_START  # open (the right is a fist)
+    hs = L.LEFT_HAND_START  # pointing sideways (the right holds a pen)
     hand = np.arange(hs, hs + 21)
     src = renderer.reference[hand, :2]
     wrist = src[0]
-    turn = np.array([[0.0, -1.0], [1.0, 0.0]])
+    turn = np.array([[0.0, 1.0], [-1.0, 0.0]])     # the pointing finger turned down
     axis = B.hand_center(renderer.reference, hs) - wrist
     u = axis / np.linalg.norm(axis)
     squash = np.eye(2) - 0.2 * np.outer(u, u)
@@ -284,6 +284,80 @@ def test_the_hand_turns_with_its_fingers_not_only_its_knuckles(desk):
     err = np.linalg.norm(drawn[tips] - dst[tips], axis=1)
     length = np.linalg.norm(src[tips] - wrist, axis=1)
     assert (err < 0.2 * length.max()).all(), (err, length)   # turned by the knuckles: 30-60 px
+
+
+def test_a_pointing_hand_is_never_turned_upright(desk):
+    """desk_host_body.png's left hand points sideways, one finger straight. Driven by raised
+    open hands (hbr_speaker12's), the whole hand turned with them and its finger stood
+    upright: it read as a raised middle finger. The finger stays 50 degrees or more from
+    straight up, on its own side; a turn that keeps it there is followed exactly."""
+    image, ref, renderer = desk
+    from gesticulate.render.warp import bones as B
+    from gesticulate.render.warp.pose import LONE_FINGER_UP
+    hs = L.LEFT_HAND_START
+    assert hs in renderer.poser.lone
+    hand = np.arange(hs, hs + 21)
+    src = renderer.reference[hand, :2]
+    wrist = src[0]
+    tip = hs + L.HAND_INDEX[-1]
+    before = renderer.reference[tip, :2] - wrist
+    assert before[0] < 0 and abs(before[1]) < abs(before[0])      # it points to the left
+
+    def drawn_tip(angle):
+        c, s = np.cos(angle), np.sin(angle)
+        target = renderer.reference.copy()
+        target[hand, :2] = (src - wrist) @ np.array([[c, -s], [s, c]]).T + wrist
+        m = renderer.poser.transforms(target + renderer.offset)[B.ARMS["left"]["hand"]]
+        return m[:, :2] @ renderer.reference[tip, :2] + m[:, 2] - (m[:, :2] @ wrist + m[:, 2])
+
+    for degrees in (60, 75, 90, 100, 110):    # clockwise on screen: the finger rises
+        d = drawn_tip(np.deg2rad(degrees))
+        from_up = np.arccos(-d[1] / np.linalg.norm(d))
+        assert from_up >= LONE_FINGER_UP - 1e-6 and d[0] < 0, (degrees, np.rad2deg(from_up))
+    d = drawn_tip(np.deg2rad(-40))           # turned down: followed
+    c, s = np.cos(np.deg2rad(-40)), np.sin(np.deg2rad(-40))
+    want = np.array([[c, -s], [s, c]]) @ before
+    assert np.degrees(np.arccos(d @ want / np.linalg.norm(d) / np.linalg.norm(want))) < 3.0
+
+
+def test_only_a_hand_with_one_straight_finger_counts_as_pointing():
+    """:func:`lone_finger` on synthetic hands: a point is found, with its finger's direction;
+    an open hand, a fist and a hand with a missing landmark are not points."""
+    from gesticulate.render.warp.pose import lone_finger, _not_upright, LONE_FINGER_UP
+
+    def hand(reaches):
+        pts = np.zeros((21, 2))
+        for k, finger in enumerate(L.HAND_FINGERS):
+            a = np.deg2rad(150 + 15 * k)             # fingers fanned out to the left
+            u = np.array([np.cos(a), np.sin(a)])
+            r = ([1.2] + list(reaches))[k]
+            for j, t in enumerate(np.linspace(1.0, r, 4)):
+                pts[finger[j]] = 20.0 * t * u
+        return pts
+
+    ok = np.ones(21, bool)
+    d = lone_finger(hand([2.4, 1.3, 1.2, 1.1]), ok)
+    a = np.deg2rad(165)
+    np.testing.assert_allclose(d, [np.cos(a), np.sin(a)], atol=1e-9)
+    assert lone_finger(hand([2.2, 2.3, 2.2, 2.0]), ok) is None       # open
+    assert lone_finger(hand([1.2, 1.1, 1.1, 1.0]), ok) is None       # fist
+    assert lone_finger(hand([2.4, 1.7, 1.2, 1.1]), ok) is None       # a second finger half out
+    missing = ok.copy()
+    missing[L.HAND_RING[-1]] = False
+    assert lone_finger(hand([2.4, 1.3, 1.2, 1.1]), missing) is None
+    # Swept all the way round, the turned finger never comes within LONE_FINGER_UP of up,
+    # holds still while the turn wavers about upright, and jumps once.
+    left = np.array([-1.0, 0.0])
+    out = []
+    for theta in np.linspace(-np.pi, np.pi, 721):
+        t = _not_upright(theta, left)
+        v = np.array([np.cos(np.pi + t), np.sin(np.pi + t)])
+        assert np.arccos(np.clip(-v[1], -1, 1)) >= LONE_FINGER_UP - 1e-9
+        out.append(t)
+    steps = np.abs(np.diff(np.unwrap(out)))
+    assert (steps > 0.1).sum() == 1
+    near_up = [_not_upright(np.pi / 2 + e, left) for e in (-0.3, -0.1, 0.0, 0.1, 0.3)]
+    assert np.ptp(near_up) < 1e-9
 
 
 def test_nan_and_out_of_range_targets_render(astronaut):

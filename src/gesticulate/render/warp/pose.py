@@ -38,6 +38,20 @@ HAND_STRETCH = (0.8, 1.25)
 PARALLAX = np.array([0.07, 0.05])
 PARALLAX_STILL = 0.01
 PARALLAX_STILL_PX = 1.0
+# A hand showing one straight finger with the others curled (a point): that finger is never
+# turned closer than this to straight up. A warp turns the photo's hand as a whole, and such a
+# hand turned upright reads as a raised middle finger, whichever finger it is (desk_host_body.png,
+# pointing sideways, driven by hbr_speaker12's raised open hands: all three most-moved frames).
+# Past it the hand bends at the wrist instead, on the side of up where the photo's finger is.
+LONE_FINGER_UP = np.deg2rad(50.0)
+# A finger counts as straight when its tip lies this many times as far from the wrist as its
+# knuckle does, the others curled when theirs lie within LONE_FINGER_CURLED times and this
+# share of the straight one's (desk_host_body.png's pointing hand: 2.45 against 1.41 at most;
+# the shared clips' open and clasped hands, foreshortened: their second-longest finger reads
+# 0.66-0.96 of the longest, or over 1.5).
+LONE_FINGER_STRAIGHT = 2.0
+LONE_FINGER_CURLED = 1.5
+LONE_FINGER_SHARE = 0.6
 
 
 def _rot(theta: float) -> np.ndarray:
@@ -61,6 +75,38 @@ def _bone_affine(origin: np.ndarray, target: np.ndarray, axis: np.ndarray, theta
     scale = np.eye(2) + (stretch - 1.0) * np.outer(u, u)
     m = _rot(theta) @ scale
     return np.hstack([m, (target - m @ origin)[:, None]])
+
+
+def lone_finger(hand: np.ndarray, valid: np.ndarray) -> np.ndarray | None:
+    """The unit direction (wrist to fingertip) of the one straight finger of a hand whose
+    other fingers are curled (a point), or None: ``hand`` ``(21, 2)`` landmarks, ``valid``
+    ``(21,)`` which are usable. The thumb is not counted (it sticks out of many fists)."""
+    fingers = L.HAND_FINGERS[1:]
+    if not valid[[0, *(f[0] for f in fingers), *(f[3] for f in fingers)]].all():
+        return None
+    wrist = hand[0]
+    reach = np.array([np.linalg.norm(hand[f[3]] - wrist) / max(np.linalg.norm(hand[f[0]] - wrist), 1e-6)
+                      for f in fingers])
+    k = int(np.argmax(reach))
+    rest = np.delete(reach, k)
+    if reach[k] < LONE_FINGER_STRAIGHT or rest.max() > min(LONE_FINGER_CURLED,
+                                                           LONE_FINGER_SHARE * reach[k]):
+        return None
+    d = hand[fingers[k][3]] - wrist
+    return d / max(np.linalg.norm(d), 1e-9)
+
+
+def _not_upright(theta: float, finger: np.ndarray) -> float:
+    """``theta`` changed as little as possible so that ``finger`` (a unit vector in the
+    photo) turned by it stays :data:`LONE_FINGER_UP` or more from straight up, on the side of
+    up the photo's finger is on (a turn past up to the other side jumps there only once it is
+    that far beyond up: no flicker while the target wavers about upright)."""
+    up = -np.pi / 2
+    side = 1.0 if _wrap(_angle(finger) - up) >= 0 else -1.0
+    psi = _wrap(_angle(finger) + theta - up)
+    if abs(psi) >= LONE_FINGER_UP:
+        return theta
+    return theta + side * LONE_FINGER_UP - psi
 
 
 def similarity(src: np.ndarray, dst: np.ndarray) -> tuple[float, float, np.ndarray]:
@@ -105,6 +151,13 @@ class Poser:
         self.has_face = B.face_outlines(self.ref, valid) is not None
         outer = self.ref[B.FACE_OUTER[valid[B.FACE_OUTER]], 0]
         self.face_width = max(float(np.ptp(outer)), 1.0) if len(outer) else 1.0
+        self.lone = {}      # hand start -> the direction of its lone straight finger
+        for side, info in parts.arm_info.items():
+            hs = B.ARMS[side]["hand_start"]
+            finger = lone_finger(self.ref[hs:hs + 21, :2], valid[hs:hs + 21]) \
+                if info.has_hand else None
+            if finger is not None:
+                self.lone[hs] = finger
 
     @staticmethod
     def _hold(value: np.ndarray | None, rest: np.ndarray) -> np.ndarray:
@@ -265,6 +318,7 @@ class Poser:
         right of the wrist while its fingers hang down, and a hand turned by that direction
         alone stood upright beside the target's (hbr_speaker12: 26 px mean landmark error).
         No hand in the photo, or none seen in the target: the hand turns with the forearm.
+        A photo's pointing hand is never turned upright (:data:`LONE_FINGER_UP`).
         """
         idx = np.arange(hs, hs + 21)
         both = idx[self.valid[idx] & tv[idx]] if has_hand else idx[:0]
@@ -282,6 +336,8 @@ class Poser:
                 denom = float(a_ref @ a_ref)
                 if denom > 1e-6:
                     stretch = float(np.clip((a_ref @ a_tgt) / denom, *HAND_STRETCH))
+        if hs in self.lone:
+            theta = _not_upright(theta, self.lone[hs])
         return _bone_affine(W, w_t, axis, theta, stretch)
 
     def transforms(self, target: np.ndarray) -> np.ndarray:
