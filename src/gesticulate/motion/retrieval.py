@@ -18,7 +18,8 @@ early or late, played at 0.75–1.25× speed). On the shared long speeches (desk
 a dataset built from the shared clips, 20 seeds) the wrists' onset coupling on their own speech
 rose from −0.02 (seeds 0–4) to 0.19, against 0.01 on another speech's; the seated speakers'
 motion beats per second went from 0.82× to 0.78× the real ones' and the close-up class's wrist
-speed in speech from 1.46× to 1.23× (each clip left out of the dataset).
+speed in speech from 1.46× to 1.23× (each clip left out of the dataset; these libraries also
+lacked hbr_speaker8 and talkshow_show_half, the dataset's val and test clips).
 
 ``style``: a speaker of the dataset plays only that speaker's clips, at their own pace (a
 gesture style's name wins over a speaker's of the same name). A gesture style (``auto``, the
@@ -88,7 +89,8 @@ SUB_FPS = 12.5             # audio windows are compared at this many frames per 
 STYLE_SPEED = {"calm": 0.10, "conversational": 0.22, "presenter": 0.27, "lively": 0.32}
 # ... by a total gain within this range. A gain cannot give a replayed speaker real holds and
 # strokes: down to 0.5, the seated speakers' 90th percentile fell to 0.54 of real and their
-# beats to 0.62 (shared clips, leave-one-out library); down to 0.7 the seated class holds.
+# beats to 0.62 (shared clips, leave-one-out library without the val and test clips); down to
+# 0.7 the seated class held.
 GAIN_RANGE = (0.7, 1.3)
 # Weight of the library windows' wrist energy (over its median) in the match, in speech, per
 # style; in pauses it is 0.5 whatever the style.
