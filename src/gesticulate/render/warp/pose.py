@@ -46,9 +46,10 @@ PARALLAX_STILL_PX = 1.0
 LONE_FINGER_UP = np.deg2rad(50.0)
 # A finger counts as straight when its tip lies this many times as far from the wrist as its
 # knuckle does, the others curled when theirs lie within LONE_FINGER_CURLED times and this
-# share of the straight one's (desk_host_body.png's pointing hand: 2.45 against 1.41 at most;
-# the shared clips' open and clasped hands, foreshortened: their second-longest finger reads
-# 0.66-0.96 of the longest, or over 1.5).
+# share of the straight one's. desk_host_body.png's pointing hand: 2.45 against 1.41 at most.
+# The other shared photos' and clips' first frames' hands (open, clasped, foreshortened): the
+# second finger reaches 0.66-0.99 of the first, or 0.60 and 2.38 (pats_oliver_slice18.png's
+# right hand); none is taken for a point.
 LONE_FINGER_STRAIGHT = 2.0
 LONE_FINGER_CURLED = 1.5
 LONE_FINGER_SHARE = 0.6
@@ -85,8 +86,8 @@ def lone_finger(hand: np.ndarray, valid: np.ndarray) -> np.ndarray | None:
     if not valid[[0, *(f[0] for f in fingers), *(f[3] for f in fingers)]].all():
         return None
     wrist = hand[0]
-    reach = np.array([np.linalg.norm(hand[f[3]] - wrist) / max(np.linalg.norm(hand[f[0]] - wrist), 1e-6)
-                      for f in fingers])
+    reach = np.array([np.linalg.norm(hand[f[3]] - wrist)
+                      / max(np.linalg.norm(hand[f[0]] - wrist), 1e-6) for f in fingers])
     k = int(np.argmax(reach))
     rest = np.delete(reach, k)
     if reach[k] < LONE_FINGER_STRAIGHT or rest.max() > min(LONE_FINGER_CURLED,
