@@ -9,6 +9,8 @@ face warps on the head, composited back to front (RENDERING.md).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 
@@ -120,19 +122,11 @@ class WarpRenderer:
             person &= ~behind
             alpha[behind] = 0.0
         hole = self._grown(person, 12 * scale)
-        # Telea beside the head (with no shoulders seen the head is the whole person: Telea
-        # everywhere).
-        self.background = fill_backdrop(self.image, hole, plain=self.parts.head,
-                                        surface=surface)
         # The ring between the person and the inpainted hole edge is real background in the
         # photo; it is shown again wherever the person still is nearby in a frame (so the
         # photo's own pose renders the photo), and inpainted where the person moved away.
         ring = hole & (alpha < 0.99)
         self._ring = np.flatnonzero(ring)
-        flat_img = photo_bg.reshape(-1, 3).astype(np.float32)
-        flat_bg = self.background.reshape(-1, 3).astype(np.float32)
-        self._ring_bg = flat_bg[self._ring]
-        self._ring_diff = flat_img[self._ring] - self._ring_bg
         self._near = int(np.ceil(12 * scale / factor)) + 1
         # Bilinear taps of each ring pixel on the coarse (1/factor) coverage canvas.
         ry, rx = np.divmod(self._ring, w)
@@ -140,9 +134,34 @@ class WarpRenderer:
         cx = np.clip((rx - (factor - 1) / 2) / factor, 0, -(-w // factor) - 1)
         self._taps = (np.floor(cy).astype(np.int64), np.floor(cx).astype(np.int64),
                       (cy - np.floor(cy)).astype(np.float32), (cx - np.floor(cx)).astype(np.float32))
+        # Telea beside the head (with no shoulders seen the head is the whole person: Telea
+        # everywhere). The fill is the set-up's longest step (OpenCV's shift-map took 1.5 s of
+        # desk_host_body.png's 5.9 s on a slow 2-core machine), and OpenCV runs it without
+        # holding the GIL: it goes on a second thread while the layers are built, and what it
+        # makes is the same.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            backdrop = pool.submit(fill_backdrop, self.image, hole, plain=self.parts.head,
+                                   surface=surface)
+            self._build_layers(person, alpha, lab, valid, scale)
+            self.background = backdrop.result()
+        flat_img = photo_bg.reshape(-1, 3).astype(np.float32)
+        flat_bg = self.background.reshape(-1, 3).astype(np.float32)
+        self._ring_bg = flat_bg[self._ring]
+        self._ring_diff = flat_img[self._ring] - self._ring_bg
         self._background_rgba = cv2.cvtColor(self.background, cv2.COLOR_RGB2RGBA)
+        self.poser = Poser(self.reference, valid, self.parts, self.size)
+        self.mouth, self.eyes = F.build_face(self.image, self.reference, valid)
+        self._cache: dict[str, tuple] = {}
+        self._last: tuple | None = None
+        self._bg_last: tuple | None = None
+        self.flipped = 0          # flipped triangles in the last rendered frame (a check)
+
+    def _build_layers(self, person: np.ndarray, alpha: np.ndarray, lab: np.ndarray,
+                      valid: np.ndarray, scale: float) -> None:
+        """The layers (torso, upper arms, head, forearms, hands), each with its hidden texture
+        filled, and which layer each ring pixel of background borders."""
         spacing = max(6.0, 14.0 * scale)
-        grow = max(int(round(3 * scale)), factor + 1)
+        grow = max(int(round(3 * scale)), self.factor + 1)
         # Hidden texture: the torso (and the neck) under the arms, so no ghost arm stays on
         # the body when the arm moves.
         arms, hands = np.zeros_like(person), np.zeros_like(person)
@@ -178,12 +197,6 @@ class WarpRenderer:
         self._ring_owner = self._owners(regions, person)
         # The ring pixels each layer owns (per frame, only their restoration weight changes).
         self._ring_of = [np.flatnonzero(self._ring_owner == k) for k in range(len(self.layers))]
-        self.poser = Poser(self.reference, valid, self.parts, self.size)
-        self.mouth, self.eyes = F.build_face(self.image, self.reference, valid)
-        self._cache: dict[str, tuple] = {}
-        self._last: tuple | None = None
-        self._bg_last: tuple | None = None
-        self.flipped = 0          # flipped triangles in the last rendered frame (a check)
 
     def _unhidden(self, region: np.ndarray | None, hidden: np.ndarray | None,
                   arms: np.ndarray, hands: np.ndarray, scale: float, *,
