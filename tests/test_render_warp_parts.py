@@ -652,6 +652,31 @@ def test_a_textured_backdrop_is_filled_with_its_own_texture_and_a_plain_one_smoo
     assert np.array_equal(near_head[yy > 200], out[yy > 200])           # far from it: as before
 
 
+def test_a_thin_strip_of_textured_backdrop_is_filled_from_its_own_rows(monkeypatch):
+    """OpenCV's shift-map gave a different fill from one call to the next on the same thin strip
+    (the 13 working rows below desk_host_body.png's desk edge) and crashed the process on one
+    8 px wide, so it is not called there: each row runs on across the hole, mirrored (the
+    pencil on desk_host_body.png's desk left out: test_render_warp_surface)."""
+    from gesticulate.render.warp.rig import BACKDROP_SIDE, SHIFTMAP_MIN, fill_backdrop
+
+    def no_shift_map(*args):
+        raise AssertionError("shift-map called on a thin strip")
+    monkeypatch.setattr(cv2.xphoto, "inpaint", no_shift_map)
+    w = 256
+    h = int(w * (SHIFTMAP_MIN - 8) / BACKDROP_SIDE)             # under the limit once scaled
+    yy, xx = np.mgrid[0:h, 0:w]
+    wood = np.stack([100 + yy, 60 + yy // 2, 40 + 0 * yy], -1).astype(np.uint8)   # lit by rows
+    grain = ((xx // 6) % 2 == 0) & ((yy // 3) % 2 == 0)
+    desk = wood.copy()
+    desk[grain] -= 25                                            # textured: grain
+    hole = (np.abs(xx - 150) < 60) & (yy > 3)
+    out = fill_backdrop(desk, hole)
+    assert np.array_equal(out[~hole], desk[~hole])
+    inner = hole & (np.abs(xx - 150) < 50)
+    rows = np.abs(out[inner].astype(int) - wood[inner]).max(1)    # each row's own shade of wood
+    assert np.percentile(rows, 90) < 40
+
+
 def test_fill_along_a_limb_runs_the_pattern_on_where_the_whole_width_is_hidden():
     """Where the photo's forearm hides the upper arm's sleeve across its whole width, the
     sleeve seen nearer the shoulder runs on along the bone (mirrored back and forth): its

@@ -72,6 +72,12 @@ BACKDROP_SIDE = 128   # working size (longest side, px) of the shift-map fill: i
 # bright rim around avspeech_sample2's head; further in, Telea's colour smears read as grey
 # blocks where desk_host_body.png's forearms had lain.
 SEAM = (4.0, 14.0)
+# Shift-map fills a picture at least this many working px on each side. On thinner ones (the
+# strip below desk_host_body.png's desk edge is 13 rows) OpenCV's shift-map gave a different
+# fill from one call to the next on the same input (2 fills in 10 calls at 13-32 rows, 1 in 15
+# at 48-128), and crashed the process on one 8 px wide; there each row of the strip runs on
+# across the hole instead.
+SHIFTMAP_MIN = 48
 TINT_SIGMA = 12.0     # working px: the copied texture takes Telea's colour at this scale and above
 
 
@@ -187,13 +193,22 @@ def _fill_texture(image: np.ndarray, hole: np.ndarray, *,
                         np.ones((3, 3), np.uint8))
     if hole_s.all():
         return smooth
-    copied = np.zeros_like(small)
-    # Black marks what shift-map could not reach, so the photo's own black is lifted to 1.
-    cv2.xphoto.inpaint(np.maximum(small, 1), (1 - hole_s).astype(np.uint8), copied,
-                       cv2.xphoto.INPAINT_SHIFTMAP)
     tint = cv2.resize(smooth, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-    copied = copied.astype(np.float32)
-    missed = (copied == 0).all(axis=2)
+    if min(size) >= SHIFTMAP_MIN:
+        copied = np.zeros_like(small)
+        # Black marks what shift-map could not reach, so the photo's own black is lifted to 1.
+        cv2.xphoto.inpaint(np.maximum(small, 1), (1 - hole_s).astype(np.uint8), copied,
+                           cv2.xphoto.INPAINT_SHIFTMAP)
+        copied = copied.astype(np.float32)
+        missed = (copied == 0).all(axis=2)
+    else:
+        # A strip (a desk below its edge): its own rows mirrored across the hole, back and
+        # forth, as a desk's surface runs on level; its rare odd colours (a pencil lying on
+        # desk_host_body.png's desk) are not copied.
+        known = hole_s == 0
+        src = known & ~odd_colours(lab_of(small), known)
+        mixed, reached = _mirrored(small.transpose(1, 0, 2), hole_s.T > 0, src.T, bounce=True)
+        copied, missed = mixed.transpose(1, 0, 2), ~reached.T & (hole_s > 0)
     copied[missed] = tint[missed]
     copied += cv2.GaussianBlur(tint - copied, (0, 0), TINT_SIGMA)
     up = cv2.resize(copied, (w, h), interpolation=cv2.INTER_LINEAR)
