@@ -74,6 +74,21 @@ class Surface:
                                 np.ones((3, 3), np.uint8)) > 0
 
 
+def _row_medians(values: np.ndarray, mask: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Per row of ``values`` ``(H, W, C)``, the median over the columns ``mask`` ``(H, W)``
+    holds, for the ``rows`` ``(H,)`` asked (each with at least one): as ``np.median`` row by
+    row (the mean of the two middle values of an even count), in one sort. ``(H, C)``, NaN
+    for the rows not asked."""
+    out = np.full((len(values), values.shape[2]), np.nan, values.dtype)
+    v, m = values[rows], mask[rows]
+    ranked = np.sort(np.where(m[..., None], v, np.inf), axis=1)
+    n = m.sum(1)
+    take = lambda k: np.take_along_axis(ranked, k[:, None, None], axis=1)[:, 0]   # noqa: E731
+    lo, hi = take((n - 1) // 2), take(n // 2)
+    out[rows] = np.where((n % 2 == 1)[:, None], lo, (lo + hi) / 2)
+    return out
+
+
 def find_surface(image: np.ndarray, person: np.ndarray, hole: np.ndarray, *, lowest: float,
                  keep: np.ndarray | None = None) -> Surface | None:
     """The top edge of a desk in front of the person, or None.
@@ -125,11 +140,14 @@ def find_surface(image: np.ndarray, person: np.ndarray, hole: np.ndarray, *, low
         right = (cols > xr[:, None] + 1) & (cols <= xr[:, None] + band) & ~hl & inside
         rows = (has & inside.all(axis=1) & (xl >= seen_min) & (xr <= ws - 1 - seen_min)
                 & (left.sum(1) >= seen_min) & (right.sum(1) >= seen_min))
+        # The line lies wholly below ``lowest`` (as the loop below reads it: y0, then its end).
+        rows &= (np.arange(hs) - slope * ws / 2) + min(0.0, slope * (ws - 1)) >= lowest * scale
+        if not rows.any():
+            continue
+        med_l, med_r = _row_medians(g, left, rows), _row_medians(g, right, rows)
         for row in np.flatnonzero(rows):
             y0 = float(row - slope * ws / 2)
-            if min(y0, y0 + slope * (ws - 1)) < lowest * scale:
-                continue
-            a, b = np.median(g[row, left[row]], axis=0), np.median(g[row, right[row]], axis=0)
+            a, b = med_l[row], med_r[row]
             na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
             if min(na, nb) >= floor and float(a @ b) >= SAME_EDGE * na * nb:
                 found.append((min(na, nb), y0, float(slope), left[row], right[row],
