@@ -677,6 +677,23 @@ def test_a_thin_strip_of_textured_backdrop_is_filled_from_its_own_rows(monkeypat
     assert np.percentile(rows, 90) < 40
 
 
+def test_bleed_worked_in_the_regions_box_is_the_whole_pictures():
+    """bleed works inside the region's box grown by steps + 1 px (a hand's layer is a small
+    part of the picture); the result is the whole picture's, edges of the frame included."""
+    from gesticulate.render.warp.rig import _bleed, bleed
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        h, w = rng.integers(5, 60, 2)
+        img = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
+        region = np.zeros((h, w), bool)
+        y0, x0 = rng.integers(0, h), rng.integers(0, w)
+        region[y0:y0 + rng.integers(1, 8), x0:x0 + rng.integers(1, 8)] = True
+        region |= rng.random((h, w)) < 0.01
+        steps = int(rng.integers(1, 7))
+        assert np.array_equal(bleed(img, region, steps=steps), _bleed(img, region, steps))
+    assert np.array_equal(bleed(img, np.zeros((h, w), bool)), img)
+
+
 def test_fill_along_a_limb_runs_the_pattern_on_where_the_whole_width_is_hidden():
     """Where the photo's forearm hides the upper arm's sleeve across its whole width, the
     sleeve seen nearer the shoulder runs on along the bone (mirrored back and forth): its

@@ -227,7 +227,20 @@ def _fill_texture(image: np.ndarray, hole: np.ndarray, *,
 
 def bleed(rgb: np.ndarray, region: np.ndarray, *, steps: int = 6) -> np.ndarray:
     """Extend the colours of ``region`` outwards by ``steps`` pixels, so bilinear sampling at a
-    layer's edge never mixes in the colour of what lay behind it (no halo)."""
+    layer's edge never mixes in the colour of what lay behind it (no halo). Worked inside
+    ``region``'s box grown by ``steps`` + 1 px, beyond which nothing changes."""
+    whole = rgb.copy() if rgb.dtype == np.uint8 else \
+        np.clip(rgb.astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
+    ys, xs = np.nonzero(region.any(axis=1))[0], np.nonzero(region.any(axis=0))[0]
+    if len(ys):
+        m = steps + 1
+        box = (slice(max(ys[0] - m, 0), ys[-1] + m + 1),
+               slice(max(xs[0] - m, 0), xs[-1] + m + 1))
+        whole[box] = _bleed(rgb[box], region[box], steps)
+    return whole
+
+
+def _bleed(rgb: np.ndarray, region: np.ndarray, steps: int) -> np.ndarray:
     out = rgb.astype(np.float32)
     known = region.astype(np.float32)
     kernel = np.ones((3, 3), np.float32)
