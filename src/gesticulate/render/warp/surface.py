@@ -83,8 +83,8 @@ def _row_medians(values: np.ndarray, mask: np.ndarray, rows: np.ndarray) -> np.n
     v, m = values[rows], mask[rows]
     ranked = np.sort(np.where(m[..., None], v, np.inf), axis=1)
     n = m.sum(1)
-    take = lambda k: np.take_along_axis(ranked, k[:, None, None], axis=1)[:, 0]   # noqa: E731
-    lo, hi = take((n - 1) // 2), take(n // 2)
+    lo = np.take_along_axis(ranked, ((n - 1) // 2)[:, None, None], axis=1)[:, 0]
+    hi = np.take_along_axis(ranked, (n // 2)[:, None, None], axis=1)[:, 0]
     out[rows] = np.where((n % 2 == 1)[:, None], lo, (lo + hi) / 2)
     return out
 
