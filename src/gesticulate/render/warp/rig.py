@@ -229,13 +229,9 @@ def bleed(rgb: np.ndarray, region: np.ndarray, *, steps: int = 6) -> np.ndarray:
     """Extend the colours of ``region`` outwards by ``steps`` pixels, so bilinear sampling at a
     layer's edge never mixes in the colour of what lay behind it (no halo). Worked inside
     ``region``'s box grown by ``steps`` + 1 px, beyond which nothing changes."""
-    whole = rgb.copy() if rgb.dtype == np.uint8 else \
-        np.clip(rgb.astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
-    ys, xs = np.nonzero(region.any(axis=1))[0], np.nonzero(region.any(axis=0))[0]
-    if len(ys):
-        m = steps + 1
-        box = (slice(max(ys[0] - m, 0), ys[-1] + m + 1),
-               slice(max(xs[0] - m, 0), xs[-1] + m + 1))
+    whole = np.clip(rgb.astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
+    if region.any():
+        box = mask_box(region, steps + 1)
         whole[box] = _bleed(rgb[box], region[box], steps)
     return whole
 
@@ -504,15 +500,25 @@ PLAIN_CLOTH = 10.0
 SOFTEN = 1.5
 
 
-def painted_over(image: np.ndarray, bad: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """``image`` with its ``bad`` pixels inpainted from the rest of ``source`` only."""
+def mask_box(mask: np.ndarray, margin: int, *, even: bool = False) -> tuple[slice, slice]:
+    """The box around ``mask``'s pixels (``(H, W)`` bool, some set) grown by ``margin`` px, as
+    slices (cut at the picture's edges); with ``even``, it starts on even rows and columns, so
+    :func:`inpaint`'s half-scale grid there is the whole picture's."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    y0, x0 = max(rows[0] - margin, 0), max(cols[0] - margin, 0)
+    if even:
+        y0, x0 = y0 & ~1, x0 & ~1
+    return slice(y0, rows[-1] + margin + 1), slice(x0, cols[-1] + margin + 1)
+
+
+def painted_over(image: np.ndarray, bad: np.ndarray, source: np.ndarray, *, margin: int = 12,
+                 even: bool = False) -> np.ndarray:
+    """``image`` with its ``bad`` pixels inpainted from the rest of ``source`` only, worked
+    within ``margin`` px of them (12: the cloth around a sleeve's flecks, enough to paint;
+    ``even``: :func:`mask_box`)."""
     if not bad.any():
         return image
-    ys, xs = np.nonzero(bad)
-    m = 12                                        # the cloth around the flecks, enough to paint
-    y0, y1 = max(ys.min() - m, 0), ys.max() + m + 1
-    x0, x1 = max(xs.min() - m, 0), xs.max() + m + 1
-    box = (slice(y0, y1), slice(x0, x1))
+    box = mask_box(bad, margin, even=even)
     painted = inpaint(image[box], bad[box] | ~source[box])      # from the cloth only
     out = image.copy()
     out[box][bad[box]] = painted[bad[box]]
@@ -676,16 +682,10 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
             ok = ok | across
     # The rest from the cloth around it only: everything that is not cloth is marked unknown
     # too, so the background beside the body does not bleed into the torso as a ghost hand.
-    rest = hole & ~ok
-    if rest.any():
-        # Worked around the pixels it fills only: Telea's front reaches them from the cloth
-        # nearby, and the rest of the picture, all unknown here, cost 0.4 s a call.
-        ys, xs = np.nonzero(rest)
-        m = int(np.ceil(REST_MARGIN * min(rest.shape) / 512.0))
-        box = (slice(max(ys.min() - m, 0) & ~1, ys.max() + m + 1),
-               slice(max(xs.min() - m, 0) & ~1, xs.max() + m + 1))
-        smooth = inpaint(out[box], ~(src | ok)[box])
-        out[box][rest[box]] = smooth[rest[box]]
+    # Worked within REST_MARGIN of it: Telea's front reaches it from the cloth nearby, and on
+    # the whole picture, all unknown but the cloth, a call cost 0.4 s.
+    out = painted_over(out, hole & ~ok, src | ok,
+                       margin=int(np.ceil(REST_MARGIN * min(hole.shape) / 512.0)), even=True)
     photo = photo.copy()
     photo[hole] = out[hole]
     return photo
