@@ -1190,3 +1190,24 @@ def test_folded_hands_leave_the_lower_one_whole_when_the_upper_one_rises(shared_
     out = r.render(pose(r.reference, fore={"left": 0.9}))      # his left forearm swung up
     shirt = (out[hidden].min(1) > 190).mean()                  # white: the shirt shows
     assert hidden.sum() > 500 and shirt < 0.05
+
+
+def test_a_plain_sleeve_hidden_under_the_forearm_is_filled_with_its_shading_not_blotches():
+    """The seen strip of a plain sleeve beside the forearm holds the forearm's shadow in
+    patches; mirrored across the hidden sleeve they came out as rows of dark blotches
+    (hbr_speaker12's sleeves under his raised forearms). The fill is the sleeve's smooth
+    shading: hardly a patch of it much darker than the rest, and the sleeve's colour."""
+    from gesticulate.render.warp.rig import fill_along
+    h = w = 512                                                     # the blur scales with size
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:h, 0:w]
+    img = np.full((h, w, 3), (230, 190, 90), np.float64)            # a yellow backdrop
+    sleeve = (xx >= 40) & (xx < 200)
+    img[sleeve] = np.clip(np.array([35, 40, 90]) + rng.normal(0, 3, (h, w, 3)), 0, 255)[sleeve]
+    img[(np.sin(yy / 4.0) > 0.2) & (xx >= 170) & (xx < 176)] *= 0.5   # the forearm's shadow
+    img = img.astype(np.uint8)
+    hole = sleeve & (xx < 170)                                      # all but a strip was hidden
+    out = fill_along(img, hole, sleeve & ~hole, np.array([[120.0, 0.0], [120.0, 512.0]]))
+    grey = cv2.GaussianBlur(out.astype(np.float32).mean(-1), (0, 0), 2)[hole]
+    assert (grey < np.median(grey) - 8).mean() < 0.02              # 0.09 with a 1.5 px blur
+    assert (np.abs(out[hole].astype(int).mean(0) - [35, 40, 90]) < 12).all()

@@ -493,11 +493,14 @@ def _mirrored(image: np.ndarray, hole: np.ndarray, src: np.ndarray, *, bounce: b
 # that forearm's fringe (:func:`fill_along`).
 FRINGE = 3.0
 # A sleeve of plain cloth (:func:`cloth_detail` under PLAIN_CLOTH grey levels: hbr_speaker12's
-# navy jacket 3.3-4.5; interview_1wrQ6Msp7wM's patterned one 22) has its hidden fill softened by
-# a blur of SOFTEN px (at 512 px): mirrored from a thin strip of the sleeve, its creases and
-# flecks repeated as a lattice of dark lines and specks.
+# navy jacket 3.3-4.5; interview_1wrQ6Msp7wM's patterned one 22) has its hidden fill replaced by
+# its smooth shading: a blur of SHADE px (at 512 px) that reads the fill and the seen sleeve
+# around it. Mirrored from a thin strip of the sleeve, its creases and flecks repeated as a
+# lattice of dark lines and specks, and the forearm's shadow and the lit folds beside it as dark
+# and pale blotches (hbr_speaker12's sleeves under his raised forearms; a blur of 1.5 px kept
+# the blotches: self-reenactment +0.999 dB, with SHADE +1.020).
 PLAIN_CLOTH = 10.0
-SOFTEN = 1.5
+SHADE = 8.0
 
 
 def mask_box(mask: np.ndarray, margin: int, *, even: bool = False) -> tuple[slice, slice]:
@@ -703,7 +706,7 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
     visible sleeve touching the hole (within :data:`FRINGE` px at 512 px), a fingertip past the
     hand's cut or a notch of backdrop, leave with the forearm that covered the hole and are
     painted over where seen too (hbr_speaker12's fleck of his hand, pink on a shoulder, came
-    along with the sleeve as the arm came down). A plain sleeve's fill is softened
+    along with the sleeve as the arm came down). A plain sleeve's fill is its smooth shading
     (:data:`PLAIN_CLOTH`)."""
     h, w = hole.shape
     src = source & ~hole
@@ -735,6 +738,7 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
     out[hole] = cv2.warpAffine(filled, back, (w, h), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)[hole]
     if cloth_detail(image, src) < PLAIN_CLOTH:
-        out = smoothed_in(out, hole, SOFTEN * px)
+        shaded = _blur_in(out.astype(np.float32), hole | src, SHADE * px)
+        out[hole] = np.clip(shaded[hole] + 0.5, 0, 255).astype(np.uint8)
     out[fringe] = image[fringe]
     return out
