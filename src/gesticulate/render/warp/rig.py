@@ -4,6 +4,7 @@ inpainted background (RENDERING.md, "Once per photo").
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -148,21 +149,26 @@ def fill_backdrop(image: np.ndarray, hole: np.ndarray, *, plain: np.ndarray | No
     lo, hi = surface.rows(w)
     lo, hi = min(max(0, lo), h), max(min(h - 1, hi), -1)
     below = surface.below((h, w))
-    out = image.copy()
-    whole = None
+    sides = []
     for rows, side in ((slice(0, hi + 1), ~below), (slice(lo, h), below)):
         part = hole[rows] & side[rows]
-        if not part.any():
-            continue
-        # A sloped edge crosses the rows it spans: the other side's pixels there are no source.
-        unknown = hole[rows] | ~side[rows]
-        if not unknown.all():
-            filled = _fill_texture(image[rows], unknown,
-                                   plain=None if plain is None else plain[rows])
-        else:
-            whole = _fill_texture(image, hole, plain=plain) if whole is None else whole
-            filled = whole[rows]
-        out[rows][part] = filled[part]
+        if part.any():
+            # A sloped edge crosses the rows it spans: the other side's pixels there are no
+            # source. A side with nothing of its own to copy takes the whole picture's fill.
+            unknown = hole[rows] | ~side[rows]
+            sides.append((rows, part, unknown, unknown.all()))
+
+    def fill(rows: slice, unknown: np.ndarray, whole: bool) -> np.ndarray:
+        if whole:
+            return _fill_texture(image, hole, plain=plain)[rows]
+        return _fill_texture(image[rows], unknown, plain=None if plain is None else plain[rows])
+
+    # Both sides at once: OpenCV's fills run without holding the GIL.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        fills = [pool.submit(fill, rows, unknown, whole) for rows, _, unknown, whole in sides]
+        out = image.copy()
+        for (rows, part, _, _), filled in zip(sides, fills):
+            out[rows][part] = filled.result()[part]
     return out
 
 
