@@ -509,26 +509,26 @@ PLAIN_CLOTH = 10.0
 SHADE = 8.0
 
 
-def mask_box(mask: np.ndarray, margin: int, *, align: int = 1) -> tuple[slice, slice]:
+def mask_box(mask: np.ndarray, margin: int, *, even: bool = False) -> tuple[slice, slice]:
     """The box around ``mask``'s pixels (``(H, W)`` bool, some set) grown by ``margin`` px, as
-    slices (cut at the picture's edges), starting on rows and columns that are multiples of
-    ``align`` (so :func:`inpaint`'s reduced grid there is the whole picture's)."""
+    slices (cut at the picture's edges); with ``even``, it starts on even rows and columns, so
+    :func:`inpaint`'s half-scale grid there is the whole picture's."""
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     y0, x0 = max(rows[0] - margin, 0), max(cols[0] - margin, 0)
-    y0, x0 = y0 - y0 % align, x0 - x0 % align
+    if even:
+        y0, x0 = y0 & ~1, x0 & ~1
     return slice(y0, rows[-1] + margin + 1), slice(x0, cols[-1] + margin + 1)
 
 
 def painted_over(image: np.ndarray, bad: np.ndarray, source: np.ndarray, *, margin: int = 12,
-                 scale: float = 0.5, aligned: bool = False) -> np.ndarray:
-    """``image`` with its ``bad`` pixels inpainted (:func:`inpaint` at ``scale``) from the rest
-    of ``source`` only, worked within ``margin`` px of them (12: the cloth around a sleeve's
-    flecks, enough to paint; ``aligned``: on the whole picture's reduced grid,
-    :func:`mask_box`)."""
+                 even: bool = False) -> np.ndarray:
+    """``image`` with its ``bad`` pixels inpainted from the rest of ``source`` only, worked
+    within ``margin`` px of them (12: the cloth around a sleeve's flecks, enough to paint;
+    ``even``: :func:`mask_box`)."""
     if not bad.any():
         return image
-    box = mask_box(bad, margin, align=int(round(1 / scale)) if aligned else 1)
-    painted = inpaint(image[box], bad[box] | ~source[box], scale=scale)   # from the cloth only
+    box = mask_box(bad, margin, even=even)
+    painted = inpaint(image[box], bad[box] | ~source[box])      # from the cloth only
     out = image.copy()
     out[box][bad[box]] = painted[bad[box]]
     return out
@@ -635,13 +635,8 @@ def _pattern_fill(image: np.ndarray, hole: np.ndarray, src: np.ndarray
     return out, done
 
 
-# fill_hidden's Telea works within this many px (at 512 px) of the pixels it fills, at this
-# scale: a smooth fill read from the cloth around; at half scale it took 0.45 s of
-# desk_host_body.png's 2.7 s set-up, at a quarter 0.13 s, and the self-reenactment figures of
-# hbr_speaker12, un_speech_female, interview_1wrQ6Msp7wM and ted_lia_driving1 moved by at most
-# 0.002 dB and 0.0002 SSIM.
+# fill_hidden's Telea works within this many px (at 512 px) of the pixels it fills.
 REST_MARGIN = 48
-REST_SCALE = 0.25
 
 
 def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
@@ -699,8 +694,7 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
     # Worked within REST_MARGIN of it: Telea's front reaches it from the cloth nearby, and on
     # the whole picture, all unknown but the cloth, a call cost 0.4 s.
     out = painted_over(out, hole & ~ok, src | ok,
-                       margin=int(np.ceil(REST_MARGIN * min(hole.shape) / 512.0)),
-                       scale=REST_SCALE, aligned=True)
+                       margin=int(np.ceil(REST_MARGIN * min(hole.shape) / 512.0)), even=True)
     photo = photo.copy()
     photo[hole] = out[hole]
     return photo
