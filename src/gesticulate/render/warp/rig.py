@@ -744,7 +744,9 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
     out[hole] = cv2.warpAffine(filled, back, (w, h), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)[hole]
     if cloth_detail(image, src) < PLAIN_CLOTH:
-        shaded = _blur_in(out.astype(np.float32), hole | src, SHADE * px)
+        cloth = image.copy()            # the seen sleeve read with its odd colours painted over
+        cloth[hole] = out[hole]
+        shaded = _blur_in(cloth.astype(np.float32), hole | src, SHADE * px)
         out[hole] = np.clip(shaded[hole] + 0.5, 0, 255).astype(np.uint8)
     out[fringe] = image[fringe]
     return out
