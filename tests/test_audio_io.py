@@ -64,6 +64,25 @@ def test_soundfile_formats_round_trip(tmp_path, fmt, src_sr):
     assert abs(audio_duration(path) - 1.5) < 0.02
 
 
+
+def test_a_truncated_mp3_gives_what_it_holds_not_what_its_header_counts(tmp_path):
+    """libsndfile reads the length of an mp3 from its header, which a cut-off file keeps:
+    SoundFile.blocks then padded the missing part with whatever its buffer held (uninitialised
+    memory: noise, a repeat, or NaN and infinities that got the file refused at random). Only
+    the decoded audio comes back: the start of the whole file, the same on every load."""
+    whole = tmp_path / "whole.mp3"
+    sf.write(whole, tone(2.0, 16000), 16000, format="MP3")
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    assert sf.info(str(cut)).frames == 32000                       # the header counts 2 s
+    full = load_audio(whole, sr=16000)
+    loads = [load_audio(cut, sr=16000) for _ in range(3)]
+    y = loads[0]
+    assert 0.6 < len(y) / 16000 < 1.2 and np.isfinite(y).all()
+    np.testing.assert_array_equal(y, full[: len(y)])
+    for other in loads[1:]:
+        np.testing.assert_array_equal(other, y)
+
 @pytest.mark.parametrize("suffix,codec,video,src_sr", [
     (".mp3", "libmp3lame", False, 44100),
     (".mp4", "aac", True, 48000),

@@ -137,10 +137,14 @@ def _open_blocks(path: Path) -> tuple[Iterator[np.ndarray], int]:
 
 
 def _sf_blocks(f) -> Iterator[np.ndarray]:
+    """Mono blocks of what libsndfile decodes, until it decodes nothing more. Not
+    ``SoundFile.blocks``: it yields as many frames as the header promises, and where the
+    stream ends early (a truncated mp3 whose header still counts the whole) the rest of each
+    block is whatever its buffer held: uninitialised memory, at times NaN and infinities."""
     import soundfile as sf
     with f:
         try:
-            for block in f.blocks(blocksize=_BLOCK, dtype="float32", always_2d=True):
+            while len(block := f.read(_BLOCK, dtype="float32", always_2d=True)):
                 yield block.mean(axis=1, dtype=np.float32)
         except (sf.LibsndfileError, RuntimeError) as err:  # truncated or corrupt stream
             raise InputError(f"{f.name}: the audio is corrupt or truncated and could not be "
