@@ -21,8 +21,8 @@ from gesticulate.render.warp.mesh import rasterise_backward, signed_areas, upsam
 from gesticulate.render.warp.parts import (bare_skin, grown, hand_masks, lab_of, split_parts,
                                           touching)
 from gesticulate.render.warp.pose import Poser
-from gesticulate.render.warp.rig import (BORDER, Layer, build_layer, fill_along, fill_backdrop,
-                                        fill_hidden, smoothed_in)
+from gesticulate.render.warp.rig import (BORDER, LAYER_READ, Backdrop, Layer, build_layer,
+                                        fill_along, fill_hidden, smoothed_in)
 from gesticulate.render.warp.segment import add_region, content_box, edge_matte, person_alpha
 from gesticulate.render.warp.surface import desk_in_front
 from gesticulate.skeleton import layout as L
@@ -104,6 +104,16 @@ class WarpRenderer:
                                       grow=12 * scale)
         person &= ~desk
         alpha[desk] = 0.0
+        # The backdrop's fill is the set-up's longest step (OpenCV's shift-map took 1.4 s of
+        # desk_host_body.png's 2.4 s), and OpenCV runs it without holding the GIL: it starts on
+        # a second thread here, as soon as the person's hole is known (before the parts are
+        # split, 0.4 s), and the rest of the set-up runs beside it. Below a desk's edge the hole
+        # later loses the body behind the desk, where the photo shows again: the fill there is
+        # dropped.
+        pool = ThreadPoolExecutor(max_workers=1)
+        backdrop = pool.submit(Backdrop, self.image, self._grown(person, 12 * scale),
+                               surface=surface)
+        pool.shutdown(wait=False)
         # The person's edge unmixed from the backdrop: the layers carry the person's colours
         # (self._fg), and the photo shown around a still person is what lay behind them.
         alpha, self._fg, photo_bg = edge_matte(self.image, person, alpha, width=EDGE_WIDTH * scale)
@@ -134,16 +144,11 @@ class WarpRenderer:
         cx = np.clip((rx - (factor - 1) / 2) / factor, 0, -(-w // factor) - 1)
         self._taps = (np.floor(cy).astype(np.int64), np.floor(cx).astype(np.int64),
                       (cy - np.floor(cy)).astype(np.float32), (cx - np.floor(cx)).astype(np.float32))
+        self._build_layers(person, alpha, lab, valid, scale)
         # Telea beside the head (with no shoulders seen the head is the whole person: Telea
-        # everywhere). The fill is the set-up's longest step (OpenCV's shift-map took 1.5 s of
-        # desk_host_body.png's 5.9 s on a slow 2-core machine), and OpenCV runs it without
-        # holding the GIL: it goes on a second thread while the layers are built, and what it
-        # makes is the same.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            backdrop = pool.submit(fill_backdrop, self.image, hole, plain=self.parts.head,
-                                   surface=surface)
-            self._build_layers(person, alpha, lab, valid, scale)
-            self.background = backdrop.result()
+        # everywhere).
+        self.background = np.where(hole[..., None], backdrop.result().filled(self.parts.head),
+                                   self.image)
         flat_img = photo_bg.reshape(-1, 3).astype(np.float32)
         flat_bg = self.background.reshape(-1, 3).astype(np.float32)
         self._ring_bg = flat_bg[self._ring]
@@ -214,7 +219,10 @@ class WarpRenderer:
         rim = max(2 * scale, HAND_RIM)
         inner = ~self._grown(~region, 2 * rim)       # well inside the region, not its edge
         on_body = self._grown(hands, rim) & inner & ~hidden
-        hole = self._grown(arms, 2 * scale) | on_body
+        # Filled only where the layer reads its picture (its region and the feather around it,
+        # :func:`rig.build_layer`): the head's hole is every arm pixel, and the Telea fill of
+        # all of them took 0.14 s of pats_oliver_slice18.png's set-up (0.05 s for the head's).
+        hole = (self._grown(arms, 2 * scale) | on_body) & self._grown(region, LAYER_READ)
         visible = region & ~self._grown(arms, 3 * scale) & ~self._grown(on_body, scale)
         if bare is not None:
             # Skin the hole borders runs on under it (bare arms by a sleeveless dress); skin

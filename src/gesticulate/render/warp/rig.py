@@ -64,10 +64,13 @@ def inpaint(image: np.ndarray, hole: np.ndarray, *, scale: float = 0.5,
 # The person's hole in a textured backdrop is filled with the backdrop's own texture
 # (:func:`fill_backdrop`). Textured: the backdrop's detail beside the person (the mean absolute
 # difference from its blur, grey levels, at BACKDROP_SIDE) at least this. The shared photos and
-# clips' first frames at 512 px: windows, city lights, whiteboards, logos 7.7-12.7 (the demo's
-# flag and shuttle 15.2); plain walls, gradient and stage backdrops 0.6-4.4.
+# clips' first frames at 512 px: windows, city lights, whiteboards, logos 7.6-12.6 (the demo's
+# flag and shuttle 16.4); plain walls, gradient and stage backdrops 0.6-4.5.
 TEXTURED = 6.0
-BACKDROP_SIDE = 128   # working size (longest side, px) of the shift-map fill: its cost grows fast
+# Working size (longest side, px) of the shift-map fill. Its cost grows faster than the hole:
+# desk_host_body.png's whole fill took 2.1 CPU-s at 128 px, 1.6 at 112, on a set-up of 2.4 s.
+# At 112 the textured clips' self-reenactment moved by -0.06 (avspeech_sample2) to +0.015 dB.
+BACKDROP_SIDE = 112
 # Telea's fill is kept within SEAM[0] px (at 512 px) of the hole's edge and blended into the
 # texture by SEAM[1]: copied texture butting straight onto the silhouette's ring showed a jagged
 # bright rim around avspeech_sample2's head; further in, Telea's colour smears read as grey
@@ -137,44 +140,64 @@ def backdrop_detail(image: np.ndarray, hole: np.ndarray) -> float:
 
 def fill_backdrop(image: np.ndarray, hole: np.ndarray, *, plain: np.ndarray | None = None,
                   surface=None) -> np.ndarray:
-    """Fill the person's ``hole`` (bool ``(H, W)``) in an RGB uint8 photo
-    (:func:`_fill_texture`), above and below a desk's edge separately when ``surface`` (a
+    """Fill the person's ``hole`` (bool ``(H, W)``) in an RGB uint8 photo: :class:`Backdrop`'s
+    two steps at once. Pixels outside the hole are returned unchanged."""
+    return Backdrop(image, hole, surface=surface).filled(plain)
+
+
+class Backdrop:
+    """The person's ``hole`` (bool ``(H, W)``) in an RGB uint8 photo filled (:func:`_texture`),
+    above and below a desk's edge separately when ``surface`` (a
     :class:`~gesticulate.render.warp.surface.Surface`) is given: each side is filled from the
     rows on its side of the edge only, so the desk is filled with desk and the windows behind
-    do not run down over it, and the edge stays straight. Pixels outside the hole are
-    returned unchanged."""
-    if surface is None or not hole.any():
-        return _fill_texture(image, hole, plain=plain)
-    h, w = hole.shape
-    lo, hi = surface.rows(w)
-    lo, hi = min(max(0, lo), h), max(min(h - 1, hi), -1)
-    below = surface.below((h, w))
-    sides = []
-    for rows, side in ((slice(0, hi + 1), ~below), (slice(lo, h), below)):
-        part = hole[rows] & side[rows]
-        if part.any():
-            # A sloped edge crosses the rows it spans: the other side's pixels there are no
-            # source. A side with nothing of its own to copy takes the whole picture's fill.
-            unknown = hole[rows] | ~side[rows]
-            sides.append((rows, part, unknown, unknown.all()))
+    do not run down over it, and the edge stays straight.
 
-    def fill(rows: slice, unknown: np.ndarray, whole: bool) -> np.ndarray:
-        if whole:
-            return _fill_texture(image, hole, plain=plain)[rows]
-        return _fill_texture(image[rows], unknown, plain=None if plain is None else plain[rows])
+    In two steps, as it is the set-up's longest: building one makes the fills, which need the
+    hole only (OpenCV runs them without holding the GIL, so the renderer starts them on a
+    thread as soon as the hole is known), and :meth:`filled` blends them along the seam,
+    which needs the head (``plain``) too."""
 
-    # Both sides at once: OpenCV's fills run without holding the GIL.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        fills = [pool.submit(fill, rows, unknown, whole) for rows, _, unknown, whole in sides]
-        out = image.copy()
-        for (rows, part, _, _), filled in zip(sides, fills):
-            out[rows][part] = filled.result()[part]
-    return out
+    def __init__(self, image: np.ndarray, hole: np.ndarray, *, surface=None):
+        self.image = image
+        self.sides: list[tuple] = []       # (rows, part, unknown, smooth, texture)
+        if surface is None or not hole.any():
+            self.sides.append((slice(None), hole, hole, *_texture(image, hole)))
+            return
+        h, w = hole.shape
+        lo, hi = surface.rows(w)
+        lo, hi = min(max(0, lo), h), max(min(h - 1, hi), -1)
+        below = surface.below((h, w))
+        jobs = []
+        for rows, side in ((slice(0, hi + 1), ~below), (slice(lo, h), below)):
+            part = hole[rows] & side[rows]
+            if part.any():
+                # A sloped edge crosses the rows it spans: the other side's pixels there are no
+                # source. A side with nothing of its own to copy takes the whole picture's fill.
+                unknown = hole[rows] | ~side[rows]
+                if unknown.all():
+                    rows, part, unknown = slice(None), hole & side, hole
+                jobs.append((rows, part, unknown))
+        # Both sides at once: OpenCV's fills run without holding the GIL.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            fills = [pool.submit(_texture, image[rows], unknown) for rows, _, unknown in jobs]
+            self.sides = [(rows, part, unknown, *f.result())
+                          for (rows, part, unknown), f in zip(jobs, fills)]
+
+    def filled(self, plain: np.ndarray | None = None) -> np.ndarray:
+        """The photo with the hole filled, Telea's fill kept along the silhouette and within
+        :data:`SEAM` ``[1]`` px of ``plain`` (bool ``(H, W)``; the renderer gives the head: the
+        band its sway uncovers showed a copy of the demo photo's space shuttle behind the
+        astronaut's hair)."""
+        out = self.image.copy()
+        for rows, part, unknown, smooth, texture in self.sides:
+            mixed = _seam(smooth, texture, unknown, None if plain is None else plain[rows])
+            out[rows][part] = mixed[part]
+        return out
 
 
-def _fill_texture(image: np.ndarray, hole: np.ndarray, *,
-                  plain: np.ndarray | None = None) -> np.ndarray:
-    """Fill the person's ``hole`` (bool ``(H, W)``) in an RGB uint8 photo.
+def _texture(image: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Telea's fill of ``hole`` (bool ``(H, W)``) in an RGB uint8 photo, and the backdrop's
+    texture carried into it (float32 RGB, ``None`` for a plain backdrop).
 
     Telea inpainting (:func:`inpaint`) smears a person-sized hole into a fan of streaks: fine on
     a plain wall, but on desk_host_body.png's night windows a brown wedge of the desk reached up
@@ -183,22 +206,18 @@ def _fill_texture(image: np.ndarray, hole: np.ndarray, *,
     inpainting instead (every hole pixel copied from a known one, the shifts kept coherent, at
     :data:`BACKDROP_SIDE` px), which carries the window bars, the desk and the wall on; the
     copy takes Telea's colour at large scales (:data:`TINT_SIGMA`: a patch copied from a
-    lighter part of the backdrop read as the person's ghost) and Telea's fill along the
-    silhouette (:data:`SEAM`). Pixels shift-map cannot reach (it leaves them black, along a
-    border the hole touches) keep Telea's, and so do those within :data:`SEAM` ``[1]`` px of
-    ``plain`` (bool ``(H, W)``; the renderer gives the head: the band its sway uncovers showed
-    a copy of the demo photo's space shuttle behind the astronaut's hair). Pixels outside the
-    hole are returned unchanged."""
+    lighter part of the backdrop read as the person's ghost). Pixels shift-map cannot reach (it
+    leaves them black, along a border the hole touches) keep Telea's."""
     smooth = inpaint(image, hole)
     if not hole.any() or backdrop_detail(image, hole) < TEXTURED:
-        return smooth
+        return smooth, None
     h, w = hole.shape
     size = _backdrop_size(hole)
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     hole_s = cv2.dilate(cv2.resize(hole.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST),
                         np.ones((3, 3), np.uint8))
     if hole_s.all():
-        return smooth
+        return smooth, None
     tint = cv2.resize(smooth, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     if min(size) >= SHIFTMAP_MIN:
         copied = np.zeros_like(small)
@@ -217,7 +236,16 @@ def _fill_texture(image: np.ndarray, hole: np.ndarray, *,
         copied, missed = mixed.transpose(1, 0, 2), ~reached.T & (hole_s > 0)
     copied[missed] = tint[missed]
     copied += cv2.GaussianBlur(tint - copied, (0, 0), TINT_SIGMA)
-    up = cv2.resize(copied, (w, h), interpolation=cv2.INTER_LINEAR)
+    return smooth, cv2.resize(copied, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _seam(smooth: np.ndarray, texture: np.ndarray | None, hole: np.ndarray,
+          plain: np.ndarray | None) -> np.ndarray:
+    """:func:`_texture`'s two fills blended: Telea's within :data:`SEAM` ``[0]`` px (at 512 px)
+    of the hole's edge and of ``plain``, the texture from :data:`SEAM` ``[1]`` px on."""
+    if texture is None:
+        return smooth
+    h, w = hole.shape
     px = min(h, w) / 512.0
     depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
     t = np.clip((depth - SEAM[0] * px) / ((SEAM[1] - SEAM[0]) * px), 0.0, 1.0)[..., None]
@@ -225,10 +253,7 @@ def _fill_texture(image: np.ndarray, hole: np.ndarray, *,
         away = cv2.distanceTransform((~plain).astype(np.uint8), cv2.DIST_L2, 3)
         t *= np.clip(away / (SEAM[1] * px) - 1.0, 0.0, 1.0)[..., None]
     t = t * t * (3.0 - 2.0 * t)
-    mixed = np.clip(smooth * (1.0 - t) + up * t + 0.5, 0, 255).astype(np.uint8)
-    out = image.copy()
-    out[hole] = mixed[hole]
-    return out
+    return np.clip(smooth * (1.0 - t) + texture * t + 0.5, 0, 255).astype(np.uint8)
 
 
 def bleed(rgb: np.ndarray, region: np.ndarray, *, steps: int = 6) -> np.ndarray:
@@ -400,6 +425,11 @@ def _layer_weights(name: str, v: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     wts -= pin * moving / np.maximum(moving.sum(1, keepdims=True), 1e-9)
     wts[:, B.LOWER] += pin[:, 0]
     return np.clip(wts, 0, None)
+
+
+# A layer reads its picture within this many px of its region (:func:`build_layer`: the
+# feather's alpha, a blur of 1 px doubled, falls under 0.01 by 2.5 px out).
+LAYER_READ = 4.0
 
 
 def build_layer(name: str, region: np.ndarray, rgb: np.ndarray, alpha: np.ndarray,
@@ -640,7 +670,8 @@ REST_MARGIN = 48
 
 
 def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
-                along_rows: bool = False, pattern: bool = False) -> np.ndarray:
+                along_rows: bool = False, pattern: bool = False,
+                scale: float | None = None) -> np.ndarray:
     """Fill the torso under the arms with the torso's own cloth: each hole pixel copies the
     visible torso mirrored across the hole's upper edge and, where there is visible torso
     below too, across its lower edge, blended by distance. Mirroring keeps the cloth's texture
@@ -669,6 +700,9 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
         across an arm's or a hand's jagged edge, interview_1wrQ6Msp7wM's diamond-printed
         jacket showed finger-shaped streaks where her hand had lain, and Telea's fill a flat
         grey block on her lapel.
+    scale : float, optional
+        The picture's size in units of 512 px (:data:`REST_MARGIN`); by default its short
+        side's. A crop of a bigger picture gives the picture's.
     """
     src = source & ~hole
     photo = image
@@ -693,8 +727,9 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
     # too, so the background beside the body does not bleed into the torso as a ghost hand.
     # Worked within REST_MARGIN of it: Telea's front reaches it from the cloth nearby, and on
     # the whole picture, all unknown but the cloth, a call cost 0.4 s.
-    out = painted_over(out, hole & ~ok, src | ok,
-                       margin=int(np.ceil(REST_MARGIN * min(hole.shape) / 512.0)), even=True)
+    scale = min(hole.shape) / 512.0 if scale is None else scale
+    out = painted_over(out, hole & ~ok, src | ok, margin=int(np.ceil(REST_MARGIN * scale)),
+                       even=True)
     photo = photo.copy()
     photo[hole] = out[hole]
     return photo
@@ -728,10 +763,25 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
     side = int(np.ceil(np.hypot(h, w)))
     fwd = cv2.getRotationMatrix2D(centre, angle, 1.0)
     fwd[:, 2] += (side / 2 - centre[0], side / 2 - centre[1])   # the limb at the canvas centre
+    # Of the turned picture (twice the photo's area), only the box around the sleeve, with
+    # room for the fill's Telea (REST_MARGIN), is worked on: on the whole canvas
+    # pats_oliver_slice18.png's two sleeves took 0.27 s, in the box 0.19 s. It starts on even
+    # pixels of the canvas, whose half-scale grid (:func:`mask_box`) it keeps: the fill is
+    # the whole canvas's within 2 grey levels on the shared photos and clips (25 at a few
+    # pixels of un_speech_female's).
+    ys, xs = np.nonzero(hole | source)
+    corners = np.array([[xs.min(), ys.min()], [xs.max(), ys.min()],
+                        [xs.min(), ys.max()], [xs.max(), ys.max()]], np.float64)
+    turned = corners @ fwd[:, :2].T + fwd[:, 2]
+    reach = int(np.ceil(REST_MARGIN * side / 512.0)) + 8
+    x0, y0 = (max(0, int(np.floor(v)) - reach) // 2 * 2 for v in turned.min(axis=0))
+    x1, y1 = (min(side, int(np.ceil(v)) + reach + 1) for v in turned.max(axis=0))
+    fwd[:, 2] -= (x0, y0)
     back = cv2.invertAffineTransform(fwd)
 
     def turn(x: np.ndarray, flags: int) -> np.ndarray:
-        return cv2.warpAffine(x, fwd, (side, side), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+        return cv2.warpAffine(x, fwd, (x1 - x0, y1 - y0), flags=flags,
+                              borderMode=cv2.BORDER_REPLICATE)
 
     # Filled 2 px past the hole there, so turning back samples no unfilled pixel at its edge.
     wide = cv2.dilate(turn(hole.astype(np.uint8), cv2.INTER_NEAREST), np.ones((5, 5), np.uint8))
@@ -739,7 +789,7 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
     # there was repeated along a whole row of the fill (a line down hbr_speaker12's sleeve).
     filled = fill_hidden(turn(bleed(image, src, steps=2), cv2.INTER_LINEAR), wide > 0,
                          turn(source.astype(np.uint8), cv2.INTER_NEAREST) > 0, along_rows=True,
-                         pattern=True)
+                         pattern=True, scale=side / 512.0)
     out = photo.copy()
     out[hole] = cv2.warpAffine(filled, back, (w, h), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)[hole]
