@@ -1211,3 +1211,40 @@ def test_a_plain_sleeve_hidden_under_the_forearm_is_filled_with_its_shading_not_
     grey = cv2.GaussianBlur(out.astype(np.float32).mean(-1), (0, 0), 2)[hole]
     assert (grey < np.median(grey) - 8).mean() < 0.02              # 0.09 with a 1.5 px blur
     assert (np.abs(out[hole].astype(int).mean(0) - [35, 40, 90]) < 12).all()
+
+
+@pytest.mark.parametrize("arm_colour, stays", [(SKIN, False), ((20, 20, 24), True)])
+def test_a_bare_arm_leaves_the_dress_beside_it_and_a_sleeve_keeps_its_width(arm_colour, stays):
+    """The upper arm's geometric half-width reaches past a bare arm's edge onto the dress
+    beside it (the shoulder point sits at the arm's inner edge): un_speech_female's arms
+    carried black shards of her dress away. Of another material than the trunk, the arm gives
+    the dress back to the torso; a sleeve of the body's own cloth keeps its whole width."""
+    from gesticulate.render.warp.parts import lab_of, split_parts
+    ref = template_pose(size=512)
+    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    sh = ref[L.LEFT_SHOULDER, :2]
+    out = np.sign(sh[0] - ref[L.RIGHT_SHOULDER, 0])                 # away from the body
+    el = sh + [0.0, 0.9 * sw]                                       # hanging at the side
+    ref[L.LEFT_ELBOW, :2], ref[L.LEFT_WRIST, :2] = el, el + [0.0, 0.8 * sw]
+    ref[L.LEFT_HAND, :2] += ref[L.LEFT_WRIST, :2] - ref[L.LEFT_HAND_START, :2]
+    valid = valid_points(ref, (512, 512))
+    person = _silhouette(ref, int(0.34 * sw)) > 0
+    image = np.full((512, 512, 3), (90, 160, 210), np.uint8)        # a blue backdrop
+    image[person] = (20, 20, 24)                                     # a black dress
+    # The arm, 0.16 shoulder widths wide, lies outward of the bone; its shadow side is darker.
+    arm = np.zeros((512, 512), np.uint8)
+    shift = np.array([out * 0.07 * sw, 0.0])
+    cv2.line(arm, tuple(np.round(sh + shift).astype(int)),
+             tuple(np.round(ref[L.LEFT_WRIST, :2] + shift).astype(int)), 1,
+             thickness=int(0.16 * sw))
+    image[(arm > 0) & person] = arm_colour
+    dress = 0.5 * (sh + el) - [out * 0.08 * sw, 0.0]                # inside the bone
+    at = lambda m, p: bool(m[int(round(p[1])), int(round(p[0]))])  # noqa: E731
+    assert at(person, dress) and not at(arm > 0, dress)
+    geometric = split_parts(person, ref, valid)
+    assert at(geometric.arms["left"], dress)                        # the half-width alone
+    parts = split_parts(person, ref, valid, lab=lab_of(image))
+    assert at(parts.arms["left"], dress) == stays
+    if not stays:                      # the torso's own, seen (not a hidden fill under the arm)
+        assert at(parts.torso, dress) and not at(parts.hidden, dress)
+    assert at(parts.arms["left"], 0.5 * (sh + el) + shift)          # the arm itself

@@ -111,8 +111,8 @@ class WarpRenderer:
         # later loses the body behind the desk, where the photo shows again: the fill there is
         # dropped.
         pool = ThreadPoolExecutor(max_workers=1)
-        backdrop = pool.submit(Backdrop, self.image, self._grown(person, 12 * scale),
-                               surface=surface)
+        hole = self._grown(person, 12 * scale)
+        backdrop = pool.submit(Backdrop, self.image, hole, surface=surface)
         pool.shutdown(wait=False)
         # The person's edge unmixed from the backdrop: the layers carry the person's colours
         # (self._fg), and the photo shown around a still person is what lay behind them.
@@ -131,7 +131,7 @@ class WarpRenderer:
                 self.parts.hidden &= ~on_desk
             person &= ~behind
             alpha[behind] = 0.0
-        hole = self._grown(person, 12 * scale)
+            hole = self._grown(person, 12 * scale)
         # The ring between the person and the inpainted hole edge is real background in the
         # photo; it is shown again wherever the person still is nearby in a frame (so the
         # photo's own pose renders the photo), and inpainted where the person moved away.
