@@ -384,6 +384,8 @@ OTHER_LIGHTNESS = 2.0
 
 
 def _other_material(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether the CIELAB colours ``a`` and ``b`` are of different materials
+    (:data:`OTHER_LIGHTNESS`)."""
     lo, hi = sorted((max(float(a[0]), 1.0), max(float(b[0]), 1.0)))
     return hi >= OTHER_LIGHTNESS * lo or float(np.linalg.norm(a[1:] - b[1:])) >= SLEEVE_COLOUR
 
@@ -412,7 +414,8 @@ def _body_beside_arm(lab: np.ndarray, region: np.ndarray, person: np.ndarray, in
     full = np.zeros_like(region)
     if not region.any():
         return full
-    # Worked in the box around the region (a third of set-up's cost on the whole picture).
+    # Worked in the box around the region: on the whole picture pats_oliver_slice18.png's two
+    # arms took 77 ms of its set-up.
     h, w = region.shape
     ys, xs = np.nonzero(region)
     box = (slice(max(ys.min() - 2, 0), min(ys.max() + 3, h)),
