@@ -1248,3 +1248,31 @@ def test_a_bare_arm_leaves_the_dress_beside_it_and_a_sleeve_keeps_its_width(arm_
     if not stays:                      # the torso's own, seen (not a hidden fill under the arm)
         assert at(parts.torso, dress) and not at(parts.hidden, dress)
     assert at(parts.arms["left"], 0.5 * (sh + el) + shift)          # the arm itself
+
+
+def test_a_plain_dress_is_filled_with_its_shading_and_a_tie_still_runs_on():
+    """Mirrored from a plain dress, the hidden fill under a forearm repeated a microphone stand
+    crossing the dress as light streaks (un_speech_female): where the seen cloth nearby is
+    plain, the fill is its smooth shading. A tie beside the hole is detail, and is copied on."""
+    h = w = 512
+    yy = np.arange(h, dtype=np.float32)[:, None, None]
+    dress = np.broadcast_to(24 + 0.03 * yy, (h, w, 3)).astype(np.uint8)   # dark, lit from below
+    hole = np.zeros((h, w), np.uint8)
+    cv2.line(hole, (140, 330), (330, 190), 1, thickness=40)              # a forearm across it
+    hole = hole > 0
+    stand = dress.copy()
+    cv2.line(stand, (120, 300), (320, 170), (55, 55, 55), thickness=2)   # its lit edge
+    src = np.ones((h, w), bool)
+    # Away from the stand (its shading is the blur of what lies around, the stand too):
+    deep = hole & (cv2.distanceTransform((stand[..., 0] < 50).astype(np.uint8), cv2.DIST_L2, 3)
+                   > 12)
+    fill = lambda img, **k: fill_hidden(img, hole, src, pattern=True, **k)[deep]  # noqa: E731
+    assert fill(stand).max() > 48                                      # mirrored: streaks
+    shaded = fill(stand, shade=True).astype(int)
+    assert shaded.max() < 40 and np.abs(shaded - fill(dress, shade=True)).max() < 8
+    tie = dress.copy()
+    tie[:, 226:254] = (150, 20, 30)                                    # a red tie down the middle
+    out = fill_hidden(tie, hole, src, pattern=True, shade=True)
+    rows = np.flatnonzero(hole[:, 240])
+    assert (out[rows, 240, 0] > 120).mean() > 0.9                      # the tie runs on
+    assert (out[rows, 210, 0] < 60).all()                              # the dress beside it

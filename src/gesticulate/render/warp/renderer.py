@@ -213,7 +213,8 @@ class WarpRenderer:
         px where the ``hands`` lie on the region's own visible pixels. ``bare``: pixels not to
         copy from (the torso's skin, :func:`parts.bare_skin`) unless they border the hole.
         ``pattern``: the region is cloth, whose repeating pattern may run on under the arms
-        (:func:`rig.fill_hidden`; not the head, whose face is no pattern)."""
+        and whose plain stretches are filled with their smooth shading (:func:`rig.fill_hidden`;
+        not the head, whose face is no pattern)."""
         if region is None or hidden is None or not hidden.any():
             return self._fg
         rim = max(2 * scale, HAND_RIM)
@@ -230,7 +231,7 @@ class WarpRenderer:
             visible &= ~(bare & ~touching(bare, self._grown(hole, 2 * scale)))
         if not visible.any():
             return self._fg
-        return fill_hidden(self._fg, hole & ~visible, visible, pattern=pattern)
+        return fill_hidden(self._fg, hole & ~visible, visible, pattern=pattern, shade=pattern)
 
     def _owners(self, regions: list[np.ndarray], person: np.ndarray) -> np.ndarray:
         """For each ring pixel, the layer whose edge it borders (the layer drawn on top at the
