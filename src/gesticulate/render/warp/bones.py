@@ -16,15 +16,22 @@ L_UPPER, L_FORE, L_HAND = 3, 4, 5
 R_UPPER, R_FORE, R_HAND = 6, 7, 8
 LOWER = 9             # the hips (translation only): a walking speaker carries the whole body
 FACE = 10             # the inner face (eyes, nose, mouth): the skull's, shifted by a turn's parallax
-NUM_BONES = 11
+L_FINGERS = (11, 12, 13, 14, 15)      # thumb, index, middle, ring, little: each turns about its
+R_FINGERS = (16, 17, 18, 19, 20)      # knuckle and stretches along itself (pose.Poser.fingers)
+NUM_BONES = 21
 
 # Per arm: bone ids and keypoints (shoulder, elbow, wrist, hand start). "left" is the person's.
 ARMS = {
-    "left": dict(upper=L_UPPER, fore=L_FORE, hand=L_HAND, shoulder=L.LEFT_SHOULDER,
-                 elbow=L.LEFT_ELBOW, wrist=L.LEFT_WRIST, hand_start=L.LEFT_HAND_START),
-    "right": dict(upper=R_UPPER, fore=R_FORE, hand=R_HAND, shoulder=L.RIGHT_SHOULDER,
-                  elbow=L.RIGHT_ELBOW, wrist=L.RIGHT_WRIST, hand_start=L.RIGHT_HAND_START),
+    "left": dict(upper=L_UPPER, fore=L_FORE, hand=L_HAND, fingers=L_FINGERS,
+                 shoulder=L.LEFT_SHOULDER, elbow=L.LEFT_ELBOW, wrist=L.LEFT_WRIST,
+                 hand_start=L.LEFT_HAND_START),
+    "right": dict(upper=R_UPPER, fore=R_FORE, hand=R_HAND, fingers=R_FINGERS,
+                  shoulder=L.RIGHT_SHOULDER, elbow=L.RIGHT_ELBOW, wrist=L.RIGHT_WRIST,
+                  hand_start=L.RIGHT_HAND_START),
 }
+# Each finger bone's landmarks in its hand (0 the wrist): from its knuckle to its tip. The
+# thumb's starts at its MCP, not at its base by the wrist, which lies inside the palm.
+FINGER_CHAINS = ((2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))
 
 # Face points that move rigidly with the skull (nose, eye corners, the jaw line by the ears):
 # they drive the head transform. Lids, brows, lips and chin are left out, so that a blink, a

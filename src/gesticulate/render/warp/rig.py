@@ -386,6 +386,49 @@ def _arm_weights(v: np.ndarray, piece: str, info) -> np.ndarray:
     return np.stack([1.0 - own, own], 1)
 
 
+# A hand layer's vertex follows a finger (:func:`_finger_shares`) within FINGER_REACH palm
+# lengths (wrist to middle knuckle) of the finger's landmarks, fading over FINGER_FADE beyond;
+# from its knuckle on, fully past FINGER_ROOT of the finger's length; between two fingers
+# shared by a Gaussian of FINGER_SIGMA palm lengths on the distances to each.
+FINGER_REACH = 0.22
+FINGER_FADE = 0.1
+FINGER_ROOT = 0.3
+FINGER_SIGMA = 0.1
+
+
+def _finger_shares(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, hs: int) -> np.ndarray:
+    """``(V, 5)``: how much each vertex of a hand layer follows each finger bone
+    (:data:`bones.FINGER_CHAINS`), the rest following the palm; rows sum to 1 at most. A
+    finger not seen in the photo takes none."""
+    out = np.zeros((len(v), len(B.FINGER_CHAINS)))
+    pts = ref[hs:hs + 21, :2].astype(np.float64)
+    if not valid[[hs, hs + 9]].all():
+        return out
+    palm = float(np.linalg.norm(pts[9] - pts[0]))
+    if palm < 2:
+        return out
+    dist = np.full(out.shape, np.inf)
+    for k, chain in enumerate(B.FINGER_CHAINS):
+        if not valid[[hs + j for j in chain]].all():
+            continue
+        d = np.full(len(v), np.inf)
+        for a, b in zip(chain[:-1], chain[1:]):
+            t = np.clip(_along(v, pts[a], pts[b]), 0.0, 1.0)
+            d = np.minimum(d, np.linalg.norm(v - (pts[a] + t[:, None] * (pts[b] - pts[a])),
+                                             axis=1))
+        dist[:, k] = d
+        root = smoothstep(_along(v, pts[chain[0]], pts[chain[-1]]) / FINGER_ROOT)
+        near = smoothstep((FINGER_REACH * palm - d) / (FINGER_FADE * palm) + 1.0)
+        out[:, k] = root * near
+    seen = np.isfinite(dist).any(0)
+    if not seen.any():
+        return out
+    d = dist[:, seen] - dist[:, seen].min(1, keepdims=True)     # the nearest one's at 0
+    g = np.exp(-0.5 * (d / (FINGER_SIGMA * palm)) ** 2)
+    out[:, seen] *= g / g.sum(1, keepdims=True)
+    return out
+
+
 def _layer_weights(name: str, v: np.ndarray, ref: np.ndarray, valid: np.ndarray,
                    parts: Parts, size: tuple[int, int]) -> np.ndarray:
     sw = max(parts.shoulder_width, 0.1 * min(size))
@@ -411,6 +454,10 @@ def _layer_weights(name: str, v: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         else:
             wts[:, arm["upper" if piece == "fore" else "fore"]] = parent
         wts[:, arm[piece]] = own
+        if piece == "hand" and info.has_hand:
+            fingers = own[:, None] * _finger_shares(v, ref, valid, arm["hand_start"])
+            wts[:, list(arm["fingers"])] = fingers
+            wts[:, arm["hand"]] -= fingers.sum(1)
         # A whole arm moves whole: pinning the part the border cuts would stretch it into
         # streaks when the hand rises; only an arm that leaves the photo stays attached.
         pinned = info.mode != "full"
