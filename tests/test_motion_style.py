@@ -109,6 +109,18 @@ def test_framing_is_read_from_the_skeleton():
     face = portrait.copy()
     face[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER], 2] = 0.0
     assert S.framing(face, seen(face))[0] == "face"
+    # A frame cutting the chest, hips unseen: a close-up; the same photo framed lower, or the
+    # hips in it, are not; without the picture's size, no close-up is told.
+    chest = ref.copy()
+    chest[[L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_KNEE, L.RIGHT_KNEE], 2] = 0.0
+    neck_y, sw = float(L.neck(ref)[1]), float(L.shoulder_width(ref))
+    cut = (512, int(neck_y + 1.0 * sw))
+    assert S.framing(chest, seen(chest), cut)[0] == "close-up"
+    assert S.framing(chest, seen(chest), (512, int(neck_y + 1.3 * sw)))[0] == "upper body"
+    assert S.framing(ref, seen(ref), cut)[0] == "upper body"
+    assert S.framing(chest, seen(chest))[0] == "upper body"
+    assert any("close-up" in r for r in S.choose_style(
+        chest, seen(chest), speech_features([(0.2, 1.8)], duration_s=2.0), cut).reasons)
     # ... and given among auto's reasons.
     features = speech_features([(0.2, 1.8)], duration_s=2.0)
     choice = S.choose_style(portrait, seen(portrait), features)

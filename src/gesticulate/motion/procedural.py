@@ -72,7 +72,7 @@ class ProceduralGenerator:
         """Motion for ``features`` on ``reference``; see :class:`~gesticulate.motion.base.MotionGenerator`."""
         ref = check_inputs(features, reference, image_size, speed)
         seen = self._seen(ref, image_size)
-        st = get_style(resolve_style(style, ref, seen, features).name)
+        st = get_style(resolve_style(style, ref, seen, features, image_size).name)
         fps, T = float(features.fps), features.num_frames
         rngs = _rngs(seed)
         modes = {arm.side: arm_mode(arm, ref, seen, image_size) for arm in ARMS}
@@ -135,7 +135,7 @@ class ProceduralGenerator:
         """The style :meth:`generate` uses: a named one as given, or for ``None``/``auto`` the
         one :func:`~gesticulate.motion.style.choose_style` reads from the photo and voice."""
         ref = check_inputs(features, reference, image_size, 1.0)
-        return resolve_style(style, ref, self._seen(ref, image_size), features)
+        return resolve_style(style, ref, self._seen(ref, image_size), features, image_size)
 
     # ------------------------------------------------------------------ pieces
     def _seen(self, ref: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:

@@ -196,7 +196,7 @@ class RetrievalGenerator:
         seen = seen.copy()
         seen[list(pinned)] = True
         speaker = self._speaker(style)
-        choice = self._choice(features, ref, seen, style)
+        choice = self._choice(features, ref, seen, style, image_size)
         plan = self.plan(features, seed=seed, speed=speed, style=choice.name, _rng=rng_plan)
         params = R.resample_rows(self.assemble(plan), T).astype(np.float64)
         root, sw = root_and_scale(ref)
@@ -242,7 +242,7 @@ class RetrievalGenerator:
         :func:`~gesticulate.motion.style.choose_style` reads from the photo and voice."""
         ref = check_inputs(features, reference, image_size, 1.0)
         return self._choice(features, ref, seen_points(ref, image_size, self.min_confidence),
-                            style)
+                            style, image_size)
 
     def _speakers(self) -> set[str]:
         return set(self.library.speakers.tolist())
@@ -261,11 +261,12 @@ class RetrievalGenerator:
                 f"({', '.join(names())}) or a speaker of the dataset: "
                 f"{', '.join(sorted(self._speakers()))}")
 
-    def _choice(self, features, ref, seen, style: str | None) -> StyleChoice:
+    def _choice(self, features, ref, seen, style: str | None, size: tuple[int, int]
+                ) -> StyleChoice:
         self._check_style(style)
         if self._speaker(style) is not None:
             return StyleChoice(style, 0, auto=False)
-        return resolve_style(style, ref, seen, features)
+        return resolve_style(style, ref, seen, features, size)
 
     def plan(self, features: AudioFeatures, *, seed: int = 0, speed: float = 1.0,
              style: str | None = None, _rng: np.random.Generator | None = None) -> Plan:
