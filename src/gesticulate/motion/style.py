@@ -44,8 +44,9 @@ them still there looked frozen).
   full-body speaker with audio to weigh it by. The two close-ups' speakers move their wrists
   less than the seated ones (90th percentile speed in speech 0.34 and 0.51 sw/s), but gestures
   0.6 the size moved ``auto``'s close-up figure only from 1.65x to 1.40x real and took hand
-  variance from 0.70x to 0.59x (20 seeds): their peaks are not the strokes' size. A hand holding something is not read from the skeleton (the warp
-  renderer finds a held object in the photo and moves it with the hand);
+  variance from 0.70x to 0.59x (20 seeds): their peaks are not the strokes' size. A hand
+  holding something is not read from the skeleton (the warp renderer finds a held object in
+  the photo and moves it with the hand);
 * the voice — loudness variation (s.d. of the level in speech, dB), pitch range (10th–90th
   percentile of voiced f0, semitones) and speaking rate (onsets per second of speech), each
   against a conversational reference (:data:`VOICE_REFERENCE`): expressive on two of them

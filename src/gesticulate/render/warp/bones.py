@@ -17,7 +17,7 @@ R_UPPER, R_FORE, R_HAND = 6, 7, 8
 LOWER = 9             # the hips (translation only): a walking speaker carries the whole body
 FACE = 10             # the inner face (eyes, nose, mouth): the skull's, shifted by a turn's parallax
 L_FINGERS = (11, 12, 13, 14, 15)      # thumb, index, middle, ring, little: each turns about its
-R_FINGERS = (16, 17, 18, 19, 20)      # knuckle and stretches along itself (pose.Poser.fingers)
+R_FINGERS = (16, 17, 18, 19, 20)      # knuckle and stretches along itself (pose.Poser._fingers)
 NUM_BONES = 21
 
 # Per arm: bone ids and keypoints (shoulder, elbow, wrist, hand start). "left" is the person's.

@@ -334,12 +334,13 @@ class Poser:
         transform for a finger not seen in both, or on a pointing hand (its curled fingers
         would be stretched into a fist's knuckles)."""
         out = [a_hand] * len(B.FINGER_CHAINS)
-        palm = [hs, hs + L.HAND_MIDDLE[0]]
+        mid = L.HAND_MIDDLE[0]
+        palm = [hs, hs + mid]
         if not has_hand or hs in self.lone or not (self.valid[palm].all() and tv[palm].all()):
             return out
         ref, pt = self.ref[hs:hs + 21, :2], tgt[hs:hs + 21, :2]
-        len_ref = np.linalg.norm(ref[9] - ref[0])
-        len_tgt = np.linalg.norm(pt[9] - pt[0])
+        len_ref = np.linalg.norm(ref[mid] - ref[0])
+        len_tgt = np.linalg.norm(pt[mid] - pt[0])
         if len_ref < 2 or len_tgt < 2:
             return out
         m = a_hand[:, :2]

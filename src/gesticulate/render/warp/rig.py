@@ -402,9 +402,10 @@ def _finger_shares(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, hs: int) -
     finger not seen in the photo takes none."""
     out = np.zeros((len(v), len(B.FINGER_CHAINS)))
     pts = ref[hs:hs + 21, :2].astype(np.float64)
-    if not valid[[hs, hs + 9]].all():
+    mid = L.HAND_MIDDLE[0]
+    if not valid[[hs, hs + mid]].all():
         return out
-    palm = float(np.linalg.norm(pts[9] - pts[0]))
+    palm = float(np.linalg.norm(pts[mid] - pts[0]))
     if palm < 2:
         return out
     dist = np.full(out.shape, np.inf)
