@@ -137,7 +137,9 @@ def test_arms_move_in_speech_and_rest_in_pauses(talk_motion):
     pause = (t > 5.5) & (t < 8.0)   # the hands rise up to 1 s before speech resumes
     in_pause = speed[pause]
     assert in_speech > 1.0, in_speech
-    assert in_pause.max() < 0.2 * in_speech, (in_pause.max(), in_speech)
+    # The pause's wander peaks at 0.07-0.28 of the speech's mean speed over seeds 0-19 (0.23
+    # for this seed); a stroke left running into the pause reaches the speech's own speeds.
+    assert in_pause.max() < 0.3 * in_speech, (in_pause.max(), in_speech)
     sw = float(L.shoulder_width(frontal_reference()))
     assert in_pause.mean() * FPS < 0.3 * sw, in_pause.mean()     # < 0.3 sw/s
     rest = frontal_reference()[[L.LEFT_WRIST, L.RIGHT_WRIST], :2]

@@ -292,3 +292,38 @@ def test_a_handless_wrist_at_the_frame_edge_does_not_gesture():
         kp = gen.generate(feats, r, image_size=SIZE, seed=0, style="lively").keypoints
         travel[name] = np.abs(kp[:, L.LEFT_WRIST, :2] - r[L.LEFT_WRIST, :2]).max()
     assert travel["cut"] < 0.3 * travel["shown"], travel
+
+
+def test_a_close_up_gestures_slower_and_keeps_its_reach():
+    """The same skeleton framed as a close-up (the picture ending 1.06 shoulder widths under
+    the neck, hips unseen) gets strokes 0.75 the size and 1.5x as long: lower peak wrist speeds,
+    about the same hand travel (the shared close-ups' speakers move their wrists at half the
+    seated ones' 90th percentile speed, but as far)."""
+    gen = get_generator("procedural")
+    feats = speech_features([(0.3, 7.5)], duration_s=8.0)
+    ref = frontal_reference()
+    ref[[L.LEFT_HIP, L.RIGHT_HIP], 2] = 0.0
+    for wrist, hand in ((L.LEFT_WRIST, L.LEFT_HAND), (L.RIGHT_WRIST, L.RIGHT_HAND)):
+        ref[wrist, 1] -= 70          # hands raised to the chest, in the picture
+        ref[hand, 1] -= 70
+    prof = {}
+    for size in ((512, 410), (512, 512)):
+        name = S.framing(ref, seen(ref, size), size)[0]
+        runs = [gesture_profile(gen.generate(feats, ref, image_size=size, seed=s,
+                                             style="conversational"),
+                                speech_mask(feats), fps=FPS) for s in range(5)]
+        prof[name] = {k: np.mean([r[k] for r in runs]) for k in runs[0]}
+    assert set(prof) == {"close-up", "upper body"}
+    close, upper = prof["close-up"], prof["upper body"]
+    assert close["speed_speech_p90"] < 0.9 * upper["speed_speech_p90"], (close, upper)
+    assert close["hand_variance"] > 0.7 * upper["hand_variance"], (close, upper)
+
+
+def test_no_stroke_before_the_hands_have_eased_in():
+    """Speech from the first frame: the first stroke waits for the ease-in (0.5 s), whose
+    ramp would squeeze its preparation into a rush."""
+    gen = get_generator("procedural")
+    feats = speech_features([(0.0, 4.0)], duration_s=4.0)
+    for seed in range(5):
+        frames = [s.frame for s in gen.plan(feats, seed=seed, style="lively").strokes]
+        assert frames and min(frames) >= gen.ease_in_s * FPS, frames

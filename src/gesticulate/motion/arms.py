@@ -71,6 +71,7 @@ class ArmContext:
     drift: float = 0.06                          # idle wander of the hands in speech (s.d., sw)
     pause_drift: float = 0.0                     # ... in pauses, as a share of that
     wrist: float = 0.0                           # idle turn of the hand in speech (s.d., rad)
+    tempo: float = 1.0                           # stroke phases' length, relative (Style.tempo)
     pair: np.random.SeedSequence | None = None   # draws both arms share (same seed, same draws)
 
 
@@ -131,7 +132,8 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     effector = arm.wrist if wrist_seen else arm.elbow
     rest = rigid[:, 1] if wrist_seen else rigid[:, 0]
     gain = 1.0 if wrist_seen else ELBOW_ONLY_GAIN
-    track = G.keyframe_track(strokes, arm.side, num_frames=T, fps=ctx.fps, speed=ctx.speed)
+    track = G.keyframe_track(strokes, arm.side, num_frames=T, fps=ctx.fps,
+                             speed=ctx.speed / ctx.tempo)
     home = _home(arm, ctx, strokes, spans, rng=rng, rest=ref[effector, :2], sw=sw, side=side,
                  wrist_seen=wrist_seen)
     offset = (np.stack([side * track[:, 0], -track[:, 1]], axis=1) * sw * gain + home

@@ -3,19 +3,18 @@
 Four named styles, from still to animated. Each is a set of knobs (:class:`Style`). What they
 give, measured with ``benchmarks/gestures.py --styles calm conversational presenter lively``
 (the shared clips' photos and voices with the hands in the photo, 8 clips, seeds 0–19
-averaged; min / median / max over the clips; 2026-12-02, after most phrases became
-two-handed and a photo whose two arms move got gestures 0.8 the size,
-``procedural.TWO_ARMS_SCALE``):
+averaged; min / median / max over the clips; 2026-12-04, after a close-up's strokes became
+smaller and slower, ``procedural.CLOSE_UP_SCALE``, and no stroke came before the ease-in):
 
 ==============  ==============  ==============  ==============  =============  ==============  ==============
 style           speed in        speed in        hand            motion         speed in        hands together
                 speech, median  speech, p90     variance        beats/s        pauses, median  (correlation)
                 (sw/s)          (sw/s)          (sw²)                          (sw/s)
 ==============  ==============  ==============  ==============  =============  ==============  ==============
-calm            0.02/0.09/0.23  0.12/0.33/1.02  .006/.011/.032  .07/.32/.61    0.02/0.08/0.14  0.27/0.57/0.65
-conversational  0.14/0.26/0.85  0.75/1.01/2.93  .023/.033/.103  .53/.95/1.16   0.02/0.25/0.51  0.21/0.56/0.70
-presenter       0.18/0.28/0.73  0.90/1.25/2.96  .027/.039/.106  .83/1.05/1.14  0.02/0.28/0.58  0.16/0.53/0.72
-lively          0.20/0.30/0.83  1.03/1.33/2.80  .029/.046/.107  .78/1.03/1.18  0.02/0.27/0.43  0.20/0.47/0.73
+calm            0.02/0.09/0.17  0.12/0.31/0.72  .006/.011/.021  .07/.34/.50    0.02/0.08/0.13  0.27/0.57/0.71
+conversational  0.15/0.23/0.67  0.71/1.03/2.40  .024/.032/.102  .57/.97/1.13   0.03/0.20/0.35  0.16/0.57/0.66
+presenter       0.20/0.26/0.69  0.85/1.24/2.56  .026/.039/.111  .62/1.07/1.10  0.03/0.22/0.38  0.30/0.54/0.68
+lively          0.21/0.30/0.80  0.83/1.37/2.87  .028/.043/.118  .58/1.09/1.24  0.02/0.25/0.47  0.33/0.47/0.71
 ==============  ==============  ==============  ==============  =============  ==============  ==============
 
 Wrist speeds are of either wrist, in shoulder widths (sw) per second. The largest speeds in
@@ -42,9 +41,9 @@ them still there looked frozen).
   already say standing or seated, and what a portrait's arms can do the arm planner decides
   (an elbow out of the picture stays at its edge); the shared clips hold no portrait or
   full-body speaker with audio to weigh it by. The two close-ups' speakers move their wrists
-  less than the seated ones (90th percentile speed in speech 0.34 and 0.51 sw/s), but gestures
-  0.6 the size moved ``auto``'s close-up figure only from 1.65x to 1.40x real and took hand
-  variance from 0.70x to 0.59x (20 seeds): their peaks are not the strokes' size. A hand
+  slower than the seated ones (90th percentile speed in speech 0.34 and 0.51 sw/s, against
+  0.99) but about as far: whatever the style, a close-up's strokes are smaller and slower
+  (``procedural.CLOSE_UP_SCALE``, ``CLOSE_UP_TEMPO``). A hand
   holding something is not read from the skeleton (the warp renderer finds a held object in
   the photo and moves it with the hand);
 * the voice — loudness variation (s.d. of the level in speech, dB), pitch range (10th–90th
@@ -86,6 +85,7 @@ class Style:
     drift: float = 0.06   # the hands' idle wander in speech (s.d., shoulder widths)
     pause_drift: float = 0.0   # ... in pauses, as a share of that
     wrist: float = 0.25   # the hand's idle turn about the wrist in speech (s.d., radians)
+    tempo: float = 1.0    # how long a stroke's phases take, relative to gestures' table
 
 
 # calm's strokes are 1.5 s apart at least (1.0 s before most phrases became two-handed,
