@@ -128,7 +128,7 @@ class ProceduralGenerator:
              style: str | None = "conversational") -> Timing:
         """The timing :meth:`generate` uses for these arguments with a named style (for a
         photo whose two arms move, :meth:`generate` scales the strokes' amplitudes by
-        :data:`TWO_ARMS_SCALE`)."""
+        :data:`TWO_ARMS_SCALE`, and for a close-up by :data:`CLOSE_UP_SCALE`)."""
         if style in (None, AUTO):
             raise OptionError("plan() needs a named style; auto reads the photo, see style_for()")
         return self._timing(features, get_style(style), speed=speed, rng=_rngs(seed)[0])
