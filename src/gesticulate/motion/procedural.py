@@ -298,8 +298,9 @@ TWO_ARMS_SCALE = 0.8
 # real 90th percentile wrist speeds in speech are 0.51 and 0.34 sw/s, the seated interviews'
 # 0.99 on average. With the conversational and calm styles auto chose for them as they were,
 # the class's generated figure was 1.50x real (1.65x before strokes waited for the ease-in);
-# with strokes 0.75 the size and 1.5x as long, 1.20x, its hand variance 0.71x -> 0.69x and
-# motion beats 0.99x -> 0.82x (20 seeds). Smaller alone (0.6) took hand variance to 0.63x.
+# with strokes 0.75 the size and 1.5x as long, 1.20x, its hand variance still 0.70x and
+# motion beats 0.99x -> 0.82x (benchmarks/gestures.py, 20 seeds). Smaller alone (0.6) took
+# hand variance to 0.63x.
 CLOSE_UP_SCALE = 0.75
 CLOSE_UP_TEMPO = 1.5
 

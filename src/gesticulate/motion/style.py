@@ -43,9 +43,9 @@ them still there looked frozen).
   full-body speaker with audio to weigh it by. The two close-ups' speakers move their wrists
   slower than the seated ones (90th percentile speed in speech 0.34 and 0.51 sw/s, against
   0.99) but about as far: whatever the style, a close-up's strokes are smaller and slower
-  (``procedural.CLOSE_UP_SCALE``, ``CLOSE_UP_TEMPO``). A hand
-  holding something is not read from the skeleton (the warp renderer finds a held object in
-  the photo and moves it with the hand);
+  (``procedural.CLOSE_UP_SCALE``, ``CLOSE_UP_TEMPO``). A hand holding something is not read
+  from the skeleton (the warp renderer finds a held object in the photo and moves it with the
+  hand);
 * the voice — loudness variation (s.d. of the level in speech, dB), pitch range (10th–90th
   percentile of voiced f0, semitones) and speaking rate (onsets per second of speech), each
   against a conversational reference (:data:`VOICE_REFERENCE`): expressive on two of them
