@@ -5,12 +5,16 @@ dataset's train clips, :mod:`gesticulate.motion.retrieval_index`) whose audio de
 nearest is chosen, with a continuity cost (pose and velocity at the join, as in game motion
 matching) and a penalty for reusing frames; one of the ``top_k`` best, distinct candidates
 is drawn with the seed. Each segment starts where the last one is: the difference at the join
-is added to it and fades over its whole length (an inertialization, as in game motion
+is added to it and fades over :data:`INERTIA_S` (an inertialization, as in game motion
 matching), and the two are crossfaded over ``blend_s`` in rig-parameter space (bone angles,
-length ratios, head similarity, neck offset). A plain crossfade moved the arms across the
-difference between two speakers' poses within the blend, twice as fast as inside segments on
-the shared clips. The result drives the photo's own skeleton by forward kinematics, so the
-photo keeps its body shape and bone lengths (stretched at most ``max_stretch``).
+length ratios, head similarity, neck offset); past that the segment plays as the library has
+it, holds and strokes. A plain crossfade moved the arms across the difference between two
+speakers' poses within the blend, twice as fast as inside segments on the shared clips; a
+difference faded over the whole segment drifted under every hold. The result drives the
+photo's own skeleton by forward kinematics, so the photo keeps its body shape and bone lengths
+(stretched at most ``max_stretch``), but for an arm bone the photo shows foreshortened (a
+forearm pointing at the camera), which grows as far as the library's does, counted in full
+bone lengths (:func:`_foreshortened`).
 
 The library's strokes fall on its own speakers' syllables, so the assembled motion is retimed
 onto this voice's onsets (:func:`~gesticulate.motion.timewarp.onset_warp`, at most ``warp_s``
@@ -24,9 +28,15 @@ lacked hbr_speaker8 and talkshow_show_half, the dataset's val and test clips).
 ``style``: a speaker of the dataset plays only that speaker's clips, at their own pace (a
 gesture style's name wins over a speaker's of the same name). A gesture style (``auto``, the
 default, reads it from the photo and voice as the procedural generator does; or ``calm`` …
-``lively``) prefers calmer library windows in speech for the calmer styles and scales the
-body's motion so that the median wrist speed in speech is the style's (:data:`STYLE_SPEED`,
-by a total gain within :data:`GAIN_RANGE`).
+``lively``) prefers calmer library windows in speech for the calmer styles (and calmer still in
+pauses, :data:`ENERGY_WEIGHT`) and scales the body's motion so that the median wrist speed in
+speech is the style's (:data:`STYLE_SPEED`, by a total gain within :data:`GAIN_RANGE`).
+
+Against the shared clips' real speakers (``benchmarks/gestures.py --retrieval``, each clip
+left out of the library, 20 seeds; 2026-12-04) the seated, desk and close-up classes' wrist
+speed in speech (median and 90th percentile), hand variance, L1 diversity and acceleration lie
+within the benchmark's bounds; the desk speaker's motion beats per second are 1.8x hers (her
+one hand rests while the other gestures; the library's hands mostly move together).
 
 Mouth and blinks are not copied from the library: the mouth opens with this audio's loudness
 (and closes on bilabials when phones are given) and blinks are drawn at a conversational
@@ -87,14 +97,24 @@ SUB_FPS = 12.5             # audio windows are compared at this many frames per 
 # 0.07-0.26 and 0.16-0.27); no shared clip is presenter or lively, whose figures are
 # conversational's times the procedural styles' ratios (0.19/0.15, 0.22/0.15).
 STYLE_SPEED = {"calm": 0.10, "conversational": 0.22, "presenter": 0.27, "lively": 0.32}
-# ... by a total gain within this range. A gain cannot give a replayed speaker real holds and
-# strokes: down to 0.5, the seated speakers' 90th percentile fell to 0.54 of real and their
-# beats to 0.62 (shared clips, leave-one-out library without the val and test clips); down to
-# 0.7 the seated class held.
-GAIN_RANGE = (0.7, 1.3)
+# ... by a total gain within this range. A gain cannot give a replayed speaker holds and
+# strokes (the join's difference faded over the whole segment, below 0.7 the seated speakers'
+# 90th percentile fell to 0.54 of real); with the holds kept (INERTIA_S), 0.6-1.5 let the
+# desk speaker's calm and hbr_speaker9's foreshortened forearms reach their classes (shared
+# clips, leave-one-out, 20 seeds).
+GAIN_RANGE = (0.6, 1.5)
+# The difference at a join fades over this long (an inertialization's blend time). Faded over
+# the whole segment (hop + blend, 0.9 s), as it first was, it became a slow drift under every
+# hold: the replayed wrists never stood still and never struck (90th percentile speed in speech
+# 2.5-2.8x the median on the seated clips, the real speakers' 3-13x; the class's 90th
+# percentile 0.50x real, its motion beats 0.42x; now 0.72x and 1.05x).
+INERTIA_S = 0.3
 # Weight of the library windows' wrist energy (over its median) in the match, in speech, per
-# style; in pauses it is 0.5 whatever the style.
-ENERGY_WEIGHT = {"calm": 0.6, "conversational": 0.2, "presenter": 0.1, "lively": 0.0}
+# style; in pauses the larger of the style's and PAUSE_ENERGY_WEIGHT (a pause is never livelier
+# than the speech around it). calm's 1.5 (0.6 before): with the gain alone the desk speaker's
+# replayed hands were 1.8x hers in variance and the seated class failed its 90th percentile.
+ENERGY_WEIGHT = {"calm": 1.5, "conversational": 0.2, "presenter": 0.1, "lively": 0.0}
+PAUSE_ENERGY_WEIGHT = 0.5
 
 
 @dataclass
@@ -136,7 +156,10 @@ class RetrievalGenerator:
     hop_s : float
         Seconds between segment starts.
     blend_s : float
-        Crossfade between consecutive segments, seconds (0 = hard cuts).
+        Crossfade between consecutive segments, seconds (0 = hard cuts). At 0.3 s (with a
+        1.2 s window) the desk speaker's median wrist speed in speech was 1.38x hers and the
+        close-ups' L1 diversity 0.69x (shared clips, leave-one-out, 20 seeds); at 0.15 s,
+        1.23x and 0.79x.
     top_k : int
         The seed draws among this many of the best distinct candidates (1 = always the best).
     continuity_weight : float
@@ -155,8 +178,8 @@ class RetrievalGenerator:
         Show a progress bar while the index is built.
     """
 
-    def __init__(self, checkpoint: str | os.PathLike, *, window_s: float = 1.2,
-                 hop_s: float = 0.6, blend_s: float = 0.3, top_k: int = 4,
+    def __init__(self, checkpoint: str | os.PathLike, *, window_s: float = 1.0,
+                 hop_s: float = 0.6, blend_s: float = 0.15, top_k: int = 4,
                  continuity_weight: float = 1.0, max_stretch: float = 1.1,
                  min_confidence: float = 0.3, ease_in_s: float = 0.5, warp_s: float = 0.3,
                  progress: bool = False):
@@ -297,7 +320,7 @@ class RetrievalGenerator:
         cost += bank["penalty"][None]
         qk = np.array([quiet[s:s + S].mean() for s in starts])
         weight = 0.0 if speaker is not None else ENERGY_WEIGHT.get(canonical(style or ""), 0.0)
-        calm = 0.5 * qk + weight * (1.0 - qk)
+        calm = (PAUSE_ENERGY_WEIGHT + weight) * qk + weight * (1.0 - qk)
         cost += calm[:, None] * bank["energy"][None]          # silence and calm styles: stay calm
         rows = self._choose(cost, bank, H, B, rng)
         return Plan(starts, rows, H, B, Tw, fps)
@@ -307,7 +330,9 @@ class RetrievalGenerator:
         P, H, B = self.library.params, plan.hop, plan.blend
         out = np.zeros((plan.num_frames + H + B, R.NUM_PARAMS), np.float64)
         ramp = smoothstep((np.arange(B) + 1.0) / (B + 1.0))[:, None]
-        decay = 1.0 - smoothstep(np.arange(H + B) / (H + B))[:, None]
+        D = max(1, min(H + B, int(round(INERTIA_S * self.library.fps))))
+        decay = np.zeros((H + B, 1))
+        decay[:D] = 1.0 - smoothstep(np.arange(D) / D)[:, None]
         for k, (t, r) in enumerate(zip(plan.starts, plan.rows)):
             seg = P[r:r + H + B].astype(np.float64)
             if k == 0:
@@ -409,6 +434,8 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
     if body:
         off = params[:, R.P_TORSO]
         neck = off * np.minimum(1.0, 0.3 / np.maximum(np.linalg.norm(off, axis=1), 1e-9))[:, None]
+        # A bone from an elbow the frame's edge cuts has no length to go by: it never grows.
+        full = {b: f for b, f in _foreshortened(local, seen).items() if R.BONES[b][0] not in pinned}
         still = {c for arm in ((L.LEFT_ELBOW, L.LEFT_WRIST, L.LEFT_HAND),
                                (L.RIGHT_ELBOW, L.RIGHT_WRIST, L.RIGHT_HAND))
                  if not seen[arm[0]] for c in np.r_[arm[0], arm[1], np.arange(133)[arm[2]]]}
@@ -428,6 +455,10 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
                 root = params[:, R.P_ANGLE.start + _FINGER_ROOT[b]]
                 ang = root + FINGER_GAIN * (ang - root)
             ratio = np.exp(np.clip(params[:, R.P_LOGLEN.start + b], np.log(0.6), np.log(max_stretch)))
+            if b in full:       # an arm bone the photo shows foreshortened
+                grow = params[:, R.P_LOGLEN.start + b] > 0
+                ratio = np.where(grow, _grown(params[:, R.P_LOGLEN.start + b], full[b], max_stretch),
+                                 ratio)
             cs, sn = np.cos(ang) * ratio, np.sin(ang) * ratio
             out[:, c] = base + np.stack([cs * vec[0] - sn * vec[1], sn * vec[0] + cs * vec[1]], 1)
     hp = params[:, R.P_HEAD]
@@ -440,6 +471,39 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
     out[:, R.HEAD, 0] = centre[0] + neck[:, :1] + shift[:, :1] + z.real
     out[:, R.HEAD, 1] = centre[1] + neck[:, 1:] + shift[:, 1:] + z.imag
     return out
+
+
+# A forearm is about this share of the upper arm (anthropometric tables: 0.78-0.82), and an
+# upper arm seldom looks shorter in a photo than it is: it hangs or swings across the picture.
+FOREARM_PER_UPPER = 0.8
+_UPPER_ARMS = [R.BONES.index(b) for b in ((L.LEFT_SHOULDER, L.LEFT_ELBOW),
+                                          (L.RIGHT_SHOULDER, L.RIGHT_ELBOW))]
+
+
+def _foreshortened(local: np.ndarray, seen: np.ndarray) -> dict[int, float]:
+    """Arm bones the photo ``local (133, 2)`` shows shorter than their full length (a forearm
+    pointing at the camera): bone index → full length over the photo's length. The full upper
+    arm is the longer seen upper arm, the full forearm :data:`FOREARM_PER_UPPER` of it."""
+    upper = [float(np.linalg.norm(local[c] - local[p])) for p, c in
+             (R.BONES[b] for b in _UPPER_ARMS) if seen[p] and seen[c]]
+    if not upper:
+        return {}
+    out = {}
+    for b in _ARM_BONES:
+        p, c = R.BONES[b]
+        now = float(np.linalg.norm(local[c] - local[p]))
+        want = max(upper) * (1.0 if b in _UPPER_ARMS else FOREARM_PER_UPPER)
+        if seen[p] and seen[c] and now > 1e-3 and want > now * 1.05:
+            out[b] = want / now
+    return out
+
+
+def _grown(loglen: np.ndarray, full: float, max_stretch: float) -> np.ndarray:
+    """Length ratio (against the photo) of a foreshortened bone that the library lengthens by
+    ``exp(loglen) > 1``: the library's gain in length counts in full lengths (its speakers'
+    median bone is near its full length), so a forearm the photo shows end-on grows as far in
+    the picture as the library's does, up to ``max_stretch`` times its full length."""
+    return np.minimum(1.0 + (np.exp(loglen) - 1.0) * full, full * max_stretch)
 
 
 def _mouth_and_lids(head, local, ref, seen, features, *, phones, rng) -> None:
