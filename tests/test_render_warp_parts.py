@@ -1276,3 +1276,42 @@ def test_a_plain_dress_is_filled_with_its_shading_and_a_tie_still_runs_on():
     rows = np.flatnonzero(hole[:, 240])
     assert (out[rows, 240, 0] > 120).mean() > 0.9                      # the tie runs on
     assert (out[rows, 210, 0] < 60).all()                              # the dress beside it
+
+
+def test_the_backdrop_fill_runs_on_from_the_plain_backdrop_beside_the_person():
+    """avspeech_sample1's sway uncovered a grey, blotchy band beside her hair: Telea filled the
+    person's hole, grown 12 px at 512 px, from its outer edge, where it cut the whiteboard's
+    letters and the red poster beside her, so the fill was a blend of ink, board and wall that
+    met the photo's own ring of backdrop along a ragged edge. Telea now fills only the hole's
+    clean core: the grown band's plain backdrop (joined to the backdrop past it) stays as the
+    photo shows it and the fill runs on from there; the person's blurred edge is still filled."""
+    from gesticulate.render.warp.parts import grown
+    from gesticulate.render.warp.rig import fill_backdrop
+    h = w = 256
+    yy, xx = np.mgrid[0:h, 0:w]
+    board, poster = np.array([250.0, 240, 235]), np.array([200.0, 20, 70])
+    img = np.zeros((h, w, 3), np.float32)
+    img[:] = board
+    on_wall = (xx >= 70) & (xx < 92)
+    img[on_wall] = poster                                     # a poster's edge beside the head
+    letters = np.zeros((h, w), bool)
+    for x0 in (180, 190, 200):                                # letters by the hole's edge
+        letters |= (xx >= x0) & (xx < x0 + 2) & (yy > 60) & (yy < 120)
+    img[letters] = (60, 60, 70)
+    d = np.hypot((xx - 128) / 60.0, (yy - 200) / 130.0)       # the person, head and shoulders
+    person = d < 1.0
+    edge = np.clip((1.04 - d) / 0.04, 0, 1)[..., None]        # ... their edge blurred 2-5 px
+    img = img * (1 - edge) + np.array([40.0, 15, 20]) * edge
+    img = np.clip(img + 0.5, 0, 255).astype(np.uint8)
+    grow = 6.0                                                # 12 px at 512 px
+    hole = grown(person, grow)
+    out = fill_backdrop(img, hole, grow=grow).astype(np.float32)
+    depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
+    blurred = (edge[..., 0] > 0) | letters | (xx == 70) | (xx == 91)       # and edges
+    plain_band = hole & (depth <= 3) & ~grown(blurred, 2)
+    on_poster = plain_band & (np.abs(img.astype(np.float32) - poster).max(-1) < 3)
+    assert on_poster.sum() > 20 and (plain_band & ~on_poster).sum() > 200
+    assert np.abs(out - img)[plain_band].max() <= 2           # the photo's own backdrop
+    inside = hole & ~plain_band & (depth <= grow - 1)           # beside the person's edge ...
+    board_side = inside & (xx > 128) & ((yy < 55) | (yy > 125))  # ... away from the letters
+    assert np.abs(out - board).max(-1)[board_side].mean() < 12  # board, not ink or the person

@@ -112,7 +112,7 @@ class WarpRenderer:
         # dropped.
         pool = ThreadPoolExecutor(max_workers=1)
         hole = self._grown(person, 12 * scale)
-        backdrop = pool.submit(Backdrop, self.image, hole, surface=surface)
+        backdrop = pool.submit(Backdrop, self.image, hole, surface=surface, grow=12 * scale)
         pool.shutdown(wait=False)
         # The person's edge unmixed from the backdrop: the layers carry the person's colours
         # (self._fg), and the photo shown around a still person is what lay behind them.

@@ -83,6 +83,16 @@ SEAM = (4.0, 14.0)
 # across the hole instead.
 SHIFTMAP_MIN = 48
 TINT_SIGMA = 12.0     # working px: the copied texture takes Telea's colour at this scale and above
+# Telea's hole is the person's hole with a clean edge: of the band the hole was grown by, only
+# its share CLEAN_CORE nearest the person (3 px of 12 at 512 px), and what is not joined to the
+# backdrop past the band by plain pixels (no step of over CLEAN_STEP grey levels in any channel
+# across 3x3: the person's blurred edge, a strand of hair, a letter the band cuts), stays
+# unknown; the rest of the band is read as backdrop. Filled from the hole's outer edge instead,
+# avspeech_sample1's sway uncovered a grey, blotchy band beside her hair (Telea's blend of the
+# whiteboard's letters, 30 levels darker than the board) and a pale one over the red poster
+# beside it, whose ragged edges against the photo's own ring moved with her head.
+CLEAN_CORE = 0.25
+CLEAN_STEP = 24
 
 
 def smoothed_in(image: np.ndarray, region: np.ndarray, sigma: float) -> np.ndarray:
@@ -139,10 +149,10 @@ def backdrop_detail(image: np.ndarray, hole: np.ndarray) -> float:
 
 
 def fill_backdrop(image: np.ndarray, hole: np.ndarray, *, plain: np.ndarray | None = None,
-                  surface=None) -> np.ndarray:
+                  surface=None, grow: float = 0.0) -> np.ndarray:
     """Fill the person's ``hole`` (bool ``(H, W)``) in an RGB uint8 photo: :class:`Backdrop`'s
     two steps at once. Pixels outside the hole are returned unchanged."""
-    return Backdrop(image, hole, surface=surface).filled(plain)
+    return Backdrop(image, hole, surface=surface, grow=grow).filled(plain)
 
 
 class Backdrop:
@@ -155,13 +165,14 @@ class Backdrop:
     In two steps, as it is the set-up's longest: building one makes the fills, which need the
     hole only (OpenCV runs them without holding the GIL, so the renderer starts them on a
     thread as soon as the hole is known), and :meth:`filled` blends them along the seam,
-    which needs the head (``plain``) too."""
+    which needs the head (``plain``) too. ``grow``: how far (px) the hole was grown past the
+    person; Telea fills only its clean core (:func:`clean_hole`)."""
 
-    def __init__(self, image: np.ndarray, hole: np.ndarray, *, surface=None):
+    def __init__(self, image: np.ndarray, hole: np.ndarray, *, surface=None, grow: float = 0.0):
         self.image = image
         self.sides: list[tuple] = []       # (rows, part, unknown, smooth, texture)
         if surface is None or not hole.any():
-            self.sides.append((slice(None), hole, hole, *_texture(image, hole)))
+            self.sides.append((slice(None), hole, hole, *_texture(image, hole, grow=grow)))
             return
         h, w = hole.shape
         lo, hi = surface.rows(w)
@@ -179,7 +190,8 @@ class Backdrop:
                 jobs.append((rows, part, unknown))
         # Both sides at once: OpenCV's fills run without holding the GIL.
         with ThreadPoolExecutor(max_workers=2) as pool:
-            fills = [pool.submit(_texture, image[rows], unknown) for rows, _, unknown in jobs]
+            fills = [pool.submit(_texture, image[rows], unknown, grow=grow)
+                     for rows, _, unknown in jobs]
             self.sides = [(rows, part, unknown, *f.result())
                           for (rows, part, unknown), f in zip(jobs, fills)]
 
@@ -195,7 +207,28 @@ class Backdrop:
         return out
 
 
-def _texture(image: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def clean_hole(image: np.ndarray, hole: np.ndarray, *, grow: float) -> np.ndarray:
+    """The part of ``hole`` (bool ``(H, W)``, the person grown by ``grow`` px) that Telea is
+    to fill: its core (the person and the share :data:`CLEAN_CORE` of the band nearest them),
+    and the pixels of the band not joined to the backdrop past the hole by plain pixels
+    (:data:`CLEAN_STEP`). The band's other pixels are the photo's backdrop, and the fill runs
+    on from them."""
+    if grow <= 1.0 or not hole.any() or hole.all():
+        return hole
+    depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
+    band = hole & (depth <= (1.0 - CLEAN_CORE) * grow)
+    y, x = np.nonzero(band)
+    m = int(np.ceil(grow)) + 2
+    box = (slice(max(y.min() - m, 0), y.max() + m + 1), slice(max(x.min() - m, 0), x.max() + m + 1))
+    step = cv2.morphologyEx(image[box], cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).max(2)
+    plain = (step <= CLEAN_STEP) & (band[box] | ~hole[box])
+    clean = np.zeros_like(hole)
+    clean[box] = touching(plain, ~hole[box]) & band[box]
+    return hole & ~clean
+
+
+def _texture(image: np.ndarray, hole: np.ndarray, *, grow: float = 0.0
+             ) -> tuple[np.ndarray, np.ndarray | None]:
     """Telea's fill of ``hole`` (bool ``(H, W)``) in an RGB uint8 photo, and the backdrop's
     texture carried into it (float32 RGB, ``None`` for a plain backdrop).
 
@@ -207,8 +240,9 @@ def _texture(image: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarra
     :data:`BACKDROP_SIDE` px), which carries the window bars, the desk and the wall on; the
     copy takes Telea's colour at large scales (:data:`TINT_SIGMA`: a patch copied from a
     lighter part of the backdrop read as the person's ghost). Pixels shift-map cannot reach (it
-    leaves them black, along a border the hole touches) keep Telea's."""
-    smooth = inpaint(image, hole)
+    leaves them black, along a border the hole touches) keep Telea's. Telea fills the hole's
+    clean core only (:func:`clean_hole`, ``grow`` px the hole was grown by)."""
+    smooth = inpaint(image, clean_hole(image, hole, grow=grow))
     if not hole.any() or backdrop_detail(image, hole) < TEXTURED:
         return smooth, None
     h, w = hole.shape
