@@ -199,6 +199,20 @@ def test_a_forearm_seen_end_on_grows_as_the_librarys_does(gen, reference):
         length = np.linalg.norm(out[:, L.RIGHT_WRIST] - out[:, L.RIGHT_ELBOW], axis=1)
         assert np.allclose(length / np.linalg.norm(local[L.RIGHT_WRIST] - local[L.RIGHT_ELBOW]),
                            min(most, 1.0 + full)), (length, most)
+    # A forearm seen almost end-on (a few pixels: its direction is noise) grows at most as one
+    # a third of its full length would; an upper arm ending at a pinned elbow (its length the
+    # crop's) sets no full length.
+    stub = local.copy()
+    stub[L.RIGHT_WRIST] = stub[L.RIGHT_ELBOW] + 0.01 * (local[L.RIGHT_WRIST] - local[L.RIGHT_ELBOW])
+    fore = R.BONES.index((L.RIGHT_ELBOW, L.RIGHT_WRIST))
+    assert retrieval._foreshortened(stub, seen)[fore] == pytest.approx(1.0 / retrieval.MIN_SHOWN)
+    long_upper = local.copy()
+    long_upper[L.RIGHT_ELBOW] = local[L.RIGHT_SHOULDER] + 2.0 * (local[L.RIGHT_ELBOW]
+                                                               - local[L.RIGHT_SHOULDER])
+    left_fore = R.BONES.index((L.LEFT_ELBOW, L.LEFT_WRIST))
+    assert retrieval._foreshortened(long_upper, seen).get(left_fore, 1.0) > 1.3
+    assert left_fore not in retrieval._foreshortened(
+        long_upper, seen, {L.RIGHT_ELBOW: np.array([1.0, 0.0])})
 
 
 def test_a_join_fades_its_jump_over_the_inertia_time(gen):

@@ -1315,3 +1315,12 @@ def test_the_backdrop_fill_runs_on_from_the_plain_backdrop_beside_the_person():
     inside = hole & ~plain_band & (depth <= grow - 1)           # beside the person's edge ...
     board_side = inside & (xx > 128) & ((yy < 55) | (yy > 125))  # ... away from the letters
     assert np.abs(out - board).max(-1)[board_side].mean() < 12  # board, not ink or the person
+    # The person's blurred edge is left to the fill, never read as backdrop (it would stay
+    # beside a moving person as a halo), and the band's plain backdrop is read.
+    from gesticulate.render.warp.rig import clean_hole
+    kept = clean_hole(img, hole, grow=grow)
+    halo = hole & ~person & (edge[..., 0] > 0.1)
+    assert halo.sum() > 50 and kept[halo].all()
+    assert not kept[plain_band].any()
+    # A hole grown by about a pixel (a tiny picture) has no band to read: all of it is filled.
+    assert np.array_equal(clean_hole(img, grown(person, 1), grow=1.2), grown(person, 1))

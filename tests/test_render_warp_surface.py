@@ -123,6 +123,10 @@ def test_the_backdrop_is_filled_on_each_side_of_the_desks_edge():
     assert desk_like(split[over]) < 0.02               # ... and none above it
     assert desk_like(plain[over]) > 0.1                # the measure sees the desk run up
     assert (split[~hole] == img[~hole]).all()
+    # The same when the fill reads the grown band's plain backdrop (rig.clean_hole): each side
+    # reads its own side's band only.
+    grown_fill = fill_backdrop(img, hole, surface=surface, grow=6).astype(np.float32)
+    assert desk_like(grown_fill[under]) > 0.95 and desk_like(grown_fill[over]) < 0.02
 
 
 @pytest.mark.skipif(not (SHARED / "photo" / "desk_host_body.png").is_file(),

@@ -190,8 +190,10 @@ class Backdrop:
                 jobs.append((rows, part, unknown))
         # Both sides at once: OpenCV's fills run without holding the GIL.
         with ThreadPoolExecutor(max_workers=2) as pool:
-            fills = [pool.submit(_texture, image[rows], unknown, grow=grow)
-                     for rows, _, unknown in jobs]
+            # Only the side's own part of the hole may be read as backdrop: the other side's
+            # pixels along a sloped edge stay unknown to this side's fill.
+            fills = [pool.submit(_texture, image[rows], unknown, grow=grow, within=part)
+                     for rows, part, unknown in jobs]
             self.sides = [(rows, part, unknown, *f.result())
                           for (rows, part, unknown), f in zip(jobs, fills)]
 
@@ -207,16 +209,22 @@ class Backdrop:
         return out
 
 
-def clean_hole(image: np.ndarray, hole: np.ndarray, *, grow: float) -> np.ndarray:
+def clean_hole(image: np.ndarray, hole: np.ndarray, *, grow: float,
+               within: np.ndarray | None = None) -> np.ndarray:
     """The part of ``hole`` (bool ``(H, W)``, the person grown by ``grow`` px) that Telea is
     to fill: its core (the person and the share :data:`CLEAN_CORE` of the band nearest them),
     and the pixels of the band not joined to the backdrop past the hole by plain pixels
     (:data:`CLEAN_STEP`). The band's other pixels are the photo's backdrop, and the fill runs
-    on from them."""
+    on from them. ``within``: the only pixels of the band that may be read so (one side of a
+    desk's edge, whose other side is unknown to that side's fill)."""
     if grow <= 1.0 or not hole.any() or hole.all():
         return hole
     depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
     band = hole & (depth <= (1.0 - CLEAN_CORE) * grow)
+    if within is not None:
+        band &= within
+    if not band.any():        # a hole grown by a px or so (a tiny picture): no band to read
+        return hole
     y, x = np.nonzero(band)
     m = int(np.ceil(grow)) + 2
     box = (slice(max(y.min() - m, 0), y.max() + m + 1), slice(max(x.min() - m, 0), x.max() + m + 1))
@@ -227,8 +235,8 @@ def clean_hole(image: np.ndarray, hole: np.ndarray, *, grow: float) -> np.ndarra
     return hole & ~clean
 
 
-def _texture(image: np.ndarray, hole: np.ndarray, *, grow: float = 0.0
-             ) -> tuple[np.ndarray, np.ndarray | None]:
+def _texture(image: np.ndarray, hole: np.ndarray, *, grow: float = 0.0,
+             within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Telea's fill of ``hole`` (bool ``(H, W)``) in an RGB uint8 photo, and the backdrop's
     texture carried into it (float32 RGB, ``None`` for a plain backdrop).
 
@@ -241,8 +249,9 @@ def _texture(image: np.ndarray, hole: np.ndarray, *, grow: float = 0.0
     copy takes Telea's colour at large scales (:data:`TINT_SIGMA`: a patch copied from a
     lighter part of the backdrop read as the person's ghost). Pixels shift-map cannot reach (it
     leaves them black, along a border the hole touches) keep Telea's. Telea fills the hole's
-    clean core only (:func:`clean_hole`, ``grow`` px the hole was grown by)."""
-    smooth = inpaint(image, clean_hole(image, hole, grow=grow))
+    clean core only (:func:`clean_hole`, ``grow`` px the hole was grown by, ``within`` the
+    pixels it may read as backdrop)."""
+    smooth = inpaint(image, clean_hole(image, hole, grow=grow, within=within))
     if not hole.any() or backdrop_detail(image, hole) < TEXTURED:
         return smooth, None
     h, w = hole.shape
