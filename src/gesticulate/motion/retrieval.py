@@ -334,7 +334,7 @@ class RetrievalGenerator:
         P, H, B = self.library.params, plan.hop, plan.blend
         out = np.zeros((plan.num_frames + H + B, R.NUM_PARAMS), np.float64)
         ramp = smoothstep((np.arange(B) + 1.0) / (B + 1.0))[:, None]
-        D = max(1, min(H + B, int(round(INERTIA_S * self.library.fps))))
+        D = max(1, min(H + B, int(round(INERTIA_S * plan.fps))))
         decay = np.zeros((H + B, 1))
         decay[:D] = 1.0 - smoothstep(np.arange(D) / D)[:, None]
         for k, (t, r) in enumerate(zip(plan.starts, plan.rows)):
@@ -483,8 +483,7 @@ FOREARM_PER_UPPER = 0.8
 # A bone the photo shows shorter than this share of its full length is too short to turn by
 # (its direction is a few pixels' detection noise): it grows as one this short would.
 MIN_SHOWN = 1.0 / 3.0
-_UPPER_ARMS = [R.BONES.index(b) for b in ((L.LEFT_SHOULDER, L.LEFT_ELBOW),
-                                          (L.RIGHT_SHOULDER, L.RIGHT_ELBOW))]
+_UPPER_ARMS = _ARM_BONES[::2]     # shoulder → elbow of each arm
 
 
 def _foreshortened(local: np.ndarray, seen: np.ndarray, pinned: dict | None = None

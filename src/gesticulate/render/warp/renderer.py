@@ -99,9 +99,10 @@ class WarpRenderer:
         if not person.any():
             raise InputError("no person was found in the photo; use a photo in which one "
                              "person's head and shoulders are clearly visible.")
+        hole_grow = 12 * scale      # the person's hole grown so no blurred edge of them stays
         # A desk the segmenter took for part of the person goes back to the backdrop.
         surface, desk = desk_in_front(self.image, person, hands, self.reference, valid, lab,
-                                      grow=12 * scale)
+                                      grow=hole_grow)
         person &= ~desk
         alpha[desk] = 0.0
         # The backdrop's fill is the set-up's longest step (OpenCV's shift-map took 1.4 s of
@@ -111,8 +112,8 @@ class WarpRenderer:
         # later loses the body behind the desk, where the photo shows again: the fill there is
         # dropped.
         pool = ThreadPoolExecutor(max_workers=1)
-        hole = self._grown(person, 12 * scale)
-        backdrop = pool.submit(Backdrop, self.image, hole, surface=surface, grow=12 * scale)
+        hole = self._grown(person, hole_grow)
+        backdrop = pool.submit(Backdrop, self.image, hole, surface=surface, grow=hole_grow)
         pool.shutdown(wait=False)
         # The person's edge unmixed from the backdrop: the layers carry the person's colours
         # (self._fg), and the photo shown around a still person is what lay behind them.

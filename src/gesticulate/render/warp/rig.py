@@ -225,9 +225,7 @@ def clean_hole(image: np.ndarray, hole: np.ndarray, *, grow: float,
         band &= within
     if not band.any():        # a hole grown by a px or so (a tiny picture): no band to read
         return hole
-    y, x = np.nonzero(band)
-    m = int(np.ceil(grow)) + 2
-    box = (slice(max(y.min() - m, 0), y.max() + m + 1), slice(max(x.min() - m, 0), x.max() + m + 1))
+    box = mask_box(band, int(np.ceil(grow)) + 2)
     step = cv2.morphologyEx(image[box], cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).max(2)
     plain = (step <= CLEAN_STEP) & (band[box] | ~hole[box])
     clean = np.zeros_like(hole)
