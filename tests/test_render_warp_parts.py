@@ -1324,3 +1324,71 @@ def test_the_backdrop_fill_runs_on_from_the_plain_backdrop_beside_the_person():
     assert not kept[plain_band].any()
     # A hole grown by about a pixel (a tiny picture) has no band to read: all of it is filled.
     assert np.array_equal(clean_hole(img, grown(person, 1), grow=1.2), grown(person, 1))
+
+
+def _head_parts(tilt: float = 0.0):
+    """template_pose at 256 px with its face rolled by ``tilt`` radians about the chin, its
+    validity and a Parts holding its shoulder line."""
+    from gesticulate.render.warp.parts import Parts, shoulder_geometry
+    ref = template_pose(size=256).astype(np.float64)
+    face = list(range(L.FACE_START, L.FACE_START + 68)) + [L.NOSE, L.LEFT_EYE, L.RIGHT_EYE,
+                                                         L.LEFT_EAR, L.RIGHT_EAR]
+    chin = ref[L.CHIN, :2].copy()
+    c, s = np.cos(tilt), np.sin(tilt)
+    ref[face, :2] = (ref[face, :2] - chin) @ np.array([[c, s], [-s, c]]) + chin
+    valid = valid_points(ref, (256, 256))
+    mid, normal, sw = shoulder_geometry(ref, valid, (256, 256))
+    parts = Parts(torso=np.ones((256, 256), bool), head=None, shoulder_line=(mid, normal),
+                  shoulder_width=sw)
+    return ref, valid, parts
+
+
+@pytest.mark.parametrize("tilt", [-0.45, 0.45])
+def test_shoulder_tops_beside_a_tilted_head_follow_the_torso(tilt):
+    """un_speech_female's head is rolled 10 degrees in her photo: the line through her chin
+    along her face ran below her shoulder tops, which therefore followed the head whole, and
+    rose off her shoulder as a dark flap when she turned it. Out past the hair, near the
+    shoulder line, the head layer follows the torso whichever way the head leans; the skull
+    and the hair beside it still follow the head."""
+    from gesticulate.render.warp.rig import _head_share
+    ref, valid, parts = _head_parts(tilt)
+    mid, normal = parts.shoulder_line
+    sw = parts.shoulder_width
+    chin = ref[L.CHIN, :2]
+    half = 0.5 * np.ptp(ref[L.FACE_START:L.FACE_START + 68, 0])
+    along = np.array([normal[1], -normal[0]])
+    # 2.6 half-faces out from the chin, 0.15 shoulder widths above the shoulder line.
+    foot = chin + ((mid - chin) @ normal) * normal
+    tops = np.array([foot + k * 2.6 * half * along - 0.15 * sw * normal for k in (-1, 1)])
+    assert _head_share(tops, ref, valid, parts, (256, 256)).max() < 0.05
+    skull = ref[[L.face(0), L.face(16), L.face(27)], :2]
+    assert _head_share(skull, ref, valid, parts, (256, 256)).min() > 0.99
+
+
+def test_cloth_below_the_chin_lets_go_of_the_head_and_the_neck_does_not():
+    """ted_lia_driving2's bead collar and un_speech_female's neckline were carried with the
+    neck, sheared up towards the ear when the head turned. Below the chin, what is not the
+    neck's colour follows the torso; the neck's skin keeps the head's share; at the chin
+    nothing changes. A collar right up to the chin (the neck not seen) is read against the
+    face's skin instead."""
+    from gesticulate.render.warp.rig import _neck_skin
+    ref, valid, parts = _head_parts()
+    mid, normal = parts.shoulder_line
+    chin = ref[L.CHIN, :2]
+    neck = float((mid - chin) @ normal)
+    skin_rgb, cloth_rgb = (200, 150, 120), (40, 60, 150)
+    skin_lab = cv2.cvtColor(np.uint8([[skin_rgb]]), cv2.COLOR_RGB2LAB)[0, 0].astype(np.float32)
+    parts.skin = (skin_lab, np.array([60.0, 10.0, 12.0], np.float32))
+    yy = np.mgrid[0:256, 0:256][0]
+    below = (yy - chin[1]) / neck                     # the template's shoulders are level
+    for collar_from in (0.6, 0.0):
+        img = np.zeros((256, 256, 3), np.uint8)
+        img[:] = skin_rgb
+        img[below >= collar_from] = cloth_rgb
+        pts = np.array([chin + t * neck * normal for t in (-0.5, 0.0, 0.3, 0.9, 1.2)])
+        share = _neck_skin(pts, ref, valid, parts, img)
+        if collar_from:
+            np.testing.assert_allclose(share[:3], 1.0, atol=1e-6)   # the face and the neck
+        else:
+            np.testing.assert_allclose(share[:2], 1.0, atol=1e-6)   # above the free zone
+        assert share[3:].max() < 0.05                                # the collar

@@ -36,6 +36,18 @@ EDGE_WIDTH = 3.0
 # 2-3 px, which a rim of 2 px at 512 px (1 px at 256) left on her shirt as an outline of her
 # fingers.
 HAND_RIM = 3.0
+# ... and the torso's whole rim around an arm or a hand lying on it, shoulder widths: on a
+# blurred video frame (ted_lia_driving1, 170 px across the shoulders at 512 px) a hand's soft
+# edge runs 4-5 px onto the jacket and stayed drawn there, as a pale outline, when it moved.
+# The rim is the photo's while that arm keeps its place on the body (RIM_STILL_PX), so the
+# photo's own pose still renders the photo.
+RIM_WIDTH = 0.03
+RIM_STILL_PX = 3.0
+
+
+# Pixels (at 512 px) inside the person's outline from which on a body layer is opaque: past
+# the edge's blend with the backdrop (EDGE_WIDTH).
+SOLID_INSIDE = 4.0
 
 
 # The blur (shoulder widths) of a hand's part hidden under the other hand (:func:`smoothed_in`):
@@ -158,6 +170,7 @@ class WarpRenderer:
         self.poser = Poser(self.reference, valid, self.parts, self.size)
         self.mouth, self.eyes = F.build_face(self.image, self.reference, valid)
         self._cache: dict[str, tuple] = {}
+        self._rim_cache: tuple | None = None
         self._last: tuple | None = None
         self._bg_last: tuple | None = None
         self.flipped = 0          # flipped triangles in the last rendered frame (a check)
@@ -178,8 +191,10 @@ class WarpRenderer:
                 hands |= seg["hand"]
         bare = None if self.parts.hidden is None or not self.parts.hidden.any() else \
             bare_skin(lab, self.parts.torso & ~arms & ~hands, self.parts.skin)
+        shown: list = []
+        rim = max(HAND_RIM, 2 * scale, RIM_WIDTH * self.parts.shoulder_width)
         torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, arms, hands, scale,
-                                   bare=bare, pattern=True)
+                                   bare=bare, pattern=True, rim=rim, shown=shown)
         head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, arms, hands, scale)
         specs = [("torso", self.parts.torso, torso_rgb)]
         specs += self._arm_specs("upper", scale)
@@ -187,6 +202,12 @@ class WarpRenderer:
         specs += self._arm_specs("fore", scale) + self._arm_specs("hand", scale)
         self.layers: list[Layer] = []
         regions = []
+        # A body layer is opaque away from the person's outline (cuts between layers are no
+        # edge), in the photo's own colours there (the edge's unmixing made them up): the
+        # segmenter half-took ted_lia_driving1's clicker, which left holes in his hand and,
+        # under it, in his jacket, the backdrop's red showing through once the hand moved.
+        # Not the head: hair is see-through well inside its outline.
+        inside = ~self._grown(~person, SOLID_INSIDE * scale)
         for name, region, rgb in specs:
             if region is None:
                 continue
@@ -195,18 +216,27 @@ class WarpRenderer:
             fine = name.startswith("hand")          # fingers need a finer mesh
             step = max(max(4.0, 7.0 * scale) if fine else spacing,
                        float(np.sqrt(region.sum() / 700.0)))
-            layer = build_layer(name, region, rgb, alpha, self.reference, valid, self.parts,
+            solid = alpha
+            if name != "head":
+                opaque = region & inside & (alpha < 0.99)
+                if opaque.any():
+                    solid = np.where(opaque, 1.0, alpha).astype(alpha.dtype)
+                    own = opaque & (rgb == self._fg).all(2)       # not filled over
+                    rgb = np.where(own[..., None], self.image, rgb)
+            layer = build_layer(name, region, rgb, solid, self.reference, valid, self.parts,
                                 spacing=step, grow=grow)
             if layer is not None:
                 self.layers.append(layer)
                 regions.append(region)
+        self._rims = self._rim_pixels(shown[0] if shown else None, torso_rgb)
         self._ring_owner = self._owners(regions, person)
         # The ring pixels each layer owns (per frame, only their restoration weight changes).
         self._ring_of = [np.flatnonzero(self._ring_owner == k) for k in range(len(self.layers))]
 
     def _unhidden(self, region: np.ndarray | None, hidden: np.ndarray | None,
                   arms: np.ndarray, hands: np.ndarray, scale: float, *,
-                  bare: np.ndarray | None = None, pattern: bool = False) -> np.ndarray:
+                  bare: np.ndarray | None = None, pattern: bool = False,
+                  rim: float | None = None, shown: list | None = None) -> np.ndarray:
         """The photo with the ``arms`` filled over by ``region``'s own visible pixels, where the
         region has ``hidden`` pixels under an arm; the photo itself otherwise. The hole takes
         the arms' rim too (their soft edge and contact shadow), or an outline of the hand would
@@ -215,16 +245,19 @@ class WarpRenderer:
         copy from (the torso's skin, :func:`parts.bare_skin`) unless they border the hole.
         ``pattern``: the region is cloth, whose repeating pattern may run on under the arms
         and whose plain stretches are filled with their smooth shading (:func:`rig.fill_hidden`;
-        not the head, whose face is no pattern)."""
+        not the head, whose face is no pattern). ``rim``: the rim's width (px) round the arms
+        and hands alike, instead. ``shown``: a list that gets the mask of the region's pixels
+        the photo shows (not ``hidden``) that were filled over."""
         if region is None or hidden is None or not hidden.any():
             return self._fg
-        rim = max(2 * scale, HAND_RIM)
+        arm_rim = 2 * scale if rim is None else rim
+        rim = max(2 * scale, HAND_RIM) if rim is None else rim
         inner = ~self._grown(~region, 2 * rim)       # well inside the region, not its edge
         on_body = self._grown(hands, rim) & inner & ~hidden
         # Filled only where the layer reads its picture (its region and the feather around it,
         # :func:`rig.build_layer`): the head's hole is every arm pixel, and the Telea fill of
         # all of them took 0.14 s of pats_oliver_slice18.png's set-up (0.05 s for the head's).
-        hole = (self._grown(arms, 2 * scale) | on_body) & self._grown(region, LAYER_READ)
+        hole = (self._grown(arms, arm_rim) | on_body) & self._grown(region, LAYER_READ)
         visible = region & ~self._grown(arms, 3 * scale) & ~self._grown(on_body, scale)
         if bare is not None:
             # Skin the hole borders runs on under it (bare arms by a sleeveless dress); skin
@@ -232,7 +265,64 @@ class WarpRenderer:
             visible &= ~(bare & ~touching(bare, self._grown(hole, 2 * scale)))
         if not visible.any():
             return self._fg
+        if shown is not None:
+            shown.append(hole & ~visible & ~hidden & region)
         return fill_hidden(self._fg, hole & ~visible, visible, pattern=pattern, shade=pattern)
+
+    def _rim_pixels(self, shown: np.ndarray | None, filled: np.ndarray) -> list:
+        """Per rigged arm, the torso's filled-over rim pixels nearest that arm: ``(side,
+        flat indices into the torso's texture, photo colour - fill (N, 3) float32)``."""
+        torso = next((k for k, layer in enumerate(self.layers) if layer.name == "torso"), None)
+        if shown is None or torso is None or not shown.any() or not self.parts.arms:
+            return []
+        sides = list(self.parts.arms)
+        dist = np.stack([cv2.distanceTransform((~self.parts.arms[s]).astype(np.uint8),
+                                               cv2.DIST_L2, 3) for s in sides])
+        nearest = dist.argmin(0)
+        tw = self.layers[torso].texture.shape[1]
+        out = []
+        for k, side in enumerate(sides):
+            ys, xs = np.nonzero(shown & (nearest == k))
+            if not len(ys):
+                continue
+            diff = self._fg[ys, xs].astype(np.float32) - filled[ys, xs].astype(np.float32)
+            out.append((side, (ys + BORDER) * tw + xs + BORDER, diff))
+        return out
+
+    def _rim_still(self, bones: np.ndarray) -> tuple:
+        """Per entry of ``self._rims``, how much its arm kept its place on the torso in this
+        frame, 0..1 in steps of 1/16: 1 within a pixel, 0 past :data:`RIM_STILL_PX`."""
+        out = []
+        for side, _, _ in self._rims:
+            arm = B.ARMS[side]
+            pts = [(arm["upper"], arm["elbow"]), (arm["fore"], arm["wrist"])]
+            pts += [(arm["hand"], arm["hand_start"] + i) for i in (0, 5, 9, 13, 17)]
+            d = 0.0
+            for bone, j in pts:
+                p = self.reference[j, :2]
+                if not np.isfinite(p).all():
+                    continue
+                moved = bones[bone, :, :2] @ p + bones[bone, :, 2]
+                still = bones[B.TORSO, :, :2] @ p + bones[B.TORSO, :, 2]
+                d = max(d, float(np.hypot(*(moved - still))))
+            out.append(float(np.round(16 * np.clip((RIM_STILL_PX - d) / (RIM_STILL_PX - 1), 0, 1)))
+                       / 16)
+        return tuple(out)
+
+    def _rim_texture(self, layer: Layer, still: tuple) -> np.ndarray:
+        """The torso's texture with its rims shown as the photo's by ``still``."""
+        if not any(still):
+            return layer.texture
+        if self._rim_cache is not None and self._rim_cache[0] == still:
+            return self._rim_cache[1]
+        tex = layer.texture.copy()
+        flat = tex.reshape(-1, 4)
+        for (_, idx, diff), m in zip(self._rims, still):
+            if m > 0:
+                base = layer.texture.reshape(-1, 4)[idx, :3].astype(np.float32)
+                flat[idx, :3] = np.clip(base + m * diff + 0.5, 0, 255).astype(np.uint8)
+        self._rim_cache = (still, tex)
+        return tex
 
     def _owners(self, regions: list[np.ndarray], person: np.ndarray) -> np.ndarray:
         """For each ring pixel, the layer whose edge it borders (the layer drawn on top at the
@@ -320,7 +410,9 @@ class WarpRenderer:
         bones = self.poser.transforms(target)
         face = self._face_params(target)
         self.flipped = 0
-        drawn = [self._layer(layer, bones, face if layer.name == "head" else None)
+        rims = self._rim_still(bones)
+        drawn = [self._layer(layer, bones, face if layer.name == "head" else None,
+                             rims if layer.name == "torso" else ())
                  for layer in self.layers]
         key = tuple(id(d) for d in drawn)
         if self._last is not None and self._last[0] == key:
@@ -384,7 +476,7 @@ class WarpRenderer:
                 params["closure"][i] = float(np.clip(closure * 1.15, 0.0, 1.0))
         return params
 
-    def _layer(self, layer: Layer, bones: np.ndarray, face: dict | None):
+    def _layer(self, layer: Layer, bones: np.ndarray, face: dict | None, rims: tuple = ()):
         """Warped ``(box, rgb uint8, alpha float32)`` of one layer, reused from the last frame
         when its vertices and face parameters did not change."""
         v = layer.mesh.vertices
@@ -396,7 +488,7 @@ class WarpRenderer:
         # not depend on which frames came before, nor on how many processes render them).
         q = np.round(dst * 8)
         dst = q / 8
-        key = q.astype(np.int32).tobytes()
+        key = (q.astype(np.int32).tobytes(), rims)
         face_bone = np.round(bones[B.FACE] * 256) / 256     # the face warps follow the face
         if face is not None:
             face = {"opening": round(face["opening"], 2),
@@ -406,12 +498,13 @@ class WarpRenderer:
         cached = self._cache.get(layer.name)
         if cached is not None and cached[0] == key and cached[1] == face_key:
             return cached[3]
-        if cached is not None and cached[0] == key:
+        if cached is not None and cached[0][0] == key[0]:
             maps = cached[2]                      # same mesh pose: only the face changed
         else:
             self.flipped += int((signed_areas(dst, layer.mesh.triangles) < 0).sum())
             maps = self._maps(layer, dst)
-        result = self._composite_layer(layer, maps, face, face_bone)
+        texture = self._rim_texture(layer, rims) if rims else layer.texture
+        result = self._composite_layer(layer, maps, face, face_bone, texture)
         self._cache[layer.name] = (key, face_key, maps, result)
         return result
 
@@ -439,7 +532,8 @@ class WarpRenderer:
         return box, mx, my, np.clip(fc * (2 / 255.0) - 1 / 255.0, 0, 1 / 255.0), \
             still.astype(np.float32)
 
-    def _composite_layer(self, layer: Layer, maps, face: dict | None, face_bone: np.ndarray):
+    def _composite_layer(self, layer: Layer, maps, face: dict | None, face_bone: np.ndarray,
+                         texture: np.ndarray):
         """Remap the layer's texture (after the face warps, for the head) into its box:
         ``(box, rgba uint8, alpha float32, still)``."""
         if maps is None:
@@ -449,7 +543,7 @@ class WarpRenderer:
         if face is not None:
             mx, my = mx.copy(), my.copy()         # the cached map stays unwarped
             overlays = self._face_warp(mx, my, box, face, face_bone)
-        rgba = cv2.remap(layer.texture, mx + BORDER, my + BORDER, cv2.INTER_LINEAR,
+        rgba = cv2.remap(texture, mx + BORDER, my + BORDER, cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         a = rgba[..., 3].astype(np.float32)
         a *= cover

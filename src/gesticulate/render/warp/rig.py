@@ -346,10 +346,25 @@ def _torso_share(v: np.ndarray, parts: Parts, size: tuple[int, int],
     return 1.0 - smoothstep(below / reach)
 
 
+# Shoulder tops reach this far (shoulder widths) above the shoulder line, with a fall-off over
+# the second figure.
+SHOULDER_TOP = (0.3, 0.15)
+
+
+# Below the chin (in shares of its height over the shoulder line), what is not the neck's
+# colour lets go of the head from NECK_FREE[0] on, over NECK_FREE[1]. The neck's colour: the
+# photo's around the point NECK_PATCH[0] down from the chin, within NECK_PATCH[1]; its spread
+# (CIELAB) at least NECK_SPREAD (the neck's shading under the chin).
+NECK_FREE = (0.25, 0.2)
+NECK_PATCH = (0.2, 0.1)
+NECK_SPREAD = (25.0, 8.0, 8.0)
+
+
 def _head_share(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, parts: Parts,
                 size: tuple[int, int]) -> np.ndarray:
     """How much each vertex follows the head bone: 1 above the chin (the whole skull with its
-    hair, so hair never shears off the head), falling to 0 down the neck to the shoulders."""
+    hair, so hair never shears off the head), falling to 0 down the neck to the shoulders;
+    0 on the shoulder tops out past the hair, even above the chin's line (a rolled head's)."""
     face = ref[L.FACE_START:L.FACE_START + 68]
     seen = valid[L.FACE_START:L.FACE_START + 68]
     pts = face[seen, :2].astype(np.float64)
@@ -381,7 +396,53 @@ def _head_share(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, parts: Parts,
     # tops with her turning head: arm fidelity 0.919 -> 0.888).
     near = 1.0 - smoothstep((side - 1.2 * half) / (0.6 * half))
     lateral = lateral + (1.0 - lateral) * (1.0 - smoothstep(t / (0.3 * neck))) * near
-    return np.where(t > 0, share * lateral, share)
+    share = np.where(t > 0, share * lateral, share)
+    if parts.shoulder_line is not None:
+        # Out past the hair (along the shoulder line, from the chin) and down by the shoulder
+        # line: the shoulder tops, which the chin's line of a rolled head passes below
+        # (un_speech_female's rose off her shoulder as a flap when she turned her head).
+        mid, normal = parts.shoulder_line
+        low = 1.0 - smoothstep((-((v - mid) @ normal) - SHOULDER_TOP[0] * parts.shoulder_width)
+                               / (SHOULDER_TOP[1] * parts.shoulder_width))
+        out = np.abs((v - chin) @ np.array([normal[1], -normal[0]]))   # along the line
+        far = smoothstep((out - 1.8 * half) / (0.6 * half))
+        share = share * (1.0 - far * low)
+    return share
+
+
+def _neck_skin(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, parts: Parts,
+               rgb: np.ndarray) -> np.ndarray:
+    """1 where the head's share may reach, less below the chin on what is not the neck's own
+    colour: a collar, a necklace or a dress's neckline lies on the shoulders and stays with
+    them when the head turns (carried with the neck, ted_lia_driving2's bead collar sheared up
+    to her ear and un_speech_female's neckline rose off her shoulder as a flap). The neck's
+    colour is read just under the chin, or is the face's where that is not skin (a collar up
+    to the chin)."""
+    if parts.shoulder_line is None or not valid[L.CHIN]:
+        return np.ones(len(v))
+    chin = ref[L.CHIN, :2]
+    mid, normal = parts.shoulder_line
+    neck = float((mid - chin) @ normal)                # the chin's height over the line
+    if neck < 4.0:
+        return np.ones(len(v))
+    h, w = rgb.shape[:2]
+    lab = lab_of(cv2.GaussianBlur(rgb, (0, 0), max(1.0, 0.02 * parts.shoulder_width)))
+    c = chin + NECK_PATCH[0] * neck * normal
+    r = max(2.0, NECK_PATCH[1] * neck)
+    yy, xx = np.mgrid[0:h, 0:w]
+    patch = lab[(xx - c[0]) ** 2 + (yy - c[1]) ** 2 <= r * r]
+    if len(patch) < 5:
+        return np.ones(len(v))
+    mu = np.median(patch, 0)
+    spread = np.maximum(3.0 * 1.4826 * np.median(np.abs(patch - mu), 0), NECK_SPREAD)
+    if parts.skin is not None and np.linalg.norm((mu - parts.skin[0]) / NECK_SPREAD) > 1.5:
+        mu, spread = parts.skin[0], np.asarray(NECK_SPREAD)   # a collar over the neck
+    x = np.clip(np.round(v[:, 0]).astype(int), 0, w - 1)
+    y = np.clip(np.round(v[:, 1]).astype(int), 0, h - 1)
+    d = np.linalg.norm((lab[y, x] - mu) / spread, axis=1)
+    cloth = smoothstep(d - 1.0)                      # 0 on the neck's colour, 1 a unit past
+    low = smoothstep((((v - chin) @ normal) / neck - NECK_FREE[0]) / NECK_FREE[1])
+    return 1.0 - low * cloth
 
 
 def _face_share(v: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -472,7 +533,8 @@ def _finger_shares(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, hs: int) -
 
 
 def _layer_weights(name: str, v: np.ndarray, ref: np.ndarray, valid: np.ndarray,
-                   parts: Parts, size: tuple[int, int]) -> np.ndarray:
+                   parts: Parts, size: tuple[int, int], rgb: np.ndarray | None = None
+                   ) -> np.ndarray:
     sw = max(parts.shoulder_width, 0.1 * min(size))
     wts = np.zeros((len(v), B.NUM_BONES))
     torso = _torso_share(v, parts, size, ref)
@@ -481,6 +543,8 @@ def _layer_weights(name: str, v: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         wts[:, B.TORSO], wts[:, B.LOWER] = torso, 1 - torso
     elif name == "head":
         head = _head_share(v, ref, valid, parts, size)
+        if rgb is not None:
+            head *= _neck_skin(v, ref, valid, parts, rgb)
         face = _face_share(v, ref, valid)
         wts[:, B.HEAD] = head * (1 - face)
         wts[:, B.FACE] = head * face
@@ -537,14 +601,15 @@ def build_layer(name: str, region: np.ndarray, rgb: np.ndarray, alpha: np.ndarra
     if len(mesh.triangles) == 0:
         return None
     mesh.vertices -= pad
-    weights = _layer_weights(name, mesh.vertices, ref, valid, parts, (w, h))
     # The layer's alpha: the person's soft alpha inside the region, feathered a little outside
     # so neighbouring layers overlap instead of cracking.
     inner = region.astype(np.float32)
     feather = cv2.GaussianBlur(inner, (0, 0), 1.0)
     a = np.clip(alpha * np.maximum(inner, np.clip(feather * 2 - 0.0, 0, 1)), 0, 1)
     a = np.where(cover, a, 0)
-    texture = np.dstack([bleed(rgb, region | (a > 0.01)), (a * 255 + 0.5).astype(np.uint8)])
+    colour = bleed(rgb, region | (a > 0.01))
+    weights = _layer_weights(name, mesh.vertices, ref, valid, parts, (w, h), colour)
+    texture = np.dstack([colour, (a * 255 + 0.5).astype(np.uint8)])
     return Layer(name, mesh, weights, _bordered(texture))
 
 
