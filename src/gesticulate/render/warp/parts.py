@@ -125,6 +125,7 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
     palm_len = float(np.linalg.norm(pts[9] - pts[0]))
     size = max(palm_w, 0.6 * palm_len, 3.0)
     zone = np.zeros((h, w), np.uint8)
+    bones = np.zeros((h, w), np.uint8)          # the fingers' middles, narrower than a finger
     palm_idx = [i for i in (0, 1, 5, 9, 13, 17) if ok[i]]
     if len(palm_idx) >= 3:
         palm = pts[palm_idx].astype(np.float32)
@@ -139,6 +140,8 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
             p, q = np.round(pts[a]).astype(int), np.round(pts[b]).astype(int)
             cv2.line(zone, tuple(int(v) for v in p), tuple(int(v) for v in q), 1,
                      thickness=2 * r + 1)
+            cv2.line(bones, tuple(int(v) for v in p), tuple(int(v) for v in q), 1,
+                     thickness=max(1, r // 2) * 2 - 1)
     for tip in (4, 8, 12, 16, 20):          # the tips end a little past the last landmark
         if ok[tip]:
             cv2.circle(zone, tuple(int(v) for v in np.round(pts[tip])), r, 1, -1)
@@ -158,20 +161,48 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
     around = lab[ring]
     around = around[np.linalg.norm((around - mu) / spread, axis=1) > 3.0]
     inside = zone & person
+    near = grown(zone, 2 * r) & person
+    nearer_skin = d_skin <= 2.0
     if len(around) >= 12:
         k = min(3, len(around))
-        d_back = nearest_colour(lab[inside], colour_clusters(around, k), spread)
+        centres = colour_clusters(around, k)
+        d_back = nearest_colour(lab[inside], centres, spread)
         ok = (d_skin[inside] <= d_back + 0.5) | (d_skin[inside] <= 3.0)
         inside = inside.copy()
         inside[inside] = ok
-    keep |= inside | core
+        # Past the zone, skin must be nearer the palm's colour than the clothes' too: the
+        # spread of a blurred, shaded hand (hbr_speaker9) let the shirt and the jacket's edge
+        # beside his fingertips pass for skin, carried with the hand as dark shards.
+        nearer_skin[near] &= d_skin[near] < nearest_colour(lab[near], centres, spread)
+    # ... and so is a finger's middle, whatever its colour (its shaded side).
+    keep |= inside | core | (bones > 0)
     keep = cv2.morphologyEx(keep.astype(np.uint8), cv2.MORPH_CLOSE,
                             np.ones((3, 3), np.uint8)) > 0
     keep &= zone
     # Skin just past the landmarks' zone (a finger the detector placed a little off, the
     # fingers of folded hands) is hand too, or it would stay on the body as a ghost.
-    keep |= grown(keep, 2 * r) & person & (d_skin <= 2.0)
-    return touching(keep, core)
+    keep |= grown(keep, 2 * r) & person & nearer_skin
+    keep = touching(keep, core)
+    # Pinholes the colour tests left inside the hand (a finger's shaded side) are hand: seen
+    # through, they showed the body behind the hand wherever it moved.
+    holes = _enclosed(~keep) & zone
+    small = _components_below(holes, np.pi * r * r)
+    return keep | small
+
+
+def _enclosed(mask: np.ndarray) -> np.ndarray:
+    """The parts of ``mask`` not connected to the image's border."""
+    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=4)
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return mask & ~np.isin(labels, edge)
+
+
+def _components_below(mask: np.ndarray, area: float) -> np.ndarray:
+    """The connected components of ``mask`` smaller than ``area`` pixels."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=4)
+    small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < area)
+    small = small[small > 0]
+    return np.isin(labels, small) if len(small) else np.zeros(mask.shape, bool)
 
 
 def lab_of(image: np.ndarray) -> np.ndarray:
