@@ -1458,3 +1458,37 @@ def test_the_hidden_fill_of_plain_jacket_and_shirt_keeps_them_apart():
     assert mid.mean() < 0.01, mid.mean()
     cols = np.nonzero(hole.any(0))[0]
     assert out[100, cols[cols < 70]].mean() < 70 and out[100, cols[cols > 90]].mean() > 150
+
+
+def test_backdrop_seen_through_an_arm_is_left_out_of_its_layer():
+    """The segmenter gave hbr_speaker8's raised hand a block of her blue backdrop around its
+    fingers, which her forearm's layer carried over her body as a blue patch, the fingers'
+    soft outlines in it. Pixels of an arm piece nearer the backdrop's colours beside it than
+    the piece's own along its bone are backdrop, and so are the threads of the piece left
+    between them; the piece itself stays."""
+    from gesticulate.render.warp.parts import backdrop_in_arm, grown, lab_of
+    h, w = 160, 200
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:] = (40, 40, 160)                                  # blue backdrop
+    person = np.zeros((h, w), bool)
+    person[:, :60] = True                                   # the body, dark
+    img[person] = (20, 20, 25)
+    arm = np.zeros((h, w), np.uint8)
+    cv2.line(arm, (60, 120), (150, 60), 1, thickness=17)    # a bare forearm, skin
+    arm = arm > 0
+    img[arm] = (200, 150, 130)
+    block = np.zeros((h, w), bool)
+    block[20:55, 120:175] = True                            # backdrop the segmenter took
+    block &= ~arm
+    thread = np.zeros((h, w), np.uint8)
+    cv2.line(thread, (125, 25), (168, 50), 1, thickness=1)  # a finger's soft outline in it
+    thread = (thread > 0) & block
+    img[thread] = (150, 110, 140)
+    region = arm | block
+    person |= region
+    bone = np.array([[60.0, 120.0], [150.0, 60.0]])
+    out = backdrop_in_arm(lab_of(img), region, person, bone, 150.0)
+    assert out[block & ~thread].mean() > 0.95
+    assert out[thread].mean() > 0.8
+    core = arm & ~grown(block, 3)
+    assert out[core].mean() < 0.01

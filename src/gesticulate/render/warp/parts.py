@@ -190,6 +190,66 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
     return keep | small
 
 
+# An arm piece's pixel is backdrop seen through it (:func:`backdrop_in_arm`) within
+# BACKDROP_NEAR spreads of the backdrop's colours beside it and at most BACKDROP_RATIO of its
+# distance to the piece's own; spreads of BACKDROP_SPREAD (CIELAB).
+BACKDROP_NEAR = 1.5
+BACKDROP_RATIO = 0.5
+BACKDROP_SPREAD = np.array([20.0, 8.0, 8.0], np.float32)
+
+
+def backdrop_in_arm(lab: np.ndarray, region: np.ndarray, person: np.ndarray,
+                    bone: np.ndarray, sw: float, body: np.ndarray | None = None) -> np.ndarray:
+    """``(H, W)`` bool: pixels of an arm piece's ``region`` that are the backdrop seen beside
+    or through it (the segmenter gave hbr_speaker8's raised hand a block of blue backdrop
+    around its fingers, which her forearm's layer carried over her body as a blue patch with
+    the fingers' outlines in it): nearer the colours of the backdrop just outside the person
+    by the piece than those of the piece along its ``bone`` ``(2, 2)`` and of the ``body``
+    (colour samples ``(N, 3)``: un_speech_female's black dress on her shoulder is no backdrop,
+    though a dark head in the audience stood beside it)."""
+    h, w = region.shape
+    if not region.any():
+        return np.zeros_like(region)
+    y0, y1, x0, x1 = _box(region, int(0.3 * sw), (h, w))
+    reg, per, lb = region[y0:y1, x0:x1], person[y0:y1, x0:x1], lab[y0:y1, x0:x1]
+    ring = grown(per, max(3.0, 0.04 * sw)) & ~grown(per, max(1.0, 0.015 * sw))
+    py, px = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    d, _ = _segment_distance(px, py, bone[0], bone[1])
+    own = reg & (d < 0.06 * sw)
+    if ring.sum() < 20 or own.sum() < 20:
+        return np.zeros_like(region)
+    back = colour_clusters(lb[ring], min(3, int(ring.sum())))
+    mine = colour_clusters(lb[own], min(3, int(own.sum())))
+    if body is not None and len(body) >= 3:
+        mine = np.concatenate([mine, colour_clusters(body, 3)])
+    d_back = nearest_colour(lb[reg], back, BACKDROP_SPREAD)
+    d_own = nearest_colour(lb[reg], mine, BACKDROP_SPREAD)
+    far = np.full(reg.shape, np.inf, np.float32)
+    near = np.full(reg.shape, np.inf, np.float32)
+    far[reg], near[reg] = d_back, d_own
+    seen = (far < BACKDROP_NEAR) & (far < BACKDROP_RATIO * near)
+    # ... with its rim, where a finger's soft edge blends into it (an outline left floating).
+    seen |= grown(seen, max(1.0, 0.012 * sw)) & reg & (far < near)
+    # ... and the threads of the piece left between it and the rest (the soft edges of the
+    # fingers the hand's cut left to the forearm, which floated beside the hand as lines).
+    if seen.any():
+        k = 2 * max(1, int(round(0.012 * sw))) + 1
+        rest = reg & ~seen
+        kept = cv2.morphologyEx(rest.astype(np.uint8), cv2.MORPH_OPEN,
+                                cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+        seen |= rest & ~kept & grown(seen, 2 * k)
+    out = np.zeros_like(region)
+    out[y0:y1, x0:x1] = seen
+    return out
+
+
+def _box(mask: np.ndarray, margin: int, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(mask)
+    h, w = shape
+    return (max(0, ys.min() - margin), min(h, ys.max() + margin + 1),
+            max(0, xs.min() - margin), min(w, xs.max() + margin + 1))
+
+
 def _enclosed(mask: np.ndarray) -> np.ndarray:
     """The parts of ``mask`` not connected to the image's border."""
     n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=4)

@@ -18,8 +18,8 @@ from gesticulate.errors import InputError
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp import face as F
 from gesticulate.render.warp.mesh import rasterise_backward, signed_areas, upsample_map
-from gesticulate.render.warp.parts import (bare_skin, grown, hand_masks, lab_of, split_parts,
-                                          touching)
+from gesticulate.render.warp.parts import (backdrop_in_arm, bare_skin, grown, hand_masks, lab_of,
+                                          split_parts, touching)
 from gesticulate.render.warp.pose import Poser
 from gesticulate.render.warp.rig import (BORDER, LAYER_READ, Backdrop, Layer, build_layer,
                                         fill_along, fill_hidden, smoothed_in)
@@ -144,11 +144,14 @@ class WarpRenderer:
                 self.parts.hidden &= ~on_desk
             person &= ~behind
             alpha[behind] = 0.0
-            hole = self._grown(person, 12 * scale)
+            hole = self._grown(person, hole_grow)
         # The ring between the person and the inpainted hole edge is real background in the
         # photo; it is shown again wherever the person still is nearby in a frame (so the
         # photo's own pose renders the photo), and inpainted where the person moved away.
-        ring = hole & (alpha < 0.99)
+        # So is the backdrop an arm's layer leaves out (seen through it, :meth:`_backdrop_in`).
+        regions, through = self._build_layers(person, alpha, lab, valid, scale)
+        ring = hole & ((alpha < 0.99) | through)
+        photo_bg[through] = self.image[through]
         self._ring = np.flatnonzero(ring)
         self._near = int(np.ceil(12 * scale / factor)) + 1
         # Bilinear taps of each ring pixel on the coarse (1/factor) coverage canvas.
@@ -157,7 +160,9 @@ class WarpRenderer:
         cx = np.clip((rx - (factor - 1) / 2) / factor, 0, -(-w // factor) - 1)
         self._taps = (np.floor(cy).astype(np.int64), np.floor(cx).astype(np.int64),
                       (cy - np.floor(cy)).astype(np.float32), (cx - np.floor(cx)).astype(np.float32))
-        self._build_layers(person, alpha, lab, valid, scale)
+        self._ring_owner = self._owners(regions, person)
+        # The ring pixels each layer owns (per frame, only their restoration weight changes).
+        self._ring_of = [np.flatnonzero(self._ring_owner == k) for k in range(len(self.layers))]
         # Telea beside the head (with no shoulders seen the head is the whole person: Telea
         # everywhere).
         self.background = np.where(hole[..., None], backdrop.result().filled(self.parts.head),
@@ -176,9 +181,10 @@ class WarpRenderer:
         self.flipped = 0          # flipped triangles in the last rendered frame (a check)
 
     def _build_layers(self, person: np.ndarray, alpha: np.ndarray, lab: np.ndarray,
-                      valid: np.ndarray, scale: float) -> None:
+                      valid: np.ndarray, scale: float) -> tuple[list, np.ndarray]:
         """The layers (torso, upper arms, head, forearms, hands), each with its hidden texture
-        filled, and which layer each ring pixel of background borders."""
+        filled; returns each layer's region and the backdrop seen through the arms' layers
+        (left out of them)."""
         spacing = max(6.0, 14.0 * scale)
         grow = max(int(round(3 * scale)), self.factor + 1)
         # Hidden texture: the torso (and the neck) under the arms, so no ghost arm stays on
@@ -208,6 +214,9 @@ class WarpRenderer:
         # under it, in his jacket, the backdrop's red showing through once the hand moved.
         # Not the head: hair is see-through well inside its outline.
         inside = ~self._grown(~person, SOLID_INSIDE * scale)
+        through = np.zeros_like(person)
+        torso = lab[self.parts.torso]
+        body = torso[:: max(1, len(torso) // 4000)]          # the clothes' colours
         for name, region, rgb in specs:
             if region is None:
                 continue
@@ -218,9 +227,12 @@ class WarpRenderer:
                        float(np.sqrt(region.sum() / 700.0)))
             solid = alpha
             if name != "head":
-                opaque = region & inside & (alpha < 0.99)
-                if opaque.any():
+                seen_through = self._backdrop_in(name, region, person, lab, body)
+                through |= seen_through
+                opaque = region & inside & (alpha < 0.99) & ~seen_through
+                if opaque.any() or seen_through.any():
                     solid = np.where(opaque, 1.0, alpha).astype(alpha.dtype)
+                    solid[seen_through] = 0.0
                     own = opaque & (rgb == self._fg).all(2)       # not filled over
                     rgb = np.where(own[..., None], self.image, rgb)
             layer = build_layer(name, region, rgb, solid, self.reference, valid, self.parts,
@@ -229,9 +241,20 @@ class WarpRenderer:
                 self.layers.append(layer)
                 regions.append(region)
         self._rims = self._rim_pixels(shown[0] if shown else None, torso_rgb)
-        self._ring_owner = self._owners(regions, person)
-        # The ring pixels each layer owns (per frame, only their restoration weight changes).
-        self._ring_of = [np.flatnonzero(self._ring_owner == k) for k in range(len(self.layers))]
+        return regions, through
+
+    def _backdrop_in(self, name: str, region: np.ndarray, person: np.ndarray,
+                     lab: np.ndarray, body: np.ndarray) -> np.ndarray:
+        """The backdrop seen through an arm piece's layer (:func:`parts.backdrop_in_arm`),
+        along its bone; none for the torso, nor over it (what the torso's layer would show
+        there is its fill, not the photo)."""
+        piece, _, side = name.partition("_")
+        if piece not in ("upper", "fore", "hand") or side not in self.parts.arm_info:
+            return np.zeros_like(region)
+        joints = self.parts.arm_info[side].joints
+        k = ("upper", "fore", "hand").index(piece)
+        return backdrop_in_arm(lab, region, person, joints[k:k + 2],
+                               self.parts.shoulder_width, body) & ~self.parts.torso
 
     def _unhidden(self, region: np.ndarray | None, hidden: np.ndarray | None,
                   arms: np.ndarray, hands: np.ndarray, scale: float, *,
