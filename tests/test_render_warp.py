@@ -530,7 +530,8 @@ def clicker(shared_data):
 
 
 def _clicker_hand(renderer) -> str:
-    """The side whose hand holds the clicker (the lower hand in front of the jacket)."""
+    """The side whose hand holds the clicker: the one in front of the jacket, right of the
+    other (held out past the frame's left edge)."""
     return max(renderer.parts.segments,
                key=lambda s: np.nonzero(renderer.parts.segments[s]["hand"])[1].mean())
 

@@ -175,7 +175,7 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
         # beside his fingertips pass for skin, carried with the hand as dark shards.
         nearer_skin[near] &= d_skin[near] < nearest_colour(lab[near], centres, spread)
     # ... and so is a finger's middle, whatever its colour (its shaded side).
-    keep |= inside | core | (bones > 0)
+    keep |= inside | core | ((bones > 0) & person)
     keep = cv2.morphologyEx(keep.astype(np.uint8), cv2.MORPH_CLOSE,
                             np.ones((3, 3), np.uint8)) > 0
     keep &= zone
@@ -185,9 +185,8 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
     keep = touching(keep, core)
     # Pinholes the colour tests left inside the hand (a finger's shaded side) are hand: seen
     # through, they showed the body behind the hand wherever it moved.
-    holes = _enclosed(~keep) & zone
-    small = _components_below(holes, np.pi * r * r)
-    return keep | small
+    small = _components_below(_enclosed(~keep), np.pi * r * r)
+    return keep | (small & zone)
 
 
 # An arm piece's pixel is backdrop seen through it (:func:`backdrop_in_arm`) within
@@ -196,6 +195,7 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
 BACKDROP_NEAR = 1.5
 BACKDROP_RATIO = 0.5
 BACKDROP_SPREAD = np.array([20.0, 8.0, 8.0], np.float32)
+BACKDROP_BLOCK = 0.06       # shoulder widths: the side of the smallest block of backdrop
 
 
 def backdrop_in_arm(lab: np.ndarray, region: np.ndarray, person: np.ndarray,
@@ -205,31 +205,32 @@ def backdrop_in_arm(lab: np.ndarray, region: np.ndarray, person: np.ndarray,
     around its fingers, which her forearm's layer carried over her body as a blue patch with
     the fingers' outlines in it): nearer the colours of the backdrop just outside the person
     by the piece than those of the piece along its ``bone`` ``(2, 2)`` and of the ``body``
-    (colour samples ``(N, 3)``: un_speech_female's black dress on her shoulder is no backdrop,
+    (colour centres ``(K, 3)``: un_speech_female's black dress on her shoulder is no backdrop,
     though a dark head in the audience stood beside it)."""
-    h, w = region.shape
     if not region.any():
         return np.zeros_like(region)
-    y0, y1, x0, x1 = _box(region, int(0.3 * sw), (h, w))
-    reg, per, lb = region[y0:y1, x0:x1], person[y0:y1, x0:x1], lab[y0:y1, x0:x1]
+    box = mask_box(region, int(0.3 * sw))
+    reg, per, lb = region[box], person[box], lab[box]
     ring = grown(per, max(3.0, 0.04 * sw)) & ~grown(per, max(1.0, 0.015 * sw))
-    py, px = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    py, px = np.mgrid[box[0].start:box[0].start + reg.shape[0],
+                      box[1].start:box[1].start + reg.shape[1]].astype(np.float32)
     d, _ = _segment_distance(px, py, bone[0], bone[1])
     own = reg & (d < 0.06 * sw)
     if ring.sum() < 20 or own.sum() < 20:
         return np.zeros_like(region)
     back = colour_clusters(lb[ring], min(3, int(ring.sum())))
     mine = colour_clusters(lb[own], min(3, int(own.sum())))
-    if body is not None and len(body) >= 3:
-        mine = np.concatenate([mine, colour_clusters(body, 3)])
-    d_back = nearest_colour(lb[reg], back, BACKDROP_SPREAD)
-    d_own = nearest_colour(lb[reg], mine, BACKDROP_SPREAD)
-    far = np.full(reg.shape, np.inf, np.float32)
-    near = np.full(reg.shape, np.inf, np.float32)
-    far[reg], near[reg] = d_back, d_own
-    seen = (far < BACKDROP_NEAR) & (far < BACKDROP_RATIO * near)
+    if body is not None and len(body):
+        mine = np.concatenate([mine, body])
+    d_back = np.full(reg.shape, np.inf, np.float32)
+    d_own = np.full(reg.shape, np.inf, np.float32)
+    d_back[reg] = nearest_colour(lb[reg], back, BACKDROP_SPREAD)
+    d_own[reg] = nearest_colour(lb[reg], mine, BACKDROP_SPREAD)
+    seen = (d_back < BACKDROP_NEAR) & (d_back < BACKDROP_RATIO * d_own)
+    # ... in blocks: single pixels of the arm's soft edge against the backdrop are the arm's.
+    seen &= ~_components_below(seen, (BACKDROP_BLOCK * sw) ** 2)
     # ... with its rim, where a finger's soft edge blends into it (an outline left floating).
-    seen |= grown(seen, max(1.0, 0.012 * sw)) & reg & (far < near)
+    seen |= grown(seen, max(1.0, 0.012 * sw)) & reg & (d_back < d_own)
     # ... and the threads of the piece left between it and the rest (the soft edges of the
     # fingers the hand's cut left to the forearm, which floated beside the hand as lines).
     if seen.any():
@@ -239,15 +240,8 @@ def backdrop_in_arm(lab: np.ndarray, region: np.ndarray, person: np.ndarray,
                                 cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
         seen |= rest & ~kept & grown(seen, 2 * k)
     out = np.zeros_like(region)
-    out[y0:y1, x0:x1] = seen
+    out[box] = seen
     return out
-
-
-def _box(mask: np.ndarray, margin: int, shape: tuple[int, int]) -> tuple[int, int, int, int]:
-    ys, xs = np.nonzero(mask)
-    h, w = shape
-    return (max(0, ys.min() - margin), min(h, ys.max() + margin + 1),
-            max(0, xs.min() - margin), min(w, xs.max() + margin + 1))
 
 
 def _enclosed(mask: np.ndarray) -> np.ndarray:
@@ -263,6 +257,17 @@ def _components_below(mask: np.ndarray, area: float) -> np.ndarray:
     small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < area)
     small = small[small > 0]
     return np.isin(labels, small) if len(small) else np.zeros(mask.shape, bool)
+
+
+def mask_box(mask: np.ndarray, margin: int, *, even: bool = False) -> tuple[slice, slice]:
+    """The box around ``mask``'s pixels (``(H, W)`` bool, some set) grown by ``margin`` px, as
+    slices (cut at the picture's edges); with ``even``, it starts on even rows and columns, so
+    :func:`inpaint`'s half-scale grid there is the whole picture's."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    y0, x0 = max(rows[0] - margin, 0), max(cols[0] - margin, 0)
+    if even:
+        y0, x0 = y0 & ~1, x0 & ~1
+    return slice(y0, rows[-1] + margin + 1), slice(x0, cols[-1] + margin + 1)
 
 
 def lab_of(image: np.ndarray) -> np.ndarray:

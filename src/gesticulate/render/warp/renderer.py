@@ -18,10 +18,10 @@ from gesticulate.errors import InputError
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp import face as F
 from gesticulate.render.warp.mesh import rasterise_backward, signed_areas, upsample_map
-from gesticulate.render.warp.parts import (backdrop_in_arm, bare_skin, grown, hand_masks, lab_of,
-                                          split_parts, touching)
+from gesticulate.render.warp.parts import (backdrop_in_arm, bare_skin, colour_clusters, grown,
+                                          hand_masks, lab_of, split_parts, touching)
 from gesticulate.render.warp.pose import Poser
-from gesticulate.render.warp.rig import (BORDER, LAYER_READ, Backdrop, Layer, build_layer,
+from gesticulate.render.warp.rig import (BORDER, LAYER_READ, Backdrop, Layer, bleed, build_layer,
                                         fill_along, fill_hidden, smoothed_in)
 from gesticulate.render.warp.segment import add_region, content_box, edge_matte, person_alpha
 from gesticulate.render.warp.surface import desk_in_front
@@ -102,6 +102,7 @@ class WarpRenderer:
         self.size = (w, h)
         scale = min(w, h) / 512.0
         valid = B.valid_points(self.reference, self.size)
+        self._valid = valid
         alpha, person = person_alpha(self.image)
         lab = lab_of(self.image)
         hands = hand_masks(self.image, self.reference, valid, person, lab)
@@ -215,8 +216,12 @@ class WarpRenderer:
         # Not the head: hair is see-through well inside its outline.
         inside = ~self._grown(~person, SOLID_INSIDE * scale)
         through = np.zeros_like(person)
+        torso_photo = self._fg
         torso = lab[self.parts.torso]
-        body = torso[:: max(1, len(torso) // 4000)]          # the clothes' colours
+        # The colours of the body's layer (its clothes, what lies on it): an arm's pixels of
+        # these are no backdrop.
+        body = colour_clusters(torso[:: max(1, len(torso) // 4000)], 3) \
+            if len(torso) >= 3 else None
         for name, region, rgb in specs:
             if region is None:
                 continue
@@ -235,12 +240,17 @@ class WarpRenderer:
                     solid[seen_through] = 0.0
                     own = opaque & (rgb == self._fg).all(2)       # not filled over
                     rgb = np.where(own[..., None], self.image, rgb)
+                    if seen_through.any():      # the arm's colours run on under them
+                        rgb = np.where(seen_through[..., None],
+                                       bleed(rgb, region & ~seen_through), rgb)
+                if name == "torso":             # what its rim shows while the arm stays
+                    torso_photo = np.where(opaque[..., None], self.image, self._fg)
             layer = build_layer(name, region, rgb, solid, self.reference, valid, self.parts,
                                 spacing=step, grow=grow)
             if layer is not None:
                 self.layers.append(layer)
                 regions.append(region)
-        self._rims = self._rim_pixels(shown[0] if shown else None, torso_rgb)
+        self._rims = self._rim_pixels(shown[0] if shown else None, torso_rgb, torso_photo)
         return regions, through
 
     def _backdrop_in(self, name: str, region: np.ndarray, person: np.ndarray,
@@ -281,7 +291,8 @@ class WarpRenderer:
         # :func:`rig.build_layer`): the head's hole is every arm pixel, and the Telea fill of
         # all of them took 0.14 s of pats_oliver_slice18.png's set-up (0.05 s for the head's).
         hole = (self._grown(arms, arm_rim) | on_body) & self._grown(region, LAYER_READ)
-        visible = region & ~self._grown(arms, 3 * scale) & ~self._grown(on_body, scale)
+        visible = region & ~self._grown(arms, max(3 * scale, arm_rim + scale)) \
+            & ~self._grown(on_body, scale)
         if bare is not None:
             # Skin the hole borders runs on under it (bare arms by a sleeveless dress); skin
             # further off (a neckline above a hand on the chest) is not copied.
@@ -292,9 +303,11 @@ class WarpRenderer:
             shown.append(hole & ~visible & ~hidden & region)
         return fill_hidden(self._fg, hole & ~visible, visible, pattern=pattern, shade=pattern)
 
-    def _rim_pixels(self, shown: np.ndarray | None, filled: np.ndarray) -> list:
+    def _rim_pixels(self, shown: np.ndarray | None, filled: np.ndarray,
+                    photo: np.ndarray) -> list:
         """Per rigged arm, the torso's filled-over rim pixels nearest that arm: ``(side,
-        flat indices into the torso's texture, photo colour - fill (N, 3) float32)``."""
+        flat indices into the torso's texture, photo colour - fill (N, 3) float32)``;
+        ``photo``: the colours the torso's layer shows there unfilled."""
         torso = next((k for k, layer in enumerate(self.layers) if layer.name == "torso"), None)
         if shown is None or torso is None or not shown.any() or not self.parts.arms:
             return []
@@ -308,7 +321,7 @@ class WarpRenderer:
             ys, xs = np.nonzero(shown & (nearest == k))
             if not len(ys):
                 continue
-            diff = self._fg[ys, xs].astype(np.float32) - filled[ys, xs].astype(np.float32)
+            diff = photo[ys, xs].astype(np.float32) - filled[ys, xs].astype(np.float32)
             out.append((side, (ys + BORDER) * tw + xs + BORDER, diff))
         return out
 
@@ -320,11 +333,12 @@ class WarpRenderer:
             arm = B.ARMS[side]
             pts = [(arm["upper"], arm["elbow"]), (arm["fore"], arm["wrist"])]
             pts += [(arm["hand"], arm["hand_start"] + i) for i in (0, 5, 9, 13, 17)]
+            pts += [(f, arm["hand_start"] + t) for f, t in zip(arm["fingers"], (4, 8, 12, 16, 20))]
             d = 0.0
             for bone, j in pts:
-                p = self.reference[j, :2]
-                if not np.isfinite(p).all():
+                if not self._valid[j]:
                     continue
+                p = self.reference[j, :2]
                 moved = bones[bone, :, :2] @ p + bones[bone, :, 2]
                 still = bones[B.TORSO, :, :2] @ p + bones[B.TORSO, :, 2]
                 d = max(d, float(np.hypot(*(moved - still))))
@@ -500,8 +514,9 @@ class WarpRenderer:
         return params
 
     def _layer(self, layer: Layer, bones: np.ndarray, face: dict | None, rims: tuple = ()):
-        """Warped ``(box, rgb uint8, alpha float32)`` of one layer, reused from the last frame
-        when its vertices and face parameters did not change."""
+        """Warped ``(box, rgba uint8, alpha float32, still)`` of one layer, reused from the
+        last frame when its vertices, face parameters and ``rims`` (the torso's, from
+        :meth:`_rim_still`) did not change."""
         v = layer.mesh.vertices
         used = np.nonzero(layer.weights.any(0))[0]
         moved = np.einsum("bij,vj->bvi", bones[used, :, :2], v) + bones[used, None, :, 2]

@@ -12,8 +12,8 @@ import numpy as np
 
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.mesh import Mesh, build_mesh
-from gesticulate.render.warp.parts import (Parts, colour_clusters, grown, lab_of, odd_colours,
-                                          touching)
+from gesticulate.render.warp.parts import (Parts, colour_clusters, grown, lab_of, mask_box,
+                                          odd_colours, touching)
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.tracks import smoothstep
 
@@ -436,7 +436,7 @@ def _neck_skin(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, parts: Parts,
         return np.ones(len(v))
     mu = np.median(patch, 0)
     spread = np.maximum(3.0 * 1.4826 * np.median(np.abs(patch - mu), 0), NECK_SPREAD)
-    if parts.skin is not None and np.linalg.norm((mu - parts.skin[0]) / NECK_SPREAD) > 1.5:
+    if parts.skin is not None and np.linalg.norm((mu - parts.skin[0]) / parts.skin[1]) > 1.5:
         mu, spread = parts.skin[0], np.asarray(NECK_SPREAD)   # a collar over the neck
     x = np.clip(np.round(v[:, 0]).astype(int), 0, w - 1)
     y = np.clip(np.round(v[:, 1]).astype(int), 0, h - 1)
@@ -694,17 +694,6 @@ PLAIN_CLOTH = 10.0
 SHADE = 8.0
 
 
-def mask_box(mask: np.ndarray, margin: int, *, even: bool = False) -> tuple[slice, slice]:
-    """The box around ``mask``'s pixels (``(H, W)`` bool, some set) grown by ``margin`` px, as
-    slices (cut at the picture's edges); with ``even``, it starts on even rows and columns, so
-    :func:`inpaint`'s half-scale grid there is the whole picture's."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    y0, x0 = max(rows[0] - margin, 0), max(cols[0] - margin, 0)
-    if even:
-        y0, x0 = y0 & ~1, x0 & ~1
-    return slice(y0, rows[-1] + margin + 1), slice(x0, cols[-1] + margin + 1)
-
-
 def painted_over(image: np.ndarray, bad: np.ndarray, source: np.ndarray, *, margin: int = 12,
                  even: bool = False) -> np.ndarray:
     """``image`` with its ``bad`` pixels inpainted from the rest of ``source`` only, worked
@@ -940,7 +929,8 @@ def _shading(filled: np.ndarray, hole: np.ndarray, src: np.ndarray, sigma: float
     x = filled.astype(np.float32)
     area = hole | src
     plain = _blur_in(x, area, sigma)
-    seen = lab_of(filled)[src]
+    lab = lab_of(filled)
+    seen = lab[src]
     if len(seen) < 50:
         return plain
     centres = colour_clusters(seen[:: max(1, len(seen) // 5000)], SHADE_CLOTHS)
@@ -951,7 +941,6 @@ def _shading(filled: np.ndarray, hole: np.ndarray, src: np.ndarray, sigma: float
     if len(keep) < 2:
         return plain
     centres = centres[keep]
-    lab = lab_of(filled)
     dist = np.stack([np.linalg.norm(lab - c, axis=2) for c in centres])
     onehot = (dist == dist.min(0)).astype(np.float32)
     soft = np.stack([_blur_in(o, area, 0.5 * sigma) for o in onehot])
