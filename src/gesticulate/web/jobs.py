@@ -203,17 +203,22 @@ class JobManager:
             self._finish(job, state, error, outputs)
 
     def _finish(self, job: Job, state: str, error: str | None = None, outputs=()) -> None:
-        """Record the end of a job and clean its folder (caller holds the lock)."""
-        job.state, job.error, job.finished = state, error, time.monotonic()
-        job.outputs = [n for n in outputs if n in OUTPUTS]
-        job.worker_pid = None
+        """Record the end of a job and clean its folder (caller holds the lock). The folder is
+        cleaned before the state says the job ended: a reader that sees it ended (without the
+        lock) finds no partial output left (seen on a clean clone: a cancelled job's folder
+        still there just after its state read "cancelled")."""
+        kept = [n for n in outputs if n in OUTPUTS]
         if state == "done":
-            job.stage, job.progress = "done", 1.0
             for p in job.folder.iterdir():  # inputs and any stray temp file go
-                if p.name not in job.outputs:
+                if p.name not in kept:
                     _remove(p)
         else:
             shutil.rmtree(job.folder, ignore_errors=True)
+        job.outputs, job.worker_pid = kept, None
+        if state == "done":
+            job.stage, job.progress = "done", 1.0
+        job.error, job.finished = error, time.monotonic()
+        job.state = state
         log.info("job %s… %s%s", job.id[:6], state, f": {error}" if error else "")
 
     def _janitor_loop(self) -> None:
