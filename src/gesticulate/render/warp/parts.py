@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from gesticulate.render.warp import bones as B
+from gesticulate.render.warp.segment import fill_holes
 from gesticulate.skeleton import layout as L
 
 
@@ -185,8 +186,7 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
     keep = touching(keep, core)
     # Pinholes the colour tests left inside the hand (a finger's shaded side) are hand: seen
     # through, they showed the body behind the hand wherever it moved.
-    small = _components_below(_enclosed(~keep), np.pi * r * r)
-    return keep | (small & zone)
+    return keep | (fill_holes(keep, np.pi * r * r) & zone)
 
 
 # An arm piece's pixel is backdrop seen through it (:func:`backdrop_in_arm`) within
@@ -242,13 +242,6 @@ def backdrop_in_arm(lab: np.ndarray, region: np.ndarray, person: np.ndarray,
     out = np.zeros_like(region)
     out[box] = seen
     return out
-
-
-def _enclosed(mask: np.ndarray) -> np.ndarray:
-    """The parts of ``mask`` not connected to the image's border."""
-    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=4)
-    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    return mask & ~np.isin(labels, edge)
 
 
 def _components_below(mask: np.ndarray, area: float) -> np.ndarray:

@@ -25,16 +25,22 @@ def _largest_component(mask: np.ndarray) -> np.ndarray:
 def _fill_small_holes(mask: np.ndarray, *, max_fraction: float = 0.004) -> np.ndarray:
     """Fill holes (background regions not touching the border) smaller than a fraction of the
     image; larger ones (a gap between an arm and the body) are real background and stay."""
-    inverse = (~mask).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(inverse, 4)
     h, w = mask.shape
-    out = mask.copy()
-    for i in range(1, count):
-        x, y, bw, bh, area = stats[i]
-        touches = x == 0 or y == 0 or x + bw == w or y + bh == h
-        if not touches and area <= max_fraction * h * w:
-            out[labels == i] = True
-    return out
+    # 8-connected: its call passed 4 as OpenCV's positional ``labels``, not ``connectivity``.
+    return fill_holes(mask, max_fraction * h * w, connectivity=8)
+
+
+def fill_holes(mask: np.ndarray, max_area: float, *, connectivity: int = 4) -> np.ndarray:
+    """``mask`` with its holes (regions outside it that do not touch the image's border) of at
+    most ``max_area`` pixels filled."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (~mask).astype(np.uint8), connectivity=connectivity)
+    h, w = mask.shape
+    x, y, bw, bh, area = stats.T
+    touches = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
+    small = np.flatnonzero(~touches & (area <= max_area))
+    small = small[small > 0]
+    return mask | np.isin(labels, small) if len(small) else mask.copy()
 
 
 def add_region(alpha: np.ndarray, mask: np.ndarray, region: np.ndarray) -> None:
