@@ -257,6 +257,34 @@ def test_a_forearm_longer_than_the_photos_is_drawn_to_the_target_wrist(desk):
     assert np.linalg.norm(drawn - (moved - renderer.offset[:2])) < 1.0
 
 
+def test_an_elbow_a_little_off_the_photos_keeps_the_photos_upper_arm(desk):
+    """A tracker puts a loose sleeve's elbow a few pixels off as the forearm turns: within
+    ELBOW_STILL shoulder widths the upper arm stays the photo's (its cloth's pattern does not
+    shift) and the forearm still reaches the target's wrist; past it, the elbow follows the
+    target's, short by that dead zone."""
+    _, _, renderer = desk
+    from gesticulate.render.warp import bones as B
+    from gesticulate.render.warp.pose import ELBOW_STILL
+    ref = renderer.reference.astype(np.float64)
+    arm = B.ARMS["right"]
+    e, w = ref[L.RIGHT_ELBOW, :2], ref[L.RIGHT_WRIST, :2]
+    upper = e - ref[L.RIGHT_SHOULDER, :2]
+    across = np.array([-upper[1], upper[0]]) / np.linalg.norm(upper)
+    sw = renderer.parts.shoulder_width
+    drawn = lambda a, p: a[:, :2] @ p + a[:, 2]                     # noqa: E731
+    target = ref.copy()
+    target[L.RIGHT_ELBOW, :2] = e + 0.04 * sw * across          # 3 px at 256
+    bones = renderer.poser.transforms(target)
+    np.testing.assert_allclose(bones[arm["upper"]], np.hstack([np.eye(2), np.zeros((2, 1))]),
+                               atol=1e-9)
+    assert np.linalg.norm(drawn(bones[arm["fore"]], w) - w) < 0.5
+    target[L.RIGHT_ELBOW, :2] = e + 0.2 * sw * across
+    bones = renderer.poser.transforms(target)
+    expected = e + (0.2 - ELBOW_STILL) * sw * across
+    assert np.linalg.norm(drawn(bones[arm["upper"]], e) - expected) < 0.5
+    assert np.linalg.norm(drawn(bones[arm["fore"]], w) - w) < 0.5
+
+
 def test_the_hand_turns_with_its_fingers_not_only_its_knuckles(desk):
     """A hand whose fingers turned 90 degrees while its knuckles barely moved (a hand laid
     on a knee, seen from above), and which the view shortens to 80 %: the hand bone follows
