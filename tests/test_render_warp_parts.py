@@ -1460,6 +1460,29 @@ def test_the_hidden_fill_of_plain_jacket_and_shirt_keeps_them_apart():
     assert out[100, cols[cols < 70]].mean() < 70 and out[100, cols[cols > 90]].mean() > 150
 
 
+def test_one_cloths_folds_are_shaded_as_one_cloth_not_in_shards():
+    """ted_lia_driving2's white dress, shaded grey in its folds, was split into a white and a
+    grey cloth, each shaded apart: the fill under her hands showed white and grey shards with
+    hard edges. Colours that run from one cluster to the next with no gap are one cloth."""
+    from gesticulate.render.warp.rig import _one_cloth
+    rng = np.random.default_rng(0)
+    folds = np.c_[rng.uniform(140, 230, 4000), rng.normal(128, 2, 4000), rng.normal(130, 2, 4000)]
+    centres = np.array([[150.0, 128, 130], [220.0, 128, 130]])
+    assert len(set(_one_cloth(folds.astype(np.float32), centres))) == 1
+    two = np.r_[folds[folds[:, 0] < 160], folds[folds[:, 0] > 210]]    # jacket and shirt
+    assert len(set(_one_cloth(two.astype(np.float32), centres))) == 2
+    h, w = 120, 160
+    x = np.linspace(150, 225, w, dtype=np.float32)
+    grey = np.broadcast_to(x[None, :, None] + np.sin(np.arange(h))[:, None, None] * 20,
+                           (h, w, 1))
+    img = np.clip(np.repeat(grey, 3, axis=2), 0, 255).astype(np.uint8)   # folds across
+    hole = np.zeros((h, w), bool)
+    hole[40:80, 30:130] = True
+    out = fill_hidden(img, hole, ~hole, pattern=True, shade=True).astype(float).mean(2)
+    steps = np.abs(np.diff(out[40:80, 30:130], axis=1))
+    assert steps.max() < 12, steps.max()                                # no hard edge
+
+
 def test_backdrop_seen_through_an_arm_is_left_out_of_its_layer():
     """The segmenter gave hbr_speaker8's raised hand a block of her blue backdrop around its
     fingers, which her forearm's layer carried over her body as a blue patch, the fingers'
