@@ -273,7 +273,7 @@ def test_an_elbow_a_little_off_the_photos_keeps_the_photos_upper_arm(desk):
     sw = renderer.parts.shoulder_width
     drawn = lambda a, p: a[:, :2] @ p + a[:, 2]                     # noqa: E731
     target = ref.copy()
-    target[L.RIGHT_ELBOW, :2] = e + 0.04 * sw * across          # 3 px at 256
+    target[L.RIGHT_ELBOW, :2] = e + 0.04 * sw * across          # 4 px at 256
     bones = renderer.poser.transforms(target)
     np.testing.assert_allclose(bones[arm["upper"]], np.hstack([np.eye(2), np.zeros((2, 1))]),
                                atol=1e-9)
@@ -283,6 +283,17 @@ def test_an_elbow_a_little_off_the_photos_keeps_the_photos_upper_arm(desk):
     expected = e + (0.2 - ELBOW_STILL) * sw * across
     assert np.linalg.norm(drawn(bones[arm["upper"]], e) - expected) < 0.5
     assert np.linalg.norm(drawn(bones[arm["fore"]], w) - w) < 0.5
+    # A forearm the target stretches to near its limit, its elbow moved along it: held back,
+    # the forearm would have to stretch past the limit, so the elbow goes as far as it must.
+    hand = slice(L.RIGHT_HAND_START, L.RIGHT_HAND_START + 21)
+    for ratio, shift in ((1.35, 0.1), (0.65, -0.1)):
+        target = ref.copy()
+        e_t = e + shift * sw * (w - e) / np.linalg.norm(w - e)
+        w_t = e_t + ratio * (w - e)
+        target[hand, :2] += w_t - w
+        target[L.RIGHT_WRIST, :2], target[L.RIGHT_ELBOW, :2] = w_t, e_t
+        bones = renderer.poser.transforms(target)
+        assert np.linalg.norm(drawn(bones[arm["fore"]], w) - w_t) < 0.5
 
 
 def test_the_hand_turns_with_its_fingers_not_only_its_knuckles(desk):
