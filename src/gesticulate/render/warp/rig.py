@@ -942,7 +942,7 @@ def _shading(filled: np.ndarray, hole: np.ndarray, src: np.ndarray, sigma: float
     if len(keep) < 2:
         return plain
     centres = centres[keep]
-    group = _cloths(seen, centres)
+    group = _cloths(seen[:: max(1, len(seen) // 20000)], centres)   # a sample is enough
     if len(set(group)) < 2:
         return plain
     dist = np.stack([np.linalg.norm(lab - c, axis=2) for c in centres])
