@@ -1395,6 +1395,42 @@ def test_cloth_below_the_chin_lets_go_of_the_head_and_the_neck_does_not():
 
 
 
+def test_a_collar_beside_the_neck_lets_go_of_the_head_and_hair_there_does_not():
+    """ted_lia_driving2's bead collar rises beside her neck to her chin's height, above where
+    cloth lets go of the head below the chin: carried with the head, it sheared up to her ear
+    when her head rolled. Beside the neck and below the mouth, what is neither the neck's
+    colour nor the hair's follows the torso; hair hanging there stays with the head, and so
+    does the neck between."""
+    from gesticulate.render.warp.rig import _neck_skin
+    ref, valid, parts = _head_parts()
+    mid, normal = parts.shoulder_line
+    chin, mouth = ref[L.CHIN, :2], ref[L.MOUTH_LEFT_CORNER, :2]
+    face = ref[L.FACE_START:L.FACE_START + 68, :2]
+    half = 0.5 * float(np.ptp(face[:, 0]))
+    skin_rgb, cloth_rgb, hair_rgb = (200, 150, 120), (40, 60, 150), (60, 40, 25)
+    skin_lab = cv2.cvtColor(np.uint8([[skin_rgb]]), cv2.COLOR_RGB2LAB)[0, 0].astype(np.float32)
+    parts.skin = (skin_lab, np.array([60.0, 10.0, 12.0], np.float32))
+    yy, xx = np.mgrid[0:256, 0:256]
+    top = int(face[:, 1].min() - 0.6 * half)
+    parts.head = (yy >= top) & (yy < mid[1]) & (np.abs(xx - chin[0]) < 1.6 * half)
+    neck = float((mid - chin) @ normal)
+    y_at = mouth[1] + 0.25 * neck      # below the mouth, above where the neck's rule starts
+    assert y_at < chin[1] + 0.25 * neck
+    pts = np.array([[chin[0] - 1.3 * half, y_at], [chin[0] + 1.3 * half, y_at],
+                    [chin[0], chin[1] + 0.1 * (mid[1] - chin[1])]])
+    for beside_rgb, lets_go in ((cloth_rgb, True), (hair_rgb, False)):
+        img = np.zeros((256, 256, 3), np.uint8)
+        img[:] = skin_rgb
+        img[yy < top + 8] = hair_rgb                                     # the hair on top
+        img[(yy > mouth[1]) & (np.abs(xx - chin[0]) > 1.0 * half)] = beside_rgb
+        share = _neck_skin(pts, ref, valid, parts, img)
+        assert share[2] == pytest.approx(1.0, abs=1e-3)                  # the neck
+        if lets_go:
+            assert share[:2].max() < 0.05, share
+        else:
+            np.testing.assert_allclose(share[:2], 1.0, atol=1e-3)
+
+
 @pytest.mark.realdata
 def test_a_blurred_shaded_hand_leaves_the_cloth_by_its_fingertips(shared_data):
     """hbr_speaker9's hand, shaded and blurred, had so wide a skin spread that the grey shirt
