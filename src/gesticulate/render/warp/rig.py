@@ -446,8 +446,7 @@ def _neck_skin(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, parts: Parts,
     patch = lab[(xx - c[0]) ** 2 + (yy - c[1]) ** 2 <= r * r]
     if len(patch) < 5:
         return np.ones(len(v))
-    mu = np.median(patch, 0)
-    spread = np.maximum(3.0 * 1.4826 * np.median(np.abs(patch - mu), 0), NECK_SPREAD)
+    mu, spread = _colour_of(patch)
     if parts.skin is not None and np.linalg.norm((mu - parts.skin[0]) / parts.skin[1]) > 1.5:
         mu, spread = parts.skin[0], np.asarray(NECK_SPREAD)   # a collar over the neck
     x = np.clip(np.round(v[:, 0]).astype(int), 0, w - 1)
@@ -458,7 +457,7 @@ def _neck_skin(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, parts: Parts,
     # Beside the neck the release is smoothed over the vertices near each: read per vertex,
     # a collar's beads and the dark between them took neighbours apart, and the head's mesh
     # folded between them as it rolled.
-    beside = _beside_neck(v, lab, ref, valid, parts, chin, neck) * cloth
+    beside = _beside_neck(v, lab[y, x], lab, ref, valid, parts, chin, neck) * cloth
     if beside.any():
         d2 = ((v[:, None, :] - v[None, :, :]) ** 2).sum(-1)
         near = np.exp(-0.5 * d2 / (COLLAR[4] * neck) ** 2)
@@ -466,26 +465,30 @@ def _neck_skin(v: np.ndarray, ref: np.ndarray, valid: np.ndarray, parts: Parts,
     return 1.0 - np.maximum(low * cloth, beside)
 
 
-def _beside_neck(v: np.ndarray, lab: np.ndarray, ref: np.ndarray, valid: np.ndarray,
-                 parts: Parts, chin: np.ndarray, neck: float) -> np.ndarray:
-    """``(V,)`` 0..1, how far the vertices ``v`` beside the neck and below the mouth
-    (:data:`COLLAR`), of a colour not the hair's, are out of the head's reach, as those below
-    the chin (:func:`_neck_skin`; ``lab``: the photo blurred, in CIELAB). The hair's colour is
-    the head's top's, down COLLAR[3] of the chin's height over the shoulder line (``neck``)."""
+def _colour_of(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Robust colour ``(median, spread)`` of CIELAB samples ``(N, 3)``: the spread three
+    robust deviations, at least :data:`NECK_SPREAD` (a region's shading)."""
+    mu = np.median(samples, 0)
+    return mu, np.maximum(3.0 * 1.4826 * np.median(np.abs(samples - mu), 0), NECK_SPREAD)
+
+
+def _beside_neck(v: np.ndarray, colours: np.ndarray, lab: np.ndarray, ref: np.ndarray,
+                 valid: np.ndarray, parts: Parts, chin: np.ndarray, neck: float) -> np.ndarray:
+    """``(V,)`` 0..1, how far the vertices ``v`` (of ``colours``) beside the neck and below
+    the mouth (:data:`COLLAR`), of a colour not the hair's, are out of the head's reach, as
+    those below the chin (:func:`_neck_skin`; ``lab``: the photo blurred, in CIELAB). The
+    hair's colour is the head's top's, down COLLAR[3] of the chin's height over the shoulder
+    line (``neck``)."""
     if parts.head is None or not parts.head.any():
         return np.zeros(len(v))
-    mid, normal = parts.shoulder_line
+    normal = parts.shoulder_line[1]
     top = parts.head.copy()
     top[np.flatnonzero(top.any(1))[0] + max(2, int(COLLAR[3] * neck)):] = False
     hair = lab[top]
     if len(hair) < 5:
         return np.zeros(len(v))
-    mu = np.median(hair, 0)
-    spread = np.maximum(3.0 * 1.4826 * np.median(np.abs(hair - mu), 0), NECK_SPREAD)
-    h, w = lab.shape[:2]
-    x = np.clip(np.round(v[:, 0]).astype(int), 0, w - 1)
-    y = np.clip(np.round(v[:, 1]).astype(int), 0, h - 1)
-    not_hair = smoothstep(np.linalg.norm((lab[y, x] - mu) / spread, axis=1) - 1.0)
+    mu, spread = _colour_of(hair)
+    not_hair = smoothstep(np.linalg.norm((colours - mu) / spread, axis=1) - 1.0)
     across = np.array([normal[1], -normal[0]])               # along the shoulder line
     face = ref[L.FACE_START:L.FACE_START + 68]
     half = 0.5 * max(float(np.ptp(face[valid[L.FACE_START:L.FACE_START + 68], :2] @ across)),
