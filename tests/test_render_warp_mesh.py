@@ -12,7 +12,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from gesticulate.render.warp.mesh import (build_mesh, edge_uses, min_angles, min_heights,
-                                          signed_areas)
+                                          rasterise_backward, signed_areas)
 
 
 def covered(mesh, shape) -> np.ndarray:
@@ -164,3 +164,47 @@ def test_meshes_of_ragged_masks_have_no_cracks():
     for mask in _ragged_blobs():
         for spacing in (7.0, 14.0, 20.0):
             assert _cracks(build_mesh(mask > 0, spacing=spacing)) == 0, spacing
+
+
+def _grid_mesh(n: int, size: float) -> tuple[np.ndarray, np.ndarray]:
+    g = np.linspace(0.0, size, n + 1)
+    xs, ys = np.meshgrid(g, g)
+    verts = np.stack([xs.ravel(), ys.ravel()], 1)
+    k = np.arange(n * n)
+    i, j = k // n, k % n
+    a, c = i * (n + 1) + j, (i + 1) * (n + 1) + j
+    b, d = a + 1, c + 1
+    return verts, np.concatenate([np.stack([a, b, d], 1), np.stack([a, d, c], 1)])
+
+
+def test_backward_map_inverts_the_deformation_and_covers_only_the_mesh():
+    # A 40 px square of 2x100 triangles, turned 20 degrees, scaled 1.3 and shifted: each
+    # coarse pixel inside it maps back to where the inverse takes it, and none outside is set.
+    src, tri = _grid_mesh(10, 40.0)
+    th = np.deg2rad(20.0)
+    A = 1.3 * np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+    t = np.array([37.3, 11.9])
+    dst = src @ A.T + t
+    box, f = (8, 4, 84, 80), 4
+    mx, my, cov = rasterise_backward(src, dst, tri, box, factor=f)
+    assert mx.shape == my.shape == cov.shape == (20, 21)
+    jj, ii = np.mgrid[0:20, 0:21]
+    q = np.stack([box[0] + f * ii + (f - 1) / 2, box[1] + f * jj + (f - 1) / 2], -1)
+    back = (q - t) @ np.linalg.inv(A).T
+    inside = (back > 0.01).all(-1) & (back < 40 - 0.01).all(-1)
+    outside = (back < -0.01).any(-1) | (back > 40 + 0.01).any(-1)
+    assert inside.sum() > 150 and outside.sum() > 100
+    assert cov[inside].all() and not cov[outside].any()
+    np.testing.assert_allclose(mx[inside], back[inside][:, 0], atol=2e-3)
+    np.testing.assert_allclose(my[inside], back[inside][:, 1], atol=2e-3)
+
+
+def test_backward_map_of_a_fold_takes_the_later_triangle_and_skips_degenerate_ones():
+    dst = np.array([[0.0, 0.0], [20.0, 0.0], [0.0, 20.0]])
+    src = np.vstack([dst, dst + 100.0, [[5.0, 5.0]] * 3])
+    tri = np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8]])
+    dst3 = np.vstack([dst, dst, [[3.0, 3.0], [9.0, 9.0], [15.0, 15.0]]])   # the last is a line
+    mx, my, cov = rasterise_backward(src, dst3, tri, (0, 0, 24, 24), factor=2)
+    q = 2 * np.argwhere(cov)[:, ::-1] + 0.5            # (x, y) of the covered coarse pixels
+    assert len(q) > 20
+    np.testing.assert_allclose(np.stack([mx[cov], my[cov]], 1), q + 100.0, atol=1e-3)

@@ -17,7 +17,7 @@ import numpy as np
 from gesticulate.errors import InputError
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp import face as F
-from gesticulate.render.warp.mesh import rasterise_backward, signed_areas, upsample_map
+from gesticulate.render.warp.mesh import rasterise_backward, signed_areas, upsample_map, warm_up
 from gesticulate.render.warp.parts import (backdrop_in_arm, bare_skin, colour_clusters, grown,
                                           hand_masks, lab_of, split_parts, touching)
 from gesticulate.render.warp.pose import Poser
@@ -128,6 +128,7 @@ class WarpRenderer:
         hole = self._grown(person, hole_grow)
         backdrop = pool.submit(Backdrop, self.image, hole, surface=surface, grow=hole_grow)
         pool.shutdown(wait=False)
+        warm_up()                   # the per-frame rasteriser compiled beside the fill
         # The person's edge unmixed from the backdrop: the layers carry the person's colours
         # (self._fg), and the photo shown around a still person is what lay behind them.
         alpha, self._fg, photo_bg = edge_matte(self.image, person, alpha, width=EDGE_WIDTH * scale)
