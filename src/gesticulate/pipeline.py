@@ -162,10 +162,6 @@ class GeneratePipeline:
         from gesticulate.audio.phones import recognize_phones
         return recognize_phones(y, sr=sr) or None
 
-    def _analyse_audio(self, y: np.ndarray, sr: int):
-        """(features, phone timings): the audio's whole analysis."""
-        return self.features(y, sr), self.phone_timings(y, sr)
-
     def prepare_photo(self, image) -> tuple[np.ndarray, np.ndarray]:
         """Photo (path or RGB array) → (photo at output size, its (133, 3) skeleton)."""
         from gesticulate.image import load_image, output_size, resize_to
@@ -274,9 +270,11 @@ class GeneratePipeline:
         report("audio", 0.0)
         y, sr = self.load_audio(audio)
         t["audio"] = time.perf_counter() - t0
-        # The audio's analysis (one core, seconds) runs beside the photo's (the other core);
-        # the photo's checks still come before any long wait.
-        with Aside(self._analyse_audio, y, sr, what="the audio analysis",
+        # The audio's features (one core, seconds) are computed beside the photo's set-up and
+        # then its phones (the other core); the photo's checks still come before any long wait.
+        # With the phones beside the features instead, 60 s of speech kept the photo's core
+        # idle for 3.1 s (features 4.3 s cold, phones 1.6 s, the photo 2.8 s).
+        with Aside(self.features, y, sr, what="the audio analysis",
                    inline=not _analysis_aside()) as analysis:
             report("photo", 0.0)
             t0 = time.perf_counter()
@@ -286,7 +284,8 @@ class GeneratePipeline:
                         else self.frame_renderer(photo, reference))
             t["photo"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            features, phone_timings = analysis.result()
+            phone_timings = self.phone_timings(y, sr)
+            features = analysis.result()
             t["audio"] += time.perf_counter() - t0    # what the photo's work did not hide
         self.warn_without_speech(features)
         report("motion", 0.0)
