@@ -373,7 +373,11 @@ def _compiled():
     cache."""
     if not _KERNEL:
         import numba
-        _KERNEL.append(numba.njit(cache=True, nogil=True)(_rasterise))
+        try:
+            kernel = numba.njit(cache=True, nogil=True)(_rasterise)
+        except RuntimeError:        # nowhere to cache (a read-only install, no home): compile
+            kernel = numba.njit(nogil=True)(_rasterise)
+        _KERNEL.append(kernel)
     return _KERNEL[0]
 
 
