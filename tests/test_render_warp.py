@@ -613,3 +613,29 @@ def test_a_hands_soft_edge_on_the_jacket_is_the_photos_until_the_hand_moves(clic
     assert close(renderer.render(ref)) > 0.95
     moved = renderer.render(pose(ref, fore={side: 1.2 if side == "left" else -1.2}))
     assert close(moved) < 0.5
+
+
+def test_ring_loops_sample_bilinearly_and_round_as_numpy_does():
+    from gesticulate.render.warp.jit import compiled
+    from gesticulate.render.warp.renderer import _ring_restore, _ring_sample
+    rng = np.random.default_rng(3)
+    near = rng.random((7, 9)).astype(np.float32)
+    n = 40
+    ty, tx = rng.integers(0, 7, n), rng.integers(0, 9, n)       # edge taps clamp to the last row
+    fy, fx = rng.random(n).astype(np.float32), rng.random(n).astype(np.float32)
+    mine = np.sort(rng.choice(n, 25, replace=False))
+    m = np.zeros(n, np.float32)
+    compiled(_ring_sample)(near, ty, tx, fy, fx, mine, m)
+    y1, x1 = np.minimum(ty + 1, 6), np.minimum(tx + 1, 8)
+    want = (near[ty, tx] * (1 - fx) + near[ty, x1] * fx) * (1 - fy) \
+        + (near[y1, tx] * (1 - fx) + near[y1, x1] * fx) * fy
+    np.testing.assert_array_equal(m[mine], want[mine])
+    assert not m[np.setdiff1d(np.arange(n), mine)].any()
+    canvas = np.zeros((30, 4), np.uint8)
+    ring = np.sort(rng.choice(30, n // 2, replace=False))
+    bg = (rng.random((len(ring), 3)) * 255).astype(np.float32)
+    diff = (rng.random((len(ring), 3)) * 255).astype(np.float32) - bg
+    w = rng.random(len(ring)).astype(np.float32)
+    compiled(_ring_restore)(canvas, ring, bg, diff, w)
+    np.testing.assert_array_equal(canvas[ring, :3], (bg + diff * w[:, None] + 0.5).astype(np.uint8))
+    assert not canvas[np.setdiff1d(np.arange(30), ring)].any() and not canvas[:, 3].any()

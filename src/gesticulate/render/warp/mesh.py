@@ -28,6 +28,8 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay, QhullError
 
+from gesticulate.render.warp.jit import compiled
+
 
 OUTLINE_DENSITY = 0.7   # outline points every 0.7 grid spacings
 MAX_EDGE = 3.0          # longest edge kept, in grid spacings
@@ -312,12 +314,13 @@ def rasterise_backward(src: np.ndarray, dst: np.ndarray, triangles: np.ndarray,
     map_x = np.zeros((ch, cw), np.float32)
     map_y = np.zeros((ch, cw), np.float32)
     covered = np.zeros((ch, cw), bool)
-    _compiled()(p, np.asarray(src), np.asarray(triangles, np.int64), cw, ch, map_x, map_y, covered)
+    compiled(_rasterise)(p, np.asarray(src), np.asarray(triangles, np.int64), cw, ch, map_x,
+                         map_y, covered)
     return map_x, map_y, covered
 
 
 def _rasterise(p, src, triangles, cw, ch, map_x, map_y, covered):     # pragma: no cover
-    """The loops of :func:`rasterise_backward`, compiled by Numba (:func:`_compiled`).
+    """The loops of :func:`rasterise_backward`, compiled by Numba (:mod:`jit`).
 
     Per triangle, the barycentric coordinates and the photo position are affine in the coarse
     pixel position; each pixel of its bounding box inside it (to 1e-4) takes the photo
@@ -364,27 +367,8 @@ def _rasterise(p, src, triangles, cw, ch, map_x, map_y, covered):     # pragma: 
                     covered[y, x] = True
 
 
-_KERNEL: list = []
-
-
-def _compiled():
-    """:func:`_rasterise` compiled (Numba, BSD-2-Clause; a librosa dependency already), once
-    per process and cached on disk: 0.9 s the first time on this machine, 0.3 s from the
-    cache."""
-    if not _KERNEL:
-        import numba
-        try:
-            kernel = numba.njit(cache=True, nogil=True)(_rasterise)
-        except RuntimeError:        # nowhere to cache (a read-only install, no home): compile
-            kernel = numba.njit(nogil=True)(_rasterise)
-        _KERNEL.append(kernel)
-    return _KERNEL[0]
-
-
 def warm_up() -> None:
-    """Compile :func:`rasterise_backward` for the meshes' types now: the warp renderer calls
-    this while it sets up, so the render workers it forks inherit the compiled code instead of
-    each compiling it."""
+    """Compile :func:`rasterise_backward` for the meshes' types now (:mod:`jit`)."""
     rasterise_backward(np.zeros((3, 2)), np.zeros((3, 2)), np.array([[0, 1, 2]]), (0, 0, 4, 4),
                        factor=4)
 

@@ -17,7 +17,9 @@ import numpy as np
 from gesticulate.errors import InputError
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp import face as F
-from gesticulate.render.warp.mesh import rasterise_backward, signed_areas, upsample_map, warm_up
+from gesticulate.render.warp.jit import compiled
+from gesticulate.render.warp.mesh import (rasterise_backward, signed_areas, upsample_map,
+                                         warm_up)
 from gesticulate.render.warp.parts import (backdrop_in_arm, bare_skin, colour_clusters, grown,
                                           hand_masks, lab_of, split_parts, touching)
 from gesticulate.render.warp.pose import Poser
@@ -128,7 +130,7 @@ class WarpRenderer:
         hole = self._grown(person, hole_grow)
         backdrop = pool.submit(Backdrop, self.image, hole, surface=surface, grow=hole_grow)
         pool.shutdown(wait=False)
-        warm_up()                   # the per-frame rasteriser compiled beside the fill
+        _warm_up()                  # the per-frame loops compiled beside the fill
         # The person's edge unmixed from the backdrop: the layers carry the person's colours
         # (self._fg), and the photo shown around a still person is what lay behind them.
         alpha, self._fg, photo_bg = edge_matte(self.image, person, alpha, width=EDGE_WIDTH * scale)
@@ -483,7 +485,6 @@ class WarpRenderer:
             return self._bg_last[1].copy()               # same ring as the last frame
         k = 2 * self._near + 1
         m = np.zeros(len(self._ring), np.float32)
-        y, x, fy, fx = self._taps
         for mine, (box, _, _, still) in zip(self._ring_of, drawn):
             if box is None or not len(mine):
                 continue
@@ -492,13 +493,8 @@ class WarpRenderer:
             tgt = cover[sy:sy + still.shape[0], sx:sx + still.shape[1]]
             tgt[:] = np.round(still[:tgt.shape[0], :tgt.shape[1]] * 32) / 32
             near = cv2.blur(cv2.dilate(cover, np.ones((k, k), np.uint8)), (3, 3))
-            yy, xx, wy, wx = y[mine], x[mine], fy[mine], fx[mine]
-            y1 = np.minimum(yy + 1, near.shape[0] - 1)
-            x1 = np.minimum(xx + 1, near.shape[1] - 1)
-            m[mine] = (near[yy, xx] * (1 - wx) + near[yy, x1] * wx) * (1 - wy) \
-                + (near[y1, xx] * (1 - wx) + near[y1, x1] * wx) * wy
-        flat = out.reshape(-1, 4)
-        flat[self._ring, :3] = (self._ring_bg + self._ring_diff * m[:, None] + 0.5).astype(np.uint8)
+            compiled(_ring_sample)(near, *self._taps, mine, m)
+        compiled(_ring_restore)(out.reshape(-1, 4), self._ring, self._ring_bg, self._ring_diff, m)
         self._bg_last = (key, out.copy())
         return out
 
@@ -624,3 +620,35 @@ class WarpRenderer:
                 if dark is not None:
                     overlays.append(("lash", sl, dark, None))
         return overlays
+
+
+def _ring_sample(near, ty, tx, fy, fx, mine, m):       # pragma: no cover - compiled
+    """``m[mine]``: ``near`` (a layer's coarse still map) sampled bilinearly at the ring pixels'
+    taps, in float32 as NumPy did (:meth:`WarpRenderer._background`; :mod:`jit`)."""
+    one = np.float32(1.0)
+    h, w = near.shape
+    for i in mine:
+        y, x, wy, wx = ty[i], tx[i], fy[i], fx[i]
+        y1, x1 = min(y + 1, h - 1), min(x + 1, w - 1)
+        top = near[y, x] * (one - wx) + near[y, x1] * wx
+        low = near[y1, x] * (one - wx) + near[y1, x1] * wx
+        m[i] = top * (one - wy) + low * wy
+
+
+def _ring_restore(flat, ring, bg, diff, m):          # pragma: no cover - compiled
+    """The ring's pixels of the RGBA canvas ``flat`` ``(H * W, 4)``: the inpainted backdrop
+    ``bg`` plus ``m`` of the photo's difference from it ``diff``, rounded (:mod:`jit`)."""
+    half = np.float32(0.5)
+    for j in range(len(ring)):
+        for c in range(3):
+            flat[ring[j], c] = np.uint8(bg[j, c] + diff[j, c] * m[j] + half)
+
+
+def _warm_up() -> None:
+    """Compile the per-frame loops for the types they get (:mod:`jit`): the renderer calls
+    this while it sets up, so the render workers it forks inherit them compiled."""
+    warm_up()
+    i, f = np.zeros(1, np.int64), np.zeros(1, np.float32)
+    compiled(_ring_sample)(np.zeros((1, 1), np.float32), i, i, f, f, i, f.copy())
+    compiled(_ring_restore)(np.zeros((1, 4), np.uint8), i, np.zeros((1, 3), np.float32),
+                            np.zeros((1, 3), np.float32), f)
