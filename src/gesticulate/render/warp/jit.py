@@ -5,8 +5,9 @@ Each frame's backward map is rasterised triangle by triangle (:func:`mesh.raster
 and the photo's ring of backdrop is restored pixel by pixel (:class:`renderer.WarpRenderer`);
 in NumPy both were repeats and gathers over every candidate pixel. A loop is compiled the first
 time a process asks for it and kept on disk (0.9 s the first time on this machine, 0.3 s from
-the cache); the renderer asks while it sets up (:func:`warm_up`), so the render workers it
-forks inherit the compiled code instead of each compiling it.
+the cache); the renderer compiles them while it sets up (:func:`mesh.warm_up`,
+``renderer._compile_loops``), so the render workers it forks inherit the compiled code instead
+of each compiling it. Numba checks no bounds: the loops' callers keep every index inside.
 """
 
 from __future__ import annotations

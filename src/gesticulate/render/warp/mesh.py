@@ -314,8 +314,8 @@ def rasterise_backward(src: np.ndarray, dst: np.ndarray, triangles: np.ndarray,
     map_x = np.zeros((ch, cw), np.float32)
     map_y = np.zeros((ch, cw), np.float32)
     covered = np.zeros((ch, cw), bool)
-    compiled(_rasterise)(p, np.asarray(src), np.asarray(triangles, np.int64), cw, ch, map_x,
-                         map_y, covered)
+    compiled(_rasterise)(p, np.ascontiguousarray(src), np.asarray(triangles, np.int64), cw, ch,
+                         map_x, map_y, covered)
     return map_x, map_y, covered
 
 

@@ -130,7 +130,7 @@ class WarpRenderer:
         hole = self._grown(person, hole_grow)
         backdrop = pool.submit(Backdrop, self.image, hole, surface=surface, grow=hole_grow)
         pool.shutdown(wait=False)
-        _warm_up()                  # the per-frame loops compiled beside the fill
+        _compile_loops()            # the per-frame loops compiled beside the fill
         # The person's edge unmixed from the backdrop: the layers carry the person's colours
         # (self._fg), and the photo shown around a still person is what lay behind them.
         alpha, self._fg, photo_bg = edge_matte(self.image, person, alpha, width=EDGE_WIDTH * scale)
@@ -644,7 +644,7 @@ def _ring_restore(flat, ring, bg, diff, m):          # pragma: no cover - compil
             flat[ring[j], c] = np.uint8(bg[j, c] + diff[j, c] * m[j] + half)
 
 
-def _warm_up() -> None:
+def _compile_loops() -> None:
     """Compile the per-frame loops for the types they get (:mod:`jit`): the renderer calls
     this while it sets up, so the render workers it forks inherit them compiled."""
     warm_up()
