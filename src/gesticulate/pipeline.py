@@ -270,10 +270,11 @@ class GeneratePipeline:
         report("audio", 0.0)
         y, sr = self.load_audio(audio)
         t["audio"] = time.perf_counter() - t0
-        # The audio's features (one core, seconds) are computed beside the photo's set-up and
-        # then its phones (the other core); the photo's checks still come before any long wait.
-        # With the phones beside the features instead, 60 s of speech kept the photo's core
-        # idle for 3.1 s (features 4.3 s cold, phones 1.6 s, the photo 2.8 s).
+        # The audio's features (seconds) are computed on one core beside the photo's set-up;
+        # the phones are recognised after the set-up, on its core. The photo's checks still
+        # come before any long wait. With the phones beside the features instead, 60 s of
+        # speech kept the photo's core idle for 3.1 s (features 4.3 s cold, phones 1.6 s, the
+        # photo 2.8 s).
         with Aside(self.features, y, sr, what="the audio analysis",
                    inline=not _analysis_aside()) as analysis:
             report("photo", 0.0)
