@@ -237,6 +237,32 @@ def test_hands_together_tells_two_handed_from_one_handed_motion():
     assert np.isnan(gesture_profile(one, np.ones(T, bool), fps=FPS)["hands_together"])
 
 
+def test_a_hand_seen_for_a_moment_is_left_out_and_one_seen_a_third_of_the_time_counts():
+    """A lectern speaker: one hand seen in a third of the frames (measured), the other only in
+    a few frames where it enters at the edge, far from its rest (left out of the wrist and the
+    hand figures, which it would otherwise dominate)."""
+    T = 240
+    kp = _moving_wrists(T, amplitude_px=40.0, hz=0.5)
+    seen = np.arange(T) < T // 3
+    kp[~seen, L.RIGHT_WRIST, 2] = 0.0
+    kp[~seen, L.RIGHT_HAND, 2] = 0.0
+    glimpse = np.zeros(T, bool)
+    glimpse[100:110] = True                                    # 4 % of the frames
+    kp[glimpse, L.LEFT_WRIST, 1] += 300.0
+    kp[glimpse, L.LEFT_HAND, 1] += 300.0
+    kp[~glimpse, L.LEFT_WRIST, 2] = 0.0
+    kp[~glimpse, L.LEFT_HAND, 2] = 0.0
+    p = gesture_profile(kp, np.ones(T, bool), fps=FPS)
+    right = kp.copy()
+    right[:, L.LEFT_WRIST, 2] = 0.0
+    right[:, L.LEFT_HAND, 2] = 0.0
+    q = gesture_profile(right, np.ones(T, bool), fps=FPS)
+    assert np.isfinite(p["speed_speech_median"]) and p["speed_speech_median"] > 0.1
+    for k in ("speed_speech_median", "hand_variance", "l1div_hands", "beats_per_s"):
+        assert p[k] == pytest.approx(q[k]), k
+    assert abs(p["hand_variance"] - 0.25 ** 2 / 2) < 0.01    # the right hand's swing alone
+
+
 def test_guessed_wrists_are_left_out():
     kp = _moving_wrists(50, amplitude_px=80.0, hz=0.5)
     kp[10:20, L.LEFT_WRIST, 1] = SIZE[1] - 2           # guessed at the bottom edge
