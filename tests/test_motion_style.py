@@ -304,6 +304,25 @@ def test_a_standing_body_sways_more_than_a_seated_one():
     assert sway["standing"] > 1.5 * sway["seated"], sway
 
 
+def test_an_elbow_on_the_frame_edge_without_its_wrist_stays_with_the_torso():
+    """A lectern speaker's arm resting below the frame: the elbow on the bottom edge, the wrist
+    out of the picture (MediaPipe guesses it inside, with confidence 0). The same arm with its
+    elbow clear of the edge is lifted by the elbow; this one has no forearm to show and follows
+    the torso only."""
+    gen = get_generator("procedural")
+    feats = speech_features([(0.3, 7.5)], duration_s=8.0)
+    hidden = frontal_reference()
+    hidden[L.LEFT_WRIST] = (380.0, 300.0, 0.0)     # a guess, above the elbow (y 340)
+    hidden[L.LEFT_HAND, 2] = 0.0
+    travel = {}
+    for name, size in (("clear", SIZE), ("on the edge", (512, 352))):
+        kp = gen.generate(feats, hidden, image_size=size, seed=0, style="lively").keypoints
+        elbow = kp[:, L.LEFT_ELBOW, :2] - kp[:, L.LEFT_SHOULDER, :2]
+        travel[name] = np.abs(elbow - elbow[0]).max()
+    assert travel["clear"] > 0.1 * SIZE[0], travel
+    assert travel["on the edge"] < 0.05 * travel["clear"], travel
+
+
 def test_a_handless_wrist_at_the_frame_edge_does_not_gesture():
     """Arms folded under a portrait's crop: the wrist is guessed at the bottom edge and no hand
     is found. Lifting it would show a sleeve the photo does not have."""

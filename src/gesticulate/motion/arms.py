@@ -89,6 +89,13 @@ def arm_mode(arm: ArmChain, ref: np.ndarray, seen: np.ndarray, image_size: tuple
     upper = float(np.linalg.norm(ref[arm.elbow, :2] - ref[arm.shoulder, :2]))
     if upper < 0.15 * sw or not _hand_shown(arm, ref, image_size):
         return None
+    if not seen[arm.wrist] and not L.inside(ref[arm.elbow], image_size, EDGE_MARGIN):
+        # The elbow on the frame's edge and no wrist: the forearm runs out of the picture (a
+        # lectern speaker's arm resting below the frame), and there is no forearm to show.
+        # Lifted by the elbow, as an arm whose wrist is hidden in the picture is, it lost its
+        # elbow to MediaPipe on the border: found in 148 of un_speech_female's 300 generated
+        # frames (benchmarks/gesture_integrity.py, auto), in 296 held still.
+        return None
     if seen[arm.elbow]:
         return "free"
     w, h = image_size

@@ -12,9 +12,9 @@ style           speed in        speed in        hand            motion         s
                 (sw/s)          (sw/s)          (sw²)                          (sw/s)
 ==============  ==============  ==============  ==============  =============  ==============  ==============
 calm            0.02/0.08/0.21  0.12/0.31/1.01  .006/.011/.029  .07/.33/.58    0.02/0.08/0.13  0.27/0.57/0.64
-conversational  0.06/0.23/0.81  0.38/1.01/2.62  .013/.032/.101  .29/.93/1.12   0.03/0.20/0.35  0.16/0.55/0.66
-presenter       0.06/0.22/0.76  0.36/1.23/2.68  .014/.038/.107  .28/1.05/1.09  0.03/0.21/0.38  0.30/0.53/0.68
-lively          0.07/0.28/0.69  0.42/1.36/2.82  .017/.041/.104  .41/1.05/1.23  0.02/0.28/0.46  0.33/0.46/0.71
+conversational  0.08/0.23/0.81  0.50/1.01/2.62  .015/.032/.101  .47/.93/1.12   0.03/0.20/0.35  0.16/0.55/0.66
+presenter       0.08/0.22/0.76  0.54/1.23/2.68  .016/.038/.107  .59/1.05/1.09  0.03/0.21/0.38  0.30/0.53/0.68
+lively          0.09/0.28/0.69  0.61/1.36/2.82  .022/.041/.104  .58/1.05/1.23  0.02/0.28/0.46  0.33/0.46/0.71
 ==============  ==============  ==============  ==============  =============  ==============  ==============
 
 Wrist speeds are of either wrist, in shoulder widths (sw) per second. The largest speeds in
@@ -22,13 +22,13 @@ speech and hand variances are hbr_speaker7's: one arm free to move, its hand low
 each gesture lifts it far. The smallest are the lectern speaker's (un_speech_female), in every
 style: her one movable arm is folded, the hand at her chest and the elbow on the frame's bottom
 edge, so a wanted wrist that rises or moves out needs the elbow to fold past its limit
-(``kinematics.ELBOW_MAX``: conversational, seed 0, wants a median flexion of 164°, against a
+(``kinematics.ELBOW_MAX``: conversational, seed 0, wants a median flexion of 176°, against a
 limit of 150°), and the stiff shoulder (``arms.IK_STIFFNESS``) barely turns. Her real right
-wrist moves 0.36 sw/s in speech (median), ours 0.05-0.07 whatever the style. Letting every elbow
-fold to 170°, or the shoulder of an arm folded within 30° of the limit turn freely (stiffness
-0.1 against 0.7), took her to 0.12 and 0.22, but also took the close-ups' speed to 1.55x their
-real one, or the seated class's to 1.57x (hbr_speaker12 and interview_1wrQ6Msp7wM fold their
-arms too).
+wrist moves 0.36 sw/s in speech (median), ours 0.04-0.09 from calm to lively. Letting every
+elbow fold to 170°, or the shoulder of an arm folded within 30° of the limit turn freely
+(stiffness 0.1 against 0.7), took her to 0.12 and 0.22 (while her other arm, resting below
+the frame, still moved too), but also took the close-ups' speed to 1.55x their real one, or
+the seated class's to 1.57x (hbr_speaker12 and interview_1wrQ6Msp7wM fold their arms too).
 
 The spread within a style comes from the photo (how far its arms can travel) and the speech;
 the speeds rise from calm to lively (the medians of conversational and presenter are level).
