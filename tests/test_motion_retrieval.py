@@ -322,6 +322,26 @@ def test_unseen_elbow_keeps_that_arm_still(gen, reference):
     assert wrist_speed(kp[:, [L.RIGHT_WRIST] * 2 + [0] * 131]).mean() > 0.08
 
 
+def test_an_arm_resting_below_the_frame_keeps_still(gen, reference):
+    """A lectern speaker's arm resting below the frame: its elbow seen on the bottom edge,
+    its wrist guessed inside the picture at confidence 0 (un_speech_female). Lifted by the
+    library's upper arm, it showed no forearm, and the detector lost the moving elbow on the
+    border; it follows its shoulder, and the other arm still moves."""
+    ref = reference.copy()
+    size = (SIZE[0], int(ref[L.LEFT_ELBOW, 1]) + 10)
+    ref[L.LEFT_WRIST] = (ref[L.LEFT_ELBOW, 0], ref[L.LEFT_ELBOW, 1] - 60.0, 0.0)
+    ref[L.LEFT_HAND, 2] = 0.0
+    ref[L.RIGHT_WRIST, :2] = ref[L.RIGHT_ELBOW, :2] - (0.0, 60.0)    # the other hand raised
+    ref[L.RIGHT_HAND, :2] = ref[L.RIGHT_WRIST, :2] + (reference[L.RIGHT_HAND, :2]
+                                                       - reference[L.RIGHT_WRIST, :2])
+    kp = gen.generate(talk(6.0), ref, image_size=size, seed=0).keypoints
+    held = kp[:, L.LEFT_ELBOW, :2] - kp[:, L.LEFT_SHOULDER, :2]
+    assert np.ptp(held, axis=0).max() < 1e-3
+    assert kp[:, L.LEFT_ELBOW, 2].min() > 0.5                 # still seen, for the renderer
+    moving = kp[:, L.RIGHT_ELBOW, :2] - kp[:, L.RIGHT_SHOULDER, :2]
+    assert np.ptp(moving, axis=0).max() > 5.0
+
+
 def test_style_picks_one_speaker(dataset, gen, reference):
     f = talk(6.0)
     lib = gen.library

@@ -239,8 +239,9 @@ def test_hands_together_tells_two_handed_from_one_handed_motion():
 
 def test_a_hand_seen_for_a_moment_is_left_out_and_one_seen_a_third_of_the_time_counts():
     """A lectern speaker: one hand seen in a third of the frames (measured), the other only in
-    a few frames where it enters at the edge, far from its rest (left out of the wrist and the
-    hand figures, which it would otherwise dominate)."""
+    a few frames where it enters from the bottom edge (left out of the wrist and the hand
+    figures, which it would otherwise dominate)."""
+    from gesticulate.metrics.gesture import hand_variance
     T = 240
     kp = _moving_wrists(T, amplitude_px=40.0, hz=0.5)
     seen = np.arange(T) < T // 3
@@ -248,8 +249,9 @@ def test_a_hand_seen_for_a_moment_is_left_out_and_one_seen_a_third_of_the_time_c
     kp[~seen, L.RIGHT_HAND, 2] = 0.0
     glimpse = np.zeros(T, bool)
     glimpse[100:110] = True                                    # 4 % of the frames
-    kp[glimpse, L.LEFT_WRIST, 1] += 300.0
-    kp[glimpse, L.LEFT_HAND, 1] += 300.0
+    rise = np.linspace(300.0, 0.0, 10)[:, None]                # entering from below
+    kp[glimpse, L.LEFT_WRIST, 1] += rise[:, 0]
+    kp[glimpse, L.LEFT_HAND, 1] += rise
     kp[~glimpse, L.LEFT_WRIST, 2] = 0.0
     kp[~glimpse, L.LEFT_HAND, 2] = 0.0
     p = gesture_profile(kp, np.ones(T, bool), fps=FPS)
@@ -261,6 +263,7 @@ def test_a_hand_seen_for_a_moment_is_left_out_and_one_seen_a_third_of_the_time_c
     for k in ("speed_speech_median", "hand_variance", "l1div_hands", "beats_per_s"):
         assert p[k] == pytest.approx(q[k]), k
     assert abs(p["hand_variance"] - 0.25 ** 2 / 2) < 0.01    # the right hand's swing alone
+    assert hand_variance(kp) > 3 * p["hand_variance"]        # what the glimpse would make it
 
 
 def test_guessed_wrists_are_left_out():
@@ -304,23 +307,35 @@ def test_a_standing_body_sways_more_than_a_seated_one():
     assert sway["standing"] > 1.5 * sway["seated"], sway
 
 
-def test_an_elbow_on_the_frame_edge_without_its_wrist_stays_with_the_torso():
+def test_an_arm_resting_below_the_frame_stays_with_the_torso():
     """A lectern speaker's arm resting below the frame: the elbow on the bottom edge, the wrist
     out of the picture (MediaPipe guesses it inside, with confidence 0). The same arm with its
     elbow clear of the edge is lifted by the elbow; this one has no forearm to show and follows
-    the torso only."""
+    the torso only, while the other arm, its hand raised in the picture, still gestures."""
+    from gesticulate.motion.arms import arm_mode
+    from gesticulate.motion.base import seen_points
+    from gesticulate.motion.kinematics import ARMS
     gen = get_generator("procedural")
     feats = speech_features([(0.3, 7.5)], duration_s=8.0)
-    hidden = frontal_reference()
-    hidden[L.LEFT_WRIST] = (380.0, 300.0, 0.0)     # a guess, above the elbow (y 340)
-    hidden[L.LEFT_HAND, 2] = 0.0
+    ref = frontal_reference()
+    ref[L.LEFT_WRIST] = (380.0, 300.0, 0.0)        # a guess, above the elbow (y 340)
+    ref[L.LEFT_HAND, 2] = 0.0
+    up = np.array([0.0, -130.0])                   # the other hand raised to the chest
+    ref[L.RIGHT_WRIST, :2] += up
+    ref[L.RIGHT_HAND, :2] += up
     travel = {}
     for name, size in (("clear", SIZE), ("on the edge", (512, 352))):
-        kp = gen.generate(feats, hidden, image_size=size, seed=0, style="lively").keypoints
+        seen = seen_points(ref, size, min_confidence=0.3)
+        modes = {arm.side: arm_mode(arm, ref, seen, size) for arm in ARMS}
+        assert modes == {"left": "free" if name == "clear" else None, "right": "free"}, name
+        kp = gen.generate(feats, ref, image_size=size, seed=0, style="lively").keypoints
         elbow = kp[:, L.LEFT_ELBOW, :2] - kp[:, L.LEFT_SHOULDER, :2]
         travel[name] = np.abs(elbow - elbow[0]).max()
+        wrist = kp[:, L.RIGHT_WRIST, :2]
+        travel[name + ", other wrist"] = np.abs(wrist - wrist[0]).max()
     assert travel["clear"] > 0.1 * SIZE[0], travel
     assert travel["on the edge"] < 0.05 * travel["clear"], travel
+    assert travel["on the edge, other wrist"] > 0.05 * SIZE[0], travel
 
 
 def test_a_handless_wrist_at_the_frame_edge_does_not_gesture():

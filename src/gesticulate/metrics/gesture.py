@@ -49,7 +49,8 @@ WRISTS = (L.LEFT_WRIST, L.RIGHT_WRIST)
 # frames gave a hand variance of 0.20 sw², her right's 194 frames 0.054, and the clip's 0.127
 # was mostly the left's. At 0.5 (before) her right wrist was left out too and no wrist figure
 # of the lectern class could be measured. The other clips' wrists are seen in 79-100 % of the
-# frames, or 51 % (avspeech_sample2's right), or under 3 %.
+# frames, or 51 % (avspeech_sample2's right), or under 3 %. (The audio-alignment figures, beat
+# alignment and onset coupling, keep metrics.beats.joint_speed's own rule: half the frames.)
 MIN_SEEN = 0.25
 
 
@@ -99,11 +100,12 @@ def guessed_wrists(keypoints, *, min_confidence: float = MIN_CONFIDENCE) -> np.n
 
 
 def frequent_hands(keypoints, *, min_confidence: float = MIN_CONFIDENCE) -> np.ndarray:
-    """Keypoints ``(T, 133, 3)`` with the points of a hand seen (any of its 21 points
-    confident) in fewer than :data:`MIN_SEEN` of the frames made unseen."""
+    """Keypoints ``(T, 133, 3)`` with the points of a hand found (:func:`L.hand_found
+    <gesticulate.skeleton.layout.hand_found>`) in fewer than :data:`MIN_SEEN` of the frames
+    made unseen."""
     kp = as_keypoints(keypoints).copy()
     for hand in (L.LEFT_HAND, L.RIGHT_HAND):
-        if (kp[:, hand, 2] >= min_confidence).any(axis=1).mean() < MIN_SEEN:
+        if L.hand_found(kp, hand, min_confidence).mean() < MIN_SEEN:
             kp[:, hand, 2] = 0.0
     return kp
 

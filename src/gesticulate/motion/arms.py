@@ -30,7 +30,7 @@ SHOULDER_RANGE = np.deg2rad(45.0)   # upper arm stays within this of its photo d
 IK_STIFFNESS = (0.7, 0.1)           # shoulder / elbow resistance in solve_arm
 ELBOW_ONLY_GAIN = 0.35              # elbow seen, wrist not: a gentler upper-arm motion
 CLASP_GAP = 0.3                     # wrists this far apart (sw) when the hands are together
-EDGE_MARGIN = 0.06                  # a handless wrist this near the frame's edge is a guess
+EDGE_MARGIN = 0.06                  # a handless wrist (or an elbow) this near the frame's edge
 EDGE_ELBOW_CONFIDENCE = 0.5         # an elbow on the frame's edge found this surely is pinned
 MIDLINE_GAP = 0.1                   # a moving wrist stays this far (sw) on its own side
 SOFT_EDGE = 0.12                    # a wanted wrist slows over this much (sw) before a limit
@@ -82,19 +82,14 @@ def arm_mode(arm: ArmChain, ref: np.ndarray, seen: np.ndarray, image_size: tuple
     hand the photo shows turn about it (moving the elbow off the edge would bring the sleeve
     the border cut into view);
     or None, following the torso only: the photo does not show its elbow, or cuts its hand off
-    at the frame's edge. A pinned arm needs its wrist, hand and a forearm of its own in the
-    photo, and its elbow inside the picture (on a pixel, as the warp renderer rigs it). ``ref
-    (133, 3)``: the photo's skeleton, ``seen (133,)`` the points it really shows."""
+    at the frame's edge, or the arm rests below the frame (:func:`rests_below`). A pinned arm
+    needs its wrist, hand and a forearm of its own in the photo, and its elbow inside the
+    picture (on a pixel, as the warp renderer rigs it). ``ref (133, 3)``: the photo's
+    skeleton, ``seen (133,)`` the points it really shows."""
     sw = float(L.shoulder_width(ref))
     upper = float(np.linalg.norm(ref[arm.elbow, :2] - ref[arm.shoulder, :2]))
-    if upper < 0.15 * sw or not _hand_shown(arm, ref, image_size):
-        return None
-    if not seen[arm.wrist] and not L.inside(ref[arm.elbow], image_size, EDGE_MARGIN):
-        # The elbow on the frame's edge and no wrist: the forearm runs out of the picture (a
-        # lectern speaker's arm resting below the frame), and there is no forearm to show.
-        # Lifted by the elbow, as an arm whose wrist is hidden in the picture is, it lost its
-        # elbow to MediaPipe on the border: found in 148 of un_speech_female's 300 generated
-        # frames (benchmarks/gesture_integrity.py, auto), in 296 held still.
+    if (upper < 0.15 * sw or not _hand_shown(arm, ref, image_size)
+            or rests_below(arm, ref, seen, image_size)):
         return None
     if seen[arm.elbow]:
         return "free"
@@ -107,6 +102,19 @@ def arm_mode(arm: ArmChain, ref: np.ndarray, seen: np.ndarray, image_size: tuple
             and L.hand_found(ref, arm.hand)):
         return "pinned"
     return None
+
+
+def rests_below(arm: ArmChain, ref: np.ndarray, seen: np.ndarray,
+                image_size: tuple[int, int]) -> bool:
+    """Whether ``arm`` rests below the frame: its elbow within :data:`EDGE_MARGIN` of the
+    bottom edge and no hand of its own in the picture (the wrist not seen, or its hand not
+    found), as a lectern speaker's arm on the lectern. Its forearm runs out of the picture
+    and there is none to show; lifted by the elbow (as an arm whose hand is hidden inside the
+    picture is), un_speech_female's left arm lost its elbow to MediaPipe on the border: found
+    in 148 of 300 generated frames (``benchmarks/gesture_integrity.py``, auto), in 296 held
+    still. Both generators hold such an arm."""
+    own_hand = bool(seen[arm.wrist]) and bool(L.hand_found(ref, arm.hand))
+    return not own_hand and float(ref[arm.elbow, 1]) > (1.0 - EDGE_MARGIN) * image_size[1]
 
 
 def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,

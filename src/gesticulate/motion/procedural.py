@@ -56,7 +56,8 @@ class ProceduralGenerator:
     min_confidence : float
         Reference points below this confidence (or outside the photo) count as not seen: they
         keep confidence 0, and an arm moves only when its elbow is seen, or lies on the frame's
-        edge with its forearm and hand seen (:func:`~gesticulate.motion.arms.arm_mode`).
+        edge with its forearm and hand seen, and the arm does not rest below the frame
+        (:func:`~gesticulate.motion.arms.arm_mode`).
     ease_in_s : float
         Seconds over which motion grows from the photo's pose.
     """

@@ -60,7 +60,8 @@ from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import retrieval_index as R
 from gesticulate.metrics.beats import derivative
-from gesticulate.motion.arms import pinned_elbows
+from gesticulate.motion.arms import pinned_elbows, rests_below
+from gesticulate.motion.kinematics import ARMS
 from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.motion.gestures import speech_mask
 from gesticulate.motion.style import AUTO, StyleChoice, canonical, names, resolve_style
@@ -220,6 +221,8 @@ class RetrievalGenerator:
         # An elbow on the frame's edge (a close-up cuts the arm there) stays on that edge while
         # the forearm and hand move; its point is kept so the renderer turns the forearm about it.
         pinned = pinned_elbows(ref, seen, image_size)
+        # An arm resting below the frame (a lectern speaker's) only follows its shoulder.
+        held = {arm.elbow for arm in ARMS if rests_below(arm, ref, seen, image_size)}
         seen = seen.copy()
         seen[list(pinned)] = True
         speaker = self._speaker(style)
@@ -233,14 +236,15 @@ class RetrievalGenerator:
         if seen[L.FACE].mean() > 0.8:
             _mouth_and_lids(head, local, ref, seen, features, phones=phones, rng=rng_face)
         if self.warp_s > 0 and T > 2:     # the strokes onto this voice's onsets
-            wrists = _wrist_speeds(retarget(local, seen, params, head, pinned=pinned,
+            wrists = _wrist_speeds(retarget(local, seen, params, head, pinned=pinned, held=held,
                                             max_stretch=self.max_stretch), seen, fps=fps)
             if wrists is not None:
                 tau = onset_warp(wrists.mean(axis=1), features.onset, fps=fps,
                                  max_shift_s=self.warp_s)
                 params = warp_rows(params, tau)
         params *= ease_in_ramp(T, fps=fps, seconds=self.ease_in_s)[:, None]
-        out = retarget(local, seen, params, head, max_stretch=self.max_stretch, pinned=pinned)
+        out = retarget(local, seen, params, head, max_stretch=self.max_stretch, pinned=pinned,
+                       held=held)
         if speaker is None:     # a gesture style (named, or read from the photo and voice)
             target = STYLE_SPEED[choice.name] * speed
             speech = speech_mask(features)
@@ -255,7 +259,7 @@ class RetrievalGenerator:
                 total *= gain
                 params[:, :R.P_HEAD.start] *= gain          # body and arms; the head as it is
                 out = retarget(local, seen, params, head, max_stretch=self.max_stretch,
-                               pinned=pinned)
+                               pinned=pinned, held=held)
         kp = np.concatenate([out * sw + root, np.broadcast_to(
             np.where(seen, ref[:, 2], 0.0)[None, :, None], (T, L.NUM_KEYPOINTS, 1))], axis=2)
         kp[:, ref[:, 2] <= 0] = ref[ref[:, 2] <= 0]   # never-seen points stay where they were
@@ -405,7 +409,8 @@ class RetrievalGenerator:
 
 # -------------------------------------------------------------------- helpers
 def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.ndarray, *,
-             max_stretch: float = 1.1, pinned: dict | None = None) -> np.ndarray:
+             max_stretch: float = 1.1, pinned: dict | None = None,
+             held: set | frozenset = frozenset()) -> np.ndarray:
     """Forward kinematics of the photo's skeleton under rig parameters.
 
     Parameters
@@ -423,6 +428,9 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
         Elbows on the frame's edge → the unit vector along that edge
         (:func:`~gesticulate.motion.arms.pinned_elbows`): such an elbow follows its shoulder
         along the edge only, never off it, while the forearm and hand below it move.
+    held : set of int, optional
+        Elbows whose arm only follows its shoulder though the elbow is seen (an arm resting
+        below the frame, :func:`~gesticulate.motion.arms.rests_below`).
 
     Returns
     -------
@@ -442,11 +450,12 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
         full = _foreshortened(local, seen, pinned)
         still = {c for arm in ((L.LEFT_ELBOW, L.LEFT_WRIST, L.LEFT_HAND),
                                (L.RIGHT_ELBOW, L.RIGHT_WRIST, L.RIGHT_HAND))
-                 if not seen[arm[0]] for c in np.r_[arm[0], arm[1], np.arange(133)[arm[2]]]}
+                 if not seen[arm[0]] or arm[0] in held
+                 for c in np.r_[arm[0], arm[1], np.arange(133)[arm[2]]]}
         for b, (p, c) in enumerate(R.BONES):
             base = neck if p == R.NECK else out[:, p]
             vec = local[c] - (0.0 if p == R.NECK else local[p])
-            if c in still:          # an arm without a seen elbow only follows its shoulder
+            if c in still:          # an arm without a seen elbow (or held) follows its shoulder
                 out[:, c] = base + vec
                 continue
             if c in pinned:

@@ -19,19 +19,20 @@ lively          0.09/0.28/0.69  0.61/1.36/2.82  .022/.041/.104  .58/1.05/1.23  0
 
 Wrist speeds are of either wrist, in shoulder widths (sw) per second. The largest speeds in
 speech and hand variances are hbr_speaker7's: one arm free to move, its hand low in the lap, so
-each gesture lifts it far. The smallest are the lectern speaker's (un_speech_female), in every
-style: her one movable arm is folded, the hand at her chest and the elbow on the frame's bottom
-edge, so a wanted wrist that rises or moves out needs the elbow to fold past its limit
-(``kinematics.ELBOW_MAX``: conversational, seed 0, wants a median flexion of 176°, against a
-limit of 150°), and the stiff shoulder (``arms.IK_STIFFNESS``) barely turns. Her real right
-wrist moves 0.36 sw/s in speech (median), ours 0.04-0.09 from calm to lively. Letting every
-elbow fold to 170°, or the shoulder of an arm folded within 30° of the limit turn freely
-(stiffness 0.1 against 0.7), took her to 0.12 and 0.22 (while her other arm, resting below
-the frame, still moved too), but also took the close-ups' speed to 1.55x their real one, or
-the seated class's to 1.57x (hbr_speaker12 and interview_1wrQ6Msp7wM fold their arms too).
+each gesture lifts it far. The smallest are the lectern speaker's (un_speech_female) in
+conversational, presenter and lively (hbr_speaker12's in calm): her one movable arm is folded,
+the hand at her chest and the elbow on the frame's bottom edge, so a wanted wrist that rises
+or moves out needs the elbow to fold past its limit (``kinematics.ELBOW_MAX``: conversational,
+seed 0, wants a median flexion of 176°, against a limit of 150°), and the stiff shoulder
+(``arms.IK_STIFFNESS``) barely turns. Her real right wrist moves 0.36 sw/s in speech
+(median), ours 0.04-0.09 from calm to lively. Letting every elbow fold to 170°, or the
+shoulder of an arm folded within 30° of the limit turn freely (stiffness 0.1 against 0.7),
+took her to 0.12 and 0.22 (while her other arm, resting below the frame, still moved too), but
+also took the close-ups' speed to 1.55x their real one, or the seated class's to 1.57x
+(hbr_speaker12 and interview_1wrQ6Msp7wM fold their arms too).
 
 The spread within a style comes from the photo (how far its arms can travel) and the speech;
-the speeds rise from calm to lively (the medians of conversational and presenter are level).
+the speed medians rise from calm to lively (conversational's and presenter's are level).
 The hands never stand still in the animated styles: they wander a little in speech and half as
 much in pauses (``drift``, ``pause_drift``), as the shared clips' speakers do (their wrists
 move 0.04–0.74 sw/s in pauses; a generator that held them still there looked frozen).
