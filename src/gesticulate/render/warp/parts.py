@@ -1122,6 +1122,22 @@ def _face_skin(lab: np.ndarray, ref: np.ndarray, valid: np.ndarray):
     return mu, spread
 
 
+# A pixel lit at least as brightly as the face keeps at least this share of the face's chroma if
+# it is skin; darker, the share falls with its lightness (skin in shadow greys).
+SKIN_CHROMA = 0.4
+
+
+def _greyer_than_skin(px: np.ndarray, skin: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """``(N,)`` bool for CIELAB pixels ``px`` (OpenCV's 8-bit scale): greyer than the face's
+    skin ``skin`` would be at their lightness (:data:`SKIN_CHROMA`). The face's lightness spread
+    is wide (a hand in shadow), so a light cloth's shade (ted_lia_driving2's white top, grey
+    under her hands) passes the colour test; it has the cloth's (lack of) hue, not skin's."""
+    mu = skin[0]
+    chroma = np.hypot(px[:, 1] - 128.0, px[:, 2] - 128.0)
+    floor = SKIN_CHROMA * float(np.hypot(mu[1] - 128.0, mu[2] - 128.0))
+    return chroma < floor * np.clip(px[:, 0] / max(float(mu[0]), 1.0), 0.0, 1.0)
+
+
 def skin_hands(lab: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np.ndarray,
                sides: list[str], *, taken: dict[str, np.ndarray] | None = None
                ) -> dict[str, np.ndarray]:
@@ -1162,7 +1178,7 @@ def skin_hands(lab: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np.n
                 near &= d <= d_other
         keep = near.copy()        # the clothes around the hand: 0.45-0.8 sw from the wrist
         keep[near] = _like_hand(lab, near, free & (d >= 0.45 * sw) & (d < 0.8 * sw), face,
-                                without_cloth=False)
+                                without_cloth=False) & ~_greyer_than_skin(lab[near], face)
         keep = cv2.morphologyEx(keep.astype(np.uint8), cv2.MORPH_OPEN,
                                 np.ones((3, 3), np.uint8)) > 0
         hand = touching(keep, d < 0.1 * sw)
