@@ -122,10 +122,16 @@ def test_frame0_is_the_reference(talk_motion):
 @pytest.mark.parametrize("a,b", [(L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST),
                                  (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST)])
 def test_arm_bone_lengths_kept(talk_motion, a, b):
+    """The upper arm keeps the photo's length; the forearm too, or is drawn shorter where it
+    turns to the camera (down to FORE_MIN, never longer)."""
+    from gesticulate.motion.arms import FORE_MIN
     ref = frontal_reference()
-    length = np.linalg.norm(talk_motion[:, a, :2] - talk_motion[:, b, :2], axis=-1)
-    ref_length = np.linalg.norm(ref[a, :2] - ref[b, :2])
-    assert np.abs(length / ref_length - 1).max() < 0.01
+    ratio = np.linalg.norm(talk_motion[:, a, :2] - talk_motion[:, b, :2], axis=-1) \
+        / np.linalg.norm(ref[a, :2] - ref[b, :2])
+    if b in (L.LEFT_WRIST, L.RIGHT_WRIST):
+        assert ratio.max() < 1.01 and ratio.min() > FORE_MIN - 0.01
+    else:
+        assert np.abs(ratio - 1).max() < 0.01
 
 
 def test_arms_move_in_speech_and_rest_in_pauses(talk_motion):
@@ -453,3 +459,37 @@ def test_two_handed_phrases_move_both_hands_at_once(gen, monkeypatch):
     monkeypatch.setattr(G, "PHRASE_HANDS", (1.0, 0.0, 0.0))
     for seed in range(4):
         assert _hands_together(gen, feats, seed) < 0.3, seed
+
+
+def test_a_folded_forearm_turns_to_the_camera_instead_of_folding_past_the_elbows_limit(
+        gen, talk, monkeypatch):
+    """un_speech_female's right hand lies at her chest, the elbow folded 144 degrees against a
+    limit of 150: a wanted wrist nearer her shoulder than the fold lets it come stopped at the
+    limit, and her hand barely moved (0.08 shoulder widths/s in speech against her real 0.36).
+    A real forearm turns towards the camera there: drawn shorter, down to FORE_MIN, the wrist
+    moves on (1.4x the median speed in speech of a forearm held at its length here). An arm
+    the limit does not stop keeps its length (test above)."""
+    from gesticulate.motion import arms
+    ref = frontal_reference()
+    sw = float(L.shoulder_width(ref))
+    shoulder, elbow = ref[L.RIGHT_SHOULDER, :2], ref[L.RIGHT_ELBOW, :2]
+    up = np.arctan2(*(shoulder - elbow)[::-1])
+    fore = 0.55 * sw
+    # Folded 144 degrees, the hand towards the body's middle.
+    wrist = max((elbow + fore * np.array([np.cos(up + a), np.sin(up + a)])
+                 for a in np.deg2rad([36.0, -36.0])), key=lambda p: p[0])
+    ref[L.RIGHT_HAND, :2] += wrist - ref[L.RIGHT_WRIST, :2]
+    ref[L.RIGHT_WRIST, :2] = wrist
+
+    def moves():
+        kp = gen.generate(talk, ref, image_size=SIZE, seed=1, style="lively").keypoints
+        length = np.linalg.norm(kp[:, L.RIGHT_WRIST, :2] - kp[:, L.RIGHT_ELBOW, :2], axis=1)
+        speed = np.linalg.norm(np.diff(kp[:, L.RIGHT_WRIST, :2], axis=0), axis=1)
+        return np.median(speed[talk.vad[1:] > 0]) / sw, length / fore
+
+    speed, length = moves()              # median wrist speed in speech
+    assert length.min() < 0.9 and length.min() >= arms.FORE_MIN - 0.01
+    assert length.max() < 1.01
+    monkeypatch.setattr(arms, "FORE_MIN", 1.0)
+    held, _ = moves()
+    assert speed > 1.2 * held, (speed, held)
