@@ -123,13 +123,22 @@ def test_frame0_is_the_reference(talk_motion):
                                  (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST)])
 def test_arm_bone_lengths_kept(talk_motion, a, b):
     """The upper arm keeps the photo's length; the forearm too, or is drawn shorter where it
-    turns to the camera (down to FORE_MIN, never longer)."""
+    turns to the camera: down to FORE_MIN, never longer, and only while the elbow is folded
+    within ELBOW_SOFT of its limit (a forearm left short after the elbow had unfolded was
+    drawn at 0.86 of its length, bent 10 degrees)."""
     from gesticulate.motion.arms import FORE_MIN
+    from gesticulate.motion.kinematics import ELBOW_MAX, ELBOW_SOFT
     ref = frontal_reference()
     ratio = np.linalg.norm(talk_motion[:, a, :2] - talk_motion[:, b, :2], axis=-1) \
         / np.linalg.norm(ref[a, :2] - ref[b, :2])
     if b in (L.LEFT_WRIST, L.RIGHT_WRIST):
         assert ratio.max() < 1.01 and ratio.min() > FORE_MIN - 0.01
+        shoulder = {L.LEFT_ELBOW: L.LEFT_SHOULDER, L.RIGHT_ELBOW: L.RIGHT_SHOULDER}[a]
+        upper = talk_motion[:, a, :2] - talk_motion[:, shoulder, :2]
+        fore = talk_motion[:, b, :2] - talk_motion[:, a, :2]
+        cos = (upper * fore).sum(1) / np.linalg.norm(upper, axis=1) / np.linalg.norm(fore, axis=1)
+        flex = np.arccos(np.clip(cos, -1.0, 1.0))
+        assert (flex[ratio < 0.99] > ELBOW_MAX - ELBOW_SOFT - np.deg2rad(3.0)).all()
     else:
         assert np.abs(ratio - 1).max() < 0.01
 

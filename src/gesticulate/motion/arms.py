@@ -22,8 +22,8 @@ from scipy.ndimage import gaussian_filter1d
 
 from gesticulate.motion import gestures as G
 from gesticulate.motion.kinematics import (ARMS, ELBOW_SOFT, ArmChain, arm_angles, bend_sign,
-                                           clamp_elbow, forward_two_link, limit_rate, pose_hand,
-                                           rotate, soft_clip, solve_arm, wrap_angle)
+                                           clamp_elbow, elbow_limit, forward_two_link, limit_rate,
+                                           pose_hand, rotate, soft_clip, solve_arm, wrap_angle)
 from gesticulate.skeleton import layout as L
 
 SHOULDER_RANGE = np.deg2rad(45.0)   # upper arm stays within this of its photo direction
@@ -146,6 +146,7 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     if mode is None:
         return
     pinned = mode == "pinned"
+    past = np.zeros(T)          # how much the elbow's limit held a wanted fold back (free arms)
     wrist_seen = bool(ctx.seen[arm.wrist]) and fore > 0.15 * sw
     if fore < 0.15 * sw:   # no usable forearm in the photo: a plausible one hanging on
         fore = 0.8 * upper
@@ -182,9 +183,12 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     elif wrist_seen:
         alpha, beta = solve_arm(shoulder, target, upper=upper, fore=fore,
                                 alpha_rest=alpha_rest, beta_rest=beta0, stiffness=IK_STIFFNESS)
-        folded = beta
-        beta = clamp_elbow(beta, bend=bend, beta0=beta0)
-        # How far the wanted fold runs past the elbow's limit, in the limit's soft span.
+        # The wanted fold within half a turn of the photo's: solve_arm's angle is unwrapped,
+        # and a fold of 274 degrees (a bend of -86 backwards) was clamped to the fold's limit,
+        # -86 to the straight arm's, one after the other.
+        folded = beta0 + wrap_angle(beta - beta0)
+        beta = clamp_elbow(folded, bend=bend, beta0=beta0)
+        # How much of the wanted fold the elbow's limit held back (in the limit's soft span).
         past = np.clip(bend * (folded - beta) / ELBOW_SOFT, 0.0, 1.0)
     else:
         v = target - shoulder
@@ -197,8 +201,10 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     dbeta = gaussian_filter1d(limit_rate(beta - beta0, step), 1.0, mode="nearest") * ctx.ramp
     elbow, wrist = forward_two_link(shoulder, alpha_rest + dalpha, beta0 + dbeta,
                                     upper=upper, fore=fore)
-    if wrist_seen and not pinned:
-        wrist = elbow + _foreshortened(target - elbow, wrist - elbow, past, fore, ctx,
+    if wrist_seen and not pinned:       # a pinned forearm turns about its elbow on the edge
+        near = np.clip((bend * (beta0 + dbeta) - elbow_limit(bend, beta0) + ELBOW_SOFT)
+                       / ELBOW_SOFT, 0.0, 1.0)
+        wrist = elbow + _foreshortened(target - elbow, wrist - elbow, past, near, fore, ctx,
                                        step)[:, None] * (wrist - elbow)
     e0, w0 = forward_two_link(s_ref[None], np.array([alpha0]), np.array([beta0]),
                               upper=upper, fore=fore)
@@ -215,16 +221,20 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
         out[:, points] -= (out[:, arm.elbow] - (e_ref + slide))[:, None]
 
 
-def _foreshortened(want: np.ndarray, forearm: np.ndarray, past: np.ndarray, fore: float,
-                   ctx: ArmContext, step: float) -> np.ndarray:
+def _foreshortened(want: np.ndarray, forearm: np.ndarray, past: np.ndarray, near: np.ndarray,
+                   fore: float, ctx: ArmContext, step: float) -> np.ndarray:
     """``(T,)``: the forearm's drawn length over its full one, for a wanted wrist nearer the
     elbow along the forearm than the elbow's fold lets it come (``want``, ``forearm``:
-    ``(T, 2)`` from the elbow): the forearm turns towards the camera instead, down to
-    :data:`FORE_MIN`, smoothed and eased in as the joints are."""
+    ``(T, 2)`` from the elbow; ``past``, ``(T,)``: how much the limit held the wanted fold
+    back): the forearm turns towards the camera instead, down to :data:`FORE_MIN`, smoothed
+    and eased in as the joints are, and only while the elbow is drawn within the limit's soft
+    span (``near``, 0 to 1 across it): smoothed slower than the fold, the forearm stayed short
+    after the elbow had unfolded (a seated photo's arm, drawn at 0.86 of its length bent 10
+    degrees)."""
     u = forearm / max(fore, 1e-9)
     s = 1.0 - past * (1.0 - np.clip((want * u).sum(1) / max(fore, 1e-9), FORE_MIN, 1.0))
     s = gaussian_filter1d(limit_rate(s, FORE_STEP * step), FORE_SMOOTH * ctx.fps, mode="nearest")
-    return 1.0 - (1.0 - s) * ctx.ramp
+    return 1.0 - (1.0 - s) * ctx.ramp * near
 
 
 def _edge_slide(travel: np.ndarray, elbow: np.ndarray, ctx: ArmContext, *, sw: float

@@ -137,6 +137,12 @@ def forward_two_link(shoulder: np.ndarray, alpha: np.ndarray, beta: np.ndarray, 
     return elbow, wrist
 
 
+def elbow_limit(bend: float, beta0: float) -> float:
+    """The most an elbow may fold (radians of flexion): :data:`ELBOW_MAX`, or the photo's own
+    fold (``bend * beta0``) where that is more."""
+    return max(ELBOW_MAX, bend * beta0)
+
+
 def clamp_elbow(beta: np.ndarray, *, bend: float, beta0: float) -> np.ndarray:
     """Keep the elbow within [ELBOW_MIN, ELBOW_MAX] of flexion, widened to include the photo,
     squeezed softly over the last :data:`ELBOW_SOFT` (on interview_1wrQ6Msp7wM, whose photo
@@ -144,7 +150,7 @@ def clamp_elbow(beta: np.ndarray, *, bend: float, beta0: float) -> np.ndarray:
     the frames and the hand stood still there)."""
     flex = bend * np.asarray(beta, np.float64)
     lo = min(ELBOW_MIN, bend * beta0)
-    hi = max(ELBOW_MAX, bend * beta0)
+    hi = elbow_limit(bend, beta0)
     rest = np.full_like(flex, bend * beta0)
     return bend * soft_clip(flex, np.full_like(flex, lo), np.full_like(flex, hi), rest, ELBOW_SOFT)
 

@@ -11,10 +11,10 @@ style           speed in        speed in        hand            motion         s
                 speech, median  speech, p90     variance        beats/s        pauses, median  (correlation)
                 (sw/s)          (sw/s)          (sw²)                          (sw/s)
 ==============  ==============  ==============  ==============  =============  ==============  ==============
-calm            0.07/0.09/0.21  0.26/0.31/1.00  .009/.011/.029  .15/.32/.56    0.02/0.10/0.13  0.24/0.57/0.64
-conversational  0.16/0.23/0.81  0.56/1.01/2.48  .022/.033/.095  .63/1.03/1.23  0.03/0.23/0.37  0.21/0.56/0.66
-presenter       0.17/0.28/0.78  0.59/1.21/2.55  .024/.039/.099  .62/1.09/1.25  0.03/0.25/0.43  0.34/0.53/0.68
-lively          0.17/0.31/0.69  0.66/1.35/2.65  .028/.044/.094  .58/1.05/1.27  0.03/0.36/0.47  0.32/0.46/0.71
+calm            0.07/0.09/0.21  0.26/0.31/1.01  .009/.011/.029  .15/.33/.56    0.02/0.10/0.14  0.26/0.57/0.64
+conversational  0.16/0.23/0.85  0.57/1.02/2.54  .022/.033/.096  .65/1.03/1.21  0.03/0.23/0.37  0.23/0.55/0.66
+presenter       0.17/0.28/0.82  0.59/1.24/2.60  .024/.039/.100  .62/1.09/1.20  0.03/0.23/0.43  0.35/0.52/0.67
+lively          0.17/0.31/0.82  0.67/1.39/2.79  .028/.044/.099  .58/1.09/1.26  0.03/0.36/0.47  0.33/0.46/0.71
 ==============  ==============  ==============  ==============  =============  ==============  ==============
 
 Wrist speeds are of either wrist, in shoulder widths (sw) per second. The largest speeds in
@@ -24,14 +24,15 @@ conversational, presenter and lively (hbr_speaker12's in calm): her one movable 
 the hand at her chest and the elbow on the frame's bottom edge, so a wanted wrist that rises
 or moves out needs the elbow to fold past its limit (``kinematics.ELBOW_MAX``: conversational,
 seed 0, wants a median flexion of 176°, against a limit of 150°), and the stiff shoulder
-(``arms.IK_STIFFNESS``) barely turns. There the forearm turns to the camera instead, drawn
-down to 0.6 of its length (``arms.FORE_MIN``): her wrist's median speed in speech went from
-0.04-0.09 sw/s (calm to lively) to 0.07-0.17, against her real 0.36. Letting every elbow fold
-to 170°, or the shoulder of an arm folded within 30° of the limit turn freely (stiffness 0.1
-against 0.7), took her to 0.12 and 0.22 (while her other arm, resting below the frame, still
-moved too), but also took the close-ups' speed to 1.55x their real one, or the seated class's
-to 1.57x (hbr_speaker12 and interview_1wrQ6Msp7wM fold their arms too); with the forearm's
-turn, auto's seated class moves at 1.13x its real median speed (0.92x before).
+(``arms.IK_STIFFNESS``) barely turns. There, while the elbow is drawn within 15° of its
+limit, the forearm turns to the camera instead, drawn down to 0.6 of its length
+(``arms.FORE_MIN``): her wrist's median speed in speech went from 0.04-0.09 sw/s (calm to
+lively) to 0.07-0.17, against her real 0.36. Letting every elbow fold to 170°, or the
+shoulder of an arm folded within 30° of the limit turn freely (stiffness 0.1 against 0.7),
+took her to 0.12 and 0.22 (while her other arm, resting below the frame, still moved too), but
+also took the close-ups' speed to 1.55x their real one, or the seated class's to 1.57x
+(hbr_speaker12 and interview_1wrQ6Msp7wM fold their arms too); with the forearm's turn,
+auto's seated class moves at 1.13x its real median speed (0.92x before).
 
 The spread within a style comes from the photo (how far its arms can travel) and the speech;
 the speed medians rise from calm to lively.
