@@ -10,7 +10,8 @@ cut to ``--seconds``. The rendered frames are re-detected and scored like the re
 harness (:mod:`gesticulate.evaluate.reenact_scores`): arm fidelity (share of shoulder, elbow
 and wrist points within 0.2 shoulder widths of the generated skeleton; a wrist without its
 hand is not counted, nor a point MediaPipe loses on the still photo itself, tracked as a
-video: column "not held"), hands re-detected
+video: column "not held", nor one the motion puts outside the frame; one found just past the
+frame's edge counts), hands re-detected
 where the generated skeleton has them, and pieces and holes of the person's silhouette next to
 the photo's own. Prints a table and PASS/FAIL per check (fidelity ≥ 0.90, hands ≥ 0.90,
 pieces and holes ≤ the photo's + 0.05); writes each video and its three most-moved frames

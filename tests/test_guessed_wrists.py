@@ -79,3 +79,23 @@ def test_fidelity_does_not_ask_for_a_point_the_motion_puts_outside_the_picture()
     red[:5, L.LEFT_ELBOW, 2] = 1.0                    # found while it is in the picture
     assert pose_fidelity(red, drv)["arm_fidelity"] < 0.95
     assert pose_fidelity(red, drv, size=(SIZE, SIZE))["arm_fidelity"] == 1.0
+
+
+def test_fidelity_finds_a_border_point_the_detector_places_just_past_the_edge():
+    """avspeech_sample1's generated elbow lies 3 px above the bottom edge; MediaPipe places it
+    3 px past it, where the skeleton caps its confidence at OUTSIDE_CONFIDENCE (0.1) so that
+    nothing draws it. It was found where it was asked to be, and counts; a point past the edge
+    but further than the tolerance from the driving one, or not found at all, does not."""
+    from gesticulate.skeleton.mediapipe_map import OUTSIDE_CONFIDENCE
+    drv = np.repeat(template_pose(size=SIZE)[None].astype(np.float64), 10, axis=0)
+    drv[:, L.LEFT_ELBOW, :2] = (40.0, SIZE - 3.0)
+    red = drv.copy()
+    red[:, L.LEFT_ELBOW, 1] = SIZE + 3.0
+    red[:, L.LEFT_ELBOW, 2] = OUTSIDE_CONFIDENCE
+    assert pose_fidelity(red, drv)["arm_fidelity"] < 0.9                   # no picture: a miss
+    assert pose_fidelity(red, drv, size=(SIZE, SIZE))["arm_fidelity"] == 1.0
+    red[:, L.LEFT_ELBOW, 1] = SIZE + 60.0                                   # past, but far off
+    assert pose_fidelity(red, drv, size=(SIZE, SIZE))["arm_fidelity"] < 0.9
+    red[:, L.LEFT_ELBOW, 1] = SIZE + 3.0
+    red[:, L.LEFT_ELBOW, 2] = 0.0                                           # not found
+    assert pose_fidelity(red, drv, size=(SIZE, SIZE))["arm_fidelity"] < 0.9
