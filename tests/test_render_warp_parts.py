@@ -1594,3 +1594,18 @@ def test_a_light_cloths_shade_under_hands_the_detector_missed_is_no_hand():
     both = hands["left"] | hands["right"]
     assert (both & truth.astype(bool)).sum() / truth.sum() > 0.85
     assert (both & shade.astype(bool)).sum() < 0.05 * shade.sum()
+
+
+def test_a_few_sharp_specks_beside_a_plain_cloth_do_not_make_its_fill_a_copy():
+    """Beads and a clicker's edge by the hole in a white dress (ted_lia_driving2): a few pixels
+    of high contrast made the plain cloth around them read as detailed, and the fill copied
+    them in as dark streaks. A pixel's detail counts up to the full-copy level only."""
+    h = w = 512
+    yy = np.arange(h, dtype=np.float32)[:, None, None]
+    img = np.broadcast_to(225 + 0.02 * yy, (h, w, 3)).astype(np.uint8).copy()
+    hole = np.zeros((h, w), bool)
+    hole[260:300, 100:400] = True                                  # hands held across it
+    for x in range(150, 350, 8):
+        img[254:256, x:x + 2] = (30, 30, 35)                       # beads above its edge
+    out = fill_hidden(img, hole, np.ones((h, w), bool), pattern=True, shade=True)
+    assert out[260:300, 150:350].min() > 200                       # 115 when copied
