@@ -74,7 +74,8 @@ def pose_fidelity(redetected: np.ndarray, driving: np.ndarray, *, tolerance: flo
         # Found just past the frame's edge: the skeleton caps such a point's confidence
         # (mediapipe_map.OUTSIDE_CONFIDENCE) so nothing draws it, but the detector placed it,
         # and within the tolerance of a driving point on the border it is where it was asked to
-        # be (avspeech_sample1's elbow 3 px above the bottom edge, found 3 px past it).
+        # be (avspeech_sample1's generated elbow, 3 px above the bottom edge near the corner,
+        # found just past the corner).
         past = ~L.inside(red[:, ARM_POINTS], size, 0.0) & (red[:, ARM_POINTS, 2] > 0)
         got |= past
     err = np.linalg.norm(red[:, ARM_POINTS, :2] - drv[:, ARM_POINTS, :2], axis=2)

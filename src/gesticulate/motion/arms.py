@@ -201,7 +201,9 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     dbeta = gaussian_filter1d(limit_rate(beta - beta0, step), 1.0, mode="nearest") * ctx.ramp
     elbow, wrist = forward_two_link(shoulder, alpha_rest + dalpha, beta0 + dbeta,
                                     upper=upper, fore=fore)
-    if wrist_seen and not pinned:       # a pinned forearm turns about its elbow on the edge
+    # A free arm's forearm turns to the camera where the limit held its fold back (a pinned
+    # one is aimed from its elbow on the frame's edge, with no IK).
+    if wrist_seen and not pinned:
         near = np.clip((bend * (beta0 + dbeta) - elbow_limit(bend, beta0) + ELBOW_SOFT)
                        / ELBOW_SOFT, 0.0, 1.0)
         wrist = elbow + _foreshortened(target - elbow, wrist - elbow, past, near, fore, ctx,
