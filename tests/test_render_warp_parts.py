@@ -127,25 +127,33 @@ def test_a_hand_over_the_body_leaves_the_cloth_and_one_against_the_backdrop_keep
     assert pieces["hand"][100:140, 80:120].mean() > 0.9 and not pieces["hand"][170:].any()
 
 
+def _missed_hands(backdrop: tuple, face: tuple, body: tuple) -> tuple:
+    """The template pose at 256 px with both hands' landmarks missed, drawn on ``backdrop``:
+    its face and trunk filled in their colours. Returns ``(ref, image, centre, axes)``, the
+    last two the ellipse (cv2.ellipse's) where its folded hands lie, between the wrists."""
+    ref = template_pose(size=256).astype(np.float64)
+    ref[L.LEFT_HAND_START:L.LEFT_HAND_START + 21, 2] = 0.0        # the detector missed both
+    ref[L.RIGHT_HAND_START:L.RIGHT_HAND_START + 21, 2] = 0.0
+    img = np.full((256, 256, 3), backdrop, np.uint8)
+    outline = ref[L.face(0):L.face(68), :2].astype(np.float32)
+    cv2.fillConvexPoly(img, cv2.convexHull(outline).astype(np.int32), face)
+    torso = np.round(ref[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER], :2]).astype(np.int32)
+    cv2.rectangle(img, tuple(torso[1] - [12, 0]), (int(torso[0][0]) + 12, 255), body, -1)
+    lw, rw = ref[L.LEFT_WRIST, :2], ref[L.RIGHT_WRIST, :2]
+    centre = tuple(int(v) for v in np.round(0.5 * (lw + rw) + [0, 8]))
+    return ref, img, centre, (int(0.5 * abs(lw[0] - rw[0])) + 8, 12)
+
+
 def test_hands_the_detector_missed_are_found_by_their_skin_and_split_between_the_wrists():
     """Folded hands with no hand landmarks (hbr_speaker7's first frame): the skin beyond each
     wrist is that arm's hand, the jacket and shirt around are not, and the folded pair is split
     by the nearer wrist. Left on the torso, such hands stayed drawn there as a ghost when the
     arms lifted."""
-    ref = template_pose(size=256).astype(np.float64)
-    ref[L.LEFT_HAND_START:L.LEFT_HAND_START + 21, 2] = 0.0        # the detector missed both
-    ref[L.RIGHT_HAND_START:L.RIGHT_HAND_START + 21, 2] = 0.0
-    img = np.full((256, 256, 3), (90, 140, 90), np.uint8)         # green backdrop
-    face = ref[L.face(0):L.face(68), :2].astype(np.float32)
-    cv2.fillConvexPoly(img, cv2.convexHull(face).astype(np.int32), SKIN)
-    torso = np.round(ref[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER], :2]).astype(np.int32)
-    cv2.rectangle(img, tuple(torso[1] - [12, 0]), (int(torso[0][0]) + 12, 255), (40, 45, 95), -1)
+    ref, img, centre, axes = _missed_hands((90, 140, 90), SKIN, (40, 45, 95))  # green backdrop
     cv2.rectangle(img, (118, 150), (138, 255), SHIRT, -1)
     truth = np.zeros((256, 256), np.uint8)
     lw, rw = ref[L.LEFT_WRIST, :2], ref[L.RIGHT_WRIST, :2]
-    mid = 0.5 * (lw + rw)
-    cv2.ellipse(truth, tuple(int(v) for v in np.round(mid + [0, 8])),
-                (int(0.5 * abs(lw[0] - rw[0])) + 8, 12), 0, 0, 360, 1, -1)
+    cv2.ellipse(truth, centre, axes, 0, 0, 360, 1, -1)
     img[truth > 0] = (170, 115, 90)                               # hands, in shadow
     person = (np.abs(img.astype(int) - (90, 140, 90)).sum(-1) > 0)
     valid = valid_points(ref, (256, 256))
@@ -1568,20 +1576,8 @@ def test_a_light_cloths_shade_under_hands_the_detector_missed_is_no_hand():
     the folded hands is as near the face's colour as the wide lightness spread allows, and nearer
     it than the white dress; it has no hue, though, and stays on the torso. Carried with the
     hands, it floated beside them as a grey shard."""
-    ref = template_pose(size=256).astype(np.float64)
-    ref[L.LEFT_HAND_START:L.LEFT_HAND_START + 21, 2] = 0.0        # the detector missed both
-    ref[L.RIGHT_HAND_START:L.RIGHT_HAND_START + 21, 2] = 0.0
-    img = np.full((256, 256, 3), (120, 20, 25), np.uint8)         # a red backdrop
-    face = ref[L.face(0):L.face(68), :2].astype(np.float32)
-    cv2.fillConvexPoly(img, cv2.convexHull(face).astype(np.int32), (72, 48, 36))
-    torso = np.round(ref[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER], :2]).astype(np.int32)
-    cv2.rectangle(img, tuple(torso[1] - [12, 0]), (int(torso[0][0]) + 12, 255), (236, 236, 232),
-                  -1)
+    ref, img, centre, axes = _missed_hands((120, 20, 25), (72, 48, 36), (236, 236, 232))
     truth = np.zeros((256, 256), np.uint8)
-    lw, rw = ref[L.LEFT_WRIST, :2], ref[L.RIGHT_WRIST, :2]
-    mid = 0.5 * (lw + rw)
-    centre = tuple(int(v) for v in np.round(mid + [0, 8]))
-    axes = (int(0.5 * abs(lw[0] - rw[0])) + 8, 12)
     shade = np.zeros_like(truth)
     cv2.ellipse(shade, (centre[0], centre[1] + 12), (axes[0] - 10, 14), 0, 0, 360, 1, -1)
     img[shade > 0] = (90, 88, 84)                                 # the dress in the hands' shade

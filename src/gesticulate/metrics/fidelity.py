@@ -67,17 +67,15 @@ def pose_fidelity(redetected: np.ndarray, driving: np.ndarray, *, tolerance: flo
     want[:, [4, 5]] &= ~guessed_wrists(drv)          # ARM_POINTS[4:6]: the wrists
     if not_asked is not None:
         want[:, np.asarray(not_asked, bool)] = False
-    if size is not None:
-        want &= L.inside(drv[:, ARM_POINTS], size, 0.0)
     got = red[:, ARM_POINTS, 2] >= SEEN
     if size is not None:
+        want &= L.inside(drv[:, ARM_POINTS], size, 0.0)
         # Found just past the frame's edge: the skeleton caps such a point's confidence
         # (mediapipe_map.OUTSIDE_CONFIDENCE) so nothing draws it, but the detector placed it,
         # and within the tolerance of a driving point on the border it is where it was asked to
         # be (avspeech_sample1's generated elbow, 3 px above the bottom edge near the corner,
         # found just past the corner).
-        past = ~L.inside(red[:, ARM_POINTS], size, 0.0) & (red[:, ARM_POINTS, 2] > 0)
-        got |= past
+        got |= ~L.inside(red[:, ARM_POINTS], size, 0.0) & (red[:, ARM_POINTS, 2] > 0)
     err = np.linalg.norm(red[:, ARM_POINTS, :2] - drv[:, ARM_POINTS, :2], axis=2)
     hit = got & (err <= tolerance * sw)
     hands_want = hands_hit = 0
