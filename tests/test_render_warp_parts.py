@@ -127,6 +127,32 @@ def test_a_hand_over_the_body_leaves_the_cloth_and_one_against_the_backdrop_keep
     assert pieces["hand"][100:140, 80:120].mean() > 0.9 and not pieces["hand"][170:].any()
 
 
+def test_each_stray_bit_of_an_arm_joins_its_own_neighbour():
+    """Bits of an arm's piece cut off from its bone join a neighbouring piece one by one: a
+    bit of lapel by the shoulder, cut off from the upper arm with other bits beside the hand,
+    went along with them into the hand, then with the hand's strays into the forearm, and
+    flew off with the forearm as a shard when the arm came down (hbr_speaker12, generated)."""
+    from gesticulate.render.warp.parts import _join_strays
+    h, w = 200, 200
+    bones = {"upper": ((100, 20), (100, 100)), "fore": ((100, 100), (100, 160)),
+             "hand": ((100, 160), (100, 190))}
+    yy, xx = np.mgrid[0:h, 0:w]
+    near = {n: np.hypot(xx - a[0], np.clip(yy, a[1], b[1]) - yy).astype(np.float32)
+            for n, (a, b) in bones.items()}
+    labels = {}
+    for n, (a, b) in bones.items():
+        labels[n] = (np.abs(xx - 100) <= 8) & (yy >= a[1]) & (yy < b[1])
+    lapel = (np.abs(xx - 40) <= 4) & (np.abs(yy - 30) <= 4)       # beside the shoulder, alone
+    by_hand = (np.abs(xx - 112) <= 3) & (np.abs(yy - 175) <= 10)  # the upper arm's, by the hand
+    by_fore = (np.abs(xx - 88) <= 3) & (np.abs(yy - 130) <= 3)    # the hand's, by the forearm
+    labels["upper"] = labels["upper"] | lapel | by_hand
+    labels["hand"] = labels["hand"] | by_fore
+    out = _join_strays(labels, bones, near)
+    assert out["upper"][lapel].all()
+    assert out["hand"][by_hand].all() and out["fore"][by_fore].all()
+    assert sum(out[n].sum() for n in out) == sum(labels[n].sum() for n in labels)
+
+
 def _missed_hands(backdrop: tuple, face: tuple, body: tuple) -> tuple:
     """The template pose at 256 px with both hands' landmarks missed, drawn on ``backdrop``:
     its face and trunk filled in their colours. Returns ``(ref, image, centre, axes)``, the

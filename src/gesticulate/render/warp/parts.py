@@ -641,6 +641,22 @@ def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: f
     upper = region & ~hand & ~fore
     labels = {"upper": upper, "fore": fore, "hand": hand}
     bones = {"upper": (S, E), "fore": (E, W), "hand": (W, H)}
+    near = {"upper": d_up, "fore": d_fore, "hand": _segment_distance(px, py, W, H)[0]}
+    return _join_strays(labels, bones, near)
+
+
+def _join_strays(labels: dict[str, np.ndarray], bones: dict[str, tuple],
+                 near: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``labels`` (an arm's pieces) with every bit cut off from its piece's bone (``bones``:
+    name -> its two ends) given to a neighbour: each stray bit (strays of several pieces that
+    touch make one) joins the piece it shares most border with, or, touching none, the one
+    whose bone is nearest (``near``: name -> each pixel's distance to it). All of a piece's
+    strays joined one piece together before: hbr_speaker12's upper-arm bits by his raised hand
+    took a bit of lapel by the shoulder along into the hand, the hand's strays took it on into
+    the forearm, and it flew off with the forearm as a dark shard when the arm came down."""
+    labels = dict(labels)
+    h, w = next(iter(labels.values())).shape
+    stray = np.zeros((h, w), bool)
     for name, (a, b) in bones.items():
         mask = labels[name]
         count, comp = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
@@ -653,12 +669,18 @@ def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: f
                 keep[comp[y, x]] = True
         if not keep[1:].any():
             keep[1 + np.argmax(np.bincount(comp.ravel())[1:])] = True
-        stray = mask & ~keep[comp]
+        stray |= mask & ~keep[comp]
         labels[name] = mask & keep[comp]
-        # A stray piece joins the neighbour it shares most border with.
-        grown = cv2.dilate(stray.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-        best = max((n for n in labels if n != name), key=lambda n: (grown & labels[n]).sum())
-        labels[best] = labels[best] | stray
+    count, comp = cv2.connectedComponents(stray.astype(np.uint8), connectivity=8)
+    for k in range(1, count):
+        piece = comp == k
+        ring = (cv2.dilate(piece.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0) & ~piece
+        border = {n: int((ring & m).sum()) for n, m in labels.items()}
+        if max(border.values()) > 0:
+            best = max(border, key=border.get)
+        else:
+            best = min(near, key=lambda n: float(near[n][piece].mean()))
+        labels[best] = labels[best] | piece
     return labels
 
 
