@@ -8,6 +8,7 @@ import pytest
 from gesticulate.audio.features import AudioFeatures
 from gesticulate.errors import InputError, OptionError
 from gesticulate.motion import available_generators, get_generator
+from gesticulate.motion.gestures import speech_mask
 from gesticulate.skeleton import layout as L
 
 FPS = 25.0
@@ -502,3 +503,28 @@ def test_a_folded_forearm_turns_to_the_camera_instead_of_folding_past_the_elbows
     monkeypatch.setattr(arms, "FORE_MIN", 1.0)
     held, _ = moves()
     assert speed > 1.2 * held, (speed, held)
+
+
+@pytest.mark.parametrize("lift, down_share, up_share", [(0, None, 0.5), (70, 0.25, None)])
+def test_a_hand_held_high_wanders_down_as_well_as_up(gen, lift, down_share, up_share):
+    """Between gesture units the hands' home wanders mostly up from a hand resting low (1.0
+    shoulder widths under the neck here: above its rest in most of the speech), and as much
+    down as up from one the photo holds at mid-chest (0.56 under it): wandering up from
+    there, un_speech_female's folded arm asked for a wrist it could not reach, and her hand
+    barely moved (her real one drops to the lectern and comes back up)."""
+    feats = speech_features([(0.3, 7.5)], duration_s=8.0)
+    ref = frontal_reference()
+    wrists, hands = [L.LEFT_WRIST, L.RIGHT_WRIST], np.r_[L.LEFT_HAND, L.RIGHT_HAND]
+    ref[wrists, 1] -= lift
+    ref[hands, 1] -= lift
+    sw, speech = float(L.shoulder_width(ref)), speech_mask(feats) > 0.5
+    below, above = [], []
+    for seed in range(5):
+        kp = gen.generate(feats, ref, image_size=SIZE, seed=seed, style="conversational")
+        dy = ((kp.keypoints[:, wrists, 1] - ref[wrists, 1]) / sw)[speech[: len(kp.keypoints)]]
+        below.append((dy > 0.1).mean())
+        above.append((dy < -0.1).mean())
+    if down_share is not None:
+        assert np.mean(below) >= down_share and np.mean(above) < 0.45, (below, above)
+    if up_share is not None:
+        assert np.mean(above) > up_share, (below, above)

@@ -34,6 +34,11 @@ EDGE_MARGIN = 0.06                  # a handless wrist (or an elbow) this near t
 EDGE_ELBOW_CONFIDENCE = 0.5         # an elbow on the frame's edge found this surely is pinned
 MIDLINE_GAP = 0.1                   # a moving wrist stays this far (sw) on its own side
 SOFT_EDGE = 0.12                    # a wanted wrist slows over this much (sw) before a limit
+# A home wanders mostly up from a hand resting low, mostly down from one the photo holds high:
+# its vertical draw (-0.3..1.0 of the spread, up) is shifted down by HOME_DOWN as the photo's
+# wrist rises from HOME_HIGH[1] to HOME_HIGH[0] shoulder widths under the neck.
+HOME_HIGH = (0.3, 0.8)
+HOME_DOWN = 0.7
 # Fastest turn of the shoulder or the elbow, rad/s (kinematics.limit_rate: a jump is spread
 # over a ramp at half this speed, centred on it). As the wanted wrist sweeps from out of reach
 # to across the body, the damped IK's answer can cross from one solution to another (elbow
@@ -302,12 +307,15 @@ def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
     paired = np.array([s.frame for s in strokes if s.hands == "both"], dtype=int)
     shared = np.random.default_rng(ctx.pair) if ctx.pair is not None else None
     inward = max(side * (rest[0] - neck[0]) / sw - MIDLINE_GAP - SOFT_EDGE, 0.0)
+    lo_drop, hi_drop = HOME_HIGH
+    down = HOME_DOWN * float(np.clip((hi_drop - (rest[1] - neck[1]) / sw) / (hi_drop - lo_drop),
+                                     0.0, 1.0))
 
     def place(lo, hi, cuts, k, lift, wanders):
         base = k * (centre - rest) - np.array([0.0, lift]) * sw
         for (p, q), (u, v) in zip(zip([lo, *cuts], [*cuts, hi]), wanders):
             # sideways -1..1 (outwards +), up -0.3..1.0 (mostly up), times the style's spread
-            spot = base + np.array([side * u, -v]) * ctx.spread * sw
+            spot = base + np.array([side * u, down - v]) * ctx.spread * sw
             # The home stays clear of the midline limit, so a gesture has room to move there.
             spot[0] = side * max(side * spot[0], -inward * sw)
             home[p:q] = spot

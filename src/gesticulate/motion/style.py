@@ -3,18 +3,18 @@
 Four named styles, from still to animated. Each is a set of knobs (:class:`Style`). What they
 give, measured with ``benchmarks/gestures.py --styles calm conversational presenter lively``
 (the photos and voices of the 9 shared clips with speech, seeds 0–19 averaged; min / median /
-max over the clips; 2026-12-05, after a forearm stopped by the elbow's limit turned to the
-camera, ``arms.FORE_MIN``):
+max over the clips; 2026-12-05, after the hands' home wandered down from a hand held high,
+``arms.HOME_HIGH``):
 
 ==============  ==============  ==============  ==============  =============  ==============  ==============
 style           speed in        speed in        hand            motion         speed in        hands together
                 speech, median  speech, p90     variance        beats/s        pauses, median  (correlation)
                 (sw/s)          (sw/s)          (sw²)                          (sw/s)
 ==============  ==============  ==============  ==============  =============  ==============  ==============
-calm            0.07/0.09/0.21  0.26/0.31/1.01  .009/.011/.029  .15/.33/.56    0.02/0.10/0.14  0.26/0.57/0.64
-conversational  0.16/0.23/0.85  0.57/1.02/2.54  .022/.033/.096  .65/1.03/1.21  0.03/0.23/0.37  0.23/0.55/0.66
-presenter       0.17/0.28/0.82  0.59/1.24/2.60  .024/.039/.100  .62/1.09/1.20  0.03/0.23/0.43  0.35/0.52/0.67
-lively          0.17/0.31/0.82  0.67/1.39/2.79  .028/.044/.099  .58/1.09/1.26  0.03/0.36/0.47  0.33/0.46/0.71
+calm            0.07/0.10/0.21  0.29/0.37/1.01  .010/.013/.029  .27/.36/.56    0.03/0.11/0.19  0.39/0.58/0.64
+conversational  0.19/0.26/0.85  0.64/1.01/2.54  .023/.043/.096  .67/1.03/1.21  0.04/0.23/0.48  0.28/0.55/0.66
+presenter       0.18/0.34/0.82  0.65/1.19/2.60  .024/.047/.100  .74/1.10/1.20  0.04/0.25/0.52  0.36/0.54/0.67
+lively          0.17/0.36/0.82  0.65/1.30/2.79  .026/.050/.099  .76/1.09/1.26  0.04/0.36/0.47  0.38/0.44/0.71
 ==============  ==============  ==============  ==============  =============  ==============  ==============
 
 Wrist speeds are of either wrist, in shoulder widths (sw) per second. The largest speeds in
@@ -27,12 +27,20 @@ seed 0, wants a median flexion of 176°, against a limit of 150°), and the stif
 (``arms.IK_STIFFNESS``) barely turns. There, while the elbow is drawn within 15° of its
 limit, the forearm turns to the camera instead, drawn down to 0.6 of its length
 (``arms.FORE_MIN``): her wrist's median speed in speech went from 0.04-0.09 sw/s (calm to
-lively) to 0.07-0.17, against her real 0.36. Letting every elbow fold to 170°, or the
+lively) to 0.07-0.17, and to 0.10-0.19 once the home wandered down from her raised hand as
+much as up (``arms.HOME_HIGH``), against her real 0.36. Letting every elbow fold to 170°, or the
 shoulder of an arm folded within 30° of the limit turn freely (stiffness 0.1 against 0.7),
 took her to 0.12 and 0.22 (while her other arm, resting below the frame, still moved too), but
 also took the close-ups' speed to 1.55x their real one, or the seated class's to 1.57x
 (hbr_speaker12 and interview_1wrQ6Msp7wM fold their arms too); with the forearm's turn,
-auto's seated class moves at 1.13x its real median speed (0.92x before).
+auto's seated class moves at 1.13x its real median speed (0.92x before), 1.21x with the home
+wandering down. The shoulder taking over the reach the elbow's limit held back (a
+shoulder-only IK, stiffness 0.3 to 1.5), or a hanging upper arm's forearm let swing across its
+line (folds to 250°), took her to 0.53x-0.96x her real median speed but the seated class to
+1.30x-2.08x, past its acceleration bar at all but the stiffest; the real seated speakers'
+upper arms turn 1-12° (5th to 95th percentile), hers 12-17°, the generated seated ones
+already 7-20°. Nothing in her photo (hips hidden by the lectern) or voice tells her standing
+apart from them.
 
 The spread within a style comes from the photo (how far its arms can travel) and the speech;
 the speed medians rise from calm to lively.
