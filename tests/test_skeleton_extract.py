@@ -107,6 +107,16 @@ def test_one_hand_returned_as_both_hands_is_kept_once():
     kp = landmarks_to_coco133(pose=pose, face=None, left_hand=hand, right_hand=twice,
                               image_size=(100, 100))
     assert (kp[L.LEFT_HAND] == 0).all() and (kp[L.RIGHT_HAND][:, 2] > 0).all()
+    # ... also where the copy's wrist and palm follow the other crop (avspeech_sample1 at 512
+    # px: the fingers 0.20 palm lengths apart, all 21 points 0.31): the fingers tell
+    palm = float(np.linalg.norm(hand[9] - hand[0]))
+    shift = np.full(21, 0.1)
+    shift[[0, 1, 5, 9, 13, 17]] = 1.0                   # wrist and knuckles
+    shift[[2, 6, 10, 14, 18]] = 0.45                    # the fingers' first joints
+    moved = hand + np.stack([shift * palm, np.zeros(21)], axis=1).astype(np.float32)
+    kp = landmarks_to_coco133(pose=pose, face=None, left_hand=moved, right_hand=hand,
+                              image_size=(100, 100))
+    assert (kp[L.LEFT_HAND] == 0).all() and (kp[L.RIGHT_HAND][:, 2] > 0).all()
     # two hands together: mirrored about the wrists' midline, the fingers overlapping
     pose[15] = (0.56, 0.70, 1.0)
     other = hand.copy()

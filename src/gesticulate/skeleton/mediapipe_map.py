@@ -54,12 +54,16 @@ CONFIDENCE_SOURCE = {
 OUTSIDE_CONFIDENCE = 0.1
 # Holistic crops each hand's region from its pose wrist; when one hand lies over the other
 # wrist's region (a hand across the chest, the other arm under the frame's edge), both crops
-# hold the same hand and it comes back twice. Two hands whose 21 points lie this close
-# (median distance, in palm lengths) are one hand: avspeech_sample1's right hand, returned
-# as her left too, 0.10-0.19 apart, and un_speech_female's 0.05-0.20. Two real hands with the
-# fingers laced came 0.43 apart (avspeech_sample2, on a desk) and 0.51 (hbr_speaker7); a
-# returned pair 0.33-0.44 apart (one hand over the lectern) is left as found.
+# hold the same hand and it comes back twice. Two hands whose finger points (past the
+# knuckles: FINGER_POINTS) lie this close (median distance, in palm lengths) are one hand:
+# avspeech_sample1's right hand, returned as her left too, its fingers 0.16 apart at 256 px
+# and 0.20 at 512. The copy's wrist and palm follow the other crop (1.4 palms apart at 512),
+# so over all 21 points the pair was 0.31 apart there, past the 0.3 this was once taken
+# over, and the render drew a second left hand on her right one. Two real hands held
+# together came 0.39 apart (hbr_speaker7, fingers laced in the lap), 0.50
+# (ted_lia_driving3) and 0.90 (avspeech_sample2, on a desk).
 SAME_HAND = 0.3
+FINGER_POINTS = np.array([2, 3, 4, 6, 7, 8, 10, 11, 12, 14, 15, 16, 18, 19, 20])
 
 # BlazePose index of each COCO body point 0–16 (nose, eyes, ears, shoulders, elbows, wrists,
 # hips, knees, ankles). BlazePose's eye points are the pupil centres (2 and 5).
@@ -167,7 +171,8 @@ def _drop_twice_found_hand(out: np.ndarray, aspect: np.ndarray) -> None:
     right = out[RIGHT_HAND_START:RIGHT_HAND_START + 21]
     palm = max(float(np.linalg.norm((right[9, :2] - right[0, :2]) * aspect)),
                float(np.linalg.norm((left[9, :2] - left[0, :2]) * aspect)), 1e-6)
-    gap = float(np.median(np.linalg.norm((left[:, :2] - right[:, :2]) * aspect, axis=1)))
+    gap = float(np.median(np.linalg.norm((left[FINGER_POINTS, :2] - right[FINGER_POINTS, :2])
+                                         * aspect, axis=1)))
     if gap < SAME_HAND * palm:
         (left if left[0, 2] < right[0, 2] else right)[:] = 0.0
 
