@@ -639,3 +639,29 @@ def test_ring_loops_sample_bilinearly_and_round_as_numpy_does():
     compiled(_ring_restore)(canvas, ring, bg, diff, w)
     np.testing.assert_array_equal(canvas[ring, :3], (bg + diff * w[:, None] + 0.5).astype(np.uint8))
     assert not canvas[np.setdiff1d(np.arange(30), ring)].any() and not canvas[:, 3].any()
+
+
+def test_a_layer_is_not_feathered_from_the_backdrop_it_leaves_see_through():
+    """An arm's layer leaves the backdrop the segmenter gave it see-through (alpha 0 there);
+    its feather past that, over the segmenter's soft outline of the backdrop block, carried
+    the outline away from the arm as a thin line (hbr_speaker8's raised hand, generated).
+    Past what the layer shows, the feather stays."""
+    from gesticulate.data.synthetic import template_pose
+    from gesticulate.render.warp.parts import Parts, shoulder_geometry
+    from gesticulate.render.warp.rig import BORDER, build_layer
+    ref = template_pose(size=256).astype(np.float64)
+    valid = ref[:, 2] > 0.3
+    mid, normal, sw = shoulder_geometry(ref, valid, (256, 256))
+    region = np.zeros((256, 256), bool)
+    region[100:200, 60:120] = True                       # the part, and beside it ...
+    region[100:200, 120:150] = True                      # ... a block of backdrop
+    alpha = region.astype(np.float32)
+    alpha[100:200, 120:150] = 0.0                        # left see-through
+    alpha[100:200, 150:152] = 0.5                        # the segmenter's soft outline
+    alpha[100:200, 58:60] = 0.5                          # ... and the part's own soft edge
+    parts = Parts(torso=region, head=None, shoulder_line=(mid, normal), shoulder_width=sw)
+    rgb = np.full((256, 256, 3), 200, np.uint8)
+    layer = build_layer("torso", region, rgb, alpha, ref, valid, parts, spacing=8.0, grow=3)
+    a = layer.texture[BORDER:-BORDER, BORDER:-BORDER, 3]
+    assert a[110:190, 150:152].max() == 0
+    assert a[110:190, 58:60].min() > 0

@@ -656,8 +656,12 @@ def build_layer(name: str, region: np.ndarray, rgb: np.ndarray, alpha: np.ndarra
         return None
     mesh.vertices -= pad
     # The layer's alpha: the person's soft alpha inside the region, feathered a little outside
-    # so neighbouring layers overlap instead of cracking.
-    inner = region.astype(np.float32)
+    # so neighbouring layers overlap instead of cracking; feathered from what the layer shows
+    # only: past the backdrop an arm's layer leaves see-through (parts.backdrop_in_arm) lies
+    # the segmenter's soft outline of that backdrop, which the layer carried away from the arm
+    # as a thin line (hbr_speaker8's raised hand, generated: a light thread running up from
+    # her fingers).
+    inner = (region & (alpha > 0)).astype(np.float32)
     feather = cv2.GaussianBlur(inner, (0, 0), 1.0)
     a = np.clip(alpha * np.maximum(inner, np.clip(feather * 2 - 0.0, 0, 1)), 0, 1)
     a = np.where(cover, a, 0)
