@@ -117,6 +117,21 @@ def test_one_hand_returned_as_both_hands_is_kept_once():
     kp = landmarks_to_coco133(pose=pose, face=None, left_hand=moved, right_hand=hand,
                               image_size=(100, 100))
     assert (kp[L.LEFT_HAND] == 0).all() and (kp[L.RIGHT_HAND][:, 2] > 0).all()
+    # two hands steepled, fingertips together: as close over the fingers (0.21 palm lengths),
+    # but a left and a right hand, each other's mirror image
+    steeple = np.zeros((21, 2), np.float32)
+    steeple[0] = (0.455, 0.80)
+    bases = [(0.465, 0.76), (0.48, 0.70), (0.475, 0.69), (0.47, 0.695), (0.465, 0.705)]
+    tips = [(0.47, 0.66), (0.50, 0.58), (0.50, 0.565), (0.50, 0.575), (0.50, 0.595)]
+    for k, (b, t) in enumerate(zip(np.array(bases), np.array(tips))):
+        steeple[1 + 4 * k:5 + 4 * k] = b + (t - b) * (np.arange(4)[:, None] / 3.0)
+    mirror = steeple.copy()
+    mirror[:, 0] = 1.0 - steeple[:, 0]
+    both = pose.copy()
+    both[16], both[15] = (0.455, 0.80, 1.0), (0.545, 0.80, 1.0)
+    kp = landmarks_to_coco133(pose=both, face=None, left_hand=mirror, right_hand=steeple,
+                              image_size=(100, 100))
+    assert (kp[L.LEFT_HAND][:, 2] > 0).all() and (kp[L.RIGHT_HAND][:, 2] > 0).all()
     # two hands together: mirrored about the wrists' midline, the fingers overlapping
     pose[15] = (0.56, 0.70, 1.0)
     other = hand.copy()

@@ -61,8 +61,11 @@ OUTSIDE_CONFIDENCE = 0.1
 # so over all 21 points the pair was 0.31 apart there, past the 0.3 this was once taken
 # over, and the render drew a second left hand on her right one. Two real hands held
 # together came 0.39 apart (hbr_speaker7, fingers laced in the lap), 0.50
-# (ted_lia_driving3) and 0.90 (avspeech_sample2, on a desk).
+# (ted_lia_driving3) and 0.90 (avspeech_sample2, on a desk); two hands steepled, fingertips
+# together, come as close over their fingers, but as a left and a right hand they are each
+# other's mirror image (:func:`_mirrored`), and a copy is not.
 SAME_HAND = 0.3
+MIRROR_SURE = 0.3          # ... unless mirror images of each other, each turned at least this
 FINGER_POINTS = np.array([2, 3, 4, 6, 7, 8, 10, 11, 12, 14, 15, 16, 18, 19, 20])
 
 # BlazePose index of each COCO body point 0–16 (nose, eyes, ears, shoulders, elbows, wrists,
@@ -173,8 +176,25 @@ def _drop_twice_found_hand(out: np.ndarray, aspect: np.ndarray) -> None:
                float(np.linalg.norm((left[9, :2] - left[0, :2]) * aspect)), 1e-6)
     gap = float(np.median(np.linalg.norm((left[FINGER_POINTS, :2] - right[FINGER_POINTS, :2])
                                          * aspect, axis=1)))
-    if gap < SAME_HAND * palm:
+    if gap < SAME_HAND * palm and not _mirrored(left[:, :2] * aspect, right[:, :2] * aspect):
         (left if left[0, 2] < right[0, 2] else right)[:] = 0.0
+
+
+def _turn(hand: np.ndarray) -> float:
+    """Which way a hand's fingers lie about the middle one (-1..1): the sine of the angle from
+    the index-to-little line across the middle knuckles (6 to 18) to the middle finger's last
+    bone (10 to 12); near 0 where the fingers give no side."""
+    u, v = hand[6] - hand[18], hand[12] - hand[10]
+    n = float(np.linalg.norm(u) * np.linalg.norm(v))
+    return float(u[0] * v[1] - u[1] * v[0]) / n if n > 1e-9 else 0.0
+
+
+def _mirrored(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two hands that are each other's mirror image (a left and a right, the same side to the
+    camera), as real hands held together are: a hand returned twice repeats itself as it is.
+    Two hands steepled, fingertips together, lie as close as a copy over their fingers."""
+    ta, tb = _turn(a), _turn(b)
+    return ta * tb < 0 and min(abs(ta), abs(tb)) > MIRROR_SURE
 
 
 def part_confidence(anchor: np.ndarray, body: np.ndarray | None, joint: int, *, size: float,
