@@ -150,7 +150,17 @@ def test_each_stray_bit_of_an_arm_joins_its_own_neighbour():
     out = _join_strays(labels, bones, near)
     assert out["upper"][lapel].all()
     assert out["hand"][by_hand].all() and out["fore"][by_fore].all()
-    assert sum(out[n].sum() for n in out) == sum(labels[n].sum() for n in labels)
+    union = labels["upper"] | labels["fore"] | labels["hand"]
+    assert (out["upper"] | out["fore"] | out["hand"] == union).all()
+    assert sum(out[n].sum() for n in out) == union.sum()          # no pixel in two pieces
+    # A bit touching no piece joins the nearest bone's piece that has pixels of its own: with
+    # no hand, the hand's bone is no home for a speck.
+    labels = {n: m & (yy < 160) for n, m in labels.items()}
+    labels["hand"] = np.zeros_like(labels["hand"])
+    speck = (np.abs(xx - 100) <= 2) & (np.abs(yy - 192) <= 2)
+    labels["upper"] = labels["upper"] | speck
+    out = _join_strays(labels, bones, near)
+    assert out["fore"][speck].all() and not out["hand"].any()
 
 
 def _missed_hands(backdrop: tuple, face: tuple, body: tuple) -> tuple:

@@ -293,7 +293,8 @@ def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
 
     A gestured phrase lifts the hands towards a home in front of the body; the home moves to a
     new place every gesture unit (1–2.5 s), up to ``ctx.spread`` shoulder widths sideways and
-    up or down (mostly up), as speakers shift where they hold their hands; the move goes with
+    up or down (mostly up from a hand the photo holds low, mostly down from one it holds high:
+    :data:`HOME_HIGH`), as speakers shift where they hold their hands; the move goes with
     a stroke's preparation, so it speeds the hand on towards the stroke rather than away from
     it. In a phrase of mostly two-handed strokes both arms take these draws from ``ctx.pair``:
     their homes move at the same moments, mirrored. Pauses in ``ctx.clasps`` bring the hands
@@ -314,7 +315,8 @@ def _home(arm: ArmChain, ctx: ArmContext, strokes: list, spans: list, *,
     def place(lo, hi, cuts, k, lift, wanders):
         base = k * (centre - rest) - np.array([0.0, lift]) * sw
         for (p, q), (u, v) in zip(zip([lo, *cuts], [*cuts, hi]), wanders):
-            # sideways -1..1 (outwards +), up -0.3..1.0 (mostly up), times the style's spread
+            # sideways -1..1 (outwards +), up -0.3..1.0 (mostly up) less ``down`` for a hand
+            # held high, times the style's spread
             spot = base + np.array([side * u, down - v]) * ctx.spread * sw
             # The home stays clear of the midline limit, so a gesture has room to move there.
             spot[0] = side * max(side * spot[0], -inward * sw)

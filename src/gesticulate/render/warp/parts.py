@@ -599,8 +599,9 @@ def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: f
     :data:`FORE_HALF_WIDTH`). ``trunk``: where the body lies behind the arm (:func:`_trunk`);
     ``lab`` and ``skin``: the photo in CIELAB (:func:`lab_of`) and the face's skin colour
     (:func:`_face_skin`), which keep cloth out of the hand. Pieces of a label cut off from its
-    bone join the label they touch, so no pixel of the arm is lost and no piece bridges two
-    bones that do not meet."""
+    bone join the label they touch most, or touching none the nearest bone's
+    (:func:`_join_strays`), so no pixel of the arm is lost and no piece bridges two bones that
+    do not meet."""
     h, w = region.shape
     empty = np.zeros_like(region)
     if info.mode != "full":
@@ -679,7 +680,8 @@ def _join_strays(labels: dict[str, np.ndarray], bones: dict[str, tuple],
         if max(border.values()) > 0:
             best = max(border, key=border.get)
         else:
-            best = min(near, key=lambda n: float(near[n][piece].mean()))
+            shown = [n for n in near if labels[n].any()] or list(near)   # no piece of strays
+            best = min(shown, key=lambda n: float(near[n][piece].mean()))
         labels[best] = labels[best] | piece
     return labels
 
