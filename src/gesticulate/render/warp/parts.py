@@ -610,12 +610,12 @@ def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: f
     S, E, W, H = info.joints
     d_up, _ = _segment_distance(px, py, S, E)
     d_fore, t_fore = _segment_distance(px, py, E, W)
+    d_palm, t_palm = _segment_distance(px, py, W, H)
     if hand is not None and hand.any():
         hand = hand & region
         band = ~trunk if trunk is not None else np.ones_like(region)
     else:
-        d_hand, t_hand = _segment_distance(px, py, W, H)
-        hand = region & (t_hand > 0.15) & (d_hand < np.minimum(d_fore, d_up))
+        hand = region & (t_palm > 0.15) & (d_palm < np.minimum(d_fore, d_up))
         band = np.ones_like(region)
     if hand.any():
         # Fingers the cut missed (a fingertip past the landmarks, against the backdrop) stay
@@ -642,7 +642,7 @@ def _split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: f
     upper = region & ~hand & ~fore
     labels = {"upper": upper, "fore": fore, "hand": hand}
     bones = {"upper": (S, E), "fore": (E, W), "hand": (W, H)}
-    near = {"upper": d_up, "fore": d_fore, "hand": _segment_distance(px, py, W, H)[0]}
+    near = {"upper": d_up, "fore": d_fore, "hand": d_palm}
     return _join_strays(labels, bones, near)
 
 
