@@ -85,6 +85,27 @@ def test_hand_cut_along_its_landmarks_leaves_the_shirt_behind():
     assert (paddle & truth).sum() / paddle.sum() < 0.7
 
 
+def test_a_shaded_hand_across_grey_cloth_leaves_the_cloth():
+    """A hand lit from one side (its palm's lightness spreads widely) across a grey shirt and a
+    black jacket: the cut keeps the fingers, not the cloth beside them. The cloth's lightness
+    lies within the palm's spread, but it has no hue (hbr_speaker9: the shirt and the jacket
+    by his fingers went with the hand as grey flaps when it moved over the backdrop)."""
+    pts = _hand_landmarks()
+    img, truth = _draw_hand(pts)
+    img[:, :100] = (150, 150, 152)                          # a grey shirt left of the wrist
+    img[:, 100:] = (40, 40, 44)                             # a black jacket right of it
+    shade = np.broadcast_to(np.linspace(0.45, 1.1, truth.shape[1])[None, :, None], img.shape)
+    noise = np.random.default_rng(0).normal(0, 8, img.shape)      # a blurred, grainy hand
+    img[truth] = np.clip((np.array((175, 140, 125)) * shade + noise)[truth], 0, 255)
+    ref = np.zeros((133, 3))
+    ref[L.LEFT_HAND_START:L.LEFT_HAND_START + 21, :2] = pts
+    ref[L.LEFT_HAND_START:L.LEFT_HAND_START + 21, 2] = 1.0
+    person = np.ones(truth.shape, bool)
+    mask = hand_mask(img, ref, L.LEFT_HAND_START, person)
+    assert (mask & truth).sum() >= 0.9 * truth.sum()
+    assert (mask & ~truth).sum() <= 0.05 * truth.sum(), (mask & ~truth).sum() / truth.sum()
+
+
 def test_a_hand_over_the_body_leaves_the_cloth_and_one_against_the_backdrop_keeps_its_tips():
     """Over the trunk the hand layer is the hand's own pixels: grown by a band of a tenth of a
     shoulder width there, a hand resting on the body carried the shirt above it as a dome.

@@ -155,7 +155,11 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
     mu = np.median(skin, 0)
     spread = np.maximum(np.percentile(np.abs(skin - mu), 90, axis=0) * 1.5, [10.0, 5.0, 5.0])
     d_skin = np.linalg.norm((lab - mu) / spread, axis=2)
-    keep = zone & ~person & (d_skin <= 2.0)
+    # Cloth has no hue: a pixel greyer than the palm's skin would be at its lightness is not
+    # the hand's, however near its lightness (hbr_speaker9's fingers lie across a grey shirt and a
+    # black jacket; their edges and the gaps between them went with the hand as grey flaps).
+    skinlike = ~_greyer_than_skin(lab.reshape(-1, 3), (mu, spread)).reshape(h, w)
+    keep = zone & ~person & (d_skin <= 2.0) & skinlike
     ring = grown(zone, 2 * r) & ~zone & person
     # What lies around the hand on the person, less what looks like skin (the other hand, the
     # face, the wrist): the colours a pixel of the finger zone may belong to instead.
@@ -163,12 +167,12 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
     around = around[np.linalg.norm((around - mu) / spread, axis=1) > 3.0]
     inside = zone & person
     near = grown(zone, 2 * r) & person
-    nearer_skin = d_skin <= 2.0
+    nearer_skin = (d_skin <= 2.0) & skinlike
     if len(around) >= 12:
         k = min(3, len(around))
         centres = colour_clusters(around, k)
         d_back = nearest_colour(lab[inside], centres, spread)
-        ok = (d_skin[inside] <= d_back + 0.5) | (d_skin[inside] <= 3.0)
+        ok = ((d_skin[inside] <= d_back + 0.5) | (d_skin[inside] <= 3.0)) & skinlike[inside]
         inside = inside.copy()
         inside[inside] = ok
         # Past the zone, skin must be nearer the palm's colour than the clothes' too: the
