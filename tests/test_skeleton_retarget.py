@@ -343,6 +343,34 @@ def test_a_nod_moves_the_head_while_the_trunk_stays(photo):
     assert np.abs(out[:, L.NOSE, 0] - photo[L.NOSE, 0]).max() < 0.5
 
 
+def test_another_persons_head_sits_as_the_photos_and_turns_as_theirs(photo):
+    """Another person whose head leans 30 degrees to one side over their neck throughout, and
+    tilts by 6 degrees back and forth: the photo's head keeps its own carriage and tilts as
+    theirs does. Drawn at their lean, a head slid a sixth of a shoulder width off the photo's
+    collar (hbr_speaker12's motion on pats_oliver_slice18.png), and the warp tore the neck."""
+    other = photo.copy()
+    other[:, :2] = other[:, :2] * 1.5 + [30.0, 10.0]
+    motion = np.repeat(other[None], 75, axis=0)
+    neck = L.neck(other)
+    head = [L.NOSE, L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EAR, L.RIGHT_EAR] + list(
+        range(L.FACE_START, L.FACE_START + 68))
+    tilt = np.deg2rad(30.0) + np.deg2rad(6.0) * np.sin(2 * np.pi * np.arange(75) / 25)
+    for i, a in enumerate(tilt):
+        c, s_ = np.cos(a), np.sin(a)
+        motion[i, head, :2] = (other[head, :2] - neck) @ np.array([[c, s_], [-s_, c]]) + neck
+    out = retarget(motion, fps=FPS, reference=photo, size=(256, 256), smooth=False)
+
+    def angle(kp):
+        v = kp[..., L.NOSE, :2] - L.neck(kp)
+        return np.arctan2(v[..., 1], v[..., 0])
+
+    drawn = np.rad2deg(angle(out) - angle(photo))
+    assert abs(drawn[0]) < 0.5                              # the photo's pose at the start
+    assert abs(np.median(drawn[13:])) < 1.5, np.median(drawn[13:])   # its carriage, not 30
+    wave = np.rad2deg(tilt - np.median(tilt))
+    assert np.abs(drawn[13:] - wave[13:]).max() < 1.5       # the tilts kept
+
+
 def test_a_portraits_head_sways_whole_though_its_shoulders_touch_the_edges(photo):
     """In a portrait the shoulders reach the frame's sides. The head's own travel is kept in
     the frame by the head's points alone; bounded with the shoulders too, it was held to half

@@ -221,8 +221,18 @@ def _place_head(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, root: np.ndarr
     start), or, for a motion that starts from the photo's pose, the photo's nose carried by
     the motion's own travel; then the face as a group about it."""
     neck_len = np.linalg.norm(ref[L.NOSE, :2] - root_p) if ref[L.NOSE, 2] else None
-    head = _bone_angle(kp, root_m, L.NOSE, None, fps=fps, smooth=smooth,
-                       rest=_angle(ref[L.NOSE, :2] - root_p) if neck_len else None)
+    rest = float(_angle(ref[L.NOSE, :2] - root_p)) if neck_len else None
+    head = _bone_angle(kp, root_m, L.NOSE, None, fps=fps, smooth=smooth, rest=rest)
+    if rest is not None and not head.anchored and head.seen.any():
+        # Another person's head is drawn at the photo's carriage, turned as theirs turns
+        # about their own: how a head sits over the shoulders (a lean, a camera above or
+        # beside them) is the person's and the camera's, not a gesture. Drawn at theirs,
+        # hbr_speaker12's head (83 degrees above his neck's line, the photo's 106) slid
+        # pats_oliver_slice18's a sixth of a shoulder width sideways off his collar, which
+        # the warp tore open.
+        own = np.median(head.motion[head.seen])
+        turn, _ = fill(head.motion - own, head.seen, 0.0, fps=fps)
+        head.values = ease_in(rest + turn, rest, fps=fps)
     nose_m = np.linalg.norm(kp[:, L.NOSE, :2] - root_m, axis=1)
     ok = all_seen(kp, [L.NOSE])
     scale = s
