@@ -379,6 +379,35 @@ def test_a_close_up_gestures_slower_and_keeps_its_reach():
     assert close["hand_variance"] > 0.7 * upper["hand_variance"], (close, upper)
 
 
+def test_a_close_up_with_a_hand_raised_is_not_damped_and_may_drop_to_the_edge():
+    """A close-up holding its hands raised into the picture (a speaker at a lectern, cut at the
+    chest by it and the frame: un_speech_female) gestures as the same skeleton framed lower
+    does, not smaller and slower as a close-up whose hands are lower; and its hands may drop
+    to the frame's edge, past the chest height a hand held high drops to elsewhere."""
+    gen = get_generator("procedural")
+    feats = speech_features([(0.3, 7.5)], duration_s=8.0)
+    ref = frontal_reference()
+    ref[[L.LEFT_HIP, L.RIGHT_HIP], 2] = 0.0
+    for wrist, hand in ((L.LEFT_WRIST, L.LEFT_HAND), (L.RIGHT_WRIST, L.RIGHT_HAND)):
+        ref[wrist, 1] -= 100         # hands raised above the chest, in the picture
+        ref[hand, 1] -= 100
+    sw, neck = L.shoulder_width(ref), L.neck(ref)
+    prof, lowest = {}, {}
+    for size in ((512, 410), (512, 512)):
+        assert S.hand_pose(ref, seen(ref, size))[0] == "raised"
+        name = S.framing(ref, seen(ref, size), size)[0]
+        kps = [gen.generate(feats, ref, image_size=size, seed=s, style="conversational").keypoints
+               for s in range(5)]
+        runs = [gesture_profile(kp, speech_mask(feats), fps=FPS) for kp in kps]
+        prof[name] = {k: np.mean([r[k] for r in runs]) for k in runs[0]}
+        lowest[name] = np.median([(kp[:, [L.LEFT_WRIST, L.RIGHT_WRIST], 1].max() - neck[1]) / sw
+                                  for kp in kps])
+    assert set(prof) == {"close-up", "upper body"}
+    close, upper = prof["close-up"], prof["upper body"]
+    assert close["speed_speech_p90"] > 0.9 * upper["speed_speech_p90"], (close, upper)
+    assert lowest["close-up"] > lowest["upper body"] + 0.1, lowest
+
+
 def test_no_stroke_before_the_hands_have_eased_in():
     """Speech from the first frame: the first stroke waits for the ease-in (0.5 s), whose
     ramp would squeeze its preparation into a rush."""

@@ -84,6 +84,8 @@ class ArmContext:
     pause_drift: float = 0.0                     # ... in pauses, as a share of that
     wrist: float = 0.0                           # idle turn of the hand in speech (s.d., rad)
     tempo: float = 1.0                           # stroke phases' length, relative (Style.tempo)
+    drop: float = 0.8                            # a hand held above this (sw under the neck)
+                                                 # may drop to it (_bounds)
     pair: np.random.SeedSequence | None = None   # draws both arms share (same seed, same draws)
 
 
@@ -417,8 +419,9 @@ def _bounds(rest: np.ndarray, ctx: ArmContext, *, sw: float, side: float,
     """Where a body can put the wrist and the photo shows it, ``(lo, hi)`` each ``(T, 2)``.
 
     Above the waist and at most 0.05 shoulder widths below the rest pose (hands resting on a
-    desk must not sink into it) unless the photo holds them above chest height (0.8 shoulder
-    widths below the neck), which they may drop to; below the top of the head; on its own side
+    desk must not sink into it) unless the photo holds them above chest height (``ctx.drop``,
+    0.8 shoulder widths below the neck), which they may drop to; below the top of the head; on
+    its own side
     of the body midline (:data:`MIDLINE_GAP`, so the hands never pass through each other), at
     most 1.1 outside the shoulder, inside the photo (2 % margin); the rest pose itself is
     always allowed.
@@ -435,7 +438,7 @@ def _bounds(rest: np.ndarray, ctx: ArmContext, *, sw: float, side: float,
     inner, outer = neck[0] + side * MIDLINE_GAP * sw, shoulder[0] + side * 1.1 * sw
     x_lo, x_hi = max(min(inner, outer), 0.02 * w), min(max(inner, outer), 0.98 * w)
     # Hands held high in the photo may drop to chest height; low ones must not sink.
-    y_hi = np.minimum(y_hi, np.maximum(rest[:, 1] + 0.05 * sw, neck[1] + 0.8 * sw))
+    y_hi = np.minimum(y_hi, np.maximum(rest[:, 1] + 0.05 * sw, neck[1] + ctx.drop * sw))
     lo = np.stack([np.minimum(x_lo, rest[:, 0]), np.minimum(y_lo, rest[:, 1])], axis=1)
     hi = np.stack([np.maximum(x_hi, rest[:, 0]), np.maximum(y_hi, rest[:, 1])], axis=1)
     return lo, hi

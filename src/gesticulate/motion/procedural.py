@@ -86,7 +86,13 @@ class ProceduralGenerator:
             # and the home's wander are smaller (TWO_ARMS_SCALE).
             st = dataclasses.replace(st, amplitude=st.amplitude * TWO_ARMS_SCALE,
                                      spread=st.spread * TWO_ARMS_SCALE)
-        if framing(ref, seen, image_size)[0] == "close-up":
+        # A close-up holding a hand raised into the picture on an arm it shows whole (elbow
+        # in it) shows a speaker who gestures in it (CLOSE_UP_RAISED_DROP): not damped as
+        # close-ups are, and the hand may drop to the frame's edge.
+        close_up = framing(ref, seen, image_size)[0] == "close-up"
+        raised = (close_up and hand_pose(ref, seen)[0] == "raised"
+                  and "free" in modes.values())
+        if close_up and not raised:
             st = dataclasses.replace(st, amplitude=st.amplitude * CLOSE_UP_SCALE,
                                      tempo=st.tempo * CLOSE_UP_TEMPO)
         timing = self._timing(features, st, speed=speed, rng=rngs[0],
@@ -104,6 +110,7 @@ class ProceduralGenerator:
                              lean=lean, pivot=pivot, ramp=ramp, spread=st.spread,
                              fingers=st.fingers, speech=timing.speech, drift=st.drift,
                              pause_drift=st.pause_drift, wrist=st.wrist, tempo=st.tempo,
+                             drop=CLOSE_UP_RAISED_DROP if raised else HIGH_HAND_DROP,
                              clasps=self._clasps(timing, ref, seen, st, fps=fps, speed=speed,
                                                  rng=rngs[4]),
                              # Two arms that move share their homes' draws and part of
@@ -304,6 +311,20 @@ TWO_ARMS_SCALE = 0.8
 # hand variance to 0.63x.
 CLOSE_UP_SCALE = 0.75
 CLOSE_UP_TEMPO = 1.5
+# ... but not one holding a hand raised into the picture (style.hand_pose) on an arm whose
+# elbow it shows (arms.arm_mode "free"; a close-up cutting the arm at the elbow, as
+# avspeech_sample1's, is damped), whose hand may also drop further than a hand held high
+# elsewhere (HIGH_HAND_DROP, shoulder widths under the neck): to the frame's edge. The lectern
+# speaker (un_speech_female), cut at the chest by the
+# frame and the lectern, one hand raised, moves her wrist at 0.36 sw/s in speech (median; 0.93
+# at the 90th percentile), against the close-ups' 0.07 and 0.24; damped and held to chest
+# height, auto drew her 0.19 (0.51x) and 0.64 (0.68x); without the damping 0.24 and 0.75;
+# dropping to the frame's edge too, 0.28 (0.77x) and 1.08 (1.16x), hand variance 0.42x ->
+# 0.65x, motion beats 0.77x -> 1.03x, wrist acceleration 0.42x -> 0.79x (benchmarks/gestures.py,
+# 20 seeds). No other shared photo is a close-up with a hand raised: none of their figures
+# moved.
+CLOSE_UP_RAISED_DROP = 1.0
+HIGH_HAND_DROP = 0.8
 
 
 def _rngs(seed: int) -> list[np.random.Generator]:

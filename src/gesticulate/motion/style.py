@@ -3,25 +3,28 @@
 Four named styles, from still to animated. Each is a set of knobs (:class:`Style`). What they
 give, measured with ``benchmarks/gestures.py --styles calm conversational presenter lively``
 (the photos and voices of the 9 shared clips with speech, seeds 0–19 averaged; min / median /
-max over the clips; 2026-12-05, after the hands' home wandered down from a hand held high,
-``arms.HOME_HIGH``):
+max over the clips; 2026-12-05, after a close-up holding a hand raised was no longer damped,
+``procedural.CLOSE_UP_RAISED_DROP``):
 
 ==============  ==============  ==============  ==============  =============  ==============  ==============
 style           speed in        speed in        hand            motion         speed in        hands together
                 speech, median  speech, p90     variance        beats/s        pauses, median  (correlation)
                 (sw/s)          (sw/s)          (sw²)                          (sw/s)
 ==============  ==============  ==============  ==============  =============  ==============  ==============
-calm            0.07/0.10/0.21  0.29/0.37/1.01  .010/.013/.029  .27/.36/.56    0.03/0.11/0.19  0.39/0.58/0.64
-conversational  0.19/0.26/0.85  0.64/1.01/2.54  .023/.043/.096  .67/1.03/1.21  0.04/0.23/0.48  0.28/0.55/0.66
-presenter       0.18/0.34/0.82  0.65/1.19/2.60  .024/.047/.100  .74/1.10/1.20  0.04/0.25/0.52  0.36/0.54/0.67
-lively          0.17/0.36/0.82  0.65/1.30/2.79  .026/.050/.099  .76/1.09/1.26  0.04/0.36/0.47  0.38/0.44/0.71
+calm            0.07/0.11/0.21  0.29/0.39/1.01  .010/.013/.029  .27/.37/.56    0.03/0.11/0.19  0.39/0.58/0.64
+conversational  0.22/0.28/0.85  0.79/1.02/2.54  .026/.043/.096  .67/1.03/1.21  0.04/0.23/0.48  0.28/0.55/0.66
+presenter       0.26/0.34/0.82  0.96/1.22/2.60  .027/.047/.100  .92/1.10/1.20  0.04/0.25/0.52  0.36/0.54/0.67
+lively          0.25/0.36/0.82  0.95/1.32/2.79  .029/.050/.099  .80/1.09/1.26  0.04/0.36/0.47  0.38/0.44/0.71
 ==============  ==============  ==============  ==============  =============  ==============  ==============
 
 Wrist speeds are of either wrist, in shoulder widths (sw) per second. The largest speeds in
 speech and hand variances are hbr_speaker7's: one arm free to move, its hand low in the lap, so
-each gesture lifts it far. The smallest are the lectern speaker's (un_speech_female) in
-conversational, presenter and lively (hbr_speaker12's in calm): her one movable arm is folded,
-the hand at her chest and the elbow on the frame's bottom edge, so a wanted wrist that rises
+each gesture lifts it far. The smallest were the lectern speaker's (un_speech_female) in
+conversational, presenter and lively (0.19, 0.18 and 0.17 sw/s) until her close-up framing
+(chest cut by the lectern and the frame) with a hand raised stopped damping her gestures
+(``procedural.CLOSE_UP_RAISED_DROP``); now they are hbr_speaker8's, interview_1wrQ6Msp7wM's and
+avspeech_sample2's (hbr_speaker12's in calm). Her one movable arm is folded, the hand at her
+chest and the elbow on the frame's bottom edge, so a wanted wrist that rises
 or moves out needs the elbow to fold past its limit (``kinematics.ELBOW_MAX``: conversational,
 seed 0, wants a median flexion of 176°, against a limit of 150°), and the stiff shoulder
 (``arms.IK_STIFFNESS``) barely turns. There, while the elbow is drawn within 15° of its
@@ -40,7 +43,7 @@ line (folds to 250°), took her to 0.53x-0.96x her real median speed but the sea
 1.30x-2.08x, past its acceleration bar at all but the stiffest; the real seated speakers'
 upper arms turn 1-12° (5th to 95th percentile), hers 12-17°, the generated seated ones
 already 7-20°. Nothing in her photo (hips hidden by the lectern) or voice tells her standing
-apart from them.
+apart from them; her framing with a hand raised in it tells her from the close-ups.
 
 The spread within a style comes from the photo (how far its arms can travel) and the speech;
 the speed medians rise from calm to lively.
