@@ -95,15 +95,18 @@ def test_a_shaded_hand_across_grey_cloth_leaves_the_cloth():
     img[:, :100] = (150, 150, 152)                          # a grey shirt left of the wrist
     img[:, 100:] = (40, 40, 44)                             # a black jacket right of it
     shade = np.broadcast_to(np.linspace(0.45, 1.1, truth.shape[1])[None, :, None], img.shape)
-    noise = np.random.default_rng(0).normal(0, 8, img.shape)      # a blurred, grainy hand
+    noise = np.random.default_rng(0).normal(0, 12, img.shape)     # a blurred, grainy hand
     img[truth] = np.clip((np.array((175, 140, 125)) * shade + noise)[truth], 0, 255)
     ref = np.zeros((133, 3))
     ref[L.LEFT_HAND_START:L.LEFT_HAND_START + 21, :2] = pts
     ref[L.LEFT_HAND_START:L.LEFT_HAND_START + 21, 2] = 1.0
-    person = np.ones(truth.shape, bool)
-    mask = hand_mask(img, ref, L.LEFT_HAND_START, person)
-    assert (mask & truth).sum() >= 0.9 * truth.sum()
-    assert (mask & ~truth).sum() <= 0.05 * truth.sum(), (mask & ~truth).sum() / truth.sum()
+    for person in (np.ones(truth.shape, bool),
+                   # ... and where the segmenter left the cloth between the fingers out
+                   ~(cv2.dilate(truth.astype(np.uint8), np.ones((11, 11), np.uint8)) > 0) | truth):
+        mask = hand_mask(img, ref, L.LEFT_HAND_START, person)
+        assert (mask & truth).sum() >= 0.9 * truth.sum()
+        cloth = (mask & ~truth).sum() / truth.sum()
+        assert cloth <= 0.05, cloth
 
 
 def test_a_hand_over_the_body_leaves_the_cloth_and_one_against_the_backdrop_keeps_its_tips():

@@ -165,14 +165,14 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
     # face, the wrist): the colours a pixel of the finger zone may belong to instead.
     around = lab[ring]
     around = around[np.linalg.norm((around - mu) / spread, axis=1) > 3.0]
-    inside = zone & person
+    inside = zone & person & skinlike
     near = grown(zone, 2 * r) & person
     nearer_skin = (d_skin <= 2.0) & skinlike
     if len(around) >= 12:
         k = min(3, len(around))
         centres = colour_clusters(around, k)
         d_back = nearest_colour(lab[inside], centres, spread)
-        ok = ((d_skin[inside] <= d_back + 0.5) | (d_skin[inside] <= 3.0)) & skinlike[inside]
+        ok = (d_skin[inside] <= d_back + 0.5) | (d_skin[inside] <= 3.0)
         inside = inside.copy()
         inside[inside] = ok
         # Past the zone, skin must be nearer the palm's colour than the clothes' too: the
@@ -1156,8 +1156,9 @@ SKIN_CHROMA = 0.4
 
 
 def _greyer_than_skin(px: np.ndarray, skin: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """``(N,)`` bool for CIELAB pixels ``px`` (OpenCV's 8-bit scale): greyer than the face's
-    skin ``skin`` would be at their lightness (:data:`SKIN_CHROMA`). The face's lightness spread
+    """``(N,)`` bool for CIELAB pixels ``px`` (OpenCV's 8-bit scale): greyer than the skin
+    ``skin`` (median and spread; the face's, or a palm's in :func:`hand_mask`) would be at
+    their lightness (:data:`SKIN_CHROMA`). The face's lightness spread
     is wide (a hand in shadow), so a light cloth's shade (ted_lia_driving2's white top, grey
     under her hands) passes the colour test; it has the cloth's (lack of) hue, not skin's."""
     mu = skin[0]
