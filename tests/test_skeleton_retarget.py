@@ -364,11 +364,28 @@ def test_another_persons_head_sits_as_the_photos_and_turns_as_theirs(photo):
         v = kp[..., L.NOSE, :2] - L.neck(kp)
         return np.arctan2(v[..., 1], v[..., 0])
 
+    def roll(kp):
+        v = kp[..., L.LEFT_EYE, :2] - kp[..., L.RIGHT_EYE, :2]
+        return np.arctan2(v[..., 1], v[..., 0])
+
     drawn = np.rad2deg(angle(out) - angle(photo))
     assert abs(drawn[0]) < 0.5                              # the photo's pose at the start
     assert abs(np.median(drawn[13:])) < 1.5, np.median(drawn[13:])   # its carriage, not 30
     wave = np.rad2deg(tilt - np.median(tilt))
     assert np.abs(drawn[13:] - wave[13:]).max() < 1.5       # the tilts kept
+    # ... the face turned with the head: its eye line too (the renderer's roll)
+    eyes = np.rad2deg(roll(out) - roll(photo))
+    assert np.abs(eyes[13:] - wave[13:]).max() < 1.5, np.abs(eyes[13:] - wave[13:]).max()
+    # A long gap in the head (0.8 s), smoothed: it eases to the photo's carriage and back,
+    # and the seen frames keep it.
+    lean = motion.copy()
+    for i in range(75):
+        c, s_ = np.cos(np.deg2rad(30.0)), np.sin(np.deg2rad(30.0))
+        lean[i, head, :2] = (other[head, :2] - neck) @ np.array([[c, s_], [-s_, c]]) + neck
+    lean[30:50, head, 2] = 0.0
+    out = retarget(lean, fps=FPS, reference=photo, size=(256, 256))
+    drawn = np.rad2deg(angle(out) - angle(photo))
+    assert np.abs(drawn).max() < 3.0, np.abs(drawn).max()
 
 
 def test_a_portraits_head_sways_whole_though_its_shoulders_touch_the_edges(photo):

@@ -19,7 +19,11 @@ of the motion alone, whatever the number of render workers):
    its full length where the motion's does (foreshortening, down to 70 %), never longer; the
    shoulder line narrows as the motion's narrows from its first frame (a turn towards profile,
    down to 60 %, when the motion starts at the photo's shoulder tilt), never widens. Hands
-   and face move as groups relative to the wrist and the nose, scaled to the photo's.
+   and face move as groups relative to the wrist and the nose, scaled to the photo's. The
+   head is the exception: how it sits over the shoulders (a lean, a camera above or beside
+   the speaker) is the person's and the camera's, so another person's head is drawn at the
+   photo's carriage and its face at the photo's roll, tilting and rolling as theirs do about
+   their own medians.
 4. **The photo's own pose**: a motion that starts from it (a clip's own skeleton, tracked,
    against the photo's, detected: a few pixels apart) is anchored to it, so its first frame
    is the photo and a still limb is drawn exactly where the photo has it (a soft dead zone
@@ -217,9 +221,11 @@ def _place_arm(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, side: str, s: f
 def _place_head(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, root: np.ndarray,
                 root_m: np.ndarray, root_p: np.ndarray, s: float, size: tuple[int, int], *,
                 fps: float, smooth: bool) -> None:
-    """The nose from the neck (the head's tilt and the neck's length, the photo's at the
-    start), or, for a motion that starts from the photo's pose, the photo's nose carried by
-    the motion's own travel; then the face as a group about it."""
+    """The nose from the neck (the neck's length, the photo's at the start; the photo's
+    carriage, tilted as the motion's head tilts about its own median), or, for a motion that
+    starts from the photo's pose, the photo's nose carried by the motion's own travel; then
+    the face as a group about it, at the photo's roll for another person's
+    (:func:`_roll_offset`)."""
     neck_len = np.linalg.norm(ref[L.NOSE, :2] - root_p) if ref[L.NOSE, 2] else None
     rest = float(_angle(ref[L.NOSE, :2] - root_p)) if neck_len else None
     head = _bone_angle(kp, root_m, L.NOSE, None, fps=fps, smooth=smooth, rest=rest)
@@ -230,9 +236,12 @@ def _place_head(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, root: np.ndarr
         # hbr_speaker12's head (83 degrees above his neck's line, the photo's 106) slid
         # pats_oliver_slice18's a sixth of a shoulder width sideways off his collar, which
         # the warp tore open.
-        own = np.median(head.motion[head.seen])
+        own = float(np.median(head.motion[head.seen]))
         turn, _ = fill(head.motion - own, head.seen, 0.0, fps=fps)
         head.values = ease_in(rest + turn, rest, fps=fps)
+        roll = _roll_offset(kp, ref)
+    else:
+        roll = None
     nose_m = np.linalg.norm(kp[:, L.NOSE, :2] - root_m, axis=1)
     ok = all_seen(kp, [L.NOSE])
     scale = s
@@ -263,7 +272,24 @@ def _place_head(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, root: np.ndarr
         nose = ref[L.NOSE, :2] + _bounded_travel(nose + own - ref[L.NOSE, :2], ref, size,
                                                  HEAD_POINTS)
     _put(out, L.NOSE, nose, head)
-    _place_group(out, kp, ref, HEAD_GROUP, L.NOSE, out[:, L.NOSE, :2], s, fps=fps)
+    _place_group(out, kp, ref, HEAD_GROUP, L.NOSE, out[:, L.NOSE, :2], s, fps=fps, turn=roll)
+
+
+def _roll_offset(kp: np.ndarray, ref: np.ndarray) -> float | None:
+    """The turn (radians) from the motion's median eye line to the photo's, or None when
+    either has no two eyes seen: another person's face is drawn at the photo's roll, rolling
+    as theirs rolls about its own median, as their head's carriage (:func:`_place_head`).
+    Their roll is not their carriage: a head turned or leant sideways moves the nose off the
+    neck's line with the eyes level (hbr_speaker12's face turned with his carriage rolled
+    pats_oliver_slice18's by 22 degrees)."""
+    eyes = [L.LEFT_EYE, L.RIGHT_EYE]
+    ok = all_seen(kp, eyes)
+    if not ok.any() or not all_seen(ref[None], eyes)[0]:
+        return None
+    line = kp[ok][:, L.LEFT_EYE, :2] - kp[ok][:, L.RIGHT_EYE, :2]
+    photo = ref[L.LEFT_EYE, :2] - ref[L.RIGHT_EYE, :2]
+    turn = _angle(photo) - np.median(_angle(line))
+    return float(np.angle(np.exp(1j * turn)))
 
 
 def _line_angle(kp: np.ndarray, ref: np.ndarray, a: int, b: int, *, fps: float,
@@ -470,14 +496,17 @@ def _place_hand(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, side: str, s: 
 
 
 def _place_group(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, idx: np.ndarray, centre: int,
-                 at: np.ndarray, s: float, *, fps: float) -> None:
+                 at: np.ndarray, s: float, *, fps: float, turn: float | None = None) -> None:
     """The face (eyes, ears, 68 points) as a group about the nose, scaled to the photo's face
-    width; missing faces follow the head with the photo's face."""
+    width and turned by ``turn`` radians (:func:`_roll_offset`); missing faces follow the
+    head with the photo's face."""
     fw_m, fw_p = face_width(kp), face_width(ref[None])
     scale = fw_p / fw_m if np.isfinite(fw_m) and np.isfinite(fw_p) else s
     scale = float(np.clip(scale, 0.7 * s, 1.4 * s))
     ok = all_seen(kp, [centre]) & ((kp[:, idx, 2] >= MISSING).mean(1) >= 0.5)
     local = scale * (kp[:, idx, :2] - kp[:, centre, None, :2])
+    if turn is not None:
+        local = _rotate(local, np.full(len(local), turn))
     rest = None
     if ref[centre, 2] and (ref[idx, 2] >= MISSING).mean() >= 0.5:
         rest = ref[idx, :2] - ref[centre, :2]
