@@ -34,6 +34,11 @@ EDGE_MARGIN = 0.06                  # a handless wrist (or an elbow) this near t
 EDGE_ELBOW_CONFIDENCE = 0.5         # an elbow on the frame's edge found this surely is pinned
 MIDLINE_GAP = 0.1                   # a moving wrist stays this far (sw) on its own side
 SOFT_EDGE = 0.12                    # a wanted wrist slows over this much (sw) before a limit
+# A hand held higher than HIGH_HAND_DROP shoulder widths under the neck may drop to that height
+# (_bounds), in a close-up holding it raised on an arm whose elbow the picture shows to
+# CLOSE_UP_RAISED_DROP (procedural.CLOSE_UP_SCALE: the lectern speaker, un_speech_female).
+HIGH_HAND_DROP = 0.8
+CLOSE_UP_RAISED_DROP = 1.0
 # A home wanders mostly up from a hand resting low, mostly down from one the photo holds high:
 # its vertical draw (-0.3..1.0 of the spread, up) is shifted down by HOME_DOWN as the photo's
 # wrist rises from HOME_HIGH[1] to HOME_HIGH[0] shoulder widths under the neck.
@@ -84,8 +89,8 @@ class ArmContext:
     pause_drift: float = 0.0                     # ... in pauses, as a share of that
     wrist: float = 0.0                           # idle turn of the hand in speech (s.d., rad)
     tempo: float = 1.0                           # stroke phases' length, relative (Style.tempo)
-    drop: float = 0.8                            # a hand held above this (sw under the neck)
-                                                 # may drop to it (_bounds)
+    drops: dict = field(default_factory=dict)    # per side, how far under the neck (sw) a
+                                                 # hand held high may drop (HIGH_HAND_DROP)
     pair: np.random.SeedSequence | None = None   # draws both arms share (same seed, same draws)
 
 
@@ -168,7 +173,8 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
                  wrist_seen=wrist_seen)
     offset = (np.stack([side * track[:, 0], -track[:, 1]], axis=1) * sw * gain + home
               + _drift(ctx, rng=rng, sw=sw, side=side) * gain)
-    lo, hi = _bounds(rest, ctx, sw=sw, side=side, shoulder=s_ref)
+    lo, hi = _bounds(rest, ctx, sw=sw, side=side, shoulder=s_ref,
+                     drop=ctx.drops.get(arm.side, HIGH_HAND_DROP))
     offset = _fit_offsets(offset, rest, lo, hi)
     target = _clamp_target(rest + ctx.ramp[:, None] * offset, rest, lo, hi, sw=sw)
     shoulder = out[:, arm.shoulder]
@@ -415,16 +421,16 @@ def _unit_cuts(strokes: np.ndarray, a: int, *, rng: np.random.Generator, fps: fl
 
 
 def _bounds(rest: np.ndarray, ctx: ArmContext, *, sw: float, side: float,
-            shoulder: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            shoulder: np.ndarray, drop: float = HIGH_HAND_DROP
+            ) -> tuple[np.ndarray, np.ndarray]:
     """Where a body can put the wrist and the photo shows it, ``(lo, hi)`` each ``(T, 2)``.
 
     Above the waist and at most 0.05 shoulder widths below the rest pose (hands resting on a
-    desk must not sink into it) unless the photo holds them above chest height (``ctx.drop``,
-    0.8 shoulder widths below the neck), which they may drop to; below the top of the head; on
-    its own side
-    of the body midline (:data:`MIDLINE_GAP`, so the hands never pass through each other), at
-    most 1.1 outside the shoulder, inside the photo (2 % margin); the rest pose itself is
-    always allowed.
+    desk must not sink into it) unless the photo holds them higher than ``drop`` shoulder
+    widths below the neck (chest height, :data:`HIGH_HAND_DROP`), which they may drop to;
+    below the top of the head; on its own side of the body midline (:data:`MIDLINE_GAP`, so
+    the hands never pass through each other), at most 1.1 outside the shoulder, inside the
+    photo (2 % margin); the rest pose itself is always allowed.
     """
     ref, seen = ctx.ref, ctx.seen
     w, h = ctx.image_size
@@ -437,8 +443,8 @@ def _bounds(rest: np.ndarray, ctx: ArmContext, *, sw: float, side: float,
     y_lo, y_hi = max(top, 0.02 * h), min(waist, 0.98 * h)
     inner, outer = neck[0] + side * MIDLINE_GAP * sw, shoulder[0] + side * 1.1 * sw
     x_lo, x_hi = max(min(inner, outer), 0.02 * w), min(max(inner, outer), 0.98 * w)
-    # Hands held high in the photo may drop to chest height; low ones must not sink.
-    y_hi = np.minimum(y_hi, np.maximum(rest[:, 1] + 0.05 * sw, neck[1] + ctx.drop * sw))
+    # Hands held high in the photo may drop to chest height (drop); low ones must not sink.
+    y_hi = np.minimum(y_hi, np.maximum(rest[:, 1] + 0.05 * sw, neck[1] + drop * sw))
     lo = np.stack([np.minimum(x_lo, rest[:, 0]), np.minimum(y_lo, rest[:, 1])], axis=1)
     hi = np.stack([np.maximum(x_hi, rest[:, 0]), np.maximum(y_hi, rest[:, 1])], axis=1)
     return lo, hi

@@ -25,12 +25,12 @@ from gesticulate.audio.features import AudioFeatures
 from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import gestures as G
-from gesticulate.motion.arms import ArmContext, arm_mode, move_arm
+from gesticulate.motion.arms import CLOSE_UP_RAISED_DROP, ArmContext, arm_mode, move_arm
 from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.motion.gestures import smooth_noise
 from gesticulate.motion.kinematics import ARMS, rotate
-from gesticulate.motion.style import (AUTO, FREE, Style, StyleChoice, framing, get_style,
-                                      hand_pose, posture, resolve_style)
+from gesticulate.motion.style import (AUTO, FREE, RAISED, Style, StyleChoice, framing,
+                                      get_style, hand_pose, posture, resolve_style)
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.sequence import SkeletonSequence
 from gesticulate.skeleton.tracks import ease_in_ramp
@@ -87,11 +87,11 @@ class ProceduralGenerator:
             st = dataclasses.replace(st, amplitude=st.amplitude * TWO_ARMS_SCALE,
                                      spread=st.spread * TWO_ARMS_SCALE)
         # A close-up holding a hand raised into the picture on an arm it shows whole (elbow
-        # in it) shows a speaker who gestures in it (CLOSE_UP_RAISED_DROP): not damped as
-        # close-ups are, and the hand may drop to the frame's edge.
+        # in it) shows a speaker who gestures in it (CLOSE_UP_SCALE): not damped as
+        # close-ups are, and that hand may drop further (arms.CLOSE_UP_RAISED_DROP).
         close_up = framing(ref, seen, image_size)[0] == "close-up"
-        raised = (close_up and hand_pose(ref, seen)[0] == "raised"
-                  and "free" in modes.values())
+        raised = [arm.side for arm in ARMS if close_up and modes[arm.side] == "free"
+                  and _raised(ref, seen, arm.wrist)]
         if close_up and not raised:
             st = dataclasses.replace(st, amplitude=st.amplitude * CLOSE_UP_SCALE,
                                      tempo=st.tempo * CLOSE_UP_TEMPO)
@@ -110,7 +110,7 @@ class ProceduralGenerator:
                              lean=lean, pivot=pivot, ramp=ramp, spread=st.spread,
                              fingers=st.fingers, speech=timing.speech, drift=st.drift,
                              pause_drift=st.pause_drift, wrist=st.wrist, tempo=st.tempo,
-                             drop=CLOSE_UP_RAISED_DROP if raised else HIGH_HAND_DROP,
+                             drops={side: CLOSE_UP_RAISED_DROP for side in raised},
                              clasps=self._clasps(timing, ref, seen, st, fps=fps, speed=speed,
                                                  rng=rngs[4]),
                              # Two arms that move share their homes' draws and part of
@@ -136,7 +136,8 @@ class ProceduralGenerator:
              style: str | None = "conversational") -> Timing:
         """The timing :meth:`generate` uses for these arguments with a named style (for a
         photo whose two arms move, :meth:`generate` scales the strokes' amplitudes by
-        :data:`TWO_ARMS_SCALE`, and for a close-up by :data:`CLOSE_UP_SCALE`)."""
+        :data:`TWO_ARMS_SCALE`, and for a close-up by :data:`CLOSE_UP_SCALE` and their length
+        by :data:`CLOSE_UP_TEMPO`, unless it holds a hand raised)."""
         if style in (None, AUTO):
             raise OptionError("plan() needs a named style; auto reads the photo, see style_for()")
         return self._timing(features, get_style(style), speed=speed, rng=_rngs(seed)[0])
@@ -309,22 +310,26 @@ TWO_ARMS_SCALE = 0.8
 # with strokes 0.75 the size and 1.5x as long, 1.20x, its hand variance still 0.70x and
 # motion beats 0.99x -> 0.82x (benchmarks/gestures.py, 20 seeds). Smaller alone (0.6) took
 # hand variance to 0.63x.
+# ... but not one holding a hand raised into the picture (style.RAISED) on an arm whose elbow it
+# shows (arms.arm_mode "free"; a close-up cutting the arm at the elbow, as avspeech_sample1's, is
+# damped), whose hand may also drop further than a hand held high elsewhere
+# (arms.CLOSE_UP_RAISED_DROP against HIGH_HAND_DROP, shoulder widths under the neck: about the
+# edge of a close-up's frame). The lectern speaker (un_speech_female), cut at the chest by the
+# frame and the lectern, one hand raised, moves her wrist at 0.36 sw/s in speech (median; 0.93 at
+# the 90th percentile), against the close-ups' 0.07 and 0.24; damped and held to chest height,
+# auto drew her 0.19 (0.51x) and 0.64 (0.68x); without the damping 0.24 and 0.75; dropping to the
+# frame's edge too, 0.28 (0.77x) and 1.08 (1.16x), hand variance 0.42x -> 0.65x, motion beats
+# 0.77x -> 1.03x, wrist acceleration 0.42x -> 0.79x (benchmarks/gestures.py, 20 seeds). No other
+# shared photo is a close-up with a hand raised: none of their figures moved.
 CLOSE_UP_SCALE = 0.75
 CLOSE_UP_TEMPO = 1.5
-# ... but not one holding a hand raised into the picture (style.hand_pose) on an arm whose
-# elbow it shows (arms.arm_mode "free"; a close-up cutting the arm at the elbow, as
-# avspeech_sample1's, is damped), whose hand may also drop further than a hand held high
-# elsewhere (HIGH_HAND_DROP, shoulder widths under the neck): to the frame's edge. The lectern
-# speaker (un_speech_female), cut at the chest by the
-# frame and the lectern, one hand raised, moves her wrist at 0.36 sw/s in speech (median; 0.93
-# at the 90th percentile), against the close-ups' 0.07 and 0.24; damped and held to chest
-# height, auto drew her 0.19 (0.51x) and 0.64 (0.68x); without the damping 0.24 and 0.75;
-# dropping to the frame's edge too, 0.28 (0.77x) and 1.08 (1.16x), hand variance 0.42x ->
-# 0.65x, motion beats 0.77x -> 1.03x, wrist acceleration 0.42x -> 0.79x (benchmarks/gestures.py,
-# 20 seeds). No other shared photo is a close-up with a hand raised: none of their figures
-# moved.
-CLOSE_UP_RAISED_DROP = 1.0
-HIGH_HAND_DROP = 0.8
+
+
+def _raised(ref: np.ndarray, seen: np.ndarray, wrist: int) -> bool:
+    """Whether the photo holds the ``wrist`` raised: seen, less than :data:`style.RAISED`
+    shoulder widths under the neck (the test of :func:`style.hand_pose`, for one hand)."""
+    sw = float(L.shoulder_width(ref))
+    return bool(seen[wrist]) and sw > 0 and (ref[wrist, 1] - L.neck(ref)[1]) / sw < RAISED
 
 
 def _rngs(seed: int) -> list[np.random.Generator]:

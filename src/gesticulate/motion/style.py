@@ -4,7 +4,7 @@ Four named styles, from still to animated. Each is a set of knobs (:class:`Style
 give, measured with ``benchmarks/gestures.py --styles calm conversational presenter lively``
 (the photos and voices of the 9 shared clips with speech, seeds 0–19 averaged; min / median /
 max over the clips; 2026-12-05, after a close-up holding a hand raised was no longer damped,
-``procedural.CLOSE_UP_RAISED_DROP``):
+``arms.CLOSE_UP_RAISED_DROP``):
 
 ==============  ==============  ==============  ==============  =============  ==============  ==============
 style           speed in        speed in        hand            motion         speed in        hands together
@@ -22,7 +22,7 @@ speech and hand variances are hbr_speaker7's: one arm free to move, its hand low
 each gesture lifts it far. The smallest were the lectern speaker's (un_speech_female) in
 conversational, presenter and lively (0.19, 0.18 and 0.17 sw/s) until her close-up framing
 (chest cut by the lectern and the frame) with a hand raised stopped damping her gestures
-(``procedural.CLOSE_UP_RAISED_DROP``); now they are hbr_speaker8's, interview_1wrQ6Msp7wM's and
+(``arms.CLOSE_UP_RAISED_DROP``); now they are hbr_speaker8's, interview_1wrQ6Msp7wM's and
 avspeech_sample2's (hbr_speaker12's in calm). Her one movable arm is folded, the hand at her
 chest and the elbow on the frame's bottom edge, so a wanted wrist that rises
 or moves out needs the elbow to fold past its limit (``kinematics.ELBOW_MAX``: conversational,
@@ -67,9 +67,10 @@ move 0.04–0.74 sw/s in pauses; a generator that held them still there looked f
   full-body speaker with audio to weigh it by. The two close-ups' speakers move their wrists
   slower than the seated ones (90th percentile speed in speech 0.34 and 0.51 sw/s, against
   0.99) but about as far: whatever the style, a close-up's strokes are smaller and slower
-  (``procedural.CLOSE_UP_SCALE``, ``CLOSE_UP_TEMPO``). A hand holding something is not read
-  from the skeleton (the warp renderer finds a held object in the photo and moves it with the
-  hand);
+  (``procedural.CLOSE_UP_SCALE``, ``CLOSE_UP_TEMPO``), unless it holds a hand raised on an arm
+  whose elbow it shows (``arms.CLOSE_UP_RAISED_DROP``: the lectern speaker). A hand holding
+  something is not read from the skeleton (the warp renderer finds a held object in the photo
+  and moves it with the hand);
 * the voice — loudness variation (s.d. of the level in speech, dB), pitch range (10th–90th
   percentile of voiced f0, semitones) and speaking rate (onsets per second of speech), each
   against a conversational reference (:data:`VOICE_REFERENCE`): expressive on two of them
@@ -199,6 +200,7 @@ def posture(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
 # the hands that are free to gesture.
 RESTING = ("clasped", "lap")
 FREE = ("free", "raised", "at the sides")
+RAISED = 0.5       # a wrist under this many shoulder widths below the neck is raised (hand_pose)
 
 
 def hand_pose(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
@@ -232,7 +234,7 @@ def hand_pose(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
         if drop > 1.3 and out > 0.4:
             return "at the sides", (f"hands at the sides ({out:.1f} sw out from the neck, "
                                     f"{drop:.1f} sw under it)")
-    if drop < 0.5:
+    if drop < RAISED:
         return "raised", f"a hand raised ({drop:.1f} sw under the neck)"
     return "free", "hands free"
 
