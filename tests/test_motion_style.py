@@ -354,27 +354,37 @@ def test_a_handless_wrist_at_the_frame_edge_does_not_gesture():
     assert travel["cut"] < 0.3 * travel["shown"], travel
 
 
-def test_a_close_up_gestures_slower_and_keeps_its_reach():
-    """The same skeleton framed as a close-up (the picture ending 1.06 shoulder widths under
-    the neck, hips unseen) gets strokes 0.75 the size and 1.5x as long: lower peak wrist speeds,
-    about the same hand travel (the shared close-ups' speakers move their wrists at half the
-    seated ones' 90th percentile speed, but as far)."""
+def _framed_twice(lift: float):
+    """The same skeleton, hips unseen, its hands lifted by ``lift`` px, framed as a close-up
+    (the picture ending 1.06 shoulder widths under the neck) and lower: the skeleton, and per
+    framing the hands' pose, the mean gesture profile and the keypoints of 5 seeds."""
     gen = get_generator("procedural")
     feats = speech_features([(0.3, 7.5)], duration_s=8.0)
     ref = frontal_reference()
     ref[[L.LEFT_HIP, L.RIGHT_HIP], 2] = 0.0
     for wrist, hand in ((L.LEFT_WRIST, L.LEFT_HAND), (L.RIGHT_WRIST, L.RIGHT_HAND)):
-        ref[wrist, 1] -= 70          # hands raised to the chest, in the picture
-        ref[hand, 1] -= 70
-    prof = {}
+        ref[wrist, 1] -= lift
+        ref[hand, 1] -= lift
+    out = {}
     for size in ((512, 410), (512, 512)):
-        name = S.framing(ref, seen(ref, size), size)[0]
-        runs = [gesture_profile(gen.generate(feats, ref, image_size=size, seed=s,
-                                             style="conversational"),
-                                speech_mask(feats), fps=FPS) for s in range(5)]
-        prof[name] = {k: np.mean([r[k] for r in runs]) for k in runs[0]}
-    assert set(prof) == {"close-up", "upper body"}
-    close, upper = prof["close-up"], prof["upper body"]
+        kps = [gen.generate(feats, ref, image_size=size, seed=s, style="conversational").keypoints
+               for s in range(5)]
+        runs = [gesture_profile(kp, speech_mask(feats), fps=FPS) for kp in kps]
+        out[S.framing(ref, seen(ref, size), size)[0]] = (
+            S.hand_pose(ref, seen(ref, size))[0],
+            {k: np.mean([r[k] for r in runs]) for k in runs[0]}, kps)
+    assert set(out) == {"close-up", "upper body"}
+    return ref, out
+
+
+def test_a_close_up_gestures_slower_and_keeps_its_reach():
+    """The same skeleton framed as a close-up (the picture ending 1.06 shoulder widths under
+    the neck, hips unseen) gets strokes 0.75 the size and 1.5x as long: lower peak wrist speeds,
+    about the same hand travel (the shared close-ups' speakers move their wrists at half the
+    seated ones' 90th percentile speed, but as far)."""
+    _, out = _framed_twice(70)          # hands at the chest, in the picture
+    (pose, close, _), (_, upper, _) = out["close-up"], out["upper body"]
+    assert pose == "free"
     assert close["speed_speech_p90"] < 0.9 * upper["speed_speech_p90"], (close, upper)
     assert close["hand_variance"] > 0.7 * upper["hand_variance"], (close, upper)
 
@@ -385,26 +395,12 @@ def test_a_close_up_with_a_hand_raised_is_not_damped_and_may_drop_to_the_edge():
     skeleton framed lower, not smaller and slower as a close-up whose hands are lower; and its
     hands may drop to about the frame's edge, past the chest height a hand held high drops to
     elsewhere."""
-    gen = get_generator("procedural")
-    feats = speech_features([(0.3, 7.5)], duration_s=8.0)
-    ref = frontal_reference()
-    ref[[L.LEFT_HIP, L.RIGHT_HIP], 2] = 0.0
-    for wrist, hand in ((L.LEFT_WRIST, L.LEFT_HAND), (L.RIGHT_WRIST, L.RIGHT_HAND)):
-        ref[wrist, 1] -= 100         # hands raised above the chest, in the picture
-        ref[hand, 1] -= 100
+    ref, out = _framed_twice(100)       # hands raised above the chest
     sw, neck = L.shoulder_width(ref), L.neck(ref)
-    prof, lowest = {}, {}
-    for size in ((512, 410), (512, 512)):
-        assert S.hand_pose(ref, seen(ref, size))[0] == "raised"
-        name = S.framing(ref, seen(ref, size), size)[0]
-        kps = [gen.generate(feats, ref, image_size=size, seed=s, style="conversational").keypoints
-               for s in range(5)]
-        runs = [gesture_profile(kp, speech_mask(feats), fps=FPS) for kp in kps]
-        prof[name] = {k: np.mean([r[k] for r in runs]) for k in runs[0]}
-        lowest[name] = np.median([(kp[:, [L.LEFT_WRIST, L.RIGHT_WRIST], 1].max() - neck[1]) / sw
-                                  for kp in kps])
-    assert set(prof) == {"close-up", "upper body"}
-    close, upper = prof["close-up"], prof["upper body"]
+    lowest = {name: np.median([(kp[:, [L.LEFT_WRIST, L.RIGHT_WRIST], 1].max() - neck[1]) / sw
+                               for kp in kps]) for name, (_, _, kps) in out.items()}
+    (pose, close, _), (_, upper, _) = out["close-up"], out["upper body"]
+    assert pose == "raised"
     assert close["speed_speech_median"] > upper["speed_speech_median"], (close, upper)
     assert close["speed_speech_p90"] > 0.9 * upper["speed_speech_p90"], (close, upper)
     assert lowest["close-up"] > lowest["upper body"] + 0.1, lowest
