@@ -280,3 +280,38 @@ def test_a_child_forked_while_a_thread_holds_the_progress_lock_does_not_hang():
         child.kill()
         child.join()
     assert not hung and child.exitcode == 0
+
+
+_KILLED_HOLDER = """
+import multiprocessing as mp, os, signal, time
+from tqdm import tqdm
+from gesticulate.render.parallel import Aside
+tqdm.get_lock()                      # the session's bars' lock exists before any fork
+def hold():                          # a child killed while it holds that lock
+    tqdm.get_lock().acquire()
+    time.sleep(60)
+p = mp.get_context("fork").Process(target=hold)
+p.start()
+time.sleep(1.0)
+os.kill(p.pid, signal.SIGKILL)
+p.join()
+def bar():
+    with tqdm(total=3, disable=True) as b:
+        b.update(3)
+    return "drawn"
+with Aside(bar) as a:
+    print(a.result())
+"""
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork")
+def test_a_child_killed_holding_the_progress_lock_does_not_hang_the_next():
+    """tqdm's process lock is a semaphore every forked process shared: a child killed while it
+    held it (a worker stopped on an error) left it held, and the next forked child hung at its
+    first progress bar (the suite's generate once waited 10 minutes on its audio analysis).
+    Each forked child now makes its own."""
+    import subprocess
+    import sys
+    p = subprocess.run([sys.executable, "-c", _KILLED_HOLDER], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0 and p.stdout.strip() == "drawn", p.stderr

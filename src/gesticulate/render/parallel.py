@@ -43,15 +43,26 @@ def _may_fork() -> bool:
 
 
 def _fresh_progress_locks() -> None:
-    """In a forked child: new locks for tqdm's progress bars. tqdm's monitor thread takes the
-    bars' write lock every few seconds; a child forked while it held the lock inherits it held
-    by a thread the child does not have, and hung at its first progress bar (seen once in
-    ``gesticulate generate``'s audio analysis, forked beside the photo's set-up)."""
+    """In a forked child: new locks for tqdm's progress bars, its own.
+
+    - The thread lock: tqdm's monitor thread takes it every few seconds; a child forked while
+      it held the lock inherits it held by a thread the child does not have, and hung at its
+      first progress bar (seen once in ``gesticulate generate``'s audio analysis, forked beside
+      the photo's set-up).
+    - The process lock (a semaphore shared by every process forked from the one that made
+      it): a child killed while it held it (a render worker or a job stopped on an error)
+      left it held for good, and every later child hung at its first progress bar (the test
+      suite's ``generate`` once waited 10 minutes on its audio analysis). A child's bars
+      interleave with nobody's that its own lock does not cover."""
     try:
         from tqdm import std
     except ImportError:     # pragma: no cover - tqdm is a dependency
         return
     std.TqdmDefaultWriteLock.th_lock = std.TRLock()
+    try:
+        std.TqdmDefaultWriteLock.mp_lock = mp.RLock()
+    except OSError:         # pragma: no cover - no semaphores here: the thread lock alone
+        std.TqdmDefaultWriteLock.mp_lock = None
     classes = [std.tqdm]
     while classes:
         cls = classes.pop()
