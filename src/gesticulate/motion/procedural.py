@@ -29,8 +29,8 @@ from gesticulate.motion.arms import CLOSE_UP_RAISED_DROP, ArmContext, arm_mode, 
 from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.motion.gestures import smooth_noise
 from gesticulate.motion.kinematics import ARMS, rotate
-from gesticulate.motion.style import (AUTO, FREE, RAISED, Style, StyleChoice, framing,
-                                      get_style, hand_pose, posture, resolve_style)
+from gesticulate.motion.style import (AUTO, FREE, Style, StyleChoice, framing, get_style,
+                                      hand_pose, posture, raised_wrist, resolve_style)
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.sequence import SkeletonSequence
 from gesticulate.skeleton.tracks import ease_in_ramp
@@ -90,8 +90,8 @@ class ProceduralGenerator:
         # in it) shows a speaker who gestures in it (CLOSE_UP_SCALE): not damped as
         # close-ups are, and that hand may drop further (arms.CLOSE_UP_RAISED_DROP).
         close_up = framing(ref, seen, image_size)[0] == "close-up"
-        raised = [arm.side for arm in ARMS if close_up and modes[arm.side] == "free"
-                  and _raised(ref, seen, arm.wrist)]
+        raised = [arm.side for arm in ARMS if modes[arm.side] == "free"
+                  and raised_wrist(ref, seen, arm.wrist)] if close_up else []
         if close_up and not raised:
             st = dataclasses.replace(st, amplitude=st.amplitude * CLOSE_UP_SCALE,
                                      tempo=st.tempo * CLOSE_UP_TEMPO)
@@ -310,9 +310,9 @@ TWO_ARMS_SCALE = 0.8
 # with strokes 0.75 the size and 1.5x as long, 1.20x, its hand variance still 0.70x and
 # motion beats 0.99x -> 0.82x (benchmarks/gestures.py, 20 seeds). Smaller alone (0.6) took
 # hand variance to 0.63x.
-# ... but not one holding a hand raised into the picture (style.RAISED) on an arm whose elbow it
-# shows (arms.arm_mode "free"; a close-up cutting the arm at the elbow, as avspeech_sample1's, is
-# damped), whose hand may also drop further than a hand held high elsewhere
+# ... but not one holding a hand raised into the picture (style.raised_wrist) on an arm whose
+# elbow it shows (arms.arm_mode "free"; a close-up cutting the arm at the elbow, as
+# avspeech_sample1's, is damped), whose hand may also drop further than a hand held high elsewhere
 # (arms.CLOSE_UP_RAISED_DROP against HIGH_HAND_DROP, shoulder widths under the neck: about the
 # edge of a close-up's frame). The lectern speaker (un_speech_female), cut at the chest by the
 # frame and the lectern, one hand raised, moves her wrist at 0.36 sw/s in speech (median; 0.93 at
@@ -323,13 +323,6 @@ TWO_ARMS_SCALE = 0.8
 # shared photo is a close-up with a hand raised: none of their figures moved.
 CLOSE_UP_SCALE = 0.75
 CLOSE_UP_TEMPO = 1.5
-
-
-def _raised(ref: np.ndarray, seen: np.ndarray, wrist: int) -> bool:
-    """Whether the photo holds the ``wrist`` raised: seen, less than :data:`style.RAISED`
-    shoulder widths under the neck (the test of :func:`style.hand_pose`, for one hand)."""
-    sw = float(L.shoulder_width(ref))
-    return bool(seen[wrist]) and sw > 0 and (ref[wrist, 1] - L.neck(ref)[1]) / sw < RAISED
 
 
 def _rngs(seed: int) -> list[np.random.Generator]:

@@ -203,6 +203,13 @@ FREE = ("free", "raised", "at the sides")
 RAISED = 0.5       # a wrist under this many shoulder widths below the neck is raised (hand_pose)
 
 
+def raised_wrist(ref: np.ndarray, seen: np.ndarray, wrist: int) -> bool:
+    """Whether the photo holds ``wrist`` raised: seen, less than :data:`RAISED` shoulder
+    widths under the neck (one hand :func:`hand_pose` calls raised)."""
+    sw = float(L.shoulder_width(ref))
+    return bool(seen[wrist]) and sw > 0 and (ref[wrist, 1] - L.neck(ref)[1]) / sw < RAISED
+
+
 def hand_pose(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
     """Where the photo's hands are, and a reason:
 
@@ -234,7 +241,7 @@ def hand_pose(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
         if drop > 1.3 and out > 0.4:
             return "at the sides", (f"hands at the sides ({out:.1f} sw out from the neck, "
                                     f"{drop:.1f} sw under it)")
-    if drop < RAISED:
+    if any(raised_wrist(ref, seen, w) for w in wrists):
         return "raised", f"a hand raised ({drop:.1f} sw under the neck)"
     return "free", "hands free"
 
