@@ -394,11 +394,22 @@ def test_a_close_up_with_a_hand_raised_is_not_damped_and_may_drop_to_the_edge():
     chest by it and the frame: un_speech_female) gestures at least as fast as the same
     skeleton framed lower, not smaller and slower as a close-up whose hands are lower; and its
     hands may drop to about the frame's edge, past the chest height a hand held high drops to
-    elsewhere."""
+    elsewhere; and its upper arms turn more (arms.CLOSE_UP_RAISED_STIFFNESS: the hand moves
+    from the shoulder)."""
     ref, out = _framed_twice(100)       # hands raised above the chest
     sw, neck = L.shoulder_width(ref), L.neck(ref)
     lowest = {name: np.median([(kp[:, [L.LEFT_WRIST, L.RIGHT_WRIST], 1].max() - neck[1]) / sw
                                for kp in kps]) for name, (_, _, kps) in out.items()}
+    turn = {}       # the upper arms' direction, s.d. over the frames, median over arms and seeds
+    for name, (_, _, kps) in out.items():
+        sd = []
+        for kp in kps:
+            for shoulder, elbow in ((L.LEFT_SHOULDER, L.LEFT_ELBOW),
+                                    (L.RIGHT_SHOULDER, L.RIGHT_ELBOW)):
+                v = kp[:, elbow, :2] - kp[:, shoulder, :2]
+                sd.append(np.unwrap(np.arctan2(v[:, 1], v[:, 0])).std())
+        turn[name] = np.median(sd)
+    assert turn["close-up"] > 1.4 * turn["upper body"], turn
     (pose, close, _), (_, upper, _) = out["close-up"], out["upper body"]
     assert pose == "raised"
     assert close["speed_speech_median"] > upper["speed_speech_median"], (close, upper)

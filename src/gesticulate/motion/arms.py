@@ -39,6 +39,14 @@ SOFT_EDGE = 0.12                    # a wanted wrist slows over this much (sw) b
 # CLOSE_UP_RAISED_DROP (procedural.CLOSE_UP_SCALE: the lectern speaker, un_speech_female).
 HIGH_HAND_DROP = 0.8
 CLOSE_UP_RAISED_DROP = 1.0
+# ... and its shoulder resists the IK less (solve_arm's stiffness, against IK_STIFFNESS): such
+# a hand moves from the shoulder, its elbow low at the frame's edge. un_speech_female's real
+# right wrist reaches 0.72 shoulder widths out from her neck (5th percentile, frames MediaPipe
+# finds her hand); with the seated speakers' stiff shoulder ours reached 0.47 and her hand
+# variance was 0.65x real (0.035 against 0.054 sw²). Shoulder stiffness 0.5 / 0.45 / 0.4 / 0.2:
+# hand variance 0.70x / 0.72x / 0.74x / 1.04x, 90th percentile wrist speed in speech 1.16x ->
+# 1.22x / 1.26x / 1.32x / 1.63x (the bar is 1.35x; benchmarks/gestures.py, 20 seeds).
+CLOSE_UP_RAISED_STIFFNESS = (0.45, 0.1)
 # A home wanders mostly up from a hand resting low, mostly down from one the photo holds high:
 # its vertical draw (-0.3..1.0 of the spread, up) is shifted down by HOME_DOWN as the photo's
 # wrist rises from HOME_HIGH[1] to HOME_HIGH[0] shoulder widths under the neck.
@@ -91,6 +99,7 @@ class ArmContext:
     tempo: float = 1.0                           # stroke phases' length, relative (Style.tempo)
     drops: dict = field(default_factory=dict)    # per side, how far under the neck (sw) a
                                                  # hand held high may drop (HIGH_HAND_DROP)
+    stiffness: dict = field(default_factory=dict)  # per side, solve_arm's (IK_STIFFNESS)
     pair: np.random.SeedSequence | None = None   # draws both arms share (same seed, same draws)
 
 
@@ -195,7 +204,8 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
         beta = clamp_elbow(beta, bend=bend, beta0=beta0)
     elif wrist_seen:
         alpha, beta = solve_arm(shoulder, target, upper=upper, fore=fore,
-                                alpha_rest=alpha_rest, beta_rest=beta0, stiffness=IK_STIFFNESS)
+                                alpha_rest=alpha_rest, beta_rest=beta0,
+                                stiffness=ctx.stiffness.get(arm.side, IK_STIFFNESS))
         # The wanted fold within half a turn of the photo's: solve_arm's angle is unwrapped,
         # and a fold of 274 degrees (a bend of -86 backwards) was clamped to the fold's limit,
         # -86 to the straight arm's, one after the other.

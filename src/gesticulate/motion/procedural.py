@@ -25,7 +25,8 @@ from gesticulate.audio.features import AudioFeatures
 from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import gestures as G
-from gesticulate.motion.arms import CLOSE_UP_RAISED_DROP, ArmContext, arm_mode, move_arm
+from gesticulate.motion.arms import (CLOSE_UP_RAISED_DROP, CLOSE_UP_RAISED_STIFFNESS, ArmContext,
+                                     arm_mode, move_arm)
 from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.motion.gestures import smooth_noise
 from gesticulate.motion.kinematics import ARMS, rotate
@@ -111,6 +112,7 @@ class ProceduralGenerator:
                              fingers=st.fingers, speech=timing.speech, drift=st.drift,
                              pause_drift=st.pause_drift, wrist=st.wrist, tempo=st.tempo,
                              drops={side: CLOSE_UP_RAISED_DROP for side in raised},
+                             stiffness={side: CLOSE_UP_RAISED_STIFFNESS for side in raised},
                              clasps=self._clasps(timing, ref, seen, st, fps=fps, speed=speed,
                                                  rng=rngs[4]),
                              # Two arms that move share their homes' draws and part of
