@@ -35,18 +35,25 @@ EDGE_ELBOW_CONFIDENCE = 0.5         # an elbow on the frame's edge found this su
 MIDLINE_GAP = 0.1                   # a moving wrist stays this far (sw) on its own side
 SOFT_EDGE = 0.12                    # a wanted wrist slows over this much (sw) before a limit
 # A hand held higher than HIGH_HAND_DROP shoulder widths under the neck may drop to that height
-# (_bounds), in a close-up holding it raised on an arm whose elbow the picture shows to
-# CLOSE_UP_RAISED_DROP (procedural.CLOSE_UP_SCALE: the lectern speaker, un_speech_female).
+# (_bounds), in a close-up holding it raised on an arm whose elbow the picture shows
+# (ArmContext.close_up_raised; procedural.CLOSE_UP_SCALE: the lectern speaker,
+# un_speech_female) to CLOSE_UP_RAISED_DROP ...
 HIGH_HAND_DROP = 0.8
 CLOSE_UP_RAISED_DROP = 1.0
-# ... and its shoulder resists the IK less (solve_arm's stiffness, against IK_STIFFNESS): such
-# a hand moves from the shoulder, its elbow low at the frame's edge. un_speech_female's real
-# right wrist reaches 0.72 shoulder widths out from her neck (5th percentile, frames MediaPipe
-# finds her hand); with the seated speakers' stiff shoulder ours reached 0.47 and her hand
-# variance was 0.65x real (0.035 against 0.054 sw²). Shoulder stiffness 0.5 / 0.45 / 0.4 / 0.2:
-# hand variance 0.70x / 0.72x / 0.74x / 1.04x, 90th percentile wrist speed in speech 1.16x ->
-# 1.22x / 1.26x / 1.32x / 1.63x (the bar is 1.35x; benchmarks/gestures.py, 20 seeds).
+# ... and its shoulder resists the IK less (solve_arm's stiffness, against IK_STIFFNESS), within
+# CLOSE_UP_RAISED_RANGE of the photo's direction (against SHOULDER_RANGE): such a hand moves
+# from the shoulder, its elbow low at the frame's edge. un_speech_female's real right wrist
+# reaches 0.64 shoulder widths out from her neck (5th percentile, frames MediaPipe finds her
+# elbow and wrist) with her upper arm turned out by up to 12 degrees (98-111 degrees, 5th to
+# 95th percentile, against 99 in the photo); with the seated speakers' stiff shoulder ours
+# reached 0.44 and her hand variance was 0.65x real (0.035 against 0.054 sw²). Shoulder
+# stiffness 0.5 / 0.45 / 0.4 / 0.2: hand variance 0.70x / 0.72x / 0.74x / 1.04x, 90th
+# percentile wrist speed in speech 1.16x -> 1.22x / 1.26x / 1.32x / 1.63x (the bar is 1.35x;
+# benchmarks/gestures.py, 20 seeds). At 0.45 her upper arm swung out to 122 degrees (95th
+# percentile) and the elbow's skin and the microphone's neck cut with it stood out as flaps;
+# held within 15 degrees, to 114, hand variance 0.70x.
 CLOSE_UP_RAISED_STIFFNESS = (0.45, 0.1)
+CLOSE_UP_RAISED_RANGE = np.deg2rad(15.0)
 # A home wanders mostly up from a hand resting low, mostly down from one the photo holds high:
 # its vertical draw (-0.3..1.0 of the spread, up) is shifted down by HOME_DOWN as the photo's
 # wrist rises from HOME_HIGH[1] to HOME_HIGH[0] shoulder widths under the neck.
@@ -97,9 +104,8 @@ class ArmContext:
     pause_drift: float = 0.0                     # ... in pauses, as a share of that
     wrist: float = 0.0                           # idle turn of the hand in speech (s.d., rad)
     tempo: float = 1.0                           # stroke phases' length, relative (Style.tempo)
-    drops: dict = field(default_factory=dict)    # per side, how far under the neck (sw) a
-                                                 # hand held high may drop (HIGH_HAND_DROP)
-    stiffness: dict = field(default_factory=dict)  # per side, solve_arm's (IK_STIFFNESS)
+    close_up_raised: frozenset = frozenset()     # sides holding a hand raised in a close-up
+                                                 # (CLOSE_UP_RAISED_DROP ...)
     pair: np.random.SeedSequence | None = None   # draws both arms share (same seed, same draws)
 
 
@@ -166,7 +172,7 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     sw, neck = float(L.shoulder_width(ref)), L.neck(ref)
     if mode is None:
         return
-    pinned = mode == "pinned"
+    pinned, raised = mode == "pinned", arm.side in ctx.close_up_raised
     past = np.zeros(T)          # how much the elbow's limit held a wanted fold back (free arms)
     wrist_seen = bool(ctx.seen[arm.wrist]) and fore > 0.15 * sw
     if fore < 0.15 * sw:   # no usable forearm in the photo: a plausible one hanging on
@@ -183,7 +189,7 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     offset = (np.stack([side * track[:, 0], -track[:, 1]], axis=1) * sw * gain + home
               + _drift(ctx, rng=rng, sw=sw, side=side) * gain)
     lo, hi = _bounds(rest, ctx, sw=sw, side=side, shoulder=s_ref,
-                     drop=ctx.drops.get(arm.side, HIGH_HAND_DROP))
+                     drop=CLOSE_UP_RAISED_DROP if raised else HIGH_HAND_DROP)
     offset = _fit_offsets(offset, rest, lo, hi)
     target = _clamp_target(rest + ctx.ramp[:, None] * offset, rest, lo, hi, sw=sw)
     shoulder = out[:, arm.shoulder]
@@ -205,7 +211,7 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     elif wrist_seen:
         alpha, beta = solve_arm(shoulder, target, upper=upper, fore=fore,
                                 alpha_rest=alpha_rest, beta_rest=beta0,
-                                stiffness=ctx.stiffness.get(arm.side, IK_STIFFNESS))
+                                stiffness=CLOSE_UP_RAISED_STIFFNESS if raised else IK_STIFFNESS)
         # The wanted fold within half a turn of the photo's: solve_arm's angle is unwrapped,
         # and a fold of 274 degrees (a bend of -86 backwards) was clamped to the fold's limit,
         # -86 to the straight arm's, one after the other.
@@ -216,7 +222,8 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     else:
         v = target - shoulder
         alpha, beta = np.arctan2(v[:, 1], v[:, 0]), np.full(T, beta0)
-    dalpha = np.clip(wrap_angle(alpha - alpha_rest), -SHOULDER_RANGE, SHOULDER_RANGE)
+    reach = CLOSE_UP_RAISED_RANGE if raised else SHOULDER_RANGE
+    dalpha = np.clip(wrap_angle(alpha - alpha_rest), -reach, reach)
     # Joint speeds bounded (a pose that jumps between two IK solutions turns over a few
     # frames), zero-phase smoothing in angle space (no jitter from clamping), then the ease-in.
     step = JOINT_SPEED * ctx.speed / ctx.fps

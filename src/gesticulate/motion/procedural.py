@@ -25,8 +25,7 @@ from gesticulate.audio.features import AudioFeatures
 from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import gestures as G
-from gesticulate.motion.arms import (CLOSE_UP_RAISED_DROP, CLOSE_UP_RAISED_STIFFNESS, ArmContext,
-                                     arm_mode, move_arm)
+from gesticulate.motion.arms import ArmContext, arm_mode, move_arm
 from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.motion.gestures import smooth_noise
 from gesticulate.motion.kinematics import ARMS, rotate
@@ -89,7 +88,8 @@ class ProceduralGenerator:
                                      spread=st.spread * TWO_ARMS_SCALE)
         # A close-up holding a hand raised into the picture on an arm it shows whole (elbow
         # in it) shows a speaker who gestures in it (CLOSE_UP_SCALE): not damped as
-        # close-ups are, and that hand may drop further (arms.CLOSE_UP_RAISED_DROP).
+        # close-ups are, and that hand may drop further and move from the shoulder
+        # (arms.CLOSE_UP_RAISED_DROP, CLOSE_UP_RAISED_STIFFNESS).
         close_up = framing(ref, seen, image_size)[0] == "close-up"
         raised = [arm.side for arm in ARMS if modes[arm.side] == "free"
                   and raised_wrist(ref, seen, arm.wrist)] if close_up else []
@@ -111,8 +111,7 @@ class ProceduralGenerator:
                              lean=lean, pivot=pivot, ramp=ramp, spread=st.spread,
                              fingers=st.fingers, speech=timing.speech, drift=st.drift,
                              pause_drift=st.pause_drift, wrist=st.wrist, tempo=st.tempo,
-                             drops={side: CLOSE_UP_RAISED_DROP for side in raised},
-                             stiffness={side: CLOSE_UP_RAISED_STIFFNESS for side in raised},
+                             close_up_raised=frozenset(raised),
                              clasps=self._clasps(timing, ref, seen, st, fps=fps, speed=speed,
                                                  rng=rngs[4]),
                              # Two arms that move share their homes' draws and part of
