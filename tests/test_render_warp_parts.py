@@ -1665,3 +1665,44 @@ def test_a_few_sharp_specks_beside_a_plain_cloth_do_not_make_its_fill_a_copy():
         img[254:256, x:x + 2] = (30, 30, 35)                       # beads above its edge
     out = fill_hidden(img, hole, np.ones((h, w), bool), pattern=True, shade=True)
     assert out[260:300, 150:350].min() > 200                       # 115 when copied
+
+
+def test_a_bare_upper_arm_is_hidden_no_further_than_it_is_seen():
+    """A bare upper arm whose bone runs along its inner edge (MediaPipe's shoulder point at the
+    joint; un_speech_female), a forearm lying across it by the elbow: the upper arm hidden
+    under the forearm reaches no further in from the bone than the arm is seen to (0.03
+    shoulder widths here), not a sleeve's half-width both ways, which stood out from her
+    arm's inner edge as a wedge of fill when the forearm came down. Where the forearm covers
+    the arm's outer side, that side is hidden as far as it is seen."""
+    from gesticulate.render.warp.parts import _segment_distance, _side_of, lab_of, split_parts
+    yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
+    for across in (-1.0, 1.0):       # the forearm towards the body, then away from it
+        ref = template_pose(size=512)
+        sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+        sh, neck = ref[L.LEFT_SHOULDER, :2], L.neck(ref)
+        out = np.sign(sh[0] - neck[0])
+        el = sh + [0.05 * out * sw, 0.9 * sw]
+        ref[L.LEFT_ELBOW, :2] = el
+        ref[L.LEFT_WRIST, :2] = el + [0.55 * across * out * sw, -0.4 * sw]
+        ref[L.LEFT_HAND, :2] += ref[L.LEFT_WRIST, :2] - ref[L.LEFT_HAND_START, :2]
+        person = _silhouette(ref, 0, bones=[])
+        image = np.zeros((512, 512, 3), np.uint8)
+        image[:] = (60, 140, 200)                                   # backdrop
+        image[person > 0] = (25, 22, 30)                            # a dark dress
+        arm, fore = np.zeros((512, 512), np.uint8), np.zeros((512, 512), np.uint8)
+        edge = [np.array([-0.03 * out * sw, 0.0]), np.array([0.3 * out * sw, 0.0])]
+        cv2.fillConvexPoly(arm, np.round([sh + edge[0], sh + edge[1], el + edge[1], el + edge[0]]
+                                         ).astype(np.int32), 1)
+        cv2.line(fore, tuple(np.round(el).astype(int)),
+                 tuple(np.round(ref[L.LEFT_WRIST, :2]).astype(int)), 1, thickness=int(0.2 * sw))
+        image[arm > 0], image[fore > 0] = (205, 150, 110), (215, 165, 125)
+        parts = split_parts((person | arm | fore) > 0, ref, valid_points(ref, (512, 512)),
+                            lab=lab_of(image))
+        hidden = parts.hidden_upper.get("left", np.zeros((512, 512), bool))
+        d, t = _segment_distance(xx, yy, sh, el)
+        inner = _side_of(xx, yy, sh, el, neck)
+        assert not (hidden & inner & (d > 0.06 * sw)).any()
+        if across > 0:
+            covered = (parts.segments["left"]["fore"] & ~inner & (d > 0.1 * sw) & (d < 0.2 * sw)
+                       & (t < 0.9))
+            assert covered.sum() > 50 and hidden[covered].mean() > 0.95

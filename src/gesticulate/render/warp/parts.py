@@ -1080,10 +1080,36 @@ def _hidden_upper(seg: dict[str, np.ndarray], info: ArmInfo, sw: float, *,
     lo, hi = UPPER_HALF_WIDTH
     half = hi * sw if sleeve and _folded(*info.joints[:3]) else float(
         np.clip(np.percentile(seen, 95), lo * sw, hi * sw))
+    half = np.full((h, w), half, np.float32)
+    if not sleeve:
+        # A bare arm's skin ends at its own outline, and the bone need not run down its middle
+        # (MediaPipe's shoulder point sits at the joint, inside the arm's inner edge): on a
+        # side of the bone where the arm is seen all along, it is hidden no further out than
+        # it is seen. un_speech_female's right upper arm shows 0.07 sw of skin inside its bone
+        # and 0.18 outside; hidden 0.18 out on both sides, a wedge of fill stood out from her
+        # arm's inner edge by the elbow when her forearm came down.
+        inside = _side_of(px, py, S, E, S + np.array([E[1] - S[1], S[0] - E[0]]))
+        for on in (inside, ~inside):
+            part = seg["upper"] & on & (t > 0.2) & (t < 0.9)
+            if _seen_along(t[part], 0.2, 0.9):
+                half[on] = np.minimum(half[on], max(float(np.percentile(d[part], 95)),
+                                                    BARE_EDGE * sw))
     # Round at the shoulder (d is the distance to the shoulder point there): a hand raised to
     # the shoulder hid its top, and cut at the joint, the hand's outline notched it.
     over = (seg["fore"] | seg["hand"]) & (d < half) & (t < 0.95)
     return over if over.sum() >= 20 else None
+
+
+# The least a bare upper arm is hidden past its bone on a side where it is seen all along
+# (_hidden_upper), shoulder widths: the outline's own blur.
+BARE_EDGE = 0.03
+
+
+def _seen_along(t: np.ndarray, a: float, b: float, bins: int = 14, share: float = 0.8) -> bool:
+    """Whether positions ``t`` along a bone cover at least ``share`` of ``bins`` equal steps
+    between ``a`` and ``b``."""
+    counts, _ = np.histogram(t, bins=bins, range=(a, b))
+    return bool((counts > 0).mean() >= share)
 
 
 def touching(mask: np.ndarray, near: np.ndarray) -> np.ndarray:
