@@ -449,6 +449,23 @@ def test_the_body_runs_on_under_an_arm_hanging_against_it_in_the_same_cloth(slee
     assert far.sum() > 500 and not (parts.hidden & far).any()
 
 
+def test_the_fill_under_an_arm_does_not_mirror_past_a_level_edge():
+    """Dark cloth with white dots, a lectern's pale top below it in the same region
+    (un_speech_female's lectern is in her person mask) and an arm's hole just above that top:
+    the fill is the cloth, not the lectern mirrored up into it (blue-grey shards under her
+    forearm)."""
+    h, w = 200, 200
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:] = (30, 30, 35)
+    img[::9, ::11] = (230, 230, 230)                         # the dress's dots
+    img[170:] = (150, 170, 190)                              # the lectern's top
+    hole = np.zeros((h, w), bool)
+    hole[100:160, 50:150] = True
+    out = fill_hidden(img, hole, np.ones((h, w), bool))
+    lectern = np.linalg.norm(out[hole].astype(float) - (150, 170, 190), axis=1)
+    assert lectern.min() > 60, lectern.min()
+
+
 def test_the_edge_is_unmixed_from_the_backdrop_and_still_adds_up_to_the_photo():
     """A mask that strays 3 px into a red backdrop (ted_lia_driving2's head in front of the
     red letters): the stray ring is backdrop (alpha 0, so no red rim follows a moving head),
@@ -912,7 +929,11 @@ def test_skin_off_the_hole_is_not_mirrored_into_the_torso_under_an_arm():
     arm = np.zeros((h, w), bool)
     arm[50:110, 20:80] = True
     none = np.zeros((h, w), bool)
-    for neck, touching_hole in ((slice(0, 18), False), (slice(34, 50), True)):
+    yy, xx = np.mgrid[0:h, 0:w]
+    # A V neckline (the mirror stops at a level one anyway: rig.level_edges), and a band of
+    # skin down to the arm.
+    v_neck, band = yy < 40 - np.abs(xx - 50), (yy >= 34) & (yy < 50)
+    for neck, touching_hole in ((v_neck, False), (band, True)):
         img = np.zeros((h, w, 3), np.uint8)
         img[:] = cloth_rgb
         img[neck] = skin_rgb
