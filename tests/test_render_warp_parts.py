@@ -450,20 +450,47 @@ def test_the_body_runs_on_under_an_arm_hanging_against_it_in_the_same_cloth(slee
 
 
 def test_the_fill_under_an_arm_does_not_mirror_past_a_level_edge():
-    """Dark cloth with white dots, a lectern's pale top below it in the same region
-    (un_speech_female's lectern is in her person mask) and an arm's hole just above that top:
-    the fill is the cloth, not the lectern mirrored up into it (blue-grey shards under her
-    forearm)."""
+    """Dark cloth with white dots, a lectern's pale blue top below it in the same region
+    (un_speech_female's lectern is in her person mask) and an arm's hole 10, 4 and 1 rows
+    above that top: the fill is the cloth, not the lectern mirrored up into it (blue-grey
+    shards under her forearm). Without level_stops (a head's fill) the mirror runs on."""
     h, w = 200, 200
     img = np.zeros((h, w, 3), np.uint8)
     img[:] = (30, 30, 35)
     img[::9, ::11] = (230, 230, 230)                         # the dress's dots
     img[170:] = (150, 170, 190)                              # the lectern's top
-    hole = np.zeros((h, w), bool)
-    hole[100:160, 50:150] = True
-    out = fill_hidden(img, hole, np.ones((h, w), bool))
-    lectern = np.linalg.norm(out[hole].astype(float) - (150, 170, 190), axis=1)
-    assert lectern.min() > 60, lectern.min()
+    for gap in (10, 4, 1):
+        hole = np.zeros((h, w), bool)
+        hole[100:170 - gap, 50:150] = True
+        blue = []
+        for stops in (True, False):
+            out = fill_hidden(img, hole, np.ones((h, w), bool), level_stops=stops).astype(int)
+            blue.append((out[..., 2] - out[..., 0])[hole].max())     # the lectern's is 40
+        assert blue[0] < 15 < blue[1], (gap, blue)
+
+
+def test_stripes_and_a_soft_or_bordering_edge_are_no_level_stop():
+    """Only a lone level edge stops the mirror: not a striped cloth's stripes, not the
+    outline of the hole itself (only steps within the source count); a blurred edge is one
+    edge, not a band of them."""
+    from gesticulate.render.warp.rig import level_edges
+    stripes = np.zeros((120, 100, 3), np.uint8)
+    band = (np.arange(120) // 6) % 2 == 0
+    stripes[band], stripes[~band] = (200, 60, 60), (240, 240, 240)
+    assert not level_edges(stripes, 100 / 512).any()
+    img = np.zeros((200, 200, 3), np.uint8)
+    img[:] = (30, 30, 35)
+    img[120:] = (200, 200, 200)
+    hole = np.zeros((200, 200), bool)
+    hole[80:120, 50:150] = True                              # an arm lying on the step
+    img[hole] = (150, 100, 80)
+    rows = np.unique(np.nonzero(level_edges(img, 200 / 512, within=~hole))[0])
+    assert set(rows) <= {119, 120}, rows                     # the step; not the arm's outline
+    soft = np.zeros((200, 200, 3), np.uint8)
+    soft[100:] = 230
+    soft = cv2.GaussianBlur(soft, (0, 0), 2.5)              # steps over 40 along 6 rows
+    rows = np.unique(np.nonzero(level_edges(soft, 1.0))[0])
+    assert len(rows) and rows.max() - rows.min() <= 1, rows
 
 
 def test_the_edge_is_unmixed_from_the_backdrop_and_still_adds_up_to_the_photo():
@@ -929,11 +956,7 @@ def test_skin_off_the_hole_is_not_mirrored_into_the_torso_under_an_arm():
     arm = np.zeros((h, w), bool)
     arm[50:110, 20:80] = True
     none = np.zeros((h, w), bool)
-    yy, xx = np.mgrid[0:h, 0:w]
-    # A V neckline (the mirror stops at a level one anyway: rig.level_edges), and a band of
-    # skin down to the arm.
-    v_neck, band = yy < 40 - np.abs(xx - 50), (yy >= 34) & (yy < 50)
-    for neck, touching_hole in ((v_neck, False), (band, True)):
+    for neck, touching_hole in ((slice(0, 18), False), (slice(34, 50), True)):
         img = np.zeros((h, w, 3), np.uint8)
         img[:] = cloth_rgb
         img[neck] = skin_rgb
@@ -1694,10 +1717,13 @@ def test_a_bare_upper_arm_is_hidden_no_further_than_it_is_seen():
     under the forearm reaches no further in from the bone than the arm is seen to (0.03
     shoulder widths here), not a sleeve's half-width both ways, which stood out from her
     arm's inner edge as a wedge of fill when the forearm came down. Where the forearm covers
-    the arm's outer side, that side is hidden as far as it is seen."""
+    the arm's outer side, that side is hidden as far as it is seen. The same with the bone on
+    the arm's inner edge or just past it (nothing of the arm seen on that side, and no
+    forearm over most of it)."""
     from gesticulate.render.warp.parts import _segment_distance, _side_of, lab_of, split_parts
     yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
-    for across in (-1.0, 1.0):       # the forearm towards the body, then away from it
+    # The forearm towards the body or away from it; the arm's inner edge, from its bone.
+    for across, inside_edge in ((-1.0, -0.03), (1.0, -0.03), (-1.0, 0.0), (-1.0, 0.01)):
         ref = template_pose(size=512)
         sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
         sh, neck = ref[L.LEFT_SHOULDER, :2], L.neck(ref)
@@ -1711,7 +1737,7 @@ def test_a_bare_upper_arm_is_hidden_no_further_than_it_is_seen():
         image[:] = (60, 140, 200)                                   # backdrop
         image[person > 0] = (25, 22, 30)                            # a dark dress
         arm, fore = np.zeros((512, 512), np.uint8), np.zeros((512, 512), np.uint8)
-        edge = [np.array([-0.03 * out * sw, 0.0]), np.array([0.3 * out * sw, 0.0])]
+        edge = [np.array([inside_edge * out * sw, 0.0]), np.array([0.3 * out * sw, 0.0])]
         cv2.fillConvexPoly(arm, np.round([sh + edge[0], sh + edge[1], el + edge[1], el + edge[0]]
                                          ).astype(np.int32), 1)
         cv2.line(fore, tuple(np.round(el).astype(int)),
@@ -1722,7 +1748,7 @@ def test_a_bare_upper_arm_is_hidden_no_further_than_it_is_seen():
         hidden = parts.hidden_upper.get("left", np.zeros((512, 512), bool))
         d, t = _segment_distance(xx, yy, sh, el)
         inner = _side_of(xx, yy, sh, el, neck)
-        assert not (hidden & inner & (d > 0.06 * sw)).any()
+        assert not (hidden & inner & (d > 0.06 * sw)).any(), inside_edge
         if across > 0:
             covered = (parts.segments["left"]["fore"] & ~inner & (d > 0.1 * sw) & (d < 0.2 * sw)
                        & (t < 0.9))

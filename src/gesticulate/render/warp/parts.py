@@ -1062,12 +1062,13 @@ def _hidden_upper(seg: dict[str, np.ndarray], info: ArmInfo, sw: float, *,
                   sleeve: bool = True) -> np.ndarray | None:
     """The upper arm's pixels its forearm or hand covers in the photo: the pixels of those
     pieces inside the upper arm's sleeve (within its half-width of the shoulder-elbow bone,
-    rounded at the shoulder, short of the elbow). When the forearm swings away they show the sleeve, not the backdrop
-    and a torn outline. A forearm folded back along the upper arm hides the sleeve's outer part
-    too, so the little left seen does not measure its width: a ``sleeve`` (of the body's own
-    cloth; a bare arm is thinner) is taken at the widest half-width (hbr_speaker12's arms,
-    hands up by his shoulders in the photo, came down as thin sticks beside a torn jacket).
-    None when there are none."""
+    rounded at the shoulder, short of the elbow). When the forearm swings away they show the
+    sleeve, not the backdrop and a torn outline. A forearm folded back along the upper arm
+    hides the sleeve's outer part too, so the little left seen does not measure its width: a
+    ``sleeve`` (of the body's own cloth; a bare arm is thinner) is taken at the widest
+    half-width (hbr_speaker12's arms, hands up by his shoulders in the photo, came down as thin
+    sticks beside a torn jacket). A bare arm is measured on each side of its bone
+    (:func:`_bare_half_widths`). None when there are none."""
     if info.mode != "full":
         return None
     h, w = seg["upper"].shape
@@ -1080,29 +1081,45 @@ def _hidden_upper(seg: dict[str, np.ndarray], info: ArmInfo, sw: float, *,
     lo, hi = UPPER_HALF_WIDTH
     half = hi * sw if sleeve and _folded(*info.joints[:3]) else float(
         np.clip(np.percentile(seen, 95), lo * sw, hi * sw))
-    half = np.full((h, w), half, np.float32)
     if not sleeve:
-        # A bare arm's skin ends at its own outline, and the bone need not run down its middle
-        # (MediaPipe's shoulder point sits at the joint, inside the arm's inner edge): on a
-        # side of the bone where the arm is seen all along, it is hidden no further out than
-        # it is seen. un_speech_female's right upper arm shows 0.07 sw of skin inside its bone
-        # and 0.18 outside; hidden 0.18 out on both sides, a wedge of fill stood out from her
-        # arm's inner edge by the elbow when her forearm came down.
-        inside = _side_of(px, py, S, E, S + np.array([E[1] - S[1], S[0] - E[0]]))
-        for on in (inside, ~inside):
-            part = seg["upper"] & on & (t > 0.2) & (t < 0.9)
-            if _seen_along(t[part], 0.2, 0.9):
-                half[on] = np.minimum(half[on], max(float(np.percentile(d[part], 95)),
-                                                    BARE_EDGE * sw))
+        half = _bare_half_widths(seg, px, py, d, t, half, S, E, sw)
     # Round at the shoulder (d is the distance to the shoulder point there): a hand raised to
     # the shoulder hid its top, and cut at the joint, the hand's outline notched it.
     over = (seg["fore"] | seg["hand"]) & (d < half) & (t < 0.95)
     return over if over.sum() >= 20 else None
 
 
-# The least a bare upper arm is hidden past its bone on a side where it is seen all along
-# (_hidden_upper), shoulder widths: the outline's own blur.
+# The least a bare upper arm is hidden past its bone on a side (_bare_half_widths), shoulder
+# widths: the outline's own blur.
 BARE_EDGE = 0.03
+
+
+def _bare_half_widths(seg: dict[str, np.ndarray], px: np.ndarray, py: np.ndarray,
+                      d: np.ndarray, t: np.ndarray, half: float, S: np.ndarray, E: np.ndarray,
+                      sw: float) -> np.ndarray:
+    """``(H, W)``: how far from the bone S-E (``d``, ``t`` along it) a bare upper arm is
+    hidden, on each side of it: no further than it is seen there where it is seen all along
+    the bone (:func:`_seen_along`); :data:`BARE_EDGE` where it is not and its forearm and hand
+    do not cover that side either (the bone on or past the arm's edge); else ``half``.
+    A bare arm's skin ends at its own outline, and the bone need not run down its middle
+    (MediaPipe's shoulder point sits at the joint, inside the arm's inner edge).
+    un_speech_female's right upper arm shows 0.07 sw of skin inside its bone and 0.18
+    outside; hidden 0.18 out on both sides, a wedge of fill stood out from her arm's inner
+    edge by the elbow when her forearm came down."""
+    out = np.full(d.shape, half, np.float32)
+    one = _side_of(px, py, S, E, S + np.array([E[1] - S[1], S[0] - E[0]]))
+    cover = seg["fore"] | seg["hand"]
+    for side in (one, ~one):
+        # Read short of the elbow, where the forearm's root lies beside the upper arm.
+        along = side & (t > 0.2) & (t < 0.8)
+        part = seg["upper"] & along
+        if _seen_along(t[part], 0.2, 0.8):
+            out[side] = min(half, max(float(np.percentile(d[part], 95)), BARE_EDGE * sw))
+        else:
+            band = along & (d < half)
+            if cover[band].sum() < 0.5 * band.sum():
+                out[side] = min(half, BARE_EDGE * sw)
+    return out
 
 
 def _seen_along(t: np.ndarray, a: float, b: float, bins: int = 14, share: float = 0.8) -> bool:

@@ -305,7 +305,8 @@ class WarpRenderer:
             return self._fg
         if shown is not None:
             shown.append(hole & ~visible & ~hidden & region)
-        return fill_hidden(self._fg, hole & ~visible, visible, pattern=pattern, shade=pattern)
+        return fill_hidden(self._fg, hole & ~visible, visible, pattern=pattern, shade=pattern,
+                           level_stops=pattern)
 
     def _rim_pixels(self, shown: np.ndarray | None, filled: np.ndarray,
                     photo: np.ndarray) -> list:

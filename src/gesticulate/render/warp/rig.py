@@ -690,19 +690,21 @@ def _bordered(texture: np.ndarray) -> np.ndarray:
     return out
 
 
-def _mirrored(image: np.ndarray, hole: np.ndarray, src: np.ndarray, *, bounce: bool = False
-              ) -> tuple[np.ndarray, np.ndarray]:
+def _mirrored(image: np.ndarray, hole: np.ndarray, src: np.ndarray, *, bounce: bool = False,
+              stops: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each ``hole`` pixel as the ``src`` pixels mirrored across the hole's upper edge and,
     where there are some below too, across its lower edge, blended by distance: ``(colours
     (H, W, 3) float32, where defined (H, W) bool)``. A pixel further from an edge than the
     source run beyond it is long has nothing to mirror there, unless ``bounce``: then the
-    mirror bounces back and forth inside the run (the run repeated, mirrored)."""
+    mirror bounces back and forth inside the run (the run repeated, mirrored). Nor has one
+    with a ``stops`` pixel (bool ``(H, W)``) between it and that edge's source."""
     used = np.flatnonzero(hole.any(axis=0))
     if len(used) and len(used) < 0.75 * hole.shape[1]:
         # Each column is its own: only those with a hole pixel are worked on (on the whole
         # canvas this took 0.26 of the 1.41 s set-up of pats_oliver_slice18.png, profiled);
         # with most columns used, the copy in and out would cost more than it saves.
-        part, ok = _mirrored(image[:, used], hole[:, used], src[:, used], bounce=bounce)
+        part, ok = _mirrored(image[:, used], hole[:, used], src[:, used], bounce=bounce,
+                             stops=None if stops is None else stops[:, used])
         mixed = np.zeros(image.shape, np.float32)
         mixed[:, used] = part
         where = np.zeros(hole.shape, bool)
@@ -711,6 +713,8 @@ def _mirrored(image: np.ndarray, hole: np.ndarray, src: np.ndarray, *, bounce: b
     h, w = hole.shape
     rows = np.arange(h)[:, None]
     cols = np.broadcast_to(np.arange(w), (h, w))
+    if stops is not None:       # a stop ends a run of source
+        src = src & ~stops
     above = np.vstack([np.zeros((1, w), bool), src[:-1]])
     below = np.vstack([src[1:], np.zeros((1, w), bool)])
     last = np.maximum.accumulate(np.where(src, rows, -1), axis=0)            # source row above
@@ -721,6 +725,9 @@ def _mirrored(image: np.ndarray, hole: np.ndarray, src: np.ndarray, *, bounce: b
     run_up = last - np.take_along_axis(start, np.clip(last, 0, h - 1), 0) + 1
     run_down = np.take_along_axis(end, np.clip(nxt, 0, h - 1), 0) - nxt + 1
     has_up, has_down = last >= 0, nxt < h
+    if stops is not None:       # no stop between the pixel and the source it mirrors
+        has_up &= np.maximum.accumulate(np.where(stops, rows, -1), axis=0) < last
+        has_down &= np.minimum.accumulate(np.where(stops, rows, h)[::-1], axis=0)[::-1] > nxt
     if bounce:
         def folded(d, run):
             m = (d - 1) % np.maximum(2 * run, 1)
@@ -872,7 +879,7 @@ REST_MARGIN = 48
 
 def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
                 along_rows: bool = False, pattern: bool = False, shade: bool = False,
-                scale: float | None = None) -> np.ndarray:
+                level_stops: bool = False, scale: float | None = None) -> np.ndarray:
     """Fill the torso under the arms with the torso's own cloth: each hole pixel copies the
     visible torso mirrored across the hole's upper edge and, where there is visible torso
     below too, across its lower edge, blended by distance. Mirroring keeps the cloth's texture
@@ -904,6 +911,14 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
     shade : bool
         Where the seen cloth near a hole pixel is plain, the fill there is the cloth's smooth
         shading (:func:`_shaded_where_plain`).
+    level_stops : bool
+        The mirror stops at a lone level edge across the source (:func:`level_edges`): the
+        cloth ends there, and what lies past it is something else. un_speech_female's person
+        mask runs on into the lectern's top below her forearm, and her torso's fill mirrored
+        it up as blue-grey shards into her dress. (:func:`surface.find_surface
+        <gesticulate.render.warp.surface.find_surface>` finds a desk in front of a person by
+        its edge across the backdrop on both sides; her lectern runs out of the picture on
+        one side.)
     scale : float, optional
         The picture's size in units of 512 px (:data:`REST_MARGIN`); by default its short
         side's. A crop of a bigger picture gives the picture's.
@@ -912,10 +927,8 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
     photo = image
     out = image.copy()
     scale = min(hole.shape) / 512.0 if scale is None else scale
-    # The mirror stops at a level edge across the cloth (along_rows: a sleeve's cuff): what
-    # lies past it is something else. un_speech_female's torso runs on into the lectern's
-    # top below her forearm, and the fill under it showed blue-grey shards of the lectern.
-    mixed, ok = _mirrored(image, hole, src if along_rows else src & ~level_edges(image, scale))
+    stops = level_edges(image, scale, within=src) if level_stops else None
+    mixed, ok = _mirrored(image, hole, src, stops=stops)
     out[ok] = np.clip(mixed[ok] + 0.5, 0, 255).astype(np.uint8)
     if pattern and cloth_detail(image, src) >= PLAIN_CLOTH:
         tiled = _pattern_fill(image, hole, src)
@@ -945,32 +958,41 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
 
 
 # A level edge (:func:`level_edges`): a colour step of at least LEVEL_STEP (CIELAB, OpenCV's
-# 8-bit scale, summed over L, a and b) from the pixel above to the one below, running on level
-# for LEVEL_RUN px (at 512 px), with no other within LEVEL_LONE px above or below it (a striped
-# cloth's stripes are its pattern, not its end). un_speech_female's lectern's top edge steps by
-# 60-120; the white dots on her dress and the weave of the shared clips' jackets are shorter.
+# 8-bit scale, summed over L, a and b) from the pixel above to the one below, the largest in its
+# column within LEVEL_NEAR px (at 512 px; the edge's own blur), running on level for LEVEL_RUN
+# px, with no other within LEVEL_LONE px above or below it (a striped cloth's stripes are its
+# pattern, not its end). un_speech_female's lectern's top edge steps by 60-120; the white dots
+# on her dress and the weave of the shared clips' jackets are shorter.
 LEVEL_STEP = 40.0
+LEVEL_NEAR = 3
 LEVEL_RUN = 15
 LEVEL_LONE = 24
 
 
-def level_edges(image: np.ndarray, scale: float) -> np.ndarray:
+def level_edges(image: np.ndarray, scale: float, within: np.ndarray | None = None
+                ) -> np.ndarray:
     """``(H, W)`` bool: the pixels of ``image`` (RGB uint8) on a lone level edge
-    (:data:`LEVEL_STEP`, :data:`LEVEL_RUN` and :data:`LEVEL_LONE` times ``scale``)."""
-    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    (:data:`LEVEL_STEP` ... :data:`LEVEL_LONE`, the lengths times ``scale``), counting only
+    steps between two pixels of ``within`` (a hole's own outline is no edge of the cloth)."""
+    lab = lab_of(image)
     step = np.zeros(image.shape[:2], np.float32)
     step[1:-1] = np.abs(lab[2:] - lab[:-2]).sum(2)
+    if within is not None:
+        step[1:-1] *= within[2:] & within[:-2]
+    near = max(1, int(round(LEVEL_NEAR * scale)))
+    top = cv2.dilate(step, np.ones((2 * near + 1, 1), np.uint8))      # the column's largest
     run = max(3, int(round(LEVEL_RUN * scale)))
-    edge = cv2.morphologyEx((step >= LEVEL_STEP).astype(np.uint8), cv2.MORPH_OPEN,
-                            np.ones((1, run), np.uint8))
-    # Other level edges 3 to ``lone`` rows above or below (an edge's own step spans 2 rows).
-    lone = max(6, int(round(LEVEL_LONE * scale)))
-    rows = np.vstack([np.zeros((lone + 1, edge.shape[1]), np.int32),
-                      np.cumsum(edge, axis=0, dtype=np.int32),
-                      np.repeat(np.cumsum(edge, axis=0, dtype=np.int32)[-1:], lone, axis=0)])
-    y = np.arange(edge.shape[0]) + lone + 1      # cumsum row y sits at y + lone + 1
-    below = rows[y + lone] - rows[y + 2]
-    above = rows[y - 3] - rows[y - lone - 1]
+    edge = cv2.morphologyEx(((step >= LEVEL_STEP) & (step >= top)).astype(np.uint8),
+                            cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
+    # Other level edges more than ``near`` and at most ``lone`` rows above or below.
+    lone = max(8, near + 2, int(round(LEVEL_LONE * scale)))
+    h = edge.shape[0]
+    total = np.zeros((h + 2 * lone + 2, edge.shape[1]), np.int32)
+    total[lone + 1:h + lone + 1] = np.cumsum(edge, axis=0, dtype=np.int32)
+    total[h + lone + 1:] = total[h + lone]
+    y = np.arange(h) + lone + 1                   # the row of the sum up to and with row y
+    below = total[y + lone] - total[y + near]
+    above = total[y - near - 1] - total[y - lone - 1]
     return (edge > 0) & (below == 0) & (above == 0)
 
 
