@@ -2,6 +2,7 @@
 
     python benchmarks/gesture_integrity.py [--styles auto lively] [--size 256] [--output DIR]
                                            [--seconds 12] [--only NAME ...]
+                                           [--retrieval DATASET]
 
 For every shared photo (../shared/data/photo) and the first frame of every shared clip with
 speech (never copied into the project), the procedural generator (each ``--styles``) drives the
@@ -16,6 +17,10 @@ where the generated skeleton has them, and pieces and holes of the person's silh
 the photo's own. Prints a table and PASS/FAIL per check (fidelity ≥ 0.90, hands ≥ 0.90,
 pieces and holes ≤ the photo's + 0.05); writes each video and its three most-moved frames
 (PNG) to ``--output``.
+
+``--retrieval DATASET`` (one built from the shared clips) adds a row per input for the
+retrieval generator (style ``auto``), its library leaving out the clip's own source
+(:func:`gestures.leave_one_out`; a photo gets the whole library).
 """
 
 from __future__ import annotations
@@ -107,14 +112,27 @@ def run_one(pipe: GeneratePipeline, photo: np.ndarray, y: np.ndarray, video: Pat
             "style": style.describe()}
 
 
+def library(dataset: Path, name: str, work: Path) -> Path:
+    """The retrieval library for input ``name``: ``dataset`` without that clip's source, or
+    all of it for a photo."""
+    clip = next((c for c in CLIPS if Path(c).stem == name), None)
+    if clip is None:
+        return dataset
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from gestures import leave_one_out
+    return leave_one_out(dataset, DATA / "video" / clip, work)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--styles", nargs="+", default=["auto", "lively"])
+    ap.add_argument("--styles", nargs="*", default=["auto", "lively"],
+                    help="procedural styles (none: only --retrieval's rows)")
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--seconds", type=float, default=12.0)
     ap.add_argument("--output", type=Path, default=Path("/tmp/gesticulate-gesture-integrity"))
     ap.add_argument("--only", nargs="+", metavar="NAME",
                     help="only these photos and clips (file names without extension)")
+    ap.add_argument("--retrieval", type=Path, help="dataset built from the shared clips")
     args = ap.parse_args()
     if not DATA.is_dir():
         sys.exit(f"{DATA} not found: this benchmark needs the shared sample data")
@@ -125,12 +143,17 @@ def main() -> None:
     fails = 0
     loaded = inputs(args.seconds, args.only)
     for name, photo, y in loaded:
-        for style in args.styles:
-            pipe = GeneratePipeline(size=args.size, style=style, seed=0, phones=False)
+        rows = [(style, {"style": style}) for style in args.styles]
+        if args.retrieval:
+            lib = library(args.retrieval, name, args.output)
+            rows.append(("retrieval", {"style": "auto", "motion": "retrieval",
+                                       "checkpoint": str(lib)}))
+        for label, options in rows:
+            pipe = GeneratePipeline(size=args.size, seed=0, phones=False, **options)
             try:
-                r = run_one(pipe, photo, y, args.output / f"{name}_{style}.mp4")
+                r = run_one(pipe, photo, y, args.output / f"{name}_{label}.mp4")
             except InputError as e:     # e.g. a first frame with two people in it
-                print(f"| {name} | {style} | skipped: {e} ||||||")
+                print(f"| {name} | {label} | skipped: {e} ||||||")
                 break
             checks = [("fidelity", not r["arm_fidelity"] < 0.9),
                       ("hands", not r["hands_redetected"] < 0.9),
@@ -139,12 +162,13 @@ def main() -> None:
             bad = [c for c, ok in checks if not ok]
             fails += bool(bad)
             chosen = (r["style"] or "").split(":")[0].replace("style ", "")
+            chosen = f"retrieval, {chosen}" if label == "retrieval" else chosen
             print(f"| {name} | {chosen} | {r['arm_fidelity']:.3f} | {r['not_held']} "
                   f"| {r['hands_redetected']:.3f} "
                   f"| {r['pieces']:.3f} ({r['photo_pieces']:.3f}) "
                   f"| {r['holes']:.3f} ({r['photo_holes']:.3f}) "
                   f"| {'PASS' if not bad else 'FAIL: ' + ', '.join(bad)} |", flush=True)
-    total = len(loaded) * len(args.styles)
+    total = len(loaded) * (len(args.styles) + bool(args.retrieval))
     print(f"\n{fails} of {total} videos fail a check; frames "
           f"and videos in {args.output}")
 

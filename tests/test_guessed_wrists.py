@@ -99,3 +99,23 @@ def test_fidelity_finds_a_border_point_the_detector_places_just_past_the_edge():
     red[:, L.LEFT_ELBOW, 1] = SIZE + 3.0
     red[:, L.LEFT_ELBOW, 2] = 0.0                                           # not found
     assert pose_fidelity(red, drv, size=(SIZE, SIZE))["arm_fidelity"] < 0.9
+
+
+def test_fidelity_does_not_ask_for_a_hand_the_motion_puts_past_the_frame():
+    """A generated hand dropping past the frame's bottom edge (a lectern speaker's) is out of
+    sight: with the video's size given, a frame whose driving wrist or knuckle lies outside it
+    does not ask for the hand; one whose hand lies inside still does."""
+    drv = np.repeat(template_pose(size=SIZE)[None].astype(np.float64), 10, axis=0)
+    hand = np.arange(L.LEFT_HAND_START, L.LEFT_HAND_START + 21)
+    drv[:, hand, 2] = 0.9
+    red = drv.copy()
+    red[:, hand, 2] = 0.0                               # never re-detected
+    drv[:5, hand, 1] += SIZE - drv[:5, L.LEFT_HAND_START, 1:2] + 4.0  # wrist 4 px below the edge
+    other = L.RIGHT_HAND_START                          # the template's own right hand
+    red[:, other:other + 21, 2] = drv[:, other:other + 21, 2]
+    whole = pose_fidelity(red, drv)
+    cut = pose_fidelity(red, drv, size=(SIZE, SIZE))
+    assert cut["hand_frames"] == whole["hand_frames"] - 5
+    assert cut["hands_redetected"] > whole["hands_redetected"]
+    drv[:5, hand, 1] -= 40.0                            # back inside: asked, and missed
+    assert pose_fidelity(red, drv, size=(SIZE, SIZE))["hand_frames"] == whole["hand_frames"]

@@ -31,10 +31,14 @@ SEEN = 0.5
 DETECTED = 0.3
 
 
+def _hand_root(start: int) -> list[int]:
+    """The wrist and the index, middle and little knuckles of the hand at ``start``."""
+    return [start, start + L.HAND_INDEX[0], start + L.HAND_MIDDLE[0], start + L.HAND_LITTLE[0]]
+
+
 def _hand_seen(kp: np.ndarray, start: int) -> np.ndarray:
     """``(T,)`` bool: the wrist and the index, middle and little knuckles were detected."""
-    idx = [start, start + L.HAND_INDEX[0], start + L.HAND_MIDDLE[0], start + L.HAND_LITTLE[0]]
-    return (kp[:, idx, 2] >= DETECTED).all(1)
+    return (kp[:, _hand_root(start), 2] >= DETECTED).all(1)
 
 
 def shoulder_widths(kp: np.ndarray) -> np.ndarray:
@@ -58,7 +62,10 @@ def pose_fidelity(redetected: np.ndarray, driving: np.ndarray, *, tolerance: flo
     scale. ``size`` ``(w, h)``: the video's; a driving point outside it is not asked for (a
     generated close-up's elbow sliding out past the frame's corner is there in the video, out
     of sight, and no detector finds it); a re-detected point past it (whose confidence the
-    skeleton caps there) counts as found.
+    skeleton caps there) counts as found. A driving hand with its wrist or a knuckle outside
+    it is not asked for either: a generated lectern speaker's hand that drops, as hers does,
+    past the frame's bottom edge is out of sight, and no detector finds it (un_speech_female,
+    retrieval motion: 33 of her hand's 300 frames).
     """
     t = min(len(redetected), len(driving))
     red, drv = np.asarray(redetected[:t], np.float64), np.asarray(driving[:t], np.float64)
@@ -81,6 +88,8 @@ def pose_fidelity(redetected: np.ndarray, driving: np.ndarray, *, tolerance: flo
     hands_want = hands_hit = 0
     for start in (L.LEFT_HAND_START, L.RIGHT_HAND_START):
         w = _hand_seen(drv, start)
+        if size is not None:
+            w &= L.inside(drv[:, _hand_root(start)], size, 0.0).all(1)
         hands_want += int(w.sum())
         hands_hit += int((w & _hand_seen(red, start)).sum())
     return {"arm_fidelity": float(hit[want].mean()) if want.any() else float("nan"),
