@@ -444,3 +444,55 @@ def test_an_elbow_on_the_frames_edge_stays_and_the_forearm_moves(gen, reference)
     fore = kp[:, L.RIGHT_WRIST, :2] - kp[:, L.RIGHT_ELBOW, :2]
     assert np.ptp(np.arctan2(fore[:, 1], fore[:, 0])) > 0.1       # the forearm turns
     assert np.ptp(kp[:, L.RIGHT_WRIST, :2], axis=0).max() > 0.1 * sw
+
+
+def _turn(v: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Vectors ``v (2,)`` turned by angles ``a (T,)``: ``(T, 2)``."""
+    return np.stack([np.cos(a) * v[0] - np.sin(a) * v[1], np.sin(a) * v[0] + np.cos(a) * v[1]], 1)
+
+
+def test_a_hand_the_tracker_spun_stays_on_its_forearm_in_the_library():
+    """A library clip whose left hand the tracker spun two whole turns (unwrapped, its angle
+    ran on to 720 degrees) keeps that hand within half a turn of its forearm, and its fingers
+    within half a turn of the hand: a gain of 0.8 on the unwrapped angle would have turned it
+    144 degrees."""
+    T = 100
+    pose = template_pose(size=512).astype(np.float64)
+    pts = np.repeat(pose[None, :, :2], T, axis=0)
+    spin = np.linspace(0.0, 4 * np.pi, T)
+    wrist, hand = pose[L.LEFT_WRIST, :2], np.arange(L.LEFT_HAND_START, L.LEFT_HAND_START + 21)
+    for j in hand:                                  # the whole hand turns about the wrist
+        pts[:, j] = wrist + _turn(pose[j, :2] - wrist, spin)
+    conf = np.full((T, L.NUM_KEYPOINTS), 0.9)
+    params, _ = R.motion_params(pts, conf)
+    angles = params[:, R.P_ANGLE].astype(np.float64)
+    root, fore = R.HAND_ROOT[L.LEFT_HAND_START], R.FOREARM[L.LEFT_HAND_START]
+    assert np.abs(angles[:, root] - angles[:, fore]).max() <= np.pi + 1e-4
+    fingers = (R.FINGER_ROOT == root) & (np.arange(R.NUM_BONES) != root)
+    assert np.abs(angles[:, fingers] - angles[:, root, None]).max() <= np.pi + 1e-4
+    # Its direction is still the tracked one (a whole turn apart at most).
+    tracked = np.angle(np.exp(1j * (angles[:, root] - spin)))
+    assert np.ptp(np.unwrap(tracked)) < 1e-3
+
+
+def test_a_hand_turns_at_most_the_wrists_range_from_its_forearm(gen, reference):
+    """Rig parameters turning the left hand 150 degrees from its forearm (a tracker's flip)
+    give a hand within WRIST_RANGE (+ a few degrees) of the photo's bend on the forearm; a
+    60-degree turn is kept nearly whole."""
+    ref = reference.astype(np.float64)
+    seen = ref[:, 2] > 0.3
+    root_xy, sw = retrieval.root_and_scale(ref)
+    local = (ref[:, :2] - root_xy) / float(sw)
+    head = np.repeat(local[None, R.HEAD], 3, axis=0)
+    params = np.zeros((3, R.NUM_PARAMS))
+    root = R.HAND_ROOT[L.LEFT_HAND_START]
+    params[:, R.P_ANGLE.start + root] = np.deg2rad([0.0, 60.0, 150.0])
+    out = retrieval.retarget(local, seen, params, head)
+
+    def bend(xy):
+        hand = xy[L.LEFT_HAND_START + L.HAND_MIDDLE[0]] - xy[L.LEFT_HAND_START]
+        fore = xy[L.LEFT_WRIST] - xy[L.LEFT_ELBOW]
+        return np.degrees(np.angle(complex(*hand) / complex(*fore)))
+    turned = [abs((bend(out[i]) - bend(out[0]) + 180) % 360 - 180) for i in (1, 2)]
+    assert 50.0 < turned[0] <= 60.5, turned
+    assert turned[1] <= np.degrees(retrieval.WRIST_RANGE) + 1.0, turned
