@@ -252,21 +252,28 @@ def test_a_style_sets_how_fast_the_library_is_played(gen, reference, monkeypatch
     speech = speech_mask(f)
     sw = float(L.shoulder_width(reference))
 
-    def pace(style, bounds=GAIN_RANGE, generator=gen):
+    def pace(style, bounds=GAIN_RANGE, generator=gen, seed=0):
         monkeypatch.setattr(retrieval, "GAIN_RANGE", bounds)
-        kp = generator.generate(f, reference, image_size=SIZE, seed=0, style=style).keypoints
+        kp = generator.generate(f, reference, image_size=SIZE, seed=seed, style=style).keypoints
         v = [np.linalg.norm(derivative(kp[:, w, :2] / sw, fps=f.fps, smooth_s=0.2), axis=1)
              for w in (L.LEFT_WRIST, L.RIGHT_WRIST)]
         return float(np.median(np.concatenate([x[speech] for x in v])))
     got = {}
     assert "calm" not in PHOTO_PACED and "lively" in PHOTO_PACED
+    procedural = get_generator("procedural")
     for name in ("calm", "lively"):
         raw, got[name] = pace(name, (1.0, 1.0)), pace(name)
-        # lively is paced by the procedural generator on the same inputs, calm by its style
-        target = (pace(name, generator=get_generator("procedural")) if name in PHOTO_PACED
-                  else STYLE_SPEED[name])
+        # lively is paced by the procedural generator on the same inputs (the median of its
+        # seeds 0-2, as generate's seed is 0), calm by its style
+        target = (np.median([pace(name, generator=procedural, seed=s)
+                             for s in range(retrieval.PACE_SEEDS)])
+                  if name in PHOTO_PACED else STYLE_SPEED[name])
         want = float(np.clip(target / raw, *GAIN_RANGE))
         assert abs(got[name] / raw - want) < 0.1 * want, (name, raw, got[name], want)
+        if name in PHOTO_PACED:         # that target, not the gain's bound (1.97x here)
+            wide = (0.3, 3.0)
+            want = float(np.clip(target / raw, *wide))
+            assert abs(pace(name, wide) / raw - want) < 0.1 * want, (name, raw, want)
     assert got["lively"] > 1.2 * got["calm"], got
     choice = gen.style_for(f, reference, image_size=SIZE)
     assert choice.auto and choice.name in STYLE_SPEED and choice.reasons
@@ -476,23 +483,38 @@ def test_a_hand_the_tracker_spun_stays_on_its_forearm_in_the_library():
 
 
 def test_a_hand_turns_at_most_the_wrists_range_from_its_forearm(gen, reference):
-    """Rig parameters turning the left hand 150 degrees from its forearm (a tracker's flip)
-    give a hand within WRIST_RANGE (+ a few degrees) of the photo's bend on the forearm; a
+    """Rig parameters turning the left hand 150-200 degrees from its forearm (a tracker's flip,
+    gained) give a hand turned WRIST_RANGE the same way (never flipped to the other side); a
     60-degree turn is kept nearly whole."""
     ref = reference.astype(np.float64)
     seen = ref[:, 2] > 0.3
     root_xy, sw = retrieval.root_and_scale(ref)
     local = (ref[:, :2] - root_xy) / float(sw)
-    head = np.repeat(local[None, R.HEAD], 3, axis=0)
-    params = np.zeros((3, R.NUM_PARAMS))
     root = R.HAND_ROOT[L.LEFT_HAND_START]
-    params[:, R.P_ANGLE.start + root] = np.deg2rad([0.0, 60.0, 150.0])
+    asked = [0.0, 60.0, 150.0, 179.0, 181.0, 200.0]      # (a bend gained past half a turn)
+    head = np.repeat(local[None, R.HEAD], len(asked), axis=0)
+    params = np.zeros((len(asked), R.NUM_PARAMS))
+    params[:, R.P_ANGLE.start + root] = np.deg2rad(asked)
     out = retrieval.retarget(local, seen, params, head)
 
     def bend(xy):
         hand = xy[L.LEFT_HAND_START + L.HAND_MIDDLE[0]] - xy[L.LEFT_HAND_START]
         fore = xy[L.LEFT_WRIST] - xy[L.LEFT_ELBOW]
         return np.degrees(np.angle(complex(*hand) / complex(*fore)))
-    turned = [abs((bend(out[i]) - bend(out[0]) + 180) % 360 - 180) for i in (1, 2)]
+    turned = [(bend(out[i]) - bend(out[0]) + 180) % 360 - 180 for i in range(1, len(asked))]
     assert 50.0 < turned[0] <= 60.5, turned
-    assert turned[1] <= np.degrees(retrieval.WRIST_RANGE) + 1.0, turned
+    limit = np.degrees(retrieval.WRIST_RANGE)
+    assert all(limit - 5.0 < t <= limit + 1.0 for t in turned[1:]), turned   # the same side
+
+
+@pytest.mark.parametrize("style", ["conversational", "calm"])
+def test_motion_eases_in_from_the_photo(gen, reference, style):
+    """Frame 0 is the photo and the first frames move off it gently, each step no longer than
+    the next: the holds' enlargement (HOME_GAIN) and calm's smoothing reach back past frame 0,
+    and applied after the ease-in they put a jump into frame 1 (here 0.039 and 0.019 shoulder
+    widths, then 0.013 and 0.006; eased after them, 0.006 and 0.003, then 0.015 and 0.008)."""
+    kp = gen.generate(talk(6.0, seed=4), reference, image_size=SIZE, seed=0, style=style).keypoints
+    sw = float(L.shoulder_width(reference))
+    arms = [L.LEFT_ELBOW, L.RIGHT_ELBOW, L.LEFT_WRIST, L.RIGHT_WRIST]
+    step = np.linalg.norm(np.diff(kp[:4, arms, :2], axis=0), axis=2).max(axis=1) / sw
+    assert np.all(np.diff(step) >= 0) and step[0] < 0.01, step

@@ -149,8 +149,9 @@ def motion_params(pts: np.ndarray, conf: np.ndarray, *,
         mean = np.angle(np.exp(1j * ang[seen]).mean())
         ang -= mean + 2 * np.pi * np.round((np.median(ang) - mean) / (2 * np.pi))
         length = np.linalg.norm(vec, axis=1)
-        typical = max(float(np.median(length[seen])), 1e-9)     # a bone of no length: ratio 0
-        ratio = np.interp(np.arange(T), np.flatnonzero(seen), length[seen]) / typical
+        typical = float(np.median(length[seen]))
+        ratio = (np.interp(np.arange(T), np.flatnonzero(seen), length[seen]) / typical
+                 if typical > 1e-9 else np.ones(T))      # a bone of no length keeps its own
         params[:, P_ANGLE.start + b] = ang
         params[:, P_LOGLEN.start + b] = np.log(np.maximum(ratio, 1e-3))
     _hands_on_forearms(params[:, P_ANGLE])
