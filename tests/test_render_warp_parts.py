@@ -1753,3 +1753,25 @@ def test_a_bare_upper_arm_is_hidden_no_further_than_it_is_seen():
             covered = (parts.segments["left"]["fore"] & ~inner & (d > 0.1 * sw) & (d < 0.2 * sw)
                        & (t < 0.9))
             assert covered.sum() > 50 and hidden[covered].mean() > 0.95
+
+
+def test_a_cloth_the_mirror_left_as_an_island_under_a_hand_is_shaded_as_the_cloth_around():
+    """talkshow_show_half's blue shirt, seen between his lapels above his hands and mirrored
+    down under them, came out of the plain-cloth shading as blue flecks on his dark jacket: a
+    patch of the shirt's colour lying wholly in the hole, apart from the seen shirt, was
+    blurred among its own pixels only. It is shaded as the jacket around it; the shirt's copy
+    that runs on from the seen shirt keeps its colour."""
+    from gesticulate.render.warp.rig import _shading
+    h = w = 200
+    jacket, shirt = np.array([30, 30, 35]), np.array([60, 110, 200])
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:] = jacket
+    img[:80, 95:106] = shirt                       # the shirt, seen above the hands
+    hole = np.zeros((h, w), bool)
+    hole[80:180, 40:160] = True                    # under the hands
+    filled = img.copy()
+    filled[80:92, 95:106] = shirt                  # the mirror's copy running on from it ...
+    filled[120:136, 90:106] = shirt                # ... and a patch of it further down
+    out = _shading(filled, hole, ~hole, 8.0 * h / 512)
+    assert out[124:132, 94:102, 2].max() < 80, out[124:132, 94:102, 2].max()   # jacket
+    assert out[82:88, 98:103, 2].min() > 150                                     # shirt
