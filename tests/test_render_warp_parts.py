@@ -1759,19 +1759,23 @@ def test_a_cloth_the_mirror_left_as_an_island_under_a_hand_is_shaded_as_the_clot
     """talkshow_show_half's blue shirt, seen between his lapels above his hands and mirrored
     down under them, came out of the plain-cloth shading as blue flecks on his dark jacket: a
     patch of the shirt's colour lying wholly in the hole, apart from the seen shirt, was
-    blurred among its own pixels only. It is shaded as the jacket around it; the shirt's copy
-    that runs on from the seen shirt keeps its colour."""
+    blurred among its own pixels only. It is shaded as the jacket around it, a speck of a third
+    cloth inside it too; the shirt's copy that runs on from the seen shirt keeps its colour."""
     from gesticulate.render.warp.rig import _shading
     h = w = 200
     jacket, shirt = np.array([30, 30, 35]), np.array([60, 110, 200])
     img = np.zeros((h, w, 3), np.uint8)
     img[:] = jacket
     img[:80, 95:106] = shirt                       # the shirt, seen above the hands
+    img[30:70, 10:30] = (200, 40, 40)              # a red cloth seen elsewhere
     hole = np.zeros((h, w), bool)
     hole[80:180, 40:160] = True                    # under the hands
     filled = img.copy()
     filled[80:92, 95:106] = shirt                  # the mirror's copy running on from it ...
     filled[120:136, 90:106] = shirt                # ... and a patch of it further down
+    filled[126:130, 96:100] = (200, 40, 40)        # with a speck of the red in it
     out = _shading(filled, hole, ~hole, 8.0 * h / 512)
-    assert out[124:132, 94:102, 2].max() < 80, out[124:132, 94:102, 2].max()   # jacket
-    assert out[82:88, 98:103, 2].min() > 150                                     # shirt
+    assert out[122:134, 92:104, 2].max() < 80, out[122:134, 92:104, 2].max()   # jacket
+    assert out[122:134, 92:104, 0].max() < 60                                  # no red
+    assert out[126:130, 96:100].min() > 20                                     # no hole
+    assert out[82:88, 98:103, 2].min() > 150                                   # shirt

@@ -1082,23 +1082,28 @@ def _shading(filled: np.ndarray, hole: np.ndarray, src: np.ndarray, sigma: float
 def _without_islands(label: np.ndarray, area: np.ndarray, src: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray]:
     """``label`` with each island of a cloth's label lying wholly in the hole (touching none of
-    ``src``, the seen cloth) given the label around it, and the islands' mask: a cloth seen
-    nowhere beside that place is the mirror's copy of it, not its shading. talkshow_show_half's
-    blue shirt, mirrored down between his lapels under his hands, came out of the shading as
-    blue flecks on his dark jacket once the hands moved."""
-    out = label.copy()
+    ``src``, the seen cloth) given the label of the nearest pixel of the cloths around it, and
+    the islands' mask: a cloth seen nowhere beside that place is the mirror's copy of it, not
+    its shading. talkshow_show_half's blue shirt, mirrored down between his lapels under his
+    hands, came out of the shading as blue flecks on his dark jacket once the hands moved."""
     islands = np.zeros(label.shape, bool)
     for k in np.unique(label[area]):
         n, comp = cv2.connectedComponents((area & (label == k)).astype(np.uint8), connectivity=8)
         seen = np.zeros(n, bool)
         seen[np.unique(comp[src & (label == k)])] = True
-        for c in np.flatnonzero(~seen[1:]) + 1:
-            island = comp == c
-            ring = cv2.dilate(island.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-            ring &= area & ~island
-            if ring.any():
-                out[island] = np.bincount(label[ring]).argmax()
-                islands |= island
+        seen[0] = True
+        islands |= ~seen[comp]
+    rest = area & ~islands
+    if not islands.any() or not rest.any():
+        return label, np.zeros(label.shape, bool)
+    # Each island pixel takes the label of the nearest pixel that is no island (an island in
+    # an island goes to the cloth around both).
+    _, near = cv2.distanceTransformWithLabels((~rest).astype(np.uint8), cv2.DIST_L2, 5,
+                                              labelType=cv2.DIST_LABEL_PIXEL)
+    ys, xs = np.nonzero(rest)
+    out = label.copy()
+    pick = near[islands] - 1
+    out[islands] = label[ys[pick], xs[pick]]
     return out, islands
 
 
