@@ -134,6 +134,7 @@ PAUSE_ENERGY_WEIGHT = 0.5
 # within their bounds. calm is left out: there the gain sits at its floor on most clips, and
 # the procedural's desk speed (1.24x hers) took the replayed desk speaker to 1.36x her speed.
 PHOTO_PACED = frozenset({"conversational", "presenter", "lively"})
+PACE_SEEDS = 3          # ... as the median over this many seeds (_procedural_speed)
 # The bones' slow turn (their angles' Gaussian average, s.d. HOME_S seconds: where the hands
 # are held, as the procedural generator's homes) is enlarged by HOME_GAIN: the library's
 # speakers hold their hands nearer their rest than a lectern speaker does. At 1.5, 1.8 and 2.0
@@ -663,9 +664,6 @@ def _procedural_speed(features: AudioFeatures, ref: np.ndarray, seen: np.ndarray
         if v is not None:
             got.append(v)
     return float(np.median(got)) if got else None
-
-
-PACE_SEEDS = 3
 
 
 def _wrist_speeds(out: np.ndarray, seen: np.ndarray, *, fps: float) -> np.ndarray | None:

@@ -26,6 +26,7 @@ import numpy as np
 from gesticulate.audio.features import AudioFeatures, num_frames
 from gesticulate.errors import InputError
 from gesticulate.metrics.beats import derivative
+from gesticulate.motion.kinematics import wrap_angle
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.normalize import CONFIDENCE_THRESHOLD
 
@@ -160,10 +161,6 @@ def motion_params(pts: np.ndarray, conf: np.ndarray, *,
     return params.astype(np.float32), arms
 
 
-def _wrap(a: np.ndarray) -> np.ndarray:
-    return (a + np.pi) % (2 * np.pi) - np.pi
-
-
 def _hands_on_forearms(angles: np.ndarray) -> None:
     """In place on bone angle changes ``(T, NUM_BONES)``: each hand's root bone within half a
     turn of its forearm's, each finger bone within half a turn of its hand's root. Unwrapped
@@ -174,9 +171,10 @@ def _hands_on_forearms(angles: np.ndarray) -> None:
     forearm, and MediaPipe lost it)."""
     for start, root in HAND_ROOT.items():
         fore = angles[:, FOREARM[start]]
-        angles[:, root] = fore + _wrap(angles[:, root] - fore)
+        angles[:, root] = fore + wrap_angle(angles[:, root] - fore)
         fingers = np.flatnonzero((FINGER_ROOT == root) & (np.arange(NUM_BONES) != root))
-        angles[:, fingers] = angles[:, root, None] + _wrap(angles[:, fingers] - angles[:, root, None])
+        angles[:, fingers] = angles[:, root, None] + wrap_angle(angles[:, fingers]
+                                                                   - angles[:, root, None])
 
 
 def _head_params(pts, ok, neck, sw) -> np.ndarray:

@@ -1088,11 +1088,8 @@ def _without_islands(label: np.ndarray, area: np.ndarray, src: np.ndarray
     hands, came out of the shading as blue flecks on his dark jacket once the hands moved."""
     islands = np.zeros(label.shape, bool)
     for k in np.unique(label[area]):
-        n, comp = cv2.connectedComponents((area & (label == k)).astype(np.uint8), connectivity=8)
-        seen = np.zeros(n, bool)
-        seen[np.unique(comp[src & (label == k)])] = True
-        seen[0] = True
-        islands |= ~seen[comp]
+        mine = area & (label == k)
+        islands |= mine & ~touching(mine, src)
     rest = area & ~islands
     if not islands.any() or not rest.any():
         return label, np.zeros(label.shape, bool)
