@@ -83,6 +83,31 @@ def test_a_head_turning_sideways_does_not_roll(astronaut):
     assert np.degrees(np.arctan2(head[1, 0], head[0, 0])) == pytest.approx(10, abs=0.5)
 
 
+def test_a_head_narrowed_by_a_turn_keeps_the_bodys_size(astronaut):
+    """A face that narrows to 80 % as the head turns (the shoulders where they were) keeps
+    its size within HEAD_SCALE_SLACK; the whole person coming 10 % nearer grows the head 10 %;
+    without the shoulders the head's own fit counts, within HEAD_SCALE."""
+    from gesticulate.render.warp import bones as B
+    from gesticulate.render.warp.pose import HEAD_SCALE, HEAD_SCALE_SLACK
+    image, ref, renderer = astronaut
+
+    def head_scale(target):
+        head = renderer.poser.transforms(target + renderer.offset)[B.HEAD]
+        return float(np.sqrt(abs(np.linalg.det(head[:, :2]))))
+
+    face = slice(L.FACE_START, L.FACE_START + 68)
+    centre = renderer.reference[face, :2].mean(0)
+    narrow = renderer.reference.copy()
+    narrow[face, 0] = centre[0] + 0.8 * (narrow[face, 0] - centre[0])
+    assert head_scale(narrow) == pytest.approx(1.0 - HEAD_SCALE_SLACK, abs=1e-6)
+    mid = renderer.reference[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER], :2].mean(0)
+    nearer = renderer.reference.copy()
+    nearer[:, :2] = mid + 1.1 * (nearer[:, :2] - mid)
+    assert head_scale(nearer) == pytest.approx(1.1, abs=0.01)
+    narrow[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER], 2] = 0.0
+    assert head_scale(narrow) == pytest.approx(HEAD_SCALE[0], abs=1e-6)
+
+
 def test_a_turning_face_moves_across_a_skull_that_stays(astronaut):
     """A head turned sideways moves its eyes and nose across the contour by the ears
     (parallax): the inner face's bone goes with them, the skull's (the hair) the other way by
