@@ -1779,3 +1779,37 @@ def test_a_cloth_the_mirror_left_as_an_island_under_a_hand_is_shaded_as_the_clot
     assert out[122:134, 92:104, 0].max() < 60                                  # no red
     assert out[126:130, 96:100].min() > 20                                     # no hole
     assert out[82:88, 98:103, 2].min() > 150                                   # shirt
+
+
+def test_loose_hair_beyond_the_hole_is_taken_into_it_on_a_plain_backdrop_only():
+    """un_speech_female's strand by her cheek lay beyond the person's grown hole: it stayed in
+    the backdrop and hung in the air beside her head once the head moved. A thin dark line
+    leaving the hole beside the face, ending before the head's reach, joins the hole; a line
+    running on past that reach (the backdrop's own) does not, and on a busy backdrop
+    (stripes) nothing does."""
+    from gesticulate.render.warp.parts import STRAY_REACH, grown, lab_of, strays_beside_head
+    ref, valid, _ = _head_parts()
+    face = ref[L.FACE_START:L.FACE_START + 68, :2]
+    width = float(np.ptp(face[:, 0]))
+    yy, xx = np.mgrid[0:256, 0:256]
+    centre = face.mean(0)
+    person = (xx - centre[0]) ** 2 + ((yy - centre[1]) / 1.3) ** 2 < (0.6 * width) ** 2
+    hole = grown(person, 12 * 256 / 512)
+    edge = int(np.flatnonzero(hole[int(centre[1])])[-1])
+    img = np.zeros((256, 256, 3), np.uint8)
+    img[:] = (60, 170, 230)
+    img[person] = (200, 150, 120)
+    short = img.copy()
+    x = np.arange(edge - 2, edge + int(0.4 * width))
+    short[int(centre[1]) + (x - edge) // 3, x] = (70, 60, 50)          # a strand, 1 px wide
+    found = strays_beside_head(short, lab_of(short), hole, ref, valid)
+    assert found[int(centre[1]) + 4 // 3, edge + 4] and (found & ~hole).sum() >= 0.3 * width
+    assert not found[:, : int(centre[0])].any()
+    long = img.copy()
+    x = np.arange(edge - 2, 256)
+    long[int(centre[1]), x] = (70, 60, 50)
+    assert edge + 2 < centre[0] + STRAY_REACH * width < 256
+    assert not strays_beside_head(long, lab_of(long), hole, ref, valid).any()
+    busy = short.copy()
+    busy[(yy % 6 == 0) & ~person] = (20, 40, 90)
+    assert not strays_beside_head(busy, lab_of(busy), hole, ref, valid).any()

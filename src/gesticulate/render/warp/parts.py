@@ -1050,6 +1050,51 @@ def grown(mask: np.ndarray, radius: float) -> np.ndarray:
         cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) > 0
 
 
+# Loose hair beside the head (strays_beside_head): what the backdrop's median over
+# STRAY_MEDIAN face widths (wider than a strand) differs from by more than STRAY_CONTRAST
+# (CIELAB), within STRAY_REACH face widths of the face's middle, in components that touch the
+# person's grown hole and end before that reach; none where more than STRAY_BUSY of the
+# backdrop there differs so (lettering, a city at night: a strand is not told from them).
+STRAY_MEDIAN = 0.16
+STRAY_CONTRAST = 12.0
+STRAY_REACH = 1.3
+STRAY_BUSY = 0.1
+
+
+def strays_beside_head(image: np.ndarray, lab: np.ndarray, hole: np.ndarray, ref: np.ndarray,
+                       valid: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool: loose hair the segmenter left out of the person, beyond the grown
+    ``hole`` around them, on a plain backdrop. un_speech_female's strand by her cheek lay
+    beyond the hole; it stayed in the backdrop where it was and hung in the air beside her head
+    once her head moved. Taken into the hole, it is shown while the head is where the photo
+    has it and filled over once the head moves (the hole's ring)."""
+    face = np.arange(L.FACE_START, L.FACE_START + 68)[valid[L.FACE_START:L.FACE_START + 68]]
+    none = np.zeros(hole.shape, bool)
+    if len(face) < 10:
+        return none
+    pts = ref[face, :2]
+    width = float(np.ptp(pts[:, 0]))
+    if width < 8.0:
+        return none
+    h, w = hole.shape
+    k = 2 * int(round(STRAY_MEDIAN * width / 2)) + 1
+    backdrop = lab_of(cv2.medianBlur(image, k))
+    yy, xx = np.mgrid[0:h, 0:w]
+    c = pts.mean(0)
+    near = (xx - c[0]) ** 2 + (yy - c[1]) ** 2 < (STRAY_REACH * width) ** 2
+    free = near & ~hole
+    differs = free & (np.linalg.norm(lab - backdrop, axis=2) > STRAY_CONTRAST)
+    if not differs.any() or differs.sum() > STRAY_BUSY * free.sum():
+        return none
+    _, label = cv2.connectedComponents(differs.astype(np.uint8), connectivity=8)
+    beyond = grown(~near, 1.5)
+    beyond[[0, -1], :] = True
+    beyond[:, [0, -1]] = True
+    touching_hole = np.unique(label[grown(hole, 1.5) & differs])
+    keep = np.setdiff1d(touching_hole, np.r_[0, np.unique(label[beyond & differs])])
+    return np.isin(label, keep)
+
+
 def _same_cloth(lab: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
     """Whether the pixels ``a`` and ``b`` are of one cloth: their median colours within
     :data:`SLEEVE_COLOUR` (CIELAB); False when either has fewer than 20 pixels."""

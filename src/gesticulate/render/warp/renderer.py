@@ -21,7 +21,8 @@ from gesticulate.render.warp.jit import compiled
 from gesticulate.render.warp.mesh import (rasterise_backward, signed_areas, upsample_map,
                                          warm_up)
 from gesticulate.render.warp.parts import (backdrop_in_arm, bare_skin, colour_clusters, grown,
-                                          hand_masks, lab_of, split_parts, touching)
+                                          hand_masks, lab_of, split_parts, strays_beside_head,
+                                          touching)
 from gesticulate.render.warp.pose import Poser
 from gesticulate.render.warp.rig import (BORDER, LAYER_READ, Backdrop, Layer, bleed, build_layer,
                                         fill_along, fill_hidden, smoothed_in)
@@ -128,6 +129,9 @@ class WarpRenderer:
         # dropped.
         pool = ThreadPoolExecutor(max_workers=1)
         hole = self._grown(person, hole_grow)
+        strays = grown(strays_beside_head(self.image, lab, hole, self.reference, valid),
+                       1.5 * scale)
+        hole |= strays
         backdrop = pool.submit(Backdrop, self.image, hole, surface=surface, grow=hole_grow)
         pool.shutdown(wait=False)
         _compile_loops()            # the per-frame loops compiled beside the fill
@@ -148,7 +152,7 @@ class WarpRenderer:
                 self.parts.hidden &= ~on_desk
             person &= ~behind
             alpha[behind] = 0.0
-            hole = self._grown(person, hole_grow)
+            hole = self._grown(person, hole_grow) | strays
         # The ring between the person and the inpainted hole edge is real background in the
         # photo; it is shown again wherever the person still is nearby in a frame (so the
         # photo's own pose renders the photo), and inpainted where the person moved away.
