@@ -1068,6 +1068,20 @@ STRAY_REACH = 1.3
 STRAY_BUSY = 0.1
 
 
+def around_head(ref: np.ndarray, valid: np.ndarray, size: tuple[int, int],
+                reach: float = STRAY_REACH) -> np.ndarray | None:
+    """``(H, W)`` bool: within :data:`STRAY_REACH` face widths of the face's middle (``size``
+    ``(H, W)``); None when fewer than 10 of the face's points are seen."""
+    face = np.arange(L.FACE_START, L.FACE_START + 68)[valid[L.FACE_START:L.FACE_START + 68]]
+    if len(face) < 10:
+        return None
+    pts = ref[face, :2]
+    width = max(float(np.ptp(pts[:, 0])), 1.0)
+    yy, xx = np.mgrid[0:size[0], 0:size[1]]
+    c = pts.mean(0)
+    return (xx - c[0]) ** 2 + (yy - c[1]) ** 2 < (reach * width) ** 2
+
+
 def strays_beside_head(image: np.ndarray, lab: np.ndarray, hole: np.ndarray, ref: np.ndarray,
                        valid: np.ndarray) -> np.ndarray:
     """``(H, W)`` bool: loose hair the segmenter left out of the person, beyond the grown
