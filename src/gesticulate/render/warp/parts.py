@@ -881,19 +881,28 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     side &= grown(torso, SIDE_NEAR * sw)
     side &= touching(side | torso, torso)
     hidden = taken & (trunk | closed | side)
-    # Above the line, what is thinner than 3 px is no neck: the rows of hidden pixels along an
-    # arm's top just above the line went to the head layer as 1 px slivers, which the head
-    # carried off over the shoulder as a white tick (ted_lia_driving2's dress). They stay with
-    # the torso, which reaches 3 px above the line.
-    up = hidden & (below < 0) if face_ok else np.zeros_like(hidden)
-    neck = up & grown(cv2.morphologyEx(up.astype(np.uint8), cv2.MORPH_OPEN,
-                                       np.ones((3, 3), np.uint8)) > 0, 1)
-    parts.hidden = hidden & ~neck
+    # Above the line, a piece thinner than 3 px and smaller than a square SLIVER shoulder
+    # widths on a side is no neck: the rows of hidden pixels along an arm's top just above the
+    # line went to the head layer as 1 px slivers, which the head carried off over the
+    # shoulder as a white tick (ted_lia_driving2's dress). They stay with the torso, which
+    # reaches 3 px above the line.
+    up = hidden & (below < 0)
+    sliver = np.zeros_like(up)
+    if face_ok:
+        sliver = up & ~touching(up, cv2.morphologyEx(up.astype(np.uint8), cv2.MORPH_OPEN,
+                                                   np.ones((3, 3), np.uint8)) > 0)
+        sliver &= _components_below(sliver, (SLIVER * sw) ** 2)
+    parts.hidden = hidden & ((below >= 0) | sliver)
     parts.torso = torso | parts.hidden
     if face_ok and parts.head is not None:
-        parts.hidden_head = neck
+        parts.hidden_head = up & ~parts.hidden
         parts.head = parts.head | parts.hidden_head
     return parts
+
+
+# A piece hidden above the shoulder line thinner than 3 px and smaller than a square SLIVER
+# shoulder widths on a side is the torso's, not the neck's (split_parts).
+SLIVER = 0.1
 
 
 # A hand lies under the other (:func:`_hidden_hand`) where the other's pixels inside its own

@@ -32,7 +32,8 @@ from gesticulate.skeleton import layout as L
 
 # How far around the face's middle (face widths) the backdrop's band may hold hair
 # (rig.clean_hole): at 1.3, 64 of the 119 pixels of portrait_s2.jpg's curls that stayed in the
-# backdrop still did (the curls on top of his hair), at 1.8, 9.
+# backdrop still did (the curls on top of his hair), at 1.8, 9. At least parts.STRAY_REACH:
+# the strays joined to the hole lie in its band, where a faint one would be kept as backdrop.
 HAIR_REACH = 1.8
 # Pixels (at 512 px) of the person's edge read as a blend with the backdrop (edge_matte):
 # 3 took the backdrop's rim off ted_lia_driving2's head and changed no clip's most-moved box
