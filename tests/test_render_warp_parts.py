@@ -1828,25 +1828,32 @@ def test_loose_hair_beyond_the_hole_is_taken_into_it_on_a_plain_backdrop_only():
     assert not strays_beside_head(busy, lab_of(busy), hole, ref, valid).any()
 
 
-def test_no_sliver_of_the_torso_goes_to_the_head(shared_data):
-    """ted_lia_driving2's first frame at 512 px: the rows of hidden pixels along her arm's top,
-    just above the shoulder line, went to the head layer as 1 px slivers, which the head
-    carried off over her shoulder as a white tick. The head's hidden part holds nothing
-    thinner than 3 px; the torso holds those rows."""
+def _first_frame_parts(video, interpolation):
+    """The parts of a clip's first frame at 512 px (``video`` a path)."""
     from gesticulate.render.warp.parts import lab_of, split_parts
     from gesticulate.render.warp.segment import person_alpha
     from gesticulate.render.warp.testing import reference_keypoints
-    cap = cv2.VideoCapture(str(shared_data / "video" / "ted_lia_driving2_noaudio.mp4"))
+    cap = cv2.VideoCapture(str(video))
     ok, frame = cap.read()
     cap.release()
     assert ok
     image = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), (512, 512),
-                       interpolation=cv2.INTER_CUBIC)
+                       interpolation=interpolation)
     ref = reference_keypoints(image)
     valid = valid_points(ref, (512, 512))
     lab = lab_of(image)
     _, person = person_alpha(image)
-    parts = split_parts(person, ref, valid, hand_masks(image, ref, valid, person, lab), lab)
+    return split_parts(person, ref, valid, hand_masks(image, ref, valid, person, lab), lab)
+
+
+def test_no_sliver_of_the_torso_goes_to_the_head(shared_data):
+    """ted_lia_driving2's first frame at 512 px: the rows of hidden pixels along her arm's top,
+    just above the shoulder line, went to the head layer as 1 px slivers, which the head
+    carried off over her shoulder as a white tick. The head's hidden part holds nothing
+    thinner than 3 px; the torso holds those rows. hbr_speaker8's neck behind her raised hand
+    stays the head's (1195 px of it)."""
+    parts = _first_frame_parts(shared_data / "video" / "ted_lia_driving2_noaudio.mp4",
+                               cv2.INTER_CUBIC)
     mid, normal = parts.shoulder_line
     yy, xx = np.mgrid[0:512, 0:512]
     above = (xx - mid[0]) * normal[0] + (yy - mid[1]) * normal[1] < 0
@@ -1854,16 +1861,5 @@ def test_no_sliver_of_the_torso_goes_to_the_head(shared_data):
     head = np.zeros((512, 512), bool) if parts.hidden_head is None else parts.hidden_head
     opened = cv2.morphologyEx(head.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     assert head.sum() - opened.sum() <= 0.1 * max(head.sum(), 1)
-    # hbr_speaker8's neck behind her raised hand stays the head's (1195 px of it).
-    cap = cv2.VideoCapture(str(shared_data / "video" / "hbr_speaker8.mp4"))
-    ok, frame = cap.read()
-    cap.release()
-    assert ok
-    image = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), (512, 512),
-                       interpolation=cv2.INTER_AREA)
-    ref = reference_keypoints(image)
-    valid = valid_points(ref, (512, 512))
-    lab = lab_of(image)
-    _, person = person_alpha(image)
-    parts = split_parts(person, ref, valid, hand_masks(image, ref, valid, person, lab), lab)
+    parts = _first_frame_parts(shared_data / "video" / "hbr_speaker8.mp4", cv2.INTER_AREA)
     assert parts.hidden_head is not None and parts.hidden_head.sum() > 800
