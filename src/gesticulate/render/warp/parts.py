@@ -1077,18 +1077,27 @@ STRAY_REACH = 1.3
 STRAY_BUSY = 0.1
 
 
-def around_head(ref: np.ndarray, valid: np.ndarray, size: tuple[int, int],
-                reach: float = STRAY_REACH) -> np.ndarray | None:
-    """``(H, W)`` bool: within :data:`STRAY_REACH` face widths of the face's middle (``size``
-    ``(H, W)``); None when fewer than 10 of the face's points are seen."""
+def _face_middle(ref: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The face's middle ``(2,)`` and width (px) from its seen points; None when fewer than
+    10 are seen or the face is under 8 px wide."""
     face = np.arange(L.FACE_START, L.FACE_START + 68)[valid[L.FACE_START:L.FACE_START + 68]]
     if len(face) < 10:
         return None
     pts = ref[face, :2]
-    width = max(float(np.ptp(pts[:, 0])), 1.0)
-    yy, xx = np.mgrid[0:size[0], 0:size[1]]
-    c = pts.mean(0)
-    return (xx - c[0]) ** 2 + (yy - c[1]) ** 2 < (reach * width) ** 2
+    width = float(np.ptp(pts[:, 0]))
+    return (pts.mean(0), width) if width >= 8.0 else None
+
+
+def around_head(ref: np.ndarray, valid: np.ndarray, size: tuple[int, int],
+                reach: float = STRAY_REACH) -> np.ndarray | None:
+    """``(H, W)`` bool: within ``reach`` face widths of the face's middle (``size`` ``(H,
+    W)``); None without a face (:func:`_face_middle`)."""
+    middle = _face_middle(ref, valid)
+    if middle is None:
+        return None
+    (cx, cy), width = middle
+    yy, xx = np.ogrid[0:size[0], 0:size[1]]
+    return (xx - cx) ** 2 + (yy - cy) ** 2 < (reach * width) ** 2
 
 
 def strays_beside_head(image: np.ndarray, lab: np.ndarray, hole: np.ndarray, ref: np.ndarray,
@@ -1098,31 +1107,27 @@ def strays_beside_head(image: np.ndarray, lab: np.ndarray, hole: np.ndarray, ref
     beyond the hole; it stayed in the backdrop where it was and hung in the air beside her head
     once her head moved. Taken into the hole, it is shown while the head is where the photo
     has it and filled over once the head moves (the hole's ring)."""
-    face = np.arange(L.FACE_START, L.FACE_START + 68)[valid[L.FACE_START:L.FACE_START + 68]]
-    none = np.zeros(hole.shape, bool)
-    if len(face) < 10:
-        return none
-    pts = ref[face, :2]
-    width = float(np.ptp(pts[:, 0]))
-    if width < 8.0:
-        return none
-    h, w = hole.shape
+    out = np.zeros(hole.shape, bool)
+    near = around_head(ref, valid, hole.shape)
+    if near is None or not near.any():
+        return out
+    width = _face_middle(ref, valid)[1]
     k = 2 * int(round(STRAY_MEDIAN * width / 2)) + 1
-    backdrop = lab_of(cv2.medianBlur(image, k))
-    yy, xx = np.mgrid[0:h, 0:w]
-    c = pts.mean(0)
-    near = (xx - c[0]) ** 2 + (yy - c[1]) ** 2 < (STRAY_REACH * width) ** 2
-    free = near & ~hole
-    differs = free & (np.linalg.norm(lab - backdrop, axis=2) > STRAY_CONTRAST)
+    box = mask_box(near, k + 2)               # the work in the box around the reach
+    near, hole_b = near[box], hole[box]
+    backdrop = lab_of(cv2.medianBlur(np.ascontiguousarray(image[box]), k))
+    free = near & ~hole_b
+    differs = free & (np.linalg.norm(lab[box] - backdrop, axis=2) > STRAY_CONTRAST)
     if not differs.any() or differs.sum() > STRAY_BUSY * free.sum():
-        return none
+        return out
     _, label = cv2.connectedComponents(differs.astype(np.uint8), connectivity=8)
     beyond = grown(~near, 1.5)
     beyond[[0, -1], :] = True
     beyond[:, [0, -1]] = True
-    touching_hole = np.unique(label[grown(hole, 1.5) & differs])
+    touching_hole = np.unique(label[grown(hole_b, 1.5) & differs])
     keep = np.setdiff1d(touching_hole, np.r_[0, np.unique(label[beyond & differs])])
-    return np.isin(label, keep)
+    out[box] = np.isin(label, keep)
+    return out
 
 
 def _same_cloth(lab: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
