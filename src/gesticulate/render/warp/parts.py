@@ -1080,10 +1080,9 @@ STRAY_BUSY = 0.1
 def _face_middle(ref: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, float] | None:
     """The face's middle ``(2,)`` and width (px) from its seen points; None when fewer than
     10 are seen or the face is under 8 px wide."""
-    face = np.arange(L.FACE_START, L.FACE_START + 68)[valid[L.FACE_START:L.FACE_START + 68]]
-    if len(face) < 10:
+    pts = ref[L.FACE, :2][valid[L.FACE]]
+    if len(pts) < 10:
         return None
-    pts = ref[face, :2]
     width = float(np.ptp(pts[:, 0]))
     return (pts.mean(0), width) if width >= 8.0 else None
 
@@ -1093,8 +1092,12 @@ def around_head(ref: np.ndarray, valid: np.ndarray, size: tuple[int, int],
     """``(H, W)`` bool: within ``reach`` face widths of the face's middle (``size`` ``(H,
     W)``); None without a face (:func:`_face_middle`)."""
     middle = _face_middle(ref, valid)
-    if middle is None:
-        return None
+    return None if middle is None else _within(middle, reach, size)
+
+
+def _within(middle: tuple[np.ndarray, float], reach: float, size: tuple[int, int]) -> np.ndarray:
+    """``(H, W)`` bool: within ``reach`` face widths of the face's ``middle``
+    (:func:`_face_middle`)."""
     (cx, cy), width = middle
     yy, xx = np.ogrid[0:size[0], 0:size[1]]
     return (xx - cx) ** 2 + (yy - cy) ** 2 < (reach * width) ** 2
@@ -1108,10 +1111,13 @@ def strays_beside_head(image: np.ndarray, lab: np.ndarray, hole: np.ndarray, ref
     once her head moved. Taken into the hole, it is shown while the head is where the photo
     has it and filled over once the head moves (the hole's ring)."""
     out = np.zeros(hole.shape, bool)
-    near = around_head(ref, valid, hole.shape)
-    if near is None or not near.any():
+    middle = _face_middle(ref, valid)
+    if middle is None:
         return out
-    width = _face_middle(ref, valid)[1]
+    near = _within(middle, STRAY_REACH, hole.shape)
+    if not near.any():
+        return out
+    width = middle[1]
     k = 2 * int(round(STRAY_MEDIAN * width / 2)) + 1
     box = mask_box(near, k + 2)               # the work in the box around the reach
     near, hole_b = near[box], hole[box]
