@@ -129,19 +129,30 @@ def test_the_backdrop_is_filled_on_each_side_of_the_desks_edge():
     assert desk_like(grown_fill[under]) > 0.95 and desk_like(grown_fill[over]) < 0.02
 
 
-@pytest.mark.skipif(not (SHARED / "photo" / "desk_host_body.png").is_file(),
-                    reason="needs ../shared/data")
-def test_desk_host_the_desk_stays_a_desk_when_the_hand_rises():
-    """desk_host_body.png: his right hand rests on a glossy desk. Raised, it leaves desk where
-    it lay (not the night windows, not its reflection), and it carries no desk with it."""
+needs_desk_host = pytest.mark.skipif(not (SHARED / "photo" / "desk_host_body.png").is_file(),
+                                     reason="needs ../shared/data")
+
+
+@pytest.fixture(scope="module")
+def desk_host():
+    """desk_host_body.png (512 px), its skeleton and its warp renderer."""
     from gesticulate.image import load_image
     from gesticulate.render.warp.renderer import WarpRenderer
-    from gesticulate.render.warp.testing import pose, reference_keypoints
-    from gesticulate.skeleton import layout as L
+    from gesticulate.render.warp.testing import reference_keypoints
 
     img = load_image(SHARED / "photo" / "desk_host_body.png")
     ref = reference_keypoints(img)
-    r = WarpRenderer(img, ref)
+    return img, ref, WarpRenderer(img, ref)
+
+
+@needs_desk_host
+def test_desk_host_the_desk_stays_a_desk_when_the_hand_rises(desk_host):
+    """desk_host_body.png: his right hand rests on a glossy desk. Raised, it leaves desk where
+    it lay (not the night windows, not its reflection), and it carries no desk with it."""
+    from gesticulate.render.warp.testing import pose
+    from gesticulate.skeleton import layout as L
+
+    img, ref, r = desk_host
     desk_lab = np.median(lab_of(img)[470:490, 10:50].reshape(-1, 3), axis=0)   # left of the hand
     side = "right" if ref[L.RIGHT_WRIST, 0] < ref[L.LEFT_WRIST, 0] else "left"
     start = L.RIGHT_HAND_START if side == "right" else L.LEFT_HAND_START
@@ -163,24 +174,38 @@ def test_desk_host_the_desk_stays_a_desk_when_the_hand_rises():
     assert desk_like(slice(440, 458)) < 0.05
 
 
-@pytest.mark.skipif(not (SHARED / "photo" / "desk_host_body.png").is_file(),
-                    reason="needs ../shared/data")
-def test_desk_host_the_set_up_is_the_same_every_time():
+@needs_desk_host
+def test_desk_host_the_set_up_is_the_same_every_time(desk_host):
     """The backdrop is filled on a thread beside the rest of the set-up, from the moment the
     person's hole is known; what comes out is the same every time (OpenCV's shift-map run on
     halves of the picture gave one of two fills, depending on what ran beside it)."""
-    from gesticulate.image import load_image
     from gesticulate.render.warp.renderer import WarpRenderer
-    from gesticulate.render.warp.testing import reference_keypoints
 
-    img = load_image(SHARED / "photo" / "desk_host_body.png")
-    ref = reference_keypoints(img)
-    first, second = WarpRenderer(img, ref), WarpRenderer(img, ref)
+    img, ref, first = desk_host
+    second = WarpRenderer(img, ref)
     assert np.array_equal(first.background, second.background)
     assert [layer.name for layer in first.layers] == [layer.name for layer in second.layers]
     for a, b in zip(first.layers, second.layers):
         assert np.array_equal(a.texture, b.texture)
     assert (first.background != first.image).any(axis=2).mean() > 0.1    # the person's hole
+
+
+@needs_desk_host
+def test_desk_host_the_hand_on_the_desk_leaves_its_reflection_behind(desk_host):
+    """His right hand's fingertips are mirrored in the glossy desk; the hand's cut took the
+    reflection, which rose with the hand as brown flecks under his fingers. Below the desk's
+    edge, the hand is what lies within its landmarks' zone: the reflection is the desk's."""
+    from gesticulate.render.warp import bones as B
+    from gesticulate.render.warp.parts import finger_zone
+
+    img, ref, r = desk_host
+    side = min(r.parts.segments, key=lambda s: ref[B.ARMS[s]["hand_start"], 0])  # on the desk
+    hand = r.parts.segments[side]["hand"]
+    zone = finger_zone(r.reference, B.ARMS[side]["hand_start"], hand.shape)[0]
+    tips = r.reference[B.ARMS[side]["hand_start"] + np.array([8, 12, 16]), 1]
+    below = np.arange(hand.shape[0])[:, None] > tips.max() + 8       # past the fingertips
+    assert (hand & below).sum() == 0, (hand & below).sum()          # 202 px before
+    assert (hand & zone).sum() > 0.9 * zone.sum()                    # the fingers stay the hand's
 
 
 def test_a_desk_lit_unevenly_is_found():

@@ -111,28 +111,26 @@ def _arm_info(ref: np.ndarray, valid: np.ndarray, side: str) -> ArmInfo | None:
     return ArmInfo("upper", np.stack([S, E, W, W + 0.35 * (W - E)]), False)
 
 
-def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray, *,
-              lab: np.ndarray | None = None) -> np.ndarray:
-    """The hand's own pixels ``(H, W)`` bool, cut along its 21 landmarks: the palm polygon
-    and a capsule along each finger, refined by colour. Off the person mask (between the
-    fingers, by the segmenter) a pixel stays only when it has the palm's skin colour; on it, it
-    stays unless it is nearer the colours around the hand than the palm's (a hand in front of a
-    light shirt does not carry the shirt with it). ``lab``: the image in CIELAB (:func:`lab_of`)
-    when the caller has it."""
-    h, w = image.shape[:2]
+def finger_zone(ref: np.ndarray, start: int, size: tuple[int, int]
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Where the hand at ``start`` lies by its landmarks alone, in a picture of ``size``
+    ``(H, W)``: ``(zone, core, bones, r)``: the palm polygon and a capsule of radius ``r`` px
+    along each finger, its tips ending ``r`` past the last landmark; the palm shrunk (pixels
+    surely the hand's); the fingers' middles, narrower than a finger (bool ``(H, W)`` each)."""
+    h, w = size
     pts = ref[start:start + 21, :2].astype(np.float64)
     ok = ref[start:start + 21, 2] >= B.MIN_CONFIDENCE      # draw only what was seen
     palm_w = float(np.linalg.norm(pts[5] - pts[17]))
     palm_len = float(np.linalg.norm(pts[9] - pts[0]))
-    size = max(palm_w, 0.6 * palm_len, 3.0)
+    side = max(palm_w, 0.6 * palm_len, 3.0)
     zone = np.zeros((h, w), np.uint8)
-    bones = np.zeros((h, w), np.uint8)          # the fingers' middles, narrower than a finger
+    bones = np.zeros((h, w), np.uint8)
     palm_idx = [i for i in (0, 1, 5, 9, 13, 17) if ok[i]]
     if len(palm_idx) >= 3:
         palm = pts[palm_idx].astype(np.float32)
         cv2.fillConvexPoly(zone, cv2.convexHull(palm).astype(np.int32), 1)
     core = zone.copy()
-    r = max(1, int(round(0.13 * size)))
+    r = max(1, int(round(0.13 * side)))
     for finger in L.HAND_FINGERS:
         chain = [0 if finger[0] == 1 else finger[0]] + list(finger)
         for a, b in zip(chain[:-1], chain[1:]):
@@ -143,11 +141,23 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
                      thickness=2 * r + 1)
             cv2.line(bones, tuple(int(v) for v in p), tuple(int(v) for v in q), 1,
                      thickness=max(1, r // 2) * 2 - 1)
-    for tip in (4, 8, 12, 16, 20):          # the tips end a little past the last landmark
+    for tip in (4, 8, 12, 16, 20):
         if ok[tip]:
             cv2.circle(zone, tuple(int(v) for v in np.round(pts[tip])), r, 1, -1)
-    zone = zone > 0
     core = cv2.erode(core, np.ones((3, 3), np.uint8), iterations=max(1, r // 2)) > 0
+    return zone > 0, core, bones > 0, r
+
+
+def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray, *,
+              lab: np.ndarray | None = None) -> np.ndarray:
+    """The hand's own pixels ``(H, W)`` bool, cut along its 21 landmarks: the palm polygon
+    and a capsule along each finger, refined by colour. Off the person mask (between the
+    fingers, by the segmenter) a pixel stays only when it has the palm's skin colour; on it, it
+    stays unless it is nearer the colours around the hand than the palm's (a hand in front of a
+    light shirt does not carry the shirt with it). ``lab``: the image in CIELAB (:func:`lab_of`)
+    when the caller has it."""
+    h, w = image.shape[:2]
+    zone, core, bones, r = finger_zone(ref, start, (h, w))
     if core.sum() < 12:
         return zone & person if (zone & person).any() else zone
     lab = lab_of(image) if lab is None else lab
@@ -180,7 +190,7 @@ def hand_mask(image: np.ndarray, ref: np.ndarray, start: int, person: np.ndarray
         # beside his fingertips pass for skin, carried with the hand as dark shards.
         nearer_skin[near] &= d_skin[near] < nearest_colour(lab[near], centres, spread)
     # ... and so is a finger's middle, whatever its colour (its shaded side).
-    keep |= inside | core | ((bones > 0) & person)
+    keep |= inside | core | (bones & person)
     keep = cv2.morphologyEx(keep.astype(np.uint8), cv2.MORPH_CLOSE,
                             np.ones((3, 3), np.uint8)) > 0
     keep &= zone
@@ -1239,6 +1249,12 @@ def _with_face(region: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> np.nda
 PARTIAL_HAND = 8          # seen landmarks of a hand enough to cut it along them
 
 
+def landmarked(valid: np.ndarray, start: int) -> bool:
+    """The detector saw the hand at ``start``, even in part (:data:`PARTIAL_HAND` points): it
+    is cut along its landmarks (:func:`hand_mask`), not found by its skin."""
+    return bool(B.hand_valid(valid, start) or valid[start:start + 21].sum() >= PARTIAL_HAND)
+
+
 def hand_masks(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np.ndarray,
                lab: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Each hand's own pixels, by side: cut along its landmarks (:func:`hand_mask`) when the
@@ -1251,7 +1267,7 @@ def hand_masks(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np
     out = {}
     for side in ("left", "right"):
         start = B.ARMS[side]["hand_start"]
-        if B.hand_valid(valid, start) or valid[start:start + 21].sum() >= PARTIAL_HAND:
+        if landmarked(valid, start):
             out[side] = hand_mask(image, ref, start, person, lab=lab)
     missed = [side for side in ("left", "right") if side not in out]
     if missed:

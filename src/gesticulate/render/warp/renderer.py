@@ -122,8 +122,8 @@ class WarpRenderer:
                              "person's head and shoulders are clearly visible.")
         hole_grow = 12 * scale      # the person's hole grown so no blurred edge of them stays
         # A desk the segmenter took for part of the person goes back to the backdrop.
-        surface, desk = desk_in_front(self.image, person, hands, self.reference, valid, lab,
-                                      grow=hole_grow)
+        surface, desk, reflection = desk_in_front(self.image, person, hands, self.reference,
+                                                  valid, lab, grow=hole_grow)
         person &= ~desk
         alpha[desk] = 0.0
         # The backdrop's fill is the set-up's longest step (OpenCV's shift-map took 1.4 s of
@@ -136,6 +136,10 @@ class WarpRenderer:
         hole = self._grown(person, hole_grow)
         strays = grown(strays_beside_head(self.image, lab, hole, self.reference, valid),
                        1.5 * scale)
+        # A hand's reflection in a glossy desk leaves with the hand, its blurred tail too: the
+        # fill there reads the desk around it, not the reflection (grown 2 px, the tail copied
+        # in made a pale blob where desk_host_body.png's hand had lain).
+        strays |= self._grown(reflection, hole_grow)
         hole |= strays
         backdrop = pool.submit(Backdrop, self.image, hole, surface=surface, grow=hole_grow,
                                hair=around_head(self.reference, valid, (h, w), HAIR_REACH))

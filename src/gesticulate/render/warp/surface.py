@@ -19,7 +19,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from gesticulate.render.warp.parts import grown, nearest_colour, shoulder_geometry
+from gesticulate.render.warp import bones as B
+from gesticulate.render.warp.parts import (finger_zone, grown, landmarked, nearest_colour,
+                                          shoulder_geometry)
 from gesticulate.skeleton import layout as L
 
 SIDE = 256                              # working size (longest side, px) of the search
@@ -177,35 +179,49 @@ def find_surface(image: np.ndarray, person: np.ndarray, hole: np.ndarray, *, low
 
 def desk_in_front(image: np.ndarray, person: np.ndarray, hands: dict[str, np.ndarray],
                   ref: np.ndarray, valid: np.ndarray, lab: np.ndarray, *, grow: float
-                  ) -> tuple[Surface | None, np.ndarray]:
+                  ) -> tuple[Surface | None, np.ndarray, np.ndarray]:
     """The desk in front of the person (:func:`find_surface`, searched below half a shoulder
     width under the lower shoulder, the hole being ``person`` grown by ``grow`` px) and the
     person's pixels that are that desk: :meth:`Surface.desk` (the hands kept) and the crumbs
-    of the person left below the edge. ``(None, none)`` when there is no desk or no shoulders
-    are seen.
+    of the person left below the edge, and the hands' reflection in it (below). ``(None, none,
+    none)`` when there is no desk or no shoulders are seen.
 
     A hand resting on a glossy desk is mirrored in it, and the hand's cut (by colour) takes
-    some of the reflection: it is left with the hand. Cutting it below the hand's lowest
-    landmark cut off desk_host_body.png's real fingertips, which the detector places short."""
+    some of the reflection. Below the edge, what of a hand lies past its landmarks' zone
+    (:func:`~gesticulate.render.warp.parts.finger_zone`: the tips end a finger's half-width
+    past the last landmark) is that reflection: it is taken from ``hands`` (changed in place),
+    given to the desk and returned. Left with the hand, desk_host_body.png's fingertips' reflection rose
+    with it as brown flecks under the fingers. (Cutting below the hand's lowest landmark cut
+    off his real fingertips, which the detector places short.)"""
     none = np.zeros_like(person)
     geo = shoulder_geometry(ref, valid, person.shape[::-1])
     if geo is None:
-        return None, none
+        return None, none, none
     lowest = float(max(ref[L.LEFT_SHOULDER, 1], ref[L.RIGHT_SHOULDER, 1]) + 0.5 * geo[2])
     keep = np.zeros_like(person)
     for region in hands.values():
         keep |= region
     surface = find_surface(image, person, grown(person, grow), lowest=lowest, keep=keep)
     if surface is None:
-        return None, none
-    desk = surface.desk(lab, person, keep)
+        return None, none, none
     below = surface.below(person.shape)
+    reflected = none.copy()
+    for side, region in hands.items():
+        start = B.ARMS[side]["hand_start"]
+        if not (landmarked(valid, start) and (region & below).any()):
+            continue                    # a hand found by its skin alone has no landmarks
+        zone = finger_zone(ref, start, person.shape)[0]
+        past = region & below & ~zone
+        hands[side] = region & ~past
+        reflected |= past
+    keep &= ~reflected
+    desk = surface.desk(lab, person, keep) | (reflected & person)
     # Crumbs of the person left below the edge (gloss, shadow) are desk too.
     rest = (person & below & ~keep & ~desk).astype(np.uint8)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
     crumbs = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < (CRUMB * geo[2]) ** 2)
     desk |= np.isin(labels, crumbs[crumbs > 0])
-    return surface, desk
+    return surface, desk, reflected
 
 
 def _small(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
