@@ -208,6 +208,29 @@ def test_desk_host_the_hand_on_the_desk_leaves_its_reflection_behind(desk_host):
     assert (hand & zone).sum() > 0.9 * zone.sum()                    # the fingers stay the hand's
 
 
+@needs_desk_host
+def test_desk_host_the_tie_runs_on_under_his_pointing_hand(desk_host):
+    """His striped tie, between a plain navy jacket and a white shirt, read as plain cloth near
+    the pointing hand that lay on it, and the fill drew it as a dark round blob (the tie and
+    the jacket one colour cluster in the shading). The stripes run on under the hand."""
+    from gesticulate.skeleton import layout as L
+
+    img, ref, r = desk_host
+    torso = next(layer for layer in r.layers if layer.name == "torso")
+    fill = torso.texture[8:-8, 8:-8, :3].astype(np.float32).mean(2)
+    grey = img.astype(np.float32).mean(2)
+    mid = 0.5 * (ref[L.LEFT_SHOULDER, :2] + ref[L.RIGHT_SHOULDER, :2])
+    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    seen = grey[int(mid[1] + 0.3 * sw):int(mid[1] + 0.6 * sw)]      # the tie above the hand
+    ratios = []
+    for x in range(int(mid[0] - 0.15 * sw), int(mid[0] + 0.1 * sw)):
+        hidden = np.flatnonzero(r.parts.hidden[:, x])
+        if len(hidden) > 40 and seen[:, x].mean() < 80 and seen[:, x].std() > 20:   # the tie
+            ratios.append(fill[hidden, x].std() / seen[:, x].std())
+    assert len(ratios) >= 8, len(ratios)
+    assert np.mean(ratios) > 0.5, np.mean(ratios)                    # 0.35 before: a blob
+
+
 def test_a_desk_lit_unevenly_is_found():
     """A glass desk's edge catches the light brighter on one side than the other (on
     pats_oliver_slice18.png and talkshow_show_half 33 of CIELAB's 8-bit lightness apart, the

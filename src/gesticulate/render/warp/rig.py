@@ -140,11 +140,15 @@ def cloth_detail(image: np.ndarray, region: np.ndarray) -> float:
     return float(np.abs(grey - _blur_in(grey, region, 3.0))[inner].mean())
 
 
-def _blur_in(x: np.ndarray, region: np.ndarray, sigma: float) -> np.ndarray:
-    """A Gaussian blur of ``x`` ``(H, W[, C])`` float32 that reads ``region``'s pixels only."""
+def _blur_in(x: np.ndarray, region: np.ndarray, sigma: float | tuple[float, float]
+             ) -> np.ndarray:
+    """A Gaussian blur of ``x`` ``(H, W[, C])`` float32 that reads ``region``'s pixels only;
+    ``sigma``: one, or ``(across, down)``."""
+    sx, sy = (sigma, sigma) if np.isscalar(sigma) else sigma
     m = region.astype(np.float32)
-    den = np.maximum(cv2.GaussianBlur(m, (0, 0), sigma), 1e-6)
-    num = cv2.GaussianBlur(x * (m if x.ndim == 2 else m[..., None]), (0, 0), sigma)
+    den = np.maximum(cv2.GaussianBlur(m, (0, 0), sigmaX=sx, sigmaY=sy), 1e-6)
+    num = cv2.GaussianBlur(x * (m if x.ndim == 2 else m[..., None]), (0, 0), sigmaX=sx,
+                           sigmaY=sy)
     return num / (den if x.ndim == 2 else den[..., None])
 
 
@@ -981,7 +985,7 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
     out = painted_over(out, hole & ~ok, src | ok, margin=int(np.ceil(REST_MARGIN * scale)),
                        even=True)
     if shade and hole.any() and src.any():
-        out = _shaded_where_plain(photo, out, hole, src, scale)
+        out = _shaded_where_plain(photo, out, hole, src, scale, stops=stops)
     photo = photo.copy()
     photo[hole] = out[hole]
     return photo
@@ -1040,13 +1044,23 @@ def level_edges(image: np.ndarray, scale: float, within: np.ndarray | None = Non
 # half, and a smooth fill everywhere cost avspeech_sample2 2.4 dB: his tie ran out).
 LOCAL_DETAIL = (8.0, 16.0)
 LOCAL_REACH = 12.0
+# A hole pixel also keeps the copy where the cloth the mirror copied it from has that detail,
+# read over COPIED_REACH px (at 512 px; across, and down the columns the mirror copies along)
+# around it. desk_host_body.png's striped tie, 25 px wide between his plain navy jacket and
+# white shirt, read as plain within LOCAL_REACH of the hand that had lain on it, and its
+# shading (the tie and the jacket one colour cluster) drew a dark round blob where the tie ran
+# on under the hand. Read over 3 px down, a row of beads just above the hole (2 px tall) was
+# detail enough to be copied in as a dotted line; over 12 px his tie's stripes were too sparse.
+COPIED_REACH = (3.0, 6.0)
 
 
 def _shaded_where_plain(image: np.ndarray, filled: np.ndarray, hole: np.ndarray,
-                        src: np.ndarray, scale: float) -> np.ndarray:
-    """``filled`` (``image`` with ``hole`` filled from ``src``) with the fill blended towards
-    the cloth's smooth shading where the seen cloth near it is plain (:data:`LOCAL_DETAIL`).
-    Worked in the box around the hole."""
+                        src: np.ndarray, scale: float, *, stops: np.ndarray | None = None
+                        ) -> np.ndarray:
+    """``filled`` (``image`` with ``hole`` filled from ``src`` by :func:`_mirrored`, which
+    stopped at ``stops``) with the fill blended towards the cloth's smooth shading where the
+    seen cloth near it, and the cloth it was copied from, are plain (:data:`LOCAL_DETAIL`,
+    :data:`COPIED_REACH`). Worked in the box around the hole."""
     box = mask_box(hole, int(np.ceil(3 * (LOCAL_REACH + SHADE) * scale)))
     img, out, hole_b, src_b = image[box], filled[box], hole[box], src[box]
     grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -1056,6 +1070,12 @@ def _shaded_where_plain(image: np.ndarray, filled: np.ndarray, hole: np.ndarray,
     # patterned, and the streaky copy stayed (ted_lia_driving2_noaudio).
     detail = np.minimum(np.abs(grey - _blur_in(grey, src_b, 3.0 * scale)), hi)
     near = _blur_in(detail, src_b, LOCAL_REACH * scale)
+    # ... or that of the cloth the mirror copied (its detail over COPIED_REACH, mirrored as
+    # the colours were): a narrow tie between plain jacket and shirt.
+    own = _blur_in(detail, src_b, (COPIED_REACH[0] * scale, COPIED_REACH[1] * scale))
+    copied, ok = _mirrored(np.repeat(own[..., None], 3, axis=2), hole_b, src_b,
+                           stops=None if stops is None else stops[box])
+    near = np.where(ok, np.maximum(near, copied[..., 0]), near)
     copy = np.clip((near - lo) / (hi - lo), 0.0, 1.0)[..., None]
     smooth = _shading(out, hole_b, src_b, SHADE * scale)
     mixed = out.astype(np.float32) * copy + smooth * (1.0 - copy)
