@@ -143,3 +143,22 @@ def test_most_moved_and_person_box():
     kp[:, 6, :] = [80, 50, 1]
     kp[1, 100, :] = [90, 95, 1]
     assert S.person_box(kp, (120, 100)) == (30, 40, 100, 100)
+
+
+def test_the_real_row_is_the_real_frames_re_detected(monkeypatch):
+    """The real row's pose fidelity is that of the real frames' own re-detection (the
+    detector's ceiling at the report's size), not the render's."""
+    from gesticulate.data.synthetic import template_pose
+
+    kp = np.repeat(template_pose(size=128)[None], 6, axis=0)
+    real = [np.zeros((128, 128, 3), np.uint8)] * 6
+    rendered = [np.full((128, 128, 3), 255, np.uint8)] * 6
+
+    def redetect(frames, *, progress):            # finds the person in the real frames only
+        found = len(frames) > 1 and frames[0].mean() < 128
+        return kp.copy() if found else np.zeros((len(frames), 133, 3))
+
+    monkeypatch.setattr(S, "_redetect", redetect)
+    rows = S.self_scores(real, rendered, kp, fps=25.0, renderer="warp", progress=False)["rows"]
+    assert rows["real"]["arm_fidelity"] == 1.0
+    assert rows["warp"]["arm_fidelity"] == 0.0 and rows["still"]["arm_fidelity"] == 0.0

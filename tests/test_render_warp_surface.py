@@ -194,18 +194,36 @@ def test_desk_host_the_set_up_is_the_same_every_time(desk_host):
 def test_desk_host_the_hand_on_the_desk_leaves_its_reflection_behind(desk_host):
     """His right hand's fingertips are mirrored in the glossy desk; the hand's cut took the
     reflection, which rose with the hand as brown flecks under his fingers. Below the desk's
-    edge, the hand is what lies within its landmarks' zone: the reflection is the desk's."""
+    edge, what of the hand lies below its landmarks' zone, column by column, is the desk's;
+    the fingers, and the web between them, stay the hand's."""
     from gesticulate.render.warp import bones as B
-    from gesticulate.render.warp.parts import finger_zone
+    from gesticulate.render.warp.parts import finger_zone, hand_masks
+    from gesticulate.render.warp.segment import person_alpha
+    from gesticulate.render.warp.surface import desk_in_front
 
-    img, ref, r = desk_host
-    side = min(r.parts.segments, key=lambda s: ref[B.ARMS[s]["hand_start"], 0])  # on the desk
+    img, _, r = desk_host
+    ref, valid = r.reference, r._valid
+    _, person = person_alpha(img)
+    lab = lab_of(img)
+    uncut = hand_masks(img, ref, valid, person, lab)
+    side = max(uncut, key=lambda s: ref[B.ARMS[s]["hand_start"], 1])    # the one on the desk
+    hands = dict(uncut)
+    surface, desk, reflection = desk_in_front(img, person | uncut[side], hands, ref, valid, lab,
+                                              grow=12)
+    assert surface is not None
+    gone = uncut[side] & ~hands[side]
+    assert gone.sum() > 150, gone.sum()                              # the reflection
+    assert (reflection == gone).all() and (desk | ~gone).all()
+    zone = finger_zone(ref, B.ARMS[side]["hand_start"], img.shape[:2])[0]
+    assert not (gone & zone).any()
+    tips = ref[B.ARMS[side]["hand_start"] + np.array([8, 12, 16]), 1]
+    above = np.arange(img.shape[0])[:, None] < tips.min()
+    # The fingers and the web between them stay (cut past the zone anywhere, 36 px of them
+    # went, above the fingertips).
+    assert (gone & above).sum() <= 2, (gone & above).sum()
+    # The hand's layer carries no reflection: 202 px of it lay past the fingertips before.
     hand = r.parts.segments[side]["hand"]
-    zone = finger_zone(r.reference, B.ARMS[side]["hand_start"], hand.shape)[0]
-    tips = r.reference[B.ARMS[side]["hand_start"] + np.array([8, 12, 16]), 1]
-    below = np.arange(hand.shape[0])[:, None] > tips.max() + 8       # past the fingertips
-    assert (hand & below).sum() == 0, (hand & below).sum()          # 202 px before
-    assert (hand & zone).sum() > 0.9 * zone.sum()                    # the fingers stay the hand's
+    assert (hand & (np.arange(img.shape[0])[:, None] > tips.max() + 8)).sum() == 0
 
 
 @needs_desk_host

@@ -6,7 +6,8 @@
   first frame's: where a renderer must work and the still photo is worst).
 * the **still** baseline: the first frame held still, scored the same way.
 * **pose fidelity** and **hands re-detected** (:mod:`gesticulate.metrics.fidelity`) on a
-  MediaPipe re-detection of the rendered frames.
+  MediaPipe re-detection of the rendered frames, and of the real frames at the same size (the
+  detector's ceiling there: the clip's skeleton comes from its full-size frames).
 * **silhouette integrity** (:mod:`gesticulate.metrics.silhouette`): pieces and holes of the
   render, next to the real clip's own.
 """
@@ -118,7 +119,8 @@ def _redetect(frames, *, progress: bool) -> np.ndarray:
 def self_scores(real: list[np.ndarray], rendered: list[np.ndarray], keypoints: np.ndarray, *,
                 fps: float, renderer: str, progress: bool) -> dict:
     """Every figure of one self-reenacted clip: rows ``render`` (named after the renderer),
-    ``still`` and ``real`` (integrity only), and the most-moved frames."""
+    ``still`` and ``real`` (integrity, and pose fidelity of the real frames re-detected here),
+    and the most-moved frames."""
     h, w = real[0].shape[:2]
     box = person_box(keypoints, (w, h))
     score = moved(real, box)

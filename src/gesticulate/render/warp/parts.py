@@ -111,13 +111,13 @@ def _arm_info(ref: np.ndarray, valid: np.ndarray, side: str) -> ArmInfo | None:
     return ArmInfo("upper", np.stack([S, E, W, W + 0.35 * (W - E)]), False)
 
 
-def finger_zone(ref: np.ndarray, start: int, size: tuple[int, int]
+def finger_zone(ref: np.ndarray, start: int, shape: tuple[int, int]
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Where the hand at ``start`` lies by its landmarks alone, in a picture of ``size``
+    """Where the hand at ``start`` lies by its landmarks alone, in a picture of ``shape``
     ``(H, W)``: ``(zone, core, bones, r)``: the palm polygon and a capsule of radius ``r`` px
     along each finger, its tips ending ``r`` past the last landmark; the palm shrunk (pixels
     surely the hand's); the fingers' middles, narrower than a finger (bool ``(H, W)`` each)."""
-    h, w = size
+    h, w = shape
     pts = ref[start:start + 21, :2].astype(np.float64)
     ok = ref[start:start + 21, 2] >= B.MIN_CONFIDENCE      # draw only what was seen
     palm_w = float(np.linalg.norm(pts[5] - pts[17]))
@@ -1249,12 +1249,6 @@ def _with_face(region: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> np.nda
 PARTIAL_HAND = 8          # seen landmarks of a hand enough to cut it along them
 
 
-def landmarked(valid: np.ndarray, start: int) -> bool:
-    """The detector saw the hand at ``start``, even in part (:data:`PARTIAL_HAND` points): it
-    is cut along its landmarks (:func:`hand_mask`), not found by its skin."""
-    return bool(B.hand_valid(valid, start) or valid[start:start + 21].sum() >= PARTIAL_HAND)
-
-
 def hand_masks(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np.ndarray,
                lab: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Each hand's own pixels, by side: cut along its landmarks (:func:`hand_mask`) when the
@@ -1267,7 +1261,7 @@ def hand_masks(image: np.ndarray, ref: np.ndarray, valid: np.ndarray, person: np
     out = {}
     for side in ("left", "right"):
         start = B.ARMS[side]["hand_start"]
-        if landmarked(valid, start):
+        if B.hand_valid(valid, start) or valid[start:start + 21].sum() >= PARTIAL_HAND:
             out[side] = hand_mask(image, ref, start, person, lab=lab)
     missed = [side for side in ("left", "right") if side not in out]
     if missed:

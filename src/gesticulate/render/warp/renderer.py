@@ -137,9 +137,10 @@ class WarpRenderer:
         strays = grown(strays_beside_head(self.image, lab, hole, self.reference, valid),
                        1.5 * scale)
         # A hand's reflection in a glossy desk leaves with the hand, its blurred tail too: the
-        # fill there reads the desk around it, not the reflection (grown 2 px, the tail copied
-        # in made a pale blob where desk_host_body.png's hand had lain).
-        strays |= self._grown(reflection, hole_grow)
+        # fill there reads the desk around it, not the reflection (grown 2 px, its tail stayed
+        # as desk and was filled on into a pale blob where desk_host_body.png's hand had lain).
+        if reflection.any():
+            strays |= self._grown(reflection, hole_grow)
         hole |= strays
         backdrop = pool.submit(Backdrop, self.image, hole, surface=surface, grow=hole_grow,
                                hair=around_head(self.reference, valid, (h, w), HAIR_REACH))

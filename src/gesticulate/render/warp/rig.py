@@ -1057,10 +1057,12 @@ COPIED_REACH = (3.0, 6.0)
 def _shaded_where_plain(image: np.ndarray, filled: np.ndarray, hole: np.ndarray,
                         src: np.ndarray, scale: float, *, stops: np.ndarray | None = None
                         ) -> np.ndarray:
-    """``filled`` (``image`` with ``hole`` filled from ``src`` by :func:`_mirrored`, which
-    stopped at ``stops``) with the fill blended towards the cloth's smooth shading where the
-    seen cloth near it, and the cloth it was copied from, are plain (:data:`LOCAL_DETAIL`,
-    :data:`COPIED_REACH`). Worked in the box around the hole."""
+    """``filled`` (``image`` with ``hole`` filled from ``src``, mostly by :func:`_mirrored`,
+    which stopped at ``stops``) with the fill blended towards the cloth's smooth shading where
+    the seen cloth near it, and the cloth the mirror copies there, are plain
+    (:data:`LOCAL_DETAIL`, :data:`COPIED_REACH`). Worked in the box around the hole (the
+    mirror of the detail too: a hole pixel whose mirrored source lies past the box's margin
+    keeps the detail near it only)."""
     box = mask_box(hole, int(np.ceil(3 * (LOCAL_REACH + SHADE) * scale)))
     img, out, hole_b, src_b = image[box], filled[box], hole[box], src[box]
     grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -1073,7 +1075,7 @@ def _shaded_where_plain(image: np.ndarray, filled: np.ndarray, hole: np.ndarray,
     # ... or that of the cloth the mirror copied (its detail over COPIED_REACH, mirrored as
     # the colours were): a narrow tie between plain jacket and shirt.
     own = _blur_in(detail, src_b, (COPIED_REACH[0] * scale, COPIED_REACH[1] * scale))
-    copied, ok = _mirrored(np.repeat(own[..., None], 3, axis=2), hole_b, src_b,
+    copied, ok = _mirrored(own[..., None], hole_b, src_b,
                            stops=None if stops is None else stops[box])
     near = np.where(ok, np.maximum(near, copied[..., 0]), near)
     copy = np.clip((near - lo) / (hi - lo), 0.0, 1.0)[..., None]

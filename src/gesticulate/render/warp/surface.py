@@ -20,8 +20,7 @@ import cv2
 import numpy as np
 
 from gesticulate.render.warp import bones as B
-from gesticulate.render.warp.parts import (finger_zone, grown, landmarked, nearest_colour,
-                                          shoulder_geometry)
+from gesticulate.render.warp.parts import finger_zone, grown, nearest_colour, shoulder_geometry
 from gesticulate.skeleton import layout as L
 
 SIDE = 256                              # working size (longest side, px) of the search
@@ -187,34 +186,45 @@ def desk_in_front(image: np.ndarray, person: np.ndarray, hands: dict[str, np.nda
     none)`` when there is no desk or no shoulders are seen.
 
     A hand resting on a glossy desk is mirrored in it, and the hand's cut (by colour) takes
-    some of the reflection. Below the edge, what of a hand lies past its landmarks' zone
+    some of the reflection. Below the edge, what of a hand whose 21 landmarks were all seen
+    lies below the convex hull of its landmarks' zone
     (:func:`~gesticulate.render.warp.parts.finger_zone`: the tips end a finger's half-width
-    past the last landmark) is that reflection: it is taken from ``hands`` (changed in place),
-    given to the desk and returned. Left with the hand, desk_host_body.png's fingertips' reflection rose
-    with it as brown flecks under the fingers. (Cutting below the hand's lowest landmark cut
-    off his real fingertips, which the detector places short.)"""
+    past the last landmark), column by column, is that reflection, unless the other hand has
+    it: it is taken from ``hands`` (changed in place),
+    given to the desk and returned. (Past the zone anywhere, it took the web between thumb and
+    finger and the fingers' edges too.) Left with the hand, desk_host_body.png's fingertips'
+    reflection rose with it as brown flecks under the fingers. (Cutting below the hand's
+    lowest landmark cut off his real fingertips, which the detector places short.)"""
     none = np.zeros_like(person)
     geo = shoulder_geometry(ref, valid, person.shape[::-1])
     if geo is None:
-        return None, none, none
+        return None, none, none.copy()
     lowest = float(max(ref[L.LEFT_SHOULDER, 1], ref[L.RIGHT_SHOULDER, 1]) + 0.5 * geo[2])
     keep = np.zeros_like(person)
     for region in hands.values():
         keep |= region
     surface = find_surface(image, person, grown(person, grow), lowest=lowest, keep=keep)
     if surface is None:
-        return None, none, none
+        return None, none, none.copy()
     below = surface.below(person.shape)
+    rows = np.arange(person.shape[0])[:, None]
     reflected = none.copy()
     for side, region in hands.items():
         start = B.ARMS[side]["hand_start"]
-        if not (landmarked(valid, start) and (region & below).any()):
-            continue                    # a hand found by its skin alone has no landmarks
+        if not (B.hand_valid(valid, start) and (region & below).any()):
+            continue            # a hand found in part, or by its skin: its tips are unknown
         zone = finger_zone(ref, start, person.shape)[0]
-        past = region & below & ~zone
+        hull = np.zeros(zone.shape, np.uint8)       # the gaps between the fingers too
+        cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(zone.astype(np.uint8))), 1)
+        lowest = np.where(hull.any(0), hull.shape[0] - 1 - np.argmax(hull[::-1], 0), -1)
+        past = region & below & (lowest >= 0) & (rows > lowest)
         hands[side] = region & ~past
         reflected |= past
-    keep &= ~reflected
+    if reflected.any():
+        keep = np.zeros_like(person)
+        for region in hands.values():
+            keep |= region
+        reflected &= ~keep                      # what the other hand holds stays a hand
     desk = surface.desk(lab, person, keep) | (reflected & person)
     # Crumbs of the person left below the edge (gloss, shadow) are desk too.
     rest = (person & below & ~keep & ~desk).astype(np.uint8)
