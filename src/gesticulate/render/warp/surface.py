@@ -190,19 +190,17 @@ def desk_in_front(image: np.ndarray, person: np.ndarray, hands: dict[str, np.nda
     lies below the convex hull of its landmarks' zone
     (:func:`~gesticulate.render.warp.parts.finger_zone`: the tips end a finger's half-width
     past the last landmark), column by column, is that reflection, unless the other hand has
-    it: it is taken from ``hands`` (changed in place),
-    given to the desk and returned. (Past the zone anywhere, it took the web between thumb and
-    finger and the fingers' edges too.) Left with the hand, desk_host_body.png's fingertips'
-    reflection rose with it as brown flecks under the fingers. (Cutting below the hand's
-    lowest landmark cut off his real fingertips, which the detector places short.)"""
+    it: it is taken from ``hands`` (changed in place), given to the desk and returned. Left
+    with the hand, desk_host_body.png's fingertips' reflection rose with it as brown flecks
+    under the fingers. (Past the zone anywhere, the cut took the web between thumb and finger
+    and the fingers' edges too; below the hand's lowest landmark, his real fingertips, which
+    the detector places short.)"""
     none = np.zeros_like(person)
     geo = shoulder_geometry(ref, valid, person.shape[::-1])
     if geo is None:
         return None, none, none.copy()
     lowest = float(max(ref[L.LEFT_SHOULDER, 1], ref[L.RIGHT_SHOULDER, 1]) + 0.5 * geo[2])
-    keep = np.zeros_like(person)
-    for region in hands.values():
-        keep |= region
+    keep = _union(hands.values(), none)
     surface = find_surface(image, person, grown(person, grow), lowest=lowest, keep=keep)
     if surface is None:
         return None, none, none.copy()
@@ -221,9 +219,7 @@ def desk_in_front(image: np.ndarray, person: np.ndarray, hands: dict[str, np.nda
         hands[side] = region & ~past
         reflected |= past
     if reflected.any():
-        keep = np.zeros_like(person)
-        for region in hands.values():
-            keep |= region
+        keep = _union(hands.values(), none)
         reflected &= ~keep                      # what the other hand holds stays a hand
     desk = surface.desk(lab, person, keep) | (reflected & person)
     # Crumbs of the person left below the edge (gloss, shadow) are desk too.
@@ -232,6 +228,14 @@ def desk_in_front(image: np.ndarray, person: np.ndarray, hands: dict[str, np.nda
     crumbs = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < (CRUMB * geo[2]) ** 2)
     desk |= np.isin(labels, crumbs[crumbs > 0])
     return surface, desk, reflected
+
+
+def _union(masks, none: np.ndarray) -> np.ndarray:
+    """The pixels of any of ``masks`` (bool, the shape of ``none``, an all-False mask)."""
+    out = none.copy()
+    for mask in masks:
+        out |= mask
+    return out
 
 
 def _small(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
