@@ -1863,3 +1863,38 @@ def test_no_sliver_of_the_torso_goes_to_the_head(shared_data):
     assert head.sum() - opened.sum() <= 0.1 * max(head.sum(), 1)
     parts = _first_frame_parts(shared_data / "video" / "hbr_speaker8.mp4", cv2.INTER_AREA)
     assert parts.hidden_head is not None and parts.hidden_head.sum() > 800
+
+
+def test_a_fist_folded_up_over_the_chest_is_the_torsos_past_the_seen_sleeve():
+    """A forearm folded up against its upper arm with the fist over the chest
+    (pats_oliver_slice18.png): the sleeve is seen all along its inner side, so the fist's pixels
+    past that edge, over the trunk, are the torso's hidden cloth only. Taken as sleeve (out to
+    the widest half-width, as on a side the forearm hides), they were filled as sleeve and
+    carried off with the upper arm, a square dark flap over his chest."""
+    from gesticulate.render.warp.parts import _segment_distance, _side_of, lab_of, split_parts
+    ref = template_pose(size=512)
+    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    sh, other = ref[L.LEFT_SHOULDER, :2], ref[L.RIGHT_SHOULDER, :2]
+    inward = np.sign(other[0] - sh[0])
+    el = sh + [0.0, 0.85 * sw]
+    ref[L.LEFT_ELBOW, :2] = el
+    ref[L.LEFT_WRIST, :2] = el + [inward * 0.2 * sw, -0.35 * sw]      # folded up, inwards
+    ref[L.LEFT_HAND, :2] += ref[L.LEFT_WRIST, :2] - ref[L.LEFT_HAND_START, :2]
+    valid = valid_points(ref, (512, 512))
+    person = _silhouette(ref, int(0.3 * sw))
+    fist = np.round(ref[L.LEFT_WRIST, :2] + [inward * 0.08 * sw, -0.08 * sw]).astype(int)
+    cv2.circle(person, tuple(fist), int(0.16 * sw), 1, -1)
+    jacket = np.zeros((512, 512, 3), np.uint8)
+    jacket[:] = (90, 120, 160)
+    jacket[person > 0] = (40, 40, 90)                               # arms of the body's cloth
+    parts = split_parts(person > 0, ref, valid, lab=lab_of(jacket))
+    cover = parts.segments["left"]["fore"] | parts.segments["left"]["hand"]
+    hidden = parts.hidden_upper["left"]
+    yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
+    d, t = _segment_distance(xx, yy, sh, el)
+    inner = _side_of(xx, yy, sh, el, other) & (t > 0.2) & (t < 0.9)
+    sleeve = cover & inner & (d < 0.1 * sw)
+    assert sleeve.sum() > 200 and hidden[sleeve].all()            # the sleeve under the forearm
+    chest = cover & inner & (d > 0.14 * sw)
+    assert chest.sum() > 500 and parts.hidden[chest].all()        # over the trunk: the torso's
+    assert not hidden[chest].any()                                # 0.56 of it before

@@ -853,6 +853,7 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     if lab is not None:
         _held(lab, person & ~taken, parts, ref, valid, taken, sw)
     sleeves: set[str] = set()
+    past: dict[str, np.ndarray | None] = {}
     for side, region in parts.arms.items():
         parts.segments[side] = _split_arm(region, parts.arm_info[side], parts.hands.get(side), sw,
                                           trunk, lab, skin)
@@ -862,7 +863,7 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         hidden_upper = _hidden_upper(parts.segments[side], parts.arm_info[side], sw,
                                      sleeve=side in sleeves)
         if hidden_upper is not None:
-            parts.hidden_upper[side] = hidden_upper
+            parts.hidden_upper[side], past[side] = hidden_upper
     parts.hidden_hand = _hidden_hand(parts.segments, ref, valid, sw)
     # Torso: the rest, plus the part of the arms that lies over the body (hidden texture): over
     # the trunk, or enclosed by the rest of the body (a hand held over the collarbone). Hidden
@@ -904,6 +905,9 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         sliver &= _components_below(sliver, (SLIVER * sw) ** 2)
     parts.hidden = hidden & ((below >= 0) | sliver)
     parts.torso = torso | parts.hidden
+    for side, beyond in past.items():       # the torso's own, past the seen sleeve's edge
+        if beyond is not None:
+            parts.hidden_upper[side] = parts.hidden_upper[side] & ~(beyond & parts.hidden)
     if face_ok and parts.head is not None:
         parts.hidden_head = up & ~parts.hidden
         parts.head = parts.head | parts.hidden_head
@@ -1155,7 +1159,7 @@ def _same_cloth(lab: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _hidden_upper(seg: dict[str, np.ndarray], info: ArmInfo, sw: float, *,
-                  sleeve: bool = True) -> np.ndarray | None:
+                  sleeve: bool = True) -> tuple[np.ndarray, np.ndarray | None] | None:
     """The upper arm's pixels its forearm or hand covers in the photo: the pixels of those
     pieces inside the upper arm's sleeve (within its half-width of the shoulder-elbow bone,
     rounded at the shoulder, short of the elbow). When the forearm swings away they show the
@@ -1164,7 +1168,17 @@ def _hidden_upper(seg: dict[str, np.ndarray], info: ArmInfo, sw: float, *,
     ``sleeve`` (of the body's own cloth; a bare arm is thinner) is taken at the widest
     half-width (hbr_speaker12's arms, hands up by his shoulders in the photo, came down as thin
     sticks beside a torn jacket). A bare arm is measured on each side of its bone
-    (:func:`_bare_half_widths`). None when there are none."""
+    (:func:`_half_widths`).
+
+    Returns None when there are none, else the pixels and, of a folded sleeve, those of them
+    past its edge on a side where it is seen all along the bone (or None): there lies the body,
+    and :func:`split_parts` leaves the ones the torso fills to the torso alone.
+    pats_oliver_slice18.png's sleeve is seen 0.10 sw inside its bone, his fist folded up
+    against it: at 0.22 sw, the fist's pixels on his jacket's front were filled as sleeve and
+    carried off with the upper arm, a square dark flap over his chest. (Cut at the seen edge
+    wherever the torso does not fill them, interview_1wrQ6Msp7wM's forearm, folded up at her
+    body's side, left a wedge of backdrop between forearm and sleeve; a sleeve not folded,
+    measured on each side too, lost avspeech_sample2's fill by the elbow, -0.05 dB.)"""
     if info.mode != "full":
         return None
     h, w = seg["upper"].shape
@@ -1175,33 +1189,43 @@ def _hidden_upper(seg: dict[str, np.ndarray], info: ArmInfo, sw: float, *,
     if seen.size < 20:
         return None
     lo, hi = UPPER_HALF_WIDTH
-    half = hi * sw if sleeve and _folded(*info.joints[:3]) else float(
-        np.clip(np.percentile(seen, 95), lo * sw, hi * sw))
+    folded = sleeve and _folded(*info.joints[:3])
+    half = hi * sw if folded else float(np.clip(np.percentile(seen, 95), lo * sw, hi * sw))
     if not sleeve:
-        half = _bare_half_widths(seg, px, py, d, t, half, S, E, sw)
+        half = _half_widths(seg, px, py, d, t, half, S, E, sw, bare=True)
     # Round at the shoulder (d is the distance to the shoulder point there): a hand raised to
     # the shoulder hid its top, and cut at the joint, the hand's outline notched it.
     over = (seg["fore"] | seg["hand"]) & (d < half) & (t < 0.95)
-    return over if over.sum() >= 20 else None
+    if over.sum() < 20:
+        return None
+    past = None
+    if folded:
+        past = over & (d >= _half_widths(seg, px, py, d, t, half, S, E, sw, bare=False))
+    return over, past if past is not None and past.any() else None
 
 
-# The least a bare upper arm is hidden past its bone on a side (_bare_half_widths), shoulder
+# The least an upper arm is hidden past its bone on a side it is seen on (_half_widths), shoulder
 # widths: the outline's own blur.
 BARE_EDGE = 0.03
 
 
-def _bare_half_widths(seg: dict[str, np.ndarray], px: np.ndarray, py: np.ndarray,
-                      d: np.ndarray, t: np.ndarray, half: float, S: np.ndarray, E: np.ndarray,
-                      sw: float) -> np.ndarray:
-    """``(H, W)``: how far from the bone S-E (``d``, ``t`` along it) a bare upper arm is
-    hidden, on each side of it: no further than it is seen there where it is seen all along
-    the bone (:func:`_seen_along`); :data:`BARE_EDGE` where it is not and its forearm and hand
-    do not cover that side either (the bone on or past the arm's edge); else ``half``.
-    A bare arm's skin ends at its own outline, and the bone need not run down its middle
-    (MediaPipe's shoulder point sits at the joint, inside the arm's inner edge).
+def _half_widths(seg: dict[str, np.ndarray], px: np.ndarray, py: np.ndarray,
+                 d: np.ndarray, t: np.ndarray, half: float, S: np.ndarray, E: np.ndarray,
+                 sw: float, *, bare: bool) -> np.ndarray:
+    """``(H, W)``: how far from the bone S-E (``d``, ``t`` along it) an upper arm is hidden,
+    on each side of it: no further than it is seen there where it is seen all along the bone
+    (:func:`_seen_along`), else ``half``; a ``bare`` arm only :data:`BARE_EDGE` on a side it
+    is not seen on that its forearm and hand do not cover either (the bone on or past the
+    arm's edge).
+
+    The bone need not run down the arm's middle (MediaPipe's shoulder point sits at the joint,
+    inside the arm's inner edge), and past the seen edge lies the body, not the arm.
     un_speech_female's right upper arm shows 0.07 sw of skin inside its bone and 0.18
     outside; hidden 0.18 out on both sides, a wedge of fill stood out from her arm's inner
-    edge by the elbow when her forearm came down."""
+    edge by the elbow when her forearm came down. pats_oliver_slice18.png's sleeve is seen
+    0.10 sw inside its bone and 0.21 outside, his fist folded up against it; hidden 0.22 out
+    on both sides, the fist's pixels on his jacket's front were filled as sleeve and carried
+    with the upper arm, a square dark flap with a straight edge over his chest."""
     out = np.full(d.shape, half, np.float32)
     one = _side_of(px, py, S, E, S + np.array([E[1] - S[1], S[0] - E[0]]))
     cover = seg["fore"] | seg["hand"]
@@ -1211,7 +1235,7 @@ def _bare_half_widths(seg: dict[str, np.ndarray], px: np.ndarray, py: np.ndarray
         part = seg["upper"] & along
         if _seen_along(t[part], 0.2, 0.8):
             out[side] = min(half, max(float(np.percentile(d[part], 95)), BARE_EDGE * sw))
-        else:
+        elif bare:
             band = along & (d < half)
             if cover[band].sum() < 0.5 * band.sum():
                 out[side] = min(half, BARE_EDGE * sw)
