@@ -581,6 +581,27 @@ def test_each_shared_photos_own_pose_renders_the_photo(shared_data, name):
     assert renderer.flipped == 0
 
 
+def test_a_sleeve_filled_under_a_fist_carries_no_skin_at_its_edge(shared_data):
+    """pats_oliver_slice18.png: his right fist lies folded up against his sleeve. The upper
+    arm's layer fills the sleeve under it; the layer's soft edge, past its region where the
+    fist lay, carries the fill on, not the fist (whose skin ran down the fill's edge as a thin
+    line over his chest when the forearm swung away: 102 skin-coloured pixels there)."""
+    from gesticulate.image import load_image, output_size, resize_to
+    from gesticulate.render.warp.rig import BORDER
+    image = load_image(shared_data / "photo" / "pats_oliver_slice18.png")
+    image = resize_to(image, output_size(image.shape[1], image.shape[0], size=512))
+    renderer = WarpRenderer(image, reference_keypoints(image))
+    assert renderer.parts.hidden_upper
+    for side, hidden in renderer.parts.hidden_upper.items():
+        seg = renderer.parts.segments[side]
+        region = seg["upper"] | hidden
+        layer = next(x for x in renderer.layers if x.name == f"upper_{side}")
+        tex = layer.texture[BORDER:-BORDER, BORDER:-BORDER].astype(int)
+        edge = (seg["fore"] | seg["hand"]) & ~region & (tex[..., 3] > 12)
+        skin = edge & (tex[..., 0] - tex[..., 2] > 25)              # his navy jacket: R < B
+        assert skin.sum() <= 5, (side, int(edge.sum()), int(skin.sum()))
+
+
 @pytest.fixture(scope="module")
 def clicker(shared_data):
     """ted_lia_driving1's first frame at 512 px: a speaker holding a white clicker in front of

@@ -425,6 +425,13 @@ class WarpRenderer:
                 region = region | hidden
                 rgb = fill_along(self._fg, rim & region, region & ~rim,
                                  self.parts.arm_info[side].joints[:2])
+                # The layer's soft edge reads past its region: where the forearm or hand that
+                # hid the sleeve lies there, the fill runs on (pats_oliver_slice18.png's fist,
+                # folded up against his sleeve, drew a skin-coloured line down the fill's edge
+                # over his chest once the forearm swung away).
+                cover = (seg["fore"] | seg["hand"]) & ~region
+                if cover.any():
+                    rgb = np.where(cover[..., None], bleed(rgb, region), rgb)
             if piece == "hand" and side in self.parts.hidden_hand:
                 # Under the other hand: its pixels there, blurred (drawn under its layer).
                 hidden = self.parts.hidden_hand[side]
