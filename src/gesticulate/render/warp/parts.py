@@ -907,7 +907,11 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     parts.torso = torso | parts.hidden
     for side, beyond in past.items():       # the torso's own, past the seen sleeve's edge
         if beyond is not None:
-            parts.hidden_upper[side] = parts.hidden_upper[side] & ~(beyond & parts.hidden)
+            kept = parts.hidden_upper[side] & ~(beyond & parts.hidden)
+            if kept.sum() >= 20:
+                parts.hidden_upper[side] = kept
+            else:
+                del parts.hidden_upper[side]
     if face_ok and parts.head is not None:
         parts.hidden_head = up & ~parts.hidden
         parts.head = parts.head | parts.hidden_head
@@ -1222,10 +1226,7 @@ def _half_widths(seg: dict[str, np.ndarray], px: np.ndarray, py: np.ndarray,
     inside the arm's inner edge), and past the seen edge lies the body, not the arm.
     un_speech_female's right upper arm shows 0.07 sw of skin inside its bone and 0.18
     outside; hidden 0.18 out on both sides, a wedge of fill stood out from her arm's inner
-    edge by the elbow when her forearm came down. pats_oliver_slice18.png's sleeve is seen
-    0.10 sw inside its bone and 0.21 outside, his fist folded up against it; hidden 0.22 out
-    on both sides, the fist's pixels on his jacket's front were filled as sleeve and carried
-    with the upper arm, a square dark flap with a straight edge over his chest."""
+    edge by the elbow when her forearm came down."""
     out = np.full(d.shape, half, np.float32)
     one = _side_of(px, py, S, E, S + np.array([E[1] - S[1], S[0] - E[0]]))
     cover = seg["fore"] | seg["hand"]
