@@ -581,16 +581,24 @@ def test_each_shared_photos_own_pose_renders_the_photo(shared_data, name):
     assert renderer.flipped == 0
 
 
-def test_a_sleeve_filled_under_a_fist_carries_no_skin_at_its_edge(shared_data):
+@pytest.fixture(scope="module")
+def pats(shared_data):
+    """pats_oliver_slice18.png at 512 px: a host at a glass desk, his right fist folded up
+    against his sleeve, his left hand at the desk's edge; its skeleton and warp renderer."""
+    from gesticulate.image import load_image, output_size, resize_to
+    image = load_image(shared_data / "photo" / "pats_oliver_slice18.png")
+    image = resize_to(image, output_size(image.shape[1], image.shape[0], size=512))
+    ref = reference_keypoints(image)
+    return image, ref, WarpRenderer(image, ref)
+
+
+def test_a_sleeve_filled_under_a_fist_carries_no_skin_at_its_edge(pats):
     """pats_oliver_slice18.png: his right fist lies folded up against his sleeve. The upper
     arm's layer fills the sleeve under it; the layer's soft edge, past its region where the
     fist lay, carries the fill on, not the fist (whose skin ran down the fill's edge as a thin
     line over his chest when the forearm swung away: 102 skin-coloured pixels there)."""
-    from gesticulate.image import load_image, output_size, resize_to
     from gesticulate.render.warp.rig import BORDER
-    image = load_image(shared_data / "photo" / "pats_oliver_slice18.png")
-    image = resize_to(image, output_size(image.shape[1], image.shape[0], size=512))
-    renderer = WarpRenderer(image, reference_keypoints(image))
+    renderer = pats[2]
     assert renderer.parts.hidden_upper
     for side, hidden in renderer.parts.hidden_upper.items():
         seg = renderer.parts.segments[side]
@@ -600,6 +608,18 @@ def test_a_sleeve_filled_under_a_fist_carries_no_skin_at_its_edge(shared_data):
         edge = (seg["fore"] | seg["hand"]) & ~region & (tex[..., 3] > 12)
         skin = edge & (tex[..., 0] - tex[..., 2] > 25)              # his navy jacket: R < B
         assert skin.sum() <= 5, (side, int(edge.sum()), int(skin.sum()))
+
+
+def test_what_a_folded_forearm_hides_beside_its_sleeve_is_covered_when_it_moves(pats):
+    """pats_oliver_slice18.png: under his folded-up right forearm lies his sleeve's side, next
+    to the jacket's. Each of the forearm's and fist's pixels is the torso's hidden cloth or the
+    sleeve's, so the arm leaves no hole: 78 of them were neither, a black triangle of backdrop
+    between his sleeve and chest whenever the arm swung out."""
+    parts = pats[2].parts
+    seg = parts.segments["right"]
+    cover = seg["fore"] | seg["hand"]
+    assert cover.sum() > 2000
+    assert not (cover & ~parts.torso & ~parts.hidden_upper["right"]).any()
 
 
 @pytest.fixture(scope="module")

@@ -872,18 +872,21 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     k = max(3, int(0.3 * sw) | 1)
     closed = cv2.morphologyEx((person & ~taken).astype(np.uint8), cv2.MORPH_CLOSE,
                               cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
-    # ... or the body's side under an arm hanging against it: the upper arm's pixels between
-    # the visible body and the arm's bone (the demo's sleeve, cut from its bulky suit along a
-    # line through the cloth, swung out and showed the backdrop in a wedge between the two).
-    # Only a sleeve of the body's own cloth: a bare arm beside a dress (ted_lia_driving2) left
-    # a dress-coloured ghost of itself when it swung out.
+    # ... or the body's side under an arm hanging against it: the arm's pixels between the
+    # visible body and the upper arm's bone (the demo's sleeve, cut from its bulky suit along
+    # a line through the cloth, swung out and showed the backdrop in a wedge between the two),
+    # the forearm's and hand's too where they lie there (folded up against the sleeve,
+    # pats_oliver_slice18.png's forearm left a black triangle by his elbow; hbr_speaker12's
+    # and hbr_speaker7's most-moved box +0.10 and +0.05 dB). Only a sleeve of the body's own
+    # cloth: a bare arm beside a dress (ted_lia_driving2) left a dress-coloured ghost of itself
+    # when it swung out.
     side = np.zeros_like(person)
     for s_ in sleeves:
-        upper = parts.segments[s_]["upper"]
+        seg = parts.segments[s_]
         S, E = parts.arm_info[s_].joints[:2]
         d, _ = _segment_distance(px, py, S, 2 * E - S)     # on past the elbow: the sleeve's end
         inner = _side_of(px, py, S, E, core)
-        side |= upper & (inner | (d < SIDE_PAST_BONE * sw))
+        side |= (seg["upper"] | seg["fore"] | seg["hand"]) & (inner | (d < SIDE_PAST_BONE * sw))
     # From the armpit down: above it the arm's inner side is the shoulder's cap, and a body
     # run on there stood as a pale block over the backdrop when the shoulders moved
     # (avspeech_sample2's white shirt).
