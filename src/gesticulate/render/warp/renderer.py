@@ -124,6 +124,7 @@ class WarpRenderer:
         # A desk the segmenter took for part of the person goes back to the backdrop.
         surface, desk, reflection = desk_in_front(self.image, person, hands, self.reference,
                                                   valid, lab, grow=hole_grow)
+        self.surface = surface      # the desk's edge, in the content box's frame (or None)
         person &= ~desk
         alpha[desk] = 0.0
         # The backdrop's fill is the set-up's longest step (OpenCV's shift-map took 1.4 s of
@@ -158,6 +159,16 @@ class WarpRenderer:
             behind = self.parts.torso & on_desk
             for limb in self.parts.arms.values():
                 behind &= ~limb                     # a hand resting on the desk stays a hand
+            # ... and an arm below the edge is its reflection in the desk, or the arm seen
+            # through its glass: carried off with the arm, pats_oliver_slice18.png's sleeve's
+            # reflection (535 px given to his upper arm) left a pale blob of fill on the glass.
+            for side, seg in self.parts.segments.items():
+                for piece in ("upper", "fore"):
+                    off = seg[piece] & on_desk
+                    if off.any():
+                        seg[piece] &= ~off
+                        self.parts.arms[side] &= ~off
+                        behind |= off
             self.parts.torso &= ~on_desk
             if self.parts.hidden is not None:
                 self.parts.hidden &= ~on_desk
