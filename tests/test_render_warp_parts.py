@@ -1898,3 +1898,32 @@ def test_a_fist_folded_up_over_the_chest_is_the_torsos_past_the_seen_sleeve():
     chest = cover & inner & (d > 0.14 * sw)
     assert chest.sum() > 500 and parts.hidden[chest].all()        # over the trunk: the torso's
     assert not hidden[chest].any()                                # 0.56 of it before
+
+
+def test_a_forearm_hanging_on_down_past_the_sleeve_is_no_hidden_torso():
+    """The body's side under a sleeve hanging against it is the torso's hidden cloth, and so is
+    a forearm's or hand's pixels lying there beside the upper arm; but a forearm hanging on
+    down past the elbow lies over the backdrop as often as over the body: none of its outer
+    half is the torso's (taken up to the whole forearm, it would leave a cloth-coloured ghost
+    of it when the arm swung out)."""
+    from gesticulate.render.warp.parts import _segment_distance, _side_of, lab_of, split_parts
+    ref = template_pose(size=512)
+    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    sh, other = ref[L.LEFT_SHOULDER, :2], ref[L.RIGHT_SHOULDER, :2]
+    out = np.sign(sh[0] - other[0])
+    el = sh + [out * 0.1 * sw, 0.5 * sw]
+    wrist = el + [out * 0.1 * sw, 0.45 * sw]                        # straight on down
+    ref[L.LEFT_ELBOW, :2] = el
+    ref[L.LEFT_WRIST, :2] = wrist
+    ref[L.LEFT_HAND, :2] += wrist - ref[L.LEFT_HAND_START, :2]
+    valid = valid_points(ref, (512, 512))
+    person = _silhouette(ref, int(0.3 * sw))
+    jacket = np.zeros((512, 512, 3), np.uint8)
+    jacket[:] = (90, 120, 160)
+    jacket[person > 0] = (40, 40, 90)                               # arms of the body's cloth
+    parts = split_parts(person > 0, ref, valid, lab=lab_of(jacket))
+    seg = parts.segments["left"]
+    yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
+    _, t = _segment_distance(xx, yy, el, wrist)
+    outer = (seg["fore"] | seg["hand"]) & ~_side_of(xx, yy, el, wrist, other) & (t > 0.3)
+    assert outer.sum() > 1000 and not (outer & parts.hidden).any()

@@ -283,3 +283,26 @@ def test_row_medians_are_numpys_median_row_by_row():
         for r in np.flatnonzero(rows):
             assert np.array_equal(out[r], np.median(values[r, mask[r]], axis=0))
         assert np.isnan(out[~rows]).all()
+
+
+def test_an_arm_below_a_desks_edge_is_the_desks_unless_it_reaches_down_there():
+    """Below a desk's edge, an upper arm or forearm whose bone ends well above the edge is the
+    desk's reflection of it (or the arm seen through glass): the desk's. A forearm whose wrist
+    reaches down past the edge is the arm, over the desk's front."""
+    from gesticulate.render.warp.surface import DESK_CLEAR, Surface, arm_below
+    surface = Surface(y0=100.0, slope=0.0, colours=np.zeros((2, 3), np.float32))
+    sw = 100.0
+    yy, xx = np.mgrid[0:160, 0:160]
+    upper = (xx >= 20) & (xx < 40) & (yy >= 20) & (yy < 120)        # runs on under the edge
+    fore = (xx >= 40) & (xx < 60) & (yy >= 60) & (yy < 130)
+    hand = (xx >= 60) & (yy >= 110)
+    seg = {"upper": upper, "fore": fore, "hand": hand}
+    above = 100 - DESK_CLEAR * sw - 1
+    joints = np.array([[30, 20], [30, above], [50, 60]], np.float64)   # all above: a reflection
+    out = arm_below(surface, seg, joints, sw)
+    assert set(out) == {"upper", "fore"}
+    assert (out["upper"] == (upper & (yy > 100))).all() and out["upper"].sum() == 20 * 19
+    reaching = np.array([[30, 20], [30, above], [50, 125]], np.float64)   # the wrist below
+    assert set(arm_below(surface, seg, reaching, sw)) == {"upper"}
+    close = np.array([[30, 20], [30, 100 - 0.5 * DESK_CLEAR * sw], [50, 60]], np.float64)
+    assert arm_below(surface, seg, close, sw) == {}               # the elbow at the edge

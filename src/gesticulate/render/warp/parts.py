@@ -63,6 +63,17 @@ class Parts:
     segments: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     skin: tuple | None = None  # the face's skin colour: CIELAB median and spread
 
+    def trim_hidden_upper(self, side: str, off: np.ndarray) -> None:
+        """``off`` (bool ``(H, W)``) taken from the side's ``hidden_upper``, which is dropped
+        when fewer than :data:`HIDDEN_UPPER_MIN` pixels are left (as one so small is never
+        made)."""
+        if side in self.hidden_upper:
+            kept = self.hidden_upper[side] & ~off
+            if kept.sum() >= HIDDEN_UPPER_MIN:
+                self.hidden_upper[side] = kept
+            else:
+                del self.hidden_upper[side]
+
 
 def _segment_distance(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray
                       ) -> tuple[np.ndarray, np.ndarray]:
@@ -884,9 +895,13 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     for s_ in sleeves:
         seg = parts.segments[s_]
         S, E = parts.arm_info[s_].joints[:2]
-        d, _ = _segment_distance(px, py, S, 2 * E - S)     # on past the elbow: the sleeve's end
-        inner = _side_of(px, py, S, E, core)
-        side |= (seg["upper"] | seg["fore"] | seg["hand"]) & (inner | (d < SIDE_PAST_BONE * sw))
+        d, t = _segment_distance(px, py, S, 2 * E - S)     # on past the elbow: the sleeve's end
+        band = _side_of(px, py, S, E, core) | (d < SIDE_PAST_BONE * sw)
+        # ... the forearm's and hand's beside the upper arm only, up to the sleeve's end round
+        # the elbow: a forearm hanging on down from it lies past the sleeve, over the backdrop
+        # as often as over the body.
+        end = 0.5 + SIDE_PAST_BONE * sw / (2.0 * max(float(np.linalg.norm(E - S)), 1.0))
+        side |= (seg["upper"] | ((seg["fore"] | seg["hand"]) & (t <= end))) & band
     # From the armpit down: above it the arm's inner side is the shoulder's cap, and a body
     # run on there stood as a pale block over the backdrop when the shoulders moved
     # (avspeech_sample2's white shirt).
@@ -908,13 +923,9 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         sliver &= _components_below(sliver, (SLIVER * sw) ** 2)
     parts.hidden = hidden & ((below >= 0) | sliver)
     parts.torso = torso | parts.hidden
-    for side, beyond in past.items():       # the torso's own, past the seen sleeve's edge
+    for s_, beyond in past.items():         # the torso's own, past the seen sleeve's edge
         if beyond is not None:
-            kept = parts.hidden_upper[side] & ~(beyond & parts.hidden)
-            if kept.sum() >= 20:
-                parts.hidden_upper[side] = kept
-            else:
-                del parts.hidden_upper[side]
+            parts.trim_hidden_upper(s_, beyond & parts.hidden)
     if face_ok and parts.head is not None:
         parts.hidden_head = up & ~parts.hidden
         parts.head = parts.head | parts.hidden_head
@@ -1203,15 +1214,20 @@ def _hidden_upper(seg: dict[str, np.ndarray], info: ArmInfo, sw: float, *,
     # Round at the shoulder (d is the distance to the shoulder point there): a hand raised to
     # the shoulder hid its top, and cut at the joint, the hand's outline notched it.
     over = (seg["fore"] | seg["hand"]) & (d < half) & (t < 0.95)
-    if over.sum() < 20:
+    if over.sum() < HIDDEN_UPPER_MIN:
         return None
     past = None
     if folded:
         past = over & (d >= _half_widths(seg, px, py, d, t, half, S, E, sw, bare=False))
-    return over, past if past is not None and past.any() else None
+    return over, (past if past is not None and past.any() else None)
 
 
-# The least an upper arm is hidden past its bone on a side it is seen on (_half_widths), shoulder
+# Fewer pixels of an upper arm hidden by its forearm than this are none (_hidden_upper).
+HIDDEN_UPPER_MIN = 20
+
+
+# The least an upper arm is hidden past its bone on a side it is seen on, and how far a bare
+# arm is on a side it is not seen on that its forearm does not cover (_half_widths), shoulder
 # widths: the outline's own blur.
 BARE_EDGE = 0.03
 

@@ -27,7 +27,7 @@ from gesticulate.render.warp.pose import Poser
 from gesticulate.render.warp.rig import (BORDER, LAYER_READ, Backdrop, Layer, bleed, build_layer,
                                         fill_along, fill_hidden, smoothed_in)
 from gesticulate.render.warp.segment import add_region, content_box, edge_matte, person_alpha
-from gesticulate.render.warp.surface import desk_in_front
+from gesticulate.render.warp.surface import arm_below, desk_in_front
 from gesticulate.skeleton import layout as L
 
 # How far around the face's middle (face widths) the backdrop's band may hold hair
@@ -159,16 +159,14 @@ class WarpRenderer:
             behind = self.parts.torso & on_desk
             for limb in self.parts.arms.values():
                 behind &= ~limb                     # a hand resting on the desk stays a hand
-            # ... and an arm below the edge is its reflection in the desk, or the arm seen
-            # through its glass: carried off with the arm, pats_oliver_slice18.png's sleeve's
-            # reflection (535 px given to his upper arm) left a pale blob of fill on the glass.
+            # ... and an arm's reflection in it (surface.arm_below).
             for side, seg in self.parts.segments.items():
-                for piece in ("upper", "fore"):
-                    off = seg[piece] & on_desk
-                    if off.any():
-                        seg[piece] &= ~off
-                        self.parts.arms[side] &= ~off
-                        behind |= off
+                for piece, off in arm_below(surface, seg, self.parts.arm_info[side].joints,
+                                            self.parts.shoulder_width).items():
+                    seg[piece] &= ~off
+                    self.parts.arms[side] &= ~off
+                    behind |= off
+                    self.parts.trim_hidden_upper(side, off)
             self.parts.torso &= ~on_desk
             if self.parts.hidden is not None:
                 self.parts.hidden &= ~on_desk

@@ -57,6 +57,10 @@ class Surface:
         h, w = shape
         return np.arange(h)[:, None] > self.y0 + self.slope * np.arange(w)[None] + margin
 
+    def above(self, point, *, margin: float = 0.0) -> bool:
+        """Whether ``point`` (x, y, ... in pixels) lies more than ``margin`` px above the line."""
+        return bool(point[1] < self.y0 + self.slope * point[0] - margin)
+
     def rows(self, width: int) -> tuple[int, int]:
         """The highest and lowest row (floor, ceiling) the line reaches in ``width`` columns."""
         ends = self.y0 + self.slope * np.array([0.0, width - 1.0])
@@ -228,6 +232,30 @@ def desk_in_front(image: np.ndarray, person: np.ndarray, hands: dict[str, np.nda
     crumbs = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < (CRUMB * geo[2]) ** 2)
     desk |= np.isin(labels, crumbs[crumbs > 0])
     return surface, desk, reflected
+
+
+# Below a desk's edge, an upper arm's or forearm's pixels are the desk's when both ends of the
+# piece's bone lie at least this far (shoulder widths) above the edge: pats_oliver_slice18.png's
+# right elbow is 0.16 over it.
+DESK_CLEAR = 0.1
+
+
+def arm_below(surface: Surface, segments: dict[str, np.ndarray], joints: np.ndarray,
+              sw: float) -> dict[str, np.ndarray]:
+    """Of an arm's pieces (``segments``: ``"upper"``, ``"fore"``, ``"hand"`` bool ``(H, W)``;
+    ``joints``: shoulder, elbow, wrist ``(>= 3, 2)``), the upper arm's and forearm's pixels below
+    the desk's edge when the piece's bone ends :data:`DESK_CLEAR` or more above it, by piece:
+    the desk's reflection of the arm, or the arm seen through its glass. Carried off with the
+    arm, pats_oliver_slice18.png's sleeve's reflection (535 px given to his upper arm) left a
+    pale blob of fill on the glass. An arm reaching down past the edge, over the desk's front,
+    is the arm; a hand is left to :func:`desk_in_front`."""
+    out = {}
+    for k, piece in enumerate(("upper", "fore")):
+        if all(surface.above(j, margin=DESK_CLEAR * sw) for j in joints[k:k + 2]):
+            off = segments[piece] & surface.below(segments[piece].shape)
+            if off.any():
+                out[piece] = off
+    return out
 
 
 def _union(masks, none: np.ndarray) -> np.ndarray:
