@@ -521,26 +521,40 @@ def test_the_edge_is_unmixed_from_the_backdrop_and_still_adds_up_to_the_photo():
     assert (a[inner] == 1).all() and (fg[inner] == img[inner]).all()
 
 
+def _jacket_arm(elbow, wrist, *, fist=None):
+    """A person in a navy jacket (arms of the body's cloth) on a blue wall, the left arm posed:
+    the elbow at ``elbow`` (shoulder widths from the shoulder), the wrist at ``wrist`` (from
+    the elbow), with a round fist ``(offset from the wrist, radius)`` in shoulder widths.
+    Returns the skeleton, the shoulder width and :func:`split_parts` of it."""
+    from gesticulate.render.warp.parts import lab_of, split_parts
+    ref = template_pose(size=512)
+    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    el = ref[L.LEFT_SHOULDER, :2] + np.asarray(elbow) * sw
+    ref[L.LEFT_ELBOW, :2] = el
+    ref[L.LEFT_WRIST, :2] = el + np.asarray(wrist) * sw
+    ref[L.LEFT_HAND, :2] += ref[L.LEFT_WRIST, :2] - ref[L.LEFT_HAND_START, :2]
+    valid = valid_points(ref, (512, 512))
+    person = _silhouette(ref, int(0.3 * sw))
+    if fist is not None:
+        centre = np.round(ref[L.LEFT_WRIST, :2] + np.asarray(fist[0]) * sw).astype(int)
+        cv2.circle(person, tuple(centre), int(fist[1] * sw), 1, -1)
+    jacket = np.zeros((512, 512, 3), np.uint8)
+    jacket[:] = (90, 120, 160)
+    jacket[person > 0] = (40, 40, 90)
+    return ref, sw, split_parts(person > 0, ref, valid, lab=lab_of(jacket))
+
+
 def test_the_sleeve_under_a_raised_forearm_belongs_to_the_upper_arm():
     """A forearm folded back alongside its upper arm (hbr_speaker12's hands up at his shoulders)
     covers the upper arm's sleeve: those pixels are the upper arm's too (hidden_upper), so the
     sleeve is there when the forearm swings down, not the backdrop and a torn outline. Pixels
     of the forearm outside the sleeve's width are not."""
-    from gesticulate.render.warp.parts import (UPPER_HALF_WIDTH, _segment_distance, lab_of,
-                                               split_parts)
-    ref = template_pose(size=512)
-    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
-    sh = ref[L.LEFT_SHOULDER, :2]
-    el = sh + [0.3 * sw, 0.9 * sw]                                 # the elbow low and out
-    ref[L.LEFT_ELBOW, :2] = el
-    ref[L.LEFT_WRIST, :2] = el + [0.12 * sw, -0.75 * sw]          # the hand raised beside it
-    ref[L.LEFT_HAND, :2] += ref[L.LEFT_WRIST, :2] - ref[L.LEFT_HAND_START, :2]
+    from gesticulate.render.warp.parts import UPPER_HALF_WIDTH, _segment_distance, split_parts
+    ref, sw, parts = _jacket_arm([0.3, 0.9],                       # the elbow low and out
+                                 [0.12, -0.75])                    # the hand raised beside it
+    sh, el = ref[L.LEFT_SHOULDER, :2], ref[L.LEFT_ELBOW, :2]
     valid = valid_points(ref, (512, 512))
     person = _silhouette(ref, int(0.3 * sw))
-    jacket = np.zeros((512, 512, 3), np.uint8)
-    jacket[:] = (90, 120, 160)
-    jacket[person > 0] = (40, 40, 90)                               # arms of the body's cloth
-    parts = split_parts(person > 0, ref, valid, lab=lab_of(jacket))
     hidden = parts.hidden_upper["left"]
     seg = parts.segments["left"]
     assert not (hidden & ~(seg["fore"] | seg["hand"])).any()      # only what the forearm covers
@@ -1871,23 +1885,12 @@ def test_a_fist_folded_up_over_the_chest_is_the_torsos_past_the_seen_sleeve():
     past that edge, over the trunk, are the torso's hidden cloth only. Taken as sleeve (out to
     the widest half-width, as on a side the forearm hides), they were filled as sleeve and
     carried off with the upper arm, a square dark flap over his chest."""
-    from gesticulate.render.warp.parts import _segment_distance, _side_of, lab_of, split_parts
+    from gesticulate.render.warp.parts import _segment_distance, _side_of
     ref = template_pose(size=512)
-    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
-    sh, other = ref[L.LEFT_SHOULDER, :2], ref[L.RIGHT_SHOULDER, :2]
-    inward = np.sign(other[0] - sh[0])
-    el = sh + [0.0, 0.85 * sw]
-    ref[L.LEFT_ELBOW, :2] = el
-    ref[L.LEFT_WRIST, :2] = el + [inward * 0.2 * sw, -0.35 * sw]      # folded up, inwards
-    ref[L.LEFT_HAND, :2] += ref[L.LEFT_WRIST, :2] - ref[L.LEFT_HAND_START, :2]
-    valid = valid_points(ref, (512, 512))
-    person = _silhouette(ref, int(0.3 * sw))
-    fist = np.round(ref[L.LEFT_WRIST, :2] + [inward * 0.08 * sw, -0.08 * sw]).astype(int)
-    cv2.circle(person, tuple(fist), int(0.16 * sw), 1, -1)
-    jacket = np.zeros((512, 512, 3), np.uint8)
-    jacket[:] = (90, 120, 160)
-    jacket[person > 0] = (40, 40, 90)                               # arms of the body's cloth
-    parts = split_parts(person > 0, ref, valid, lab=lab_of(jacket))
+    inward = np.sign(ref[L.RIGHT_SHOULDER, 0] - ref[L.LEFT_SHOULDER, 0])
+    ref, sw, parts = _jacket_arm([0.0, 0.85], [inward * 0.2, -0.35],     # folded up, inwards
+                                 fist=([inward * 0.08, -0.08], 0.16))
+    sh, el, other = ref[L.LEFT_SHOULDER, :2], ref[L.LEFT_ELBOW, :2], ref[L.RIGHT_SHOULDER, :2]
     cover = parts.segments["left"]["fore"] | parts.segments["left"]["hand"]
     hidden = parts.hidden_upper["left"]
     yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
@@ -1906,22 +1909,11 @@ def test_a_forearm_hanging_on_down_past_the_sleeve_is_no_hidden_torso():
     down past the elbow lies over the backdrop as often as over the body: none of its outer
     half is the torso's (taken up to the whole forearm, it would leave a cloth-coloured ghost
     of it when the arm swung out)."""
-    from gesticulate.render.warp.parts import _segment_distance, _side_of, lab_of, split_parts
+    from gesticulate.render.warp.parts import _segment_distance, _side_of
     ref = template_pose(size=512)
-    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
-    sh, other = ref[L.LEFT_SHOULDER, :2], ref[L.RIGHT_SHOULDER, :2]
-    out = np.sign(sh[0] - other[0])
-    el = sh + [out * 0.1 * sw, 0.5 * sw]
-    wrist = el + [out * 0.1 * sw, 0.45 * sw]                        # straight on down
-    ref[L.LEFT_ELBOW, :2] = el
-    ref[L.LEFT_WRIST, :2] = wrist
-    ref[L.LEFT_HAND, :2] += wrist - ref[L.LEFT_HAND_START, :2]
-    valid = valid_points(ref, (512, 512))
-    person = _silhouette(ref, int(0.3 * sw))
-    jacket = np.zeros((512, 512, 3), np.uint8)
-    jacket[:] = (90, 120, 160)
-    jacket[person > 0] = (40, 40, 90)                               # arms of the body's cloth
-    parts = split_parts(person > 0, ref, valid, lab=lab_of(jacket))
+    out = np.sign(ref[L.LEFT_SHOULDER, 0] - ref[L.RIGHT_SHOULDER, 0])
+    ref, sw, parts = _jacket_arm([out * 0.1, 0.5], [out * 0.1, 0.45])     # straight on down
+    el, wrist, other = ref[L.LEFT_ELBOW, :2], ref[L.LEFT_WRIST, :2], ref[L.RIGHT_SHOULDER, :2]
     seg = parts.segments["left"]
     yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
     _, t = _segment_distance(xx, yy, el, wrist)
