@@ -888,9 +888,8 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     # a line through the cloth, swung out and showed the backdrop in a wedge between the two),
     # the forearm's and hand's too where they lie there (folded up against the sleeve,
     # pats_oliver_slice18.png's forearm left a black triangle by his elbow; hbr_speaker12's
-    # and hbr_speaker7's most-moved box +0.10 and +0.05 dB). Only a sleeve of the body's own
-    # cloth: a bare arm beside a dress (ted_lia_driving2) left a dress-coloured ghost of itself
-    # when it swung out.
+    # most-moved box +0.10 dB). Only a sleeve of the body's own cloth: a bare arm beside a
+    # dress (ted_lia_driving2) left a dress-coloured ghost of itself when it swung out.
     side = np.zeros_like(person)
     for s_ in sleeves:
         seg = parts.segments[s_]
