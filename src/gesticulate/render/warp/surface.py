@@ -249,10 +249,11 @@ def arm_below(surface: Surface, segments: dict[str, np.ndarray], joints: np.ndar
     arm, pats_oliver_slice18.png's sleeve's reflection (535 px given to his upper arm) left a
     pale blob of fill on the glass. An arm reaching down past the edge, over the desk's front,
     is the arm; a hand is left to :func:`desk_in_front`."""
+    below = surface.below(segments["upper"].shape)
     out = {}
     for k, piece in enumerate(("upper", "fore")):
         if all(surface.above(j, margin=DESK_CLEAR * sw) for j in joints[k:k + 2]):
-            off = segments[piece] & surface.below(segments[piece].shape)
+            off = segments[piece] & below
             if off.any():
                 out[piece] = off
     return out
