@@ -610,6 +610,26 @@ def test_a_sleeve_filled_under_a_fist_carries_no_skin_at_its_edge(pats):
         assert skin.sum() <= 5, (side, int(edge.sum()), int(skin.sum()))
 
 
+def test_a_fists_soft_edge_is_not_left_on_the_sleeve_it_lay_on(pats):
+    """pats_oliver_slice18.png: the soft edge of his fist, folded up against his sleeve, lies
+    past the hand's cut on the sleeve. The upper arm's layer holds the sleeve's cloth there, or
+    the fist's dark-red edge stays on the sleeve as a dotted orange line when it moves (65
+    reddish pixels in the layer's texture within the hand's rim)."""
+    from gesticulate.render.warp.parts import grown
+    from gesticulate.render.warp.rig import BORDER
+    renderer = pats[2]
+    hands = np.zeros(renderer.parts.torso.shape, bool)
+    for seg in renderer.parts.segments.values():
+        hands |= seg["hand"]
+    near = grown(hands, 4) & ~hands
+    layer = next(x for x in renderer.layers if x.name == "upper_right")
+    tex = layer.texture[BORDER:-BORDER, BORDER:-BORDER].astype(int)
+    shown = near & (tex[..., 3] > 0)
+    assert shown.sum() > 50                   # the fist does lie on the sleeve
+    red = shown & (tex[..., 0] - tex[..., 2] > 15)                  # his navy jacket: R < B
+    assert red.sum() <= 3, (int(shown.sum()), int(red.sum()))
+
+
 def test_what_a_folded_forearm_hides_beside_its_sleeve_is_covered_when_it_moves(pats):
     """pats_oliver_slice18.png: under his folded-up right forearm lies his sleeve's side, next
     to the jacket's. Each of the forearm's and fist's pixels is the torso's hidden cloth or the

@@ -434,13 +434,25 @@ class WarpRenderer:
                 region = region | hidden
                 rgb = fill_along(self._fg, rim & region, region & ~rim,
                                  self.parts.arm_info[side].joints[:2])
-                # The layer's soft edge reads past its region: where the forearm or hand that
-                # hid the sleeve lies there, the fill runs on (pats_oliver_slice18.png's fist,
-                # folded up against his sleeve, drew a skin-coloured line down the fill's edge
-                # over his chest once the forearm swung away).
-                cover = (seg["fore"] | seg["hand"]) & ~region
-                if cover.any():
-                    rgb = np.where(cover[..., None], bleed(rgb, region), rgb)
+            if piece == "upper":
+                # A hand lying on the upper arm leaves its soft edge on it: the sleeve runs on
+                # there (pats_oliver_slice18.png's fist, folded up against his sleeve, left a
+                # dotted orange line on it once it moved).
+                hands = np.zeros_like(region)
+                for other in self.parts.segments.values():
+                    hands |= other["hand"]
+                near_hand = self._grown(hands, max(HAND_RIM, 2 * scale))
+                edge = near_hand & region & ~hands
+                if edge.any():
+                    rgb = np.where(edge[..., None], bleed(rgb, region & ~edge), rgb)
+                if side in self.parts.hidden_upper:
+                    # The layer's soft edge reads past its region: where the forearm or hand
+                    # that hid the sleeve lies there, the fill runs on (pats' fist drew a
+                    # skin-coloured line down the fill's edge over his chest once the forearm
+                    # swung away).
+                    cover = (seg["fore"] | near_hand) & ~region
+                    if cover.any():
+                        rgb = np.where(cover[..., None], bleed(rgb, region), rgb)
             if piece == "hand" and side in self.parts.hidden_hand:
                 # Under the other hand: its pixels there, blurred (drawn under its layer).
                 hidden = self.parts.hidden_hand[side]
