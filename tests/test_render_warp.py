@@ -662,6 +662,25 @@ def test_an_arms_reflection_in_a_glass_desk_stays_on_the_desk(pats):
     assert off[below & ~grown(hands, 12)].sum() < 800
 
 
+def test_the_desk_below_its_edge_keeps_the_photo_away_from_the_hands(pats):
+    """pats_oliver_slice18.png: his suit above the glass desk's edge is behind the desk, so
+    the hole the person leaves stops at the edge; below it, only what lies on the desk (his
+    hands) leaves a hole. Grown from the suit, the hole took the desk's rail along its whole
+    width, filled from its bright ends: a pale block wherever a hand had lain once it rose
+    (and over the rail of talkshow_show_half's desk: most-moved box +1.65 -> +1.70 dB)."""
+    from gesticulate.render.warp.parts import grown
+    renderer = pats[2]
+    below = renderer.surface.below(renderer.image.shape[:2])
+    limbs = np.zeros(below.shape, bool)
+    for region in renderer.parts.arms.values():
+        limbs |= region
+    edge = int(np.argmax(below.any(1)))                       # the edge's first row
+    band = below & (np.arange(below.shape[0])[:, None] < edge + 10) & ~grown(limbs, 20)
+    assert band.sum() > 1000
+    same = (renderer.background == renderer.image).all(2)
+    assert same[band].mean() > 0.99, float(same[band].mean())
+
+
 @pytest.fixture(scope="module")
 def clicker(shared_data):
     """ted_lia_driving1's first frame at 512 px: a speaker holding a white clicker in front of

@@ -131,8 +131,8 @@ class WarpRenderer:
         # desk_host_body.png's 2.4 s), and OpenCV runs it without holding the GIL: it starts on
         # a second thread here, as soon as the person's hole is known (before the parts are
         # split, 0.4 s), and the rest of the set-up runs beside it. Below a desk's edge the hole
-        # later loses the body behind the desk, where the photo shows again: the fill there is
-        # dropped.
+        # later loses the body behind the desk, where the photo shows again: the desk's side is
+        # filled again then (Backdrop.refill_below, a strip of rows: 0.03 s).
         pool = ThreadPoolExecutor(max_workers=1)
         hole = self._grown(person, hole_grow)
         strays = grown(strays_beside_head(self.image, lab, hole, self.reference, valid),
@@ -172,7 +172,12 @@ class WarpRenderer:
                 self.parts.hidden &= ~on_desk
             person &= ~behind
             alpha[behind] = 0.0
-            hole = self._grown(person, hole_grow) | strays
+            # The desk's edge is in front of the body: the body's blurred edge stops there, and
+            # the hole below the edge is what lies on the desk grown (pats_oliver_slice18.png:
+            # grown from his suit above it, the hole took the glass desk's rail along its
+            # whole width, filled from its bright ends, a pale block where his hand had lain).
+            hole = (self._grown(person & ~on_desk, hole_grow) & ~on_desk) \
+                | self._grown(person & on_desk, hole_grow) | strays
         # The ring between the person and the inpainted hole edge is real background in the
         # photo; it is shown again wherever the person still is nearby in a frame (so the
         # photo's own pose renders the photo), and inpainted where the person moved away.
@@ -193,8 +198,10 @@ class WarpRenderer:
         self._ring_of = [np.flatnonzero(self._ring_owner == k) for k in range(len(self.layers))]
         # Telea beside the head (with no shoulders seen the head is the whole person: Telea
         # everywhere).
-        self.background = np.where(hole[..., None], backdrop.result().filled(self.parts.head),
-                                   self.image)
+        fill = backdrop.result()
+        if surface is not None and behind.any():
+            fill.refill_below(hole)
+        self.background = np.where(hole[..., None], fill.filled(self.parts.head), self.image)
         flat_img = photo_bg.reshape(-1, 3).astype(np.float32)
         flat_bg = self.background.reshape(-1, 3).astype(np.float32)
         self._ring_bg = flat_bg[self._ring]

@@ -190,18 +190,29 @@ class Backdrop:
 
     def __init__(self, image: np.ndarray, hole: np.ndarray, *, surface=None, grow: float = 0.0,
                  hair: np.ndarray | None = None):
-        self.image = image
+        self.image, self.surface, self.grow, self.hair = image, surface, grow, hair
         self.sides: list[tuple] = []       # (rows, part, unknown, smooth, texture)
+        self._below = [False]              # per side: the desk's (below its edge)
         if surface is None or not hole.any():
             self.sides.append((slice(None), hole, hole,
                                *_texture(image, hole, grow=grow, hair=hair)))
             return
+        jobs = self._jobs(hole)
+        # Both sides at once: OpenCV's fills run without holding the GIL.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            fills = [pool.submit(self._fill, *job[:3]) for job in jobs]
+            self.sides = [(*job[:3], *f.result()) for job, f in zip(jobs, fills)]
+        self._below = [job[3] for job in jobs]
+
+    def _jobs(self, hole: np.ndarray) -> list[tuple]:
+        """``(rows, part, unknown, below)`` of each side of the desk's edge with a part of
+        ``hole``."""
         h, w = hole.shape
-        lo, hi = surface.rows(w)
+        lo, hi = self.surface.rows(w)
         lo, hi = min(max(0, lo), h), max(min(h - 1, hi), -1)
-        below = surface.below((h, w))
+        below = self.surface.below((h, w))
         jobs = []
-        for rows, side in ((slice(0, hi + 1), ~below), (slice(lo, h), below)):
+        for rows, side, is_below in ((slice(0, hi + 1), ~below, False), (slice(lo, h), below, True)):
             part = hole[rows] & side[rows]
             if part.any():
                 # A sloped edge crosses the rows it spans: the other side's pixels there are no
@@ -209,16 +220,27 @@ class Backdrop:
                 unknown = hole[rows] | ~side[rows]
                 if unknown.all():
                     rows, part, unknown = slice(None), hole & side, hole
-                jobs.append((rows, part, unknown))
-        # Both sides at once: OpenCV's fills run without holding the GIL.
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            # Only the side's own part of the hole may be read as backdrop: the other side's
-            # pixels along a sloped edge stay unknown to this side's fill.
-            fills = [pool.submit(_texture, image[rows], unknown, grow=grow, within=part,
-                                 hair=None if hair is None else hair[rows])
-                     for rows, part, unknown in jobs]
-            self.sides = [(rows, part, unknown, *f.result())
-                          for (rows, part, unknown), f in zip(jobs, fills)]
+                jobs.append((rows, part, unknown, is_below))
+        return jobs
+
+    def _fill(self, rows: slice, part: np.ndarray, unknown: np.ndarray) -> tuple:
+        # Only the side's own part of the hole may be read as backdrop: the other side's
+        # pixels along a sloped edge stay unknown to this side's fill.
+        return _texture(self.image[rows], unknown, grow=self.grow, within=part,
+                        hair=None if self.hair is None else self.hair[rows])
+
+    def refill_below(self, hole: np.ndarray) -> None:
+        """The desk's side filled again for ``hole``, smaller than the first: the body behind
+        the desk is the photo's again (the renderer learns it after the fills started), and
+        what an arm or a hand uncovers there is filled from it too. Filled before it was known,
+        pats_oliver_slice18.png's glass desk had its rail in front of his suit filled from the
+        rail's bright ends, a pale block where his hand had lain once it rose."""
+        if self.surface is None or not hole.any():
+            return
+        kept = [side for side, below in zip(self.sides, self._below) if not below]
+        jobs = [job for job in self._jobs(hole) if job[3]]
+        self.sides = kept + [(*job[:3], *self._fill(*job[:3])) for job in jobs]
+        self._below = [False] * len(kept) + [True] * len(jobs)
 
     def filled(self, plain: np.ndarray | None = None) -> np.ndarray:
         """The photo with the hole filled, Telea's fill kept along the silhouette and within
