@@ -129,6 +129,29 @@ def test_the_backdrop_is_filled_on_each_side_of_the_desks_edge():
     assert desk_like(grown_fill[under]) > 0.95 and desk_like(grown_fill[over]) < 0.02
 
 
+def test_the_desks_side_is_filled_again_for_the_smaller_hole():
+    """The renderer starts the backdrop's fill before it knows which of the person below the
+    desk's edge is behind the desk (the photo's again). Backdrop.refill_below fills the desk's
+    side for the final, smaller hole as a fill made for it would, from the desk it uncovered,
+    and leaves the side above the edge as it was."""
+    from gesticulate.render.warp.rig import Backdrop
+    img, person, hand = desk_scene()
+    surface = find_surface(img, person, grown(person, 6), lowest=120, keep=hand)
+    big = grown(person, 6)
+    small = big & ~(surface.below(big.shape) & ~grown(hand, 6))      # the hand's hole only
+    first = Backdrop(img, big, surface=surface, grow=6)
+    above = first.filled()[:EDGE - 2]
+    first.refill_below(small)
+    fresh = Backdrop(img, small, surface=surface, grow=6)
+    assert len(first.sides) == len(first._below) == len(fresh.sides)
+    again, want = first.filled(), fresh.filled()
+    below = surface.below(big.shape)
+    assert (again[below & small] == want[below & small]).all()
+    assert (again[:EDGE - 2] == above).all()
+    assert not (first.filled()[below & small] == Backdrop(img, big, surface=surface,
+                                                          grow=6).filled()[below & small]).all()
+
+
 needs_desk_host = pytest.mark.skipif(not (SHARED / "photo" / "desk_host_body.png").is_file(),
                                      reason="needs ../shared/data")
 

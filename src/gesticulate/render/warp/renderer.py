@@ -53,6 +53,20 @@ RIM_WIDTH = 0.03
 RIM_STILL_PX = 3.0
 
 
+def _hand_points(side: str) -> list[tuple[int, int]]:
+    """(bone, keypoint) pairs of a hand: the wrist (a hand with no landmarks moves with it),
+    its palm's and its fingertips' points."""
+    arm = B.ARMS[side]
+    pts = [(arm["fore"], arm["wrist"])]
+    pts += [(arm["hand"], arm["hand_start"] + i) for i in (0, 5, 9, 13, 17)]
+    return pts + [(f, arm["hand_start"] + t) for f, t in zip(arm["fingers"], (4, 8, 12, 16, 20))]
+
+
+def _arm_points(side: str) -> list[tuple[int, int]]:
+    """(bone, keypoint) pairs of a whole arm: elbow, wrist and hand."""
+    return [(B.ARMS[side]["upper"], B.ARMS[side]["elbow"])] + _hand_points(side)
+
+
 # Pixels (at 512 px) inside the person's outline from which on a body layer is opaque: past
 # the edge's blend with the backdrop (EDGE_WIDTH).
 SOLID_INSIDE = 4.0
@@ -132,7 +146,7 @@ class WarpRenderer:
         # a second thread here, as soon as the person's hole is known (before the parts are
         # split, 0.4 s), and the rest of the set-up runs beside it. Below a desk's edge the hole
         # later loses the body behind the desk, where the photo shows again: the desk's side is
-        # filled again then (Backdrop.refill_below, a strip of rows: 0.03 s).
+        # filled again then (Backdrop.refill_below; a strip of rows, 0.01 s).
         pool = ThreadPoolExecutor(max_workers=1)
         hole = self._grown(person, hole_grow)
         strays = grown(strays_beside_head(self.image, lab, hole, self.reference, valid),
@@ -172,12 +186,16 @@ class WarpRenderer:
                 self.parts.hidden &= ~on_desk
             person &= ~behind
             alpha[behind] = 0.0
-            # The desk's edge is in front of the body: the body's blurred edge stops there, and
-            # the hole below the edge is what lies on the desk grown (pats_oliver_slice18.png:
-            # grown from his suit above it, the hole took the glass desk's rail along its
-            # whole width, filled from its bright ends, a pale block where his hand had lain).
-            hole = (self._grown(person & ~on_desk, hole_grow) & ~on_desk) \
-                | self._grown(person & on_desk, hole_grow) | strays
+            # The desk's edge is in front of the body: the body's blurred edge stops there
+            # (pats_oliver_slice18.png: grown from his suit above it, the hole took the glass
+            # desk's rail along its whole width, filled from its bright ends, a pale block
+            # where his hand had lain). An arm's or a hand's, on the desk, runs on past it.
+            limbs = np.zeros_like(person)
+            for limb in self.parts.arms.values():
+                limbs |= limb
+            first = hole
+            hole = (self._grown(person & ~on_desk & ~limbs, hole_grow) & ~on_desk) \
+                | self._grown(person & (on_desk | limbs), hole_grow) | strays
         # The ring between the person and the inpainted hole edge is real background in the
         # photo; it is shown again wherever the person still is nearby in a frame (so the
         # photo's own pose renders the photo), and inpainted where the person moved away.
@@ -199,7 +217,7 @@ class WarpRenderer:
         # Telea beside the head (with no shoulders seen the head is the whole person: Telea
         # everywhere).
         fill = backdrop.result()
-        if surface is not None and behind.any():
+        if surface is not None and ((first ^ hole) & on_desk).any():
             fill.refill_below(hole)
         self.background = np.where(hole[..., None], fill.filled(self.parts.head), self.image)
         flat_img = photo_bg.reshape(-1, 3).astype(np.float32)
@@ -210,7 +228,7 @@ class WarpRenderer:
         self.poser = Poser(self.reference, valid, self.parts, self.size)
         self.mouth, self.eyes = F.build_face(self.image, self.reference, valid)
         self._cache: dict[str, tuple] = {}
-        self._rim_cache: tuple | None = None
+        self._rim_cache: dict[str, tuple] = {}
         self._last: tuple | None = None
         self._bg_last: tuple | None = None
         self.flipped = 0          # flipped triangles in the last rendered frame (a check)
@@ -238,7 +256,8 @@ class WarpRenderer:
                                    bare=bare, pattern=True, rim=rim, shown=shown)
         head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, arms, hands, scale)
         specs = [("torso", self.parts.torso, torso_rgb)]
-        specs += self._arm_specs("upper", scale)
+        edges: dict[str, np.ndarray] = {}          # per upper arm's layer: the hands' rim on it
+        specs += self._arm_specs("upper", scale, hands=hands, hand_rim=rim, edges=edges)
         specs += [("head", self.parts.head, head_rgb)]
         specs += self._arm_specs("fore", scale) + self._arm_specs("hand", scale)
         self.layers: list[Layer] = []
@@ -250,7 +269,7 @@ class WarpRenderer:
         # Not the head: hair is see-through well inside its outline.
         inside = ~self._grown(~person, SOLID_INSIDE * scale)
         through = np.zeros_like(person)
-        torso_photo = self._fg
+        self._rims = []
         torso = lab[self.parts.torso]
         # The colours of the body's layer (its clothes, what lies on it): an arm's pixels of
         # these are no backdrop.
@@ -277,14 +296,23 @@ class WarpRenderer:
                     if seen_through.any():      # the arm's colours run on under them
                         rgb = np.where(seen_through[..., None],
                                        bleed(rgb, region & ~seen_through), rgb)
-                if name == "torso":             # what its rim shows while the arm stays
-                    torso_photo = np.where(opaque[..., None], self.image, self._fg)
             layer = build_layer(name, region, rgb, solid, self.reference, valid, self.parts,
                                 spacing=step, grow=grow)
-            if layer is not None:
-                self.layers.append(layer)
-                regions.append(region)
-        self._rims = self._rim_pixels(shown[0] if shown else None, torso_rgb, torso_photo)
+            if layer is None:
+                continue
+            self.layers.append(layer)
+            regions.append(region)
+            # What its rims show while the arm or hand that lay there stays (the photo).
+            unfilled = self._fg if name == "head" else \
+                np.where(opaque[..., None], self.image, self._fg)
+            if name == "torso" and shown:
+                self._rims += self._rim_pixels(name, shown[0], rgb, unfilled, self.parts.arms,
+                                               B.TORSO, _arm_points)
+            elif name in edges:
+                side = name.partition("_")[2]
+                hands_of = {s: seg["hand"] for s, seg in self.parts.segments.items()}
+                self._rims += self._rim_pixels(name, edges[name], rgb, unfilled, hands_of,
+                                               B.ARMS[side]["upper"], _hand_points)
         return regions, through
 
     def _backdrop_in(self, name: str, region: np.ndarray, person: np.ndarray,
@@ -339,62 +367,65 @@ class WarpRenderer:
         return fill_hidden(self._fg, hole & ~visible, visible, pattern=pattern, shade=pattern,
                            level_stops=pattern)
 
-    def _rim_pixels(self, shown: np.ndarray | None, filled: np.ndarray,
-                    photo: np.ndarray) -> list:
-        """Per rigged arm, the torso's filled-over rim pixels nearest that arm: ``(side,
-        flat indices into the torso's texture, photo colour - fill (N, 3) float32)``;
-        ``photo``: the colours the torso's layer shows there unfilled."""
-        torso = next((k for k, layer in enumerate(self.layers) if layer.name == "torso"), None)
-        if shown is None or torso is None or not shown.any() or not self.parts.arms:
+    def _rim_pixels(self, name: str, shown: np.ndarray, filled: np.ndarray,
+                    photo: np.ndarray, owners: dict[str, np.ndarray], base: int,
+                    points) -> list:
+        """The rim entries of layer ``name``: its filled-over pixels ``shown`` split by the
+        nearest of ``owners`` (side: the arm or hand whose rim they are), each ``(name, side,
+        base, points, flat indices into the layer's texture, photo colour - fill (N, 3)
+        float32)``. The rim is the photo's while ``points(side)`` (bone, keypoint) pairs keep
+        their place on bone ``base`` (:meth:`_rim_still`); ``photo``: the colours the layer
+        shows there unfilled."""
+        layer = next((x for x in self.layers if x.name == name), None)
+        sides = [s for s, m in owners.items() if m is not None and m.any()]
+        if layer is None or not shown.any() or not sides:
             return []
-        sides = list(self.parts.arms)
-        dist = np.stack([cv2.distanceTransform((~self.parts.arms[s]).astype(np.uint8),
-                                               cv2.DIST_L2, 3) for s in sides])
+        dist = np.stack([cv2.distanceTransform((~owners[s]).astype(np.uint8), cv2.DIST_L2, 3)
+                         for s in sides])
         nearest = dist.argmin(0)
-        tw = self.layers[torso].texture.shape[1]
+        tw = layer.texture.shape[1]
         out = []
         for k, side in enumerate(sides):
             ys, xs = np.nonzero(shown & (nearest == k))
             if not len(ys):
                 continue
             diff = photo[ys, xs].astype(np.float32) - filled[ys, xs].astype(np.float32)
-            out.append((side, (ys + BORDER) * tw + xs + BORDER, diff))
+            out.append((name, side, base, points(side), (ys + BORDER) * tw + xs + BORDER, diff))
         return out
 
-    def _rim_still(self, bones: np.ndarray) -> tuple:
-        """Per entry of ``self._rims``, how much its arm kept its place on the torso in this
-        frame, 0..1 in steps of 1/16: 1 within a pixel, 0 past :data:`RIM_STILL_PX`."""
-        out = []
-        for side, _, _ in self._rims:
-            arm = B.ARMS[side]
-            pts = [(arm["upper"], arm["elbow"]), (arm["fore"], arm["wrist"])]
-            pts += [(arm["hand"], arm["hand_start"] + i) for i in (0, 5, 9, 13, 17)]
-            pts += [(f, arm["hand_start"] + t) for f, t in zip(arm["fingers"], (4, 8, 12, 16, 20))]
+    def _rim_still(self, bones: np.ndarray) -> dict[str, tuple]:
+        """Per layer with rims, per entry of ``self._rims``, how much its arm or hand kept its
+        place on the layer's bone in this frame, 0..1 in steps of 1/16: 1 within a pixel, 0
+        past :data:`RIM_STILL_PX`."""
+        out: dict[str, list] = {}
+        for name, _, base, pts, _, _ in self._rims:
             d = 0.0
             for bone, j in pts:
                 if not self._valid[j]:
                     continue
                 p = self.reference[j, :2]
                 moved = bones[bone, :, :2] @ p + bones[bone, :, 2]
-                still = bones[B.TORSO, :, :2] @ p + bones[B.TORSO, :, 2]
+                still = bones[base, :, :2] @ p + bones[base, :, 2]
                 d = max(d, float(np.hypot(*(moved - still))))
-            out.append(float(np.round(16 * np.clip((RIM_STILL_PX - d) / (RIM_STILL_PX - 1), 0, 1)))
-                       / 16)
-        return tuple(out)
+            out.setdefault(name, []).append(
+                float(np.round(16 * np.clip((RIM_STILL_PX - d) / (RIM_STILL_PX - 1), 0, 1))) / 16)
+        return {name: tuple(v) for name, v in out.items()}
 
     def _rim_texture(self, layer: Layer, still: tuple) -> np.ndarray:
-        """The torso's texture with its rims shown as the photo's by ``still``."""
+        """The layer's texture with its rims shown as the photo's by ``still``."""
         if not any(still):
             return layer.texture
-        if self._rim_cache is not None and self._rim_cache[0] == still:
-            return self._rim_cache[1]
+        cached = self._rim_cache.get(layer.name)
+        if cached is not None and cached[0] == still:
+            return cached[1]
         tex = layer.texture.copy()
         flat = tex.reshape(-1, 4)
-        for (_, idx, diff), m in zip(self._rims, still):
+        mine = [r for r in self._rims if r[0] == layer.name]
+        for (_, _, _, _, idx, diff), m in zip(mine, still):
             if m > 0:
                 base = layer.texture.reshape(-1, 4)[idx, :3].astype(np.float32)
                 flat[idx, :3] = np.clip(base + m * diff + 0.5, 0, 255).astype(np.uint8)
-        self._rim_cache = (still, tex)
+        self._rim_cache[layer.name] = (still, tex)
         return tex
 
     def _owners(self, regions: list[np.ndarray], person: np.ndarray) -> np.ndarray:
@@ -414,9 +445,12 @@ class WarpRenderer:
         nearest = seeds[labels.ravel()[self._ring] - 1]
         return owner.ravel()[nearest]
 
-    def _arm_specs(self, piece: str, scale: float) -> list:
+    def _arm_specs(self, piece: str, scale: float, *, hands: np.ndarray | None = None,
+                   hand_rim: float = 0.0, edges: dict | None = None) -> list:
         """Layer specs of one arm piece per side, grown a little into its parent piece so the
-        joint is covered when it bends (drawn: upper arms, head, forearms, hands)."""
+        joint is covered when it bends (drawn: upper arms, head, forearms, hands). For the
+        upper arms, ``hands`` (all hands' pixels) and ``hand_rim`` (px): a hand's soft edge on the
+        sleeve is filled, and ``edges`` gets each layer's (by name) such pixels."""
         parent = {"upper": None, "fore": "upper", "hand": "fore"}[piece]
         out = []
         sides = list(self.parts.segments)
@@ -435,23 +469,24 @@ class WarpRenderer:
                 # The sleeve under the photo's forearm, filled with the sleeve's own cloth.
                 # Its rim (the forearm's soft edge and shadow) is filled too where the forearm's
                 # layer, grown into the upper arm, covers it while the arm keeps the photo's
-                # pose (not beside the hand, whose layer grows into the forearm only).
+                # pose (beside the hand, whose layer grows into the forearm only, the rim is the
+                # hand's: below).
                 hidden = self.parts.hidden_upper[side]
                 rim = self._grown(hidden, 2 * scale) & (hidden | self._grown(seg["fore"], reach))
                 region = region | hidden
                 rgb = fill_along(self._fg, rim & region, region & ~rim,
                                  self.parts.arm_info[side].joints[:2])
-            if piece == "upper":
+            if piece == "upper" and hands is not None:
                 # A hand lying on the upper arm leaves its soft edge on it: the sleeve runs on
                 # there (pats_oliver_slice18.png's fist, folded up against his sleeve, left a
-                # dotted orange line on it once it moved).
-                hands = np.zeros_like(region)
-                for other in self.parts.segments.values():
-                    hands |= other["hand"]
-                near_hand = self._grown(hands, max(HAND_RIM, 2 * scale))
+                # dotted orange line on it once it moved), shown as the photo's while the hand
+                # keeps its place on the arm (the renderer's rims).
+                near_hand = self._grown(hands, hand_rim)
                 edge = near_hand & region & ~hands
                 if edge.any():
                     rgb = np.where(edge[..., None], bleed(rgb, region & ~edge), rgb)
+                    if edges is not None:
+                        edges[f"upper_{side}"] = edge
                 if side in self.parts.hidden_upper:
                     # The layer's soft edge reads past its region: where the forearm or hand
                     # that hid the sleeve lies there, the fill runs on (pats' fist drew a
@@ -504,7 +539,7 @@ class WarpRenderer:
         self.flipped = 0
         rims = self._rim_still(bones)
         drawn = [self._layer(layer, bones, face if layer.name == "head" else None,
-                             rims if layer.name == "torso" else ())
+                             rims.get(layer.name, ()))
                  for layer in self.layers]
         key = tuple(id(d) for d in drawn)
         if self._last is not None and self._last[0] == key:

@@ -185,8 +185,9 @@ class Backdrop:
     In two steps, as it is the set-up's longest: building one makes the fills, which need the
     hole only (OpenCV runs them without holding the GIL, so the renderer starts them on a
     thread as soon as the hole is known), and :meth:`filled` blends them along the seam,
-    which needs the head (``plain``) too. ``grow``: how far (px) the hole was grown past the
-    person; Telea fills only its clean core (:func:`clean_hole`; ``hair``: around the head)."""
+    which needs the head (``plain``) too; :meth:`refill_below` fills the desk's side again
+    for a smaller hole. ``grow``: how far (px) the hole was grown past the person; Telea fills
+    only its clean core (:func:`clean_hole`; ``hair``: around the head)."""
 
     def __init__(self, image: np.ndarray, hole: np.ndarray, *, surface=None, grow: float = 0.0,
                  hair: np.ndarray | None = None):
@@ -212,7 +213,8 @@ class Backdrop:
         lo, hi = min(max(0, lo), h), max(min(h - 1, hi), -1)
         below = self.surface.below((h, w))
         jobs = []
-        for rows, side, is_below in ((slice(0, hi + 1), ~below, False), (slice(lo, h), below, True)):
+        for rows, side, is_below in ((slice(0, hi + 1), ~below, False),
+                                     (slice(lo, h), below, True)):
             part = hole[rows] & side[rows]
             if part.any():
                 # A sloped edge crosses the rows it spans: the other side's pixels there are no
