@@ -637,6 +637,46 @@ def test_a_fists_soft_edge_is_not_left_on_the_sleeve_it_lay_on(pats):
     assert (off > 10).sum() <= 5, int((off > 10).sum())
 
 
+def test_a_hands_soft_edge_on_a_printed_sleeve_is_filled_with_the_print_in_step(shared_data):
+    """interview_1wrQ6Msp7wM's first frame: her right hand lies by her upper arm's sleeve,
+    printed with diamonds. The hand's rim on the sleeve is filled with the print in step: a
+    rim pixel is as like the sleeve's pixel one period of the print away as the seen sleeve's
+    pixels are (median summed RGB difference 48.5 against 50.0). Bled over, the print smeared
+    into a band beside her hand (69.5)."""
+    from gesticulate.video import iter_frames
+    from gesticulate.image import output_size, resize_to
+    from gesticulate.render.warp.parts import grown
+    from gesticulate.render.warp.rig import BORDER, pattern_periods
+    frame = next(iter(iter_frames(shared_data / "video" / "interview_1wrQ6Msp7wM.mp4")))
+    image = resize_to(frame, output_size(frame.shape[1], frame.shape[0], size=512))
+    renderer = WarpRenderer(image, reference_keypoints(image))
+    seg = renderer.parts.segments["right"]
+    hands = np.zeros(seg["upper"].shape, bool)
+    for other in renderer.parts.segments.values():
+        hands |= other["hand"]
+    rim = grown(hands, 4) & ~hands & seg["upper"]
+    seen = seg["upper"] & ~grown(hands, 8)
+    layer = next(x for x in renderer.layers if x.name == "upper_right")
+    tex = layer.texture[BORDER:-BORDER, BORDER:-BORDER, :3].astype(int)
+    period = pattern_periods(renderer.image, seen)[0]
+
+    def unlike(where: np.ndarray) -> float:
+        """Median over ``where``'s pixels of the difference from the seen sleeve one period
+        of the print away (either way)."""
+        ys, xs = np.nonzero(where)
+        best = np.full(len(ys), np.inf)
+        for v in (period, -period):
+            yy, xx = ys + v[0], xs + v[1]
+            ok = (yy >= 0) & (yy < seen.shape[0]) & (xx >= 0) & (xx < seen.shape[1])
+            ok[ok] &= seen[yy[ok], xx[ok]]
+            diff = np.abs(tex[ys[ok], xs[ok]] - tex[yy[ok], xx[ok]]).sum(1)
+            best[ok] = np.minimum(best[ok], diff)
+        assert np.isfinite(best).sum() > 50
+        return float(np.median(best[np.isfinite(best)]))
+
+    assert unlike(rim) <= 1.1 * unlike(seen & ~grown(hands, 16))
+
+
 def test_what_a_folded_forearm_hides_beside_its_sleeve_is_covered_when_it_moves(pats):
     """pats_oliver_slice18.png: under his folded-up right forearm lies his sleeve's side, next
     to the jacket's. Each of the forearm's and fist's pixels is the torso's hidden cloth or the

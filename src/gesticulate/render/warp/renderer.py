@@ -479,12 +479,14 @@ class WarpRenderer:
             if piece == "upper" and hands is not None:
                 # A hand lying on the upper arm leaves its soft edge on it: the sleeve runs on
                 # there (pats_oliver_slice18.png's fist, folded up against his sleeve, left a
-                # dotted orange line on it once it moved), shown as the photo's while the hand
-                # keeps its place on the arm (the renderer's rims).
+                # dotted orange line on it once it moved), its print in step (bled over,
+                # interview_1wrQ6Msp7wM's diamonds smeared into a band beside her hand), shown
+                # as the photo's while the hand keeps its place on the arm (the renderer's
+                # rims).
                 near_hand = self._grown(hands, hand_rim)
                 edge = near_hand & region & ~hands
                 if edge.any():
-                    rgb = np.where(edge[..., None], bleed(rgb, region & ~edge), rgb)
+                    rgb = fill_hidden(rgb, edge, region & ~edge, pattern=True, shade=True)
                     if edges is not None:
                         edges[f"upper_{side}"] = edge
                 if side in self.parts.hidden_upper:
