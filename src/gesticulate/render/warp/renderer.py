@@ -47,8 +47,9 @@ HAND_RIM = 3.0
 # ... and the torso's whole rim around an arm or a hand lying on it, shoulder widths: on a
 # blurred video frame (ted_lia_driving1, 170 px across the shoulders at 512 px) a hand's soft
 # edge runs 4-5 px onto the jacket and stayed drawn there, as a pale outline, when it moved.
-# The rim is the photo's while that arm keeps its place on the body (RIM_STILL_PX), so the
-# photo's own pose still renders the photo.
+# The same rim is an upper arm's round a hand lying on its sleeve. The rim is the photo's
+# while that arm or hand keeps its place on the body or the arm (RIM_STILL_PX), so the photo's
+# own pose still renders the photo.
 RIM_WIDTH = 0.03
 RIM_STILL_PX = 3.0
 
@@ -189,7 +190,8 @@ class WarpRenderer:
             # The desk's edge is in front of the body: the body's blurred edge stops there
             # (pats_oliver_slice18.png: grown from his suit above it, the hole took the glass
             # desk's rail along its whole width, filled from its bright ends, a pale block
-            # where his hand had lain). An arm's or a hand's, on the desk, runs on past it.
+            # where his hand had lain). An arm's and a hand's run on past it: they may lie on
+            # the desk.
             limbs = np.zeros_like(person)
             for limb in self.parts.arms.values():
                 limbs |= limb
@@ -270,6 +272,7 @@ class WarpRenderer:
         inside = ~self._grown(~person, SOLID_INSIDE * scale)
         through = np.zeros_like(person)
         self._rims = []
+        hands_of = {s: seg["hand"] for s, seg in self.parts.segments.items()}
         torso = lab[self.parts.torso]
         # The colours of the body's layer (its clothes, what lies on it): an arm's pixels of
         # these are no backdrop.
@@ -302,17 +305,16 @@ class WarpRenderer:
                 continue
             self.layers.append(layer)
             regions.append(region)
-            # What its rims show while the arm or hand that lay there stays (the photo).
-            unfilled = self._fg if name == "head" else \
-                np.where(opaque[..., None], self.image, self._fg)
+            # Its rims show the photo while the arm or the hand that lay there stays.
             if name == "torso" and shown:
+                unfilled = np.where(opaque[..., None], self.image, self._fg)
                 self._rims += self._rim_pixels(name, shown[0], rgb, unfilled, self.parts.arms,
                                                B.TORSO, _arm_points)
             elif name in edges:
+                unfilled = np.where(opaque[..., None], self.image, self._fg)
                 side = name.partition("_")[2]
-                hands_of = {s: seg["hand"] for s, seg in self.parts.segments.items()}
-                self._rims += self._rim_pixels(name, edges[name], rgb, unfilled, hands_of,
-                                               B.ARMS[side]["upper"], _hand_points)
+                self._rims += self._rim_pixels(name, edges[name] & ~seen_through, rgb, unfilled,
+                                               hands_of, B.ARMS[side]["upper"], _hand_points)
         return regions, through
 
     def _backdrop_in(self, name: str, region: np.ndarray, person: np.ndarray,
@@ -487,8 +489,9 @@ class WarpRenderer:
                 edge = near_hand & region & ~hands
                 if edge.any():
                     rgb = fill_hidden(rgb, edge, region & ~edge, pattern=True, shade=True)
-                    if edges is not None:
-                        edges[f"upper_{side}"] = edge
+                    if edges is not None:     # the sleeve's seen pixels (not under the forearm)
+                        edges[f"upper_{side}"] = edge & ~self.parts.hidden_upper.get(
+                            side, np.zeros_like(edge))
                 if side in self.parts.hidden_upper:
                     # The layer's soft edge reads past its region: where the forearm or hand
                     # that hid the sleeve lies there, the fill runs on (pats' fist drew a
@@ -601,7 +604,7 @@ class WarpRenderer:
 
     def _layer(self, layer: Layer, bones: np.ndarray, face: dict | None, rims: tuple = ()):
         """Warped ``(box, rgba uint8, alpha float32, still)`` of one layer, reused from the
-        last frame when its vertices, face parameters and ``rims`` (the torso's, from
+        last frame when its vertices, face parameters and ``rims`` (the layer's, from
         :meth:`_rim_still`) did not change."""
         v = layer.mesh.vertices
         used = np.nonzero(layer.weights.any(0))[0]
