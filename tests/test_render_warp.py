@@ -649,13 +649,9 @@ def test_a_hands_soft_edge_on_a_printed_sleeve_is_filled_with_the_print_in_step(
     rim pixel is as like the sleeve's pixel one period of the print away as the seen sleeve's
     pixels are (median summed RGB difference 48.5 against 50.0). Bled over, the print smeared
     into a band beside her hand (69.5)."""
-    from gesticulate.video import iter_frames
-    from gesticulate.image import output_size, resize_to
     from gesticulate.render.warp.parts import grown
     from gesticulate.render.warp.rig import BORDER, pattern_periods
-    frame = next(iter(iter_frames(shared_data / "video" / "interview_1wrQ6Msp7wM.mp4")))
-    image = resize_to(frame, output_size(frame.shape[1], frame.shape[0], size=512))
-    renderer = WarpRenderer(image, reference_keypoints(image))
+    renderer = _first_frame(shared_data / "video" / "interview_1wrQ6Msp7wM.mp4")[2]
     seg = renderer.parts.segments["right"]
     hands = np.zeros(seg["upper"].shape, bool)
     for other in renderer.parts.segments.values():
@@ -738,9 +734,14 @@ def test_the_desk_below_its_edge_keeps_the_photo_away_from_the_hands(pats):
 def clicker(shared_data):
     """ted_lia_driving1's first frame at 512 px: a speaker holding a white clicker in front of
     his dark jacket, on a red backdrop."""
+    return _first_frame(shared_data / "video" / "ted_lia_driving1_noaudio.mp4")
+
+
+def _first_frame(path):
+    """A clip's first frame at 512 px, its skeleton and warp renderer."""
     from gesticulate.video import iter_frames
     from gesticulate.image import output_size, resize_to
-    frame = next(iter(iter_frames(shared_data / "video" / "ted_lia_driving1_noaudio.mp4")))
+    frame = next(iter(iter_frames(path)))
     image = resize_to(frame, output_size(frame.shape[1], frame.shape[0], size=512))
     ref = reference_keypoints(image)
     return image, ref, WarpRenderer(image, ref)
