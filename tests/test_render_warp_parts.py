@@ -1919,3 +1919,56 @@ def test_a_forearm_hanging_on_down_past_the_sleeve_is_no_hidden_torso():
     _, t = _segment_distance(xx, yy, el, wrist)
     outer = (seg["fore"] | seg["hand"]) & ~_side_of(xx, yy, el, wrist, other) & (t > 0.3)
     assert outer.sum() > 1000 and not (outer & parts.hidden).any()
+
+
+def _folded_cloth(h: int, w: int) -> np.ndarray:
+    """Plain orange cloth with soft diagonal folds (the README demo's suit)."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    shade = 1.0 + 0.12 * np.sin((xx + 0.6 * yy) / 7.0)
+    return np.clip(np.array([225.0, 110.0, 65.0]) * shade[..., None], 0, 255).astype(np.uint8)
+
+
+def test_the_fill_beside_the_seen_cloth_runs_on_from_it_not_from_far_below():
+    """The README demo's sleeve is the cloth of the suit's side: the torso's hole under it is a
+    tall band with the suit seen beside it and a short run of suit below, the picture's bottom
+    rows dark (her glove). The columns' mirror copies the dark rows up into the band, 25 px from
+    its bottom: a dark line ran down her side when her arm moved out. With ``sideways`` the
+    band's pixels next to the seen suit copy the suit beside them, and stay as light as it."""
+    h, w = 200, 200
+    img = _folded_cloth(h, w)
+    yy, xx = np.mgrid[0:h, 0:w]
+    img[(yy >= 188) & (yy - 188 >= (xx - 40) // 3 % 12)] = (30, 20, 20)  # a glove, jagged
+    source = np.ones((h, w), bool)
+    source[:20] = False                                      # backdrop above the shoulder
+    source[:, :40] = False                                   # and beside the arm
+    hole = np.zeros((h, w), bool)
+    hole[20:170, 40:70] = True
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(float)
+    darkest, step = [], []
+    for sideways in (True, False):
+        out = fill_hidden(img, hole, source, pattern=True, shade=True, level_stops=True,
+                          sideways=sideways, scale=1.0)         # a crop of a 512 px picture
+        g = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(float)
+        darkest.append((g[20:170, 62:70] / grey[20:170, 70:71]).min())
+        step.append(np.abs(g[20:170, 69] - grey[20:170, 70]).mean())
+    assert darkest[0] > 0.8 > 0.5 > darkest[1], darkest
+    assert step[0] < 8.0, step       # the fill at the hole's side goes on from the seen cloth
+
+
+def test_the_fill_keeps_a_jacket_under_a_hand_beside_a_light_shirt():
+    """A hand's hole over a dark jacket, its side on a light shirt (hbr_speaker9): where the
+    jacket seen above and below is no more than twice as far as the shirt, the two mirrors
+    disagree and the fill keeps the jacket's colour (a jacket's edge runs down the body).
+    Blended by distance alone, the fill 5 px from the shirt was a third of the way to the
+    shirt's colour, and 4 px from it three quarters."""
+    h, w = 200, 200
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:, :100] = (40, 40, 50)
+    img[:, 100:] = (200, 200, 205)
+    hole = np.zeros((h, w), bool)
+    hole[92:108, 70:100] = True
+    out = fill_hidden(img, hole, np.ones((h, w), bool), pattern=True, shade=True,
+                      level_stops=True, sideways=True, scale=1.0)
+    inner = hole.copy()
+    inner[:, 96:] = False                        # 4 px or more from the shirt
+    assert out[inner].astype(int).sum(1).max() < 3 * 80

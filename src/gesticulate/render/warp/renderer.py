@@ -367,7 +367,7 @@ class WarpRenderer:
         if shown is not None:
             shown.append(hole & ~visible & ~hidden & region)
         return fill_hidden(self._fg, hole & ~visible, visible, pattern=pattern, shade=pattern,
-                           level_stops=pattern)
+                           level_stops=pattern, sideways=pattern)
 
     def _rim_pixels(self, name: str, shown: np.ndarray, filled: np.ndarray,
                     photo: np.ndarray, owners: dict[str, np.ndarray], base: int,

@@ -749,25 +749,31 @@ def _bordered(texture: np.ndarray) -> np.ndarray:
 
 
 def _mirrored(image: np.ndarray, hole: np.ndarray, src: np.ndarray, *, bounce: bool = False,
-              stops: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+              stops: np.ndarray | None = None, distance: bool = False) -> tuple:
     """Each ``hole`` pixel as the ``src`` pixels mirrored across the hole's upper edge and,
     where there are some below too, across its lower edge, blended by distance: ``(colours
     (H, W, 3) float32, where defined (H, W) bool)``. A pixel further from an edge than the
     source run beyond it is long has nothing to mirror there, unless ``bounce``: then the
     mirror bounces back and forth inside the run (the run repeated, mirrored). Nor has one
-    with a ``stops`` pixel (bool ``(H, W)``) between it and that edge's source."""
+    with a ``stops`` pixel (bool ``(H, W)``) between it and that edge's source. ``distance``:
+    a third array, each pixel's distance (px, float32) to the nearer edge it mirrors across
+    (inf where none)."""
     used = np.flatnonzero(hole.any(axis=0))
     if len(used) and len(used) < 0.75 * hole.shape[1]:
         # Each column is its own: only those with a hole pixel are worked on (on the whole
         # canvas this took 0.26 of the 1.41 s set-up of pats_oliver_slice18.png, profiled);
         # with most columns used, the copy in and out would cost more than it saves.
-        part, ok = _mirrored(image[:, used], hole[:, used], src[:, used], bounce=bounce,
-                             stops=None if stops is None else stops[:, used])
+        got = _mirrored(image[:, used], hole[:, used], src[:, used], bounce=bounce,
+                        stops=None if stops is None else stops[:, used], distance=distance)
         mixed = np.zeros(image.shape, np.float32)
-        mixed[:, used] = part
+        mixed[:, used] = got[0]
         where = np.zeros(hole.shape, bool)
-        where[:, used] = ok
-        return mixed, where
+        where[:, used] = got[1]
+        if not distance:
+            return mixed, where
+        near = np.full(hole.shape, np.inf, np.float32)
+        near[:, used] = got[2]
+        return mixed, where, near
     h, w = hole.shape
     rows = np.arange(h)[:, None]
     cols = np.broadcast_to(np.arange(w), (h, w))
@@ -799,7 +805,55 @@ def _mirrored(image: np.ndarray, hole: np.ndarray, src: np.ndarray, *, bounce: b
     down = image[np.clip(nxt + off_down, 0, h - 1), cols].astype(np.float32)
     w_up = np.where(has_up & has_down, d_down / np.maximum(d_up + d_down, 1), has_up * 1.0)
     mixed = up * w_up[..., None] + down * (1 - w_up[..., None])
-    return mixed, hole & (has_up | has_down)
+    if not distance:
+        return mixed, hole & (has_up | has_down)
+    near = np.minimum(np.where(has_up, d_up, np.inf), np.where(has_down, d_down, np.inf))
+    return mixed, hole & (has_up | has_down), near.astype(np.float32)
+
+
+# A hole's pixels within SIDE_REACH px (at 512 px) of the seen cloth beside it, in its row, take
+# the cloth mirrored across that side too (:func:`_mirrored_both`); the weight fades out by twice
+# that (:func:`fill_hidden`, ``sideways``).
+SIDE_REACH = 8.0
+# ... unless the two mirrors' copies, blurred over AGREE_BLUR px, differ by more than AGREE[0]
+# (RGB summed; none of the side's copy at AGREE[1]) where the column's cloth is no more than
+# AGREE_RATIO times as far as the row's.
+AGREE = (30.0, 60.0)
+AGREE_BLUR = 8.0
+AGREE_RATIO = 2.0
+
+
+def _mirrored_both(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale: float, *,
+                   stops: np.ndarray | None = None, share: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_mirrored` down the columns (stopping at ``stops``) and, near a side of the hole
+    (:data:`SIDE_REACH`), along the rows too, blended by the inverse square of each's distance
+    to the edge it mirrors across: ``(colours, where defined, the column's share (H, W)
+    float32))``. ``share``: that of an earlier call, for a map of the same hole.
+
+    The astronaut's sleeve in the README's demo is the cloth of her suit's side, with no edge
+    between them. The column's mirror filled the suit under her arm from the bottom of the
+    picture, 25 px down, with the dark glove there, and a dark line ran down her side when her
+    arm moved a few px out; the row's copies the suit beside it. Where the two copies differ
+    (hbr_speaker9's hand over his dark jacket, with his grey shirt beside it), the column's
+    is kept: a jacket's edge and a shirt's front run down the body."""
+    mv, okv, dv = _mirrored(image, hole, src, stops=stops, distance=True)
+    mh, okh, dh = _mirrored(image.transpose(1, 0, 2), hole.T, src.T, distance=True)
+    mh, okh, dh = mh.transpose(1, 0, 2), okh.T, dh.T
+    if share is None:
+        reach = np.clip(2.0 - dh / (SIDE_REACH * scale), 0.0, 1.0)
+        wh = np.where(okh, reach / np.maximum(dh, 1) ** 2, 0.0).astype(np.float32)
+        wv = np.where(okv, 1.0 / np.maximum(dv, 1) ** 2, 0.0).astype(np.float32)
+        both = okv & okh
+        diff = np.abs(_blur_in(mv, both, AGREE_BLUR * scale)
+                      - _blur_in(mh, both, AGREE_BLUR * scale)).sum(2)
+        agree = np.clip((AGREE[1] - diff) / (AGREE[1] - AGREE[0]), 0.0, 1.0)
+        wh *= np.where(okv & (dv <= AGREE_RATIO * dh), agree, 1.0)
+        share = (wv / np.maximum(wv + wh, 1e-12)).astype(np.float32)
+        share[(wv + wh) == 0] = 1.0
+    ok = okv | (okh & (share < 1.0))
+    mixed = mv * share[..., None] + mh * (1.0 - share[..., None])
+    return mixed, ok, share
 
 
 # Odd colours of a sleeve within this many px (at 512 px) of the hole its forearm leaves are
@@ -937,7 +991,8 @@ REST_MARGIN = 48
 
 def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
                 along_rows: bool = False, pattern: bool = False, shade: bool = False,
-                level_stops: bool = False, scale: float | None = None) -> np.ndarray:
+                level_stops: bool = False, scale: float | None = None,
+                sideways: bool = False) -> np.ndarray:
     """Fill the torso under the arms with the torso's own cloth: each hole pixel copies the
     visible torso mirrored across the hole's upper edge and, where there is visible torso
     below too, across its lower edge, blended by distance. Mirroring keeps the cloth's texture
@@ -980,13 +1035,20 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
     scale : float, optional
         The picture's size in units of 512 px (:data:`REST_MARGIN`); by default its short
         side's. A crop of a bigger picture gives the picture's.
+    sideways : bool
+        Near a side of the hole, the seen cloth beside it in its row is mirrored in too
+        (:func:`_mirrored_both`), and kept whole at the hole's edge (:data:`EDGE_RAMP`).
     """
     src = source & ~hole
     photo = image
     out = image.copy()
     scale = min(hole.shape) / 512.0 if scale is None else scale
     stops = level_edges(image, scale, within=src) if level_stops else None
-    mixed, ok = _mirrored(image, hole, src, stops=stops)
+    share = None
+    if sideways:
+        mixed, ok, share = _mirrored_both(image, hole, src, scale, stops=stops)
+    else:
+        mixed, ok = _mirrored(image, hole, src, stops=stops)
     out[ok] = np.clip(mixed[ok] + 0.5, 0, 255).astype(np.uint8)
     if pattern and cloth_detail(image, src) >= PLAIN_CLOTH:
         tiled = _pattern_fill(image, hole, src)
@@ -1009,7 +1071,7 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
     out = painted_over(out, hole & ~ok, src | ok, margin=int(np.ceil(REST_MARGIN * scale)),
                        even=True)
     if shade and hole.any() and src.any():
-        out = _shaded_where_plain(photo, out, hole, src, scale, stops=stops)
+        out = _shaded_where_plain(photo, out, hole, src, scale, stops=stops, share=share)
     photo = photo.copy()
     photo[hole] = out[hole]
     return photo
@@ -1076,17 +1138,24 @@ LOCAL_REACH = 12.0
 # on under the hand. Read over 3 px down, a row of beads just above the hole (2 px tall) was
 # detail enough to be copied in as a dotted line; over 12 px his tie's stripes were too sparse.
 COPIED_REACH = (3.0, 6.0)
+# Where the mirror copies along the rows too (``share``, :func:`_mirrored_both`), the copy is
+# kept whole at the seen cloth's edge, fading to the rule above by EDGE_RAMP px (at 512 px) into
+# the hole. The shading of plain cloth is a blur: beside the folds of the README demo's suit it
+# was 60 levels (RGB summed) darker than the pixel at the edge, and the strip her arm uncovered
+# when it moved out showed as a pale band with a hard edge.
+EDGE_RAMP = 8.0
 
 
 def _shaded_where_plain(image: np.ndarray, filled: np.ndarray, hole: np.ndarray,
-                        src: np.ndarray, scale: float, *, stops: np.ndarray | None = None
-                        ) -> np.ndarray:
+                        src: np.ndarray, scale: float, *, stops: np.ndarray | None = None,
+                        share: np.ndarray | None = None) -> np.ndarray:
     """``filled`` (``image`` with ``hole`` filled from ``src``, mostly by :func:`_mirrored`,
     which stopped at ``stops``) with the fill blended towards the cloth's smooth shading where
     the seen cloth near it, and the cloth the mirror copies there, are plain
-    (:data:`LOCAL_DETAIL`, :data:`COPIED_REACH`). Worked in the box around the hole (the
-    mirror of the detail too: a hole pixel whose mirrored source lies past the box's margin
-    keeps the detail near it only)."""
+    (:data:`LOCAL_DETAIL`, :data:`COPIED_REACH`), and the copy whole at the seen cloth's edge
+    where ``share`` (:func:`_mirrored_both`'s, the fill's mirrors) is given
+    (:data:`EDGE_RAMP`). Worked in the box around the hole (the mirror of the detail too: a hole
+    pixel whose mirrored source lies past the box's margin keeps the detail near it only)."""
     box = mask_box(hole, int(np.ceil(3 * (LOCAL_REACH + SHADE) * scale)))
     img, out, hole_b, src_b = image[box], filled[box], hole[box], src[box]
     grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -1099,10 +1168,18 @@ def _shaded_where_plain(image: np.ndarray, filled: np.ndarray, hole: np.ndarray,
     # ... or that of the cloth the mirror copied (its detail over COPIED_REACH, mirrored as
     # the colours were): a narrow tie between plain jacket and shirt.
     own = _blur_in(detail, src_b, (COPIED_REACH[0] * scale, COPIED_REACH[1] * scale))
-    copied, ok = _mirrored(own[..., None], hole_b, src_b,
-                           stops=None if stops is None else stops[box])
+    stops_b = None if stops is None else stops[box]
+    if share is None:
+        copied, ok = _mirrored(own[..., None], hole_b, src_b, stops=stops_b)
+    else:
+        copied, ok, _ = _mirrored_both(own[..., None], hole_b, src_b, scale, stops=stops_b,
+                                       share=share[box])
     near = np.where(ok, np.maximum(near, copied[..., 0]), near)
-    copy = np.clip((near - lo) / (hi - lo), 0.0, 1.0)[..., None]
+    copy = np.clip((near - lo) / (hi - lo), 0.0, 1.0)
+    if share is not None:
+        d = cv2.distanceTransform((~src_b).astype(np.uint8), cv2.DIST_L2, 3)
+        copy = np.maximum(copy, np.clip(1.0 - (d - 1.0) / (EDGE_RAMP * scale), 0.0, 1.0))
+    copy = copy[..., None]
     smooth = _shading(out, hole_b, src_b, SHADE * scale)
     mixed = out.astype(np.float32) * copy + smooth * (1.0 - copy)
     result = filled.copy()
