@@ -254,8 +254,12 @@ class WarpRenderer:
             bare_skin(lab, self.parts.torso & ~arms & ~hands, self.parts.skin)
         shown: list = []
         rim = max(HAND_RIM, 2 * scale, RIM_WIDTH * self.parts.shoulder_width)
+        uppers = np.zeros_like(person)
+        for seg in self.parts.segments.values():
+            uppers |= seg["upper"]
         torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, arms, hands, scale,
-                                   bare=bare, pattern=True, rim=rim, shown=shown)
+                                   bare=bare, pattern=True, rim=rim, shown=shown,
+                                   sideways=self._grown(uppers, rim))
         head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, arms, hands, scale)
         specs = [("torso", self.parts.torso, torso_rgb)]
         edges: dict[str, np.ndarray] = {}          # per upper arm's layer: the hands' rim on it
@@ -333,7 +337,8 @@ class WarpRenderer:
     def _unhidden(self, region: np.ndarray | None, hidden: np.ndarray | None,
                   arms: np.ndarray, hands: np.ndarray, scale: float, *,
                   bare: np.ndarray | None = None, pattern: bool = False,
-                  rim: float | None = None, shown: list | None = None) -> np.ndarray:
+                  rim: float | None = None, shown: list | None = None,
+                  sideways: np.ndarray | None = None) -> np.ndarray:
         """The photo with the ``arms`` filled over by ``region``'s own visible pixels, where the
         region has ``hidden`` pixels under an arm; the photo itself otherwise. The hole takes
         the arms' rim too (their soft edge and contact shadow), or an outline of the hand would
@@ -344,7 +349,8 @@ class WarpRenderer:
         and whose plain stretches are filled with their smooth shading (:func:`rig.fill_hidden`;
         not the head, whose face is no pattern). ``rim``: the rim's width (px) round the arms
         and hands alike, instead. ``shown``: a list that gets the mask of the region's pixels
-        the photo shows (not ``hidden``) that were filled over."""
+        the photo shows (not ``hidden``) that were filled over. ``sideways``: the pixels whose
+        fill takes the cloth beside them in their row too (:func:`rig.fill_hidden`)."""
         if region is None or hidden is None or not hidden.any():
             return self._fg
         arm_rim = 2 * scale if rim is None else rim
@@ -367,7 +373,7 @@ class WarpRenderer:
         if shown is not None:
             shown.append(hole & ~visible & ~hidden & region)
         return fill_hidden(self._fg, hole & ~visible, visible, pattern=pattern, shade=pattern,
-                           level_stops=pattern, sideways=pattern)
+                           level_stops=pattern, sideways=sideways)
 
     def _rim_pixels(self, name: str, shown: np.ndarray, filled: np.ndarray,
                     photo: np.ndarray, owners: dict[str, np.ndarray], base: int,

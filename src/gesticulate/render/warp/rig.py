@@ -824,12 +824,14 @@ AGREE_RATIO = 2.0
 
 
 def _mirrored_both(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale: float, *,
-                   stops: np.ndarray | None = None, share: np.ndarray | None = None
+                   stops: np.ndarray | None = None, rows: np.ndarray | None = None,
+                   share: np.ndarray | None = None
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_mirrored` down the columns (stopping at ``stops``) and, near a side of the hole
-    (:data:`SIDE_REACH`), along the rows too, blended by the inverse square of each's distance
-    to the edge it mirrors across: ``(colours, where defined, the column's share (H, W)
-    float32))``. ``share``: that of an earlier call, for a map of the same hole.
+    (:data:`SIDE_REACH`), along the rows too where ``rows`` (bool ``(H, W)``; everywhere by
+    default), blended by the inverse square of each's distance to the edge it mirrors across:
+    ``(colours, where defined, the column's share (H, W) float32))``. ``share``: that of an
+    earlier call, for a map of the same hole.
 
     The astronaut's sleeve in the README's demo is the cloth of her suit's side, with no edge
     between them. The column's mirror filled the suit under her arm from the bottom of the
@@ -842,6 +844,8 @@ def _mirrored_both(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale: 
     mh, okh, dh = mh.transpose(1, 0, 2), okh.T, dh.T
     if share is None:
         reach = np.clip(2.0 - dh / (SIDE_REACH * scale), 0.0, 1.0)
+        if rows is not None:
+            okh = okh & rows
         wh = np.where(okh, reach / np.maximum(dh, 1) ** 2, 0.0).astype(np.float32)
         wv = np.where(okv, 1.0 / np.maximum(dv, 1) ** 2, 0.0).astype(np.float32)
         both = okv & okh
@@ -992,7 +996,7 @@ REST_MARGIN = 48
 def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
                 along_rows: bool = False, pattern: bool = False, shade: bool = False,
                 level_stops: bool = False, scale: float | None = None,
-                sideways: bool = False) -> np.ndarray:
+                sideways: np.ndarray | None = None) -> np.ndarray:
     """Fill the torso under the arms with the torso's own cloth: each hole pixel copies the
     visible torso mirrored across the hole's upper edge and, where there is visible torso
     below too, across its lower edge, blended by distance. Mirroring keeps the cloth's texture
@@ -1035,9 +1039,10 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
     scale : float, optional
         The picture's size in units of 512 px (:data:`REST_MARGIN`); by default its short
         side's. A crop of a bigger picture gives the picture's.
-    sideways : bool
-        Near a side of the hole, the seen cloth beside it in its row is mirrored in too
-        (:func:`_mirrored_both`), and kept whole at the hole's edge (:data:`EDGE_RAMP`).
+    sideways : np.ndarray, optional
+        ``(H, W)`` bool: the hole's pixels that, near a side of the hole, take the seen cloth
+        beside them in their row mirrored in too (:func:`_mirrored_both`), kept whole at the
+        hole's edge (:data:`EDGE_RAMP`): the torso's under an upper arm, which lies along it.
     """
     src = source & ~hole
     photo = image
@@ -1045,8 +1050,9 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
     scale = min(hole.shape) / 512.0 if scale is None else scale
     stops = level_edges(image, scale, within=src) if level_stops else None
     share = None
-    if sideways:
-        mixed, ok, share = _mirrored_both(image, hole, src, scale, stops=stops)
+    if sideways is not None and (sideways & hole).any():
+        mixed, ok, share = _mirrored_both(image, hole, src, scale, stops=stops,
+                                          rows=sideways)
     else:
         mixed, ok = _mirrored(image, hole, src, stops=stops)
     out[ok] = np.clip(mixed[ok] + 0.5, 0, 255).astype(np.uint8)
@@ -1139,8 +1145,8 @@ LOCAL_REACH = 12.0
 # detail enough to be copied in as a dotted line; over 12 px his tie's stripes were too sparse.
 COPIED_REACH = (3.0, 6.0)
 # Where the mirror copies along the rows too (``share``, :func:`_mirrored_both`), the copy is
-# kept whole at the seen cloth's edge, fading to the rule above by EDGE_RAMP px (at 512 px) into
-# the hole. The shading of plain cloth is a blur: beside the folds of the README demo's suit it
+# kept at the seen cloth's edge (as far as the rows' copy has a part in it), fading to the rule
+# above by EDGE_RAMP px (at 512 px) into the hole. The shading of plain cloth is a blur: beside the folds of the README demo's suit it
 # was 60 levels (RGB summed) darker than the pixel at the edge, and the strip her arm uncovered
 # when it moved out showed as a pale band with a hard edge.
 EDGE_RAMP = 8.0
@@ -1152,9 +1158,9 @@ def _shaded_where_plain(image: np.ndarray, filled: np.ndarray, hole: np.ndarray,
     """``filled`` (``image`` with ``hole`` filled from ``src``, mostly by :func:`_mirrored`,
     which stopped at ``stops``) with the fill blended towards the cloth's smooth shading where
     the seen cloth near it, and the cloth the mirror copies there, are plain
-    (:data:`LOCAL_DETAIL`, :data:`COPIED_REACH`), and the copy whole at the seen cloth's edge
-    where ``share`` (:func:`_mirrored_both`'s, the fill's mirrors) is given
-    (:data:`EDGE_RAMP`). Worked in the box around the hole (the mirror of the detail too: a hole
+    (:data:`LOCAL_DETAIL`, :data:`COPIED_REACH`); the copy is kept at the seen cloth's edge
+    as far as the rows' mirror has a part in it (``share``, the columns' share in the fill's
+    mirrors, :func:`_mirrored_both`; :data:`EDGE_RAMP`). Worked in the box around the hole (the mirror of the detail too: a hole
     pixel whose mirrored source lies past the box's margin keeps the detail near it only)."""
     box = mask_box(hole, int(np.ceil(3 * (LOCAL_REACH + SHADE) * scale)))
     img, out, hole_b, src_b = image[box], filled[box], hole[box], src[box]
@@ -1178,7 +1184,8 @@ def _shaded_where_plain(image: np.ndarray, filled: np.ndarray, hole: np.ndarray,
     copy = np.clip((near - lo) / (hi - lo), 0.0, 1.0)
     if share is not None:
         d = cv2.distanceTransform((~src_b).astype(np.uint8), cv2.DIST_L2, 3)
-        copy = np.maximum(copy, np.clip(1.0 - (d - 1.0) / (EDGE_RAMP * scale), 0.0, 1.0))
+        ramp = np.clip(1.0 - (d - 1.0) / (EDGE_RAMP * scale), 0.0, 1.0)
+        copy = np.maximum(copy, ramp * (1.0 - share[box]))
     copy = copy[..., None]
     smooth = _shading(out, hole_b, src_b, SHADE * scale)
     mixed = out.astype(np.float32) * copy + smooth * (1.0 - copy)
