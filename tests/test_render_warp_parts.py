@@ -1953,14 +1953,15 @@ def test_the_fill_beside_the_seen_cloth_runs_on_from_it_not_from_far_below():
         darkest.append((g[20:170, 62:70] / grey[20:170, 70:71]).min())
         step.append(np.abs(g[20:170, 69] - grey[20:170, 70]).mean())
     assert darkest[0] > 0.8 > 0.5 > darkest[1], darkest
-    assert step[0] < 8.0, step       # the fill at the hole's side goes on from the seen cloth
+    # The fill at the hole's side goes on from the seen cloth (7.3 when it was shaded there).
+    assert step[0] < 2.0, step
 
 
-def test_the_fill_keeps_a_jacket_under_a_hand_beside_a_light_shirt():
-    """A hole over a dark jacket, its side on a light shirt (an arm over a jacket's edge, as
-    hbr_speaker9's hand): where the jacket seen above and below is no more than twice as far
-    as the shirt, the two mirrors disagree and the fill keeps the jacket's colour (a jacket's
-    edge runs down the body).
+def test_the_fill_keeps_a_jacket_beside_a_light_shirt():
+    """A hole over a dark jacket, its side on a light shirt (an arm over a jacket's edge):
+    where the jacket seen above and below is no more than twice as far as the shirt, the two
+    mirrors disagree and the fill keeps the jacket's colour (a jacket's edge runs down the
+    body).
     Blended by distance alone, the fill 5 px from the shirt was a third of the way to the
     shirt's colour, and 4 px from it three quarters."""
     h, w = 200, 200

@@ -812,8 +812,9 @@ def _mirrored(image: np.ndarray, hole: np.ndarray, src: np.ndarray, *, bounce: b
 
 
 # A hole's pixels within SIDE_REACH px (at 512 px) of the seen cloth beside it, in its row, take
-# the cloth mirrored across that side too (:func:`_mirrored_both`); the weight fades out by twice
-# that (:func:`fill_hidden`, ``sideways``).
+# the cloth mirrored across that side too (:func:`_mirrored_both`); its weight fades out by twice
+# that, against the columns' mirror (where that has nothing to copy, the row's copy is whole up
+# to twice SIDE_REACH, and Telea's fill past it).
 SIDE_REACH = 8.0
 # ... unless the two mirrors' copies, blurred over AGREE_BLUR px, differ by more than AGREE[0]
 # (RGB summed; none of the side's copy at AGREE[1]) where the column's cloth is no more than
@@ -830,15 +831,17 @@ def _mirrored_both(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale: 
     """:func:`_mirrored` down the columns (stopping at ``stops``) and, near a side of the hole
     (:data:`SIDE_REACH`), along the rows too where ``rows`` (bool ``(H, W)``; everywhere by
     default), blended by the inverse square of each's distance to the edge it mirrors across:
-    ``(colours, where defined, the column's share (H, W) float32))``. ``share``: that of an
+    ``(colours, where defined, the columns' share (H, W) float32)``. ``share``: that of an
     earlier call, for a map of the same hole.
 
     The astronaut's sleeve in the README's demo is the cloth of her suit's side, with no edge
     between them. The column's mirror filled the suit under her arm from the bottom of the
     picture, 25 px down, with the dark glove there, and a dark line ran down her side when her
     arm moved a few px out; the row's copies the suit beside it. Where the two copies differ
-    (hbr_speaker9's hand over his dark jacket, with his grey shirt beside it), the column's
-    is kept: a jacket's edge and a shirt's front run down the body."""
+    (a dark jacket with a light shirt beside it) and the column's cloth is near, the column's
+    is kept: a jacket's edge and a shirt's front run down the body. Taken under hands too,
+    desk_host_body.png's shirt was copied into his jacket where his pointing hand had lain:
+    :func:`fill_hidden` takes it under the upper arms only."""
     mv, okv, dv = _mirrored(image, hole, src, stops=stops, distance=True)
     mh, okh, dh = _mirrored(image.transpose(1, 0, 2), hole.T, src.T, distance=True)
     mh, okh, dh = mh.transpose(1, 0, 2), okh.T, dh.T
@@ -852,12 +855,17 @@ def _mirrored_both(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale: 
         diff = np.abs(_blur_in(mv, both, AGREE_BLUR * scale)
                       - _blur_in(mh, both, AGREE_BLUR * scale)).sum(2)
         agree = np.clip((AGREE[1] - diff) / (AGREE[1] - AGREE[0]), 0.0, 1.0)
-        wh *= np.where(okv & (dv <= AGREE_RATIO * dh), agree, 1.0)
+        # The gate eases off from AGREE_RATIO to twice that (a hard one cut a notch of the
+        # shirt into the jacket where it switched).
+        ratio = np.minimum(dv, 1e6) / np.maximum(np.minimum(dh, 1e6), 1.0)
+        far = np.clip((ratio - AGREE_RATIO) / AGREE_RATIO, 0.0, 1.0)
+        wh *= np.where(okv, agree + (1.0 - agree) * far, 1.0)
         share = (wv / np.maximum(wv + wh, 1e-12)).astype(np.float32)
         share[(wv + wh) == 0] = 1.0
     ok = okv | (okh & (share < 1.0))
-    mixed = mv * share[..., None] + mh * (1.0 - share[..., None])
-    return mixed, ok, share
+    # A later call on a crop may find no column to mirror where the whole picture had one.
+    share = np.where(okv, share, 0.0)[..., None]
+    return mv * share + mh * (1.0 - share), ok, share[..., 0]
 
 
 # Odd colours of a sleeve within this many px (at 512 px) of the hole its forearm leaves are
@@ -1041,8 +1049,8 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
         side's. A crop of a bigger picture gives the picture's.
     sideways : np.ndarray, optional
         ``(H, W)`` bool: the hole's pixels that, near a side of the hole, take the seen cloth
-        beside them in their row mirrored in too (:func:`_mirrored_both`), kept whole at the
-        hole's edge (:data:`EDGE_RAMP`): the torso's under an upper arm, which lies along it.
+        beside them in their row mirrored in too (:func:`_mirrored_both`), kept at the hole's
+        edge (:data:`EDGE_RAMP`): the torso's under an upper arm, which lies along it.
     """
     src = source & ~hole
     photo = image
@@ -1146,9 +1154,9 @@ LOCAL_REACH = 12.0
 COPIED_REACH = (3.0, 6.0)
 # Where the mirror copies along the rows too (``share``, :func:`_mirrored_both`), the copy is
 # kept at the seen cloth's edge (as far as the rows' copy has a part in it), fading to the rule
-# above by EDGE_RAMP px (at 512 px) into the hole. The shading of plain cloth is a blur: beside the folds of the README demo's suit it
-# was 60 levels (RGB summed) darker than the pixel at the edge, and the strip her arm uncovered
-# when it moved out showed as a pale band with a hard edge.
+# above by EDGE_RAMP px (at 512 px) into the hole. The shading of plain cloth is a blur: beside
+# the folds of the README demo's suit it was 60 levels (RGB summed) darker than the pixel at the
+# edge, and the strip her arm uncovered when it moved out showed as a pale band with a hard edge.
 EDGE_RAMP = 8.0
 
 
@@ -1160,8 +1168,9 @@ def _shaded_where_plain(image: np.ndarray, filled: np.ndarray, hole: np.ndarray,
     the seen cloth near it, and the cloth the mirror copies there, are plain
     (:data:`LOCAL_DETAIL`, :data:`COPIED_REACH`); the copy is kept at the seen cloth's edge
     as far as the rows' mirror has a part in it (``share``, the columns' share in the fill's
-    mirrors, :func:`_mirrored_both`; :data:`EDGE_RAMP`). Worked in the box around the hole (the mirror of the detail too: a hole
-    pixel whose mirrored source lies past the box's margin keeps the detail near it only)."""
+    mirrors, :func:`_mirrored_both`; :data:`EDGE_RAMP`). Worked in the box around the hole
+    (the mirror of the detail too: a hole pixel whose mirrored source lies past the box's
+    margin keeps the detail near it only)."""
     box = mask_box(hole, int(np.ceil(3 * (LOCAL_REACH + SHADE) * scale)))
     img, out, hole_b, src_b = image[box], filled[box], hole[box], src[box]
     grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
