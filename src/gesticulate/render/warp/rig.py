@@ -864,8 +864,8 @@ def _mirrored_both(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale: 
         share[(wv + wh) == 0] = 1.0
     ok = okv | (okh & (share < 1.0))
     # A later call on a crop may find no column to mirror where the whole picture had one.
-    share = np.where(okv, share, 0.0)[..., None]
-    return mv * share + mh * (1.0 - share), ok, share[..., 0]
+    column = np.where(okv, share, 0.0)[..., None]
+    return mv * column + mh * (1.0 - column), ok, share
 
 
 # Odd colours of a sleeve within this many px (at 512 px) of the hole its forearm leaves are
