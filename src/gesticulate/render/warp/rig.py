@@ -1156,7 +1156,8 @@ COPIED_REACH = (3.0, 6.0)
 # kept at the seen cloth's edge (as far as the rows' copy has a part in it), fading to the rule
 # above by EDGE_RAMP px (at 512 px) into the hole. The shading of plain cloth is a blur: beside
 # the folds of the README demo's suit it was 60 levels (RGB summed) darker than the pixel at the
-# edge, and the strip her arm uncovered when it moved out showed as a pale band with a hard edge.
+# edge, and the strip her arm uncovered when it moved out showed as a smooth, darker band with a
+# hard edge.
 EDGE_RAMP = 8.0
 
 
