@@ -244,19 +244,17 @@ class WarpRenderer:
         grow = max(int(round(3 * scale)), self.factor + 1)
         # Hidden texture: the torso (and the neck) under the arms, so no ghost arm stays on
         # the body when the arm moves.
-        arms, hands = np.zeros_like(person), np.zeros_like(person)
+        arms, hands, uppers = (np.zeros_like(person) for _ in range(3))
         for piece in self.parts.arms.values():
             arms |= piece
         for seg in self.parts.segments.values():
+            uppers |= seg["upper"]
             if seg.get("hand") is not None:
                 hands |= seg["hand"]
         bare = None if self.parts.hidden is None or not self.parts.hidden.any() else \
             bare_skin(lab, self.parts.torso & ~arms & ~hands, self.parts.skin)
         shown: list = []
         rim = max(HAND_RIM, 2 * scale, RIM_WIDTH * self.parts.shoulder_width)
-        uppers = np.zeros_like(person)
-        for seg in self.parts.segments.values():
-            uppers |= seg["upper"]
         torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, arms, hands, scale,
                                    bare=bare, pattern=True, rim=rim, shown=shown,
                                    sideways=self._grown(uppers, rim))
