@@ -307,8 +307,10 @@ def _texture(image: np.ndarray, hole: np.ndarray, *, grow: float = 0.0,
     lighter part of the backdrop read as the person's ghost). Pixels shift-map cannot reach (it
     leaves them black, along a border the hole touches) keep Telea's. Telea fills the hole's
     clean core only (:func:`clean_hole`, ``grow`` px the hole was grown by, ``within`` the
-    pixels it may read as backdrop)."""
-    smooth = inpaint(image, clean_hole(image, hole, grow=grow, within=within, hair=hair))
+    pixels it may read as backdrop). Stripes beside the hole run on along themselves instead
+    of the copy (:func:`_streaked`)."""
+    core = clean_hole(image, hole, grow=grow, within=within, hair=hair)
+    smooth = inpaint(image, core)
     if not hole.any() or backdrop_detail(image, hole) < TEXTURED:
         return smooth, None
     h, w = hole.shape
@@ -336,7 +338,107 @@ def _texture(image: np.ndarray, hole: np.ndarray, *, grow: float = 0.0,
         copied, missed = mixed.transpose(1, 0, 2), ~reached.T & (hole_s > 0)
     copied[missed] = tint[missed]
     copied += cv2.GaussianBlur(tint - copied, (0, 0), TINT_SIGMA)
-    return smooth, cv2.resize(copied, (w, h), interpolation=cv2.INTER_LINEAR)
+    texture = cv2.resize(copied, (w, h), interpolation=cv2.INTER_LINEAR)
+    if min(size) < SHIFTMAP_MIN:
+        return smooth, texture          # a strip's rows already run on along it
+    streaks, weight = _streaked(image, core)
+    return smooth, texture + (streaks - texture) * weight[..., None]
+
+
+# Stripes (a flag's, a blind's, window bars) run on into the person's hole along themselves
+# (:func:`_streaked`), worked at STREAK_SIDE px (longest side). Their direction is the
+# backdrop's colour structure tensor, blurred over STREAK_SIGMA working px, at the backdrop
+# pixel nearest each hole pixel; each hole pixel looks along it up to STREAK_REACH working px
+# each way. Where the tensor's coherence there lies past STREAK_COHERENT[0] (ramped over
+# STREAK_COHERENT[1]) and the backdrop is found within half the reach (ramped out over the
+# other half), the stripes replace shift-map's copy. The demo photo's flag, beside the
+# astronaut's arm: shift-map at BACKDROP_SIDE copied a blue block of the flag's stars into the
+# strip her arm uncovers, and the stripes stopped at her sleeve. Blurred from the backdrop
+# into the hole instead (a tenth as strongly over four times the blur), the direction turned
+# in arcs deep in it. At a coherence of 0.35 the blurred rows of avspeech_sample2's monitors
+# ran on as hatching beside his shoulders.
+STREAK_SIDE = 256
+STREAK_SIGMA = 5.0
+STREAK_REACH = 48
+STREAK_COHERENT = (0.5, 0.3)
+
+
+def _streaked(image: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``hole`` (bool ``(H, W)``) of an RGB uint8 photo filled along the stripes of what lies
+    around it (float32 RGB), and how far to take that fill (float32 ``(H, W)``, 0..1): each
+    hole pixel takes the colours the backdrop shows where a line along the local stripe
+    direction leaves the hole, on both sides, blended by the inverse of their distances."""
+    h, w = hole.shape
+    scale = min(1.0, STREAK_SIDE / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    known = cv2.resize((~hole).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    # The gradient read where its 5x5 neighbourhood is all backdrop (the person's edge is no
+    # stripe), 3 px or more inside the picture (Sobel's mirrored border reads a stripe running
+    # into the edge as one running along it).
+    valid = cv2.erode(known.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(np.float32)
+    valid[:3], valid[-3:], valid[:, :3], valid[:, -3:] = 0, 0, 0, 0
+    gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
+    den = np.maximum(cv2.GaussianBlur(valid, (0, 0), STREAK_SIGMA), 1e-6)
+    a, b, c = (cv2.GaussianBlur(x * valid, (0, 0), STREAK_SIGMA) / den for x in
+               ((gx * gx).sum(2), (gx * gy).sum(2), (gy * gy).sum(2)))
+    coherence = np.sqrt((a - c) ** 2 + 4.0 * b * b) / np.maximum(a + c, 1e-6)
+    across = 0.5 * np.arctan2(2.0 * b, a - c)           # the gradient's direction
+    if not valid.any():
+        return image.astype(np.float32), np.zeros(hole.shape, np.float32)
+    ys, xs = np.nonzero(~known)
+    # Each hole pixel takes the direction of the nearest pixel the tensor was read at.
+    _, label = cv2.distanceTransformWithLabels((valid == 0).astype(np.uint8), cv2.DIST_L2, 5,
+                                               labelType=cv2.DIST_LABEL_PIXEL)
+    vy, vx = np.nonzero(valid)
+    at = np.zeros((label.max() + 1, 2), np.intp)
+    at[label[vy, vx]] = np.stack([vy, vx], axis=1)
+    ny, nx = at[label[ys, xs]].T
+    step = np.stack([-np.sin(across[ny, nx]), np.cos(across[ny, nx])], axis=1)
+    ends = [_stripe_end(small, known, xs, ys, sign * step) for sign in (1.0, -1.0)]
+    (t1, c1), (t2, c2) = ends
+    w1, w2 = 1.0 / t1, 1.0 / t2                            # 0 where nothing was found
+    found = (w1 + w2) > 0
+    colour = (c1 * w1[:, None] + c2 * w2[:, None]) / np.maximum(w1 + w2, 1e-9)[:, None]
+    near = np.minimum(t1, t2)
+    half = STREAK_REACH / 2.0
+    share = (found * smoothstep((coherence[ny, nx] - STREAK_COHERENT[0]) / STREAK_COHERENT[1])
+             * (1.0 - smoothstep((near - half) / half)))
+    fill = small.copy()
+    fill[ys, xs] = colour
+    weight = np.zeros(known.shape, np.float32)
+    weight[ys, xs] = share
+    out = cv2.resize(fill, (w, h), interpolation=cv2.INTER_LINEAR)
+    return out, cv2.resize(weight, (w, h), interpolation=cv2.INTER_LINEAR) * hole
+
+
+def _stripe_end(image: np.ndarray, known: np.ndarray, xs: np.ndarray, ys: np.ndarray,
+                step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """From each pixel ``(xs, ys)``, whole steps of ``step`` ``(N, 2)`` until a ``known``
+    pixel, up to :data:`STREAK_REACH`: how many (inf where none) and the colour there, read a
+    step further in where that is known too (off the edge's blend with the person)."""
+    hgt, wid = known.shape
+    dist = np.full(len(xs), np.inf, np.float32)
+    colour = np.zeros((len(xs), 3), np.float32)
+    todo = np.arange(len(xs))
+    for k in range(1, STREAK_REACH + 1):
+        if not len(todo):
+            break
+        px = np.rint(xs[todo] + k * step[todo, 0]).astype(np.intp)
+        py = np.rint(ys[todo] + k * step[todo, 1]).astype(np.intp)
+        inside = (px >= 0) & (px < wid) & (py >= 0) & (py < hgt)
+        hit = np.zeros(len(todo), bool)
+        hit[inside] = known[py[inside], px[inside]]
+        qx = np.clip(np.rint(xs[todo] + (k + 1) * step[todo, 0]).astype(np.intp), 0, wid - 1)
+        qy = np.clip(np.rint(ys[todo] + (k + 1) * step[todo, 1]).astype(np.intp), 0, hgt - 1)
+        further = known[qy, qx]
+        got = todo[hit]
+        dist[got] = k
+        colour[got] = np.where(further[hit][:, None], image[qy[hit], qx[hit]],
+                               image[py[hit], px[hit]])
+        todo = todo[inside & ~hit]
+    return dist, colour
 
 
 def _seam(smooth: np.ndarray, texture: np.ndarray | None, hole: np.ndarray,
