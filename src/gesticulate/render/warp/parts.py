@@ -253,7 +253,7 @@ def backdrop_in_arm(lab: np.ndarray, region: np.ndarray, person: np.ndarray,
     d_own[reg] = nearest_colour(lb[reg], mine, BACKDROP_SPREAD)
     seen = (d_back < BACKDROP_NEAR) & (d_back < BACKDROP_RATIO * d_own)
     # ... in blocks: single pixels of the arm's soft edge against the backdrop are the arm's.
-    seen &= ~_components_below(seen, (BACKDROP_BLOCK * sw) ** 2)
+    seen &= ~components_below(seen, (BACKDROP_BLOCK * sw) ** 2)
     # ... with its rim, where a finger's soft edge blends into it (an outline left floating).
     seen |= grown(seen, max(1.0, 0.012 * sw)) & reg & (d_back < d_own)
     # ... and the threads of the piece left between it and the rest (the soft edges of the
@@ -269,7 +269,7 @@ def backdrop_in_arm(lab: np.ndarray, region: np.ndarray, person: np.ndarray,
     return out
 
 
-def _components_below(mask: np.ndarray, area: float) -> np.ndarray:
+def components_below(mask: np.ndarray, area: float) -> np.ndarray:
     """The connected components of ``mask`` smaller than ``area`` pixels."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=4)
     small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < area)
@@ -919,7 +919,7 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     if face_ok:
         sliver = up & ~touching(up, cv2.morphologyEx(up.astype(np.uint8), cv2.MORPH_OPEN,
                                                    np.ones((3, 3), np.uint8)) > 0)
-        sliver &= _components_below(sliver, (SLIVER * sw) ** 2)
+        sliver &= components_below(sliver, (SLIVER * sw) ** 2)
     parts.hidden = hidden & ((below >= 0) | sliver)
     parts.torso = torso | parts.hidden
     for s_, beyond in past.items():         # the torso's own, past the seen sleeve's edge

@@ -12,8 +12,8 @@ import numpy as np
 
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.mesh import Mesh, build_mesh
-from gesticulate.render.warp.parts import (Parts, colour_clusters, grown, lab_of, mask_box,
-                                          odd_colours, touching)
+from gesticulate.render.warp.parts import (Parts, colour_clusters, components_below, grown,
+                                          lab_of, mask_box, odd_colours, touching)
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.tracks import smoothstep
 
@@ -307,12 +307,17 @@ def _texture(image: np.ndarray, hole: np.ndarray, *, grow: float = 0.0,
     lighter part of the backdrop read as the person's ghost). Pixels shift-map cannot reach (it
     leaves them black, along a border the hole touches) keep Telea's. Telea fills the hole's
     clean core only (:func:`clean_hole`, ``grow`` px the hole was grown by, ``within`` the
-    pixels it may read as backdrop). Stripes beside the hole run on along themselves instead
-    of the copy (:func:`_streaked`)."""
+    pixels it may read as backdrop). Stripes and bands beside the hole run on along themselves
+    instead of the copy, or of Telea's fill on a plain backdrop (:func:`_streaked`)."""
     core = clean_hole(image, hole, grow=grow, within=within, hair=hair)
     smooth = inpaint(image, core)
-    if not hole.any() or backdrop_detail(image, hole) < TEXTURED:
+    if not hole.any():
         return smooth, None
+    if backdrop_detail(image, hole) < TEXTURED:
+        streaks, weight = _streaked(image, core)
+        if not weight.any():
+            return smooth, None
+        return smooth, smooth + (streaks - smooth) * weight[..., None]
     h, w = hole.shape
     size = _backdrop_size(hole)
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
@@ -345,22 +350,32 @@ def _texture(image: np.ndarray, hole: np.ndarray, *, grow: float = 0.0,
     return smooth, texture + (streaks - texture) * weight[..., None]
 
 
-# Stripes (a flag's, a blind's, window bars) run on into the person's hole along themselves
-# (:func:`_streaked`), worked at STREAK_SIDE px (longest side). Their direction is the
-# backdrop's colour structure tensor, blurred over STREAK_SIGMA working px, at the backdrop
+# Stripes and bands (a flag's, a stage's, window bars) run on into the person's hole along
+# themselves (:func:`_streaked`), worked at STREAK_SIDE px (longest side). Their direction is
+# the backdrop's colour structure tensor, blurred over STREAK_SIGMA working px, at the backdrop
 # pixel nearest each hole pixel; each hole pixel looks along it up to STREAK_REACH working px
-# each way. Where the tensor's coherence there lies past STREAK_COHERENT[0] (ramped over
-# STREAK_COHERENT[1]) and the backdrop is found within half the reach (ramped out over the
-# other half), the stripes replace shift-map's copy. The demo photo's flag, beside the
-# astronaut's arm: shift-map at BACKDROP_SIDE copied a blue block of the flag's stars into the
-# strip her arm uncovers, and the stripes stopped at her sleeve. Blurred from the backdrop
-# into the hole instead (a tenth as strongly over four times the blur), the direction turned
-# in arcs deep in it. At a coherence of 0.35 the blurred rows of avspeech_sample2's monitors
-# ran on as hatching beside his shoulders.
+# each way and takes the mean of the STREAK_RUN pixels past where it leaves the hole. Where the
+# tensor's coherence there, over the blur and over three times it, lies past
+# STREAK_COHERENT[0] (ramped over STREAK_COHERENT[1]) and the backdrop is found within half the
+# reach (ramped out over the other half), the stripes replace shift-map's copy, or Telea's fill
+# on a plain backdrop (past :data:`SEAM`, as the copy). Islands of backdrop in the hole under
+# STREAK_ISLAND of the picture are no source.
+# - The demo photo's flag, beside the astronaut's arm: shift-map at BACKDROP_SIDE copied a
+#   blue block of the flag's stars into the strip her arm uncovers, and the stripes stopped
+#   at her sleeve.
+# - ted_lia_driving1's stage: Telea spread the black band behind him into a blob with a
+#   sloped edge; it now runs on level for a way.
+# - Blurred from the backdrop into the hole instead (a tenth as strongly over four times the
+#   blur), the direction turned in arcs deep in it. At a coherence of 0.35 the blurred rows of
+#   avspeech_sample2's monitors ran on as hatching beside his shoulders. Over the blur alone,
+#   hbr_speaker12's wall grew scribbles beside his chair, and an island of the band around him
+#   ran on as a grey bar across the wall.
 STREAK_SIDE = 256
 STREAK_SIGMA = 5.0
 STREAK_REACH = 48
 STREAK_COHERENT = (0.5, 0.3)
+STREAK_RUN = 6
+STREAK_ISLAND = 0.01
 
 
 def _streaked(image: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -373,6 +388,9 @@ def _streaked(image: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarr
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     known = cv2.resize((~hole).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    # An island of backdrop in the hole (a patch of the band around the person read as clean)
+    # is no stripe to run on: hbr_speaker12's ran on as a grey bar across the wall.
+    known &= ~components_below(known, STREAK_ISLAND * known.size)
     # The gradient read where its 5x5 neighbourhood is all backdrop (the person's edge is no
     # stripe), 3 px or more inside the picture (Sobel's mirrored border reads a stripe running
     # into the edge as one running along it).
@@ -380,13 +398,12 @@ def _streaked(image: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarr
     valid[:3], valid[-3:], valid[:, :3], valid[:, -3:] = 0, 0, 0, 0
     gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
-    den = np.maximum(cv2.GaussianBlur(valid, (0, 0), STREAK_SIGMA), 1e-6)
-    a, b, c = (cv2.GaussianBlur(x * valid, (0, 0), STREAK_SIGMA) / den for x in
-               ((gx * gx).sum(2), (gx * gy).sum(2), (gy * gy).sum(2)))
-    coherence = np.sqrt((a - c) ** 2 + 4.0 * b * b) / np.maximum(a + c, 1e-6)
-    across = 0.5 * np.arctan2(2.0 * b, a - c)           # the gradient's direction
     if not valid.any():
         return image.astype(np.float32), np.zeros(hole.shape, np.float32)
+    tensor = [(gx * gx).sum(2), (gx * gy).sum(2), (gy * gy).sum(2)]
+    coherence, across = _orientation(tensor, valid, STREAK_SIGMA)
+    # ... as coherent over three times the blur: a knob's or a chair's edge is not.
+    coherence = np.minimum(coherence, _orientation(tensor, valid, 3 * STREAK_SIGMA)[0])
     ys, xs = np.nonzero(~known)
     # Each hole pixel takes the direction of the nearest pixel the tensor was read at.
     _, label = cv2.distanceTransformWithLabels((valid == 0).astype(np.uint8), cv2.DIST_L2, 5,
@@ -413,14 +430,24 @@ def _streaked(image: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return out, cv2.resize(weight, (w, h), interpolation=cv2.INTER_LINEAR) * hole
 
 
+def _orientation(tensor: list, valid: np.ndarray, sigma: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The coherence (0..1) and the gradient's direction (radians) of a structure tensor's
+    three planes ``(xx, xy, yy)`` blurred over ``sigma`` px, reading ``valid`` pixels only."""
+    den = np.maximum(cv2.GaussianBlur(valid, (0, 0), sigma), 1e-6)
+    a, b, c = (cv2.GaussianBlur(x * valid, (0, 0), sigma) / den for x in tensor)
+    coherence = np.sqrt((a - c) ** 2 + 4.0 * b * b) / np.maximum(a + c, 1e-6)
+    return coherence, 0.5 * np.arctan2(2.0 * b, a - c)
+
+
 def _stripe_end(image: np.ndarray, known: np.ndarray, xs: np.ndarray, ys: np.ndarray,
                 step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """From each pixel ``(xs, ys)``, whole steps of ``step`` ``(N, 2)`` until a ``known``
-    pixel, up to :data:`STREAK_REACH`: how many (inf where none) and the colour there, read a
-    step further in where that is known too (off the edge's blend with the person)."""
+    pixel, up to :data:`STREAK_REACH`: how many (inf where none, or where fewer than half the
+    :data:`STREAK_RUN` pixels past it along the line are known: a sliver at the picture's
+    edge), and the mean colour of those (off the edge's blend with the person)."""
     hgt, wid = known.shape
     dist = np.full(len(xs), np.inf, np.float32)
-    colour = np.zeros((len(xs), 3), np.float32)
     todo = np.arange(len(xs))
     for k in range(1, STREAK_REACH + 1):
         if not len(todo):
@@ -430,14 +457,19 @@ def _stripe_end(image: np.ndarray, known: np.ndarray, xs: np.ndarray, ys: np.nda
         inside = (px >= 0) & (px < wid) & (py >= 0) & (py < hgt)
         hit = np.zeros(len(todo), bool)
         hit[inside] = known[py[inside], px[inside]]
-        qx = np.clip(np.rint(xs[todo] + (k + 1) * step[todo, 0]).astype(np.intp), 0, wid - 1)
-        qy = np.clip(np.rint(ys[todo] + (k + 1) * step[todo, 1]).astype(np.intp), 0, hgt - 1)
-        further = known[qy, qx]
-        got = todo[hit]
-        dist[got] = k
-        colour[got] = np.where(further[hit][:, None], image[qy[hit], qx[hit]],
-                               image[py[hit], px[hit]])
+        dist[todo[hit]] = k
         todo = todo[inside & ~hit]
+    got = np.flatnonzero(np.isfinite(dist))
+    runs = dist[got, None] + np.arange(1, STREAK_RUN + 1, dtype=np.float32)   # (G, RUN)
+    px = np.rint(xs[got, None] + runs * step[got, :1]).astype(np.intp)
+    py = np.rint(ys[got, None] + runs * step[got, 1:]).astype(np.intp)
+    seen = (px >= 0) & (px < wid) & (py >= 0) & (py < hgt)
+    seen &= known[np.clip(py, 0, hgt - 1), np.clip(px, 0, wid - 1)]
+    count = seen.sum(1)
+    samples = image[np.clip(py, 0, hgt - 1), np.clip(px, 0, wid - 1)] * seen[..., None]
+    colour = np.zeros((len(xs), 3), np.float32)
+    colour[got] = samples.sum(1) / np.maximum(count, 1)[:, None]
+    dist[got[count < STREAK_RUN // 2]] = np.inf
     return dist, colour
 
 
