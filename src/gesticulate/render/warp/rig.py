@@ -295,7 +295,8 @@ def _texture(image: np.ndarray, hole: np.ndarray, *, grow: float = 0.0,
              within: np.ndarray | None = None, hair: np.ndarray | None = None
              ) -> tuple[np.ndarray, np.ndarray | None]:
     """Telea's fill of ``hole`` (bool ``(H, W)``) in an RGB uint8 photo, and the backdrop's
-    texture carried into it (float32 RGB, ``None`` for a plain backdrop).
+    texture carried into it (float32 RGB; ``None`` for a plain backdrop with no stripes to
+    run on).
 
     Telea inpainting (:func:`inpaint`) smears a person-sized hole into a fan of streaks: fine on
     a plain wall, but on desk_host_body.png's night windows a brown wedge of the desk reached up
@@ -313,20 +314,23 @@ def _texture(image: np.ndarray, hole: np.ndarray, *, grow: float = 0.0,
     smooth = inpaint(image, core)
     if not hole.any():
         return smooth, None
+    h, w = hole.shape
+    size = _backdrop_size(hole)
+    strip = min(size) < SHIFTMAP_MIN     # a strip's rows run on along it (below)
     if backdrop_detail(image, hole) < TEXTURED:
+        if strip:
+            return smooth, None
         streaks, weight = _streaked(image, core)
         if not weight.any():
             return smooth, None
         return smooth, smooth + (streaks - smooth) * weight[..., None]
-    h, w = hole.shape
-    size = _backdrop_size(hole)
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     hole_s = cv2.dilate(cv2.resize(hole.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST),
                         np.ones((3, 3), np.uint8))
     if hole_s.all():
         return smooth, None
     tint = cv2.resize(smooth, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-    if min(size) >= SHIFTMAP_MIN:
+    if not strip:
         copied = np.zeros_like(small)
         # Black marks what shift-map could not reach, so the photo's own black is lifted to 1.
         cv2.xphoto.inpaint(np.maximum(small, 1), (1 - hole_s).astype(np.uint8), copied,
@@ -344,8 +348,8 @@ def _texture(image: np.ndarray, hole: np.ndarray, *, grow: float = 0.0,
     copied[missed] = tint[missed]
     copied += cv2.GaussianBlur(tint - copied, (0, 0), TINT_SIGMA)
     texture = cv2.resize(copied, (w, h), interpolation=cv2.INTER_LINEAR)
-    if min(size) < SHIFTMAP_MIN:
-        return smooth, texture          # a strip's rows already run on along it
+    if strip:
+        return smooth, texture
     streaks, weight = _streaked(image, core)
     return smooth, texture + (streaks - texture) * weight[..., None]
 
@@ -388,30 +392,38 @@ def _streaked(image: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarr
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     known = cv2.resize((~hole).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
-    # An island of backdrop in the hole (a patch of the band around the person read as clean)
-    # is no stripe to run on: hbr_speaker12's ran on as a grey bar across the wall.
+    # A small patch of backdrop (the gap between an arm and the body, a patch of the band
+    # around the person read as clean) is no stripe to run on: hbr_speaker12's ran on as a
+    # grey bar across the wall.
     known &= ~components_below(known, STREAK_ISLAND * known.size)
     # The gradient read where its 5x5 neighbourhood is all backdrop (the person's edge is no
     # stripe), 3 px or more inside the picture (Sobel's mirrored border reads a stripe running
     # into the edge as one running along it).
     valid = cv2.erode(known.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(np.float32)
     valid[:3], valid[-3:], valid[:, :3], valid[:, -3:] = 0, 0, 0, 0
+    none = np.zeros(hole.shape, np.float32)
+    if not valid.any():
+        return image.astype(np.float32), none
     gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
-    if not valid.any():
-        return image.astype(np.float32), np.zeros(hole.shape, np.float32)
-    tensor = [(gx * gx).sum(2), (gx * gy).sum(2), (gy * gy).sum(2)]
-    coherence, across = _orientation(tensor, valid, STREAK_SIGMA)
+    tensor = np.stack([(gx * gx).sum(2), (gx * gy).sum(2), (gy * gy).sum(2)], axis=2)
+    coherence, across = _orientation(tensor, valid > 0, STREAK_SIGMA)
     # ... as coherent over three times the blur: a knob's or a chair's edge is not.
-    coherence = np.minimum(coherence, _orientation(tensor, valid, 3 * STREAK_SIGMA)[0])
-    ys, xs = np.nonzero(~known)
-    # Each hole pixel takes the direction of the nearest pixel the tensor was read at.
-    _, label = cv2.distanceTransformWithLabels((valid == 0).astype(np.uint8), cv2.DIST_L2, 5,
-                                               labelType=cv2.DIST_LABEL_PIXEL)
+    coherence = np.minimum(coherence, _orientation(tensor, valid > 0, 3 * STREAK_SIGMA)[0])
+    # Each hole pixel takes the direction of the nearest pixel the tensor was read at; only
+    # those within reach of it, where it is coherent, look along it (a plain wall's hole
+    # looks nowhere).
+    depth, label = cv2.distanceTransformWithLabels((valid == 0).astype(np.uint8), cv2.DIST_L2,
+                                                   5, labelType=cv2.DIST_LABEL_PIXEL)
     vy, vx = np.nonzero(valid)
     at = np.zeros((label.max() + 1, 2), np.intp)
     at[label[vy, vx]] = np.stack([vy, vx], axis=1)
+    ys, xs = np.nonzero(~known & (depth <= STREAK_REACH + 6))   # valid lies <= 6 px in
     ny, nx = at[label[ys, xs]].T
+    keep = coherence[ny, nx] > STREAK_COHERENT[0]
+    ys, xs, ny, nx = ys[keep], xs[keep], ny[keep], nx[keep]
+    if not len(ys):
+        return image.astype(np.float32), none
     step = np.stack([-np.sin(across[ny, nx]), np.cos(across[ny, nx])], axis=1)
     ends = [_stripe_end(small, known, xs, ys, sign * step) for sign in (1.0, -1.0)]
     (t1, c1), (t2, c2) = ends
@@ -422,20 +434,22 @@ def _streaked(image: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarr
     half = STREAK_REACH / 2.0
     share = (found * smoothstep((coherence[ny, nx] - STREAK_COHERENT[0]) / STREAK_COHERENT[1])
              * (1.0 - smoothstep((near - half) / half)))
-    fill = small.copy()
-    fill[ys, xs] = colour
+    # Scaled up weighted by its share: a pixel whose stripe was not found is no black to blend
+    # into its neighbours' (a dark line along a stripe's edge at 512 px).
+    fill = np.zeros(small.shape, np.float32)
+    fill[ys, xs] = colour * share[:, None]
     weight = np.zeros(known.shape, np.float32)
     weight[ys, xs] = share
+    weight = cv2.resize(weight, (w, h), interpolation=cv2.INTER_LINEAR)
     out = cv2.resize(fill, (w, h), interpolation=cv2.INTER_LINEAR)
-    return out, cv2.resize(weight, (w, h), interpolation=cv2.INTER_LINEAR) * hole
+    return out / np.maximum(weight, 1e-6)[..., None], weight * hole
 
 
-def _orientation(tensor: list, valid: np.ndarray, sigma: float
+def _orientation(tensor: np.ndarray, valid: np.ndarray, sigma: float
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """The coherence (0..1) and the gradient's direction (radians) of a structure tensor's
-    three planes ``(xx, xy, yy)`` blurred over ``sigma`` px, reading ``valid`` pixels only."""
-    den = np.maximum(cv2.GaussianBlur(valid, (0, 0), sigma), 1e-6)
-    a, b, c = (cv2.GaussianBlur(x * valid, (0, 0), sigma) / den for x in tensor)
+    """The coherence (0..1) and the gradient's direction (radians) of a structure tensor
+    ``(H, W, 3)`` (``xx, xy, yy``) blurred over ``sigma`` px, reading ``valid`` pixels only."""
+    a, b, c = np.moveaxis(_blur_in(tensor, valid, sigma), 2, 0)
     coherence = np.sqrt((a - c) ** 2 + 4.0 * b * b) / np.maximum(a + c, 1e-6)
     return coherence, 0.5 * np.arctan2(2.0 * b, a - c)
 
