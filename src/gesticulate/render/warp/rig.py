@@ -123,10 +123,10 @@ def smoothed_in(image: np.ndarray, region: np.ndarray, sigma: float) -> np.ndarr
     return out
 
 
-def _backdrop_size(hole: np.ndarray) -> tuple[int, int]:
-    """``(w, h)`` of the picture scaled down to at most :data:`BACKDROP_SIDE` px."""
+def _backdrop_size(hole: np.ndarray, side: int = BACKDROP_SIDE) -> tuple[int, int]:
+    """``(w, h)`` of the picture scaled down to at most ``side`` px (longest side)."""
     h, w = hole.shape
-    scale = min(1.0, BACKDROP_SIDE / max(h, w))
+    scale = min(1.0, side / max(h, w))
     return max(1, round(w * scale)), max(1, round(h * scale))
 
 
@@ -388,8 +388,7 @@ def _streaked(image: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarr
     hole pixel takes the colours the backdrop shows where a line along the local stripe
     direction leaves the hole, on both sides, blended by the inverse of their distances."""
     h, w = hole.shape
-    scale = min(1.0, STREAK_SIDE / max(h, w))
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    size = _backdrop_size(hole, STREAK_SIDE)
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     known = cv2.resize((~hole).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
     # A small patch of backdrop (the gap between an arm and the body, a patch of the band
