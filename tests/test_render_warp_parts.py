@@ -10,7 +10,8 @@ import pytest
 from gesticulate.data.synthetic import template_pose
 from gesticulate.render.warp.bones import valid_points
 from gesticulate.render.warp.parts import hand_mask, hand_masks
-from gesticulate.render.warp.rig import BORDER, _bordered, fill_hidden
+from gesticulate.render.warp.cloth import fill_hidden
+from gesticulate.render.warp.rig import BORDER, _bordered
 from gesticulate.render.warp.segment import content_box
 from gesticulate.skeleton import layout as L
 
@@ -336,17 +337,17 @@ def test_the_mirror_fill_works_on_the_holes_columns_alone_and_gives_the_same(bou
     hole pixel only (on the whole canvas it took 0.26 of the 1.41 s set-up of
     pats_oliver_slice18.png, under the profiler): the same colours, to float rounding, as on
     the whole picture."""
-    from gesticulate.render.warp.rig import _mirrored
+    from gesticulate.render.warp.fill import mirrored
     rng = np.random.default_rng(1)
     image = rng.integers(0, 256, (80, 120, 3)).astype(np.uint8)
     hole = np.zeros((80, 120), bool)
     hole[30:50, 10:20] = True
     src = ~hole
     src[:5, 14] = False
-    few, ok_few = _mirrored(image, hole, src, bounce=bounce)
+    few, ok_few = mirrored(image, hole, src, bounce=bounce)
     everywhere = hole.copy()
     everywhere[70, 20:] = True                     # a hole pixel in every other column too
-    full, ok_full = _mirrored(image, everywhere, src & ~everywhere, bounce=bounce)
+    full, ok_full = mirrored(image, everywhere, src & ~everywhere, bounce=bounce)
     assert ok_few.any() and not (ok_few & ~hole).any()
     assert (ok_few == (ok_full & hole)).all()
     assert np.abs(few[ok_few] - full[ok_few]).max() < 1e-3
@@ -473,7 +474,7 @@ def test_stripes_and_a_soft_or_bordering_edge_are_no_level_stop():
     """Only a lone level edge stops the mirror: not a striped cloth's stripes, not the
     outline of the hole itself (only steps within the source count); a blurred edge is one
     edge, not a band of them."""
-    from gesticulate.render.warp.rig import level_edges
+    from gesticulate.render.warp.cloth import level_edges
     stripes = np.zeros((120, 100, 3), np.uint8)
     band = (np.arange(120) // 6) % 2 == 0
     stripes[band], stripes[~band] = (200, 60, 60), (240, 240, 240)
@@ -580,7 +581,7 @@ def test_the_sleeve_under_a_raised_forearm_belongs_to_the_upper_arm():
 def test_fill_along_a_limb_continues_the_sleeve_across_its_width():
     """The hidden part of a slanted sleeve is filled from the sleeve beside it, mirrored
     across the limb (its shading runs on), never with the backdrop."""
-    from gesticulate.render.warp.rig import fill_along
+    from gesticulate.render.warp.cloth import fill_along
     h = w = 160
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     a, b = np.array([40.0, 20.0]), np.array([110.0, 140.0])       # the bone
@@ -607,7 +608,7 @@ def test_fill_along_reads_no_colour_from_beside_the_sleeve(angle):
     beside it comes into the fill. Turned level, the sleeve's edge pixels mixed with the
     backdrop, and a row of the fill that began at such a pixel repeated it all along
     (a line of the yellow backdrop down hbr_speaker12's hidden sleeve)."""
-    from gesticulate.render.warp.rig import fill_along
+    from gesticulate.render.warp.cloth import fill_along
     h = w = 200
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     u = np.array([np.cos(angle), np.sin(angle)])
@@ -754,7 +755,8 @@ def test_a_sleeve_hanging_below_a_forearm_stops_at_the_other_forearm():
 def test_a_textured_backdrop_is_filled_with_its_own_texture_and_a_plain_one_smoothly():
     """The person's hole in night windows carries the window bars on (Telea smeared them into
     a grey fan); on a plain gradient the fill is smooth."""
-    from gesticulate.render.warp.rig import SEAM, TEXTURED, backdrop_detail, fill_backdrop, inpaint
+    from gesticulate.render.warp.backdrop import SEAM, TEXTURED, backdrop_detail, fill_backdrop
+    from gesticulate.render.warp.fill import inpaint
     h = w = 256
     yy, xx = np.mgrid[0:h, 0:w]
     hole = ((xx - 128) / 60.0) ** 2 + ((yy - 170) / 110.0) ** 2 < 1.0   # a person-sized blob
@@ -763,7 +765,7 @@ def test_a_textured_backdrop_is_filled_with_its_own_texture_and_a_plain_one_smoo
     plain = np.stack([(60 + yy // 4).astype(np.uint8)] * 3, -1)
     assert backdrop_detail(windows, hole) >= TEXTURED > backdrop_detail(plain, hole)
     # On the plain gradient, Telea's fill, its rows run on level where they are coherent
-    # (rig._streaked): 1.1 levels off the gradient on average, Telea's alone 2.1.
+    # (backdrop._streaked): 1.1 levels off the gradient on average, Telea's alone 2.1.
     off = np.abs(fill_backdrop(plain, hole).astype(int) - plain)[hole]
     assert off.max() <= 8 and off.mean() < 1.5
     # A flat wall's grain runs no way: Telea's fill as it was.
@@ -790,9 +792,9 @@ def test_a_flags_stripes_run_on_into_the_persons_hole(n):
     """Beside the demo photo's astronaut the flag's diagonal stripes stopped at her sleeve:
     shift-map, at its small working size, copied a block of the flag's blue and a white chunk
     into the strip her arm uncovers. The stripes now run on along themselves into the hole
-    (rig._streaked): near its edge the fill is the stripes' own colour, at the working size
+    (backdrop._streaked): near its edge the fill is the stripes' own colour, at the working size
     and scaled up from it."""
-    from gesticulate.render.warp.rig import fill_backdrop
+    from gesticulate.render.warp.backdrop import fill_backdrop
     k = n / 256
     yy, xx = np.mgrid[0:n, 0:n]
     hole = ((xx - 128 * k) / (60 * k)) ** 2 + ((yy - 170 * k) / (110 * k)) ** 2 < 1.0
@@ -811,9 +813,9 @@ def test_a_flags_stripes_run_on_into_the_persons_hole(n):
 def test_a_plain_stages_band_runs_on_level_into_the_persons_hole():
     """ted_lia_driving1's stage is plain red with black bands across; Telea spread the band
     behind him into a blob with a sloped edge, which his moving arm uncovered. The band now runs
-    on level into the hole (rig._streaked): on the hole's sides all of its rows stay dark
+    on level into the hole (backdrop._streaked): on the hole's sides all of its rows stay dark
     (0.60 with Telea alone) and the red around it red."""
-    from gesticulate.render.warp.rig import TEXTURED, backdrop_detail, fill_backdrop
+    from gesticulate.render.warp.backdrop import TEXTURED, backdrop_detail, fill_backdrop
     h = w = 256
     yy, xx = np.mgrid[0:h, 0:w]
     hole = ((xx - 128) / 60.0) ** 2 + ((yy - 170) / 110.0) ** 2 < 1.0   # a person-sized blob
@@ -836,7 +838,7 @@ def test_a_thin_strip_of_textured_backdrop_is_filled_from_its_own_rows(monkeypat
     (the 13 working rows below desk_host_body.png's desk edge) and crashed the process on one
     8 px wide, so it is not called there: each row runs on across the hole, mirrored (the
     pencil on desk_host_body.png's desk left out: test_render_warp_surface)."""
-    from gesticulate.render.warp.rig import BACKDROP_SIDE, SHIFTMAP_MIN, fill_backdrop
+    from gesticulate.render.warp.backdrop import BACKDROP_SIDE, SHIFTMAP_MIN, fill_backdrop
 
     def no_shift_map(*args):
         raise AssertionError("shift-map called on a thin strip")
@@ -859,7 +861,7 @@ def test_a_thin_strip_of_textured_backdrop_is_filled_from_its_own_rows(monkeypat
 def test_bleed_worked_in_the_regions_box_is_the_whole_pictures():
     """bleed works inside the region's box grown by steps + 1 px (a hand's layer is a small
     part of the picture); the result is the whole picture's, edges of the frame included."""
-    from gesticulate.render.warp.rig import _bleed, bleed
+    from gesticulate.render.warp.fill import _bleed, bleed
     rng = np.random.default_rng(1)
     for _ in range(100):
         h, w = rng.integers(5, 60, 2)
@@ -878,7 +880,7 @@ def test_fill_along_a_limb_runs_the_pattern_on_where_the_whole_width_is_hidden()
     sleeve seen nearer the shoulder runs on along the bone (mirrored back and forth): its
     pattern continues instead of a flat average, which showed as a pale ghost of the forearm
     on interview_1wrQ6Msp7wM's patterned sleeve."""
-    from gesticulate.render.warp.rig import fill_along
+    from gesticulate.render.warp.cloth import fill_along
     h, w = 120, 200
     img = np.zeros((h, w, 3), np.uint8)
     img[:] = (90, 40, 100)                                         # the backdrop
@@ -904,7 +906,7 @@ def test_a_fleck_of_another_colour_on_a_sleeve_is_not_mirrored_into_the_fill():
     are painted over from the cloth first. The visible pixels themselves stay as they were
     (away from the hole), and a torso (not one cloth) keeps its rare colours: a shirt strip
     runs on under the arm."""
-    from gesticulate.render.warp.rig import fill_along, fill_hidden
+    from gesticulate.render.warp.cloth import fill_along, fill_hidden
     h, w = 120, 100
     rng = np.random.default_rng(0)
     img = np.zeros((h, w, 3), np.uint8)
@@ -931,7 +933,7 @@ def test_the_occluders_fringe_on_a_seen_sleeve_leaves_with_it():
     """A fleck of the hand just past its cut, on the sleeve beside the forearm that hid it
     (hbr_speaker12: pink on a shoulder), is painted over from the cloth where seen too, soft
     edge and all; a fleck of another colour away from the hole is the sleeve's own and stays."""
-    from gesticulate.render.warp.rig import fill_along
+    from gesticulate.render.warp.cloth import fill_along
     h, w = 120, 200
     rng = np.random.default_rng(1)
     img = np.clip(np.array([35, 40, 80]) + rng.normal(0, 4, (h, w, 3)), 0, 255).astype(np.uint8)
@@ -954,7 +956,7 @@ def test_the_occluders_fringe_on_a_seen_sleeve_leaves_with_it():
 def test_fill_along_runs_a_slanted_sleeve_on_along_its_own_bone(angle):
     """The same on a slanted sleeve, stripes across it: the pattern runs on along the bone
     it was given (turned the wrong way, the fill crosses the stripes and the backdrop)."""
-    from gesticulate.render.warp.rig import fill_along
+    from gesticulate.render.warp.cloth import fill_along
     h = w = 240
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     a = np.array([40.0, 120.0])
@@ -1047,7 +1049,7 @@ def test_a_plain_sleeves_hidden_fill_is_soft_a_patterned_one_keeps_its_pattern()
     """Mirrored from a thin strip of a plain sleeve, its specks and creases repeated into the
     hidden fill as a lattice (hbr_speaker12's navy jacket): a plain sleeve's fill is softened.
     A patterned sleeve (interview_1wrQ6Msp7wM) keeps its pattern running on."""
-    from gesticulate.render.warp.rig import cloth_detail, fill_along
+    from gesticulate.render.warp.cloth import cloth_detail, fill_along
     h = w = 512                                          # the blur is set in px at 512 px
     rng = np.random.default_rng(2)
     sleeve = np.zeros((h, w), bool)
@@ -1134,7 +1136,7 @@ def test_a_patterned_torso_runs_on_under_the_arm_in_step():
     jacket: a grey block on her lapel, a ghost of her fingers)."""
     import cv2
 
-    from gesticulate.render.warp.rig import pattern_periods
+    from gesticulate.render.warp.cloth import pattern_periods
     h, w = 160, 140
     truth = _diamonds(h, w)
     hole = np.zeros((h, w), np.uint8)
@@ -1162,7 +1164,7 @@ def test_cloth_with_no_repeating_pattern_is_not_tiled():
     mirror fills it as before."""
     import cv2
 
-    from gesticulate.render.warp.rig import pattern_periods
+    from gesticulate.render.warp.cloth import pattern_periods
     rng = np.random.default_rng(0)
     h, w = 160, 140
     noise = cv2.GaussianBlur(rng.uniform(0, 255, (h, w)).astype(np.float32), (0, 0), 1.5)
@@ -1337,7 +1339,7 @@ def test_a_hands_part_hidden_under_the_other_is_that_skin_without_the_fingers_ou
     """The lower hand's part under the other holds the other hand's pixels blurred among
     themselves: its skin's colour, with no outline of the other hand's fingers, which would
     stay behind as a ghost when that hand rose."""
-    from gesticulate.render.warp.rig import smoothed_in
+    from gesticulate.render.warp.fill import smoothed_in
     img = np.full((100, 100, 3), (230, 230, 235), np.uint8)           # a white shirt
     hid = np.zeros((100, 100), bool)
     hid[30:70, 30:70] = True
@@ -1376,7 +1378,7 @@ def test_a_plain_sleeve_hidden_under_the_forearm_is_filled_with_its_shading_not_
     patches; mirrored across the hidden sleeve they came out as rows of dark blotches
     (hbr_speaker12's sleeves under his raised forearms). The fill is the sleeve's smooth
     shading: hardly a patch of it much darker than the rest, and the sleeve's colour."""
-    from gesticulate.render.warp.rig import fill_along
+    from gesticulate.render.warp.cloth import fill_along
     h = w = 512                                                     # the blur scales with size
     rng = np.random.default_rng(3)
     yy, xx = np.mgrid[0:h, 0:w]
@@ -1465,7 +1467,7 @@ def test_the_backdrop_fill_runs_on_from_the_plain_backdrop_beside_the_person():
     clean core: the grown band's plain backdrop (joined to the backdrop past it) stays as the
     photo shows it and the fill runs on from there; the person's blurred edge is still filled."""
     from gesticulate.render.warp.parts import grown
-    from gesticulate.render.warp.rig import fill_backdrop
+    from gesticulate.render.warp.backdrop import fill_backdrop
     h = w = 256
     yy, xx = np.mgrid[0:h, 0:w]
     board, poster = np.array([250.0, 240, 235]), np.array([200.0, 20, 70])
@@ -1496,7 +1498,7 @@ def test_the_backdrop_fill_runs_on_from_the_plain_backdrop_beside_the_person():
     assert np.abs(out - board).max(-1)[board_side].mean() < 12  # board, not ink or the person
     # The person's blurred edge is left to the fill, never read as backdrop (it would stay
     # beside a moving person as a halo), and the band's plain backdrop is read.
-    from gesticulate.render.warp.rig import clean_hole
+    from gesticulate.render.warp.backdrop import clean_hole
     kept = clean_hole(img, hole, grow=grow)
     halo = hole & ~person & (edge[..., 0] > 0.1)
     assert halo.sum() > 50 and kept[halo].all()
@@ -1699,7 +1701,7 @@ def test_one_cloths_folds_are_shaded_as_one_cloth_not_in_shards():
     grey cloth, each shaded apart: the fill under her hands showed white and grey shards with
     hard edges. Colours that run from one cluster to the next with no gap are one cloth; a
     cluster of the blend along two cloths' edge joins neither (nor bridges them)."""
-    from gesticulate.render.warp.rig import _cloths
+    from gesticulate.render.warp.cloth import _cloths
     rng = np.random.default_rng(0)
     folds = np.c_[rng.uniform(140, 230, 4000), rng.normal(128, 2, 4000), rng.normal(130, 2, 4000)]
     centres = np.array([[150.0, 128, 130], [220.0, 128, 130]])
@@ -1841,7 +1843,7 @@ def test_a_cloth_the_mirror_left_as_an_island_under_a_hand_is_shaded_as_the_clot
     patch of the shirt's colour lying wholly in the hole, apart from the seen shirt, was
     blurred among its own pixels only. It is shaded as the jacket around it, a speck of a third
     cloth inside it too; the shirt's copy that runs on from the seen shirt keeps its colour."""
-    from gesticulate.render.warp.rig import _shading
+    from gesticulate.render.warp.cloth import _shading
     h = w = 200
     jacket, shirt = np.array([30, 30, 35]), np.array([60, 110, 200])
     img = np.zeros((h, w, 3), np.uint8)

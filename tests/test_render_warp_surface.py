@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from gesticulate.render.warp.parts import grown, lab_of
-from gesticulate.render.warp.rig import fill_backdrop, inpaint
+from gesticulate.render.warp.backdrop import fill_backdrop
+from gesticulate.render.warp.fill import inpaint
 from gesticulate.render.warp.surface import find_surface
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -123,8 +124,8 @@ def test_the_backdrop_is_filled_on_each_side_of_the_desks_edge():
     assert desk_like(split[over]) < 0.02               # ... and none above it
     assert desk_like(plain[over]) > 0.1                # the measure sees the desk run up
     assert (split[~hole] == img[~hole]).all()
-    # The same when the fill reads the grown band's plain backdrop (rig.clean_hole): each side
-    # reads its own side's band only.
+    # The same when the fill reads the grown band's plain backdrop (backdrop.clean_hole): each
+    # side reads its own side's band only.
     grown_fill = fill_backdrop(img, hole, surface=surface, grow=6).astype(np.float32)
     assert desk_like(grown_fill[under]) > 0.95 and desk_like(grown_fill[over]) < 0.02
 
@@ -134,7 +135,7 @@ def test_the_desks_side_is_filled_again_for_the_smaller_hole():
     desk's edge is behind the desk (the photo's again). Backdrop.refill_below fills the desk's
     side for the final, smaller hole as a fill made for it would, from the desk it uncovered,
     and leaves the side above the edge as it was."""
-    from gesticulate.render.warp.rig import Backdrop
+    from gesticulate.render.warp.backdrop import Backdrop
     img, person, hand = desk_scene()
     surface = find_surface(img, person, grown(person, 6), lowest=120, keep=hand)
     big = grown(person, 6)
@@ -191,7 +192,8 @@ def test_desk_host_the_desk_stays_a_desk_when_the_hand_rises(desk_host):
 
     # Where the hand and its reflection lay (the desk's edge is at row 462-466): desk. Without
     # the desk found, 0.74 of it was, the night windows having run down over it; with the desk's
-    # rows run on across the hole (rig.SHIFTMAP_MIN) and the pencil on it copied too, 0.80 ...
+    # rows run on across the hole (backdrop.SHIFTMAP_MIN) and the pencil on it copied too,
+    # 0.80 ...
     assert desk_like(slice(465, y1 + 20)) > 0.85
     # ... and the desk had run up into the windows above its edge (0.14).
     assert desk_like(slice(440, 458)) < 0.05

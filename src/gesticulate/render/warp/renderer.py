@@ -17,6 +17,9 @@ import numpy as np
 from gesticulate.errors import InputError
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp import face as F
+from gesticulate.render.warp.backdrop import Backdrop
+from gesticulate.render.warp.cloth import fill_along, fill_hidden
+from gesticulate.render.warp.fill import bleed, smoothed_in
 from gesticulate.render.warp.jit import compiled
 from gesticulate.render.warp.mesh import (rasterise_backward, signed_areas, upsample_map,
                                          warm_up)
@@ -24,15 +27,14 @@ from gesticulate.render.warp.parts import (around_head, backdrop_in_arm, bare_sk
                                           colour_clusters, grown, hand_masks, lab_of, split_parts,
                                           strays_beside_head, touching)
 from gesticulate.render.warp.pose import Poser
-from gesticulate.render.warp.rig import (BORDER, LAYER_READ, Backdrop, Layer, bleed, build_layer,
-                                        fill_along, fill_hidden, smoothed_in)
+from gesticulate.render.warp.rig import BORDER, LAYER_READ, Layer, build_layer
 from gesticulate.render.warp.segment import add_region, content_box, edge_matte, person_alpha
 from gesticulate.render.warp.surface import arm_below, desk_in_front
 from gesticulate.skeleton import layout as L
 
 # How far around the face's middle (face widths) the backdrop's band may hold hair
-# (rig.clean_hole): at 1.3, 64 of the 119 pixels of portrait_s2.jpg's curls that stayed in the
-# backdrop still did (the curls on top of his hair), at 1.8, 9. At least parts.STRAY_REACH:
+# (backdrop.clean_hole): at 1.3, 64 of the 119 pixels of portrait_s2.jpg's curls that stayed in
+# the backdrop still did (the curls on top of his hair), at 1.8, 9. At least parts.STRAY_REACH:
 # the strays joined to the hole lie in its band, where a faint one would be kept as backdrop.
 HAIR_REACH = 1.8
 # Pixels (at 512 px) of the person's edge read as a blend with the backdrop (edge_matte):
@@ -143,11 +145,12 @@ class WarpRenderer:
         person &= ~desk
         alpha[desk] = 0.0
         # The backdrop's fill is the set-up's longest step (OpenCV's shift-map took 1.4 s of
-        # desk_host_body.png's 2.4 s), and OpenCV runs it without holding the GIL: it starts on
-        # a second thread here, as soon as the person's hole is known (before the parts are
-        # split, 0.4 s), and the rest of the set-up runs beside it. Below a desk's edge the hole
-        # later loses the body behind the desk, where the photo shows again: the desk's side is
-        # filled again then (Backdrop.refill_below; a strip of rows, 0.01 s).
+        # desk_host_body.png's 2.4 s), and OpenCV runs it without holding the GIL (the stripes'
+        # march in numpy, 40-70 ms, holds it: backdrop._streaked): it starts on a second thread
+        # here, as soon as the person's hole is known (before the parts are split, 0.4 s), and
+        # the rest of the set-up runs beside it. Below a desk's edge the hole later loses the
+        # body behind the desk, where the photo shows again: the desk's side is filled again
+        # then (Backdrop.refill_below; a strip of rows, 0.01 s).
         pool = ThreadPoolExecutor(max_workers=1)
         hole = self._grown(person, hole_grow)
         strays = grown(strays_beside_head(self.image, lab, hole, self.reference, valid),
@@ -344,11 +347,12 @@ class WarpRenderer:
         px where the ``hands`` lie on the region's own visible pixels. ``bare``: pixels not to
         copy from (the torso's skin, :func:`parts.bare_skin`) unless they border the hole.
         ``pattern``: the region is cloth, whose repeating pattern may run on under the arms
-        and whose plain stretches are filled with their smooth shading (:func:`rig.fill_hidden`;
-        not the head, whose face is no pattern). ``rim``: the rim's width (px) round the arms
-        and hands alike, instead. ``shown``: a list that gets the mask of the region's pixels
-        the photo shows (not ``hidden``) that were filled over. ``sideways``: the pixels whose
-        fill takes the cloth beside them in their row too (:func:`rig.fill_hidden`)."""
+        and whose plain stretches are filled with their smooth shading
+        (:func:`cloth.fill_hidden`; not the head, whose face is no pattern). ``rim``: the
+        rim's width (px) round the arms and hands alike, instead. ``shown``: a list that gets
+        the mask of the region's pixels the photo shows (not ``hidden``) that were filled
+        over. ``sideways``: the pixels whose fill takes the cloth beside them in their row too
+        (:func:`cloth.fill_hidden`)."""
         if region is None or hidden is None or not hidden.any():
             return self._fg
         arm_rim = 2 * scale if rim is None else rim

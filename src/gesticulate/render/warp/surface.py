@@ -8,7 +8,7 @@ near-horizontal edge of the backdrop that runs on both sides of the person at on
 one colour below it on both sides. :func:`find_surface` finds it; the renderer then gives the
 pixels of the desk's colour below it back to the backdrop (:meth:`Surface.desk`) and fills the
 backdrop on each side of the edge from that side only
-(:func:`gesticulate.render.warp.rig.fill_backdrop`), so the desk stays a desk and its edge
+(:func:`gesticulate.render.warp.backdrop.fill_backdrop`), so the desk stays a desk and its edge
 stays straight.
 """
 
