@@ -9,8 +9,8 @@ import pytest
 
 from gesticulate.data.synthetic import template_pose
 from gesticulate.render.warp.bones import valid_points
-from gesticulate.render.warp.parts import hand_mask, hand_masks
 from gesticulate.render.warp.cloth import fill_hidden
+from gesticulate.render.warp.parts import hand_mask, hand_masks
 from gesticulate.render.warp.rig import BORDER, _bordered
 from gesticulate.render.warp.segment import content_box
 from gesticulate.skeleton import layout as L
@@ -1466,8 +1466,8 @@ def test_the_backdrop_fill_runs_on_from_the_plain_backdrop_beside_the_person():
     met the photo's own ring of backdrop along a ragged edge. Telea now fills only the hole's
     clean core: the grown band's plain backdrop (joined to the backdrop past it) stays as the
     photo shows it and the fill runs on from there; the person's blurred edge is still filled."""
-    from gesticulate.render.warp.parts import grown
     from gesticulate.render.warp.backdrop import fill_backdrop
+    from gesticulate.render.warp.parts import grown
     h = w = 256
     yy, xx = np.mgrid[0:h, 0:w]
     board, poster = np.array([250.0, 240, 235]), np.array([200.0, 20, 70])

@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from gesticulate.render.warp.parts import grown, lab_of
 from gesticulate.render.warp.backdrop import fill_backdrop
 from gesticulate.render.warp.fill import inpaint
+from gesticulate.render.warp.parts import grown, lab_of
 from gesticulate.render.warp.surface import find_surface
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -191,9 +191,9 @@ def test_desk_host_the_desk_stays_a_desk_when_the_hand_rises(desk_host):
         return float((d < 20).mean())
 
     # Where the hand and its reflection lay (the desk's edge is at row 462-466): desk. Without
-    # the desk found, 0.74 of it was, the night windows having run down over it; with the desk's
-    # rows run on across the hole (backdrop.SHIFTMAP_MIN) and the pencil on it copied too,
-    # 0.80 ...
+    # the desk found, 0.74 of it was, the night windows having run down over it; with the
+    # desk's rows run on across the hole (backdrop.SHIFTMAP_MIN) and the pencil on it copied
+    # too, 0.80 ...
     assert desk_like(slice(465, y1 + 20)) > 0.85
     # ... and the desk had run up into the windows above its edge (0.14).
     assert desk_like(slice(440, 458)) < 0.05

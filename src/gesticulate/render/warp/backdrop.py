@@ -16,7 +16,6 @@ from gesticulate.render.warp.parts import (components_below, lab_of, mask_box, o
 from gesticulate.skeleton.tracks import smoothstep
 
 
-
 # The person's hole in a textured backdrop is filled with the backdrop's own texture
 # (:func:`fill_backdrop`). Textured: the backdrop's detail beside the person (the mean absolute
 # difference from its blur, grey levels, at BACKDROP_SIDE) at least this. The shared photos and
@@ -104,10 +103,10 @@ class Backdrop:
     do not run down over it, and the edge stays straight.
 
     In two steps, as it is the set-up's longest: building one makes the fills, which need the
-    hole only (OpenCV runs them without holding the GIL, most of their time; the stripes'
-    march, :func:`_streaked`, is numpy's and holds it for 40-70 ms at 512 px; so the renderer
-    starts them on a thread as soon as the hole is known), and :meth:`filled` blends them along
-    the seam, which needs the head (``plain``) too; :meth:`refill_below` fills the desk's side
+    hole only (OpenCV runs them without holding the GIL, so the renderer starts them on a
+    thread as soon as the hole is known; the stripes' march, :func:`_streaked`, is numpy's and
+    holds it, for part of its 40-70 ms at 512 px), and :meth:`filled` blends them along the
+    seam, which needs the head (``plain``) too; :meth:`refill_below` fills the desk's side
     again for a smaller hole. ``grow``: how far (px) the hole was grown past the person; Telea fills
     only its clean core (:func:`clean_hole`; ``hair``: around the head)."""
 
@@ -121,7 +120,8 @@ class Backdrop:
                                *_texture(image, hole, grow=grow, hair=hair)))
             return
         jobs = self._jobs(hole)
-        # Both sides at once: OpenCV's fills run without holding the GIL.
+        # Both sides at once: OpenCV's fills run without holding the GIL (the stripes' march
+        # excepted).
         with ThreadPoolExecutor(max_workers=2) as pool:
             fills = [pool.submit(self._fill, *job[:3]) for job in jobs]
             self.sides = [(*job[:3], *f.result()) for job, f in zip(jobs, fills)]

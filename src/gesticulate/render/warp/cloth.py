@@ -1,6 +1,6 @@
-"""The cloth under the arms and hands filled with its own (RENDERING.md, "hidden-texture
-fill"): mirrored from the cloth around, a printed pattern run on in step, plain cloth's smooth
-shading, a sleeve run on along its bone.
+"""The cloth under the arms and hands filled with its own (RENDERING.md, "Once per photo":
+hidden texture): mirrored from the cloth around, a printed pattern run on in step, plain
+cloth's smooth shading, a sleeve run on along its bone.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""Filling pixels from their neighbours, shared by the backdrop's fill
-(:mod:`~gesticulate.render.warp.backdrop`) and the cloth's under the arms
-(:mod:`~gesticulate.render.warp.cloth`): Telea's inpainting, a blur that reads a region only,
-colours bled past a region's edge, and a mirror copy down the columns.
+"""Filling pixels from their neighbours, shared by the layers' textures
+(:mod:`~gesticulate.render.warp.rig`), the backdrop's fill
+(:mod:`~gesticulate.render.warp.backdrop`), the cloth's under the arms
+(:mod:`~gesticulate.render.warp.cloth`) and the renderer: Telea's inpainting, a blur that reads
+a region only (and a region smoothed with it), colours bled past a region's edge, and a mirror
+copy down the columns.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def inpaint(image: np.ndarray, hole: np.ndarray, *, scale: float = 0.5,
 
 
 def blur_in(x: np.ndarray, region: np.ndarray, sigma: float | tuple[float, float]
-             ) -> np.ndarray:
+            ) -> np.ndarray:
     """A Gaussian blur of ``x`` ``(H, W[, C])`` float32 that reads ``region``'s pixels only;
     ``sigma``: one, or ``(across, down)``."""
     sx, sy = (sigma, sigma) if np.isscalar(sigma) else sigma
@@ -82,7 +84,7 @@ def _bleed(rgb: np.ndarray, region: np.ndarray, steps: int) -> np.ndarray:
 
 
 def mirrored(image: np.ndarray, hole: np.ndarray, src: np.ndarray, *, bounce: bool = False,
-              stops: np.ndarray | None = None, distance: bool = False) -> tuple:
+             stops: np.ndarray | None = None, distance: bool = False) -> tuple:
     """Each ``hole`` pixel as the ``src`` pixels mirrored across the hole's upper edge and,
     where there are some below too, across its lower edge, blended by distance: ``(colours
     (H, W, 3) float32, where defined (H, W) bool)``. A pixel further from an edge than the
@@ -97,7 +99,7 @@ def mirrored(image: np.ndarray, hole: np.ndarray, src: np.ndarray, *, bounce: bo
         # canvas this took 0.26 of the 1.41 s set-up of pats_oliver_slice18.png, profiled);
         # with most columns used, the copy in and out would cost more than it saves.
         got = mirrored(image[:, used], hole[:, used], src[:, used], bounce=bounce,
-                        stops=None if stops is None else stops[:, used], distance=distance)
+                       stops=None if stops is None else stops[:, used], distance=distance)
         mixed = np.zeros(image.shape, np.float32)
         mixed[:, used] = got[0]
         where = np.zeros(hole.shape, bool)

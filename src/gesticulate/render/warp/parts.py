@@ -280,7 +280,8 @@ def components_below(mask: np.ndarray, area: float) -> np.ndarray:
 def mask_box(mask: np.ndarray, margin: int, *, even: bool = False) -> tuple[slice, slice]:
     """The box around ``mask``'s pixels (``(H, W)`` bool, some set) grown by ``margin`` px, as
     slices (cut at the picture's edges); with ``even``, it starts on even rows and columns, so
-    :func:`inpaint`'s half-scale grid there is the whole picture's."""
+    :func:`~gesticulate.render.warp.fill.inpaint`'s half-scale grid there is the whole
+    picture's."""
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     y0, x0 = max(rows[0] - margin, 0), max(cols[0] - margin, 0)
     if even:

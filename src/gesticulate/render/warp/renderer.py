@@ -146,11 +146,11 @@ class WarpRenderer:
         alpha[desk] = 0.0
         # The backdrop's fill is the set-up's longest step (OpenCV's shift-map took 1.4 s of
         # desk_host_body.png's 2.4 s), and OpenCV runs it without holding the GIL (the stripes'
-        # march in numpy, 40-70 ms, holds it: backdrop._streaked): it starts on a second thread
-        # here, as soon as the person's hole is known (before the parts are split, 0.4 s), and
-        # the rest of the set-up runs beside it. Below a desk's edge the hole later loses the
-        # body behind the desk, where the photo shows again: the desk's side is filled again
-        # then (Backdrop.refill_below; a strip of rows, 0.01 s).
+        # march in numpy holds it for part of its 40-70 ms: backdrop._streaked): it starts on a
+        # second thread here, as soon as the person's hole is known (before the parts are split,
+        # 0.4 s), and the rest of the set-up runs beside it. Below a desk's edge the hole later
+        # loses the body behind the desk, where the photo shows again: the desk's side is filled
+        # again then (Backdrop.refill_below; a strip of rows, 0.01 s).
         pool = ThreadPoolExecutor(max_workers=1)
         hole = self._grown(person, hole_grow)
         strays = grown(strays_beside_head(self.image, lab, hole, self.reference, valid),

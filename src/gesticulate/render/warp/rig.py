@@ -42,7 +42,6 @@ class Layer:
     texture: np.ndarray
 
 
-
 def _border_pin(v: np.ndarray, size: tuple[int, int], reach: float) -> np.ndarray:
     """0..1 weight of the LOWER bone for vertices near the image border (the photo's crop edge
     moves only with the body's bottom: what lies beyond it has no texture)."""
