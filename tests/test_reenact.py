@@ -105,6 +105,27 @@ def test_render_takes_the_motion_rate_and_resamples_on_request(clip, tmp_path):
     assert info.fps == pytest.approx(25, abs=0.1) and abs(info.num_frames - 50) <= 1
 
 
+def test_render_names_a_dataset_clips_own_audio_when_given_another(clip, tmp_path, capsys):
+    """A dataset's clip (import-poses, build-dataset) keeps its stretch of the speech beside
+    its skeleton: given the whole source's audio instead, `render` refuses and names it."""
+    folder = tmp_path / "clips" / "talk-0000000"
+    folder.mkdir(parents=True)
+    (folder / "skeleton.npz").write_bytes((clip / "motion30.npz").read_bytes())
+    (folder / "audio.wav").write_bytes((clip / "speech.wav").read_bytes())
+    y, sr = sf.read(clip / "speech.wav")
+    sf.write(tmp_path / "source.wav", np.concatenate([y, y, y]), sr)
+    common = ["--motion", str(folder / "skeleton.npz"), "--image", str(clip / "photo.png"),
+              "--size", "128"]
+    out = tmp_path / "never.mp4"
+    assert main(["-q", "render", *common, "--audio", str(tmp_path / "source.wav"),
+                 "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "give the audio the motion was made from" in err and str(folder / "audio.wav") in err
+    assert not out.exists()
+    assert main(["-q", "render", *common, "--audio", str(folder / "audio.wav"),
+                 "-o", str(tmp_path / "own.mp4")]) == 0
+
+
 def test_render_accepts_another_persons_motion(clip, tmp_path):
     """A motion of a person three times bigger elsewhere in a bigger frame is fitted to the
     photo (retargeted) instead of being drawn where it was."""

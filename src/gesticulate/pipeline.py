@@ -334,12 +334,19 @@ class GeneratePipeline:
         """
         from gesticulate.video import check_video_output
         output = check_video_output(output)
+        # A dataset's clip keeps its own stretch of the speech beside its skeleton.
+        own = None if isinstance(motion, SkeletonSequence) else Path(motion).with_name("audio.wav")
         motion = motion if isinstance(motion, SkeletonSequence) else SkeletonSequence.load(motion)
         motion = motion.resampled(self.options.fps)
         y, sr = self.load_audio(audio)
         if abs(len(y) / sr - motion.duration_s) > 1.0:
+            hint = ""
+            given = Path(audio).resolve() if isinstance(audio, (str, os.PathLike)) else None
+            if own is not None and own.is_file() and own.resolve() != given:
+                hint = f" (this clip's own is {own})"
             raise InputError(f"the motion lasts {motion.duration_s:.1f} s but the audio "
-                             f"{len(y) / sr:.1f} s; give the audio the motion was made from")
+                             f"{len(y) / sr:.1f} s; give the audio the motion was made from"
+                             f"{hint}")
         n = int(round(motion.duration_s * sr))
         y = np.pad(y[:n], (0, max(0, n - len(y))))
         t0 = time.perf_counter()
