@@ -78,6 +78,20 @@ SOLID_INSIDE = 4.0
 # The blur (shoulder widths) of a hand's part hidden under the other hand (:func:`smoothed_in`):
 # about a finger's width, so the fingers on top leave no outline on it.
 HIDDEN_HAND_BLUR = 0.03
+# Backdrop the segmenter gave the person and an arm's layer leaves out (seen through it) is
+# the photo's own backdrop in every frame (WarpRenderer._seen_backdrop) where it lies
+# SEEN_BACKDROP[0] px (at 512 px) or more from the person's own pixels and SEEN_BACKDROP_HANDS
+# shoulder widths from the hands; the fill beside it takes its colours, whole up to
+# SEEN_BACKDROP[0] px from it and fading out over SEEN_BACKDROP[1] more. The README demo's
+# astronaut: the segmenter took a wedge of the flag's red stripe beside her forearm for her
+# (alpha 0.6-0.9), the fill of it was shift-map's white, and a white streak ran down her
+# sleeve whenever her arm moved (frames 228, 258, 374, 406). Nearer the person's pixels (3 px)
+# ted_lia_driving2's blurred arm edge stayed on the red backdrop as a grey ghost (most-moved
+# box SSIM -0.002); nearer the hands hbr_speaker8's finger edge stayed as a pink outline and
+# ted_lia_driving1's hand's shadow as a dark blob. As set, the 12 shared clips' most-moved box
+# is unchanged (their seen backdrop lies by the hands or within the margin).
+SEEN_BACKDROP = (6.0, 8.0)
+SEEN_BACKDROP_HANDS = 0.15
 
 
 def _check_inputs(image: np.ndarray, reference: np.ndarray) -> None:
@@ -225,6 +239,8 @@ class WarpRenderer:
         if surface is not None and ((first ^ hole) & on_desk).any():
             fill.refill_below(hole)
         self.background = np.where(hole[..., None], fill.filled(self.parts.head), self.image)
+        if through.any():
+            self.background = self._seen_backdrop(through, hole, regions, scale)
         flat_img = photo_bg.reshape(-1, 3).astype(np.float32)
         flat_bg = self.background.reshape(-1, 3).astype(np.float32)
         self._ring_bg = flat_bg[self._ring]
@@ -321,6 +337,37 @@ class WarpRenderer:
                 self._rims += self._rim_pixels(name, edges[name] & ~seen_through, rgb, unfilled,
                                                hands_of, B.ARMS[side]["upper"], _hand_points)
         return regions, through
+
+    def _seen_backdrop(self, through: np.ndarray, hole: np.ndarray, regions: list,
+                       scale: float) -> np.ndarray:
+        """The background with the backdrop an arm's layer leaves out (``through``, seen
+        through it: :meth:`_backdrop_in`) shown as the photo has it, where it lies clear of the
+        person's own pixels (the layers' ``regions``) and of the hands (:data:`SEEN_BACKDROP`),
+        and its colours run on into the fill beside it. The segmenter took it for the person,
+        so the backdrop's fill (started before the layers were known) filled it over."""
+        clear, reach = (v * scale for v in SEEN_BACKDROP)
+        taken = np.zeros_like(hole)
+        for region in regions:
+            taken |= region
+        hands = np.zeros_like(hole)
+        for seg in self.parts.segments.values():
+            if seg.get("hand") is not None:
+                hands |= seg["hand"]
+        known = through & ~self._grown(taken & ~through, clear) \
+            & ~self._grown(hands, SEEN_BACKDROP_HANDS * self.parts.shoulder_width)
+        out = self.background.copy()
+        if not known.any():
+            return out
+        out[known] = self.image[known]
+        band = hole & ~known & self._grown(known, clear + reach)
+        if band.any():
+            d = cv2.distanceTransform((~known).astype(np.uint8), cv2.DIST_L2, 3)
+            w = np.clip(1.0 - (d - clear) / max(reach, 1.0), 0.0, 1.0)[..., None]
+            run = bleed(np.where(known[..., None], self.image, 0), known,
+                        steps=int(np.ceil(clear + reach)) + 1).astype(np.float32)
+            mixed = run * w + out.astype(np.float32) * (1.0 - w)
+            out[band] = np.clip(mixed[band] + 0.5, 0, 255).astype(np.uint8)
+        return out
 
     def _backdrop_in(self, name: str, region: np.ndarray, person: np.ndarray,
                      lab: np.ndarray, body: np.ndarray) -> np.ndarray:
