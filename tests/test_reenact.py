@@ -107,8 +107,11 @@ def test_render_takes_the_motion_rate_and_resamples_on_request(clip, tmp_path):
 
 def test_render_names_a_dataset_clips_own_audio_when_given_another(clip, tmp_path, capsys):
     """A dataset's clip (import-poses, build-dataset) keeps its stretch of the speech beside
-    its skeleton: given the whole source's audio instead, `render` refuses and names it."""
-    folder = tmp_path / "clips" / "talk-0000000"
+    its skeleton: given the whole source's audio instead, `render` refuses and names it; not
+    when the file beside it does not last as long as the motion, nor for a bad motion path."""
+    from gesticulate.errors import InputError
+    from gesticulate.pipeline import GeneratePipeline
+    folder = (tmp_path / "clips" / "talk-0000000").resolve()
     folder.mkdir(parents=True)
     (folder / "skeleton.npz").write_bytes((clip / "motion30.npz").read_bytes())
     (folder / "audio.wav").write_bytes((clip / "speech.wav").read_bytes())
@@ -120,10 +123,24 @@ def test_render_names_a_dataset_clips_own_audio_when_given_another(clip, tmp_pat
     assert main(["-q", "render", *common, "--audio", str(tmp_path / "source.wav"),
                  "-o", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "give the audio the motion was made from" in err and str(folder / "audio.wav") in err
+    assert "give the audio the motion was made from" in err
+    assert f"the clip's own speech is {folder / 'audio.wav'}" in err
     assert not out.exists()
     assert main(["-q", "render", *common, "--audio", str(folder / "audio.wav"),
                  "-o", str(tmp_path / "own.mp4")]) == 0
+    pipe = GeneratePipeline(size=128)
+    with pytest.raises(InputError, match="the clip's own speech"):      # samples, not a path
+        pipe.render(motion=folder / "skeleton.npz", image=clip / "photo.png",
+                    audio=(np.concatenate([y, y, y]), sr), output=out, progress=False)
+    (folder / "audio.wav").write_bytes((tmp_path / "source.wav").read_bytes())
+    with pytest.raises(InputError) as refused:                        # not the clip's length
+        pipe.render(motion=folder / "skeleton.npz", image=clip / "photo.png",
+                    audio=tmp_path / "source.wav", output=out, progress=False)
+    assert "own speech" not in str(refused.value)
+    with pytest.raises(InputError):                                     # no motion there
+        pipe.render(motion=tmp_path, image=clip / "photo.png", audio=tmp_path / "source.wav",
+                    output=out, progress=False)
+    assert not out.exists()
 
 
 def test_render_accepts_another_persons_motion(clip, tmp_path):

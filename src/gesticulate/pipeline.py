@@ -334,19 +334,14 @@ class GeneratePipeline:
         """
         from gesticulate.video import check_video_output
         output = check_video_output(output)
-        # A dataset's clip keeps its own stretch of the speech beside its skeleton.
-        own = None if isinstance(motion, SkeletonSequence) else Path(motion).with_name("audio.wav")
+        path = None if isinstance(motion, SkeletonSequence) else motion
         motion = motion if isinstance(motion, SkeletonSequence) else SkeletonSequence.load(motion)
         motion = motion.resampled(self.options.fps)
         y, sr = self.load_audio(audio)
         if abs(len(y) / sr - motion.duration_s) > 1.0:
-            hint = ""
-            given = Path(audio).resolve() if isinstance(audio, (str, os.PathLike)) else None
-            if own is not None and own.is_file() and own.resolve() != given:
-                hint = f" (this clip's own is {own})"
             raise InputError(f"the motion lasts {motion.duration_s:.1f} s but the audio "
                              f"{len(y) / sr:.1f} s; give the audio the motion was made from"
-                             f"{hint}")
+                             f"{_clip_audio_hint(path, audio, motion.duration_s)}")
         n = int(round(motion.duration_s * sr))
         y = np.pad(y[:n], (0, max(0, n - len(y))))
         t0 = time.perf_counter()
@@ -358,6 +353,26 @@ class GeneratePipeline:
                          progress=progress)
         return GenerateResult(output=output, motion=motion, reference=reference,
                               duration_s=len(y) / sr, timings={"render": time.perf_counter() - t0})
+
+
+def _clip_audio_hint(motion, audio, seconds: float) -> str:
+    """`` (the clip's own speech is …)`` when the ``motion`` file is a dataset's clip
+    (import-poses, build-dataset), whose own stretch of the speech lies beside it as
+    ``audio.wav`` and lasts as long as the motion (``seconds``), and the ``audio`` given is
+    another; else nothing."""
+    if motion is None:
+        return ""
+    own = Path(motion).resolve().parent / "audio.wav"
+    given = Path(audio).resolve() if isinstance(audio, (str, os.PathLike)) else None
+    if not own.is_file() or own == given:
+        return ""
+    import soundfile as sf
+    try:
+        if abs(sf.info(str(own)).duration - seconds) > 1.0:
+            return ""
+    except RuntimeError:                       # not a sound file soundfile can read
+        return ""
+    return f" (the clip's own speech is {own})"
 
 
 _COLD_ASIDES = [0]
