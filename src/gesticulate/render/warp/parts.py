@@ -63,6 +63,14 @@ class Parts:
     segments: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     skin: tuple | None = None  # the face's skin colour: CIELAB median and spread
 
+    def hand_pixels(self) -> np.ndarray:
+        """Both arms' hand pieces (bool ``(H, W)``)."""
+        out = np.zeros_like(self.torso)
+        for seg in self.segments.values():
+            if seg.get("hand") is not None:
+                out |= seg["hand"]
+        return out
+
     def trim_hidden_upper(self, side: str, off: np.ndarray) -> None:
         """``off`` (bool ``(H, W)``) taken from the side's ``hidden_upper``, which is dropped
         when fewer than :data:`HIDDEN_UPPER_MIN` pixels are left (as one so small is never

@@ -264,13 +264,12 @@ class WarpRenderer:
         grow = max(int(round(3 * scale)), self.factor + 1)
         # Hidden texture: the torso (and the neck) under the arms, so no ghost arm stays on
         # the body when the arm moves.
-        arms, hands, uppers = (np.zeros_like(person) for _ in range(3))
+        arms, uppers = np.zeros_like(person), np.zeros_like(person)
         for piece in self.parts.arms.values():
             arms |= piece
         for seg in self.parts.segments.values():
             uppers |= seg["upper"]
-            if seg.get("hand") is not None:
-                hands |= seg["hand"]
+        hands = self.parts.hand_pixels()
         bare = None if self.parts.hidden is None or not self.parts.hidden.any() else \
             bare_skin(lab, self.parts.torso & ~arms & ~hands, self.parts.skin)
         shown: list = []
@@ -352,12 +351,9 @@ class WarpRenderer:
         drawn = np.zeros_like(hole)
         for layer in self.layers:
             drawn |= layer.texture[BORDER:-BORDER, BORDER:-BORDER, 3] >= 128
-        hands = np.zeros_like(hole)
-        for seg in self.parts.segments.values():
-            if seg.get("hand") is not None:
-                hands |= seg["hand"]
         known = through & ~self._grown(drawn, clear) \
-            & ~self._grown(hands, SEEN_BACKDROP_HANDS * self.parts.shoulder_width)
+            & ~self._grown(self.parts.hand_pixels(),
+                           SEEN_BACKDROP_HANDS * self.parts.shoulder_width)
         out = self.background.copy()
         if not known.any():
             return out
@@ -366,8 +362,8 @@ class WarpRenderer:
         if band.any():
             d = cv2.distanceTransform((~known).astype(np.uint8), cv2.DIST_L2, 3)
             w = np.clip(1.0 - (d - run_on) / max(fade, 1.0), 0.0, 1.0)[..., None]
-            run = bleed(np.where(known[..., None], self.image, 0), known,
-                        steps=int(np.ceil(run_on + fade)) + 1).astype(np.float32)
+            run = bleed(self.image, known, steps=int(np.ceil(run_on + fade)) + 1
+                        ).astype(np.float32)
             mixed = run * w + out.astype(np.float32) * (1.0 - w)
             out[band] = np.clip(mixed[band] + 0.5, 0, 255).astype(np.uint8)
         return out
