@@ -242,10 +242,7 @@ def _texture(image: np.ndarray, hole: np.ndarray, *, grow: float = 0.0,
     if backdrop_detail(image, hole) < TEXTURED:
         if strip:
             return smooth, None
-        streaks, weight = _streaked(image, core)
-        if not weight.any():
-            return smooth, None
-        return smooth, smooth + (streaks - smooth) * weight[..., None]
+        return smooth, _with_streaks(image, core, smooth, plain=True)
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     hole_s = cv2.dilate(cv2.resize(hole.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST),
                         np.ones((3, 3), np.uint8))
@@ -272,8 +269,18 @@ def _texture(image: np.ndarray, hole: np.ndarray, *, grow: float = 0.0,
     texture = cv2.resize(copied, (w, h), interpolation=cv2.INTER_LINEAR)
     if strip:
         return smooth, texture
-    streaks, weight = _streaked(image, core)
-    return smooth, texture + (streaks - texture) * weight[..., None]
+    return smooth, _with_streaks(image, core, texture)
+
+
+def _with_streaks(image: np.ndarray, hole: np.ndarray, base: np.ndarray, *, plain: bool = False
+                  ) -> np.ndarray | None:
+    """``base`` (a fill of ``hole``, RGB) with the stripes run on into it where they
+    are found (:func:`_streaked`); ``None`` for a ``plain`` backdrop with none, whose Telea
+    fill is kept whole."""
+    streaks, weight = _streaked(image, hole)
+    if plain and not weight.any():
+        return None
+    return base + (streaks - base) * weight[..., None]
 
 
 # Stripes and bands (a flag's, a stage's, window bars) run on into the person's hole along
