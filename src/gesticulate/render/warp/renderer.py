@@ -18,6 +18,7 @@ from gesticulate.errors import InputError
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp import face as F
 from gesticulate.render.warp.backdrop import Backdrop
+from gesticulate.render.warp.borrowed import borrowed_rig, borrowed_texture, borrowers, shown
 from gesticulate.render.warp.cloth import fill_along, fill_hidden
 from gesticulate.render.warp.fill import bleed, smoothed_in
 from gesticulate.render.warp.jit import compiled
@@ -336,7 +337,30 @@ class WarpRenderer:
                 side = name.partition("_")[2]
                 self._rims += self._rim_pixels(name, edges[name] & ~seen_through, rgb, unfilled,
                                                hands_of, B.ARMS[side]["upper"], _hand_points)
+        self._borrowed = self._borrow_hands(valid, scale, grow)
         return regions, through
+
+    def _borrow_hands(self, valid: np.ndarray, scale: float, grow: int) -> list:
+        """``(side, index of the hand's own layer, the layer borrowed for it, its poser)`` for
+        each hand the photo shows unread (:mod:`~gesticulate.render.warp.borrowed`): the other
+        hand's layer mirrored, rigged to the other's landmarks mirrored."""
+        names = [layer.name for layer in self.layers]
+        out = []
+        for side, other in borrowers(self.parts, valid).items():
+            mine, theirs = f"hand_{side}", f"hand_{other}"
+            if mine not in names or theirs not in names:
+                continue
+            texture = self.layers[names.index(theirs)].texture[BORDER:-BORDER, BORDER:-BORDER]
+            rgb, alpha = borrowed_texture(texture, self.parts, side, other)
+            region = alpha > 0.01
+            step = max(4.0, 7.0 * scale, float(np.sqrt(region.sum() / 700.0)))
+            parts, ref, seen = borrowed_rig(self.parts, self.reference, valid, side, other)
+            layer = build_layer(mine, region, rgb, alpha, ref, seen, parts, spacing=step,
+                                grow=grow)
+            if layer is not None:
+                layer.name = f"borrowed_{side}"
+                out.append((side, names.index(mine), layer, Poser(ref, seen, parts, self.size)))
+        return out
 
     def _seen_backdrop(self, through: np.ndarray, hole: np.ndarray, scale: float
                        ) -> np.ndarray:
@@ -600,16 +624,30 @@ class WarpRenderer:
         drawn = [self._layer(layer, bones, face if layer.name == "head" else None,
                              rims.get(layer.name, ()))
                  for layer in self.layers]
-        key = tuple(id(d) for d in drawn)
+        # A hand borrowed from the other (borrowed.py) is drawn where the hand's own layer is,
+        # as much as the motion has it clear of the other hand; the own layer fades as much.
+        tv = target[:, 2] >= B.MIN_CONFIDENCE
+        borrowed = {}
+        for side, i, layer, poser in self._borrowed:
+            share = shown(target, tv, side)
+            if share > 0:
+                borrowed[i] = self._layer(layer, poser.transforms(target), None)[:3] + (share,)
+        key = (tuple(id(d) for d in drawn),
+               tuple((i, id(d[1]), d[3]) for i, d in borrowed.items()))
         if self._last is not None and self._last[0] == key:
             return self._last[1].copy()                 # nothing moved since the last frame
         out = self._background(drawn)
-        for box, rgba, a, _ in drawn:
-            if box is None:
-                continue
-            x0, y0, w, h = box
-            region = out[y0:y0 + h, x0:x0 + w]
-            out[y0:y0 + h, x0:x0 + w] = cv2.blendLinear(rgba, region, a, 1.0 - a)
+        for i, (box, rgba, a, _) in enumerate(drawn):
+            pieces = [(box, rgba, a, 1.0)]
+            if i in borrowed:
+                pieces = [(box, rgba, a, 1.0 - borrowed[i][3]), borrowed[i]]
+            for box, rgba, a, share in pieces:
+                if box is None or share <= 0:
+                    continue
+                x0, y0, w, h = box
+                a = a * share if share < 1 else a
+                region = out[y0:y0 + h, x0:x0 + w]
+                out[y0:y0 + h, x0:x0 + w] = cv2.blendLinear(rgba, region, a, 1.0 - a)
         frame = cv2.cvtColor(out, cv2.COLOR_RGBA2RGB)
         self._last = (key, frame)
         return frame.copy()

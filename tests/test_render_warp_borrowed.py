@@ -1,0 +1,117 @@
+"""A hand the photo shows unread, borrowed from the other hand mirrored (render/warp/borrowed.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gesticulate.render.warp import bones as B
+from gesticulate.render.warp.borrowed import (borrowed_rig, borrowed_texture, borrowers,
+                                             mirror_transform, shown)
+from gesticulate.render.warp.parts import ArmInfo, Parts
+from gesticulate.skeleton import layout as L
+
+LH, RH = L.LEFT_HAND_START, L.RIGHT_HAND_START
+
+
+def _parts(*, left_fore=(70.0, 100.0), left_area=300, right_mode="full") -> Parts:
+    """Two arms mirror images about x = 100 (but for the left elbow ``left_fore``), each hand a
+    square of pixels below its wrist (the left's ``left_area`` of them)."""
+    h, w = 240, 200
+    left = np.array([(80.0, 50.0), left_fore, (75.0, 150.0), (75.0, 165.0)])
+    right = np.array([(120.0, 50.0), (130.0, 100.0), (125.0, 150.0), (125.0, 165.0)])
+    segs = {}
+    for side, x0, area in (("left", 65, left_area), ("right", 115, 300)):
+        hand = np.zeros((h, w), bool)
+        side_len = int(np.sqrt(area))
+        hand[150:150 + side_len, x0:x0 + side_len] = True
+        segs[side] = {"upper": np.zeros((h, w), bool), "fore": np.zeros((h, w), bool),
+                      "hand": hand}
+    return Parts(torso=np.zeros((h, w), bool), head=None,
+                 arm_info={"left": ArmInfo("full", left, False),
+                           "right": ArmInfo(right_mode, right, True)},
+                 segments=segs, shoulder_width=40.0)
+
+
+def _valid(left_points: int = 0) -> np.ndarray:
+    valid = np.zeros(L.NUM_KEYPOINTS, bool)
+    valid[RH:RH + 21] = True
+    valid[LH:LH + left_points] = True
+    return valid
+
+
+def _apply(m: np.ndarray, p) -> np.ndarray:
+    return m[:, :2] @ np.asarray(p, float) + m[:, 2]
+
+
+def test_an_unread_hand_is_borrowed_from_the_found_one_only():
+    assert borrowers(_parts(), _valid()) == {"left": "right"}
+    # Found in the photo (5 points or more): its own pixels are kept.
+    assert borrowers(_parts(), _valid(L.HAND_FOUND)) == {}
+    assert borrowers(_parts(), _valid(L.HAND_FOUND - 1)) == {"left": "right"}
+    # Hardly seen (behind the body, past the border): nothing to replace.
+    assert borrowers(_parts(left_area=64), _valid()) == {}
+    # The other arm leaves the photo: its hand is no whole hand to lend.
+    assert borrowers(_parts(right_mode="upper"), _valid()) == {}
+
+
+def test_the_mirror_puts_the_other_hand_on_this_wrist_as_it_meets_its_forearm():
+    parts = _parts()
+    m = mirror_transform(parts, "left", "right")
+    right, left = parts.arm_info["right"].joints, parts.arm_info["left"].joints
+    assert np.linalg.det(m[:, :2]) < 0                       # mirrored, not turned over
+    assert np.allclose(_apply(m, right[2]), left[2])          # wrist onto wrist
+    assert np.allclose(_apply(m, right[1]), left[1])          # mirror-image arms: elbow too
+    assert np.allclose(_apply(m, right[3]), left[3])
+    # The left forearm raised: the borrowed hand turns with it (it meets the forearm as the
+    # right hand meets its own).
+    parts = _parts(left_fore=(30.0, 130.0))
+    m = mirror_transform(parts, "left", "right")
+    left = parts.arm_info["left"].joints
+    fore = (left[2] - left[1]) / np.linalg.norm(left[2] - left[1])
+    out = _apply(m, right[2] + (right[2] - right[1])) - left[2]
+    assert np.allclose(out / np.linalg.norm(out), fore)
+
+
+def test_the_borrowed_rig_and_texture_are_the_other_hands_mirrored():
+    parts = _parts()
+    ref = np.zeros((L.NUM_KEYPOINTS, 3))
+    rng = np.random.default_rng(0)
+    ref[RH:RH + 21, :2] = [125.0, 150.0] + rng.uniform(-10, 10, (21, 2))
+    ref[RH:RH + 21, 2] = 0.9
+    valid = _valid()
+    new, bref, seen = borrowed_rig(parts, ref, valid, "left", "right")
+    m = mirror_transform(parts, "left", "right")
+    assert np.allclose(bref[LH:LH + 21, :2], ref[RH:RH + 21, :2] @ m[:, :2].T + m[:, 2])
+    assert seen[LH:LH + 21].all() and new.arm_info["left"].has_hand
+    assert not parts.arm_info["left"].has_hand and not valid[LH]      # the photo's untouched
+    # The texture: the right hand's pixels land on the left's place, mirrored.
+    rgba = np.zeros((240, 200, 4), np.uint8)
+    rgba[150:167, 115:132] = (200, 100, 50, 255)
+    rgba[150:167, 115] = (0, 255, 0, 255)               # its inner edge (towards the body)
+    rgb, alpha = borrowed_texture(rgba, parts, "left", "right")
+    assert alpha[155:162, 70:80].min() > 0.99 and alpha[:, 100:].max() == 0
+    ys, xs = np.nonzero((rgb[..., 1] > 200) & (alpha > 0.5))
+    assert len(xs) and 82 <= xs.mean() <= 86                     # mirrored: inner edge inner
+
+
+def _hand(centre, spread=8.0) -> np.ndarray:
+    return np.asarray(centre, float) + np.random.default_rng(1).uniform(-spread, spread, (21, 2))
+
+
+def test_the_borrowed_hand_shows_where_the_motion_has_it_clear_of_the_other():
+    tgt = np.zeros((L.NUM_KEYPOINTS, 3))
+    tgt[RH:RH + 21, :2] = _hand((125, 160))
+    tgt[LH:LH + 21, :2] = _hand((60, 160))
+    tgt[:, 2] = 1.0
+    tv = tgt[:, 2] >= B.MIN_CONFIDENCE
+    assert shown(tgt, tv, "left") == 1.0
+    # Not in the motion (laced in the other, as in the photo): the photo's own pixels.
+    none = tv.copy()
+    none[LH:LH + 21] = False
+    assert shown(tgt, none, "left") == 0.0
+    # On the other hand: none of it; a third over it, part of it, in steps of 1/32.
+    tgt[LH:LH + 21, :2] = _hand((125, 160))
+    assert shown(tgt, tv, "left") == 0.0
+    tgt[LH:LH + 21, :2] = _hand((115, 160))
+    part = shown(tgt, tv, "left")
+    assert 0.0 < part < 1.0 and (part * 32) % 1 == 0
