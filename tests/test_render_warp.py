@@ -870,25 +870,39 @@ def test_a_layer_is_not_feathered_from_the_backdrop_it_leaves_see_through():
 
 
 @pytest.mark.realdata
-def test_a_hand_the_photo_shows_unread_is_drawn_as_the_other_mirrored(shared_data):
-    """interview_1wrQ6Msp7wM's first frame: her left hand, cupped and seen edge-on, is not
-    found in the photo; her right is. Swung on its forearm with the motion's hand open (the
-    right's landmarks mirrored onto it), it is re-detected (MediaPipe tracking, as the
-    reenactment re-detects) in 0.83 of 24 frames drawn as her right hand mirrored; carrying
-    the photo's own hand, in 0.42. The photo's own pose renders the photo: her hands as they
-    are."""
+def test_a_hand_laced_under_the_other_is_drawn_as_the_other_mirrored(shared_data):
+    """hbr_speaker7's first frame: his hands laced in his lap, the left not found. Where the
+    motion opens the left hand clear of the right, it is drawn as his right hand mirrored
+    (self-reenactment: re-detected in 0.51 of the frames where the real clip has it, 0.35
+    before), changing the frame only round the hand; where the motion keeps it laced, and in
+    the photo's own pose, the photo's pixels show. interview_1wrQ6Msp7wM's left hand, not
+    found but apart from her right (cupped, seen edge-on), is kept as the photo shows it."""
     from gesticulate.render.warp.borrowed import borrowed_rig
-    from gesticulate.skeleton.extract import track_frames
-    image, ref, renderer = _first_frame(shared_data / "video" / "interview_1wrQ6Msp7wM.mp4")
+    from gesticulate.render.warp.parts import grown
+    image, ref, renderer = _first_frame(shared_data / "video" / "hbr_speaker7.mp4")
     assert [b[0] for b in renderer._borrowed] == ["left"]
-    own = renderer.render(ref)
-    assert psnr(own, image) > 40
+    assert psnr(renderer.render(ref), image) > 40
     _, mirrored, _ = borrowed_rig(renderer.parts, renderer.reference, renderer._valid, "left",
                                   "right")
-    target = ref.astype(np.float64).copy()
     hs = L.LEFT_HAND_START
-    target[hs:hs + 21] = mirrored[hs:hs + 21] + renderer.offset
-    frames = [renderer.render(pose(target, fore={"left": -0.6 * np.sin(np.pi * k / 24)}))
-              for k in range(24)]
-    found = L.hand_found(track_frames(frames), L.LEFT_HAND)
-    assert found.mean() >= 0.7, found.mean()
+    opened = ref.astype(np.float64).copy()
+    opened[hs:hs + 21] = mirrored[hs:hs + 21] + renderer.offset
+    # What a motion is made from (generate): the photo's keypoints and the borrowed hand's.
+    assert np.allclose(renderer.motion_reference(ref), opened)
+    borrowed = renderer._borrowed
+    frames = {}
+    for name, target in (("open", pose(opened, fore={"left": 0.5})),     # raised
+                         ("laced", pose(ref, fore={"left": 0.5}))):
+        frames[name] = renderer.render(target)
+        renderer._borrowed = []
+        frames[name + " own"] = renderer.render(target)
+        renderer._borrowed = borrowed
+    assert np.array_equal(frames["laced"], frames["laced own"])
+    changed = np.abs(frames["open"].astype(int) - frames["open own"]).sum(2) > 30
+    x0, y0 = renderer.offset[:2].astype(int)
+    near = np.zeros(changed.shape, bool)
+    around = grown(renderer.parts.segments["left"]["hand"], 0.5 * renderer.parts.shoulder_width)
+    near[y0:y0 + around.shape[0], x0:x0 + around.shape[1]] = around
+    assert changed.sum() > 300 and not (changed & ~grown(near, 60)).any()
+    other = _first_frame(shared_data / "video" / "interview_1wrQ6Msp7wM.mp4")[2]
+    assert other._borrowed == []

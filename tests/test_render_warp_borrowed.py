@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from gesticulate.render.warp import bones as B
@@ -13,9 +14,10 @@ from gesticulate.skeleton import layout as L
 LH, RH = L.LEFT_HAND_START, L.RIGHT_HAND_START
 
 
-def _parts(*, left_fore=(70.0, 100.0), left_area=300, right_mode="full") -> Parts:
+def _parts(*, left_fore=(70.0, 100.0), left_area=300, right_mode="full", apart=False) -> Parts:
     """Two arms mirror images about x = 100 (but for the left elbow ``left_fore``), each hand a
-    square of pixels below its wrist (the left's ``left_area`` of them)."""
+    square of pixels below its wrist (the left's ``left_area`` of them), the two squares
+    joined by a bridge of pixels between them unless ``apart`` (hands laced)."""
     h, w = 240, 200
     left = np.array([(80.0, 50.0), left_fore, (75.0, 150.0), (75.0, 165.0)])
     right = np.array([(120.0, 50.0), (130.0, 100.0), (125.0, 150.0), (125.0, 165.0)])
@@ -24,6 +26,8 @@ def _parts(*, left_fore=(70.0, 100.0), left_area=300, right_mode="full") -> Part
         hand = np.zeros((h, w), bool)
         side_len = int(np.sqrt(area))
         hand[150:150 + side_len, x0:x0 + side_len] = True
+        if side == "right" and not apart:
+            hand[152:156, 80:116] = True            # its fingers reach the other hand
         segs[side] = {"upper": np.zeros((h, w), bool), "fore": np.zeros((h, w), bool),
                       "hand": hand}
     return Parts(torso=np.zeros((h, w), bool), head=None,
@@ -52,6 +56,8 @@ def test_an_unread_hand_is_borrowed_from_the_found_one_only():
     assert borrowers(_parts(left_area=64), _valid()) == {}
     # The other arm leaves the photo: its hand is no whole hand to lend.
     assert borrowers(_parts(right_mode="upper"), _valid()) == {}
+    # Apart from the other hand: a whole hand, kept as the photo shows it.
+    assert borrowers(_parts(apart=True), _valid()) == {}
 
 
 def test_the_mirror_puts_the_other_hand_on_this_wrist_as_it_meets_its_forearm():
@@ -84,14 +90,21 @@ def test_the_borrowed_rig_and_texture_are_the_other_hands_mirrored():
     assert np.allclose(bref[LH:LH + 21, :2], ref[RH:RH + 21, :2] @ m[:, :2].T + m[:, 2])
     assert seen[LH:LH + 21].all() and new.arm_info["left"].has_hand
     assert not parts.arm_info["left"].has_hand and not valid[LH]      # the photo's untouched
-    # The texture: the right hand's pixels land on the left's place, mirrored.
+    # The texture: the right hand's pixels land on the left's place, mirrored, in the left
+    # hand's hue, not its lightness.
+    parts = _parts(apart=True)
     rgba = np.zeros((240, 200, 4), np.uint8)
     rgba[150:167, 115:132] = (200, 100, 50, 255)
-    rgba[150:167, 115] = (0, 255, 0, 255)               # its inner edge (towards the body)
-    rgb, alpha = borrowed_texture(rgba, parts, "left", "right")
+    rgba[150:167, 115] = (60, 30, 15, 255)              # its inner edge (towards the body)
+    image = np.zeros((240, 200, 3), np.uint8)
+    image[parts.segments["left"]["hand"]] = (90, 60, 120)
+    rgb, alpha = borrowed_texture(rgba, image, parts, "left", "right")
     assert alpha[155:162, 70:80].min() > 0.99 and alpha[:, 100:].max() == 0
-    ys, xs = np.nonzero((rgb[..., 1] > 200) & (alpha > 0.5))
+    ys, xs = np.nonzero((rgb.sum(2) < 200) & (alpha > 0.5))
     assert len(xs) and 82 <= xs.mean() <= 86                     # mirrored: inner edge inner
+    lab = lambda c: cv2.cvtColor(np.uint8([[c]]), cv2.COLOR_RGB2LAB)[0, 0].astype(int)
+    got, lent, own = lab(rgb[158, 75]), lab((200, 100, 50)), lab((90, 60, 120))
+    assert abs(got[0] - lent[0]) <= 2 and np.abs(got[1:] - own[1:]).max() <= 6, (got, own)
 
 
 def _hand(centre, spread=8.0) -> np.ndarray:

@@ -351,7 +351,7 @@ class WarpRenderer:
             if mine not in names or theirs not in names:
                 continue
             texture = self.layers[names.index(theirs)].texture[BORDER:-BORDER, BORDER:-BORDER]
-            rgb, alpha = borrowed_texture(texture, self.parts, side, other)
+            rgb, alpha = borrowed_texture(texture, self.image, self.parts, side, other)
             region = alpha > 0.01
             step = max(4.0, 7.0 * scale, float(np.sqrt(region.sum() / 700.0)))
             parts, ref, seen = borrowed_rig(self.parts, self.reference, valid, side, other)
@@ -360,6 +360,17 @@ class WarpRenderer:
             if layer is not None:
                 layer.name = f"borrowed_{side}"
                 out.append((side, names.index(mine), layer, Poser(ref, seen, parts, self.size)))
+        return out
+
+    def motion_reference(self, reference: np.ndarray) -> np.ndarray:
+        """``reference`` ``(133, 3)`` (the photo's keypoints, as given) with each borrowed
+        hand's landmarks: the other hand's mirrored onto it, with their confidences. A motion
+        made from it has that hand, and the renderer draws it where the motion opens it; made
+        from the photo's own, the hand had no landmarks, and never showed."""
+        out = np.array(reference, np.float64, copy=True)
+        for side, _, _, poser in self._borrowed:
+            hs = B.ARMS[side]["hand_start"]
+            out[hs:hs + 21] = poser.ref[hs:hs + 21] + self.offset
         return out
 
     def _seen_backdrop(self, through: np.ndarray, hole: np.ndarray, scale: float
