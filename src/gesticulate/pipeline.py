@@ -292,11 +292,7 @@ class GeneratePipeline:
         report("motion", 0.0)
         t0 = time.perf_counter()
         style = self.choose_style(features, reference, image_size=(w, h))  # chosen, logged once
-        # A hand the warp renderer borrows from the other (render/warp/borrowed.py) gets the
-        # other's landmarks mirrored, so that the motion moves it as a hand.
-        made_from = reference if renderer is None or not hasattr(renderer, "motion_reference") \
-            else renderer.motion_reference(reference)
-        motion = self.generate_motion(features, made_from, image_size=(w, h),
+        motion = self.generate_motion(features, reference, image_size=(w, h),
                                       phone_timings=phone_timings,
                                       style=style.name if style else None, audio=(y, sr))
         t["motion"] = time.perf_counter() - t0

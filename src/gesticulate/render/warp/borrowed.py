@@ -8,35 +8,56 @@ the photo and the other's are not, and the two lie against each other, the unrea
 in the frames where the motion has it clear of the other hand, as the found one's pixels
 mirrored onto its wrist, meeting its forearm as the found one meets its own, turned (its
 fingers too) with the motion's hand as the found one is (a person's two hands are mirror
-images), in the unread hand's own hue. A frame whose motion has no such hand (laced,
-as in the photo) shows the photo's own pixels: the photo's own pose renders the photo.
+images). A frame whose motion has no such hand, or has it against the other (laced, as in
+the photo), shows the photo's own pixels: the photo's own pose renders the photo.
+
+The motion must carry the hand's landmarks: a skeleton from a real clip or another tool
+(``render --motion``, ``reenact``, ``import-poses``) does; ``generate``'s, made from the photo's
+keypoints, has none for a hand the photo's detection did not find.
 
 A hand apart from the other is kept, read or not: interview_1wrQ6Msp7wM's left, cupped and
 seen edge-on, is not found in the photo, but it is a whole hand; borrowed, it was re-detected
 in 0.59 of her self-reenactment's frames (0.03 kept), but it was her right hand's darker,
 shadowed skin on a differently turned palm, and the jacket's fill showed where her own fingers
-had lain.
+had lain. Given the unread hand's hue (its pixels' mean CIELAB a and b), hbr_speaker7's borrowed
+hand changed the most-moved box by 0.003 dB; given its lightness too, it came out darker and
+redder than his real open hand (the laced hand lies in shade; -0.19 dB): the other hand's
+colours are kept.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
 from gesticulate.render.warp import bones as B
-from gesticulate.render.warp.parts import Parts, grown, lab_of
+from gesticulate.render.warp.parts import Parts, grown
+from gesticulate.render.warp.pose import Poser
+from gesticulate.render.warp.rig import BORDER, Layer, build_layer, mesh_step
 from gesticulate.skeleton import layout as L
 
 # The borrowed hand shows wholly where the share of its box (round its landmarks) that the
-# other hand's box overlaps is OVERLAP[0] or less, not at all from OVERLAP[1].
+# other hand's box overlaps is OVERLAP[0] or less, not at all from OVERLAP[1]. (Chosen, not
+# tuned: hbr_speaker7's hands at the photo's laced pose overlap past OVERLAP[1].)
 OVERLAP = (0.15, 0.4)
-# ... and only for a hand whose pixels cover at least this share of the found hand's (a hand
-# hidden behind the body, or a wrist at the photo's edge, has none to replace), lying within
-# AGAINST shoulder widths of it.
+# A hand is borrowed only where its pixels cover at least SEEN_SHARE of the found hand's (a
+# hand hidden behind the body, or a wrist at the photo's edge, has none to replace) and lie
+# within AGAINST shoulder widths (2 px at least) of them. (Chosen, not tuned; of the shared
+# photos and clips' first frames only hbr_speaker7 borrows, its hands laced.)
 SEEN_SHARE = 0.3
 AGAINST = 0.03
+
+
+class Borrowed(NamedTuple):
+    """A hand drawn as the other's, mirrored (:func:`borrow_hands`)."""
+
+    side: str
+    index: int            # of the hand's own layer, which it is drawn with
+    layer: Layer
+    poser: Poser          # the rig's, with the other hand's landmarks mirrored onto this one
 
 
 def borrowers(parts: Parts, valid: np.ndarray) -> dict[str, str]:
@@ -44,8 +65,8 @@ def borrowers(parts: Parts, valid: np.ndarray) -> dict[str, str]:
     :data:`~gesticulate.skeleton.layout.HAND_FOUND` of its landmarks among the photo's
     ``valid`` points) against the other hand, found: the hands to borrow, and from which."""
     info = parts.arm_info
-    found = {side: int(valid[B.ARMS[side]["hand_start"]:][:21].sum()) >= L.HAND_FOUND
-             for side in B.ARMS}
+    found = {side: int(valid[hs:hs + 21].sum()) >= L.HAND_FOUND
+             for side, hs in ((s, B.ARMS[s]["hand_start"]) for s in B.ARMS)}
     out = {}
     for side, other in (("left", "right"), ("right", "left")):
         if side not in info or other not in info:
@@ -93,25 +114,37 @@ def borrowed_rig(parts: Parts, reference: np.ndarray, valid: np.ndarray, side: s
     return replace(parts, arm_info=arm_info), ref, seen
 
 
-def borrowed_texture(rgba: np.ndarray, image: np.ndarray, parts: Parts, side: str,
-                     other: str) -> tuple[np.ndarray, np.ndarray]:
+def borrowed_texture(rgba: np.ndarray, parts: Parts, side: str, other: str
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """``other``'s hand layer (RGBA uint8 ``(H, W, 4)``, photo pixels) mirrored onto
-    ``side``'s wrist, its hue moved to that of ``side``'s own hand pixels in the photo
-    ``image`` (RGB uint8; the mean CIELAB a and b): ``(rgb uint8 (H, W, 3), alpha float32
-    (H, W))``. Not its lightness: hbr_speaker7's left hand, laced under his right, is in its
-    shade, and the open hand made that dark was redder than his real one (most-moved box
-    19.03 dB, hue only 19.22)."""
+    ``side``'s wrist: ``(rgb uint8 (H, W, 3), alpha float32 (H, W))``."""
     h, w = rgba.shape[:2]
     out = cv2.warpAffine(rgba, mirror_transform(parts, side, other), (w, h),
                          flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    rgb, alpha = np.ascontiguousarray(out[..., :3]), out[..., 3].astype(np.float32) / 255.0
-    own = parts.segments[side]["hand"]
-    lent = alpha > 0.5
-    if own.any() and lent.any():
-        lab = lab_of(rgb)
-        lab += (lab_of(image)[own].mean(0) - lab[lent].mean(0)) * [0.0, 1.0, 1.0]
-        rgb = cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
-    return rgb, alpha
+    return np.ascontiguousarray(out[..., :3]), out[..., 3].astype(np.float32) / 255.0
+
+
+def borrow_hands(layers: list[Layer], parts: Parts, reference: np.ndarray, valid: np.ndarray,
+                 size: tuple[int, int], *, scale: float, grow: int) -> list[Borrowed]:
+    """The borrowed hands of a rig whose ``layers`` are built (:func:`borrowers`): each the
+    other hand's layer mirrored, rigged to the other's landmarks mirrored. ``scale``: the
+    picture's size in units of 512 px; ``grow``: the layers' (:func:`rig.build_layer`)."""
+    names = [layer.name for layer in layers]
+    out = []
+    for side, other in borrowers(parts, valid).items():
+        mine, theirs = f"hand_{side}", f"hand_{other}"
+        if mine not in names or theirs not in names:
+            continue
+        texture = layers[names.index(theirs)].texture[BORDER:-BORDER, BORDER:-BORDER]
+        rgb, alpha = borrowed_texture(texture, parts, side, other)
+        region = alpha > 0.01
+        rig, ref, seen = borrowed_rig(parts, reference, valid, side, other)
+        layer = build_layer(mine, region, rgb, alpha, ref, seen, rig,
+                            spacing=mesh_step(region, 0.0, scale, fine=True), grow=grow)
+        if layer is not None:
+            layer.name = f"borrowed_{side}"
+            out.append(Borrowed(side, names.index(mine), layer, Poser(ref, seen, rig, size)))
+    return out
 
 
 def shown(target: np.ndarray, tv: np.ndarray, side: str) -> float:

@@ -18,7 +18,7 @@ from gesticulate.errors import InputError
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp import face as F
 from gesticulate.render.warp.backdrop import Backdrop
-from gesticulate.render.warp.borrowed import borrowed_rig, borrowed_texture, borrowers, shown
+from gesticulate.render.warp.borrowed import borrow_hands, shown
 from gesticulate.render.warp.cloth import fill_along, fill_hidden
 from gesticulate.render.warp.fill import bleed, smoothed_in
 from gesticulate.render.warp.jit import compiled
@@ -28,7 +28,7 @@ from gesticulate.render.warp.parts import (around_head, backdrop_in_arm, bare_sk
                                           colour_clusters, grown, hand_masks, lab_of, split_parts,
                                           strays_beside_head, touching)
 from gesticulate.render.warp.pose import Poser
-from gesticulate.render.warp.rig import BORDER, LAYER_READ, Layer, build_layer
+from gesticulate.render.warp.rig import BORDER, LAYER_READ, Layer, build_layer, mesh_step
 from gesticulate.render.warp.segment import add_region, content_box, edge_matte, person_alpha
 from gesticulate.render.warp.surface import arm_below, desk_in_front
 from gesticulate.skeleton import layout as L
@@ -221,7 +221,11 @@ class WarpRenderer:
         # photo's own pose renders the photo), and inpainted where the person moved away.
         # So is the backdrop an arm's layer leaves out (seen through it, :meth:`_backdrop_in`),
         # or it is the photo's in every frame where :meth:`_seen_backdrop` keeps it.
-        regions, through = self._build_layers(person, alpha, lab, valid, scale)
+        grow = max(int(round(3 * scale)), factor + 1)     # layers past their regions (px)
+        regions, through = self._build_layers(person, alpha, lab, valid, scale, grow)
+        # A hand laced under the other, unread, drawn as the other where the motion opens it.
+        self._borrowed = borrow_hands(self.layers, self.parts, self.reference, valid, self.size,
+                                      scale=scale, grow=grow)
         ring = hole & ((alpha < 0.99) | through)
         photo_bg[through] = self.image[through]
         self._ring = np.flatnonzero(ring)
@@ -257,12 +261,11 @@ class WarpRenderer:
         self.flipped = 0          # flipped triangles in the last rendered frame (a check)
 
     def _build_layers(self, person: np.ndarray, alpha: np.ndarray, lab: np.ndarray,
-                      valid: np.ndarray, scale: float) -> tuple[list, np.ndarray]:
+                      valid: np.ndarray, scale: float, grow: int) -> tuple[list, np.ndarray]:
         """The layers (torso, upper arms, head, forearms, hands), each with its hidden texture
         filled; returns each layer's region and the backdrop seen through the arms' layers
         (left out of them)."""
         spacing = max(6.0, 14.0 * scale)
-        grow = max(int(round(3 * scale)), self.factor + 1)
         # Hidden texture: the torso (and the neck) under the arms, so no ghost arm stays on
         # the body when the arm moves.
         arms, uppers = np.zeros_like(person), np.zeros_like(person)
@@ -303,11 +306,7 @@ class WarpRenderer:
         for name, region, rgb in specs:
             if region is None:
                 continue
-            # Big layers (a close-up head) get a coarser mesh: per-frame cost grows with the
-            # triangle count, and a mostly rigid part needs few (~700 vertices at most).
-            fine = name.startswith("hand")          # fingers need a finer mesh
-            step = max(max(4.0, 7.0 * scale) if fine else spacing,
-                       float(np.sqrt(region.sum() / 700.0)))
+            step = mesh_step(region, spacing, scale, fine=name.startswith("hand"))
             solid = alpha
             if name != "head":
                 seen_through = self._backdrop_in(name, region, person, lab, body)
@@ -337,41 +336,7 @@ class WarpRenderer:
                 side = name.partition("_")[2]
                 self._rims += self._rim_pixels(name, edges[name] & ~seen_through, rgb, unfilled,
                                                hands_of, B.ARMS[side]["upper"], _hand_points)
-        self._borrowed = self._borrow_hands(valid, scale, grow)
         return regions, through
-
-    def _borrow_hands(self, valid: np.ndarray, scale: float, grow: int) -> list:
-        """``(side, index of the hand's own layer, the layer borrowed for it, its poser)`` for
-        each hand the photo shows unread (:mod:`~gesticulate.render.warp.borrowed`): the other
-        hand's layer mirrored, rigged to the other's landmarks mirrored."""
-        names = [layer.name for layer in self.layers]
-        out = []
-        for side, other in borrowers(self.parts, valid).items():
-            mine, theirs = f"hand_{side}", f"hand_{other}"
-            if mine not in names or theirs not in names:
-                continue
-            texture = self.layers[names.index(theirs)].texture[BORDER:-BORDER, BORDER:-BORDER]
-            rgb, alpha = borrowed_texture(texture, self.image, self.parts, side, other)
-            region = alpha > 0.01
-            step = max(4.0, 7.0 * scale, float(np.sqrt(region.sum() / 700.0)))
-            parts, ref, seen = borrowed_rig(self.parts, self.reference, valid, side, other)
-            layer = build_layer(mine, region, rgb, alpha, ref, seen, parts, spacing=step,
-                                grow=grow)
-            if layer is not None:
-                layer.name = f"borrowed_{side}"
-                out.append((side, names.index(mine), layer, Poser(ref, seen, parts, self.size)))
-        return out
-
-    def motion_reference(self, reference: np.ndarray) -> np.ndarray:
-        """``reference`` ``(133, 3)`` (the photo's keypoints, as given) with each borrowed
-        hand's landmarks: the other hand's mirrored onto it, with their confidences. A motion
-        made from it has that hand, and the renderer draws it where the motion opens it; made
-        from the photo's own, the hand had no landmarks, and never showed."""
-        out = np.array(reference, np.float64, copy=True)
-        for side, _, _, poser in self._borrowed:
-            hs = B.ARMS[side]["hand_start"]
-            out[hs:hs + 21] = poser.ref[hs:hs + 21] + self.offset
-        return out
 
     def _seen_backdrop(self, through: np.ndarray, hole: np.ndarray, scale: float
                        ) -> np.ndarray:
@@ -635,30 +600,25 @@ class WarpRenderer:
         drawn = [self._layer(layer, bones, face if layer.name == "head" else None,
                              rims.get(layer.name, ()))
                  for layer in self.layers]
-        # A hand borrowed from the other (borrowed.py) is drawn where the hand's own layer is,
-        # as much as the motion has it clear of the other hand; the own layer fades as much.
+        # A borrowed hand (borrowed.py) shows as much as the motion has it clear of the other
+        # hand, cross-faded with the hand's own layer.
         tv = target[:, 2] >= B.MIN_CONFIDENCE
         borrowed = {}
-        for side, i, layer, poser in self._borrowed:
-            share = shown(target, tv, side)
+        for b in self._borrowed:
+            share = shown(target, tv, b.side)
             if share > 0:
-                borrowed[i] = self._layer(layer, poser.transforms(target), None)[:3] + (share,)
+                borrowed[b.index] = (self._layer(b.layer, b.poser.transforms(target), None),
+                                     share)
         key = (tuple(id(d) for d in drawn),
-               tuple((i, id(d[1]), d[3]) for i, d in borrowed.items()))
+               tuple((i, id(d[1]), share) for i, (d, share) in borrowed.items()))
         if self._last is not None and self._last[0] == key:
             return self._last[1].copy()                 # nothing moved since the last frame
         out = self._background(drawn)
-        for i, (box, rgba, a, _) in enumerate(drawn):
-            pieces = [(box, rgba, a, 1.0)]
-            if i in borrowed:
-                pieces = [(box, rgba, a, 1.0 - borrowed[i][3]), borrowed[i]]
-            for box, rgba, a, share in pieces:
-                if box is None or share <= 0:
-                    continue
-                x0, y0, w, h = box
-                a = a * share if share < 1 else a
-                region = out[y0:y0 + h, x0:x0 + w]
-                out[y0:y0 + h, x0:x0 + w] = cv2.blendLinear(rgba, region, a, 1.0 - a)
+        for i, d in enumerate(drawn):
+            if i not in borrowed:
+                _put(out, d)
+                continue
+            _crossfaded(out, d, *borrowed[i])
         frame = cv2.cvtColor(out, cv2.COLOR_RGBA2RGB)
         self._last = (key, frame)
         return frame.copy()
@@ -814,6 +774,30 @@ class WarpRenderer:
                 if dark is not None:
                     overlays.append(("lash", sl, dark, None))
         return overlays
+
+
+def _put(canvas: np.ndarray, drawn: tuple) -> None:
+    """Blend one warped layer ``(box, rgba, alpha, ...)`` (:meth:`WarpRenderer._layer`) over
+    ``canvas`` (RGBA uint8), in place."""
+    box, rgba, a = drawn[:3]
+    if box is None:
+        return
+    x0, y0, w, h = box
+    region = canvas[y0:y0 + h, x0:x0 + w]
+    canvas[y0:y0 + h, x0:x0 + w] = cv2.blendLinear(rgba, region, a, 1.0 - a)
+
+
+def _crossfaded(canvas: np.ndarray, own: tuple, lent: tuple, share: float) -> None:
+    """``canvas`` with ``own``'s layer drawn over it times ``1 - share`` plus with ``lent``'s
+    times ``share``, in place: where both are opaque, nothing under them shows (each blended
+    over the other at its share, the canvas showed through both: a quarter of it at 0.5)."""
+    if share >= 1:
+        _put(canvas, lent)
+        return
+    under = canvas.copy()
+    _put(canvas, own)
+    _put(under, lent)
+    cv2.addWeighted(canvas, 1.0 - share, under, share, 0.0, dst=canvas)
 
 
 def _ring_sample(near, ty, tx, fy, fx, mine, m):       # pragma: no cover - compiled

@@ -359,6 +359,14 @@ def _layer_weights(name: str, v: np.ndarray, ref: np.ndarray, valid: np.ndarray,
 LAYER_READ = 4.0
 
 
+def mesh_step(region: np.ndarray, spacing: float, scale: float, *, fine: bool) -> float:
+    """A layer's mesh spacing (px): ``spacing``, or for a ``fine`` one (a hand: fingers) 7 px at
+    512 px (4 at least); coarser for big layers (a close-up head): per-frame cost grows with
+    the triangle count, and a mostly rigid part needs few (~700 vertices at most)."""
+    step = max(4.0, 7.0 * scale) if fine else spacing
+    return max(step, float(np.sqrt(region.sum() / 700.0)))
+
+
 def build_layer(name: str, region: np.ndarray, rgb: np.ndarray, alpha: np.ndarray,
                 ref: np.ndarray, valid: np.ndarray, parts: Parts, *, spacing: float,
                 grow: int) -> Layer | None:
