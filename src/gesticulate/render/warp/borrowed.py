@@ -51,6 +51,10 @@ SEEN_SHARE = 0.3
 AGAINST = 0.03
 
 
+# Pixels over which a lent hand fades out at the photo's border (borrowed_texture).
+CUT_FADE = 8.0
+
+
 class Borrowed(NamedTuple):
     """A hand drawn as the other's, mirrored (:func:`borrow_hands`)."""
 
@@ -117,8 +121,16 @@ def borrowed_rig(parts: Parts, reference: np.ndarray, valid: np.ndarray, side: s
 def borrowed_texture(rgba: np.ndarray, parts: Parts, side: str, other: str
                      ) -> tuple[np.ndarray, np.ndarray]:
     """``other``'s hand layer (RGBA uint8 ``(H, W, 4)``, photo pixels) mirrored onto
-    ``side``'s wrist: ``(rgb uint8 (H, W, 3), alpha float32 (H, W))``."""
+    ``side``'s wrist: ``(rgb uint8 (H, W, 3), alpha float32 (H, W))``. Faded out over
+    :data:`CUT_FADE` px at the photo's border: a hand the border cuts (hbr_speaker7's right)
+    lent its cut edge, and the dark underside there, as a brown bar across the borrowed hand's
+    heel once it rose into the picture."""
     h, w = rgba.shape[:2]
+    y, x = np.ogrid[:h, :w]
+    edge = np.minimum(np.minimum(y, h - 1 - y), np.minimum(x, w - 1 - x))
+    fade = np.clip(edge / CUT_FADE, 0.0, 1.0)
+    rgba = rgba.copy()
+    rgba[..., 3] = (rgba[..., 3] * fade + 0.5).astype(np.uint8)
     out = cv2.warpAffine(rgba, mirror_transform(parts, side, other), (w, h),
                          flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return np.ascontiguousarray(out[..., :3]), out[..., 3].astype(np.float32) / 255.0
