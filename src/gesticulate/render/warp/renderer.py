@@ -606,9 +606,9 @@ class WarpRenderer:
         borrowed = {}
         for b in self._borrowed:
             share = shown(target, tv, b.side)
-            if share > 0:
-                borrowed[b.index] = (self._layer(b.layer, b.poser.transforms(target), None),
-                                     share)
+            lent = self._layer(b.layer, b.poser.transforms(target), None) if share > 0 else None
+            if lent is not None and lent[0] is not None:      # (none: carried out of sight)
+                borrowed[b.index] = (lent, share)
         key = (tuple(id(d) for d in drawn),
                tuple((i, id(d[1]), share) for i, (d, share) in borrowed.items()))
         if self._last is not None and self._last[0] == key:
