@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.borrowed import (borrowed_rig, borrowed_texture, borrowers,
                                              mirror_transform, shown)
 from gesticulate.render.warp.parts import ArmInfo, Parts
@@ -108,17 +107,16 @@ def test_the_borrowed_hand_shows_where_the_motion_has_it_clear_of_the_other():
     tgt[RH:RH + 21, :2] = _hand((125, 160))
     tgt[LH:LH + 21, :2] = _hand((60, 160))
     tgt[:, 2] = 1.0
-    tv = tgt[:, 2] >= B.MIN_CONFIDENCE
-    assert shown(tgt, tv, "left") == 1.0
+    assert shown(tgt, "left") == 1.0
     # Not in the motion (laced in the other, as in the photo): the photo's own pixels.
-    none = tv.copy()
-    none[LH:LH + 21] = False
-    assert shown(tgt, none, "left") == 0.0
+    none = tgt.copy()
+    none[LH:LH + 21, 2] = 0.0
+    assert shown(none, "left") == 0.0
     # On the other hand: none of it; a third over it, part of it, in steps of 1/32.
     tgt[LH:LH + 21, :2] = _hand((125, 160))
-    assert shown(tgt, tv, "left") == 0.0
+    assert shown(tgt, "left") == 0.0
     tgt[LH:LH + 21, :2] = _hand((115, 160))
-    part = shown(tgt, tv, "left")
+    part = shown(tgt, "left")
     assert 0.0 < part < 1.0 and (part * 32) % 1 == 0
 
 

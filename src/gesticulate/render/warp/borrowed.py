@@ -38,6 +38,7 @@ from gesticulate.render.warp.parts import Parts, grown
 from gesticulate.render.warp.pose import Poser
 from gesticulate.render.warp.rig import BORDER, Layer, build_layer, mesh_step
 from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.tracks import smoothstep
 
 # The borrowed hand shows wholly where the share of its box (round its landmarks) that the
 # other hand's box overlaps is OVERLAP[0] or less, not at all from OVERLAP[1]. (Chosen, not
@@ -159,23 +160,19 @@ def borrow_hands(layers: list[Layer], parts: Parts, reference: np.ndarray, valid
     return out
 
 
-def shown(target: np.ndarray, tv: np.ndarray, side: str) -> float:
-    """How much of ``side``'s borrowed hand shows in the frame ``target`` (``tv`` its seen
-    points), 0..1 in steps of 1/32: all of it where the motion has that hand
-    (:data:`~gesticulate.skeleton.layout.HAND_FOUND` of its points seen) clear of the other
-    hand, none where it has none (a hand laced in the other, as the photo's) or where the two
-    hands' boxes overlap (:data:`OVERLAP`)."""
-    other = "right" if side == "left" else "left"
-    mine, theirs = B.ARMS[side]["hand_start"], B.ARMS[other]["hand_start"]
-    seen = tv[mine:mine + 21]
-    if seen.sum() < L.HAND_FOUND:
+def shown(target: np.ndarray, side: str) -> float:
+    """How much of ``side``'s borrowed hand shows in the frame ``target`` ``(133, 3)``, 0..1 in
+    steps of 1/32: all of it where the motion has that hand (:func:`~gesticulate.skeleton.
+    layout.hand_found`) clear of the other hand, none where it has none (a hand laced in the
+    other, as the photo's) or where the two hands' boxes overlap (:data:`OVERLAP`)."""
+    mine, theirs = (L.LEFT_HAND, L.RIGHT_HAND) if side == "left" else (L.RIGHT_HAND, L.LEFT_HAND)
+    if not L.hand_found(target, mine, B.MIN_CONFIDENCE):
         return 0.0
-    pts = target[mine:mine + 21, :2][seen]
+    pts = target[mine][target[mine, 2] >= B.MIN_CONFIDENCE, :2]
     lo, hi = pts.min(0), pts.max(0)
     share = 0.0
-    if tv[theirs:theirs + 21].sum() >= L.HAND_FOUND:
-        them = target[theirs:theirs + 21, :2][tv[theirs:theirs + 21]]
+    if L.hand_found(target, theirs, B.MIN_CONFIDENCE):
+        them = target[theirs][target[theirs, 2] >= B.MIN_CONFIDENCE, :2]
         inter = np.clip(np.minimum(hi, them.max(0)) - np.maximum(lo, them.min(0)), 0, None)
         share = float(inter.prod() / max(np.prod(np.maximum(hi - lo, 1.0)), 1.0))
-    x = float(np.clip((OVERLAP[1] - share) / (OVERLAP[1] - OVERLAP[0]), 0.0, 1.0))
-    return round(x * x * (3 - 2 * x) * 32) / 32
+    return round(float(smoothstep((OVERLAP[1] - share) / (OVERLAP[1] - OVERLAP[0]))) * 32) / 32

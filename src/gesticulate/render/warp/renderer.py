@@ -602,10 +602,9 @@ class WarpRenderer:
                  for layer in self.layers]
         # A borrowed hand (borrowed.py) shows as much as the motion has it clear of the other
         # hand, cross-faded with the hand's own layer.
-        tv = target[:, 2] >= B.MIN_CONFIDENCE
         borrowed = {}
         for b in self._borrowed:
-            share = shown(target, tv, b.side)
+            share = shown(target, b.side)
             lent = self._layer(b.layer, b.poser.transforms(target), None) if share > 0 else None
             if lent is not None and lent[0] is not None:      # (none: carried out of sight)
                 borrowed[b.index] = (lent, share)
