@@ -218,6 +218,25 @@ def test_mouth_opens_only_in_mouth_region(astronaut):
     assert (gap < 200).sum() > (image[mouth].astype(int).sum(2) < 200).sum() + 10
 
 
+def test_an_opened_mouth_is_tinted_as_the_face_it_is_in(shared_data):
+    """avspeech_sample1's first frame: a closed mouth on a face lit red. The opened mouth's
+    teeth (the brightest fifth between the inner lips) take the skin's tint, not a neutral
+    white that reads as cyan on it, and the interior is the lips' red, darker than the skin."""
+    image, ref, renderer = _first_frame(shared_data / "video" / "avspeech_sample1.avi")
+    target = pose(ref, mouth=0.3)
+    out = renderer.render(target)
+    inside = np.zeros(out.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [target[list(L.INNER_LIPS), :2].round().astype(np.int32)], 1)
+    px = out[inside > 0].astype(np.float64)
+    level = px.mean(1)
+    teeth = px[level >= np.quantile(level, 0.8)].mean(0)
+    nose = ref[[L.face(i) for i in (29, 30, 31, 35)], :2].round().astype(int)
+    skin = np.median(image[nose[:, 1], nose[:, 0]].astype(np.float64), axis=0)
+    assert abs(teeth[1] / teeth[0] - skin[1] / skin[0]) < 0.12
+    middle = np.median(px, axis=0)
+    assert middle[0] > 2 * middle[1] and middle.mean() < 0.8 * skin.mean()
+
+
 def test_blink_darkens_eye_region_only(astronaut):
     image, ref, renderer = astronaut
     base = renderer.render(ref)

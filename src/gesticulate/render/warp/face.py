@@ -23,7 +23,23 @@ from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.tracks import smoothstep
 
 OPEN_PHOTO = 0.03          # photo's inner-lip ratio at or above which its mouth counts as open
-TEETH = np.array([208.0, 202.0, 190.0], np.float32)
+# The upper teeth at their brightest are the face's skin (its nose's median colour) times
+# TEETH_OVER_SKIN. A video's teeth are small and lit as the face is: in the shared clips' real
+# frames with the mouth open, the brightest fifth of the inner lips' area has the skin's
+# chromaticity (green over red 0.34-0.86 where the skin's is 0.44-0.90) and 0.8-1.4 times its
+# level (median 1.1). A fixed near-white (208, 202, 190), scaled to the face's brightness,
+# came out as cyan-grey teeth on a warm face: on avspeech_sample1's, (138, 134, 126) where her
+# real teeth are (143, 49, 63).
+TEETH_OVER_SKIN = 1.1
+# The mouth's interior is the lips' colour times CAVITY_EDGE (red, green, blue) by the lips and
+# CAVITY_DEEP in the middle of a mouth opened wide: darker and redder inwards. In the shared
+# clips' real frames with the mouth open, the inner lips' area has a median of 0.68-1.02 of the
+# lips' red (0.38-0.90 of their green) and its darkest fifth 0.40-0.61 of their red, 0.06-0.31
+# of their green and 0.14-0.39 of their blue. The lips' hue scaled to a fixed darkness
+# (their brightest channel to 87 by the lips, 46 inside) was darker and greyer: a grey-green
+# hole on hbr_speaker8, whose real mouth shows dark red.
+CAVITY_EDGE = np.array([0.7, 0.45, 0.47], np.float32)
+CAVITY_DEEP = np.array([0.45, 0.2, 0.22], np.float32)
 
 
 def _frame(a: np.ndarray, b: np.ndarray, down: np.ndarray):
@@ -72,7 +88,7 @@ class Mouth:
     ratio: float                # photo's inner-lip ratio
     open_photo: bool
     colour: np.ndarray          # cavity base colour (RGB float)
-    exposure: float = 1.0       # face brightness relative to a well-lit face (teeth shading)
+    teeth: np.ndarray           # the upper teeth's colour where they are lit most (RGB float)
 
     def box(self, opening: float) -> np.ndarray:
         """Corners ``(4, 2)`` of the photo region the warp may touch."""
@@ -117,11 +133,11 @@ def build_face(image: np.ndarray, ref: np.ndarray, valid: np.ndarray):
         colour = np.median(image[ys, xs].astype(np.float32), axis=0)
         nose = p[[L.face(i) for i in (29, 30, 31, 35)]].round().astype(int)
         skin = image[np.clip(nose[:, 1], 0, h - 1), np.clip(nose[:, 0], 0, w - 1)]
-        exposure = float(np.clip(np.median(skin.astype(np.float32).max(1)) / 220.0, 0.5, 1.1))
+        teeth = np.clip(np.median(skin.astype(np.float32), axis=0) * TEETH_OVER_SKIN, 0, 255)
         mouth = Mouth(o, u, v, 0.5 * float(np.linalg.norm(p[L.face(64)] - p[L.face(60)])),
                       width, upper, lower, float((p[L.CHIN] - o) @ v),
                       min(float((p[L.face(33)] - o) @ v), -2.0), ratio,
-                      ratio >= OPEN_PHOTO, colour, exposure)
+                      ratio >= OPEN_PHOTO, colour, teeth)
     eyes = []
     for contour in (L.RIGHT_EYE_CONTOUR, L.LEFT_EYE_CONTOUR):
         if not valid[list(contour)].all():
@@ -204,20 +220,19 @@ def _cavity(m: Mouth, u, v, up2, lo2, lens, *, teeth: bool = True):
     gap = np.maximum(lo2 - up2, 1e-3)
     depth = np.clip((v - up2) / gap, 0, 1)
     centre = 1 - np.abs(2 * depth - 1)
-    shade = (0.34 - 0.16 * centre * lens)[..., None]
-    base = m.colour / max(float(m.colour.max()), 1.0) * 255.0
-    colour = (base * shade).astype(np.float32)
+    deep = (centre * lens)[..., None]
+    colour = (m.colour * (CAVITY_EDGE + (CAVITY_DEEP - CAVITY_EDGE) * deep)).astype(np.float32)
     if not teeth:
         return colour, cover
-    # Upper teeth: a band under the upper lip, never filling the whole gap, shaded darker
-    # towards the corners and towards their lower edge, scaled to the face's exposure.
+    # Upper teeth: a band under the upper lip, never filling the whole gap, in the face's light
+    # (TEETH_OVER_SKIN), shaded darker towards the corners and towards their lower edge.
     teeth_h = np.minimum(0.55 * gap, 0.1 * m.width)
     teeth = (v - up2 < teeth_h) & (np.abs(u) < 0.8 * m.half)
     across = np.clip(1 - (u / (0.8 * m.half)) ** 2, 0, 1)
     down = np.clip((v - up2) / np.maximum(teeth_h, 1e-3), 0, 1)
-    t_shade = ((0.45 + 0.4 * across) * (1 - 0.3 * down) * m.exposure)[..., None]
+    t_shade = ((0.53 + 0.47 * across) * (1 - 0.3 * down))[..., None]
     t_soft = (np.clip(teeth_h - (v - up2), 0, 1.5) / 1.5 * np.clip(across * 3, 0, 1))[..., None]
-    colour = np.where(teeth[..., None], colour * (1 - t_soft) + TEETH * t_shade * t_soft, colour)
+    colour = np.where(teeth[..., None], colour * (1 - t_soft) + m.teeth * t_shade * t_soft, colour)
     return colour, cover
 
 
