@@ -567,7 +567,8 @@ def test_shoulders_narrowing_squeeze_the_torso_across_only():
     stopped at 85 % and left the arms hanging off its edges)."""
     from gesticulate.data.synthetic import template_pose
     from gesticulate.render.warp.bones import valid_points
-    from gesticulate.render.warp.parts import Parts, shoulder_geometry
+    from gesticulate.render.warp.masks import shoulder_geometry
+    from gesticulate.render.warp.parts import Parts
     from gesticulate.render.warp.pose import Poser
     ref = template_pose(size=256).astype(np.float64)
     valid = valid_points(ref, (256, 256))
@@ -656,7 +657,7 @@ def test_a_fists_soft_edge_is_not_left_on_the_sleeve_it_lay_on(pats):
     past the hand's cut on the sleeve. The upper arm's layer holds the sleeve's cloth there, or
     the fist's dark-red edge stays on the sleeve as a dotted orange line when it moves (65
     reddish pixels in the layer's texture within the hand's rim)."""
-    from gesticulate.render.warp.parts import grown
+    from gesticulate.render.warp.masks import grown
     from gesticulate.render.warp.rig import BORDER
     renderer = pats[2]
     hands = np.zeros(renderer.parts.torso.shape, bool)
@@ -691,7 +692,7 @@ def test_a_hands_soft_edge_on_a_printed_sleeve_is_filled_with_the_print_in_step(
     pixels are (median summed RGB difference 48.5 against 50.0). Bled over, the print smeared
     into a band beside her hand (69.5)."""
     from gesticulate.render.warp.cloth import pattern_periods
-    from gesticulate.render.warp.parts import grown
+    from gesticulate.render.warp.masks import grown
     from gesticulate.render.warp.rig import BORDER
     renderer = _first_frame(shared_data / "video" / "interview_1wrQ6Msp7wM.mp4")[2]
     seg = renderer.parts.segments["right"]
@@ -740,7 +741,7 @@ def test_an_arms_reflection_in_a_glass_desk_stays_on_the_desk(pats):
     through the glass: the backdrop's, shown as the photo. Carried off with the arm, it left a
     pale blob of fill on the glass (1524 pixels below the edge off the photo by over 40 grey
     levels with the arm raised, 414 now: the other hand's reflection and the rail's fill)."""
-    from gesticulate.render.warp.parts import grown
+    from gesticulate.render.warp.masks import grown
     image, ref, renderer = pats
     assert renderer.surface is not None
     below = renderer.surface.below(renderer.image.shape[:2])   # the content box's frame
@@ -759,7 +760,7 @@ def test_the_desk_below_its_edge_keeps_the_photo_away_from_the_hands(pats):
     hands) leaves a hole. Grown from the suit, the hole took the desk's rail along its whole
     width, filled from its bright ends: a pale block wherever a hand had lain once it rose
     (and over the rail of talkshow_show_half's desk: most-moved box +1.65 -> +1.70 dB)."""
-    from gesticulate.render.warp.parts import grown
+    from gesticulate.render.warp.masks import grown
     renderer = pats[2]
     below = renderer.surface.below(renderer.image.shape[:2])
     limbs = np.zeros(below.shape, bool)
@@ -781,8 +782,8 @@ def clicker(shared_data):
 
 def _first_frame(path):
     """A clip's first frame at 512 px, its skeleton and warp renderer."""
-    from gesticulate.video import iter_frames
     from gesticulate.image import output_size, resize_to
+    from gesticulate.video import iter_frames
     frame = next(iter(iter_frames(path)))
     image = resize_to(frame, output_size(frame.shape[1], frame.shape[0], size=512))
     ref = reference_keypoints(image)
@@ -868,7 +869,8 @@ def test_a_layer_is_not_feathered_from_the_backdrop_it_leaves_see_through():
     the outline away from the arm as a thin line (hbr_speaker8's raised hand, generated).
     Past what the layer shows, the feather stays."""
     from gesticulate.data.synthetic import template_pose
-    from gesticulate.render.warp.parts import Parts, shoulder_geometry
+    from gesticulate.render.warp.masks import shoulder_geometry
+    from gesticulate.render.warp.parts import Parts
     from gesticulate.render.warp.rig import BORDER, build_layer
     ref = template_pose(size=256).astype(np.float64)
     valid = ref[:, 2] > 0.3
@@ -897,7 +899,7 @@ def test_a_hand_laced_under_the_other_is_drawn_as_the_other_mirrored(shared_data
     keeps it laced, and in the photo's own pose, the photo's pixels show. interview_1wrQ6Msp7wM's left hand, not
     found but apart from her right (cupped, seen edge-on), is kept as the photo shows it."""
     from gesticulate.render.warp.borrowed import borrowed_rig
-    from gesticulate.render.warp.parts import grown
+    from gesticulate.render.warp.masks import grown
     image, ref, renderer = _first_frame(shared_data / "video" / "hbr_speaker7.mp4")
     assert [b[0] for b in renderer._borrowed] == ["left"]
     assert psnr(renderer.render(ref), image) > 40

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from gesticulate.render.warp.arms import ArmInfo
 from gesticulate.render.warp.borrowed import (borrowed_rig, borrowed_texture, borrowers,
                                              mirror_transform, shown)
-from gesticulate.render.warp.parts import ArmInfo, Parts
+from gesticulate.render.warp.parts import Parts
 from gesticulate.skeleton import layout as L
 
 LH, RH = L.LEFT_HAND_START, L.RIGHT_HAND_START

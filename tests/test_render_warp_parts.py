@@ -10,7 +10,7 @@ import pytest
 from gesticulate.data.synthetic import template_pose
 from gesticulate.render.warp.bones import valid_points
 from gesticulate.render.warp.cloth import fill_hidden
-from gesticulate.render.warp.parts import hand_mask, hand_masks
+from gesticulate.render.warp.hands import hand_mask, hand_masks
 from gesticulate.render.warp.rig import BORDER, _bordered
 from gesticulate.render.warp.segment import content_box
 from gesticulate.skeleton import layout as L
@@ -115,14 +115,14 @@ def test_a_hand_over_the_body_leaves_the_cloth_and_one_against_the_backdrop_keep
     shoulder width there, a hand resting on the body carried the shirt above it as a dome.
     Against the backdrop the band stays, so a fingertip the landmark cut missed moves with
     the hand instead of floating where the photo had it."""
-    from gesticulate.render.warp.parts import ArmInfo, _split_arm
+    from gesticulate.render.warp.arms import ArmInfo, split_arm
     pts = _hand_landmarks(wrist=(100.0, 150.0))
     img, truth = _draw_hand(pts)
     joints = np.array([[100.0, 330.0], [100.0, 240.0], [100.0, 150.0], pts[9]])   # arm below
     info = ArmInfo("full", joints, True)
     region = np.zeros(truth.shape, bool)
     region[10:230, 40:170] = True                           # the arm and the shirt around it
-    hand = _split_arm(region, info, truth, sw=200.0, trunk=region)["hand"]
+    hand = split_arm(region, info, truth, sw=200.0, trunk=region)["hand"]
     assert (hand & ~truth).sum() <= 0.02 * truth.sum()      # no shirt
     assert (hand & truth).sum() >= 0.95 * truth.sum()
     # Against the backdrop, the arm region is the hand and arm alone; a tip the cut missed
@@ -130,25 +130,25 @@ def test_a_hand_over_the_body_leaves_the_cloth_and_one_against_the_backdrop_keep
     tip = np.zeros(truth.shape, np.uint8)
     cv2.circle(tip, tuple(np.round(pts[12]).astype(int)), 6, 1, -1)
     tip = tip.astype(bool) & truth
-    hand = _split_arm(truth, info, truth & ~tip, sw=200.0, trunk=np.zeros_like(truth))["hand"]
+    hand = split_arm(truth, info, truth & ~tip, sw=200.0, trunk=np.zeros_like(truth))["hand"]
     assert (hand & tip).sum() >= 0.9 * tip.sum()
     # ... but not the sleeve beside the fingers (interview_1wrQ6Msp7wM: a patterned sleeve
     # was carried up as a cloth flag on the raised hand): the band takes what is coloured
     # like skin, and nearer skin than the cloth around.
-    from gesticulate.render.warp.parts import lab_of
+    from gesticulate.render.warp.masks import lab_of
     sleeve = cv2.dilate(truth.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool) & ~truth
     sleeve[:, :int(pts[:, 0].mean())] = False                  # cloth on one side of the hand
     arm = truth | sleeve
     lab = lab_of(img)
     skin = (np.median(lab[truth], 0), np.array([60.0, 10.0, 12.0]))
-    pieces = _split_arm(arm, info, truth & ~tip, sw=200.0, trunk=np.zeros_like(truth), lab=lab,
-                        skin=skin)
+    pieces = split_arm(arm, info, truth & ~tip, sw=200.0, trunk=np.zeros_like(truth), lab=lab,
+                       skin=skin)
     assert (pieces["hand"] & tip).sum() >= 0.9 * tip.sum()
     assert (pieces["hand"] & sleeve).sum() <= 0.02 * sleeve.sum()
-    assert (_split_arm(arm, info, truth & ~tip, sw=200.0, trunk=np.zeros_like(truth))["hand"]
+    assert (split_arm(arm, info, truth & ~tip, sw=200.0, trunk=np.zeros_like(truth))["hand"]
             & sleeve).sum() > 0.2 * sleeve.sum()              # without colours it took it
     # Without a cut-out, the hand is found past the wrist by the geometry alone.
-    pieces = _split_arm(region, info, None, sw=200.0)
+    pieces = split_arm(region, info, None, sw=200.0)
     assert pieces["hand"][100:140, 80:120].mean() > 0.9 and not pieces["hand"][170:].any()
 
 
@@ -157,7 +157,7 @@ def test_each_stray_bit_of_an_arm_joins_its_own_neighbour():
     bit of lapel by the shoulder, cut off from the upper arm with other bits beside the hand,
     went along with them into the hand, then with the hand's strays into the forearm, and
     flew off with the forearm as a shard when the arm came down (hbr_speaker12, generated)."""
-    from gesticulate.render.warp.parts import _join_strays
+    from gesticulate.render.warp.arms import _join_strays
     h, w = 200, 200
     bones = {"upper": ((100, 20), (100, 100)), "fore": ((100, 100), (100, 160)),
              "hand": ((100, 160), (100, 190))}
@@ -316,7 +316,7 @@ def test_a_mask_grown_by_a_wide_disc_is_the_dilation_within_a_pixel(radius):
     """Wide discs grow a mask by its distance transform (a dilation's cost grows with the
     disc): the result lies between the dilations by one pixel less and one more, and an
     empty mask stays empty."""
-    from gesticulate.render.warp.parts import grown
+    from gesticulate.render.warp.masks import grown
     mask = np.zeros((300, 300), bool)
     mask[100:130, 80:90] = True
     mask[200, 200] = True
@@ -391,7 +391,8 @@ def test_a_trunk_whose_hips_are_not_seen_runs_straight_down_from_the_shoulders()
     seen, it took the whole upper arm and the backdrop beside it for hidden shirt, and
     portrait_s2.jpg driven by EchoMimicV2's DWPose files showed a flat grey slab where his arm
     had lain. With hips seen, it still runs out to just past them."""
-    from gesticulate.render.warp.parts import _trunk, shoulder_geometry
+    from gesticulate.render.warp.masks import shoulder_geometry
+    from gesticulate.render.warp.parts import _trunk
     ref = template_pose(size=512)
     ref[:, :2] *= 0.7                          # hips and the trunk below them in the picture
     seen = ref.copy()
@@ -414,7 +415,8 @@ def test_the_body_runs_on_under_an_arm_hanging_against_it_in_the_same_cloth(slee
     from it along a line through the cloth; when the arm swung out the backdrop showed in a
     wedge between the two. The body runs on under the arm to just past its bone, from the
     armpit down. A bare arm beside a dress does not leave a dress-coloured ghost of itself."""
-    from gesticulate.render.warp.parts import SIDE_BELOW, SIDE_PAST_BONE, grown, lab_of, split_parts
+    from gesticulate.render.warp.masks import grown, lab_of
+    from gesticulate.render.warp.parts import SIDE_BELOW, SIDE_PAST_BONE, split_parts
     ref = template_pose(size=512)
     sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
     sh = ref[L.LEFT_SHOULDER, :2]
@@ -527,7 +529,8 @@ def _jacket_arm(elbow, wrist, *, fist=None):
     the elbow at ``elbow`` (shoulder widths from the shoulder), the wrist at ``wrist`` (from
     the elbow), with a round fist ``(offset from the wrist, radius)`` in shoulder widths.
     Returns the skeleton, the shoulder width and :func:`split_parts` of it."""
-    from gesticulate.render.warp.parts import lab_of, split_parts
+    from gesticulate.render.warp.masks import lab_of
+    from gesticulate.render.warp.parts import split_parts
     ref = template_pose(size=512)
     sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
     el = ref[L.LEFT_SHOULDER, :2] + np.asarray(elbow) * sw
@@ -550,7 +553,9 @@ def test_the_sleeve_under_a_raised_forearm_belongs_to_the_upper_arm():
     covers the upper arm's sleeve: those pixels are the upper arm's too (hidden_upper), so the
     sleeve is there when the forearm swings down, not the backdrop and a torn outline. Pixels
     of the forearm outside the sleeve's width are not."""
-    from gesticulate.render.warp.parts import UPPER_HALF_WIDTH, _segment_distance, split_parts
+    from gesticulate.render.warp.arms import UPPER_HALF_WIDTH
+    from gesticulate.render.warp.masks import segment_distance
+    from gesticulate.render.warp.parts import split_parts
     ref, sw, parts = _jacket_arm([0.3, 0.9],                       # the elbow low and out
                                  [0.12, -0.75])                    # the hand raised beside it
     sh, el = ref[L.LEFT_SHOULDER, :2], ref[L.LEFT_ELBOW, :2]
@@ -560,7 +565,7 @@ def test_the_sleeve_under_a_raised_forearm_belongs_to_the_upper_arm():
     seg = parts.segments["left"]
     assert not (hidden & ~(seg["fore"] | seg["hand"])).any()      # only what the forearm covers
     yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
-    d, t = _segment_distance(xx, yy, sh, el)
+    d, t = segment_distance(xx, yy, sh, el)
     mid_sleeve = seg["fore"] & (d < 0.1 * sw) & (t > 0.4) & (t < 0.8)
     assert mid_sleeve.any() and hidden[mid_sleeve].mean() > 0.95
     assert not (hidden & (d > UPPER_HALF_WIDTH[1] * sw + 1)).any()
@@ -573,7 +578,7 @@ def test_the_sleeve_under_a_raised_forearm_belongs_to_the_upper_arm():
     assert "right" not in parts.hidden_upper                     # nothing covers that arm
     # The folded forearm lies in front: its whole width is forearm, even where the upper
     # arm's bone is nearer (a cuff there stayed on the upper arm as a dark patch).
-    d_fore, t_fore = _segment_distance(xx, yy, el, ref[L.LEFT_WRIST, :2])
+    d_fore, t_fore = segment_distance(xx, yy, el, ref[L.LEFT_WRIST, :2])
     width = (d_fore < 0.1 * sw) & (t_fore > 0.3) & (t_fore < 0.8) & (person > 0)
     assert (d[width] < d_fore[width]).any() and (seg["fore"] | seg["hand"])[width].all()
 
@@ -631,7 +636,8 @@ def test_a_forearm_across_the_body_leaves_the_jacket_beside_it():
     """Over the trunk no edge parts a sleeve from the jacket behind it: the forearm takes a
     sleeve's width on its side away from the body too (a wedge of avspeech_sample1's black
     jacket rode on her raised forearm)."""
-    from gesticulate.render.warp.parts import FORE_HALF_WIDTH_OVER_TRUNK, split_parts
+    from gesticulate.render.warp.arms import FORE_HALF_WIDTH_OVER_TRUNK
+    from gesticulate.render.warp.parts import split_parts
     ref = template_pose(size=512)
     sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
     neck = 0.5 * (ref[L.LEFT_SHOULDER, :2] + ref[L.RIGHT_SHOULDER, :2])
@@ -658,7 +664,8 @@ def _level_forearm(forearm, below, thick, *, wrist_dx=0.0, grain=0):
     colour ``forearm`` over a body of colour ``below``, its wrist ``wrist_dx`` shoulder widths
     past the neck, the person's pixels given a weave of ``grain`` grey levels either way:
     ``(parts, person, elbow, wrist, sw)``."""
-    from gesticulate.render.warp.parts import lab_of, split_parts
+    from gesticulate.render.warp.masks import lab_of
+    from gesticulate.render.warp.parts import split_parts
     ref = template_pose(size=512)
     sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
     neck = 0.5 * (ref[L.LEFT_SHOULDER, :2] + ref[L.RIGHT_SHOULDER, :2])
@@ -695,7 +702,7 @@ def test_a_level_forearm_takes_the_sleeve_hanging_below_it_when_it_is_of_the_sam
     cuff stayed on the desk as the hand rose). A bare forearm on a white dress keeps to the edge
     of its own skin. The cloth is told by its colour, not its weave: read pixel by pixel, the
     weave of one jacket set its sleeve apart from itself (desk_host_body.png again)."""
-    from gesticulate.render.warp.parts import SLEEVE_DRAPE
+    from gesticulate.render.warp.arms import SLEEVE_DRAPE
     parts, person, el, wr, sw = _level_forearm(forearm, below, thick, grain=grain)
     at = lambda m, p: bool(m[int(round(p[1])), int(round(p[0]))])  # noqa: E731
     mid = 0.5 * (el + wr)
@@ -711,7 +718,7 @@ def test_the_drape_below_a_level_forearm_takes_the_cuff_past_the_wrists_point():
     below the bone a little past it (desk_host_body.png's pointing hand left its cuff's lower
     half on his jacket, a pale ghost when the hand rose). The drape runs on CUFF_PAST shoulder
     widths past the wrist's point, no further."""
-    from gesticulate.render.warp.parts import CUFF_PAST, SLEEVE_DRAPE
+    from gesticulate.render.warp.arms import CUFF_PAST, SLEEVE_DRAPE
     cloth = (40, 40, 90)                                           # a jacket, sleeve alike
     parts, _, el, wr, sw = _level_forearm(cloth, cloth, 0.16, wrist_dx=0.1)
     at = lambda m, p: bool(m[int(round(p[1])), int(round(p[0]))])  # noqa: E731
@@ -725,7 +732,8 @@ def test_a_sleeve_hanging_below_a_forearm_stops_at_the_other_forearm():
     """Both forearms level across the same jacket, the left reaching past the midline just above
     the right (arms loosely folded): the left's sleeve does not take the right forearm's
     pixels."""
-    from gesticulate.render.warp.parts import lab_of, split_parts, _segment_distance
+    from gesticulate.render.warp.masks import lab_of, segment_distance
+    from gesticulate.render.warp.parts import split_parts
     ref = template_pose(size=512)
     sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
     neck = 0.5 * (ref[L.LEFT_SHOULDER, :2] + ref[L.RIGHT_SHOULDER, :2])
@@ -744,8 +752,8 @@ def test_a_sleeve_hanging_below_a_forearm_stops_at_the_other_forearm():
     image[person > 0] = (40, 40, 90)                                 # one cloth for all
     parts = split_parts(person > 0, ref, valid, lab=lab_of(image))
     yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
-    d_left, t = _segment_distance(xx, yy, ref[L.LEFT_ELBOW, :2], ref[L.LEFT_WRIST, :2])
-    d_right, _ = _segment_distance(xx, yy, ref[L.RIGHT_ELBOW, :2], ref[L.RIGHT_WRIST, :2])
+    d_left, t = segment_distance(xx, yy, ref[L.LEFT_ELBOW, :2], ref[L.LEFT_WRIST, :2])
+    d_right, _ = segment_distance(xx, yy, ref[L.RIGHT_ELBOW, :2], ref[L.RIGHT_WRIST, :2])
     left = parts.arms["left"]
     assert (left & (d_left > 0.12 * sw) & (d_left < 0.2 * sw)).any()    # it did drape
     drape_zone = (d_left > 0.12 * sw) & (t > 0.1) & (t < 0.9)            # not the hand's
@@ -984,7 +992,8 @@ def test_hair_beside_the_chin_lets_go_of_the_head_smoothly_and_the_shoulders_do_
     there went from all head to all torso at the line, and a torso squeezed by a turn cut a
     step into it), but the shoulders further out still follow the torso right below the line
     (made to follow the head, un_speech_female's shoulder tops turned with her head)."""
-    from gesticulate.render.warp.parts import Parts, shoulder_geometry
+    from gesticulate.render.warp.masks import shoulder_geometry
+    from gesticulate.render.warp.parts import Parts
     from gesticulate.render.warp.rig import _head_share
     ref = template_pose(size=256).astype(np.float64)
     valid = valid_points(ref, (256, 256))
@@ -1015,7 +1024,8 @@ def test_skin_off_the_hole_is_not_mirrored_into_the_torso_under_an_arm():
     blob. Skin shown on the torso is left out of the fill's source, unless it borders the hole
     (bare arms by a sleeveless dress run on under the arm that hid them)."""
     from types import SimpleNamespace
-    from gesticulate.render.warp.parts import bare_skin, grown, lab_of
+    from gesticulate.render.warp.hands import bare_skin
+    from gesticulate.render.warp.masks import grown, lab_of
     from gesticulate.render.warp.renderer import WarpRenderer
     h, w = 120, 100
     skin_rgb, cloth_rgb = (205, 150, 125), (120, 20, 55)
@@ -1076,7 +1086,8 @@ def test_the_blended_edge_of_a_red_tie_on_a_white_shirt_is_not_bare_skin():
     """avspeech_sample2: the pinkish pixels along his red tie's edges are a blend of two of the
     shirt's colours, not skin; left out of the fill's source, the tie ran on under his hands
     without its edges. A patch of skin (a neckline) still is bare."""
-    from gesticulate.render.warp.parts import bare_skin, lab_of
+    from gesticulate.render.warp.hands import bare_skin
+    from gesticulate.render.warp.masks import lab_of
     h, w = 120, 100
     img = np.zeros((h, w, 3), np.uint8)
     img[:] = (235, 235, 235)
@@ -1093,7 +1104,8 @@ def test_a_hand_raised_to_the_shoulder_leaves_it_round():
     """A hand raised to the shoulder hides the top of the upper arm's sleeve: the hidden sleeve
     is round there. Cut square at the joint, the hand's own outline notched the shoulder
     (hbr_speaker12, arms coming down from his raised hands)."""
-    from gesticulate.render.warp.parts import _segment_distance, lab_of, split_parts
+    from gesticulate.render.warp.masks import lab_of, segment_distance
+    from gesticulate.render.warp.parts import split_parts
     ref = template_pose(size=512)
     sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
     sh = ref[L.LEFT_SHOULDER, :2]
@@ -1111,7 +1123,7 @@ def test_a_hand_raised_to_the_shoulder_leaves_it_round():
     parts = split_parts(person > 0, ref, valid, lab=lab_of(jacket))
     seg = parts.segments["left"]
     yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
-    d, t = _segment_distance(xx, yy, sh, el)
+    d, t = segment_distance(xx, yy, sh, el)
     cap = (seg["fore"] | seg["hand"]) & (t < 0) & (d < 0.12 * sw)
     assert cap.sum() > 20
     assert parts.hidden_upper["left"][cap].mean() > 0.95
@@ -1183,7 +1195,8 @@ def test_a_chair_the_segmenter_gave_the_arm_stays_behind_but_the_cuff_goes_with_
     """The white arm of an armchair beside a navy sleeve, inside the person mask, is not the
     arm (hbr_speaker7's came along with his elbows as white shards): it stays with the body.
     A white cuff at the wrist and the sleeve's own rim go with the arm."""
-    from gesticulate.render.warp.parts import lab_of, split_parts
+    from gesticulate.render.warp.masks import lab_of
+    from gesticulate.render.warp.parts import split_parts
     ref = template_pose(size=512)
     sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
     sh = ref[L.LEFT_SHOULDER, :2]
@@ -1226,7 +1239,8 @@ def test_bits_between_an_outstretched_hands_fingers_go_with_the_hand_not_the_bod
     body's closing over them took half of ted_lia_driving1's hand for hidden torso (a dark blob
     left floating where the hand had been). A big piece off the body by the hand (a desk's
     corner) stays where it is."""
-    from gesticulate.render.warp.parts import grown, split_parts
+    from gesticulate.render.warp.masks import grown
+    from gesticulate.render.warp.parts import split_parts
     ref = template_pose(size=512)
     sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
     sh = ref[L.LEFT_SHOULDER, :2]
@@ -1257,7 +1271,8 @@ def test_a_held_object_goes_with_the_hand_and_clothing_beside_it_stays():
     """A pale clicker held in front of a dark jacket (ted_lia_driving1) stayed on the jacket
     when the hand went. It goes with the hand now; a red tie's end beside the hand runs on past
     the hand's reach and stays, and so does the rim where a finger meets the jacket."""
-    from gesticulate.render.warp.parts import Parts, _held, lab_of
+    from gesticulate.render.warp.masks import lab_of
+    from gesticulate.render.warp.parts import Parts, _held
 
     h, w, sw = 240, 240, 160.0
     img = np.full((h, w, 3), (25, 27, 35), np.uint8)                # dark jacket
@@ -1316,9 +1331,9 @@ def test_the_hand_under_the_other_holds_what_the_other_hides_of_it():
     and when it rose the lower hand was left in shreds, the shirt showing through. The lower
     hand's layer holds the other's pixels inside its own landmarks' outline; the hand on top
     gets none of the lower one's."""
-    from gesticulate.render.warp.parts import _hidden_hand
+    from gesticulate.render.warp.hands import hand_under_other
     segs, ref, valid, sw = _folded_hands()
-    under = _hidden_hand(segs, ref, valid, sw)
+    under = hand_under_other(segs, ref, valid, sw)
     assert list(under) == ["right"]
     outline = np.zeros((512, 512), np.uint8)
     cv2.fillConvexPoly(outline, cv2.convexHull(
@@ -1330,9 +1345,9 @@ def test_the_hand_under_the_other_holds_what_the_other_hides_of_it():
 def test_a_second_hand_the_detector_put_on_the_first_hides_nothing_under_it():
     """avspeech_sample1: the detector put her left hand's landmarks on her right hand, a third
     of a shoulder width from her left wrist; that 'hand' is not under the other one."""
-    from gesticulate.render.warp.parts import _hidden_hand
+    from gesticulate.render.warp.hands import hand_under_other
     segs, ref, valid, sw = _folded_hands(lower_wrist_gap=0.3)
-    assert _hidden_hand(segs, ref, valid, sw) == {}
+    assert hand_under_other(segs, ref, valid, sw) == {}
 
 
 def test_a_hands_part_hidden_under_the_other_is_that_skin_without_the_fingers_outlines():
@@ -1400,7 +1415,8 @@ def test_a_bare_arm_leaves_the_dress_beside_it_and_a_sleeve_keeps_its_width(arm_
     beside it (the shoulder point sits at the arm's inner edge): un_speech_female's arms
     carried black shards of her dress away. Of another material than the trunk, the arm gives
     the dress back to the torso; a sleeve of the body's own cloth keeps its whole width."""
-    from gesticulate.render.warp.parts import lab_of, split_parts
+    from gesticulate.render.warp.masks import lab_of
+    from gesticulate.render.warp.parts import split_parts
     ref = template_pose(size=512)
     sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
     sh = ref[L.LEFT_SHOULDER, :2]
@@ -1467,7 +1483,7 @@ def test_the_backdrop_fill_runs_on_from_the_plain_backdrop_beside_the_person():
     clean core: the grown band's plain backdrop (joined to the backdrop past it) stays as the
     photo shows it and the fill runs on from there; the person's blurred edge is still filled."""
     from gesticulate.render.warp.backdrop import fill_backdrop
-    from gesticulate.render.warp.parts import grown
+    from gesticulate.render.warp.masks import grown
     h = w = 256
     yy, xx = np.mgrid[0:h, 0:w]
     board, poster = np.array([250.0, 240, 235]), np.array([200.0, 20, 70])
@@ -1523,7 +1539,8 @@ def test_the_backdrop_fill_runs_on_from_the_plain_backdrop_beside_the_person():
 def _head_parts(tilt: float = 0.0):
     """template_pose at 256 px with its face rolled by ``tilt`` radians about the chin, its
     validity and a Parts holding its shoulder line."""
-    from gesticulate.render.warp.parts import Parts, shoulder_geometry
+    from gesticulate.render.warp.masks import shoulder_geometry
+    from gesticulate.render.warp.parts import Parts
     ref = template_pose(size=256).astype(np.float64)
     face = list(range(L.FACE_START, L.FACE_START + 68)) + [L.NOSE, L.LEFT_EYE, L.RIGHT_EYE,
                                                          L.LEFT_EAR, L.RIGHT_EAR]
@@ -1729,7 +1746,8 @@ def test_backdrop_seen_through_an_arm_is_left_out_of_its_layer():
     soft outlines in it. Pixels of an arm piece nearer the backdrop's colours beside it than
     the piece's own along its bone are backdrop, and so are the threads of the piece left
     between them; the piece itself stays."""
-    from gesticulate.render.warp.parts import backdrop_in_arm, grown, lab_of
+    from gesticulate.render.warp.beside import backdrop_in_arm
+    from gesticulate.render.warp.masks import grown, lab_of
     h, w = 160, 200
     img = np.zeros((h, w, 3), np.uint8)
     img[:] = (40, 40, 160)                                  # blue backdrop
@@ -1802,7 +1820,8 @@ def test_a_bare_upper_arm_is_hidden_no_further_than_it_is_seen():
     the arm's outer side, that side is hidden as far as it is seen. The same with the bone on
     the arm's inner edge or just past it (nothing of the arm seen on that side, and no
     forearm over most of it)."""
-    from gesticulate.render.warp.parts import _segment_distance, _side_of, lab_of, split_parts
+    from gesticulate.render.warp.masks import lab_of, segment_distance, side_of
+    from gesticulate.render.warp.parts import split_parts
     yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
     # The forearm towards the body or away from it; the arm's inner edge, from its bone.
     for across, inside_edge in ((-1.0, -0.03), (1.0, -0.03), (-1.0, 0.0), (-1.0, 0.01)):
@@ -1828,8 +1847,8 @@ def test_a_bare_upper_arm_is_hidden_no_further_than_it_is_seen():
         parts = split_parts((person | arm | fore) > 0, ref, valid_points(ref, (512, 512)),
                             lab=lab_of(image))
         hidden = parts.hidden_upper.get("left", np.zeros((512, 512), bool))
-        d, t = _segment_distance(xx, yy, sh, el)
-        inner = _side_of(xx, yy, sh, el, neck)
+        d, t = segment_distance(xx, yy, sh, el)
+        inner = side_of(xx, yy, sh, el, neck)
         assert not (hidden & inner & (d > 0.06 * sw)).any(), inside_edge
         if across > 0:
             covered = (parts.segments["left"]["fore"] & ~inner & (d > 0.1 * sw) & (d < 0.2 * sw)
@@ -1869,7 +1888,8 @@ def test_loose_hair_beyond_the_hole_is_taken_into_it_on_a_plain_backdrop_only():
     leaving the hole beside the face, ending before the head's reach, joins the hole; a line
     running on past that reach (the backdrop's own) does not, and on a busy backdrop
     (stripes) nothing does."""
-    from gesticulate.render.warp.parts import STRAY_REACH, grown, lab_of, strays_beside_head
+    from gesticulate.render.warp.masks import grown, lab_of
+    from gesticulate.render.warp.parts import STRAY_REACH, strays_beside_head
     ref, valid, _ = _head_parts()
     face = ref[L.FACE_START:L.FACE_START + 68, :2]
     width = float(np.ptp(face[:, 0]))
@@ -1899,7 +1919,8 @@ def test_loose_hair_beyond_the_hole_is_taken_into_it_on_a_plain_backdrop_only():
 
 def _first_frame_parts(video, interpolation):
     """The parts of a clip's first frame at 512 px (``video`` a path)."""
-    from gesticulate.render.warp.parts import lab_of, split_parts
+    from gesticulate.render.warp.masks import lab_of
+    from gesticulate.render.warp.parts import split_parts
     from gesticulate.render.warp.segment import person_alpha
     from gesticulate.render.warp.testing import reference_keypoints
     cap = cv2.VideoCapture(str(video))
@@ -1940,7 +1961,7 @@ def test_a_fist_folded_up_over_the_chest_is_the_torsos_past_the_seen_sleeve():
     past that edge, over the trunk, are the torso's hidden cloth only. Taken as sleeve (out to
     the widest half-width, as on a side the forearm hides), they were filled as sleeve and
     carried off with the upper arm, a square dark flap over his chest."""
-    from gesticulate.render.warp.parts import _segment_distance, _side_of
+    from gesticulate.render.warp.masks import segment_distance, side_of
     ref = template_pose(size=512)
     inward = np.sign(ref[L.RIGHT_SHOULDER, 0] - ref[L.LEFT_SHOULDER, 0])
     ref, sw, parts = _jacket_arm([0.0, 0.85], [inward * 0.2, -0.35],     # folded up, inwards
@@ -1949,8 +1970,8 @@ def test_a_fist_folded_up_over_the_chest_is_the_torsos_past_the_seen_sleeve():
     cover = parts.segments["left"]["fore"] | parts.segments["left"]["hand"]
     hidden = parts.hidden_upper["left"]
     yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
-    d, t = _segment_distance(xx, yy, sh, el)
-    inner = _side_of(xx, yy, sh, el, other) & (t > 0.2) & (t < 0.9)
+    d, t = segment_distance(xx, yy, sh, el)
+    inner = side_of(xx, yy, sh, el, other) & (t > 0.2) & (t < 0.9)
     sleeve = cover & inner & (d < 0.1 * sw)
     assert sleeve.sum() > 200 and hidden[sleeve].all()            # the sleeve under the forearm
     chest = cover & inner & (d > 0.14 * sw)
@@ -1964,15 +1985,15 @@ def test_a_forearm_hanging_on_down_past_the_sleeve_is_no_hidden_torso():
     down past the elbow lies over the backdrop as often as over the body: none of its outer
     half is the torso's (taken up to the whole forearm, it would leave a cloth-coloured ghost
     of it when the arm swung out)."""
-    from gesticulate.render.warp.parts import _segment_distance, _side_of
+    from gesticulate.render.warp.masks import segment_distance, side_of
     ref = template_pose(size=512)
     out = np.sign(ref[L.LEFT_SHOULDER, 0] - ref[L.RIGHT_SHOULDER, 0])
     ref, sw, parts = _jacket_arm([out * 0.1, 0.5], [out * 0.1, 0.45])     # straight on down
     el, wrist, other = ref[L.LEFT_ELBOW, :2], ref[L.LEFT_WRIST, :2], ref[L.RIGHT_SHOULDER, :2]
     seg = parts.segments["left"]
     yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
-    _, t = _segment_distance(xx, yy, el, wrist)
-    outer = (seg["fore"] | seg["hand"]) & ~_side_of(xx, yy, el, wrist, other) & (t > 0.3)
+    _, t = segment_distance(xx, yy, el, wrist)
+    outer = (seg["fore"] | seg["hand"]) & ~side_of(xx, yy, el, wrist, other) & (t > 0.3)
     assert outer.sum() > 1000 and not (outer & parts.hidden).any()
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from gesticulate.render.warp.backdrop import fill_backdrop
 from gesticulate.render.warp.fill import inpaint
-from gesticulate.render.warp.parts import grown, lab_of
+from gesticulate.render.warp.masks import grown, lab_of
 from gesticulate.render.warp.surface import find_surface
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -222,7 +222,7 @@ def test_desk_host_the_hand_on_the_desk_leaves_its_reflection_behind(desk_host):
     edge, what of the hand lies below its landmarks' zone, column by column, is the desk's;
     the fingers, and the web between them, stay the hand's."""
     from gesticulate.render.warp import bones as B
-    from gesticulate.render.warp.parts import finger_zone, hand_masks
+    from gesticulate.render.warp.hands import finger_zone, hand_masks
     from gesticulate.render.warp.segment import person_alpha
     from gesticulate.render.warp.surface import desk_in_front
 

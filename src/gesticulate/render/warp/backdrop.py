@@ -11,8 +11,7 @@ import cv2
 import numpy as np
 
 from gesticulate.render.warp.fill import blur_in, inpaint, mirrored
-from gesticulate.render.warp.parts import (components_below, lab_of, mask_box, odd_colours,
-                                          touching)
+from gesticulate.render.warp.masks import components_below, lab_of, mask_box, odd_colours, touching
 from gesticulate.skeleton.tracks import smoothstep
 
 

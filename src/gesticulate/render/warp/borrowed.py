@@ -34,7 +34,8 @@ import cv2
 import numpy as np
 
 from gesticulate.render.warp import bones as B
-from gesticulate.render.warp.parts import Parts, grown
+from gesticulate.render.warp.masks import grown
+from gesticulate.render.warp.parts import Parts
 from gesticulate.render.warp.pose import Poser
 from gesticulate.render.warp.rig import BORDER, Layer, build_layer, mesh_step
 from gesticulate.skeleton import layout as L

@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 
 from gesticulate.render.warp.fill import bleed, blur_in, inpaint, mirrored
-from gesticulate.render.warp.parts import (colour_clusters, grown, lab_of, mask_box, odd_colours,
-                                          touching)
+from gesticulate.render.warp.masks import (colour_clusters, grown, lab_of, mask_box, odd_colours,
+                                           touching)
 
 
 def cloth_detail(image: np.ndarray, region: np.ndarray) -> float:

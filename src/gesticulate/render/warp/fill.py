@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from gesticulate.render.warp.parts import mask_box
+from gesticulate.render.warp.masks import mask_box
 
 
 def inpaint(image: np.ndarray, hole: np.ndarray, *, scale: float = 0.5,

@@ -18,15 +18,16 @@ from gesticulate.errors import InputError
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp import face as F
 from gesticulate.render.warp.backdrop import Backdrop
+from gesticulate.render.warp.beside import backdrop_in_arm
 from gesticulate.render.warp.borrowed import borrow_hands, shown
 from gesticulate.render.warp.cloth import fill_along, fill_hidden
 from gesticulate.render.warp.fill import bleed, smoothed_in
+from gesticulate.render.warp.hands import bare_skin, hand_masks
 from gesticulate.render.warp.jit import compiled
+from gesticulate.render.warp.masks import colour_clusters, grown, lab_of, touching
 from gesticulate.render.warp.mesh import (rasterise_backward, signed_areas, upsample_map,
                                          warm_up)
-from gesticulate.render.warp.parts import (around_head, backdrop_in_arm, bare_skin,
-                                          colour_clusters, grown, hand_masks, lab_of, split_parts,
-                                          strays_beside_head, touching)
+from gesticulate.render.warp.parts import around_head, split_parts, strays_beside_head
 from gesticulate.render.warp.pose import Poser
 from gesticulate.render.warp.rig import BORDER, LAYER_READ, Layer, build_layer, mesh_step
 from gesticulate.render.warp.segment import add_region, content_box, edge_matte, person_alpha

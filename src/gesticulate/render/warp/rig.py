@@ -13,8 +13,9 @@ import numpy as np
 
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.fill import bleed
+from gesticulate.render.warp.masks import lab_of
 from gesticulate.render.warp.mesh import Mesh, build_mesh
-from gesticulate.render.warp.parts import Parts, lab_of
+from gesticulate.render.warp.parts import Parts
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.tracks import smoothstep
 

@@ -20,7 +20,8 @@ import cv2
 import numpy as np
 
 from gesticulate.render.warp import bones as B
-from gesticulate.render.warp.parts import finger_zone, grown, nearest_colour, shoulder_geometry
+from gesticulate.render.warp.hands import finger_zone
+from gesticulate.render.warp.masks import grown, nearest_colour, shoulder_geometry
 from gesticulate.skeleton import layout as L
 
 SIDE = 256                              # working size (longest side, px) of the search
