@@ -1191,6 +1191,49 @@ def test_cloth_with_no_repeating_pattern_is_not_tiled():
                                       fill_hidden(img, hole, src))
 
 
+def _striped_tie(h: int, w: int) -> tuple[np.ndarray, slice]:
+    """A navy jacket with a white shirt strip down its middle and on it a tie 40 px wide
+    printed with diagonal stripes (a light one and a thin blue one every 24 px across)."""
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:] = (30, 35, 60)                                             # the jacket
+    img[:, w // 2 - 30:w // 2 + 30] = (235, 235, 230)                 # the shirt
+    tie = slice(w // 2 - 20, w // 2 + 20)
+    yy, xx = np.mgrid[0:h, 0:w]
+    phase = ((xx + yy) / np.sqrt(2)) % 24
+    stripes = np.where(phase < 3, 0, np.where((phase > 10) & (phase < 11.5), 1, 2))
+    colours = np.array([[200, 190, 180], [90, 140, 200], [60, 20, 30]], np.uint8)
+    img[:, tie] = colours[stripes[:, tie]]
+    return img, tie
+
+
+def test_a_striped_tie_runs_on_under_a_hand_in_step():
+    """A band of printed stripes too narrow for the torso's own pattern (desk_host_body.png's
+    tie between a plain jacket and shirt) runs on under a hand with its stripes in step, not
+    mirrored back into a chevron; plain cloth beside it is filled as before."""
+    import cv2
+
+    from gesticulate.render.warp import cloth
+    h, w = 300, 400
+    truth, tie = _striped_tie(h, w)
+    hole = np.zeros((h, w), np.uint8)
+    cv2.ellipse(hole, (w // 2, 230), (60, 22), 10, 0, 360, 1, -1)    # a hand across the tie
+    hole = hole > 0
+    img = truth.copy()
+    img[hole] = (200, 150, 130)
+    torso = np.ones((h, w), bool)
+    out = fill_hidden(img, hole, torso, pattern=True, shade=True, level_stops=True, scale=1.0)
+    mirrored = cloth.mirrored(img, hole, torso & ~hole)[0]
+    on_tie = hole.copy()
+    on_tie[:, :tie.start] = on_tie[:, tie.stop:] = False
+    err = lambda x: np.abs(x[on_tie].astype(int) - truth[on_tie]).sum(1).mean()   # noqa: E731
+    assert err(out) < 25 < 100 < err(mirrored), (err(out), err(mirrored))
+    np.testing.assert_array_equal(out[~hole], img[~hole])
+    assert cloth._stripes_fill(truth, np.zeros_like(hole), torso, 1.0) is None     # no hole
+    plain = truth.copy()
+    plain[:, tie] = (60, 20, 30)                                      # a plain tie: no stripes
+    assert cloth._stripes_fill(plain, hole, torso & ~hole, 1.0) is None
+
+
 def test_a_chair_the_segmenter_gave_the_arm_stays_behind_but_the_cuff_goes_with_it():
     """The white arm of an armchair beside a navy sleeve, inside the person mask, is not the
     arm (hbr_speaker7's came along with his elbows as white shards): it stays with the body.

@@ -209,6 +209,101 @@ def _pattern_fill(image: np.ndarray, hole: np.ndarray, src: np.ndarray
     return out, done
 
 
+# A narrow band of printed stripes on plain cloth (desk_host_body.png's striped tie, between his
+# navy jacket and white shirt) is too small a part of the torso for :func:`pattern_periods`,
+# and mirrored across the edge of the hand that lay on it, its diagonal stripes turned back as a
+# chevron under the hand, with a pale, jagged blob of the shirt below it. :func:`_stripes_fill`
+# reads the seen cloth above the hole in windows STRIPE_BAND px wide (at 512 px; every
+# STRIPE_STEP px, up to STRIPE_REACH px above): a window is striped where its detail (grey less
+# its 4 px blur) has an RMS of STRIPE_CONTRAST grey levels or more and repeats down the columns,
+# its autocorrelation at a lag of P px at least STRIPE_PEAK, at P/2 at most STRIPE_DIP times
+# that and at 2P (which must lie within what was read) at least STRIPE_REPEAT. The tie peaks at
+# 29 px (0.53; halfway 0.31, double 0.38). Of the twelve shared clips' first frames and the four
+# shared photos (at 512 and 256 px) no other torso has such a window: without the double read,
+# portrait_s2.jpg's shirt folds passed at 64 px. The hole's pixels in the window's columns, and
+# in the columns beside it (as far as half a window) whose seen cloth within 3 P px above the
+# hole has a detail RMS of STRIPE_EDGE or more (the band's edges), copy the seen pixel a whole
+# number of periods above them (below where there is none), and the fill's shading leaves them.
+STRIPE_BAND = 32.0
+STRIPE_STEP = 8.0
+STRIPE_REACH = 160.0
+STRIPE_CONTRAST = 20.0
+STRIPE_PEAK = 0.35
+STRIPE_DIP = 0.7
+STRIPE_REPEAT = 0.2
+STRIPE_EDGE = 10.0
+
+
+def _column_correlation(d: np.ndarray, m: np.ndarray, lag: int) -> float:
+    """The normalised correlation of the detail ``d`` (zero off the seen mask ``m``) with itself
+    ``lag`` rows down, over the pixels seen at both."""
+    a, b, both = d[:-lag], d[lag:], m[:-lag] * m[lag:]
+    return float((a * b * both).sum()
+                 / np.sqrt(max(float((a * a * both).sum() * (b * b * both).sum()), 1e-6)))
+
+
+def _stripes_fill(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale: float
+                  ) -> tuple[np.ndarray, np.ndarray] | None:
+    """``hole`` pixels below a band of printed stripes copied from the ``src`` pixel a whole
+    number of the stripes' periods down the column above or below them (:data:`STRIPE_BAND`
+    ...), so the stripes run on in step: ``(image, where filled)``, or None where the seen cloth
+    above the hole has no such band."""
+    cols = np.flatnonzero(hole.any(axis=0))
+    if not len(cols):
+        return None
+    band = max(8, int(round(STRIPE_BAND * scale)))
+    step = max(2, int(round(STRIPE_STEP * scale)))
+    reach = int(round(STRIPE_REACH * scale))
+    h, w = hole.shape
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    detail = grey - blur_in(grey, src, 4.0 * scale)
+    period = np.zeros(w, np.int32)          # per column: the stripes' period (0: none)
+    for x in range(max(0, cols[0] - band // 2), min(w - band, cols[-1]) + 1, step):
+        rows = hole[:, x:x + band].any(axis=1)
+        if not rows.any():
+            continue
+        top = int(np.argmax(rows))
+        m = src[max(0, top - reach):top, x:x + band].astype(np.float32)
+        if m.sum() < 200 or m.shape[0] < 5 * PERIOD_MIN:
+            continue
+        d = detail[max(0, top - reach):top, x:x + band] * m
+        if (d * d).sum() < STRIPE_CONTRAST ** 2 * m.sum():
+            continue
+        c = np.array([_column_correlation(d, m, lag) for lag in range(1, m.shape[0] // 2)])
+        p = int(np.argmax(c[PERIOD_MIN - 1:])) + PERIOD_MIN
+        if c[p - 1] < STRIPE_PEAK or c[p // 2 - 1] > STRIPE_DIP * c[p - 1] \
+                or 2 * p > len(c) or c[2 * p - 1] < STRIPE_REPEAT:
+            continue                # (a pattern repeats: its double period is read too)
+        # The window's columns, and those beside it with detail: the band's edge and what runs
+        # along it (plain cloth beside is left to the mirror and the shading).
+        near = detail[max(0, top - 3 * p):top]
+        seen = src[max(0, top - 3 * p):top]
+        for cx in range(max(0, x - band // 2), min(w, x + band + band // 2)):
+            if period[cx] or not hole[:, cx].any():
+                continue
+            d = near[seen[:, cx], cx]
+            if x <= cx < x + band or (len(d) >= p and np.sqrt(np.mean(d * d)) >= STRIPE_EDGE):
+                period[cx] = p
+    if not period.any():
+        return None
+    ys, xs = np.nonzero(hole & (period > 0)[None, :])
+    p = period[xs]
+    out = image.copy()
+    got = np.zeros(len(ys), bool)
+    # From above first, where the band was read (below a hand it lies in the hand's shadow,
+    # and copies from both sides met in a seam across it), the nearest copy there first.
+    for sign in (-1, 1):
+        for k in range(1, int(np.ceil(h / max(int(p.min()), 1))) + 1):
+            yy = ys + sign * k * p
+            ok = ~got & (yy >= 0) & (yy < h)
+            ok[ok] &= src[yy[ok], xs[ok]]
+            out[ys[ok], xs[ok]] = image[yy[ok], xs[ok]]
+            got |= ok
+    done = np.zeros_like(hole)
+    done[ys[got], xs[got]] = True
+    return out, done
+
+
 # fill_hidden's Telea works within this many px (at 512 px) of the pixels it fills.
 REST_MARGIN = 48
 
@@ -276,11 +371,15 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
     else:
         mixed, ok = mirrored(image, hole, src, stops=stops)
     out[ok] = np.clip(mixed[ok] + 0.5, 0, 255).astype(np.uint8)
+    tiled = striped = None
     if pattern and cloth_detail(image, src) >= PLAIN_CLOTH:
         tiled = _pattern_fill(image, hole, src)
-        if tiled is not None:
-            out[tiled[1]] = tiled[0][tiled[1]]
-            ok = ok | tiled[1]
+    if pattern and tiled is None:
+        tiled = _stripes_fill(image, hole, src, scale)
+        striped = None if tiled is None else tiled[1]
+    if tiled is not None:
+        out[tiled[1]] = tiled[0][tiled[1]]
+        ok = ok | tiled[1]
     if along_rows and (hole & ~ok).any():
         mixed, beside = mirrored(image.transpose(1, 0, 2), (hole & ~ok).T, src.T, bounce=True)
         beside = beside.T
@@ -297,7 +396,8 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
     out = painted_over(out, hole & ~ok, src | ok, margin=int(np.ceil(REST_MARGIN * scale)),
                        even=True)
     if shade and hole.any() and src.any():
-        out = _shaded_where_plain(photo, out, hole, src, scale, stops=stops, share=share)
+        out = _shaded_where_plain(photo, out, hole, src, scale, stops=stops, share=share,
+                                  kept=striped)
     photo = photo.copy()
     photo[hole] = out[hole]
     return photo
@@ -375,13 +475,15 @@ EDGE_RAMP = 8.0
 
 def _shaded_where_plain(image: np.ndarray, filled: np.ndarray, hole: np.ndarray,
                         src: np.ndarray, scale: float, *, stops: np.ndarray | None = None,
-                        share: np.ndarray | None = None) -> np.ndarray:
+                        share: np.ndarray | None = None,
+                        kept: np.ndarray | None = None) -> np.ndarray:
     """``filled`` (``image`` with ``hole`` filled from ``src``, mostly by :func:`mirrored`,
     which stopped at ``stops``) with the fill blended towards the cloth's smooth shading where
     the seen cloth near it, and the cloth the mirror copies there, are plain
     (:data:`LOCAL_DETAIL`, :data:`COPIED_REACH`); the copy is kept at the seen cloth's edge
     as far as the rows' mirror has a part in it (``share``, the columns' share in the fill's
-    mirrors, :func:`_mirrored_both`; :data:`EDGE_RAMP`). Worked in the box around the hole
+    mirrors, :func:`_mirrored_both`; :data:`EDGE_RAMP`), and wholly where ``kept`` (a stripes'
+    copy, :func:`_stripes_fill`). Worked in the box around the hole
     (the mirror of the detail too: a hole pixel whose mirrored source lies past the box's
     margin keeps the detail near it only)."""
     box = mask_box(hole, int(np.ceil(3 * (LOCAL_REACH + SHADE) * scale)))
@@ -408,6 +510,8 @@ def _shaded_where_plain(image: np.ndarray, filled: np.ndarray, hole: np.ndarray,
         d = cv2.distanceTransform((~src_b).astype(np.uint8), cv2.DIST_L2, 3)
         ramp = np.clip(1.0 - (d - 1.0) / (EDGE_RAMP * scale), 0.0, 1.0)
         copy = np.maximum(copy, ramp * (1.0 - share[box]))
+    if kept is not None:
+        copy = np.maximum(copy, kept[box])
     copy = copy[..., None]
     smooth = _shading(out, hole_b, src_b, SHADE * scale)
     mixed = out.astype(np.float32) * copy + smooth * (1.0 - copy)
