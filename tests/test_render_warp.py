@@ -691,7 +691,7 @@ def test_a_hands_soft_edge_on_a_printed_sleeve_is_filled_with_the_print_in_step(
     rim pixel is as like the sleeve's pixel one period of the print away as the seen sleeve's
     pixels are (median summed RGB difference 48.5 against 50.0). Bled over, the print smeared
     into a band beside her hand (69.5)."""
-    from gesticulate.render.warp.cloth import pattern_periods
+    from gesticulate.render.warp.pattern import pattern_periods
     from gesticulate.render.warp.masks import grown
     from gesticulate.render.warp.rig import BORDER
     renderer = _first_frame(shared_data / "video" / "interview_1wrQ6Msp7wM.mp4")[2]

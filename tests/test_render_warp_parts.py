@@ -1148,7 +1148,7 @@ def test_a_patterned_torso_runs_on_under_the_arm_in_step():
     jacket: a grey block on her lapel, a ghost of her fingers)."""
     import cv2
 
-    from gesticulate.render.warp.cloth import pattern_periods
+    from gesticulate.render.warp.pattern import pattern_periods
     h, w = 160, 140
     truth = _diamonds(h, w)
     hole = np.zeros((h, w), np.uint8)
@@ -1176,7 +1176,7 @@ def test_cloth_with_no_repeating_pattern_is_not_tiled():
     mirror fills it as before."""
     import cv2
 
-    from gesticulate.render.warp.cloth import pattern_periods
+    from gesticulate.render.warp.pattern import pattern_periods
     rng = np.random.default_rng(0)
     h, w = 160, 140
     noise = cv2.GaussianBlur(rng.uniform(0, 255, (h, w)).astype(np.float32), (0, 0), 1.5)
@@ -1212,7 +1212,8 @@ def test_a_striped_tie_runs_on_under_a_hand_in_step():
     mirrored back into a chevron; plain cloth beside it is filled as before."""
     import cv2
 
-    from gesticulate.render.warp import cloth
+    from gesticulate.render.warp.fill import mirrored
+    from gesticulate.render.warp.pattern import stripes_fill
     h, w = 300, 400
     truth, tie = _striped_tie(h, w)
     hole = np.zeros((h, w), np.uint8)
@@ -1222,16 +1223,16 @@ def test_a_striped_tie_runs_on_under_a_hand_in_step():
     img[hole] = (200, 150, 130)
     torso = np.ones((h, w), bool)
     out = fill_hidden(img, hole, torso, pattern=True, shade=True, level_stops=True, scale=1.0)
-    mirrored = cloth.mirrored(img, hole, torso & ~hole)[0]
+    copied = mirrored(img, hole, torso & ~hole)[0]
     on_tie = hole.copy()
     on_tie[:, :tie.start] = on_tie[:, tie.stop:] = False
     err = lambda x: np.abs(x[on_tie].astype(int) - truth[on_tie]).sum(1).mean()   # noqa: E731
-    assert err(out) < 25 < 100 < err(mirrored), (err(out), err(mirrored))
+    assert err(out) < 25 < 100 < err(copied), (err(out), err(copied))
     np.testing.assert_array_equal(out[~hole], img[~hole])
-    assert cloth._stripes_fill(truth, np.zeros_like(hole), torso, 1.0) is None     # no hole
+    assert stripes_fill(truth, np.zeros_like(hole), torso, 1.0) is None           # no hole
     plain = truth.copy()
     plain[:, tie] = (60, 20, 30)                                      # a plain tie: no stripes
-    assert cloth._stripes_fill(plain, hole, torso & ~hole, 1.0) is None
+    assert stripes_fill(plain, hole, torso & ~hole, 1.0) is None
 
 
 def test_a_chair_the_segmenter_gave_the_arm_stays_behind_but_the_cuff_goes_with_it():
@@ -1761,7 +1762,7 @@ def test_one_cloths_folds_are_shaded_as_one_cloth_not_in_shards():
     grey cloth, each shaded apart: the fill under her hands showed white and grey shards with
     hard edges. Colours that run from one cluster to the next with no gap are one cloth; a
     cluster of the blend along two cloths' edge joins neither (nor bridges them)."""
-    from gesticulate.render.warp.cloth import _cloths
+    from gesticulate.render.warp.shading import _cloths
     rng = np.random.default_rng(0)
     folds = np.c_[rng.uniform(140, 230, 4000), rng.normal(128, 2, 4000), rng.normal(130, 2, 4000)]
     centres = np.array([[150.0, 128, 130], [220.0, 128, 130]])
@@ -1905,7 +1906,7 @@ def test_a_cloth_the_mirror_left_as_an_island_under_a_hand_is_shaded_as_the_clot
     patch of the shirt's colour lying wholly in the hole, apart from the seen shirt, was
     blurred among its own pixels only. It is shaded as the jacket around it, a speck of a third
     cloth inside it too; the shirt's copy that runs on from the seen shirt keeps its colour."""
-    from gesticulate.render.warp.cloth import _shading
+    from gesticulate.render.warp.shading import _shading
     h = w = 200
     jacket, shirt = np.array([30, 30, 35]), np.array([60, 110, 200])
     img = np.zeros((h, w, 3), np.uint8)

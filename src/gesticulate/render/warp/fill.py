@@ -3,7 +3,7 @@
 (:mod:`~gesticulate.render.warp.backdrop`), the cloth's under the arms
 (:mod:`~gesticulate.render.warp.cloth`) and the renderer: Telea's inpainting, a blur that reads
 a region only (and a region smoothed with it), colours bled past a region's edge, and a mirror
-copy down the columns.
+copy down the columns (and along the rows, near a hole's side).
 """
 
 from __future__ import annotations
@@ -144,3 +144,66 @@ def mirrored(image: np.ndarray, hole: np.ndarray, src: np.ndarray, *, bounce: bo
         return mixed, hole & (has_up | has_down)
     near = np.minimum(np.where(has_up, d_up, np.inf), np.where(has_down, d_down, np.inf))
     return mixed, hole & (has_up | has_down), near.astype(np.float32)
+
+
+# A hole's pixels within SIDE_REACH px (at 512 px) of the seen cloth beside it, in its row, take
+# the cloth mirrored across that side too (:func:`mirrored_both`); its weight fades out by twice
+# that, against the columns' mirror (where that has nothing to copy, the row's copy is whole up
+# to twice SIDE_REACH, and Telea's fill past it).
+SIDE_REACH = 8.0
+
+
+# ... unless the two mirrors' copies, blurred over AGREE_BLUR px, differ by more than AGREE[0]
+# (RGB summed; none of the side's copy at AGREE[1]) where the column's cloth is no more than
+# AGREE_RATIO times as far as the row's.
+AGREE = (30.0, 60.0)
+
+
+AGREE_BLUR = 8.0
+
+
+AGREE_RATIO = 2.0
+
+
+def mirrored_both(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale: float, *,
+                  stops: np.ndarray | None = None, rows: np.ndarray | None = None,
+                  share: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`mirrored` down the columns (stopping at ``stops``) and, near a side of the hole
+    (:data:`SIDE_REACH`), along the rows too where ``rows`` (bool ``(H, W)``; everywhere by
+    default), blended by the inverse square of each's distance to the edge it mirrors across:
+    ``(colours, where defined, the columns' share (H, W) float32)``. ``share``: that of an
+    earlier call, for a map of the same hole.
+
+    The astronaut's sleeve in the README's demo is the cloth of her suit's side, with no edge
+    between them. The column's mirror filled the suit under her arm from the bottom of the
+    picture, 25 px down, with the dark glove there, and a dark line ran down her side when her
+    arm moved a few px out; the row's copies the suit beside it. Where the two copies differ
+    (a dark jacket with a light shirt beside it) and the column's cloth is near, the column's
+    is kept: a jacket's edge and a shirt's front run down the body. Taken under hands too,
+    desk_host_body.png's shirt was copied into his jacket where his pointing hand had lain:
+    :func:`fill_hidden` takes it under the upper arms only."""
+    mv, okv, dv = mirrored(image, hole, src, stops=stops, distance=True)
+    mh, okh, dh = mirrored(image.transpose(1, 0, 2), hole.T, src.T, distance=True)
+    mh, okh, dh = mh.transpose(1, 0, 2), okh.T, dh.T
+    if share is None:
+        reach = np.clip(2.0 - dh / (SIDE_REACH * scale), 0.0, 1.0)
+        if rows is not None:
+            okh = okh & rows
+        wh = np.where(okh, reach / np.maximum(dh, 1) ** 2, 0.0).astype(np.float32)
+        wv = np.where(okv, 1.0 / np.maximum(dv, 1) ** 2, 0.0).astype(np.float32)
+        both = okv & okh
+        diff = np.abs(blur_in(mv, both, AGREE_BLUR * scale)
+                      - blur_in(mh, both, AGREE_BLUR * scale)).sum(2)
+        agree = np.clip((AGREE[1] - diff) / (AGREE[1] - AGREE[0]), 0.0, 1.0)
+        # The gate eases off from AGREE_RATIO to twice that (a hard one cut a notch of the
+        # shirt into the jacket where it switched).
+        ratio = np.minimum(dv, 1e6) / np.maximum(np.minimum(dh, 1e6), 1.0)
+        far = np.clip((ratio - AGREE_RATIO) / AGREE_RATIO, 0.0, 1.0)
+        wh *= np.where(okv, agree + (1.0 - agree) * far, 1.0)
+        share = (wv / np.maximum(wv + wh, 1e-12)).astype(np.float32)
+        share[(wv + wh) == 0] = 1.0
+    ok = okv | (okh & (share < 1.0))
+    # A later call on a crop may find no column to mirror where the whole picture had one.
+    column = np.where(okv, share, 0.0)[..., None]
+    return mv * column + mh * (1.0 - column), ok, share

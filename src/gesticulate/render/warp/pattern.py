@@ -1,0 +1,232 @@
+"""A cloth's printed pattern run on under the arms in step with it (:mod:`cloth
+<gesticulate.render.warp.cloth>`'s hidden fill): the periods of a cloth printed all over, and
+a narrow band of stripes (a tie) on plain cloth."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from gesticulate.render.warp.fill import blur_in
+
+
+# A cloth's repeating pattern (:func:`pattern_periods`): the autocorrelation peaks of its
+# detail at least PATTERN_PEAK, PERIOD_MIN px or more from zero and read over at least
+# PATTERN_OVERLAP of its pixels. interview_1wrQ6Msp7wM's diamond-patterned jacket peaks at
+# 0.26 (13 px down, 10 px across).
+PATTERN_PEAK = 0.2
+
+
+PERIOD_MIN = 6
+
+
+PATTERN_OVERLAP = 0.3
+
+
+PATTERN_CONTRAST = 2.0     # grey levels: the detail's RMS at least this
+
+
+DIP = 0.5                 # ... at most this share of it halfway (a period, not a ridge)
+
+
+REPEAT = 0.25             # ... and two periods away at least this share of PATTERN_PEAK
+
+
+PATTERN_STEPS = 6          # lattice translations tried: up to this many periods each way
+
+
+def pattern_periods(image: np.ndarray, source: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The two periods ``(dy, dx)`` of the pattern of a cloth's ``source`` pixels (the
+    second one of a striped cloth zero), or None for a cloth with no repeating pattern. They
+    are peaks of the normalised autocorrelation of the grey detail (the grey level less its
+    blur over 4 px; an RMS of :data:`PATTERN_CONTRAST` at least), each at least
+    :data:`PATTERN_PEAK`: the strongest one whose double peaks too (:data:`REPEAT`: a
+    pattern repeats; a face or a crease does not), then the strongest across it of a like
+    length."""
+    ys, xs = np.nonzero(source)
+    if len(ys) < 200:
+        return None
+    y0, x0 = ys.min(), xs.min()
+    box = (slice(y0, ys.max() + 1), slice(x0, xs.max() + 1))
+    m = source[box].astype(np.float32)
+    grey = cv2.cvtColor(image[box], cv2.COLOR_RGB2GRAY).astype(np.float32)
+    x = (grey - blur_in(grey, source[box], 4.0)) * m
+    if (x * x).sum() < (PATTERN_CONTRAST ** 2) * m.sum():
+        return None                # no detail to repeat (a gradient's rounding steps are none)
+    h, w = x.shape
+    shape = (2 * h, 2 * w)                        # padded: the correlation is not circular
+
+    def corr(a, b):
+        return np.fft.irfft2(np.fft.rfft2(a, shape) * np.conj(np.fft.rfft2(b, shape)), shape)
+
+    # At lag v: the sum of x(p) x(p + v) over the pixels seen at both, over the root of the
+    # two sides' energies there.
+    c = corr(x, x) / np.sqrt(np.maximum(corr(x * x, m) * corr(m, x * x), 1e-6))
+    c[corr(m, m) < PATTERN_OVERLAP * m.sum()] = -1.0
+    c = np.fft.fftshift(c).astype(np.float32)
+    yy, xx = np.mgrid[0:2 * h, 0:2 * w]
+    # Local maxima only: the slope of the peak at zero lag (any image is like itself a pixel
+    # away) is none.
+    top = (c == cv2.dilate(c, np.ones((5, 5), np.uint8))) & (c >= PATTERN_PEAK)
+    top &= np.hypot(yy - h, xx - w) >= PERIOD_MIN
+
+    def at(v) -> float:
+        y, x = int(h + v[0]), int(w + v[1])
+        return float(c[y, x]) if 0 <= y < 2 * h and 0 <= x < 2 * w else -1.0
+
+    def period(v) -> bool:
+        """A period dips halfway (an edge, a lapel or a stripe along the lag is like itself
+        all along it: a ridge, no period) and repeats (the correlation two periods away
+        peaks too, within a pixel; a face or a crease does not)."""
+        if at(np.round(v / 2)) > DIP * at(v):
+            return False
+        return max(at(2 * v + (dy, dx)) for dy in (-1, 0, 1) for dx in (-1, 0, 1)) \
+            >= REPEAT * PATTERN_PEAK
+
+    peaks = [v for v in (np.argwhere(top) - (h, w))[np.argsort(-c[top])] if period(v)]
+    if not peaks:
+        return None
+    v1 = peaks[0]
+    for v in peaks:           # the other period: across the first, of a like length
+        if np.linalg.norm(v) > 3 * np.linalg.norm(v1):
+            continue
+        if abs(v1[0] * v[1] - v1[1] * v[0]) > 0.3 * np.linalg.norm(v1) * np.linalg.norm(v):
+            return v1, v
+    return v1, np.zeros(2, np.int64)
+
+
+def pattern_fill(image: np.ndarray, hole: np.ndarray, src: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """``hole`` pixels copied from the ``src`` pixel one whole number of the pattern's
+    periods away (:func:`pattern_periods`; the nearest such one), so a patterned cloth runs
+    on under the arms with its own pattern, in step with it: ``(image, where filled)``, or None
+    for a cloth with no pattern."""
+    periods = pattern_periods(image, src)
+    if periods is None:
+        return None
+    v1, v2 = periods
+    n = range(-PATTERN_STEPS, PATTERN_STEPS + 1)
+    shifts = {tuple(a * v1 + b * v2) for a in n for b in (n if v2.any() else [0])} - {(0, 0)}
+    h, w = hole.shape
+    ys, xs = np.nonzero(hole)
+    out = image.copy()
+    got = np.zeros(len(ys), bool)
+    for dy, dx in sorted(shifts, key=lambda t: (np.hypot(*t), t)):
+        yy, xx = ys + dy, xs + dx
+        ok = ~got & (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+        ok[ok] &= src[yy[ok], xx[ok]]
+        out[ys[ok], xs[ok]] = image[yy[ok], xx[ok]]
+        got |= ok
+    done = np.zeros_like(hole)
+    done[ys[got], xs[got]] = True
+    return out, done
+
+
+# A narrow band of printed stripes on plain cloth (desk_host_body.png's striped tie, between his
+# navy jacket and white shirt) is too small a part of the torso for :func:`pattern_periods`,
+# and mirrored across the edge of the hand that lay on it, its diagonal stripes turned back as a
+# chevron under the hand, with a pale, jagged blob of the shirt below it. :func:`stripes_fill`
+# reads the seen cloth above the hole in windows STRIPE_BAND px wide (at 512 px; every
+# STRIPE_STEP px, up to STRIPE_REACH px above): a window is striped where its detail (grey less
+# its 4 px blur) has an RMS of STRIPE_CONTRAST grey levels or more and repeats down the columns,
+# its autocorrelation at a lag of P px at least STRIPE_PEAK, at P/2 at most STRIPE_DIP times
+# that and at 2P (which must lie within what was read) at least STRIPE_REPEAT. The tie peaks at
+# 29 px (0.53; halfway 0.31, double 0.38). Of the twelve shared clips' first frames and the four
+# shared photos (at 512 and 256 px) no other torso has such a window: without the double read,
+# portrait_s2.jpg's shirt folds passed at 64 px. The hole's pixels in the window's columns, and
+# in the columns beside it (as far as half a window) whose seen cloth within 3 P px above the
+# hole has a detail RMS of STRIPE_EDGE or more (the band's edges), copy the seen pixel a whole
+# number of periods above them (below where there is none), and the fill's shading leaves them.
+STRIPE_BAND = 32.0
+
+
+STRIPE_STEP = 8.0
+
+
+STRIPE_REACH = 160.0
+
+
+STRIPE_CONTRAST = 20.0
+
+
+STRIPE_PEAK = 0.35
+
+
+STRIPE_DIP = 0.7
+
+
+STRIPE_REPEAT = 0.2
+
+
+STRIPE_EDGE = 10.0
+
+
+def _column_correlation(d: np.ndarray, m: np.ndarray, lag: int) -> float:
+    """The normalised correlation of the detail ``d`` (zero off the seen mask ``m``) with itself
+    ``lag`` rows down, over the pixels seen at both."""
+    a, b, both = d[:-lag], d[lag:], m[:-lag] * m[lag:]
+    return float((a * b * both).sum()
+                 / np.sqrt(max(float((a * a * both).sum() * (b * b * both).sum()), 1e-6)))
+
+
+def stripes_fill(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale: float
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """``hole`` pixels below a band of printed stripes copied from the ``src`` pixel a whole
+    number of the stripes' periods down the column above or below them (:data:`STRIPE_BAND`
+    ...), so the stripes run on in step: ``(image, where filled)``, or None where the seen cloth
+    above the hole has no such band."""
+    cols = np.flatnonzero(hole.any(axis=0))
+    if not len(cols):
+        return None
+    band = max(8, int(round(STRIPE_BAND * scale)))
+    step = max(2, int(round(STRIPE_STEP * scale)))
+    reach = int(round(STRIPE_REACH * scale))
+    h, w = hole.shape
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    detail = grey - blur_in(grey, src, 4.0 * scale)
+    period = np.zeros(w, np.int32)          # per column: the stripes' period (0: none)
+    for x in range(max(0, cols[0] - band // 2), min(w - band, cols[-1]) + 1, step):
+        rows = hole[:, x:x + band].any(axis=1)
+        if not rows.any():
+            continue
+        top = int(np.argmax(rows))
+        m = src[max(0, top - reach):top, x:x + band].astype(np.float32)
+        if m.sum() < 200 or m.shape[0] < 5 * PERIOD_MIN:
+            continue
+        d = detail[max(0, top - reach):top, x:x + band] * m
+        if (d * d).sum() < STRIPE_CONTRAST ** 2 * m.sum():
+            continue
+        c = np.array([_column_correlation(d, m, lag) for lag in range(1, m.shape[0] // 2)])
+        p = int(np.argmax(c[PERIOD_MIN - 1:])) + PERIOD_MIN
+        if c[p - 1] < STRIPE_PEAK or c[p // 2 - 1] > STRIPE_DIP * c[p - 1] \
+                or 2 * p > len(c) or c[2 * p - 1] < STRIPE_REPEAT:
+            continue                # (a pattern repeats: its double period is read too)
+        # The window's columns, and those beside it with detail: the band's edge and what runs
+        # along it (plain cloth beside is left to the mirror and the shading).
+        near = detail[max(0, top - 3 * p):top]
+        seen = src[max(0, top - 3 * p):top]
+        for cx in range(max(0, x - band // 2), min(w, x + band + band // 2)):
+            if period[cx] or not hole[:, cx].any():
+                continue
+            d = near[seen[:, cx], cx]
+            if x <= cx < x + band or (len(d) >= p and np.sqrt(np.mean(d * d)) >= STRIPE_EDGE):
+                period[cx] = p
+    if not period.any():
+        return None
+    ys, xs = np.nonzero(hole & (period > 0)[None, :])
+    p = period[xs]
+    out = image.copy()
+    got = np.zeros(len(ys), bool)
+    # From above first, where the band was read (below a hand it lies in the hand's shadow,
+    # and copies from both sides met in a seam across it), the nearest copy there first.
+    for sign in (-1, 1):
+        for k in range(1, int(np.ceil(h / max(int(p.min()), 1))) + 1):
+            yy = ys + sign * k * p
+            ok = ~got & (yy >= 0) & (yy < h)
+            ok[ok] &= src[yy[ok], xs[ok]]
+            out[ys[ok], xs[ok]] = image[yy[ok], xs[ok]]
+            got |= ok
+    done = np.zeros_like(hole)
+    done[ys[got], xs[got]] = True
+    return out, done

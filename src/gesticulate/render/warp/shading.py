@@ -1,0 +1,246 @@
+"""Plain cloth's smooth shading, which replaces the mirror's copy of its folds and flecks in
+the hidden fill (:mod:`cloth <gesticulate.render.warp.cloth>`), each cloth (a jacket, the shirt
+below it) shaded apart."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from gesticulate.render.warp.fill import blur_in, mirrored, mirrored_both
+from gesticulate.render.warp.masks import colour_clusters, lab_of, mask_box, touching
+
+
+# A sleeve of plain cloth (:func:`cloth_detail` under PLAIN_CLOTH grey levels: hbr_speaker12's
+# navy jacket 3.3-4.5; interview_1wrQ6Msp7wM's patterned one 22) has its hidden fill replaced by
+# its smooth shading: a blur of SHADE px (at 512 px) that reads the fill and the seen sleeve
+# around it. Mirrored from a thin strip of the sleeve, its creases and flecks repeated as a
+# lattice of dark lines and specks, and the forearm's shadow and the lit folds beside it as dark
+# and pale blotches (hbr_speaker12's sleeves under his raised forearms; a blur of 1.5 px kept
+# the blotches: self-reenactment +0.999 dB, with SHADE +1.020).
+PLAIN_CLOTH = 10.0
+
+
+SHADE = 8.0
+
+
+# The torso's hidden fill (:func:`shaded_where_plain`) is the mirror's copy where the seen
+# cloth within LOCAL_REACH px (at 512 px) has a detail (the mean absolute difference of its grey
+# from its 3 px blur) of LOCAL_DETAIL[1] grey levels or more, the cloth's smooth shading (a blur
+# of SHADE px) where it has LOCAL_DETAIL[0] or less, and a blend between. Mirrored from a plain
+# dress or shirt beside a hand, the fill repeated its folds, the hand's outline and a microphone
+# stand crossing it as streaks and crumpled white shards (ted_lia_driving2_noaudio's clasped
+# hands on her white dress, un_speech_female's forearm on her black one); a tie or a lapel
+# near the hole keeps the copy. Self-reenactment of the 12 shared clips, most-moved box dPSNR /
+# dSSIM against the still: un_speech_female +1.786/+0.0169 -> +1.799/+0.0202, hbr_speaker7
+# +0.539 -> +0.682 dB, hbr_speaker8 +5.600 -> +5.705, ted_lia_driving3 +2.558 -> +2.581,
+# avspeech_sample2 +0.710/+0.0514 -> +0.740/+0.0504 (at 4-8 grey levels the gains were about
+# half, and a smooth fill everywhere cost avspeech_sample2 2.4 dB: his tie ran out).
+LOCAL_DETAIL = (8.0, 16.0)
+
+
+LOCAL_REACH = 12.0
+
+
+# A hole pixel also keeps the copy where the cloth the mirror copied it from has that detail,
+# read over COPIED_REACH px (at 512 px; across, and down the columns the mirror copies along)
+# around it. desk_host_body.png's striped tie, 25 px wide between his plain navy jacket and
+# white shirt, read as plain within LOCAL_REACH of the hand that had lain on it, and its
+# shading (the tie and the jacket one colour cluster) drew a dark round blob where the tie ran
+# on under the hand. Read over 3 px down, a row of beads just above the hole (2 px tall) was
+# detail enough to be copied in as a dotted line; over 12 px his tie's stripes were too sparse.
+COPIED_REACH = (3.0, 6.0)
+
+
+# Where the mirror copies along the rows too (``share``, :func:`mirrored_both`), the copy is
+# kept at the seen cloth's edge (as far as the rows' copy has a part in it), fading to the rule
+# above by EDGE_RAMP px (at 512 px) into the hole. The shading of plain cloth is a blur: beside
+# the folds of the README demo's suit it was 60 levels (RGB summed) darker than the pixel at the
+# edge, and the strip her arm uncovered when it moved out showed as a smooth, darker band with a
+# hard edge.
+EDGE_RAMP = 8.0
+
+
+def shaded_where_plain(image: np.ndarray, filled: np.ndarray, hole: np.ndarray,
+                       src: np.ndarray, scale: float, *, stops: np.ndarray | None = None,
+                       share: np.ndarray | None = None,
+                       kept: np.ndarray | None = None) -> np.ndarray:
+    """``filled`` (``image`` with ``hole`` filled from ``src``, mostly by :func:`mirrored`,
+    which stopped at ``stops``) with the fill blended towards the cloth's smooth shading where
+    the seen cloth near it, and the cloth the mirror copies there, are plain
+    (:data:`LOCAL_DETAIL`, :data:`COPIED_REACH`); the copy is kept at the seen cloth's edge
+    as far as the rows' mirror has a part in it (``share``, the columns' share in the fill's
+    mirrors, :func:`mirrored_both`; :data:`EDGE_RAMP`), and wholly where ``kept`` (a stripes'
+    copy, :func:`stripes_fill`). Worked in the box around the hole
+    (the mirror of the detail too: a hole pixel whose mirrored source lies past the box's
+    margin keeps the detail near it only)."""
+    box = mask_box(hole, int(np.ceil(3 * (LOCAL_REACH + SHADE) * scale)))
+    img, out, hole_b, src_b = image[box], filled[box], hole[box], src[box]
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    lo, hi = LOCAL_DETAIL
+    # A pixel's detail counts up to the full-copy level: the high-contrast edge of a few odd
+    # pixels (a clicker held over a white dress, a bracelet) made plain cloth around look
+    # patterned, and the streaky copy stayed (ted_lia_driving2_noaudio).
+    detail = np.minimum(np.abs(grey - blur_in(grey, src_b, 3.0 * scale)), hi)
+    near = blur_in(detail, src_b, LOCAL_REACH * scale)
+    # ... or that of the cloth the mirror copied (its detail over COPIED_REACH, mirrored as
+    # the colours were): a narrow tie between plain jacket and shirt.
+    own = blur_in(detail, src_b, (COPIED_REACH[0] * scale, COPIED_REACH[1] * scale))
+    stops_b = None if stops is None else stops[box]
+    if share is None:
+        copied, ok = mirrored(own[..., None], hole_b, src_b, stops=stops_b)
+    else:
+        copied, ok, _ = mirrored_both(own[..., None], hole_b, src_b, scale, stops=stops_b,
+                                      share=share[box])
+    near = np.where(ok, np.maximum(near, copied[..., 0]), near)
+    copy = np.clip((near - lo) / (hi - lo), 0.0, 1.0)
+    if share is not None:
+        d = cv2.distanceTransform((~src_b).astype(np.uint8), cv2.DIST_L2, 3)
+        ramp = np.clip(1.0 - (d - 1.0) / (EDGE_RAMP * scale), 0.0, 1.0)
+        copy = np.maximum(copy, ramp * (1.0 - share[box]))
+    if kept is not None:
+        copy = np.maximum(copy, kept[box])
+    copy = copy[..., None]
+    smooth = _shading(out, hole_b, src_b, SHADE * scale)
+    mixed = out.astype(np.float32) * copy + smooth * (1.0 - copy)
+    result = filled.copy()
+    result[box][hole_b] = np.clip(mixed[hole_b] + 0.5, 0, 255).astype(np.uint8)
+    return result
+
+
+def _shading(filled: np.ndarray, hole: np.ndarray, src: np.ndarray, sigma: float) -> np.ndarray:
+    """The smooth shading ``(H, W, 3)`` float32 of ``filled`` over ``hole`` and ``src``, each
+    cloth's apart: the seen colours in up to SHADE_CLOTHS clusters at least SHADE_APART (CIELAB)
+    apart, joined where they are one cloth's shading (:func:`_cloths`), each pixel labelled by
+    the nearest's cloth (the labels smoothed over half ``sigma``, so
+    the mirror's copy gives the cloths' shapes, not their specks) and blurred among its own
+    label's pixels. One blur over both, a dark jacket and a light shirt below hbr_speaker9's
+    hands, ran into a grey smear."""
+    x = filled.astype(np.float32)
+    area = hole | src
+    plain = blur_in(x, area, sigma)
+    lab = lab_of(filled)
+    seen = lab[src]
+    if len(seen) < 50:
+        return plain
+    centres = colour_clusters(seen[:: max(1, len(seen) // 5000)], SHADE_CLOTHS)
+    keep = [0]
+    for i in range(1, len(centres)):
+        if all(np.linalg.norm(centres[i] - centres[j]) >= SHADE_APART for j in keep):
+            keep.append(i)
+    if len(keep) < 2:
+        return plain
+    centres = centres[keep]
+    group = _cloths(seen[:: max(1, len(seen) // 20000)], centres)   # a sample is enough
+    if len(set(group)) < 2:
+        return plain
+    dist = np.stack([np.linalg.norm(lab - c, axis=2) for c in centres])
+    nearest = np.asarray(group)[dist.argmin(0)]
+    onehot = np.stack([(nearest == g) for g in sorted(set(group))]).astype(np.float32)
+    soft = np.stack([blur_in(o, area, 0.5 * sigma) for o in onehot])
+    label, islands = _without_islands(soft.argmax(0), area, src)
+    out = plain.copy()
+    for k in range(len(onehot)):
+        mine = area & (label == k)
+        if not mine.any():
+            continue
+        keep = mine & ~islands          # an island's own colours are not its cloth's shading
+        blur = blur_in(x, keep, sigma)
+        if (mine & islands).any():      # ... which reaches a wide island's middle from afar
+            near = np.clip(cv2.GaussianBlur(keep.astype(np.float32), (0, 0), sigma) / 0.2, 0, 1)
+            blur = blur * near[..., None] + blur_in(x, keep, 4 * sigma) * (1 - near[..., None])
+        out[mine] = blur[mine]
+    return out
+
+
+def _without_islands(label: np.ndarray, area: np.ndarray, src: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """``label`` with each island of a cloth's label lying wholly in the hole (touching none of
+    ``src``, the seen cloth) given the label of the nearest pixel of the cloths around it, and
+    the islands' mask: a cloth seen nowhere beside that place is the mirror's copy of it, not
+    its shading. talkshow_show_half's blue shirt, mirrored down between his lapels under his
+    hands, came out of the shading as blue flecks on his dark jacket once the hands moved."""
+    islands = np.zeros(label.shape, bool)
+    for k in np.unique(label[area]):
+        mine = area & (label == k)
+        islands |= mine & ~touching(mine, src)
+    rest = area & ~islands
+    if not islands.any() or not rest.any():
+        return label, np.zeros(label.shape, bool)
+    # Each island pixel takes the label of the nearest pixel that is no island (an island in
+    # an island goes to the cloth around both).
+    _, near = cv2.distanceTransformWithLabels((~rest).astype(np.uint8), cv2.DIST_L2, 5,
+                                              labelType=cv2.DIST_LABEL_PIXEL)
+    ys, xs = np.nonzero(rest)
+    out = label.copy()
+    pick = near[islands] - 1
+    out[islands] = label[ys[pick], xs[pick]]
+    return out, islands
+
+
+# The colour clusters :func:`_shading` starts from.
+SHADE_CLOTHS = 3
+
+
+SHADE_APART = 25.0
+
+
+# Two clusters are one cloth's shading when the seen colours run from one to the other with
+# no gap: along the line between them (with the pixels of any cluster lying between), each
+# tenth of the way from 0.15 to 0.85 holds at least SHADE_GAP times the geometric mean of the
+# tenths round the two ends; a group's clusters are all so joined two by two. A white dress's
+# folds run from white to grey (ted_lia_driving2, 0.81), a dark jacket and its lit folds from
+# a light shirt do not (hbr_speaker9, 0.27 and 0.19). A cluster between two others with fewer
+# pixels than either is their edge's blend: it joins nothing and bridges nothing.
+SHADE_GAP = 0.5
+
+
+def _cloths(seen: np.ndarray, centres: np.ndarray) -> list[int]:
+    """A group number per colour cluster of :func:`_shading` (``centres`` ``(K, 3)``): the
+    clusters of one cloth's shading share one (:data:`SHADE_GAP`), from the seen colours
+    ``(N, 3)``; an edge's blend keeps its own."""
+    own = np.stack([np.linalg.norm(seen - c, axis=1) for c in centres]).argmin(0)
+    count = np.bincount(own, minlength=len(centres))
+
+    def along(i: int, j: int, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a, d = centres[i], centres[j] - centres[i]
+        t = (x - a) @ d / max(float(d @ d), 1e-9)
+        near = np.linalg.norm(x - a - t[:, None] * d, axis=1) < 0.5 * np.sqrt(float(d @ d))
+        return t, near
+
+    blend = set()
+    for k in range(len(centres)):
+        for i in range(len(centres)):
+            for j in range(i + 1, len(centres)):
+                if k in (i, j) or count[k] >= min(count[i], count[j]):
+                    continue
+                t, near = along(i, j, centres[k:k + 1])
+                if near[0] and 0.2 < t[0] < 0.8:
+                    blend.add(k)
+    ratio = np.zeros((len(centres), len(centres)))
+    cloth = [k for k in range(len(centres)) if k not in blend]
+    for u in cloth:
+        for v in cloth:
+            if v <= u:
+                continue
+            t, near = along(u, v, seen)
+            tc, nc = along(u, v, centres)
+            path = (tc > 0.2) & (tc < 0.8) & nc           # cloths between: on the way
+            path[list(blend)] = False
+            path[[u, v]] = True
+            t = t[near & path[own]]                       # not a third cluster's beside
+            ends = np.sqrt(float((np.abs(t) < 0.05).sum() * (np.abs(t - 1) < 0.05).sum()))
+            bins = np.histogram(t, bins=7, range=(0.15, 0.85))[0]
+            ratio[u, v] = ratio[v, u] = bins.min() / max(ends, 1.0)
+    # One cloth only where every two of its clusters run into each other (the pairs that run
+    # most smoothly joined first): a jacket's light folds may run into a shirt's shadows, and
+    # the jacket's dark into its folds, with the jacket and the shirt still apart.
+    n = len(centres)
+    group = list(range(n))
+    for r, u, v in sorted(((ratio[u, v], u, v) for u in range(n) for v in range(u + 1, n)),
+                          reverse=True):
+        a = [k for k in range(n) if group[k] == group[u]]
+        b = [k for k in range(n) if group[k] == group[v]]
+        if r >= SHADE_GAP and group[u] != group[v] and (ratio[np.ix_(a, b)] >= SHADE_GAP).all():
+            group = [group[u] if g == group[v] else g for g in group]
+    return group
