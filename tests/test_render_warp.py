@@ -819,7 +819,7 @@ def test_a_hands_soft_edge_on_the_jacket_is_the_photos_until_the_hand_moves(clic
     """On an upscaled video frame a hand's soft edge runs 4-5 px onto the jacket: filled 3 px
     wide, its outline stayed on the jacket when the hand moved. The whole rim is filled, and
     shown as the photo's while the hand keeps its place, so the photo's own pose is the photo."""
-    from gesticulate.render.warp.renderer import RIM_WIDTH
+    from gesticulate.render.warp.layers import RIM_WIDTH
     image, ref, renderer = clicker
     side = _clicker_hand(renderer)
     hand = renderer.parts.segments[side]["hand"]
