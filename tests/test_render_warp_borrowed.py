@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from gesticulate.render.warp.arms import ArmInfo
@@ -132,7 +134,7 @@ def test_a_hand_the_motion_lacks_is_carried_by_its_forearm_as_the_photo_has_it()
     ref[:, 2] = 1.0
     valid = _valid()
     _, lent_ref, lent_valid = borrowed_rig(parts, ref, valid, "left", "right")
-    lent = Borrowed("left", 0, None, None, lent_ref, lent_valid)
+    lent = Borrowed("left", 0, None, SimpleNamespace(ref=lent_ref, valid=lent_valid))
     bones = np.tile(np.hstack([np.eye(2), np.zeros((2, 1))]), (B.NUM_BONES, 1, 1))
     bones[B.ARMS["left"]["fore"], :, 2] = (-40.0, -60.0)         # the left forearm lifted
     target = np.zeros((L.NUM_KEYPOINTS, 3))

@@ -1209,7 +1209,9 @@ def _striped_tie(h: int, w: int) -> tuple[np.ndarray, slice]:
 def test_a_striped_tie_runs_on_under_a_hand_in_step():
     """A band of printed stripes too narrow for the torso's own pattern (desk_host_body.png's
     tie between a plain jacket and shirt) runs on under a hand with its stripes in step, not
-    mirrored back into a chevron; plain cloth beside it is filled as before."""
+    mirrored back into a chevron. Only a torso's fill asks for it (a sleeve's cloth does not
+    run down the columns); a plain tie, a hole with nothing above it, a picture narrower than a
+    window and a hole off the band's columns get none."""
     import cv2
 
     from gesticulate.render.warp.fill import mirrored
@@ -1222,7 +1224,8 @@ def test_a_striped_tie_runs_on_under_a_hand_in_step():
     img = truth.copy()
     img[hole] = (200, 150, 130)
     torso = np.ones((h, w), bool)
-    out = fill_hidden(img, hole, torso, pattern=True, shade=True, level_stops=True, scale=1.0)
+    out = fill_hidden(img, hole, torso, pattern=True, shade=True, level_stops=True, scale=1.0,
+                      stripes=True)
     copied = mirrored(img, hole, torso & ~hole)[0]
     on_tie = hole.copy()
     on_tie[:, :tie.start] = on_tie[:, tie.stop:] = False
@@ -1233,6 +1236,21 @@ def test_a_striped_tie_runs_on_under_a_hand_in_step():
     plain = truth.copy()
     plain[:, tie] = (60, 20, 30)                                      # a plain tie: no stripes
     assert stripes_fill(plain, hole, torso & ~hole, 1.0) is None
+    assert np.array_equal(fill_hidden(img, hole, torso, pattern=True, scale=1.0),
+                          fill_hidden(img, hole, torso, scale=1.0))          # not asked for
+    top = np.zeros_like(hole)
+    top[:30, tie] = True                                      # at the top: nothing read above
+    assert stripes_fill(truth, top, torso & ~top, 1.0) is None
+    assert stripes_fill(truth[:, :24], hole[:, :24], torso[:, :24], 1.0) is None
+    # A second hole below the band's end, apart from the one under it: left to the mirror.
+    far = hole.copy()
+    far[280:295, w // 2 - 10:w // 2 + 10] = True
+    got = stripes_fill(img, far, torso & ~far, 1.0)[1]
+    assert got[hole].mean() > 0.5 and not got[280:295].any()
+    # At half the size, the same stripes half as far apart.
+    small = cv2.resize(img, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    half = cv2.resize(hole.astype(np.uint8), (w // 2, h // 2), interpolation=cv2.INTER_NEAREST) > 0
+    assert stripes_fill(small, half, ~half, 0.5) is not None
 
 
 def test_a_chair_the_segmenter_gave_the_arm_stays_behind_but_the_cuff_goes_with_it():

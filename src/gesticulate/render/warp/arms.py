@@ -55,15 +55,11 @@ def arm_info_of(ref: np.ndarray, valid: np.ndarray, side: str) -> ArmInfo | None
 # A forearm's half-width (shoulder widths) on its side away from the body where it lies over
 # the trunk (:func:`arm_region`).
 FORE_HALF_WIDTH_OVER_TRUNK = 0.14
-
-
 # How far (shoulder widths) from its bones a person pixel off the trunk may lie and still be
 # sleeve: 0.35 took the side of a jacket and the chair beside a raised elbow along as a flap
 # when the arm came down (hbr_speaker12, most-moved box PSNR -0.88 -> -0.70 dB at 0.2;
 # ted_lia_driving1, whose arms swing wide, +5.58 -> +5.55 dB; 0.1 cost it 0.1 dB more).
 SLEEVE_REACH = 0.2
-
-
 # How far (shoulder widths) below a level forearm over the trunk its sleeve reaches. The elbow
 # and wrist points run along the forearm's upper part, and a jacket sleeve hangs under it:
 # desk_host_body.png's left sleeve reaches 0.26 below the bone, and with the body-side 0.1 its
@@ -75,17 +71,11 @@ SLEEVE_REACH = 0.2
 # pixel's distance: that counts the weave too, and desk_host_body's navy jacket came 26 from
 # itself, its sleeve's lower half and cuff left on the desk again.
 SLEEVE_DRAPE = 0.22
-
-
 SLEEVE_COLOUR = 26.0   # CIELAB distance (OpenCV's 8-bit scale) from the forearm's own colour
-
-
 # ... and on past the wrist's point by CUFF_PAST shoulder widths: the point sits where the hand
 # begins, inside the cuff, and desk_host_body.png's pointing hand left its cuff's lower half
 # (white, and a sliver of the curled fingers) on his jacket, a pale ghost when the hand rose.
 CUFF_PAST = 0.12
-
-
 # A forearm nearer level than upright (within 45 degrees) has its sleeve hang below it. At 25
 # degrees nothing changed on the shared clips but ted_lia_driving3 (hands re-detected 0.906 ->
 # 0.893 in self-reenactment; avspeech_sample1's black sleeve at 28 degrees on her black jacket
@@ -288,8 +278,6 @@ def _join_strays(labels: dict[str, np.ndarray], bones: dict[str, tuple],
 # A forearm's half-width, shoulder widths, and the elbow angle under which it counts as folded
 # back along its upper arm (split_arm).
 FORE_HALF_WIDTH = 0.12
-
-
 FOLDED_DEG = 50.0
 
 

@@ -16,14 +16,8 @@ from gesticulate.render.warp.masks import (colour_clusters, components_below, gr
 # BACKDROP_NEAR spreads of the backdrop's colours beside it and at most BACKDROP_RATIO of its
 # distance to the piece's own; spreads of BACKDROP_SPREAD (CIELAB).
 BACKDROP_NEAR = 1.5
-
-
 BACKDROP_RATIO = 0.5
-
-
 BACKDROP_SPREAD = np.array([20.0, 8.0, 8.0], np.float32)
-
-
 BACKDROP_BLOCK = 0.06       # shoulder widths: the side of the smallest block of backdrop
 
 
@@ -77,16 +71,10 @@ def backdrop_in_arm(lab: np.ndarray, region: np.ndarray, person: np.ndarray,
 # wrist and shoulder (:data:`FOREIGN_JOINT`: a shirt's cuff, a watch, a collar), may be
 # something else the segmenter took for the person (:func:`foreign_in_arm`).
 FOREIGN_OFF_BONE = 0.08
-
-
 FOREIGN_JOINT = 0.3
-
-
 # ... when their colour is under this share of the arm's (less its hand and wrist): the white
 # armchair was 6.7 % of hbr_speaker7's right sleeve.
 FOREIGN_SHARE = 0.1
-
-
 FOREIGN_THICK = 0.04      # ... in pieces at least this thick (shoulder widths)
 
 

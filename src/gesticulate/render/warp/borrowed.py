@@ -66,8 +66,6 @@ class Borrowed(NamedTuple):
     index: int            # of the hand's own layer, which it is drawn with
     layer: Layer
     poser: Poser          # the rig's, with the other hand's landmarks mirrored onto this one
-    reference: np.ndarray  # ... those keypoints (photo pixels, the content box's)
-    valid: np.ndarray     # ... and which of them are seen
 
 
 def borrowers(parts: Parts, valid: np.ndarray) -> dict[str, str]:
@@ -161,8 +159,7 @@ def borrow_hands(layers: list[Layer], parts: Parts, reference: np.ndarray, valid
                             spacing=mesh_step(region, 0.0, scale, fine=True), grow=grow)
         if layer is not None:
             layer.name = f"borrowed_{side}"
-            out.append(Borrowed(side, names.index(mine), layer, Poser(ref, seen, rig, size),
-                                ref, seen))
+            out.append(Borrowed(side, names.index(mine), layer, Poser(ref, seen, rig, size)))
     return out
 
 
@@ -189,14 +186,15 @@ def carried(target: np.ndarray, bones: np.ndarray, lent: Borrowed, reference: np
     """``target`` ``(133, 3)`` with each hand of the borrowing pair that it does not have
     (:func:`~gesticulate.skeleton.layout.hand_found`) but whose wrist it has carried by its
     forearm (``bones``, the rig's transforms of this frame) from the photo: the borrowing
-    hand's as the borrowed rig has it (the other's, mirrored: ``lent``), the other's as the
+    hand's as the borrowed rig has it (the other's, mirrored: ``lent.poser``), the other's as the
     photo's ``reference`` (its ``valid`` points). A motion made from the photo's keypoints
     (``generate``'s) has no landmarks for a hand the photo's detection did not read, nor for
     one it read in part (hbr_speaker7's right, 15 of 21 points, under what a motion's hand
     needs): his left hand rose from his lap as the laced lump."""
     out = target
     other = "right" if lent.side == "left" else "left"
-    for side, ref, seen in ((lent.side, lent.reference, lent.valid), (other, reference, valid)):
+    for side, ref, seen in ((lent.side, lent.poser.ref, lent.poser.valid),
+                            (other, reference, valid)):
         arm = B.ARMS[side]
         hand = slice(arm["hand_start"], arm["hand_start"] + 21)
         if L.hand_found(target, hand, B.MIN_CONFIDENCE) \

@@ -51,7 +51,7 @@ REST_MARGIN = 48
 def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
                 along_rows: bool = False, pattern: bool = False, shade: bool = False,
                 level_stops: bool = False, scale: float | None = None,
-                sideways: np.ndarray | None = None) -> np.ndarray:
+                sideways: np.ndarray | None = None, stripes: bool = False) -> np.ndarray:
     """Fill the torso under the arms with the torso's own cloth: each hole pixel copies the
     visible torso mirrored across the hole's upper edge and, where there is visible torso
     below too, across its lower edge, blended by distance. Mirroring keeps the cloth's texture
@@ -75,11 +75,15 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
         it when they were left out), which :func:`fill_along` leaves out.
     pattern : bool
         The source is one cloth (a torso, a sleeve; not a head): where it has a repeating
-        printed pattern (:func:`pattern_periods`), each hole pixel copies the seen pixel a
-        whole number of its periods away instead, so the pattern runs on in step. Mirrored
-        across an arm's or a hand's jagged edge, interview_1wrQ6Msp7wM's diamond-printed
-        jacket showed finger-shaped streaks where her hand had lain, and Telea's fill a flat
-        grey block on her lapel.
+        printed pattern (:func:`pattern.pattern_periods`), each hole pixel copies the seen
+        pixel a whole number of its periods away instead, so the pattern runs on in step.
+        Mirrored across an arm's or a hand's jagged edge, interview_1wrQ6Msp7wM's
+        diamond-printed jacket showed finger-shaped streaks where her hand had lain, and
+        Telea's fill a flat grey block on her lapel.
+    stripes : bool
+        With ``pattern``, on a cloth with no pattern all over: a narrow band of stripes above
+        the hole (a tie, :func:`pattern.stripes_fill`) runs on down into it in step, and the
+        shading leaves it. For a torso, whose cloth runs down the columns; not a sleeve's.
     shade : bool
         Where the seen cloth near a hole pixel is plain, the fill there is the cloth's smooth
         shading (:func:`shaded_where_plain`).
@@ -114,7 +118,7 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
     tiled = striped = None
     if pattern and cloth_detail(image, src) >= PLAIN_CLOTH:
         tiled = pattern_fill(image, hole, src)
-    if pattern and tiled is None:
+    if pattern and stripes and tiled is None:
         tiled = stripes_fill(image, hole, src, scale)
         striped = None if tiled is None else tiled[1]
     if tiled is not None:
@@ -150,14 +154,8 @@ def fill_hidden(image: np.ndarray, hole: np.ndarray, source: np.ndarray, *,
 # pattern, not its end). un_speech_female's lectern's top edge steps by 60-120; the white dots
 # on her dress and the weave of the shared clips' jackets are shorter.
 LEVEL_STEP = 40.0
-
-
 LEVEL_NEAR = 3
-
-
 LEVEL_RUN = 15
-
-
 LEVEL_LONE = 24
 
 

@@ -27,9 +27,10 @@ OPEN_PHOTO = 0.03          # photo's inner-lip ratio at or above which its mouth
 # TEETH_OVER_SKIN. A video's teeth are small and lit as the face is: in the shared clips' real
 # frames with the mouth open, the brightest fifth of the inner lips' area has the skin's
 # chromaticity (green over red 0.34-0.86 where the skin's is 0.44-0.90) and 0.8-1.4 times its
-# level (median 1.1). A fixed near-white (208, 202, 190), scaled to the face's brightness,
-# came out as cyan-grey teeth on a warm face: on avspeech_sample1's, (138, 134, 126) where her
-# real teeth are (143, 49, 63).
+# level (median 1.1), whatever the skin's tone (ted_lia_driving1 and 3: 1.15 and 1.16). A fixed
+# near-white (208, 202, 190), scaled to the face's brightness, came out as cyan-grey teeth on a
+# warm face: on avspeech_sample1's the brightest fifth of the rendered mouth was (101, 96, 90),
+# of her real one (143, 49, 63); now (138, 56, 55).
 TEETH_OVER_SKIN = 1.1
 # The mouth's interior is the lips' colour times CAVITY_EDGE (red, green, blue) by the lips and
 # CAVITY_DEEP in the middle of a mouth opened wide: darker and redder inwards. In the shared
@@ -87,7 +88,7 @@ class Mouth:
     nose: float                 # v of the nose bottom (negative)
     ratio: float                # photo's inner-lip ratio
     open_photo: bool
-    colour: np.ndarray          # cavity base colour (RGB float)
+    colour: np.ndarray          # the lips' median colour (RGB float): the cavity's base
     teeth: np.ndarray           # the upper teeth's colour where they are lit most (RGB float)
 
     def box(self, opening: float) -> np.ndarray:

@@ -151,17 +151,11 @@ def mirrored(image: np.ndarray, hole: np.ndarray, src: np.ndarray, *, bounce: bo
 # that, against the columns' mirror (where that has nothing to copy, the row's copy is whole up
 # to twice SIDE_REACH, and Telea's fill past it).
 SIDE_REACH = 8.0
-
-
 # ... unless the two mirrors' copies, blurred over AGREE_BLUR px, differ by more than AGREE[0]
 # (RGB summed; none of the side's copy at AGREE[1]) where the column's cloth is no more than
 # AGREE_RATIO times as far as the row's.
 AGREE = (30.0, 60.0)
-
-
 AGREE_BLUR = 8.0
-
-
 AGREE_RATIO = 2.0
 
 

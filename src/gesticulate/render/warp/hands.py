@@ -164,8 +164,6 @@ def bare_skin(lab: np.ndarray, visible: np.ndarray, skin: tuple | None) -> np.nd
 # A hand lies under the other (:func:`hand_under_other`) where the other's pixels inside its own
 # outline cover at least this share of a square shoulder width (about a finger's area).
 HIDDEN_HAND_MIN = 0.01
-
-
 # ... and only when its landmarks' wrist lies within this many shoulder widths of its arm's: the
 # detector may put a second hand on the first (avspeech_sample1: her left hand's landmarks on
 # her right hand, 0.33 from her left wrist, at confidence 0.51), whose layer then carried a

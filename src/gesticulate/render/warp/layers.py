@@ -57,7 +57,7 @@ SOLID_INSIDE = 4.0
 # about a finger's width, so the fingers on top leave no outline on it.
 HIDDEN_HAND_BLUR = 0.03
 # Backdrop the segmenter gave the person and an arm's layer leaves out (seen through it) is
-# the photo's own backdrop in every frame (WarpRenderer._seen_backdrop) where it lies
+# the photo's own backdrop in every frame (LayerBuilder._seen_backdrop) where it lies
 # SEEN_BACKDROP[0] px (at 512 px) or more from what the layers draw and SEEN_BACKDROP_HANDS
 # shoulder widths from the hands; the fill beside it takes its colours, whole up to
 # SEEN_BACKDROP[1] px from it and fading out over SEEN_BACKDROP[2] more. The README demo's
@@ -187,7 +187,7 @@ class LayerBuilder:
 
     def _backdrop_in(self, name: str, region: np.ndarray, person: np.ndarray,
                      lab: np.ndarray, body: np.ndarray) -> np.ndarray:
-        """The backdrop seen through an arm piece's layer (:func:`parts.backdrop_in_arm`),
+        """The backdrop seen through an arm piece's layer (:func:`beside.backdrop_in_arm`),
         along its bone; none for the torso, nor over it (what the torso's layer would show
         there is its fill, not the photo)."""
         piece, _, side = name.partition("_")
@@ -208,7 +208,7 @@ class LayerBuilder:
         the arms' rim too (their soft edge and contact shadow), or an outline of the hand would
         stay drawn on the body when it moves: 2 px at 512 px, and at least :data:`HAND_RIM`
         px where the ``hands`` lie on the region's own visible pixels. ``bare``: pixels not to
-        copy from (the torso's skin, :func:`parts.bare_skin`) unless they border the hole.
+        copy from (the torso's skin, :func:`hands.bare_skin`) unless they border the hole.
         ``pattern``: the region is cloth, whose repeating pattern may run on under the arms
         and whose plain stretches are filled with their smooth shading
         (:func:`cloth.fill_hidden`; not the head, whose face is no pattern). ``rim``: the
@@ -238,7 +238,7 @@ class LayerBuilder:
         if shown is not None:
             shown.append(hole & ~visible & ~hidden & region)
         return fill_hidden(self._fg, hole & ~visible, visible, pattern=pattern, shade=pattern,
-                           level_stops=pattern, sideways=sideways)
+                           level_stops=pattern, sideways=sideways, stripes=pattern)
 
     def _rim_pixels(self, name: str, shown: np.ndarray, filled: np.ndarray,
                     photo: np.ndarray, owners: dict[str, np.ndarray], base: int,

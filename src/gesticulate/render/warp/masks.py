@@ -97,8 +97,6 @@ def colour_clusters(samples: np.ndarray, k: int) -> np.ndarray:
 # further than OUTLIER_LAB (CIELAB) from every common colour, and from every blend of two, are
 # not its cloth. The flecks on hbr_speaker12's sleeves were 3-5 % of them.
 OUTLIER_SHARE = 0.05
-
-
 OUTLIER_LAB = 30.0
 
 

@@ -257,17 +257,9 @@ def _to_arms(bits: np.ndarray, parts: Parts, taken: np.ndarray, sw: float, *,
 # HELD_REACH of it, of none of the colours of the body around the hand (HELD_AROUND farther
 # out), no larger than a square HELD_AREA on a side (shoulder widths).
 HELD_REACH = 0.35
-
-
 HELD_AROUND = 0.6
-
-
 HELD_AREA = 0.35
-
-
 HELD_MIN = 0.05           # ... and no smaller than this square
-
-
 HELD_THICK = 0.015        # ... made of parts at least twice this thick
 
 
@@ -331,11 +323,7 @@ def _held(lab: np.ndarray, free: np.ndarray, parts: Parts, ref: np.ndarray, vali
 # hanging against it (split_parts): the demo's arm swung out 32 px at the elbow (0.17 sw), more
 # than the 26 px of sleeve between its bone and the suit.
 SIDE_PAST_BONE = 0.12
-
-
 SIDE_BELOW = 0.35         # ... from this far below the shoulder line (shoulder widths)
-
-
 SIDE_NEAR = 0.3           # ... and within this of the visible body (the demo's: 0.25)
 
 
@@ -345,14 +333,8 @@ SIDE_NEAR = 0.3           # ... and within this of the visible body (the demo's:
 # person's grown hole and end before that reach; none where more than STRAY_BUSY of the
 # backdrop there differs so (lettering, a city at night: a strand is not told from them).
 STRAY_MEDIAN = 0.16
-
-
 STRAY_CONTRAST = 12.0
-
-
 STRAY_REACH = 1.3
-
-
 STRAY_BUSY = 0.1
 
 

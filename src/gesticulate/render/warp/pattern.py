@@ -15,23 +15,11 @@ from gesticulate.render.warp.fill import blur_in
 # PATTERN_OVERLAP of its pixels. interview_1wrQ6Msp7wM's diamond-patterned jacket peaks at
 # 0.26 (13 px down, 10 px across).
 PATTERN_PEAK = 0.2
-
-
 PERIOD_MIN = 6
-
-
 PATTERN_OVERLAP = 0.3
-
-
 PATTERN_CONTRAST = 2.0     # grey levels: the detail's RMS at least this
-
-
 DIP = 0.5                 # ... at most this share of it halfway (a period, not a ridge)
-
-
 REPEAT = 0.25             # ... and two periods away at least this share of PATTERN_PEAK
-
-
 PATTERN_STEPS = 6          # lattice translations tried: up to this many periods each way
 
 
@@ -108,16 +96,26 @@ def pattern_fill(image: np.ndarray, hole: np.ndarray, src: np.ndarray
     v1, v2 = periods
     n = range(-PATTERN_STEPS, PATTERN_STEPS + 1)
     shifts = {tuple(a * v1 + b * v2) for a in n for b in (n if v2.any() else [0])} - {(0, 0)}
+    return _copied(image, hole, src, sorted(shifts, key=lambda t: (np.hypot(*t), t)))
+
+
+def _copied(image: np.ndarray, hole: np.ndarray, src: np.ndarray, offsets
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` with each ``hole`` pixel copied from the first ``src`` pixel at its
+    ``offsets`` ``(dy, dx)`` (each a number or an array over the hole's pixels, in
+    :func:`numpy.nonzero` order), tried in turn: ``(image, where filled)``."""
     h, w = hole.shape
     ys, xs = np.nonzero(hole)
     out = image.copy()
     got = np.zeros(len(ys), bool)
-    for dy, dx in sorted(shifts, key=lambda t: (np.hypot(*t), t)):
+    for dy, dx in offsets:
         yy, xx = ys + dy, xs + dx
         ok = ~got & (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
         ok[ok] &= src[yy[ok], xx[ok]]
         out[ys[ok], xs[ok]] = image[yy[ok], xx[ok]]
         got |= ok
+        if got.all():
+            break
     done = np.zeros_like(hole)
     done[ys[got], xs[got]] = True
     return out, done
@@ -139,69 +137,67 @@ def pattern_fill(image: np.ndarray, hole: np.ndarray, src: np.ndarray
 # hole has a detail RMS of STRIPE_EDGE or more (the band's edges), copy the seen pixel a whole
 # number of periods above them (below where there is none), and the fill's shading leaves them.
 STRIPE_BAND = 32.0
-
-
 STRIPE_STEP = 8.0
-
-
 STRIPE_REACH = 160.0
-
-
 STRIPE_CONTRAST = 20.0
-
-
 STRIPE_PEAK = 0.35
-
-
 STRIPE_DIP = 0.7
-
-
 STRIPE_REPEAT = 0.2
-
-
 STRIPE_EDGE = 10.0
 
 
-def _column_correlation(d: np.ndarray, m: np.ndarray, lag: int) -> float:
-    """The normalised correlation of the detail ``d`` (zero off the seen mask ``m``) with itself
-    ``lag`` rows down, over the pixels seen at both."""
-    a, b, both = d[:-lag], d[lag:], m[:-lag] * m[lag:]
-    return float((a * b * both).sum()
-                 / np.sqrt(max(float((a * a * both).sum() * (b * b * both).sum()), 1e-6)))
+def _column_correlations(d: np.ndarray, m: np.ndarray, lags: int) -> np.ndarray:
+    """``(lags,)``: the normalised correlation of the detail ``d`` ``(rows, cols)`` (zero off
+    the seen mask ``m``) with itself 1 ... ``lags`` rows down, over the pixels seen at both."""
+    n = 2 * d.shape[0]                            # padded: the correlation is not circular
+
+    def down(a, b):                               # sum over r of a[r] b[r + lag], per lag
+        f = np.conj(np.fft.rfft(a, n, axis=0)) * np.fft.rfft(b, n, axis=0)
+        return np.fft.irfft(f, n, axis=0)[1:lags + 1].sum(axis=1)
+
+    return down(d, d) / np.sqrt(np.maximum(down(d * d, m) * down(m, d * d), 1e-6))
 
 
-def stripes_fill(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale: float
-                 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """``hole`` pixels below a band of printed stripes copied from the ``src`` pixel a whole
-    number of the stripes' periods down the column above or below them (:data:`STRIPE_BAND`
-    ...), so the stripes run on in step: ``(image, where filled)``, or None where the seen cloth
-    above the hole has no such band."""
-    cols = np.flatnonzero(hole.any(axis=0))
-    if not len(cols):
-        return None
+def _stripe_periods(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale: float
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Where a band of stripes runs into ``hole`` from above (:data:`STRIPE_BAND` ...):
+    ``(the stripes' period per column (W,) int, 0 for none; the hole's pixels that a striped
+    window's columns reach down into from its top (H, W) bool)``."""
+    h, w = hole.shape
     band = max(8, int(round(STRIPE_BAND * scale)))
     step = max(2, int(round(STRIPE_STEP * scale)))
     reach = int(round(STRIPE_REACH * scale))
-    h, w = hole.shape
+    low = max(3, int(round(PERIOD_MIN * scale)))
+    period = np.zeros(w, np.int32)
+    cols = np.flatnonzero(hole.any(axis=0))
+    if not len(cols) or w < band:
+        return period, np.zeros_like(hole)
+    _, labels = cv2.connectedComponents(hole.astype(np.uint8), connectivity=8)
+    reached = np.zeros(labels.max() + 1, bool)     # per piece of the hole (0: none)
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
     detail = grey - blur_in(grey, src, 4.0 * scale)
-    period = np.zeros(w, np.int32)          # per column: the stripes' period (0: none)
-    for x in range(max(0, cols[0] - band // 2), min(w - band, cols[-1]) + 1, step):
+    for x in range(min(max(0, cols[0] - band // 2), w - band), min(w - band, cols[-1]) + 1, step):
         rows = hole[:, x:x + band].any(axis=1)
         if not rows.any():
             continue
         top = int(np.argmax(rows))
         m = src[max(0, top - reach):top, x:x + band].astype(np.float32)
-        if m.sum() < 200 or m.shape[0] < 5 * PERIOD_MIN:
+        if m.sum() < 200 or m.shape[0] < 5 * low:
             continue
         d = detail[max(0, top - reach):top, x:x + band] * m
         if (d * d).sum() < STRIPE_CONTRAST ** 2 * m.sum():
             continue
-        c = np.array([_column_correlation(d, m, lag) for lag in range(1, m.shape[0] // 2)])
-        p = int(np.argmax(c[PERIOD_MIN - 1:])) + PERIOD_MIN
+        c = _column_correlations(d, m, m.shape[0] // 2)          # c[lag - 1]
+        inner = np.arange(low, len(c) - 1)                         # lags with both neighbours
+        peaks = inner[(c[inner - 1] >= c[inner - 2]) & (c[inner - 1] >= c[inner])]
+        if not len(peaks) or c[peaks - 1].max() < STRIPE_PEAK:
+            continue
+        # The shortest of the strongest peaks (a period's double peaks as high on clean stripes)
+        p = int(peaks[c[peaks - 1] >= 0.9 * c[peaks - 1].max()].min())
         if c[p - 1] < STRIPE_PEAK or c[p // 2 - 1] > STRIPE_DIP * c[p - 1] \
                 or 2 * p > len(c) or c[2 * p - 1] < STRIPE_REPEAT:
             continue                # (a pattern repeats: its double period is read too)
+        reached[labels[top, x:x + band]] = True
         # The window's columns, and those beside it with detail: the band's edge and what runs
         # along it (plain cloth beside is left to the mirror and the shading).
         near = detail[max(0, top - 3 * p):top]
@@ -212,21 +208,20 @@ def stripes_fill(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale: fl
             d = near[seen[:, cx], cx]
             if x <= cx < x + band or (len(d) >= p and np.sqrt(np.mean(d * d)) >= STRIPE_EDGE):
                 period[cx] = p
-    if not period.any():
+    reached[0] = False
+    return period, reached[labels] & (period > 0)[None, :]
+
+
+def stripes_fill(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale: float
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """``hole`` pixels below a band of printed stripes (:func:`_stripe_periods`) copied from
+    the ``src`` pixel a whole number of the stripes' periods up their column (down, where
+    there is none), so the stripes run on in step: ``(image, where filled)``, or None where
+    the seen cloth above the hole has no such band. From above first, where the band was read:
+    below a hand it lies in the hand's shadow, and copies from both sides met in a seam."""
+    period, where = _stripe_periods(image, hole, src, scale)
+    if not where.any():
         return None
-    ys, xs = np.nonzero(hole & (period > 0)[None, :])
-    p = period[xs]
-    out = image.copy()
-    got = np.zeros(len(ys), bool)
-    # From above first, where the band was read (below a hand it lies in the hand's shadow,
-    # and copies from both sides met in a seam across it), the nearest copy there first.
-    for sign in (-1, 1):
-        for k in range(1, int(np.ceil(h / max(int(p.min()), 1))) + 1):
-            yy = ys + sign * k * p
-            ok = ~got & (yy >= 0) & (yy < h)
-            ok[ok] &= src[yy[ok], xs[ok]]
-            out[ys[ok], xs[ok]] = image[yy[ok], xs[ok]]
-            got |= ok
-    done = np.zeros_like(hole)
-    done[ys[got], xs[got]] = True
-    return out, done
+    p = period[np.nonzero(where)[1]]
+    k = range(1, hole.shape[0] // int(p.min()) + 1)
+    return _copied(image, where, src, [(-i * p, 0) for i in k] + [(i * p, 0) for i in k])

@@ -386,7 +386,7 @@ def build_layer(name: str, region: np.ndarray, rgb: np.ndarray, alpha: np.ndarra
     mesh.vertices -= pad
     # The layer's alpha: the person's soft alpha inside the region, feathered a little outside
     # so neighbouring layers overlap instead of cracking; feathered from what the layer shows
-    # only: past the backdrop an arm's layer leaves see-through (parts.backdrop_in_arm) lies
+    # only: past the backdrop an arm's layer leaves see-through (beside.backdrop_in_arm) lies
     # the segmenter's soft outline of that backdrop, which the layer carried away from the arm
     # as a thin line (hbr_speaker8's raised hand, generated: a light thread running up from
     # her fingers).

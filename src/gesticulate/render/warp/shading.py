@@ -19,8 +19,6 @@ from gesticulate.render.warp.masks import colour_clusters, lab_of, mask_box, tou
 # and pale blotches (hbr_speaker12's sleeves under his raised forearms; a blur of 1.5 px kept
 # the blotches: self-reenactment +0.999 dB, with SHADE +1.020).
 PLAIN_CLOTH = 10.0
-
-
 SHADE = 8.0
 
 
@@ -37,11 +35,7 @@ SHADE = 8.0
 # avspeech_sample2 +0.710/+0.0514 -> +0.740/+0.0504 (at 4-8 grey levels the gains were about
 # half, and a smooth fill everywhere cost avspeech_sample2 2.4 dB: his tie ran out).
 LOCAL_DETAIL = (8.0, 16.0)
-
-
 LOCAL_REACH = 12.0
-
-
 # A hole pixel also keeps the copy where the cloth the mirror copied it from has that detail,
 # read over COPIED_REACH px (at 512 px; across, and down the columns the mirror copies along)
 # around it. desk_host_body.png's striped tie, 25 px wide between his plain navy jacket and
@@ -180,11 +174,7 @@ def _without_islands(label: np.ndarray, area: np.ndarray, src: np.ndarray
 
 # The colour clusters :func:`_shading` starts from.
 SHADE_CLOTHS = 3
-
-
 SHADE_APART = 25.0
-
-
 # Two clusters are one cloth's shading when the seen colours run from one to the other with
 # no gap: along the line between them (with the pixels of any cluster lying between), each
 # tenth of the way from 0.15 to 0.85 holds at least SHADE_GAP times the geometric mean of the

@@ -193,7 +193,7 @@ def desk_in_front(image: np.ndarray, person: np.ndarray, hands: dict[str, np.nda
     A hand resting on a glossy desk is mirrored in it, and the hand's cut (by colour) takes
     some of the reflection. Below the edge, what of a hand whose 21 landmarks were all seen
     lies below the convex hull of its landmarks' zone
-    (:func:`~gesticulate.render.warp.parts.finger_zone`: the tips end a finger's half-width
+    (:func:`~gesticulate.render.warp.hands.finger_zone`: the tips end a finger's half-width
     past the last landmark), column by column, is that reflection, unless the other hand has
     it: it is taken from ``hands`` (changed in place), given to the desk and returned. Left
     with the hand, desk_host_body.png's fingertips' reflection rose with it as brown flecks
