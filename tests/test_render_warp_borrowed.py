@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 
 from gesticulate.render.warp.arms import ArmInfo
-from gesticulate.render.warp.borrowed import (Borrowed, borrowed_rig, borrowed_texture,
-                                             borrowers, carried, mirror_transform, shown)
+from gesticulate.render.warp.borrowed import (borrowed_rig, borrowed_texture, borrowers,
+                                             mirror_transform, shown)
 from gesticulate.render.warp.parts import Parts
 from gesticulate.skeleton import layout as L
 
@@ -121,37 +119,6 @@ def test_the_borrowed_hand_shows_where_the_motion_has_it_clear_of_the_other():
     tgt[LH:LH + 21, :2] = _hand((115, 160))
     part = shown(tgt, "left")
     assert 0.0 < part < 1.0 and (part * 32) % 1 == 0
-
-
-def test_a_hand_the_motion_lacks_is_carried_by_its_forearm_as_the_photo_has_it():
-    """generate's motion has no landmarks for a hand the photo's detection did not read: the
-    borrowed hand (the other's, mirrored) and the other hand, where the motion lacks it too,
-    ride their forearms from the photo; a hand the motion has, or one without a wrist, is its."""
-    from gesticulate.render.warp import bones as B
-    parts = _parts()
-    ref = np.zeros((L.NUM_KEYPOINTS, 3))
-    ref[RH:RH + 21, :2] = _hand((100, 165))          # its fingers reach over the left hand
-    ref[:, 2] = 1.0
-    valid = _valid()
-    _, lent_ref, lent_valid = borrowed_rig(parts, ref, valid, "left", "right")
-    lent = Borrowed("left", 0, None, SimpleNamespace(ref=lent_ref, valid=lent_valid))
-    bones = np.tile(np.hstack([np.eye(2), np.zeros((2, 1))]), (B.NUM_BONES, 1, 1))
-    bones[B.ARMS["left"]["fore"], :, 2] = (-40.0, -60.0)         # the left forearm lifted
-    target = np.zeros((L.NUM_KEYPOINTS, 3))
-    target[[L.LEFT_WRIST, L.RIGHT_WRIST], 2] = 1.0                 # wrists, no hands
-    held = carried(target, bones, lent, ref, valid)
-    np.testing.assert_allclose(held[LH:LH + 21, :2], lent_ref[LH:LH + 21, :2] + (-40, -60))
-    np.testing.assert_allclose(held[RH:RH + 21, :2], ref[RH:RH + 21, :2])
-    assert (held[LH:LH + 21, 2] == 1.0).all() and shown(held, "left") == 1.0
-    # At the photo's pose the two hands lie laced: the photo's own pixels.
-    bones[B.ARMS["left"]["fore"], :, 2] = 0.0
-    assert shown(carried(target, bones, lent, ref, valid), "left") == 0.0
-    # A hand the motion has is its own; without the wrist there is no forearm to carry it.
-    target[LH:LH + 21] = (10.0, 10.0, 1.0)
-    assert (carried(target, bones, lent, ref, valid)[LH:LH + 21] == target[LH:LH + 21]).all()
-    target[LH:LH + 21, 2] = 0.0
-    target[L.LEFT_WRIST, 2] = 0.0
-    assert not carried(target, bones, lent, ref, valid)[LH:LH + 21, 2].any()
 
 
 def test_the_own_hand_and_the_borrowed_one_cross_fade_with_nothing_showing_through():

@@ -11,11 +11,9 @@ fingers too) with the motion's hand as the found one is (a person's two hands ar
 images). A frame whose motion has no such hand, or has it against the other (laced, as in
 the photo), shows the photo's own pixels: the photo's own pose renders the photo.
 
-A motion with no landmarks for a hand (``generate``'s, made from the photo's keypoints, has
-none for a hand the photo's detection did not read) carries it, for this test and the
-borrowed hand's pose, with its forearm as the photo has it (:func:`carried`): held laced as in
-the photo, it stays the photo's; lifted clear of the other hand with the forearm, it is the
-borrowed hand.
+The motion must carry the hand's landmarks: a skeleton from a real clip or another tool
+(``render --motion``, ``reenact``, ``import-poses``) does; ``generate``'s, made from the photo's
+keypoints, has none for a hand the photo's detection did not find.
 
 A hand apart from the other is kept, read or not: interview_1wrQ6Msp7wM's left, cupped and
 seen edge-on, is not found in the photo, but it is a whole hand; borrowed, it was re-detected
@@ -179,30 +177,3 @@ def shown(target: np.ndarray, side: str) -> float:
         inter = np.clip(np.minimum(hi, them.max(0)) - np.maximum(lo, them.min(0)), 0, None)
         share = float(inter.prod() / max(np.prod(np.maximum(hi - lo, 1.0)), 1.0))
     return round(float(smoothstep((OVERLAP[1] - share) / (OVERLAP[1] - OVERLAP[0]))) * 32) / 32
-
-
-def carried(target: np.ndarray, bones: np.ndarray, lent: Borrowed, reference: np.ndarray,
-            valid: np.ndarray) -> np.ndarray:
-    """``target`` ``(133, 3)`` with each hand of the borrowing pair that it does not have
-    (:func:`~gesticulate.skeleton.layout.hand_found`) but whose wrist it has carried by its
-    forearm (``bones``, the rig's transforms of this frame) from the photo: the borrowing
-    hand's as the borrowed rig has it (the other's, mirrored: ``lent.poser``), the other's as the
-    photo's ``reference`` (its ``valid`` points). A motion made from the photo's keypoints
-    (``generate``'s) has no landmarks for a hand the photo's detection did not read, nor for
-    one it read in part (hbr_speaker7's right, 15 of 21 points, under what a motion's hand
-    needs): his left hand rose from his lap as the laced lump."""
-    out = target
-    other = "right" if lent.side == "left" else "left"
-    for side, ref, seen in ((lent.side, lent.poser.ref, lent.poser.valid),
-                            (other, reference, valid)):
-        arm = B.ARMS[side]
-        hand = slice(arm["hand_start"], arm["hand_start"] + 21)
-        if L.hand_found(target, hand, B.MIN_CONFIDENCE) \
-                or target[arm["wrist"], 2] < B.MIN_CONFIDENCE or not seen[hand].any():
-            continue
-        if out is target:
-            out = target.copy()
-        a = bones[arm["fore"]]
-        out[hand, :2] = ref[hand, :2] @ a[:, :2].T + a[:, 2]
-        out[hand, 2] = np.where(seen[hand], 1.0, 0.0)
-    return out

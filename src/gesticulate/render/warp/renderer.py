@@ -18,7 +18,7 @@ from gesticulate.errors import InputError
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp import face as F
 from gesticulate.render.warp.backdrop import Backdrop
-from gesticulate.render.warp.borrowed import borrow_hands, carried, shown
+from gesticulate.render.warp.borrowed import borrow_hands, shown
 from gesticulate.render.warp.hands import hand_masks
 from gesticulate.render.warp.jit import compiled
 from gesticulate.render.warp.layers import LayerBuilder
@@ -287,9 +287,8 @@ class WarpRenderer(LayerBuilder):
         # hand, cross-faded with the hand's own layer.
         borrowed = {}
         for b in self._borrowed:
-            held = carried(target, bones, b, self.reference, self._valid)
-            share = shown(held, b.side)
-            lent = self._layer(b.layer, b.poser.transforms(held), None) if share > 0 else None
+            share = shown(target, b.side)
+            lent = self._layer(b.layer, b.poser.transforms(target), None) if share > 0 else None
             if lent is not None and lent[0] is not None:      # (none: carried out of sight)
                 borrowed[b.index] = (lent, share)
         key = (tuple(id(d) for d in drawn),
