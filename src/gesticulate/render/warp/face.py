@@ -33,10 +33,11 @@ OPEN_PHOTO = 0.03          # photo's inner-lip ratio at or above which its mouth
 # of her real one (143, 49, 63); now (138, 56, 55).
 TEETH_OVER_SKIN = 1.1
 # The mouth's interior is the lips' colour times CAVITY_EDGE (red, green, blue) by the lips and
-# CAVITY_DEEP in the middle of a mouth opened wide: darker and redder inwards. In the shared
-# clips' real frames with the mouth open, the inner lips' area has a median of 0.68-1.02 of the
-# lips' red (0.38-0.90 of their green) and its darkest fifth 0.40-0.61 of their red, 0.06-0.31
-# of their green and 0.14-0.39 of their blue. The lips' hue scaled to a fixed darkness
+# CAVITY_DEEP in the middle of a mouth opened wide: darker and redder inwards. In the real
+# frames with the mouth open of the five shared clips whose first frame's mouth is closed, the
+# inner lips' area has a median of 0.68-1.02 of the lips' red (0.38-0.90 of their green) and
+# its darkest fifth 0.40-0.61 of their red, 0.06-0.31 of their green and 0.14-0.39 of their
+# blue. The lips' hue scaled to a fixed darkness
 # (their brightest channel to 87 by the lips, 46 inside) was darker and greyer: a grey-green
 # hole on hbr_speaker8, whose real mouth shows dark red.
 CAVITY_EDGE = np.array([0.7, 0.45, 0.47], np.float32)
