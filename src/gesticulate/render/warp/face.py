@@ -32,16 +32,21 @@ OPEN_PHOTO = 0.03          # photo's inner-lip ratio at or above which its mouth
 # warm face: on avspeech_sample1's the brightest fifth of the rendered mouth was (101, 96, 90),
 # of her real one (143, 49, 63); now (138, 56, 55).
 TEETH_OVER_SKIN = 1.1
-# The mouth's interior is the lips' colour times CAVITY_EDGE (red, green, blue) by the lips and
-# CAVITY_DEEP in the middle of a mouth opened wide: darker and redder inwards. In the real
-# frames with the mouth open of the five shared clips whose first frame's mouth is closed, the
-# inner lips' area has a median of 0.68-1.02 of the lips' red (0.38-0.90 of their green) and
-# its darkest fifth 0.40-0.61 of their red, 0.06-0.31 of their green and 0.14-0.39 of their
-# blue. The lips' hue scaled to a fixed darkness
-# (their brightest channel to 87 by the lips, 46 inside) was darker and greyer: a grey-green
-# hole on hbr_speaker8, whose real mouth shows dark red.
-CAVITY_EDGE = np.array([0.7, 0.45, 0.47], np.float32)
-CAVITY_DEEP = np.array([0.45, 0.2, 0.22], np.float32)
+# The mouth's interior is the lips' colour times CAVITY_EDGE (red, green, blue) by the lips (their
+# shadow) and CAVITY_DEEP in the middle of a mouth opened wide (the tongue): red, darker at the
+# lips. In the real frames with the mouth open of the five shared clips whose first frame's
+# mouth is closed, the inner lips' area has a median of 0.68-1.02 of the lips' red (0.38-0.90 of
+# their green) and its darkest fifth 0.40-0.61 of their red, 0.06-0.31 of their green and
+# 0.14-0.39 of their blue. The lips' hue scaled to a fixed darkness (their brightest channel
+# to 87 by the lips, 46 inside) was a grey-green hole on hbr_speaker8, whose real mouth shows
+# dark red. Lighter by the lips than inside (0.7/0.45/0.47 there, 0.45/0.2/0.22 deep), the
+# mouth looked most like the real ones (PSNR round the lips) but the detector read it barely
+# open: re-detected on desk_host_body.png at 384 px, a target opening of 0.155 (inner-lip gap
+# over mouth width) came back as 0.056 (0.106 with the grey hole, 0.117 as set), and the
+# generated video's mouth no longer opened 1.5 times more in speech than in pauses
+# (tests/test_pipeline_realdata.py).
+CAVITY_EDGE = np.array([0.35, 0.12, 0.14], np.float32)
+CAVITY_DEEP = np.array([0.6, 0.35, 0.37], np.float32)
 
 
 def _frame(a: np.ndarray, b: np.ndarray, down: np.ndarray):
@@ -216,7 +221,7 @@ def warp_mouth(m: Mouth, opening: float, mx: np.ndarray, my: np.ndarray):
 
 
 def _cavity(m: Mouth, u, v, up2, lo2, lens, *, teeth: bool = True):
-    """Dark mouth interior in the lip hue, darker at the centre, with an upper-teeth band."""
+    """Mouth interior in the lips' red, darker by the lips, with an upper-teeth band."""
     cover = np.clip(np.minimum(v - up2, lo2 - v) + 0.5, 0, 1) * np.clip(lens * 4, 0, 1)
     cover = cover.astype(np.float32)
     gap = np.maximum(lo2 - up2, 1e-3)
