@@ -1212,8 +1212,6 @@ def test_a_striped_tie_runs_on_under_a_hand_in_step():
     mirrored back into a chevron. Only a torso's fill asks for it (a sleeve's cloth does not
     run down the columns); a plain tie, a hole with nothing above it, a picture narrower than a
     window and a hole off the band's columns get none."""
-    import cv2
-
     from gesticulate.render.warp.fill import mirrored
     from gesticulate.render.warp.pattern import stripes_fill
     h, w = 300, 400

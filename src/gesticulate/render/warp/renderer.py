@@ -2,9 +2,10 @@
 
 Per photo (``WarpRenderer.__init__``): segment the person, cut layers (torso, head + neck, one
 per rigged arm), fill hidden torso texture and the background, mesh each layer and skin it to
-the bones (the layers: :class:`~gesticulate.render.warp.layers.LayerBuilder`). Per frame (``render``): bone transforms from the target skeleton, deformed vertices
-per layer, a backward map rasterised from the mesh, ``cv2.remap`` of the layer's RGBA texture,
-face warps on the head, composited back to front (RENDERING.md).
+the bones (the layers: :class:`~gesticulate.render.warp.layers.LayerBuilder`). Per frame
+(``render``): bone transforms from the target skeleton, deformed vertices per layer, a backward
+map rasterised from the mesh, ``cv2.remap`` of the layer's RGBA texture, face warps on the
+head, composited back to front (RENDERING.md).
 """
 
 from __future__ import annotations
