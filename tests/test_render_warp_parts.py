@@ -1129,6 +1129,31 @@ def test_a_hand_raised_to_the_shoulder_leaves_it_round():
     assert parts.hidden_upper["left"][cap].mean() > 0.95
 
 
+def test_the_sleeve_hidden_by_a_folded_forearm_continues_its_seen_outline():
+    """Where a folded forearm begins to cover the upper arm's outer edge, the hidden sleeve
+    reaches out from the seen outline gradually, not at once to its full width: cut at once,
+    the jacket kept a tooth on each of hbr_speaker12's shoulders once his hands, raised by his
+    shoulders in the photo, came down."""
+    from gesticulate.render.warp.arms import UPPER_HALF_WIDTH, ArmInfo, upper_under_forearm
+    from gesticulate.render.warp.masks import segment_distance
+    sw = 200.0
+    S, E = np.array([200.0, 150.0]), np.array([200.0, 350.0])
+    W = np.array([225.0, 180.0])                                  # folded back up to the shoulder
+    info = ArmInfo("full", np.stack([S, E, W, W + [0.0, -20.0]]), False)
+    yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
+    d, t = segment_distance(xx, yy, S, E)
+    arm = d < 0.12 * sw                                           # the sleeve's own outline
+    fore = (xx >= 200) & (xx < 250) & (yy >= 200) & (yy < 350)    # over its outer edge from t 0.25
+    seg = {"upper": arm & ~fore, "fore": fore, "hand": np.zeros_like(arm)}
+    hidden, _ = upper_under_forearm(seg, info, sw, sleeve=True)
+    outer = hidden & (xx > 200)
+    seen = 0.12 * sw
+    full = UPPER_HALF_WIDTH[1] * sw
+    first = outer & (t >= 0.25) & (t < 0.3)
+    assert first.any() and d[first].max() <= seen + (full - seen) / 2
+    assert d[outer & (t >= 0.5) & (t < 0.9)].max() >= full - 2.0
+
+
 def _diamonds(h: int, w: int) -> np.ndarray:
     """A jacket's printed pattern (interview_1wrQ6Msp7wM's kind): dark and pink diamonds on
     white in a staggered lattice, 13 px down and 10 px across, with a little noise."""

@@ -331,6 +331,7 @@ def upper_under_forearm(seg: dict[str, np.ndarray], info: ArmInfo, sw: float, *,
     # Round at the shoulder (d is the distance to the shoulder point there): a hand raised to
     # the shoulder hid its top, and cut at the joint, the hand's outline notched it.
     over = (seg["fore"] | seg["hand"]) & (d < half) & (t < 0.95)
+    over &= d <= _continued_outline(seg, px, py, d, t, half, S, E)
     if over.sum() < HIDDEN_UPPER_MIN:
         return None
     past = None
@@ -376,6 +377,56 @@ def _half_widths(seg: dict[str, np.ndarray], px: np.ndarray, py: np.ndarray,
             band = along & (d < half)
             if cover[band].sum() < 0.5 * band.sum():
                 out[side] = min(half, BARE_EDGE * sw)
+    return out
+
+
+# The upper arm's outline is read in steps of OUTLINE_STEP of its bone; from where it is seen
+# to where it is not, the hidden sleeve widens to its full half-width over OUTLINE_RAMP steps
+# (_continued_outline).
+OUTLINE_STEP = 0.05
+OUTLINE_RAMP = 3
+
+
+def _continued_outline(seg: dict[str, np.ndarray], px: np.ndarray, py: np.ndarray,
+                       d: np.ndarray, t: np.ndarray, half: np.ndarray | float,
+                       S: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """``(H, W)``: how far from the bone S-E (``d``, ``t`` along it) the upper arm hidden
+    under its forearm or hand reaches, on each side of the bone: where the sleeve's outline is
+    seen at that place along the bone (nothing of the forearm or hand lies past it), the
+    outline's own distance; elsewhere ``half``, reached from the nearest seen outline over
+    :data:`OUTLINE_RAMP` steps, not at once. At ``half`` round the shoulder right beside its
+    seen outline, the hidden sleeve stood above it: when hbr_speaker12's hands, raised by his
+    shoulders in the photo, came down, his jacket kept a tooth on each shoulder there."""
+    half = np.broadcast_to(np.asarray(half, np.float32), d.shape)
+    out = np.array(half)
+    near = d < half
+    dn, hn = d[near], half[near]
+    up, cover = seg["upper"][near], (seg["fore"] | seg["hand"])[near]
+    steps = np.arange(-0.5, 1.0 + 1e-9, OUTLINE_STEP)
+    k = np.clip(np.digitize(t[near], steps) - 1, 0, len(steps) - 2)
+    one = side_of(px[near], py[near], S, E, S + np.array([E[1] - S[1], S[0] - E[0]]))
+    reach_n = out[near]
+    for side in (one, ~one):
+        reach = np.full(len(steps) - 1, np.nan)
+        limit = np.full(len(steps) - 1, np.nan)
+        for b in np.unique(k[side]):
+            band = side & (k == b)
+            limit[b] = float(np.median(hn[band]))
+            seen = dn[band & up]
+            if seen.size >= 5:
+                edge = float(np.percentile(seen, 95))
+                if not (band & cover & (dn > edge + 1.0)).any():
+                    reach[b] = edge
+        seen_at = np.flatnonzero(~np.isnan(reach))
+        if not seen_at.size:
+            continue
+        allowed = np.where(np.isnan(reach), limit, reach)
+        for b in np.flatnonzero(np.isnan(reach) & ~np.isnan(limit)):
+            j = seen_at[np.argmin(np.abs(seen_at - b))]
+            if limit[b] > reach[j]:
+                allowed[b] = reach[j] + (limit[b] - reach[j]) * min(1.0, abs(b - j) / OUTLINE_RAMP)
+        reach_n[side] = np.minimum(reach_n[side], allowed[k[side]])
+    out[near] = reach_n
     return out
 
 
