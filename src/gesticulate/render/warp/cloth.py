@@ -13,6 +13,7 @@ from gesticulate.render.warp.fill import bleed, blur_in, inpaint, mirrored, mirr
 from gesticulate.render.warp.masks import grown, lab_of, mask_box, odd_colours, touching
 from gesticulate.render.warp.pattern import pattern_fill, stripes_fill
 from gesticulate.render.warp.shading import PLAIN_CLOTH, SHADE, shaded_where_plain
+from gesticulate.render.warp.weave import woven
 
 
 def cloth_detail(image: np.ndarray, region: np.ndarray) -> float:
@@ -249,5 +250,6 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
         cloth[hole] = out[hole]
         shaded = blur_in(cloth.astype(np.float32), hole | src, SHADE * px)
         out[hole] = np.clip(shaded[hole] + 0.5, 0, 255).astype(np.uint8)
+        out = woven(image, out, hole, src & ~fringe, px)      # ... in the cloth's weave
     out[fringe] = image[fringe]
     return out
