@@ -553,7 +553,7 @@ def test_the_sleeve_under_a_raised_forearm_belongs_to_the_upper_arm():
     covers the upper arm's sleeve: those pixels are the upper arm's too (hidden_upper), so the
     sleeve is there when the forearm swings down, not the backdrop and a torn outline. Pixels
     of the forearm outside the sleeve's width are not."""
-    from gesticulate.render.warp.arms import UPPER_HALF_WIDTH
+    from gesticulate.render.warp.hidden_sleeve import UPPER_HALF_WIDTH
     from gesticulate.render.warp.masks import segment_distance
     from gesticulate.render.warp.parts import split_parts
     ref, sw, parts = _jacket_arm([0.3, 0.9],                       # the elbow low and out
@@ -1134,7 +1134,8 @@ def test_the_sleeve_hidden_by_a_folded_forearm_continues_its_seen_outline():
     reaches out from the seen outline gradually, not at once to its full width: cut at once,
     the jacket kept a tooth on each of hbr_speaker12's shoulders once his hands, raised by his
     shoulders in the photo, came down."""
-    from gesticulate.render.warp.arms import UPPER_HALF_WIDTH, ArmInfo, upper_under_forearm
+    from gesticulate.render.warp.arms import ArmInfo
+    from gesticulate.render.warp.hidden_sleeve import UPPER_HALF_WIDTH, upper_under_forearm
     from gesticulate.render.warp.masks import segment_distance
     sw = 200.0
     S, E = np.array([200.0, 150.0]), np.array([200.0, 350.0])

@@ -6,9 +6,10 @@ an arm is rigged only when its shoulder and elbow are inside the photo with conf
 portrait without arms animates the head and shoulders only.
 
 :func:`split_parts` puts together what its neighbours cut: an arm's region and pieces
-(:mod:`~gesticulate.render.warp.arms`), the hands (:mod:`~gesticulate.render.warp.hands`), what
-lies in or beside an arm that is not it (:mod:`~gesticulate.render.warp.beside`), with the masks
-and colours they share (:mod:`~gesticulate.render.warp.masks`).
+(:mod:`~gesticulate.render.warp.arms`), the sleeve its forearm hides
+(:mod:`~gesticulate.render.warp.hidden_sleeve`), the hands (:mod:`~gesticulate.render.warp.hands`),
+what lies in or beside an arm that is not it (:mod:`~gesticulate.render.warp.beside`), with the
+masks and colours they share (:mod:`~gesticulate.render.warp.masks`).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ import cv2
 import numpy as np
 
 from gesticulate.render.warp import bones as B
-from gesticulate.render.warp.arms import (ArmInfo, HIDDEN_UPPER_MIN, arm_info_of, arm_region,
-                                          split_arm, upper_under_forearm)
+from gesticulate.render.warp.arms import ArmInfo, arm_info_of, arm_region, split_arm
 from gesticulate.render.warp.beside import body_beside_arm, foreign_in_arm, same_cloth
 from gesticulate.render.warp.hands import face_skin, hand_under_other
+from gesticulate.render.warp.hidden_sleeve import HIDDEN_UPPER_MIN, upper_under_forearm
 from gesticulate.render.warp.masks import (OUTLIER_LAB, blend_distance, colour_clusters,
                                            components_below, grown, lab_of, mask_box,
                                            segment_distance, shoulder_geometry, side_of, touching)
