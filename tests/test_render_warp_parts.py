@@ -1152,6 +1152,9 @@ def test_the_sleeve_hidden_by_a_folded_forearm_continues_its_seen_outline():
     full = UPPER_HALF_WIDTH[1] * sw
     first = outer & (t >= 0.25) & (t < 0.3)
     assert first.any() and d[first].max() <= seen + (full - seen) / 2
+    # ... widening as it goes, step by step along the bone, to the sleeve's full width
+    reach = [d[outer & (t >= a) & (t < a + 0.025)].max() for a in np.arange(0.25, 0.37, 0.025)]
+    assert (np.diff(reach) > 0).all() and np.diff(reach).max() < (full - seen) / 3
     assert d[outer & (t >= 0.5) & (t < 0.9)].max() >= full - 2.0
 
 

@@ -10,12 +10,12 @@ from gesticulate.render.warp.weave import woven
 
 
 def _jacket(size: int = 512) -> np.ndarray:
-    """A navy cloth with a fine weave (a pinstripe and grain) and one dark seam down it."""
+    """A navy cloth with a fine weave (a pinstripe and grain) and one light seam down it."""
     rng = np.random.default_rng(3)
     yy, xx = np.mgrid[0:size, 0:size]
     grain = 6.0 * np.sin(xx * 2.1) + rng.normal(0, 3.0, (size, size))
     img = np.clip(np.array([40.0, 40.0, 90.0])[None, None] + grain[..., None], 0, 255)
-    img[:, 20:23] = (5, 5, 20)                                   # a seam
+    img[:, 20:26] = (220, 220, 230)                              # a seam
     return img.astype(np.uint8)
 
 
@@ -42,7 +42,7 @@ def test_a_plain_sleeve_s_fill_keeps_its_weave_and_not_its_seams():
     seen[40:480, 360:480] = True
     assert _fine(flat, inner) < 0.3 * _fine(img, seen)
     assert 0.5 * _fine(img, seen) < _fine(out, inner) < 1.5 * _fine(img, seen)
-    assert out[hole].min() > 15                                 # no copy of the dark seam
+    assert (out[hole].astype(int) - flat[hole]).max() < 40      # no copy of the seam's edge
     assert (out[~hole] == flat[~hole]).all()
     assert (woven(img, flat, hole, src, 1.0) == out).all()    # the same fill each time
 

@@ -276,7 +276,7 @@ def _join_strays(labels: dict[str, np.ndarray], bones: dict[str, tuple],
 
 
 # A forearm's half-width, shoulder widths, and the elbow angle under which it counts as folded
-# back along its upper arm (split_arm).
+# back along its upper arm (split_arm, and hidden_sleeve's upper_under_forearm).
 FORE_HALF_WIDTH = 0.12
 FOLDED_DEG = 50.0
 

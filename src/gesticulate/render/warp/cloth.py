@@ -200,7 +200,7 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
     hand's cut or a notch of backdrop, leave with the forearm that covered the hole and are
     painted over where seen too (hbr_speaker12's fleck of his hand, pink on a shoulder, came
     along with the sleeve as the arm came down). A plain sleeve's fill is its smooth shading
-    (:data:`PLAIN_CLOTH`)."""
+    (:data:`PLAIN_CLOTH`) in its weave (:func:`~gesticulate.render.warp.weave.woven`)."""
     h, w = hole.shape
     src = source & ~hole
     px = min(h, w) / 512.0
@@ -250,6 +250,6 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
         cloth[hole] = out[hole]
         shaded = blur_in(cloth.astype(np.float32), hole | src, SHADE * px)
         out[hole] = np.clip(shaded[hole] + 0.5, 0, 255).astype(np.uint8)
-        out = woven(image, out, hole, src & ~fringe, px)      # ... in the cloth's weave
+        out = woven(image, out, hole, src & ~odd & ~fringe, px)   # ... in the cloth's weave
     out[fringe] = image[fringe]
     return out

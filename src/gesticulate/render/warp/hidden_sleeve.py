@@ -20,7 +20,8 @@ def upper_under_forearm(seg: dict[str, np.ndarray], info: ArmInfo, sw: float, *,
                         sleeve: bool = True) -> tuple[np.ndarray, np.ndarray | None] | None:
     """The upper arm's pixels its forearm or hand covers in the photo: the pixels of those
     pieces inside the upper arm's sleeve (within its half-width of the shoulder-elbow bone,
-    rounded at the shoulder, short of the elbow). When the forearm swings away they show the
+    rounded at the shoulder, short of the elbow; no further out than continues the sleeve's
+    seen outline, :func:`_continued_outline`). When the forearm swings away they show the
     sleeve, not the backdrop and a torn outline. A forearm folded back along the upper arm
     hides the sleeve's outer part too, so the little left seen does not measure its width: a
     ``sleeve`` (of the body's own cloth; a bare arm is thinner) is taken at the widest
@@ -30,7 +31,8 @@ def upper_under_forearm(seg: dict[str, np.ndarray], info: ArmInfo, sw: float, *,
 
     Returns None when there are none, else the pixels and, of a folded sleeve, those of them
     past its edge on a side where it is seen all along the bone (or None): there lies the body,
-    and :func:`split_parts` leaves the ones the torso fills to the torso alone.
+    and :func:`~gesticulate.render.warp.parts.split_parts` leaves the ones the torso fills to
+    the torso alone.
     pats_oliver_slice18.png's sleeve is seen 0.10 sw inside its bone, his fist folded up
     against it: at 0.22 sw, the fist's pixels on his jacket's front were filled as sleeve and
     carried off with the upper arm, a square dark flap over his chest. (Cut at the seen edge
@@ -88,7 +90,7 @@ def _half_widths(seg: dict[str, np.ndarray], px: np.ndarray, py: np.ndarray,
     outside; hidden 0.18 out on both sides, a wedge of fill stood out from her arm's inner
     edge by the elbow when her forearm came down."""
     out = np.full(d.shape, half, np.float32)
-    one = side_of(px, py, S, E, S + np.array([E[1] - S[1], S[0] - E[0]]))
+    one = _one_side(px, py, S, E)
     cover = seg["fore"] | seg["hand"]
     for side in (one, ~one):
         # Read short of the elbow, where the forearm's root lies beside the upper arm.
@@ -114,27 +116,28 @@ def _continued_outline(seg: dict[str, np.ndarray], px: np.ndarray, py: np.ndarra
                        d: np.ndarray, t: np.ndarray, half: np.ndarray | float,
                        S: np.ndarray, E: np.ndarray) -> np.ndarray:
     """``(H, W)``: how far from the bone S-E (``d``, ``t`` along it) the upper arm hidden
-    under its forearm or hand reaches, on each side of the bone: where the sleeve's outline is
-    seen at that place along the bone (nothing of the forearm or hand lies past it), the
-    outline's own distance; elsewhere ``half``, reached from the nearest seen outline over
-    :data:`OUTLINE_RAMP` steps, not at once. At ``half`` round the shoulder right beside its
-    seen outline, the hidden sleeve stood above it: when hbr_speaker12's hands, raised by his
-    shoulders in the photo, came down, his jacket kept a tooth on each shoulder there."""
+    under its forearm or hand reaches, on each side of the bone: at a step of the bone
+    (:data:`OUTLINE_STEP`) where the sleeve's outline is seen (nothing of the forearm or hand
+    lies past it), the outline's own distance; elsewhere ``half``, reached from the nearest
+    seen step's outline gradually, over :data:`OUTLINE_RAMP` steps along the bone. For any
+    hidden upper arm (folded, bare, under a hand raised to the shoulder): at ``half`` round the
+    shoulder right beside its seen outline, the hidden sleeve stood above it, and when
+    hbr_speaker12's hands, raised by his shoulders in the photo, came down, his jacket kept a
+    tooth on each shoulder there."""
     half = np.broadcast_to(np.asarray(half, np.float32), d.shape)
     out = np.array(half)
     near = d < half
     dn, hn = d[near], half[near]
     up, cover = seg["upper"][near], (seg["fore"] | seg["hand"])[near]
     steps = np.arange(-0.5, 1.0 + 1e-9, OUTLINE_STEP)
-    k = np.clip(np.digitize(t[near], steps) - 1, 0, len(steps) - 2)
-    one = side_of(px[near], py[near], S, E, S + np.array([E[1] - S[1], S[0] - E[0]]))
+    tn = t[near]
+    k = np.clip(np.digitize(tn, steps) - 1, 0, len(steps) - 2)
+    one = _one_side(px[near], py[near], S, E)
     reach_n = out[near]
     for side in (one, ~one):
         reach = np.full(len(steps) - 1, np.nan)
-        limit = np.full(len(steps) - 1, np.nan)
         for b in np.unique(k[side]):
             band = side & (k == b)
-            limit[b] = float(np.median(hn[band]))
             seen = dn[band & up]
             if seen.size >= 5:
                 edge = float(np.percentile(seen, 95))
@@ -143,14 +146,25 @@ def _continued_outline(seg: dict[str, np.ndarray], px: np.ndarray, py: np.ndarra
         seen_at = np.flatnonzero(~np.isnan(reach))
         if not seen_at.size:
             continue
-        allowed = np.where(np.isnan(reach), limit, reach)
-        for b in np.flatnonzero(np.isnan(reach) & ~np.isnan(limit)):
-            j = seen_at[np.argmin(np.abs(seen_at - b))]
-            if limit[b] > reach[j]:
-                allowed[b] = reach[j] + (limit[b] - reach[j]) * min(1.0, abs(b - j) / OUTLINE_RAMP)
-        reach_n[side] = np.minimum(reach_n[side], allowed[k[side]])
+        # Each pixel of a step where the outline is not seen: from the nearest seen step's
+        # reach at that step's border, on to ``half`` over OUTLINE_RAMP steps of the bone.
+        mine = np.flatnonzero(side & np.isnan(reach[k]))
+        kb = k[mine]
+        j = seen_at[np.argmin(np.abs(seen_at[None, :] - kb[:, None]), axis=1)]
+        border = np.where(j < kb, steps[j + 1], steps[j])
+        ramp = np.clip(np.abs(tn[mine] - border) / (OUTLINE_RAMP * OUTLINE_STEP), 0, 1)
+        grow = np.maximum(hn[mine] - reach[j], 0.0)
+        reach_n[mine] = np.minimum(reach_n[mine], reach[j] + grow * ramp)
+        seen_px = np.flatnonzero(side & ~np.isnan(reach[k]))
+        reach_n[seen_px] = np.minimum(reach_n[seen_px], reach[k[seen_px]])
     out[near] = reach_n
     return out
+
+
+def _one_side(px: np.ndarray, py: np.ndarray, S: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """The points on one side of the bone S-E (the same side for :func:`_half_widths` and
+    :func:`_continued_outline`)."""
+    return side_of(px, py, S, E, S + np.array([E[1] - S[1], S[0] - E[0]]))
 
 
 def _seen_along(t: np.ndarray, a: float, b: float, bins: int = 14, share: float = 0.8) -> bool:

@@ -4,9 +4,10 @@ A cloth too plain to copy (:data:`~gesticulate.render.warp.shading.PLAIN_CLOTH`)
 with its smooth shading, and a smooth patch on a woven jacket reads as a blur: hbr_speaker12's
 sleeves, hidden under his raised forearms in the photo, came down as flat, glossy blobs on his
 checked jacket. Its fine detail (what a blur of a pixel and a half takes away) is laid over the
-fill, copied in overlapping blocks from the seen cloth (blocks no busier than its median: not its
-seams), each from a place drawn at random with a fixed seed (the same photo gives the same
-fill), and feathered into the next.
+fill, copied in overlapping blocks from the seen cloth, each from a place drawn at random with a
+fixed seed (the same photo gives the same fill), and feathered into the next. Only the calmer
+half of the cloth's blocks is drawn from (no seam, fold or lapel edge; the weave laid is a
+little fainter than the cloth's average: 0.93 of it on the tests' jacket).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ WEAVE_BLOCK = 12
 def woven(image: np.ndarray, filled: np.ndarray, hole: np.ndarray, src: np.ndarray,
           scale: float, *, seed: int = 0) -> np.ndarray:
     """``filled`` (RGB uint8 ``(H, W, 3)``, ``hole`` filled smooth) with the fine detail of
-    the seen cloth ``src`` of ``image`` laid over the ``hole``; unchanged where the cloth shows
-    no block wholly its own. ``scale``: the picture's size in units of 512 px."""
+    the seen cloth ``src`` of ``image`` laid over the ``hole``; unchanged when the cloth shows
+    no block wholly its own (a block's pixels 1 px inside the cloth's edge, whose pixels blend
+    with what lies beside it). ``scale``: the picture's size in units of 512 px."""
     out = filled.copy()
     if not hole.any():
         return out
@@ -39,10 +41,10 @@ def woven(image: np.ndarray, filled: np.ndarray, hole: np.ndarray, src: np.ndarr
     # Top-left corners of the blocks lying wholly on the seen cloth.
     whole = cv2.integral(inner.astype(np.uint8))
     h, w = inner.shape
-    if h <= b or w <= b:
+    if h < b or w < b:
         return out
     full = whole[b:, b:] - whole[:-b, b:] - whole[b:, :-b] + whole[:-b, :-b]
-    ys, xs = np.nonzero(full[: h - b + 1, : w - b + 1] == b * b)
+    ys, xs = np.nonzero(full == b * b)
     if not len(ys):
         return out
     # Of those, the ones as busy as the cloth's weave is, no busier: a block across a seam,
@@ -57,7 +59,7 @@ def woven(image: np.ndarray, filled: np.ndarray, hole: np.ndarray, src: np.ndarr
     window = np.outer(tent, tent).astype(np.float32)[..., None]
     acc = np.zeros_like(img)
     weight = np.zeros(img.shape[:2] + (1,), np.float32)
-    step = max(1, b // 2)
+    step = b // 2
     hy, hx = np.nonzero(hole_b)
     for y in range(max(0, hy.min() - b + 1) // step * step, hy.max() + 1, step):
         for x in range(max(0, hx.min() - b + 1) // step * step, hx.max() + 1, step):
