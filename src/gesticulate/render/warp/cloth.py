@@ -9,7 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from gesticulate.render.warp.fill import bleed, blur_in, inpaint, mirrored, mirrored_both
+from gesticulate.render.warp.fill import (bleed, blur_in, grey_detail, inpaint, mirrored,
+                                          mirrored_both)
 from gesticulate.render.warp.masks import grown, lab_of, mask_box, odd_colours, touching
 from gesticulate.render.warp.pattern import pattern_fill, stripes_fill
 from gesticulate.render.warp.shading import PLAIN_CLOTH, SHADE, shaded_where_plain
@@ -22,8 +23,7 @@ def cloth_detail(image: np.ndarray, region: np.ndarray) -> float:
     inner = cv2.erode(region.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     if not inner.any():
         return 0.0
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    return float(np.abs(grey - blur_in(grey, region, 3.0))[inner].mean())
+    return float(np.abs(grey_detail(image, region, 3.0))[inner].mean())
 
 
 # Odd colours of a sleeve within this many px (at 512 px) of the hole its forearm leaves are
@@ -208,7 +208,8 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
     fringe = grown(touching(odd, grown(hole, FRINGE * px)), 1.5 * px) & src   # soft edge too
     # The copy the mirror reads holds the sleeve's own colours only: odd ones mirrored into the
     # fill showed as pale shards on the cloth.
-    photo, image = image, painted_over(image, odd | fringe, src & ~odd & ~fringe)
+    clean = src & ~odd & ~fringe
+    photo, image = image, painted_over(image, odd | fringe, clean)
     a, b = np.asarray(bone, np.float64)
     angle = float(np.degrees(np.arctan2(b[1] - a[1], b[0] - a[0])))
     centre = (float(a[0] + b[0]) / 2, float(a[1] + b[1]) / 2)
@@ -250,6 +251,6 @@ def fill_along(image: np.ndarray, hole: np.ndarray, source: np.ndarray,
         cloth[hole] = out[hole]
         shaded = blur_in(cloth.astype(np.float32), hole | src, SHADE * px)
         out[hole] = np.clip(shaded[hole] + 0.5, 0, 255).astype(np.uint8)
-        out = woven(image, out, hole, src & ~odd & ~fringe, px)   # ... in the cloth's weave
+        out = woven(image, out, hole, clean, px)      # ... in the cloth's weave
     out[fringe] = image[fringe]
     return out

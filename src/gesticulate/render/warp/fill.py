@@ -47,6 +47,13 @@ def blur_in(x: np.ndarray, region: np.ndarray, sigma: float | tuple[float, float
     return num / (den if x.ndim == 2 else den[..., None])
 
 
+def grey_detail(image: np.ndarray, region: np.ndarray, sigma: float) -> np.ndarray:
+    """The grey level of ``image`` (RGB uint8) less its :func:`blur_in` over ``region``
+    (``sigma`` px): a cloth's fine detail, float32 ``(H, W)``."""
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return grey - blur_in(grey, region, sigma)
+
+
 def smoothed_in(image: np.ndarray, region: np.ndarray, sigma: float) -> np.ndarray:
     """``image`` RGB uint8 with ``region``'s pixels blurred among themselves (Gaussian,
     ``sigma`` px): a plain sleeve's fill softened, a hand's pixels under the other hand kept

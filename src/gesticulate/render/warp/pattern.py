@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from gesticulate.render.warp.fill import blur_in
+from gesticulate.render.warp.fill import grey_detail
 
 
 # A cloth's repeating pattern (:func:`pattern_periods`): the autocorrelation peaks of its
@@ -38,8 +38,7 @@ def pattern_periods(image: np.ndarray, source: np.ndarray
     y0, x0 = ys.min(), xs.min()
     box = (slice(y0, ys.max() + 1), slice(x0, xs.max() + 1))
     m = source[box].astype(np.float32)
-    grey = cv2.cvtColor(image[box], cv2.COLOR_RGB2GRAY).astype(np.float32)
-    x = (grey - blur_in(grey, source[box], 4.0)) * m
+    x = grey_detail(image[box], source[box], 4.0) * m
     if (x * x).sum() < (PATTERN_CONTRAST ** 2) * m.sum():
         return None                # no detail to repeat (a gradient's rounding steps are none)
     h, w = x.shape
@@ -174,8 +173,7 @@ def _stripe_periods(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale:
         return period, np.zeros_like(hole)
     _, labels = cv2.connectedComponents(hole.astype(np.uint8), connectivity=8)
     reached = np.zeros(labels.max() + 1, bool)     # per piece of the hole (0: none)
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    detail = grey - blur_in(grey, src, 4.0 * scale)
+    detail = grey_detail(image, src, 4.0 * scale)
     for x in range(min(max(0, cols[0] - band // 2), w - band), min(w - band, cols[-1]) + 1, step):
         rows = hole[:, x:x + band].any(axis=1)
         if not rows.any():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from gesticulate.render.warp.fill import blur_in, mirrored, mirrored_both
+from gesticulate.render.warp.fill import blur_in, grey_detail, mirrored, mirrored_both
 from gesticulate.render.warp.masks import colour_clusters, lab_of, mask_box, touching
 
 
@@ -70,12 +70,11 @@ def shaded_where_plain(image: np.ndarray, filled: np.ndarray, hole: np.ndarray,
     margin keeps the detail near it only)."""
     box = mask_box(hole, int(np.ceil(3 * (LOCAL_REACH + SHADE) * scale)))
     img, out, hole_b, src_b = image[box], filled[box], hole[box], src[box]
-    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
     lo, hi = LOCAL_DETAIL
     # A pixel's detail counts up to the full-copy level: the high-contrast edge of a few odd
     # pixels (a clicker held over a white dress, a bracelet) made plain cloth around look
     # patterned, and the streaky copy stayed (ted_lia_driving2_noaudio).
-    detail = np.minimum(np.abs(grey - blur_in(grey, src_b, 3.0 * scale)), hi)
+    detail = np.minimum(np.abs(grey_detail(img, src_b, 3.0 * scale)), hi)
     near = blur_in(detail, src_b, LOCAL_REACH * scale)
     # ... or that of the cloth the mirror copied (its detail over COPIED_REACH, mirrored as
     # the colours were): a narrow tie between plain jacket and shirt.

@@ -36,22 +36,18 @@ def woven(image: np.ndarray, filled: np.ndarray, hole: np.ndarray, src: np.ndarr
     b = max(4, int(round(WEAVE_BLOCK * scale)))
     box = mask_box(hole | src, b)
     img, hole_b, src_b = image[box].astype(np.float32), hole[box], src[box]
-    inner = cv2.erode(src_b.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    detail = img - blur_in(img, src_b, max(0.5, WEAVE_SIGMA * scale))
-    # Top-left corners of the blocks lying wholly on the seen cloth.
-    whole = cv2.integral(inner.astype(np.uint8))
-    h, w = inner.shape
+    h, w = hole_b.shape
     if h < b or w < b:
         return out
-    full = whole[b:, b:] - whole[:-b, b:] - whole[b:, :-b] + whole[:-b, :-b]
-    ys, xs = np.nonzero(full == b * b)
+    inner = cv2.erode(src_b.astype(np.uint8), np.ones((3, 3), np.uint8))
+    detail = img - blur_in(img, src_b, max(0.5, WEAVE_SIGMA * scale))
+    # Top-left corners of the blocks lying wholly on the seen cloth.
+    ys, xs = np.nonzero(_block_sums(inner, b) == b * b)
     if not len(ys):
         return out
     # Of those, the ones as busy as the cloth's weave is, no busier: a block across a seam,
     # a fold's edge or a lapel carried them into the fill as dark scratches.
-    energy = cv2.integral((detail ** 2).sum(axis=2).astype(np.float64))
-    busy = (energy[ys + b, xs + b] - energy[ys, xs + b] - energy[ys + b, xs]
-            + energy[ys, xs]) / (b * b)
+    busy = _block_sums((detail ** 2).sum(axis=2).astype(np.float64), b)[ys, xs]
     calm = busy <= np.median(busy)
     ys, xs = ys[calm], xs[calm]
     rng = np.random.default_rng(seed)
@@ -77,3 +73,10 @@ def woven(image: np.ndarray, filled: np.ndarray, hole: np.ndarray, src: np.ndarr
     region[hole_b] = np.clip(region[hole_b].astype(np.float32) + laid[hole_b] + 0.5,
                              0, 255).astype(np.uint8)
     return out
+
+
+def _block_sums(x: np.ndarray, b: int) -> np.ndarray:
+    """The sum of ``x`` ``(H, W)`` over each ``b`` by ``b`` block, by its top-left corner
+    ``(H - b + 1, W - b + 1)``."""
+    s = cv2.integral(x)
+    return s[b:, b:] - s[:-b, b:] - s[b:, :-b] + s[:-b, :-b]
