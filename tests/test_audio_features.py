@@ -89,6 +89,17 @@ def test_rms_follows_loudness_exactly_per_frame():
     np.testing.assert_allclose(feats.rms[25:], 0.2, atol=1e-4)  # frame 25 starts at 1.0 s
 
 
+def test_an_offset_is_no_loudness():
+    """Speech-like bursts over a DC offset have the loudness they have without it: the
+    offset's share in the pauses is no half-open mouth (0.55 of the loudest before)."""
+    t = np.arange(2 * SR) / SR
+    y = (0.3 * np.sin(2 * np.pi * 180 * t) * (np.sin(2 * np.pi * 1.0 * t) > 0)).astype(np.float32)
+    plain = compute_features(y, sr=SR, fps=25.0).rms
+    offset = compute_features(y + np.float32(0.2), sr=SR, fps=25.0).rms
+    np.testing.assert_allclose(offset, plain, atol=0.02)
+    assert offset[39:49].max() < 0.05                     # a pause (1.5-2.0 s) is quiet
+
+
 def test_pitch_of_a_harmonic_tone():
     y = voiced(2.0, hz=220.0)
     T = num_frames(2.0, 25.0)

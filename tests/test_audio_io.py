@@ -206,6 +206,22 @@ def test_quiet_speech_level_is_accepted(tmp_path):
     assert len(load_audio(path)) == 16000
 
 
+def test_a_dc_offset_is_no_sound(tmp_path):
+    """A microphone's offset is taken off: no click where the file starts, the tone as it
+    was, and an offset over a noise floor only is silence."""
+    path = tmp_path / "offset.wav"
+    sf.write(path, tone(2.0, 16000, hz=220.0, amp=0.3) + 0.2, 16000, subtype="FLOAT")
+    y = load_audio(path)
+    assert abs(float(y.mean())) < 1e-3
+    assert float(np.abs(y[:160]).max()) < 0.35       # no step at the start (0.5 with one)
+    np.testing.assert_allclose(np.sqrt(np.mean(y[4000:] ** 2)), 0.3 / np.sqrt(2), rtol=0.01)
+    floor = 0.2 + 1e-4 * np.random.default_rng(2).standard_normal(32000)
+    sf.write(tmp_path / "floor.wav", floor.astype(np.float32), 16000, subtype="FLOAT")
+    refused(tmp_path / "floor.wav", "audio is silent")
+    with pytest.raises(InputError, match="silent"):
+        check_audio(floor.astype(np.float32), sr=16000)
+
+
 def test_longer_than_an_hour_refused_before_decoding(tmp_path):
     sr = 100  # a cheap header that says 3601 s
     path = tmp_path / "marathon.wav"

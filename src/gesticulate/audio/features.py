@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gesticulate.audio.io import AUDIO_SR, load_audio
+from gesticulate.audio.io import AUDIO_SR, load_audio, remove_dc
 
 
 def num_frames(duration_s: float, fps: float) -> int:
@@ -120,6 +120,7 @@ def compute_features(y: np.ndarray, *, sr: int, fps: float = 25.0, n_mels: int =
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1 or len(y) == 0:
         raise InputError(f"audio must be a non-empty mono array, got shape {y.shape}")
+    y = remove_dc(y, sr=sr)       # an offset is no loudness (load_audio's does it too)
     duration = len(y) / sr
     T = num_frames(duration, fps)
     bar = tqdm(total=3, desc="audio features", disable=not progress, unit="pass")
