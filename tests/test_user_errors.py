@@ -87,6 +87,21 @@ def test_audio_without_speech_warns(caplog):
     assert "no speech found" in caplog.text
 
 
+def test_a_small_photo_enlarged_for_the_video_warns(caplog, monkeypatch):
+    """A 100 px photo for a 512 px video is 5x enlarged: soft, and the user is told."""
+    import gesticulate.skeleton.extract as X
+    monkeypatch.setattr(X, "extract_image", lambda rgb: np.zeros((133, 3), np.float32))
+    small = np.full((100, 80, 3), 128, np.uint8)
+    with caplog.at_level(logging.WARNING, logger="gesticulate"):
+        rgb, _ = GeneratePipeline(size=512).prepare_photo(small)
+    assert rgb.shape == (512, 410, 3)
+    assert "enlarged 5.1x" in caplog.text and "smaller --size" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="gesticulate"):
+        GeneratePipeline(size=192).prepare_photo(small)
+    assert "enlarged" not in caplog.text
+
+
 def test_an_espeak_failure_in_demo_is_a_message_not_a_traceback(tmp_path):
     """eSpeak NG without its voice data: `gesticulate demo` says what to do and exits 2."""
     import subprocess

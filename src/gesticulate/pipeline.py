@@ -27,6 +27,7 @@ from gesticulate.skeleton.sequence import SkeletonSequence
 
 log = logging.getLogger("gesticulate")
 
+MAX_UPSCALE = 2.0       # a photo enlarged more than this for the video: warn that it looks soft
 MIN_SPEECH_S = 0.3      # less voice than this in a whole track: warn that no speech was found
 MOTIONS = ("procedural", "retrieval", "diffusion")
 LEARNED_SMOOTH_S = 0.44   # DCSG: Savitzky–Golay over 11 frames (at 25 fps), order 2
@@ -168,6 +169,11 @@ class GeneratePipeline:
         from gesticulate.skeleton.extract import extract_image
         rgb = load_image(image) if isinstance(image, (str, os.PathLike)) else np.asarray(image)
         size = output_size(rgb.shape[1], rgb.shape[0], size=self.options.size)
+        if size[0] > MAX_UPSCALE * rgb.shape[1]:
+            log.warning("the photo is %dx%d px, enlarged %.1fx to %dx%d: the video will look "
+                        "soft; use a photo of at least %d px on its longer side, or a smaller "
+                        "--size", rgb.shape[1], rgb.shape[0], size[0] / rgb.shape[1], *size,
+                        self.options.size)
         rgb = resize_to(rgb, size)
         return rgb, extract_image(rgb)
 
