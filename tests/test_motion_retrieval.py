@@ -17,7 +17,7 @@ from gesticulate.metrics.beats import derivative, onset_coupling
 from gesticulate.motion import get_generator
 from gesticulate.motion.base import MotionGenerator
 from gesticulate.motion import retrieval_index as R
-from gesticulate.motion import retrieval
+from gesticulate.motion import retrieval, retrieval_pace, retrieval_rig
 from gesticulate.motion.gestures import speech_mask
 from gesticulate.motion.retrieval import GAIN_RANGE, PHOTO_PACED, STYLE_SPEED, Plan, RetrievalGenerator
 from gesticulate.motion.retrieval_index import INDEX_NAME, Library, build_library, dataset_signature
@@ -184,7 +184,7 @@ def test_a_forearm_seen_end_on_grows_as_the_librarys_does(gen, reference):
             ref[c, :2] - ref[p, :2])
 
     upper = np.linalg.norm(ref[L.RIGHT_ELBOW, :2] - ref[L.RIGHT_SHOULDER, :2])
-    full = retrieval.FOREARM_PER_UPPER * upper / np.linalg.norm(short)
+    full = retrieval_rig.FOREARM_PER_UPPER * upper / np.linalg.norm(short)
     grown = ratio(kp, L.RIGHT_ELBOW, L.RIGHT_WRIST)
     assert gen.max_stretch + 0.05 < grown.max() <= full * gen.max_stretch + 1e-3, (grown.max(), full)
     assert ratio(kp, L.LEFT_ELBOW, L.LEFT_WRIST).max() <= gen.max_stretch + 1e-3
@@ -196,8 +196,8 @@ def test_a_forearm_seen_end_on_grows_as_the_librarys_does(gen, reference):
     params = np.zeros((5, R.NUM_PARAMS))
     params[:, R.P_LOGLEN] = np.log(2.0)
     head = np.repeat(local[None, R.HEAD], 5, axis=0)
-    free = retrieval.retarget(local, seen, params, head)
-    pinned = retrieval.retarget(local, seen, params, head,
+    free = retrieval_rig.retarget(local, seen, params, head)
+    pinned = retrieval_rig.retarget(local, seen, params, head,
                                 pinned={L.RIGHT_ELBOW: np.array([1.0, 0.0])})
     for out, most in ((free, full * gen.max_stretch), (pinned, gen.max_stretch)):
         length = np.linalg.norm(out[:, L.RIGHT_WRIST] - out[:, L.RIGHT_ELBOW], axis=1)
@@ -209,13 +209,13 @@ def test_a_forearm_seen_end_on_grows_as_the_librarys_does(gen, reference):
     stub = local.copy()
     stub[L.RIGHT_WRIST] = stub[L.RIGHT_ELBOW] + 0.01 * (local[L.RIGHT_WRIST] - local[L.RIGHT_ELBOW])
     fore = R.BONES.index((L.RIGHT_ELBOW, L.RIGHT_WRIST))
-    assert retrieval._foreshortened(stub, seen)[fore] == pytest.approx(1.0 / retrieval.MIN_SHOWN)
+    assert retrieval_rig._foreshortened(stub, seen)[fore] == pytest.approx(1.0 / retrieval_rig.MIN_SHOWN)
     long_upper = local.copy()
     long_upper[L.RIGHT_ELBOW] = local[L.RIGHT_SHOULDER] + 2.0 * (local[L.RIGHT_ELBOW]
                                                                - local[L.RIGHT_SHOULDER])
     left_fore = R.BONES.index((L.LEFT_ELBOW, L.LEFT_WRIST))
-    assert retrieval._foreshortened(long_upper, seen).get(left_fore, 1.0) > 1.3
-    assert left_fore not in retrieval._foreshortened(
+    assert retrieval_rig._foreshortened(long_upper, seen).get(left_fore, 1.0) > 1.3
+    assert left_fore not in retrieval_rig._foreshortened(
         long_upper, seen, {L.RIGHT_ELBOW: np.array([1.0, 0.0])})
 
 
@@ -266,7 +266,7 @@ def test_a_style_sets_how_fast_the_library_is_played(gen, reference, monkeypatch
         # lively is paced by the procedural generator on the same inputs (the median of its
         # seeds 0-2, as generate's seed is 0), calm by its style
         target = (np.median([pace(name, generator=procedural, seed=s)
-                             for s in range(retrieval.PACE_SEEDS)])
+                             for s in range(retrieval_pace.PACE_SEEDS)])
                   if name in PHOTO_PACED else STYLE_SPEED[name])
         want = float(np.clip(target / raw, *GAIN_RANGE))
         assert abs(got[name] / raw - want) < 0.1 * want, (name, raw, got[name], want)
@@ -495,7 +495,7 @@ def test_a_hand_turns_at_most_the_wrists_range_from_its_forearm(gen, reference):
     head = np.repeat(local[None, R.HEAD], len(asked), axis=0)
     params = np.zeros((len(asked), R.NUM_PARAMS))
     params[:, R.P_ANGLE.start + root] = np.deg2rad(asked)
-    out = retrieval.retarget(local, seen, params, head)
+    out = retrieval_rig.retarget(local, seen, params, head)
 
     def bend(xy):
         hand = xy[L.LEFT_HAND_START + L.HAND_MIDDLE[0]] - xy[L.LEFT_HAND_START]
@@ -503,7 +503,7 @@ def test_a_hand_turns_at_most_the_wrists_range_from_its_forearm(gen, reference):
         return np.degrees(np.angle(complex(*hand) / complex(*fore)))
     turned = [(bend(out[i]) - bend(out[0]) + 180) % 360 - 180 for i in range(1, len(asked))]
     assert 50.0 < turned[0] <= 60.5, turned
-    limit = np.degrees(retrieval.WRIST_RANGE)
+    limit = np.degrees(retrieval_rig.WRIST_RANGE)
     assert all(limit - 5.0 < t <= limit + 1.0 for t in turned[1:]), turned   # the same side
 
 

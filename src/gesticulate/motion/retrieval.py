@@ -11,10 +11,10 @@ length ratios, head similarity, neck offset); past that the segment plays as the
 it, holds and strokes. A plain crossfade moved the arms across the difference between two
 speakers' poses within the blend, twice as fast as inside segments on the shared clips; a
 difference faded over the whole segment drifted under every hold. The result drives the
-photo's own skeleton by forward kinematics, so the photo keeps its body shape and bone lengths
-(stretched at most ``max_stretch``), but for an arm bone the photo shows foreshortened (a
-forearm pointing at the camera), which grows as far as the library's does, counted in full
-bone lengths (:func:`_foreshortened`).
+photo's own skeleton by forward kinematics (:mod:`~gesticulate.motion.retrieval_rig`), so
+the photo keeps its body shape and bone lengths (stretched at most ``max_stretch``), but for an
+arm bone the photo shows foreshortened (a forearm pointing at the camera), which grows as far
+as the library's does, counted in full bone lengths.
 
 The library's strokes fall on its own speakers' syllables, so the assembled motion is retimed
 onto this voice's onsets (:func:`~gesticulate.motion.timewarp.onset_warp`, at most ``warp_s``
@@ -30,11 +30,12 @@ gesture style's name wins over a speaker's of the same name). A gesture style (`
 default, reads it from the photo and voice as the procedural generator does; or ``calm`` …
 ``lively``) prefers calmer library windows in speech for the calmer styles
 (:data:`ENERGY_WEIGHT`; calmer still in pauses, :data:`PAUSE_ENERGY_WEIGHT`) and scales the
-body's motion, by a total gain within :data:`GAIN_RANGE`, to a median wrist speed in speech:
-the procedural generator's on the same photo, voice and style (its median over
-:data:`PACE_SEEDS` seeds) for the styles in :data:`PHOTO_PACED` (it knows what the photo's arms
-can do: a close-up's smaller strokes, a hand held raised, an elbow on the frame's edge), else
-the style's (:data:`STYLE_SPEED`); either times ``speed``. Before
+body's motion, by a total gain within :data:`GAIN_RANGE`, to a median wrist speed in speech
+(:mod:`~gesticulate.motion.retrieval_pace`): the procedural generator's on the same photo,
+voice and style (its median over :data:`PACE_SEEDS` seeds) for the styles in
+:data:`PHOTO_PACED` (it knows what the photo's arms can do: a close-up's smaller strokes, a
+hand held raised, an elbow on the frame's edge), else the style's (:data:`STYLE_SPEED`);
+either times ``speed``. Before
 that, the bones' slow turn (their average over about :data:`HOME_S`: where the hands are held)
 is enlarged by :data:`HOME_GAIN`, and a calm style's quick strokes are smoothed away
 (:data:`SMOOTH_S`).
@@ -68,12 +69,13 @@ from gesticulate.audio.features import AudioFeatures
 from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import retrieval_index as R
-from gesticulate.metrics.beats import derivative
 from gesticulate.motion.arms import pinned_elbows, rests_below
-from gesticulate.motion.kinematics import ARMS, soft_clip
+from gesticulate.motion.kinematics import ARMS
 from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.motion.gestures import speech_mask
-from gesticulate.motion.procedural import ProceduralGenerator
+from gesticulate.motion.retrieval_pace import (GAIN_RANGE, PHOTO_PACED, STYLE_SPEED,
+                                               procedural_speed, speed_gain, wrist_speeds)
+from gesticulate.motion.retrieval_rig import ARM_BONES, retarget
 from gesticulate.motion.style import AUTO, StyleChoice, canonical, names, resolve_style
 from gesticulate.motion.timewarp import onset_warp, warp_rows
 from gesticulate.skeleton.tracks import ease_in_ramp
@@ -86,32 +88,11 @@ from gesticulate.skeleton.tracks import smoothstep
 # loudness) matters most for gestures, the mel bands least.
 _AUDIO_WEIGHTS = np.array([1.5, 1.0, 1.2, 0.7, 0.3, 0.3, 0.3, 0.3], np.float32)
 # Continuity channels: neck offset, upper-arm and forearm angles, head rotation and offset.
-_ARM_BONES = [R.BONES.index(b) for b in ((L.LEFT_SHOULDER, L.LEFT_ELBOW),
-                                         (L.LEFT_ELBOW, L.LEFT_WRIST),
-                                         (L.RIGHT_SHOULDER, L.RIGHT_ELBOW),
-                                         (L.RIGHT_ELBOW, L.RIGHT_WRIST))]
-_CONT = np.r_[R.P_TORSO.start, R.P_TORSO.start + 1, [R.P_ANGLE.start + b for b in _ARM_BONES],
+_CONT = np.r_[R.P_TORSO.start, R.P_TORSO.start + 1, [R.P_ANGLE.start + b for b in ARM_BONES],
               R.P_HEAD.start, R.P_HEAD.start + 2, R.P_HEAD.start + 3]
 _CONT_SCALE = np.array([1, 1, .5, .5, .5, .5, .3, 1, 1], np.float32)   # ≈ shoulder widths
 _MAX_CANDIDATES = 60_000
-# Each finger bone turns with its hand's wrist→middle-finger bone plus this share of its own
-# change: 2D finger detections are noisy and the photo's hand is posed differently from the
-# library's, so full per-bone articulation splays fingers.
-FINGER_GAIN = 0.5
 SUB_FPS = 12.5             # audio windows are compared at this many frames per second
-# A gesture style (named, or read from the photo and voice by ``auto``) sets the median wrist
-# speed in speech (sw/s) the library's motion is scaled to. calm and conversational are the
-# medians of the shared clips' real speakers for whom ``auto`` chose that style (4 clips each:
-# 0.07-0.26 and 0.16-0.27); no shared clip is presenter or lively, whose figures are
-# conversational's times the procedural styles' ratios (0.19/0.15, 0.22/0.15).
-STYLE_SPEED = {"calm": 0.10, "conversational": 0.22, "presenter": 0.27, "lively": 0.32}
-# ... by a total gain within this range. A gain cannot give a replayed speaker holds and
-# strokes: with the join's difference faded over the whole segment, below 0.7 the seated
-# speakers' 90th percentile fell to 0.54 of real. With the holds kept (INERTIA_S) the desk
-# speaker wants about 0.5 and hbr_speaker9 (forearms seen end-on) about 1.6; at 0.6-1.3 the
-# seated class's 90th percentile was 0.64x real and its hand variance 0.62x, at 0.6-1.5 0.70x
-# and 0.69x (shared clips, leave-one-out, 20 seeds).
-GAIN_RANGE = (0.6, 1.5)
 # The difference at a join fades over this long (an inertialization's blend time). Faded over
 # the whole segment (hop + blend, 0.9 s), as it first was, it became a slow drift under every
 # hold: the replayed wrists never stood still and never struck (90th percentile speed in speech
@@ -125,16 +106,6 @@ INERTIA_S = 0.3
 # seated class's 90th percentile 0.62x real (1.23x and 0.72x at 1.5; 20 seeds).
 ENERGY_WEIGHT = {"calm": 1.5, "conversational": 0.2, "presenter": 0.1, "lively": 0.0}
 PAUSE_ENERGY_WEIGHT = 0.5
-# Styles whose target speed is the procedural generator's on the same inputs, not the style's
-# alone. The lectern speaker (un_speech_female: a close-up holding a hand raised, whom the
-# procedural generator leaves undamped, arms.CLOSE_UP_RAISED_DROP) moves at 0.36 sw/s in
-# speech; at conversational's 0.22 her replayed wrist moved at 0.66x that, with 0.51x her
-# hand variance and 0.66x her L1 diversity; at the procedural generator's speed (one seed's,
-# HOME_GAIN 1.0 in both) 0.87x, 0.57x and 0.78x, the seated and close-up classes' speeds
-# within their bounds. calm is left out: there the gain sits at its floor on most clips, and
-# the procedural's desk speed (1.24x hers) took the replayed desk speaker to 1.36x her speed.
-PHOTO_PACED = frozenset({"conversational", "presenter", "lively"})
-PACE_SEEDS = 3          # ... as the median over this many seeds (_procedural_speed)
 # The bones' slow turn (their angles' Gaussian average, s.d. HOME_S seconds: where the hands
 # are held, as the procedural generator's homes) is enlarged by HOME_GAIN: the library's
 # speakers hold their hands nearer their rest than a lectern speaker does. At 1.5, 1.8 and 2.0
@@ -269,8 +240,8 @@ class RetrievalGenerator:
         if seen[L.FACE].mean() > 0.8:
             _mouth_and_lids(head, local, ref, seen, features, phones=phones, rng=rng_face)
         if self.warp_s > 0 and T > 2:     # the strokes onto this voice's onsets
-            wrists = _wrist_speeds(retarget(local, seen, params, head, pinned=pinned, held=held,
-                                            max_stretch=self.max_stretch), seen, fps=fps)
+            wrists = wrist_speeds(retarget(local, seen, params, head, pinned=pinned, held=held,
+                                           max_stretch=self.max_stretch), seen, fps=fps)
             if wrists is not None:
                 tau = onset_warp(wrists.mean(axis=1), features.onset, fps=fps,
                                  max_shift_s=self.warp_s)
@@ -291,14 +262,14 @@ class RetrievalGenerator:
             speech = speech_mask(features)
             target = None
             if choice.name in PHOTO_PACED:
-                target = _procedural_speed(features, ref, seen, speech, image_size=image_size,
-                                           seed=seed, style=choice.name)
+                target = procedural_speed(features, ref, seen, speech, image_size=image_size,
+                                          seed=seed, style=choice.name)
             if target is None:
                 target = STYLE_SPEED[choice.name]
             target *= speed
             total = 1.0
             for _ in range(2):  # FK is near linear in the gain: two passes land within a few %
-                gain = _speed_gain(out, seen, speech, fps=fps, target=target)
+                gain = speed_gain(out, seen, speech, fps=fps, target=target)
                 if gain is None:
                     break
                 gain = float(np.clip(total * gain, *GAIN_RANGE)) / total   # the total in range
@@ -456,157 +427,6 @@ class RetrievalGenerator:
 
 
 # -------------------------------------------------------------------- helpers
-def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.ndarray, *,
-             max_stretch: float = 1.1, pinned: dict | None = None,
-             held: set | frozenset = frozenset()) -> np.ndarray:
-    """Forward kinematics of the photo's skeleton under rig parameters.
-
-    Parameters
-    ----------
-    local : np.ndarray, shape (133, 2)
-        The photo's keypoints with the neck at 0 and shoulder width 1.
-    seen : np.ndarray, shape (133,), bool
-        Photo points really seen. Without both shoulders nothing below the head moves; an
-        arm bends only when its elbow is seen (otherwise it follows its shoulder rigidly).
-    params : np.ndarray, shape (T, NUM_PARAMS)
-        Rig parameters (:func:`gesticulate.motion.retrieval_index.motion_params`).
-    head : np.ndarray, shape (T, len(HEAD), 2)
-        The photo's head points per frame (with mouth and lid motion) before the head turns.
-    pinned : dict, optional
-        Elbows on the frame's edge → the unit vector along that edge
-        (:func:`~gesticulate.motion.arms.pinned_elbows`): such an elbow follows its shoulder
-        along the edge only, never off it, while the forearm and hand below it move.
-    held : set of int, optional
-        Elbows whose arm only follows its shoulder though the elbow is seen (an arm resting
-        below the frame, :func:`~gesticulate.motion.arms.rests_below`).
-
-    Returns
-    -------
-    np.ndarray, shape (T, 133, 2)
-        Local keypoints; bones keep the photo's length times a ratio in
-        ``[0.6, max_stretch]``, a foreshortened arm bone's up to ``max_stretch`` times its full
-        length (:func:`_foreshortened`).
-    """
-    T = params.shape[0]
-    pinned = pinned or {}
-    params = _wrists_limited(params)
-    out = np.repeat(local[None], T, axis=0)
-    body = bool(seen[L.LEFT_SHOULDER] and seen[L.RIGHT_SHOULDER])
-    neck = np.zeros((T, 2))
-    if body:
-        off = params[:, R.P_TORSO]
-        neck = off * np.minimum(1.0, 0.3 / np.maximum(np.linalg.norm(off, axis=1), 1e-9))[:, None]
-        full = _foreshortened(local, seen, pinned)
-        still = {c for arm in ((L.LEFT_ELBOW, L.LEFT_WRIST, L.LEFT_HAND),
-                               (L.RIGHT_ELBOW, L.RIGHT_WRIST, L.RIGHT_HAND))
-                 if not seen[arm[0]] or arm[0] in held
-                 for c in np.r_[arm[0], arm[1], np.arange(133)[arm[2]]]}
-        for b, (p, c) in enumerate(R.BONES):
-            base = neck if p == R.NECK else out[:, p]
-            vec = local[c] - (0.0 if p == R.NECK else local[p])
-            if c in still:          # an arm without a seen elbow (or held) follows its shoulder
-                out[:, c] = base + vec
-                continue
-            if c in pinned:
-                along = pinned[c]
-                moved = base + vec - local[c]
-                out[:, c] = local[c] + (moved @ along)[:, None] * along[None]
-                continue
-            ang = params[:, R.P_ANGLE.start + b]
-            if R.FINGER_ROOT[b] >= 0 and R.FINGER_ROOT[b] != b:
-                root = params[:, R.P_ANGLE.start + R.FINGER_ROOT[b]]
-                ang = root + FINGER_GAIN * (ang - root)
-            ratio = np.exp(np.clip(params[:, R.P_LOGLEN.start + b], np.log(0.6), np.log(max_stretch)))
-            if b in full:       # an arm bone the photo shows foreshortened
-                grow = params[:, R.P_LOGLEN.start + b] > 0
-                ratio = np.where(grow, _grown(params[:, R.P_LOGLEN.start + b], full[b], max_stretch),
-                                 ratio)
-            cs, sn = np.cos(ang) * ratio, np.sin(ang) * ratio
-            out[:, c] = base + np.stack([cs * vec[0] - sn * vec[1], sn * vec[0] + cs * vec[1]], 1)
-    hp = params[:, R.P_HEAD]
-    ok = seen[R.HEAD]
-    centre = local[R.HEAD][ok].mean(axis=0) if ok.any() else local[R.HEAD].mean(axis=0)
-    shift = hp[:, 2:] * np.minimum(1.0, 0.25 / np.maximum(np.linalg.norm(hp[:, 2:], axis=1), 1e-9))[:, None]
-    a = np.exp(np.clip(hp[:, 1], -0.08, 0.08) + 1j * np.clip(hp[:, 0], -0.6, 0.6))[:, None]
-    z = (head[..., 0] - centre[0]) + 1j * (head[..., 1] - centre[1])
-    z = a * z
-    out[:, R.HEAD, 0] = centre[0] + neck[:, :1] + shift[:, :1] + z.real
-    out[:, R.HEAD, 1] = centre[1] + neck[:, 1:] + shift[:, 1:] + z.imag
-    return out
-
-
-# A hand turns at most WRIST_RANGE from the photo's bend on its forearm (a smooth squeeze over
-# the last WRIST_SOFT, kinematics.soft_clip): past what a wrist bends, seen from any side. The
-# library's hands (root bone against forearm, shared clips) turn 8-16 degrees (median), 46-56
-# (90th percentile) and 97-176 (99th) from their clip's mean bend; the last is a tracker's
-# flip, which, gained and blended, left the desk speaker's generated hand pointing down from
-# a raised forearm. At 60 degrees the lectern speaker's hand variance fell from 0.65x hers to
-# 0.649x and the seated class's from 0.83x to 0.80x (benchmarks/gestures.py --retrieval).
-WRIST_RANGE = np.deg2rad(90.0)
-WRIST_SOFT = np.deg2rad(20.0)
-
-
-def _wrists_limited(params: np.ndarray) -> np.ndarray:
-    """``params`` with each hand's root bone (and its fingers with it) turned back to within
-    :data:`WRIST_RANGE` of its forearm's turn (a copy)."""
-    params = params.copy()
-    angles = params[:, R.P_ANGLE]
-    for start, root in R.HAND_ROOT.items():
-        fore = angles[:, R.FOREARM[start]]
-        # Not wrapped: the library's bends lie within half a turn, and one gained past it
-        # stays on its side (wrapped, 181 degrees came out at -90).
-        bend = angles[:, root] - fore
-        zero = np.zeros_like(bend)
-        shift = soft_clip(bend, zero - WRIST_RANGE, zero + WRIST_RANGE, zero, WRIST_SOFT) - bend
-        # the root, its fingers and the link from the body's wrist point to the hand's
-        angles[:, R.FINGER_ROOT == root] += shift[:, None]
-    return params
-
-
-# A forearm is about this share of the upper arm (anthropometric tables: 0.78-0.82), and an
-# upper arm seldom looks shorter in a photo than it is: it hangs or swings across the picture.
-FOREARM_PER_UPPER = 0.8
-# A bone the photo shows shorter than this share of its full length is too short to turn by
-# (its direction is a few pixels' detection noise): it grows as one this short would.
-MIN_SHOWN = 1.0 / 3.0
-_UPPER_ARMS = _ARM_BONES[::2]     # shoulder → elbow of each arm
-
-
-def _foreshortened(local: np.ndarray, seen: np.ndarray, pinned: dict | None = None
-                   ) -> dict[int, float]:
-    """Arm bones the photo ``local (133, 2)`` shows shorter than their full length (a forearm
-    pointing at the camera): bone index → full length over the photo's length (at most
-    ``1 / MIN_SHOWN``). The full upper arm is the longer seen upper arm, the full forearm
-    :data:`FOREARM_PER_UPPER` of it. An elbow the frame's edge cuts (``pinned``) gives no
-    length: its upper arm is not measured and its forearm never grows."""
-    pinned = pinned or {}
-    upper = [float(np.linalg.norm(local[c] - local[p])) for p, c in
-             (R.BONES[b] for b in _UPPER_ARMS) if seen[p] and seen[c] and c not in pinned]
-    if not upper:
-        return {}
-    out = {}
-    for b in _ARM_BONES:
-        p, c = R.BONES[b]
-        if not (seen[p] and seen[c]) or p in pinned or c in pinned:
-            continue
-        now = float(np.linalg.norm(local[c] - local[p]))
-        want = max(upper) * (1.0 if b in _UPPER_ARMS else FOREARM_PER_UPPER)
-        if now > 1e-3 and want > now * 1.05:
-            out[b] = min(want / now, 1.0 / MIN_SHOWN)
-    return out
-
-
-def _grown(loglen: np.ndarray, full: float, max_stretch: float) -> np.ndarray:
-    """Length ratio (against the photo) of a foreshortened bone that the library lengthens by
-    ``exp(loglen) > 1``: the gain in length counts in full lengths (the library speakers'
-    median bone is near its full length), so a forearm the photo shows end-on grows as far in
-    the picture as the library's does, up to ``max_stretch`` times its full length. A library
-    bone that shortens shortens it as any bone (``retarget``): one seen end-on has little
-    length left to lose, and counted in full lengths too, the shortening moved the desk
-    speaker's hands 1.37x as fast as hers in speech (1.23x so; shared clips, 20 seeds)."""
-    return np.minimum(1.0 + (np.exp(loglen) - 1.0) * full, full * max_stretch)
-
-
 def _mouth_and_lids(head, local, ref, seen, features, *, phones, rng) -> None:
     """Mouth opening from loudness and blinks, on the head points ``(T, H, 2)`` in place."""
     T, fps = head.shape[0], float(features.fps)
@@ -628,53 +448,6 @@ def _mouth_and_lids(head, local, ref, seen, features, *, phones, rng) -> None:
     blink = F.blink_curve(T, fps=fps, rng=rng, speech=speech)
     up, lo = [pos[int(j)] for j in F.UPPER_LID], [pos[int(j)] for j in F.LOWER_LID]
     head[:, up] += blink[:, None, None] * (head[:, lo] - head[:, up])
-
-
-def _speed_gain(out: np.ndarray, seen: np.ndarray, speech: np.ndarray, *, fps: float,
-                target: float) -> float | None:
-    """The gain on the body's motion that brings the median wrist speed in speech of the local
-    keypoints ``out (T, 133, 2)`` (shoulder widths) to ``target`` sw/s (the caller holds it
-    within :data:`GAIN_RANGE`); None when no arm moves or there is too little speech."""
-    now = _speech_speed(out, seen, speech, fps=fps)
-    return None if now is None or now < 1e-4 else target / now
-
-
-def _speech_speed(out: np.ndarray, seen: np.ndarray, speech: np.ndarray, *, fps: float
-                  ) -> float | None:
-    """Median wrist speed in speech (sw/s) of the local keypoints ``out (T, 133, 2)``, over the
-    wrists of ``seen`` that move; None when no arm moves or there is under a second of speech."""
-    speech = speech[: len(out)]
-    speed = _wrist_speeds(out, seen, fps=fps) if speech.sum() >= fps else None
-    if speed is None:
-        return None
-    return float(np.median(speed[: len(speech)][speech]))
-
-
-def _procedural_speed(features: AudioFeatures, ref: np.ndarray, seen: np.ndarray,
-                      speech: np.ndarray, *, seed: int, **kwargs) -> float | None:
-    """:func:`_speech_speed` of the procedural generator's motion for these inputs at speed 1
-    (``kwargs``: its ``image_size`` and ``style``), the median over seeds ``seed`` to
-    ``seed + PACE_SEEDS - 1``: one draw's varies (0.37-1.33 sw/s over three seeds of a
-    synthetic talk, lively), and ``speed`` would not have played faster with it."""
-    root, sw = root_and_scale(ref)
-    got = []
-    for s in range(seed, seed + PACE_SEEDS):
-        kp = ProceduralGenerator().generate(features, ref, seed=s, **kwargs).keypoints
-        v = _speech_speed((kp[..., :2] - root) / float(sw), seen, speech, fps=float(features.fps))
-        if v is not None:
-            got.append(v)
-    return float(np.median(got)) if got else None
-
-
-def _wrist_speeds(out: np.ndarray, seen: np.ndarray, *, fps: float) -> np.ndarray | None:
-    """Speed (per second, smoothed over 0.2 s) of each wrist of ``out (T, 133, 2)`` that moves
-    with a seen elbow, ``(T, wrists)``; None when no arm moves."""
-    wrists = [w for w, e in ((L.LEFT_WRIST, L.LEFT_ELBOW), (L.RIGHT_WRIST, L.RIGHT_ELBOW))
-              if seen[w] and seen[e]]
-    if not wrists:
-        return None
-    return np.stack([np.linalg.norm(derivative(out[:, w], fps=fps, smooth_s=0.2), axis=1)
-                     for w in wrists], axis=1)
 
 
 def _cont_features(P: np.ndarray, s: np.ndarray, B: int) -> np.ndarray:

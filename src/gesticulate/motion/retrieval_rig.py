@@ -1,0 +1,174 @@
+"""Forward kinematics of a photo's skeleton under the retrieval library's rig parameters
+(:mod:`~gesticulate.motion.retrieval_index`): the library's bone directions and length ratios
+drive the photo's own bones, so the photo keeps its body shape and bone lengths, with the
+limits :func:`retarget` keeps (a hand's bend on its forearm, a foreshortened bone's growth, an
+elbow the frame's edge pins)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gesticulate.motion import retrieval_index as R
+from gesticulate.motion.kinematics import soft_clip
+from gesticulate.skeleton import layout as L
+
+# The arm bones in the rig (R.BONES): upper arm and forearm, left arm then right.
+ARM_BONES = [R.BONES.index(b) for b in ((L.LEFT_SHOULDER, L.LEFT_ELBOW),
+                                        (L.LEFT_ELBOW, L.LEFT_WRIST),
+                                        (L.RIGHT_SHOULDER, L.RIGHT_ELBOW),
+                                        (L.RIGHT_ELBOW, L.RIGHT_WRIST))]
+# Each finger bone turns with its hand's wrist→middle-finger bone plus this share of its own
+# change: 2D finger detections are noisy and the photo's hand is posed differently from the
+# library's, so full per-bone articulation splays fingers.
+FINGER_GAIN = 0.5
+
+
+def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.ndarray, *,
+             max_stretch: float = 1.1, pinned: dict | None = None,
+             held: set | frozenset = frozenset()) -> np.ndarray:
+    """Forward kinematics of the photo's skeleton under rig parameters.
+
+    Parameters
+    ----------
+    local : np.ndarray, shape (133, 2)
+        The photo's keypoints with the neck at 0 and shoulder width 1.
+    seen : np.ndarray, shape (133,), bool
+        Photo points really seen. Without both shoulders nothing below the head moves; an
+        arm bends only when its elbow is seen (otherwise it follows its shoulder rigidly).
+    params : np.ndarray, shape (T, NUM_PARAMS)
+        Rig parameters (:func:`gesticulate.motion.retrieval_index.motion_params`).
+    head : np.ndarray, shape (T, len(HEAD), 2)
+        The photo's head points per frame (with mouth and lid motion) before the head turns.
+    pinned : dict, optional
+        Elbows on the frame's edge → the unit vector along that edge
+        (:func:`~gesticulate.motion.arms.pinned_elbows`): such an elbow follows its shoulder
+        along the edge only, never off it, while the forearm and hand below it move.
+    held : set of int, optional
+        Elbows whose arm only follows its shoulder though the elbow is seen (an arm resting
+        below the frame, :func:`~gesticulate.motion.arms.rests_below`).
+
+    Returns
+    -------
+    np.ndarray, shape (T, 133, 2)
+        Local keypoints; bones keep the photo's length times a ratio in
+        ``[0.6, max_stretch]``, a foreshortened arm bone's up to ``max_stretch`` times its full
+        length (:func:`_foreshortened`).
+    """
+    T = params.shape[0]
+    pinned = pinned or {}
+    params = _wrists_limited(params)
+    out = np.repeat(local[None], T, axis=0)
+    body = bool(seen[L.LEFT_SHOULDER] and seen[L.RIGHT_SHOULDER])
+    neck = np.zeros((T, 2))
+    if body:
+        off = params[:, R.P_TORSO]
+        neck = off * np.minimum(1.0, 0.3 / np.maximum(np.linalg.norm(off, axis=1), 1e-9))[:, None]
+        full = _foreshortened(local, seen, pinned)
+        still = {c for arm in ((L.LEFT_ELBOW, L.LEFT_WRIST, L.LEFT_HAND),
+                               (L.RIGHT_ELBOW, L.RIGHT_WRIST, L.RIGHT_HAND))
+                 if not seen[arm[0]] or arm[0] in held
+                 for c in np.r_[arm[0], arm[1], np.arange(133)[arm[2]]]}
+        for b, (p, c) in enumerate(R.BONES):
+            base = neck if p == R.NECK else out[:, p]
+            vec = local[c] - (0.0 if p == R.NECK else local[p])
+            if c in still:          # an arm without a seen elbow (or held) follows its shoulder
+                out[:, c] = base + vec
+                continue
+            if c in pinned:
+                along = pinned[c]
+                moved = base + vec - local[c]
+                out[:, c] = local[c] + (moved @ along)[:, None] * along[None]
+                continue
+            ang = params[:, R.P_ANGLE.start + b]
+            if R.FINGER_ROOT[b] >= 0 and R.FINGER_ROOT[b] != b:
+                root = params[:, R.P_ANGLE.start + R.FINGER_ROOT[b]]
+                ang = root + FINGER_GAIN * (ang - root)
+            ratio = np.exp(np.clip(params[:, R.P_LOGLEN.start + b], np.log(0.6), np.log(max_stretch)))
+            if b in full:       # an arm bone the photo shows foreshortened
+                grow = params[:, R.P_LOGLEN.start + b] > 0
+                ratio = np.where(grow, _grown(params[:, R.P_LOGLEN.start + b], full[b], max_stretch),
+                                 ratio)
+            cs, sn = np.cos(ang) * ratio, np.sin(ang) * ratio
+            out[:, c] = base + np.stack([cs * vec[0] - sn * vec[1], sn * vec[0] + cs * vec[1]], 1)
+    hp = params[:, R.P_HEAD]
+    ok = seen[R.HEAD]
+    centre = local[R.HEAD][ok].mean(axis=0) if ok.any() else local[R.HEAD].mean(axis=0)
+    shift = hp[:, 2:] * np.minimum(1.0, 0.25 / np.maximum(np.linalg.norm(hp[:, 2:], axis=1), 1e-9))[:, None]
+    a = np.exp(np.clip(hp[:, 1], -0.08, 0.08) + 1j * np.clip(hp[:, 0], -0.6, 0.6))[:, None]
+    z = (head[..., 0] - centre[0]) + 1j * (head[..., 1] - centre[1])
+    z = a * z
+    out[:, R.HEAD, 0] = centre[0] + neck[:, :1] + shift[:, :1] + z.real
+    out[:, R.HEAD, 1] = centre[1] + neck[:, 1:] + shift[:, 1:] + z.imag
+    return out
+
+
+# A hand turns at most WRIST_RANGE from the photo's bend on its forearm (a smooth squeeze over
+# the last WRIST_SOFT, kinematics.soft_clip): past what a wrist bends, seen from any side. The
+# library's hands (root bone against forearm, shared clips) turn 8-16 degrees (median), 46-56
+# (90th percentile) and 97-176 (99th) from their clip's mean bend; the last is a tracker's
+# flip, which, gained and blended, left the desk speaker's generated hand pointing down from
+# a raised forearm. At 60 degrees the lectern speaker's hand variance fell from 0.65x hers to
+# 0.649x and the seated class's from 0.83x to 0.80x (benchmarks/gestures.py --retrieval).
+WRIST_RANGE = np.deg2rad(90.0)
+WRIST_SOFT = np.deg2rad(20.0)
+
+
+def _wrists_limited(params: np.ndarray) -> np.ndarray:
+    """``params`` with each hand's root bone (and its fingers with it) turned back to within
+    :data:`WRIST_RANGE` of its forearm's turn (a copy)."""
+    params = params.copy()
+    angles = params[:, R.P_ANGLE]
+    for start, root in R.HAND_ROOT.items():
+        fore = angles[:, R.FOREARM[start]]
+        # Not wrapped: the library's bends lie within half a turn, and one gained past it
+        # stays on its side (wrapped, 181 degrees came out at -90).
+        bend = angles[:, root] - fore
+        zero = np.zeros_like(bend)
+        shift = soft_clip(bend, zero - WRIST_RANGE, zero + WRIST_RANGE, zero, WRIST_SOFT) - bend
+        # the root, its fingers and the link from the body's wrist point to the hand's
+        angles[:, R.FINGER_ROOT == root] += shift[:, None]
+    return params
+
+
+# A forearm is about this share of the upper arm (anthropometric tables: 0.78-0.82), and an
+# upper arm seldom looks shorter in a photo than it is: it hangs or swings across the picture.
+FOREARM_PER_UPPER = 0.8
+# A bone the photo shows shorter than this share of its full length is too short to turn by
+# (its direction is a few pixels' detection noise): it grows as one this short would.
+MIN_SHOWN = 1.0 / 3.0
+_UPPER_ARMS = ARM_BONES[::2]     # shoulder → elbow of each arm
+
+
+def _foreshortened(local: np.ndarray, seen: np.ndarray, pinned: dict | None = None
+                   ) -> dict[int, float]:
+    """Arm bones the photo ``local (133, 2)`` shows shorter than their full length (a forearm
+    pointing at the camera): bone index → full length over the photo's length (at most
+    ``1 / MIN_SHOWN``). The full upper arm is the longer seen upper arm, the full forearm
+    :data:`FOREARM_PER_UPPER` of it. An elbow the frame's edge cuts (``pinned``) gives no
+    length: its upper arm is not measured and its forearm never grows."""
+    pinned = pinned or {}
+    upper = [float(np.linalg.norm(local[c] - local[p])) for p, c in
+             (R.BONES[b] for b in _UPPER_ARMS) if seen[p] and seen[c] and c not in pinned]
+    if not upper:
+        return {}
+    out = {}
+    for b in ARM_BONES:
+        p, c = R.BONES[b]
+        if not (seen[p] and seen[c]) or p in pinned or c in pinned:
+            continue
+        now = float(np.linalg.norm(local[c] - local[p]))
+        want = max(upper) * (1.0 if b in _UPPER_ARMS else FOREARM_PER_UPPER)
+        if now > 1e-3 and want > now * 1.05:
+            out[b] = min(want / now, 1.0 / MIN_SHOWN)
+    return out
+
+
+def _grown(loglen: np.ndarray, full: float, max_stretch: float) -> np.ndarray:
+    """Length ratio (against the photo) of a foreshortened bone that the library lengthens by
+    ``exp(loglen) > 1``: the gain in length counts in full lengths (the library speakers'
+    median bone is near its full length), so a forearm the photo shows end-on grows as far in
+    the picture as the library's does, up to ``max_stretch`` times its full length. A library
+    bone that shortens shortens it as any bone (``retarget``): one seen end-on has little
+    length left to lose, and counted in full lengths too, the shortening moved the desk
+    speaker's hands 1.37x as fast as hers in speech (1.23x so; shared clips, 20 seeds)."""
+    return np.minimum(1.0 + (np.exp(loglen) - 1.0) * full, full * max_stretch)
