@@ -59,6 +59,23 @@ def test_echomimic_and_openpose(motion, tmp_path):
     assert json.loads(files[0].read_text())["canvas_width"] == 256
 
 
+@pytest.mark.parametrize("fmt", ["openpose-json", "posemap-png", "echomimic"])
+def test_an_export_replaces_its_own_folder_but_no_other(motion, tmp_path, fmt, monkeypatch):
+    """A folder of the user's own files is no output to replace: ``--output ~/Desktop`` would
+    have deleted it. The export's own earlier folder is replaced."""
+    out = tmp_path / "out"
+    export(motion, format=fmt, output=out, progress=False)
+    export(motion, format=fmt, output=out, progress=False)            # its own: replaced
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="other things in it"):
+        export(motion, format=fmt, output=out, progress=False)
+    assert (out / "notes.txt").read_text() == "mine"
+    monkeypatch.chdir(out)
+    with pytest.raises(OutputError, match="the current folder"):
+        export(motion, format=fmt, output=".", progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["motion.npz", "out"]
+
+
 def test_reference_image_aligns(motion, tmp_path, monkeypatch):
     photo = tmp_path / "photo.png"
     cv2.imwrite(str(photo), np.zeros((300, 200, 3), np.uint8))

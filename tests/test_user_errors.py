@@ -87,6 +87,46 @@ def test_audio_without_speech_warns(caplog):
     assert "no speech found" in caplog.text
 
 
+def test_an_output_that_names_an_input_is_refused_and_the_input_kept(tmp_path):
+    """``generate --audio talk.mp4 --output talk.mp4`` wrote the video over the user's own."""
+    from gesticulate.errors import OutputError
+    from gesticulate.skeleton.extract import extract as extract_skeleton
+    talk = tmp_path / "talk.mp4"
+    talk.write_bytes(b"the user's video")
+    (tmp_path / "link.mp4").symlink_to(talk)
+    for output in (talk, tmp_path / "link.mp4", tmp_path / "sub" / ".." / "talk.mp4"):
+        (tmp_path / "sub").mkdir(exist_ok=True)
+        with pytest.raises(OutputError, match="is the audio this command reads"):
+            GeneratePipeline()(audio=talk, image=tmp_path / "photo.png", output=output)
+    with pytest.raises(OutputError, match="is the motion this command reads"):
+        GeneratePipeline().render(motion=talk, image=tmp_path / "photo.png", audio=None,
+                                  output=talk)
+    with pytest.raises(OutputError, match="is the input this command reads"):
+        extract_skeleton(talk, output=tmp_path / "s.npz", overlay=talk)
+    with pytest.raises(OutputError, match="is the video output"):
+        GeneratePipeline()(audio=tmp_path / "a.wav", image=tmp_path / "photo.png",
+                           output=tmp_path / "out.mp4", motion_output=tmp_path / "out.mp4")
+    assert talk.read_bytes() == b"the user's video"
+
+
+def test_a_reenactment_report_never_replaces_a_folder_of_the_users(tmp_path):
+    """``gesticulate reenact clip.mp4 --output mine`` deleted what ``mine`` held; it is refused
+    before any work, and the folder is kept."""
+    from gesticulate.errors import OutputError
+    from gesticulate.evaluate.reenact import reenact
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"not read: the output is refused first")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="other things in it"):
+        reenact([clip], output=mine, progress=False)
+    assert (mine / "notes.txt").read_text() == "mine"
+    with pytest.raises(OutputError, match="is a file"):
+        reenact([clip], output=clip, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "mine"]
+
+
 def test_a_small_photo_enlarged_for_the_video_warns(caplog, monkeypatch):
     """A 100 px photo for a 512 px video is 5x enlarged: soft, and the user is told."""
     import gesticulate.skeleton.extract as X
@@ -114,3 +154,27 @@ def test_an_espeak_failure_in_demo_is_a_message_not_a_traceback(tmp_path):
     assert "gesticulate demo: error: eSpeak NG could not start" in done.stderr
     assert "Traceback" not in done.stderr and "reinstall" in done.stderr.lower()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_dataset_is_built_only_in_a_new_or_empty_folder_or_a_dataset(tmp_path):
+    """``build-dataset videos --output ~`` took the home folder for a dataset and, clearing a
+    killed run's temporaries, deleted its hidden files; ``--output videos`` the same there."""
+    from gesticulate.data.build import _clean_temporaries, build_dataset
+    from gesticulate.errors import OutputError
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".bashrc").write_text("mine")
+    video = home / "talk.mp4"
+    video.write_bytes(b"never read: the output is refused first")
+    with pytest.raises(OutputError, match="no dataset"):
+        build_dataset([video], output=home, report=False, progress=False)
+    assert sorted(p.name for p in home.iterdir()) == [".bashrc", ".ssh", "talk.mp4"]
+    # In a dataset folder, a resumed build removes its own temporaries only.
+    data = tmp_path / "data"
+    (data / "clips" / ".clip_0001.a8b9.tmp").mkdir(parents=True)
+    (data / ".git").mkdir()
+    for name in (".gitignore", ".build.x1y2", ".lock"):
+        (data / name).write_text("")
+    _clean_temporaries(data)
+    assert sorted(p.name for p in data.iterdir()) == [".git", ".gitignore", ".lock", "clips"]
+    assert not any((data / "clips").iterdir())

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from gesticulate.errors import OutputError
 
@@ -24,9 +24,17 @@ def _umask() -> int:
     return mask
 
 
-def check_output(path: str | os.PathLike, *, overwrite: bool = True) -> Path:
-    """Fail early, before any work, when ``path`` (a file or folder to create) cannot be written."""
+def check_output(path: str | os.PathLike, *, overwrite: bool = True,
+                 inputs: dict | None = None) -> Path:
+    """Fail early, before any work, when ``path`` (a file or folder to create) cannot be written,
+    or names one of ``inputs`` (what the command reads, by name: ``{"audio": path, ...}``;
+    entries that are no path are skipped): written, it would destroy that input
+    (``generate --audio talk.mp4 --output talk.mp4`` replaced the user's video)."""
     path = Path(path)
+    for name, given in (inputs or {}).items():
+        if isinstance(given, (str, os.PathLike)) and _same_file(path, Path(given)):
+            raise OutputError(f"output {path} is the {name} this command reads; writing it would "
+                              f"destroy your {name}: give the output another name")
     parent = path.parent
     if not parent.is_dir():
         raise OutputError(f"output folder {parent} does not exist; create it first (mkdir -p {parent})")
@@ -35,6 +43,44 @@ def check_output(path: str | os.PathLike, *, overwrite: bool = True) -> Path:
     if path.exists() and not overwrite:
         raise OutputError(f"{path} already exists; remove it or choose another output name")
     return path
+
+
+def holds(*names: str) -> Callable[[Path], bool]:
+    """A ``previous`` test for :func:`atomic_dir`: the folder has all of these files."""
+    return lambda folder: all((folder / n).exists() for n in names)
+
+
+def holds_only(pattern: str) -> Callable[[Path], bool]:
+    """A ``previous`` test for :func:`atomic_dir`: every entry of the folder is a file whose
+    name matches the regular expression ``pattern`` (a folder of frames a writer numbers)."""
+    import re
+    rx = re.compile(pattern)
+    return lambda folder: all(p.is_file() and rx.fullmatch(p.name) for p in folder.iterdir())
+
+
+def _check_replaceable(path: Path, previous: Callable[[Path], bool] | None, what: str) -> None:
+    """Refuse a folder output ``path`` whose replacement would delete what the user has there
+    (:func:`atomic_dir`)."""
+    here = Path.cwd().resolve()
+    if path.resolve() == here or path.resolve() in here.parents:
+        raise OutputError(f"output {path} is the current folder (or holds it); give a new folder "
+                          f"for the {what}, such as {path / what.replace(' ', '-')}")
+    if not (path.exists() or path.is_symlink()):
+        return
+    if not path.is_dir():
+        raise OutputError(f"output {path} is a file; give a folder for the {what}")
+    if any(path.iterdir()) and not (previous is not None and previous(path)):
+        raise OutputError(f"output {path} is a folder with other things in it, which writing "
+                          f"the {what} there would delete; choose a new folder (an earlier "
+                          f"{what} there is replaced)")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file (through links and ``..`` too)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:         # one of them does not exist (yet)
+        return a.resolve() == b.resolve()
 
 
 def _disk_error(path: Path, e: OSError) -> OutputError:
@@ -70,13 +116,20 @@ def atomic_file(path: str | os.PathLike, *, suffix: str = "") -> Iterator[Path]:
 
 
 @contextmanager
-def atomic_dir(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[Path]:
+def atomic_dir(path: str | os.PathLike, *, overwrite: bool = True,
+               previous: Callable[[Path], bool] | None = None,
+               what: str = "output") -> Iterator[Path]:
     """Yield a temporary folder next to ``path``; on success it replaces ``path``.
 
-    An existing ``path`` (file or folder) is replaced only when ``overwrite`` is true, and only
-    after the new folder is complete.
+    An existing ``path`` is replaced only when ``overwrite`` is true, and only after the new
+    folder is complete, and only when it is an empty folder or ``previous(path)`` says it is
+    this writer's own earlier ``what`` (a report, an export): replacing a folder replaces all
+    it holds, and ``gesticulate reenact clip.mp4 --output mine`` deleted the user's files in
+    ``mine``. Anything else there (a file, a folder of other things, the current folder) is
+    refused before any work.
     """
     path = check_output(path, overwrite=overwrite)
+    _check_replaceable(path, previous, what)
     try:
         tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     except OSError as e:

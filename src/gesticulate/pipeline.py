@@ -268,9 +268,10 @@ class GeneratePipeline:
         """
         from gesticulate.video import check_output_path, check_video_output
         report = on_progress or (lambda stage, frac: None)
-        output = check_video_output(output)
+        inputs = {"audio": audio, "photo": image}
+        output = check_video_output(output, inputs=inputs)
         if motion_output is not None:
-            check_output_path(motion_output)
+            check_output_path(motion_output, inputs={**inputs, "video output": output})
         t = {}
         t0 = time.perf_counter()
         report("audio", 0.0)
@@ -339,7 +340,8 @@ class GeneratePipeline:
         a second (the video keeps the motion's frames and the audio is trimmed or padded).
         """
         from gesticulate.video import check_video_output
-        output = check_video_output(output)
+        output = check_video_output(output, inputs={"motion": motion, "photo": image,
+                                                    "audio": audio})
         path = None if isinstance(motion, SkeletonSequence) else motion
         motion = motion if isinstance(motion, SkeletonSequence) else SkeletonSequence.load(motion)
         motion = motion.resampled(self.options.fps)

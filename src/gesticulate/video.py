@@ -253,19 +253,20 @@ def to_i420(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(frame[:h, :w, :3]), cv2.COLOR_RGB2YUV_I420)
 
 
-def check_video_output(path: str | os.PathLike) -> Path:
+def check_video_output(path: str | os.PathLike, *, inputs: dict | None = None) -> Path:
     """:func:`check_output_path`, and a name that says MP4 (:data:`VIDEO_SUFFIXES`): the video
     is written as MP4 whatever the name, so ``talk.avi`` is refused."""
-    path = check_output_path(path)
+    path = check_output_path(path, inputs=inputs)
     if path.suffix.lower() not in VIDEO_SUFFIXES:
         raise OptionError(f"output {path.name}: videos are written as MP4 (H.264 + AAC); name "
                           f"the file {path.stem}.mp4")
     return path
 
 
-def check_output_path(path: str | os.PathLike) -> Path:
-    """Fail early, before any work, when the file ``path`` cannot be written."""
+def check_output_path(path: str | os.PathLike, *, inputs: dict | None = None) -> Path:
+    """Fail early, before any work, when the file ``path`` cannot be written or is one of
+    ``inputs`` (:func:`~gesticulate.atomic.check_output`)."""
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"output {path} is a folder; give a file name such as {path / 'out.mp4'}")
-    return check_output(path)
+    return check_output(path, inputs=inputs)

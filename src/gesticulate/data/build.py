@@ -92,15 +92,25 @@ def _check_config(output: Path, cfg: BuildConfig) -> None:
     os.replace(tmp, path)
 
 
+def _ours(p: Path) -> bool:
+    """Whether ``p`` is the build's lock or one of its temporaries (:func:`_temporary`)."""
+    return p.name == LOCK or _temporary(p)
+
+
+def _temporary(p: Path) -> bool:
+    """Whether ``p`` is a temporary the build writes: hidden, named by ``tempfile`` from a
+    prefix (``.build.x1y2``, ``.clip_0001.a8b9.tmp``), so with a second dot. A user's own hidden
+    files (``.git``, ``.gitignore``, ``.DS_Store``) have none, and are never removed."""
+    return p.name.startswith(".") and "." in p.name[1:] and p.name != LOCK
+
+
 def _clean_temporaries(output: Path) -> None:
     """Remove what a killed run left half-written (hidden temp files and folders), and the
     tracked segments of sources that were finished just before the kill."""
     tracks = sorted((output / TRACKS).glob("*")) if (output / TRACKS).is_dir() else []
     for folder in (output, output / "clips", output / "sources", *tracks):
         if folder.is_dir():
-            for p in folder.glob(".*"):
-                if p.name == LOCK:
-                    continue
+            for p in filter(_temporary, folder.glob(".*")):
                 shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
     for t in tracks:
         if marker_path(output, t.name).is_file():
@@ -228,6 +238,11 @@ def run_build(sources: list[Source], fn, extra: tuple, *, output: str | os.PathL
     out = Path(output)
     if out.exists() and not out.is_dir():
         raise OutputError(f"output {out} is a file; give a folder for the dataset")
+    if out.is_dir() and not (out / CONFIG).is_file() \
+            and any(not _ours(p) for p in out.iterdir()):
+        raise OutputError(f"output {out} is a folder with other things in it and no dataset "
+                          f"({CONFIG}); give a new or empty folder for the dataset (a dataset "
+                          "there is resumed)")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:

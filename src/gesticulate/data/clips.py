@@ -31,7 +31,7 @@ from typing import Iterator
 
 import numpy as np
 
-from gesticulate.atomic import atomic_dir
+from gesticulate.atomic import atomic_dir, holds
 from gesticulate.audio.features import AudioFeatures
 from gesticulate.errors import InputError
 from gesticulate.skeleton.sequence import SkeletonSequence
@@ -81,7 +81,7 @@ def write_clip(root: str | os.PathLike, clip_id: str, *, skeleton: SkeletonSeque
 
     final = clip_dir(root, clip_id)
     final.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_dir(final) as tmp:
+    with atomic_dir(final, previous=holds("skeleton.npz"), what="clip") as tmp:
         skeleton.save(tmp / "skeleton.npz")
         np.savez(tmp / "features.npz", **features_to_npz(features))
         sf.write(tmp / "audio.wav", np.asarray(audio, dtype=np.float32), sr, subtype="PCM_16")

@@ -179,7 +179,7 @@ def reenact(clips: list[str | os.PathLike], *, output: str | os.PathLike, render
 
     Returns the result dictionary written to ``reenact.json`` (NaN as None).
     """
-    from gesticulate.atomic import atomic_dir
+    from gesticulate.atomic import atomic_dir, holds
     from gesticulate.evaluate import reenact_report as R
     from gesticulate.evaluate.report import json_safe
 
@@ -190,7 +190,7 @@ def reenact(clips: list[str | os.PathLike], *, output: str | os.PathLike, render
     settings = {"renderer": renderer, "renderer_checkpoint": renderer_checkpoint, "size": size,
                 "seed": seed, "max_seconds": max_seconds,
                 "drive": None if drive is None else Path(drive).name}
-    with atomic_dir(output) as tmp:
+    with atomic_dir(output, previous=holds("reenact.json"), what="reenactment report") as tmp:
         driver = None
         if drive is not None:
             driver = load_clip(drive, size=size, max_seconds=max_seconds, progress=progress)

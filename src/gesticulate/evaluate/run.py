@@ -373,7 +373,7 @@ def evaluate(dataset_dir: str | os.PathLike, *, split: str = "test",
     from gesticulate.data.clips import iter_clips
     from gesticulate.evaluate import encoder as enc_mod
     from gesticulate.evaluate import report
-    from gesticulate.atomic import atomic_dir
+    from gesticulate.atomic import atomic_dir, holds
 
     _check_options(split=split, size=size, max_clips=max_clips, num_samples=num_samples, seed=seed)
     for spec in generators:
@@ -389,7 +389,7 @@ def evaluate(dataset_dir: str | os.PathLike, *, split: str = "test",
         submissions = match_generated(generated, [c.record.clip_id for c in clips])
     output = _check_output(Path(output))
     previous = output if output.is_dir() else None
-    with atomic_dir(output) as work:
+    with atomic_dir(output, previous=holds("metrics.json"), what="evaluation report") as work:
         notes: list[str] = []
         plans, skip = _plans(list(generators), dataset_dir=dataset_dir, seed=seed,
                              num_samples=num_samples, include_baselines=baselines,

@@ -58,7 +58,7 @@ def _check_options(format: str, style: str, motion_path: Path, output: Path,
         raise InputError(f"reference photo {reference_image} not found; check the path")
     if format == "posemap-video" and output.suffix.lower() != ".mp4":
         raise OptionError(f"--output {output} must end in .mp4 for format posemap-video")
-    check_output(output)
+    check_output(output, inputs={"motion": motion_path, "reference photo": reference_image})
 
 
 def export(motion_path: str | os.PathLike, *, format: str, output: str | os.PathLike,

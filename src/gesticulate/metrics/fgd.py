@@ -132,7 +132,7 @@ class FGDEncoder:
             raise OutputError(f"{folder} exists and is not empty; choose a new folder for the "
                               "FGD encoder or delete the old one")
         folder.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_dir(folder) as tmp:
+        with atomic_dir(folder, what="FGD encoder") as tmp:
             write_model(tmp, {**asdict(self.config), "hash": self.hash}, self.model, sort_keys=True)
             self.stats.save(tmp / STATS_NAME)
         return folder

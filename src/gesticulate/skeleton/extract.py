@@ -355,15 +355,16 @@ def _write_image_atomically(path: Path, image: np.ndarray) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _check_outputs(output: Path, overlay: Path | None, kind: str) -> None:
-    """Fail before any work when an output cannot be written or has the wrong type."""
+def _check_outputs(output: Path, overlay: Path | None, kind: str, source: Path) -> None:
+    """Fail before any work when an output cannot be written, has the wrong type or is the
+    ``source`` read."""
     from gesticulate.video import check_output_path
     if output.suffix.lower() != ".npz":
         raise OptionError(f"--output {output} must end in .npz (the skeleton file)")
-    check_output_path(output)
+    check_output_path(output, inputs={"input": source})
     if overlay is None:
         return
-    check_output_path(overlay)
+    check_output_path(overlay, inputs={"input": source, "skeleton output": output})
     want = IMAGE_SUFFIXES if kind == "image" else {".mp4"}
     if overlay.suffix.lower() not in want:
         example = "overlay.png" if kind == "image" else "overlay.mp4"
@@ -395,7 +396,7 @@ def extract(input_path: str | os.PathLike, *, output: str | os.PathLike,
     overlay = None if overlay is None else Path(overlay)
     _check_fps(fps)
     kind = _input_kind(path)
-    _check_outputs(output, overlay, kind)
+    _check_outputs(output, overlay, kind, path)
     if kind == "image":
         from gesticulate.image import load_image
         rgb = load_image(path)

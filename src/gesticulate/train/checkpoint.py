@@ -29,7 +29,7 @@ from typing import Callable
 import torch
 from safetensors.torch import load_file, save_file
 
-from gesticulate.atomic import atomic_dir
+from gesticulate.atomic import atomic_dir, holds
 from gesticulate.errors import OptionError
 from gesticulate.models.folders import CONFIG_NAME, WEIGHTS_NAME
 
@@ -56,7 +56,7 @@ def write_checkpoint(run: str | os.PathLike, step: int, *, ema, raw, optimizer: 
     """
     final = checkpoint_folder(run, step)
     final.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_dir(final) as tmp:
+    with atomic_dir(final, previous=holds("train_state"), what="checkpoint") as tmp:
         ema.save_pretrained(tmp)
         if extra is not None:
             extra(tmp)
