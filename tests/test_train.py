@@ -138,6 +138,12 @@ def test_train_writes_checkpoints_logs_and_resumes_after_a_crash(data, tmp_path,
     assert list_checkpoints(tmp_path / "b")[-1].name == "step_00000003"
     with pytest.raises(OptionError, match="--resume"):
         train(data, output=tmp_path / "b", **kw)
+    mine = tmp_path / "mine"          # a folder of the user's is no run folder
+    mine.mkdir()
+    (mine / "log.csv").write_text("the user's own log")
+    with pytest.raises(OptionError, match="other things in it"):
+        train(data, output=mine, **kw)
+    assert [p.name for p in mine.iterdir()] == ["log.csv"]
     resumed = train(data, output=tmp_path / "b", resume=True, **kw)
     for a, b in zip(_weights(ref), _weights(resumed)):
         assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

@@ -108,6 +108,10 @@ def open_run(run: Path, cfg, *, resume: bool):
     so a run can be extended), its newest checkpoint, and a note when the given options
     differed. A run folder that holds checkpoints is never trained over without ``resume``."""
     ckpts = list_checkpoints(run)
+    if not ckpts and run.is_dir() and not (run / TRAIN_CONFIG).is_file() \
+            and any(run.iterdir()):
+        raise OptionError(f"{run} is a folder with other things in it; give a new or empty "
+                          "--output folder for the training run (its log and checkpoints)")
     if ckpts and not resume:
         raise OptionError(f"{run} already holds a training run; pass --resume to continue it "
                           "or choose another --output folder")
