@@ -178,3 +178,16 @@ def test_a_dataset_is_built_only_in_a_new_or_empty_folder_or_a_dataset(tmp_path)
     _clean_temporaries(data)
     assert sorted(p.name for p in data.iterdir()) == [".git", ".gitignore", ".lock", "clips"]
     assert not any((data / "clips").iterdir())
+
+
+def test_a_dataset_report_is_written_as_a_web_page_only(tmp_path):
+    """``inspect ds --output ds/manifest.jsonl`` wrote the report over the dataset's manifest."""
+    from gesticulate.data.report import inspect
+    from gesticulate.data.synthetic import make_synthetic_dataset
+    ds = make_synthetic_dataset(tmp_path / "ds", num_speakers=3, clips_per_speaker=1, seconds=2.0)
+    manifest = (ds / "manifest.jsonl").read_text()
+    with pytest.raises(OptionError, match="name it e.g. manifest.html"):
+        inspect(ds, path=ds / "manifest.jsonl", num_overlays=0)
+    assert (ds / "manifest.jsonl").read_text() == manifest
+    path, _ = inspect(ds, path=tmp_path / "report.html", num_overlays=0)
+    assert path.read_text().startswith("<!doctype html>")

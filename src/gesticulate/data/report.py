@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from gesticulate.data.clips import ClipRecord, clip_dir, read_manifest
+from gesticulate.errors import OptionError
 
 REPORT = "report.html"
 
@@ -168,6 +169,12 @@ def write_dataset_report(root: str | os.PathLike, *, path: str | os.PathLike | N
         Which clips are picked.
     """
     root = Path(root)
+    if path is not None:        # a report's name, never a file of the dataset's or the user's
+        from gesticulate.video import check_output_path
+        if Path(path).suffix.lower() not in (".html", ".htm"):
+            raise OptionError(f"--output {path}: the report is a web page; name it e.g. "
+                              f"{Path(path).with_suffix('.html').name}")
+        check_output_path(path)
     records = read_manifest(root)
     s = summarize(records)
     config = root / "build.json"
