@@ -222,6 +222,31 @@ def test_a_dc_offset_is_no_sound(tmp_path):
         check_audio(floor.astype(np.float32), sr=16000)
 
 
+@pytest.mark.parametrize("suffix", [".wav", ".m4a"])
+def test_stereo_whose_channels_cancel_is_read_from_one_channel(tmp_path, suffix, caplog):
+    """One channel the other inverted: heard as speech, its mono mix is silence (it was
+    refused as silent). The first channel is read instead, with a warning."""
+    import logging
+    y = tone(1.0, 16000, amp=0.3)
+    both = np.stack([y, -y], axis=1)
+    path = tmp_path / f"inverted{suffix}"
+    if suffix == ".wav":
+        sf.write(path, both, 16000, subtype="FLOAT")
+    else:
+        with av.open(str(path), "w") as out:
+            stream = out.add_stream("aac", rate=16000)
+            stream.layout = "stereo"
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(both.T), format="fltp",
+                                               layout="stereo")
+            frame.sample_rate, frame.pts, frame.time_base = 16000, 0, Fraction(1, 16000)
+            out.mux(stream.encode(frame))
+            out.mux(stream.encode(None))
+    with caplog.at_level(logging.WARNING, logger="gesticulate"):
+        got = load_audio(path)
+    assert "cancel out" in caplog.text
+    assert np.sqrt(np.mean(got[2000:14000] ** 2)) > 0.15
+
+
 def test_longer_than_an_hour_refused_before_decoding(tmp_path):
     sr = 100  # a cheap header that says 3601 s
     path = tmp_path / "marathon.wav"

@@ -75,11 +75,25 @@ def load_audio(path: str | os.PathLike, *, sr: int = AUDIO_SR) -> np.ndarray:
     path = _check_path(path)
     if sr <= 0:
         raise OptionError(f"sr={sr}: give a positive sample rate in Hz (16000 is the package's)")
-    blocks, src_sr = _open_blocks(path)
-    y = _within_unit(remove_dc(_resample_blocks(blocks, src_sr=src_sr, sr=sr, path=path),
-                               sr=sr))
+    y = _decoded(path, sr=sr)
+    if len(y) and _max_window_rms(y, sr=sr) < SILENCE_RMS:
+        # Stereo whose channels cancel out in the mix (one wired or recorded inverted): heard
+        # as speech, mixed it is silence. The first channel alone is the speech.
+        first = _decoded(path, sr=sr, channel=0)
+        if _max_window_rms(first, sr=sr) >= SILENCE_RMS:
+            log.warning("%s: its channels cancel out when mixed to mono (one is the other "
+                        "inverted); using the first channel", path)
+            y = first
     _check_content(y, sr=sr, path=path)
     return y
+
+
+def _decoded(path: Path, *, sr: int, channel: int | None = None) -> np.ndarray:
+    """``path`` decoded, mono (the channels' mean, or only ``channel``) at ``sr``, less its
+    DC offset (:func:`remove_dc`), peaking at most at 1."""
+    blocks, src_sr = _open_blocks(path, channel=channel)
+    return _within_unit(remove_dc(_resample_blocks(blocks, src_sr=src_sr, sr=sr, path=path),
+                                  sr=sr))
 
 
 def remove_dc(y: np.ndarray, *, sr: int) -> np.ndarray:
@@ -146,8 +160,10 @@ def _check_duration(seconds: float, path: Path) -> None:
             f"{MAX_DURATION_S / 60:.0f} min. Split it into shorter parts and render each")
 
 
-def _open_blocks(path: Path) -> tuple[Iterator[np.ndarray], int]:
-    """Pick a decoder that can read ``path``: (iterator of mono float32 blocks, sample rate)."""
+def _open_blocks(path: Path, *, channel: int | None = None
+                 ) -> tuple[Iterator[np.ndarray], int]:
+    """Pick a decoder that can read ``path``: (iterator of mono float32 blocks: the channels'
+    mean, or only ``channel``; sample rate)."""
     try:
         import soundfile as sf
         f = sf.SoundFile(str(path))
@@ -156,14 +172,14 @@ def _open_blocks(path: Path) -> tuple[Iterator[np.ndarray], int]:
     else:
         if f.frames > 0 and f.samplerate > 0:
             _check_duration(f.frames / f.samplerate, path)
-        return _sf_blocks(f), int(f.samplerate)
+        return _sf_blocks(f, channel), int(f.samplerate)
     container, stream = _open_av(path)
     if stream.duration is not None and stream.time_base is not None:
         _check_duration(float(stream.duration * stream.time_base), path)
-    return _av_blocks(container, stream), int(stream.rate)
+    return _av_blocks(container, stream, channel), int(stream.rate)
 
 
-def _sf_blocks(f) -> Iterator[np.ndarray]:
+def _sf_blocks(f, channel: int | None = None) -> Iterator[np.ndarray]:
     """Mono blocks of what libsndfile decodes, until it decodes nothing more. Not
     ``SoundFile.blocks``: it yields as many frames as the header promises, and where the
     stream ends early (a truncated mp3 whose header still counts the whole) the rest of each
@@ -172,10 +188,17 @@ def _sf_blocks(f) -> Iterator[np.ndarray]:
     with f:
         try:
             while len(block := f.read(_BLOCK, dtype="float32", always_2d=True)):
-                yield block.mean(axis=1, dtype=np.float32)
+                yield _mono(block.T, channel)
         except (sf.LibsndfileError, RuntimeError) as err:  # truncated or corrupt stream
             raise InputError(f"{f.name}: the audio is corrupt or truncated and could not be "
                              f"decoded ({err}); re-export it or convert it to wav") from None
+
+
+def _mono(planes: np.ndarray, channel: int | None) -> np.ndarray:
+    """One mono float32 block from ``planes`` ``(channels, n)``: their mean, or ``channel``'s."""
+    if channel is not None:
+        return planes[min(channel, len(planes) - 1)].astype(np.float32)
+    return planes.mean(axis=0, dtype=np.float32)
 
 
 def _open_av(path: Path):
@@ -196,7 +219,7 @@ def _open_av(path: Path):
     return container, container.streams.audio[0]
 
 
-def _av_blocks(container, stream) -> Iterator[np.ndarray]:
+def _av_blocks(container, stream, channel: int | None = None) -> Iterator[np.ndarray]:
     import av
     # Convert any sample format to planar float at the source rate; we average the channels
     # ourselves (FFmpeg's downmix matrix weights centre/LFE and differs per layout).
@@ -204,9 +227,9 @@ def _av_blocks(container, stream) -> Iterator[np.ndarray]:
     try:
         for frame in container.decode(stream):
             for out in resampler.resample(frame):
-                yield out.to_ndarray().mean(axis=0, dtype=np.float32)
+                yield _mono(out.to_ndarray(), channel)
         for out in resampler.resample(None):
-            yield out.to_ndarray().mean(axis=0, dtype=np.float32)
+            yield _mono(out.to_ndarray(), channel)
     except av.error.FFmpegError as err:
         raise InputError(f"{container.name}: the audio is corrupt and could not be decoded "
                          f"({err}); re-export it or convert it to wav") from err
