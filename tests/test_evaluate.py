@@ -162,7 +162,7 @@ def test_bad_options(synthetic, tmp_path):
 
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "thesis.tex").write_text("x")
-    with pytest.raises(OutputError, match="not an evaluation report"):
+    with pytest.raises(OutputError, match="other things in it"):
         evaluate(synthetic, output=tmp_path / "mine", progress=False)
     assert (tmp_path / "mine" / "thesis.tex").is_file()
     with pytest.raises(OptionError, match="split"):

@@ -60,19 +60,21 @@ def test_echomimic_and_openpose(motion, tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["openpose-json", "posemap-png", "echomimic"])
-def test_an_export_replaces_its_own_folder_but_no_other(motion, tmp_path, fmt, monkeypatch):
-    """A folder of the user's own files is no output to replace: ``--output ~/Desktop`` would
-    have deleted it. The export's own earlier folder is replaced."""
+def test_an_export_goes_into_a_new_or_empty_folder_only(motion, tmp_path, fmt, monkeypatch):
+    """A folder with files in it is no output to replace: ``--output ~/Desktop`` deleted the
+    desktop, and a folder of frames of the same format may be another tool's (OpenPose's own
+    JSON, EchoMimicV2's poses), not an earlier export. An empty one is written into."""
     out = tmp_path / "out"
+    out.mkdir()
+    (out / ".DS_Store").write_text("")                # what a file browser leaves: still empty
     export(motion, format=fmt, output=out, progress=False)
-    export(motion, format=fmt, output=out, progress=False)            # its own: replaced
-    (out / "notes.txt").write_text("mine")
     with pytest.raises(OutputError, match="other things in it"):
         export(motion, format=fmt, output=out, progress=False)
-    assert (out / "notes.txt").read_text() == "mine"
+    kept = sorted(p.name for p in out.iterdir())
     monkeypatch.chdir(out)
     with pytest.raises(OutputError, match="the current folder"):
         export(motion, format=fmt, output=".", progress=False)
+    assert sorted(p.name for p in out.iterdir()) == kept
     assert sorted(p.name for p in tmp_path.iterdir()) == ["motion.npz", "out"]
 
 
@@ -102,8 +104,7 @@ def test_errors_leave_nothing(motion, tmp_path, monkeypatch):
         export(motion, format="posemap-video", output=tmp_path / "x.avi")
     with pytest.raises(OutputError, match="does not exist"):
         export(motion, format="posemap-png", output=tmp_path / "no" / "x")
-    # a failure half-way keeps the previous output and leaves no temporary folder
-    export(motion, format="posemap-png", output=tmp_path / "png", progress=False)
+    # a failure half-way leaves no output and no temporary folder
     from gesticulate.formats import posemap
     calls = []
 
@@ -116,9 +117,7 @@ def test_errors_leave_nothing(motion, tmp_path, monkeypatch):
     monkeypatch.setattr(posemap, "draw_pose_map", failing)
     with pytest.raises(RuntimeError):
         export(motion, format="posemap-png", output=tmp_path / "png", progress=False)
-    assert len(list((tmp_path / "png").iterdir())) == T
-    assert cv2.imread(str(tmp_path / "png" / "00000.png")).any()  # still the old frames
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["motion.npz", "png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["motion.npz"]
 
 
 @pytest.mark.realdata

@@ -209,7 +209,8 @@ def test_a_forearm_seen_end_on_grows_as_the_librarys_does(gen, reference):
     stub = local.copy()
     stub[L.RIGHT_WRIST] = stub[L.RIGHT_ELBOW] + 0.01 * (local[L.RIGHT_WRIST] - local[L.RIGHT_ELBOW])
     fore = R.BONES.index((L.RIGHT_ELBOW, L.RIGHT_WRIST))
-    assert retrieval_rig._foreshortened(stub, seen)[fore] == pytest.approx(1.0 / retrieval_rig.MIN_SHOWN)
+    assert retrieval_rig._foreshortened(stub, seen)[fore] == pytest.approx(
+        1.0 / retrieval_rig.MIN_SHOWN)
     long_upper = local.copy()
     long_upper[L.RIGHT_ELBOW] = local[L.RIGHT_SHOULDER] + 2.0 * (local[L.RIGHT_ELBOW]
                                                                - local[L.RIGHT_SHOULDER])

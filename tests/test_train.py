@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 
 from gesticulate.data.clips import iter_clips, read_manifest
 from gesticulate.data.synthetic import make_synthetic_dataset
-from gesticulate.errors import InputError, OptionError
+from gesticulate.errors import InputError, OptionError, OutputError
 from gesticulate.models.motion_dit import MotionDiT, MotionDiT_tiny
 from gesticulate.models.schedulers import make_noise_scheduler
 from gesticulate.motion.base import MotionGenerator
@@ -141,7 +141,7 @@ def test_train_writes_checkpoints_logs_and_resumes_after_a_crash(data, tmp_path,
     mine = tmp_path / "mine"          # a folder of the user's is no run folder
     mine.mkdir()
     (mine / "log.csv").write_text("the user's own log")
-    with pytest.raises(OptionError, match="other things in it"):
+    with pytest.raises(OutputError, match="other things in it"):
         train(data, output=mine, **kw)
     assert [p.name for p in mine.iterdir()] == ["log.csv"]
     resumed = train(data, output=tmp_path / "b", resume=True, **kw)

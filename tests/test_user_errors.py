@@ -103,9 +103,11 @@ def test_an_output_that_names_an_input_is_refused_and_the_input_kept(tmp_path):
                                   output=talk)
     with pytest.raises(OutputError, match="is the input this command reads"):
         extract_skeleton(talk, output=tmp_path / "s.npz", overlay=talk)
-    with pytest.raises(OutputError, match="is the video output"):
+    with pytest.raises(OptionError, match="both name"):
         GeneratePipeline()(audio=tmp_path / "a.wav", image=tmp_path / "photo.png",
                            output=tmp_path / "out.mp4", motion_output=tmp_path / "out.mp4")
+    with pytest.raises(OptionError, match="both name"):
+        extract_skeleton(talk, output=tmp_path / "s.npz", overlay=tmp_path / "s.npz")
     assert talk.read_bytes() == b"the user's video"
 
 
@@ -124,6 +126,13 @@ def test_a_reenactment_report_never_replaces_a_folder_of_the_users(tmp_path):
     assert (mine / "notes.txt").read_text() == "mine"
     with pytest.raises(OutputError, match="is a file"):
         reenact([clip], output=clip, progress=False)
+    # An earlier report is replaced, but not when the clip to reenact lies in it.
+    (mine / "notes.txt").unlink()
+    (mine / "reenact.json").write_text("{}")
+    (mine / "clip.mp4").write_bytes(clip.read_bytes())
+    with pytest.raises(OutputError, match="which this command reads"):
+        reenact([mine / "clip.mp4"], output=mine, progress=False)
+    assert sorted(p.name for p in mine.iterdir()) == ["clip.mp4", "reenact.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "mine"]
 
 
@@ -171,12 +180,13 @@ def test_a_dataset_is_built_only_in_a_new_or_empty_folder_or_a_dataset(tmp_path)
     assert sorted(p.name for p in home.iterdir()) == [".bashrc", ".ssh", "talk.mp4"]
     # In a dataset folder, a resumed build removes its own temporaries only.
     data = tmp_path / "data"
-    (data / "clips" / ".clip_0001.a8b9.tmp").mkdir(parents=True)
+    (data / "clips" / ".clip_0001.a8b9c0d1.tmp").mkdir(parents=True)
     (data / ".git").mkdir()
-    for name in (".gitignore", ".build.x1y2", ".lock"):
+    for name in (".gitignore", ".env.local", ".eslintrc.json", ".build.x1y2z3w4", ".lock"):
         (data / name).write_text("")
     _clean_temporaries(data)
-    assert sorted(p.name for p in data.iterdir()) == [".git", ".gitignore", ".lock", "clips"]
+    assert sorted(p.name for p in data.iterdir()) == [".env.local", ".eslintrc.json", ".git",
+                                                      ".gitignore", ".lock", "clips"]
     assert not any((data / "clips").iterdir())
 
 

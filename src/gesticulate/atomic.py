@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from gesticulate.errors import OutputError
 
@@ -32,7 +32,7 @@ def check_output(path: str | os.PathLike, *, overwrite: bool = True,
     (``generate --audio talk.mp4 --output talk.mp4`` replaced the user's video)."""
     path = Path(path)
     for name, given in (inputs or {}).items():
-        if isinstance(given, (str, os.PathLike)) and _same_file(path, Path(given)):
+        if isinstance(given, (str, os.PathLike)) and same_file(path, given):
             raise OutputError(f"output {path} is the {name} this command reads; writing it would "
                               f"destroy your {name}: give the output another name")
     parent = path.parent
@@ -50,37 +50,53 @@ def holds(*names: str) -> Callable[[Path], bool]:
     return lambda folder: all((folder / n).exists() for n in names)
 
 
-def holds_only(pattern: str) -> Callable[[Path], bool]:
-    """A ``previous`` test for :func:`atomic_dir`: every entry of the folder is a file whose
-    name matches the regular expression ``pattern`` (a folder of frames a writer numbers)."""
-    import re
-    rx = re.compile(pattern)
-    return lambda folder: all(p.is_file() and rx.fullmatch(p.name) for p in folder.iterdir())
+# Files an operating system leaves in any folder it shows: a folder holding only these is empty.
+OS_CLUTTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 
 
-def _check_replaceable(path: Path, previous: Callable[[Path], bool] | None, what: str) -> None:
-    """Refuse a folder output ``path`` whose replacement would delete what the user has there
-    (:func:`atomic_dir`)."""
-    here = Path.cwd().resolve()
-    if path.resolve() == here or path.resolve() in here.parents:
+def is_empty(folder: Path) -> bool:
+    """Whether ``folder`` holds nothing but :data:`OS_CLUTTER`."""
+    return all(p.name in OS_CLUTTER for p in folder.iterdir())
+
+
+def check_folder_output(path: str | os.PathLike, *, previous: Callable[[Path], bool] | None = None,
+                        what: str = "output", inputs: Iterable | None = None) -> Path:
+    """Refuse, before any work, a folder output ``path`` whose replacement would delete what
+    the user has there (:func:`atomic_dir` replaces the whole folder): the current folder or
+    one holding it, a file, a folder with things in it unless ``previous(path)`` says it is
+    this writer's own earlier ``what``, and a folder that holds one of ``inputs`` (the paths
+    the command reads: a report folder over the clip it reenacts)."""
+    path = Path(path)
+    try:
+        here = Path.cwd().resolve()
+    except OSError:             # the working folder was deleted: it cannot be the output
+        here = None
+    if here is not None and (path.resolve() == here or path.resolve() in here.parents):
         raise OutputError(f"output {path} is the current folder (or holds it); give a new folder "
                           f"for the {what}, such as {path / what.replace(' ', '-')}")
     if not (path.exists() or path.is_symlink()):
-        return
+        return path
     if not path.is_dir():
-        raise OutputError(f"output {path} is a file; give a folder for the {what}")
-    if any(path.iterdir()) and not (previous is not None and previous(path)):
+        raise OutputError(f"output {path} is a file (or a broken link); give a folder for the "
+                          f"{what}")
+    for given in inputs or ():
+        if isinstance(given, (str, os.PathLike)) and Path(given).exists() \
+                and path.resolve() in (Path(given).resolve(), *Path(given).resolve().parents):
+            raise OutputError(f"output {path} holds {given}, which this command reads; give a "
+                              f"new folder for the {what}")
+    if not is_empty(path) and not (previous is not None and previous(path)):
         raise OutputError(f"output {path} is a folder with other things in it, which writing "
                           f"the {what} there would delete; choose a new folder (an earlier "
                           f"{what} there is replaced)")
+    return path
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     """Whether ``a`` and ``b`` name one file (through links and ``..`` too)."""
     try:
         return os.path.samefile(a, b)
     except OSError:         # one of them does not exist (yet)
-        return a.resolve() == b.resolve()
+        return Path(a).resolve() == Path(b).resolve()
 
 
 def _disk_error(path: Path, e: OSError) -> OutputError:
@@ -117,19 +133,20 @@ def atomic_file(path: str | os.PathLike, *, suffix: str = "") -> Iterator[Path]:
 
 @contextmanager
 def atomic_dir(path: str | os.PathLike, *, overwrite: bool = True,
-               previous: Callable[[Path], bool] | None = None,
-               what: str = "output") -> Iterator[Path]:
+               previous: Callable[[Path], bool] | None = None, what: str = "output",
+               inputs: Iterable | None = None) -> Iterator[Path]:
     """Yield a temporary folder next to ``path``; on success it replaces ``path``.
 
     An existing ``path`` is replaced only when ``overwrite`` is true, and only after the new
     folder is complete, and only when it is an empty folder or ``previous(path)`` says it is
     this writer's own earlier ``what`` (a report, an export): replacing a folder replaces all
     it holds, and ``gesticulate reenact clip.mp4 --output mine`` deleted the user's files in
-    ``mine``. Anything else there (a file, a folder of other things, the current folder) is
-    refused before any work.
+    ``mine``. Anything else there (a file, a folder of other things, the current folder, a
+    folder holding one of ``inputs``) is refused before any work
+    (:func:`check_folder_output`).
     """
-    path = check_output(path, overwrite=overwrite)
-    _check_replaceable(path, previous, what)
+    path = check_folder_output(check_output(path, overwrite=overwrite), previous=previous,
+                               what=what, inputs=inputs)
     try:
         tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     except OSError as e:

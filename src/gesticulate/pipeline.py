@@ -138,6 +138,7 @@ class GeneratePipeline:
         if sr != AUDIO_SR:
             import librosa
             y = librosa.resample(y, orig_sr=sr, target_sr=AUDIO_SR).astype(np.float32)
+        y = io.remove_dc(y, sr=AUDIO_SR)        # as load_audio does a file's
         io.check_audio(y, sr=AUDIO_SR, name="audio")
         return y, AUDIO_SR
 
@@ -266,12 +267,16 @@ class GeneratePipeline:
 
         Inputs are checked before any long work; the mp4 appears only when it is complete.
         """
+        from gesticulate.atomic import same_file
         from gesticulate.video import check_output_path, check_video_output
         report = on_progress or (lambda stage, frac: None)
         inputs = {"audio": audio, "photo": image}
         output = check_video_output(output, inputs=inputs)
         if motion_output is not None:
-            check_output_path(motion_output, inputs={**inputs, "video output": output})
+            if same_file(motion_output, output):
+                raise OptionError(f"--motion-output and --output both name {output}; give "
+                                  "the skeletons and the video different names")
+            check_output_path(motion_output, inputs=inputs)
         t = {}
         t0 = time.perf_counter()
         report("audio", 0.0)

@@ -15,12 +15,14 @@ uninterrupted run.
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from gesticulate.atomic import OS_CLUTTER
 from gesticulate.data import engines
 from gesticulate.data.clips import STATS, ClipRecord, write_manifest
 from gesticulate.data.process import (TRACKS, BuildConfig, marker_path, pending_segments,
@@ -93,15 +95,21 @@ def _check_config(output: Path, cfg: BuildConfig) -> None:
 
 
 def _ours(p: Path) -> bool:
-    """Whether ``p`` is the build's lock or one of its temporaries (:func:`_temporary`)."""
-    return p.name == LOCK or _temporary(p)
+    """Whether ``p`` is the build's lock, one of its temporaries (:func:`_temporary`) or an
+    operating system's clutter (``.DS_Store``): a folder of only these is empty."""
+    return p.name == LOCK or p.name in OS_CLUTTER or _temporary(p)
+
+
+# A temporary the build writes: named by ``tempfile`` from a hidden prefix ending in a dot,
+# then 8 random letters, digits or underscores, then maybe a suffix (``.build.x1y2z3w4``,
+# ``.clip_0001.a8b9c0d1.tmp``). A user's own hidden files (``.git``, ``.gitignore``,
+# ``.env.local``, ``.eslintrc.json``) are no such name, and are never removed.
+_TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}(\.[A-Za-z0-9]+)?")
 
 
 def _temporary(p: Path) -> bool:
-    """Whether ``p`` is a temporary the build writes: hidden, named by ``tempfile`` from a
-    prefix (``.build.x1y2``, ``.clip_0001.a8b9.tmp``), so with a second dot. A user's own hidden
-    files (``.git``, ``.gitignore``, ``.DS_Store``) have none, and are never removed."""
-    return p.name.startswith(".") and "." in p.name[1:] and p.name != LOCK
+    """Whether ``p`` is one of the build's temporaries (:data:`_TEMPORARY`)."""
+    return _TEMPORARY.fullmatch(p.name) is not None
 
 
 def _clean_temporaries(output: Path) -> None:

@@ -11,12 +11,12 @@ import base64
 import html
 import io
 import os
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
+from gesticulate.atomic import atomic_file
 from gesticulate.data.clips import ClipRecord, clip_dir, read_manifest
 from gesticulate.errors import OptionError
 
@@ -195,14 +195,8 @@ def write_dataset_report(root: str | os.PathLike, *, path: str | os.PathLike | N
             "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}img{max-width:100%}"
             "</style></head><body>" + body + "</body></html>")
     out = Path(path) if path is not None else root / REPORT
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(page)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(out) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     return out
 
 

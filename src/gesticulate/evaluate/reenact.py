@@ -190,7 +190,8 @@ def reenact(clips: list[str | os.PathLike], *, output: str | os.PathLike, render
     settings = {"renderer": renderer, "renderer_checkpoint": renderer_checkpoint, "size": size,
                 "seed": seed, "max_seconds": max_seconds,
                 "drive": None if drive is None else Path(drive).name}
-    with atomic_dir(output, previous=holds("reenact.json"), what="reenactment report") as tmp:
+    with atomic_dir(output, previous=holds("reenact.json"), what="reenactment report",
+                    inputs=[*clips, drive]) as tmp:
         driver = None
         if drive is not None:
             driver = load_clip(drive, size=size, max_seconds=max_seconds, progress=progress)

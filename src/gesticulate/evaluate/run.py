@@ -290,14 +290,8 @@ def _check_options(*, split, size, max_clips, num_samples, seed) -> None:
 
 
 def _check_output(output: Path) -> Path:
-    """The report folder may be new, empty or a previous report (replaced as a whole)."""
-    from gesticulate.errors import OutputError
-
-    if output.exists() and not output.is_dir():
-        raise OutputError(f"--output {output} is a file; give a folder for the report")
-    if output.is_dir() and any(output.iterdir()) and not (output / "metrics.json").is_file():
-        raise OutputError(f"--output {output} is a non-empty folder that is not an evaluation "
-                          "report; choose a new folder (a previous report is replaced)")
+    """The report folder's parent, created (the folder itself may be new, empty or a previous
+    report, replaced as a whole: :func:`~gesticulate.atomic.atomic_dir`)."""
     output.parent.mkdir(parents=True, exist_ok=True)
     return output
 
@@ -389,7 +383,8 @@ def evaluate(dataset_dir: str | os.PathLike, *, split: str = "test",
         submissions = match_generated(generated, [c.record.clip_id for c in clips])
     output = _check_output(Path(output))
     previous = output if output.is_dir() else None
-    with atomic_dir(output, previous=holds("metrics.json"), what="evaluation report") as work:
+    with atomic_dir(output, previous=holds("metrics.json"), what="evaluation report",
+                    inputs=[dataset_dir, generated, fgd_encoder]) as work:
         notes: list[str] = []
         plans, skip = _plans(list(generators), dataset_dir=dataset_dir, seed=seed,
                              num_samples=num_samples, include_baselines=baselines,

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from gesticulate.errors import InputError, OptionError
-from gesticulate.atomic import atomic_dir, holds_only
+from gesticulate.atomic import atomic_dir
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.openpose_body import from_openpose_body, to_openpose18
 from gesticulate.skeleton.sequence import SkeletonSequence
@@ -252,8 +252,7 @@ def save_echomimic_dir(seq: SkeletonSequence, folder: str | os.PathLike, *,
     if not 16 <= int(size) <= 8192:
         raise OptionError(f"EchoMimicV2 canvas size {size} is out of range; use its output size (768)")
     params = canvas_params(seq.image_size, size=int(size))
-    with atomic_dir(folder, overwrite=overwrite, previous=holds_only(r"\d+\.npy"),
-                    what="EchoMimicV2 pose folder") as tmp:
+    with atomic_dir(folder, overwrite=overwrite, what="EchoMimicV2 pose folder") as tmp:
         for i, kp in enumerate(seq.keypoints):
             d = frame_to_pose_dict(kp, image_size=seq.image_size, params=params, num=i)
             np.save(tmp / f"{i}.npy", np.array(d, dtype=object), allow_pickle=True)

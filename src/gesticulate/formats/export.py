@@ -72,7 +72,8 @@ def export(motion_path: str | os.PathLike, *, format: str, output: str | os.Path
     ----------
     motion_path : a skeleton ``.npz`` (:class:`~gesticulate.skeleton.sequence.SkeletonSequence`).
     format : one of :data:`FORMATS`.
-    output : an ``.mp4`` for ``posemap-video``; a folder (created) for the others.
+    output : an ``.mp4`` for ``posemap-video``; a new or empty folder for the others (never one
+        holding other files, which may be another tool's export of the same format).
     reference_image : optional photo; the motion is aligned to its person and drawn in its frame.
     size : output size: the longer side in pixels (int) or (w, h); default the motion's frame
         (the photo's with ``reference_image``). For ``echomimic`` an int is EchoMimicV2's

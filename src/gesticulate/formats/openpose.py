@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from gesticulate.errors import InputError, OptionError
-from gesticulate.atomic import atomic_dir, holds_only
+from gesticulate.atomic import atomic_dir
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.openpose_body import BODY_ORDERS, from_openpose_body, to_openpose_body
 from gesticulate.skeleton.sequence import SkeletonSequence
@@ -115,8 +115,7 @@ def save_openpose_json_dir(seq: SkeletonSequence, folder: str | os.PathLike, *,
     """
     if body not in BODY_ORDERS:
         raise OptionError(f"OpenPose body order {body!r} is unknown; use 'coco18' or 'body25'")
-    with atomic_dir(folder, overwrite=overwrite, previous=holds_only(r".+_\d+_keypoints\.json"),
-                    what="OpenPose folder") as tmp:
+    with atomic_dir(folder, overwrite=overwrite, what="OpenPose folder") as tmp:
         for i, kp in enumerate(seq.keypoints):
             data = frame_to_openpose(kp, image_size=seq.image_size, body=body)
             (tmp / f"{name}_{i:012d}_keypoints.json").write_text(json.dumps(data))

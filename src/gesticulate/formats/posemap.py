@@ -16,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gesticulate.errors import OptionError, OutputError
-from gesticulate.atomic import atomic_dir, holds_only
+from gesticulate.atomic import atomic_dir
 from gesticulate.skeleton.draw import STYLES, draw_pose_map
 from gesticulate.skeleton.sequence import SkeletonSequence
 
@@ -80,8 +80,7 @@ def write_posemap_pngs(seq: SkeletonSequence, folder: str | os.PathLike, *,
                        overwrite: bool = True) -> Path:
     """Write the pose maps as ``00000.png``, ``00001.png``, ... in ``folder``, atomically."""
     digits = max(5, len(str(len(seq) - 1)))
-    with atomic_dir(folder, overwrite=overwrite, previous=holds_only(r"\d+\.png"),
-                    what="pose-map folder") as tmp:
+    with atomic_dir(folder, overwrite=overwrite, what="pose-map folder") as tmp:
         frames = iter_pose_maps(seq, threshold=threshold, style=style, progress=progress)
         for i, frame in enumerate(frames):
             name = tmp / f"{i:0{digits}d}.png"

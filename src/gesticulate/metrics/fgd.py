@@ -23,9 +23,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from gesticulate.atomic import atomic_dir
+from gesticulate.atomic import atomic_dir, check_folder_output
 from gesticulate.config import checked
-from gesticulate.errors import InputError, OptionError, OutputError
+from gesticulate.errors import InputError, OptionError
 from gesticulate.metrics._local import as_keypoints
 from gesticulate.models.folders import (CONFIG_NAME, STATS_NAME, WEIGHTS_NAME, read_model,
                                         write_model)
@@ -128,9 +128,6 @@ class FGDEncoder:
         """Write ``config.json`` (with the hash), ``model.safetensors`` and ``stats.npz`` into a
         new folder, atomically."""
         folder = Path(folder)
-        if folder.exists() and any(folder.iterdir()):
-            raise OutputError(f"{folder} exists and is not empty; choose a new folder for the "
-                              "FGD encoder or delete the old one")
         folder.parent.mkdir(parents=True, exist_ok=True)
         with atomic_dir(folder, what="FGD encoder") as tmp:
             write_model(tmp, {**asdict(self.config), "hash": self.hash}, self.model, sort_keys=True)
@@ -179,6 +176,7 @@ def train_fgd_encoder(data, *, output: str | os.PathLike, steps: int = 3000, see
     cfg = config or FGDConfig()
     if steps < 1:
         raise OptionError(f"steps must be at least 1, got {steps}")
+    check_folder_output(output, what="FGD encoder")        # before the training, not after
     kps = _sequences(data)
     if not kps:
         raise InputError("no training motion given; point train-fgd at a dataset with train clips")

@@ -32,11 +32,11 @@ default, reads it from the photo and voice as the procedural generator does; or 
 (:data:`ENERGY_WEIGHT`; calmer still in pauses, :data:`PAUSE_ENERGY_WEIGHT`) and scales the
 body's motion, by a total gain within :data:`GAIN_RANGE`, to a median wrist speed in speech
 (:mod:`~gesticulate.motion.retrieval_pace`): the procedural generator's on the same photo,
-voice and style (its median over :data:`PACE_SEEDS` seeds) for the styles in
+voice and style (its median over
+:data:`~gesticulate.motion.retrieval_pace.PACE_SEEDS` seeds) for the styles in
 :data:`PHOTO_PACED` (it knows what the photo's arms can do: a close-up's smaller strokes, a
 hand held raised, an elbow on the frame's edge), else the style's (:data:`STYLE_SPEED`);
-either times ``speed``. Before
-that, the bones' slow turn (their average over about :data:`HOME_S`: where the hands are held)
+either times ``speed``. Before that, the bones' slow turn (their average over about :data:`HOME_S`: where the hands are held)
 is enlarged by :data:`HOME_GAIN`, and a calm style's quick strokes are smoothed away
 (:data:`SMOOTH_S`).
 

@@ -358,13 +358,17 @@ def _write_image_atomically(path: Path, image: np.ndarray) -> None:
 def _check_outputs(output: Path, overlay: Path | None, kind: str, source: Path) -> None:
     """Fail before any work when an output cannot be written, has the wrong type or is the
     ``source`` read."""
+    from gesticulate.atomic import same_file
     from gesticulate.video import check_output_path
     if output.suffix.lower() != ".npz":
         raise OptionError(f"--output {output} must end in .npz (the skeleton file)")
     check_output_path(output, inputs={"input": source})
     if overlay is None:
         return
-    check_output_path(overlay, inputs={"input": source, "skeleton output": output})
+    if same_file(overlay, output):
+        raise OptionError(f"--overlay and --output both name {output}; give the drawing and "
+                          "the skeletons different names")
+    check_output_path(overlay, inputs={"input": source})
     want = IMAGE_SUFFIXES if kind == "image" else {".mp4"}
     if overlay.suffix.lower() not in want:
         example = "overlay.png" if kind == "image" else "overlay.mp4"

@@ -30,7 +30,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from gesticulate.atomic import atomic_dir, holds
-from gesticulate.errors import OptionError
+from gesticulate.errors import OptionError, OutputError
 from gesticulate.models.folders import CONFIG_NAME, WEIGHTS_NAME
 
 
@@ -110,7 +110,7 @@ def open_run(run: Path, cfg, *, resume: bool):
     ckpts = list_checkpoints(run)
     if not ckpts and run.is_dir() and not (run / TRAIN_CONFIG).is_file() \
             and any(run.iterdir()):
-        raise OptionError(f"{run} is a folder with other things in it; give a new or empty "
+        raise OutputError(f"{run} is a folder with other things in it; give a new or empty "
                           "--output folder for the training run (its log and checkpoints)")
     if ckpts and not resume:
         raise OptionError(f"{run} already holds a training run; pass --resume to continue it "
