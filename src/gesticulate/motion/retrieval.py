@@ -36,9 +36,9 @@ voice and style (its median over
 :data:`~gesticulate.motion.retrieval_pace.PACE_SEEDS` seeds) for the styles in
 :data:`PHOTO_PACED` (it knows what the photo's arms can do: a close-up's smaller strokes, a
 hand held raised, an elbow on the frame's edge), else the style's (:data:`STYLE_SPEED`);
-either times ``speed``. Before that, the bones' slow turn (their average over about :data:`HOME_S`: where the hands are held)
-is enlarged by :data:`HOME_GAIN`, and a calm style's quick strokes are smoothed away
-(:data:`SMOOTH_S`).
+either times ``speed``. Before that, the bones' slow turn (their average over about
+:data:`HOME_S`: where the hands are held) is enlarged by :data:`HOME_GAIN`, and a calm style's
+quick strokes are smoothed away (:data:`SMOOTH_S`).
 
 Against the shared clips' real speakers (``benchmarks/gestures.py --retrieval``, each clip
 left out of the library, 20 seeds; 2026-12-05) every class's wrist speed in speech (median and
