@@ -83,17 +83,17 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
             if R.FINGER_ROOT[b] >= 0 and R.FINGER_ROOT[b] != b:
                 root = params[:, R.P_ANGLE.start + R.FINGER_ROOT[b]]
                 ang = root + FINGER_GAIN * (ang - root)
-            ratio = np.exp(np.clip(params[:, R.P_LOGLEN.start + b], np.log(0.6), np.log(max_stretch)))
+            loglen = params[:, R.P_LOGLEN.start + b]
+            ratio = np.exp(np.clip(loglen, np.log(0.6), np.log(max_stretch)))
             if b in full:       # an arm bone the photo shows foreshortened
-                grow = params[:, R.P_LOGLEN.start + b] > 0
-                ratio = np.where(grow, _grown(params[:, R.P_LOGLEN.start + b], full[b], max_stretch),
-                                 ratio)
+                ratio = np.where(loglen > 0, _grown(loglen, full[b], max_stretch), ratio)
             cs, sn = np.cos(ang) * ratio, np.sin(ang) * ratio
             out[:, c] = base + np.stack([cs * vec[0] - sn * vec[1], sn * vec[0] + cs * vec[1]], 1)
     hp = params[:, R.P_HEAD]
     ok = seen[R.HEAD]
     centre = local[R.HEAD][ok].mean(axis=0) if ok.any() else local[R.HEAD].mean(axis=0)
-    shift = hp[:, 2:] * np.minimum(1.0, 0.25 / np.maximum(np.linalg.norm(hp[:, 2:], axis=1), 1e-9))[:, None]
+    shift = hp[:, 2:] * np.minimum(
+        1.0, 0.25 / np.maximum(np.linalg.norm(hp[:, 2:], axis=1), 1e-9))[:, None]
     a = np.exp(np.clip(hp[:, 1], -0.08, 0.08) + 1j * np.clip(hp[:, 0], -0.6, 0.6))[:, None]
     z = (head[..., 0] - centre[0]) + 1j * (head[..., 1] - centre[1])
     z = a * z
