@@ -19,8 +19,8 @@ Limits (each refusal is an :class:`~gesticulate.errors.InputError` that says wha
 The audio's DC offset (and rumble below ``DC_CUTOFF_HZ``) is removed before the checks
 (:func:`remove_dc`): a cheap microphone's offset is no sound, and kept, it counted as loudness.
 Speech at half scale over an offset of 0.15 read as 0.55 of its loudest in its pauses (0.02
-without), so the mouth hung open through every pause, and an offset with only a noise floor
-under it passed the silence check.
+without), so the mouth stood open in pauses (0.013 of the mouth's width against 0.002) and the
+voice read as flat, and an offset with only a noise floor under it passed the silence check.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from typing import Callable
 import torch
 from safetensors.torch import load_file, save_file
 
-from gesticulate.atomic import atomic_dir, holds
+from gesticulate.atomic import atomic_dir, holds, is_empty
 from gesticulate.errors import OptionError, OutputError
 from gesticulate.models.folders import CONFIG_NAME, WEIGHTS_NAME
 
@@ -108,8 +108,7 @@ def open_run(run: Path, cfg, *, resume: bool):
     so a run can be extended), its newest checkpoint, and a note when the given options
     differed. A run folder that holds checkpoints is never trained over without ``resume``."""
     ckpts = list_checkpoints(run)
-    if not ckpts and run.is_dir() and not (run / TRAIN_CONFIG).is_file() \
-            and any(run.iterdir()):
+    if not ckpts and run.is_dir() and not (run / TRAIN_CONFIG).is_file() and not is_empty(run):
         raise OutputError(f"{run} is a folder with other things in it; give a new or empty "
                           "--output folder for the training run (its log and checkpoints)")
     if ckpts and not resume:
