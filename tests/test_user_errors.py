@@ -201,3 +201,24 @@ def test_a_dataset_report_is_written_as_a_web_page_only(tmp_path):
     assert (ds / "manifest.jsonl").read_text() == manifest
     path, _ = inspect(ds, path=tmp_path / "report.html", num_overlays=0)
     assert path.read_text().startswith("<!doctype html>")
+
+
+def test_skeletons_are_written_only_to_an_npz_that_is_no_input(tmp_path, capsys):
+    """``sample -o photo.png`` (after minutes of sampling) wrote the skeletons over the photo;
+    ``--motion-output clip.png`` over any png. Refused first, the files kept."""
+    from gesticulate.cli import main
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"the user's photo")
+    for out in (photo, tmp_path / "other.png"):
+        code = main(["sample", "--checkpoint", str(tmp_path / "run"), "--audio",
+                     str(tmp_path / "a.wav"), "--image", str(photo), "-o", str(out)])
+        assert code == 2 and "skeletons are written as .npz" in capsys.readouterr().err
+    code = main(["sample", "--checkpoint", str(tmp_path / "run"), "--audio",
+                 str(tmp_path / "a.wav"), "--image", str(photo), "-o", str(tmp_path / "s.npz"),
+                 "--style", str(tmp_path / "s.npz")])
+    assert code == 2 and "is the style clip this command reads" in capsys.readouterr().err
+    with pytest.raises(OptionError, match="written as .npz"):
+        GeneratePipeline()(audio=tmp_path / "a.wav", image=photo, output=tmp_path / "v.mp4",
+                           motion_output=tmp_path / "other.png")
+    assert photo.read_bytes() == b"the user's photo"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png"]

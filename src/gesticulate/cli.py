@@ -155,6 +155,9 @@ def cmd_train(args) -> None:
 def cmd_sample(args) -> None:
     from gesticulate.motion.diffusion import DiffusionGenerator
     from gesticulate.pipeline import GeneratePipeline
+    from gesticulate.video import check_skeleton_output
+    check_skeleton_output(args.output, inputs={"audio": args.audio, "photo": args.image,
+                                               "style clip": args.style})
     gen = DiffusionGenerator(args.checkpoint, num_steps=args.steps, guidance_scale=args.guidance,
                              sampler=args.sampler, hands_first=args.hands_first, device=args.device,
                              audio_encoder=args.audio_encoder)

@@ -268,7 +268,7 @@ class GeneratePipeline:
         Inputs are checked before any long work; the mp4 appears only when it is complete.
         """
         from gesticulate.atomic import same_file
-        from gesticulate.video import check_output_path, check_video_output
+        from gesticulate.video import check_skeleton_output, check_video_output
         report = on_progress or (lambda stage, frac: None)
         inputs = {"audio": audio, "photo": image}
         output = check_video_output(output, inputs=inputs)
@@ -276,7 +276,7 @@ class GeneratePipeline:
             if same_file(motion_output, output):
                 raise OptionError(f"--motion-output and --output both name {output}; give "
                                   "the skeletons and the video different names")
-            check_output_path(motion_output, inputs=inputs)
+            check_skeleton_output(motion_output, inputs=inputs)
         t = {}
         t0 = time.perf_counter()
         report("audio", 0.0)

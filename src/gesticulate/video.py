@@ -263,6 +263,16 @@ def check_video_output(path: str | os.PathLike, *, inputs: dict | None = None) -
     return path
 
 
+def check_skeleton_output(path: str | os.PathLike, *, inputs: dict | None = None) -> Path:
+    """:func:`check_output_path`, and a name ending in ``.npz``: skeletons are written as
+    ``.npz`` whatever the name, so ``sample -o photo.png`` wrote them over a photo."""
+    path = Path(path)
+    if path.suffix.lower() != ".npz":
+        raise OptionError(f"output {path}: skeletons are written as .npz; name the file "
+                          f"{path.stem}.npz")
+    return check_output_path(path, inputs=inputs)
+
+
 def check_output_path(path: str | os.PathLike, *, inputs: dict | None = None) -> Path:
     """Fail early, before any work, when the file ``path`` cannot be written or is one of
     ``inputs`` (:func:`~gesticulate.atomic.check_output`)."""

@@ -359,10 +359,8 @@ def _check_outputs(output: Path, overlay: Path | None, kind: str, source: Path) 
     """Fail before any work when an output cannot be written, has the wrong type or is the
     ``source`` read."""
     from gesticulate.atomic import same_file
-    from gesticulate.video import check_output_path
-    if output.suffix.lower() != ".npz":
-        raise OptionError(f"--output {output} must end in .npz (the skeleton file)")
-    check_output_path(output, inputs={"input": source})
+    from gesticulate.video import check_output_path, check_skeleton_output
+    check_skeleton_output(output, inputs={"input": source})
     if overlay is None:
         return
     if same_file(overlay, output):
