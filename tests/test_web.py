@@ -188,6 +188,26 @@ def test_finished_jobs_expire(srv, inputs, config):
     assert not (srv.manager.root / job).exists()
 
 
+def test_a_jobs_folder_of_the_users_is_not_emptied(tmp_path):
+    """A server given ``workdir`` empties ``workdir/jobs`` on start; one it did not make (the
+    user's own ``jobs`` folder) is refused and kept. Its own is emptied on a restart."""
+    from gesticulate.errors import OutputError
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="did not make"):
+        JobManager(ServerConfig(workdir=tmp_path)).start()
+    assert (tmp_path / "jobs" / "notes.txt").read_text() == "mine"
+    (tmp_path / "jobs" / "notes.txt").unlink()
+    (tmp_path / "jobs" / ".gesticulate-jobs").touch()       # as a killed server left it
+    (tmp_path / "jobs" / "old-job").mkdir()
+    manager = JobManager(ServerConfig(workdir=tmp_path))
+    manager.start()
+    try:
+        assert [p.name for p in manager.root.iterdir()] == [".gesticulate-jobs"]
+    finally:
+        manager.stop()
+
+
 def test_queue_is_bounded(tmp_path):
     manager = JobManager(ServerConfig(max_queue=2, workdir=tmp_path))  # not started: no worker
     manager.root.mkdir(parents=True)

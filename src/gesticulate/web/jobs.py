@@ -30,12 +30,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gesticulate.atomic import is_empty
+from gesticulate.errors import OutputError
 from gesticulate.web.config import ServerConfig
 from gesticulate.web.validate import is_job_id, new_job_id
 from gesticulate.web.worker import OUTPUTS, worker_main
 
 log = logging.getLogger("gesticulate.web")
 
+JOBS_MARK = ".gesticulate-jobs"     # in the jobs folder a server made (and may empty)
 STAGES = {"queued": "waiting for a worker", "starting": "starting", "audio": "reading the speech",
           "photo": "finding the person in the photo", "motion": "generating the motion",
           "render": "rendering the video", "done": "writing the video",
@@ -90,10 +93,17 @@ class JobManager:
     # -- life cycle ------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Empty the jobs folder (a clean restart), start the worker slots and the janitor."""
+        """Empty the jobs folder (a clean restart), start the worker slots and the janitor.
+        A ``jobs`` folder in a given ``workdir`` that no server made (no :data:`JOBS_MARK`, and
+        more in it than job folders) is the user's: refused, not emptied."""
         if self.root.exists():
+            if not (self.root / JOBS_MARK).is_file() and not is_empty(self.root) \
+                    and not all(p.is_dir() and is_job_id(p.name) for p in self.root.iterdir()):
+                raise OutputError(f"{self.root} is a folder this server did not make, and "
+                                  "starting would empty it; give another workdir")
             shutil.rmtree(self.root)
         self.root.mkdir(parents=True, mode=0o700)
+        (self.root / JOBS_MARK).touch()
         threads = max(1, (os.cpu_count() or 1) // self.config.workers)
         self.slots = [WorkerSlot(self, i, threads=threads) for i in range(self.config.workers)]
         for slot in self.slots:
