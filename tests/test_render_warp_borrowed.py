@@ -93,7 +93,7 @@ def test_the_borrowed_rig_and_texture_are_the_other_hands_mirrored():
     rgba = np.zeros((240, 200, 4), np.uint8)
     rgba[150:167, 115:132] = (200, 100, 50, 255)
     rgba[150:167, 115] = (0, 255, 0, 255)               # its inner edge (towards the body)
-    rgb, alpha = borrowed_texture(rgba, parts, "left", "right")
+    rgb, alpha = borrowed_texture(rgba, m)
     assert alpha[155:162, 70:80].min() > 0.99 and alpha[:, 100:].max() == 0
     ys, xs = np.nonzero((rgb[..., 1] > 200) & (alpha > 0.5))
     assert len(xs) and 82 <= xs.mean() <= 86                     # mirrored: inner edge inner

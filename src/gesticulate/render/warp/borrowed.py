@@ -120,10 +120,10 @@ def borrowed_rig(parts: Parts, reference: np.ndarray, valid: np.ndarray, side: s
     return replace(parts, arm_info=arm_info), ref, seen
 
 
-def borrowed_texture(rgba: np.ndarray, parts: Parts, side: str, other: str
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """``other``'s hand layer (RGBA uint8 ``(H, W, 4)``, photo pixels) mirrored onto
-    ``side``'s wrist: ``(rgb uint8 (H, W, 3), alpha float32 (H, W))``. Faded out over
+def borrowed_texture(rgba: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A layer's texture (RGBA uint8 ``(H, W, 4)``, photo pixels) moved by the affine ``m``
+    ``(2, 3)`` (:func:`mirror_transform`: another hand's onto this wrist): ``(rgb uint8
+    (H, W, 3), alpha float32 (H, W))``. Faded out over
     :data:`CUT_FADE` px at the photo's border: a hand the border cuts (hbr_speaker7's right)
     lent its cut edge, and the dark underside there, as a brown bar across the borrowed hand's
     heel once it rose into the picture."""
@@ -133,7 +133,7 @@ def borrowed_texture(rgba: np.ndarray, parts: Parts, side: str, other: str
     fade = np.clip(edge / CUT_FADE, 0.0, 1.0)
     rgba = rgba.copy()
     rgba[..., 3] = (rgba[..., 3] * fade + 0.5).astype(np.uint8)
-    out = cv2.warpAffine(rgba, mirror_transform(parts, side, other), (w, h),
+    out = cv2.warpAffine(rgba, m, (w, h),
                          flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return np.ascontiguousarray(out[..., :3]), out[..., 3].astype(np.float32) / 255.0
 
@@ -150,7 +150,7 @@ def borrow_hands(layers: list[Layer], parts: Parts, reference: np.ndarray, valid
         if mine not in names or theirs not in names:
             continue
         texture = layers[names.index(theirs)].texture[BORDER:-BORDER, BORDER:-BORDER]
-        rgb, alpha = borrowed_texture(texture, parts, side, other)
+        rgb, alpha = borrowed_texture(texture, mirror_transform(parts, side, other))
         region = alpha > 0.01
         rig, ref, seen = borrowed_rig(parts, reference, valid, side, other)
         layer = build_layer(mine, region, rgb, alpha, ref, seen, rig,

@@ -17,7 +17,8 @@ from gesticulate.render.warp.cloth import fill_along, fill_hidden
 from gesticulate.render.warp.fill import bleed, smoothed_in
 from gesticulate.render.warp.hands import bare_skin
 from gesticulate.render.warp.masks import colour_clusters, grown, touching
-from gesticulate.render.warp.rig import BORDER, LAYER_READ, Layer, build_layer, mesh_step
+from gesticulate.render.warp.rig import (BORDER, LAYER_READ, Layer, body_spacing, build_layer,
+                                         mesh_step)
 
 
 # The rim of a hand lying on the body, filled over with the body's cloth, px at any photo
@@ -82,7 +83,7 @@ class LayerBuilder:
         """The layers (torso, upper arms, head, forearms, hands), each with its hidden texture
         filled; returns each layer's region and the backdrop seen through the arms' layers
         (left out of them)."""
-        spacing = max(6.0, 14.0 * scale)
+        spacing = body_spacing(scale)
         # Hidden texture: the torso (and the neck) under the arms, so no ghost arm stays on
         # the body when the arm moves.
         arms, uppers = np.zeros_like(person), np.zeros_like(person)

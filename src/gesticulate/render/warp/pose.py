@@ -355,14 +355,30 @@ class Poser:
             return {arm["upper"]: a_up, arm["fore"]: a_up, arm["hand"]: a_up,
                     **{b: a_up for b in arm["fingers"]}}
         a_up = _bone_affine(S, s_t, E - S, th_u, r_u)
+        return {arm["upper"]: a_up, **self._below(side, tgt, tv, a_up, arm["elbow"])}
+
+    def _below(self, side: str, tgt: np.ndarray, tv: np.ndarray, a_up: np.ndarray,
+               elbow: int | np.ndarray) -> dict[int, np.ndarray]:
+        """Forearm, hand and finger transforms of an arm whose upper arm ``a_up`` carries: the
+        forearm turned as the target's ``elbow`` (a keypoint, or a point) to its wrist."""
+        info, arm = self.parts.arm_info[side], B.ARMS[side]
+        _, E, W, H = info.joints
         e_t = a_up[:, :2] @ E + a_up[:, 2]
-        th_f, r_f = self._bone_angle(tgt, tv, arm["elbow"], arm["wrist"], W - E)
+        th_f, r_f = self._bone_angle(tgt, tv, elbow, arm["wrist"], W - E)
         a_fore = _bone_affine(E, e_t, W - E, th_f, r_f)
         w_t = a_fore[:, :2] @ W + a_fore[:, 2]
         a_hand = self._hand(arm["hand_start"], tgt, tv, W, w_t, H - W, th_f, info.has_hand)
         fingers = self._fingers(arm["hand_start"], tgt, tv, a_hand, info.has_hand)
-        return {arm["upper"]: a_up, arm["fore"]: a_fore, arm["hand"]: a_hand,
-                **dict(zip(arm["fingers"], fingers))}
+        return {arm["fore"]: a_fore, arm["hand"]: a_hand, **dict(zip(arm["fingers"], fingers))}
+
+    def hung(self, side: str, target: np.ndarray, a_up: np.ndarray) -> dict[int, np.ndarray]:
+        """:meth:`transforms`' forearm, hand and fingers of ``side``'s arm hung from an upper
+        arm placed by ``a_up`` ``(2, 3)``, the forearm turned from where ``a_up`` puts the
+        elbow to the target's wrist (:mod:`~gesticulate.render.warp.lent`: another rig's
+        upper arm)."""
+        tgt, tv = self._target(target)
+        E = self.parts.arm_info[side].joints[1]
+        return self._below(side, tgt, tv, a_up, a_up[:, :2] @ E + a_up[:, 2])
 
     def _still_elbow(self, s_t: np.ndarray, e_t: np.ndarray, upper: np.ndarray,
                      w_t: np.ndarray | None, fore: np.ndarray) -> np.ndarray:
@@ -470,9 +486,7 @@ class Poser:
     def transforms(self, target: np.ndarray) -> np.ndarray:
         """Bone transforms ``(NUM_BONES, 2, 3)`` (photo → output pixels) for one target frame
         ``(133, 3)``."""
-        tgt = np.nan_to_num(np.asarray(target, np.float64)[:, :3])
-        w, h = self.size
-        tv = (tgt[:, 2] >= B.MIN_CONFIDENCE) & (np.abs(tgt[:, :2]) < 4 * max(w, h)).all(1)
+        tgt, tv = self._target(target)
         out = np.tile(np.hstack([np.eye(2), np.zeros((2, 1))]), (B.NUM_BONES, 1, 1))
         out[B.TORSO] = self.torso(tgt, tv)
         out[B.LOWER] = self.lower(tgt, tv)
@@ -481,3 +495,10 @@ class Poser:
             for bone, a in self.arm(side, tgt, tv, out[B.TORSO]).items():
                 out[bone] = a
         return out
+
+    def _target(self, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The target ``(133, 3)`` as float64 with NaN as 0, and which of its points count
+        (confident, not absurdly far off the picture)."""
+        tgt = np.nan_to_num(np.asarray(target, np.float64)[:, :3])
+        w, h = self.size
+        return tgt, (tgt[:, 2] >= B.MIN_CONFIDENCE) & (np.abs(tgt[:, :2]) < 4 * max(w, h)).all(1)

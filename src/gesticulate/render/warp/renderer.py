@@ -23,6 +23,7 @@ from gesticulate.render.warp.borrowed import borrow_hands, shown
 from gesticulate.render.warp.hands import hand_masks
 from gesticulate.render.warp.jit import compiled
 from gesticulate.render.warp.layers import LayerBuilder
+from gesticulate.render.warp.lent import lend_arms, lends, lent_bones
 from gesticulate.render.warp.masks import grown, lab_of
 from gesticulate.render.warp.mesh import (rasterise_backward, signed_areas, upsample_map,
                                          warm_up)
@@ -179,6 +180,10 @@ class WarpRenderer(LayerBuilder):
         # A hand laced under the other, unread, drawn as the other where the motion opens it.
         self._borrowed = borrow_hands(self.layers, self.parts, self.reference, valid, self.size,
                                       scale=scale, grow=grow)
+        # An arm that leaves the photo by its elbow, drawn as the other where the motion
+        # raises its hand into the picture.
+        self._lent = lend_arms(self.layers, self.parts, self.reference, valid, self.size,
+                               scale=scale, grow=grow)
         ring = hole & ((alpha < 0.99) | through)
         photo_bg[through] = self.image[through]
         self._ring = np.flatnonzero(ring)
@@ -292,8 +297,15 @@ class WarpRenderer(LayerBuilder):
             lent = self._layer(b.layer, b.poser.transforms(target), None) if share > 0 else None
             if lent is not None and lent[0] is not None:      # (none: carried out of sight)
                 borrowed[b.index] = (lent, share)
+        # A lent forearm and hand (lent.py), in front, where the motion has that hand.
+        lent = []
+        for arm in self._lent:
+            if lends(target, arm.side):
+                moved = lent_bones(arm, bones, target)
+                lent += [self._layer(layer, moved, None) for layer in arm.layers]
         key = (tuple(id(d) for d in drawn),
-               tuple((i, id(d[1]), share) for i, (d, share) in borrowed.items()))
+               tuple((i, id(d[1]), share) for i, (d, share) in borrowed.items()),
+               tuple(id(d) for d in lent))
         if self._last is not None and self._last[0] == key:
             return self._last[1].copy()                 # nothing moved since the last frame
         out = self._background(drawn)
@@ -302,6 +314,8 @@ class WarpRenderer(LayerBuilder):
                 _put(out, d)
                 continue
             _crossfaded(out, d, *borrowed[i])
+        for d in lent:
+            _put(out, d)
         frame = cv2.cvtColor(out, cv2.COLOR_RGBA2RGB)
         self._last = (key, frame)
         return frame.copy()

@@ -360,6 +360,11 @@ def _layer_weights(name: str, v: np.ndarray, ref: np.ndarray, valid: np.ndarray,
 LAYER_READ = 4.0
 
 
+def body_spacing(scale: float) -> float:
+    """A body layer's mesh spacing (px) for a picture ``scale`` times 512 px (:func:`mesh_step`)."""
+    return max(6.0, 14.0 * scale)
+
+
 def mesh_step(region: np.ndarray, spacing: float, scale: float, *, fine: bool) -> float:
     """A layer's mesh spacing (px): ``spacing``, or for a ``fine`` one (a hand: fingers) 7 px at
     512 px (4 at least); coarser for big layers (a close-up head): per-frame cost grows with
