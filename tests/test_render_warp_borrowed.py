@@ -99,25 +99,35 @@ def test_the_borrowed_rig_and_texture_are_the_other_hands_mirrored():
     assert len(xs) and 82 <= xs.mean() <= 86                     # mirrored: inner edge inner
 
 
-def _hand(centre, spread=8.0) -> np.ndarray:
-    return np.asarray(centre, float) + np.random.default_rng(1).uniform(-spread, spread, (21, 2))
+def _upright(x: float, lean: float) -> np.ndarray:
+    """A hand's 21 landmarks, fingers up: wrist at (x, 200), knuckles 20 px above it, tips 50
+    px above, ``lean`` px sideways."""
+    pts = np.zeros((21, 2))
+    pts[0] = (x, 200.0)
+    for k, finger in enumerate(L.HAND_FINGERS):
+        base = x + 6.0 * (k - 2)
+        for j, point in enumerate(finger):
+            f = (j + 1) / len(finger)
+            pts[point] = (base + lean * f, 180.0 - 30.0 * f)
+    return pts
 
 
-def test_the_borrowed_hand_shows_where_the_motion_has_it_clear_of_the_other():
+def test_the_borrowed_hand_shows_where_the_motion_has_it_away_from_the_photos_pose():
+    """Steepled with the other (fingertips touching, the hands' boxes overlapping): all of
+    it. Not in the motion, or at its place in the photo (laced there): none of it."""
     tgt = np.zeros((L.NUM_KEYPOINTS, 3))
-    tgt[RH:RH + 21, :2] = _hand((125, 160))
-    tgt[LH:LH + 21, :2] = _hand((60, 160))
     tgt[:, 2] = 1.0
-    assert shown(tgt, "left") == 1.0
-    # Not in the motion (laced in the other, as in the photo): the photo's own pixels.
+    rest = np.ones((21, 3))
+    rest[:, :2] = _upright(90, -10)                    # in the photo: laced into the other
+    tgt[LH:LH + 21, :2], tgt[RH:RH + 21, :2] = _upright(60, 18), _upright(100, -18)
+    assert shown(tgt, "left", rest) == 1.0
     none = tgt.copy()
     none[LH:LH + 21, 2] = 0.0
-    assert shown(none, "left") == 0.0
-    # On the other hand: none of it; a third over it, part of it, in steps of 1/32.
-    tgt[LH:LH + 21, :2] = _hand((125, 160))
-    assert shown(tgt, "left") == 0.0
-    tgt[LH:LH + 21, :2] = _hand((115, 160))
-    part = shown(tgt, "left")
+    assert shown(none, "left", rest) == 0.0
+    tgt[LH:LH + 21, :2] = rest[:, :2] + 2.0
+    assert shown(tgt, "left", rest) == 0.0
+    tgt[LH:LH + 21, :2] = rest[:, :2] + (7.0, 0.0)     # a little off it: part, in 1/32 steps
+    part = shown(tgt, "left", rest)
     assert 0.0 < part < 1.0 and (part * 32) % 1 == 0
 
 

@@ -5,11 +5,12 @@ where the motion opens the hands, it stays a fingerless lump, and the detector, 
 finds no hand in it (in his self-reenactment, 0.35 of the frames where the real clip has it;
 his right hand, whose landmarks the photo gives, 0.96). Where one hand's landmarks are found in
 the photo and the other's are not, and the two lie against each other, the unread one is drawn,
-in the frames where the motion has it clear of the other hand, as the found one's pixels
-mirrored onto its wrist, meeting its forearm as the found one meets its own, turned (its
-fingers too) with the motion's hand as the found one is (a person's two hands are mirror
-images). A frame whose motion has no such hand, or has it against the other (laced, as in
-the photo), shows the photo's own pixels: the photo's own pose renders the photo.
+in the frames where the motion has it found (read, so not laced) and away from its place in
+the photo, as the found one's pixels mirrored onto its wrist, meeting its forearm as the found
+one meets its own, turned (its fingers too) with the motion's hand as the found one is (a
+person's two hands are mirror images). A frame whose motion has no such hand (laced in the
+other, as in the photo), or has it where the photo has it, shows the photo's own pixels: the
+photo's own pose renders the photo.
 
 The motion must carry the hand's landmarks: a skeleton from a real clip or another tool
 (``render --motion``, ``reenact``, ``import-poses``) does; ``generate``'s, made from the photo's
@@ -41,10 +42,15 @@ from gesticulate.render.warp.rig import BORDER, Layer, build_layer, mesh_step
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.tracks import smoothstep
 
-# The borrowed hand shows wholly where the share of its box (round its landmarks) that the
-# other hand's box overlaps is OVERLAP[0] or less, not at all from OVERLAP[1]. (Chosen, not
-# tuned: hbr_speaker7's hands at the photo's laced pose overlap past OVERLAP[1].)
-OVERLAP = (0.15, 0.4)
+# The borrowed hand shows wholly where the motion has it found (a detector read it: no hand
+# laced in the other) and AT_REST[1] of its size or more away from its place in the photo (the
+# other hand's mirrored onto its wrist), not at all within AT_REST[0]: the photo's own pose
+# renders the photo. By the share of each hand's box (round its landmarks) that the other's
+# overlaps, hbr_speaker7's hands steepled, fingertips touching, overlapped as much as laced
+# ones: his left hand faded into the photo's laced lump, a ghost of two hands (re-detected in
+# 6 of his self-reenactment's 15 frames 83-97, 11 now; the real clip's in 13; over the whole
+# clip his hands in 105 of the 133 frames where the motion has them, 107 now).
+AT_REST = (0.1, 0.25)
 # A hand is borrowed only where its pixels cover at least SEEN_SHARE of the found hand's (a
 # hand hidden behind the body, or a wrist at the photo's edge, has none to replace) and lie
 # within AGAINST shoulder widths (2 px at least) of them. (Chosen, not tuned; of the shared
@@ -161,19 +167,19 @@ def borrow_hands(layers: list[Layer], parts: Parts, reference: np.ndarray, valid
     return out
 
 
-def shown(target: np.ndarray, side: str) -> float:
+def shown(target: np.ndarray, side: str, rest: np.ndarray) -> float:
     """How much of ``side``'s borrowed hand shows in the frame ``target`` ``(133, 3)``, 0..1 in
     steps of 1/32: all of it where the motion has that hand (:func:`~gesticulate.skeleton.
-    layout.hand_found`) clear of the other hand, none where it has none (a hand laced in the
-    other, as the photo's) or where the two hands' boxes overlap (:data:`OVERLAP`)."""
-    mine, theirs = (L.LEFT_HAND, L.RIGHT_HAND) if side == "left" else (L.RIGHT_HAND, L.LEFT_HAND)
+    layout.hand_found`) away from its ``rest`` (its 21 landmarks in the photo, ``(21, 3)``:
+    the other's mirrored), none where it has none (a hand laced in the other, as the photo's)
+    or at its rest (:data:`AT_REST`)."""
+    mine = L.LEFT_HAND if side == "left" else L.RIGHT_HAND
     if not L.hand_found(target, mine, B.MIN_CONFIDENCE):
         return 0.0
-    pts = target[mine][target[mine, 2] >= B.MIN_CONFIDENCE, :2]
-    lo, hi = pts.min(0), pts.max(0)
-    share = 0.0
-    if L.hand_found(target, theirs, B.MIN_CONFIDENCE):
-        them = target[theirs][target[theirs, 2] >= B.MIN_CONFIDENCE, :2]
-        inter = np.clip(np.minimum(hi, them.max(0)) - np.maximum(lo, them.min(0)), 0, None)
-        share = float(inter.prod() / max(np.prod(np.maximum(hi - lo, 1.0)), 1.0))
-    return round(float(smoothstep((OVERLAP[1] - share) / (OVERLAP[1] - OVERLAP[0]))) * 32) / 32
+    both = (target[mine, 2] >= B.MIN_CONFIDENCE) & (rest[:, 2] >= B.MIN_CONFIDENCE)
+    if not both.any():
+        return 1.0
+    size = max(float(np.ptp(rest[rest[:, 2] >= B.MIN_CONFIDENCE, :2], axis=0).max()), 1.0)
+    away = float(np.linalg.norm(target[mine][both, :2].mean(0) - rest[both, :2].mean(0))) / size
+    lo, hi = AT_REST
+    return round(float(smoothstep((away - lo) / (hi - lo))) * 32) / 32

@@ -289,11 +289,12 @@ class WarpRenderer(LayerBuilder):
         drawn = [self._layer(layer, bones, face if layer.name == "head" else None,
                              rims.get(layer.name, ()))
                  for layer in self.layers]
-        # A borrowed hand (borrowed.py) shows as much as the motion has it clear of the other
-        # hand, cross-faded with the hand's own layer.
+        # A borrowed hand (borrowed.py) shows as much as the motion has it found and away from
+        # the photo's pose, cross-faded with the hand's own layer.
         borrowed = {}
         for b in self._borrowed:
-            share = shown(target, b.side)
+            hs = B.ARMS[b.side]["hand_start"]
+            share = shown(target, b.side, b.poser.ref[hs:hs + 21])
             lent = self._layer(b.layer, b.poser.transforms(target), None) if share > 0 else None
             if lent is not None and lent[0] is not None:      # (none: carried out of sight)
                 borrowed[b.index] = (lent, share)
