@@ -940,25 +940,27 @@ def test_an_arm_the_photo_cuts_at_its_elbow_raises_a_lent_hand(shared_data):
     image, ref, renderer = _first_frame(shared_data / "video" / "un_speech_female.mp4")
     assert [a.side for a in renderer._lent] == ["left"]
     assert psnr(renderer.render(ref), image) > 40
-    rig = renderer._lent[0].poser.ref
+    lent = renderer._lent[0]
     hs, x0, y0 = L.LEFT_HAND_START, *renderer.offset[:2].astype(int)
+    rest = lent.poser.ref.copy()                  # the lent rig's: the photo's moved by shift
+    rest[:, :2] -= lent.shift
     raised = ref.astype(np.float64).copy()        # the hand at the lent arm's rest: the mirror
-    raised[hs:hs + 21] = rig[hs:hs + 21] + renderer.offset
-    raised[L.LEFT_WRIST] = rig[L.LEFT_WRIST] + renderer.offset
+    raised[hs:hs + 21] = rest[hs:hs + 21] + renderer.offset
+    raised[L.LEFT_WRIST] = rest[L.LEFT_WRIST] + renderer.offset
     raised[L.LEFT_WRIST, 2] = 1.0
     without = raised.copy()
     without[hs:hs + 21, 2] = 0.0
-    lent = renderer._lent
     frames = {"raised": renderer.render(raised), "without": renderer.render(without)}
     renderer._lent = []
     frames["raised, none lent"] = renderer.render(raised)
-    renderer._lent = lent
+    renderer._lent = [lent]
     assert np.array_equal(frames["without"], frames["raised, none lent"])
     # At its rest the lent hand lies on her dark dress beside her right hand, and shows the
     # hand's skin there; nothing changes away from the lent arm.
     arm, hand = (np.zeros(image.shape[:2], bool) for _ in range(2))
-    for layer, mask in zip(renderer._lent[0].layers, (arm, hand)):
-        alpha = layer.texture[8:-8, 8:-8, 3]
+    for layer, mask in zip(lent.layers, (arm, hand)):
+        alpha = np.roll(layer.texture[8:-8, 8:-8, 3], (-round(lent.shift[1]),
+                                                       -round(lent.shift[0])), (0, 1))
         mask[y0:y0 + alpha.shape[0], x0:x0 + alpha.shape[1]] = alpha > 128
     arm |= hand
     right = renderer.parts.segments["right"]

@@ -113,20 +113,28 @@ def _upright(x: float, lean: float) -> np.ndarray:
 
 
 def test_the_borrowed_hand_shows_where_the_motion_has_it_away_from_the_photos_pose():
-    """Steepled with the other (fingertips touching, the hands' boxes overlapping): all of
-    it. Not in the motion, or at its place in the photo (laced there): none of it."""
-    tgt = np.zeros((L.NUM_KEYPOINTS, 3))
-    tgt[:, 2] = 1.0
-    rest = np.ones((21, 3))
-    rest[:, :2] = _upright(90, -10)                    # in the photo: laced into the other
-    tgt[LH:LH + 21, :2], tgt[RH:RH + 21, :2] = _upright(60, 18), _upright(100, -18)
+    """Raised, or turned where it lay: all of it. Not in the motion, or where the photo has it
+    (laced there; the whole body swayed a little counts as there): none of it."""
+    rest = np.zeros((L.NUM_KEYPOINTS, 3))
+    rest[LH:LH + 21] = np.c_[_upright(90, -10), np.ones(21)]   # the photo's, laced
+    rest[L.RIGHT_WRIST] = (110.0, 200.0, 1.0)                   # the other wrist
+    tgt = rest.copy()
+    assert shown(tgt, "left", rest) == 0.0
+    tgt[LH:LH + 21, :2] = _upright(60, 18)                      # raised
     assert shown(tgt, "left", rest) == 1.0
     none = tgt.copy()
     none[LH:LH + 21, 2] = 0.0
     assert shown(none, "left", rest) == 0.0
-    tgt[LH:LH + 21, :2] = rest[:, :2] + 2.0
-    assert shown(tgt, "left", rest) == 0.0
-    tgt[LH:LH + 21, :2] = rest[:, :2] + (7.0, 0.0)     # a little off it: part, in 1/32 steps
+    swayed = rest.copy()
+    swayed[[*range(LH, LH + 21), L.RIGHT_WRIST], 0] += 15.0
+    assert shown(swayed, "left", rest) == 0.0
+    turned = rest.copy()                  # turned a quarter round its middle, where it lay
+    middle = rest[LH:LH + 21, :2].mean(0)
+    turned[LH:LH + 21, :2] = (rest[LH:LH + 21, :2] - middle) @ np.array([[0, 1], [-1, 0]]) \
+        + middle
+    assert shown(turned, "left", rest) == 1.0
+    tgt = rest.copy()
+    tgt[LH:LH + 21, 0] += 7.0             # a little off its place: part, in 1/32 steps
     part = shown(tgt, "left", rest)
     assert 0.0 < part < 1.0 and (part * 32) % 1 == 0
 

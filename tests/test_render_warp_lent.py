@@ -71,6 +71,7 @@ def test_the_lent_arm_is_the_other_mirrored_onto_its_elbow_and_kept_in_the_pictu
     assert np.allclose(info.joints[:2], parts.arm_info["left"].joints[:2] + shift)
     assert np.allclose(info.joints[2], _apply(m, parts.arm_info["right"].joints[2]))
     assert np.allclose(lref[LH:LH + 21, :2], _apply(m, ref[RH:RH + 21, :2]))
+    assert np.allclose(lref[[L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST], :2], info.joints[:3])
     assert seen[LH:LH + 21].all() and not valid[LH]                     # the photo's untouched
     assert parts.arm_info["left"].mode == "upper"
 
@@ -90,6 +91,7 @@ def test_the_lent_forearms_elbow_end_is_its_middle_drawn_on():
     assert (out[100:200, 130:136, 3] == 0).all()                         # the strip is gone
     assert (out[212:, :, 3] == 0).all()                                  # nothing past the elbow
     assert (out[100:mid - 2, 92:109] == rgba[100:mid - 2, 92:109]).all()  # the wrist end as was
+    assert (extruded(rgba, elbow, elbow) == rgba).all()                 # no forearm: as it was
 
 
 def test_the_lent_arm_shows_where_the_motion_has_that_hand_and_wrist():

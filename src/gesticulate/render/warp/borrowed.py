@@ -49,7 +49,9 @@ from gesticulate.skeleton.tracks import smoothstep
 # overlaps, hbr_speaker7's hands steepled, fingertips touching, overlapped as much as laced
 # ones: his left hand faded into the photo's laced lump, a ghost of two hands (re-detected in
 # 6 of his self-reenactment's 15 frames 83-97, 11 now; the real clip's in 13; over the whole
-# clip his hands in 105 of the 133 frames where the motion has them, 107 now).
+# clip his hands in 105 of the 133 frames where the motion has them, 103 now: in frames 13-35
+# his hands, raised a little and apart in the real clip, overlap low in his lap in the render,
+# the borrowed hand wholly over his right one now, not a ghost of it).
 AT_REST = (0.1, 0.25)
 # A hand is borrowed only where its pixels cover at least SEEN_SHARE of the found hand's (a
 # hand hidden behind the body, or a wrist at the photo's edge, has none to replace) and lie
@@ -107,17 +109,25 @@ def mirror_transform(parts: Parts, side: str, other: str) -> np.ndarray:
     return np.hstack([m, (w_s - m @ w_o)[:, None]])
 
 
+def with_hand_of(reference: np.ndarray, valid: np.ndarray, side: str, other: str,
+                 m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Copies of ``(reference, valid)`` with ``side``'s hand landmarks ``other``'s moved by the
+    affine ``m`` ``(2, 3)``, their confidences and validity ``other``'s."""
+    ref, seen = reference.copy(), valid.copy()
+    mine, theirs = B.ARMS[side]["hand_start"], B.ARMS[other]["hand_start"]
+    ref[mine:mine + 21, :2] = ref[theirs:theirs + 21, :2] @ m[:, :2].T + m[:, 2]
+    ref[mine:mine + 21, 2] = ref[theirs:theirs + 21, 2]
+    seen[mine:mine + 21] = valid[theirs:theirs + 21]
+    return ref, seen
+
+
 def borrowed_rig(parts: Parts, reference: np.ndarray, valid: np.ndarray, side: str,
                  other: str) -> tuple[Parts, np.ndarray, np.ndarray]:
     """The rig of ``side``'s borrowed hand: ``(parts, reference, valid)`` with ``other``'s hand
     landmarks mirrored onto ``side``'s (:func:`mirror_transform`), so that the borrowed hand
     and its fingers turn to the motion's as the found hand's do."""
     m = mirror_transform(parts, side, other)
-    ref, seen = reference.copy(), valid.copy()
-    mine, theirs = B.ARMS[side]["hand_start"], B.ARMS[other]["hand_start"]
-    ref[mine:mine + 21, :2] = ref[theirs:theirs + 21, :2] @ m[:, :2].T + m[:, 2]
-    ref[mine:mine + 21, 2] = ref[theirs:theirs + 21, 2]
-    seen[mine:mine + 21] = valid[theirs:theirs + 21]
+    ref, seen = with_hand_of(reference, valid, side, other, m)
     info = parts.arm_info[side]
     joints = info.joints.copy()
     joints[3] = m[:, :2] @ parts.arm_info[other].joints[3] + m[:, 2]
@@ -170,16 +180,25 @@ def borrow_hands(layers: list[Layer], parts: Parts, reference: np.ndarray, valid
 def shown(target: np.ndarray, side: str, rest: np.ndarray) -> float:
     """How much of ``side``'s borrowed hand shows in the frame ``target`` ``(133, 3)``, 0..1 in
     steps of 1/32: all of it where the motion has that hand (:func:`~gesticulate.skeleton.
-    layout.hand_found`) away from its ``rest`` (its 21 landmarks in the photo, ``(21, 3)``:
-    the other's mirrored), none where it has none (a hand laced in the other, as the photo's)
-    or at its rest (:data:`AT_REST`)."""
+    layout.hand_found`) away from its ``rest`` (the borrowed rig's reference ``(133, 3)``:
+    the photo's points, this hand the other's mirrored), none where it has none (a hand laced
+    in the other, as the photo's) or at its rest (:data:`AT_REST`). How far from its rest:
+    the landmarks' mean distance from the rest's about their middles (a hand turned or opened
+    in place) plus how far that middle moved against the other wrist (or, unseen, the
+    picture), over the hand's size."""
     mine = L.LEFT_HAND if side == "left" else L.RIGHT_HAND
     if not L.hand_found(target, mine, B.MIN_CONFIDENCE):
         return 0.0
-    both = (target[mine, 2] >= B.MIN_CONFIDENCE) & (rest[:, 2] >= B.MIN_CONFIDENCE)
-    if not both.any():
+    both = (target[mine, 2] >= B.MIN_CONFIDENCE) & (rest[mine, 2] >= B.MIN_CONFIDENCE)
+    if both.sum() < 3:
         return 1.0
-    size = max(float(np.ptp(rest[rest[:, 2] >= B.MIN_CONFIDENCE, :2], axis=0).max()), 1.0)
-    away = float(np.linalg.norm(target[mine][both, :2].mean(0) - rest[both, :2].mean(0))) / size
+    t, r = target[mine][both, :2], rest[mine][both, :2]
+    ct, cr = t.mean(0), r.mean(0)
+    size = max(float(np.ptp(r, axis=0).max()), 1.0)
+    turned = float(np.linalg.norm((t - ct) - (r - cr), axis=1).mean())
+    wrist = B.ARMS["right" if side == "left" else "left"]["wrist"]
+    if min(target[wrist, 2], rest[wrist, 2]) >= B.MIN_CONFIDENCE:
+        ct, cr = ct - target[wrist, :2], cr - rest[wrist, :2]
+    away = (turned + float(np.linalg.norm(ct - cr))) / size
     lo, hi = AT_REST
     return round(float(smoothstep((away - lo) / (hi - lo))) * 32) / 32

@@ -27,7 +27,7 @@ import numpy as np
 
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.arms import ArmInfo
-from gesticulate.render.warp.borrowed import borrowed_texture
+from gesticulate.render.warp.borrowed import borrowed_texture, with_hand_of
 from gesticulate.render.warp.parts import Parts
 from gesticulate.render.warp.pose import Poser
 from gesticulate.render.warp.rig import BORDER, Layer, body_spacing, build_layer, mesh_step
@@ -36,12 +36,14 @@ from gesticulate.skeleton import layout as L
 
 # The lent forearm's elbow end is its middle's cross-section drawn on to the elbow (from
 # EXTRUDE_FROM of the way from elbow to wrist on, towards the wrist as the other forearm has it)
-# and EXTRUDE_PAST of its length beyond, under the upper arm: by the elbow the other arm's
+# and EXTRUDE_PAST of its length beyond, over the upper arm's end: by the elbow the other arm's
 # forearm piece holds its own upper arm's end, and what lies across it (un_speech_female's
 # right forearm, lent to her left: a wedge of her orange-lit upper arm and the microphone's
 # black stem at the elbow, carried up across her dress).
 EXTRUDE_FROM = 0.4
 EXTRUDE_PAST = 0.1
+# A forearm shorter than this (px) in the photo (pointing at the camera) has no length to lend.
+MIN_FOREARM = 8.0
 
 
 class Lent(NamedTuple):
@@ -70,7 +72,8 @@ def lent_transform(parts: Parts, side: str, other: str, shown: np.ndarray
     """``(m, shift)``: the affine ``(2, 3)`` taking ``other``'s arm mirrored left to right onto
     ``side``'s elbow, then moved by ``shift`` ``(2,)`` as far as keeps all of what ``other``'s
     forearm and hand layers show (``shown``, ``(H, W)`` bool) inside the picture (only the
-    pixels there are kept); None when it cannot fit."""
+    pixels there are kept; mirrored, they span what they spanned); None when they show
+    nothing."""
     h, w = shown.shape
     e_o, e_s = parts.arm_info[other].joints[1], parts.arm_info[side].joints[1]
     mirror = np.diag([-1.0, 1.0])
@@ -81,8 +84,6 @@ def lent_transform(parts: Parts, side: str, other: str, shown: np.ndarray
     pts = np.stack([xs, ys], 1) @ mirror.T + t
     lo, hi = pts.min(0), pts.max(0)
     size = np.array([w - 1.0, h - 1.0])
-    if (hi - lo > size).any():
-        return None
     shift = np.maximum(0.0, -lo) - np.maximum(0.0, hi - size)
     return np.hstack([mirror, (t + shift)[:, None]]), shift
 
@@ -94,7 +95,9 @@ def extruded(rgba: np.ndarray, elbow: np.ndarray, wrist: np.ndarray) -> np.ndarr
     h, w = rgba.shape[:2]
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
     d = (np.asarray(wrist, np.float64) - elbow).astype(np.float32)
-    length2 = max(float(d @ d), 1e-6)
+    length2 = float(d @ d)
+    if length2 < 1.0:               # no direction to draw along
+        return rgba.copy()
     normal = np.array([-d[1], d[0]], np.float32) / np.sqrt(length2)
     t = ((x - elbow[0]) * d[0] + (y - elbow[1]) * d[1]) / length2
     s = (x - elbow[0]) * normal[0] + (y - elbow[1]) * normal[1]
@@ -120,12 +123,8 @@ def lent_rig(parts: Parts, reference: np.ndarray, valid: np.ndarray, side: str, 
     """The lent arm's rig ``(parts, reference, valid)``: its shoulder and elbow the photo's
     moved by ``shift``, its wrist, hand centre and hand landmarks ``other``'s moved by ``m``
     (:func:`lent_transform`), a whole arm with a found hand."""
-    arm, theirs = B.ARMS[side], B.ARMS[other]
-    ref, seen = reference.copy(), valid.copy()
-    hs, ht = arm["hand_start"], theirs["hand_start"]
-    ref[hs:hs + 21, :2] = ref[ht:ht + 21, :2] @ m[:, :2].T + m[:, 2]
-    ref[hs:hs + 21, 2] = ref[ht:ht + 21, 2]
-    seen[hs:hs + 21] = valid[ht:ht + 21]
+    arm = B.ARMS[side]
+    ref, seen = with_hand_of(reference, valid, side, other, m)
     S, E = parts.arm_info[side].joints[:2] + shift
     W, H = parts.arm_info[other].joints[2:] @ m[:, :2].T + m[:, 2]
     for point, p in ((arm["shoulder"], S), (arm["elbow"], E), (arm["wrist"], W)):
@@ -147,8 +146,12 @@ def lend_arms(layers: list[Layer], parts: Parts, reference: np.ndarray, valid: n
         theirs = [f"fore_{other}", f"hand_{other}"]
         if not all(name in names for name in theirs):
             continue
+        _, e_o, w_o, _ = parts.arm_info[other].joints
+        if np.linalg.norm(w_o - e_o) < MIN_FOREARM:
+            continue
         textures = [layers[names.index(name)].texture[BORDER:-BORDER, BORDER:-BORDER]
                     for name in theirs]
+        textures[0] = extruded(textures[0], e_o, w_o)
         fit = lent_transform(parts, side, other,
                              np.logical_or.reduce([t[..., 3] > 2 for t in textures]))
         if fit is None:
@@ -156,8 +159,6 @@ def lend_arms(layers: list[Layer], parts: Parts, reference: np.ndarray, valid: n
         m, shift = fit
         rig, ref, seen = lent_rig(parts, reference, valid, side, other, m, shift)
         built = []
-        _, e_o, w_o, _ = parts.arm_info[other].joints
-        textures[0] = extruded(textures[0], e_o, w_o)
         for piece, texture in zip(("fore", "hand"), textures):
             rgb, alpha = borrowed_texture(texture, m)
             region = alpha > 0.01

@@ -180,8 +180,8 @@ class WarpRenderer(LayerBuilder):
         # A hand laced under the other, unread, drawn as the other where the motion opens it.
         self._borrowed = borrow_hands(self.layers, self.parts, self.reference, valid, self.size,
                                       scale=scale, grow=grow)
-        # An arm that leaves the photo by its elbow, drawn as the other where the motion
-        # raises its hand into the picture.
+        # An arm that leaves the photo by its elbow, its forearm and hand drawn as the other's
+        # where the motion has that hand.
         self._lent = lend_arms(self.layers, self.parts, self.reference, valid, self.size,
                                scale=scale, grow=grow)
         ring = hole & ((alpha < 0.99) | through)
@@ -293,11 +293,10 @@ class WarpRenderer(LayerBuilder):
         # the photo's pose, cross-faded with the hand's own layer.
         borrowed = {}
         for b in self._borrowed:
-            hs = B.ARMS[b.side]["hand_start"]
-            share = shown(target, b.side, b.poser.ref[hs:hs + 21])
-            lent = self._layer(b.layer, b.poser.transforms(target), None) if share > 0 else None
-            if lent is not None and lent[0] is not None:      # (none: carried out of sight)
-                borrowed[b.index] = (lent, share)
+            share = shown(target, b.side, b.poser.ref)
+            hand = self._layer(b.layer, b.poser.transforms(target), None) if share > 0 else None
+            if hand is not None and hand[0] is not None:      # (none: carried out of sight)
+                borrowed[b.index] = (hand, share)
         # A lent forearm and hand (lent.py), in front, where the motion has that hand.
         lent = []
         for arm in self._lent:
