@@ -142,6 +142,26 @@ def test_clean_drops_low_confidence_and_impossible_limbs(photo):
     assert (out[0, :91, 2] > 0).sum() == (photo[:91, 2] > 0).sum()
 
 
+def test_a_hand_found_for_a_moment_only_is_dropped(photo):
+    """A hand found in one or two frames far from any other is a guess: drawn, a lent or
+    borrowed hand would flash in. Three frames are kept; so are a frame near a longer run
+    (the gap between them is filled), one at the motion's end and a motion one frame long."""
+    hand = slice(L.LEFT_HAND_START, L.LEFT_HAND_START + 21)
+    motion = np.repeat(photo[None], 60, axis=0)
+    motion[:, hand, 2] = 0.0
+    motion[5, hand, 2] = 0.9                            # one frame
+    motion[20:22, hand, 2] = 0.9                        # two
+    motion[35:38, hand, 2] = 0.9                        # three: 0.12 s at 25 fps
+    motion[41, hand, 2] = 0.9                           # one, three frames after them
+    motion[59, hand, 2] = 0.9                           # one, at the end
+    out = clean(motion, fps=FPS)
+    assert (out[:35, hand, 2] == 0).all() and (out[35:38, hand, 2] > 0).all()
+    assert (out[[41, 59], hand, 2] > 0).all()
+    assert (clean(motion[5:6], fps=FPS)[0, hand, 2] > 0).all()
+    # At 10 fps one frame is 0.1 s: kept.
+    assert (clean(motion, fps=10.0)[5, hand, 2] > 0).all()
+
+
 def test_an_arm_stretching_out_is_not_an_impossible_limb(photo):
     """A forearm seen foreshortened (half its length) most of the clip, then stretched out:
     the stretched frames are the real limb, not a glitch (was: dropped as longer than 1.6x its

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from gesticulate.skeleton import layout as L
-from gesticulate.skeleton.tracks import odd, runs
+from gesticulate.skeleton.tracks import SHORT_GAP_S, odd, runs
 
 MISSING = 0.3            # below this confidence a point is not seen
 ARMS = {
@@ -91,6 +91,11 @@ def _hampel(xy: np.ndarray, ok: np.ndarray, *, floor: float, window: int = 7) ->
 
 
 HAND_SPEED = 6.0         # shoulder widths per second: faster than a hand moves is a glitch
+# A hand found for a moment only (a run of frames under HAND_MOMENT_S seconds, far from any
+# other: _moments) is the tracker's guess on a blur or a hand crossing the frame's edge: drawn,
+# a hand the photo shows unread or not at all (render/warp/borrowed.py, lent.py) would flash
+# in for that moment.
+HAND_MOMENT_S = 0.1
 # A wrist that snaps onto its elbow while its hand is lost is a tracker glitch, not a forearm
 # pointing at the camera: a run of at most COLLAPSE_S with the forearm under COLLAPSE of its
 # 90th percentile, down to under SNAP of it. interview_1wrQ6Msp7wM's left wrist fell onto her
@@ -136,8 +141,9 @@ def _flips(angle: np.ndarray, ok: np.ndarray, *, fps: float) -> np.ndarray:
 def clean(keypoints: np.ndarray, *, fps: float) -> np.ndarray:
     """Drop tracker glitches: low confidence, jumps of a few frames (about 0.1 s), impossible
     limbs, a limb turned over and back (:data:`FLIP`), a wrist snapped onto its elbow
-    (:data:`SNAP`), hands that left their wrist. Returns a copy ``(T, 133, 3)`` with dropped
-    points at confidence 0.
+    (:data:`SNAP`), hands that left their wrist, hands found for a moment only
+    (:data:`HAND_MOMENT_S`). Returns a copy ``(T, 133, 3)`` with dropped points at
+    confidence 0.
 
     The jump filter works in seconds, not frames: its window spans about 0.23 s (7 frames at
     30 fps, 5 at 10 fps), and a point is dropped only if it left its neighbours further than a
@@ -190,7 +196,24 @@ def clean(keypoints: np.ndarray, *, fps: float) -> np.ndarray:
         gap = np.linalg.norm(kp[:, wrist, :2] - kp[:, hand, :2], axis=1)
         kp[ok & (gap > 0.35 * sw), hand:hand + 21, 2] = 0.0
         kp[~all_seen(kp, hand), hand:hand + 21, 2] = 0.0
+        kp[_moments(all_seen(kp, hand), fps=fps), hand:hand + 21, 2] = 0.0
     return kp
+
+
+def _moments(found: np.ndarray, *, fps: float) -> np.ndarray:
+    """``(T,)`` bool: the frames of each run of ``found`` shorter than :data:`HAND_MOMENT_S`
+    with more than :data:`~gesticulate.skeleton.tracks.SHORT_GAP_S` without it on both sides
+    (a nearer run is joined to it by the gap's filling, :func:`~gesticulate.skeleton.tracks.
+    fill`); not one at the motion's start or end."""
+    out = np.zeros(len(found), bool)
+    spans = runs(found)
+    far = SHORT_GAP_S * fps
+    for k, (a, b) in enumerate(spans):
+        # Frames without it before and after (none at the motion's start or end).
+        before = a - spans[k - 1][1] if k else (np.inf if a > 0 else 0)
+        after = spans[k + 1][0] - b if k + 1 < len(spans) else (np.inf if b < len(found) else 0)
+        out[a:b] = b - a < HAND_MOMENT_S * fps and min(before, after) > far
+    return out
 
 
 def scale_of(kp: np.ndarray) -> float:
