@@ -15,8 +15,8 @@ uninterrupted run.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, replace

@@ -289,13 +289,6 @@ def _check_options(*, split, size, max_clips, num_samples, seed) -> None:
         raise OptionError(f"--seed {seed} is out of range; use 0..2147483631")
 
 
-def _check_output(output: Path) -> Path:
-    """The report folder's parent, created (the folder itself may be new, empty or a previous
-    report, replaced as a whole: :func:`~gesticulate.atomic.atomic_dir`)."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    return output
-
-
 def _embedder(notes: list):
     from gesticulate.metrics.identity import FaceEmbedder
 
@@ -381,7 +374,10 @@ def evaluate(dataset_dir: str | os.PathLike, *, split: str = "test",
     if generated is not None:
         from gesticulate.evaluate.generated import match_generated
         submissions = match_generated(generated, [c.record.clip_id for c in clips])
-    output = _check_output(Path(output))
+    output = Path(output)
+    # The report folder may be new, empty or a previous report (replaced as a whole: atomic_dir
+    # refuses anything else); its parent is made for it.
+    output.parent.mkdir(parents=True, exist_ok=True)
     previous = output if output.is_dir() else None
     with atomic_dir(output, previous=holds("metrics.json"), what="evaluation report",
                     inputs=[dataset_dir, generated, fgd_encoder]) as work:
