@@ -452,6 +452,46 @@ def test_the_body_runs_on_under_an_arm_hanging_against_it_in_the_same_cloth(slee
     assert far.sum() > 500 and not (parts.hidden & far).any()
 
 
+@pytest.mark.parametrize("hips_seen", [False, True])
+def test_the_body_runs_on_under_a_bare_arm_where_the_bottom_border_holds_it(hips_seen):
+    """A bare arm hanging by a dress down to the photo's bottom border: there the body stays
+    while the shoulders carry the arm, and a wedge of backdrop opened between elbow and dress
+    when the trunk swayed (un_speech_female by her lectern). The dress runs on under the arm's
+    low part to just past its bone; not higher up, and not when hips in the photo carry the
+    body's bottom along."""
+    from gesticulate.render.warp.masks import lab_of
+    from gesticulate.render.warp.parts import LOW_HELD, SIDE_PAST_BONE, split_parts, torso_share
+    ref = template_pose(size=512)
+    if hips_seen:
+        ref[[L.LEFT_HIP, L.RIGHT_HIP], 1] = 505.0
+    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    sh = ref[L.LEFT_SHOULDER, :2]
+    el = sh + [0.15 * sw, 1.15 * sw]                # against the body, by the bottom border
+    ref[L.LEFT_ELBOW, :2] = el
+    ref[L.LEFT_WRIST, :2] = el + [-0.5 * sw, -0.4 * sw]             # the hand on the chest
+    ref[L.LEFT_HAND, :2] += ref[L.LEFT_WRIST, :2] - ref[L.LEFT_HAND_START, :2]
+    valid = valid_points(ref, (512, 512))
+    assert valid[[L.LEFT_HIP, L.RIGHT_HIP]].all() == hips_seen
+    person = _silhouette(ref, int(0.24 * sw), bones=ARMS[:2])
+    image = np.zeros((512, 512, 3), np.uint8)
+    image[:] = (90, 170, 220)                                       # a light blue backdrop
+    image[person > 0] = (20, 20, 25)                                # a black dress
+    pt = lambda p: tuple(np.round(p).astype(int))                   # noqa: E731
+    for a, b in ((sh, el), (el, ref[L.LEFT_WRIST, :2])):
+        cv2.line(image, pt(a), pt(b), SKIN, thickness=int(0.24 * sw))
+    parts = split_parts(person > 0, ref, valid, lab=lab_of(image))
+    normal = parts.shoulder_line[1]
+    past = lambda t: sh + t * (el - sh) + 0.8 * SIDE_PAST_BONE * sw * np.array(  # noqa: E731
+        [normal[1], -normal[0]])                    # past the bone, out of the trunk's outline
+    low, high = past(0.9), past(0.4)
+    below = lambda p: float((p - parts.shoulder_line[0]) @ normal)  # noqa: E731
+    share = torso_share(np.array([below(low), below(high)]), parts, (512, 512), ref)
+    assert share[0] < LOW_HELD < share[1]
+    at = lambda m, p: bool(m[int(round(p[1])), int(round(p[0]))])  # noqa: E731
+    assert at(parts.arms["left"], low) and at(parts.arms["left"], high)
+    assert at(parts.hidden, low) != hips_seen and not at(parts.hidden, high)
+
+
 def test_the_fill_under_an_arm_does_not_mirror_past_a_level_edge():
     """Dark cloth with white dots, a lectern's pale blue top below it in the same region
     (un_speech_female's lectern is in her person mask) and an arm's hole 10, 4 and 1 rows

@@ -28,6 +28,7 @@ from gesticulate.render.warp.masks import (OUTLIER_LAB, blend_distance, colour_c
                                            components_below, grown, lab_of, mask_box,
                                            segment_distance, shoulder_geometry, side_of, touching)
 from gesticulate.skeleton import layout as L
+from gesticulate.skeleton.tracks import smoothstep
 
 
 @dataclass
@@ -186,8 +187,15 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     # most-moved box +0.10 dB). Only a sleeve of the body's own cloth: a bare arm beside a
     # dress (ted_lia_driving2) left a dress-coloured ghost of itself when it swung out.
     side = np.zeros_like(person)
-    for s_ in sleeves:
-        seg = parts.segments[s_]
+    # ... and, whatever the arm's cloth, where the photo's bottom border holds the body (its
+    # hips unseen) more than the shoulders carry it (torso_share under LOW_HELD): the arm goes
+    # with its shoulder, the body's bottom stays, and the body's side behind the arm shows.
+    # un_speech_female's bare arm by the lectern, her trunk swayed 31 px, left a 25 px wedge
+    # of backdrop between her elbow and her dress. (Hips seen carry the body's bottom along;
+    # there, ted_lia_driving2's bare arm left a shard of fill beside it when it came in.)
+    held_low = torso_share(below, parts, (w, h), ref) < LOW_HELD
+    held_low &= not valid[[L.LEFT_HIP, L.RIGHT_HIP]].all()
+    for s_, seg in parts.segments.items():
         S, E = parts.arm_info[s_].joints[:2]
         d, t = segment_distance(px, py, S, 2 * E - S)     # on past the elbow: the sleeve's end
         band = side_of(px, py, S, E, core) | (d < SIDE_PAST_BONE * sw)
@@ -195,7 +203,9 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         # the elbow: a forearm hanging on down from it lies past the sleeve, over the backdrop
         # as often as over the body.
         end = 0.5 + SIDE_PAST_BONE * sw / (2.0 * max(float(np.linalg.norm(E - S)), 1.0))
-        side |= (seg["upper"] | ((seg["fore"] | seg["hand"]) & (t <= end))) & band
+        if s_ in sleeves:
+            side |= (seg["upper"] | ((seg["fore"] | seg["hand"]) & (t <= end))) & band
+        side |= seg["upper"] & band & held_low
     # From the armpit down: above it the arm's inner side is the shoulder's cap, and a body
     # run on there stood as a pale block over the backdrop when the shoulders moved
     # (avspeech_sample2's white shirt).
@@ -318,6 +328,26 @@ def _held(lab: np.ndarray, free: np.ndarray, parts: Parts, ref: np.ndarray, vali
             parts.hands[side] = parts.hands[side] | grab
         taken |= grab
         body &= ~grab
+
+
+def torso_share(below: np.ndarray, parts: Parts, size: tuple[int, int],
+                ref: np.ndarray) -> np.ndarray:
+    """How much a point ``below`` the shoulder line (signed distance, px) goes with the torso
+    bone rather than the hips' (LOWER): 1 at the shoulder line, 0 at the hips or the bottom of
+    the photo, whichever is nearer."""
+    mid, normal = parts.shoulder_line
+    w, h = size
+    reach = (h - 1 - mid[1]) / max(normal[1], 0.3)
+    hips = ref[[L.LEFT_HIP, L.RIGHT_HIP]]
+    if (hips[:, 2] >= B.MIN_CONFIDENCE).all() and hips[:, 1].mean() < h - 1:
+        reach = min(reach, float((hips[:, :2].mean(0) - mid) @ normal))
+    reach = max(reach, 0.25 * parts.shoulder_width, 8.0)
+    return 1.0 - smoothstep(below / reach)
+
+
+# The body runs on under the whole upper arm where it goes with the torso less than this
+# (split_parts).
+LOW_HELD = 0.5
 
 
 # How far past the upper arm's bone (shoulder widths) the body's side runs on under an arm

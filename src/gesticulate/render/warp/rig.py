@@ -15,7 +15,7 @@ from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.fill import bleed
 from gesticulate.render.warp.masks import lab_of
 from gesticulate.render.warp.mesh import Mesh, build_mesh
-from gesticulate.render.warp.parts import Parts
+from gesticulate.render.warp.parts import Parts, torso_share
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.tracks import smoothstep
 
@@ -53,19 +53,11 @@ def _border_pin(v: np.ndarray, size: tuple[int, int], reach: float) -> np.ndarra
 
 def _torso_share(v: np.ndarray, parts: Parts, size: tuple[int, int],
                  ref: np.ndarray) -> np.ndarray:
-    """How much each vertex follows the torso bone (vs LOWER, the hips): 1 at the shoulder
-    line, 0 at the hips or the bottom of the photo."""
+    """How much each vertex follows the torso bone (vs LOWER, the hips): :func:`torso_share`."""
     if parts.shoulder_line is None:
         return np.zeros(len(v))
     mid, normal = parts.shoulder_line
-    below = (v - mid) @ normal
-    w, h = size
-    reach = (h - 1 - mid[1]) / max(normal[1], 0.3)
-    hips = ref[[L.LEFT_HIP, L.RIGHT_HIP]]
-    if (hips[:, 2] >= B.MIN_CONFIDENCE).all() and hips[:, 1].mean() < h - 1:
-        reach = min(reach, float((hips[:, :2].mean(0) - mid) @ normal))
-    reach = max(reach, 0.25 * parts.shoulder_width, 8.0)
-    return 1.0 - smoothstep(below / reach)
+    return torso_share((v - mid) @ normal, parts, size, ref)
 
 
 # Shoulder tops reach this far (shoulder widths) above the shoulder line, with a fall-off over
