@@ -1500,7 +1500,10 @@ def test_a_hands_part_hidden_under_the_other_is_that_skin_without_the_fingers_ou
 def test_folded_hands_leave_the_lower_one_whole_when_the_upper_one_rises(shared_data):
     """avspeech_sample2's first frame: his left hand lies on his right. Raised, it left the
     right hand in shreds with the white shirt showing through where its fingers had lain; the
-    right hand's layer now holds that part, in skin, and is drawn under the left's."""
+    right hand's layer now holds that part, in skin, and is drawn under the left's. The right
+    hand's own pixels between and beside those fingers (their shadows, their soft edges) are
+    that skin too: left as they were, the fingers' outlines stayed on it as dark claws (a
+    fifth of the pixels where the fingers lay 25 grey levels under their median, now 6 %)."""
     from gesticulate.render.warp import WarpRenderer
     from gesticulate.render.warp.testing import pose, reference_keypoints
     from gesticulate.video import iter_frames
@@ -1515,6 +1518,12 @@ def test_folded_hands_leave_the_lower_one_whole_when_the_upper_one_rises(shared_
     out = r.render(pose(r.reference, fore={"left": 0.9}))      # his left forearm swung up
     shirt = (out[hidden].min(1) > 190).mean()                  # white: the shirt shows
     assert hidden.sum() > 500 and shirt < 0.05
+    k = 2 * int(round(0.06 * r.parts.shoulder_width)) + 1        # where the fingers lay
+    lay = cv2.morphologyEx(hidden.astype(np.uint8), cv2.MORPH_CLOSE,
+                           cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)[lay & (r.parts.segments["right"]["hand"]
+                                                       | hidden)].astype(float)
+    assert (grey < np.median(grey) - 25).mean() < 0.1
 
 
 def test_a_plain_sleeve_hidden_under_the_forearm_is_filled_with_its_shading_not_blotches():
