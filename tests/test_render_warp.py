@@ -989,7 +989,8 @@ def test_a_bare_arm_by_the_bottom_border_keeps_the_body_behind_it_when_the_trunk
     renderer._ring = renderer._ring[:0]
     hole = (renderer.render(swayed) == (255, 0, 255)).all(2)
     elbow = ref[L.RIGHT_ELBOW, :2]
-    rows = hole[int(elbow[1] - 0.6 * sw):, int(elbow[0] - 0.3 * sw):int(elbow[0] + 0.2 * sw)]
+    rows = hole[max(0, int(elbow[1] - 0.6 * sw)):,
+                max(0, int(elbow[0] - 0.3 * sw)):int(elbow[0] + 0.2 * sw)]
     # ... enclosed: the person on both sides in its row (not the backdrop beside her arm).
     left = np.maximum.accumulate(~rows, axis=1)
     right = np.maximum.accumulate(~rows[:, ::-1], axis=1)[:, ::-1]

@@ -55,7 +55,8 @@ SOLID_INSIDE = 4.0
 
 
 # The blur (shoulder widths) of a hand's part hidden under the other hand (:func:`smoothed_in`):
-# about a finger's width, so the fingers on top leave no outline on it.
+# about a finger's width, so the fingers on top leave no outline on it; the hand's own pixels
+# this near that part are filled too (:func:`_under_other_hand`).
 HIDDEN_HAND_BLUR = 0.03
 # Backdrop the segmenter gave the person and an arm's layer leaves out (seen through it) is
 # the photo's own backdrop in every frame (LayerBuilder._seen_backdrop) where it lies
@@ -101,10 +102,12 @@ class LayerBuilder:
                                    sideways=self._grown(uppers, rim))
         head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, arms, hands, scale)
         specs = [("torso", self.parts.torso, torso_rgb)]
-        edges: dict[str, np.ndarray] = {}          # per upper arm's layer: the hands' rim on it
+        # Per layer (by name), a hand's rim filled over on it: the pixels, the layer's bone and
+        # the hands whose rim they are.
+        edges: dict[str, tuple] = {}
         specs += self._arm_specs("upper", scale, hands=hands, hand_rim=rim, edges=edges)
         specs += [("head", self.parts.head, head_rgb)]
-        specs += self._arm_specs("fore", scale) + self._arm_specs("hand", scale)
+        specs += self._arm_specs("fore", scale) + self._arm_specs("hand", scale, edges=edges)
         self.layers: list[Layer] = []
         regions = []
         # A body layer is opaque away from the person's outline (cuts between layers are no
@@ -115,7 +118,6 @@ class LayerBuilder:
         inside = ~self._grown(~person, SOLID_INSIDE * scale)
         through = np.zeros_like(person)
         self._rims = []
-        hands_of = {s: seg["hand"] for s, seg in self.parts.segments.items()}
         torso = lab[self.parts.torso]
         # The colours of the body's layer (its clothes, what lies on it): an arm's pixels of
         # these are no backdrop.
@@ -151,9 +153,9 @@ class LayerBuilder:
                                                B.TORSO, _arm_points)
             elif name in edges:
                 unfilled = np.where(opaque[..., None], self.image, self._fg)
-                side = name.partition("_")[2]
-                self._rims += self._rim_pixels(name, edges[name] & ~seen_through, rgb, unfilled,
-                                               hands_of, B.ARMS[side]["upper"], _hand_points)
+                pixels, base, owners = edges[name]
+                self._rims += self._rim_pixels(name, pixels & ~seen_through, rgb, unfilled,
+                                               owners, base, _hand_points)
         return regions, through
 
     def _seen_backdrop(self, through: np.ndarray, hole: np.ndarray, scale: float
@@ -289,7 +291,8 @@ class LayerBuilder:
         """Layer specs of one arm piece per side, grown a little into its parent piece so the
         joint is covered when it bends (drawn: upper arms, head, forearms, hands). For the
         upper arms, ``hands`` (all hands' pixels) and ``hand_rim`` (px): a hand's soft edge on the
-        sleeve is filled, and ``edges`` gets each layer's (by name) such pixels."""
+        sleeve is filled; ``edges`` gets each layer's (by name) such pixels, with the layer's
+        bone and the hands whose rim they are (a lower hand's too: the other's rim on it)."""
         parent = {"upper": None, "fore": "upper", "hand": "fore"}[piece]
         out = []
         sides = list(self.parts.segments)
@@ -327,8 +330,10 @@ class LayerBuilder:
                 if edge.any():
                     rgb = fill_hidden(rgb, edge, region & ~edge, pattern=True, shade=True)
                     if edges is not None:     # the sleeve's seen pixels (not under the forearm)
-                        edges[f"upper_{side}"] = edge & ~self.parts.hidden_upper.get(
-                            side, np.zeros_like(edge))
+                        edges[f"upper_{side}"] = (
+                            edge & ~self.parts.hidden_upper.get(side, np.zeros_like(edge)),
+                            B.ARMS[side]["upper"],
+                            {s: sg["hand"] for s, sg in self.parts.segments.items()})
                 if side in self.parts.hidden_upper:
                     # The layer's soft edge reads past its region: where the forearm or hand
                     # that hid the sleeve lies there, the fill runs on (pats' fist drew a
@@ -338,10 +343,15 @@ class LayerBuilder:
                     if cover.any():
                         rgb = np.where(cover[..., None], bleed(rgb, region), rgb)
             if piece == "hand" and side in self.parts.hidden_hand:
-                # Under the other hand: that skin (drawn under the other hand's layer).
+                # Under the other hand: that skin (drawn under the other hand's layer), and so
+                # is the other's rim on it, shown as the photo's while that hand stays.
                 hidden = self.parts.hidden_hand[side]
-                rgb = _under_other_hand(self._fg, region, hidden, self.parts.shoulder_width,
-                                        scale)
+                rgb, rim = _under_other_hand(self._fg, seg["hand"], region, hidden,
+                                             self.parts.shoulder_width, scale)
+                if edges is not None:
+                    other = "left" if side == "right" else "right"
+                    edges[f"hand_{side}"] = (rim, B.ARMS[side]["hand"],
+                                             {other: self.parts.segments[other]["hand"]})
                 region = region | hidden
             out.append((f"{piece}_{side}", region, rgb))
         return out
@@ -349,19 +359,20 @@ class LayerBuilder:
     _grown = staticmethod(grown)
 
 
-def _under_other_hand(rgb: np.ndarray, region: np.ndarray, hidden: np.ndarray, sw: float,
-                      scale: float) -> np.ndarray:
-    """The picture ``rgb`` with a lower hand's (``region``) part ``hidden`` under the other hand
-    filled with its own seen skin, bled in and blurred (:data:`HIDDEN_HAND_BLUR`); and so are
-    its pixels between the other hand's fingers and along their edges (their shadows and soft
-    edges, 2 px at 512 px): left as they were, the fingers' outlines stayed on it as dark
-    claws when the hand on top rose (avspeech_sample2's folded hands)."""
-    k = 2 * int(round(HIDDEN_HAND_BLUR * sw)) + 1
-    between = cv2.morphologyEx(hidden.astype(np.uint8), cv2.MORPH_CLOSE,
-                               cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
-    fill = hidden | (region & (between | grown(hidden, 2 * scale)))
-    own = region & ~fill
+def _under_other_hand(rgb: np.ndarray, hand: np.ndarray, region: np.ndarray,
+                      hidden: np.ndarray, sw: float, scale: float
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """The picture ``rgb`` with a lower ``hand``'s part ``hidden`` under the other hand filled
+    with the hand's own seen skin, bled in and blurred (:data:`HIDDEN_HAND_BLUR`), and so its
+    layer's (``region``) pixels within a finger's width of that part (the same figure, 2 px at
+    512 px at least): between the other hand's fingers and along their edges, their shadows
+    and soft edges; and those seen pixels filled over, the other hand's rim. Left as they
+    were, the fingers' outlines stayed on it as dark claws when the hand on top rose
+    (avspeech_sample2's folded hands)."""
+    fill = hidden | (region & grown(hidden, max(HIDDEN_HAND_BLUR * sw, 2 * scale)))
+    own = hand & ~fill
     if own.any():
-        far = cv2.distanceTransform((~own).astype(np.uint8), cv2.DIST_L2, 3)[fill].max()
-        rgb = bleed(rgb, own, steps=int(np.ceil(far)) + 1)
-    return smoothed_in(rgb, fill, HIDDEN_HAND_BLUR * sw)
+        # Chessboard distance: the bleed's steps, one ring of 8 neighbours each.
+        far = cv2.distanceTransform((~own).astype(np.uint8), cv2.DIST_C, 3)[fill].max()
+        rgb = np.where(fill[..., None], bleed(rgb, own, steps=int(far) + 1), rgb)
+    return smoothed_in(rgb, fill, HIDDEN_HAND_BLUR * sw), fill & region & ~hidden

@@ -184,12 +184,13 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     # a line through the cloth, swung out and showed the backdrop in a wedge between the two),
     # the forearm's and hand's too where they lie there (folded up against the sleeve,
     # pats_oliver_slice18.png's forearm left a black triangle by his elbow; hbr_speaker12's
-    # most-moved box +0.10 dB). Only a sleeve of the body's own cloth: a bare arm beside a
-    # dress (ted_lia_driving2) left a dress-coloured ghost of itself when it swung out.
+    # most-moved box +0.10 dB). Elsewhere only a sleeve of the body's own cloth: a bare arm
+    # beside a dress (ted_lia_driving2) left a dress-coloured ghost of itself when it swung out.
     side = np.zeros_like(person)
-    # ... and, whatever the arm's cloth, where the photo's bottom border holds the body (its
-    # hips unseen) more than the shoulders carry it (torso_share under LOW_HELD): the arm goes
-    # with its shoulder, the body's bottom stays, and the body's side behind the arm shows.
+    # ... but, whatever the arm's cloth, where the photo's bottom border holds the body (its
+    # hips unseen, the renderer's LOWER bone stays put: Poser.lower) more than the shoulders
+    # carry it (torso_share under LOW_HELD): the arm goes with its shoulder, the body's bottom
+    # stays, and the body's side behind the arm shows.
     # un_speech_female's bare arm by the lectern, her trunk swayed 31 px, left a 25 px wedge
     # of backdrop between her elbow and her dress. (Hips seen carry the body's bottom along;
     # there, ted_lia_driving2's bare arm left a shard of fill beside it when it came in.)
@@ -334,7 +335,7 @@ def torso_share(below: np.ndarray, parts: Parts, size: tuple[int, int],
                 ref: np.ndarray) -> np.ndarray:
     """How much a point ``below`` the shoulder line (signed distance, px) goes with the torso
     bone rather than the hips' (LOWER): 1 at the shoulder line, 0 at the hips or the bottom of
-    the photo, whichever is nearer."""
+    the photo, whichever is nearer. ``parts`` must have its shoulder line."""
     mid, normal = parts.shoulder_line
     w, h = size
     reach = (h - 1 - mid[1]) / max(normal[1], 0.3)
@@ -345,8 +346,8 @@ def torso_share(below: np.ndarray, parts: Parts, size: tuple[int, int],
     return 1.0 - smoothstep(below / reach)
 
 
-# The body runs on under the whole upper arm where it goes with the torso less than this
-# (split_parts).
+# Where the body goes with the torso less than this and its hips are unseen, it runs on under
+# an upper arm of any cloth to just past the bone (split_parts).
 LOW_HELD = 0.5
 
 
