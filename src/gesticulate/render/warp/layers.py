@@ -368,10 +368,10 @@ def _under_other_hand(rgb: np.ndarray, hand: np.ndarray, region: np.ndarray,
     layer's (``region``) shadows between the other hand's fingers and along their edges
     (pixels under :data:`SHADOW` of its seen skin's grey level, in that part closed over a
     finger's width or 2 px at 512 px from it; the skin is read from the others); and those
-    seen pixels filled over, the other hand's rim. Left as they were, the fingers' outlines stayed on it as dark claws when the
-    hand on top rose (avspeech_sample2's folded hands). Its own fingers laced between the
-    other's are no shadow: filled too, ted_lia_driving3's lower hand lost them, and the
-    detector found it in 63 of her 116 frames, against 101."""
+    seen pixels filled over, the other hand's rim. Left as they were, the fingers' outlines
+    stayed on it as dark claws when the hand on top rose (avspeech_sample2's folded hands).
+    Its own fingers laced between the other's are no shadow: filled too, ted_lia_driving3's
+    lower hand lost them, and the detector found it in 63 of her 116 frames, against 101."""
     k = 2 * int(round(HIDDEN_HAND_BLUR * sw)) + 1
     between = cv2.morphologyEx(hidden.astype(np.uint8), cv2.MORPH_CLOSE,
                                cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
