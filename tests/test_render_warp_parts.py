@@ -1399,7 +1399,8 @@ def test_bits_between_an_outstretched_hands_fingers_go_with_the_hand_not_the_bod
 def test_a_held_object_goes_with_the_hand_and_clothing_beside_it_stays():
     """A pale clicker held in front of a dark jacket (ted_lia_driving1) stayed on the jacket
     when the hand went. It goes with the hand now; a red tie's end beside the hand runs on past
-    the hand's reach and stays, and so does the rim where a finger meets the jacket."""
+    the hand's reach and stays, and so do the rim where a finger meets the jacket and a piece
+    apart from the hand."""
     from gesticulate.render.warp.masks import lab_of
     from gesticulate.render.warp.parts import Parts, _held
 
@@ -1415,6 +1416,9 @@ def test_a_held_object_goes_with_the_hand_and_clothing_beside_it_stays():
     clicker[100:128, 104:114] = True                                 # sticks up out of the fist
     clicker &= ~hand
     img[clicker] = (205, 205, 210)
+    apart = np.zeros_like(hand)
+    apart[113:124, 117:129] = True                                   # 2 px above the hand
+    img[apart] = (40, 120, 60)
     person = np.ones((h, w), bool)
     arm = hand.copy()
     arm[140:, 100:125] = True                                        # the forearm, downwards
@@ -1428,6 +1432,10 @@ def test_a_held_object_goes_with_the_hand_and_clothing_beside_it_stays():
     tie[:, 150:165] = True
     assert not parts.arms["left"][tie].any()                          # the tie stays
     assert parts.arms["left"][rim & ~arm].mean() < 0.1                # and the jacket's rim
+    # ... and what lies 2 px from the hand in a picture this size (1 px at 512 px): apart from
+    # it. avspeech_sample2's tie ended 2-3 px above his hand at 256 px, and went with it as a
+    # dark red square floating beside his raised hand.
+    assert not parts.arms["left"][apart].any()
 
 
 def _folded_hands(lower_wrist_gap: float = 0.0):

@@ -321,7 +321,7 @@ def _held(lab: np.ndarray, free: np.ndarray, parts: Parts, ref: np.ndarray, vali
         area = stats[:, cv2.CC_STAT_AREA]
         ok = np.flatnonzero((area <= (HELD_AREA * sw) ** 2) & (area >= (HELD_MIN * sw) ** 2))
         ok = np.setdiff1d(ok[ok > 0], beyond)
-        grab = touching(np.isin(labels, ok), grown(hand, 2))
+        grab = touching(np.isin(labels, ok), grown(hand, max(1.0, 2.0 * max(h, w) / 512)))
         if not grab.any():
             continue
         parts.arms[side] = parts.arms[side] | grab
