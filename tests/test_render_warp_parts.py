@@ -1432,9 +1432,9 @@ def test_a_held_object_goes_with_the_hand_and_clothing_beside_it_stays():
     tie[:, 150:165] = True
     assert not parts.arms["left"][tie].any()                          # the tie stays
     assert parts.arms["left"][rim & ~arm].mean() < 0.1                # and the jacket's rim
-    # ... and what lies 2 px from the hand in a picture this size (1 px at 512 px): apart from
-    # it. avspeech_sample2's tie ended 2-3 px above his hand at 256 px, and went with it as a
-    # dark red square floating beside his raised hand.
+    # ... and what lies 2 px from the hand in a picture this size (the reach here is 1 px, 2 px
+    # at 512 px): apart from it. avspeech_sample2's tie ended 2-3 px above his hand at 256 px,
+    # and went with it as a dark red square floating beside his raised hand.
     assert not parts.arms["left"][apart].any()
 
 
@@ -1527,10 +1527,10 @@ def test_a_hands_part_hidden_under_the_other_is_its_own_skin_without_the_fingers
 def test_folded_hands_leave_the_lower_one_whole_when_the_upper_one_rises(shared_data):
     """avspeech_sample2's first frame: his left hand lies on his right. Raised, it left the
     right hand in shreds with the white shirt showing through where its fingers had lain; the
-    right hand's layer now holds that part, in skin, and is drawn under the left's. The right
-    hand's own pixels between and beside those fingers (their shadows, their soft edges) are
-    that skin too: left as they were, the fingers' outlines stayed on it as dark claws (a
-    fifth of the pixels where the fingers lay 25 grey levels under their median, now 7 %)."""
+    right hand's layer now holds that part, in skin, and is drawn under the left's. The
+    shadows those fingers cast on the right hand are that skin too: left as they were, the
+    fingers' outlines stayed on it as dark claws (a fifth of the pixels where the fingers lay
+    25 grey levels under their median, now 7 %)."""
     from gesticulate.render.warp import WarpRenderer
     from gesticulate.render.warp.testing import pose, reference_keypoints
     from gesticulate.video import iter_frames

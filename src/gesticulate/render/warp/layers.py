@@ -366,17 +366,20 @@ def _under_other_hand(rgb: np.ndarray, hand: np.ndarray, region: np.ndarray,
     """The picture ``rgb`` with a lower ``hand``'s part ``hidden`` under the other hand filled
     with the hand's own seen skin, bled in and blurred (:data:`HIDDEN_HAND_BLUR`), and so its
     layer's (``region``) shadows between the other hand's fingers and along their edges
-    (pixels under :data:`SHADOW` of its seen skin's grey level, in that part closed over a
-    finger's width or 2 px at 512 px from it; the skin is read from the others); and those
-    seen pixels filled over, the other hand's rim. Left as they were, the fingers' outlines
-    stayed on it as dark claws when the hand on top rose (avspeech_sample2's folded hands).
-    Its own fingers laced between the other's are no shadow: filled too, ted_lia_driving3's
-    lower hand lost them, and the detector found it in 63 of her 116 frames, against 101."""
+    (pixels under :data:`SHADOW` of its seen skin's grey level, in that part closed by a disc
+    :data:`HIDDEN_HAND_BLUR` across or within 2 px at 512 px of it; the skin is read from the
+    other pixels); and those seen pixels filled over, the other hand's rim. Left as they were,
+    the fingers' outlines stayed on it as dark claws when the hand on top rose
+    (avspeech_sample2's folded hands). Its own fingers laced between the other's are no
+    shadow: when they were filled too, ted_lia_driving3's lower hand lost them, and the
+    detector found it in 63 of her 116 frames, against 101."""
     k = 2 * int(round(HIDDEN_HAND_BLUR * sw)) + 1
     between = cv2.morphologyEx(hidden.astype(np.uint8), cv2.MORPH_CLOSE,
                                cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
     near = region & (between | grown(hidden, 2 * scale)) & ~hidden
     seen = hand & ~hidden & ~near
+    if not seen.any():
+        seen = hand & ~hidden
     own = seen
     if seen.any():
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)

@@ -273,12 +273,14 @@ HELD_AROUND = 0.6
 HELD_AREA = 0.35
 HELD_MIN = 0.05           # ... and no smaller than this square
 HELD_THICK = 0.015        # ... made of parts at least twice this thick
+HELD_TOUCH = 2.0          # ... touching the hand within this many px at 512 px
 
 
 def _held(lab: np.ndarray, free: np.ndarray, parts: Parts, ref: np.ndarray, valid: np.ndarray,
           taken: np.ndarray, sw: float) -> None:
     """Give each hand what it holds: the pieces of the body (``free``, less the head) that
-    touch the hand (its own pixels, or a disc at the wrist when the detector missed it), lie
+    touch the hand (within :data:`HELD_TOUCH` of its own pixels, or of a disc at the wrist when
+    the detector missed it), lie
     wholly within :data:`HELD_REACH` of it and off the body's outline, between squares
     :data:`HELD_MIN` and :data:`HELD_AREA` on a side and :data:`HELD_THICK` thick, in none of
     the colours of the body around the hand (3 clusters, from :data:`HELD_REACH` to
@@ -321,7 +323,7 @@ def _held(lab: np.ndarray, free: np.ndarray, parts: Parts, ref: np.ndarray, vali
         area = stats[:, cv2.CC_STAT_AREA]
         ok = np.flatnonzero((area <= (HELD_AREA * sw) ** 2) & (area >= (HELD_MIN * sw) ** 2))
         ok = np.setdiff1d(ok[ok > 0], beyond)
-        grab = touching(np.isin(labels, ok), grown(hand, max(1.0, 2.0 * max(h, w) / 512)))
+        grab = touching(np.isin(labels, ok), grown(hand, max(1.0, HELD_TOUCH * min(h, w) / 512)))
         if not grab.any():
             continue
         parts.arms[side] = parts.arms[side] | grab
