@@ -280,12 +280,11 @@ def _held(lab: np.ndarray, free: np.ndarray, parts: Parts, ref: np.ndarray, vali
           taken: np.ndarray, sw: float) -> None:
     """Give each hand what it holds: the pieces of the body (``free``, less the head) that
     touch the hand (within :data:`HELD_TOUCH` of its own pixels, or of a disc at the wrist when
-    the detector missed it), lie
-    wholly within :data:`HELD_REACH` of it and off the body's outline, between squares
-    :data:`HELD_MIN` and :data:`HELD_AREA` on a side and :data:`HELD_THICK` thick, in none of
-    the colours of the body around the hand (3 clusters, from :data:`HELD_REACH` to
-    :data:`HELD_AROUND`) nor the hand's, nor a blend of two of them (further than
-    :data:`OUTLIER_LAB`).
+    the detector missed it), lie wholly within :data:`HELD_REACH` of it and off the body's
+    outline, between squares :data:`HELD_MIN` and :data:`HELD_AREA` on a side and
+    :data:`HELD_THICK` thick, in none of the colours of the body around the hand (3 clusters,
+    from :data:`HELD_REACH` to :data:`HELD_AROUND`) nor the hand's, nor a blend of two of them
+    (further than :data:`OUTLIER_LAB`).
     ted_lia_driving1's clicker stayed on his jacket when his hand went; it goes with the hand
     now, and the body under it is filled as under the hand. ``parts`` (arms and hands) and
     ``taken`` are updated in place."""
