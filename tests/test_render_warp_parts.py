@@ -385,6 +385,39 @@ def test_cloth_off_the_trunk_far_from_the_arm_stays_with_the_body():
     assert not at(parts.arms["left"], far) and at(parts.torso, far)
 
 
+@pytest.mark.parametrize("edge, follows", [((20, 20, 30), True), ((150, 150, 150), False)])
+def test_a_thin_edge_along_an_arm_out_from_the_body_goes_with_the_arm(edge, follows):
+    """A thin strip of the body's pixels along an arm held out from the body, past the arm's
+    reach but touching it, is the arm's own edge when it has the arm's colour:
+    ted_lia_driving1's outstretched forearm left its dark, motion-blurred underside on the
+    backdrop as a stroke once it rose. Of another colour (un_speech_female's microphone stem
+    beside her arm) it stays with the body."""
+    from gesticulate.render.warp.masks import lab_of
+    from gesticulate.render.warp.parts import split_parts
+    ref = template_pose(size=512)
+    ref[:, :2] = (ref[:, :2] - 256) * 0.8 + 256
+    sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
+    sh = ref[L.LEFT_SHOULDER, :2]
+    el = sh + [0.55 * sw, 0.35 * sw]                          # the arm held out to the side
+    wr = el + [0.55 * sw, 0.0]                                # ... its forearm level
+    ref[L.LEFT_ELBOW, :2], ref[L.LEFT_WRIST, :2] = el, wr
+    ref[L.LEFT_HAND, :2] += wr - ref[L.LEFT_HAND_START, :2]
+    person = _silhouette(ref, int(0.3 * sw))
+    image = np.zeros((512, 512, 3), np.uint8)
+    image[:] = (180, 20, 20)                                  # a red backdrop
+    image[person > 0] = (30, 30, 40)                          # a dark suit
+    # The strip: from inside the body out to the wrist, from the forearm's underside (0.15
+    # shoulder widths below its bone) to 0.245, past the arm's reach.
+    x0, x1 = int(sh[0] - 0.1 * sw), int(wr[0])
+    y0, y1 = int(el[1] + 0.145 * sw), int(el[1] + 0.245 * sw)
+    image[y0:y1, x0:x1] = edge
+    person[y0:y1, x0:x1] = 1
+    parts = split_parts(person > 0, ref, valid_points(ref, (512, 512)), lab=lab_of(image))
+    x, y = int(0.5 * (el[0] + wr[0])), int(el[1] + 0.235 * sw)    # on the strip, past reach
+    assert parts.arms["left"][y, x] == follows
+    assert parts.torso[y, x] != follows
+
+
 def test_a_trunk_whose_hips_are_not_seen_runs_straight_down_from_the_shoulders():
     """Without hips the trunk (where an arm's pixels hide torso) runs down from just outside the
     shoulders at their width: widened by a quarter shoulder width each side as if hips had been
