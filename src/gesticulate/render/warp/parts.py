@@ -268,14 +268,17 @@ def _to_arms(bits: np.ndarray, parts: Parts, taken: np.ndarray, sw: float, *,
 
 
 # A strip of the body's pixels outside the trunk thinner than EDGE_THIN shoulder widths (at
-# least 3 px), lying EDGE_AWAY from it (its median pixel) and touching an arm, of that arm's
-# colour beside it (its median within EDGE_LAB in CIELAB), is that arm's edge
-# (_edges_to_arms). ted_lia_driving1's outstretched forearm has a dark, motion-blurred lower
-# edge that the arm's capsule missed; the torso kept it, 56 px from the trunk, and left it on
-# the backdrop as a dark stroke once the arm rose. Of another colour such a strip is something
-# the segmenter took for the person (un_speech_female's microphone stem beside her arm,
-# hbr_speaker12's armchair): it stays with the torso.
-EDGE_THIN = 0.06
+# least 3 px) and EDGE_LONG long, lying EDGE_AWAY from the trunk (its median pixel) and
+# touching an arm, of that arm's colour beside it (its median within EDGE_LAB in CIELAB), is
+# that arm's edge (_edges_to_arms). ted_lia_driving1's outstretched forearm has a dark,
+# motion-blurred underside, 3-4 px thick and 54 px long, that the arm's capsule missed; the
+# torso kept it, 56 px from the trunk, and left it on the backdrop as a dark stroke once the
+# arm rose. Of another colour such a strip is something the segmenter took for the person; a
+# thicker or shorter one of the arm's colour is as often: un_speech_female's microphone stem
+# beside her dark arm (49 px long, 6 px thick), hbr_speaker12's armchair's crease (13 px
+# long). They stay with the torso.
+EDGE_THIN = 0.035
+EDGE_LONG = 0.2
 EDGE_AWAY = 0.2
 EDGE_LAB = 20.0
 
@@ -298,7 +301,7 @@ def _edges_to_arms(rest: np.ndarray, trunk: np.ndarray, parts: Parts, taken: np.
         x, y, w, h = stats[i, :4]
         box = np.s_[max(0, y - 2 * k):y + h + 2 * k, max(0, x - 2 * k):x + w + 2 * k]
         strip = labels[box] == i
-        if np.median(away[box][strip]) <= EDGE_AWAY * sw:
+        if max(w, h) < EDGE_LONG * sw or np.median(away[box][strip]) <= EDGE_AWAY * sw:
             continue
         beside = (cv2.dilate(strip.astype(np.uint8), reach) > 0) \
             & ~(cv2.dilate(strip.astype(np.uint8), near) > 0)
