@@ -930,6 +930,25 @@ def test_a_hand_laced_under_the_other_is_drawn_as_the_other_mirrored(shared_data
 
 
 @pytest.mark.realdata
+def test_a_hand_mostly_under_the_other_is_drawn_as_the_other_mirrored(shared_data):
+    """avspeech_sample2's first frame: his left hand lies on his right, 0.35 of the right hand
+    under it. Raised, the right hand was a flat patch of skin with a jagged edge, which the
+    detector did not take for a hand; it is now drawn as his left hand mirrored, which it does.
+    The photo's own pose renders the photo."""
+    from gesticulate.skeleton.extract import extract_image
+    image, ref, renderer = _first_frame(shared_data / "video" / "avspeech_sample2.avi")
+    assert [b.side for b in renderer._borrowed] == ["right"]
+    assert psnr(renderer.render(ref), image) > 40
+    raised = pose(ref, fore={"right": -0.9})
+    drawn = renderer.render(raised)
+    borrowed, renderer._borrowed = renderer._borrowed, []
+    own = renderer.render(raised)
+    renderer._borrowed = borrowed
+    assert L.hand_found(extract_image(drawn), L.RIGHT_HAND, 0.3)
+    assert not L.hand_found(extract_image(own), L.RIGHT_HAND, 0.3)
+
+
+@pytest.mark.realdata
 def test_an_arm_the_photo_cuts_at_its_elbow_raises_a_lent_hand(shared_data):
     """un_speech_female's first frame: her left arm leaves the picture by its elbow, behind
     the lectern; her right hand lies on her chest. Where the motion raises her left hand into

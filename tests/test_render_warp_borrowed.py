@@ -59,6 +59,21 @@ def test_an_unread_hand_is_borrowed_from_the_found_one_only():
     assert borrowers(_parts(apart=True), _valid()) == {}
 
 
+def test_a_read_hand_mostly_under_the_other_is_borrowed_too():
+    """A hand the detector reads is borrowed where COVERED of it or more lies under the other
+    (avspeech_sample2's right hand, under his left, rose as a flat patch of skin)."""
+    from gesticulate.render.warp.borrowed import COVERED
+    found = _valid(L.HAND_FOUND)
+    for hidden_share, borrowed in ((COVERED + 0.05, {"left": "right"}), (COVERED - 0.05, {})):
+        parts = _parts()
+        own = int(parts.segments["left"]["hand"].sum())
+        hidden = np.zeros_like(parts.torso)
+        n = int(round(hidden_share * own / (1.0 - hidden_share)))
+        hidden.flat[:n] = True
+        parts.hidden_hand = {"left": hidden}
+        assert borrowers(parts, found) == borrowed
+
+
 def test_the_mirror_puts_the_other_hand_on_this_wrist_as_it_meets_its_forearm():
     parts = _parts()
     m = mirror_transform(parts, "left", "right")
@@ -137,6 +152,30 @@ def test_the_borrowed_hand_shows_where_the_motion_has_it_away_from_the_photos_po
     tgt[LH:LH + 21, 0] += 7.0             # a little off its place: part, in 1/32 steps
     part = shown(tgt, "left", rest)
     assert 0.0 < part < 1.0 and (part * 32) % 1 == 0
+
+
+def test_a_read_hand_the_motion_has_without_landmarks_shows_where_its_wrist_moved():
+    """generate's fitted motion drops a hand the photo shows in part: a read (covered) hand
+    shows by how far its wrist moved against its own elbow; an unread one not at all. The other
+    hand leaving it does not show it (it lies revealed where it was)."""
+    rest = np.zeros((L.NUM_KEYPOINTS, 3))
+    rest[LH:LH + 21] = np.c_[_upright(90, -10), np.ones(21)]   # the photo's own landmarks
+    rest[L.LEFT_WRIST] = (90.0, 200.0, 1.0)
+    rest[L.LEFT_ELBOW] = (60.0, 150.0, 1.0)
+    rest[L.RIGHT_WRIST] = (110.0, 200.0, 1.0)
+    tgt = rest.copy()
+    tgt[LH:LH + 21, 2] = 0.0                                    # no landmarks in the motion
+    assert shown(tgt, "left", rest, read=True) == 0.0           # where the photo has it
+    swayed = tgt.copy()
+    swayed[[L.LEFT_WRIST, L.LEFT_ELBOW, L.RIGHT_WRIST], 0] += 15.0
+    assert shown(swayed, "left", rest, read=True) == 0.0
+    left = tgt.copy()
+    left[L.RIGHT_WRIST, 1] -= 60.0                              # the other hand rose
+    assert shown(left, "left", rest, read=True) == 0.0
+    raised = tgt.copy()
+    raised[L.LEFT_WRIST, 1] -= 60.0
+    assert shown(raised, "left", rest, read=True) == 1.0
+    assert shown(raised, "left", rest) == 0.0                   # unread: laced, as the photo
 
 
 def test_the_own_hand_and_the_borrowed_one_cross_fade_with_nothing_showing_through():

@@ -16,6 +16,12 @@ The motion must carry the hand's landmarks: a skeleton from a real clip or anoth
 (``render --motion``, ``reenact``, ``import-poses``) does; ``generate``'s, made from the photo's
 keypoints, has none for a hand the photo's detection did not find.
 
+A hand the detector reads but that lies mostly under the other (:data:`COVERED`) is borrowed
+the same way: the photo shows too little of it to carry (avspeech_sample2's right hand, under
+his left, rose as a flat patch of skin that no detector took for a hand; the mirrored left one
+is found, with the left wrist's watch on it too). It lies where its own landmarks are, so the
+motion shows it away from those.
+
 A hand apart from the other is kept, read or not: interview_1wrQ6Msp7wM's left, cupped and
 seen edge-on, is not found in the photo, but it is a whole hand; borrowed, it was re-detected
 in 0.59 of her self-reenactment's frames (0.03 kept), but it was her right hand's darker,
@@ -59,6 +65,12 @@ AT_REST = (0.1, 0.25)
 # photos and clips' first frames only hbr_speaker7 borrows, its hands laced.)
 SEEN_SHARE = 0.3
 AGAINST = 0.03
+# A hand the detector reads is borrowed too where COVERED of it or more lies under the other
+# (parts.hidden_hand): avspeech_sample2's right hand, 0.35 of it under his left, rose as a
+# flat patch of skin with a jagged edge where the left hand's fingers had lain. (Of the shared
+# photos and clips' first frames it is the only one; ted_lia_driving3's laced right hand,
+# 0.24 under, keeps its own fingers.)
+COVERED = 0.3
 
 
 # Pixels over which a lent hand fades out at the photo's border (borrowed_texture).
@@ -72,6 +84,8 @@ class Borrowed(NamedTuple):
     index: int            # of the hand's own layer, which it is drawn with
     layer: Layer
     poser: Poser          # the rig's, with the other hand's landmarks mirrored onto this one
+    rest: np.ndarray      # where the hand lies in the photo (:func:`shown`), (133, 3)
+    read: bool            # its landmarks are the photo's own (a hand under the other)
 
 
 def borrowers(parts: Parts, valid: np.ndarray) -> dict[str, str]:
@@ -85,14 +99,23 @@ def borrowers(parts: Parts, valid: np.ndarray) -> dict[str, str]:
     for side, other in (("left", "right"), ("right", "left")):
         if side not in info or other not in info:
             continue
-        if found[side] or not found[other] or info[side].mode != "full" \
-                or info[other].mode != "full":
-            continue
         mine, theirs = parts.segments[side]["hand"], parts.segments[other]["hand"]
+        if (found[side] and not covered(parts, side)) or not found[other] \
+                or info[side].mode != "full" or info[other].mode != "full":
+            continue
         if theirs.any() and mine.sum() >= SEEN_SHARE * theirs.sum() \
                 and (grown(mine, max(2.0, AGAINST * parts.shoulder_width)) & theirs).any():
             out[side] = other
     return out
+
+
+def covered(parts: Parts, side: str) -> bool:
+    """:data:`COVERED` of ``side``'s hand or more lies under the other."""
+    hidden = parts.hidden_hand.get(side)
+    if hidden is None or side not in parts.segments:
+        return False
+    n = int(hidden.sum())
+    return n > 0 and n >= COVERED * (n + int(parts.segments[side]["hand"].sum()))
 
 
 def mirror_transform(parts: Parts, side: str, other: str) -> np.ndarray:
@@ -173,32 +196,52 @@ def borrow_hands(layers: list[Layer], parts: Parts, reference: np.ndarray, valid
                             spacing=mesh_step(region, 0.0, scale, fine=True), grow=grow)
         if layer is not None:
             layer.name = f"borrowed_{side}"
-            out.append(Borrowed(side, names.index(mine), layer, Poser(ref, seen, rig, size)))
+            # A hand read in the photo lies where its own landmarks are; an unread one, laced in
+            # the other, where the motion has none of it or the other's mirrored.
+            read = int(valid[B.ARMS[side]["hand_start"]:][:21].sum()) >= L.HAND_FOUND
+            out.append(Borrowed(side, names.index(mine), layer, Poser(ref, seen, rig, size),
+                                reference if read else ref, read))
     return out
 
 
-def shown(target: np.ndarray, side: str, rest: np.ndarray) -> float:
+def shown(target: np.ndarray, side: str, rest: np.ndarray, *, read: bool = False
+          ) -> float:
     """How much of ``side``'s borrowed hand shows in the frame ``target`` ``(133, 3)``, 0..1 in
     steps of 1/32: all of it where the motion has that hand (:func:`~gesticulate.skeleton.
-    layout.hand_found`) away from its ``rest`` (the borrowed rig's reference ``(133, 3)``:
-    the photo's points, this hand the other's mirrored), none where it has none (a hand laced
-    in the other, as the photo's) or at its rest (:data:`AT_REST`). How far from its rest:
-    the landmarks' mean distance from the rest's about their middles (a hand turned or opened
-    in place) plus how far that middle moved against the other wrist (or, unseen, the
-    picture), over the hand's size."""
+    layout.hand_found`) away from its ``rest`` ``(133, 3)``, :attr:`Borrowed.rest` (an unread
+    hand's: the borrowed rig's reference, this hand the other's mirrored; a read one's: the
+    photo's own points); none where it has none (a hand laced in the other, as the photo's) or
+    at its rest (:data:`AT_REST`). How far from its rest: the landmarks' mean distance from
+    the rest's about their middles (a hand turned or opened in place) plus how far that middle
+    moved against the other wrist (a ``read`` hand's, :attr:`Borrowed.read`: against its own
+    elbow; either unseen: the picture), over the hand's size; of a read hand the motion has
+    without landmarks, how far its wrist moved so."""
     mine = L.LEFT_HAND if side == "left" else L.RIGHT_HAND
+    # Moved against the other wrist (laced hands go together), or for a read hand lying under
+    # the other against its own elbow: it stays revealed in place when the other hand leaves.
+    anchor = B.ARMS[side if read else ("right" if side == "left" else "left")][
+        "elbow" if read else "wrist"]
     if not L.hand_found(target, mine, B.MIN_CONFIDENCE):
-        return 0.0
-    both = (target[mine, 2] >= B.MIN_CONFIDENCE) & (rest[mine, 2] >= B.MIN_CONFIDENCE)
-    if both.sum() < 3:
-        return 1.0
-    t, r = target[mine][both, :2], rest[mine][both, :2]
-    ct, cr = t.mean(0), r.mean(0)
-    size = max(float(np.ptp(r, axis=0).max()), 1.0)
-    turned = float(np.linalg.norm((t - ct) - (r - cr), axis=1).mean())
-    wrist = B.ARMS["right" if side == "left" else "left"]["wrist"]
-    if min(target[wrist, 2], rest[wrist, 2]) >= B.MIN_CONFIDENCE:
-        ct, cr = ct - target[wrist, :2], cr - rest[wrist, :2]
+        if not read:
+            return 0.0
+        # A read hand the motion carries without its landmarks (generate's fitted motion drops
+        # a hand the photo shows in part): how far its wrist moved.
+        own, seen = B.ARMS[side]["wrist"], rest[mine, 2] >= B.MIN_CONFIDENCE
+        if min(target[own, 2], rest[own, 2]) < B.MIN_CONFIDENCE or seen.sum() < 3:
+            return 0.0
+        size = max(float(np.ptp(rest[mine][seen, :2], axis=0).max()), 1.0)
+        ct, cr = target[own, :2], rest[own, :2]
+        turned = 0.0
+    else:
+        both = (target[mine, 2] >= B.MIN_CONFIDENCE) & (rest[mine, 2] >= B.MIN_CONFIDENCE)
+        if both.sum() < 3:
+            return 1.0
+        t, r = target[mine][both, :2], rest[mine][both, :2]
+        ct, cr = t.mean(0), r.mean(0)
+        size = max(float(np.ptp(r, axis=0).max()), 1.0)
+        turned = float(np.linalg.norm((t - ct) - (r - cr), axis=1).mean())
+    if min(target[anchor, 2], rest[anchor, 2]) >= B.MIN_CONFIDENCE:
+        ct, cr = ct - target[anchor, :2], cr - rest[anchor, :2]
     away = (turned + float(np.linalg.norm(ct - cr))) / size
     lo, hi = AT_REST
     return round(float(smoothstep((away - lo) / (hi - lo))) * 32) / 32

@@ -177,7 +177,8 @@ class WarpRenderer(LayerBuilder):
         # or it is the photo's in every frame where :meth:`_seen_backdrop` keeps it.
         grow = max(int(round(3 * scale)), factor + 1)     # layers past their regions (px)
         regions, through = self._build_layers(person, alpha, lab, valid, scale, grow)
-        # A hand laced under the other, unread, drawn as the other where the motion opens it.
+        # A hand laced under the other, unread, or mostly under it, drawn as the other where
+        # the motion opens it.
         self._borrowed = borrow_hands(self.layers, self.parts, self.reference, valid, self.size,
                                       scale=scale, grow=grow)
         # An arm that leaves the photo by its elbow, its forearm and hand drawn as the other's
@@ -293,7 +294,7 @@ class WarpRenderer(LayerBuilder):
         # the photo's pose, cross-faded with the hand's own layer.
         borrowed = {}
         for b in self._borrowed:
-            share = shown(target, b.side, b.poser.ref)
+            share = shown(target, b.side, b.rest, read=b.read)
             hand = self._layer(b.layer, b.poser.transforms(target), None) if share > 0 else None
             if hand is not None and hand[0] is not None:      # (none: carried out of sight)
                 borrowed[b.index] = (hand, share)
