@@ -1,4 +1,5 @@
-"""A hand the photo shows unread, borrowed from the other hand mirrored (render/warp/borrowed.py)."""
+"""A hand the photo shows unread, or mostly under the other, borrowed from the other hand
+mirrored (render/warp/borrowed.py)."""
 
 from __future__ import annotations
 
@@ -176,6 +177,25 @@ def test_a_read_hand_the_motion_has_without_landmarks_shows_where_its_wrist_move
     raised[L.LEFT_WRIST, 1] -= 60.0
     assert shown(raised, "left", rest, read=True) == 1.0
     assert shown(raised, "left", rest) == 0.0                   # unread: laced, as the photo
+
+
+def test_a_read_hand_is_away_from_its_own_landmarks_against_its_own_elbow():
+    """A read hand's rest is its own landmarks: the other hand leaving it uncovers it in place
+    (its own layer shows), where an unread, laced one opens; turned or carried off by its
+    forearm, it shows."""
+    rest = np.zeros((L.NUM_KEYPOINTS, 3))
+    rest[LH:LH + 21] = np.c_[_upright(90, -10), np.ones(21)]
+    rest[L.LEFT_WRIST] = (90.0, 200.0, 1.0)
+    rest[L.LEFT_ELBOW] = (60.0, 150.0, 1.0)
+    rest[L.RIGHT_WRIST] = (110.0, 200.0, 1.0)
+    assert shown(rest, "left", rest, read=True) == 0.0
+    left = rest.copy()
+    left[L.RIGHT_WRIST, 1] -= 60.0                              # the other hand rose
+    assert shown(left, "left", rest, read=True) == 0.0
+    assert shown(left, "left", rest) == 1.0
+    raised = rest.copy()
+    raised[[*range(LH, LH + 21), L.LEFT_WRIST], 1] -= 60.0      # carried up by its forearm
+    assert shown(raised, "left", rest, read=True) == 1.0
 
 
 def test_the_own_hand_and_the_borrowed_one_cross_fade_with_nothing_showing_through():

@@ -406,11 +406,13 @@ def test_a_thin_edge_along_an_arm_out_from_the_body_goes_with_the_arm(edge, foll
     image = np.zeros((512, 512, 3), np.uint8)
     image[:] = (180, 20, 20)                                  # a red backdrop
     image[person > 0] = (30, 30, 40)                          # a dark suit
-    # The strip: from inside the body out to the wrist, from the forearm's underside (0.15
-    # shoulder widths below its bone) to 0.23, past the arm's reach.
+    # Below the forearm, from inside the body out to the wrist, from its underside (0.15
+    # shoulder widths below its bone) to 0.23, past the arm's reach (0.2): the suit's, and
+    # past the reach the strip's colour.
     x0, x1 = int(sh[0] - 0.1 * sw), int(wr[0])
     y0, y1 = int(el[1] + 0.145 * sw), int(el[1] + 0.23 * sw)
-    image[y0:y1, x0:x1] = edge
+    image[y0:y1, x0:x1] = (30, 30, 40)
+    image[int(el[1] + 0.2 * sw):y1, x0:x1] = edge
     person[y0:y1, x0:x1] = 1
     parts = split_parts(person > 0, ref, valid_points(ref, (512, 512)), lab=lab_of(image))
     x, y = int(0.5 * (el[0] + wr[0])), int(el[1] + 0.225 * sw)    # on the strip, past reach

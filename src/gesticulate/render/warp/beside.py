@@ -1,5 +1,6 @@
 """What lies in or beside an arm's region that is not the arm: backdrop seen through it, a
-foreign object on it, the body beside it (:mod:`gesticulate.render.warp.parts`)."""
+foreign object on it, the body beside it; and the arm's own thin edge the body's pixels hold
+(:mod:`gesticulate.render.warp.parts`)."""
 
 from __future__ import annotations
 
@@ -200,3 +201,58 @@ def same_cloth(lab: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
     if a.sum() < 20 or b.sum() < 20:
         return False
     return float(np.linalg.norm(np.median(lab[a], 0) - np.median(lab[b], 0))) < SLEEVE_COLOUR
+
+
+# A strip of the body's pixels outside the trunk thinner than EDGE_THIN shoulder widths (at
+# least 3 px) and EDGE_LONG long, lying EDGE_AWAY from the trunk (its median pixel) and
+# touching an arm, of that arm's colour beside it (its median within EDGE_LAB in CIELAB), is
+# that arm's edge (:func:`arm_edges`). ted_lia_driving1's outstretched forearm has a dark,
+# motion-blurred underside, 3-4 px thick and 54 px long, that the arm's capsule missed; the
+# torso kept it, 56 px from the trunk, and left it on the backdrop as a dark stroke once the
+# arm rose. Of another colour such a strip is something the segmenter took for the person; a
+# thicker or shorter one of the arm's colour is as often: un_speech_female's microphone stem
+# beside her dark arm (49 px long, 6 px thick), hbr_speaker12's armchair's crease (13 px
+# long). They stay with the torso.
+EDGE_THIN = 0.035
+EDGE_LONG = 0.2
+EDGE_AWAY = 0.2
+EDGE_LAB = 20.0
+
+
+def arm_edges(lab: np.ndarray, rest: np.ndarray, trunk: np.ndarray,
+              arms: dict[str, np.ndarray], sw: float) -> dict[str, np.ndarray]:
+    """``{side: mask}``: the thin strips of ``rest`` (the body's pixels below the shoulder line
+    that no layer has taken) that are the edge of the arm ``arms[side]`` (:data:`EDGE_THIN`);
+    ``trunk``: the trunk's likely silhouette; ``lab``: the photo in CIELAB."""
+    out: dict[str, np.ndarray] = {}
+    if not arms or not rest.any():
+        return out
+    k = max(3, int(round(EDGE_THIN * sw)) | 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    thin = rest & ~trunk & ~(cv2.morphologyEx(rest.astype(np.uint8), cv2.MORPH_OPEN, disc) > 0)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(thin.astype(np.uint8), 8)
+    away = cv2.distanceTransform((~trunk).astype(np.uint8), cv2.DIST_L2, 3)
+    # The arm's colour beside a strip is read from k / 2 to 2k px off it: an arm's edge may have
+    # taken the near part of a stem beside it.
+    near, reach = np.ones((k, k), np.uint8), np.ones((4 * k + 1, 4 * k + 1), np.uint8)
+    for i in range(1, count):
+        x, y, w, h = stats[i, :4]
+        if max(w, h) < EDGE_LONG * sw:
+            continue
+        box = np.s_[max(0, y - 2 * k):y + h + 2 * k, max(0, x - 2 * k):x + w + 2 * k]
+        strip = labels[box] == i
+        if np.median(away[box][strip]) <= EDGE_AWAY * sw:
+            continue
+        beside = (cv2.dilate(strip.astype(np.uint8), reach) > 0) \
+            & ~(cv2.dilate(strip.astype(np.uint8), near) > 0)
+        edge = cv2.dilate(strip.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        colour = np.median(lab[box][strip], axis=0)
+        for side, region in arms.items():
+            own = region[box] & beside
+            if not (region[box] & edge).any() or not own.any():
+                continue
+            if np.linalg.norm(np.median(lab[box][own], axis=0) - colour) <= EDGE_LAB:
+                mask = out.setdefault(side, np.zeros_like(rest))
+                mask[box] |= strip
+                break
+    return out

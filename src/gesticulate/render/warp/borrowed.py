@@ -1,4 +1,5 @@
-"""A hand the photo shows but no detector can read, borrowed from the other hand, mirrored.
+"""A hand the photo shows but no detector can read, or shows too little of, borrowed from the
+other hand, mirrored.
 
 A hand laced with the other in the lap (hbr_speaker7's left) is one blob to the warp: carried
 where the motion opens the hands, it stays a fingerless lump, and the detector, like a viewer,
@@ -19,8 +20,10 @@ keypoints, has none for a hand the photo's detection did not find.
 A hand the detector reads but that lies mostly under the other (:data:`COVERED`) is borrowed
 the same way: the photo shows too little of it to carry (avspeech_sample2's right hand, under
 his left, rose as a flat patch of skin that no detector took for a hand; the mirrored left one
-is found, with the left wrist's watch on it too). It lies where its own landmarks are, so the
-motion shows it away from those.
+is found, with the left wrist's watch on it too). It lies where its own landmarks are, and
+shows where the motion moves it from there against its own elbow (the other hand leaving it
+uncovers it in place); a motion without its landmarks (``generate``'s, fitted: it drops a hand
+the photo shows in part) moves its wrist so.
 
 A hand apart from the other is kept, read or not: interview_1wrQ6Msp7wM's left, cupped and
 seen edge-on, is not found in the photo, but it is a whole hand; borrowed, it was re-detected
@@ -49,8 +52,9 @@ from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.tracks import smoothstep
 
 # The borrowed hand shows wholly where the motion has it found (a detector read it: no hand
-# laced in the other) and AT_REST[1] of its size or more away from its place in the photo (the
-# other hand's mirrored onto its wrist), not at all within AT_REST[0]: the photo's own pose
+# laced in the other) and AT_REST[1] of its size or more away from its place in the photo (an
+# unread hand's: the other hand's mirrored onto its wrist; a read one's: its own landmarks),
+# not at all within AT_REST[0]: the photo's own pose
 # renders the photo. By the share of each hand's box (round its landmarks) that the other's
 # overlaps, hbr_speaker7's hands steepled, fingertips touching, overlapped as much as laced
 # ones: his left hand faded into the photo's laced lump, a ghost of two hands (re-detected in
@@ -62,7 +66,7 @@ AT_REST = (0.1, 0.25)
 # A hand is borrowed only where its pixels cover at least SEEN_SHARE of the found hand's (a
 # hand hidden behind the body, or a wrist at the photo's edge, has none to replace) and lie
 # within AGAINST shoulder widths (2 px at least) of them. (Chosen, not tuned; of the shared
-# photos and clips' first frames only hbr_speaker7 borrows, its hands laced.)
+# photos and clips' first frames only hbr_speaker7's hand is unread and borrowed, laced.)
 SEEN_SHARE = 0.3
 AGAINST = 0.03
 # A hand the detector reads is borrowed too where COVERED of it or more lies under the other
@@ -85,16 +89,22 @@ class Borrowed(NamedTuple):
     layer: Layer
     poser: Poser          # the rig's, with the other hand's landmarks mirrored onto this one
     rest: np.ndarray      # where the hand lies in the photo (:func:`shown`), (133, 3)
-    read: bool            # its landmarks are the photo's own (a hand under the other)
+    read: bool            # the photo's detection read it (:func:`covered`): ``rest`` is the
+    #                       photo's own points
+
+
+def hand_read(valid: np.ndarray, side: str) -> bool:
+    """The photo's detection read ``side``'s hand: :data:`~gesticulate.skeleton.layout.
+    HAND_FOUND` of its landmarks or more among the photo's ``valid`` points."""
+    hs = B.ARMS[side]["hand_start"]
+    return int(valid[hs:hs + 21].sum()) >= L.HAND_FOUND
 
 
 def borrowers(parts: Parts, valid: np.ndarray) -> dict[str, str]:
-    """``{side: other side}`` for each hand the photo shows unread (fewer than
-    :data:`~gesticulate.skeleton.layout.HAND_FOUND` of its landmarks among the photo's
-    ``valid`` points) against the other hand, found: the hands to borrow, and from which."""
+    """``{side: other side}`` for each hand the photo shows unread (:func:`read`), or read but
+    :func:`covered`, against the other hand, read: the hands to borrow, and from which."""
     info = parts.arm_info
-    found = {side: int(valid[hs:hs + 21].sum()) >= L.HAND_FOUND
-             for side, hs in ((s, B.ARMS[s]["hand_start"]) for s in B.ARMS)}
+    found = {side: hand_read(valid, side) for side in B.ARMS}
     out = {}
     for side, other in (("left", "right"), ("right", "left")):
         if side not in info or other not in info:
@@ -198,14 +208,13 @@ def borrow_hands(layers: list[Layer], parts: Parts, reference: np.ndarray, valid
             layer.name = f"borrowed_{side}"
             # A hand read in the photo lies where its own landmarks are; an unread one, laced in
             # the other, where the motion has none of it or the other's mirrored.
-            read = int(valid[B.ARMS[side]["hand_start"]:][:21].sum()) >= L.HAND_FOUND
+            own = hand_read(valid, side)
             out.append(Borrowed(side, names.index(mine), layer, Poser(ref, seen, rig, size),
-                                reference if read else ref, read))
+                                reference if own else ref, own))
     return out
 
 
-def shown(target: np.ndarray, side: str, rest: np.ndarray, *, read: bool = False
-          ) -> float:
+def shown(target: np.ndarray, side: str, rest: np.ndarray, *, read: bool = False) -> float:
     """How much of ``side``'s borrowed hand shows in the frame ``target`` ``(133, 3)``, 0..1 in
     steps of 1/32: all of it where the motion has that hand (:func:`~gesticulate.skeleton.
     layout.hand_found`) away from its ``rest`` ``(133, 3)``, :attr:`Borrowed.rest` (an unread
@@ -215,7 +224,7 @@ def shown(target: np.ndarray, side: str, rest: np.ndarray, *, read: bool = False
     the rest's about their middles (a hand turned or opened in place) plus how far that middle
     moved against the other wrist (a ``read`` hand's, :attr:`Borrowed.read`: against its own
     elbow; either unseen: the picture), over the hand's size; of a read hand the motion has
-    without landmarks, how far its wrist moved so."""
+    without landmarks, how far its wrist moved against its own elbow."""
     mine = L.LEFT_HAND if side == "left" else L.RIGHT_HAND
     # Moved against the other wrist (laced hands go together), or for a read hand lying under
     # the other against its own elbow: it stays revealed in place when the other hand leaves.
@@ -226,11 +235,11 @@ def shown(target: np.ndarray, side: str, rest: np.ndarray, *, read: bool = False
             return 0.0
         # A read hand the motion carries without its landmarks (generate's fitted motion drops
         # a hand the photo shows in part): how far its wrist moved.
-        own, seen = B.ARMS[side]["wrist"], rest[mine, 2] >= B.MIN_CONFIDENCE
-        if min(target[own, 2], rest[own, 2]) < B.MIN_CONFIDENCE or seen.sum() < 3:
+        wrist, seen = B.ARMS[side]["wrist"], rest[mine, 2] >= B.MIN_CONFIDENCE
+        if min(target[wrist, 2], rest[wrist, 2]) < B.MIN_CONFIDENCE or seen.sum() < 3:
             return 0.0
         size = max(float(np.ptp(rest[mine][seen, :2], axis=0).max()), 1.0)
-        ct, cr = target[own, :2], rest[own, :2]
+        ct, cr = target[wrist, :2], rest[wrist, :2]
         turned = 0.0
     else:
         both = (target[mine, 2] >= B.MIN_CONFIDENCE) & (rest[mine, 2] >= B.MIN_CONFIDENCE)

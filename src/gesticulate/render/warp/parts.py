@@ -21,7 +21,8 @@ import numpy as np
 
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.arms import ArmInfo, arm_info_of, arm_region, split_arm
-from gesticulate.render.warp.beside import body_beside_arm, foreign_in_arm, same_cloth
+from gesticulate.render.warp.beside import (arm_edges, body_beside_arm, foreign_in_arm,
+                                            same_cloth)
 from gesticulate.render.warp.hands import face_skin, hand_under_other
 from gesticulate.render.warp.hidden_sleeve import HIDDEN_UPPER_MIN, upper_under_forearm
 from gesticulate.render.warp.masks import (OUTLIER_LAB, blend_distance, colour_clusters,
@@ -158,8 +159,12 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     rest = person & ~taken & (below >= 0)
     _to_arms(rest & ~touching(rest, trunk), parts, taken, sw, by_hand=True)
     if lab is not None:
-        _edges_to_arms(person & ~taken & (below >= 0), trunk, parts, taken, sw, lab)
-    if lab is not None:
+        # ... and thin strips along an arm, off the trunk, of its colour: its edge (the rest
+        # again: the arms took some of it).
+        for s_, edge in arm_edges(lab, person & ~taken & (below >= 0), trunk, parts.arms,
+                                  sw).items():
+            parts.arms[s_] = parts.arms[s_] | edge
+            taken |= edge
         _held(lab, person & ~taken, parts, ref, valid, taken, sw)
     sleeves: set[str] = set()
     past: dict[str, np.ndarray | None] = {}
@@ -265,56 +270,6 @@ def _to_arms(bits: np.ndarray, parts: Parts, taken: np.ndarray, sw: float, *,
         taken |= grab
         bits &= ~grab
     return bits
-
-
-# A strip of the body's pixels outside the trunk thinner than EDGE_THIN shoulder widths (at
-# least 3 px) and EDGE_LONG long, lying EDGE_AWAY from the trunk (its median pixel) and
-# touching an arm, of that arm's colour beside it (its median within EDGE_LAB in CIELAB), is
-# that arm's edge (_edges_to_arms). ted_lia_driving1's outstretched forearm has a dark,
-# motion-blurred underside, 3-4 px thick and 54 px long, that the arm's capsule missed; the
-# torso kept it, 56 px from the trunk, and left it on the backdrop as a dark stroke once the
-# arm rose. Of another colour such a strip is something the segmenter took for the person; a
-# thicker or shorter one of the arm's colour is as often: un_speech_female's microphone stem
-# beside her dark arm (49 px long, 6 px thick), hbr_speaker12's armchair's crease (13 px
-# long). They stay with the torso.
-EDGE_THIN = 0.035
-EDGE_LONG = 0.2
-EDGE_AWAY = 0.2
-EDGE_LAB = 20.0
-
-
-def _edges_to_arms(rest: np.ndarray, trunk: np.ndarray, parts: Parts, taken: np.ndarray,
-                   sw: float, lab: np.ndarray) -> None:
-    """Give each arm of ``parts`` the thin strips of ``rest`` (the body's pixels no layer has
-    taken) that are its edge (:data:`EDGE_THIN`); ``taken`` is updated in place."""
-    if not parts.arms or not rest.any():
-        return
-    k = max(3, int(round(EDGE_THIN * sw)) | 1)
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-    thin = rest & ~trunk & ~(cv2.morphologyEx(rest.astype(np.uint8), cv2.MORPH_OPEN, disc) > 0)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(thin.astype(np.uint8), 8)
-    away = cv2.distanceTransform((~trunk).astype(np.uint8), cv2.DIST_L2, 3)
-    # The arm's colour beside a strip is read from k / 2 to 2k px off it: an arm's edge may have
-    # taken the near part of a stem beside it.
-    near, reach = np.ones((k, k), np.uint8), np.ones((4 * k + 1, 4 * k + 1), np.uint8)
-    for i in range(1, count):
-        x, y, w, h = stats[i, :4]
-        box = np.s_[max(0, y - 2 * k):y + h + 2 * k, max(0, x - 2 * k):x + w + 2 * k]
-        strip = labels[box] == i
-        if max(w, h) < EDGE_LONG * sw or np.median(away[box][strip]) <= EDGE_AWAY * sw:
-            continue
-        beside = (cv2.dilate(strip.astype(np.uint8), reach) > 0) \
-            & ~(cv2.dilate(strip.astype(np.uint8), near) > 0)
-        edge = cv2.dilate(strip.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-        colour = np.median(lab[box][strip], axis=0)
-        for region in parts.arms.values():
-            own = region[box] & beside
-            if not (region[box] & edge).any() or not own.any():
-                continue
-            if np.linalg.norm(np.median(lab[box][own], axis=0) - colour) <= EDGE_LAB:
-                region[box] |= strip
-                taken[box] |= strip
-                break
 
 
 # A hand's held object (split_parts): a piece of the body's pixels touching the hand, within

@@ -290,8 +290,8 @@ class WarpRenderer(LayerBuilder):
         drawn = [self._layer(layer, bones, face if layer.name == "head" else None,
                              rims.get(layer.name, ()))
                  for layer in self.layers]
-        # A borrowed hand (borrowed.py) shows as much as the motion has it found and away from
-        # the photo's pose, cross-faded with the hand's own layer.
+        # A borrowed hand (borrowed.py) shows as much as the motion has it (a hand read in the
+        # photo: or its wrist) away from the photo's pose, cross-faded with the hand's own layer.
         borrowed = {}
         for b in self._borrowed:
             share = shown(target, b.side, b.rest, read=b.read)
