@@ -198,6 +198,27 @@ def test_a_read_hand_is_away_from_its_own_landmarks_against_its_own_elbow():
     assert shown(raised, "left", rest, read=True) == 1.0
 
 
+def test_what_the_lending_hand_wears_at_its_wrist_is_not_lent():
+    """A watch on the lending hand's wrist is painted over with its skin (avspeech_sample2's
+    borrowed right hand wore his left wrist's watch too); the rest of the hand is as it was,
+    and a hand with nothing at its wrist is lent as it is."""
+    from gesticulate.render.warp.borrowed import bare_wrist
+    ref = np.zeros((L.NUM_KEYPOINTS, 3))
+    valid = np.zeros(L.NUM_KEYPOINTS, bool)
+    ref[L.RIGHT_WRIST, :2], ref[RH + 9, :2] = (60.0, 100.0), (140.0, 100.0)   # palm: 80 px
+    valid[[L.RIGHT_WRIST, RH + 9]] = True
+    rgba = np.zeros((200, 240, 4), np.uint8)
+    rgba[80:120, 40:170] = (205, 150, 120, 255)                 # the hand, in skin
+    plain = rgba.copy()
+    rgba[80:120, 50:72, :3] = (30, 30, 35)                      # a watch across the wrist
+    out = bare_wrist(rgba, ref, valid, "right")
+    watch = np.abs(out[80:120, 50:72, :3].astype(int) - (205, 150, 120)).max()
+    assert watch <= 12, watch
+    assert np.array_equal(out[80:120, 80:170], rgba[80:120, 80:170])
+    assert np.array_equal(out[..., 3], rgba[..., 3])
+    assert np.array_equal(bare_wrist(plain, ref, valid, "right"), plain)
+
+
 def test_the_own_hand_and_the_borrowed_one_cross_fade_with_nothing_showing_through():
     from gesticulate.render.warp.renderer import _crossfaded
     canvas = np.zeros((20, 20, 4), np.uint8)
