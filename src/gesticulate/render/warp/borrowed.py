@@ -99,8 +99,8 @@ class Borrowed(NamedTuple):
     layer: Layer
     poser: Poser          # the rig's, with the other hand's landmarks mirrored onto this one
     rest: np.ndarray      # where the hand lies in the photo (:func:`shown`), (133, 3)
-    read: bool            # the photo's detection read it (:func:`covered`): ``rest`` is the
-    #                       photo's own points
+    read: bool            # the photo's detection read it (:func:`hand_read`; lent as
+    #                       :func:`covered`): ``rest`` is the photo's own points
 
 
 def hand_read(valid: np.ndarray, side: str) -> bool:
@@ -111,8 +111,8 @@ def hand_read(valid: np.ndarray, side: str) -> bool:
 
 
 def borrowers(parts: Parts, valid: np.ndarray) -> dict[str, str]:
-    """``{side: other side}`` for each hand the photo shows unread (:func:`read`), or read but
-    :func:`covered`, against the other hand, read: the hands to borrow, and from which."""
+    """``{side: other side}`` for each hand the photo shows unread (:func:`hand_read`), or read
+    but :func:`covered`, against the other hand, read: the hands to borrow, and from which."""
     info = parts.arm_info
     found = {side: hand_read(valid, side) for side in B.ARMS}
     out = {}
@@ -201,7 +201,7 @@ def bare_wrist(rgba: np.ndarray, reference: np.ndarray, valid: np.ndarray, side:
                ) -> np.ndarray:
     """A copy of ``side``'s hand layer texture (RGBA uint8, photo pixels) without what it wears
     at its wrist (:data:`WRIST_BAND`): a watch, a bracelet, a cuff's edge, painted over with its
-    own skin. As it was where the palm's landmarks are not seen."""
+    own skin; as it is where the wrist or the middle knuckle is not seen."""
     wrist, hs = B.ARMS[side]["wrist"], B.ARMS[side]["hand_start"]
     if not (valid[wrist] and valid[hs + 9]):
         return rgba
