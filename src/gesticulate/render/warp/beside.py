@@ -231,6 +231,8 @@ def arm_edges(lab: np.ndarray, rest: np.ndarray, trunk: np.ndarray,
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     thin = rest & ~trunk & ~(cv2.morphologyEx(rest.astype(np.uint8), cv2.MORPH_OPEN, disc) > 0)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(thin.astype(np.uint8), 8)
+    if count < 2:
+        return out
     away = cv2.distanceTransform((~trunk).astype(np.uint8), cv2.DIST_L2, 3)
     # The arm's colour beside a strip is read from k / 2 to 2k px off it: an arm's edge may have
     # taken the near part of a stem beside it.

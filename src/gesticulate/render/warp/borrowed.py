@@ -269,8 +269,8 @@ def shown(target: np.ndarray, side: str, rest: np.ndarray, *, read: bool = False
     mine = L.LEFT_HAND if side == "left" else L.RIGHT_HAND
     # Moved against the other wrist (laced hands go together), or for a read hand lying under
     # the other against its own elbow: it stays revealed in place when the other hand leaves.
-    anchor = B.ARMS[side if read else ("right" if side == "left" else "left")][
-        "elbow" if read else "wrist"]
+    other = "right" if side == "left" else "left"
+    anchor = B.ARMS[side]["elbow"] if read else B.ARMS[other]["wrist"]
     if not L.hand_found(target, mine, B.MIN_CONFIDENCE):
         if not read:
             return 0.0
