@@ -2001,6 +2001,61 @@ def test_a_light_cloths_shade_under_hands_the_detector_missed_is_no_hand():
     assert (both & shade.astype(bool)).sum() < 0.05 * shade.sum()
 
 
+def test_the_membrane_runs_smoothly_between_what_is_known_and_keeps_it():
+    """A hole's shift towards the cloth at its edge (:func:`shading._seamless`) is the
+    membrane of the edge's mismatch: a ramp known only round a square's rim runs on as the
+    same ramp inside (the membrane of a plane is the plane), and a bump known at one side
+    fades inside without overshooting it."""
+    from gesticulate.render.warp.fill import membrane
+    h, w = 120, 160
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    ramp = np.stack([0.5 * xx + 0.2 * yy, 80 - 0.3 * yy, 0 * xx + 7], axis=2)
+    known = np.ones((h, w), bool)
+    known[20:100, 30:130] = False
+    x = np.where(known[..., None], ramp, 0).astype(np.float32)
+    out = membrane(x, known, smooth=400)
+    assert np.array_equal(out[known], ramp[known])
+    assert np.abs(out - ramp)[~known].max() < 2.0
+    bump = np.zeros((h, w, 1), np.float32)
+    bump[20:100, 29] = 30.0                       # known 30 at the left, 0 round the rest
+    out = membrane(bump, known, smooth=400)[..., 0]
+    inside = out[20:100, 30:130]
+    assert inside.max() <= 30.0 and inside.min() >= 0.0
+    assert inside[40:80, 0].min() > 10 and inside[40:80, -1].max() < 3   # fading across
+
+
+@pytest.mark.realdata
+def test_the_fill_under_clasped_hands_meets_the_dress_around_it(shared_data, monkeypatch):
+    """ted_lia_driving2_noaudio's first frame: her hands clasped on her white dress. The
+    smooth shading of the dress under them was the mean of what the mirror copied from
+    further off, and sat as a grey patch with a hard outline where the hands had lain. The
+    fill now meets the seen dress at the hole's edge: the colour step across that edge (RGB
+    summed, mean over its pixels) was 63, now under 30."""
+    import gesticulate.render.warp.layers as layers
+    from gesticulate.image import output_size, resize_to
+    from gesticulate.render.warp import WarpRenderer
+    from gesticulate.render.warp.testing import reference_keypoints
+    from gesticulate.video import iter_frames
+    frame = next(iter(iter_frames(shared_data / "video" / "ted_lia_driving2_noaudio.mp4")))
+    image = resize_to(frame, output_size(frame.shape[1], frame.shape[0], size=512))
+    fills = []
+
+    def kept(img, hole, seen, **kw):
+        out = fill_hidden(img, hole, seen, **kw)
+        fills.append((hole & ~seen, seen & ~hole, out.astype(int)))
+        return out
+
+    monkeypatch.setattr(layers, "fill_hidden", kept)
+    WarpRenderer(image, reference_keypoints(image))
+    hole, seen, out = max(fills, key=lambda f: f[0].sum())      # the torso's
+    assert hole.sum() > 5000
+    steps = []
+    for dy, dx in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+        ys, xs = np.nonzero(np.roll(hole, (dy, dx), (0, 1)) & seen)
+        steps.append(np.abs(out[ys, xs] - out[ys - dy, xs - dx]).sum(1))
+    assert np.concatenate(steps).mean() < 30
+
+
 def test_a_few_sharp_specks_beside_a_plain_cloth_do_not_make_its_fill_a_copy():
     """Beads and a clicker's edge by the hole in a white dress (ted_lia_driving2): a few pixels
     of high contrast made the plain cloth around them read as detailed, and the fill copied

@@ -47,6 +47,35 @@ def blur_in(x: np.ndarray, region: np.ndarray, sigma: float | tuple[float, float
     return num / (den if x.ndim == 2 else den[..., None])
 
 
+def membrane(x: np.ndarray, known: np.ndarray, *, smooth: int = 40) -> np.ndarray:
+    """``x`` ``(H, W, C)`` float32 with its pixels outside ``known`` replaced by a smooth
+    interpolation of the known ones (a membrane: each unknown pixel the mean of its four
+    neighbours), solved coarse to fine: on each level of a pyramid (the known values averaged
+    down; a coarse pixel is known where most of it is) ``smooth`` Jacobi sweeps, started from
+    the coarser level's answer. The known pixels keep their values."""
+    levels = [(x, known)]
+    v, w = x * known[..., None], known.astype(np.float32)
+    while min(w.shape) > 8:
+        v, w = cv2.pyrDown(v), cv2.pyrDown(w)
+        v = v.reshape(w.shape + (x.shape[2],))
+        levels.append((v / np.maximum(w, 1e-6)[..., None], w > 0.5))
+    kernel = np.array([[0, 0.25, 0], [0.25, 0, 0.25], [0, 0.25, 0]], np.float32)
+    est = None
+    for depth, (val, fixed) in enumerate(reversed(levels)):
+        if est is None:
+            seen = val[fixed]
+            est = np.broadcast_to(seen.mean(0) if len(seen) else 0.0, val.shape)
+        else:
+            est = cv2.pyrUp(est, dstsize=(val.shape[1], val.shape[0]))
+        est = np.array(est, np.float32).reshape(val.shape)
+        est[fixed] = val[fixed]
+        for _ in range(smooth * (4 if depth == 0 else 1)):
+            est = cv2.filter2D(est, -1, kernel, borderType=cv2.BORDER_REPLICATE
+                               ).reshape(val.shape)
+            est[fixed] = val[fixed]
+    return est
+
+
 def grey_detail(image: np.ndarray, region: np.ndarray, sigma: float) -> np.ndarray:
     """The grey level of ``image`` (RGB uint8) less its :func:`blur_in` over ``region``
     (``sigma`` px): a cloth's fine detail, float32 ``(H, W)``."""
