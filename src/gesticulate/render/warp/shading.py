@@ -61,13 +61,14 @@ def shaded_where_plain(image: np.ndarray, filled: np.ndarray, hole: np.ndarray,
                        kept: np.ndarray | None = None) -> np.ndarray:
     """``filled`` (``image`` with ``hole`` filled from ``src``, mostly by :func:`mirrored`,
     which stopped at ``stops``) with the fill blended towards the cloth's smooth shading (made
-    to meet the seen cloth at the hole's edge, :func:`_seamless`) where the seen cloth near it, and the cloth the mirror copies there, are plain
-    (:data:`LOCAL_DETAIL`, :data:`COPIED_REACH`); the copy is kept at the seen cloth's edge
-    as far as the rows' mirror has a part in it (``share``, the columns' share in the fill's
-    mirrors, :func:`mirrored_both`; :data:`EDGE_RAMP`), and wholly where ``kept`` (a stripes'
-    copy, :func:`stripes_fill`). Worked in the box around the hole
-    (the mirror of the detail too: a hole pixel whose mirrored source lies past the box's
-    margin keeps the detail near it only)."""
+    to meet the seen cloth at the hole's edge, :func:`_seamless`) where the seen cloth near
+    it, and the cloth the mirror copies there, are plain (:data:`LOCAL_DETAIL`,
+    :data:`COPIED_REACH`); the copy is kept at the seen cloth's edge as far as the rows'
+    mirror has a part in it (``share``, the columns' share in the fill's mirrors,
+    :func:`mirrored_both`; :data:`EDGE_RAMP`), and wholly where ``kept`` (a stripes' copy,
+    :func:`stripes_fill`). Worked in the box around the hole (the mirror of the detail too: a
+    hole pixel whose mirrored source lies past the box's margin keeps the detail near it
+    only)."""
     box = mask_box(hole, int(np.ceil(3 * (LOCAL_REACH + SHADE) * scale)))
     img, out, hole_b, src_b = image[box], filled[box], hole[box], src[box]
     lo, hi = LOCAL_DETAIL
