@@ -7,7 +7,7 @@ import numpy as np
 
 from gesticulate.render.warp.arms import ArmInfo
 from gesticulate.render.warp.borrowed import (borrowed_rig, borrowed_texture, borrowers,
-                                             mirror_transform, shown)
+                                              mirror_transform, shown)
 from gesticulate.render.warp.parts import Parts
 from gesticulate.skeleton import layout as L
 
@@ -157,8 +157,8 @@ def test_the_borrowed_hand_shows_where_the_motion_has_it_away_from_the_photos_po
 
 def test_a_read_hand_the_motion_has_without_landmarks_shows_where_its_wrist_moved():
     """generate's fitted motion drops a hand the photo shows in part: a read (covered) hand
-    shows by how far its wrist moved against its own elbow; an unread one not at all. The other
-    hand leaving it does not show it (it lies revealed where it was)."""
+    shows by how far its wrist moved against its own elbow, or the other hand left it; an
+    unread one not at all."""
     rest = np.zeros((L.NUM_KEYPOINTS, 3))
     rest[LH:LH + 21] = np.c_[_upright(90, -10), np.ones(21)]   # the photo's own landmarks
     rest[L.LEFT_WRIST] = (90.0, 200.0, 1.0)
@@ -172,7 +172,7 @@ def test_a_read_hand_the_motion_has_without_landmarks_shows_where_its_wrist_move
     assert shown(swayed, "left", rest, read=True) == 0.0
     left = tgt.copy()
     left[L.RIGHT_WRIST, 1] -= 60.0                              # the other hand rose
-    assert shown(left, "left", rest, read=True) == 0.0
+    assert shown(left, "left", rest, read=True) == 1.0
     raised = tgt.copy()
     raised[L.LEFT_WRIST, 1] -= 60.0
     assert shown(raised, "left", rest, read=True) == 1.0
@@ -180,9 +180,9 @@ def test_a_read_hand_the_motion_has_without_landmarks_shows_where_its_wrist_move
 
 
 def test_a_read_hand_is_away_from_its_own_landmarks_against_its_own_elbow():
-    """A read hand's rest is its own landmarks: the other hand leaving it uncovers it in place
-    (its own layer shows), where an unread, laced one opens; turned or carried off by its
-    forearm, it shows."""
+    """A read hand's rest is its own landmarks: turned or carried off by its forearm, it
+    shows; and where the other hand leaves it: uncovered in place, its own layer was a flat
+    paddle of skin where the other had lain (avspeech_sample2's right hand)."""
     rest = np.zeros((L.NUM_KEYPOINTS, 3))
     rest[LH:LH + 21] = np.c_[_upright(90, -10), np.ones(21)]
     rest[L.LEFT_WRIST] = (90.0, 200.0, 1.0)
@@ -191,11 +191,37 @@ def test_a_read_hand_is_away_from_its_own_landmarks_against_its_own_elbow():
     assert shown(rest, "left", rest, read=True) == 0.0
     left = rest.copy()
     left[L.RIGHT_WRIST, 1] -= 60.0                              # the other hand rose
-    assert shown(left, "left", rest, read=True) == 0.0
+    assert shown(left, "left", rest, read=True) == 1.0
     assert shown(left, "left", rest) == 1.0
     raised = rest.copy()
     raised[[*range(LH, LH + 21), L.LEFT_WRIST], 1] -= 60.0      # carried up by its forearm
     assert shown(raised, "left", rest, read=True) == 1.0
+
+
+def test_a_read_hand_shows_as_the_other_hand_turns_up_off_it_about_a_still_wrist():
+    """avspeech_sample2's left hand turns up off his right, its wrist staying on the desk: its
+    landmarks, not its wrist, say the right hand is uncovered. Moved a little, or carried with
+    the body, it still covers it."""
+    rest = np.zeros((L.NUM_KEYPOINTS, 3))
+    rest[LH:LH + 21] = np.c_[_upright(90, -10), np.ones(21)]   # the covered hand's own
+    rest[L.LEFT_WRIST] = (90.0, 200.0, 1.0)
+    rest[L.LEFT_ELBOW] = (60.0, 150.0, 1.0)
+    flat = _upright(130, 0)[:, ::-1]                           # the other lying across it
+    rest[RH:RH + 21] = np.c_[flat, np.ones(21)]
+    rest[L.RIGHT_WRIST] = (*flat[0], 1.0)
+    tgt = rest.copy()
+    tgt[LH:LH + 21, 2] = 0.0                                    # its landmarks not in the motion
+    assert shown(tgt, "left", rest, read=True) == 0.0
+    up = tgt.copy()                       # turned up a quarter round its own still wrist
+    w = rest[L.RIGHT_WRIST, :2]
+    up[RH:RH + 21, :2] = (rest[RH:RH + 21, :2] - w) @ np.array([[0, 1], [-1, 0]]) + w
+    assert shown(up, "left", rest, read=True) == 1.0
+    nudged = tgt.copy()
+    nudged[RH:RH + 21, 0] += 3.0
+    assert shown(nudged, "left", rest, read=True) == 0.0
+    swayed = tgt.copy()
+    swayed[[*range(RH, RH + 21), L.RIGHT_WRIST, L.LEFT_WRIST, L.LEFT_ELBOW], 0] += 15.0
+    assert shown(swayed, "left", rest, read=True) == 0.0
 
 
 def test_what_the_lending_hand_wears_at_its_wrist_is_not_lent():

@@ -1565,8 +1565,11 @@ def test_folded_hands_leave_the_lower_one_whole_when_the_upper_one_rises(shared_
     right hand's layer now holds that part, in skin, and is drawn under the left's. The
     shadows those fingers cast on the right hand are that skin too: left as they were, the
     fingers' outlines stayed on it as dark claws (a fifth of the pixels where the fingers lay
-    25 grey levels under their median, now 7 %)."""
+    25 grey levels under their median, now 7 %). (Uncovered so, the right hand is drawn as his
+    left mirrored, borrowed.py: the own layer is what shows while the left hand still covers
+    it, and what a borrowed hand fades from.)"""
     from gesticulate.render.warp import WarpRenderer
+    from gesticulate.render.warp.borrowed import shown
     from gesticulate.render.warp.testing import pose, reference_keypoints
     from gesticulate.video import iter_frames
     frame = next(iter(iter_frames(shared_data / "video" / "avspeech_sample2.avi")))
@@ -1581,9 +1584,15 @@ def test_folded_hands_leave_the_lower_one_whole_when_the_upper_one_rises(shared_
     # on the hands without it.
     hands = r.parts.segments["right"]["hand"] | r.parts.segments["left"]["hand"]
     assert np.abs(r.render(r.reference).astype(int) - image)[hands].mean() < 0.5
-    out = r.render(pose(r.reference, fore={"left": 0.9}))      # his left forearm swung up
-    shirt = (out[hidden].min(1) > 190).mean()                  # white: the shirt shows
-    assert hidden.sum() > 500 and shirt < 0.05
+    raised = pose(r.reference, fore={"left": 0.9})              # his left forearm swung up
+    lent = r.render(raised)
+    (borrowed,) = r._borrowed
+    assert shown(raised, "right", borrowed.rest, read=borrowed.read) == 1.0
+    r._borrowed, r._last = [], None                             # the right hand's own layer
+    out = r.render(raised)
+    for x in (lent, out):
+        shirt = (x[hidden].min(1) > 190).mean()                # white: the shirt shows
+        assert hidden.sum() > 500 and shirt < 0.05
     k = 2 * int(round(0.06 * r.parts.shoulder_width)) + 1        # where the fingers lay:
     # their hidden part closed over two fingers' widths, the shadows between them with it
     lay = cv2.morphologyEx(hidden.astype(np.uint8), cv2.MORPH_CLOSE,
