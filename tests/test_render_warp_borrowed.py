@@ -243,6 +243,12 @@ def test_what_the_lending_hand_wears_at_its_wrist_is_not_lent():
     assert np.array_equal(out[80:120, 80:170], rgba[80:120, 80:170])
     assert np.array_equal(out[..., 3], rgba[..., 3])
     assert np.array_equal(bare_wrist(plain, ref, valid, "right"), plain)
+    # Its outline, the blend of the watch and the skin (under the odd colours' limit), goes
+    # too: left, it showed as a grey ring where the watch had been.
+    rgba[80:120, [49, 72], :3] = (170, 126, 103)                # a fifth of the way to it
+    out = bare_wrist(rgba, ref, valid, "right")
+    ring = np.abs(out[80:120, [49, 72], :3].astype(int) - (205, 150, 120)).max()
+    assert ring <= 12, ring
 
 
 def test_the_own_hand_and_the_borrowed_one_cross_fade_with_nothing_showing_through():

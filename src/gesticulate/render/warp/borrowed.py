@@ -93,6 +93,7 @@ CUT_FADE = 8.0
 # less often than the watched one; ted_lia_driving3's 0.967 -> 0.984.)
 WRIST_BAND = 0.6
 WRIST_ODD = 30.0
+WORN_EDGE = 0.03
 
 
 class Borrowed(NamedTuple):
@@ -225,6 +226,9 @@ def bare_wrist(rgba: np.ndarray, reference: np.ndarray, valid: np.ndarray, side:
     worn = hand[box] & (d < WRIST_BAND) & odd
     if not worn.any():
         return rgba
+    # ... and its outline, the blend of it and the skin round it (left, a grey ring showed
+    # where the watch had been)
+    worn = grown(worn, max(1.0, WORN_EDGE * palm)) & hand[box]
     out = rgba.copy()
     out[box][..., :3] = painted_over(np.ascontiguousarray(rgba[box][..., :3]), worn,
                                      hand[box] & ~worn)
