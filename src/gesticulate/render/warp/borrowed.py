@@ -93,6 +93,9 @@ CUT_FADE = 8.0
 # less often than the watched one; ted_lia_driving3's 0.967 -> 0.984.)
 WRIST_BAND = 0.6
 WRIST_ODD = 30.0
+# ... with the pixels within WORN_EDGE palm lengths (1 px at least) of those: the watch's outline,
+# its blend with the skin round it, nearer the palm's colour than WRIST_ODD, stayed as a grey
+# ring on the borrowed wrist.
 WORN_EDGE = 0.03
 
 
@@ -226,8 +229,6 @@ def bare_wrist(rgba: np.ndarray, reference: np.ndarray, valid: np.ndarray, side:
     worn = hand[box] & (d < WRIST_BAND) & odd
     if not worn.any():
         return rgba
-    # ... and its outline, the blend of it and the skin round it (left, a grey ring showed
-    # where the watch had been)
     worn = grown(worn, max(1.0, WORN_EDGE * palm)) & hand[box]
     out = rgba.copy()
     out[box][..., :3] = painted_over(np.ascontiguousarray(rgba[box][..., :3]), worn,
