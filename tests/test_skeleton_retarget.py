@@ -162,6 +162,27 @@ def test_a_hand_found_for_a_moment_only_is_dropped(photo):
     assert (clean(motion, fps=10.0)[5, hand, 2] > 0).all()
 
 
+def test_a_hand_whole_for_a_moment_only_among_frames_of_a_few_of_its_points_is_not_placed(photo):
+    """The rest of a hand under the other (avspeech_sample2's right) is found in part, a few of
+    its points, most of the clip: too few to place it as a group. Where the tracker had most
+    of them in a single frame, that frame alone placed it, and its borrowed copy flashed in.
+    Three frames are placed; so is a hand whole throughout."""
+    hand = slice(L.LEFT_HAND_START, L.LEFT_HAND_START + 21)
+    motion = np.repeat(photo[None], 60, axis=0)
+    motion[:, hand, 2] = 0.0
+    motion[:, L.LEFT_HAND_START:L.LEFT_HAND_START + 8, 2] = 0.9    # a few of its points
+    motion[10, hand, 2] = 0.9                                       # whole, one frame
+    motion[30:33, hand, 2] = 0.9                                    # three frames
+    partial = photo.copy()
+    partial[L.LEFT_HAND_START + 8:L.LEFT_HAND_START + 21, 2] = 0.0  # the photo's: in part too
+    out = retarget(motion, fps=FPS, reference=partial, size=(256, 256))
+    assert (out[10, hand, 2] < 0.3).all()
+    assert (out[30:33, hand, 2] >= 0.3).all()
+    whole = retarget(np.repeat(photo[None], 60, axis=0), fps=FPS, reference=photo,
+                     size=(256, 256))
+    assert (whole[:, hand, 2] >= 0.3).all()
+
+
 def test_an_arm_stretching_out_is_not_an_impossible_limb(photo):
     """A forearm seen foreshortened (half its length) most of the clip, then stretched out:
     the stretched frames are the real limb, not a glitch (was: dropped as longer than 1.6x its

@@ -92,7 +92,7 @@ def _hampel(xy: np.ndarray, ok: np.ndarray, *, floor: float, window: int = 7) ->
 
 HAND_SPEED = 6.0         # shoulder widths per second: faster than a hand moves is a glitch
 # A hand found for a moment only (a run of frames under HAND_MOMENT_S seconds, far from any
-# other: _moments) is the tracker's guess on a blur or a hand crossing the frame's edge: drawn,
+# other: moments) is the tracker's guess on a blur or a hand crossing the frame's edge: drawn,
 # a hand the photo shows unread or not at all (render/warp/borrowed.py, lent.py) would flash
 # in for that moment.
 HAND_MOMENT_S = 0.1
@@ -196,11 +196,11 @@ def clean(keypoints: np.ndarray, *, fps: float) -> np.ndarray:
         gap = np.linalg.norm(kp[:, wrist, :2] - kp[:, hand, :2], axis=1)
         kp[ok & (gap > 0.35 * sw), hand:hand + 21, 2] = 0.0
         kp[~all_seen(kp, hand), hand:hand + 21, 2] = 0.0
-        kp[_moments(all_seen(kp, hand), fps=fps), hand:hand + 21, 2] = 0.0
+        kp[moments(all_seen(kp, hand), fps=fps), hand:hand + 21, 2] = 0.0
     return kp
 
 
-def _moments(found: np.ndarray, *, fps: float) -> np.ndarray:
+def moments(found: np.ndarray, *, fps: float) -> np.ndarray:
     """``(T,)`` bool: the frames of each run of ``found`` shorter than :data:`HAND_MOMENT_S`
     with more than :data:`~gesticulate.skeleton.tracks.SHORT_GAP_S` without it on both sides
     (a nearer run is joined to it by the gap's filling, :func:`~gesticulate.skeleton.tracks.

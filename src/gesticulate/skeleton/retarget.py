@@ -45,7 +45,8 @@ from __future__ import annotations
 import numpy as np
 
 from gesticulate.skeleton import layout as L
-from gesticulate.skeleton.clean import ARMS, MISSING, all_seen, clean, face_width, scale_of
+from gesticulate.skeleton.clean import (ARMS, MISSING, all_seen, clean, face_width, moments,
+                                        scale_of)
 from gesticulate.skeleton.tracks import (anchor, bridged, ease_in, fill, smoothed, steady,
                                          still_near, unwrap_seen)
 
@@ -468,6 +469,10 @@ def _place_hand(out: np.ndarray, kp: np.ndarray, ref: np.ndarray, side: str, s: 
     idx = np.arange(hand, hand + 21)
     fore_m, fore_o = fore.motion, fore.values
     ok = all_seen(kp, [el, wr, hand]) & ((kp[:, idx, 2] >= MISSING).mean(1) >= 0.8)
+    # Left with most of its points for a moment only, it is a glitch as in clean (the rest of
+    # avspeech_sample2's right hand, under his left, was read for a single frame, and its
+    # borrowed copy flashed in for it).
+    ok &= ~moments(ok, fps=fps)
     local = _rotate(kp[:, idx, :2] - kp[:, wr, None, :2], -fore_m)        # (T, 21, 2)
     size_m = np.linalg.norm(local[:, L.HAND_MIDDLE[0]], axis=1)
     rest = None
