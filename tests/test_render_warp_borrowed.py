@@ -222,6 +222,9 @@ def test_a_read_hand_shows_as_the_other_hand_turns_up_off_it_about_a_still_wrist
     swayed = tgt.copy()
     swayed[[*range(RH, RH + 21), L.RIGHT_WRIST, L.LEFT_WRIST, L.LEFT_ELBOW], 0] += 15.0
     assert shown(swayed, "left", rest, read=True) == 0.0
+    unseen = up.copy()
+    unseen[L.LEFT_WRIST, 2] = 0.0                               # its own wrist lost: unknown
+    assert shown(unseen, "left", rest, read=True) == 0.0
 
 
 def test_what_the_lending_hand_wears_at_its_wrist_is_not_lent():

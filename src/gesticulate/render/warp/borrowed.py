@@ -20,11 +20,11 @@ keypoints, has none for a hand the photo's detection did not find.
 A hand the detector reads but that lies mostly under the other (:data:`COVERED`) is borrowed
 the same way: the photo shows too little of it to carry (avspeech_sample2's right hand, under
 his left, rose as a flat patch of skin that no detector took for a hand; the mirrored left one
-is found, its watch left off, :func:`bare_wrist`). It lies where its own landmarks are, and
-shows where the motion moves it from there against its own elbow (a motion without its
-landmarks, ``generate``'s, fitted, which drops a hand the photo shows in part: its wrist), and
-where the other hand leaves it: uncovered in place, its own layer was a flat paddle of skin
-with the other's finger shadows across it. (avspeech_sample2's self-reenactment, the right
+is found, its watch left off, :func:`bare_wrist`). It lies where its own landmarks are. It
+shows where the motion moves it from there against its own elbow (where the motion has no
+landmarks of it, as ``generate``'s fitted motion has none of a hand the photo shows in part:
+where its wrist moves), and where the other hand leaves it: uncovered in place, its own layer
+was a flat paddle of skin with the other's finger shadows across it. (avspeech_sample2's self-reenactment, the right
 hand a hand now each time his left turns up off it: most-moved box +1.45 -> +1.06 dB against
 the still photo, the paddle being the real hand's own pixels where the mirrored one is not;
 hands re-detected 0.722 -> 0.753.)
@@ -208,8 +208,9 @@ def borrowed_texture(rgba: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.nd
 def bare_wrist(rgba: np.ndarray, reference: np.ndarray, valid: np.ndarray, side: str
                ) -> np.ndarray:
     """A copy of ``side``'s hand layer texture (RGBA uint8, photo pixels) without what it wears
-    at its wrist (:data:`WRIST_BAND`): a watch, a bracelet, a cuff's edge, painted over with its
-    own skin; as it is where the wrist or the middle knuckle is not seen."""
+    at its wrist (:data:`WRIST_BAND`, :data:`WORN_EDGE`): a watch, a bracelet, a cuff's edge,
+    painted over with its own skin; as it is where the wrist or the middle knuckle is not
+    seen."""
     wrist, hs = B.ARMS[side]["wrist"], B.ARMS[side]["hand_start"]
     if not (valid[wrist] and valid[hs + 9]):
         return rgba
@@ -229,7 +230,7 @@ def bare_wrist(rgba: np.ndarray, reference: np.ndarray, valid: np.ndarray, side:
     worn = hand[box] & (d < WRIST_BAND) & odd
     if not worn.any():
         return rgba
-    worn = grown(worn, max(1.0, WORN_EDGE * palm)) & hand[box]
+    worn = grown(worn, WORN_EDGE * palm) & hand[box]
     out = rgba.copy()
     out[box][..., :3] = painted_over(np.ascontiguousarray(rgba[box][..., :3]), worn,
                                      hand[box] & ~worn)
@@ -318,13 +319,13 @@ def _uncovered(target: np.ndarray, side: str, rest: np.ndarray, size: float) -> 
     it that no detector took for a hand (avspeech_sample2's right hand, each time his left
     turned up off it, the wrist staying on the desk)."""
     other = "right" if side == "left" else "left"
-    mine, theirs = B.ARMS[side]["wrist"], B.ARMS[other]["wrist"]
-    if min(target[mine, 2], target[theirs, 2], rest[mine, 2], rest[theirs, 2]) \
+    wrist, other_wrist = B.ARMS[side]["wrist"], B.ARMS[other]["wrist"]
+    if min(target[wrist, 2], target[other_wrist, 2], rest[wrist, 2], rest[other_wrist, 2]) \
             < B.MIN_CONFIDENCE:
         return 0.0
     hand = L.LEFT_HAND if other == "left" else L.RIGHT_HAND
     both = (target[hand, 2] >= B.MIN_CONFIDENCE) & (rest[hand, 2] >= B.MIN_CONFIDENCE)
-    pts = np.arange(L.NUM_KEYPOINTS)[hand][both] if both.sum() >= 3 else [theirs]
-    now = target[pts, :2] - target[mine, :2]
-    then = rest[pts, :2] - rest[mine, :2]
+    pts = np.arange(L.NUM_KEYPOINTS)[hand][both] if both.sum() >= 3 else [other_wrist]
+    now = target[pts, :2] - target[wrist, :2]
+    then = rest[pts, :2] - rest[wrist, :2]
     return float(np.linalg.norm(now - then, axis=1).mean()) / size

@@ -2,8 +2,9 @@
 (:mod:`~gesticulate.render.warp.rig`), the backdrop's fill
 (:mod:`~gesticulate.render.warp.backdrop`), the cloth's under the arms
 (:mod:`~gesticulate.render.warp.cloth`) and the renderer: Telea's inpainting, a blur that reads
-a region only (and a region smoothed with it), colours bled past a region's edge, and a mirror
-copy down the columns (and along the rows, near a hole's side).
+a region only (and a region smoothed with it), a membrane between known pixels, colours bled
+past a region's edge, and a mirror copy down the columns (and along the rows, near a hole's
+side).
 """
 
 from __future__ import annotations
@@ -51,14 +52,15 @@ def membrane(x: np.ndarray, known: np.ndarray, *, smooth: int = 40) -> np.ndarra
     """``x`` ``(H, W, C)`` float32 with its pixels outside ``known`` replaced by a smooth
     interpolation of the known ones (a membrane: each unknown pixel the mean of its four
     neighbours), solved coarse to fine: on each level of a pyramid (the known values averaged
-    down; a coarse pixel is known where most of it is) ``smooth`` Jacobi sweeps, started from
-    the coarser level's answer. The known pixels keep their values."""
+    down; a coarse pixel is known where a fifth of it is) ``smooth`` Jacobi sweeps (four times
+    as many on the coarsest), started from the coarser level's answer. The known pixels keep
+    their values; with none known, the answer is 0."""
     levels = [(x, known)]
     v, w = x * known[..., None], known.astype(np.float32)
     while min(w.shape) > 8:
         v, w = cv2.pyrDown(v), cv2.pyrDown(w)
         v = v.reshape(w.shape + (x.shape[2],))
-        levels.append((v / np.maximum(w, 1e-6)[..., None], w > 0.5))
+        levels.append((v / np.maximum(w, 1e-6)[..., None], w > 0.2))
     kernel = np.array([[0, 0.25, 0], [0.25, 0, 0.25], [0, 0.25, 0]], np.float32)
     est = None
     for depth, (val, fixed) in enumerate(reversed(levels)):

@@ -291,7 +291,8 @@ class WarpRenderer(LayerBuilder):
                              rims.get(layer.name, ()))
                  for layer in self.layers]
         # A borrowed hand (borrowed.py) shows as much as the motion has it (a hand read in the
-        # photo: or its wrist) away from the photo's pose, cross-faded with the hand's own layer.
+        # photo: or its wrist) away from the photo's pose, or the other hand away from it (a
+        # read hand under the other), cross-faded with the hand's own layer.
         borrowed = {}
         for b in self._borrowed:
             share = shown(target, b.side, b.rest, read=b.read)

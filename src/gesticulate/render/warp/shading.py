@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from gesticulate.render.warp.fill import blur_in, grey_detail, membrane, mirrored, mirrored_both
-from gesticulate.render.warp.masks import colour_clusters, lab_of, mask_box, touching
+from gesticulate.render.warp.masks import colour_clusters, grown, lab_of, mask_box, touching
 
 
 # A sleeve of plain cloth (:func:`cloth_detail` under PLAIN_CLOTH grey levels: hbr_speaker12's
@@ -121,15 +121,15 @@ def _seamless(smooth: np.ndarray, image: np.ndarray, hole: np.ndarray, src: np.n
     within :data:`SEAM_RING` px of the hole: the whole mismatch at the hole's edge, fading
     smoothly inside. Where the hole borders anything else (the backdrop, an arm) the shift
     is nothing."""
-    ring = src & ~hole & (cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, 3)
-                          <= SEAM_RING * scale)
+    ring = src & ~hole & grown(hole, SEAM_RING * scale)
     if not ring.any():
         return smooth
-    area = ring | hole
     miss = np.zeros(smooth.shape, np.float32)
     miss[ring] = image[ring].astype(np.float32) - smooth[ring]
-    box = mask_box(area, 2)
-    shift = membrane(miss[box], ring[box] | ~area[box])
+    box = mask_box(ring | hole, 2)
+    # Known: the ring, and the nothing beyond a hole's edge that is no cloth's; the cloth
+    # beyond the ring is free.
+    shift = membrane(miss[box], ring[box] | ~(hole[box] | src[box]))
     out = smooth.copy()
     out[box][hole[box]] += shift[hole[box]]
     return out
