@@ -26,8 +26,9 @@ landmarks of it, as ``generate``'s fitted motion has none of a hand the photo sh
 where its wrist moves), and where the other hand leaves it: uncovered in place, its own layer
 was a flat paddle of skin with the other's finger shadows across it. (avspeech_sample2's
 self-reenactment, the right hand a hand now each time his left turns up off it: most-moved box
-+1.45 -> +1.06 dB against the still photo, the paddle being the real hand's own pixels where
-the mirrored one is not; hands re-detected 0.722 -> 0.753.)
++1.45 -> +1.05 dB against the still photo, the paddle being the real hand's own pixels where
+the mirrored one is not; hands re-detected 0.722 -> 0.794, a figure that moves by several
+hundredths between runs.)
 
 A hand apart from the other is kept, read or not: interview_1wrQ6Msp7wM's left, cupped and
 seen edge-on, is not found in the photo, but it is a whole hand; borrowed, it was re-detected

@@ -110,7 +110,7 @@ def shaded_where_plain(image: np.ndarray, filled: np.ndarray, hole: np.ndarray,
 # lain. The colour step across the edge of the torso's fill (RGB summed, mean over its edge
 # pixels) fell from 63 to 19 there, 27 -> 8 on avspeech_sample2, 19 -> 7 on hbr_speaker7,
 # 15 -> 9 on desk_host_body.png (their first frames); self-reenactment's most-moved box
-# hbr_speaker7 +0.73 -> +0.81 dB, the other 11 clips within 0.01 dB.
+# hbr_speaker7 +0.73 -> +0.82 dB, the other 11 clips within 0.01 dB.
 SEAM_RING = 3.0
 
 
@@ -118,9 +118,9 @@ def _seamless(smooth: np.ndarray, image: np.ndarray, hole: np.ndarray, src: np.n
               scale: float) -> np.ndarray:
     """``smooth`` (the shading over ``hole`` and ``src``, float32) with its hole pixels
     shifted by the :func:`membrane` of its mismatch with ``image``'s seen cloth (``src``)
-    within :data:`SEAM_RING` px of the hole: the whole mismatch at the hole's edge, fading
-    smoothly inside. Where the hole borders anything else (the backdrop, an arm) the shift
-    is nothing."""
+    within :data:`SEAM_RING` px of the hole: the whole mismatch at the hole's edge, running
+    smoothly between the edge's mismatches inside. Where the hole borders anything else (the
+    backdrop, an arm) the shift is nothing."""
     ring = src & ~hole & grown(hole, SEAM_RING * scale)
     if not ring.any():
         return smooth
