@@ -2322,3 +2322,28 @@ def test_the_fill_keeps_a_jacket_beside_a_light_shirt():
     inner = hole.copy()
     inner[:, 96:] = False                        # 4 px or more from the shirt
     assert out[inner].astype(int).sum(1).max() < 3 * 80
+
+
+def test_a_hem_below_the_hands_is_not_mirrored_up_into_the_dress_and_a_front_runs_down():
+    """Below ted_lia_driving3_noaudio's clasped hands her black jacket's hem crossed her blue
+    dress; the mirror copied it up into the dress where her hands had lain, and the cloths'
+    shading, labelled by that copy, kept it as a dark "W". A hole pixel's cloth is the one a
+    mostly vertical walk meets first: the dress runs down between the jacket's fronts, and
+    the fronts run down beside it."""
+    h, w = 200, 160
+    jacket, dress = np.array([25, 25, 30]), np.array([40, 80, 160])
+    img = np.zeros((h, w, 3), np.float32)
+    img[:] = jacket
+    img[:, 50:110] = dress
+    img[150:162] = jacket                                  # the hem, a little below the hands
+    rng = np.random.default_rng(0)
+    img = np.clip(img + rng.normal(0, 2, img.shape), 0, 255).astype(np.uint8)
+    hole = np.zeros((h, w), bool)
+    hole[80:144, 30:130] = True
+    out = fill_hidden(img, hole, ~hole, pattern=True, shade=True).astype(float)
+    # the dress where the mirror copied the hem (6-18 px above the hole's lower edge) ...
+    assert np.abs(out[128:138, 60:100] - dress).max() < 30, out[128:138, 60:100].mean((0, 1))
+    assert np.abs(out[84:140, 62:98] - dress).mean() < 8
+    # ... and the jacket's fronts beside it
+    assert np.abs(out[84:140, 32:44] - jacket).mean() < 8
+    assert np.abs(out[84:140, 116:128] - jacket).mean() < 8

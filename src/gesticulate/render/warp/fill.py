@@ -48,20 +48,25 @@ def blur_in(x: np.ndarray, region: np.ndarray, sigma: float | tuple[float, float
     return num / (den if x.ndim == 2 else den[..., None])
 
 
-def membrane(x: np.ndarray, known: np.ndarray, *, smooth: int = 40) -> np.ndarray:
+def membrane(x: np.ndarray, known: np.ndarray, *, smooth: int = 40,
+             up: float = 0.25, down: float = 0.25) -> np.ndarray:
     """``x`` ``(H, W, C)`` float32 with its pixels outside ``known`` replaced by a smooth
     interpolation of the known ones (a membrane: each unknown pixel the mean of its four
-    neighbours), solved coarse to fine: on each level of a pyramid (the known values averaged
-    down; a coarse pixel is known where a fifth of it is) ``smooth`` Jacobi sweeps (four times
-    as many on the coarsest), started from the coarser level's answer. The known pixels keep
-    their values; with none known, the answer is 0."""
+    neighbours, the one above weighing ``up`` and the one below ``down``), solved coarse to
+    fine: on each level of a pyramid (the known values averaged down; a coarse pixel is known
+    where a fifth of it is) ``smooth`` Jacobi sweeps (four times as many on the coarsest),
+    started from the coarser level's answer. The known pixels keep their values; with none
+    known, the answer is 0. Of known labels' one-hot channels, the answer is the chance that a
+    random walk from the pixel (stepping up ``up`` of the time, down ``down``) meets each label
+    first."""
     levels = [(x, known)]
     v, w = x * known[..., None], known.astype(np.float32)
     while min(w.shape) > 8:
         v, w = cv2.pyrDown(v), cv2.pyrDown(w)
         v = v.reshape(w.shape + (x.shape[2],))
         levels.append((v / np.maximum(w, 1e-6)[..., None], w > 0.2))
-    kernel = np.array([[0, 0.25, 0], [0.25, 0, 0.25], [0, 0.25, 0]], np.float32)
+    side = (1.0 - up - down) / 2
+    kernel = np.array([[0, up, 0], [side, 0, side], [0, down, 0]], np.float32)
     est = None
     for depth, (val, fixed) in enumerate(reversed(levels)):
         if est is None:
