@@ -2324,12 +2324,12 @@ def test_the_fill_keeps_a_jacket_beside_a_light_shirt():
     assert out[inner].astype(int).sum(1).max() < 3 * 80
 
 
-def test_a_hem_below_the_hands_is_not_mirrored_up_into_the_dress_and_a_front_runs_down():
+def test_a_hem_below_the_hands_is_not_mirrored_up_into_the_dress_between_the_fronts():
     """Below ted_lia_driving3_noaudio's clasped hands her black jacket's hem crossed her blue
     dress; the mirror copied it up into the dress where her hands had lain, and the cloths'
     shading, labelled by that copy, kept it as a dark "W". A hole pixel's cloth is the one a
-    mostly vertical walk meets first: the dress runs down between the jacket's fronts, and
-    the fronts run down beside it."""
+    mostly vertical walk meets first: the dress runs down between the jacket's fronts, which
+    stay the jacket's beside it."""
     h, w = 200, 160
     jacket, dress = np.array([25, 25, 30]), np.array([40, 80, 160])
     img = np.zeros((h, w, 3), np.float32)
@@ -2347,3 +2347,22 @@ def test_a_hem_below_the_hands_is_not_mirrored_up_into_the_dress_and_a_front_run
     # ... and the jacket's fronts beside it
     assert np.abs(out[84:140, 32:44] - jacket).mean() < 8
     assert np.abs(out[84:140, 116:128] - jacket).mean() < 8
+
+
+def test_the_shirt_above_the_hands_runs_on_down_to_a_lap_right_below_them():
+    """What lies below the hands (trousers, a lap, a chair's arm) is less surely the torso's
+    than what lies above: the walk that labels the hidden fill's cloths leans up
+    (:data:`shading.WALK`), so the shirt's label runs on down most of the way to the lap,
+    where an even walk, unsure there, left the mirror's label (the lap's) halfway up."""
+    from gesticulate.render.warp.shading import _walked
+    h, w = 200, 160
+    hole = np.zeros((h, w), bool)
+    hole[70:150, 20:140] = True
+    onehot = np.zeros((2, h, w), np.float32)
+    onehot[0, :150], onehot[1, 150:] = 1.0, 1.0           # the shirt; the lap right below
+    onehot[:, hole] = 0.0
+    mirror = np.where(np.arange(h)[:, None] < 110, 0, 1) * np.ones((1, w), int)
+    label = _walked(mirror, onehot, hole, ~hole)
+    assert (label[118:130, 40:120] == 0).all()             # shirt, 60-75 % of the way down
+    assert (label[147:150, 40:120] == 1).all()             # the lap at the edge
+    assert (label[70:110, 20:140] == 0).all()

@@ -51,14 +51,16 @@ def blur_in(x: np.ndarray, region: np.ndarray, sigma: float | tuple[float, float
 def membrane(x: np.ndarray, known: np.ndarray, *, smooth: int = 40,
              up: float = 0.25, down: float = 0.25) -> np.ndarray:
     """``x`` ``(H, W, C)`` float32 with its pixels outside ``known`` replaced by a smooth
-    interpolation of the known ones (a membrane: each unknown pixel the mean of its four
-    neighbours, the one above weighing ``up`` and the one below ``down``), solved coarse to
-    fine: on each level of a pyramid (the known values averaged down; a coarse pixel is known
-    where a fifth of it is) ``smooth`` Jacobi sweeps (four times as many on the coarsest),
-    started from the coarser level's answer. The known pixels keep their values; with none
-    known, the answer is 0. Of known labels' one-hot channels, the answer is the chance that a
-    random walk from the pixel (stepping up ``up`` of the time, down ``down``) meets each label
-    first."""
+    interpolation of the known ones (a membrane: each unknown pixel the weighted mean of its
+    four neighbours, the one above weighing ``up``, the one below ``down``, each beside half
+    the rest), solved coarse to fine: on each level of a pyramid (the known values averaged
+    down; a coarse pixel is known where a fifth of it is) ``smooth`` Jacobi sweeps (four times
+    as many on the coarsest), started from the coarser level's answer. The known pixels keep
+    their values; with none known, the answer is 0. Of known labels' one-hot channels, the
+    answer is about the chance that a random walk from the pixel (stepping up ``up`` of the
+    time, down ``down``) meets each label first (short of convergence far inside)."""
+    if not (0.0 <= up and 0.0 <= down and up + down <= 1.0):
+        raise ValueError(f"membrane: up {up} and down {down} must be shares of the steps")
     levels = [(x, known)]
     v, w = x * known[..., None], known.astype(np.float32)
     while min(w.shape) > 8:
