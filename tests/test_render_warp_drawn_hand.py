@@ -48,8 +48,8 @@ def test_the_drawn_hand_covers_its_palm_and_fingers_and_parts_them():
     assert cover((hand[0] + hand[9]) / 2) > 0.9     # the palm
     # Between two fingertips, apart: no skin (the fingers are drawn one by one, not a mitten).
     assert cover((hand[8] + hand[12]) / 2) < 0.1
-    # Far from the hand: nothing.
-    assert cover((hand[0] + [40.0, 0.0, 0.0])) == 0.0
+    # The box's corners lie off the hand: nothing.
+    assert alpha[0, 0] == 0.0 and alpha[-1, -1] == 0.0 and alpha[0, -1] == 0.0
     # The skin's colours, lightest on a finger's axis and darker at its edge.
     mid = rgba[int(round(hand[10, 1])) - y0, int(round(hand[10, 0])) - x0, :3].astype(float)
     assert np.abs(mid - SKIN.light).max() < 25
@@ -74,9 +74,17 @@ def test_the_drawn_wrist_reaches_back_to_the_forearm():
 def test_a_hand_too_little_seen_or_outside_the_picture_is_not_drawn():
     hand = _open_hand()
     few = hand.copy()
-    few[L.HAND_FOUND - 1:, 2] = 0.0
+    few[L.HAND_FOUND:, 2] = 0.0
+    assert draw_hand(few, SKIN, (200, 240)) is not None         # just enough
+    few[L.HAND_FOUND - 1, 2] = 0.0
     assert draw_hand(few, SKIN, (200, 240)) is None
+    no_wrist = hand.copy()
+    no_wrist[0, 2] = 0.0
+    assert draw_hand(no_wrist, SKIN, (200, 240)) is None
     assert draw_hand(hand + [500.0, 0.0, 0.0], SKIN, (200, 240)) is None
+    # Cut by the picture's edge: drawn inside it.
+    box, rgba, alpha = draw_hand(hand + [85.0, 0.0, 0.0], SKIN, (200, 240))
+    assert box[0] + box[2] == 200 and alpha.shape == (box[3], box[2]) and alpha.max() == 1.0
     # An unseen finger is left out, the rest drawn.
     part = hand.copy()
     part[17:21, 2] = 0.0
@@ -109,6 +117,17 @@ def test_the_drawn_hand_shows_where_the_motion_opens_it_away_from_the_photos_pos
     # In between: a share in steps of 1/32.
     half = away(_target((122.0, 150.0), (90.0, 150.0)), "left", rest)
     assert 0.0 < half < 1.0 and half * 32 == int(half * 32)
+    # Its wrist unseen (the hand floats free of the arm): the photo's.
+    lost = _target((170.0, 110.0), (90.0, 150.0))
+    lost[L.LEFT_WRIST, 2] = 0.0
+    assert away(lost, "left", rest) == 0.0
+    # The other wrist unseen: moved against the picture.
+    alone = _target((170.0, 110.0), (90.0, 150.0))
+    alone[L.RIGHT_WRIST, 2] = 0.0
+    assert away(alone, "left", rest) == 1.0
+    alone = _target((110.0, 150.0), (90.0, 150.0))
+    alone[L.RIGHT_WRIST, 2] = 0.0
+    assert away(alone, "left", rest) == 0.0
 
 
 def _parts(*, gap: int = 2) -> Parts:
@@ -165,36 +184,51 @@ def test_the_skin_is_the_forearms_by_the_wrist_without_its_bracelet():
                    np.array([109.0, 100.0])) is None
 
 
-@pytest.fixture(scope="module")
-def desk(shared_data):
+@pytest.fixture(scope="module", params=[0, 24], ids=["full", "letterboxed"])
+def desk(shared_data, request):
+    """The desk photo at 256 px, or with black bars of ``param`` rows above and below (the
+    puppet then lives in the picture between them, shifted), its right hand unread (the hand's
+    own layer then turns with the forearm alone, whatever the motion's fingers do)."""
     image = cv2.cvtColor(cv2.imread(str(shared_data / "photo" / "desk_host_body.png")),
                          cv2.COLOR_BGR2RGB)
-    image = cv2.resize(image, (256, 256), interpolation=cv2.INTER_AREA)
+    bar = request.param
+    image = cv2.resize(image, (256, 256 - 2 * bar), interpolation=cv2.INTER_AREA)
+    image = cv2.copyMakeBorder(image, bar, bar, 0, 0, cv2.BORDER_CONSTANT, value=0)
     ref = reference_keypoints(image)
+    ref[RH:RH + 21, 2] = 0.0
     return image, ref, WarpRenderer(image, ref)
+
+
+def _fresh(renderer: WarpRenderer, target: np.ndarray) -> np.ndarray:
+    """``target`` rendered with no frame before it."""
+    renderer._last = None
+    renderer._cache.clear()
+    return renderer.render(target)
 
 
 def test_a_drawn_hand_replaces_its_own_layer_where_the_motion_opens_it(desk):
     image, ref, renderer = desk
     names = [layer.name for layer in renderer.layers]
-    still = renderer.render(ref)
+    still = _fresh(renderer, ref)
     renderer._drawn = [DrawnHand("right", names.index("hand_right"), SKIN)]
     try:
         # The photo's own pose renders as it did.
-        renderer._last = None
-        assert np.array_equal(renderer.render(ref), still)
+        assert np.array_equal(_fresh(renderer, ref), still)
         target = pose(ref, fore={"right": 0.9})
-        # The motion opens the hand: an open hand of the drawn skin, its wrist where the
-        # warped forearm ends.
+        # The motion opens the hand: an open hand of the drawn skin at the motion's fingertip
+        # (in the picture's pixels, bars and all).
         wrist = target[L.RIGHT_WRIST, :2]
         target[RH:RH + 21] = _open_hand(*wrist, size=18.0)
         out = renderer.render(target)
         tip = np.round(target[RH + 12, :2]).astype(int)
         near = out[tip[1] - 1:tip[1] + 2, tip[0] - 1:tip[0] + 2].reshape(-1, 3).astype(float)
         assert np.abs(near.mean(0) - (SKIN.dark + SKIN.light) / 2).max() < 45
-        # The same frame twice is the same picture (its key is the hand's points).
-        assert np.array_equal(renderer.render(target), out)
-        renderer._last = None
+        # Only the fingers move: a new picture, the same as with no frame before it.
+        bent = target.copy()
+        bent[RH + 9:RH + 13, :2] += [4.0, 3.0]
+        again = renderer.render(bent)
+        assert not np.array_equal(again, out)
+        assert np.array_equal(again, _fresh(renderer, bent))
         assert np.array_equal(renderer.render(target), out)
     finally:
         renderer._drawn = []

@@ -5,8 +5,8 @@ are one lump of skin that no detector reads. No landmarks tell the warp where it
 and no other hand can be borrowed (:mod:`~gesticulate.render.warp.borrowed`: neither is read),
 so where the motion opens the hands the warp carried the lump out of the photo, stretched: a
 grey, fingerless shape with the dress's white across it, and a translucent ghost of it where
-the hands came apart in front of the body. No detector found a hand in it (in her
-self-reenactment, 5 of the 36 frames where the real clip's left hand is found).
+the hands came apart in front of the body. A detector seldom found a hand in it (in her
+self-reenactment, her left hand in 5 of the 36 frames where the motion has it).
 
 Such a hand, unread in the photo and not borrowed, is drawn where the motion has it found
 (:func:`~gesticulate.skeleton.layout.hand_found`) and away from where the photo holds it: a
@@ -20,9 +20,11 @@ own pose renders the photo.
 
 ted_lia_driving2's self-reenactment (512 px): hands re-detected in 0.465 of the frames where
 the motion has them, from 0.186 (the real clip's own frames: 0.558); its most-moved box PSNR
-16.60 -> 16.59 dB, the whole box's 18.31 -> 18.33. Of the shared photos and clips' first
-frames only hers are drawn. The motion must carry the hand's landmarks: ``generate``'s, made
-from the photo's keypoints, has none of a hand the photo's detection did not read.
+16.60 -> 16.59 dB, the whole box's 18.31 -> 18.33; the other shared clips' figures did not
+change. Of the shared photos and clips' first frames (scaled to 512 px from the file) her two
+hands are drawn, and ted_lia_driving3's right, under her left: read and borrowed in the
+benchmark's frames, unread in these. The motion must carry the hand's landmarks:
+``generate``'s, made from the photo's keypoints, has none of a hand the photo did not read.
 """
 
 from __future__ import annotations
@@ -34,21 +36,20 @@ import numpy as np
 
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.borrowed import hand_read
-from gesticulate.render.warp.masks import grown, lab_of
+from gesticulate.render.warp.masks import grown, lab_of, segment_distance
 from gesticulate.render.warp.parts import Parts
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.tracks import smoothstep
 
-# Each finger's landmarks (0 the wrist) from its base, and its half-width at the base as a
-# share of the hand's length (:func:`hand_length`); it narrows to TIP of that at the tip: the
-# thumb a little wider, the little finger narrower. Wider than a real finger (about a fifth of
-# the palm's width): a low-resolution detection spreads the landmarks of fingers that lie
-# against each other, and drawn at their own width they parted like a rake's teeth
-# (ted_lia_driving2's pointing hand). Drawn in this order (the thumb last, over the palm).
-FINGERS = (((17, 18, 19, 20), 0.12), ((13, 14, 15, 16), 0.14), ((9, 10, 11, 12), 0.145),
-           ((5, 6, 7, 8), 0.14), ((1, 2, 3, 4), 0.15))
+# Each finger's (thumb to little, :data:`~gesticulate.skeleton.layout.HAND_FINGERS`) half-width
+# at its base as a share of the hand's length (:func:`hand_length`); it narrows to TIP of that at
+# its tip. Wider than a real finger (about a fifth of the palm's width): a low-resolution
+# detection spreads the landmarks of fingers that lie against each other, and drawn at their
+# own width they parted like a rake's teeth (ted_lia_driving2's pointing hand). Drawn little
+# finger first, the thumb last, over the palm.
+WIDTHS = (0.15, 0.14, 0.145, 0.14, 0.12)
 TIP = 0.8
-PALM = (0, 1, 5, 9, 13, 17)
+PALM = (0,) + tuple(finger[0] for finger in L.HAND_FINGERS)     # the wrist and the knuckles
 # The skin between the fingers: the palm reaches WEB of the way from each knuckle to the next
 # joint.
 WEB = 0.75
@@ -60,8 +61,9 @@ PALM_ROUND = 0.12
 WRIST = (0.2, 0.45)
 # Drawn SUPER times finer and averaged down: the edges are smooth.
 SUPER = 3
-# Lit as a cylinder: a finger's middle takes the skin's light shade, its edge the dark one,
-# so that fingers lying side by side part along a darker line.
+# Lit as a cylinder: a finger's axis takes the skin's light shade, its edge the dark one (so
+# fingers lying side by side part along a darker line), in between by the cylinder's facing
+# c (0..1) as (1 - EDGE_SHADE) c + EDGE_SHADE c^2: a little darker than linear, off the axis.
 EDGE_SHADE = 0.25
 # The shades run over SHADES of the forearm's own (10th to 90th percentile of brightness): at
 # the whole range the fingers' edges drew dark outlines, a cartoon's.
@@ -85,10 +87,11 @@ class Skin(NamedTuple):
 def skin_of(image: np.ndarray, fore: np.ndarray, wrist: np.ndarray, elbow: np.ndarray
             ) -> Skin | None:
     """The skin of a forearm's segment ``fore`` ``(H, W)`` bool in ``image`` (RGB uint8) within
-    half the forearm of its ``wrist`` (its bare end, bar a cuff: pixels far from the median
-    colour, a bracelet's or a sleeve's, are left out): its median colour scaled to the 10th and
-    90th percentiles of its brightness (scaled, not lightened in CIELAB: a dark skin's light
-    shade keeps its warmth); None where under 20 pixels are left."""
+    half the forearm of its ``wrist`` (its bare end), less the 30 % of its pixels farthest from
+    their median colour (a bracelet, a cuff's edge; one that covers more of it is kept): their
+    median colour scaled towards the 10th and 90th percentiles of their brightness
+    (:data:`SHADES`; scaled, not lightened in CIELAB: a dark skin's light shade keeps its
+    warmth); None where under 20 pixels are left."""
     length = float(np.linalg.norm(wrist - elbow))
     ys, xs = np.nonzero(fore)
     near = np.hypot(xs - wrist[0], ys - wrist[1]) <= max(0.5 * length, 3.0)
@@ -123,15 +126,14 @@ def draw_hand(points: np.ndarray, skin: Skin, size: tuple[int, int], *,
     """A hand drawn along its landmarks ``points`` ``(21, 3)`` (output pixels, confidence) in
     ``skin``, in a picture of ``size`` ``(W, H)``: ``(box (x, y, w, h), rgba uint8 (h, w, 4),
     alpha float32 (h, w))`` as a warped layer is drawn, or None where it falls outside the
-    picture or too few of its points are seen (a finger is drawn where all its points are).
+    picture, or its wrist (point 0) or under :data:`~gesticulate.skeleton.layout.HAND_FOUND`
+    of its points are unseen (a finger is drawn where all its points are seen).
     ``elbow`` ``(2,)``: where the forearm comes from (:data:`WRIST`); ``blur``: the Gaussian
     s.d. (px) its colours are softened by, as a photo's edges are."""
     W, H = size
-    seen = points[:, 2] >= B.MIN_CONFIDENCE
+    hand, seen = _filled(points)
     if seen.sum() < L.HAND_FOUND or not seen[0]:
         return None
-    hand = points[:, :2].astype(np.float64).copy()
-    hand[~seen] = hand[seen].mean(0)
     length = hand_length(hand)
     if elbow is not None:
         back = np.asarray(elbow, np.float64) - hand[0]
@@ -154,21 +156,27 @@ def draw_hand(points: np.ndarray, skin: Skin, size: tuple[int, int], *,
         lit = _finger(gx, gy, wrist, WRIST[0] * length, tip=1.0)
         shade[lit >= 0] = lit[lit >= 0]
     palm = np.zeros(gx.shape, np.uint8)
-    web = [hand[k] + WEB * (hand[k + 1] - hand[k]) for k in (5, 9, 13, 17) if seen[k:k + 2].all()]
+    web = [hand[k] + WEB * (hand[k + 1] - hand[k])
+           for k in PALM[2:] if seen[k:k + 2].all()]         # the four fingers' knuckles
+    # The polygon in fine samples, on a 1/16 grid (cv2's shift): sample (i, j) lies at (x0 +
+    # (j + 0.5) / s - 0.5, ...) in the picture.
     poly = (np.vstack([hand[[i for i in PALM if seen[i]]], *web]) - [x0 - 0.5, y0 - 0.5]) * s \
         - 0.5
     if len(poly) >= 3:
-        cv2.fillConvexPoly(palm, cv2.convexHull(poly.astype(np.float32)).astype(np.int32), 1)
+        hull = cv2.convexHull(poly.astype(np.float32))
+        cv2.fillConvexPoly(palm, np.round(hull * 16).astype(np.int32), 1, shift=4)
     if palm.any():
         inside = cv2.distanceTransform(palm, cv2.DIST_L2, 3) / s
         on = palm > 0
         shade[on] = np.sqrt(np.clip(inside[on] / (PALM_ROUND * length), 0, 1))
-    for chain, width in FINGERS:
+    for chain, width in list(zip(L.HAND_FINGERS, WIDTHS))[::-1]:
         if not seen[list(chain)].all():
             continue
         lit = _finger(gx, gy, hand[list(chain)], width * length)
         on = lit >= 0
         shade[on] = lit[on]
+    if not (shade >= 0).any():
+        return None
     cover = (shade >= 0).astype(np.float32)
     lit = np.clip(shade, 0, 1) * (1 - EDGE_SHADE) + EDGE_SHADE * np.clip(shade, 0, 1) ** 2
     rgb = skin.dark[None, None] + (skin.light - skin.dark)[None, None] * lit[..., None]
@@ -181,8 +189,6 @@ def draw_hand(points: np.ndarray, skin: Skin, size: tuple[int, int], *,
     rgb = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
     if blur > 0:
         rgb = cv2.GaussianBlur(rgb, (0, 0), blur)
-    if not (alpha > 0).any():
-        return None
     rgba = np.dstack([rgb, (alpha * 255 + 0.5).astype(np.uint8)])
     return (x0, y0, w, h), rgba, alpha
 
@@ -196,12 +202,8 @@ def _finger(gx: np.ndarray, gy: np.ndarray, joints: np.ndarray, radius: float, *
     along = np.r_[0.0, np.cumsum(seg)] / max(float(seg.sum()), 1e-6)
     out = np.full(gx.shape, -1.0, np.float32)
     for k in range(len(joints) - 1):
-        a, b = joints[k], joints[k + 1]
-        ab = b - a
-        n2 = float(ab @ ab)
-        t = np.zeros_like(gx) if n2 < 1e-9 else \
-            np.clip(((gx - a[0]) * ab[0] + (gy - a[1]) * ab[1]) / n2, 0, 1)
-        d = np.hypot(gx - a[0] - t * ab[0], gy - a[1] - t * ab[1])
+        d, t = segment_distance(gx, gy, joints[k], joints[k + 1])
+        t = np.clip(t, 0.0, 1.0)
         r = radius * (1 - (1 - tip) * (along[k] + t * (along[k + 1] - along[k])))
         lit = np.where(d <= r, np.sqrt(np.clip(1 - (d / r) ** 2, 0, 1)), -1.0)
         np.maximum(out, lit, out=out)
@@ -210,23 +212,20 @@ def _finger(gx: np.ndarray, gy: np.ndarray, joints: np.ndarray, radius: float, *
 
 def away(target: np.ndarray, side: str, rest: np.ndarray) -> float:
     """How much of ``side``'s drawn hand shows in the frame ``target`` ``(133, 3)``, 0..1 in
-    steps of 1/32 (:data:`AWAY`): none where the motion has that hand unfound; else by how far
-    its wrist moved from the photo's ``rest`` ``(133, 3)`` against the other wrist (either
-    unseen: against the picture), over the motion's hand's length."""
-    mine = L.LEFT_HAND if side == "left" else L.RIGHT_HAND
-    if not L.hand_found(target, mine, B.MIN_CONFIDENCE):
-        return 0.0
+    steps of 1/32 (:data:`AWAY`): none where the motion has that hand unfound or its wrist
+    unseen (as a lent arm, :func:`~gesticulate.render.warp.lent.lends`); else by how far its
+    wrist moved from the photo's ``rest`` ``(133, 3)`` against the other wrist (unseen in
+    either: against the picture), over the motion's hand's length."""
+    mine = _hand(side)
     wrist = B.ARMS[side]["wrist"]
+    if not L.hand_found(target, mine, B.MIN_CONFIDENCE) \
+            or min(target[wrist, 2], rest[wrist, 2]) < B.MIN_CONFIDENCE:
+        return 0.0
     other = B.ARMS["right" if side == "left" else "left"]["wrist"]
-    if min(target[wrist, 2], rest[wrist, 2]) < B.MIN_CONFIDENCE:
-        return 1.0
     moved = target[wrist, :2] - rest[wrist, :2]
     if min(target[other, 2], rest[other, 2]) >= B.MIN_CONFIDENCE:
         moved = moved - (target[other, :2] - rest[other, :2])
-    seen = target[mine, 2] >= B.MIN_CONFIDENCE
-    hand = target[mine, :2].copy()
-    hand[~seen] = target[mine, :2][seen].mean(0)
-    share = float(np.linalg.norm(moved)) / hand_length(hand)
+    share = float(np.linalg.norm(moved)) / hand_length(_filled(target[mine])[0])
     lo, hi = AWAY
     return round(float(smoothstep((share - lo) / (hi - lo))) * 32) / 32
 
@@ -244,11 +243,10 @@ def drawn_hands(layers: list, parts: Parts, image: np.ndarray, valid: np.ndarray
     """The hands of a rig whose ``layers`` are built to draw from the motion: each hand the
     photo shows (its layer) on an arm it shows whole, unread (:func:`~gesticulate.render.warp.
     borrowed.hand_read`), not ``borrowed``, by the other hand (within :data:`TOGETHER`:
-    clasped, a lump), whose forearm shows enough
-    skin (:func:`skin_of`). A hand apart from the other is a whole hand, kept: carried, it is
-    the person's own hand in the photo's shape (interview_1wrQ6Msp7wM's left, cupped and unread,
-    drawn, came out a flat hand of sausage fingers beside her real one, 90 px tall).
-    """
+    clasped, a lump), whose forearm shows enough skin (:func:`skin_of`). A hand apart from the
+    other is a whole hand, kept: carried, it is the person's own hand in the photo's shape
+    (interview_1wrQ6Msp7wM's left, cupped and unread, drawn, came out a flat hand of sausage
+    fingers beside her real one, 90 px tall)."""
     names = [layer.name for layer in layers]
     out = []
     for side, info in parts.arm_info.items():
@@ -268,7 +266,28 @@ def drawn_hands(layers: list, parts: Parts, image: np.ndarray, valid: np.ndarray
 
 def hand_points(target: np.ndarray, side: str, wrist: np.ndarray) -> np.ndarray:
     """The motion's landmarks of ``side``'s hand in ``target`` ``(133, 3)``, moved so that its
-    wrist lies at ``wrist`` ``(2,)`` (where the warped forearm ends): ``(21, 3)``."""
-    hand = target[L.LEFT_HAND if side == "left" else L.RIGHT_HAND].copy()
+    wrist lies at ``wrist`` ``(2,)`` (where the warped forearm ends; an unseen point 0 is the
+    body's wrist point), on a 1/8 px grid, each confidence 1 (seen) or 0: ``(21, 3)``, what
+    :func:`draw_hand` draws, so that the frame's key (the points) is exact."""
+    hand = target[_hand(side)].astype(np.float64)
+    seen = hand[:, 2] >= B.MIN_CONFIDENCE
+    body = target[B.ARMS[side]["wrist"]]
+    if not seen[0] and body[2] >= B.MIN_CONFIDENCE:
+        hand[0, :2], seen[0] = body[:2], True
     hand[:, :2] += wrist - hand[0, :2]
+    hand[:, :2] = np.round(hand[:, :2] * 8) / 8
+    hand[:, 2] = seen
     return hand
+
+
+def _hand(side: str) -> slice:
+    return L.LEFT_HAND if side == "left" else L.RIGHT_HAND
+
+
+def _filled(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A hand's landmarks ``(21, 3)`` as ``(xy (21, 2) float64, seen (21,) bool)``, its unseen
+    points at the seen ones' mean (all at 0 where none is seen)."""
+    seen = points[:, 2] >= B.MIN_CONFIDENCE
+    xy = points[:, :2].astype(np.float64).copy()
+    xy[~seen] = xy[seen].mean(0) if seen.any() else 0.0
+    return xy, seen

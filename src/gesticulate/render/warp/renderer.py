@@ -306,7 +306,7 @@ class WarpRenderer(LayerBuilder):
             if hand is not None and hand[0] is not None:      # (none: carried out of sight)
                 borrowed[b.index] = (hand, share)
         # A hand drawn from the motion (drawn_hand.py), cross-faded with its own layer as a
-        # borrowed one is; its key is its points (a new picture each frame).
+        # borrowed one is; what it is drawn from (its points, its elbow, its share) is its key.
         hands, hand_keys = {}, []
         for d in self._drawn:
             share = away(target, d.side, self.reference)
@@ -315,12 +315,12 @@ class WarpRenderer(LayerBuilder):
             arm = B.ARMS[d.side]
             wrist, elbow = (bones[arm["fore"]] @ np.r_[self.reference[arm[j], :2], 1.0]
                             for j in ("wrist", "elbow"))
-            points = np.round(hand_points(target, d.side, wrist) * 8) / 8
-            hand = draw_hand(points, d.skin, self.size, elbow=np.round(elbow * 8) / 8,
-                             blur=0.7 * self._scale)
+            points = hand_points(target, d.side, wrist)
+            elbow = np.round(elbow * 8) / 8
+            hand = draw_hand(points, d.skin, self.size, elbow=elbow, blur=0.7 * self._scale)
             if hand is not None:
                 hands[d.index] = (hand, share)
-                hand_keys.append((d.index, points.tobytes(), share))
+                hand_keys.append((d.index, points.tobytes(), elbow.tobytes(), share))
         # A lent forearm and hand (lent.py), in front, where the motion has that hand.
         lent = []
         for arm in self._lent:
