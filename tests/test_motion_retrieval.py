@@ -519,3 +519,85 @@ def test_motion_eases_in_from_the_photo(gen, reference, style):
     arms = [L.LEFT_ELBOW, L.RIGHT_ELBOW, L.LEFT_WRIST, L.RIGHT_WRIST]
     step = np.linalg.norm(np.diff(kp[:4, arms, :2], axis=0), axis=2).max(axis=1) / sw
     assert np.all(np.diff(step) >= 0) and step[0] < 0.01, step
+
+
+def _arm_local(wrist_y: float) -> np.ndarray:
+    """Local keypoints (neck 0, shoulder width 1) of a body whose forearms run from the elbows
+    (+-0.5, 0.6) in to wrists at (+-0.1, ``wrist_y``), the hands below them."""
+    local = np.zeros((L.NUM_KEYPOINTS, 2))
+    local[L.LEFT_SHOULDER], local[L.RIGHT_SHOULDER] = (-0.5, 0.0), (0.5, 0.0)
+    local[L.LEFT_ELBOW], local[L.RIGHT_ELBOW] = (-0.5, 0.6), (0.5, 0.6)
+    local[L.LEFT_WRIST], local[L.RIGHT_WRIST] = (-0.1, wrist_y), (0.1, wrist_y)
+    for hand, wrist in ((L.LEFT_HAND, L.LEFT_WRIST), (L.RIGHT_HAND, L.RIGHT_WRIST)):
+        local[hand] = local[wrist] + np.column_stack([np.zeros(21), np.linspace(0, 0.3, 21)])
+    return local
+
+
+def _forearm_turned(local: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """``local`` per frame with the right forearm and hand turned by ``angle`` (T,) about the
+    elbow (negative: down, towards hanging straight)."""
+    out = np.repeat(local[None], len(angle), axis=0)
+    pts = np.r_[L.RIGHT_WRIST, np.arange(133)[L.RIGHT_HAND]]
+    e = local[L.RIGHT_ELBOW]
+    c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    rel = local[pts] - e
+    out[:, pts] = e + np.stack([c * rel[:, 0] - s * rel[:, 1], s * rel[:, 0] + c * rel[:, 1]], -1)
+    return out
+
+
+def test_a_hand_resting_low_does_not_sink_below_the_photos():
+    local = _arm_local(0.9)                         # resting low (on a desk, in a lap)
+    seen = np.ones(L.NUM_KEYPOINTS, bool)
+    angle = np.linspace(0.0, -0.9, 40)              # the forearm swings down to hang
+    out = _forearm_turned(local, angle)
+    assert out[:, L.RIGHT_WRIST, 1].max() > 0.9 + 0.15
+    kept = retrieval_rig.kept_up(out, local, seen, {"right": 0.8}, soft=0.12)
+    limit = 0.9 + retrieval_rig.SINK
+    assert kept[:, L.RIGHT_WRIST, 1].max() <= limit + 1e-9
+    # The forearm and hand keep their lengths and shape; the elbow and the other arm stay.
+    fore = np.linalg.norm(kept[:, L.RIGHT_WRIST] - kept[:, L.RIGHT_ELBOW], axis=1)
+    assert np.allclose(fore, np.linalg.norm(local[L.RIGHT_WRIST] - local[L.RIGHT_ELBOW]))
+    span = np.linalg.norm(kept[:, L.RIGHT_HAND][:, -1] - kept[:, L.RIGHT_WRIST], axis=1)
+    assert np.allclose(span, 0.3)
+    assert np.array_equal(kept[:, L.RIGHT_ELBOW], out[:, L.RIGHT_ELBOW])
+    assert np.array_equal(kept[:, L.LEFT_HAND], out[:, L.LEFT_HAND])
+    # Above the squeeze, nothing moves; it slows into the limit, it does not stop dead.
+    calm = out[:, L.RIGHT_WRIST, 1] <= limit - 0.12
+    assert np.array_equal(kept[calm], out[calm])
+    step = np.diff(kept[:, L.RIGHT_WRIST, 1])
+    assert (step > 0).all() and step[-1] < 0.2 * step.max()
+    # Not for an arm left out, nor where the photo does not show the elbow.
+    assert np.array_equal(retrieval_rig.kept_up(out, local, seen, {}, soft=0.12), out)
+    unseen = seen.copy()
+    unseen[L.RIGHT_ELBOW] = False
+    assert np.array_equal(retrieval_rig.kept_up(out, local, unseen, {"right": 0.8}, soft=0.12),
+                          out)
+
+
+def test_a_hand_held_high_may_drop_to_the_chest_and_no_lower():
+    local = _arm_local(0.3)                         # held up, by the shoulder
+    seen = np.ones(L.NUM_KEYPOINTS, bool)
+    out = _forearm_turned(local, np.linspace(0.0, -2.0, 40))
+    assert out[:, L.RIGHT_WRIST, 1].max() > 1.0
+    kept = retrieval_rig.kept_up(out, local, seen, {"right": 0.8}, soft=0.12)
+    wrist = kept[:, L.RIGHT_WRIST, 1]
+    assert wrist.max() <= 0.8 + 1e-9 and wrist.max() > 0.7     # dropped to the chest
+
+
+def test_generated_hands_resting_low_stay_above_the_photos(gen, reference):
+    """A photo whose hands rest low (a desk's speaker): the library's seated speakers drop theirs
+    into their laps, and pats_oliver_slice18.png's went down behind his desk's edge."""
+    ref = reference.copy()
+    sw = float(L.shoulder_width(ref))
+    neck_y = float(L.neck(ref)[1])
+    for wrist, hand in ((L.LEFT_WRIST, L.LEFT_HAND), (L.RIGHT_WRIST, L.RIGHT_HAND)):
+        assert (ref[wrist, 1] - neck_y) / sw > 0.8               # they rest low
+    for seed in (0, 1):
+        kp = gen.generate(talk(12.0, seed=seed), ref, image_size=SIZE, seed=seed,
+                          style="lively").keypoints
+        shoulders = 0.5 * (kp[:, L.LEFT_SHOULDER, 1] + kp[:, L.RIGHT_SHOULDER, 1])
+        for wrist in (L.LEFT_WRIST, L.RIGHT_WRIST):
+            rest = ref[wrist, 1] + kp[:, wrist - 4, 1] - ref[wrist - 4, 1]   # with its shoulder
+            sink = (kp[:, wrist, 1] - rest) / sw
+            assert sink.max() <= retrieval_rig.SINK + 1e-6
+            assert np.ptp(kp[:, wrist, 1] - shoulders) / sw > 0.05         # and they move

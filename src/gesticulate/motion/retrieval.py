@@ -40,11 +40,14 @@ either times ``speed``. Before that, the bones' slow turn (their average over ab
 :data:`HOME_S`: where the hands are held) is enlarged by :data:`HOME_GAIN`, and a calm style's
 quick strokes are smoothed away (:data:`SMOOTH_S`).
 
+Hands the photo holds low stay there, as the procedural generator's: they rest on a desk or
+in a lap (:func:`~gesticulate.motion.retrieval_rig.kept_up`).
+
 Against the shared clips' real speakers (``benchmarks/gestures.py --retrieval``, each clip
-left out of the library, 20 seeds; 2026-12-05) every class's wrist speed in speech (median and
+left out of the library, 20 seeds; 2026-12-07) every class's wrist speed in speech (median and
 90th percentile), motion beats per second and acceleration lie within the benchmark's bounds,
 and the seated, lectern and desk classes' hand variance and L1 diversity; the close-up class's
-are 0.48x and 0.64x its real ones (most of avspeech_sample1's windows come from the other
+are 0.51x and 0.65x its real ones (most of avspeech_sample1's windows come from the other
 close-up, whose right arm barely moves; the rest of its library is eight seated or desk
 speakers; hands the tracker spun had inflated them to 0.77x and 0.74x,
 :func:`~gesticulate.motion.retrieval_index.motion_params`).
@@ -69,14 +72,16 @@ from gesticulate.audio.features import AudioFeatures
 from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import retrieval_index as R
-from gesticulate.motion.arms import pinned_elbows, rests_below
+from gesticulate.motion.arms import (CLOSE_UP_RAISED_DROP, HIGH_HAND_DROP, SOFT_EDGE, arm_mode,
+                                     pinned_elbows, rests_below)
 from gesticulate.motion.kinematics import ARMS
 from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.motion.gestures import speech_mask
 from gesticulate.motion.retrieval_pace import (GAIN_RANGE, PHOTO_PACED, STYLE_SPEED,
                                                procedural_speed, speed_gain, wrist_speeds)
-from gesticulate.motion.retrieval_rig import ARM_BONES, retarget
-from gesticulate.motion.style import AUTO, StyleChoice, canonical, names, resolve_style
+from gesticulate.motion.retrieval_rig import ARM_BONES, kept_up, retarget
+from gesticulate.motion.style import (AUTO, StyleChoice, canonical, framing, names, raised_wrist,
+                                      resolve_style)
 from gesticulate.motion.timewarp import onset_warp, warp_rows
 from gesticulate.skeleton.tracks import ease_in_ramp
 from gesticulate.skeleton import layout as L
@@ -123,6 +128,19 @@ HOME_GAIN = {"calm": 1.0, "conversational": 1.8, "presenter": 1.8, "lively": 1.8
 # 0.63x hers, the close-up class's 0.75x, 0.75x, 0.66x and 0.62x its real ones (every style then
 # paced by STYLE_SPEED, without HOME_GAIN).
 SMOOTH_S = {"calm": 0.12, "conversational": 0.0, "presenter": 0.0, "lively": 0.0}
+
+
+def _drops(ref: np.ndarray, seen: np.ndarray, image_size: tuple[int, int], held: set
+           ) -> dict[str, float]:
+    """How far under the neck (shoulder widths) each moving arm's hand may drop, as the
+    procedural generator's (arms._bounds): :data:`~gesticulate.motion.arms.HIGH_HAND_DROP`, or
+    in a close-up holding it raised on an arm it shows whole :data:`~gesticulate.motion.arms.
+    CLOSE_UP_RAISED_DROP`; an arm ``held`` below the frame does not move."""
+    close_up = framing(ref, seen, image_size)[0] == "close-up"
+    return {arm.side: CLOSE_UP_RAISED_DROP
+            if close_up and arm_mode(arm, ref, seen, image_size) == "free"
+            and raised_wrist(ref, seen, arm.wrist) else HIGH_HAND_DROP
+            for arm in ARMS if arm.elbow not in held}
 
 
 @dataclass
@@ -239,9 +257,16 @@ class RetrievalGenerator:
         head = np.repeat(local[None, R.HEAD], T, axis=0)
         if seen[L.FACE].mean() > 0.8:
             _mouth_and_lids(head, local, ref, seen, features, phones=phones, rng=rng_face)
+        drops = _drops(ref, seen, image_size, held)
+
+        def posed(params: np.ndarray) -> np.ndarray:
+            """The photo's skeleton under ``params``, its hands resting low kept there (on a
+            desk, in a lap: retrieval_rig.SINK)."""
+            return kept_up(retarget(local, seen, params, head, max_stretch=self.max_stretch,
+                                    pinned=pinned, held=held), local, seen, drops, soft=SOFT_EDGE)
+
         if self.warp_s > 0 and T > 2:     # the strokes onto this voice's onsets
-            wrists = wrist_speeds(retarget(local, seen, params, head, pinned=pinned, held=held,
-                                           max_stretch=self.max_stretch), seen, fps=fps)
+            wrists = wrist_speeds(posed(params), seen, fps=fps)
             if wrists is not None:
                 tau = onset_warp(wrists.mean(axis=1), features.onset, fps=fps,
                                  max_shift_s=self.warp_s)
@@ -256,8 +281,7 @@ class RetrievalGenerator:
                 body[:] = gaussian_filter1d(body, SMOOTH_S[choice.name] * fps, axis=0)
         # (after them: the holds' average and the smoothing reach back past frame 0)
         params *= ease_in_ramp(T, fps=fps, seconds=self.ease_in_s)[:, None]
-        out = retarget(local, seen, params, head, max_stretch=self.max_stretch, pinned=pinned,
-                       held=held)
+        out = posed(params)
         if speaker is None:     # ... and its speed
             speech = speech_mask(features)
             target = None
@@ -277,8 +301,7 @@ class RetrievalGenerator:
                     break
                 total *= gain
                 params[:, :R.P_HEAD.start] *= gain          # body and arms; the head as it is
-                out = retarget(local, seen, params, head, max_stretch=self.max_stretch,
-                               pinned=pinned, held=held)
+                out = posed(params)
         kp = np.concatenate([out * sw + root, np.broadcast_to(
             np.where(seen, ref[:, 2], 0.0)[None, :, None], (T, L.NUM_KEYPOINTS, 1))], axis=2)
         kp[:, ref[:, 2] <= 0] = ref[ref[:, 2] <= 0]   # never-seen points stay where they were

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from gesticulate.motion import retrieval_index as R
-from gesticulate.motion.kinematics import soft_clip
+from gesticulate.motion.kinematics import ARMS, soft_clip, wrap_angle
 from gesticulate.skeleton import layout as L
 
 # The arm bones in the rig (R.BONES): upper arm and forearm, left arm then right.
@@ -172,3 +172,55 @@ def _grown(loglen: np.ndarray, full: float, max_stretch: float) -> np.ndarray:
     length left to lose, and counted in full lengths too, the shortening moved the desk
     speaker's hands 1.37x as fast as hers in speech (1.23x so; shared clips, 20 seeds)."""
     return np.minimum(1.0 + (np.exp(loglen) - 1.0) * full, full * max_stretch)
+
+
+# A hand the photo holds low does not sink more than SINK shoulder widths below where the photo
+# holds it (moved with the shoulder), as the procedural generator's (arms._bounds, 0.05): it
+# rests on a desk or in a lap. The library's seated speakers drop their hands into their laps,
+# and pats_oliver_slice18.png's left hand, on a glass desk, went down behind the desk's edge,
+# where MediaPipe lost it (benchmarks/gesture_integrity.py --retrieval: hands re-detected 0.882).
+# A hand held higher than ``drop`` shoulder widths under the neck may drop to that height
+# (arms.HIGH_HAND_DROP, CLOSE_UP_RAISED_DROP). It slows over the last arms.SOFT_EDGE before it.
+# Kept, the desk speaker's downward strokes are cut short (talkshow_show_half, the same host at
+# his desk), and his 90th percentile wrist speed in speech falls (benchmarks/gestures.py
+# --retrieval, generated / real): at SINK 0.05, 0.10 and 0.15 pats_oliver_slice18.png's hands
+# were re-detected in 0.943, 0.910 and 0.893 of the frames (the bar is 0.90), the desk
+# speaker's 90th percentile 0.59x, 0.68x and 0.76x his real one (0.83x unkept; the bar is
+# 0.65x).
+SINK = 0.1
+
+
+def kept_up(out: np.ndarray, local: np.ndarray, seen: np.ndarray, drops: dict[str, float],
+            *, soft: float) -> np.ndarray:
+    """``out`` ``(T, 133, 2)`` (local keypoints, :func:`retarget`'s) with each arm of ``drops``
+    (side → drop, shoulder widths under the neck) whose elbow and wrist the photo shows
+    (``local``, ``seen``) kept from sinking (:data:`SINK`): its forearm and hand turned about
+    the elbow, by the least turn that lifts the wrist to the limit (squeezed over ``soft``,
+    :func:`~gesticulate.motion.kinematics.soft_clip`). Bones keep their lengths."""
+    out = out.copy()
+    neck_y = 0.5 * (out[:, L.LEFT_SHOULDER, 1] + out[:, L.RIGHT_SHOULDER, 1])
+    for arm in ARMS:
+        if arm.side not in drops or not (seen[arm.elbow] and seen[arm.wrist]):
+            continue
+        rest = local[arm.wrist, 1] + out[:, arm.shoulder, 1] - local[arm.shoulder, 1]
+        limit = np.maximum(rest + SINK, neck_y + drops[arm.side])
+        w, e = out[:, arm.wrist], out[:, arm.elbow]
+        want = soft_clip(w[:, 1], np.full(len(w), -1e6), limit, np.minimum(rest, limit), soft)
+        lift = want < w[:, 1] - 1e-9
+        if not lift.any():
+            continue
+        v = (w - e)[lift]
+        length = np.maximum(np.linalg.norm(v, axis=1), 1e-9)
+        phi = np.arctan2(v[:, 1], v[:, 0])
+        s = np.clip((want[lift] - e[lift, 1]) / length, -1.0, 1.0)
+        turns = np.stack([np.arcsin(s) - phi, np.pi - np.arcsin(s) - phi], axis=1)
+        turns = wrap_angle(turns)
+        theta = turns[np.arange(len(turns)), np.argmin(np.abs(turns), axis=1)]
+        points = np.r_[arm.wrist, np.arange(arm.hand_start, arm.hand_start + 21)]
+        c, sn = np.cos(theta)[:, None], np.sin(theta)[:, None]
+        rel = out[lift][:, points] - e[lift][:, None]
+        rot = np.stack([c * rel[..., 0] - sn * rel[..., 1], sn * rel[..., 0] + c * rel[..., 1]],
+                       axis=-1)
+        idx = np.nonzero(lift)[0]
+        out[idx[:, None], points[None]] = e[lift][:, None] + rot
+    return out
