@@ -554,11 +554,23 @@ def test_a_hand_resting_low_does_not_sink_below_the_photos():
     kept = retrieval_rig.kept_up(out, local, seen, {"right": 0.8}, soft=0.12)
     limit = 0.9 + retrieval_rig.SINK
     assert kept[:, L.RIGHT_WRIST, 1].max() <= limit + 1e-9
-    # The forearm and hand keep their lengths and shape; the elbow and the other arm stay.
-    fore = np.linalg.norm(kept[:, L.RIGHT_WRIST] - kept[:, L.RIGHT_ELBOW], axis=1)
-    assert np.allclose(fore, np.linalg.norm(local[L.RIGHT_WRIST] - local[L.RIGHT_ELBOW]))
-    span = np.linalg.norm(kept[:, L.RIGHT_HAND][:, -1] - kept[:, L.RIGHT_WRIST], axis=1)
-    assert np.allclose(span, 0.3)
+    # The forearm no shorter than retarget's least (foreshortened as it comes to hang), on the
+    # unkept wrist's side of the elbow; the hand carried rigidly; the elbow and the other arm
+    # stay.
+    full = np.linalg.norm(local[L.RIGHT_WRIST] - local[L.RIGHT_ELBOW])
+    fore = np.linalg.norm(kept[:, L.RIGHT_WRIST] - kept[:, L.RIGHT_ELBOW], axis=1) / full
+    assert fore.min() >= retrieval_rig.SHORTEST - 1e-9 and fore.max() <= 1 + 1e-9
+    side = np.sign(out[:, L.RIGHT_WRIST, 0] - out[:, L.RIGHT_ELBOW, 0])
+    assert (np.sign(kept[:, L.RIGHT_WRIST, 0] - kept[:, L.RIGHT_ELBOW, 0]) == side).all()
+    span = np.linalg.norm(kept[:, L.RIGHT_HAND] - kept[:, L.RIGHT_WRIST, None], axis=2)
+    assert np.allclose(span, np.linalg.norm(local[L.RIGHT_HAND] - local[L.RIGHT_WRIST], axis=1))
+
+    def bend(kp):             # the hand's direction on its forearm's
+        f, h = kp[:, L.RIGHT_WRIST] - kp[:, L.RIGHT_ELBOW], kp[:, L.RIGHT_HAND][:, -1] \
+            - kp[:, L.RIGHT_WRIST]
+        return np.angle((h[:, 0] + 1j * h[:, 1]) / (f[:, 0] + 1j * f[:, 1]))
+
+    assert np.allclose(bend(kept), bend(out))
     assert np.array_equal(kept[:, L.RIGHT_ELBOW], out[:, L.RIGHT_ELBOW])
     assert np.array_equal(kept[:, L.LEFT_HAND], out[:, L.LEFT_HAND])
     # Above the squeeze, nothing moves; it slows into the limit, it does not stop dead.
@@ -574,14 +586,72 @@ def test_a_hand_resting_low_does_not_sink_below_the_photos():
                           out)
 
 
+def test_a_forearm_swinging_through_straight_down_is_kept_up_without_a_jump():
+    """Turned alone, the wrist flipped to the elbow's other side in one frame (0.6 sw) as the
+    forearm passed straight down: the least turn lies on the other side past the vertical."""
+    local = _arm_local(0.9)
+    seen = np.ones(L.NUM_KEYPOINTS, bool)
+    out = _forearm_turned(local, np.linspace(0.0, -1.3, 200))     # in, down, then out
+    side = np.sign(out[:, L.RIGHT_WRIST, 0] - out[:, L.RIGHT_ELBOW, 0])
+    assert side[0] < 0 < side[-1]
+    kept = retrieval_rig.kept_up(out, local, seen, {"right": 0.8}, soft=0.12)
+    assert kept[:, L.RIGHT_WRIST, 1].max() <= 0.9 + retrieval_rig.SINK + 0.02
+    step = np.linalg.norm(np.diff(kept[:, L.RIGHT_WRIST], axis=0), axis=1)
+    unkept = np.linalg.norm(np.diff(out[:, L.RIGHT_WRIST], axis=0), axis=1)
+    assert step.max() <= 3 * unkept.max()
+
+
+def test_a_resting_hand_may_go_down_with_its_shoulder():
+    local = _arm_local(0.9)
+    seen = np.ones(L.NUM_KEYPOINTS, bool)
+    out = np.repeat(local[None], 30, axis=0)
+    out[:, :, 1] += np.linspace(0.0, 0.3, 30)[:, None]          # the whole body leans down
+    kept = retrieval_rig.kept_up(out, local, seen, {"right": 0.8, "left": 0.8}, soft=0.12)
+    assert np.array_equal(kept, out)
+
+
+def test_how_far_a_hand_may_drop_is_the_procedural_generators():
+    from test_motion import frontal_reference
+
+    from gesticulate.motion.arms import CLOSE_UP_RAISED_DROP, HIGH_HAND_DROP
+    from gesticulate.motion.base import seen_points
+
+    ref = frontal_reference()
+    ref[[L.LEFT_HIP, L.RIGHT_HIP], 2] = 0.0
+    sw = float(L.shoulder_width(ref))
+    for wrist, hand in ((L.LEFT_WRIST, L.LEFT_HAND), (L.RIGHT_WRIST, L.RIGHT_HAND)):
+        lift = ref[wrist, 1] - (L.neck(ref)[1] + 0.3 * sw)          # held raised, by the chest
+        ref[wrist, 1] -= lift
+        ref[hand, 1] -= lift
+    close, wide = (512, int(L.neck(ref)[1] + 1.06 * sw)), (512, 512)
+    drops = retrieval._drops(ref, seen_points(ref, close, 0.3), close, set())
+    assert drops == {"left": CLOSE_UP_RAISED_DROP, "right": CLOSE_UP_RAISED_DROP}
+    assert retrieval._drops(ref, seen_points(ref, wide, 0.3), wide, set()) == {
+        "left": HIGH_HAND_DROP, "right": HIGH_HAND_DROP}
+    # An arm held below the frame does not move; one whose elbow the close-up does not show
+    # (pinned on its edge, or unseen) is not free.
+    assert set(retrieval._drops(ref, seen_points(ref, close, 0.3), close, {L.LEFT_ELBOW})) == {
+        "right"}
+    seen = seen_points(ref, close, 0.3)
+    seen[L.LEFT_ELBOW] = False
+    assert retrieval._drops(ref, seen, close, set())["left"] == HIGH_HAND_DROP
+
+
 def test_a_hand_held_high_may_drop_to_the_chest_and_no_lower():
     local = _arm_local(0.3)                         # held up, by the shoulder
     seen = np.ones(L.NUM_KEYPOINTS, bool)
-    out = _forearm_turned(local, np.linspace(0.0, -2.0, 40))
-    assert out[:, L.RIGHT_WRIST, 1].max() > 1.0
+    out = _forearm_turned(local, np.linspace(0.0, -1.2, 40))    # swung down and in
+    assert out[:, L.RIGHT_WRIST, 1].max() > 0.85
     kept = retrieval_rig.kept_up(out, local, seen, {"right": 0.8}, soft=0.12)
     wrist = kept[:, L.RIGHT_WRIST, 1]
     assert wrist.max() <= 0.8 + 1e-9 and wrist.max() > 0.7     # dropped to the chest
+    # Swung on down through straight down, foreshortened rather than flipped across: the limit
+    # is out of the foreshortening's reach there (the limit 0.2 under the elbow, the forearm
+    # 0.5 long), and the hand drops a little past it.
+    out = _forearm_turned(local, np.linspace(0.0, -2.0, 40))
+    wrist = retrieval_rig.kept_up(out, local, seen, {"right": 0.8}, soft=0.12)[:, L.RIGHT_WRIST]
+    assert wrist[:, 1].max() <= 0.8 + 0.1
+    assert np.linalg.norm(np.diff(wrist, axis=0), axis=1).max() < 0.1
 
 
 def test_generated_hands_resting_low_stay_above_the_photos(gen, reference):

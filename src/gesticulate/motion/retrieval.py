@@ -135,7 +135,8 @@ def _drops(ref: np.ndarray, seen: np.ndarray, image_size: tuple[int, int], held:
     """How far under the neck (shoulder widths) each moving arm's hand may drop, as the
     procedural generator's (arms._bounds): :data:`~gesticulate.motion.arms.HIGH_HAND_DROP`, or
     in a close-up holding it raised on an arm it shows whole :data:`~gesticulate.motion.arms.
-    CLOSE_UP_RAISED_DROP`; an arm ``held`` below the frame does not move."""
+    CLOSE_UP_RAISED_DROP` (``seen``: the points the photo shows, before pinned elbows are
+    added: a pinned arm is not free); an arm ``held`` below the frame does not move."""
     close_up = framing(ref, seen, image_size)[0] == "close-up"
     return {arm.side: CLOSE_UP_RAISED_DROP
             if close_up and arm_mode(arm, ref, seen, image_size) == "free"
@@ -245,6 +246,7 @@ class RetrievalGenerator:
         pinned = pinned_elbows(ref, seen, image_size)
         # An arm resting below the frame (a lectern speaker's) only follows its shoulder.
         held = {arm.elbow for arm in ARMS if rests_below(arm, ref, seen, image_size)}
+        drops = _drops(ref, seen, image_size, held)
         seen = seen.copy()
         seen[list(pinned)] = True
         speaker = self._speaker(style)
@@ -257,7 +259,6 @@ class RetrievalGenerator:
         head = np.repeat(local[None, R.HEAD], T, axis=0)
         if seen[L.FACE].mean() > 0.8:
             _mouth_and_lids(head, local, ref, seen, features, phones=phones, rng=rng_face)
-        drops = _drops(ref, seen, image_size, held)
 
         def posed(params: np.ndarray) -> np.ndarray:
             """The photo's skeleton under ``params``, its hands resting low kept there (on a
@@ -292,7 +293,8 @@ class RetrievalGenerator:
                 target = STYLE_SPEED[choice.name]
             target *= speed
             total = 1.0
-            for _ in range(2):  # FK is near linear in the gain: two passes land within a few %
+            for _ in range(2):  # FK is near linear in the gain (the kept hands less so): two
+                #                 passes land within a few %
                 gain = speed_gain(out, seen, speech, fps=fps, target=target)
                 if gain is None:
                     break

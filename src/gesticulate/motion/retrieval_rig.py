@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from gesticulate.motion import retrieval_index as R
-from gesticulate.motion.kinematics import ARMS, soft_clip, wrap_angle
+from gesticulate.motion.kinematics import ARMS, rotate, soft_clip, wrap_angle
 from gesticulate.skeleton import layout as L
 
 # The arm bones in the rig (R.BONES): upper arm and forearm, left arm then right.
@@ -175,28 +175,39 @@ def _grown(loglen: np.ndarray, full: float, max_stretch: float) -> np.ndarray:
 
 
 # A hand the photo holds low does not sink more than SINK shoulder widths below where the photo
-# holds it (moved with the shoulder), as the procedural generator's (arms._bounds, 0.05): it
-# rests on a desk or in a lap. The library's seated speakers drop their hands into their laps,
-# and pats_oliver_slice18.png's left hand, on a glass desk, went down behind the desk's edge,
-# where MediaPipe lost it (benchmarks/gesture_integrity.py --retrieval: hands re-detected 0.882).
+# holds it (moved with the shoulder), as the procedural generator's (arms._bounds): it rests on
+# a desk or in a lap. The library's seated speakers drop their hands into their laps, and
+# pats_oliver_slice18.png's left hand, on a glass desk, went down behind the desk's edge, where
+# MediaPipe lost it (benchmarks/gesture_integrity.py --retrieval: hands re-detected 0.882).
 # A hand held higher than ``drop`` shoulder widths under the neck may drop to that height
-# (arms.HIGH_HAND_DROP, CLOSE_UP_RAISED_DROP). It slows over the last arms.SOFT_EDGE before it.
+# (arms.HIGH_HAND_DROP, CLOSE_UP_RAISED_DROP). Every sink below the photo's height is squeezed
+# (soft_clip over arms.SOFT_EDGE, more than SINK: the squeeze starts at the photo's height).
 # Kept, the desk speaker's downward strokes are cut short (talkshow_show_half, the same host at
 # his desk), and his 90th percentile wrist speed in speech falls (benchmarks/gestures.py
-# --retrieval, generated / real): at SINK 0.05, 0.10 and 0.15 pats_oliver_slice18.png's hands
-# were re-detected in 0.943, 0.910 and 0.893 of the frames (the bar is 0.90), the desk
-# speaker's 90th percentile 0.59x, 0.68x and 0.76x his real one (0.83x unkept; the bar is
-# 0.65x).
-SINK = 0.1
+# --retrieval, generated / real; 0.83x unkept, the bar 0.65x). Lifted by turning the forearm
+# alone, at SINK 0.05, 0.10 and 0.15: pats_oliver_slice18.png's hands re-detected in 0.943,
+# 0.910 and 0.893 of the frames (the bar is 0.90), the desk speaker's 90th percentile 0.59x,
+# 0.68x and 0.76x; turned and foreshortened (SHORTEST), at 0.05 and 0.10: 0.965 and 0.918,
+# 0.76x and 0.79x.
+SINK = 0.05
+# ... lifted by turning the forearm about the elbow, as far as it lies across (the least turn
+# that lifts the wrist enough), and by foreshortening it (pointing it a little towards the
+# camera, down to SHORTEST of its length, retarget's least) as far as it hangs: turned alone, a
+# forearm swinging through straight down flipped its wrist to the elbow's other side in one
+# frame (0.6 shoulder widths), the least turn being on the other side past the vertical.
+SHORTEST = 0.6
 
 
 def kept_up(out: np.ndarray, local: np.ndarray, seen: np.ndarray, drops: dict[str, float],
             *, soft: float) -> np.ndarray:
     """``out`` ``(T, 133, 2)`` (local keypoints, :func:`retarget`'s) with each arm of ``drops``
     (side → drop, shoulder widths under the neck) whose elbow and wrist the photo shows
-    (``local``, ``seen``) kept from sinking (:data:`SINK`): its forearm and hand turned about
-    the elbow, by the least turn that lifts the wrist to the limit (squeezed over ``soft``,
-    :func:`~gesticulate.motion.kinematics.soft_clip`). Bones keep their lengths."""
+    (``local``, ``seen``) kept from sinking (:data:`SINK`): its wrist lifted towards the limit
+    (squeezed over ``soft``, :func:`~gesticulate.motion.kinematics.soft_clip`) by turning the
+    forearm about the elbow and foreshortening it (:data:`SHORTEST`), its hand carried rigidly
+    and turned with it. A wrist whose elbow lies too low for the forearm to reach the limit
+    stays as high as it reaches. The neck is the shoulders' middle in ``out`` (it moves with the
+    torso), as :func:`retarget`'s ``local`` has it at the photo's."""
     out = out.copy()
     neck_y = 0.5 * (out[:, L.LEFT_SHOULDER, 1] + out[:, L.RIGHT_SHOULDER, 1])
     for arm in ARMS:
@@ -204,23 +215,26 @@ def kept_up(out: np.ndarray, local: np.ndarray, seen: np.ndarray, drops: dict[st
             continue
         rest = local[arm.wrist, 1] + out[:, arm.shoulder, 1] - local[arm.shoulder, 1]
         limit = np.maximum(rest + SINK, neck_y + drops[arm.side])
-        w, e = out[:, arm.wrist], out[:, arm.elbow]
-        want = soft_clip(w[:, 1], np.full(len(w), -1e6), limit, np.minimum(rest, limit), soft)
-        lift = want < w[:, 1] - 1e-9
-        if not lift.any():
+        want = soft_clip(out[:, arm.wrist, 1], np.full(len(out), -1e6), limit, rest, soft)
+        idx = np.nonzero(want < out[:, arm.wrist, 1] - 1e-9)[0]
+        if not len(idx):
             continue
-        v = (w - e)[lift]
+        e, w, y = out[idx, arm.elbow], out[idx, arm.wrist], want[idx]
+        v = w - e
         length = np.maximum(np.linalg.norm(v, axis=1), 1e-9)
         phi = np.arctan2(v[:, 1], v[:, 0])
-        s = np.clip((want[lift] - e[lift, 1]) / length, -1.0, 1.0)
-        turns = np.stack([np.arcsin(s) - phi, np.pi - np.arcsin(s) - phi], axis=1)
-        turns = wrap_angle(turns)
-        theta = turns[np.arange(len(turns)), np.argmin(np.abs(turns), axis=1)]
-        points = np.r_[arm.wrist, np.arange(arm.hand_start, arm.hand_start + 21)]
-        c, sn = np.cos(theta)[:, None], np.sin(theta)[:, None]
-        rel = out[lift][:, points] - e[lift][:, None]
-        rot = np.stack([c * rel[..., 0] - sn * rel[..., 1], sn * rel[..., 0] + c * rel[..., 1]],
-                       axis=-1)
-        idx = np.nonzero(lift)[0]
-        out[idx[:, None], points[None]] = e[lift][:, None] + rot
+        s = np.clip((y - e[:, 1]) / length, -1.0, 1.0)
+        turns = wrap_angle(np.stack([np.arcsin(s) - phi, np.pi - np.arcsin(s) - phi], axis=1))
+        theta = turns[np.arange(len(idx)), np.argmin(np.abs(turns), axis=1)]
+        turned = rotate(w[:, None], theta, e)[:, 0]
+        # Foreshortened: drawn in along itself (a forearm pointing up would only sink more).
+        down = v[:, 1] > 1e-9
+        k = np.where(down, (y - e[:, 1]) / np.where(down, v[:, 1], 1.0), 1.0)
+        short = e + np.clip(k, SHORTEST, 1.0)[:, None] * v
+        across = np.where(down, np.abs(np.cos(phi)), 1.0)[:, None]
+        lifted = across * turned + (1 - across) * short
+        d = lifted - e
+        turn = np.arctan2(d[:, 1], d[:, 0]) - phi
+        out[idx, arm.wrist] = lifted
+        out[idx, arm.hand] = rotate(out[idx, arm.hand], turn, w) + (lifted - w)[:, None]
     return out

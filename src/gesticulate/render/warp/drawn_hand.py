@@ -22,10 +22,11 @@ ted_lia_driving2's self-reenactment (512 px): hands re-detected in 0.372 of the 
 the motion has them, from 0.186 (the real clip's own frames: 0.558; a first version, whose
 hands differed from these by sub-pixel shifts, 0.465: MediaPipe finds the drawn hand in 16 to
 20 of the 43 frames); its most-moved box PSNR 16.60 -> 16.59 dB, the whole box's 18.31 ->
-18.33; the other shared clips' figures did not change. Of the shared photos and clips' first frames (scaled to 512 px from the file) her two
-hands are drawn, and ted_lia_driving3's right, under her left: read and borrowed in the
-benchmark's frames, unread in these. The motion must carry the hand's landmarks:
-``generate``'s, made from the photo's keypoints, has none of a hand the photo did not read.
+18.33; the other shared clips' figures did not change. Of the shared photos and clips' first
+frames (scaled to 512 px from the file) her two hands are drawn, and ted_lia_driving3's
+right, under her left: read and borrowed in the benchmark's frames, unread in these. The
+motion must carry the hand's landmarks: ``generate``'s, made from the photo's keypoints, has
+none of a hand the photo did not read.
 """
 
 from __future__ import annotations
