@@ -20,7 +20,6 @@ from gesticulate.render.warp import bones as B
 from gesticulate.render.warp import face as F
 from gesticulate.render.warp.backdrop import Backdrop
 from gesticulate.render.warp.borrowed import borrow_hands, shown
-from gesticulate.render.warp.drawn_hand import away, draw_hand, drawn_hands, hand_points
 from gesticulate.render.warp.hands import hand_masks
 from gesticulate.render.warp.jit import compiled
 from gesticulate.render.warp.layers import LayerBuilder
@@ -186,11 +185,6 @@ class WarpRenderer(LayerBuilder):
         # where the motion has that hand.
         self._lent = lend_arms(self.layers, self.parts, self.reference, valid, self.size,
                                scale=scale, grow=grow)
-        # A hand unread and not borrowed (hands clasped round something), drawn from the
-        # motion's landmarks where the motion opens it.
-        self._drawn = drawn_hands(self.layers, self.parts, self._fg, valid,
-                                  {b.side for b in self._borrowed})
-        self._scale = scale
         ring = hole & ((alpha < 0.99) | through)
         photo_bg[through] = self.image[through]
         self._ring = np.flatnonzero(ring)
@@ -305,22 +299,6 @@ class WarpRenderer(LayerBuilder):
             hand = self._layer(b.layer, b.poser.transforms(target), None) if share > 0 else None
             if hand is not None and hand[0] is not None:      # (none: carried out of sight)
                 borrowed[b.index] = (hand, share)
-        # A hand drawn from the motion (drawn_hand.py), cross-faded with its own layer as a
-        # borrowed one is; what it is drawn from (its points, its elbow, its share) is its key.
-        hands, hand_keys = {}, []
-        for d in self._drawn:
-            share = away(target, d.side, self.reference)
-            if share <= 0:
-                continue
-            arm = B.ARMS[d.side]
-            wrist, elbow = (bones[arm["fore"]] @ np.r_[self.reference[arm[j], :2], 1.0]
-                            for j in ("wrist", "elbow"))
-            points = hand_points(target, d.side, wrist)
-            elbow = np.round(elbow * 8) / 8
-            hand = draw_hand(points, d.skin, self.size, elbow=elbow, blur=0.7 * self._scale)
-            if hand is not None:
-                hands[d.index] = (hand, share)
-                hand_keys.append((d.index, points.tobytes(), elbow.tobytes(), share))
         # A lent forearm and hand (lent.py), in front, where the motion has that hand.
         lent = []
         for arm in self._lent:
@@ -329,16 +307,15 @@ class WarpRenderer(LayerBuilder):
                 lent += [self._layer(layer, moved, None) for layer in arm.layers]
         key = (tuple(id(d) for d in drawn),
                tuple((i, id(d[1]), share) for i, (d, share) in borrowed.items()),
-               tuple(hand_keys), tuple(id(d) for d in lent))
+               tuple(id(d) for d in lent))
         if self._last is not None and self._last[0] == key:
             return self._last[1].copy()                 # nothing moved since the last frame
         out = self._background(drawn)
-        faded = {**borrowed, **hands}
         for i, d in enumerate(drawn):
-            if i not in faded:
+            if i not in borrowed:
                 _put(out, d)
                 continue
-            _crossfaded(out, d, *faded[i])
+            _crossfaded(out, d, *borrowed[i])
         for d in lent:
             _put(out, d)
         frame = cv2.cvtColor(out, cv2.COLOR_RGBA2RGB)
