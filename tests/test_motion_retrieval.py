@@ -19,6 +19,7 @@ from gesticulate.motion.base import MotionGenerator
 from gesticulate.motion import retrieval_index as R
 from gesticulate.motion import retrieval, retrieval_pace, retrieval_rig
 from gesticulate.motion.gestures import speech_mask
+from gesticulate.motion.kinematics import rotate
 from gesticulate.motion.retrieval import GAIN_RANGE, PHOTO_PACED, STYLE_SPEED, Plan, RetrievalGenerator
 from gesticulate.motion.retrieval_index import INDEX_NAME, Library, build_library, dataset_signature
 from gesticulate.skeleton import layout as L
@@ -538,10 +539,7 @@ def _forearm_turned(local: np.ndarray, angle: np.ndarray) -> np.ndarray:
     elbow (negative: down, towards hanging straight)."""
     out = np.repeat(local[None], len(angle), axis=0)
     pts = np.r_[L.RIGHT_WRIST, np.arange(133)[L.RIGHT_HAND]]
-    e = local[L.RIGHT_ELBOW]
-    c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
-    rel = local[pts] - e
-    out[:, pts] = e + np.stack([c * rel[:, 0] - s * rel[:, 1], s * rel[:, 0] + c * rel[:, 1]], -1)
+    out[:, pts] = rotate(out[:, pts], angle, np.broadcast_to(local[L.RIGHT_ELBOW], (len(angle), 2)))
     return out
 
 

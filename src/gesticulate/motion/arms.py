@@ -21,6 +21,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from gesticulate.motion import gestures as G
+from gesticulate.motion.style import framing, raised_wrist
 from gesticulate.motion.kinematics import (ARMS, ELBOW_SOFT, ArmChain, arm_angles, bend_sign,
                                            clamp_elbow, elbow_limit, forward_two_link, limit_rate,
                                            pose_hand, rotate, soft_clip, solve_arm, wrap_angle)
@@ -136,6 +137,18 @@ def arm_mode(arm: ArmChain, ref: np.ndarray, seen: np.ndarray, image_size: tuple
             and L.hand_found(ref, arm.hand)):
         return "pinned"
     return None
+
+
+def close_up_raised(ref: np.ndarray, seen: np.ndarray, image_size: tuple[int, int]
+                    ) -> frozenset:
+    """The sides of a close-up (:func:`~gesticulate.motion.style.framing`) that hold their hand
+    raised (:func:`~gesticulate.motion.style.raised_wrist`) on an arm whose elbow it shows
+    (:func:`arm_mode` free): such a hand may drop to :data:`CLOSE_UP_RAISED_DROP`, not
+    :data:`HIGH_HAND_DROP` (ArmContext.close_up_raised). Empty for any other framing."""
+    if framing(ref, seen, image_size)[0] != "close-up":
+        return frozenset()
+    return frozenset(arm.side for arm in ARMS if arm_mode(arm, ref, seen, image_size) == "free"
+                     and raised_wrist(ref, seen, arm.wrist))
 
 
 def rests_below(arm: ArmChain, ref: np.ndarray, seen: np.ndarray,

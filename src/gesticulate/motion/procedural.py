@@ -25,12 +25,12 @@ from gesticulate.audio.features import AudioFeatures
 from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import gestures as G
-from gesticulate.motion.arms import ArmContext, arm_mode, move_arm
+from gesticulate.motion.arms import ArmContext, arm_mode, close_up_raised, move_arm
 from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.motion.gestures import smooth_noise
 from gesticulate.motion.kinematics import ARMS, rotate
 from gesticulate.motion.style import (AUTO, FREE, Style, StyleChoice, framing, get_style,
-                                      hand_pose, posture, raised_wrist, resolve_style)
+                                      hand_pose, posture, resolve_style)
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.sequence import SkeletonSequence
 from gesticulate.skeleton.tracks import ease_in_ramp
@@ -91,8 +91,7 @@ class ProceduralGenerator:
         # close-ups are, and that hand may drop further and move from the shoulder
         # (arms.CLOSE_UP_RAISED_DROP, CLOSE_UP_RAISED_STIFFNESS).
         close_up = framing(ref, seen, image_size)[0] == "close-up"
-        raised = [arm.side for arm in ARMS if modes[arm.side] == "free"
-                  and raised_wrist(ref, seen, arm.wrist)] if close_up else []
+        raised = close_up_raised(ref, seen, image_size)
         if close_up and not raised:
             st = dataclasses.replace(st, amplitude=st.amplitude * CLOSE_UP_SCALE,
                                      tempo=st.tempo * CLOSE_UP_TEMPO)
@@ -111,7 +110,7 @@ class ProceduralGenerator:
                              lean=lean, pivot=pivot, ramp=ramp, spread=st.spread,
                              fingers=st.fingers, speech=timing.speech, drift=st.drift,
                              pause_drift=st.pause_drift, wrist=st.wrist, tempo=st.tempo,
-                             close_up_raised=frozenset(raised),
+                             close_up_raised=raised,
                              clasps=self._clasps(timing, ref, seen, st, fps=fps, speed=speed,
                                                  rng=rngs[4]),
                              # Two arms that move share their homes' draws and part of

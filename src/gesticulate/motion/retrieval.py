@@ -72,16 +72,15 @@ from gesticulate.audio.features import AudioFeatures
 from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import retrieval_index as R
-from gesticulate.motion.arms import (CLOSE_UP_RAISED_DROP, HIGH_HAND_DROP, SOFT_EDGE, arm_mode,
-                                     pinned_elbows, rests_below)
+from gesticulate.motion.arms import (CLOSE_UP_RAISED_DROP, HIGH_HAND_DROP, SOFT_EDGE,
+                                     close_up_raised, pinned_elbows, rests_below)
 from gesticulate.motion.kinematics import ARMS
 from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.motion.gestures import speech_mask
 from gesticulate.motion.retrieval_pace import (GAIN_RANGE, PHOTO_PACED, STYLE_SPEED,
                                                procedural_speed, speed_gain, wrist_speeds)
 from gesticulate.motion.retrieval_rig import ARM_BONES, kept_up, retarget
-from gesticulate.motion.style import (AUTO, StyleChoice, canonical, framing, names, raised_wrist,
-                                      resolve_style)
+from gesticulate.motion.style import AUTO, StyleChoice, canonical, names, resolve_style
 from gesticulate.motion.timewarp import onset_warp, warp_rows
 from gesticulate.skeleton.tracks import ease_in_ramp
 from gesticulate.skeleton import layout as L
@@ -134,13 +133,12 @@ def _drops(ref: np.ndarray, seen: np.ndarray, image_size: tuple[int, int], held:
            ) -> dict[str, float]:
     """How far under the neck (shoulder widths) each moving arm's hand may drop, as the
     procedural generator's (arms._bounds): :data:`~gesticulate.motion.arms.HIGH_HAND_DROP`, or
-    in a close-up holding it raised on an arm it shows whole :data:`~gesticulate.motion.arms.
-    CLOSE_UP_RAISED_DROP` (``seen``: the points the photo shows, before pinned elbows are
-    added: a pinned arm is not free); an arm ``held`` below the frame does not move."""
-    close_up = framing(ref, seen, image_size)[0] == "close-up"
-    return {arm.side: CLOSE_UP_RAISED_DROP
-            if close_up and arm_mode(arm, ref, seen, image_size) == "free"
-            and raised_wrist(ref, seen, arm.wrist) else HIGH_HAND_DROP
+    :data:`~gesticulate.motion.arms.CLOSE_UP_RAISED_DROP` for a close-up's raised hand
+    (:func:`~gesticulate.motion.arms.close_up_raised`; ``seen``: the points the photo shows,
+    before pinned elbows are added: a pinned arm is not free); an arm ``held`` below the frame
+    does not move."""
+    raised = close_up_raised(ref, seen, image_size)
+    return {arm.side: CLOSE_UP_RAISED_DROP if arm.side in raised else HIGH_HAND_DROP
             for arm in ARMS if arm.elbow not in held}
 
 
@@ -293,8 +291,9 @@ class RetrievalGenerator:
                 target = STYLE_SPEED[choice.name]
             target *= speed
             total = 1.0
-            for _ in range(2):  # FK is near linear in the gain (the kept hands less so): two
-                #                 passes land within a few %
+            # FK is near linear in the gain (the kept hands less so): two passes land within
+            # a few %
+            for _ in range(2):
                 gain = speed_gain(out, seen, speech, fps=fps, target=target)
                 if gain is None:
                     break
