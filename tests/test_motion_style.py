@@ -432,3 +432,43 @@ def test_no_stroke_before_the_hands_have_eased_in():
     for seed in range(5):
         frames = [s.frame for s in gen.plan(feats, seed=seed, style="lively").strokes]
         assert frames and min(frames) >= gen.ease_in_s * FPS, frames
+
+
+def unread_hands(ref: np.ndarray) -> np.ndarray:
+    """``ref`` with neither hand's landmarks read (a clasp no detector takes for hands)."""
+    out = ref.copy()
+    out[L.LEFT_HAND, 2] = out[L.RIGHT_HAND, 2] = 0.0
+    return out
+
+
+def test_hands_held_together_unread_move_as_one():
+    # Wrists 0.8 sw apart, their fingers meeting between them (ted_lia_driving2's clicker):
+    # together to the warp, which has no landmarks to part them by.
+    ref = unread_hands(hands_free(frontal_reference()))
+    ref[L.LEFT_WRIST, :2], ref[L.RIGHT_WRIST, :2] = (320, 400), (192, 400)
+    assert S.joined_hands(ref, seen(ref))
+    assert S.hand_pose(ref, seen(ref))[0] == "clasped"
+    assert not S.joined_hands(hands_free(frontal_reference()), seen(ref))    # read hands
+    apart = ref.copy()
+    apart[L.LEFT_WRIST, :2], apart[L.RIGHT_WRIST, :2] = (370, 400), (142, 400)   # 1.4 sw
+    assert not S.joined_hands(apart, seen(apart))
+    high = ref.copy()
+    high[[L.LEFT_WRIST, L.RIGHT_WRIST], 1] = 300                                # 0.4 sw under
+    assert not S.joined_hands(high, seen(high))
+    gen = get_generator("procedural")
+    feats = speech_features([(0.3, 4.0), (5.0, 8.0)], duration_s=8.5)
+    sw = 160.0
+    for name in ("calm", "lively"):
+        kp = gen.generate(feats, ref, image_size=SIZE, seed=1, style=name).keypoints
+        left = kp[:, L.LEFT_WRIST, :2] - ref[L.LEFT_WRIST, :2]
+        right = kp[:, L.RIGHT_WRIST, :2] - ref[L.RIGHT_WRIST, :2]
+        moved = np.linalg.norm(left, axis=1) / sw
+        assert moved.max() > 0.03, name                          # they do move ...
+        assert np.percentile(moved, 95) <= S.JOINED_REACH + 0.02, name   # ... near the clasp
+        # ... together: the two wrists' paths differ by a little IK, no parting of the hands.
+        assert np.linalg.norm(left - right, axis=1).max() / sw < 0.05, name
+        # Apart, the same arms part (the check above is not met by any two arms).
+        kp = gen.generate(feats, apart, image_size=SIZE, seed=1, style=name).keypoints
+        d = (kp[:, L.LEFT_WRIST, :2] - apart[L.LEFT_WRIST, :2]) \
+            - (kp[:, L.RIGHT_WRIST, :2] - apart[L.RIGHT_WRIST, :2])
+        assert np.linalg.norm(d, axis=1).max() / sw > 0.1, name

@@ -15,6 +15,7 @@ Frame 0 is the photo's pose exactly; motion eases in over ``ease_in_s``.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass
 
@@ -25,12 +26,13 @@ from gesticulate.audio.features import AudioFeatures
 from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import gestures as G
-from gesticulate.motion.arms import ArmContext, arm_mode, close_up_raised, move_arm
+from gesticulate.motion.arms import (ArmContext, arm_mode, close_up_raised, joined_offset,
+                                     move_arm)
 from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.motion.gestures import smooth_noise
 from gesticulate.motion.kinematics import ARMS, rotate
 from gesticulate.motion.style import (AUTO, FREE, Style, StyleChoice, framing, get_style,
-                                      hand_pose, posture, resolve_style)
+                                      hand_pose, joined_hands, posture, resolve_style)
 from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.sequence import SkeletonSequence
 from gesticulate.skeleton.tracks import ease_in_ramp
@@ -118,6 +120,16 @@ class ProceduralGenerator:
                              # movable arm keeps its own.
                              pair=(np.random.SeedSequence(seed).spawn(7)[6]
                                    if len(movable) == 2 else None))
+            if len(movable) == 2 and joined_hands(ref, seen):
+                # Held as one: both wrists move by the mean of the offsets the two arms want
+                # (read from a pass on copies of their random streams).
+                ctx.offsets = {}
+                trial = [copy.deepcopy(rngs[i]) for i in (3, 5)]
+                for arm in ARMS:
+                    move_arm(out.copy(), arm, ctx, timing.strokes, timing.spans,
+                             mode=modes[arm.side], rng=trial[0], turn_rng=trial[1])
+                sw = float(L.shoulder_width(ref))
+                ctx.shared, ctx.offsets = joined_offset(ctx.offsets, sw=sw), None
             for arm in ARMS:
                 move_arm(out, arm, ctx, timing.strokes, timing.spans, mode=modes[arm.side],
                          rng=rngs[3], turn_rng=rngs[5])

@@ -215,10 +215,37 @@ def raised_wrist(ref: np.ndarray, seen: np.ndarray, wrist: int) -> bool:
     return bool(seen[wrist]) and sw > 0 and (ref[wrist, 1] - L.neck(ref)[1]) / sw < RAISED
 
 
+# Two hands the photo holds together, low, with no landmarks a detector reads for either
+# (ted_lia_driving2's, clasped round a clicker: wrists 0.8 shoulder widths apart, 0.8 under the
+# neck) are one lump of fingers to the warp: moved apart, each hand carried half of it, a
+# fingerless grey shape, and the torso's fill showed where the clasp had lain. They move as
+# one (arms.joined_offset): wrists under JOINED_GAP shoulder widths apart, both more than
+# JOINED_DROP under the neck.
+JOINED_GAP = 1.0
+JOINED_DROP = 0.5
+# ... and their wrists move together at most JOINED_REACH shoulder widths (the 95th
+# percentile; arms.joined_offset): moved further, each forearm turned its half of the clasp
+# away from the other's and up off the dress, whose fill showed beneath.
+JOINED_REACH = 0.1
+
+
+def joined_hands(ref: np.ndarray, seen: np.ndarray) -> bool:
+    """Whether the photo holds its two hands together and unread (:data:`JOINED_GAP`)."""
+    if not (seen[L.LEFT_WRIST] and seen[L.RIGHT_WRIST]) or any(
+            L.hand_found(ref, hand) for hand in (L.LEFT_HAND, L.RIGHT_HAND)):
+        return False
+    sw = float(L.shoulder_width(ref))
+    neck = L.neck(ref)
+    gap = float(np.linalg.norm(ref[L.LEFT_WRIST, :2] - ref[L.RIGHT_WRIST, :2]))
+    drop = min(ref[L.LEFT_WRIST, 1], ref[L.RIGHT_WRIST, 1]) - neck[1]
+    return sw > 0 and gap < JOINED_GAP * sw and drop > JOINED_DROP * sw
+
+
 def hand_pose(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
     """Where the photo's hands are, and a reason:
 
-    * ``clasped``: together (under 0.3 shoulder widths apart), low (0.7 under the neck);
+    * ``clasped``: together (under 0.3 shoulder widths apart), low (0.7 under the neck); or
+      held together with no landmarks read (:func:`joined_hands`);
     * ``lap``: low and near each other (under 0.7 apart), in the lap or on a desk;
     * ``at the sides``: both by the hips or lower, each at least 0.4 shoulder widths out from
       the neck (hanging beside the body);
@@ -238,6 +265,9 @@ def hand_pose(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
         gap = float(np.linalg.norm(ref[L.LEFT_WRIST, :2] - ref[L.RIGHT_WRIST, :2])) / sw
         if drop > 0.7 and gap < 0.3:
             return "clasped", f"hands clasped ({gap:.1f} sw apart, {drop:.1f} sw under the neck)"
+        if joined_hands(ref, seen):
+            return "clasped", (f"hands held together, unread ({gap:.1f} sw apart, {drop:.1f} "
+                               "sw under the neck)")
         if drop > 0.7 and gap < 0.7:
             return "lap", (f"hands resting together ({gap:.1f} sw apart, {drop:.1f} sw under "
                            "the neck)")
