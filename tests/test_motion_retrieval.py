@@ -19,7 +19,7 @@ from gesticulate.motion.base import MotionGenerator
 from gesticulate.motion import retrieval_index as R
 from gesticulate.motion import retrieval, retrieval_pace, retrieval_rig
 from gesticulate.motion.gestures import speech_mask
-from gesticulate.motion.kinematics import rotate
+from gesticulate.motion.kinematics import ARMS, rotate
 from gesticulate.motion.retrieval import GAIN_RANGE, PHOTO_PACED, STYLE_SPEED, Plan, RetrievalGenerator
 from gesticulate.motion.retrieval_index import INDEX_NAME, Library, build_library, dataset_signature
 from gesticulate.skeleton import layout as L
@@ -359,6 +359,32 @@ def test_an_arm_resting_below_the_frame_keeps_still(gen, reference):
     assert np.ptp(held, axis=0).max() < 1e-3
     assert kp[:, L.LEFT_ELBOW, 2].min() > 0.5                 # still seen, for the renderer
     moving = kp[:, L.RIGHT_ELBOW, :2] - kp[:, L.RIGHT_SHOULDER, :2]
+    assert np.ptp(moving, axis=0).max() > 5.0
+
+
+def test_hands_held_together_unread_keep_still_on_the_body(gen, reference):
+    """Two hands clasped in front of the belly with no landmarks read (ted_lia_driving2's
+    round a clicker): the library's arms would part them, each a lump of fingers; they follow
+    their shoulders, and the body still moves."""
+    def unread(x: float) -> np.ndarray:
+        """The reference's hands unread, wrists ``x`` shoulder widths each side of the neck."""
+        ref = reference.copy()
+        sw, neck = float(L.shoulder_width(ref)), L.neck(ref)
+        for wrist, hand, side in ((L.LEFT_WRIST, L.LEFT_HAND, 1),
+                                  (L.RIGHT_WRIST, L.RIGHT_HAND, -1)):
+            moved = neck + (side * x * sw, 1.0 * sw) - ref[wrist, :2]
+            ref[wrist, :2] += moved
+            ref[hand, :2] += moved
+            ref[hand, 2] = 0.0
+        return ref
+
+    kp = gen.generate(talk(6.0), unread(0.35), image_size=SIZE, seed=0).keypoints
+    for arm in ARMS:
+        held = kp[:, arm.wrist, :2] - kp[:, arm.shoulder, :2]
+        assert np.ptp(held, axis=0).max() < 1e-3
+    assert np.ptp(kp[:, L.LEFT_SHOULDER, :2], axis=0).max() > 1.0
+    kp = gen.generate(talk(6.0), unread(0.7), image_size=SIZE, seed=0).keypoints   # apart: free
+    moving = kp[:, L.LEFT_WRIST, :2] - kp[:, L.LEFT_SHOULDER, :2]
     assert np.ptp(moving, axis=0).max() > 5.0
 
 

@@ -455,6 +455,9 @@ def test_hands_held_together_unread_move_as_one():
     high = ref.copy()
     high[[L.LEFT_WRIST, L.RIGHT_WRIST], 1] = 300                                # 0.4 sw under
     assert not S.joined_hands(high, seen(high))
+    short = ref.copy()        # a forearm pointing at the camera: it moves its elbow, not wrist
+    short[L.LEFT_ELBOW, :2] = (330, 385)
+    assert not S.joined_hands(short, seen(short))
     gen = get_generator("procedural")
     feats = speech_features([(0.3, 4.0), (5.0, 8.0)], duration_s=8.5)
     sw = 160.0

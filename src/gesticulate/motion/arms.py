@@ -108,9 +108,9 @@ class ArmContext:
     close_up_raised: frozenset = frozenset()     # sides holding a hand raised in a close-up
                                                  # (CLOSE_UP_RAISED_DROP ...)
     pair: np.random.SeedSequence | None = None   # draws both arms share (same seed, same draws)
-    # Hands held as one (joined_hands): move_arm records each arm's wanted wrist offset with
-    # its rest and limits in ``offsets`` (side -> (offset, rest, lo, hi)) when given, and
-    # moves the wrist by ``shared`` instead of its own offset when given (joined_offset).
+    # Hands held as one (style.joined_hands): given ``offsets``, move_arm only records there
+    # each arm's wanted wrist offset with its rest and limits (side -> (offset, rest, lo, hi));
+    # given ``shared``, it moves the wrist by that instead of its own (joined_offset).
     offsets: dict | None = None
     shared: np.ndarray | None = None
 
@@ -209,8 +209,9 @@ def move_arm(out: np.ndarray, arm: ArmChain, ctx: ArmContext, strokes: list, spa
     lo, hi = _bounds(rest, ctx, sw=sw, side=side, shoulder=s_ref,
                      drop=CLOSE_UP_RAISED_DROP if raised else HIGH_HAND_DROP)
     offset = _fit_offsets(offset, rest, lo, hi)
-    if ctx.offsets is not None:
+    if ctx.offsets is not None:     # a pass that only reads what each arm wants
         ctx.offsets[arm.side] = (offset, rest, lo, hi)
+        return
     if ctx.shared is not None:
         offset = ctx.shared
     target = _clamp_target(rest + ctx.ramp[:, None] * offset, rest, lo, hi, sw=sw)
@@ -327,7 +328,7 @@ def pinned_elbows(ref: np.ndarray, seen: np.ndarray, image_size: tuple[int, int]
 # than IK_STIFFNESS gives: there each wrist landed short of it by its own arm's way, the two
 # mirrored: a synthetic clasp (tests, JOINED_REACH 0.15) moved 0.09-0.12 shoulder widths (95th
 # percentile) and its wrists parted by up to 0.11-0.15; so, it moved 0.13-0.14 and they
-# parted by 0.02-0.03.
+# parted by 0.02-0.03 (at JOINED_REACH 0.1: 0.09 and 0.02).
 JOINED_STIFFNESS = (0.2, 0.05)
 
 

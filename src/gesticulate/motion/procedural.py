@@ -121,8 +121,9 @@ class ProceduralGenerator:
                              pair=(np.random.SeedSequence(seed).spawn(7)[6]
                                    if len(movable) == 2 else None))
             if len(movable) == 2 and joined_hands(ref, seen):
-                # Held as one: both wrists move by the mean of the offsets the two arms want
-                # (read from a pass on copies of their random streams).
+                # Held as one: both wrists move by the mean of the offsets the two arms want,
+                # read by a pass on copies of their random streams (move_arm draws all it
+                # draws before the offset, so the pass below draws the same).
                 ctx.offsets = {}
                 trial = [copy.deepcopy(rngs[i]) for i in (3, 5)]
                 for arm in ARMS:

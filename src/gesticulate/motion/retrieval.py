@@ -80,7 +80,8 @@ from gesticulate.motion.gestures import speech_mask
 from gesticulate.motion.retrieval_pace import (GAIN_RANGE, PHOTO_PACED, STYLE_SPEED,
                                                procedural_speed, speed_gain, wrist_speeds)
 from gesticulate.motion.retrieval_rig import ARM_BONES, kept_up, retarget
-from gesticulate.motion.style import AUTO, StyleChoice, canonical, names, resolve_style
+from gesticulate.motion.style import (AUTO, StyleChoice, canonical, joined_hands, names,
+                                      resolve_style)
 from gesticulate.motion.timewarp import onset_warp, warp_rows
 from gesticulate.skeleton.tracks import ease_in_ramp
 from gesticulate.skeleton import layout as L
@@ -242,8 +243,12 @@ class RetrievalGenerator:
         # An elbow on the frame's edge (a close-up cuts the arm there) stays on that edge while
         # the forearm and hand move; its point is kept so the renderer turns the forearm about it.
         pinned = pinned_elbows(ref, seen, image_size)
-        # An arm resting below the frame (a lectern speaker's) only follows its shoulder.
-        held = {arm.elbow for arm in ARMS if rests_below(arm, ref, seen, image_size)}
+        # An arm resting below the frame (a lectern speaker's) only follows its shoulder, as do
+        # two hands held together that no detector reads (style.joined_hands): the library's
+        # arms would part them, a lump of fingers each (the procedural generator moves them
+        # as one, a little).
+        held = {arm.elbow for arm in ARMS if rests_below(arm, ref, seen, image_size)
+                or joined_hands(ref, seen)}
         drops = _drops(ref, seen, image_size, held)
         seen = seen.copy()
         seen[list(pinned)] = True

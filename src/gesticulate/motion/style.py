@@ -61,8 +61,9 @@ move 0.04–0.74 sw/s in pauses; a generator that held them still there looked f
 * the photo's posture — standing (hips and knees seen, legs long under the hips) speakers
   gesture more than seated ones (+1);
 * where the photo's hands are (:func:`hand_pose`) — resting low together (``clasped``, or
-  in the ``lap`` or on a desk) −1; ``raised``, ``at the sides`` or otherwise ``free`` 0; out
-  of the picture 0 (the arms cannot move anyway: posture and voice decide the head's motion).
+  held together unread, :func:`joined_hands`, or in the ``lap`` or on a desk) −1; ``raised``,
+  ``at the sides`` or otherwise ``free`` 0; out of the picture 0 (the arms cannot move
+  anyway: posture and voice decide the head's motion).
   A raised hand was tried as +1 and measured not to predict livelier real motion on the
   shared clips (it sent a steady seated speaker to ``presenter``: 2x her wrist acceleration);
 * the framing (:func:`framing`: ``full body``, ``upper body``, ``close-up``, ``portrait``,
@@ -220,25 +221,31 @@ def raised_wrist(ref: np.ndarray, seen: np.ndarray, wrist: int) -> bool:
 # neck) are one lump of fingers to the warp: moved apart, each hand carried half of it, a
 # fingerless grey shape, and the torso's fill showed where the clasp had lain. They move as
 # one (arms.joined_offset): wrists under JOINED_GAP shoulder widths apart, both more than
-# JOINED_DROP under the neck.
-JOINED_GAP = 1.0
-JOINED_DROP = 0.5
+# JOINED_DROP under the neck (as low as a clasp's, hand_pose), each on a forearm the photo
+# shows at least JOINED_FOREARM long (a shorter one, pointing at the camera, moves its elbow,
+# not its wrist: arms.move_arm).
+JOINED_GAP = 0.9
+JOINED_DROP = 0.7
+JOINED_FOREARM = 0.15
 # ... and their wrists move together at most JOINED_REACH shoulder widths (the 95th
-# percentile; arms.joined_offset): moved further, each forearm turned its half of the clasp
-# away from the other's and up off the dress, whose fill showed beneath.
+# percentile; arms.joined_offset): at 0.15, generated for ted_lia_driving2's first frame
+# (auto, calm), the clasp rose about 0.15 and the dress's fill showed beneath it.
 JOINED_REACH = 0.1
 
 
 def joined_hands(ref: np.ndarray, seen: np.ndarray) -> bool:
-    """Whether the photo holds its two hands together and unread (:data:`JOINED_GAP`)."""
-    if not (seen[L.LEFT_WRIST] and seen[L.RIGHT_WRIST]) or any(
+    """Whether the photo holds its two hands together and unread (:data:`JOINED_GAP` ...)."""
+    wrists, elbows = (L.LEFT_WRIST, L.RIGHT_WRIST), (L.LEFT_ELBOW, L.RIGHT_ELBOW)
+    if not seen[list(wrists)].all() or any(
             L.hand_found(ref, hand) for hand in (L.LEFT_HAND, L.RIGHT_HAND)):
         return False
     sw = float(L.shoulder_width(ref))
-    neck = L.neck(ref)
-    gap = float(np.linalg.norm(ref[L.LEFT_WRIST, :2] - ref[L.RIGHT_WRIST, :2]))
-    drop = min(ref[L.LEFT_WRIST, 1], ref[L.RIGHT_WRIST, 1]) - neck[1]
-    return sw > 0 and gap < JOINED_GAP * sw and drop > JOINED_DROP * sw
+    if not sw > 0:
+        return False
+    fore = [float(np.linalg.norm(ref[w, :2] - ref[e, :2])) / sw for w, e in zip(wrists, elbows)]
+    gap = float(np.linalg.norm(ref[L.LEFT_WRIST, :2] - ref[L.RIGHT_WRIST, :2])) / sw
+    drop = (min(ref[w, 1] for w in wrists) - L.neck(ref)[1]) / sw
+    return gap < JOINED_GAP and drop > JOINED_DROP and min(fore) >= JOINED_FOREARM
 
 
 def hand_pose(ref: np.ndarray, seen: np.ndarray) -> tuple[str, str]:
