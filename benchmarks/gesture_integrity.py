@@ -4,10 +4,10 @@
                                            [--seconds 12] [--only NAME ...]
                                            [--retrieval DATASET]
 
-For every shared photo (../shared/data/photo) and the first frame of every shared clip with
-speech (never copied into the project), the procedural generator (each ``--styles``) drives the
-warp renderer with the clip's own speech (photos: ``audio/freemo_clip000028_tCAkv4ggPgI.wav``),
-cut to ``--seconds``. The rendered frames are re-detected and scored like the reenactment
+For every shared photo (../shared/data/photo) and the first frame of every shared clip (never
+copied into the project), the procedural generator (each ``--styles``) drives the warp
+renderer with the clip's own speech (photos and the clips without sound:
+``audio/freemo_clip000028_tCAkv4ggPgI.wav``), cut to ``--seconds``. The rendered frames are re-detected and scored like the reenactment
 harness (:mod:`gesticulate.evaluate.reenact_scores`): arm fidelity (share of shoulder, elbow
 and wrist points within 0.2 shoulder widths of the generated skeleton; a wrist without its
 hand is not counted, nor a point MediaPipe loses on the still photo itself, tracked as a
@@ -53,6 +53,10 @@ PHOTOS = ["desk_host_body.png", "pats_oliver_slice18.png", "portrait_s2.jpg", "p
 CLIPS = ["hbr_speaker7.mp4", "hbr_speaker8.mp4", "hbr_speaker9.mp4", "hbr_speaker12.mp4",
          "interview_1wrQ6Msp7wM.mp4", "un_speech_female.mp4", "talkshow_show_half.mp4",
          "avspeech_sample1.avi", "avspeech_sample2.avi"]
+# Clips without sound, driven by SPEECH as the photos are (none of them is in the retrieval
+# dataset, which is built from clips with speech: a photo's whole library plays for them).
+SILENT = ["talkshow_oliver_noaudio.mp4", "ted_lia_driving1_noaudio.mp4",
+          "ted_lia_driving2_noaudio.mp4", "ted_lia_driving3_noaudio.mp4"]
 SPEECH = DATA / "audio" / "freemo_clip000028_tCAkv4ggPgI.wav"
 
 
@@ -71,6 +75,10 @@ def inputs(seconds: float, only: list[str] | None = None
         path = DATA / "video" / name
         y = load_source_audio(str(path), sidecar=find_sidecar_audio(path), sr=AUDIO_SR)
         out.append((path.stem, first_frame(path), y[: int(seconds * AUDIO_SR)]))
+    for name in SILENT:
+        if only and Path(name).stem not in only:
+            continue
+        out.append((Path(name).stem, first_frame(DATA / "video" / name), speech))
     return out
 
 
