@@ -8,8 +8,9 @@ For every shared photo (../shared/data/photo) and the first frame of every share
 copied into the project), the procedural generator (each ``--styles``) drives the warp
 renderer with the clip's own speech (photos and the clips without sound:
 ``audio/freemo_clip000028_tCAkv4ggPgI.wav``), cut to ``--seconds``. The rendered frames are
-re-detected and scored like the reenactment harness (:mod:`gesticulate.evaluate.reenact_scores`): arm fidelity (share of shoulder, elbow
-and wrist points within 0.2 shoulder widths of the generated skeleton; a wrist without its
+re-detected and scored like the reenactment harness
+(:mod:`gesticulate.evaluate.reenact_scores`): arm fidelity (share of shoulder, elbow and wrist
+points within 0.2 shoulder widths of the generated skeleton; a wrist without its
 hand is not counted, nor a point MediaPipe loses on the still photo itself, tracked as a
 video: column "not held", nor one the motion puts outside the frame; one found just past the
 frame's edge counts), hands re-detected
