@@ -325,10 +325,10 @@ def pinned_elbows(ref: np.ndarray, seen: np.ndarray, image_size: tuple[int, int]
 
 
 # Two hands held as one (ctx.shared) reach their one target with a freer shoulder and elbow
-# than IK_STIFFNESS gives: there each wrist landed short of it by its own arm's way, the two
-# mirrored: a synthetic clasp (tests, JOINED_REACH 0.15) moved 0.09-0.12 shoulder widths (95th
-# percentile) and its wrists parted by up to 0.11-0.15; so, it moved 0.13-0.14 and they
-# parted by 0.02-0.03 (at JOINED_REACH 0.1: 0.09 and 0.02).
+# than IK_STIFFNESS gives: with it, each wrist landed short of the target in its own arm's
+# (mirrored) way, and the wrists of the tests' synthetic clasp parted by up to 0.11-0.15
+# shoulder widths (3 seeds, each style); so, by 0.02-0.03 (the clasp moving 0.09 at the 95th
+# percentile).
 JOINED_STIFFNESS = (0.2, 0.05)
 
 

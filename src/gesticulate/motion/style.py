@@ -228,8 +228,8 @@ JOINED_GAP = 0.9
 JOINED_DROP = 0.7
 JOINED_FOREARM = 0.15
 # ... and their wrists move together at most JOINED_REACH shoulder widths (the 95th
-# percentile; arms.joined_offset): at 0.15, generated for ted_lia_driving2's first frame
-# (auto, calm), the clasp rose about 0.15 and the dress's fill showed beneath it.
+# percentile; arms.joined_offset): at 0.15, generated for ted_lia_driving2's first frame,
+# the clasp rose about 0.15 and the dress's fill showed beneath it as a white band.
 JOINED_REACH = 0.1
 
 
