@@ -148,7 +148,7 @@ def main() -> None:
     print("| input | style | arm fidelity | not held | hands re-detected | pieces (photo) "
           "| holes (photo) | checks |")
     print("|---|---|---|---|---|---|---|---|")
-    fails = 0
+    fails = skipped = 0
     loaded = inputs(args.seconds, args.only)
     for name, photo, y in loaded:
         rows = [(style, {"style": style}) for style in args.styles]
@@ -162,6 +162,7 @@ def main() -> None:
                 r = run_one(pipe, photo, y, args.output / f"{name}_{label}.mp4")
             except InputError as e:     # e.g. a first frame with two people in it
                 print(f"| {name} | {label} | skipped: {e} ||||||")
+                skipped += len(rows)
                 break
             checks = [("fidelity", not r["arm_fidelity"] < 0.9),
                       ("hands", not r["hands_redetected"] < 0.9),
@@ -177,7 +178,7 @@ def main() -> None:
                   f"| {r['holes']:.3f} ({r['photo_holes']:.3f}) "
                   f"| {'PASS' if not bad else 'FAIL: ' + ', '.join(bad)} |", flush=True)
     total = len(loaded) * (len(args.styles) + bool(args.retrieval))
-    print(f"\n{fails} of {total} videos fail a check; frames "
+    print(f"\n{fails} of {total - skipped} videos fail a check ({skipped} skipped); frames "
           f"and videos in {args.output}")
 
 
