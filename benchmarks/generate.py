@@ -6,7 +6,8 @@ Each configuration runs in a fresh process (so peak RSS is its own). Audio: real
 ../shared/data/audio when present, else speech synthesised offline; photo: desk_host_body.png
 from ../shared/data/photo when present, else the bundled astronaut. Target on a 2-core CPU:
 RTF <= 0.5 at 512 px, 25 fps; peak RSS <= 2 GB for 60 s. "peak MB" is the main process;
-"worker MB" the largest render worker (forked, so most of its pages are shared with the main).
+"worker MB" the largest child process that has ended (a render worker or the audio analysis;
+forked, so most of its pages are shared with the main).
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@
                                            [--seconds 12] [--only NAME ...]
                                            [--retrieval DATASET]
 
-For every shared photo (../shared/data/photo) and the first frame of every shared clip (never
-copied into the project), the procedural generator (each ``--styles``) drives the warp
+For every shared photo (../shared/data/photo) and the first frame of every shared clip but
+pats_oliver_slice18.mp4 (its first frame is photo/pats_oliver_slice18.png; never copied into
+the project), the procedural generator (each ``--styles``) drives the warp
 renderer with the clip's own speech (photos and the clips without sound:
 ``audio/freemo_clip000028_tCAkv4ggPgI.wav``), cut to ``--seconds``. The rendered frames are
 re-detected and scored like the reenactment harness
@@ -156,13 +157,13 @@ def main() -> None:
             lib = library(args.retrieval, name, args.output)
             rows.append(("retrieval", {"style": "auto", "motion": "retrieval",
                                        "checkpoint": str(lib)}))
-        for label, options in rows:
-            pipe = GeneratePipeline(size=args.size, seed=0, phones=False, **options)
+        for i, (label, options) in enumerate(rows):
             try:
+                pipe = GeneratePipeline(size=args.size, seed=0, phones=False, **options)
                 r = run_one(pipe, photo, y, args.output / f"{name}_{label}.mp4")
             except InputError as e:     # e.g. a first frame with two people in it
                 print(f"| {name} | {label} | skipped: {e} ||||||")
-                skipped += len(rows)
+                skipped += len(rows) - i
                 break
             checks = [("fidelity", not r["arm_fidelity"] < 0.9),
                       ("hands", not r["hands_redetected"] < 0.9),

@@ -362,7 +362,7 @@ def test_an_arm_resting_below_the_frame_keeps_still(gen, reference):
     assert np.ptp(moving, axis=0).max() > 5.0
 
 
-def test_hands_held_together_unread_keep_still_on_the_body(gen, reference):
+def test_hands_held_together_unread_keep_still_on_the_body(gen, reference, monkeypatch):
     """Two hands clasped in front of the belly with no landmarks read (ted_lia_driving2's
     round a clicker): the library's arms would part them, each a lump of fingers; they follow
     their shoulders, and the body still moves."""
@@ -383,6 +383,11 @@ def test_hands_held_together_unread_keep_still_on_the_body(gen, reference):
         held = kp[:, arm.wrist, :2] - kp[:, arm.shoulder, :2]
         assert np.ptp(held, axis=0).max() < 1e-3
     assert np.ptp(kp[:, L.LEFT_SHOULDER, :2], axis=0).max() > 1.0
+    # No wrist of theirs paces the motion: the torso's sway is the library's, not gained up
+    # to a style's wrist speed (paced by the held wrists, the gain went to its cap).
+    monkeypatch.setattr(retrieval, "GAIN_RANGE", (1.0, 1.0))
+    same = gen.generate(talk(6.0), unread(0.35), image_size=SIZE, seed=0).keypoints
+    np.testing.assert_array_equal(kp, same)
     kp = gen.generate(talk(6.0), unread(0.7), image_size=SIZE, seed=0).keypoints   # apart: free
     moving = kp[:, L.LEFT_WRIST, :2] - kp[:, L.LEFT_SHOULDER, :2]
     assert np.ptp(moving, axis=0).max() > 5.0

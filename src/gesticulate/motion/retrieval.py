@@ -136,8 +136,8 @@ def _drops(ref: np.ndarray, seen: np.ndarray, image_size: tuple[int, int], held:
     procedural generator's (arms._bounds): :data:`~gesticulate.motion.arms.HIGH_HAND_DROP`, or
     :data:`~gesticulate.motion.arms.CLOSE_UP_RAISED_DROP` for a close-up's raised hand
     (:func:`~gesticulate.motion.arms.close_up_raised`; ``seen``: the points the photo shows,
-    before pinned elbows are added: a pinned arm is not free); an arm ``held`` below the frame
-    does not move."""
+    before pinned elbows are added: a pinned arm is not free); an arm ``held`` (below the
+    frame, or one of two hands held together unread) does not move."""
     raised = close_up_raised(ref, seen, image_size)
     return {arm.side: CLOSE_UP_RAISED_DROP if arm.side in raised else HIGH_HAND_DROP
             for arm in ARMS if arm.elbow not in held}
@@ -252,6 +252,11 @@ class RetrievalGenerator:
         drops = _drops(ref, seen, image_size, held)
         seen = seen.copy()
         seen[list(pinned)] = True
+        # The wrists whose speed paces the motion (the onset warp, the gain): not a held arm's,
+        # which only follows its shoulder. Two held hands with seen wrists (joined) paced it
+        # by the torso's sway, which the gain then raised to its cap.
+        paced = seen.copy()
+        paced[[arm.wrist for arm in ARMS if arm.elbow in held]] = False
         speaker = self._speaker(style)
         choice = self._choice(features, ref, seen, style, image_size)
         plan = self.plan(features, seed=seed, speed=speed, style=choice.name, _rng=rng_plan)
@@ -270,7 +275,7 @@ class RetrievalGenerator:
                                     pinned=pinned, held=held), local, seen, drops, soft=SOFT_EDGE)
 
         if self.warp_s > 0 and T > 2:     # the strokes onto this voice's onsets
-            wrists = wrist_speeds(posed(params), seen, fps=fps)
+            wrists = wrist_speeds(posed(params), paced, fps=fps)
             if wrists is not None:
                 tau = onset_warp(wrists.mean(axis=1), features.onset, fps=fps,
                                  max_shift_s=self.warp_s)
@@ -299,7 +304,7 @@ class RetrievalGenerator:
             # FK is near linear in the gain (the kept hands less so): two passes land within
             # a few %
             for _ in range(2):
-                gain = speed_gain(out, seen, speech, fps=fps, target=target)
+                gain = speed_gain(out, paced, speech, fps=fps, target=target)
                 if gain is None:
                     break
                 gain = float(np.clip(total * gain, *GAIN_RANGE)) / total   # the total in range

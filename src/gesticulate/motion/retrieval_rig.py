@@ -45,7 +45,8 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
         along the edge only, never off it, while the forearm and hand below it move.
     held : set of int, optional
         Elbows whose arm only follows its shoulder though the elbow is seen (an arm resting
-        below the frame, :func:`~gesticulate.motion.arms.rests_below`).
+        below the frame, :func:`~gesticulate.motion.arms.rests_below`; two hands held together
+        unread, :func:`~gesticulate.motion.style.joined_hands`).
 
     Returns
     -------
