@@ -247,8 +247,8 @@ class RetrievalGenerator:
         # two hands held together that no detector reads (style.joined_hands): the library's
         # arms would part them, a lump of fingers each (the procedural generator moves them
         # as one, a little).
-        held = {arm.elbow for arm in ARMS if rests_below(arm, ref, seen, image_size)
-                or joined_hands(ref, seen)}
+        joined = joined_hands(ref, seen)
+        held = {arm.elbow for arm in ARMS if joined or rests_below(arm, ref, seen, image_size)}
         drops = _drops(ref, seen, image_size, held)
         seen = seen.copy()
         seen[list(pinned)] = True
