@@ -2366,3 +2366,73 @@ def test_the_shirt_above_the_hands_runs_on_down_to_a_lap_right_below_them():
     assert (label[118:130, 40:120] == 0).all()             # shirt, 60-75 % of the way down
     assert (label[147:150, 40:120] == 1).all()             # the lap at the edge
     assert (label[70:110, 20:140] == 0).all()
+
+
+def test_an_arm_above_the_line_with_the_body_on_both_sides_is_over_it():
+    """Fingers raised over the neck and collar, the body on both sides of them in their row
+    (hbr_speaker8's, wider than the body's closing), are over the body; a hand held out beside
+    the head, the backdrop on one side, and one whose body beside it lies beyond the reach, are
+    not."""
+    from gesticulate.render.warp.parts import _flanked
+    h, w = 20, 60
+    body = np.zeros((h, w), bool)
+    body[:, 10:20] = body[:, 30:40] = True                  # the neck, and the collar
+    arm = np.zeros((h, w), bool)
+    arm[5:10, 20:30] = True                                 # fingers between them
+    arm[12:15, 40:50] = True                                # a hand out beside the collar
+    person = body | arm
+    got = _flanked(arm, body, person, 12)
+    assert got[5:10, 20:30].all() and not got[12:15].any()
+    assert not _flanked(arm, body, person, 5)[5:10, 20:30].all()    # the body too far off
+    gap = person.copy()
+    gap[:, 28] = False                                      # backdrop between: not over it
+    assert not _flanked(arm & gap, body, gap, 12)[5:10, 20:28].any()
+
+
+def test_a_hand_at_the_neck_leaves_no_backdrop_behind(shared_data):
+    """hbr_speaker8's first frame: her hand raised over her neck and black collar. The head
+    layer's fill under the fingers above the shoulder line read the person's outline too, with
+    the backdrop blended in (6 % of the pixels bluish at 512 px, 10 % at 256): blue streaks
+    on her neck when her hand came down. At 256 px the fingers between neck and collar, the
+    body on both sides, were neither the head's nor the torso's hidden pixels: a blue patch of
+    backdrop there."""
+    import gesticulate.render.warp.layers as LY
+    from gesticulate.render.warp import WarpRenderer
+    from gesticulate.render.warp.parts import ROW_FLANK, _flanked
+    from gesticulate.render.warp.testing import reference_keypoints
+    cap = cv2.VideoCapture(str(shared_data / "video" / "hbr_speaker8.mp4"))
+    ok, frame = cap.read()
+    cap.release()
+    assert ok
+    for size in (512, 256):
+        image = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), (size, size),
+                           interpolation=cv2.INTER_AREA)
+        got = []
+        orig = LY.fill_hidden
+
+        def spy(img, hole, visible, **kw):
+            out = orig(img, hole, visible, **kw)
+            got.append((hole, out))
+            return out
+        LY.fill_hidden = spy
+        try:
+            r = WarpRenderer(image, reference_keypoints(image))
+        finally:
+            LY.fill_hidden = orig
+        head = r.parts.hidden_head
+        assert head is not None and head.sum() > 0
+        px = next(o[hole & head] for hole, o in got if (hole & head).sum() > 0.5 * head.sum())
+        px = px.astype(float)
+        assert (px[:, 2] > px[:, 0] + 20).mean() < 0.045, size          # bluish
+        parts = r.parts
+        mid, normal = parts.shoulder_line
+        hh, ww = head.shape
+        yy, xx = np.mgrid[0:hh, 0:ww]
+        above = (xx - mid[0]) * normal[0] + (yy - mid[1]) * normal[1] < 0
+        taken = np.zeros_like(head)
+        for arm in parts.arms.values():
+            taken |= arm
+        person = taken | parts.torso | (parts.head if parts.head is not None else False)
+        flanked = _flanked(taken & above, person & ~taken, person,
+                           ROW_FLANK * parts.shoulder_width)
+        assert (flanked & ~(head | parts.hidden)).sum() <= 0.05 * max(flanked.sum(), 1)

@@ -52,6 +52,9 @@ def _arm_points(side: str) -> list[tuple[int, int]]:
 # Pixels (at 512 px) inside the person's outline from which on a body layer is opaque: past
 # the edge's blend with the backdrop (renderer.EDGE_WIDTH).
 SOLID_INSIDE = 4.0
+# The head's fill under a hand reads no pixel within this many px (at 512 px) of the person's
+# outline.
+NECK_EDGE = 2.0
 
 
 # The blur (shoulder widths) of a hand's part hidden under the other hand (:func:`smoothed_in`):
@@ -101,7 +104,12 @@ class LayerBuilder:
         torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, arms, hands, scale,
                                    bare=bare, pattern=True, rim=rim, shown=shown,
                                    sideways=self._grown(uppers, rim))
-        head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, arms, hands, scale)
+        # The head's fill under a hand at the neck reads the person's pixels only, not their
+        # outline's (the backdrop blended there ran into hbr_speaker8's neck as blue streaks),
+        # and the neck and collar beside it in its rows too.
+        head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, arms, hands, scale,
+                                  within=~self._grown(~person, NECK_EDGE * scale),
+                                  sideways=np.ones_like(person))
         specs = [("torso", self.parts.torso, torso_rgb)]
         # Per layer (by name), a hand's rim filled over on it: the pixels, the layer's bone and
         # the hands whose rim they are.
@@ -206,7 +214,8 @@ class LayerBuilder:
                   arms: np.ndarray, hands: np.ndarray, scale: float, *,
                   bare: np.ndarray | None = None, pattern: bool = False,
                   rim: float | None = None, shown: list | None = None,
-                  sideways: np.ndarray | None = None) -> np.ndarray:
+                  sideways: np.ndarray | None = None, within: np.ndarray | None = None
+                  ) -> np.ndarray:
         """The photo with the ``arms`` filled over by ``region``'s own visible pixels, where the
         region has ``hidden`` pixels under an arm; the photo itself otherwise. The hole takes
         the arms' rim too (their soft edge and contact shadow), or an outline of the hand would
@@ -219,7 +228,7 @@ class LayerBuilder:
         rim's width (px) round the arms and hands alike, instead. ``shown``: a list that gets
         the mask of the region's pixels the photo shows (not ``hidden``) that were filled
         over. ``sideways``: the pixels whose fill takes the cloth beside them in their row too
-        (:func:`cloth.fill_hidden`)."""
+        (:func:`cloth.fill_hidden`). ``within``: the only pixels the fill may copy."""
         if region is None or hidden is None or not hidden.any():
             return self._fg
         arm_rim = 2 * scale if rim is None else rim
@@ -241,6 +250,8 @@ class LayerBuilder:
             return self._fg
         if shown is not None:
             shown.append(hole & ~visible & ~hidden & region)
+        if within is not None:
+            visible &= within
         return fill_hidden(self._fg, hole & ~visible, visible, pattern=pattern, shade=pattern,
                            level_stops=pattern, sideways=sideways, stripes=pattern)
 

@@ -221,7 +221,11 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     # ... and near the body: an arm held out, backdrop between it and the body, is not over it.
     side &= grown(torso, SIDE_NEAR * sw)
     side &= touching(side | torso, torso)
-    hidden = taken & (trunk | closed | side)
+    # ... or an arm's pixels above the line with the body on both sides in their row, no
+    # backdrop between (hbr_speaker8's fingers over her neck and collar, wider than the
+    # closing: the backdrop showed as a blue patch there when her hand came down).
+    flanked = _flanked(taken & (below < 0), person & ~taken, person, ROW_FLANK * sw)
+    hidden = taken & (trunk | closed | side | flanked)
     # Above the line, a piece thinner than 3 px and smaller than a square SLIVER shoulder
     # widths on a side is no neck: the rows of hidden pixels along an arm's top just above the
     # line went to the head layer as 1 px slivers, which the head carried off over the
@@ -247,6 +251,31 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
 # A piece hidden above the shoulder line thinner than 3 px and smaller than a square SLIVER
 # shoulder widths on a side is the torso's, not the neck's (split_parts).
 SLIVER = 0.1
+# An arm's pixel above the shoulder line is over the body (:func:`_flanked`) with the body's
+# pixels within this many shoulder widths of it on both sides in its row.
+ROW_FLANK = 0.5
+
+
+def _flanked(mask: np.ndarray, body: np.ndarray, person: np.ndarray, reach: float
+             ) -> np.ndarray:
+    """The ``mask`` pixels whose row has ``body`` pixels on both sides of them within
+    ``reach`` px, with only ``person`` pixels between."""
+    h, w = mask.shape
+    if not mask.any():
+        return np.zeros_like(mask)
+    cols = np.broadcast_to(np.arange(w), (h, w))
+    out = mask.copy()
+    for flip in (False, True):
+        c = cols if not flip else cols[:, ::-1]
+        b, p_ = (body, person) if not flip else (body[:, ::-1], person[:, ::-1])
+        last_body = np.maximum.accumulate(np.where(b, c if not flip else w - 1 - c, -1),
+                                          axis=1)
+        last_gap = np.maximum.accumulate(np.where(~p_, c if not flip else w - 1 - c, -1),
+                                         axis=1)
+        here = np.arange(w)[None, :]
+        ok = (last_body > last_gap) & (here - last_body <= reach) & (last_body >= 0)
+        out &= ok if not flip else ok[:, ::-1]
+    return out
 
 
 def _to_arms(bits: np.ndarray, parts: Parts, taken: np.ndarray, sw: float, *,
