@@ -2436,3 +2436,30 @@ def test_a_hand_at_the_neck_leaves_no_backdrop_behind(shared_data):
         flanked = _flanked(taken & above, person & ~taken, person,
                            ROW_FLANK * parts.shoulder_width)
         assert (flanked & ~(head | parts.hidden)).sum() <= 0.05 * max(flanked.sum(), 1)
+
+
+def test_a_hand_on_the_other_shoulder_keeps_its_fingertips(shared_data):
+    """hbr_speaker8's first frame: her right hand's fingertips lie on her left shoulder. The left
+    arm, whose region is cut first, took them (119 px at 512 px), and its upper arm's layer kept
+    them on her shoulder as a pink blob when her hand came down. An arm's region gives way to
+    the other hand's own cut (its landmarks saw it there)."""
+    from gesticulate.render.warp.masks import lab_of
+    from gesticulate.render.warp.parts import split_parts
+    from gesticulate.render.warp.segment import person_alpha
+    from gesticulate.render.warp.testing import reference_keypoints
+    cap = cv2.VideoCapture(str(shared_data / "video" / "hbr_speaker8.mp4"))
+    ok, frame = cap.read()
+    cap.release()
+    assert ok
+    image = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), (512, 512),
+                       interpolation=cv2.INTER_AREA)
+    ref = reference_keypoints(image)
+    valid = valid_points(ref, (512, 512))
+    lab = lab_of(image)
+    _, person = person_alpha(image)
+    hands = hand_masks(image, ref, valid, person, lab)
+    parts = split_parts(person, ref, valid, hands, lab)
+    assert hands["right"].sum() > 2000 and "left" in parts.arms
+    assert not (hands["right"] & parts.arms["left"]).any()
+    assert (hands["right"] & parts.segments["right"]["hand"]).sum() \
+        >= 0.97 * (hands["right"] & person).sum()

@@ -134,6 +134,13 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         rival = None if infos[other] is None else infos[other].joints[:3]
         region = arm_region(person, ref, info, side, mid, sw, trunk, core, hand, lab,
                             rival) & ~taken
+        # Not the other hand's own cut (its landmarks saw it there): hbr_speaker8's fingertips,
+        # laid on her other shoulder, went with that upper arm, a pink blob left on it when
+        # her hand came down.
+        theirs = (hands or {}).get(other) if infos[other] is not None \
+            and infos[other].mode == "full" else None
+        if theirs is not None:
+            region &= ~theirs if hand is None else ~(theirs & ~hand)
         if lab is not None:
             region &= ~foreign_in_arm(lab, region, info, hand, sw, trunk)
             if body is not None:
