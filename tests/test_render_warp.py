@@ -218,6 +218,53 @@ def test_mouth_opens_only_in_mouth_region(astronaut):
     assert (gap < 200).sum() > (image[mouth].astype(int).sum(2) < 200).sum() + 10
 
 
+def test_a_smile_opening_keeps_its_upper_teeth_whole():
+    """The demo's photo smiles with its upper teeth showing down to the lower lip. Opening the
+    mouth further split them in half: a thin white strip under the upper lip, the rest going
+    down with the jaw over a dark gap. All of them ride up with the upper lip now
+    (:func:`face._split`), the dark gap opening under them. Other open mouths part halfway,
+    as before."""
+    import skimage.data
+    from gesticulate.render.warp.face import _split, build_face
+    from gesticulate.render.warp.bones import valid_points
+    image = cv2.resize(skimage.data.astronaut(), (512, 512), interpolation=cv2.INTER_AREA)
+    ref = reference_keypoints(image)
+    m, _ = build_face(image, ref, valid_points(ref, (512, 512)))
+    assert m.open_photo and m.split == 1.0
+    out = WarpRenderer(image, ref).render(pose(ref, mouth=0.3))
+    top = m.o + float(np.interp(0.0, *m.upper)) * m.v
+    height = float(np.interp(0.0, *m.lower) - np.interp(0.0, *m.upper))
+    x0, x1 = int(top[0] - 0.3 * m.half), int(top[0] + 0.3 * m.half)
+    span = slice(int(round(top[1] - height)), int(round(top[1] + 3 * height)))
+
+    def longest(rows, light):                 # the longest run of light rows: the teeth
+        runs = np.diff(np.r_[0, (rows >= light).astype(int), 0])
+        return int((np.flatnonzero(runs == -1) - np.flatnonzero(runs == 1)).max())
+    photo = image[span, x0:x1].astype(float).mean(axis=(1, 2))
+    light = 0.9 * photo.max()                                # the teeth, not the lower lip
+    rows = out[span, x0:x1].astype(float).mean(axis=(1, 2))
+    assert rows.min() < 0.4 * light                                    # open: a dark gap
+    assert longest(rows, light) >= 0.75 * longest(photo, light), (rows, photo)
+    # Synthetic: an interior lit as teeth all the way down rides up whole; one with a dark line
+    # between its rows, one brightest low (lower teeth), one darker than the skin (the dark of
+    # the mouth) or a thin one part halfway.
+    img = np.full((100, 100, 3), 150, np.uint8)
+    img[50:63, 30:70] = 230
+    o, uu, vv = np.array([50.0, 50.0]), np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    upper = (np.array([-20.0, 0.0, 20.0]), np.array([0.0, 0.0, 0.0]))
+    lower = (np.array([-20.0, 0.0, 20.0]), np.array([12.0, 12.0, 12.0]))
+    assert _split(img, o, uu, vv, upper, lower, 200.0) == 1.0
+    assert _split(img, o, uu, vv, upper, lower, 300.0) == 0.5           # not lit as teeth
+    lined = img.copy()
+    lined[57:58, 30:70] = 60
+    assert _split(lined, o, uu, vv, upper, lower, 200.0) == 0.5
+    low = img.copy()
+    low[50:58, 30:70] = 180                                  # brightest low: lower teeth
+    assert _split(low, o, uu, vv, upper, lower, 200.0) == 0.5
+    thin = (lower[0], np.array([1.5, 1.5, 1.5]))
+    assert _split(img, o, uu, vv, upper, thin, 200.0) == 0.5
+
+
 def test_an_opened_mouth_is_tinted_as_the_face_it_is_in(shared_data):
     """avspeech_sample1's first frame: a closed mouth on a face lit red. The opened mouth's
     teeth (the brightest fifth between the inner lips) take the skin's tint, not a neutral
