@@ -102,16 +102,21 @@ def _copied(image: np.ndarray, hole: np.ndarray, src: np.ndarray, offsets
             ) -> tuple[np.ndarray, np.ndarray]:
     """``image`` with each ``hole`` pixel copied from the first ``src`` pixel at its
     ``offsets`` ``(dy, dx)`` (each a number or an array over the hole's pixels, in
-    :func:`numpy.nonzero` order), tried in turn: ``(image, where filled)``."""
+    :func:`numpy.nonzero` order; ``dx`` may be fractional: the two pixels beside it, both
+    ``src``, blended), tried in turn: ``(image, where filled)``."""
     h, w = hole.shape
     ys, xs = np.nonzero(hole)
     out = image.copy()
     got = np.zeros(len(ys), bool)
     for dy, dx in offsets:
-        yy, xx = ys + dy, xs + dx
-        ok = ~got & (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
-        ok[ok] &= src[yy[ok], xx[ok]]
-        out[ys[ok], xs[ok]] = image[yy[ok], xx[ok]]
+        yy, x = ys + dy, xs + np.asarray(dx, np.float64)
+        xx = np.floor(x).astype(np.int64)
+        t = np.broadcast_to(x - xx, xx.shape)
+        nxt = xx + (t > 0)
+        ok = ~got & (yy >= 0) & (yy < h) & (xx >= 0) & (nxt < w)
+        ok[ok] &= src[yy[ok], xx[ok]] & src[yy[ok], nxt[ok]]
+        a, b = image[yy[ok], xx[ok]].astype(np.float64), image[yy[ok], nxt[ok]]
+        out[ys[ok], xs[ok]] = np.clip(a + t[ok, None] * (b - a) + 0.5, 0, 255).astype(np.uint8)
         got |= ok
         if got.all():
             break
@@ -214,12 +219,90 @@ def stripes_fill(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale: fl
                  ) -> tuple[np.ndarray, np.ndarray] | None:
     """``hole`` pixels below a band of printed stripes (:func:`_stripe_periods`) copied from
     the ``src`` pixel a whole number of the stripes' periods up their column (down, where
-    there is none), so the stripes run on in step: ``(image, where filled)``, or None where
-    the seen cloth above the hole has no such band. From above first, where the band was read:
-    below a hand it lies in the hand's shadow, and copies from both sides met in a seam."""
+    there is none), and as many times the band's drift across (:func:`_band_drift`), so the
+    stripes and the band's edges run on in step: ``(image, where filled)``, or None where the
+    seen cloth above the hole has no such band. One period for each band, the one most of its
+    columns read (neighbours that read another stepped the stripes where they met). From above
+    first, where the band was read: below a hand it lies in the hand's shadow, and copies from
+    both sides met in a seam."""
     period, where = _stripe_periods(image, hole, src, scale)
     if not where.any():
         return None
-    p = period[np.nonzero(where)[1]]
+    ys, xs = np.nonzero(where)
+    p = np.zeros(len(xs), np.int64)
+    drift = np.zeros(len(xs))
+    detail = grey_detail(image, src, 4.0 * scale)
+    for a, b in _runs(period > 0):
+        on = (xs >= a) & (xs < b)
+        band_p = int(np.bincount(period[a:b]).argmax())
+        p[on] = band_p
+        drift[on] = _band_drift(detail, hole, src, np.arange(a, b), band_p)[xs[on] - a]
     k = range(1, hole.shape[0] // int(p.min()) + 1)
-    return _copied(image, where, src, [(-i * p, 0) for i in k] + [(i * p, 0) for i in k])
+    return _copied(image, where, src, [(-i * p, -i * drift) for i in k]
+                   + [(i * p, i * drift) for i in k])
+
+
+def _runs(on: np.ndarray) -> list[tuple[int, int]]:
+    """The ``[start, stop)`` of each run of True in the 1-D ``on``."""
+    d = np.diff(np.r_[0, on.astype(np.int8), 0])
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
+
+
+# A band's drift (:func:`_band_drift`): at most MAX_DRIFT of its period across per period down,
+# tried every DRIFT_STEP px, at the band's middle and its edges.
+MAX_DRIFT = 0.25
+DRIFT_STEP = 0.25
+
+
+def _band_drift(detail: np.ndarray, hole: np.ndarray, src: np.ndarray, cols: np.ndarray,
+                p: int) -> np.ndarray:
+    """How far across (px) the band of stripes over the columns ``cols`` runs per period ``p``
+    down, per column ``(len(cols),)``: a tie widens down, and copied straight down a period
+    at a time its edges ran on as steps, one a period (desk_host_body.png's). Linear across
+    the band (it widens evenly, its stripes fanning with its edges): the line whose drifts best
+    match each column's detail, in the 2 periods above the hole, with the detail a period up
+    and that drift across (sampled linearly), summed over the band's columns (its edges, of
+    more contrast than the stripes, weigh most). On a synthetic tie widening from 40 to 70 px
+    over 300 rows, the mean error of the fill under a hand fell from 77 to 37 (RGB summed); on
+    holes cut in desk_host_body.png's seen tie, from 94 to 77."""
+    h, w = detail.shape
+    reach = MAX_DRIFT * p
+    steps = np.arange(-reach, reach + 1e-9, DRIFT_STEP)
+    top = np.array([np.argmax(hole[:, c]) for c in cols])
+    rows = np.arange(max(p, int(top.min()) - 2 * p), int(top.max()))
+    near = (rows[:, None] >= top[None, :] - 2 * p) & (rows[:, None] < top[None, :])
+    near &= src[rows][:, cols] & src[rows - p][:, cols]
+    here = detail[rows][:, cols]
+    # cost[c, j]: the mean squared difference of column c's detail with the detail a period up
+    # and steps[j] across, over the rows seen at both.
+    cost = np.full((len(cols), len(steps)), np.nan)
+    for j, s in enumerate(steps):
+        f = int(np.floor(-s))
+        t = -s - f
+        x0 = cols + f
+        if x0.min() < 0 or x0.max() + 1 >= w:
+            continue
+        up = (1 - t) * detail[rows - p][:, x0] + t * detail[rows - p][:, x0 + 1]
+        ok = near & src[rows - p][:, x0] & src[rows - p][:, x0 + 1]
+        n = ok.sum(axis=0)
+        got = n >= p // 2
+        cost[got, j] = (((here - up) ** 2) * ok).sum(axis=0)[got] / n[got]
+    known = np.isfinite(cost).all(axis=1)
+    if known.sum() < 2:
+        return np.zeros(len(cols))
+    cost, x = cost[known], cols[known] - cols.mean()
+    # Every line a + b x (a: the middle's drift; b, per column, up to twice the reach over the
+    # band) at once per a: its cost read off each column's, linearly between the steps.
+    slopes = np.arange(-2 * reach, 2 * reach + 1e-9, DRIFT_STEP) / max(1.0, float(np.ptp(x)))
+    idx = np.arange(len(x))[None, :]
+    best, fit = np.inf, (0.0, 0.0)
+    for a in steps:
+        j = (np.clip(a + slopes[:, None] * x[None, :], steps[0], steps[-1]) - steps[0]) \
+            / DRIFT_STEP
+        j0 = np.minimum(np.floor(j).astype(int), len(steps) - 2)
+        t = j - j0
+        total = ((1 - t) * cost[idx, j0] + t * cost[idx, j0 + 1]).sum(axis=1)
+        k = int(np.argmin(total))
+        if total[k] < best:
+            best, fit = float(total[k]), (float(a), float(slopes[k]))
+    return fit[0] + fit[1] * (cols - cols.mean())
