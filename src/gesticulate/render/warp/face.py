@@ -141,12 +141,13 @@ def build_face(image: np.ndarray, ref: np.ndarray, valid: np.ndarray):
         colour = np.median(image[ys, xs].astype(np.float32), axis=0)
         nose = p[[L.face(i) for i in (29, 30, 31, 35)]].round().astype(int)
         skin = image[np.clip(nose[:, 1], 0, h - 1), np.clip(nose[:, 0], 0, w - 1)]
-        teeth = np.clip(np.median(skin.astype(np.float32), axis=0) * TEETH_OVER_SKIN, 0, 255)
+        skin = np.median(skin.astype(np.float32), axis=0)
+        teeth = np.clip(skin * TEETH_OVER_SKIN, 0, 255)
         mouth = Mouth(o, u, v, 0.5 * float(np.linalg.norm(p[L.face(64)] - p[L.face(60)])),
                       width, upper, lower, float((p[L.CHIN] - o) @ v),
                       min(float((p[L.face(33)] - o) @ v), -2.0), ratio,
                       ratio >= OPEN_PHOTO, colour, teeth,
-                      _split(image, o, u, v, upper, lower, float(teeth.mean()) / TEETH_OVER_SKIN)
+                      _split(image, o, u, v, upper, lower, float(skin.mean()))
                       if ratio >= OPEN_PHOTO else 0.5)
     eyes = []
     for contour in (L.RIGHT_EYE_CONTOUR, L.LEFT_EYE_CONTOUR):
@@ -160,11 +161,11 @@ def build_face(image: np.ndarray, ref: np.ndarray, valid: np.ndarray):
     return mouth, eyes
 
 
-# An open photo mouth's interior (:func:`_split`) is sampled every px down its middle
-# SPLIT_SPAN of its width. It is the upper teeth alone when it is lit as teeth are (its 90th
-# percentile at least UPPER_TEETH_LIGHT of the skin's level), brightest in its upper
-# UPPER_TEETH_TOP, and no row in its lower half is under DARK_LINE of that light (no gap to the
-# lower teeth or the tongue).
+# An open photo mouth's interior (:func:`_split`) is sampled about every px down, in 7 columns
+# across its middle SPLIT_SPAN of its width. It is the upper teeth alone when it is lit as
+# teeth are (its 90th percentile at least UPPER_TEETH_LIGHT of the skin's level), brightest in
+# its upper UPPER_TEETH_TOP, and no row in its lower half (above the lower lip's line) is under
+# DARK_LINE of that light (no gap to the lower teeth or the tongue).
 SPLIT_SPAN = 0.6
 UPPER_TEETH_LIGHT = 0.9
 UPPER_TEETH_TOP = 0.6
@@ -186,7 +187,7 @@ def _split(image: np.ndarray, o, u, v, upper, lower, skin: float) -> float:
     up, lo = np.interp(us, *upper), np.interp(us, *lower)
     if float(np.median(lo - up)) < 2.0:
         return 0.5
-    t = np.linspace(0.0, 1.0, max(4, int(np.median(lo - up))))
+    t = np.linspace(0.0, 1.0, int(np.ceil(np.median(lo - up))) + 1)     # every row, or so
     vv = up[None, :] + t[:, None] * (lo - up)[None, :]
     px = o[0] + us[None, :] * u[0] + vv * v[0]
     py = o[1] + us[None, :] * u[1] + vv * v[1]
@@ -195,7 +196,7 @@ def _split(image: np.ndarray, o, u, v, upper, lower, skin: float) -> float:
     luma = image[ys, xs].astype(np.float32).mean(axis=2).mean(axis=1)      # per row, down
     light = float(np.percentile(luma, 90))
     if light >= UPPER_TEETH_LIGHT * skin and t[int(np.argmax(luma))] <= UPPER_TEETH_TOP \
-            and luma[t >= 0.5].min() > DARK_LINE * light:
+            and luma[(t >= 0.5) & (t < 1.0)].min() > DARK_LINE * light:
         return 1.0
     return 0.5
 

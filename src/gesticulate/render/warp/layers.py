@@ -104,12 +104,14 @@ class LayerBuilder:
         torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, arms, hands, scale,
                                    bare=bare, pattern=True, rim=rim, shown=shown,
                                    sideways=self._grown(uppers, rim))
-        # The head's fill under a hand at the neck reads the person's pixels only, not their
-        # outline's (the backdrop blended there ran into hbr_speaker8's neck as blue streaks),
-        # and the neck and collar beside it in its rows too.
+        # The head's fill under a hand at the neck (only where the photo hides some of it:
+        # hidden_head) reads the person's pixels only, not their outline's: the backdrop
+        # blended there ran into hbr_speaker8's neck as blue streaks. (Mirrored along the rows
+        # too, it drew a dark blot on portrait_s2.jpg's shirt at rest, where his raised
+        # shoulders' hidden pixels lie on the head's layer over the upper arms': own pose
+        # 45.22 -> 44.48 dB.)
         head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, arms, hands, scale,
-                                  within=~self._grown(~person, NECK_EDGE * scale),
-                                  sideways=np.ones_like(person))
+                                  within=~self._grown(~person, NECK_EDGE * scale))
         specs = [("torso", self.parts.torso, torso_rgb)]
         # Per layer (by name), a hand's rim filled over on it: the pixels, the layer's bone and
         # the hands whose rim they are.
@@ -246,12 +248,12 @@ class LayerBuilder:
             # Skin the hole borders runs on under it (bare arms by a sleeveless dress); skin
             # further off (a neckline above a hand on the chest) is not copied.
             visible &= ~(bare & ~touching(bare, self._grown(hole, 2 * scale)))
+        if within is not None:
+            visible &= within
         if not visible.any():
             return self._fg
         if shown is not None:
             shown.append(hole & ~visible & ~hidden & region)
-        if within is not None:
-            visible &= within
         return fill_hidden(self._fg, hole & ~visible, visible, pattern=pattern, shade=pattern,
                            level_stops=pattern, sideways=sideways, stripes=pattern)
 

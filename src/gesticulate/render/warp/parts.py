@@ -137,8 +137,10 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         # Not the other hand's own cut (its landmarks saw it there): hbr_speaker8's fingertips,
         # laid on her other shoulder, went with that upper arm, a pink blob left on it when
         # her hand came down.
-        theirs = (hands or {}).get(other) if infos[other] is not None \
-            and infos[other].mode == "full" else None
+        # (The arm cut second gives way only where the first was kept and took its hand.)
+        takes = infos[other] is not None and infos[other].mode == "full" \
+            and (side == "left" or other in parts.arms)
+        theirs = (hands or {}).get(other) if takes else None
         if theirs is not None:
             region &= ~theirs if hand is None else ~(theirs & ~hand)
         if lab is not None:
@@ -230,7 +232,8 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     side &= touching(side | torso, torso)
     # ... or an arm's pixels above the line with the body on both sides in their row, no
     # backdrop between (hbr_speaker8's fingers over her neck and collar, wider than the
-    # closing: the backdrop showed as a blue patch there when her hand came down).
+    # closing: the backdrop showed as a blue patch there when her hand came down; a hand
+    # over the chin, the face on both sides, is the face's hidden pixels so).
     flanked = _flanked(taken & (below < 0), person & ~taken, person, ROW_FLANK * sw)
     hidden = taken & (trunk | closed | side | flanked)
     # Above the line, a piece thinner than 3 px and smaller than a square SLIVER shoulder
@@ -267,21 +270,16 @@ def _flanked(mask: np.ndarray, body: np.ndarray, person: np.ndarray, reach: floa
              ) -> np.ndarray:
     """The ``mask`` pixels whose row has ``body`` pixels on both sides of them within
     ``reach`` px, with only ``person`` pixels between."""
-    h, w = mask.shape
     if not mask.any():
         return np.zeros_like(mask)
-    cols = np.broadcast_to(np.arange(w), (h, w))
+    cols = np.broadcast_to(np.arange(mask.shape[1]), mask.shape)
     out = mask.copy()
-    for flip in (False, True):
-        c = cols if not flip else cols[:, ::-1]
-        b, p_ = (body, person) if not flip else (body[:, ::-1], person[:, ::-1])
-        last_body = np.maximum.accumulate(np.where(b, c if not flip else w - 1 - c, -1),
-                                          axis=1)
-        last_gap = np.maximum.accumulate(np.where(~p_, c if not flip else w - 1 - c, -1),
-                                         axis=1)
-        here = np.arange(w)[None, :]
-        ok = (last_body > last_gap) & (here - last_body <= reach) & (last_body >= 0)
-        out &= ok if not flip else ok[:, ::-1]
+    for step in (1, -1):                      # the left side, then the right (rows reversed)
+        b, seen, c = body[:, ::step], person[:, ::step], cols
+        last_body = np.maximum.accumulate(np.where(b, c, -1), axis=1)
+        last_gap = np.maximum.accumulate(np.where(~seen, c, -1), axis=1)
+        ok = (last_body >= 0) & (last_body > last_gap) & (c - last_body <= reach)
+        out &= ok[:, ::step]
     return out
 
 

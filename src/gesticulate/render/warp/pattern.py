@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from gesticulate.render.warp.fill import grey_detail
+from gesticulate.skeleton.tracks import runs
 
 
 # A cloth's repeating pattern (:func:`pattern_periods`): the autocorrelation peaks of its
@@ -232,7 +233,7 @@ def stripes_fill(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale: fl
     p = np.zeros(len(xs), np.int64)
     drift = np.zeros(len(xs))
     detail = grey_detail(image, src, 4.0 * scale)
-    for a, b in _runs(period > 0):
+    for a, b in runs(period > 0):
         on = (xs >= a) & (xs < b)
         band_p = int(np.bincount(period[a:b]).argmax())
         p[on] = band_p
@@ -240,12 +241,6 @@ def stripes_fill(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale: fl
     k = range(1, hole.shape[0] // int(p.min()) + 1)
     return _copied(image, where, src, [(-i * p, -i * drift) for i in k]
                    + [(i * p, i * drift) for i in k])
-
-
-def _runs(on: np.ndarray) -> list[tuple[int, int]]:
-    """The ``[start, stop)`` of each run of True in the 1-D ``on``."""
-    d = np.diff(np.r_[0, on.astype(np.int8), 0])
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 
 # A band's drift (:func:`_band_drift`): at most MAX_DRIFT of its period across per period down,
@@ -268,22 +263,23 @@ def _band_drift(detail: np.ndarray, hole: np.ndarray, src: np.ndarray, cols: np.
     h, w = detail.shape
     reach = MAX_DRIFT * p
     steps = np.arange(-reach, reach + 1e-9, DRIFT_STEP)
-    top = np.array([np.argmax(hole[:, c]) for c in cols])
+    top = hole[:, cols].argmax(axis=0)                 # each column's first hole row
     rows = np.arange(max(p, int(top.min()) - 2 * p), int(top.max()))
     near = (rows[:, None] >= top[None, :] - 2 * p) & (rows[:, None] < top[None, :])
-    near &= src[rows][:, cols] & src[rows - p][:, cols]
+    near &= src[rows][:, cols]
     here = detail[rows][:, cols]
     # cost[c, j]: the mean squared difference of column c's detail with the detail a period up
-    # and steps[j] across, over the rows seen at both.
+    # and steps[j] across, over the rows seen at both (NaN for a column that reads past the
+    # picture's side at that drift, or too few rows).
     cost = np.full((len(cols), len(steps)), np.nan)
     for j, s in enumerate(steps):
         f = int(np.floor(-s))
         t = -s - f
-        x0 = cols + f
-        if x0.min() < 0 or x0.max() + 1 >= w:
-            continue
-        up = (1 - t) * detail[rows - p][:, x0] + t * detail[rows - p][:, x0 + 1]
-        ok = near & src[rows - p][:, x0] & src[rows - p][:, x0 + 1]
+        x0, x1 = cols + f, cols + f + (t > 0)
+        inside = (x0 >= 0) & (x1 < w)
+        x0, x1 = np.clip(x0, 0, w - 1), np.clip(x1, 0, w - 1)
+        up = (1 - t) * detail[rows - p][:, x0] + t * detail[rows - p][:, x1]
+        ok = near & src[rows - p][:, x0] & src[rows - p][:, x1] & inside[None, :]
         n = ok.sum(axis=0)
         got = n >= p // 2
         cost[got, j] = (((here - up) ** 2) * ok).sum(axis=0)[got] / n[got]
