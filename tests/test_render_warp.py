@@ -265,6 +265,21 @@ def test_a_smile_opening_keeps_its_upper_teeth_whole():
     assert _split(img, o, uu, vv, upper, thin, 200.0) == 0.5
 
 
+def test_a_black_and_white_photo_opens_a_grey_mouth(astronaut):
+    """A photo with no colour (portrait_s2.jpg): the opened mouth's interior and teeth are
+    greys, not the lips' grey times the red cavity's factors (a maroon mouth with pink teeth
+    in a grey face)."""
+    image, ref, _ = astronaut
+    grey = np.repeat(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    target = pose(ref, mouth=0.3)
+    out = WarpRenderer(grey, ref).render(target)
+    inside = np.zeros(out.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [target[list(L.INNER_LIPS), :2].round().astype(np.int32)], 1)
+    px = out[inside > 0].astype(int)
+    assert len(px) > 10 and np.percentile(px.mean(1), 20) < 0.6 * grey.mean()   # open, dark
+    assert np.ptp(px, axis=1).max() <= 2
+
+
 def test_an_opened_mouth_is_tinted_as_the_face_it_is_in(shared_data):
     """avspeech_sample1's first frame: a closed mouth on a face lit red. The opened mouth's
     teeth (the brightest fifth between the inner lips) take the skin's tint, not a neutral

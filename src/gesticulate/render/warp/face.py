@@ -15,7 +15,7 @@ eye closure as the eye-aspect ratio relative to the photo's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,6 +47,11 @@ TEETH_OVER_SKIN = 1.1
 # (tests/test_pipeline_realdata.py).
 CAVITY_EDGE = np.array([0.35, 0.12, 0.14], np.float32)
 CAVITY_DEEP = np.array([0.6, 0.35, 0.37], np.float32)
+# ... but in a photo with no colour (portrait_s2.jpg, black and white), whose face's pixels
+# differ across their channels by under GREY_CHROMA levels on average, each a grey of the same
+# luma (ITU-R BT.601): the red factors drew a maroon mouth with pink teeth in a grey face.
+GREY_CHROMA = 3.0
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def _frame(a: np.ndarray, b: np.ndarray, down: np.ndarray):
@@ -97,6 +102,8 @@ class Mouth:
     colour: np.ndarray          # the lips' median colour (RGB float): the cavity's base
     teeth: np.ndarray           # the upper teeth's colour where they are lit most (RGB float)
     split: float = 0.5          # an open photo mouth's interior above this share rides up
+    edge: np.ndarray = field(default_factory=lambda: CAVITY_EDGE)   # the cavity's tint by the
+    deep: np.ndarray = field(default_factory=lambda: CAVITY_DEEP)   # lips, and deep inside
 
     def box(self, opening: float) -> np.ndarray:
         """Corners ``(4, 2)`` of the photo region the warp may touch."""
@@ -143,12 +150,17 @@ def build_face(image: np.ndarray, ref: np.ndarray, valid: np.ndarray):
         skin = image[np.clip(nose[:, 1], 0, h - 1), np.clip(nose[:, 0], 0, w - 1)]
         skin = np.median(skin.astype(np.float32), axis=0)
         teeth = np.clip(skin * TEETH_OVER_SKIN, 0, 255)
+        face = np.vstack([image[ys, xs], image[np.clip(nose[:, 1], 0, h - 1),
+                                               np.clip(nose[:, 0], 0, w - 1)]]).astype(np.float32)
+        tint = (CAVITY_EDGE, CAVITY_DEEP)
+        if float(np.ptp(face, axis=1).mean()) < GREY_CHROMA:
+            tint = tuple(np.full(3, float(LUMA @ f), np.float32) for f in tint)
         mouth = Mouth(o, u, v, 0.5 * float(np.linalg.norm(p[L.face(64)] - p[L.face(60)])),
                       width, upper, lower, float((p[L.CHIN] - o) @ v),
                       min(float((p[L.face(33)] - o) @ v), -2.0), ratio,
                       ratio >= OPEN_PHOTO, colour, teeth,
                       _split(image, o, u, v, upper, lower, float(skin.mean()))
-                      if ratio >= OPEN_PHOTO else 0.5)
+                      if ratio >= OPEN_PHOTO else 0.5, *tint)
     eyes = []
     for contour in (L.RIGHT_EYE_CONTOUR, L.LEFT_EYE_CONTOUR):
         if not valid[list(contour)].all():
@@ -272,7 +284,7 @@ def _cavity(m: Mouth, u, v, up2, lo2, lens, *, teeth: bool = True):
     depth = np.clip((v - up2) / gap, 0, 1)
     centre = 1 - np.abs(2 * depth - 1)
     deep = (centre * lens)[..., None]
-    colour = (m.colour * (CAVITY_EDGE + (CAVITY_DEEP - CAVITY_EDGE) * deep)).astype(np.float32)
+    colour = (m.colour * (m.edge + (m.deep - m.edge) * deep)).astype(np.float32)
     if not teeth:
         return colour, cover
     # Upper teeth: a band under the upper lip, never filling the whole gap, in the face's light
