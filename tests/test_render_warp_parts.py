@@ -2494,3 +2494,24 @@ def test_a_hand_on_the_other_shoulder_keeps_its_fingertips(shared_data):
     assert not (hands["right"] & parts.arms["left"]).any()
     assert (hands["right"] & parts.segments["right"]["hand"]).sum() \
         >= 0.97 * (hands["right"] & person).sum()
+
+
+def test_raised_fingertips_soft_edge_goes_with_the_hand(shared_data):
+    """hbr_speaker8's first frame: her left hand raised against the backdrop, its fingertips
+    blurred. Their soft edge past the landmarks' cut, skin blended with the backdrop, failed
+    the hand's colour test and went with her upper arm, whose layer left it in the air as a
+    pink streak when her hand came down (176 px at 512 px). Past the knuckles, within
+    FINGERTIP_EDGE of the cut, a blend of the skin and the backdrop or cloth beside it with
+    at least SKIN_SHARE of skin is the hand's (79 px are left to the arm: the backdrop's own
+    edge, under that share)."""
+    from gesticulate.render.warp.arms import FINGERTIP_EDGE
+    from gesticulate.render.warp.masks import segment_distance
+    parts = _first_frame_parts(shared_data / "video" / "hbr_speaker8.mp4", cv2.INTER_AREA)
+    seg, info, sw = parts.segments["left"], parts.arm_info["left"], parts.shoulder_width
+    W, H = info.joints[2:4]
+    yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
+    _, t_palm = segment_distance(xx, yy, W, H)
+    d_hand = cv2.distanceTransform((~seg["hand"]).astype(np.uint8), cv2.DIST_L2, 3)
+    tips = (d_hand <= FINGERTIP_EDGE * sw) & (t_palm > 0.5) & ~seg["hand"]
+    assert (tips & (seg["upper"] | seg["fore"])).sum() <= 100
+    assert seg["hand"].sum() > 2400

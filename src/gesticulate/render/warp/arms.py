@@ -10,7 +10,7 @@ import numpy as np
 
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.hands import like_hand
-from gesticulate.render.warp.masks import segment_distance, side_of
+from gesticulate.render.warp.masks import colour_clusters, segment_distance, side_of
 
 
 @dataclass
@@ -179,6 +179,37 @@ def _sleeve_below(lab: np.ndarray, person: np.ndarray, px: np.ndarray, py: np.nd
     return near
 
 
+# The pixels within this many shoulder widths of a hand's cut, past its knuckles, are its
+# fingertips' soft edge (split_arm).
+FINGERTIP_EDGE = 0.03
+
+
+def _skin_blends(lab: np.ndarray, where: np.ndarray, around: np.ndarray,
+                 skin: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The ``where`` pixels (bool ``(H, W)``) whose colour is a blend of the skin's and one
+    of the non-skin colours ``around`` (3 k-means clusters) with at least SKIN_SHARE of skin
+    in it, within one robust spread of that blend: a soft edge of skin, not the cloth."""
+    out = np.zeros_like(where)
+    mu, spread = skin
+    cloth = lab[around]
+    cloth = cloth[np.linalg.norm((cloth - mu) / spread, axis=1) > 1.5]
+    if not where.any() or len(cloth) < 12:
+        return out
+    px = lab[where] / spread
+    ok = np.zeros(len(px), bool)
+    for c in colour_clusters(cloth, 3) / spread:
+        d = mu / spread - c
+        t = (px - c) @ d / max(float(d @ d), 1e-9)
+        off = np.linalg.norm(px - c - np.clip(t, 0.0, 1.0)[:, None] * d, axis=1)
+        ok |= (t >= SKIN_SHARE) & (off <= 1.0)
+    out[where] = ok
+    return out
+
+
+# A soft edge's colour holds at least this share of the skin's (_skin_blends).
+SKIN_SHARE = 0.3
+
+
 def split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: float,
               trunk: np.ndarray | None = None, lab: np.ndarray | None = None,
               skin: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
@@ -217,8 +248,15 @@ def split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: fl
         if lab is not None and skin is not None and near.any():
             # ... and only what is coloured like the hand: beside the fingers lies the sleeve
             # too, which the band took along as a cloth flag on a raised hand (a patterned 3/4
-            # sleeve on interview_1wrQ6Msp7wM).
-            near[near] = like_hand(lab, near, region & ~hand & (d_hand < 0.4 * sw), skin)
+            # sleeve on interview_1wrQ6Msp7wM). Past the knuckles, the fingertips' soft edge
+            # (skin blended with the backdrop) is the hand's too: left to the upper arm,
+            # hbr_speaker8's raised fingertips stayed in the air as a pink streak.
+            tips = near & (d_hand <= FINGERTIP_EDGE * sw) & (t_palm > 0.5)
+            around = region & ~hand & (d_hand < 0.4 * sw)
+            near[near] = like_hand(lab, near, around, skin)
+            # (blended with the cloth or with what lies beyond the arm: the backdrop)
+            beyond = ~region & (d_hand < 0.2 * sw)
+            near |= _skin_blends(lab, tips & ~near, around | beyond, skin)
         hand = hand | near
     # The elbow itself stays with the upper arm (the forearm piece, grown back into it, covers
     # the joint): cut with it, a bent arm's elbow swings away as a flap when the arm unbends.
