@@ -2512,6 +2512,6 @@ def test_raised_fingertips_soft_edge_goes_with_the_hand(shared_data):
     yy, xx = np.mgrid[0:512, 0:512].astype(np.float32)
     _, t_palm = segment_distance(xx, yy, W, H)
     d_hand = cv2.distanceTransform((~seg["hand"]).astype(np.uint8), cv2.DIST_L2, 3)
-    tips = (d_hand <= FINGERTIP_EDGE * sw) & (t_palm > 0.5) & ~seg["hand"]
+    tips = (d_hand <= FINGERTIP_EDGE * sw) & (t_palm > 1.0) & ~seg["hand"]
     assert (tips & (seg["upper"] | seg["fore"])).sum() <= 100
-    assert seg["hand"].sum() > 2400
+    assert 2250 < seg["hand"].sum() < 2600                  # her hand and its edge, no sleeve

@@ -180,8 +180,10 @@ def _sleeve_below(lab: np.ndarray, person: np.ndarray, px: np.ndarray, py: np.nd
 
 
 # The pixels within this many shoulder widths of a hand's cut, past its knuckles, are its
-# fingertips' soft edge (split_arm).
+# fingertips' soft edge (split_arm) where their colour holds at least SKIN_SHARE of the skin's
+# (_skin_blends).
 FINGERTIP_EDGE = 0.03
+SKIN_SHARE = 0.3
 
 
 def _skin_blends(lab: np.ndarray, where: np.ndarray, around: np.ndarray,
@@ -190,24 +192,22 @@ def _skin_blends(lab: np.ndarray, where: np.ndarray, around: np.ndarray,
     of the non-skin colours ``around`` (3 k-means clusters) with at least SKIN_SHARE of skin
     in it, within one robust spread of that blend: a soft edge of skin, not the cloth."""
     out = np.zeros_like(where)
+    if not where.any():
+        return out
     mu, spread = skin
     cloth = lab[around]
     cloth = cloth[np.linalg.norm((cloth - mu) / spread, axis=1) > 1.5]
-    if not where.any() or len(cloth) < 12:
+    if len(cloth) < 12:
         return out
     px = lab[where] / spread
     ok = np.zeros(len(px), bool)
-    for c in colour_clusters(cloth, 3) / spread:
+    for c in colour_clusters(cloth[:: max(1, len(cloth) // 20000)], 3) / spread:
         d = mu / spread - c
         t = (px - c) @ d / max(float(d @ d), 1e-9)
         off = np.linalg.norm(px - c - np.clip(t, 0.0, 1.0)[:, None] * d, axis=1)
         ok |= (t >= SKIN_SHARE) & (off <= 1.0)
     out[where] = ok
     return out
-
-
-# A soft edge's colour holds at least this share of the skin's (_skin_blends).
-SKIN_SHARE = 0.3
 
 
 def split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: float,
@@ -251,10 +251,11 @@ def split_arm(region: np.ndarray, info: ArmInfo, hand: np.ndarray | None, sw: fl
             # sleeve on interview_1wrQ6Msp7wM). Past the knuckles, the fingertips' soft edge
             # (skin blended with the backdrop) is the hand's too: left to the upper arm,
             # hbr_speaker8's raised fingertips stayed in the air as a pink streak.
-            tips = near & (d_hand <= FINGERTIP_EDGE * sw) & (t_palm > 0.5)
+            tips = near & (d_hand <= FINGERTIP_EDGE * sw) & (t_palm > 1.0)   # H: knuckles
             around = region & ~hand & (d_hand < 0.4 * sw)
             near[near] = like_hand(lab, near, around, skin)
-            # (blended with the cloth or with what lies beyond the arm: the backdrop)
+            # (blended with the cloth beside the hand or with what lies beyond the arm: the
+            # backdrop, or the body)
             beyond = ~region & (d_hand < 0.2 * sw)
             near |= _skin_blends(lab, tips & ~near, around | beyond, skin)
         hand = hand | near

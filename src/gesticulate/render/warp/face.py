@@ -102,8 +102,8 @@ class Mouth:
     colour: np.ndarray          # the lips' median colour (RGB float): the cavity's base
     teeth: np.ndarray           # the upper teeth's colour where they are lit most (RGB float)
     split: float = 0.5          # an open photo mouth's interior above this share rides up
-    edge: np.ndarray = field(default_factory=lambda: CAVITY_EDGE)   # the cavity's tint by the
-    deep: np.ndarray = field(default_factory=lambda: CAVITY_DEEP)   # lips, and deep inside
+    edge: np.ndarray = field(default_factory=CAVITY_EDGE.copy)   # the cavity's tint by the
+    deep: np.ndarray = field(default_factory=CAVITY_DEEP.copy)   # lips, and deep inside
 
     def box(self, opening: float) -> np.ndarray:
         """Corners ``(4, 2)`` of the photo region the warp may touch."""
@@ -152,7 +152,7 @@ def build_face(image: np.ndarray, ref: np.ndarray, valid: np.ndarray):
         teeth = np.clip(skin * TEETH_OVER_SKIN, 0, 255)
         face = np.vstack([image[ys, xs], image[np.clip(nose[:, 1], 0, h - 1),
                                                np.clip(nose[:, 0], 0, w - 1)]]).astype(np.float32)
-        tint = (CAVITY_EDGE, CAVITY_DEEP)
+        tint = (CAVITY_EDGE.copy(), CAVITY_DEEP.copy())
         if float(np.ptp(face, axis=1).mean()) < GREY_CHROMA:
             tint = tuple(np.full(3, float(LUMA @ f), np.float32) for f in tint)
         mouth = Mouth(o, u, v, 0.5 * float(np.linalg.norm(p[L.face(64)] - p[L.face(60)])),
@@ -277,7 +277,8 @@ def warp_mouth(m: Mouth, opening: float, mx: np.ndarray, my: np.ndarray):
 
 
 def _cavity(m: Mouth, u, v, up2, lo2, lens, *, teeth: bool = True):
-    """Mouth interior in the lips' red, darker by the lips, with an upper-teeth band."""
+    """Mouth interior in the lips' colour tinted (``m.edge`` by the lips, ``m.deep`` inside:
+    red, or grey in a photo with no colour), with an upper-teeth band."""
     cover = np.clip(np.minimum(v - up2, lo2 - v) + 0.5, 0, 1) * np.clip(lens * 4, 0, 1)
     cover = cover.astype(np.float32)
     gap = np.maximum(lo2 - up2, 1e-3)

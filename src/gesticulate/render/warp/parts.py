@@ -126,7 +126,8 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     core = mid + 1.2 * sw * normal                  # a point inside the trunk, mid-chest
     infos = {side: arm_info_of(ref, valid, side) for side in ("left", "right")}
     body = None if lab is None or not (person & trunk).any() else np.median(lab[person & trunk], 0)
-    for side, other in (("left", "right"), ("right", "left")):
+    order = ("left", "right")
+    for side, other in (order, order[::-1]):
         info = infos[side]
         if info is None:
             continue
@@ -137,10 +138,11 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
         # Not the other hand's own cut (its landmarks saw it there): hbr_speaker8's fingertips,
         # laid on her other shoulder, went with that upper arm, a pink blob left on it when
         # her hand came down.
-        # (The arm cut second gives way only where the first was kept and took its hand.)
-        takes = infos[other] is not None and infos[other].mode == "full" \
-            and (side == "left" or other in parts.arms)
-        theirs = (hands or {}).get(other) if takes else None
+        # (The arm cut second gives way only to the hand the first one kept.)
+        first = side == order[0]
+        theirs = None
+        if infos[other] is not None and infos[other].mode == "full":
+            theirs = (hands or {}).get(other) if first else parts.hands.get(other)
         if theirs is not None:
             region &= ~theirs if hand is None else ~(theirs & ~hand)
         if lab is not None:
