@@ -2500,9 +2500,9 @@ def test_raised_fingertips_soft_edge_goes_with_the_hand(shared_data):
     """hbr_speaker8's first frame: her left hand raised against the backdrop, its fingertips
     blurred. Their soft edge past the landmarks' cut, skin blended with the backdrop, failed
     the hand's colour test and went with her upper arm, whose layer left it in the air as a
-    pink streak when her hand came down (176 px at 512 px). Past the knuckles, within
-    FINGERTIP_EDGE of the cut, a blend of the skin and the backdrop or cloth beside it with
-    at least SKIN_SHARE of skin is the hand's (79 px are left to the arm: the backdrop's own
+    pink streak when her hand came down (97 px past the knuckles, within FINGERTIP_EDGE of the
+    cut, at 512 px). There, a blend of the skin and the backdrop or cloth beside it with at
+    least SKIN_SHARE of skin is the hand's (48 px are left to the arm: the backdrop's own
     edge, under that share)."""
     from gesticulate.render.warp.arms import FINGERTIP_EDGE
     from gesticulate.render.warp.masks import segment_distance
@@ -2513,5 +2513,5 @@ def test_raised_fingertips_soft_edge_goes_with_the_hand(shared_data):
     _, t_palm = segment_distance(xx, yy, W, H)
     d_hand = cv2.distanceTransform((~seg["hand"]).astype(np.uint8), cv2.DIST_L2, 3)
     tips = (d_hand <= FINGERTIP_EDGE * sw) & (t_palm > 1.0) & ~seg["hand"]
-    assert (tips & (seg["upper"] | seg["fore"])).sum() <= 100
+    assert (tips & (seg["upper"] | seg["fore"])).sum() <= 70
     assert 2250 < seg["hand"].sum() < 2600                  # her hand and its edge, no sleeve
