@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 
 from gesticulate.render.warp import bones as B
-from gesticulate.render.warp.hands import like_hand
-from gesticulate.render.warp.masks import colour_clusters, segment_distance, side_of
+from gesticulate.render.warp.hands import cloth_colours, like_hand
+from gesticulate.render.warp.masks import on_segment, segment_distance, side_of
 
 
 @dataclass
@@ -192,19 +192,14 @@ def _skin_blends(lab: np.ndarray, where: np.ndarray, around: np.ndarray,
     of the non-skin colours ``around`` (3 k-means clusters) with at least SKIN_SHARE of skin
     in it, within one robust spread of that blend: a soft edge of skin, not the cloth."""
     out = np.zeros_like(where)
-    if not where.any():
+    centres = cloth_colours(lab, around, skin, 3) if where.any() else None
+    if centres is None:
         return out
     mu, spread = skin
-    cloth = lab[around]
-    cloth = cloth[np.linalg.norm((cloth - mu) / spread, axis=1) > 1.5]
-    if len(cloth) < 12:
-        return out
     px = lab[where] / spread
     ok = np.zeros(len(px), bool)
-    for c in colour_clusters(cloth[:: max(1, len(cloth) // 20000)], 3) / spread:
-        d = mu / spread - c
-        t = (px - c) @ d / max(float(d @ d), 1e-9)
-        off = np.linalg.norm(px - c - np.clip(t, 0.0, 1.0)[:, None] * d, axis=1)
+    for c in centres / spread:
+        t, off = on_segment(px, c, mu / spread)
         ok |= (t >= SKIN_SHARE) & (off <= 1.0)
     out[where] = ok
     return out

@@ -147,11 +147,10 @@ def build_face(image: np.ndarray, ref: np.ndarray, valid: np.ndarray):
         ys = np.clip(lip_pts[:, 1], 0, h - 1)
         colour = np.median(image[ys, xs].astype(np.float32), axis=0)
         nose = p[[L.face(i) for i in (29, 30, 31, 35)]].round().astype(int)
-        skin = image[np.clip(nose[:, 1], 0, h - 1), np.clip(nose[:, 0], 0, w - 1)]
-        skin = np.median(skin.astype(np.float32), axis=0)
+        nose_px = image[np.clip(nose[:, 1], 0, h - 1), np.clip(nose[:, 0], 0, w - 1)]
+        skin = np.median(nose_px.astype(np.float32), axis=0)
         teeth = np.clip(skin * TEETH_OVER_SKIN, 0, 255)
-        face = np.vstack([image[ys, xs], image[np.clip(nose[:, 1], 0, h - 1),
-                                               np.clip(nose[:, 0], 0, w - 1)]]).astype(np.float32)
+        face = np.vstack([image[ys, xs], nose_px]).astype(np.float32)
         tint = (CAVITY_EDGE.copy(), CAVITY_DEEP.copy())
         if float(np.ptp(face, axis=1).mean()) < GREY_CHROMA:
             tint = tuple(np.full(3, float(LUMA @ f), np.float32) for f in tint)
@@ -256,8 +255,9 @@ def warp_mouth(m: Mouth, opening: float, mx: np.ndarray, my: np.ndarray):
         t = (v - up2) / np.maximum(lo2 - up2, 1e-3)
         new_v = np.where(gap, up + t * (lo - up), new_v)
     elif m.open_photo:
-        # Opening further: the upper half of the photo's interior (upper teeth) rides with the
-        # upper lip, the lower half with the jaw, and the new gap between them is dark.
+        # Opening further: the photo's interior above its split (halfway, or all of it for
+        # the upper teeth alone: _split) rides with the upper lip, the rest with the jaw, and
+        # the new gap between them is dark.
         mid = up + m.split * (lo - up)
         top = v - up2 < mid - up
         bottom = lo2 - v < lo - mid

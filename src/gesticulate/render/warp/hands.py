@@ -121,14 +121,25 @@ def like_hand(lab: np.ndarray, near: np.ndarray, around: np.ndarray,
     mu, spread = skin
     d_skin = np.linalg.norm((lab[near] - mu) / spread, axis=1)
     keep = d_skin <= HAND_COLOUR
-    cloth = lab[around]
-    cloth = cloth[np.linalg.norm((cloth - mu) / spread, axis=1) > 1.5]
-    if len(cloth) >= 12:                    # a sample of a large region is enough
-        centres = colour_clusters(cloth[:: max(1, len(cloth) // 20000)], 4)
+    centres = cloth_colours(lab, around, skin, 4)
+    if centres is not None:
         keep &= d_skin < nearest_colour(lab[near], centres, spread)
     elif not without_cloth:
         keep[:] = False
     return keep
+
+
+def cloth_colours(lab: np.ndarray, around: np.ndarray, skin: tuple[np.ndarray, np.ndarray],
+                  k: int) -> np.ndarray | None:
+    """``k`` k-means colours ``(k, 3)`` (CIELAB) of the ``around`` pixels that are not
+    skin-coloured (over 1.5 robust spreads from ``skin``, median and spread), from at most
+    about 20000 of them (a sample of a large region is enough); None with fewer than 12."""
+    mu, spread = skin
+    cloth = lab[around]
+    cloth = cloth[np.linalg.norm((cloth - mu) / spread, axis=1) > 1.5]
+    if len(cloth) < 12:
+        return None
+    return colour_clusters(cloth[:: max(1, len(cloth) // 20000)], k)
 
 
 # Skin shown on the torso is left out of its hidden fill's source when it is at most this share
@@ -152,10 +163,9 @@ def bare_skin(lab: np.ndarray, visible: np.ndarray, skin: tuple | None) -> np.nd
         # shirt (avspeech_sample2: left out, his tie ran on under his hands without its edges,
         # and his hands re-detected fell 0.68 -> 0.63 in self-reenactment).
         mu, spread = skin
-        cloth = lab[visible & ~out]
-        cloth = cloth[np.linalg.norm((cloth - mu) / spread, axis=1) > 1.5]
-        if len(cloth) >= 12:
-            centres = colour_clusters(cloth[:: max(1, len(cloth) // 20000)], 4) / spread
+        centres = cloth_colours(lab, visible & ~out, skin, 4)
+        if centres is not None:
+            centres = centres / spread
             px = lab[out] / spread
             out[out] = blend_distance(px, centres) > np.linalg.norm(px - mu / spread, axis=1)
     return out if out.sum() <= BARE_SHARE * visible.sum() else None

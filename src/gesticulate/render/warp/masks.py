@@ -70,15 +70,23 @@ def nearest_colour(samples: np.ndarray, centres: np.ndarray, spread: np.ndarray)
     return np.min([np.linalg.norm((samples - c) / spread, axis=1) for c in centres], axis=0)
 
 
+def on_segment(samples: np.ndarray, a: np.ndarray, b: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Where colour samples ``(N, 3)`` lie along the segment from ``a`` to ``b``: ``(t, off)``,
+    ``t`` the share of the way from ``a`` to ``b`` of each one's projection on the line (not
+    clipped), ``off`` its distance to the nearest point of the segment."""
+    d = b - a
+    t = (samples - a) @ d / max(float(d @ d), 1e-9)
+    return t, np.linalg.norm(samples - a - np.clip(t, 0.0, 1.0)[:, None] * d, axis=1)
+
+
 def blend_distance(samples: np.ndarray, colours: np.ndarray) -> np.ndarray:
     """``(N,)`` distance of each colour sample ``(N, 3)`` to the nearest blend of two of
     ``colours`` ``(K, 3)`` (a point on the segment between them; a colour itself counts)."""
     out = np.full(len(samples), np.inf)
     for i, a in enumerate(colours):
         for b in colours[i:]:
-            d = b - a
-            t = np.clip((samples - a) @ d / max(float(d @ d), 1e-9), 0.0, 1.0)
-            out = np.minimum(out, np.linalg.norm(samples - a - t[:, None] * d, axis=1))
+            out = np.minimum(out, on_segment(samples, a, b)[1])
     return out
 
 
