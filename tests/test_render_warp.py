@@ -265,6 +265,35 @@ def test_a_smile_opening_keeps_its_upper_teeth_whole():
     assert _split(img, o, uu, vv, upper, thin, 200.0) == 0.5
 
 
+def test_a_wide_opening_shows_lower_teeth():
+    """RENDERING.md's lower teeth, only on wide openings: a light row over the lower lip when
+    the gap is half the mouth's width (as in the shared clips' widest real frames), none at a
+    tenth, and never over a third of the cavity."""
+    from gesticulate.render.warp.face import LOWER_TEETH, Mouth, _cavity
+    width, half = 44.0, 20.0
+    line = (np.array([-25.0, 25.0]), np.zeros(2))
+    m = Mouth(o=np.zeros(2), u=np.array([1.0, 0.0]), v=np.array([0.0, 1.0]), half=half,
+              width=width, upper=line, lower=line, chin=30.0, nose=-15.0, ratio=0.0,
+              open_photo=False, colour=np.array([150.0, 60.0, 60.0], np.float32),
+              teeth=np.array([220.0, 200.0, 190.0], np.float32))
+    u, v = np.meshgrid(np.linspace(-25, 25, 51), np.arange(0, 40, 0.5))
+    u, v = u.astype(np.float32), v.astype(np.float32)
+    lens = np.sqrt(np.clip(1 - (u / half) ** 2, 0, 1))
+
+    def row_above_lip(ratio):
+        gap = ratio * width
+        colour, _ = _cavity(m, u, v, np.zeros_like(u), np.full_like(u, gap), lens)
+        level = colour[:, 25].mean(1)                      # down the middle column
+        inside = (v[:, 25] > 0) & (v[:, 25] < gap)
+        light = inside & (level > 1.5 * np.median(level[inside & (v[:, 25] > 0.4 * gap)
+                                                           & (v[:, 25] < 0.6 * gap)]))
+        low = light & (v[:, 25] > 0.5 * gap)               # the lower teeth, not the upper
+        return low.sum() * 0.5, gap
+    tall, gap = row_above_lip(0.5)
+    assert 0.5 * LOWER_TEETH[2] * width <= tall <= gap / 3 + 0.5
+    assert row_above_lip(0.1)[0] == 0
+
+
 def test_a_black_and_white_photo_opens_a_grey_mouth(astronaut):
     """A photo with no colour (portrait_s2.jpg): the opened mouth's interior and teeth are
     greys, not the lips' grey times the red cavity's factors (a maroon mouth with pink teeth

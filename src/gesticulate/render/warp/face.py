@@ -265,7 +265,8 @@ def warp_mouth(m: Mouth, opening: float, mx: np.ndarray, my: np.ndarray):
         new_v = np.where(gap & bottom & ~top, lo - (lo2 - v), new_v)
         inner = gap & ~top & ~bottom
         if inner.any():
-            colour, cover = _cavity(m, u, v, up2 + (mid - up), lo2 - (lo - mid), lens, teeth=False)
+            colour, cover = _cavity(m, u, v, up2 + (mid - up), lo2 - (lo - mid), lens,
+                                    teeth=False)
             new_v = np.where(inner, mid, new_v)
     elif gap.any() and opening > 0.5:
         new_v = np.where(gap, np.where(v - up2 < lo2 - v, up, lo), new_v)
@@ -276,9 +277,25 @@ def warp_mouth(m: Mouth, opening: float, mx: np.ndarray, my: np.ndarray):
     return colour, cover
 
 
+# Lower teeth (:func:`_cavity`), as RENDERING.md has them: only on wide openings. In the shared
+# clips' real frames opened widest (inner-lip gap over mouth width 0.36-0.50: hbr_speaker9,
+# hbr_speaker12, interview_1wrQ6Msp7wM), a row of lower teeth shows above the lower lip; at
+# 0.13-0.24 (avspeech_sample2, talkshow_show_half) none does. They rise from nothing at a gap
+# of LOWER_TEETH[0] mouth widths to full at LOWER_TEETH[1], LOWER_TEETH[2] mouth widths tall at
+# most (and never over a third of the cavity), lit a little less than the upper teeth
+# (LOWER_TEETH_LIGHT). Self-reenactment, mouth box on the frames whose real mouth is open:
+# hbr_speaker12 19.49 -> 19.58 dB, avspeech_sample1 22.54 -> 22.56, talkshow_show_half 21.74 ->
+# 21.72. Not in an open photo mouth's new gap: under the README demo's smile (its upper teeth
+# ride up whole) they were a faint pink line, and the detector read her mouth less open (90th
+# percentile of the re-detected opening 0.275 -> 0.244).
+LOWER_TEETH = (0.22, 0.4, 0.09)
+LOWER_TEETH_LIGHT = 0.85
+
+
 def _cavity(m: Mouth, u, v, up2, lo2, lens, *, teeth: bool = True):
     """Mouth interior in the lips' colour tinted (``m.edge`` by the lips, ``m.deep`` inside:
-    red, or grey in a photo with no colour), with an upper-teeth band."""
+    red, or grey in a photo with no colour), with ``teeth``: an upper-teeth band under ``up2``
+    and, on a wide opening, lower teeth over ``lo2`` (:data:`LOWER_TEETH`)."""
     cover = np.clip(np.minimum(v - up2, lo2 - v) + 0.5, 0, 1) * np.clip(lens * 4, 0, 1)
     cover = cover.astype(np.float32)
     gap = np.maximum(lo2 - up2, 1e-3)
@@ -290,14 +307,23 @@ def _cavity(m: Mouth, u, v, up2, lo2, lens, *, teeth: bool = True):
         return colour, cover
     # Upper teeth: a band under the upper lip, never filling the whole gap, in the face's light
     # (TEETH_OVER_SKIN), shaded darker towards the corners and towards their lower edge.
-    teeth_h = np.minimum(0.55 * gap, 0.1 * m.width)
-    teeth = (v - up2 < teeth_h) & (np.abs(u) < 0.8 * m.half)
-    across = np.clip(1 - (u / (0.8 * m.half)) ** 2, 0, 1)
-    down = np.clip((v - up2) / np.maximum(teeth_h, 1e-3), 0, 1)
-    t_shade = ((0.53 + 0.47 * across) * (1 - 0.3 * down))[..., None]
-    t_soft = (np.clip(teeth_h - (v - up2), 0, 1.5) / 1.5 * np.clip(across * 3, 0, 1))[..., None]
-    colour = np.where(teeth[..., None], colour * (1 - t_soft) + m.teeth * t_shade * t_soft, colour)
-    return colour, cover
+    colour = _teeth(colour, m, u, v - up2, np.minimum(0.55 * gap, 0.1 * m.width), 0.8, 1.0)
+    wide = smoothstep((gap / max(m.width, 1e-3) - LOWER_TEETH[0])
+                      / (LOWER_TEETH[1] - LOWER_TEETH[0]))
+    tall = np.minimum(LOWER_TEETH[2] * m.width, gap / 3.0) * wide
+    return _teeth(colour, m, u, lo2 - v, tall, 0.65, LOWER_TEETH_LIGHT), cover
+
+
+def _teeth(colour, m: Mouth, u, d, tall, reach: float, light: float):
+    """``colour`` with a row of teeth ``tall`` px from a lip (``d``: each pixel's distance from
+    it, into the mouth), ``reach`` of the mouth's inner half-width to each side, lit ``light``
+    times the upper teeth's colour, darker towards the corners and away from the lip."""
+    band = (d < tall) & (np.abs(u) < reach * m.half)
+    across = np.clip(1 - (u / (reach * m.half)) ** 2, 0, 1)
+    away = np.clip(d / np.maximum(tall, 1e-3), 0, 1)
+    shade = (light * (0.53 + 0.47 * across) * (1 - 0.3 * away))[..., None]
+    soft = (np.clip(tall - d, 0, 1.5) / 1.5 * np.clip(across * 3, 0, 1))[..., None]
+    return np.where(band[..., None], colour * (1 - soft) + m.teeth * shade * soft, colour)
 
 
 def warp_eye(e: Eye, closure: float, mx: np.ndarray, my: np.ndarray) -> np.ndarray | None:
