@@ -284,10 +284,10 @@ def test_a_wide_opening_shows_lower_teeth():
         gap = ratio * width
         colour, _ = _cavity(m, u, v, np.zeros_like(u), np.full_like(u, gap), lens)
         level = colour[:, 25].mean(1)                      # down the middle column
-        inside = (v[:, 25] > 0) & (v[:, 25] < gap)
-        light = inside & (level > 1.5 * np.median(level[inside & (v[:, 25] > 0.4 * gap)
-                                                           & (v[:, 25] < 0.6 * gap)]))
-        low = light & (v[:, 25] > 0.5 * gap)               # the lower teeth, not the upper
+        down = v[:, 25]
+        middle = np.median(level[(down > 0.4 * gap) & (down < 0.6 * gap)])
+        light = (down > 0) & (down < gap) & (level > 1.5 * middle)
+        low = light & (down > 0.5 * gap)                   # the lower teeth, not the upper
         return low.sum() * 0.5, gap
     tall, gap = row_above_lip(0.5)
     assert 0.5 * LOWER_TEETH[2] * width <= tall <= gap / 3 + 0.5
