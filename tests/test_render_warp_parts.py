@@ -2427,9 +2427,9 @@ def test_a_hand_at_the_neck_leaves_no_backdrop_behind(shared_data):
     on her neck when her hand came down. At 256 px the fingers between neck and collar, the
     body on both sides, were neither the head's nor the torso's hidden pixels: a blue patch of
     backdrop there."""
-    import gesticulate.render.warp.layers as LY
     from gesticulate.render.warp import WarpRenderer
     from gesticulate.render.warp.parts import ROW_FLANK, _flanked
+    from gesticulate.render.warp.rig import BORDER
     from gesticulate.render.warp.testing import reference_keypoints
     cap = cv2.VideoCapture(str(shared_data / "video" / "hbr_speaker8.mp4"))
     ok, frame = cap.read()
@@ -2438,22 +2438,11 @@ def test_a_hand_at_the_neck_leaves_no_backdrop_behind(shared_data):
     for size in (512, 256):
         image = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), (size, size),
                            interpolation=cv2.INTER_AREA)
-        got = []
-        orig = LY.fill_hidden
-
-        def spy(img, hole, visible, **kw):
-            out = orig(img, hole, visible, **kw)
-            got.append((hole, out))
-            return out
-        LY.fill_hidden = spy
-        try:
-            r = WarpRenderer(image, reference_keypoints(image))
-        finally:
-            LY.fill_hidden = orig
+        r = WarpRenderer(image, reference_keypoints(image))
         head = r.parts.hidden_head
         assert head is not None and head.sum() > 0
-        px = next(o[hole & head] for hole, o in got if (hole & head).sum() > 0.5 * head.sum())
-        px = px.astype(float)
+        layer = next(layer for layer in r.layers if layer.name == "head")
+        px = layer.texture[BORDER:-BORDER, BORDER:-BORDER, :3][head].astype(float)
         assert (px[:, 2] > px[:, 0] + 20).mean() < 0.045, size          # bluish
         parts = r.parts
         mid, normal = parts.shoulder_line
@@ -2515,3 +2504,26 @@ def test_raised_fingertips_soft_edge_goes_with_the_hand(shared_data):
     tips = (d_hand <= FINGERTIP_EDGE * sw) & (t_palm > 1.0) & ~seg["hand"]
     assert (tips & (seg["upper"] | seg["fore"])).sum() <= 70
     assert 2250 < seg["hand"].sum() < 2600                  # her hand and its edge, no sleeve
+
+
+def test_a_hidden_neckline_takes_its_other_side_mirrored():
+    """hbr_speaker8's hand over her neck: the head's fill ran the neck's skin down into her
+    black top as a wedge. Across a facing body's middle the neckline is its own mirror image:
+    the hole takes what lies across the line, fitted to the seen pixels round it; where the
+    two sides do not match (a stripe on one side only), the hole is left to the usual fill."""
+    from gesticulate.render.warp.fill import mirrored_across
+    h, w = 80, 100
+    yy, xx = np.mgrid[0:h, 0:w]
+    image = np.zeros((h, w, 3), np.uint8)
+    image[yy < 30 + np.abs(xx - 50) * 0.3] = (200, 160, 140)       # a V of skin, centred
+    hole = (xx >= 58) & (xx < 75) & (yy >= 20) & (yy < 60)
+    src = ~hole
+    out, got = mirrored_across(image, hole, src, np.array([50.0, 40.0]),
+                               np.array([1.0, 0.0]), 0.2)
+    assert got.sum() > 0.9 * hole.sum()
+    assert np.abs(out[hole].astype(int) - image[hole]).max() <= 2      # the V runs on
+    lopsided = image.copy()
+    lopsided[:, 20:46] = (250, 250, 250)                                # one side only
+    _, got = mirrored_across(lopsided, hole, src, np.array([50.0, 40.0]),
+                             np.array([1.0, 0.0]), 0.2)
+    assert not got.any()

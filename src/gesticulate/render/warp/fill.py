@@ -128,6 +128,53 @@ def _bleed(rgb: np.ndarray, region: np.ndarray, steps: int) -> np.ndarray:
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
+# The mirror image across the body (:func:`mirrored_across`) is kept where its mismatch with
+# the seen pixels round the hole (RGB summed, interpolated inward as a membrane) is at most
+# ACROSS_MISMATCH: hbr_speaker8's neck and collar, the cord of her necklace on them, differ
+# from their mirror image by 30-60; where a body is not as symmetric as its pose says (a tie
+# off the middle), a copy across it drew grey bars over the tie.
+ACROSS_MISMATCH = 60.0
+
+
+def mirrored_across(image: np.ndarray, hole: np.ndarray, src: np.ndarray, centre: np.ndarray,
+                    across: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` (RGB uint8) with the ``hole`` pixels whose mirror image across the line
+    through ``centre`` (x, y) perpendicular to ``across`` (a unit vector) is a ``src`` pixel
+    (not within 2 px, at 512 px, of the hole) taken from there, shifted by the membrane
+    (:func:`membrane`) of the mirror's mismatch with the seen pixels within 3 px round the
+    hole, where that mismatch is at most :data:`ACROSS_MISMATCH`: ``(image, the pixels
+    filled)``."""
+    from gesticulate.render.warp.masks import grown
+    h, w = hole.shape
+    none = np.zeros_like(hole)
+    ys, xs = np.nonzero(hole | (grown(hole, 3 * scale) & src))
+    if not len(ys):
+        return image, none
+    t = (xs - centre[0]) * across[0] + (ys - centre[1]) * across[1]
+    mx = np.round(xs - 2 * t * across[0]).astype(int)
+    my = np.round(ys - 2 * t * across[1]).astype(int)
+    inside = (mx >= 0) & (mx < w) & (my >= 0) & (my < h)
+    ok = np.zeros(len(xs), bool)
+    ok[inside] = (src & ~grown(hole, 2 * scale))[my[inside], mx[inside]]
+    copy = np.zeros(image.shape, np.float32)
+    have = np.zeros_like(hole)
+    copy[ys[ok], xs[ok]] = image[my[ok], mx[ok]]
+    have[ys[ok], xs[ok]] = True
+    ring = have & ~hole & src
+    if not ring.any() or not (have & hole).any():
+        return image, none
+    miss = np.zeros(image.shape, np.float32)
+    miss[ring] = image[ring].astype(np.float32) - copy[ring]
+    box = mask_box(have, 2)
+    copy[box] += membrane(miss[box], ring[box])
+    off = membrane(np.abs(miss[box]).sum(2, keepdims=True), ring[box])[..., 0]
+    got = have & hole
+    got[box] &= off <= ACROSS_MISMATCH
+    out = image.copy()
+    out[got] = np.clip(copy[got] + 0.5, 0, 255).astype(np.uint8)
+    return out, got
+
+
 def mirrored(image: np.ndarray, hole: np.ndarray, src: np.ndarray, *, bounce: bool = False,
              stops: np.ndarray | None = None, distance: bool = False) -> tuple:
     """Each ``hole`` pixel as the ``src`` pixels mirrored across the hole's upper edge and,

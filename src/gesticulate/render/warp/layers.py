@@ -14,13 +14,23 @@ import numpy as np
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.beside import backdrop_in_arm
 from gesticulate.render.warp.cloth import fill_along, fill_hidden
-from gesticulate.render.warp.fill import bleed, smoothed_in
+from gesticulate.render.warp.fill import bleed, mirrored_across, smoothed_in
 from gesticulate.render.warp.hands import bare_skin
 from gesticulate.render.warp.masks import colour_clusters, grown, touching
 from gesticulate.render.warp.rig import (BORDER, LAYER_READ, Layer, body_spacing, build_layer,
                                          mesh_step)
+from gesticulate.skeleton import layout as L
 
 
+# A body faces the camera (LayerBuilder._facing) with its shoulders level within FACING[0]
+# degrees and its nose within FACING[1] shoulder widths of their middle, across. Its neck and
+# collar are then as good as symmetric: the head's fill under a hand at the neck takes their
+# other side mirrored first (hbr_speaker8's hand over her neck and the cord of her necklace:
+# filled from the neck's skin above it, a skin-coloured wedge ran down into her black top, cut
+# off by a level seam where the torso's fill began; now the cord and the top's neckline run on
+# round her neck). The torso's fill does not: desk_host_body.png's tie, off the middle by a
+# few px, and hbr_speaker9's shirt front are not mirror images of what lies across them.
+FACING = (8.0, 0.08)
 # The rim of a hand lying on the body, filled over with the body's cloth, px at any photo
 # size: a small or upscaled photo (avspeech_sample1, 314 px high) blurs the hand's edge over
 # 2-3 px, which a rim of 2 px at 512 px (1 px at 256) left on her shirt as an outline of her
@@ -111,7 +121,8 @@ class LayerBuilder:
         # shoulders' hidden pixels lie on the head's layer over the upper arms': own pose
         # 45.22 -> 44.48 dB.)
         head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, arms, hands, scale,
-                                  within=~self._grown(~person, NECK_EDGE * scale))
+                                  within=~self._grown(~person, NECK_EDGE * scale),
+                                  mirror=self._facing(valid))
         specs = [("torso", self.parts.torso, torso_rgb)]
         # Per layer (by name), a hand's rim filled over on it: the pixels, the layer's bone and
         # the hands whose rim they are.
@@ -216,8 +227,8 @@ class LayerBuilder:
                   arms: np.ndarray, hands: np.ndarray, scale: float, *,
                   bare: np.ndarray | None = None, pattern: bool = False,
                   rim: float | None = None, shown: list | None = None,
-                  sideways: np.ndarray | None = None, within: np.ndarray | None = None
-                  ) -> np.ndarray:
+                  sideways: np.ndarray | None = None, within: np.ndarray | None = None,
+                  mirror: tuple | None = None) -> np.ndarray:
         """The photo with the ``arms`` filled over by ``region``'s own visible pixels, where the
         region has ``hidden`` pixels under an arm; the photo itself otherwise. The hole takes
         the arms' rim too (their soft edge and contact shadow), or an outline of the hand would
@@ -230,7 +241,9 @@ class LayerBuilder:
         rim's width (px) round the arms and hands alike, instead. ``shown``: a list that gets
         the mask of the region's pixels the photo shows (not ``hidden``) that were filled
         over. ``sideways``: the pixels whose fill takes the cloth beside them in their row too
-        (:func:`cloth.fill_hidden`). ``within``: the only pixels the fill may copy."""
+        (:func:`cloth.fill_hidden`). ``within``: the only pixels the fill may copy.
+        ``mirror``: ``(centre, across)`` of the body's middle line (:meth:`_facing`): the hole
+        takes first what lies across it, where that is seen (:func:`fill.mirrored_across`)."""
         if region is None or hidden is None or not hidden.any():
             return self._fg
         arm_rim = 2 * scale if rim is None else rim
@@ -254,8 +267,28 @@ class LayerBuilder:
             return self._fg
         if shown is not None:
             shown.append(hole & ~visible & ~hidden & region)
-        return fill_hidden(self._fg, hole & ~visible, visible, pattern=pattern, shade=pattern,
+        image = self._fg
+        if mirror is not None:
+            image, across = mirrored_across(image, hole & ~visible, visible, *mirror, scale)
+            visible = visible | across
+        return fill_hidden(image, hole & ~visible, visible, pattern=pattern, shade=pattern,
                            level_stops=pattern, sideways=sideways, stripes=pattern)
+
+    def _facing(self, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(centre, across)``: the middle of the shoulders and the unit vector from the left
+        one to the right, for a body facing the camera (:data:`FACING`); None otherwise."""
+        ls, rs = L.LEFT_SHOULDER, L.RIGHT_SHOULDER
+        if not valid[[ls, rs, L.NOSE]].all():
+            return None
+        a, b = self.reference[ls, :2], self.reference[rs, :2]
+        across = (b - a) / max(float(np.linalg.norm(b - a)), 1e-9)
+        centre = 0.5 * (a + b)
+        tilt, nose = FACING
+        if abs(across[1]) > np.sin(np.deg2rad(tilt)) \
+                or abs((self.reference[L.NOSE, :2] - centre) @ across) \
+                > nose * self.parts.shoulder_width:
+            return None
+        return centre, across
 
     def _rim_pixels(self, name: str, shown: np.ndarray, filled: np.ndarray,
                     photo: np.ndarray, owners: dict[str, np.ndarray], base: int,
