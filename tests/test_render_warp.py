@@ -265,10 +265,11 @@ def test_a_smile_opening_keeps_its_upper_teeth_whole():
     assert _split(img, o, uu, vv, upper, thin, 200.0) == 0.5
 
 
-def test_a_wide_opening_shows_lower_teeth():
+def test_a_wide_opening_shows_lower_teeth(monkeypatch):
     """RENDERING.md's lower teeth, only on wide openings: a light row over the lower lip when
     the gap is half the mouth's width (as in the shared clips' widest real frames), none at a
     tenth, and never over a third of the cavity."""
+    from gesticulate.render.warp import face
     from gesticulate.render.warp.face import LOWER_TEETH, Mouth, _cavity
     width, half = 44.0, 20.0
     line = (np.array([-25.0, 25.0]), np.zeros(2))
@@ -290,8 +291,18 @@ def test_a_wide_opening_shows_lower_teeth():
         low = light & (down > 0.5 * gap)                   # the lower teeth, not the upper
         return low.sum() * 0.5, gap
     tall, gap = row_above_lip(0.5)
-    assert 0.5 * LOWER_TEETH[2] * width <= tall <= gap / 3 + 0.5
+    assert 0.5 * LOWER_TEETH[2] * width <= tall <= LOWER_TEETH[2] * width + 0.5
     assert row_above_lip(0.1)[0] == 0
+    # ... and below the rise nothing changes at all, the lower lip's edge neither.
+    gap = np.full_like(u, 0.1 * width)
+    low = v >= 0.6 * gap                                 # past the upper teeth's band
+    teeth = _cavity(m, u, v, np.zeros_like(u), gap, lens)[0]
+    bare = _cavity(m, u, v, np.zeros_like(u), gap, lens, teeth=False)[0]
+    np.testing.assert_array_equal(teeth[low], bare[low])
+    # Risen in full on a short cavity, they fill a third of it at most.
+    monkeypatch.setattr(face, "LOWER_TEETH", (0.0, 0.01, LOWER_TEETH[2]))
+    tall, gap = row_above_lip(0.15)
+    assert 0 < tall <= gap / 3 + 0.5
 
 
 def test_a_black_and_white_photo_opens_a_grey_mouth(astronaut):

@@ -318,7 +318,7 @@ def _teeth(colour, m: Mouth, u, d, tall, reach: float, light: float):
     """``colour`` with a row of teeth ``tall`` px from a lip (``d``: each pixel's distance from
     it, into the mouth), ``reach`` of the mouth's inner half-width to each side, lit ``light``
     times the upper teeth's colour, darker towards the corners and away from the lip."""
-    band = (d < tall) & (np.abs(u) < reach * m.half)
+    band = (d < tall) & (tall > 0) & (np.abs(u) < reach * m.half)
     across = np.clip(1 - (u / (reach * m.half)) ** 2, 0, 1)
     away = np.clip(d / np.maximum(tall, 1e-3), 0, 1)
     shade = (light * (0.53 + 0.47 * across) * (1 - 0.3 * away))[..., None]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from gesticulate.render.warp.masks import mask_box
+from gesticulate.render.warp.masks import grown, mask_box
 
 
 def inpaint(image: np.ndarray, hole: np.ndarray, *, scale: float = 0.5,
@@ -144,7 +144,6 @@ def mirrored_across(image: np.ndarray, hole: np.ndarray, src: np.ndarray, centre
     (:func:`membrane`) of the mirror's mismatch with the seen pixels within 3 px round the
     hole, where that mismatch is at most :data:`ACROSS_MISMATCH`: ``(image, the pixels
     filled)``."""
-    from gesticulate.render.warp.masks import grown
     h, w = hole.shape
     none = np.zeros_like(hole)
     ys, xs = np.nonzero(hole | (grown(hole, 3 * scale) & src))

@@ -24,12 +24,13 @@ from gesticulate.skeleton import layout as L
 
 # A body faces the camera (LayerBuilder._facing) with its shoulders level within FACING[0]
 # degrees and its nose within FACING[1] shoulder widths of their middle, across. Its neck and
-# collar are then as good as symmetric: the head's fill under a hand at the neck takes their
-# other side mirrored first (hbr_speaker8's hand over her neck and the cord of her necklace:
-# filled from the neck's skin above it, a skin-coloured wedge ran down into her black top, cut
-# off by a level seam where the torso's fill began; now the cord and the top's neckline run on
-# round her neck). The torso's fill does not: desk_host_body.png's tie, off the middle by a
-# few px, and hbr_speaker9's shirt front are not mirror images of what lies across them.
+# collar (and face) are then as good as symmetric: the head layer's fill under a hand (at the
+# neck, or over the face) takes their other side mirrored first. hbr_speaker8's hand over her
+# neck and the cord of her necklace: filled from the neck's skin above it, a skin-coloured
+# wedge ran down into her black top, cut off by a level seam where the torso's fill began; now
+# the cord and the top's neckline run on round her neck. The torso's fill does not: mirrored,
+# desk_host_body.png's tie, off the middle by a few px, got grey bars across it and
+# hbr_speaker9's jacket a white blob of his shirt front.
 FACING = (8.0, 0.08)
 # The rim of a hand lying on the body, filled over with the body's cloth, px at any photo
 # size: a small or upscaled photo (avspeech_sample1, 314 px high) blurs the hand's edge over
@@ -275,14 +276,12 @@ class LayerBuilder:
                            level_stops=pattern, sideways=sideways, stripes=pattern)
 
     def _facing(self, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(centre, across)``: the middle of the shoulders and the unit vector from the left
-        one to the right, for a body facing the camera (:data:`FACING`); None otherwise."""
-        ls, rs = L.LEFT_SHOULDER, L.RIGHT_SHOULDER
-        if not valid[[ls, rs, L.NOSE]].all():
+        """``(centre, across)``: the middle of the shoulders and the unit vector along their
+        line, for a body facing the camera (:data:`FACING`); None otherwise."""
+        if self.parts.shoulder_line is None or not valid[L.NOSE]:
             return None
-        a, b = self.reference[ls, :2], self.reference[rs, :2]
-        across = (b - a) / max(float(np.linalg.norm(b - a)), 1e-9)
-        centre = 0.5 * (a + b)
+        centre, down = self.parts.shoulder_line
+        across = np.array([down[1], -down[0]])
         tilt, nose = FACING
         if abs(across[1]) > np.sin(np.deg2rad(tilt)) \
                 or abs((self.reference[L.NOSE, :2] - centre) @ across) \
