@@ -284,8 +284,8 @@ def warp_mouth(m: Mouth, opening: float, mx: np.ndarray, my: np.ndarray):
 # of LOWER_TEETH[0] mouth widths to full at LOWER_TEETH[1], LOWER_TEETH[2] mouth widths tall at
 # most (and never over a third of the cavity), lit a little less than the upper teeth
 # (LOWER_TEETH_LIGHT). Self-reenactment, mouth box on the frames whose real mouth is open:
-# hbr_speaker12 19.49 -> 19.58 dB, avspeech_sample1 22.54 -> 22.56, talkshow_show_half 21.74 ->
-# 21.72. Not in an open photo mouth's new gap: under the README demo's smile (its upper teeth
+# hbr_speaker12 19.49 -> 19.59 dB, avspeech_sample1 22.54 -> 22.55, talkshow_show_half 21.74
+# (unchanged). Not in an open photo mouth's new gap: under the README demo's smile (its upper teeth
 # ride up whole) they were a faint pink line, and the detector read her mouth less open (90th
 # percentile of the re-detected opening 0.275 -> 0.244).
 LOWER_TEETH = (0.22, 0.4, 0.09)
