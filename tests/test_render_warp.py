@@ -305,6 +305,30 @@ def test_a_wide_opening_shows_lower_teeth(monkeypatch):
     assert 0 < tall <= gap / 3 + 0.5
 
 
+def test_a_smile_opens_into_shadow_under_its_teeth():
+    """A photo's smile showing its upper teeth alone (split 1) opens into a cavity in shadow
+    under the teeth, lightening down to the tongue by the lower lip: lit as a closed mouth's
+    (dark by both lips, lightest halfway) it was a flat crescent ringed in dark, a second pair
+    of lips."""
+    from gesticulate.render.warp.face import Mouth, warp_mouth
+    half = 20.0
+    m = Mouth(o=np.zeros(2), u=np.array([1.0, 0.0]), v=np.array([0.0, 1.0]), half=half,
+              width=44.0, upper=(np.array([-25.0, 25.0]), np.zeros(2)),
+              lower=(np.array([-25.0, 25.0]), np.full(2, 6.0)), chin=30.0, nose=-15.0,
+              ratio=0.14, open_photo=True, colour=np.array([150.0, 60.0, 60.0], np.float32),
+              teeth=np.array([220.0, 200.0, 190.0], np.float32), split=1.0)
+    mx, my = np.meshgrid(np.linspace(-25, 25, 51), np.arange(-10, 30, 0.25))
+    mx, my = mx.astype(np.float32), my.astype(np.float32)
+    colour, cover = warp_mouth(m, 12.0, mx, my)
+    level, seen = colour[:, 25].mean(1), cover[:, 25] > 0.99      # down the middle column
+    cavity = level[seen]
+    assert len(cavity) > 20
+    quarter = len(cavity) // 4
+    top, low = cavity[:quarter].mean(), cavity[-quarter:].mean()
+    assert top < 0.75 * low
+    assert np.all(np.diff(cavity[: int(0.75 * len(cavity))]) >= -1e-3)   # no dark ring low
+
+
 def test_a_black_and_white_photo_opens_a_grey_mouth(astronaut):
     """A photo with no colour (portrait_s2.jpg): the opened mouth's interior and teeth are
     greys, not the lips' grey times the red cavity's factors (a maroon mouth with pink teeth
