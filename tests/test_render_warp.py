@@ -329,6 +329,40 @@ def test_a_smile_opens_into_shadow_under_its_teeth():
     assert np.all(np.diff(cavity[: int(0.75 * len(cavity))]) >= -1e-3)   # no dark ring low
 
 
+def test_an_open_photo_mouth_parts_on_its_own_interior():
+    """An open photo mouth opening further (split halfway): the new gap's edges take the
+    photo's interior where it parts (its teeth here), fading to the cavity's tint by the
+    middle; tinted to its edges, the gap was a dark red oval inside the photo's light teeth."""
+    from dataclasses import replace
+    from gesticulate.render.warp.face import SEAM_REACH, Mouth, _seam, warp_mouth
+    img = np.full((100, 100, 3), (200, 140, 120), np.uint8)            # skin
+    img[47:54, 30:71] = (230, 225, 215)                                 # the teeth between
+    o, u, v = np.array([50.0, 50.0]), np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    upper = (np.array([-20.0, 20.0]), np.full(2, -3.0))
+    lower = (np.array([-20.0, 20.0]), np.full(2, 3.0))
+    us, rgb = _seam(img, o, u, v, upper, lower, 0.5)
+    assert us[0] == -20 and us[-1] == 20
+    np.testing.assert_allclose(rgb, np.broadcast_to([230, 225, 215], rgb.shape))
+    m = Mouth(o=o, u=u, v=v, half=20.0, width=44.0, upper=upper, lower=lower, chin=30.0,
+              nose=-15.0, ratio=0.14, open_photo=True,
+              colour=np.array([150.0, 60.0, 60.0], np.float32),
+              teeth=np.array([220.0, 200.0, 190.0], np.float32), seam=(us, rgb))
+    mx, my = np.meshgrid(np.linspace(30, 70, 41), np.arange(35, 75, 0.25))
+    mx, my = mx.astype(np.float32), my.astype(np.float32)
+    colour, cover = warp_mouth(m, 16.0, mx, my)
+    level, seen = colour[:, 20].mean(1), cover[:, 20] > 0.99             # the middle column
+    gap = level[seen]
+    assert len(gap) > 20
+    assert min(gap[0], gap[-1]) > 170                                  # the teeth at the edges
+    middle = gap[len(gap) // 2 - 1: len(gap) // 2 + 2].mean()
+    assert middle < 120                                                # the cavity inside
+    bare = warp_mouth(replace(m, seam=None), 16.0, mx.copy(), my.copy())[0][:, 20].mean(1)
+    assert max(bare[seen][0], bare[seen][-1]) < 80                     # (the dark red ring)
+    # ... the seam's colour fading out by SEAM_REACH of the way to the middle.
+    down = np.linspace(0, 1, len(gap))
+    assert np.all(gap[(down > 0.5 * SEAM_REACH + 0.05) & (down < 0.5)] < 225)
+
+
 def test_a_black_and_white_photo_opens_a_grey_mouth(astronaut):
     """A photo with no colour (portrait_s2.jpg): the opened mouth's interior and teeth are
     greys, not the lips' grey times the red cavity's factors (a maroon mouth with pink teeth
