@@ -270,3 +270,21 @@ def test_the_own_hand_and_the_borrowed_one_cross_fade_with_nothing_showing_throu
         _crossfaded(out, own, lent, share)
         assert np.abs(out[10, 10, :3].astype(int) - want).max() <= 1, (share, out[10, 10])
         assert (out[0, 0, :3] == (255, 0, 0)).all()              # away from the hands: as was
+
+
+def test_a_watch_standing_out_of_the_wrist_is_cut_off_the_lent_hand():
+    """A watch's case wider than the wrist: painted over in skin, it stood out of the lent
+    wrist as a flat bump of skin (avspeech_sample2's borrowed right hand, a paddle); it is cut
+    off at the wrist's own width, and the wrist and palm stay."""
+    from gesticulate.render.warp.borrowed import bare_wrist
+    ref = np.zeros((L.NUM_KEYPOINTS, 3))
+    valid = np.zeros(L.NUM_KEYPOINTS, bool)
+    ref[L.RIGHT_WRIST, :2], ref[RH + 9, :2] = (60.0, 100.0), (140.0, 100.0)   # palm: 80 px
+    valid[[L.RIGHT_WRIST, RH + 9]] = True
+    rgba = np.zeros((200, 240, 4), np.uint8)
+    rgba[80:120, 20:170] = (205, 150, 120, 255)                 # the forearm's end and hand
+    rgba[62:138, 50:72] = (30, 30, 35, 255)                     # a watch, 18 px out each side
+    out = bare_wrist(rgba, ref, valid, "right")
+    assert (out[62:75, 50:72, 3] == 0).all() and (out[125:138, 50:72, 3] == 0).all()
+    assert (out[82:118, 20:170, 3] == 255).all()                # the wrist and hand stay
+    assert np.abs(out[82:118, 50:72, :3].astype(int) - (205, 150, 120)).max() <= 12
