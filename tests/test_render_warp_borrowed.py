@@ -284,7 +284,9 @@ def test_a_watch_standing_out_of_the_wrist_is_cut_off_the_lent_hand():
     rgba = np.zeros((200, 240, 4), np.uint8)
     rgba[80:120, 20:170] = (205, 150, 120, 255)                 # the forearm's end and hand
     rgba[62:138, 50:72] = (30, 30, 35, 255)                     # a watch, 18 px out each side
+    rgba[58:80, 95:106] = (205, 150, 120, 255)                  # a thumb spread out, apart
     out = bare_wrist(rgba, ref, valid, "right")
     assert (out[62:75, 50:72, 3] == 0).all() and (out[125:138, 50:72, 3] == 0).all()
     assert (out[82:118, 20:170, 3] == 255).all()                # the wrist and hand stay
     assert np.abs(out[82:118, 50:72, :3].astype(int) - (205, 150, 120)).max() <= 12
+    assert (out[58:80, 95:106, 3] == 255).all()                 # and the thumb

@@ -50,7 +50,7 @@ import numpy as np
 
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.cloth import painted_over
-from gesticulate.render.warp.masks import grown, lab_of, mask_box
+from gesticulate.render.warp.masks import grown, lab_of, mask_box, touching
 from gesticulate.render.warp.parts import Parts
 from gesticulate.render.warp.pose import Poser
 from gesticulate.render.warp.rig import BORDER, Layer, build_layer, mesh_step
@@ -98,14 +98,15 @@ WRIST_ODD = 30.0
 # its blend with the skin round it, nearer the palm's colour than WRIST_ODD, stayed as a grey
 # ring on the borrowed wrist.
 WORN_EDGE = 0.03
-# ... and what it wears out past the hand's own width (its pixels across the hand's axis from
-# the wrist's point to WORN_PAST[0] palm lengths past the band, widened by WORN_PAST[1] palm
-# lengths each side), within WORN_PAST[2] palm lengths of it, is cut off: avspeech_sample2's
-# watch case, painted over in skin, stood out of the borrowed wrist as a flat bump, a paddle.
-# (Self-reenactment: his most-moved box +1.05 -> +1.03 dB, hands re-detected 0.794 -> 0.773;
-# hbr_speaker7's +0.79 -> +0.78 dB, 0.812 -> 0.827; ted_lia_driving3's +2.79 -> +2.78 dB,
-# 0.980 -> 0.988: a frame or two each.)
-WORN_PAST = (0.25, 0.05, 0.3)
+# ... and what it wears out past the hand's own width is cut off: the pixels nearer the wrist
+# than the band's end that lie, across the hand's axis, outside the 3rd-97th percentiles of the
+# hand's pixels from the band's end to WORN_PAST[0] palm lengths past it (widened by
+# WORN_PAST[1] palm lengths each side), in pieces that meet what it wears, fading out over
+# WORN_PAST[2] px. avspeech_sample2's watch case, painted over in skin, stood out of the
+# borrowed wrist as a flat bump, a paddle. (Self-reenactment: his most-moved box +1.05 ->
+# +1.03 dB, hands re-detected 0.794 -> 0.773; hbr_speaker7's +0.79 -> +0.78 dB, 0.812 -> 0.827;
+# ted_lia_driving3's +2.79 -> +2.78 dB, 0.980 -> 0.984: a frame or two each.)
+WORN_PAST = (0.25, 0.05, 1.5)
 
 
 class Borrowed(NamedTuple):
@@ -218,8 +219,8 @@ def bare_wrist(rgba: np.ndarray, reference: np.ndarray, valid: np.ndarray, side:
                ) -> np.ndarray:
     """A copy of ``side``'s hand layer texture (RGBA uint8, photo pixels) without what it wears
     at its wrist (:data:`WRIST_BAND`, :data:`WORN_EDGE`): a watch, a bracelet, a cuff's edge,
-    painted over with its own skin; as it is where the wrist or the middle knuckle is not
-    seen."""
+    painted over with its own skin, and cut off where it stands out past the hand's width
+    (:data:`WORN_PAST`); as it is where the wrist or the middle knuckle is not seen."""
     wrist, hs = B.ARMS[side]["wrist"], B.ARMS[side]["hand_start"]
     if not (valid[wrist] and valid[hs + 9]):
         return rgba
@@ -230,7 +231,8 @@ def bare_wrist(rgba: np.ndarray, reference: np.ndarray, valid: np.ndarray, side:
         return rgba
     box = mask_box(hand, int(np.ceil(palm)))
     yy, xx = np.indices(hand[box].shape)
-    d = np.hypot(xx + box[1].start - w[0], yy + box[0].start - w[1]) / palm
+    px, py = xx + box[1].start - w[0], yy + box[0].start - w[1]
+    d = np.hypot(px, py) / palm
     lab = lab_of(np.ascontiguousarray(rgba[box][..., :3]))
     skin = hand[box] & (d >= 0.5) & (d <= 1.0)
     if skin.sum() < 20:
@@ -245,15 +247,17 @@ def bare_wrist(rgba: np.ndarray, reference: np.ndarray, valid: np.ndarray, side:
                                      hand[box] & ~worn)
     # What it wears out past the hand's width (a watch's case) is cut off (WORN_PAST).
     axis = (knuckle - w) / palm
-    px, py = xx + box[1].start - w[0], yy + box[0].start - w[1]
     across, along = px * -axis[1] + py * axis[0], px * axis[0] + py * axis[1]
     past = hand[box] & ~worn & (along >= WRIST_BAND * palm) \
         & (along <= (WRIST_BAND + WORN_PAST[0]) * palm)
     if past.sum() >= 10:
         lo, hi = np.percentile(across[past], [3, 97]) + np.array([-1, 1]) * WORN_PAST[1] * palm
-        near = grown(worn, WORN_PAST[2] * palm) & (rgba[box][..., 3] > 0) \
-            & (along < WRIST_BAND * palm)
-        out[box][..., 3][near & ((across < lo) | (across > hi))] = 0
+        beyond = np.maximum(lo - across, across - hi)
+        alpha = out[box][..., 3]
+        outside = (alpha > 0) & (along < WRIST_BAND * palm) & (beyond > 0)
+        cut = touching(outside, worn)
+        fade = np.clip(1.0 - beyond / WORN_PAST[2], 0.0, 1.0)
+        alpha[cut] = (alpha[cut] * fade[cut]).astype(np.uint8)
     return out
 
 

@@ -104,7 +104,7 @@ class Mouth:
     split: float = 0.5          # an open photo mouth's interior above this share rides up
     edge: np.ndarray = field(default_factory=CAVITY_EDGE.copy)   # the cavity's tint by the
     deep: np.ndarray = field(default_factory=CAVITY_DEEP.copy)   # lips, and deep inside
-    seam: tuple | None = None   # an open photo's interior where it parts (us, RGB): _seam
+    seam: tuple | None = None   # an open photo's interior where it parts: _seam_row
 
     def box(self, opening: float) -> np.ndarray:
         """Corners ``(4, 2)`` of the photo region the warp may touch."""
@@ -161,7 +161,7 @@ def build_face(image: np.ndarray, ref: np.ndarray, valid: np.ndarray):
                       width, upper, lower, float((p[L.CHIN] - o) @ v),
                       min(float((p[L.face(33)] - o) @ v), -2.0), ratio,
                       ratio >= OPEN_PHOTO, colour, teeth, split, *tint,
-                      seam=_seam(image, o, u, v, upper, lower, split)
+                      seam=_seam_row(image, o, u, v, upper, lower, split)
                       if ratio >= OPEN_PHOTO and split < 1.0 else None)
     eyes = []
     for contour in (L.RIGHT_EYE_CONTOUR, L.LEFT_EYE_CONTOUR):
@@ -195,7 +195,6 @@ def _split(image: np.ndarray, o, u, v, upper, lower, skin: float) -> float:
     teeth, lit as teeth but brightest low, lost 1.2 dB of mouth-box PSNR in self-reenactment
     riding up), and for an interior under 2 px tall. ``skin``: the face's skin level (the mean
     of its RGB)."""
-    h, w = image.shape[:2]
     half = 0.5 * SPLIT_SPAN * (upper[0][-1] - upper[0][0])
     us = np.linspace(-half, half, 7)
     up, lo = np.interp(us, *upper), np.interp(us, *lower)
@@ -203,11 +202,7 @@ def _split(image: np.ndarray, o, u, v, upper, lower, skin: float) -> float:
         return 0.5
     t = np.linspace(0.0, 1.0, int(np.ceil(np.median(lo - up))) + 1)     # every row, or so
     vv = up[None, :] + t[:, None] * (lo - up)[None, :]
-    px = o[0] + us[None, :] * u[0] + vv * v[0]
-    py = o[1] + us[None, :] * u[1] + vv * v[1]
-    xs = np.clip(np.round(px).astype(int), 0, w - 1)
-    ys = np.clip(np.round(py).astype(int), 0, h - 1)
-    luma = image[ys, xs].astype(np.float32).mean(axis=2).mean(axis=1)      # per row, down
+    luma = _at(image, o, u, v, us[None, :], vv).mean(axis=2).mean(axis=1)  # per row, down
     light = float(np.percentile(luma, 90))
     if light >= UPPER_TEETH_LIGHT * skin and t[int(np.argmax(luma))] <= UPPER_TEETH_TOP \
             and luma[(t >= 0.5) & (t < 1.0)].min() > DARK_LINE * light:
@@ -215,16 +210,22 @@ def _split(image: np.ndarray, o, u, v, upper, lower, skin: float) -> float:
     return 0.5
 
 
-def _seam(image: np.ndarray, o, u, v, upper, lower, split: float) -> tuple:
+def _seam_row(image: np.ndarray, o, u, v, upper, lower, split: float) -> tuple:
     """An open photo mouth's interior along the line where it parts (``split`` of the way
-    from the upper lip), every px across: ``(us, RGB (n, 3) float32)``."""
-    h, w = image.shape[:2]
+    from the upper lip), every px across: ``(us, RGB (n, 3) float32)`` (:data:`SEAM_REACH`)."""
     half = 0.5 * (upper[0][-1] - upper[0][0])
     us = np.linspace(-half, half, max(int(2 * half) + 1, 2))
-    vs = np.interp(us, *upper) + split * (np.interp(us, *lower) - np.interp(us, *upper))
+    up = np.interp(us, *upper)
+    return us, _at(image, o, u, v, us, up + split * (np.interp(us, *lower) - up))
+
+
+def _at(image: np.ndarray, o, u, v, us: np.ndarray, vs: np.ndarray) -> np.ndarray:
+    """The pixels (float32 RGB, nearest, clipped to the image) at mouth-frame points
+    ``(us, vs)`` (arrays of one shape)."""
+    h, w = image.shape[:2]
     xs = np.clip(np.round(o[0] + us * u[0] + vs * v[0]).astype(int), 0, w - 1)
     ys = np.clip(np.round(o[1] + us * u[1] + vs * v[1]).astype(int), 0, h - 1)
-    return us, image[ys, xs].astype(np.float32)
+    return image[ys, xs].astype(np.float32)
 
 
 def warp_mouth(m: Mouth, opening: float, mx: np.ndarray, my: np.ndarray):
@@ -272,7 +273,8 @@ def warp_mouth(m: Mouth, opening: float, mx: np.ndarray, my: np.ndarray):
     elif m.open_photo:
         # Opening further: the photo's interior above its split (halfway, or all of it for
         # the upper teeth alone: _split) rides with the upper lip, the rest with the jaw, and
-        # the new gap between them is dark.
+        # the new gap between them is a cavity: in shadow under the teeth alone
+        # (UNDER_TEETH), or from the photo's interior where it parts (SEAM_REACH).
         mid = up + m.split * (lo - up)
         top = v - up2 < mid - up
         bottom = lo2 - v < lo - mid
@@ -312,10 +314,11 @@ LOWER_TEETH_LIGHT = 0.85
 # flat maroon crescent ringed in dark, a second pair of lips. The detector reads the shaded
 # cavity a little less open (re-detected opening against the motion's own, 17 s demo:
 # correlation 0.959 -> 0.927, on the widest quarter 0.707 -> 0.654 of the motion's); lower
-# teeth there (the photo's own teeth's row, lit 0.85) read 0.833 and 0.598 and were left out.
+# teeth there (the photo's own teeth's row, lit 0.85) were read less open still (correlation
+# 0.833, widest quarter 0.598) and were left out.
 UNDER_TEETH = (0.8, 0.6)
 # An open photo mouth's halves part (split 0.5) on a new gap whose edges take the photo's own
-# interior where it parts (_seam: its teeth, tongue or dark), fading to the cavity's tint by
+# interior where it parts (_seam_row: its teeth, tongue or dark), fading to the cavity's tint by
 # SEAM_REACH of the way to the gap's middle. Tinted to the middle, the gap was a dark red oval
 # inside the photo's lighter teeth or darker shadow, a ring round it. Self-reenactment, mouth
 # box on the frames whose real mouth is open: hbr_speaker9 22.73 -> 23.34 dB, interview
@@ -330,7 +333,9 @@ def _cavity(m: Mouth, u, v, up2, lo2, lens, *, teeth: bool = True, under_teeth: 
     """Mouth interior in the lips' colour tinted (``m.edge`` by the lips, ``m.deep`` inside:
     red, or grey in a photo with no colour), with ``teeth``: an upper-teeth band under ``up2``
     and, on a wide opening, lower teeth over ``lo2`` (:data:`LOWER_TEETH`). ``under_teeth``:
-    the cavity opens under the photo's own upper teeth (:data:`UNDER_TEETH`)."""
+    the cavity opens under the photo's own upper teeth (:data:`UNDER_TEETH`). ``seam``: ``(us,
+    RGB)`` of an open photo's interior where it parts (:func:`_seam_row`), taken at the gap's
+    edges (:data:`SEAM_REACH`; not for ``under_teeth``, whose teeth are the photo's)."""
     cover = np.clip(np.minimum(v - up2, lo2 - v) + 0.5, 0, 1) * np.clip(lens * 4, 0, 1)
     cover = cover.astype(np.float32)
     gap = np.maximum(lo2 - up2, 1e-3)
