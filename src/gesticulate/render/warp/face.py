@@ -283,7 +283,7 @@ def warp_mouth(m: Mouth, opening: float, mx: np.ndarray, my: np.ndarray):
         inner = gap & ~top & ~bottom
         if inner.any():
             colour, cover = _cavity(m, u, v, up2 + (mid - up), lo2 - (lo - mid), lens,
-                                    teeth=False, under_teeth=m.split == 1.0, seam=m.seam)
+                                    teeth=False)
             new_v = np.where(inner, mid, new_v)
     elif gap.any() and opening > 0.5:
         new_v = np.where(gap, np.where(v - up2 < lo2 - v, up, lo), new_v)
@@ -328,26 +328,25 @@ UNDER_TEETH = (0.8, 0.6)
 SEAM_REACH = 0.5
 
 
-def _cavity(m: Mouth, u, v, up2, lo2, lens, *, teeth: bool = True, under_teeth: bool = False,
-            seam=None):
+def _cavity(m: Mouth, u, v, up2, lo2, lens, *, teeth: bool = True):
     """Mouth interior in the lips' colour tinted (``m.edge`` by the lips, ``m.deep`` inside:
     red, or grey in a photo with no colour), with ``teeth``: an upper-teeth band under ``up2``
-    and, on a wide opening, lower teeth over ``lo2`` (:data:`LOWER_TEETH`). ``under_teeth``:
-    the cavity opens under the photo's own upper teeth (:data:`UNDER_TEETH`). ``seam``: ``(us,
-    RGB)`` of an open photo's interior where it parts (:func:`_seam_row`), taken at the gap's
-    edges (:data:`SEAM_REACH`; not for ``under_teeth``, whose teeth are the photo's)."""
+    and, on a wide opening, lower teeth over ``lo2`` (:data:`LOWER_TEETH`). Under an open
+    photo's own upper teeth (``m.split`` 1) it is in their shadow (:data:`UNDER_TEETH`); where
+    an open photo's interior parts (``m.seam``), its edges take that interior's colour
+    (:data:`SEAM_REACH`)."""
     cover = np.clip(np.minimum(v - up2, lo2 - v) + 0.5, 0, 1) * np.clip(lens * 4, 0, 1)
     cover = cover.astype(np.float32)
     gap = np.maximum(lo2 - up2, 1e-3)
     depth = np.clip((v - up2) / gap, 0, 1)
     centre = 1 - np.abs(2 * depth - 1)
     edge = m.edge
-    if under_teeth:
+    if m.split == 1.0:
         centre, edge = smoothstep(depth / UNDER_TEETH[0]), edge * UNDER_TEETH[1]
     deep = (centre * lens)[..., None]
     colour = (m.colour * (edge + (m.deep - edge) * deep)).astype(np.float32)
-    if seam is not None:
-        us, rgb = seam
+    if m.seam is not None:
+        us, rgb = m.seam
         by = np.stack([np.interp(u, us, rgb[:, c]) for c in range(3)], axis=-1)
         near = np.clip(1 - centre / SEAM_REACH, 0, 1)[..., None]
         colour = (colour * (1 - near) + by * near).astype(np.float32)
