@@ -2177,7 +2177,7 @@ def test_a_cloth_the_mirror_left_as_an_island_under_a_hand_is_shaded_as_the_clot
     filled[80:92, 95:106] = shirt                  # the mirror's copy running on from it ...
     filled[120:136, 90:106] = shirt                # ... and a patch of it further down
     filled[126:130, 96:100] = (200, 40, 40)        # with a speck of the red in it
-    out = _shading(filled, hole, ~hole, 8.0 * h / 512)
+    out, _ = _shading(filled, hole, ~hole, 8.0 * h / 512)
     assert out[122:134, 92:104, 2].max() < 80, out[122:134, 92:104, 2].max()   # jacket
     assert out[122:134, 92:104, 0].max() < 60                                  # no red
     assert out[126:130, 96:100].min() > 20                                     # no hole

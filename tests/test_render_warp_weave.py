@@ -58,3 +58,26 @@ def test_fill_along_weaves_a_plain_sleeve():
     seen = np.zeros_like(hole)
     seen[40:480, 360:480] = True
     assert _fine(out, inner) > 0.5 * _fine(img, seen)
+
+
+def test_the_torso_s_smooth_fill_keeps_each_cloth_s_own_weave():
+    """The torso's hidden fill of plain cloth is its smooth shading (shading.py), which read as
+    a patch of paint on a woven jacket where hbr_speaker7's forearms had lain; each cloth's
+    fill carries that cloth's weave, and the plain shirt beside the jacket takes none of it."""
+    from gesticulate.render.warp.cloth import fill_hidden
+    img = _jacket()[:, 30:]                                      # no seam
+    rng = np.random.default_rng(5)
+    shirt = np.clip(235.0 + rng.normal(0, 0.7, (512, 60, 1)), 0, 255)
+    img[:, 220:280] = shirt.astype(np.uint8)
+    hole = np.zeros(img.shape[:2], bool)
+    hole[200:330, 120:380] = True
+    out = fill_hidden(img, hole, np.ones_like(hole), pattern=True, shade=True)
+    jacket_in, shirt_in, jacket_seen = (np.zeros_like(hole) for _ in range(3))
+    jacket_in[215:315, 135:205] = True
+    shirt_in[215:315, 232:268] = True
+    jacket_seen[20:180, 60:200] = True
+    weave = _fine(img, jacket_seen)
+    assert 0.5 * weave < _fine(out, jacket_in) < 1.5 * weave
+    assert _fine(out, shirt_in) < 0.3 * weave
+    assert np.abs(out[shirt_in].astype(int) - 235).max() < 20         # still the white shirt
+    assert (out[~hole] == img[~hole]).all()

@@ -9,6 +9,7 @@ import numpy as np
 
 from gesticulate.render.warp.fill import blur_in, grey_detail, membrane, mirrored, mirrored_both
 from gesticulate.render.warp.masks import colour_clusters, grown, lab_of, mask_box, touching
+from gesticulate.render.warp.weave import weave
 
 
 # A sleeve of plain cloth (:func:`cloth_detail` under PLAIN_CLOTH grey levels: hbr_speaker12's
@@ -95,8 +96,12 @@ def shaded_where_plain(image: np.ndarray, filled: np.ndarray, hole: np.ndarray,
     if kept is not None:
         copy = np.maximum(copy, kept[box])
     copy = copy[..., None]
-    smooth = _shading(out, hole_b, src_b, SHADE * scale)
+    smooth, label = _shading(out, hole_b, src_b, SHADE * scale)
     smooth = _seamless(smooth, img, hole_b, src_b, scale)
+    # Each cloth's smooth shading in its own weave: a blur alone read as a patch of paint on
+    # a woven jacket (hbr_speaker7's navy one, where his forearms had lain).
+    for k in np.unique(label[hole_b]):
+        smooth += weave(img, hole_b & (label == k), src_b & (label == k), scale)
     mixed = out.astype(np.float32) * copy + smooth * (1.0 - copy)
     result = filled.copy()
     result[box][hole_b] = np.clip(mixed[hole_b] + 0.5, 0, 255).astype(np.uint8)
@@ -135,8 +140,10 @@ def _seamless(smooth: np.ndarray, image: np.ndarray, hole: np.ndarray, src: np.n
     return out
 
 
-def _shading(filled: np.ndarray, hole: np.ndarray, src: np.ndarray, sigma: float) -> np.ndarray:
-    """The smooth shading ``(H, W, 3)`` float32 of ``filled`` over ``hole`` and ``src``, each
+def _shading(filled: np.ndarray, hole: np.ndarray, src: np.ndarray, sigma: float
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """The smooth shading ``(H, W, 3)`` float32 of ``filled`` over ``hole`` and ``src``, and
+    the cloth label ``(H, W)`` int of each pixel there (0 everywhere for one cloth), each
     cloth's apart: the seen colours in up to SHADE_CLOTHS clusters at least SHADE_APART (CIELAB)
     apart, joined where they are one cloth's shading (:func:`_cloths`), each seen pixel
     labelled by the nearest's cloth (the labels smoothed over half ``sigma``: the cloths'
@@ -149,19 +156,20 @@ def _shading(filled: np.ndarray, hole: np.ndarray, src: np.ndarray, sigma: float
     plain = blur_in(x, area, sigma)
     lab = lab_of(filled)
     seen = lab[src]
+    one = np.zeros(hole.shape, np.int64)
     if len(seen) < 50:
-        return plain
+        return plain, one
     centres = colour_clusters(seen[:: max(1, len(seen) // 5000)], SHADE_CLOTHS)
     keep = [0]
     for i in range(1, len(centres)):
         if all(np.linalg.norm(centres[i] - centres[j]) >= SHADE_APART for j in keep):
             keep.append(i)
     if len(keep) < 2:
-        return plain
+        return plain, one
     centres = centres[keep]
     group = _cloths(seen[:: max(1, len(seen) // 20000)], centres)   # a sample is enough
     if len(set(group)) < 2:
-        return plain
+        return plain, one
     dist = np.stack([np.linalg.norm(lab - c, axis=2) for c in centres])
     nearest = np.asarray(group)[dist.argmin(0)]
     onehot = np.stack([(nearest == g) for g in sorted(set(group))]).astype(np.float32)
@@ -184,7 +192,7 @@ def _shading(filled: np.ndarray, hole: np.ndarray, src: np.ndarray, sigma: float
             near = np.clip(cv2.GaussianBlur(keep.astype(np.float32), (0, 0), sigma) / 0.2, 0, 1)
             blur = blur * near[..., None] + blur_in(x, keep, 4 * sigma) * (1 - near[..., None])
         out[mine] = blur[mine]
-    return out
+    return out, label
 
 
 # A hole pixel's cloth (:func:`_walked`) is the one a random walk from it meets first among

@@ -1,9 +1,11 @@
-"""A plain cloth's weave run on over its smooth fill (:mod:`~gesticulate.render.warp.cloth`).
+"""A plain cloth's weave run on over its smooth fill: a hidden sleeve's
+(:func:`~gesticulate.render.warp.cloth.fill_along`) and each cloth's of the torso
+(:func:`~gesticulate.render.warp.shading.shaded_where_plain`).
 
 A cloth too plain to copy (:data:`~gesticulate.render.warp.shading.PLAIN_CLOTH`) is filled
 with its smooth shading, and a smooth patch on a woven jacket reads as a blur: hbr_speaker12's
 sleeves, hidden under his raised forearms in the photo, came down as flat, glossy blobs on his
-checked jacket. Its fine detail (what a blur of a pixel and a half takes away) is laid over the
+checked jacket, and hbr_speaker7's torso as a patch of paint where his forearms had lain. Its fine detail (what a blur of a pixel and a half takes away) is laid over the
 fill, copied in overlapping blocks from the seen cloth, each from a place drawn at random with a
 fixed seed (the same photo gives the same fill), and feathered into the next. Only the calmer
 half of the cloth's blocks is drawn from (no seam, fold or lapel edge; the weave laid is a
@@ -27,10 +29,20 @@ WEAVE_BLOCK = 12
 def woven(image: np.ndarray, filled: np.ndarray, hole: np.ndarray, src: np.ndarray,
           scale: float, *, seed: int = 0) -> np.ndarray:
     """``filled`` (RGB uint8 ``(H, W, 3)``, ``hole`` filled smooth) with the fine detail of
-    the seen cloth ``src`` of ``image`` laid over the ``hole``; unchanged when the cloth shows
-    no block wholly its own (a block's pixels 1 px inside the cloth's edge, whose pixels blend
-    with what lies beside it). ``scale``: the picture's size in units of 512 px."""
+    the seen cloth ``src`` of ``image`` laid over the ``hole`` (:func:`weave`)."""
     out = filled.copy()
+    laid = weave(image, hole, src, scale, seed=seed)
+    out[hole] = np.clip(out[hole].astype(np.float32) + laid[hole] + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+def weave(image: np.ndarray, hole: np.ndarray, src: np.ndarray, scale: float, *,
+          seed: int = 0) -> np.ndarray:
+    """The fine detail ``(H, W, 3)`` float32 of the seen cloth ``src`` of ``image`` (RGB uint8)
+    laid over the ``hole``, 0 elsewhere, and everywhere when the cloth shows no block wholly its
+    own (a block's pixels 1 px inside the cloth's edge, whose pixels blend with what lies
+    beside it). ``scale``: the picture's size in units of 512 px."""
+    out = np.zeros(image.shape, np.float32)
     if not hole.any():
         return out
     b = max(4, int(round(WEAVE_BLOCK * scale)))
@@ -69,9 +81,7 @@ def woven(image: np.ndarray, filled: np.ndarray, hole: np.ndarray, src: np.ndarr
     # Blocks drawn apart are unrelated: their blend keeps the weave's spread (divided by the
     # root of the weights' squares), where their mean would halve it.
     laid = acc / np.sqrt(np.maximum(weight, 1e-6))
-    region = out[box]
-    region[hole_b] = np.clip(region[hole_b].astype(np.float32) + laid[hole_b] + 0.5,
-                             0, 255).astype(np.uint8)
+    out[box][hole_b] = laid[hole_b]
     return out
 
 
