@@ -16,7 +16,7 @@ from gesticulate.render.warp.beside import backdrop_in_arm
 from gesticulate.render.warp.cloth import fill_along, fill_hidden
 from gesticulate.render.warp.fill import bleed, mirrored_across, smoothed_in
 from gesticulate.render.warp.hands import bare_skin
-from gesticulate.render.warp.masks import colour_clusters, grown, touching
+from gesticulate.render.warp.masks import closed_gaps, colour_clusters, grown, touching
 from gesticulate.render.warp.rig import (BORDER, LAYER_READ, Layer, body_spacing, build_layer,
                                          mesh_step)
 from gesticulate.skeleton import layout as L
@@ -37,6 +37,12 @@ FACING = (8.0, 0.08)
 # 2-3 px, which a rim of 2 px at 512 px (1 px at 256) left on her shirt as an outline of her
 # fingers.
 HAND_RIM = 3.0
+# The body between two hands that meet, or between the fingers (gaps up to twice HANDS_GAP
+# shoulder widths across), lies in their shadow and holds what they hold: it is filled as
+# the body under them, and shown as the photo's while they stay. Mirrored from,
+# ted_lia_driving2_noaudio's dress between her clasped hands, lit and holding a clicker, ran
+# into the dress as white and grey shards once her hands parted.
+HANDS_GAP = 0.08
 # ... and the torso's whole rim around an arm or a hand lying on it, shoulder widths: on a
 # blurred video frame (ted_lia_driving1, 170 px across the shoulders at 512 px) a hand's soft
 # edge runs 4-5 px onto the jacket and stayed drawn there, as a pale outline, when it moved.
@@ -110,9 +116,10 @@ class LayerBuilder:
         hands = self.parts.hand_pixels()
         bare = None if self.parts.hidden is None or not self.parts.hidden.any() else \
             bare_skin(lab, self.parts.torso & ~arms & ~hands, self.parts.skin)
+        held = closed_gaps(hands, HANDS_GAP * self.parts.shoulder_width)    # and between them
         shown: list = []
         rim = max(HAND_RIM, 2 * scale, RIM_WIDTH * self.parts.shoulder_width)
-        torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, arms, hands, scale,
+        torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, arms, held, scale,
                                    bare=bare, pattern=True, rim=rim, shown=shown,
                                    sideways=self._grown(uppers, rim))
         # The head's fill under a hand at the neck (only where the photo hides some of it:
@@ -121,7 +128,7 @@ class LayerBuilder:
         # too, it drew a dark blot on portrait_s2.jpg's shirt at rest, where his raised
         # shoulders' hidden pixels lie on the head's layer over the upper arms': own pose
         # 45.22 -> 44.48 dB.)
-        head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, arms, hands, scale,
+        head_rgb = self._unhidden(self.parts.head, self.parts.hidden_head, arms, held, scale,
                                   within=~self._grown(~person, NECK_EDGE * scale),
                                   mirror=self._facing(valid))
         specs = [("torso", self.parts.torso, torso_rgb)]

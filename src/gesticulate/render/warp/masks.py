@@ -158,6 +158,14 @@ def grown(mask: np.ndarray, radius: float) -> np.ndarray:
         cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) > 0
 
 
+def closed_gaps(mask: np.ndarray, radius: float) -> np.ndarray:
+    """``mask`` with its gaps and notches narrower than a disc of ``radius`` px closed (a
+    morphological closing; the picture's border counts as outside)."""
+    if not mask.any():
+        return mask.astype(bool)
+    return ~grown(~grown(mask, radius), radius) | mask
+
+
 def touching(mask: np.ndarray, near: np.ndarray) -> np.ndarray:
     """The 8-connected components of ``mask`` that overlap ``near``."""
     count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
