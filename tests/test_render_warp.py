@@ -962,9 +962,15 @@ def test_closed_gaps_closes_what_is_narrower_than_its_disc_only():
     m = np.zeros((80, 120), bool)
     m[20:60, 10:30] = m[20:60, 40:60] = True            # 10 px apart
     m[20:60, 90:110] = True                             # 30 px from the middle one
-    out = closed_gaps(m, 8.0)
-    assert out[25:55, 30:40].all() and not out[25:55, 65:85].any()
-    assert (out >= m).all() and not closed_gaps(np.zeros_like(m), 8.0).any()
+    for r in (8.0, 16.0):                               # a dilation's disc, a distance's
+        out = closed_gaps(m, r)
+        assert out[25:55, 30:40].all() and (out >= m).all()
+        assert not closed_gaps(np.zeros_like(m), r).any()
+    assert not closed_gaps(m, 8.0)[25:55, 65:85].any()
+    assert closed_gaps(m, 16.0)[36:44, 60:90].all()     # its middle (the gap's ends round off)
+    edge = np.zeros((80, 120), bool)
+    edge[20:70, 40:80] = True                           # 10 px from the bottom edge
+    assert not closed_gaps(edge, 20.0)[72:].any()       # beyond the border is no mask
 
 
 @pytest.mark.realdata
@@ -983,8 +989,17 @@ def test_the_dress_between_clasped_hands_is_filled_as_under_them(shared_data):
     out = renderer.render(pose(ref, fore={"left": -0.9, "right": 0.9}))
     lab = cv2.cvtColor(out, cv2.COLOR_RGB2LAB).astype(float)
     chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
-    assert (chroma[gap] > 12).mean() < 0.03                  # 0.11 mirrored from the gap
-    assert out[gap].astype(float).mean(1).std() < 30          # 43 so
+    assert (chroma[gap] > 12).mean() < 0.03                  # 0.09 mirrored from the gap
+    assert out[gap].astype(float).mean(1).std() < 30          # 41 so
+
+
+@pytest.mark.realdata
+def test_the_fingers_on_a_neck_keep_the_neck_between_them_in_the_own_pose(shared_data):
+    """The head's fill has no rim that shows the photo while a hand stays, so the gaps between
+    hbr_speaker8's fingers on her neck are not filled as under the hand (HANDS_GAP, the
+    torso's only): filled, her own pose lost 0.6 dB (47.10 -> 46.49) in her neck's creases."""
+    image, ref, renderer = _first_frame(shared_data / "video" / "hbr_speaker8.mp4")
+    assert psnr(renderer.render(ref), image) > 46.9
 
 
 @pytest.mark.realdata

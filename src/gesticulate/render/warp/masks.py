@@ -159,11 +159,12 @@ def grown(mask: np.ndarray, radius: float) -> np.ndarray:
 
 
 def closed_gaps(mask: np.ndarray, radius: float) -> np.ndarray:
-    """``mask`` with its gaps and notches narrower than a disc of ``radius`` px closed (a
-    morphological closing; the picture's border counts as outside)."""
-    if not mask.any():
-        return mask.astype(bool)
-    return ~grown(~grown(mask, radius), radius) | mask
+    """``mask`` with its gaps and notches narrower than a disc of ``radius`` px across
+    (``2 * radius``) closed: a morphological closing, beyond the picture's border nothing of
+    the mask (a gap open to the border stays open)."""
+    pad = int(round(radius)) + 1
+    big = np.pad(mask.astype(bool), pad)
+    return (~grown(~grown(big, radius), radius))[pad:-pad, pad:-pad]
 
 
 def touching(mask: np.ndarray, near: np.ndarray) -> np.ndarray:

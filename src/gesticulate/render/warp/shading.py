@@ -62,7 +62,8 @@ def shaded_where_plain(image: np.ndarray, filled: np.ndarray, hole: np.ndarray,
                        kept: np.ndarray | None = None) -> np.ndarray:
     """``filled`` (``image`` with ``hole`` filled from ``src``, mostly by :func:`mirrored`,
     which stopped at ``stops``) with the fill blended towards the cloth's smooth shading (made
-    to meet the seen cloth at the hole's edge, :func:`_seamless`) where the seen cloth near
+    to meet the seen cloth at the hole's edge, :func:`_seamless`, and carrying each cloth's
+    own weave, :func:`~gesticulate.render.warp.weave.weave`) where the seen cloth near
     it, and the cloth the mirror copies there, are plain (:data:`LOCAL_DETAIL`,
     :data:`COPIED_REACH`); the copy is kept at the seen cloth's edge as far as the rows'
     mirror has a part in it (``share``, the columns' share in the fill's mirrors,
@@ -142,13 +143,14 @@ def _seamless(smooth: np.ndarray, image: np.ndarray, hole: np.ndarray, src: np.n
 
 def _shading(filled: np.ndarray, hole: np.ndarray, src: np.ndarray, sigma: float
              ) -> tuple[np.ndarray, np.ndarray]:
-    """The smooth shading ``(H, W, 3)`` float32 of ``filled`` over ``hole`` and ``src``, and
-    the cloth label ``(H, W)`` int of each pixel there (0 everywhere for one cloth), each
-    cloth's apart: the seen colours in up to SHADE_CLOTHS clusters at least SHADE_APART (CIELAB)
-    apart, joined where they are one cloth's shading (:func:`_cloths`), each seen pixel
-    labelled by the nearest's cloth (the labels smoothed over half ``sigma``: the cloths'
-    shapes, not their specks), each hole pixel by the cloth a walk from it meets where it is
-    sure (:func:`_walked`), and blurred among its own label's pixels of its colours. One blur
+    """``(shading, label)``: the smooth shading ``(H, W, 3)`` float32 of ``filled`` over
+    ``hole`` and ``src``, each cloth's apart, and each pixel's cloth ``(H, W)`` int (0
+    everywhere for one cloth). The seen colours are put in up to SHADE_CLOTHS clusters at
+    least SHADE_APART (CIELAB) apart, joined where they are one cloth's shading
+    (:func:`_cloths`); each seen pixel is labelled by the nearest's cloth (the labels smoothed
+    over half ``sigma``: the cloths' shapes, not their specks), each hole pixel by the cloth a
+    walk from it meets where it is sure (:func:`_walked`), and each is blurred among its own
+    label's pixels of its colours. One blur
     over both, a dark jacket and a light shirt below hbr_speaker9's hands, ran into a grey
     smear."""
     x = filled.astype(np.float32)

@@ -1,15 +1,17 @@
 """A plain cloth's weave run on over its smooth fill: a hidden sleeve's
-(:func:`~gesticulate.render.warp.cloth.fill_along`) and each cloth's of the torso
-(:func:`~gesticulate.render.warp.shading.shaded_where_plain`).
+(:func:`~gesticulate.render.warp.cloth.fill_along`, a sleeve too plain to copy,
+:data:`~gesticulate.render.warp.shading.PLAIN_CLOTH`) and each cloth's of the torso where it
+is plain (:func:`~gesticulate.render.warp.shading.shaded_where_plain`,
+:data:`~gesticulate.render.warp.shading.LOCAL_DETAIL`).
 
-A cloth too plain to copy (:data:`~gesticulate.render.warp.shading.PLAIN_CLOTH`) is filled
-with its smooth shading, and a smooth patch on a woven jacket reads as a blur: hbr_speaker12's
-sleeves, hidden under his raised forearms in the photo, came down as flat, glossy blobs on his
-checked jacket, and hbr_speaker7's torso as a patch of paint where his forearms had lain. Its fine detail (what a blur of a pixel and a half takes away) is laid over the
-fill, copied in overlapping blocks from the seen cloth, each from a place drawn at random with a
-fixed seed (the same photo gives the same fill), and feathered into the next. Only the calmer
-half of the cloth's blocks is drawn from (no seam, fold or lapel edge; the weave laid is a
-little fainter than the cloth's average: 0.93 of it on the tests' jacket).
+A smooth patch on a woven jacket reads as a blur: hbr_speaker12's sleeves, hidden under his
+raised forearms in the photo, came down as flat, glossy blobs on his checked jacket, and
+hbr_speaker7's navy jacket as a patch of paint where his forearms had lain. The cloth's fine
+detail (what a blur of a pixel and a half takes away) is laid over the fill, copied in
+overlapping blocks from the seen cloth, each from a place drawn at random with a fixed seed
+(the same photo gives the same fill), and feathered into the next. Only the calmer half of
+the cloth's blocks is drawn from (no seam, fold or lapel edge; the weave laid is a little
+fainter than the cloth's average: 0.93 of it on the tests' jacket).
 """
 
 from __future__ import annotations
