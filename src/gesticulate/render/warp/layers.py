@@ -119,7 +119,8 @@ class LayerBuilder:
         hands = self.parts.hand_pixels()
         bare = None if self.parts.hidden is None or not self.parts.hidden.any() else \
             bare_skin(lab, self.parts.torso & ~arms & ~hands, self.parts.skin)
-        held = closed_gaps(hands, HANDS_GAP * self.parts.shoulder_width)    # the torso's
+        # The hands with the torso between them (HANDS_GAP); the head's keeps its gaps.
+        held = closed_gaps(hands, HANDS_GAP * self.parts.shoulder_width)
         shown: list = []
         rim = max(HAND_RIM, 2 * scale, RIM_WIDTH * self.parts.shoulder_width)
         torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, arms, held, scale,

@@ -159,9 +159,9 @@ def grown(mask: np.ndarray, radius: float) -> np.ndarray:
 
 
 def closed_gaps(mask: np.ndarray, radius: float) -> np.ndarray:
-    """``mask`` with its gaps and notches narrower than a disc of ``radius`` px across
-    (``2 * radius``) closed: a morphological closing, beyond the picture's border nothing of
-    the mask (a gap open to the border stays open)."""
+    """``mask`` with its gaps and notches narrower than ``2 * radius`` px closed (a
+    morphological closing by a disc of ``radius`` px); beyond the picture's border lies nothing
+    of the mask, so a gap open to the border stays open."""
     pad = int(round(radius)) + 1
     big = np.pad(mask.astype(bool), pad)
     return (~grown(~grown(big, radius), radius))[pad:-pad, pad:-pad]

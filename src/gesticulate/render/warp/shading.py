@@ -150,9 +150,8 @@ def _shading(filled: np.ndarray, hole: np.ndarray, src: np.ndarray, sigma: float
     (:func:`_cloths`); each seen pixel is labelled by the nearest's cloth (the labels smoothed
     over half ``sigma``: the cloths' shapes, not their specks), each hole pixel by the cloth a
     walk from it meets where it is sure (:func:`_walked`), and each is blurred among its own
-    label's pixels of its colours. One blur
-    over both, a dark jacket and a light shirt below hbr_speaker9's hands, ran into a grey
-    smear."""
+    label's pixels of its colours. One blur over both, a dark jacket and a light shirt below
+    hbr_speaker9's hands, ran into a grey smear."""
     x = filled.astype(np.float32)
     area = hole | src
     plain = blur_in(x, area, sigma)
