@@ -1428,14 +1428,9 @@ def test_a_chair_the_segmenter_gave_the_arm_stays_behind_but_the_cuff_goes_with_
     assert edge.sum() > 20 and (arm & edge).sum() > 0.9 * edge.sum()    # cut, it stays behind
 
 
-def test_bits_between_an_outstretched_hands_fingers_go_with_the_hand_not_the_body():
-    """Bits of the person mask between the fingers of a hand held out over the backdrop, cut
-    off from the body, go with that arm: left behind, they stayed on the backdrop, and the
-    body's closing over them took half of ted_lia_driving1's hand for hidden torso (a dark blob
-    left floating where the hand had been). A big piece off the body by the hand (a desk's
-    corner) stays where it is."""
-    from gesticulate.render.warp.masks import grown
-    from gesticulate.render.warp.parts import split_parts
+def _outstretched_hand():
+    """A template body whose left arm is held out, the hand's fingers pointing out: ``(ref,
+    sw, wrist, valid, person, hand)``, the person mask holding the hand."""
     ref = template_pose(size=512)
     sw = float(np.linalg.norm(ref[L.LEFT_SHOULDER, :2] - ref[L.RIGHT_SHOULDER, :2]))
     sh = ref[L.LEFT_SHOULDER, :2]
@@ -1448,6 +1443,18 @@ def test_bits_between_an_outstretched_hands_fingers_go_with_the_hand_not_the_bod
     person = _silhouette(ref, int(0.2 * sw)) > 0
     _, hand = _draw_hand(ref[L.LEFT_HAND, :2], shape=(512, 512), size=0.4 * sw)
     person |= hand
+    return ref, sw, wr, valid, person, hand
+
+
+def test_bits_between_an_outstretched_hands_fingers_go_with_the_hand_not_the_body():
+    """Bits of the person mask between the fingers of a hand held out over the backdrop, cut
+    off from the body, go with that arm: left behind, they stayed on the backdrop, and the
+    body's closing over them took half of ted_lia_driving1's hand for hidden torso (a dark blob
+    left floating where the hand had been). A big piece off the body by the hand (a desk's
+    corner) stays where it is."""
+    from gesticulate.render.warp.masks import grown
+    from gesticulate.render.warp.parts import split_parts
+    ref, sw, wr, valid, person, hand = _outstretched_hand()
     bits = np.zeros((512, 512), np.uint8)
     for tip in ref[L.LEFT_HAND, :2][[8, 12, 16]]:
         cv2.circle(bits, tuple(np.round(tip + [0.06 * sw, 0.0]).astype(int)), 4, 1, -1)
@@ -1460,6 +1467,45 @@ def test_bits_between_an_outstretched_hands_fingers_go_with_the_hand_not_the_bod
     assert bits.sum() > 20 and (parts.arms["left"] & bits).sum() == bits.sum()
     assert not (parts.hidden & hand).any()
     assert desk.sum() > 500 and not (parts.arms["left"] & desk).any()
+
+
+def test_the_backdrop_between_an_outstretched_hands_fingers_is_seen_through_its_layer():
+    """ted_lia_driving1's hand held out over the stage's black band, as black as his jacket:
+    the band between his fingers went with the hand (the test above) and showed as black
+    stripes between them on the red stage once it rose. Those bits are the backdrop seen
+    through the hand's layer now (its alpha 0 there, the photo shown while the hand stays);
+    a pale card held between two fingers is no backdrop and stays the hand's."""
+    from types import SimpleNamespace
+
+    from gesticulate.render.warp.layers import LayerBuilder
+    from gesticulate.render.warp.masks import grown, lab_of
+    from gesticulate.render.warp.parts import split_parts
+    ref, sw, wr, valid, person, hand = _outstretched_hand()
+    hull = np.zeros((512, 512), np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(ref[L.LEFT_HAND, :2]).astype(np.int32)), 1)
+    gaps = (hull > 0) & ~grown(person, 1)                     # between the fingers
+    tip = np.round(ref[L.LEFT_HAND, :2][12] + [0.05 * sw, 0.0]).astype(int)
+    card = np.zeros((512, 512), bool)
+    card[tip[1] - 4:tip[1] + 5, tip[0] - 6:tip[0] + 6] = True    # held at the middle fingertip
+    card &= ~grown(person | gaps, 1)
+    img = np.full((512, 512, 3), (150, 12, 14), np.uint8)         # a red stage ...
+    rows = ref[L.LEFT_HAND, 1]
+    img[int(rows.min()) - 15:int(rows.max()) + 15] = (4, 4, 5)    # ... its black band
+    img[person] = (20, 22, 30)                                    # a dark jacket
+    img[hand] = SKIN
+    img[card] = (235, 235, 240)
+    lab = lab_of(img)
+    parts = split_parts(person | gaps | card, ref, valid, {"left": hand}, lab)
+    assert gaps.sum() > 100 and (parts.arms["left"] & gaps).sum() == gaps.sum()
+    assert parts.between[gaps].mean() > 0.9
+    assert card.sum() > 40 and not parts.between[card].any()
+    # The arm's layers leave them out.
+    builder = SimpleNamespace(parts=parts)
+    seen = np.zeros_like(person)
+    for piece, region in parts.segments["left"].items():
+        seen |= LayerBuilder._backdrop_in(builder, f"{piece}_left", region, person | gaps | card,
+                                          lab, None)
+    assert seen[gaps].mean() > 0.9 and not seen[card].any() and not seen[hand].any()
 
 
 def test_a_held_object_goes_with_the_hand_and_clothing_beside_it_stays():
@@ -1631,6 +1677,29 @@ def test_folded_hands_leave_the_lower_one_whole_when_the_upper_one_rises(shared_
     grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)[lay & (r.parts.segments["right"]["hand"]
                                                        | hidden)].astype(float)
     assert (grey < np.median(grey) - 25).mean() < 0.11
+
+
+def test_a_raised_hand_shows_the_stage_between_its_fingers_not_the_band_it_lay_on(shared_data):
+    """ted_lia_driving1's first frame: his right hand is held out over the stage's black band.
+    Raised onto the red stage, it carried the band between its fingers as black stripes: 1.8 %
+    of the pixels in its landmarks' outline near black (every channel under 40), now under
+    0.1 %. In the photo's own pose those gaps are the photo's."""
+    from gesticulate.render.warp import WarpRenderer
+    from gesticulate.render.warp.testing import pose, reference_keypoints
+    from gesticulate.video import iter_frames
+    frame = next(iter(iter_frames(shared_data / "video" / "ted_lia_driving1_noaudio.mp4")))
+    image = cv2.resize(frame[0] if isinstance(frame, tuple) else frame, (512, 512),
+                       interpolation=cv2.INTER_LINEAR)
+    r = WarpRenderer(image, reference_keypoints(image))
+    gaps = r.parts.between
+    assert gaps.sum() > 100
+    assert np.abs(r.render(r.reference).astype(int) - image)[gaps].mean() < 2.0
+    raised = pose(r.reference, fore={"right": 0.8})            # his right forearm swung up
+    out = r.render(raised)
+    hull = np.zeros((512, 512), np.uint8)
+    pts = raised[L.RIGHT_HAND_START:L.RIGHT_HAND_START + 21, :2]
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(pts).astype(np.int32)), 1)
+    assert hull.sum() > 2000 and (out.max(2) < 40)[hull > 0].mean() < 0.001
 
 
 def test_a_plain_sleeve_hidden_under_the_forearm_is_filled_with_its_shading_not_blotches():

@@ -35,7 +35,7 @@ def backdrop_in_arm(lab: np.ndarray, region: np.ndarray, person: np.ndarray,
         return np.zeros_like(region)
     box = mask_box(region, int(0.3 * sw))
     reg, per, lb = region[box], person[box], lab[box]
-    ring = grown(per, max(3.0, 0.04 * sw)) & ~grown(per, max(1.0, 0.015 * sw))
+    ring = _just_outside(per, sw)
     py, px = np.mgrid[box[0].start:box[0].start + reg.shape[0],
                       box[1].start:box[1].start + reg.shape[1]].astype(np.float32)
     d, _ = segment_distance(px, py, bone[0], bone[1])
@@ -64,6 +64,50 @@ def backdrop_in_arm(lab: np.ndarray, region: np.ndarray, person: np.ndarray,
                                 cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
         seen |= rest & ~kept & grown(seen, 2 * k)
     out = np.zeros_like(region)
+    out[box] = seen
+    return out
+
+
+def _just_outside(person: np.ndarray, sw: float) -> np.ndarray:
+    """The backdrop just outside ``person`` (bool ``(H, W)``), off its blurred edge."""
+    return grown(person, max(3.0, 0.04 * sw)) & ~grown(person, max(1.0, 0.015 * sw))
+
+
+def backdrop_between(lab: np.ndarray, bits: np.ndarray, person: np.ndarray, sw: float,
+                     hands: np.ndarray | None = None) -> np.ndarray:
+    """``(H, W)`` bool: the pieces of ``bits`` (what the segmenter gave the person between a
+    hand's fingers, cut off from the body by the hand) that are the backdrop: at least half
+    their pixels within :data:`BACKDROP_NEAR` spreads of the colours of the backdrop just
+    outside the person beside them. Unlike :func:`backdrop_in_arm` no piece's own colours
+    compete: where they lie, off the body, the hand's cut
+    (:func:`~gesticulate.render.warp.hands.hand_mask`) already found them no hand.
+    ted_lia_driving1's fingers lay over the stage's black band, as black as his jacket; the
+    gaps between them, carried with his hand, showed as black stripes on the red stage once it
+    rose. With them goes their rim in the ``hands`` (the hands' own pixels), where a finger's
+    soft edge is nearer the backdrop's colours than the hands' (a dark outline round the
+    fingers)."""
+    out = np.zeros_like(bits)
+    if not bits.any():
+        return out
+    box = mask_box(bits, int(0.3 * sw))
+    inside, lb = bits[box], lab[box]
+    ring = _just_outside(person[box], sw) & grown(inside, 0.15 * sw)
+    if ring.sum() < 20:
+        return out
+    back = colour_clusters(lb[ring], 3)
+    near = np.zeros(inside.shape, bool)
+    near[inside] = nearest_colour(lb[inside], back, BACKDROP_SPREAD) < BACKDROP_NEAR
+    count, labels = cv2.connectedComponents(inside.astype(np.uint8), connectivity=8)
+    share = np.bincount(labels[inside], weights=near[inside], minlength=count) \
+        / np.maximum(np.bincount(labels[inside], minlength=count), 1)
+    seen = inside & (share[labels] >= 0.5)
+    if hands is not None and seen.any() and hands.any():
+        rim = grown(seen, max(1.0, 0.012 * sw)) & hands[box] & ~seen
+        if rim.any():
+            own = colour_clusters(lab[hands], 3)
+            rim[rim] = nearest_colour(lb[rim], back, BACKDROP_SPREAD) \
+                < nearest_colour(lb[rim], own, BACKDROP_SPREAD)
+            seen |= rim
     out[box] = seen
     return out
 

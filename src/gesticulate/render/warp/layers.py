@@ -232,8 +232,11 @@ class LayerBuilder:
             return np.zeros_like(region)
         joints = self.parts.arm_info[side].joints
         k = ("upper", "fore", "hand").index(piece)
-        return backdrop_in_arm(lab, region, person, joints[k:k + 2],
-                               self.parts.shoulder_width, body) & ~self.parts.torso
+        seen = backdrop_in_arm(lab, region, person, joints[k:k + 2],
+                               self.parts.shoulder_width, body)
+        if self.parts.between is not None:
+            seen |= self.parts.between & region
+        return seen & ~self.parts.torso
 
     def _unhidden(self, region: np.ndarray | None, hidden: np.ndarray | None,
                   arms: np.ndarray, hands: np.ndarray, scale: float, *,

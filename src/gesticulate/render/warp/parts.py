@@ -21,8 +21,8 @@ import numpy as np
 
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp.arms import ArmInfo, arm_info_of, arm_region, split_arm
-from gesticulate.render.warp.beside import (arm_edges, body_beside_arm, foreign_in_arm,
-                                            same_cloth)
+from gesticulate.render.warp.beside import (arm_edges, backdrop_between, body_beside_arm,
+                                            foreign_in_arm, same_cloth)
 from gesticulate.render.warp.hands import face_skin, hand_under_other
 from gesticulate.render.warp.hidden_sleeve import HIDDEN_UPPER_MIN, upper_under_forearm
 from gesticulate.render.warp.masks import (OUTLIER_LAB, blend_distance, colour_clusters,
@@ -55,6 +55,10 @@ class Parts:
     # Per arm, its pieces: {"upper": mask, "fore": mask, "hand": mask} (empty masks allowed).
     segments: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     skin: tuple | None = None  # the face's skin colour: CIELAB median and spread
+    # The backdrop between a hand's fingers that its arm took, and the fingers' soft edge
+    # against it (split_parts): its layers leave it out, as the backdrop seen through them
+    # (beside.backdrop_between).
+    between: np.ndarray | None = None
 
     def hand_pixels(self) -> np.ndarray:
         """Both arms' hand pieces (bool ``(H, W)``)."""
@@ -168,8 +172,12 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     # of ted_lia_driving1's outstretched hand, they were left on the backdrop, and the body's
     # closing below took half his hand for hidden torso, a dark blob left floating there.
     rest = person & ~taken & (below >= 0)
+    before = taken.copy()
     _to_arms(rest & ~touching(rest, trunk), parts, taken, sw, by_hand=True)
     if lab is not None:
+        # ... where they are the backdrop, not drawn by the arm's layers (seen through them).
+        own = np.logical_or.reduce(list(parts.hands.values())) if parts.hands else None
+        parts.between = backdrop_between(lab, taken & ~before, person, sw, own)
         # ... and thin strips along an arm, off the trunk, of its colour: its edge (the rest
         # again: the arms took some of it).
         for s_, edge in arm_edges(lab, person & ~taken & (below >= 0), trunk, parts.arms,
