@@ -35,6 +35,12 @@ def _silhouette(ref: np.ndarray, width: int, bones=ARMS) -> np.ndarray:
     return person
 
 
+def _first_frame_512(path) -> np.ndarray:
+    """A shared clip's first frame, resized to 512x512 (RGB uint8)."""
+    from gesticulate.video import iter_frames
+    return cv2.resize(next(iter(iter_frames(path))), (512, 512), interpolation=cv2.INTER_LINEAR)
+
+
 def _hand_landmarks(wrist=(100.0, 150.0), size=60.0) -> np.ndarray:
     """21 points of an open hand, fingers up, spread: (21, 2) pixels."""
     pts = np.zeros((21, 2))
@@ -234,10 +240,7 @@ def test_a_hand_is_cut_the_same_however_many_were_cut_before(shared_data):
     (avspeech_sample2's first frame at 512 px: 4-40 pixels of the left hand)."""
     from gesticulate.render.warp.segment import person_alpha
     from gesticulate.render.warp.testing import reference_keypoints
-    from gesticulate.video import iter_frames
-    frame = next(iter(iter_frames(shared_data / "video" / "avspeech_sample2.avi")))
-    image = cv2.resize(frame[0] if isinstance(frame, tuple) else frame, (512, 512),
-                       interpolation=cv2.INTER_LINEAR)
+    image = _first_frame_512(shared_data / "video" / "avspeech_sample2.avi")
     ref = reference_keypoints(image)
     valid = valid_points(ref, image.shape[1::-1])
     _, person = person_alpha(image)
@@ -1473,8 +1476,8 @@ def test_the_backdrop_between_an_outstretched_hands_fingers_is_seen_through_its_
     """ted_lia_driving1's hand held out over the stage's black band, as black as his jacket:
     the band between his fingers went with the hand (the test above) and showed as black
     stripes between them on the red stage once it rose. Those bits are the backdrop seen
-    through the hand's layer now (its alpha 0 there, the photo shown while the hand stays);
-    a pale card held between two fingers is no backdrop and stays the hand's."""
+    through the arm's layers now (left out of them; the real-data test below renders it); a
+    pale card held at a fingertip is no backdrop and stays the hand's."""
     from types import SimpleNamespace
 
     from gesticulate.render.warp.layers import LayerBuilder
@@ -1648,10 +1651,7 @@ def test_folded_hands_leave_the_lower_one_whole_when_the_upper_one_rises(shared_
     from gesticulate.render.warp import WarpRenderer
     from gesticulate.render.warp.borrowed import shown
     from gesticulate.render.warp.testing import pose, reference_keypoints
-    from gesticulate.video import iter_frames
-    frame = next(iter(iter_frames(shared_data / "video" / "avspeech_sample2.avi")))
-    image = cv2.resize(frame[0] if isinstance(frame, tuple) else frame, (512, 512),
-                       interpolation=cv2.INTER_LINEAR)
+    image = _first_frame_512(shared_data / "video" / "avspeech_sample2.avi")
     r = WarpRenderer(image, reference_keypoints(image))
     assert list(r.parts.hidden_hand) == ["right"]
     names = [layer.name for layer in r.layers]
@@ -1686,10 +1686,7 @@ def test_a_raised_hand_shows_the_stage_between_its_fingers_not_the_band_it_lay_o
     0.1 %. In the photo's own pose those gaps are the photo's."""
     from gesticulate.render.warp import WarpRenderer
     from gesticulate.render.warp.testing import pose, reference_keypoints
-    from gesticulate.video import iter_frames
-    frame = next(iter(iter_frames(shared_data / "video" / "ted_lia_driving1_noaudio.mp4")))
-    image = cv2.resize(frame[0] if isinstance(frame, tuple) else frame, (512, 512),
-                       interpolation=cv2.INTER_LINEAR)
+    image = _first_frame_512(shared_data / "video" / "ted_lia_driving1_noaudio.mp4")
     r = WarpRenderer(image, reference_keypoints(image))
     gaps = r.parts.between
     assert gaps.sum() > 100

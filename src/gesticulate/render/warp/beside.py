@@ -15,11 +15,15 @@ from gesticulate.render.warp.masks import (colour_clusters, components_below, gr
 
 # An arm piece's pixel is backdrop seen through it (:func:`backdrop_in_arm`) within
 # BACKDROP_NEAR spreads of the backdrop's colours beside it and at most BACKDROP_RATIO of its
-# distance to the piece's own; spreads of BACKDROP_SPREAD (CIELAB).
+# distance to the piece's own; spreads of BACKDROP_SPREAD (CIELAB). A piece between a hand's
+# fingers is backdrop (:func:`backdrop_between`) when BETWEEN_SHARE of its pixels are within
+# BACKDROP_NEAR of the backdrop's colours within BETWEEN_REACH shoulder widths of it.
 BACKDROP_NEAR = 1.5
 BACKDROP_RATIO = 0.5
 BACKDROP_SPREAD = np.array([20.0, 8.0, 8.0], np.float32)
 BACKDROP_BLOCK = 0.06       # shoulder widths: the side of the smallest block of backdrop
+BETWEEN_SHARE = 0.5
+BETWEEN_REACH = 0.15
 
 
 def backdrop_in_arm(lab: np.ndarray, region: np.ndarray, person: np.ndarray,
@@ -73,25 +77,23 @@ def _just_outside(person: np.ndarray, sw: float) -> np.ndarray:
     return grown(person, max(3.0, 0.04 * sw)) & ~grown(person, max(1.0, 0.015 * sw))
 
 
-def backdrop_between(lab: np.ndarray, bits: np.ndarray, person: np.ndarray, sw: float,
-                     hands: np.ndarray | None = None) -> np.ndarray:
+def backdrop_between(lab: np.ndarray, bits: np.ndarray, person: np.ndarray, sw: float
+                     ) -> np.ndarray:
     """``(H, W)`` bool: the pieces of ``bits`` (what the segmenter gave the person between a
-    hand's fingers, cut off from the body by the hand) that are the backdrop: at least half
-    their pixels within :data:`BACKDROP_NEAR` spreads of the colours of the backdrop just
-    outside the person beside them. Unlike :func:`backdrop_in_arm` no piece's own colours
-    compete: where they lie, off the body, the hand's cut
-    (:func:`~gesticulate.render.warp.hands.hand_mask`) already found them no hand.
+    hand's fingers, cut off from the body by the hand) that are the backdrop: at least
+    :data:`BETWEEN_SHARE` of their pixels within :data:`BACKDROP_NEAR` spreads of the colours of
+    the backdrop just outside the person within :data:`BETWEEN_REACH` of them. Unlike
+    :func:`backdrop_in_arm` no piece's own colours compete: where they lie, off the body, the
+    hand's cut (:func:`~gesticulate.render.warp.hands.hand_mask`) already found them no hand.
     ted_lia_driving1's fingers lay over the stage's black band, as black as his jacket; the
     gaps between them, carried with his hand, showed as black stripes on the red stage once it
-    rose. With them goes their rim in the ``hands`` (the hands' own pixels), where a finger's
-    soft edge is nearer the backdrop's colours than the hands' (a dark outline round the
-    fingers)."""
+    rose."""
     out = np.zeros_like(bits)
     if not bits.any():
         return out
     box = mask_box(bits, int(0.3 * sw))
     inside, lb = bits[box], lab[box]
-    ring = _just_outside(person[box], sw) & grown(inside, 0.15 * sw)
+    ring = _just_outside(person[box], sw) & grown(inside, BETWEEN_REACH * sw)
     if ring.sum() < 20:
         return out
     back = colour_clusters(lb[ring], 3)
@@ -100,15 +102,7 @@ def backdrop_between(lab: np.ndarray, bits: np.ndarray, person: np.ndarray, sw: 
     count, labels = cv2.connectedComponents(inside.astype(np.uint8), connectivity=8)
     share = np.bincount(labels[inside], weights=near[inside], minlength=count) \
         / np.maximum(np.bincount(labels[inside], minlength=count), 1)
-    seen = inside & (share[labels] >= 0.5)
-    if hands is not None and seen.any() and hands.any():
-        rim = grown(seen, max(1.0, 0.012 * sw)) & hands[box] & ~seen
-        if rim.any():
-            own = colour_clusters(lab[hands], 3)
-            rim[rim] = nearest_colour(lb[rim], back, BACKDROP_SPREAD) \
-                < nearest_colour(lb[rim], own, BACKDROP_SPREAD)
-            seen |= rim
-    out[box] = seen
+    out[box] = inside & (share[labels] >= BETWEEN_SHARE)
     return out
 
 

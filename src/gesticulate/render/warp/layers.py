@@ -225,7 +225,8 @@ class LayerBuilder:
     def _backdrop_in(self, name: str, region: np.ndarray, person: np.ndarray,
                      lab: np.ndarray, body: np.ndarray) -> np.ndarray:
         """The backdrop seen through an arm piece's layer (:func:`beside.backdrop_in_arm`),
-        along its bone; none for the torso, nor over it (what the torso's layer would show
+        along its bone, and the backdrop between a hand's fingers that the piece holds
+        (``Parts.between``); none for the torso, nor over it (what the torso's layer would show
         there is its fill, not the photo)."""
         piece, _, side = name.partition("_")
         if piece not in ("upper", "fore", "hand") or side not in self.parts.arm_info:

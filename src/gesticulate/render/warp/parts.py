@@ -55,9 +55,8 @@ class Parts:
     # Per arm, its pieces: {"upper": mask, "fore": mask, "hand": mask} (empty masks allowed).
     segments: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     skin: tuple | None = None  # the face's skin colour: CIELAB median and spread
-    # The backdrop between a hand's fingers that its arm took, and the fingers' soft edge
-    # against it (split_parts): its layers leave it out, as the backdrop seen through them
-    # (beside.backdrop_between).
+    # The backdrop between a hand's fingers that its arm took (split_parts): its layers leave
+    # it out, as the backdrop seen through them (beside.backdrop_between).
     between: np.ndarray | None = None
 
     def hand_pixels(self) -> np.ndarray:
@@ -176,8 +175,7 @@ def split_parts(person: np.ndarray, ref: np.ndarray, valid: np.ndarray,
     _to_arms(rest & ~touching(rest, trunk), parts, taken, sw, by_hand=True)
     if lab is not None:
         # ... where they are the backdrop, not drawn by the arm's layers (seen through them).
-        own = np.logical_or.reduce(list(parts.hands.values())) if parts.hands else None
-        parts.between = backdrop_between(lab, taken & ~before, person, sw, own)
+        parts.between = backdrop_between(lab, taken & ~before, person, sw)
         # ... and thin strips along an arm, off the trunk, of its colour: its edge (the rest
         # again: the arms took some of it).
         for s_, edge in arm_edges(lab, person & ~taken & (below >= 0), trunk, parts.arms,
