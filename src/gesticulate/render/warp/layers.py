@@ -120,10 +120,10 @@ class LayerBuilder:
         bare = None if self.parts.hidden is None or not self.parts.hidden.any() else \
             bare_skin(lab, self.parts.torso & ~arms & ~hands, self.parts.skin)
         # The hands with the torso between them (HANDS_GAP); the head's keeps its gaps.
-        held = closed_gaps(hands, HANDS_GAP * self.parts.shoulder_width)
+        clasped = closed_gaps(hands, HANDS_GAP * self.parts.shoulder_width)
         shown: list = []
         rim = max(HAND_RIM, 2 * scale, RIM_WIDTH * self.parts.shoulder_width)
-        torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, arms, held, scale,
+        torso_rgb = self._unhidden(self.parts.torso, self.parts.hidden, arms, clasped, scale,
                                    bare=bare, pattern=True, rim=rim, shown=shown,
                                    sideways=self._grown(uppers, rim))
         # The head's fill under a hand at the neck (only where the photo hides some of it:
