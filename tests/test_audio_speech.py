@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from gesticulate.audio import phones as phones_mod
+from gesticulate.audio import vad
 from gesticulate.audio.io import load_audio
 from gesticulate.audio.phones import (NUM_PHONE_CHANNELS, OPENNESS, VISEMES, recognize_phones,
                                       viseme_channels, viseme_openness)
@@ -35,12 +36,20 @@ def quiet_noise(seconds: float, amp: float = 0.002, seed: int = 0) -> np.ndarray
 # ------------------------------------------------------------------ VAD
 
 
+def _torchscript_probability(y: np.ndarray) -> np.ndarray:
+    """silero-vad's own TorchScript model on ``y`` (16 kHz), window by window."""
+    from silero_vad import load_silero_vad
+    model = load_silero_vad()
+    n = -(-len(y) // 512)
+    x = torch.from_numpy(np.pad(y, (0, n * 512 - len(y))).astype(np.float32))
+    with torch.inference_mode():
+        return np.array([float(model(x[i * 512:(i + 1) * 512], SR)) for i in range(n)])
+
+
 @pytest.mark.realdata
 def test_vad_high_in_speech_low_in_silence_and_noise(speech):
     y = np.concatenate([quiet_noise(1.5), speech[:4 * SR], quiet_noise(1.5, seed=1)])
-    threads = torch.get_num_threads()
     prob = frame_speech_probability(y, sr=SR, fps=25.0, num_frames=175)
-    assert torch.get_num_threads() == threads  # the caller's thread setting is restored
     assert prob.shape == (175,) and prob.dtype == np.float32
     assert prob[45:130].mean() > 0.8  # speech 1.5..5.5 s, a frame of margin each side
     assert prob[:35].mean() < 0.2 and prob[-35:].mean() < 0.2
@@ -48,32 +57,44 @@ def test_vad_high_in_speech_low_in_silence_and_noise(speech):
     assert segs and 1.2 < segs[0][0] < 1.8 and 5.2 < segs[-1][1] < 5.9
     loud_noise = (0.3 * np.random.default_rng(2).standard_normal(3 * SR)).astype(np.float32)
     assert frame_speech_probability(loud_noise, sr=SR, fps=25.0, num_frames=75).mean() < 0.3
+    # The numpy network is silero-vad's TorchScript model, window for window.
+    ours = vad.speech_probability(y, sr=SR)
+    assert np.abs(ours - _torchscript_probability(y)).max() < 1e-4
+    assert ours.max() > 0.9 and ours.min() < 0.1
 
 
-def test_vad_leaves_torchs_thread_count_as_it_was():
-    """In a fresh process (so silero_vad is imported by the call), on 3 threads; and when the
-    model fails mid-run."""
+def test_vad_is_silero_vads_torchscript_model_without_torch():
+    """The numpy network gives the TorchScript model's probabilities (spoken-like bursts of
+    harmonics in noise, and silence), and the audio features never import torch or
+    silero_vad (in a fresh process)."""
     import subprocess
     import sys
+    t = np.arange(3 * SR) / SR
+    f0 = 140 + 30 * np.sin(2 * np.pi * 0.7 * t)
+    voiced = sum(np.sin(2 * np.pi * k * np.cumsum(f0) / SR) / k for k in range(1, 12))
+    bursts = (np.sin(2 * np.pi * 2.5 * t) > 0).astype(np.float32)
+    y = (0.3 * voiced * bursts + quiet_noise(3.0)).astype(np.float32)
+    y = np.concatenate([np.zeros(SR // 2, np.float32), y])
+    ours = vad.speech_probability(y, sr=SR)
+    assert ours.dtype == np.float32 and len(ours) == -(-len(y) // 512)
+    assert ours.max() > 0.5 and ours.min() < 0.05      # the state is carried through both
+    assert np.abs(ours - _torchscript_probability(y)).max() < 1e-4
     code = """
-import numpy as np, torch
-from gesticulate.audio import vad
-torch.set_num_threads(3)
-y = np.zeros(16000, np.float32)
-vad.speech_probability(y, sr=16000)
-assert torch.get_num_threads() == 3, torch.get_num_threads()
-class Broken:
-    def reset_states(self): pass
-    def __call__(self, x, sr): raise RuntimeError("model failed")
-vad._model = Broken()
-try:
-    vad.speech_probability(y, sr=16000)
-except RuntimeError:
-    pass
-assert torch.get_num_threads() == 3, torch.get_num_threads()
+import sys, numpy as np
+from gesticulate.audio.features import compute_features
+y = (0.01 * np.random.default_rng(0).standard_normal(16000)).astype(np.float32)
+compute_features(y, sr=16000, fps=25.0)
+assert "torch" not in sys.modules and "silero_vad" not in sys.modules, "imported"
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_vad_without_its_model_says_what_to_do(monkeypatch):
+    monkeypatch.setattr(vad, "_model", None)
+    monkeypatch.setattr(vad, "_ARCHIVE", "no_such_model.jit")
+    with pytest.raises(RuntimeError, match="not installed.*setup.sh"):
+        vad.speech_probability(np.zeros(SR, np.float32), sr=SR)
 
 
 def test_vad_on_other_rates_and_its_segment_rule():
