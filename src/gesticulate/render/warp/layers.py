@@ -72,6 +72,12 @@ def _arm_points(side: str) -> list[tuple[int, int]]:
 # Pixels (at 512 px) inside the person's outline from which on a body layer is opaque: past
 # the edge's blend with the backdrop (renderer.EDGE_WIDTH).
 SOLID_INSIDE = 4.0
+# The edge of the backdrop an arm's layer leaves out (seen through it, _backdrop_in) is blurred
+# by this much (Gaussian s.d., px at 512 px), the arm's alpha beside it lowered to match; the
+# photo shows behind that edge while the arm keeps its place. Cut at full opacity,
+# hbr_speaker8's raised hand showed a pixel-stepped edge along the wedge of blue cut away below
+# her thumb; at 1.0 and 1.2 it was still stepped.
+SEEN_THROUGH_EDGE = 1.8
 # The head's fill under a hand reads no pixel within this many px (at 512 px) of the person's
 # outline.
 NECK_EDGE = 2.0
@@ -107,7 +113,8 @@ class LayerBuilder:
                       valid: np.ndarray, scale: float, grow: int) -> tuple[list, np.ndarray]:
         """The layers (torso, upper arms, head, forearms, hands), each with its hidden texture
         filled; returns each layer's region and the backdrop seen through the arms' layers
-        (left out of them)."""
+        (left out of them) with their soft edge beside it (SEEN_THROUGH_EDGE): where the
+        renderer shows the photo while the arm stays."""
         spacing = body_spacing(scale)
         # Hidden texture: the torso (and the neck) under the arms, so no ghost arm stays on
         # the body when the arm moves.
@@ -169,6 +176,12 @@ class LayerBuilder:
                 if opaque.any() or seen_through.any():
                     solid = np.where(opaque, 1.0, alpha).astype(alpha.dtype)
                     solid[seen_through] = 0.0
+                    if seen_through.any():      # ... behind a soft edge, the photo behind it
+                        soft = cv2.GaussianBlur(seen_through.astype(np.float32), (0, 0),
+                                                SEEN_THROUGH_EDGE * scale)
+                        feathered = region & (soft > 1.0 / 64) & (solid > 1.0 - soft)
+                        solid = np.minimum(solid, 1.0 - soft).astype(alpha.dtype)
+                        through |= feathered    # while the arm stays (the renderer's ring)
                     own = opaque & (rgb == self._fg).all(2)       # not filled over
                     rgb = np.where(own[..., None], self.image, rgb)
                     if seen_through.any():      # the arm's colours run on under them
