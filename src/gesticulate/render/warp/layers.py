@@ -110,11 +110,12 @@ class LayerBuilder:
     ``self.parts``, ``self.size``) and keeps ``self.layers``."""
 
     def _build_layers(self, person: np.ndarray, alpha: np.ndarray, lab: np.ndarray,
-                      valid: np.ndarray, scale: float, grow: int) -> tuple[list, np.ndarray]:
+                      valid: np.ndarray, scale: float, grow: int
+                      ) -> tuple[list, np.ndarray, np.ndarray]:
         """The layers (torso, upper arms, head, forearms, hands), each with its hidden texture
-        filled; returns each layer's region and the backdrop seen through the arms' layers
-        (left out of them) with their soft edge beside it (SEEN_THROUGH_EDGE): where the
-        renderer shows the photo while the arm stays."""
+        filled; returns each layer's region, the backdrop seen through the arms' layers (left
+        out of them), and the arms' soft edge beside it (SEEN_THROUGH_EDGE): arm pixels behind
+        which the renderer shows the photo only while the arm stays."""
         spacing = body_spacing(scale)
         # Hidden texture: the torso (and the neck) under the arms, so no ghost arm stays on
         # the body when the arm moves.
@@ -158,6 +159,7 @@ class LayerBuilder:
         # Not the head: hair is see-through well inside its outline.
         inside = ~self._grown(~person, SOLID_INSIDE * scale)
         through = np.zeros_like(person)
+        feathered = np.zeros_like(person)
         self._rims = []
         torso = lab[self.parts.torso]
         # The colours of the body's layer (its clothes, what lies on it): an arm's pixels of
@@ -179,9 +181,9 @@ class LayerBuilder:
                     if seen_through.any():      # ... behind a soft edge, the photo behind it
                         soft = cv2.GaussianBlur(seen_through.astype(np.float32), (0, 0),
                                                 SEEN_THROUGH_EDGE * scale)
-                        feathered = region & (soft > 1.0 / 64) & (solid > 1.0 - soft)
-                        solid = np.minimum(solid, 1.0 - soft).astype(alpha.dtype)
-                        through |= feathered    # while the arm stays (the renderer's ring)
+                        lowered = region & (soft > 1.0 / 64) & (solid > 1.0 - soft)
+                        solid = np.where(lowered, 1.0 - soft, solid).astype(alpha.dtype)
+                        feathered |= lowered    # while the arm stays (the renderer's ring)
                     own = opaque & (rgb == self._fg).all(2)       # not filled over
                     rgb = np.where(own[..., None], self.image, rgb)
                     if seen_through.any():      # the arm's colours run on under them
@@ -203,7 +205,7 @@ class LayerBuilder:
                 pixels, base, owners = edges[name]
                 self._rims += self._rim_pixels(name, pixels & ~seen_through, rgb, unfilled,
                                                owners, base, _hand_points)
-        return regions, through
+        return regions, through, feathered
 
     def _seen_backdrop(self, through: np.ndarray, hole: np.ndarray, scale: float
                        ) -> np.ndarray:
