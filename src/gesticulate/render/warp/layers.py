@@ -72,11 +72,13 @@ def _arm_points(side: str) -> list[tuple[int, int]]:
 # Pixels (at 512 px) inside the person's outline from which on a body layer is opaque: past
 # the edge's blend with the backdrop (renderer.EDGE_WIDTH).
 SOLID_INSIDE = 4.0
-# The edge of the backdrop an arm's layer leaves out (seen through it, _backdrop_in) is blurred
-# by this much (Gaussian s.d., px at 512 px), the arm's alpha beside it lowered to match; the
-# photo shows behind that edge while the arm keeps its place. Cut at full opacity,
-# hbr_speaker8's raised hand showed a pixel-stepped edge along the wedge of blue cut away below
-# her thumb; at 1.0 and 1.2 it was still stepped.
+# The edge of the backdrop between a hand's fingers that an arm's layer leaves out
+# (Parts.between, _backdrop_in) is blurred by this much (Gaussian s.d., px at 512 px), the arm's
+# alpha beside it lowered to match; what lay behind that edge in the photo shows while the arm
+# keeps its place. Cut at full opacity, hbr_speaker8's raised hand showed a pixel-stepped edge
+# along the wedge of blue cut away below her thumb; at 1.0 and 1.2 it was still stepped. Not
+# along the backdrop seen through an arm elsewhere (beside.backdrop_in_arm): along the flag
+# beside the demo photo's arm, at the frame's edge, the photo's own pose lost 0.3 dB.
 SEEN_THROUGH_EDGE = 1.8
 # The head's fill under a hand reads no pixel within this many px (at 512 px) of the person's
 # outline.
@@ -111,11 +113,12 @@ class LayerBuilder:
 
     def _build_layers(self, person: np.ndarray, alpha: np.ndarray, lab: np.ndarray,
                       valid: np.ndarray, scale: float, grow: int
-                      ) -> tuple[list, np.ndarray, np.ndarray]:
+                      ) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]:
         """The layers (torso, upper arms, head, forearms, hands), each with its hidden texture
         filled; returns each layer's region, the backdrop seen through the arms' layers (left
-        out of them), and the arms' soft edge beside it (SEEN_THROUGH_EDGE): arm pixels behind
-        which the renderer shows the photo only while the arm stays."""
+        out of them), the arms' soft edge beside it (SEEN_THROUGH_EDGE) and what lies behind
+        that edge in the photo (RGB, the photo elsewhere): arm pixels behind which the
+        renderer shows that only while the arm stays."""
         spacing = body_spacing(scale)
         # Hidden texture: the torso (and the neck) under the arms, so no ghost arm stays on
         # the body when the arm moves.
@@ -160,6 +163,8 @@ class LayerBuilder:
         inside = ~self._grown(~person, SOLID_INSIDE * scale)
         through = np.zeros_like(person)
         feathered = np.zeros_like(person)
+        behind = self.image.copy()
+        between = self.parts.between if self.parts.between is not None else feathered
         self._rims = []
         torso = lab[self.parts.torso]
         # The colours of the body's layer (its clothes, what lies on it): an arm's pixels of
@@ -178,17 +183,26 @@ class LayerBuilder:
                 if opaque.any() or seen_through.any():
                     solid = np.where(opaque, 1.0, alpha).astype(alpha.dtype)
                     solid[seen_through] = 0.0
-                    if seen_through.any():      # ... behind a soft edge, the photo behind it
-                        soft = cv2.GaussianBlur(seen_through.astype(np.float32), (0, 0),
+                    # ... the backdrop between a hand's fingers behind a soft edge
+                    gaps = seen_through & between
+                    if gaps.any():
+                        soft = cv2.GaussianBlur(gaps.astype(np.float32), (0, 0),
                                                 SEEN_THROUGH_EDGE * scale)
                         lowered = region & (soft > 1.0 / 64) & (solid > 1.0 - soft)
                         solid = np.where(lowered, 1.0 - soft, solid).astype(alpha.dtype)
-                        feathered |= lowered    # while the arm stays (the renderer's ring)
                     own = opaque & (rgb == self._fg).all(2)       # not filled over
                     rgb = np.where(own[..., None], self.image, rgb)
                     if seen_through.any():      # the arm's colours run on under them
                         rgb = np.where(seen_through[..., None],
                                        bleed(rgb, region & ~seen_through), rgb)
+                    if gaps.any():
+                        # What lies behind the soft edge in the photo: the photo less the
+                        # layer's share of it (the photo itself where the layer shows it).
+                        a = solid[lowered].astype(np.float32)[:, None]
+                        behind[lowered] = np.clip(
+                            (self.image[lowered] - a * rgb[lowered]) / np.maximum(1.0 - a, 1e-3)
+                            + 0.5, 0, 255).astype(np.uint8)
+                        feathered |= lowered    # while the arm stays (the renderer's ring)
             layer = build_layer(name, region, rgb, solid, self.reference, valid, self.parts,
                                 spacing=step, grow=grow)
             if layer is None:
@@ -205,7 +219,7 @@ class LayerBuilder:
                 pixels, base, owners = edges[name]
                 self._rims += self._rim_pixels(name, pixels & ~seen_through, rgb, unfilled,
                                                owners, base, _hand_points)
-        return regions, through, feathered
+        return regions, through, feathered, behind
 
     def _seen_backdrop(self, through: np.ndarray, hole: np.ndarray, scale: float
                        ) -> np.ndarray:

@@ -177,7 +177,8 @@ class WarpRenderer(LayerBuilder):
         # or it is the photo's in every frame where :meth:`_seen_backdrop` keeps it; and the
         # arm's soft edge beside that backdrop (``feathered``), only while the arm stays.
         grow = max(int(round(3 * scale)), factor + 1)     # layers past their regions (px)
-        regions, through, feathered = self._build_layers(person, alpha, lab, valid, scale, grow)
+        regions, through, feathered, behind = self._build_layers(person, alpha, lab, valid,
+                                                                 scale, grow)
         # A hand laced under the other, unread, or mostly under it, drawn as the other where
         # the motion opens it.
         self._borrowed = borrow_hands(self.layers, self.parts, self.reference, valid, self.size,
@@ -187,7 +188,8 @@ class WarpRenderer(LayerBuilder):
         self._lent = lend_arms(self.layers, self.parts, self.reference, valid, self.size,
                                scale=scale, grow=grow)
         ring = hole & ((alpha < 0.99) | through | feathered)
-        photo_bg[through | feathered] = self.image[through | feathered]
+        photo_bg[through] = self.image[through]
+        photo_bg[feathered] = behind[feathered]
         self._ring = np.flatnonzero(ring)
         self._near = int(np.ceil(12 * scale / factor)) + 1
         # Bilinear taps of each ring pixel on the coarse (1/factor) coverage canvas.
