@@ -116,9 +116,10 @@ class LayerBuilder:
                       ) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]:
         """The layers (torso, upper arms, head, forearms, hands), each with its hidden texture
         filled; returns each layer's region, the backdrop seen through the arms' layers (left
-        out of them), the arms' soft edge beside it (SEEN_THROUGH_EDGE) and what lies behind
-        that edge in the photo (RGB, the photo elsewhere): arm pixels behind which the
-        renderer shows that only while the arm stays."""
+        out of them), the arms' soft edge beside the backdrop between a hand's fingers
+        (SEEN_THROUGH_EDGE) and what lies behind that edge in the photo (RGB, the photo
+        elsewhere): arm pixels behind which the renderer shows that only while the arm
+        stays."""
         spacing = body_spacing(scale)
         # Hidden texture: the torso (and the neck) under the arms, so no ghost arm stays on
         # the body when the arm moves.
@@ -164,7 +165,8 @@ class LayerBuilder:
         through = np.zeros_like(person)
         feathered = np.zeros_like(person)
         behind = self.image.copy()
-        between = self.parts.between if self.parts.between is not None else feathered
+        between = self.parts.between if self.parts.between is not None \
+            else np.zeros_like(person)
         self._rims = []
         torso = lab[self.parts.torso]
         # The colours of the body's layer (its clothes, what lies on it): an arm's pixels of

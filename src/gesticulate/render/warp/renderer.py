@@ -174,8 +174,9 @@ class WarpRenderer(LayerBuilder):
         # photo; it is shown again wherever the person still is nearby in a frame (so the
         # photo's own pose renders the photo), and inpainted where the person moved away.
         # So is the backdrop an arm's layer leaves out (seen through it, :meth:`_backdrop_in`),
-        # or it is the photo's in every frame where :meth:`_seen_backdrop` keeps it; and the
-        # arm's soft edge beside that backdrop (``feathered``), only while the arm stays.
+        # or it is the photo's in every frame where :meth:`_seen_backdrop` keeps it; and what
+        # lay behind an arm's soft edge beside the backdrop between a hand's fingers
+        # (``feathered``, ``behind``), only while the arm stays.
         grow = max(int(round(3 * scale)), factor + 1)     # layers past their regions (px)
         regions, through, feathered, behind = self._build_layers(person, alpha, lab, valid,
                                                                  scale, grow)
