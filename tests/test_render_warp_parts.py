@@ -1686,10 +1686,10 @@ def test_a_raised_hand_shows_the_stage_between_its_fingers_not_the_band_it_lay_o
     0.1 %. In the photo's own pose those gaps, and the hand's soft edge along them, are the
     photo's."""
     from gesticulate.render.warp import WarpRenderer
-    from gesticulate.render.warp.testing import pose, reference_keypoints
-    image = _first_frame_512(shared_data / "video" / "ted_lia_driving1_noaudio.mp4")
     from gesticulate.render.warp.masks import grown
     from gesticulate.render.warp.rig import BORDER
+    from gesticulate.render.warp.testing import pose, reference_keypoints
+    image = _first_frame_512(shared_data / "video" / "ted_lia_driving1_noaudio.mp4")
     r = WarpRenderer(image, reference_keypoints(image))
     gaps = r.parts.between
     assert gaps.sum() > 100

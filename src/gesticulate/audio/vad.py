@@ -142,10 +142,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def _encoded(windows: np.ndarray, before: np.ndarray) -> np.ndarray:
+def _encoded(windows: np.ndarray, before: np.ndarray, m: dict[str, np.ndarray]) -> np.ndarray:
     """The LSTM's input ``(N, 512)`` for consecutive windows ``(N, 512)``, the first read with
-    the ``before`` samples ``(64,)`` ahead of it."""
-    m = _get_model()
+    the ``before`` samples ``(64,)`` ahead of it; ``m``: the weights (:func:`_get_model`)."""
     n = len(windows)
     context = np.empty((n, CONTEXT), np.float32)
     context[0] = before
@@ -162,10 +161,10 @@ def _encoded(windows: np.ndarray, before: np.ndarray) -> np.ndarray:
     return h[:, :, 0] @ m["w_ih"].T + m["b"]          # (the convolutions leave one step)
 
 
-def _network(windows: np.ndarray, *, progress=None) -> np.ndarray:
+def _network(windows: np.ndarray, m: dict[str, np.ndarray], *, progress=None) -> np.ndarray:
     """Speech probability ``(N,)`` of consecutive windows ``(N, 512)``, from a fresh state,
-    :data:`BLOCK` windows at a time (``progress``: a tqdm bar, updated per block)."""
-    m = _get_model()
+    :data:`BLOCK` windows at a time (``m``: the weights; ``progress``: a tqdm bar, updated
+    per block)."""
     n = len(windows)
     w_hh = m["w_hh"].T
     u = w_hh.shape[0]
@@ -175,7 +174,7 @@ def _network(windows: np.ndarray, *, progress=None) -> np.ndarray:
     before = np.zeros(CONTEXT, np.float32)
     for a in range(0, n, BLOCK):
         block = windows[a:a + BLOCK]
-        gates_in = _encoded(block, before)
+        gates_in = _encoded(block, before, m)
         before = block[-1, -CONTEXT:]
         for t in range(len(block)):     # gates in torch's order: input, forget, cell, output
             g = gates_in[t] + h_t @ w_hh
@@ -213,10 +212,10 @@ def speech_probability(y: np.ndarray, *, sr: int, progress: bool = False) -> np.
     padded = np.zeros(n_win * WINDOW, np.float32)
     padded[:len(y16)] = y16
     with _lock:
-        _get_model()
+        m = _get_model()
     with tqdm(total=n_win, disable=not progress, desc="voice activity", unit="win",
               mininterval=0.5) as bar:
-        return _network(padded.reshape(n_win, WINDOW), progress=bar)
+        return _network(padded.reshape(n_win, WINDOW), m, progress=bar)
 
 
 def frame_speech_probability(y: np.ndarray, *, sr: int, fps: float, num_frames: int,
