@@ -1178,6 +1178,32 @@ def test_the_blended_edge_of_a_red_tie_on_a_white_shirt_is_not_bare_skin():
     assert not bare[12:, 44].any() and not bare[12:, 55].any()
 
 
+def test_a_print_of_small_skin_coloured_spots_is_cloth_not_bare_skin(monkeypatch):
+    """interview_1wrQ6Msp7wM's jacket is printed with pink diamonds 6-8 px across, of skin's
+    colour: taken for bare skin (16 % of her torso), they were left out of the hidden fill's
+    source, and the print ran on under her hands washed out, its diamonds missing. Only a
+    patch of skin with a core (a neckline) is bare."""
+    from gesticulate.render.warp.hands import bare_skin
+    from gesticulate.render.warp.masks import lab_of
+    h = w = 512                                                     # BARE_CORE is at 512 px
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:] = (235, 230, 232)                                        # white cloth
+    for y in range(60, h, 12):
+        for x in range(0, w, 12):
+            img[y:y + 3, x + 3:x + 9] = (60, 30, 50)                # dark diamonds ...
+            img[y + 6:y + 12, x + 6:x + 12] = (205, 150, 125)      # ... and skin-coloured ones
+    img[:40, 150:350] = (205, 150, 125)                             # a neckline
+    skin_lab = lab_of(np.array([[(205, 150, 125)]], np.uint8))[0, 0]
+    skin = (skin_lab, np.array([60.0, 10.0, 12.0]))
+    bare = bare_skin(lab_of(img), np.ones((h, w), bool), skin)
+    assert bare is not None and bare[:40, 150:350].all()
+    assert not bare[60:].any(), int(bare[60:].sum())
+    # Without the core test, the print is bare skin (as it was).
+    monkeypatch.setattr("gesticulate.render.warp.hands.BARE_CORE", 0.0)
+    spots = bare_skin(lab_of(img), np.ones((h, w), bool), skin)
+    assert spots is not None and spots[60:].sum() > 0.1 * 36 * (h - 60) * w / 144
+
+
 def test_a_hand_raised_to_the_shoulder_leaves_it_round():
     """A hand raised to the shoulder hides the top of the upper arm's sleeve: the hidden sleeve
     is round there. Cut square at the joint, the hand's own outline notched the shoulder

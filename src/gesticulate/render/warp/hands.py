@@ -145,19 +145,30 @@ def cloth_colours(lab: np.ndarray, around: np.ndarray, skin: tuple[np.ndarray, n
 # Skin shown on the torso is left out of its hidden fill's source when it is at most this share
 # of the torso's visible pixels (a neckline, not a shirt of skin's colour).
 BARE_SHARE = 0.25
+# ... and only a patch of it with a core BARE_CORE px (at 512 px) from its edge: the pink
+# diamonds printed on interview_1wrQ6Msp7wM's jacket (6-8 px across) are skin-coloured, and
+# left out of its source (16 % of it), the print ran on under her hands with its pink
+# diamonds copied from further off or missing: a pale, washed-out patch of print where her
+# hands had lain.
+BARE_CORE = 5.0
 
 
 def bare_skin(lab: np.ndarray, visible: np.ndarray, skin: tuple | None) -> np.ndarray | None:
-    """The skin-coloured pixels among a torso's ``visible`` ones (:func:`like_hand`: the
-    face's colour, nearer it than the cloth's): a neckline, bare arms. The hidden fill under
-    an arm mirrors the torso across the hole's edge from as far as the hole is deep, and
-    avspeech_sample1's neckline then showed as a skin blob on her top where her hand had lain.
-    None without a face, or when skin is more than :data:`BARE_SHARE` of them (a shirt of
-    skin's colour is cloth to copy)."""
+    """The skin-coloured patches among a torso's ``visible`` pixels (:func:`like_hand`: the
+    face's colour, nearer it than the cloth's; :data:`BARE_CORE`): a neckline, bare arms. The
+    hidden fill under an arm mirrors the torso across the hole's edge from as far as the hole
+    is deep, and avspeech_sample1's neckline then showed as a skin blob on her top where her
+    hand had lain. None without a face, or when skin is more than :data:`BARE_SHARE` of them
+    (a shirt of skin's colour is cloth to copy)."""
     if skin is None or visible.sum() < 12:
         return None
     out = np.zeros(visible.shape, bool)
     out[visible] = like_hand(lab, visible, visible, skin)
+    r = BARE_CORE * min(visible.shape) / 512.0
+    if r >= 0.5 and out.any():
+        # The patches' cores grown back, and a little further: their blurred edges too (not
+        # all of what touches them: a print's spots may touch a patch of skin).
+        out &= grown(~grown(~out, r), r + 2)
     if out.any():
         # Not the blend of two of the cloth's colours: the pinkish edge of a red tie on a white
         # shirt (avspeech_sample2: left out, his tie ran on under his hands without its edges,
