@@ -945,7 +945,7 @@ def test_a_print_of_skin_coloured_diamonds_runs_on_under_the_hands(shared_data):
     colour. They are cloth, copied into the torso's hidden fill like the rest of the print:
     under her hand on the left of the picture the fill holds as many of them as the seen
     jacket round the hand (share 0.15 against 0.14). Taken for bare skin (14 % of the torso's
-    seen pixels), they were left out of the fill's source, and the print ran on under her
+    seen pixels here, 16 % in the renderer's set-up), they were left out of the fill's source, and the print ran on under her
     hands washed out, its diamonds missing (0.08 against 0.12)."""
     from gesticulate.render.warp.hands import bare_skin
     from gesticulate.render.warp.masks import grown, lab_of

@@ -79,7 +79,7 @@ def membrane(x: np.ndarray, known: np.ndarray, *, smooth: int = 40,
         est = np.array(est, np.float32).reshape(val.shape)
         # The known pixels put back after each sweep (np.copyto with a mask: a boolean
         # index's gather and scatter took most of the sweeps' time).
-        where = np.broadcast_to(fixed.reshape(fixed.shape + (1,) * (val.ndim - 2)), val.shape)
+        where = fixed[..., None]
         np.copyto(est, val, where=where)
         for _ in range(smooth * (4 if depth == 0 else 1)):
             est = cv2.filter2D(est, -1, kernel, borderType=cv2.BORDER_REPLICATE

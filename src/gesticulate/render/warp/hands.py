@@ -147,9 +147,9 @@ def cloth_colours(lab: np.ndarray, around: np.ndarray, skin: tuple[np.ndarray, n
 BARE_SHARE = 0.25
 # ... and only a patch of it with a core BARE_CORE px (at 512 px) from its edge: the pink
 # diamonds printed on interview_1wrQ6Msp7wM's jacket (6-8 px across) are skin-coloured, and
-# left out of its source (16 % of it), the print ran on under her hands with its pink
-# diamonds copied from further off or missing: a pale, washed-out patch of print where her
-# hands had lain.
+# left out of the source (16 % of her torso's seen pixels), the print ran on under her hands
+# with its pink diamonds copied from further off or missing: a pale, washed-out patch of print
+# where her hands had lain.
 BARE_CORE = 5.0
 
 
@@ -166,8 +166,10 @@ def bare_skin(lab: np.ndarray, visible: np.ndarray, skin: tuple | None) -> np.nd
     out[visible] = like_hand(lab, visible, visible, skin)
     r = BARE_CORE * min(visible.shape) / 512.0
     if r >= 0.5 and out.any():
-        # The patches' cores grown back, and a little further: their blurred edges too (not
-        # all of what touches them: a print's spots may touch a patch of skin).
+        # The patches' cores grown back, and 2 px further: their soft edges too (not all of
+        # what touches them: a print's spots may touch a patch of skin). Skin beside the
+        # hole, a core or none, is copied all the same
+        # (:meth:`~gesticulate.render.warp.layers.LayerBuilder._unhidden`).
         out &= grown(~grown(~out, r), r + 2)
     if out.any():
         # Not the blend of two of the cloth's colours: the pinkish edge of a red tie on a white
