@@ -923,9 +923,7 @@ def test_the_desk_below_its_edge_keeps_the_photo_away_from_the_hands(pats):
     from gesticulate.render.warp.masks import grown
     renderer = pats[2]
     below = renderer.surface.below(renderer.image.shape[:2])
-    limbs = np.zeros(below.shape, bool)
-    for region in renderer.parts.arms.values():
-        limbs |= region
+    limbs = renderer.parts.arm_pixels()
     edge = int(np.argmax(below.any(1)))                       # the edge's first row
     band = below & (np.arange(below.shape[0])[:, None] < edge + 10) & ~grown(limbs, 20)
     assert band.sum() > 1000
@@ -945,8 +943,9 @@ def test_a_print_of_skin_coloured_diamonds_runs_on_under_the_hands(shared_data):
     colour. They are cloth, copied into the torso's hidden fill like the rest of the print:
     under her hand on the left of the picture the fill holds as many of them as the seen
     jacket round the hand (share 0.15 against 0.14). Taken for bare skin (14 % of the torso's
-    seen pixels here, 16 % in the renderer's set-up), they were left out of the fill's source, and the print ran on under her
-    hands washed out, its diamonds missing (0.08 against 0.12)."""
+    seen pixels here, 16 % in the renderer's set-up), they were left out of the fill's
+    source, and the print ran on under her hands washed out, its diamonds missing (0.08
+    against 0.12)."""
     from gesticulate.render.warp.hands import bare_skin
     from gesticulate.render.warp.masks import grown, lab_of
     from gesticulate.render.warp.rig import BORDER
@@ -954,9 +953,7 @@ def test_a_print_of_skin_coloured_diamonds_runs_on_under_the_hands(shared_data):
     parts = renderer.parts
     lab = lab_of(renderer.image)
     hands = parts.hand_pixels()
-    seen = parts.torso & ~hands
-    for arm in parts.arms.values():
-        seen &= ~arm
+    seen = parts.torso & ~hands & ~parts.arm_pixels()
     bare = bare_skin(lab, seen, parts.skin)
     assert bare is None or bare.sum() < 0.03 * seen.sum(), int(bare.sum())
     torso = next(x for x in renderer.layers if x.name == "torso")

@@ -1724,10 +1724,7 @@ def test_a_raised_hand_shows_the_stage_between_its_fingers_not_the_band_it_lay_o
     # The hand's edge along them is soft: its layer's alpha falls over SEEN_THROUGH_EDGE (cut at
     # full opacity it was 0.93 on average a pixel from them, hbr_speaker8's raised hand showed
     # pixel steps there). With the hand in its place the photo shows behind that edge.
-    arms = np.zeros_like(gaps)
-    for piece in r.parts.arms.values():
-        arms |= piece
-    edge = grown(gaps, 1) & ~gaps & arms
+    edge = grown(gaps, 1) & ~gaps & r.parts.arm_pixels()
     alpha = np.max([layer.texture[BORDER:-BORDER, BORDER:-BORDER, 3] for layer in r.layers
                     if layer.name.startswith(("upper", "fore", "hand"))], axis=0) / 255.0
     assert edge.sum() > 40 and alpha[edge].mean() < 0.75
@@ -2556,9 +2553,7 @@ def test_a_hand_at_the_neck_leaves_no_backdrop_behind(shared_data):
         hh, ww = head.shape
         yy, xx = np.mgrid[0:hh, 0:ww]
         above = (xx - mid[0]) * normal[0] + (yy - mid[1]) * normal[1] < 0
-        taken = np.zeros_like(head)
-        for arm in parts.arms.values():
-            taken |= arm
+        taken = parts.arm_pixels()
         person = taken | parts.torso | (parts.head if parts.head is not None else False)
         flanked = _flanked(taken & above, person & ~taken, person,
                            ROW_FLANK * parts.shoulder_width)

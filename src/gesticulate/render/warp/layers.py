@@ -19,6 +19,7 @@ from gesticulate.render.warp.hands import bare_skin
 from gesticulate.render.warp.masks import closed_gaps, colour_clusters, grown, touching
 from gesticulate.render.warp.rig import (BORDER, LAYER_READ, Layer, body_spacing, build_layer,
                                          mesh_step)
+from gesticulate.render.warp.segment import unmixed
 from gesticulate.skeleton import layout as L
 
 
@@ -123,9 +124,7 @@ class LayerBuilder:
         spacing = body_spacing(scale)
         # Hidden texture: the torso (and the neck) under the arms, so no ghost arm stays on
         # the body when the arm moves.
-        arms, uppers = np.zeros_like(person), np.zeros_like(person)
-        for piece in self.parts.arms.values():
-            arms |= piece
+        arms, uppers = self.parts.arm_pixels(), np.zeros_like(person)
         for seg in self.parts.segments.values():
             uppers |= seg["upper"]
         hands = self.parts.hand_pixels()
@@ -200,10 +199,8 @@ class LayerBuilder:
                     if gaps.any():
                         # What lies behind the soft edge in the photo: the photo less the
                         # layer's share of it (the photo itself where the layer shows it).
-                        a = solid[lowered].astype(np.float32)[:, None]
-                        behind[lowered] = np.clip(
-                            (self.image[lowered] - a * rgb[lowered]) / np.maximum(1.0 - a, 1e-3)
-                            + 0.5, 0, 255).astype(np.uint8)
+                        behind[lowered] = unmixed(self.image[lowered], rgb[lowered],
+                                                  solid[lowered].astype(np.float32)[:, None])
                         feathered |= lowered    # while the arm stays (the renderer's ring)
             layer = build_layer(name, region, rgb, solid, self.reference, valid, self.parts,
                                 spacing=step, grow=grow)

@@ -59,6 +59,13 @@ class Parts:
     # it out, as the backdrop seen through them (beside.backdrop_between).
     between: np.ndarray | None = None
 
+    def arm_pixels(self) -> np.ndarray:
+        """Both arms' pixels, upper arm to hand (bool ``(H, W)``)."""
+        out = np.zeros_like(self.torso)
+        for piece in self.arms.values():
+            out |= piece
+        return out
+
     def hand_pixels(self) -> np.ndarray:
         """Both arms' hand pieces (bool ``(H, W)``)."""
         out = np.zeros_like(self.torso)

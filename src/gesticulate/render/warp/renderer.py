@@ -164,9 +164,7 @@ class WarpRenderer(LayerBuilder):
             # desk's rail along its whole width, filled from its bright ends, a pale block
             # where his hand had lain). An arm's and a hand's run on past it: they may lie on
             # the desk.
-            limbs = np.zeros_like(person)
-            for limb in self.parts.arms.values():
-                limbs |= limb
+            limbs = self.parts.arm_pixels()
             first = hole
             hole = (self._grown(person & ~on_desk & ~limbs, hole_grow) & ~on_desk) \
                 | self._grown(person & (on_desk | limbs), hole_grow) | strays

@@ -162,5 +162,11 @@ def edge_matte(image: np.ndarray, person: np.ndarray, alpha: np.ndarray, *, widt
     soft = sel & (out < 0.99)
     k = out[soft][:, None]
     fg[soft] = np.clip(F[soft] + 0.5, 0, 255).astype(np.uint8)
-    bg[soft] = np.clip((img[soft] - k * F[soft]) / (1 - k) + 0.5, 0, 255).astype(np.uint8)
+    bg[soft] = unmixed(img[soft], F[soft], k)
     return out.astype(np.float32), fg, bg
+
+
+def unmixed(image: np.ndarray, fg: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """What lay behind pixels ``image`` ``(N, 3)`` drawn over it in colour ``fg`` ``(N, 3)``
+    at alpha ``a`` ``(N, 1)``: ``(image - a fg) / (1 - a)``, uint8."""
+    return np.clip((image - a * fg) / np.maximum(1.0 - a, 1e-3) + 0.5, 0, 255).astype(np.uint8)
