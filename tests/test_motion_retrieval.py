@@ -486,6 +486,80 @@ def test_an_elbow_on_the_frames_edge_stays_and_the_forearm_moves(gen, reference)
     assert np.ptp(kp[:, L.RIGHT_WRIST, :2], axis=0).max() > 0.1 * sw
 
 
+
+def test_a_forearm_keeps_its_hand_in_the_picture():
+    """avspeech_sample1's elbow lies on the frame's bottom edge, her forearm raised before her.
+    The library turns forearms by up to 140-167 degrees (a hand raised from the lap; a wrist
+    behind a lectern): turned that far about her elbow, her hand swung down and out of the
+    picture, and kept_up's least turn then flipped it to the elbow's other side, half a turn in
+    a frame (4 seeds of 20). The turn now slows before the one that takes the wrist out of the
+    frame, either way, and the hand turns with its forearm; an elbow the frame pins or not."""
+    local = _arm_local(0.9)
+    local[L.RIGHT_ELBOW] = (0.9, 1.0)                   # on the bottom edge, near the corner
+    local[L.RIGHT_WRIST] = (0.55, 0.55)                 # raised before the chest
+    local[L.RIGHT_HAND] = local[L.RIGHT_WRIST] + np.column_stack(
+        [np.linspace(0, -0.15, 21), np.linspace(0, -0.25, 21)])
+    seen = np.ones(L.NUM_KEYPOINTS, bool)
+    frame = (np.array([-1.6, -1.6]), np.array([1.1, 1.02]))
+    T = 120
+    params = np.zeros((T, R.NUM_PARAMS))
+    fore = R.BONES.index((L.RIGHT_ELBOW, L.RIGHT_WRIST))
+    root = R.HAND_ROOT[L.RIGHT_HAND_START]
+    turn = np.r_[np.linspace(0.0, 2.6, T // 2), np.linspace(2.6, -2.6, T // 2)]  # both ways
+    params[:, R.P_ANGLE.start + fore] = turn
+    params[:, R.P_ANGLE.start + np.flatnonzero(R.FINGER_ROOT == root)] = turn[:, None]
+    head = np.repeat(local[None, R.HEAD], T, axis=0)
+    hand = np.r_[L.RIGHT_WRIST, np.arange(133)[L.RIGHT_HAND]]
+
+    def bend(kp):             # the hand's direction on its forearm's
+        f = kp[:, L.RIGHT_WRIST] - kp[:, L.RIGHT_ELBOW]
+        h = kp[:, L.RIGHT_HAND][:, 12] - kp[:, L.RIGHT_WRIST]
+        return np.angle((h[:, 0] + 1j * h[:, 1]) / (f[:, 0] + 1j * f[:, 1]))
+
+    def outside(kp):          # (the bound is interpolated between samples: 1e-5 sw past)
+        pts = kp[:, L.RIGHT_WRIST]
+        return ((pts < frame[0] - 1e-3) | (pts > frame[1] + 1e-3)).any(axis=1)
+
+    for pinned in ({L.RIGHT_ELBOW: np.array([1.0, 0.0])}, None):
+        def posed(**kw):
+            out = retrieval_rig.retarget(local, seen, params, head, pinned=pinned, **kw)
+            return retrieval_rig.kept_up(out, local, seen, {"right": 1.0}, soft=0.12)
+
+        wild, kept = posed(), posed(frame=frame)
+        assert outside(wild).any()                        # the old way: out of the picture
+        assert not outside(kept).any()
+        # No jump: the hand's fastest point moves 0.05 sw a frame on the way back (unbounded,
+        # it jumped 0.15 sw as it flipped).
+        step = np.linalg.norm(np.diff(kept[:, hand], axis=0), axis=2).max()
+        assert step < 0.1 < np.linalg.norm(np.diff(wild[:, hand], axis=0), axis=2).max()
+        assert np.allclose(bend(kept), bend(kept)[0], atol=1e-6)  # the hand turns with it
+        f = kept[:, L.RIGHT_WRIST] - kept[:, L.RIGHT_ELBOW]
+        assert np.ptp(np.unwrap(np.arctan2(f[:, 1], f[:, 0]))) > 1.0   # it still turns
+        assert np.array_equal(kept[:, L.LEFT_HAND], wild[:, L.LEFT_HAND])
+
+
+def test_the_turns_that_keep_a_wrist_inside_move_smoothly_with_its_elbow():
+    """_inside_turns: exact for a wrist that meets one edge, 0 towards an edge the photo's
+    wrist already lies past, and continuous as the elbow moves (no 3-degree steps)."""
+    lo, hi = np.array([-10.0, -10.0]), np.array([10.0, 1.0])
+    elbow = np.array([[0.0, 0.5]])
+    least, most = retrieval_rig._inside_turns(elbow, np.array([[0.0, -0.4]]), lo, hi)
+    # 0.4 long, the wrist never reaches y = 1 (0.5 below the elbow): half a turn either way.
+    assert np.allclose([least[0], most[0]], [-np.pi, np.pi], atol=1e-9)
+    least, most = retrieval_rig._inside_turns(elbow, np.array([[0.8, 0.0]]), lo, hi)
+    # pointing right, y = 0.5 + 0.8 sin(a) meets 1 at a = asin(0.625) turning down (+)
+    assert most[0] == pytest.approx(np.arcsin(0.625), abs=0.01)
+    assert least[0] == pytest.approx(-np.pi, abs=1e-9)
+    # a wrist past the edge already: it may not go further out, only back in
+    least, most = retrieval_rig._inside_turns(np.array([[0.0, 1.2]]), np.array([[0.8, 0.0]]),
+                                              lo, hi)
+    assert most[0] == pytest.approx(0.0, abs=1e-9) and least[0] < -0.5
+    ys = np.linspace(0.3, 0.7, 200)
+    _, most = retrieval_rig._inside_turns(np.column_stack([np.zeros_like(ys), ys]),
+                                          np.tile([0.8, 0.0], (len(ys), 1)), lo, hi)
+    assert np.allclose(most, np.arcsin((1.0 - ys) / 0.8), atol=0.01)
+    assert np.abs(np.diff(most)).max() < 0.01
+
 def _turn(v: np.ndarray, a: np.ndarray) -> np.ndarray:
     """Vectors ``v (2,)`` turned by angles ``a (T,)``: ``(T, 2)``."""
     return np.stack([np.cos(a) * v[0] - np.sin(a) * v[1], np.sin(a) * v[0] + np.cos(a) * v[1]], 1)

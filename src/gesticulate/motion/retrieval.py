@@ -47,10 +47,12 @@ Against the shared clips' real speakers (``benchmarks/gestures.py --retrieval``,
 left out of the library, 20 seeds; 2026-12-07) every class's wrist speed in speech (median and
 90th percentile), motion beats per second and acceleration lie within the benchmark's bounds,
 and the seated, lectern and desk classes' hand variance and L1 diversity; the close-up class's
-are 0.51x and 0.65x its real ones (most of avspeech_sample1's windows come from the other
-close-up, whose right arm barely moves; the rest of its library is eight seated or desk
-speakers; hands the tracker spun had inflated them to 0.77x and 0.74x,
-:func:`~gesticulate.motion.retrieval_index.motion_params`).
+are 0.59x and 0.69x its real ones (its library is the other close-up, whose arms barely move,
+and eight seated, lectern or desk speakers; hands the tracker spun had inflated them to 0.77x
+and 0.74x, :func:`~gesticulate.motion.retrieval_index.motion_params`). The wrists stay in the
+picture (``retarget``'s ``frame``): before, 4 seeds of 20 swung avspeech_sample1's raised hand
+out of it and flipped it (0.51x and 0.65x), and the lectern speaker's hand variance was 0.75x
+hers (0.94x since).
 
 Mouth and blinks are not copied from the library: the mouth opens with this audio's loudness
 (and closes on bilabials when phones are given) and blinks are drawn at a conversational
@@ -268,11 +270,16 @@ class RetrievalGenerator:
         if seen[L.FACE].mean() > 0.8:
             _mouth_and_lids(head, local, ref, seen, features, phones=phones, rng=rng_face)
 
+        # The picture (2 % in from its edges, as the procedural generator's hands keep): the
+        # wrists stay in it.
+        frame = tuple((np.array(image_size, np.float64) * k - root) / sw for k in (0.02, 0.98))
+
         def posed(params: np.ndarray) -> np.ndarray:
             """The photo's skeleton under ``params``, its hands resting low kept there (on a
             desk, in a lap: retrieval_rig.SINK)."""
             return kept_up(retarget(local, seen, params, head, max_stretch=self.max_stretch,
-                                    pinned=pinned, held=held), local, seen, drops, soft=SOFT_EDGE)
+                                    pinned=pinned, held=held, frame=frame),
+                           local, seen, drops, soft=SOFT_EDGE)
 
         if self.warp_s > 0 and T > 2:     # the strokes onto this voice's onsets
             wrists = wrist_speeds(posed(params), paced, fps=fps)

@@ -25,7 +25,7 @@ FINGER_GAIN = 0.5
 
 def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.ndarray, *,
              max_stretch: float = 1.1, pinned: dict | None = None,
-             held: set | frozenset = frozenset()) -> np.ndarray:
+             held: set | frozenset = frozenset(), frame: tuple | None = None) -> np.ndarray:
     """Forward kinematics of the photo's skeleton under rig parameters.
 
     Parameters
@@ -47,6 +47,9 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
         Elbows whose arm only follows its shoulder though the elbow is seen (an arm resting
         below the frame, :func:`~gesticulate.motion.arms.rests_below`; two hands held together
         unread, :func:`~gesticulate.motion.style.joined_hands`).
+    frame : (lo, hi), optional
+        The picture's corners ``(2,)`` each, in ``local``'s units: a forearm turns only as far
+        as keeps its wrist in there (:func:`_inside_turns`), its hand with it.
 
     Returns
     -------
@@ -69,6 +72,7 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
                                (L.RIGHT_ELBOW, L.RIGHT_WRIST, L.RIGHT_HAND))
                  if not seen[arm[0]] or arm[0] in held
                  for c in np.r_[arm[0], arm[1], np.arange(133)[arm[2]]]}
+        held_back = {}      # a hand's root bone → how far its forearm was held back
         for b, (p, c) in enumerate(R.BONES):
             base = neck if p == R.NECK else out[:, p]
             vec = local[c] - (0.0 if p == R.NECK else local[p])
@@ -84,10 +88,17 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
             if R.FINGER_ROOT[b] >= 0 and R.FINGER_ROOT[b] != b:
                 root = params[:, R.P_ANGLE.start + R.FINGER_ROOT[b]]
                 ang = root + FINGER_GAIN * (ang - root)
+            if R.FINGER_ROOT[b] >= 0:
+                ang = ang + held_back.get(R.FINGER_ROOT[b], 0.0)
             loglen = params[:, R.P_LOGLEN.start + b]
             ratio = np.exp(np.clip(loglen, np.log(0.6), np.log(max_stretch)))
             if b in full:       # an arm bone the photo shows foreshortened
                 ratio = np.where(loglen > 0, _grown(loglen, full[b], max_stretch), ratio)
+            if c in _HAND_OF and frame is not None:       # a forearm: its wrist in the picture
+                least, most = _inside_turns(base, vec * ratio[:, None], *frame)
+                kept = soft_clip(ang, least, most, np.zeros_like(ang), INSIDE_SOFT)
+                held_back[R.HAND_ROOT[_HAND_OF[c]]] = kept - ang
+                ang = kept
             cs, sn = np.cos(ang) * ratio, np.sin(ang) * ratio
             out[:, c] = base + np.stack([cs * vec[0] - sn * vec[1], sn * vec[0] + cs * vec[1]], 1)
     hp = params[:, R.P_HEAD]
@@ -101,6 +112,45 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
     out[:, R.HEAD, 0] = centre[0] + neck[:, :1] + shift[:, :1] + z.real
     out[:, R.HEAD, 1] = centre[1] + neck[:, 1:] + shift[:, 1:] + z.imag
     return out
+
+
+_HAND_OF = {L.LEFT_WRIST: L.LEFT_HAND_START, L.RIGHT_WRIST: L.RIGHT_HAND_START}
+# A forearm slows over this much turn before the turn that takes its wrist out of the picture
+# (the hand turns with it). Unbounded, the library's forearm turns (up to 140-167 degrees:
+# hbr_speaker12's hands raised from her lap, un_speech_female's wrist behind her lectern)
+# swung avspeech_sample1's raised hand, its elbow on the frame's bottom edge, round and out of
+# the picture in 4 seeds of 20, and kept_up's least turn then flipped it to the elbow's other
+# side, half a turn in one frame.
+INSIDE_SOFT = np.deg2rad(20.0)
+_INSIDE_STEPS = np.deg2rad(np.arange(0.0, 181.0, 3.0))
+
+
+def _inside_turns(elbow: np.ndarray, forearm: np.ndarray, lo: np.ndarray, hi: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``(least, most)``, each ``(T,)``: how far (radians, at most half a turn) the forearm
+    ``forearm (T, 2)`` turns either way about ``elbow (T, 2)`` before its end leaves the box
+    ``lo``–``hi`` (each ``(2,)``), widened to hold the unturned end (the photo's wrist near the
+    edge may still move inwards). Sampled every 3 degrees and interpolated linearly between the
+    last sample inside and the first outside, so the bound moves smoothly with the elbow."""
+    rest = elbow + forearm
+    lo, hi = np.minimum(lo, rest), np.maximum(hi, rest)                    # (T, 2)
+    out = []
+    for sign in (1.0, -1.0):
+        a = sign * _INSIDE_STEPS
+        cs, sn = np.cos(a)[None], np.sin(a)[None]
+        end = elbow[:, None] + np.stack([cs * forearm[:, :1] - sn * forearm[:, 1:],
+                                         sn * forearm[:, :1] + cs * forearm[:, 1:]], axis=2)
+        room = np.minimum(end - lo[:, None], hi[:, None] - end).min(axis=2)   # (T, S), >= 0 in
+        room[:, 0] = np.maximum(room[:, 0], 0.0)
+        gone = room < 0
+        k = np.where(gone.any(axis=1), gone.argmax(axis=1), len(a))          # first outside
+        last = np.maximum(k - 1, 0)
+        t = np.arange(len(elbow))
+        inside = room[t, last]
+        outside = room[t, np.minimum(k, len(a) - 1)]
+        share = np.where(k < len(a), inside / np.maximum(inside - outside, 1e-12), 0.0)
+        out.append(a[last] + sign * share * _INSIDE_STEPS[1])
+    return out[1], out[0]
 
 
 # A hand turns at most WRIST_RANGE from the photo's bend on its forearm (a smooth squeeze over
