@@ -587,9 +587,41 @@ def test_a_hand_the_tracker_spun_stays_on_its_forearm_in_the_library():
     assert np.abs(angles[:, root] - angles[:, fore]).max() <= np.pi + 1e-4
     fingers = (R.FINGER_ROOT == root) & (np.arange(R.NUM_BONES) != root)
     assert np.abs(angles[:, fingers] - angles[:, root, None]).max() <= np.pi + 1e-4
-    # Its direction is still the tracked one (a whole turn apart at most).
+    # Its direction is the tracked one (whole turns apart) where it lies within a wrist's bend
+    # of its forearm; turned further (the tracker's flip), it is the hand as it is on either
+    # side, interpolated: never past HAND_FLIP.
+    bend = np.angle(np.exp(1j * (angles[:, root] - angles[:, fore])))
+    assert np.abs(bend).max() <= R.HAND_FLIP + 1e-4
     tracked = np.angle(np.exp(1j * (angles[:, root] - spin)))
-    assert np.ptp(np.unwrap(tracked)) < 1e-3
+    kept = np.abs(np.angle(np.exp(1j * (tracked - tracked[0])))) < 1e-3
+    assert 0.5 < kept.mean() < 0.9
+    # ... and it never jumps (wrapped alone, it jumped a whole turn where it passed half of
+    # one): across a flip it turns back the way it came, 14 degrees a frame here.
+    assert np.abs(np.diff(angles[:, root])).max() < 0.3
+
+
+def test_a_hand_the_tracker_flipped_for_a_few_frames_is_interpolated():
+    """hbr_speaker12's left hand spun through 310 degrees in a frame, un_speech_female's right
+    lay upside down on its forearm for 57 of 185 frames: a hand turned past HAND_FLIP on its
+    forearm is the hand around it, interpolated, fingers and all."""
+    T = 60
+    pose = template_pose(size=512).astype(np.float64)
+    pts = np.repeat(pose[None, :, :2], T, axis=0)
+    turn = np.zeros(T)
+    turn[20:30] = np.pi                              # flipped for 10 frames
+    turn[40:] = np.linspace(0.0, 0.6, T - 40)        # then a real bend of 34 degrees
+    wrist, hand = pose[L.LEFT_WRIST, :2], np.arange(L.LEFT_HAND_START, L.LEFT_HAND_START + 21)
+    for j in hand:
+        pts[:, j] = wrist + _turn(pose[j, :2] - wrist, turn)
+    conf = np.full((T, L.NUM_KEYPOINTS), 0.9)
+    params, _ = R.motion_params(pts, conf)
+    angles = params[:, R.P_ANGLE].astype(np.float64)
+    root = R.HAND_ROOT[L.LEFT_HAND_START]
+    link = R.BONES.index((L.LEFT_WRIST, L.LEFT_HAND_START))      # no length here: unturned
+    bones = np.setdiff1d(np.flatnonzero(R.FINGER_ROOT == root), [link])
+    change = angles[:, bones] - angles[0, bones]
+    assert np.abs(change[:40]).max() < 1e-4                         # the flip is gone
+    assert np.allclose(change[40:], turn[40:, None], atol=1e-4)     # the real bend stays
 
 
 def test_a_hand_turns_at_most_the_wrists_range_from_its_forearm(gen, reference):

@@ -31,7 +31,7 @@ from gesticulate.skeleton import layout as L
 from gesticulate.skeleton.normalize import CONFIDENCE_THRESHOLD
 
 INDEX_NAME = "retrieval_index.npz"
-INDEX_VERSION = 3   # 3: hand angles within half a turn of their forearm's (_hands_on_forearms)
+INDEX_VERSION = 4   # 4: a flipped hand interpolated (_hands_on_forearms, HAND_FLIP)
 NECK = -1                                   # the virtual root: mid-shoulder point
 # Rig bones (parent, child), parents first; NECK is the root. Each bone's angle and length
 # change is a motion parameter; hands hang off the body wrists.
@@ -161,20 +161,39 @@ def motion_params(pts: np.ndarray, conf: np.ndarray, *,
     return params.astype(np.float32), arms
 
 
+# A hand's turn on its forearm (from the clip's mean) past this is the tracker's flip, not a
+# wrist's bend. The shared clips' hands (the dataset's train clips): 3.0 % and 7.4 % of the
+# left- and right-hand frames past 90 degrees, 0.7 % and 7.4 % past 120, 0.3 % and 7.4 % past
+# 150: un_speech_female's right hand behind her lectern, read upside down, and
+# hbr_speaker12's left, spun through 310 degrees in a frame. Kept (wrapped to half a turn),
+# the replayed hand swung through the turn retrieval_rig.WRIST_RANGE squeezed it to, up to
+# 0.5 shoulder widths in a frame, wherever the library's window started or ended in one.
+HAND_FLIP = np.deg2rad(120.0)
+
+
 def _hands_on_forearms(angles: np.ndarray) -> None:
     """In place on bone angle changes ``(T, NUM_BONES)``: each hand's root bone within half a
-    turn of its forearm's, each finger bone within half a turn of its hand's root. Unwrapped
-    over the clip, a hand the tracker flipped or spun for a while (short bones, noisy
-    directions) kept whole turns: 1 % of the shared clips' left-hand frames had the hand's
-    root 335 degrees or more from its mean, which a gain or a blend between two clips then
-    spun through (a generated desk speaker's left hand turned 134-180 degrees from her
-    forearm, and MediaPipe lost it)."""
+    turn of its forearm's, each finger bone within half a turn of its hand's root, and a hand
+    the tracker flipped (turned past :data:`HAND_FLIP` on its forearm) interpolated between
+    the frames around it. Unwrapped over the clip, a hand the tracker flipped or spun for a
+    while (short bones, noisy directions) kept whole turns: 1 % of the shared clips' left-hand
+    frames had the hand's root 335 degrees or more from its mean, which a gain or a blend
+    between two clips then spun through (a generated desk speaker's left hand turned 134-180
+    degrees from her forearm, and MediaPipe lost it)."""
     for start, root in HAND_ROOT.items():
         fore = angles[:, FOREARM[start]]
-        angles[:, root] = fore + wrap_angle(angles[:, root] - fore)
+        bend = wrap_angle(angles[:, root] - fore)
         fingers = np.flatnonzero((FINGER_ROOT == root) & (np.arange(NUM_BONES) != root))
-        angles[:, fingers] = angles[:, root, None] + wrap_angle(angles[:, fingers]
-                                                                   - angles[:, root, None])
+        own = wrap_angle(angles[:, fingers] - angles[:, root, None])
+        # A hand turned past what a wrist bends is the tracker's flip: the hand as it is on
+        # either side of it, interpolated.
+        ok = np.abs(bend) <= HAND_FLIP
+        if ok.any() and not ok.all():
+            t = np.arange(len(bend))
+            bend = np.interp(t, t[ok], bend[ok])
+            own = np.stack([np.interp(t, t[ok], own[ok, i]) for i in range(own.shape[1])], 1)
+        angles[:, root] = fore + bend
+        angles[:, fingers] = angles[:, root, None] + own
 
 
 def _head_params(pts, ok, neck, sw) -> np.ndarray:

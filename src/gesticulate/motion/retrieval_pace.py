@@ -27,8 +27,9 @@ STYLE_SPEED = {"calm": 0.10, "conversational": 0.22, "presenter": 0.27, "lively"
 # forearm turns could swing a hand out of the picture (retrieval_rig's ``frame``); with the
 # wrists kept in it, the close-up class's gain sat at 1.5 for most seeds and its hand variance
 # and L1 diversity were 0.59x and 0.69x real; at 2.0 (and 2.5) 0.67x and 0.72x (0.73x and
-# 0.74x), the seated class's 0.78x and 0.83x rose to 1.08x and 0.95x (1.10x, 0.95x), its wrist
-# speed in speech 0.93x to 1.15x (1.22x); the lectern and desk speakers' unchanged.
+# 0.74x), the seated class's 0.78x and 0.83x rose to 1.08x and 0.95x (1.10x, 0.95x; 0.94x and
+# 0.89x once the library's flipped hands were interpolated, retrieval_index.HAND_FLIP), its
+# wrist speed in speech 0.93x to 1.15x (1.22x); the lectern and desk speakers' unchanged.
 GAIN_RANGE = (0.6, 2.0)
 # Styles whose target speed is the procedural generator's on the same inputs, not the style's
 # alone. The lectern speaker (un_speech_female: a close-up holding a hand raised, whom the
