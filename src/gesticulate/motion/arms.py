@@ -35,6 +35,7 @@ EDGE_MARGIN = 0.06                  # a handless wrist (or an elbow) this near t
 EDGE_ELBOW_CONFIDENCE = 0.5         # an elbow on the frame's edge found this surely is pinned
 MIDLINE_GAP = 0.1                   # a moving wrist stays this far (sw) on its own side
 SOFT_EDGE = 0.12                    # a wanted wrist slows over this much (sw) before a limit
+FRAME_MARGIN = 0.02                 # a moving wrist stays this share of the frame inside it
 # A hand held higher than HIGH_HAND_DROP shoulder widths under the neck may drop to that height
 # (_bounds), in a close-up holding it raised on an arm whose elbow the picture shows
 # (ArmContext.close_up_raised; procedural.CLOSE_UP_SCALE: the lectern speaker,
@@ -497,7 +498,7 @@ def _bounds(rest: np.ndarray, ctx: ArmContext, *, sw: float, side: float,
     widths below the neck (chest height, :data:`HIGH_HAND_DROP`), which they may drop to;
     below the top of the head; on its own side of the body midline (:data:`MIDLINE_GAP`, so
     the hands never pass through each other), at most 1.1 outside the shoulder, inside the
-    photo (2 % margin); the rest pose itself is always allowed.
+    photo (:data:`FRAME_MARGIN`); the rest pose itself is always allowed.
     """
     ref, seen = ctx.ref, ctx.seen
     w, h = ctx.image_size
@@ -507,9 +508,10 @@ def _bounds(rest: np.ndarray, ctx: ArmContext, *, sw: float, side: float,
     else:
         waist = neck[1] + 1.9 * sw
     top = ref[L.NOSE, 1] - 0.3 * sw if seen[L.NOSE] else neck[1] - 1.2 * sw
-    y_lo, y_hi = max(top, 0.02 * h), min(waist, 0.98 * h)
+    y_lo, y_hi = max(top, FRAME_MARGIN * h), min(waist, (1 - FRAME_MARGIN) * h)
     inner, outer = neck[0] + side * MIDLINE_GAP * sw, shoulder[0] + side * 1.1 * sw
-    x_lo, x_hi = max(min(inner, outer), 0.02 * w), min(max(inner, outer), 0.98 * w)
+    x_lo, x_hi = (max(min(inner, outer), FRAME_MARGIN * w),
+                  min(max(inner, outer), (1 - FRAME_MARGIN) * w))
     # Hands held high in the photo may drop to chest height (drop); low ones must not sink.
     y_hi = np.minimum(y_hi, np.maximum(rest[:, 1] + 0.05 * sw, neck[1] + drop * sw))
     lo = np.stack([np.minimum(x_lo, rest[:, 0]), np.minimum(y_lo, rest[:, 1])], axis=1)

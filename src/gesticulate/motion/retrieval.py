@@ -47,12 +47,12 @@ Against the shared clips' real speakers (``benchmarks/gestures.py --retrieval``,
 left out of the library, 20 seeds; 2026-12-07) every class's wrist speed in speech (median and
 90th percentile), motion beats per second and acceleration lie within the benchmark's bounds,
 and every class's hand variance and L1 diversity; the close-up class's only just: 0.67x and
-0.72x its real ones (its library is the other close-up, whose arms barely move, and eight
+0.73x its real ones (its library is the other close-up, whose arms barely move, and eight
 seated, lectern or desk speakers; hands the tracker spun had inflated them to 0.77x and 0.74x,
-:func:`~gesticulate.motion.retrieval_index.motion_params`). The wrists stay in the picture
-(``retarget``'s ``frame``): before, 4 seeds of 20 swung avspeech_sample1's raised hand out of
-it and flipped it (0.51x and 0.65x, the gain at its old top, 1.5), and the lectern speaker's
-hand variance was 0.75x hers (0.94x since).
+:func:`~gesticulate.motion.retrieval_index.motion_params`). No forearm turns its wrist out of
+the picture (``retarget``'s ``frame``): before, 4 seeds of 20 swung avspeech_sample1's raised
+hand out of it and flipped it (0.51x and 0.65x, the gain at its old top, 1.5), and the lectern
+speaker's hand variance was 0.75x hers (0.94x since).
 
 Mouth and blinks are not copied from the library: the mouth opens with this audio's loudness
 (and closes on bilabials when phones are given) and blinks are drawn at a conversational
@@ -74,8 +74,8 @@ from gesticulate.audio.features import AudioFeatures
 from gesticulate.errors import OptionError
 from gesticulate.motion import face as F
 from gesticulate.motion import retrieval_index as R
-from gesticulate.motion.arms import (CLOSE_UP_RAISED_DROP, HIGH_HAND_DROP, SOFT_EDGE,
-                                     close_up_raised, pinned_elbows, rests_below)
+from gesticulate.motion.arms import (CLOSE_UP_RAISED_DROP, FRAME_MARGIN, HIGH_HAND_DROP,
+                                     SOFT_EDGE, close_up_raised, pinned_elbows, rests_below)
 from gesticulate.motion.kinematics import ARMS
 from gesticulate.motion.base import Phones, check_inputs, register, seen_points
 from gesticulate.motion.gestures import speech_mask
@@ -270,9 +270,10 @@ class RetrievalGenerator:
         if seen[L.FACE].mean() > 0.8:
             _mouth_and_lids(head, local, ref, seen, features, phones=phones, rng=rng_face)
 
-        # The picture (2 % in from its edges, as the procedural generator's hands keep): the
-        # wrists stay in it.
-        frame = tuple((np.array(image_size, np.float64) * k - root) / sw for k in (0.02, 0.98))
+        # The picture, as the procedural generator's hands keep inside it: no forearm turns its
+        # wrist out of it.
+        frame = tuple((np.array(image_size, np.float64) * k - root) / sw
+                      for k in (FRAME_MARGIN, 1 - FRAME_MARGIN))
 
         def posed(params: np.ndarray) -> np.ndarray:
             """The photo's skeleton under ``params``, its hands resting low kept there (on a

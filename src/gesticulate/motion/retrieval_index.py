@@ -186,12 +186,12 @@ def _hands_on_forearms(angles: np.ndarray) -> None:
         fingers = np.flatnonzero((FINGER_ROOT == root) & (np.arange(NUM_BONES) != root))
         own = wrap_angle(angles[:, fingers] - angles[:, root, None])
         # A hand turned past what a wrist bends is the tracker's flip: the hand as it is on
-        # either side of it, interpolated.
+        # either side of it, interpolated (each finger the short way round).
         ok = np.abs(bend) <= HAND_FLIP
         if ok.any() and not ok.all():
-            t = np.arange(len(bend))
-            bend = np.interp(t, t[ok], bend[ok])
-            own = np.stack([np.interp(t, t[ok], own[ok, i]) for i in range(own.shape[1])], 1)
+            own[ok] = np.unwrap(own[ok], axis=0)
+            filled = _fill(np.column_stack([bend, own]), ok)
+            bend, own = filled[:, 0], wrap_angle(filled[:, 1:])
         angles[:, root] = fore + bend
         angles[:, fingers] = angles[:, root, None] + own
 

@@ -23,13 +23,14 @@ STYLE_SPEED = {"calm": 0.10, "conversational": 0.22, "presenter": 0.27, "lively"
 # speakers' 90th percentile fell to 0.54 of real. With the holds kept (retrieval.INERTIA_S) the desk
 # speaker wants about 0.5 and hbr_speaker9 (forearms seen end-on) about 1.6; at 0.6-1.3 the
 # seated class's 90th percentile was 0.64x real and its hand variance 0.62x, at 0.6-1.5 0.70x
-# and 0.69x (shared clips, leave-one-out, 20 seeds). The top was 1.5 while the library's wide
-# forearm turns could swing a hand out of the picture (retrieval_rig's ``frame``); with the
-# wrists kept in it, the close-up class's gain sat at 1.5 for most seeds and its hand variance
-# and L1 diversity were 0.59x and 0.69x real; at 2.0 (and 2.5) 0.67x and 0.72x (0.73x and
-# 0.74x), the seated class's 0.78x and 0.83x rose to 1.08x and 0.95x (1.10x, 0.95x; 0.94x and
+# and 0.69x (shared clips, leave-one-out, 20 seeds, with the code of the time). The top stayed
+# 1.5 while the library's wide forearm turns could swing a hand out of the picture
+# (retrieval_rig's ``frame``). With the wrists kept in it (2026-12-07), the close-up class's
+# gain sat at 1.5 for most seeds, its hand variance and L1 diversity 0.59x and 0.69x real; at
+# a top of 2.0 (and 2.5) 0.67x and 0.72x (0.73x, 0.74x). The seated class's hand variance and
+# L1 diversity then went from 0.78x and 0.83x to 1.08x and 0.95x (1.10x, 0.95x; 0.94x and
 # 0.89x once the library's flipped hands were interpolated, retrieval_index.HAND_FLIP), its
-# wrist speed in speech 0.93x to 1.15x (1.22x); the lectern and desk speakers' unchanged.
+# wrist speed in speech from 0.93x to 1.15x (1.22x); the lectern and desk speakers' stayed.
 GAIN_RANGE = (0.6, 2.0)
 # Styles whose target speed is the procedural generator's on the same inputs, not the style's
 # alone. The lectern speaker (un_speech_female: a close-up holding a hand raised, whom the

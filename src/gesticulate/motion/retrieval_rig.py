@@ -2,14 +2,14 @@
 (:mod:`~gesticulate.motion.retrieval_index`): the library's bone directions and length ratios
 drive the photo's own bones, so the photo keeps its body shape and bone lengths, with the
 limits :func:`retarget` keeps (a hand's bend on its forearm, a foreshortened bone's growth, an
-elbow the frame's edge pins)."""
+elbow the frame's edge pins, a forearm that would turn its wrist out of the picture)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from gesticulate.motion import retrieval_index as R
-from gesticulate.motion.kinematics import ARMS, rotate, soft_clip, wrap_angle
+from gesticulate.motion.kinematics import ARMS, limit_rate, rotate, soft_clip, wrap_angle
 from gesticulate.skeleton import layout as L
 
 # The arm bones in the rig (R.BONES): upper arm and forearm, left arm then right.
@@ -48,8 +48,9 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
         below the frame, :func:`~gesticulate.motion.arms.rests_below`; two hands held together
         unread, :func:`~gesticulate.motion.style.joined_hands`).
     frame : (lo, hi), optional
-        The picture's corners ``(2,)`` each, in ``local``'s units: a forearm turns only as far
-        as keeps its wrist in there (:func:`_inside_turns`), its hand with it.
+        The picture's corners ``(2,)`` each, in ``local``'s units: a forearm never turns its
+        wrist out of there (:func:`_inside_turns`), and its hand turns with it. A wrist the
+        upper arm or the body carries out is not turned back in (none is, on the shared clips).
 
     Returns
     -------
@@ -97,8 +98,9 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
             if c in _HAND_OF and frame is not None:       # a forearm: its wrist in the picture
                 least, most = _inside_turns(base, vec * ratio[:, None], *frame)
                 kept = soft_clip(ang, least, most, np.zeros_like(ang), INSIDE_SOFT)
-                held_back[R.HAND_ROOT[_HAND_OF[c]]] = kept - ang
-                ang = kept
+                back = limit_rate(kept - ang, INSIDE_STEP)
+                held_back[R.HAND_ROOT[_HAND_OF[c]]] = back
+                ang = ang + back
             cs, sn = np.cos(ang) * ratio, np.sin(ang) * ratio
             out[:, c] = base + np.stack([cs * vec[0] - sn * vec[1], sn * vec[0] + cs * vec[1]], 1)
     hp = params[:, R.P_HEAD]
@@ -120,8 +122,19 @@ _HAND_OF = {L.LEFT_WRIST: L.LEFT_HAND_START, L.RIGHT_WRIST: L.RIGHT_HAND_START}
 # hbr_speaker12's hands raised from her lap, un_speech_female's wrist behind her lectern)
 # swung avspeech_sample1's raised hand, its elbow on the frame's bottom edge, round and out of
 # the picture in 4 seeds of 20, and kept_up's least turn then flipped it to the elbow's other
-# side, half a turn in one frame.
+# side, half a turn in one frame. Far from every edge the bound is half a turn either way: a
+# gained turn past it stops there instead of coming round the other side.
 INSIDE_SOFT = np.deg2rad(20.0)
+# ... and the turn it is held back by changes by at most this much a frame
+# (kinematics.limit_rate): the bound itself jumps where an edge comes within the forearm's
+# reach short of a turn past it (the wrist's circle touching the edge: 0.8 shoulder widths
+# in one frame, for a forearm turned 150 degrees from pointing along that edge). The limiter
+# ramps over both sides of a jump, so it holds a turn back before the jump too: at 14
+# degrees the close-up class's hand variance fell to 0.63x real (0.67x at 20 and 30; 20
+# seeds, benchmarks/gestures.py --retrieval). With it (and the library's fingers interpolated
+# the short way round), the largest hand step per frame on the shared clips went from 0.26 to
+# 0.24 shoulder widths (avspeech_sample1) and 0.54 to 0.52 (avspeech_sample2).
+INSIDE_STEP = np.deg2rad(20.0)
 _INSIDE_STEPS = np.deg2rad(np.arange(0.0, 181.0, 3.0))
 
 
@@ -129,17 +142,17 @@ def _inside_turns(elbow: np.ndarray, forearm: np.ndarray, lo: np.ndarray, hi: np
                   ) -> tuple[np.ndarray, np.ndarray]:
     """``(least, most)``, each ``(T,)``: how far (radians, at most half a turn) the forearm
     ``forearm (T, 2)`` turns either way about ``elbow (T, 2)`` before its end leaves the box
-    ``lo``–``hi`` (each ``(2,)``), widened to hold the unturned end (the photo's wrist near the
-    edge may still move inwards). Sampled every 3 degrees and interpolated linearly between the
-    last sample inside and the first outside, so the bound moves smoothly with the elbow."""
+    ``lo``–``hi`` (each ``(2,)``), widened to hold the unturned end (a wrist by the edge may
+    still move inwards). Sampled every 3 degrees and interpolated linearly between the last
+    sample inside and the first outside (so it moves with the elbow without 3-degree steps;
+    it still jumps where an edge comes within the turning end's reach, :data:`INSIDE_STEP`)."""
     rest = elbow + forearm
     lo, hi = np.minimum(lo, rest), np.maximum(hi, rest)                    # (T, 2)
     out = []
     for sign in (1.0, -1.0):
         a = sign * _INSIDE_STEPS
-        cs, sn = np.cos(a)[None], np.sin(a)[None]
-        end = elbow[:, None] + np.stack([cs * forearm[:, :1] - sn * forearm[:, 1:],
-                                         sn * forearm[:, :1] + cs * forearm[:, 1:]], axis=2)
+        z = (forearm[:, 0] + 1j * forearm[:, 1])[:, None] * np.exp(1j * a)[None]   # turned
+        end = np.stack([elbow[:, :1] + z.real, elbow[:, 1:] + z.imag], axis=2)   # (T, S, 2)
         room = np.minimum(end - lo[:, None], hi[:, None] - end).min(axis=2)   # (T, S), >= 0 in
         room[:, 0] = np.maximum(room[:, 0], 0.0)
         gone = room < 0
@@ -156,9 +169,10 @@ def _inside_turns(elbow: np.ndarray, forearm: np.ndarray, lo: np.ndarray, hi: np
 # A hand turns at most WRIST_RANGE from the photo's bend on its forearm (a smooth squeeze over
 # the last WRIST_SOFT, kinematics.soft_clip): past what a wrist bends, seen from any side. The
 # library's hands (root bone against forearm, shared clips) turn 8-16 degrees (median), 46-56
-# (90th percentile) and 97-176 (99th) from their clip's mean bend; the last is a tracker's
-# flip, which, gained and blended, left the desk speaker's generated hand pointing down from
-# a raised forearm. At 60 degrees the lectern speaker's hand variance fell from 0.65x hers to
+# (90th percentile) and 97-176 (99th) from their clip's mean bend (before the library's flipped
+# hands were interpolated, retrieval_index.HAND_FLIP); the last is a tracker's flip, which,
+# gained and blended, left the desk speaker's generated hand pointing down from a raised
+# forearm. At 60 degrees the lectern speaker's hand variance fell from 0.65x hers to
 # 0.649x and the seated class's from 0.83x to 0.80x (benchmarks/gestures.py --retrieval).
 WRIST_RANGE = np.deg2rad(90.0)
 WRIST_SOFT = np.deg2rad(20.0)
