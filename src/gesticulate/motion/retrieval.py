@@ -47,7 +47,7 @@ Against the shared clips' real speakers (``benchmarks/gestures.py --retrieval``,
 left out of the library, 20 seeds; 2026-12-07) every class's wrist speed in speech (median and
 90th percentile), motion beats per second and acceleration lie within the benchmark's bounds,
 and every class's hand variance and L1 diversity; the close-up class's only just: 0.67x and
-0.73x its real ones (its library is the other close-up, whose arms barely move, and eight
+0.73x its real ones (its library is the other close-up, whose arms barely move, and seven
 seated, lectern or desk speakers; hands the tracker spun had inflated them to 0.77x and 0.74x,
 :func:`~gesticulate.motion.retrieval_index.motion_params`). No forearm turns its wrist out of
 the picture (``retarget``'s ``frame``): before, 4 seeds of 20 swung avspeech_sample1's raised
