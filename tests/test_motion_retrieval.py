@@ -492,6 +492,19 @@ def test_an_elbow_on_the_frames_edge_stays_and_the_forearm_moves(gen, reference)
     assert np.ptp(kp[:, L.RIGHT_WRIST, :2], axis=0).max() > 0.1 * sw
 
 
+def _turned_forearm(elbow, wrist, fingers, turn: np.ndarray):
+    """``(local, params, head)``: :func:`_arm_local`'s body with its right forearm from
+    ``elbow`` to ``wrist`` and the hand along ``fingers`` from the wrist, and rig parameters
+    (one row per frame of ``turn``) turning that forearm and hand by ``turn`` (radians)."""
+    local = _arm_local(0.9)
+    local[L.RIGHT_ELBOW], local[L.RIGHT_WRIST] = elbow, wrist
+    local[L.RIGHT_HAND] = local[L.RIGHT_WRIST] + np.linspace(0, 1, 21)[:, None] * fingers
+    params = np.zeros((len(turn), R.NUM_PARAMS))
+    root = R.HAND_ROOT[L.RIGHT_HAND_START]
+    params[:, R.P_ANGLE.start + R.BONES.index((L.RIGHT_ELBOW, L.RIGHT_WRIST))] = turn
+    params[:, R.P_ANGLE.start + np.flatnonzero(R.FINGER_ROOT == root)] = turn[:, None]
+    return local, params, np.repeat(local[None, R.HEAD], len(turn), axis=0)
+
 def test_a_forearm_keeps_its_hand_in_the_picture():
     """avspeech_sample1's elbow lies on the frame's bottom edge, her forearm raised before her.
     The library turns forearms by up to 140-167 degrees (a hand raised from the lap; a wrist
@@ -500,24 +513,15 @@ def test_a_forearm_keeps_its_hand_in_the_picture():
     a frame (4 seeds of 20). The turn now slows before the one that takes the wrist out of the
     frame, either way, softly, and the hand turns with its forearm; while the upper arm swings
     the elbow along the edge (pinned) or about the shoulder (not)."""
-    local = _arm_local(0.9)
-    local[L.RIGHT_ELBOW] = (0.9, 1.0)                   # on the bottom edge, near the corner
-    local[L.RIGHT_WRIST] = (0.55, 0.55)                 # raised before the chest
-    local[L.RIGHT_HAND] = local[L.RIGHT_WRIST] + np.column_stack(
-        [np.linspace(0, -0.15, 21), np.linspace(0, -0.25, 21)])
+    T = 120
+    turn = np.r_[np.linspace(0.0, 2.6, T // 2), np.linspace(2.6, -2.6, T // 2)]  # both ways
+    # the elbow on the bottom edge near the corner, the forearm raised before the chest
+    local, params, head = _turned_forearm((0.9, 1.0), (0.55, 0.55), (-0.15, -0.25), turn)
     seen = np.ones(L.NUM_KEYPOINTS, bool)
     frame = (np.array([-1.6, -1.6]), np.array([1.1, 1.02]))
-    T = 120
-    params = np.zeros((T, R.NUM_PARAMS))
-    fore = R.BONES.index((L.RIGHT_ELBOW, L.RIGHT_WRIST))
-    root = R.HAND_ROOT[L.RIGHT_HAND_START]
-    turn = np.r_[np.linspace(0.0, 2.6, T // 2), np.linspace(2.6, -2.6, T // 2)]  # both ways
-    params[:, R.P_ANGLE.start + fore] = turn
-    params[:, R.P_ANGLE.start + np.flatnonzero(R.FINGER_ROOT == root)] = turn[:, None]
     upper = R.BONES.index((L.RIGHT_SHOULDER, L.RIGHT_ELBOW))
     params[:, R.P_ANGLE.start + upper] = 0.15 * np.sin(np.arange(T) / 6.0)
     params[:, R.P_TORSO.start] = 0.1 * np.sin(np.arange(T) / 9.0)     # the body sways
-    head = np.repeat(local[None, R.HEAD], T, axis=0)
     hand = np.r_[L.RIGHT_WRIST, np.arange(133)[L.RIGHT_HAND]]
 
     def bend(kp):             # the hand's direction on its forearm's
@@ -562,21 +566,13 @@ def test_an_edge_coming_within_a_turned_forearms_reach_holds_it_back_over_frames
     towards that edge: once its wrist's circle reaches the edge, the turn that keeps the wrist
     inside ends short of straight down, and the forearm is held back there, not beyond. Met in
     one frame, that moved the hand 1.16 shoulder widths at once; INSIDE_STEP spreads it."""
-    local = _arm_local(0.9)
-    local[L.RIGHT_ELBOW] = (0.5, 0.1)
-    local[L.RIGHT_WRIST] = (1.3, 0.1)                   # pointing right, 0.8 long
-    local[L.RIGHT_HAND] = local[L.RIGHT_WRIST] + np.column_stack(
-        [np.linspace(0, 0.3, 21), np.zeros(21)])
+    T = 60
+    # the forearm pointing right, 0.8 long
+    local, params, head = _turned_forearm((0.5, 0.1), (1.3, 0.1), (0.3, 0.0),
+                                          np.full(T, np.deg2rad(150.0)))
     seen = np.ones(L.NUM_KEYPOINTS, bool)
     frame = (np.array([-5.0, -5.0]), np.array([5.0, 1.0]))
-    T = 60
-    params = np.zeros((T, R.NUM_PARAMS))
-    fore = R.BONES.index((L.RIGHT_ELBOW, L.RIGHT_WRIST))
-    root = R.HAND_ROOT[L.RIGHT_HAND_START]
-    params[:, R.P_ANGLE.start + fore] = np.deg2rad(150.0)
-    params[:, R.P_ANGLE.start + np.flatnonzero(R.FINGER_ROOT == root)] = np.deg2rad(150.0)
     params[:, R.P_TORSO.start + 1] = np.linspace(0.0, 0.2, T)      # the body sinks
-    head = np.repeat(local[None, R.HEAD], T, axis=0)
     hand = np.r_[L.RIGHT_WRIST, np.arange(133)[L.RIGHT_HAND]]
 
     def steps():
