@@ -95,11 +95,11 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
             ratio = np.exp(np.clip(loglen, np.log(0.6), np.log(max_stretch)))
             if b in full:       # an arm bone the photo shows foreshortened
                 ratio = np.where(loglen > 0, _grown(loglen, full[b], max_stretch), ratio)
-            if c in _HAND_OF and frame is not None:       # a forearm: its wrist in the picture
+            if b in _HAND_ROOT_OF and frame is not None:  # a forearm: its wrist in the picture
                 least, most = _inside_turns(base, vec * ratio[:, None], *frame)
                 kept = soft_clip(ang, least, most, np.zeros_like(ang), INSIDE_SOFT)
                 back = limit_rate(kept - ang, INSIDE_STEP)
-                held_back[R.HAND_ROOT[_HAND_OF[c]]] = back
+                held_back[_HAND_ROOT_OF[b]] = back
                 ang = ang + back
             cs, sn = np.cos(ang) * ratio, np.sin(ang) * ratio
             out[:, c] = base + np.stack([cs * vec[0] - sn * vec[1], sn * vec[0] + cs * vec[1]], 1)
@@ -116,7 +116,8 @@ def retarget(local: np.ndarray, seen: np.ndarray, params: np.ndarray, head: np.n
     return out
 
 
-_HAND_OF = {L.LEFT_WRIST: L.LEFT_HAND_START, L.RIGHT_WRIST: L.RIGHT_HAND_START}
+# Each forearm's bone → its hand's root bone (R.FOREARM the other way round).
+_HAND_ROOT_OF = {fore: R.HAND_ROOT[start] for start, fore in R.FOREARM.items()}
 # A forearm slows over this much turn before the turn that takes its wrist out of the picture
 # (the hand turns with it). Unbounded, the library's forearm turns (up to 140-167 degrees:
 # hbr_speaker12's hands raised from her lap, un_speech_female's wrist behind her lectern)
