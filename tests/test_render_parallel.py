@@ -320,3 +320,30 @@ def test_a_child_killed_holding_the_progress_lock_does_not_hang_the_next():
     p = subprocess.run([sys.executable, "-c", _KILLED_HOLDER], capture_output=True, text=True,
                        timeout=60)
     assert p.returncode == 0 and p.stdout.strip() == "drawn", p.stderr
+
+
+def _pool_threads():
+    from threadpoolctl import threadpool_info
+    return {p["internal_api"]: p["num_threads"] for p in threadpool_info()}
+
+
+class PoolThreads(Stateful):
+    """A renderer whose frame holds the most threads any numerical pool of its process has."""
+
+    def render(self, kp):
+        frame = np.zeros((8, 8, 3), np.uint8)
+        frame[0, 0, 0] = max(_pool_threads().values(), default=1)
+        return frame
+
+
+def test_workers_and_asides_run_the_numerical_pools_on_one_thread():
+    """A forked worker has one core; its BLAS/OpenMP pool would spin threads on the others
+    (on 2 cores it made rendering 1.5x slower)."""
+    from threadpoolctl import threadpool_limits
+    np.ones((64, 64)) @ np.ones((64, 64))        # the BLAS pool loaded here
+    with threadpool_limits(2):                   # ... and several threads wide, as on 2 cores
+        frames = list(render_parallel(PoolThreads(), np.zeros((60, 133, 3)), workers=2,
+                                      chunk=10))
+        assert {int(f[0, 0, 0]) for f in frames} == {1}
+        with Aside(_pool_threads) as job:
+            assert set(job.result().values()) <= {1}
