@@ -2168,6 +2168,23 @@ def test_the_membrane_runs_smoothly_between_what_is_known_and_keeps_it():
     assert inside[40:80, 0].min() > 10 and inside[40:80, -1].max() < 3   # fading across
 
 
+@pytest.mark.parametrize("sigma", [(8.0, 8.0), (32.0, 12.0), (5.0, 40.0)])
+@pytest.mark.parametrize("shape", [(129, 203), (96, 130, 3), (64, 70, 5)])
+def test_a_wide_blur_on_a_shrunk_copy_matches_the_full_one(sigma, shape):
+    """:func:`fill.gaussian` blurs wide ones on a copy shrunk by a power of two: the same
+    blur within a grey level of 255, for odd sizes, any channels, edges at the border."""
+    import cv2
+
+    from gesticulate.render.warp.fill import gaussian
+    rng = np.random.default_rng(0)
+    x = (rng.random(shape) * 255).astype(np.float32)
+    x[: shape[0] // 3] = 255.0                  # a hard edge, at the border too
+    full = cv2.GaussianBlur(x, (0, 0), sigmaX=sigma[0], sigmaY=sigma[1]).reshape(shape)
+    out = gaussian(x, *sigma)
+    assert out.shape == x.shape and out.dtype == np.float32
+    assert np.abs(out - full).max() < 1.0
+
+
 @pytest.mark.realdata
 def test_the_fill_under_clasped_hands_meets_the_dress_around_it(shared_data, monkeypatch):
     """ted_lia_driving2_noaudio's first frame: her hands clasped on her white dress. The

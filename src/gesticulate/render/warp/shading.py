@@ -7,7 +7,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from gesticulate.render.warp.fill import blur_in, grey_detail, membrane, mirrored, mirrored_both
+from gesticulate.render.warp.fill import (blur_in, gaussian, grey_detail, membrane, mirrored,
+                                         mirrored_both)
 from gesticulate.render.warp.masks import colour_clusters, grown, lab_of, mask_box, touching
 from gesticulate.render.warp.weave import weave
 
@@ -190,7 +191,7 @@ def _shading(filled: np.ndarray, hole: np.ndarray, src: np.ndarray, sigma: float
         blur = blur_in(x, keep, sigma)
         if (mine & ~keep).any():        # ... which reaches an island's middle, or a patch of
             # another cloth's copy, from afar
-            near = np.clip(cv2.GaussianBlur(keep.astype(np.float32), (0, 0), sigma) / 0.2, 0, 1)
+            near = np.clip(gaussian(keep.astype(np.float32), sigma) / 0.2, 0, 1)
             blur = blur * near[..., None] + blur_in(x, keep, 4 * sigma) * (1 - near[..., None])
         out[mine] = blur[mine]
     return out, label
