@@ -347,3 +347,42 @@ def test_workers_and_asides_run_the_numerical_pools_on_one_thread():
         assert {int(f[0, 0, 0]) for f in frames} == {1}
         with Aside(_pool_threads) as job:
             assert set(job.result().values()) <= {1}
+
+
+def test_the_warp_set_up_runs_single_threaded_whatever_the_process_runs(monkeypatch):
+    """The set-up brings its own second thread (the backdrop's fill); OpenCV's and BLAS's
+    pools inside it spun against that thread, and OpenCV's, sized by the core count, gave
+    other textures on a machine with other cores. Inside: one thread each, the same layers;
+    after: the process's settings as they were."""
+    import cv2
+    from skimage.data import astronaut
+    from threadpoolctl import threadpool_limits
+
+    from gesticulate.render.warp import WarpRenderer
+    from gesticulate.render.warp import renderer as R
+    from gesticulate.skeleton.extract import extract_image
+
+    photo = cv2.resize(astronaut(), (192, 192), interpolation=cv2.INTER_AREA)
+    ref = extract_image(photo)
+    seen = []
+    split = R.split_parts
+
+    def watched(*args, **kwargs):
+        seen.append((cv2.getNumThreads(), max(_pool_threads().values(), default=1)))
+        return split(*args, **kwargs)
+
+    monkeypatch.setattr(R, "split_parts", watched)
+    before = cv2.getNumThreads()
+    layers = []
+    try:
+        for threads in (1, 4):
+            cv2.setNumThreads(threads)
+            with threadpool_limits(2):
+                layers.append({l.name: l.texture for l in WarpRenderer(photo, ref).layers})
+            assert cv2.getNumThreads() == threads
+    finally:
+        cv2.setNumThreads(before)
+    assert seen == [(1, 1), (1, 1)]
+    assert layers[0].keys() == layers[1].keys()
+    for name in layers[0]:
+        np.testing.assert_array_equal(layers[0][name], layers[1][name], err_msg=name)

@@ -19,6 +19,7 @@ user error), with the worker's traceback attached as its cause, as
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import pickle
@@ -113,6 +114,24 @@ class _Failure:
 
     def raise_it(self):
         raise self.error from _WorkerTraceback(self.traceback)
+
+
+@contextlib.contextmanager
+def single_threaded():
+    """OpenCV's and the numerical libraries' (OpenBLAS, OpenMP) thread pools on one thread
+    inside the block, as they were after it: for work that brings its own threads (the warp
+    renderer's set-up fills the backdrop on a second one). On 2 cores the pools' threads,
+    spinning between small operations, fought that thread: desk_host_body.png's set-up took
+    1.71-2.46 s with them (12 builds in two runs), 1.42-1.88 s without."""
+    import cv2
+    from threadpoolctl import threadpool_limits
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        with threadpool_limits(1):
+            yield
+    finally:
+        cv2.setNumThreads(threads)
 
 
 def _one_thread() -> None:

@@ -82,6 +82,12 @@ class WarpRenderer(LayerBuilder):
 
     def __init__(self, image: np.ndarray, reference: np.ndarray, *, seed: int = 0,
                  factor: int = 4):
+        from gesticulate.render.parallel import single_threaded
+        with single_threaded():     # its own threads: the backdrop's fill beside the layers
+            self._set_up(image, reference, seed=seed, factor=factor)
+
+    def _set_up(self, image: np.ndarray, reference: np.ndarray, *, seed: int, factor: int
+                ) -> None:
         _check_inputs(image, reference)
         self.photo = np.ascontiguousarray(image)
         # Letterbox bars stay as they are; the puppet lives in the picture between them.
