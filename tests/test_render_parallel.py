@@ -240,7 +240,44 @@ def test_pipeline_forks_the_analysis_while_warm_or_once_while_cold(monkeypatch):
     monkeypatch.setattr(sys, "modules", modules)
     assert [P._analysis_aside() for _ in range(3)] == [True, False, False]
     modules["torch"] = modules["librosa"] = object()
-    assert P._analysis_aside()
+    assert P._analysis_aside(phones=False) and not P._analysis_aside(phones=True)
+    modules["pocketsphinx"] = object()              # ... and the phones' decoder
+    assert P._analysis_aside(phones=True)
+
+
+def test_the_phones_are_recognised_beside_the_photo_and_reach_the_motion(monkeypatch, tmp_path):
+    """The phones run in the audio's aside, after its features; what they found reaches the
+    motion generator in this process."""
+    import os
+
+    from skimage.data import astronaut
+
+    from gesticulate import pipeline as P
+    from gesticulate.audio import phones
+
+    class Stop(Exception):
+        pass
+
+    found = []
+
+    def recognised(y, *, sr, transcript=None):
+        return [("AA", 0.1, 0.2), ("pid", float(os.getpid()), 0.0)]
+
+    def motion(self, features, reference, *, phone_timings=None, **kwargs):
+        found.append(phone_timings)
+        raise Stop
+
+    monkeypatch.setattr(phones, "recognize_phones", recognised)
+    monkeypatch.setattr(P, "_analysis_aside", lambda phones=True: True)
+    monkeypatch.setattr(P.GeneratePipeline, "generate_motion", motion)
+    t = np.arange(32000) / 16000
+    talk = (0.3 * np.sin(2 * np.pi * 150 * t) * (np.sin(2 * np.pi * 3 * t) > 0)).astype(np.float32)
+    with pytest.raises(Stop):
+        P.GeneratePipeline(size=128, renderer="pose")(audio=(talk, 16000), image=astronaut(),
+                                                      output=tmp_path / "o.mp4", progress=False)
+    phone, pid = found[0]
+    assert phone == ("AA", 0.1, 0.2) and pid[1] != os.getpid()
+    assert not (tmp_path / "o.mp4").exists()
 
 
 def _progress_bar():
@@ -349,40 +386,26 @@ def test_workers_and_asides_run_the_numerical_pools_on_one_thread():
             assert set(job.result().values()) <= {1}
 
 
-def test_the_warp_set_up_runs_single_threaded_whatever_the_process_runs(monkeypatch):
-    """The set-up brings its own second thread (the backdrop's fill); OpenCV's and BLAS's
-    pools inside it spun against that thread, and OpenCV's, sized by the core count, gave
-    other textures on a machine with other cores. Inside: one thread each, the same layers;
-    after: the process's settings as they were."""
+
+def test_single_threaded_runs_the_pools_on_one_thread_and_puts_them_back():
     import cv2
-    from skimage.data import astronaut
     from threadpoolctl import threadpool_limits
 
-    from gesticulate.render.warp import WarpRenderer
-    from gesticulate.render.warp import renderer as R
-    from gesticulate.skeleton.extract import extract_image
-
-    photo = cv2.resize(astronaut(), (192, 192), interpolation=cv2.INTER_AREA)
-    ref = extract_image(photo)
-    seen = []
-    split = R.split_parts
-
-    def watched(*args, **kwargs):
-        seen.append((cv2.getNumThreads(), max(_pool_threads().values(), default=1)))
-        return split(*args, **kwargs)
-
-    monkeypatch.setattr(R, "split_parts", watched)
+    from gesticulate.render.parallel import single_threaded
+    np.ones((64, 64)) @ np.ones((64, 64))        # the BLAS pool loaded here
     before = cv2.getNumThreads()
-    layers = []
     try:
-        for threads in (1, 4):
-            cv2.setNumThreads(threads)
-            with threadpool_limits(2):
-                layers.append({l.name: l.texture for l in WarpRenderer(photo, ref).layers})
-            assert cv2.getNumThreads() == threads
+        cv2.setNumThreads(3)
+        with threadpool_limits(2):
+            with single_threaded():
+                assert cv2.getNumThreads() == 1 and set(_pool_threads().values()) == {1}
+                with single_threaded():
+                    pass
+                assert cv2.getNumThreads() == 1
+            assert cv2.getNumThreads() == 3 and 2 in _pool_threads().values()
+            with pytest.raises(ValueError):
+                with single_threaded():
+                    raise ValueError("boom")
+            assert cv2.getNumThreads() == 3 and 2 in _pool_threads().values()
     finally:
         cv2.setNumThreads(before)
-    assert seen == [(1, 1), (1, 1)]
-    assert layers[0].keys() == layers[1].keys()
-    for name in layers[0]:
-        np.testing.assert_array_equal(layers[0][name], layers[1][name], err_msg=name)

@@ -1249,3 +1249,44 @@ def test_a_bare_arm_by_the_bottom_border_keeps_the_body_behind_it_when_the_trunk
     left = np.maximum.accumulate(~rows, axis=1)
     right = np.maximum.accumulate(~rows[:, ::-1], axis=1)[:, ::-1]
     assert (rows & left & right).sum() <= 60
+
+
+def test_the_set_up_runs_single_threaded_whatever_the_process_runs(monkeypatch):
+    """The set-up brings its own second thread (the backdrop's fill); OpenCV's and BLAS's
+    pools inside it spun against that thread, and OpenCV's, sized by the core count, gave
+    other textures on a machine with other cores. Inside: one thread each, the same layers;
+    after: the process's settings as they were."""
+    from skimage.data import astronaut
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from gesticulate.render.warp import renderer as R
+    from gesticulate.skeleton.extract import extract_image
+
+    def pools():
+        return max((p["num_threads"] for p in threadpool_info()), default=1)
+
+    photo = cv2.resize(astronaut(), (192, 192), interpolation=cv2.INTER_AREA)
+    ref = extract_image(photo)
+    seen = []
+    split = R.split_parts
+
+    def watched(*args, **kwargs):
+        seen.append((cv2.getNumThreads(), pools()))
+        return split(*args, **kwargs)
+
+    monkeypatch.setattr(R, "split_parts", watched)
+    np.ones((64, 64)) @ np.ones((64, 64))        # the BLAS pool loaded here
+    before = cv2.getNumThreads()
+    layers = []
+    try:
+        for threads in (1, 4):
+            cv2.setNumThreads(threads)
+            with threadpool_limits(2):
+                layers.append({l.name: l.texture for l in WarpRenderer(photo, ref).layers})
+                assert (cv2.getNumThreads(), pools()) == (threads, 2)
+    finally:
+        cv2.setNumThreads(before)
+    assert seen == [(1, 1), (1, 1)]
+    assert layers[0].keys() == layers[1].keys()
+    for name in layers[0]:
+        np.testing.assert_array_equal(layers[0][name], layers[1][name], err_msg=name)

@@ -287,12 +287,11 @@ class GeneratePipeline:
         y, sr = self.load_audio(audio)
         t["audio"] = time.perf_counter() - t0
         # The audio's analysis (its features, then its phones) runs on one core beside the
-        # photo's set-up, which still comes first with its checks. 60 s of speech on 2 cores:
-        # the wait for the audio after the photo fell from 2.6 s to 0.3 s with the phones
-        # moved there from after the set-up (features 2.1 s cold, phones 2.9 s, the photo
-        # 4.3 s).
+        # photo's set-up, which still comes first with its checks. 60 s of speech on 2 cores,
+        # in-process: the wait for the audio after the photo's 3.9-4.8 s fell from 2.7 s
+        # (the phones after the set-up, on its core) to 0.2-0.7 s (2 runs each).
         with Aside(self.analyse, y, sr, what="the audio analysis",
-                   inline=not _analysis_aside()) as analysis:
+                   inline=not _analysis_aside(self.options.phones)) as analysis:
             report("photo", 0.0)
             t0 = time.perf_counter()
             photo, reference = self.prepare_photo(image)
@@ -394,13 +393,14 @@ def _clip_audio_hint(motion, audio, seconds: float) -> str:
 _COLD_ASIDES = [0]
 
 
-def _analysis_aside() -> bool:
+def _analysis_aside(phones: bool = True) -> bool:
     """Whether the audio's analysis should run in a forked process beside the photo's. A child
-    forked from a process that has loaded the analysis's libraries (torch, librosa) starts
-    warm (0.07 s); one forked from a process that has not loads them again each time (3 s) and
-    throws them away. So: fork while warm, and the first time while cold; after that, run in
-    place once, which loads them here for the calls that follow."""
-    if {"torch", "librosa"} <= set(sys.modules):
+    forked from a process that has loaded the analysis's libraries (torch, librosa, and
+    pocketsphinx with its decoder for the ``phones``) starts warm (0.07 s); one forked from a
+    process that has not loads them again each time (3 s; the phones' 0.3 s) and throws them
+    away. So: fork while warm, and the first time while cold; after that, run in place once,
+    which loads them here for the calls that follow."""
+    if {"torch", "librosa"} | ({"pocketsphinx"} if phones else set()) <= set(sys.modules):
         return True
     _COLD_ASIDES[0] += 1
     return _COLD_ASIDES[0] == 1

@@ -75,18 +75,37 @@ def _fresh_progress_locks() -> None:
 os.register_at_fork(after_in_child=_fresh_progress_locks)
 
 
-def _start_forked(procs) -> None:
-    """Start forked processes. OpenCV's thread pool does not survive a fork (a child that
-    touches it hangs): they are forked while the parent runs OpenCV single-threaded, which
-    they inherit, one core each."""
+@contextlib.contextmanager
+def single_threaded():
+    """OpenCV's and the numerical libraries' (OpenBLAS, OpenMP) thread pools on one thread
+    inside the block, as they were after it, for work that brings its own threads or
+    processes (the warp renderer's set-up fills the backdrop on a second thread; forked
+    workers). The settings are the process's: not for blocks that overlap in two threads.
+    On 2 cores the pools' threads, spinning between small operations, fought the set-up's
+    own: desk_host_body.png's set-up took 1.71-2.46 s with them (12 builds in two runs),
+    1.42-1.88 s without."""
     import cv2
+    from threadpoolctl import threadpool_limits
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
-        for p in procs:
-            p.start()
+        with threadpool_limits(1):
+            yield
     finally:
         cv2.setNumThreads(threads)
+
+
+def _start_forked(procs) -> None:
+    """Start forked processes, one core each: forked while this process runs OpenCV's and
+    the numerical libraries' pools on one thread (:func:`single_threaded`), which they
+    inherit. OpenCV's pool does not survive a fork (a child that touches it hangs). A
+    BLAS pool of several threads in a render worker spun them on ``sched_yield`` between a
+    frame's small matrix products, stealing the cores the other workers and the encoder need:
+    on 2 cores, 60 s of speech at 512 px, rendering alone took 15.7 s with it and 10.5 s
+    without, and 4.5 s of system time fell to 0.3 s."""
+    with single_threaded():
+        for p in procs:
+            p.start()
 
 
 def default_workers() -> int:
@@ -116,38 +135,9 @@ class _Failure:
         raise self.error from _WorkerTraceback(self.traceback)
 
 
-@contextlib.contextmanager
-def single_threaded():
-    """OpenCV's and the numerical libraries' (OpenBLAS, OpenMP) thread pools on one thread
-    inside the block, as they were after it: for work that brings its own threads (the warp
-    renderer's set-up fills the backdrop on a second one). On 2 cores the pools' threads,
-    spinning between small operations, fought that thread: desk_host_body.png's set-up took
-    1.71-2.46 s with them (12 builds in two runs), 1.42-1.88 s without."""
-    import cv2
-    from threadpoolctl import threadpool_limits
-    threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        with threadpool_limits(1):
-            yield
-    finally:
-        cv2.setNumThreads(threads)
-
-
-def _one_thread() -> None:
-    """In a forked worker: the numerical libraries' thread pools (OpenBLAS, OpenMP) cut to one
-    thread. Each worker already has a core; a pool of its own spins its threads on
-    ``sched_yield`` between the small matrix products of a frame, stealing the cores the other
-    workers and the encoder need. On 2 cores, 60 s of speech at 512 px: rendering alone 15.7 s
-    → 10.5 s, and 4.5 s of system time → 0.3 s (the render workers of ``generate``)."""
-    from threadpoolctl import threadpool_limits
-    threadpool_limits(1)
-
-
 def _worker(renderer, keypoints: np.ndarray, index: int, workers: int, chunk: int, out,
             then) -> None:
     try:
-        _one_thread()
         for start in range(index * chunk, len(keypoints), workers * chunk):
             for kp in keypoints[start:start + chunk]:
                 out.put(then(renderer.render(kp)))
@@ -212,7 +202,6 @@ def _get(q, proc, what: str = "a render worker"):
 
 def _aside_worker(fn, args, out) -> None:
     try:
-        _one_thread()
         value = fn(*args)
         pickle.dumps(value)     # here, not in the queue's feeder thread, which drops it silently
         out.put(value)

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from gesticulate.errors import InputError
+from gesticulate.render.parallel import single_threaded
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp import face as F
 from gesticulate.render.warp.backdrop import Backdrop
@@ -82,8 +83,11 @@ class WarpRenderer(LayerBuilder):
 
     def __init__(self, image: np.ndarray, reference: np.ndarray, *, seed: int = 0,
                  factor: int = 4):
-        from gesticulate.render.parallel import single_threaded
-        with single_threaded():     # its own threads: the backdrop's fill beside the layers
+        # The set-up brings its own second thread (the backdrop's fill beside the layers), and
+        # its layers are the same on every machine: with OpenCV's pool, sized by the core
+        # count, at 2 threads the textures of 5 of 8 photos differed from 1 thread's. (Timed
+        # on 2 cores only: a machine with more may lose some speed by it.)
+        with single_threaded():
             self._set_up(image, reference, seed=seed, factor=factor)
 
     def _set_up(self, image: np.ndarray, reference: np.ndarray, *, seed: int, factor: int
