@@ -409,3 +409,48 @@ def test_single_threaded_runs_the_pools_on_one_thread_and_puts_them_back():
             assert cv2.getNumThreads() == 3 and 2 in _pool_threads().values()
     finally:
         cv2.setNumThreads(before)
+
+
+_PARENTS_GARBAGE = """
+import gc
+import av
+import numpy as np
+from gesticulate.render.parallel import render_parallel
+
+class Collecting:
+    def render(self, kp):
+        gc.collect()                 # what an allocation in a worker may set off
+        return np.zeros((4, 4, 3), np.uint8)
+
+def resampler_garbage():
+    frame = av.AudioFrame.from_ndarray(np.zeros((1, 4800), np.float32), format="flt",
+                                       layout="mono")
+    frame.sample_rate = 48000
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
+    resampler.resample(frame)        # its filter graph, with slice threads
+    loop = [resampler]
+    loop.append(loop)                # only the cyclic collector frees it
+
+gc.disable()
+resampler_garbage()
+print(len(list(render_parallel(Collecting(), np.zeros((60, 133, 3)), workers=2, chunk=10))))
+"""
+
+
+def test_a_worker_leaves_the_parents_garbage_alone():
+    """A render worker that collected its parent's garbage freed a PyAV filter graph whose
+    threads it does not have, and hung for good (the test suite's reenactment, once)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    job = subprocess.Popen([sys.executable, "-c", _PARENTS_GARBAGE], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = job.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(job.pid, signal.SIGKILL)       # its hung workers too
+        job.communicate()
+        pytest.fail("a render worker hung freeing its parent's garbage")
+    assert job.returncode == 0, err
+    assert out.split()[-1] == "60"

@@ -20,6 +20,7 @@ user error), with the worker's traceback attached as its cause, as
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing as mp
 import os
 import pickle
@@ -102,10 +103,20 @@ def _start_forked(procs) -> None:
     BLAS pool of several threads in a render worker spun them on ``sched_yield`` between a
     frame's small matrix products, stealing the cores the other workers and the encoder need:
     on 2 cores, 60 s of speech at 512 px, rendering alone took 15.7 s with it and 10.5 s
-    without, and 4.5 s of system time fell to 0.3 s."""
-    with single_threaded():
-        for p in procs:
-            p.start()
+    without, and 4.5 s of system time fell to 0.3 s.
+
+    This process's objects are frozen for the children (``gc.freeze``): their cyclic
+    collector leaves them be. A render worker in the test suite collected this process's
+    garbage, found in it a PyAV filter graph (an audio resampler's) whose slice threads it
+    does not have, and hung for good freeing it. (Collecting here first instead costs 0.17 s
+    in a process that has built a renderer; freezing costs nothing.)"""
+    gc.freeze()
+    try:
+        with single_threaded():
+            for p in procs:
+                p.start()
+    finally:
+        gc.unfreeze()
 
 
 def default_workers() -> int:
