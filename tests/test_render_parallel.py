@@ -235,7 +235,7 @@ def test_pipeline_forks_the_analysis_while_warm_or_once_while_cold(monkeypatch):
     from gesticulate import pipeline as P
     monkeypatch.setattr(P, "_COLD_ASIDES", [0])
     modules = dict(sys.modules)
-    for name in ("torch", "librosa"):
+    for name in ("torch", "librosa", "pocketsphinx"):
         modules.pop(name, None)
     monkeypatch.setattr(sys, "modules", modules)
     assert [P._analysis_aside() for _ in range(3)] == [True, False, False]
