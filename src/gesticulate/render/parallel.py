@@ -79,12 +79,10 @@ os.register_at_fork(after_in_child=_fresh_progress_locks)
 @contextlib.contextmanager
 def single_threaded():
     """OpenCV's and the numerical libraries' (OpenBLAS, OpenMP) thread pools on one thread
-    inside the block, as they were after it, for work that brings its own threads or
-    processes (the warp renderer's set-up fills the backdrop on a second thread; forked
-    workers). The settings are the process's: not for blocks that overlap in two threads.
-    On 2 cores the pools' threads, spinning between small operations, fought the set-up's
-    own: desk_host_body.png's set-up took 1.71-2.46 s with them (12 builds in two runs),
-    1.42-1.88 s without."""
+    inside the block, as they were after it, for forking workers (:func:`_start_forked`).
+    The settings are the process's: not for blocks that overlap in two threads. (Around the
+    warp renderer's set-up, whose backdrop fill runs on a second thread, it made that fill
+    differ from one build to the next: not used there.)"""
     import cv2
     from threadpoolctl import threadpool_limits
     threads = cv2.getNumThreads()

@@ -16,7 +16,6 @@ import cv2
 import numpy as np
 
 from gesticulate.errors import InputError
-from gesticulate.render.parallel import single_threaded
 from gesticulate.render.warp import bones as B
 from gesticulate.render.warp import face as F
 from gesticulate.render.warp.backdrop import Backdrop
@@ -83,15 +82,6 @@ class WarpRenderer(LayerBuilder):
 
     def __init__(self, image: np.ndarray, reference: np.ndarray, *, seed: int = 0,
                  factor: int = 4):
-        # The set-up brings its own second thread (the backdrop's fill beside the layers), and
-        # its layers are the same on every machine: with OpenCV's pool, sized by the core
-        # count, at 2 threads the textures of 5 of 8 photos differed from 1 thread's. (Timed
-        # on 2 cores only: a machine with more may lose some speed by it.)
-        with single_threaded():
-            self._set_up(image, reference, seed=seed, factor=factor)
-
-    def _set_up(self, image: np.ndarray, reference: np.ndarray, *, seed: int, factor: int
-                ) -> None:
         _check_inputs(image, reference)
         self.photo = np.ascontiguousarray(image)
         # Letterbox bars stay as they are; the puppet lives in the picture between them.
@@ -317,6 +307,10 @@ class WarpRenderer(LayerBuilder):
             if lends(target, arm.side):
                 moved = lent_bones(arm, bones, target)
                 lent += [self._layer(layer, moved, None) for layer in arm.layers]
+        # The layers drawn, by identity (each is its cache's object while nothing moved), kept
+        # with the frame: an id is only an object's while that object lives, so a layer freed
+        # could leave its address to a new one that would then read as unchanged.
+        parts = (drawn, [d for d, _ in borrowed.values()], lent)
         key = (tuple(id(d) for d in drawn),
                tuple((i, id(d[1]), share) for i, (d, share) in borrowed.items()),
                tuple(id(d) for d in lent))
@@ -331,7 +325,7 @@ class WarpRenderer(LayerBuilder):
         for d in lent:
             _put(out, d)
         frame = cv2.cvtColor(out, cv2.COLOR_RGBA2RGB)
-        self._last = (key, frame)
+        self._last = (key, frame, parts)
         return frame.copy()
 
     def _background(self, drawn: list) -> np.ndarray:
