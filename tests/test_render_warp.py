@@ -1249,4 +1249,3 @@ def test_a_bare_arm_by_the_bottom_border_keeps_the_body_behind_it_when_the_trunk
     left = np.maximum.accumulate(~rows, axis=1)
     right = np.maximum.accumulate(~rows[:, ::-1], axis=1)[:, ::-1]
     assert (rows & left & right).sum() <= 60
-
